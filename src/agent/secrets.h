@@ -1,0 +1,19 @@
+#pragma once
+// Reads the secrets dir (a mounted Kubernetes Secret, or DIR/secrets locally).
+
+#include <string>
+
+#include "core/accounts.h"
+#include "env/file_system.h"
+
+namespace mysqlset {
+
+// Each file must exist and hold a non-empty value; one trailing newline is dropped.
+// Errors name the file, never its contents.
+Result<Secrets> LoadSecrets(const FileSystem& fs, const std::string& dir);
+
+// Generates fresh random secrets and writes them with mode 0600 (local mode). Existing
+// files are kept, so re-running never changes a password a server already has.
+Status EnsureSecrets(FileSystem& fs, const std::string& dir);
+
+}  // namespace mysqlset

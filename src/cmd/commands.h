@@ -1,0 +1,16 @@
+#pragma once
+// One function per subcommand: registers its flags on `app` and returns the action to run
+// when the subcommand is chosen. main.cc wires them together.
+
+#include <functional>
+
+#include "CLI/CLI.hpp"
+
+namespace mysqlset::cmd {
+
+using Action = std::function<int()>;
+
+Action AddInitCommand(CLI::App& app);
+Action AddCloneCommand(CLI::App& app);
+
+}  // namespace mysqlset::cmd

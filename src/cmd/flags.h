@@ -1,0 +1,35 @@
+#pragma once
+// Flags shared by the per-member subcommands (init, clone, agent), and the pod-name rule:
+// --pod-name, else $POD_NAME, else the hostname.
+
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "core/topology.h"
+
+namespace mysqlset::cmd {
+
+struct MemberFlags {
+  std::string pod_name;
+  std::string conf_dir = "/etc/mysql/conf.d";
+  std::string data_dir = "/var/lib/mysql";
+  std::string secrets_dir = "/etc/mysqlset/secrets";
+  uint64_t server_id_offset = 100;
+  PeerLayout layout;
+  std::string log_level = "info";
+};
+
+void AddPodNameFlag(CLI::App& app, MemberFlags& f);
+void AddDirFlags(CLI::App& app, MemberFlags& f, bool secrets);
+void AddPeerFlags(CLI::App& app, MemberFlags& f);
+
+// The pod name after applying the fallback to the hostname.
+std::string ResolvePodName(const MemberFlags& f);
+
+// Absolute form of a path flag: generated files must not depend on the cwd.
+std::string Absolute(const std::string& path);
+
+// Prints "mysqlset <cmd>: error: <message>" and returns the exit code for the status.
+int ReportError(std::string_view command, const Status& status);
+
+}  // namespace mysqlset::cmd

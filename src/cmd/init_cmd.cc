@@ -1,0 +1,43 @@
+#include <memory>
+
+#include "agent/init_step.h"
+#include "cmd/commands.h"
+#include "cmd/flags.h"
+#include "common/logging.h"
+#include "posix/posix_env.h"
+
+namespace mysqlset::cmd {
+
+Action AddInitCommand(CLI::App& app) {
+  auto f = std::make_shared<MemberFlags>();
+  auto o = std::make_shared<InitOptions>();
+  AddPodNameFlag(app, *f);
+  AddDirFlags(app, *f, /*secrets=*/false);
+  app.add_option("--config-map-dir", o->config_map_dir,
+                 "Directory holding primary.cnf and replica.cnf (the ConfigMap)")
+      ->required();
+  app.add_option("--server-id-offset", f->server_id_offset, "server-id = offset + ordinal")
+      ->capture_default_str();
+  app.add_option("--port", o->paths.port, "Port mariadbd listens on")->capture_default_str();
+  app.add_option("--bind-address", o->paths.bind_address, "Address mariadbd listens on")
+      ->capture_default_str();
+  app.add_option("--service", o->service, "Headless Service name (default: the set name)");
+  app.add_option("--report-host", o->report_host,
+                 "Address this member reports to its primary (default: POD.SERVICE)");
+  return [f, o]() {
+    SetUpLogging("init", f->log_level);
+    o->pod_name = ResolvePodName(*f);
+    o->server_id_offset = f->server_id_offset;
+    o->paths.conf_dir = Absolute(f->conf_dir);
+    o->paths.data_dir = Absolute(f->data_dir);
+    o->config_map_dir = Absolute(o->config_map_dir);
+    PosixFileSystem fs;
+    auto id = RunInit(fs, *o);
+    if (!id.ok()) return ReportError("init", id.status());
+    spdlog::info("{}: server-id={}, role file {}, written to {}", id->pod_name, id->server_id,
+                 RoleCnfName(*id), o->paths.conf_dir);
+    return 0;
+  };
+}
+
+}  // namespace mysqlset::cmd

@@ -1,0 +1,36 @@
+// mysqlset: a replicated MariaDB cluster, as one program. See DESIGN.md.
+
+#include <map>
+
+#include "cmd/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "mysqlset runs a replicated MariaDB cluster: one primary, read replicas cloned from a "
+      "live peer.\nPer-member steps (what a Kubernetes pod runs): init, clone, agent, probe.\n"
+      "Local cluster on this machine: up, status, scale, down."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "mysqlset 0.1.0");
+  std::map<CLI::App*, mysqlset::cmd::Action> actions;
+  auto add = [&](const char* name, const char* help, auto adder) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    actions[sub] = adder(*sub);
+  };
+  add("init", "Write this member's option files (the seed's init-mysql)",
+      mysqlset::cmd::AddInitCommand);
+  add("clone", "Make this member's datadir ready: bootstrap the primary or clone a replica",
+      mysqlset::cmd::AddCloneCommand);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) {
+      std::fprintf(stderr, "mysqlset: error: %s (see mysqlset --help)\n", e.what());
+      return 2;
+    }
+    return app.exit(e);
+  }
+  for (auto& [sub, action] : actions) {
+    if (sub->parsed()) return action();
+  }
+  return 2;
+}

@@ -1,0 +1,60 @@
+#pragma once
+// What the agent observes of its mariadbd, as plain data. Filled by the Db adapter,
+// read by the pure decisions in core/.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/gtid.h"
+
+namespace mysqlset {
+
+enum class ThreadState { kNo, kConnecting, kYes };
+
+// SHOW SLAVE STATUS, the parts decisions need. Absent when no replication is configured.
+struct ReplicaStatus {
+  std::string source_host;
+  uint16_t source_port = 0;
+  std::string source_user;
+  bool using_gtid_slave_pos = false;
+  ThreadState io = ThreadState::kNo;
+  ThreadState sql = ThreadState::kNo;
+  uint32_t last_io_errno = 0;
+  std::string last_io_error;
+  uint32_t last_sql_errno = 0;
+  std::string last_sql_error;
+  std::optional<int64_t> seconds_behind;  // NULL when the SQL thread is not running
+  std::string gtid_io_pos;
+};
+
+struct ServerState {
+  bool reachable = false;         // a query succeeded this tick
+  std::string unreachable_reason;  // why not, when !reachable
+  bool read_only = true;
+  GtidList gtid_current;
+  GtidList gtid_binlog;
+  GtidList gtid_slave;
+  std::optional<ReplicaStatus> replica;  // nullopt: no source configured
+  bool accounts_present = true;          // all of mysqlset's accounts exist
+};
+
+// Where a replica should replicate from, and as whom.
+struct ReplicationSource {
+  std::string host;
+  uint16_t port = 0;
+  std::string user;
+  std::string password;  // secret: never log or print
+};
+
+// A database account mysqlset creates and relies on.
+struct Account {
+  std::string user;
+  std::string host;
+  std::string password;                 // secret
+  std::vector<std::string> privileges;  // e.g. {"REPLICATION SLAVE"}; "ALL PRIVILEGES"
+  bool grant_option = false;
+};
+
+}  // namespace mysqlset

@@ -1,0 +1,31 @@
+#pragma once
+// A domain-level view of one mariadbd (moco's dbop.Operator): what the agent and the
+// bootstrap need, not Query(string). Implemented on MariaDB Connector/C in src/mariadb;
+// faked in src/testing. Not thread-safe: one connection, one user at a time.
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "core/server_state.h"
+
+namespace mysqlset {
+
+class Db {
+ public:
+  virtual ~Db() = default;
+  virtual Status Ping() = 0;
+  // Fills everything in ServerState except `reachable`/`unreachable_reason`.
+  virtual Status ReadState(ServerState& out) = 0;
+  virtual Status SetReadOnly(bool read_only) = 0;
+  // STOP SLAVE; if `initial_gtid` is set, SET GLOBAL gtid_slave_pos; CHANGE MASTER TO
+  // source with MASTER_USE_GTID=slave_pos; START SLAVE.
+  virtual Status ConfigureReplication(const ReplicationSource& source,
+                                      const std::string* initial_gtid) = 0;
+  virtual Status StartReplication() = 0;
+  // Creates missing accounts and grants; never drops anything.
+  virtual Status EnsureAccounts(const std::vector<Account>& accounts) = 0;
+  virtual Result<bool> AccountsExist(const std::vector<Account>& accounts) = 0;
+};
+
+}  // namespace mysqlset

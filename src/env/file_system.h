@@ -1,0 +1,30 @@
+#pragma once
+// The file operations mysqlset needs, behind an interface (leveldb's Env) so that unit
+// tests can use an in-memory one. Thread-compatible.
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "common/status.h"
+
+namespace mysqlset {
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  virtual Result<std::string> ReadFile(const std::string& path) const = 0;
+  // Writes to a temp file beside `path`, fsyncs, renames over `path`: readers see the old
+  // or the new contents, never a mix. `mode` applies from creation (0600 for secrets).
+  virtual Status WriteFileAtomic(const std::string& path, const std::string& contents,
+                                 mode_t mode = 0644) = 0;
+  virtual bool Exists(const std::string& path) const = 0;
+  virtual bool IsDirectory(const std::string& path) const = 0;
+  virtual Status MakeDirs(const std::string& path, mode_t mode = 0755) = 0;
+  // Atomic within one filesystem; replaces an empty directory or a file at `to`.
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status RemoveAll(const std::string& path) = 0;
+  virtual Result<std::vector<std::string>> ListDir(const std::string& path) const = 0;
+};
+
+}  // namespace mysqlset

@@ -1,0 +1,86 @@
+#include "mariadb/dialect.h"
+
+#include "fmt/format.h"
+
+namespace mysqlset::dialect {
+namespace {
+
+std::string Grantee(const Account& a, const Quote& q) {
+  return fmt::format("{}@{}", q(a.user), q(a.host));
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += sep;
+    out += p;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string SetReadOnly(bool read_only) {
+  return fmt::format("SET GLOBAL read_only = {}", read_only ? "ON" : "OFF");
+}
+
+std::string SetGtidSlavePos(const std::string& gtid, const Quote& q) {
+  return "SET GLOBAL gtid_slave_pos = " + q(gtid);
+}
+
+std::string ChangeSource(const ReplicationSource& s, const Quote& q) {
+  return fmt::format(
+      "CHANGE MASTER TO MASTER_HOST = {}, MASTER_PORT = {}, MASTER_USER = {}, "
+      "MASTER_PASSWORD = {}, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 5, "
+      "MASTER_HEARTBEAT_PERIOD = 2",
+      q(s.host), s.port, q(s.user), q(s.password));
+}
+
+std::vector<std::string> CreateAccount(const Account& a, const Quote& q) {
+  return {
+      fmt::format("CREATE USER IF NOT EXISTS {} IDENTIFIED BY {}", Grantee(a, q), q(a.password)),
+      fmt::format("GRANT {} ON *.* TO {}{}", Join(a.privileges, ", "), Grantee(a, q),
+                  a.grant_option ? " WITH GRANT OPTION" : ""),
+  };
+}
+
+std::string CountAccounts(const std::vector<Account>& accounts, const Quote& q) {
+  std::vector<std::string> conds;
+  for (const auto& a : accounts) {
+    conds.push_back(fmt::format("(User = {} AND Host = {})", q(a.user), q(a.host)));
+  }
+  return "SELECT COUNT(*) FROM mysql.global_priv WHERE " + Join(conds, " OR ");
+}
+
+std::string SecureBootstrapScript(const std::vector<Account>& accounts, const Quote& q) {
+  std::string script =
+      "USE mysql;\n"
+      "DELETE FROM mysql.global_priv WHERE User = '';\n"
+      "DELETE FROM mysql.proxies_priv WHERE Host <> 'localhost';\n"
+      "DROP DATABASE IF EXISTS test;\n"
+      "DELETE FROM mysql.db WHERE Db = 'test' OR Db = 'test\\\\_%';\n"
+      "FLUSH PRIVILEGES;\n";
+  for (const auto& a : accounts) {
+    for (const auto& stmt : CreateAccount(a, q)) script += stmt + ";\n";
+  }
+  script += "FLUSH PRIVILEGES;\n";
+  return script;
+}
+
+std::string QuoteLiteral(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\'': out += "\\'"; break;
+      case '\0': out += "\\0"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\x1a': out += "\\Z"; break;
+      default: out += c;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace mysqlset::dialect

@@ -1,0 +1,127 @@
+#include "mariadb/mariadb_db.h"
+
+#include "mariadb/dialect.h"
+
+namespace mysqlset {
+namespace {
+
+ThreadState ParseThreadState(const std::optional<std::string>& v) {
+  if (v == "Yes") return ThreadState::kYes;
+  if (v == "Connecting" || v == "Preparing") return ThreadState::kConnecting;
+  return ThreadState::kNo;
+}
+
+template <typename T>
+T ToNumber(const std::optional<std::string>& v) {
+  if (!v || v->empty()) return T{};
+  try {
+    return static_cast<T>(std::stoll(*v));
+  } catch (...) {
+    return T{};
+  }
+}
+
+}  // namespace
+
+ReplicaStatus ReplicaStatusFromRow(const Rows& rows, size_t i) {
+  ReplicaStatus r;
+  r.source_host = rows.Get(i, "Master_Host").value_or("");
+  r.source_port = ToNumber<uint16_t>(rows.Get(i, "Master_Port"));
+  r.source_user = rows.Get(i, "Master_User").value_or("");
+  r.using_gtid_slave_pos = rows.Get(i, "Using_Gtid") == "Slave_Pos";
+  r.io = ParseThreadState(rows.Get(i, "Slave_IO_Running"));
+  r.sql = ParseThreadState(rows.Get(i, "Slave_SQL_Running"));
+  r.last_io_errno = ToNumber<uint32_t>(rows.Get(i, "Last_IO_Errno"));
+  r.last_io_error = rows.Get(i, "Last_IO_Error").value_or("");
+  r.last_sql_errno = ToNumber<uint32_t>(rows.Get(i, "Last_SQL_Errno"));
+  r.last_sql_error = rows.Get(i, "Last_SQL_Error").value_or("");
+  if (auto lag = rows.Get(i, "Seconds_Behind_Master"); lag && !lag->empty()) {
+    r.seconds_behind = ToNumber<int64_t>(lag);
+  }
+  r.gtid_io_pos = rows.Get(i, "Gtid_IO_Pos").value_or("");
+  return r;
+}
+
+Result<Connection*> MariaDb::Conn() {
+  if (!conn_) {
+    ASSIGN_OR_RETURN(conn_, Connection::Open(options_));
+  }
+  return conn_.get();
+}
+
+Status MariaDb::Check(Status st) {
+  if (!st.ok() && st.code() == StatusCode::kUnavailable) conn_.reset();
+  return st;
+}
+
+Status MariaDb::Exec(const std::string& sql) {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  return Check(c->Execute(sql));
+}
+
+Status MariaDb::Ping() {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  return Check(c->Ping());
+}
+
+Status MariaDb::ReadState(ServerState& out) {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  auto vars = c->Query(dialect::kSelectState);
+  if (!vars.ok()) return Check(vars.status());
+  if (vars->rows.size() != 1 || vars->rows[0].size() != 4) {
+    return Internal("unexpected result for server variables");
+  }
+  const Row& row = vars->rows[0];
+  out.read_only = row[0].value_or("1") != "0";
+  auto parse = [](const std::optional<std::string>& v, GtidList& into) -> Status {
+    ASSIGN_OR_RETURN(into, GtidList::Parse(v.value_or("")));
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(parse(row[1], out.gtid_current));
+  RETURN_IF_ERROR(parse(row[2], out.gtid_binlog));
+  RETURN_IF_ERROR(parse(row[3], out.gtid_slave));
+  auto repl = c->Query(dialect::kShowReplicaStatus);
+  if (!repl.ok()) return Check(repl.status());
+  out.replica.reset();
+  if (!repl->rows.empty()) {
+    ReplicaStatus r = ReplicaStatusFromRow(*repl, 0);
+    if (!r.source_host.empty()) out.replica = std::move(r);
+  }
+  return Status::Ok();
+}
+
+Status MariaDb::SetReadOnly(bool read_only) { return Exec(dialect::SetReadOnly(read_only)); }
+
+Status MariaDb::ConfigureReplication(const ReplicationSource& source,
+                                     const std::string* initial_gtid) {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  auto q = [c](const std::string& s) { return c->Quote(s); };
+  RETURN_IF_ERROR(Check(c->Execute(dialect::kStopReplica)));
+  if (initial_gtid) RETURN_IF_ERROR(Check(c->Execute(dialect::SetGtidSlavePos(*initial_gtid, q))));
+  RETURN_IF_ERROR(Check(c->Execute(dialect::ChangeSource(source, q))));
+  return Check(c->Execute(dialect::kStartReplica));
+}
+
+Status MariaDb::StartReplication() { return Exec(dialect::kStartReplica); }
+
+Status MariaDb::EnsureAccounts(const std::vector<Account>& accounts) {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  auto q = [c](const std::string& s) { return c->Quote(s); };
+  for (const auto& a : accounts) {
+    for (const auto& stmt : dialect::CreateAccount(a, q)) {
+      RETURN_IF_ERROR(Check(c->Execute(stmt)).Annotate("ensure account " + a.user));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<bool> MariaDb::AccountsExist(const std::vector<Account>& accounts) {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  auto q = [c](const std::string& s) { return c->Quote(s); };
+  auto rows = c->Query(dialect::CountAccounts(accounts, q));
+  if (!rows.ok()) return Check(rows.status());
+  if (rows->rows.empty() || !rows->rows[0][0]) return Internal("empty account count");
+  return std::stoul(*rows->rows[0][0]) == accounts.size();
+}
+
+}  // namespace mysqlset

@@ -1,0 +1,38 @@
+#pragma once
+// Db on a real mariadbd. Connects lazily and reconnects on the next call after any
+// connection-level failure, so a mariadbd restart needs nothing from the caller.
+
+#include <memory>
+
+#include "env/db.h"
+#include "mariadb/connection.h"
+
+namespace mysqlset {
+
+class MariaDb : public Db {
+ public:
+  explicit MariaDb(ConnectOptions options) : options_(std::move(options)) {}
+
+  Status Ping() override;
+  Status ReadState(ServerState& out) override;
+  Status SetReadOnly(bool read_only) override;
+  Status ConfigureReplication(const ReplicationSource& source,
+                              const std::string* initial_gtid) override;
+  Status StartReplication() override;
+  Status EnsureAccounts(const std::vector<Account>& accounts) override;
+  Result<bool> AccountsExist(const std::vector<Account>& accounts) override;
+
+ private:
+  Result<Connection*> Conn();
+  // Drops the connection after an error that may have broken it.
+  Status Check(Status st);
+  Status Exec(const std::string& sql);
+
+  ConnectOptions options_;
+  std::unique_ptr<Connection> conn_;
+};
+
+// Parses one row of SHOW SLAVE STATUS. Exposed for tests.
+ReplicaStatus ReplicaStatusFromRow(const Rows& rows, size_t i);
+
+}  // namespace mysqlset

@@ -1,0 +1,336 @@
+// Validation of rendered Kubernetes manifests for mysqlset.
+//
+// Two layers:
+//  1. Schema: every object is checked against the Kubernetes API schema with the validate()
+//     that kubernetes-models attaches to each model class. Those compiled schemas do not
+//     reject unknown fields (no additionalProperties: false), and the API server silently
+//     drops them, so a misspelled field (`readinesProbe`) would pass. We add strictness:
+//     the object is handed to validate() wrapped in a Proxy that records every property the
+//     schema reads. The generated validator reads each property it knows (`data.selector`
+//     even when absent) and iterates the keys of free-form maps (labels, data), so a key in
+//     the document that the validator never read is not in the schema: an unknown field.
+//  2. Semantics our users rely on (see checkSemantics).
+//
+// Each check yields {name, ok, detail}. Nothing here prints or exits.
+
+import yaml from "js-yaml";
+
+// ---------- loading ----------
+
+export function parseDocs(text) {
+  return yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
+}
+
+function objId(o) {
+  const kind = o && o.kind ? o.kind : "?";
+  const name = o && o.metadata && o.metadata.name ? o.metadata.name : "?";
+  return `${kind}/${name}`;
+}
+
+// apiVersion "v1" -> "kubernetes-models/v1/Kind"; "apps/v1" -> "kubernetes-models/apps/v1/Kind".
+async function loadModel(apiVersion, kind) {
+  if (typeof apiVersion !== "string" || typeof kind !== "string" || !/^[A-Za-z]+$/.test(kind)) {
+    return null;
+  }
+  const spec = `kubernetes-models/${apiVersion}/${kind}`;
+  try {
+    const mod = await import(spec);
+    return mod[kind] || null;
+  } catch {
+    return null;
+  }
+}
+
+// ---------- schema layer ----------
+
+// Wraps `root` so that every property read is recorded in `reads` (Map<object, Set<key>>).
+function tracked(root, reads) {
+  const proxies = new WeakMap();
+  const wrap = (target) => {
+    if (target === null || typeof target !== "object") return target;
+    if (proxies.has(target)) return proxies.get(target);
+    reads.set(target, reads.get(target) || new Set());
+    const p = new Proxy(target, {
+      get(t, key, receiver) {
+        if (typeof key === "string") reads.get(t).add(key);
+        return wrap(Reflect.get(t, key, receiver));
+      },
+    });
+    proxies.set(target, p);
+    return p;
+  };
+  return wrap(root);
+}
+
+// Lists the paths of keys that the schema never read.
+function unknownFields(node, reads, path, out) {
+  if (Array.isArray(node)) {
+    node.forEach((v, i) => unknownFields(v, reads, `${path}[${i}]`, out));
+  } else if (node !== null && typeof node === "object") {
+    const seen = reads.get(node);
+    if (!seen) return; // the schema never descended here (a type error already reported it)
+    for (const key of Object.keys(node)) {
+      const p = path ? `${path}.${key}` : key;
+      if (!seen.has(key)) out.push(p);
+      else unknownFields(node[key], reads, p, out);
+    }
+  }
+}
+
+export async function checkSchema(doc) {
+  const id = objId(doc);
+  const name = `schema ${id}`;
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    return { name, ok: false, detail: "document is not an object" };
+  }
+  const Model = await loadModel(doc.apiVersion, doc.kind);
+  if (!Model) {
+    return { name, ok: false, detail: `no schema for apiVersion=${doc.apiVersion} kind=${doc.kind}` };
+  }
+  const reads = new Map();
+  const problems = [];
+  try {
+    // Model.prototype.validate is kubernetes-models' validate(): it runs the compiled schema
+    // on `this` and throws a ValidationError listing every violation.
+    Model.prototype.validate.call(tracked(doc, reads));
+  } catch (e) {
+    problems.push(String(e.message || e).replace(/\s+/g, " "));
+  }
+  const unknown = [];
+  unknownFields(doc, reads, "", unknown);
+  if (unknown.length > 0) problems.push(`unknown field(s): ${unknown.join(", ")}`);
+  return { name, ok: problems.length === 0, detail: problems.join("; ") };
+}
+
+// ---------- semantic layer ----------
+
+const WORKLOAD_KINDS = new Set(["StatefulSet", "Deployment", "DaemonSet", "ReplicaSet", "Job"]);
+const POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
+
+function selectorMatches(selector, labels) {
+  if (!selector) return false;
+  const ml = selector.matchLabels || {};
+  for (const [k, v] of Object.entries(ml)) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions || []) {
+    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    const vals = e.values || [];
+    if (e.operator === "In" && !(has && vals.includes(labels[e.key]))) return false;
+    if (e.operator === "NotIn" && has && vals.includes(labels[e.key])) return false;
+    if (e.operator === "Exists" && !has) return false;
+    if (e.operator === "DoesNotExist" && has) return false;
+  }
+  return Object.keys(ml).length + (selector.matchExpressions || []).length > 0;
+}
+
+function allContainers(podSpec) {
+  return [...(podSpec.initContainers || []), ...(podSpec.containers || [])];
+}
+
+function probePorts(c) {
+  const out = [];
+  for (const kind of ["livenessProbe", "readinessProbe", "startupProbe"]) {
+    const p = c[kind];
+    if (!p) continue;
+    for (const h of ["httpGet", "tcpSocket", "grpc"]) {
+      if (p[h] && p[h].port !== undefined) out.push({ kind, port: p[h].port });
+    }
+  }
+  return out;
+}
+
+// Returns a list of {name, ok, detail} for one workload with a pod template.
+function checkWorkload(w, ctx) {
+  const id = objId(w);
+  const results = [];
+  const add = (what, problems) =>
+    results.push({ name: `${what} ${id}`, ok: problems.length === 0, detail: problems.join("; ") });
+
+  const tmpl = (w.spec && w.spec.template) || {};
+  const pod = tmpl.spec || {};
+  const labels = (tmpl.metadata && tmpl.metadata.labels) || {};
+  const containers = allContainers(pod);
+
+  // Every container knows its pod's name (mysqlset derives identity and ordinal from it).
+  add(
+    "POD_NAME env in every container",
+    containers
+      .filter(
+        (c) =>
+          !(c.env || []).some(
+            (e) =>
+              e.name === "POD_NAME" &&
+              e.valueFrom &&
+              e.valueFrom.fieldRef &&
+              e.valueFrom.fieldRef.fieldPath === "metadata.name",
+          ),
+      )
+      .map((c) => `container ${c.name} lacks POD_NAME from fieldRef metadata.name`),
+  );
+
+  // Probes: a named port must be one of the probing container's own ports (that is how the
+  // kubelet resolves it); a numbered port must be declared by some container of the pod.
+  const podPorts = new Set();
+  for (const c of containers) for (const p of c.ports || []) podPorts.add(p.containerPort);
+  const probeProblems = [];
+  for (const c of containers) {
+    const own = new Set((c.ports || []).map((p) => p.name).filter(Boolean));
+    for (const { kind, port } of probePorts(c)) {
+      if (typeof port === "string") {
+        if (!own.has(port)) probeProblems.push(`${c.name}.${kind}: port "${port}" is not a named port of container ${c.name}`);
+      } else if (!podPorts.has(port)) {
+        probeProblems.push(`${c.name}.${kind}: port ${port} is not declared by any container`);
+      }
+    }
+  }
+  if (!containers.some((c) => probePorts(c).length > 0)) probeProblems.push("no container has a probe");
+  add("probes use valid ports", probeProblems);
+
+  // Volume mounts name existing volumes (pod volumes, or the StatefulSet's claim templates).
+  const volumes = new Set((pod.volumes || []).map((v) => v.name));
+  for (const t of (w.spec && w.spec.volumeClaimTemplates) || []) volumes.add(t.metadata && t.metadata.name);
+  const mountProblems = [];
+  for (const c of containers) {
+    for (const m of c.volumeMounts || []) {
+      if (!volumes.has(m.name)) mountProblems.push(`${c.name} mounts unknown volume "${m.name}"`);
+    }
+  }
+  add("volumeMounts name existing volumes", mountProblems);
+
+  // Names are unique (the API server would reject duplicates at apply time).
+  const dupes = (xs) => xs.filter((x, i) => xs.indexOf(x) !== i);
+  add("unique container and volume names", [
+    ...dupes(containers.map((c) => c.name)).map((n) => `duplicate container ${n}`),
+    ...dupes((pod.volumes || []).map((v) => v.name)).map((n) => `duplicate volume ${n}`),
+  ]);
+
+  // ConfigMaps referenced by volumes exist in the render (kustomize rewrote hashed names);
+  // Secrets exist in the render or are declared as supplied by the user.
+  const refProblems = [];
+  for (const v of pod.volumes || []) {
+    if (v.configMap && !ctx.byKind("ConfigMap").has(v.configMap.name)) {
+      refProblems.push(`volume ${v.name}: ConfigMap ${v.configMap.name} not found`);
+    }
+    if (v.secret && !ctx.byKind("Secret").has(v.secret.secretName) && !ctx.externalSecrets.has(v.secret.secretName)) {
+      refProblems.push(`volume ${v.name}: Secret ${v.secret.secretName} not found`);
+    }
+  }
+  add("configMap/secret volumes resolve", refProblems);
+
+  // The selector selects the pod template.
+  add(
+    "selector matches pod template labels",
+    selectorMatches(w.spec && w.spec.selector, labels) ? [] : ["spec.selector does not match template labels"],
+  );
+
+  // Non-root: set for the pod, or for every container.
+  const podNonRoot = pod.securityContext && pod.securityContext.runAsNonRoot === true;
+  const nonRootProblems = podNonRoot
+    ? containers
+        .filter((c) => c.securityContext && c.securityContext.runAsNonRoot === false)
+        .map((c) => `container ${c.name} overrides runAsNonRoot=false`)
+    : containers
+        .filter((c) => !(c.securityContext && c.securityContext.runAsNonRoot === true))
+        .map((c) => `container ${c.name} may run as root (runAsNonRoot not set)`);
+  add("runAsNonRoot", nonRootProblems);
+
+  // A StatefulSet's serviceName names a headless Service of the render.
+  if (w.kind === "StatefulSet") {
+    const svc = ctx.byKind("Service").get(w.spec.serviceName);
+    const p = [];
+    if (!svc) p.push(`serviceName "${w.spec.serviceName}" has no Service`);
+    else if (!svc.spec || svc.spec.clusterIP !== "None") p.push(`Service ${w.spec.serviceName} is not headless`);
+    add("serviceName is a headless Service", p);
+  }
+  return results;
+}
+
+// Service and PodDisruptionBudget selectors select some workload's pods, and a Service's named
+// targetPorts exist on those pods.
+function checkSelectors(doc, ctx) {
+  const id = objId(doc);
+  const problems = [];
+  const raw =
+    doc.kind === "Service"
+      ? { matchLabels: (doc.spec && doc.spec.selector) || {} }
+      : (doc.spec && doc.spec.selector) || {};
+  const sel = { matchLabels: { ...(raw.matchLabels || {}) }, matchExpressions: raw.matchExpressions };
+  // statefulset.kubernetes.io/pod-name is set by the StatefulSet controller: <name>-<ordinal>.
+  const podName = sel.matchLabels && sel.matchLabels[POD_NAME_LABEL];
+  if (podName !== undefined) delete sel.matchLabels[POD_NAME_LABEL];
+  const targets = ctx.workloads.filter((w) => {
+    const labels = (w.spec.template.metadata && w.spec.template.metadata.labels) || {};
+    if (!selectorMatches(sel, labels)) return false;
+    if (podName === undefined) return true;
+    const m = new RegExp(`^${w.metadata.name}-(\\d+)$`).exec(podName);
+    return w.kind === "StatefulSet" && m && Number(m[1]) < (w.spec.replicas ?? 1);
+  });
+  if (targets.length === 0) problems.push("selector matches no pod template");
+  if (doc.kind === "Service") {
+    for (const p of (doc.spec && doc.spec.ports) || []) {
+      if (typeof p.targetPort !== "string") continue;
+      for (const w of targets) {
+        const names = allContainers(w.spec.template.spec || {}).flatMap((c) => (c.ports || []).map((x) => x.name));
+        if (!names.includes(p.targetPort)) problems.push(`targetPort "${p.targetPort}" is not a port of ${objId(w)}`);
+      }
+    }
+  }
+  return { name: `selector selects pods ${id}`, ok: problems.length === 0, detail: problems.join("; ") };
+}
+
+export function checkSemantics(docs, { externalSecrets = [] } = {}) {
+  const ctx = {
+    externalSecrets: new Set(externalSecrets),
+    workloads: docs.filter((d) => WORKLOAD_KINDS.has(d.kind) && d.spec && d.spec.template),
+    byKind(kind) {
+      return new Map(docs.filter((d) => d.kind === kind && d.metadata).map((d) => [d.metadata.name, d]));
+    },
+  };
+  const results = [];
+
+  const ids = docs.map(objId);
+  const dup = ids.filter((x, i) => ids.indexOf(x) !== i);
+  results.push({ name: "unique objects", ok: dup.length === 0, detail: dup.map((d) => `duplicate ${d}`).join("; ") });
+
+  if (ctx.workloads.length === 0) {
+    results.push({ name: "has a workload", ok: false, detail: "no object with a pod template" });
+  }
+  for (const w of ctx.workloads) results.push(...checkWorkload(w, ctx));
+  for (const d of docs) {
+    if ((d.kind === "Service" && d.spec && d.spec.selector) || d.kind === "PodDisruptionBudget") {
+      results.push(checkSelectors(d, ctx));
+    }
+  }
+  return results;
+}
+
+// ---------- expectations: "Kind/name:dot.path=value" (value "*": just present) ----------
+
+export function getPath(obj, path) {
+  let cur = obj;
+  for (const part of path.split(".").filter(Boolean)) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = cur[/^\d+$/.test(part) ? Number(part) : part];
+  }
+  return cur;
+}
+
+export function checkExpectation(docs, expr) {
+  const m = /^([A-Za-z]+)\/([^:]+):([^=]+)=(.*)$/.exec(expr);
+  if (!m) return { name: `expect ${expr}`, ok: false, detail: "malformed expectation" };
+  const [, kind, name, path, want] = m;
+  const doc = docs.find((d) => d.kind === kind && d.metadata && d.metadata.name === name);
+  if (!doc) return { name: `expect ${expr}`, ok: false, detail: `${kind}/${name} not found` };
+  const got = getPath(doc, path);
+  // "*" asks only that the field is present.
+  const ok = want === "*" ? got !== undefined : String(got) === want;
+  return { name: `expect ${expr}`, ok, detail: ok ? "" : `got ${JSON.stringify(got)}` };
+}
+
+export async function validateDocs(docs, opts = {}) {
+  const results = [];
+  if (docs.length === 0) results.push({ name: "non-empty manifest", ok: false, detail: "no objects" });
+  for (const d of docs) results.push(await checkSchema(d));
+  results.push(...checkSemantics(docs, opts));
+  for (const e of opts.expect || []) results.push(checkExpectation(docs, e));
+  return results;
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Validates mysqlset's Kubernetes manifests without a cluster:
+#   1. renders the base (deploy/kubernetes) and the example overlay with `kubectl kustomize`;
+#   2. validates every object and every field against the Kubernetes API schema
+#      (kubernetes-models, plus a layer that rejects unknown fields), and the semantic rules
+#      the manifests rely on (validate.mjs, lib.mjs);
+#   3. runs negative self-tests: broken manifests must be rejected (selftest.mjs, testdata/);
+#   4. checks that deploy/kubernetes/config/*.cnf are copies of config/*.cnf.
+# Run from anywhere:  bash tests/k8s/validate/run.sh
+# Needs node, npm and kubectl (scripts/setup.sh); installs its npm packages on first run with
+# `npm ci` from the committed package-lock.json. Last line: "N passed, M failed"; exit 1 on any
+# failure.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+cd "$root"
+
+passed=0
+failed=0
+skipped=0
+pass() { echo "ok   $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+finish() {
+  [ "$skipped" -gt 0 ] && echo "note: $skipped check(s) skipped"
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Runs a node script that ends with "RESULT passed=N failed=M" and adds its counts.
+run_node() {
+  local out="$tmp/node.out"
+  node "$@" >"$out" 2>&1
+  local rc=$?
+  grep -v '^RESULT ' "$out"
+  local line
+  line=$(grep '^RESULT ' "$out" | tail -n 1)
+  if [[ "$line" =~ ^RESULT\ passed=([0-9]+)\ failed=([0-9]+)$ ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+    if [ "$rc" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ]; then fail "node $1 exited $rc"; fi
+  else
+    fail "node $1 exited $rc without a result line"
+  fi
+}
+
+# --- tools and packages ---
+for tool in node npm kubectl; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    fail "$tool is not installed (run scripts/setup.sh)"
+  fi
+done
+[ "$failed" -eq 0 ] || finish
+
+# Install from the lock file when node_modules is absent or was installed from another lock.
+stamp="$here/node_modules/.mysqlset-package-lock.json"
+if [ ! -f "$stamp" ] || ! cmp -s "$stamp" "$here/package-lock.json"; then
+  echo "installing npm packages into tests/k8s/validate/node_modules (npm ci)"
+  if (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >"$tmp/npm.log" 2>&1); then
+    cp "$here/package-lock.json" "$stamp"
+  else
+    cat "$tmp/npm.log"
+    fail "npm ci in tests/k8s/validate"
+    finish
+  fi
+fi
+
+# --- config sync ---
+if out=$(bash "$here/check-config-sync.sh" 2>&1); then
+  if [[ "$out" == *skipped* ]]; then
+    echo "skip $out"
+    skipped=$((skipped + 1))
+  else
+    pass "$out"
+  fi
+else
+  echo "$out"
+  fail "config sync: deploy/kubernetes/config/*.cnf differ from config/*.cnf"
+fi
+
+# --- render ---
+base="$tmp/base.yaml"
+if kubectl kustomize deploy/kubernetes >"$base" 2>"$tmp/err"; then
+  pass "render: kubectl kustomize deploy/kubernetes"
+else
+  cat "$tmp/err"
+  fail "render: kubectl kustomize deploy/kubernetes"
+fi
+if grep -q '^kind: Secret$' "$base"; then
+  fail "base contains no Secret (users must not deploy placeholder passwords)"
+else
+  pass "base contains no Secret (users must not deploy placeholder passwords)"
+fi
+
+# The overlay renders in a temp copy, with secrets.env made from the committed example.
+copy="$tmp/kubernetes"
+cp -r deploy/kubernetes "$copy"
+ov="$copy/overlays/example"
+rm -f "$ov/secrets.env"
+if kubectl kustomize "$ov" >/dev/null 2>&1; then
+  fail "render: example overlay refuses to render without secrets.env"
+else
+  pass "render: example overlay refuses to render without secrets.env"
+fi
+cp "$ov/secrets.env.example" "$ov/secrets.env"
+example="$tmp/example.yaml"
+if kubectl kustomize "$ov" >"$example" 2>"$tmp/err"; then
+  pass "render: kubectl kustomize deploy/kubernetes/overlays/example"
+else
+  cat "$tmp/err"
+  fail "render: kubectl kustomize deploy/kubernetes/overlays/example"
+fi
+
+# --- schema and semantics ---
+sts="StatefulSet/mysql"
+image_paths=(spec.template.spec.initContainers.0.image spec.template.spec.initContainers.1.image
+  spec.template.spec.containers.0.image spec.template.spec.containers.1.image)
+storage="spec.volumeClaimTemplates.0.spec.resources.requests.storage"
+
+base_expect=(--expect "$sts:spec.replicas=3" --expect "$sts:$storage=10Gi")
+for p in "${image_paths[@]}"; do base_expect+=(--expect "$sts:$p=mysqlset:latest"); done
+run_node "$here/validate.mjs" --external-secret mysql-secrets "${base_expect[@]}" "$base"
+
+ex_expect=(--expect "$sts:spec.replicas=5" --expect "$sts:$storage=50Gi")
+for p in "${image_paths[@]}"; do ex_expect+=(--expect "$sts:$p=registry.example.com/mysqlset:1.0"); done
+for k in admin-password replication-password backup-password monitor-password backup-token; do
+  ex_expect+=(--expect "Secret/mysql-secrets:data.$k=*")
+done
+run_node "$here/validate.mjs" "${ex_expect[@]}" "$example"
+
+# --- negative self-tests: the validator must be able to fail ---
+run_node "$here/selftest.mjs" "$base"
+
+node "$here/validate.mjs" "$here/testdata/broken.yaml" >"$tmp/broken.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'imagePullPolcy' "$tmp/broken.out" &&
+  grep -q 'replicas must be integer' "$tmp/broken.out" && grep -q 'unknown volume "dta"' "$tmp/broken.out"; then
+  pass "selftest: validate.mjs rejects testdata/broken.yaml (misspelled field, wrong type, unknown volume)"
+else
+  cat "$tmp/broken.out"
+  fail "selftest: validate.mjs rejects testdata/broken.yaml (exit $rc)"
+fi
+
+printf 'kind: [unclosed\n' >"$tmp/garbage.yaml"
+if node "$here/validate.mjs" "$tmp/garbage.yaml" >/dev/null 2>&1; then
+  fail "selftest: validate.mjs rejects unparsable YAML"
+else
+  pass "selftest: validate.mjs rejects unparsable YAML"
+fi
+
+finish

@@ -1,0 +1,88 @@
+// Negative self-tests: the validator must reject deliberately broken manifests, so that a
+// validator that accepts everything cannot go unnoticed.
+//
+//   node selftest.mjs RENDERED.yaml
+//
+// Each case mutates a fresh copy of a valid render (the base) and requires that the named
+// check fails. A control case requires the unmutated render to pass. Output and exit code as
+// in validate.mjs.
+import { readFileSync } from "node:fs";
+import { parseDocs, validateDocs } from "./lib.mjs";
+
+const file = process.argv[2];
+if (!file) {
+  console.error("usage: node selftest.mjs RENDERED.yaml");
+  process.exit(2);
+}
+const text = readFileSync(file, "utf8");
+const opts = { externalSecrets: ["mysql-secrets"] };
+
+const sts = (docs) => docs.find((d) => d.kind === "StatefulSet");
+const pod = (docs) => sts(docs).spec.template.spec;
+const container = (docs, name) =>
+  [...(pod(docs).initContainers || []), ...pod(docs).containers].find((c) => c.name === name);
+const svc = (docs, name) => docs.find((d) => d.kind === "Service" && d.metadata.name === name);
+
+// [case name, mutation, substring of the failing check's name, substring of its detail]
+const cases = [
+  ["misspelled container field", (d) => { const c = container(d, "agent"); c.readinesProbe = c.readinessProbe; delete c.readinessProbe; },
+    "schema StatefulSet/", "readinesProbe"],
+  ["misspelled pod spec field", (d) => { pod(d).terminationGracePeriod = 60; }, "schema StatefulSet/", "terminationGracePeriod"],
+  ["misspelled field deep in a probe", (d) => { container(d, "agent").readinessProbe.httpGet.paht = "/readyz"; }, "schema StatefulSet/", "paht"],
+  ["misspelled Service field", (d) => { svc(d, "mysql").spec.publishNotReadyAdresses = true; }, "schema Service/mysql", "publishNotReadyAdresses"],
+  ["unknown top-level field", (d) => { sts(d).specs = {}; }, "schema StatefulSet/", "specs"],
+  ["wrong type: replicas as string", (d) => { sts(d).spec.replicas = "three"; }, "schema StatefulSet/", "replicas"],
+  ["wrong type: containerPort as string", (d) => { container(d, "mariadbd").ports[0].containerPort = "3306"; }, "schema StatefulSet/", "containerPort"],
+  ["wrong type: command as string", (d) => { container(d, "init").command = "mysqlset init"; }, "schema StatefulSet/", "command"],
+  ["bad enum: podManagementPolicy", (d) => { sts(d).spec.podManagementPolicy = "Ordered"; }, "schema StatefulSet/", "podManagementPolicy"],
+  ["missing required field: selector", (d) => { delete sts(d).spec.selector; }, "schema StatefulSet/", "selector"],
+  ["unknown kind", (d) => { svc(d, "mysql").kind = "Servise"; }, "schema Servise/mysql", "no schema"],
+  ["mount of an unknown volume", (d) => { container(d, "agent").volumeMounts.push({ name: "dta", mountPath: "/x" }); },
+    "volumeMounts name existing volumes", "dta"],
+  ["container without POD_NAME", (d) => { container(d, "clone").env = []; }, "POD_NAME env", "clone"],
+  ["probe names another container's port", (d) => { container(d, "mariadbd").livenessProbe.httpGet.port = "agent"; },
+    "probes use valid ports", "agent"],
+  ["probe on an undeclared port number", (d) => { container(d, "agent").readinessProbe.httpGet.port = 9090; },
+    "probes use valid ports", "9090"],
+  ["serviceName without a Service", (d) => { sts(d).spec.serviceName = "mysqld"; }, "serviceName is a headless Service", "mysqld"],
+  ["serviceName names a non-headless Service", (d) => { sts(d).spec.serviceName = "mysql-read"; },
+    "serviceName is a headless Service", "not headless"],
+  ["selector does not match template", (d) => { sts(d).spec.selector.matchLabels["app.kubernetes.io/name"] = "other"; },
+    "selector matches pod template labels", "does not match"],
+  ["Service selects nothing", (d) => { svc(d, "mysql-read").spec.selector["app.kubernetes.io/component"] = "db"; },
+    "selector selects pods Service/mysql-read", "no pod"],
+  ["primary Service selects an ordinal beyond replicas", (d) => { svc(d, "mysql-primary").spec.selector["statefulset.kubernetes.io/pod-name"] = "mysql-7"; },
+    "selector selects pods Service/mysql-primary", "no pod"],
+  ["Service targetPort not on the pods", (d) => { svc(d, "mysql").spec.ports[0].targetPort = "mysqld"; },
+    "selector selects pods Service/mysql", "mysqld"],
+  ["runAsNonRoot missing", (d) => { delete pod(d).securityContext.runAsNonRoot; }, "runAsNonRoot", "may run as root"],
+  ["ConfigMap reference not rendered", (d) => { pod(d).volumes.find((v) => v.configMap).configMap.name = "mysql"; },
+    "configMap/secret volumes resolve", "ConfigMap mysql"],
+];
+
+let passed = 0;
+let failed = 0;
+const report = (ok, name, detail) => {
+  if (ok) passed++;
+  else failed++;
+  console.log(ok ? `ok   selftest: ${name}` : `FAIL selftest: ${name}: ${detail}`);
+};
+
+// Control: the unmutated render passes every check.
+{
+  const bad = (await validateDocs(parseDocs(text), opts)).filter((r) => !r.ok);
+  report(bad.length === 0, "control: unmodified render passes", bad.map((r) => `${r.name}: ${r.detail}`).join("; "));
+}
+
+for (const [name, mutate, check, detail] of cases) {
+  const docs = parseDocs(text);
+  mutate(docs);
+  const results = await validateDocs(docs, opts);
+  const hit = results.find((r) => !r.ok && r.name.includes(check) && r.detail.includes(detail));
+  const failures = results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`);
+  report(Boolean(hit), `rejects ${name}`,
+    failures.length ? `failed, but not as expected (${check} / ${detail}): ${failures.join("; ")}` : "validator accepted it");
+}
+
+console.log(`RESULT passed=${passed} failed=${failed}`);
+process.exit(failed === 0 ? 0 : 1);
