@@ -1,0 +1,50 @@
+#include "core/donor.h"
+
+#include "gtest/gtest.h"
+
+namespace mysqlset {
+namespace {
+
+std::optional<PeerStatus> Primary(bool ready) { return PeerStatus{0, true, ready, 0.0}; }
+std::optional<PeerStatus> Replica(uint32_t ord, bool ready, std::optional<double> lag) {
+  return PeerStatus{ord, false, ready, lag};
+}
+constexpr std::nullopt_t kDown = std::nullopt;
+
+struct Case {
+  const char* name;
+  uint32_t self;
+  std::vector<std::optional<PeerStatus>> statuses;
+  std::vector<uint32_t> want;
+};
+
+TEST(RankDonorsTest, Table) {
+  const std::vector<Case> cases = {
+      {"only the primary, ready", 1, {Primary(true)}, {0}},
+      {"only the primary, not ready: wait", 1, {Primary(false)}, {}},
+      {"nothing reachable: fall back to N-1 (seed rule)", 3, {kDown, kDown, kDown}, {2}},
+      {"nothing reachable, ordinal 1", 1, {kDown}, {0}},
+      {"ready replica preferred over primary", 2, {Primary(true), Replica(1, true, 0)}, {1, 0}},
+      {"not-ready replica is never a donor", 2, {Primary(true), Replica(1, false, 0)}, {0}},
+      {"least lag first", 4,
+       {Primary(true), Replica(1, true, 5), Replica(2, true, 1), Replica(3, true, 3)},
+       {2, 3, 1, 0}},
+      {"equal lag: higher ordinal first", 4,
+       {Primary(true), Replica(1, true, 0), Replica(2, true, 0), Replica(3, true, 0)},
+       {3, 2, 1, 0}},
+      {"unknown lag after known lag", 3,
+       {Primary(true), Replica(1, true, std::nullopt), Replica(2, true, 9)}, {2, 1, 0}},
+      {"unreachable peers are skipped, reachable ones decide", 3,
+       {kDown, Replica(1, true, 0), kDown}, {1}},
+      {"some answered, none ready: wait", 3, {Primary(false), kDown, Replica(2, false, 0)}, {}},
+      {"statuses beyond self are ignored", 1, {Primary(true), Replica(1, true, 0)}, {0}},
+      {"ordinal in payload is not trusted", 2,
+       {Primary(true), PeerStatus{7, false, true, 0.0}}, {1, 0}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(RankDonors(c.self, c.statuses), c.want) << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace mysqlset

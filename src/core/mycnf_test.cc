@@ -1,0 +1,38 @@
+#include "core/mycnf.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "gtest/gtest.h"
+
+namespace mysqlset {
+namespace {
+
+std::string Golden(const std::string& name) {
+  const char* dir = std::getenv("MYSQLSET_TESTDATA");
+  std::ifstream in(std::string(dir ? dir : "testdata") + "/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(MyCnfTest, ServerIdCnfMatchesGolden) {
+  auto id = ParseIdentity("mysql-2");
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(RenderServerIdCnf(*id, "mysql-2.mysql", 3306), Golden("server-id.mysql-2.cnf"));
+}
+
+TEST(MyCnfTest, MyCnfMatchesGolden) {
+  ServerPaths p{"/etc/mysql/conf.d", "/var/lib/mysql", "0.0.0.0", 3306};
+  EXPECT_EQ(RenderMyCnf(*ParseIdentity("mysql-0"), p), Golden("my.mysql-0.cnf"));
+  EXPECT_EQ(RenderMyCnf(*ParseIdentity("mysql-1"), p), Golden("my.mysql-1.cnf"));
+}
+
+TEST(MyCnfTest, RoleFileFollowsPrimaryOrdinal) {
+  EXPECT_EQ(RoleCnfName(*ParseIdentity("mysql-0")), "primary.cnf");
+  EXPECT_EQ(RoleCnfName(*ParseIdentity("mysql-3")), "replica.cnf");
+}
+
+}  // namespace
+}  // namespace mysqlset

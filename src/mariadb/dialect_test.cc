@@ -1,0 +1,38 @@
+#include "mariadb/dialect.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "core/accounts.h"
+#include "gtest/gtest.h"
+
+namespace mysqlset {
+namespace {
+
+std::string Golden(const std::string& name) {
+  const char* dir = std::getenv("MYSQLSET_TESTDATA");
+  std::ifstream in(std::string(dir ? dir : "testdata") + "/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(DialectTest, BootstrapScriptMatchesGolden) {
+  Secrets s{"adm'in", "re\\pl", "back", "mon", "tok"};
+  EXPECT_EQ(dialect::SecureBootstrapScript(MysqlsetAccounts(s), dialect::QuoteLiteral),
+            Golden("bootstrap.sql"));
+}
+
+TEST(DialectTest, ChangeSourceUsesGtidSlavePos) {
+  ReplicationSource src{"mysql-0.mysql", 3306, "repl", "p'w"};
+  EXPECT_EQ(dialect::ChangeSource(src, dialect::QuoteLiteral), Golden("change_source.sql"));
+}
+
+TEST(DialectTest, QuoteLiteralEscapesEverythingThatEndsAString) {
+  EXPECT_EQ(dialect::QuoteLiteral("a'b\\c"), "'a\\'b\\\\c'");
+  EXPECT_EQ(dialect::QuoteLiteral(std::string("x\0y", 3)), "'x\\0y'");
+}
+
+}  // namespace
+}  // namespace mysqlset
