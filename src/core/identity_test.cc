@@ -40,7 +40,7 @@ TEST(IdentityTest, RejectsBadNamesWithClearMessages) {
       {"mysql", 100, "has no ordinal"},
       {"db-x", 100, "has no ordinal"},
       {"mysql-", 100, "not a DNS label"},
-      {"-3", 100, "has no ordinal"},
+      {"-3", 100, "not a DNS label"},
       {"mysql-01", 100, "leading zeros"},
       {"mysql-00", 100, "leading zeros"},
       {"mysql-99999999999999999999999", 100, "too large"},
@@ -50,7 +50,7 @@ TEST(IdentityTest, RejectsBadNamesWithClearMessages) {
       {"MySQL-1", 100, "not a DNS label"},
       {"my_sql-1", 100, "not a DNS label"},
       {"mysql-1.mysql", 100, "not a DNS label"},
-      {"mysql-+1", 100, "has no ordinal"},
+      {"mysql-+1", 100, "not a DNS label"},
       {"mysql- 1", 100, "not a DNS label"},
   };
   for (const auto& c : cases) {

@@ -1,6 +1,5 @@
 #include "core/mycnf.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -10,8 +9,7 @@ namespace mysqlset {
 namespace {
 
 std::string Golden(const std::string& name) {
-  const char* dir = std::getenv("MYSQLSET_TESTDATA");
-  std::ifstream in(std::string(dir ? dir : "testdata") + "/" + name);
+  std::ifstream in(std::string(MYSQLSET_TESTDATA_DIR) + "/" + name);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Sets up the machine, builds, and runs every test suite: unit, integration (real mariadbd,
+# mariabackup, mbstream, haproxy), Kubernetes manifests. Prints each suite's counts and a
+# final "N passed, M failed" line; exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bash scripts/setup.sh || { echo "test: setup failed"; exit 1; }
+bash scripts/build.sh || { echo "test: build failed"; exit 1; }
+
+passed=0
+failed=0
+suite() {  # suite NAME COMMAND...: runs one suite, counts it
+  local name=$1
+  shift
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "=== $name: ok ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1))
+    echo "=== $name: FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+cd "$root/build"
+suite unit ctest -L unit --output-on-failure
+suite integration ctest -L integration --output-on-failure
+cd "$root"
+suite kubernetes-manifests bash tests/k8s/validate/run.sh
+
+echo "test suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
