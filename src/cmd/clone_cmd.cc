@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "agent/clone_receiver.h"
 #include "agent/data_step.h"
 #include "agent/secrets.h"
 #include "cmd/commands.h"
@@ -17,7 +18,27 @@ Action AddCloneCommand(CLI::App& app) {
   AddPodNameFlag(app, *f);
   AddDirFlags(app, *f, /*secrets=*/true);
   AddPeerFlags(app, *f);
-  return [f]() {
+  struct ReplicaFlags {
+    std::vector<std::string> donors;
+    int max_attempts = 5;
+    int retry_delay_ms = 1000;
+    std::string use_memory = "256M";
+  };
+  auto r = std::make_shared<ReplicaFlags>();
+  app.add_option("--donor", r->donors,
+                 "Replica: clone from this backup port (HOST:PORT) instead of choosing a ready "
+                 "peer from their /v1/status; repeat to give fallbacks, tried in turn");
+  app.add_option("--max-attempts", r->max_attempts, "Replica: clone attempts before giving up")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--retry-delay-ms", r->retry_delay_ms,
+                 "Replica: first delay between attempts; doubles each retry, up to 30 s")
+      ->check(CLI::Range(0, 600000))
+      ->capture_default_str();
+  app.add_option("--use-memory", r->use_memory,
+                 "Replica: buffer pool for mariabackup --prepare (e.g. 256M, 1G)")
+      ->capture_default_str();
+  return [f, r]() {
     SetUpLogging("clone", f->log_level);
     auto id = ParseIdentity(ResolvePodName(*f), f->server_id_offset);
     if (!id.ok()) return ReportError("clone", id.status());
@@ -42,8 +63,22 @@ Action AddCloneCommand(CLI::App& app) {
       spdlog::info("{}: fresh datadir ready", id->pod_name);
       return 0;
     }
-    return ReportError("clone", FailedPrecondition("{}: replica cloning is not built yet",
-                                                   id->pod_name));
+    CloneReceiverOptions o;
+    o.data_dir = Absolute(f->data_dir);
+    o.self = *id;
+    o.layout = f->layout;
+    o.max_attempts = r->max_attempts;
+    o.backoff.initial = std::chrono::milliseconds(r->retry_delay_ms);
+    o.use_memory = r->use_memory;
+    for (const auto& d : r->donors) {
+      auto e = ParseDonorEndpoint(d);
+      if (!e.ok()) return ReportError("clone", e.status());
+      o.donors.push_back(*e);
+    }
+    HttpPeerStatusReader peers;
+    auto result = CloneReplica(fs, runner, clock, peers, o, *secrets);
+    if (!result.ok()) return ReportError("clone", result.status());
+    return 0;
   };
 }
 

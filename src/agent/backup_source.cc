@@ -1,0 +1,176 @@
+#include "agent/backup_source.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/logging.h"
+#include "core/accounts.h"
+#include "net/socket.h"
+#include "posix/subprocess.h"
+
+namespace mysqlset {
+namespace {
+
+// A private 0700 temp dir, removed with everything in it on destruction.
+class PrivateTempDir {
+ public:
+  static Result<PrivateTempDir> Make(const std::string& parent) {
+    std::string base = parent;
+    if (base.empty()) base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    std::string tmpl = base + "/mysqlset-backup-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      return Internal("create a private temp dir in {}: {}", base, std::strerror(errno));
+    }
+    return PrivateTempDir(tmpl);
+  }
+  PrivateTempDir(PrivateTempDir&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  ~PrivateTempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit PrivateTempDir(std::string p) : path_(std::move(p)) {}
+  std::string path_;
+};
+
+Status WritePrivateFile(const std::string& path, const std::string& text) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("create {}: {}", path, std::strerror(errno));
+  Status st = net::WriteAll(fd, text);
+  close(fd);
+  return st;
+}
+
+std::string ReadTail(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<size_t>(in.tellg());
+  const size_t start = size > max_bytes ? size - max_bytes : 0;
+  in.seekg(static_cast<std::streamoff>(start));
+  std::string s(size - start, '\0');
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  return s;
+}
+
+}  // namespace
+
+std::string TailLines(const std::string& text, size_t n, const std::vector<std::string>& secrets) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) lines.push_back(line);
+  }
+  std::string out;
+  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) {
+    if (!out.empty()) out += " | ";
+    out += lines[i];
+  }
+  for (const auto& s : secrets) {
+    if (s.empty()) continue;
+    for (size_t p = out.find(s); p != std::string::npos; p = out.find(s, p + 3)) {
+      out.replace(p, s.size(), "***");
+    }
+  }
+  return out;
+}
+
+uint64_t BackupSource::EstimateBytes() {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           options_.datadir, std::filesystem::directory_options::skip_permission_denied, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_regular_file(ec2)) total += it->file_size(ec2);
+  }
+  return total;
+}
+
+std::string BackupSource::OptionFileText(const BackupSourceOptions& o) {
+  return fmt::format("[mariabackup]\nuser={}\npassword={}\nhost=127.0.0.1\nport={}\n", kBackupUser,
+                     o.backup_password, o.mysql_port);
+}
+
+std::vector<std::string> BackupSource::BackupArgv(const BackupSourceOptions& o,
+                                                  const std::string& option_file,
+                                                  const std::string& target_dir) {
+  // --defaults-extra-file must come first or mariabackup ignores it.
+  return {o.mariabackup,
+          "--defaults-extra-file=" + option_file,
+          "--backup",
+          "--stream=xbstream",
+          "--target-dir=" + target_dir,
+          "--datadir=" + o.datadir,
+          "--host=127.0.0.1",
+          "--port=" + std::to_string(o.mysql_port),
+          "--user=" + std::string(kBackupUser)};
+}
+
+Status BackupSource::Produce(const std::function<bool(std::string_view)>& send,
+                             const std::function<bool()>& client_gone) {
+  ASSIGN_OR_RETURN(PrivateTempDir tmp, PrivateTempDir::Make(options_.tmp_dir));
+  const std::string option_file = tmp.path() + "/backup.cnf";
+  const std::string target = tmp.path() + "/target";
+  const std::string log = tmp.path() + "/mariabackup.log";
+  RETURN_IF_ERROR(WritePrivateFile(option_file, OptionFileText(options_)));
+  std::filesystem::create_directory(target);
+
+  int out[2];
+  RETURN_IF_ERROR(MakePipe(out));
+  net::Fd read_end(out[0]);
+  net::Fd write_end(out[1]);
+  net::Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!log_fd.valid()) return Internal("create {}: {}", log, std::strerror(errno));
+  ASSIGN_OR_RETURN(Subprocess child,
+                   Subprocess::Spawn(BackupArgv(options_, option_file, target),
+                                     {-1, write_end.get(), log_fd.get()}));
+  write_end.Reset();  // our copy; EOF arrives when mariabackup exits
+  log_fd.Reset();
+
+  bool aborted = false;
+  std::string buf(256 * 1024, '\0');
+  while (true) {
+    if (client_gone()) {
+      aborted = true;
+      break;
+    }
+    pollfd p{read_end.get(), POLLIN, 0};
+    const int r = poll(&p, 1, 500);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) continue;
+    const ssize_t n = read(read_end.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF (or error): mariabackup is done; its exit status decides
+    if (!send(std::string_view(buf.data(), static_cast<size_t>(n)))) {
+      aborted = true;
+      break;
+    }
+  }
+  if (aborted) {
+    // The receiver is gone: stop copying for no one. Kill the whole group.
+    child.Kill(SIGKILL);
+    child.Wait();
+    return Unavailable("the receiver disconnected; mariabackup stopped");
+  }
+  read_end.Reset();
+  int sig = 0;
+  const int code = child.Wait(&sig);
+  if (code == 0) return Status::Ok();
+  const std::string tail = TailLines(ReadTail(log, 16384), 5, options_.secret_values);
+  if (code < 0) return Internal("mariabackup was killed by signal {}: {}", sig, tail);
+  return Internal("mariabackup exited with code {}: {}", code, tail);
+}
+
+}  // namespace mysqlset

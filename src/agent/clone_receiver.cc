@@ -1,0 +1,335 @@
+#include "agent/clone_receiver.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "agent/backup_source.h"
+#include "agent/data_step.h"
+#include "common/logging.h"
+#include "core/data_state.h"
+#include "core/gtid.h"
+#include "core/mycnf.h"
+#include "net/backup_client.h"
+#include "net/http_client.h"
+#include "net/socket.h"
+#include "nlohmann/json.hpp"
+#include "posix/subprocess.h"
+
+namespace mysqlset {
+namespace {
+
+using Ms = std::chrono::milliseconds;
+
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// Periodic progress: a log line every log_interval, a JSON file every progress_interval
+// (the local supervisor draws a progress bar from it).
+class Progress {
+ public:
+  Progress(FileSystem& fs, const Clock& clock, const CloneReceiverOptions& o, std::string donor,
+           uint64_t estimated)
+      : fs_(fs), clock_(clock), o_(o), donor_(std::move(donor)), estimated_(estimated),
+        start_(clock.Now()), last_file_(start_), last_log_(start_) {}
+
+  void Bytes(uint64_t bytes) {
+    bytes_ = bytes;
+    const auto now = clock_.Now();
+    if (now - last_file_ >= o_.progress_interval) {
+      last_file_ = now;
+      Write("stream");
+    }
+    if (now - last_log_ >= o_.log_interval) {
+      last_log_ = now;
+      const double rate = Rate();
+      const auto eta = Eta(rate);
+      spdlog::info("clone from {}: {:.1f} MiB of ~{:.1f} MiB, {:.1f} MiB/s, ETA {}", donor_,
+                   bytes_ / 1048576.0, estimated_ / 1048576.0, rate / 1048576.0,
+                   eta ? fmt::format("{:.0f}s", *eta) : std::string("unknown"));
+    }
+  }
+  void Write(const char* phase) {
+    const double rate = Rate();
+    const auto eta = Eta(rate);
+    nlohmann::json j = {{"donor", donor_},
+                        {"bytes", bytes_},
+                        {"estimated_bytes", estimated_},
+                        {"rate_bytes_per_s", rate},
+                        {"eta_seconds", eta ? nlohmann::json(*eta) : nlohmann::json(nullptr)},
+                        {"phase", phase}};
+    // Progress is advisory: a failed write must not fail the clone.
+    (void)fs_.WriteFileAtomic(CloneProgressPathOf(o_.data_dir), j.dump() + "\n", 0644);
+  }
+  double Elapsed() const { return Seconds(clock_.Now() - start_); }
+
+ private:
+  double Rate() const {
+    const double s = Elapsed();
+    return s > 0 ? bytes_ / s : 0.0;
+  }
+  std::optional<double> Eta(double rate) const {
+    if (rate <= 0) return std::nullopt;
+    if (bytes_ >= estimated_) return 0.0;
+    return (estimated_ - bytes_) / rate;
+  }
+
+  FileSystem& fs_;
+  const Clock& clock_;
+  const CloneReceiverOptions& o_;
+  std::string donor_;
+  uint64_t estimated_;
+  uint64_t bytes_ = 0;
+  std::chrono::steady_clock::time_point start_, last_file_, last_log_;
+};
+
+std::string LogTail(const FileSystem& fs, const std::string& path) {
+  auto text = fs.ReadFile(path);
+  if (!text.ok()) return "";
+  const std::string& t = *text;
+  return TailLines(t.size() > 16384 ? t.substr(t.size() - 16384) : t, 5, {});
+}
+
+// Receives one backup from `donor` into staging and installs it.
+Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& clock,
+                              const CloneReceiverOptions& o, const Secrets& secrets,
+                              const DonorEndpoint& donor) {
+  const std::string staging = StagingPathOf(o.data_dir);
+  const std::string log = CloneLogPathOf(o.data_dir);
+  RETURN_IF_ERROR(fs.RemoveAll(staging));
+  RETURN_IF_ERROR(fs.MakeDirs(staging, 0750));
+
+  net::BackupClientOptions co;
+  co.host = donor.host;
+  co.port = donor.port;
+  co.token = secrets.backup_token;
+  co.idle_timeout = o.idle_timeout;
+  ASSIGN_OR_RETURN(net::BackupClient client, net::BackupClient::Connect(co));
+  const net::BackupHello hello = client.hello();
+  spdlog::info("{}: cloning from {} ({}:{}), about {:.1f} MiB", o.self.pod_name, hello.donor_pod,
+               donor.host, donor.port, hello.estimated_bytes / 1048576.0);
+
+  // Payload goes straight into mbstream as it arrives.
+  int in[2];
+  RETURN_IF_ERROR(MakePipe(in));
+  net::Fd pipe_read(in[0]);
+  net::Fd pipe_write(in[1]);
+  net::Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  if (!log_fd.valid()) return Internal("open {}: {}", log, std::strerror(errno));
+  ASSIGN_OR_RETURN(Subprocess mbstream,
+                   Subprocess::Spawn({"mbstream", "-x", "-C", staging},
+                                     {pipe_read.get(), log_fd.get(), log_fd.get()}));
+  pipe_read.Reset();
+  log_fd.Reset();
+
+  Progress progress(fs, clock, o, hello.donor_pod, hello.estimated_bytes);
+  progress.Write("stream");
+  uint64_t bytes = 0;
+  Status st = client.Receive([&](std::string_view data) -> Status {
+    Status w = net::WriteAll(pipe_write.get(), data);
+    if (!w.ok()) return DataLoss("mbstream stopped reading: {}", w.message());
+    bytes += data.size();
+    progress.Bytes(bytes);
+    return Status::Ok();
+  });
+  pipe_write.Reset();  // EOF for mbstream
+  if (!st.ok()) {
+    mbstream.Kill(SIGKILL);
+    mbstream.Wait();
+    return st;
+  }
+  int sig = 0;
+  const int code = mbstream.Wait(&sig);
+  if (code != 0) {
+    return DataLoss("mbstream failed (exit {}, signal {}): {}", code, sig, LogTail(fs, log));
+  }
+  const double stream_secs = progress.Elapsed();
+  spdlog::info("{}: received {:.1f} MiB from {} in {:.1f}s ({:.1f} MiB/s), verified; preparing",
+               o.self.pod_name, bytes / 1048576.0, hello.donor_pod, stream_secs,
+               stream_secs > 0 ? bytes / 1048576.0 / stream_secs : 0.0);
+
+  progress.Write("prepare");
+  ProcessSpec prepare;
+  prepare.argv = {"mariabackup", "--prepare", "--target-dir=" + staging};
+  if (!o.use_memory.empty()) prepare.argv.push_back("--use-memory=" + o.use_memory);
+  prepare.output_file = log;
+  ASSIGN_OR_RETURN(ProcessResult pr, runner.Run(prepare));
+  if (!pr.ok()) {
+    return Internal("mariabackup --prepare failed (exit {}, signal {}): {}", pr.exit_code,
+                    pr.term_signal, LogTail(fs, log));
+  }
+  ASSIGN_OR_RETURN(std::string gtid, ReadBackupGtid(fs, staging));
+
+  progress.Write("install");
+  CloneResult result{hello.donor_pod, fmt::format("{}:{}", donor.host, donor.port), gtid, bytes,
+                     progress.Elapsed()};
+  nlohmann::json info = {{"donor", result.donor},     {"donor_address", result.donor_address},
+                         {"gtid", result.gtid},       {"bytes", result.bytes},
+                         {"seconds", result.seconds}, {"completed_at_unix", clock.UnixSeconds()}};
+  RETURN_IF_ERROR(fs.WriteFileAtomic(CloneInfoPathOf(o.data_dir), info.dump() + "\n", 0644));
+  // Safety order: the datadir appears by one rename, and only then the marker that says it
+  // is complete. A kill between the two leaves a datadir without marker: discarded next run.
+  RETURN_IF_ERROR(fs.Rename(staging, DatadirOf(o.data_dir)));
+  RETURN_IF_ERROR(WriteCompletionMarker(
+      fs, clock, o.data_dir, "clone",
+      fmt::format("from {} at GTID {}", result.donor, gtid.empty() ? "(empty)" : gtid)));
+  return result;
+}
+
+// The donors to try this attempt, best first.
+std::vector<DonorEndpoint> Candidates(PeerStatusReader& peers, const CloneReceiverOptions& o,
+                                      std::string* why_none) {
+  if (!o.donors.empty()) return o.donors;
+  std::vector<std::optional<PeerStatus>> statuses;
+  for (uint32_t i = 0; i < o.self.ordinal; ++i) {
+    statuses.push_back(peers.Read(AddressOf(o.layout, o.self.set_name, i)));
+  }
+  std::vector<DonorEndpoint> out;
+  for (uint32_t ord : RankDonors(o.self.ordinal, statuses)) {
+    const MemberAddress a = AddressOf(o.layout, o.self.set_name, ord);
+    out.push_back({a.pod_name, a.host, a.backup_port});
+  }
+  if (out.empty()) {
+    *why_none = fmt::format("no ready donor among {}..{} (peers answered, none is ready)",
+                            PodName(o.self.set_name, 0), PodName(o.self.set_name, o.self.ordinal - 1));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string CloneInfoPathOf(const std::string& d) { return d + "/.mysqlset-clone.json"; }
+std::string CloneProgressPathOf(const std::string& d) {
+  return d + "/.mysqlset-clone-progress.json";
+}
+std::string CloneLogPathOf(const std::string& d) { return d + "/.mysqlset-clone.log"; }
+
+Result<DonorEndpoint> ParseDonorEndpoint(const std::string& text) {
+  std::string host;
+  std::string port_text;
+  if (text.starts_with("[")) {
+    const size_t close = text.find("]:");
+    if (close == std::string::npos) return InvalidArgument("--donor '{}': want [V6]:PORT", text);
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return InvalidArgument("--donor '{}': want HOST:PORT (the donor's backup port)", text);
+    }
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || p != port_text.data() + port_text.size() || port == 0 || port > 65535) {
+    return InvalidArgument("--donor '{}': port must be 1..65535", text);
+  }
+  return DonorEndpoint{text, host, static_cast<uint16_t>(port)};
+}
+
+Result<PeerStatus> ParsePeerStatusJson(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return DataLoss("status is not a JSON object");
+  PeerStatus s;
+  if (j.contains("ordinal") && j["ordinal"].is_number_unsigned()) {
+    s.ordinal = j["ordinal"].get<uint32_t>();
+  }
+  if (!j.contains("ready") || !j["ready"].is_boolean()) return DataLoss("status has no 'ready'");
+  s.ready = j["ready"].get<bool>();
+  s.is_primary = j.contains("role") && j["role"].is_string() && j["role"] == "primary";
+  if (j.contains("lag_seconds") && j["lag_seconds"].is_number()) {
+    s.lag_seconds = j["lag_seconds"].get<double>();
+  }
+  return s;
+}
+
+std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) {
+  auto body = net::HttpGet(peer.host, peer.agent_port, "/v1/status");
+  if (!body.ok()) {
+    spdlog::debug("status of {}: {}", peer.pod_name, body.status().message());
+    return std::nullopt;
+  }
+  auto s = ParsePeerStatusJson(*body);
+  if (!s.ok()) {
+    spdlog::warn("status of {}: {}", peer.pod_name, s.status().message());
+    return std::nullopt;
+  }
+  return *s;
+}
+
+Result<std::string> ReadBackupGtid(const FileSystem& fs, const std::string& dir) {
+  for (const char* name : {"mariadb_backup_binlog_info", "xtrabackup_binlog_info"}) {
+    auto text = fs.ReadFile(dir + "/" + name);
+    if (!text.ok()) continue;
+    std::string line = text->substr(0, text->find('\n'));
+    std::vector<std::string> fields;
+    size_t start = 0;
+    while (true) {
+      const size_t tab = line.find('\t', start);
+      fields.push_back(line.substr(start, tab == std::string::npos ? tab : tab - start));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+    if (fields.size() < 2) return DataLoss("{}/{}: malformed binlog position", dir, name);
+    const std::string gtid = fields.size() >= 3 ? fields[2] : "";
+    auto parsed = GtidList::Parse(gtid);
+    if (!parsed.ok()) return parsed.status().Annotate(fmt::format("{}/{}", dir, name));
+    return parsed->ToString();
+  }
+  return FailedPrecondition(
+      "{} has no binlog position (mariadb_backup_binlog_info): is the donor's binary log on?",
+      dir);
+}
+
+Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& clock,
+                                 PeerStatusReader& peers, const CloneReceiverOptions& o,
+                                 const Secrets& secrets) {
+  CHECK(o.self.ordinal > 0);
+  CHECK(o.max_attempts >= 1);
+  net::IgnoreSigpipe();  // a dead mbstream must be an error, not a silent exit
+  Status last = Unavailable("no attempt made");
+  std::string last_donor = "(none)";
+  int attempts = 0;
+  for (int attempt = 0; attempt < o.max_attempts; ++attempt) {
+    if (attempt > 0) {
+      const Ms delay = o.backoff.DelayFor(attempt - 1);
+      spdlog::info("{}: retrying in {} ms (attempt {}/{})", o.self.pod_name, delay.count(),
+                   attempt + 1, o.max_attempts);
+      clock.SleepFor(delay);
+    }
+    ++attempts;
+    std::string why_none;
+    const std::vector<DonorEndpoint> candidates = Candidates(peers, o, &why_none);
+    if (candidates.empty()) {
+      last = Unavailable("{}", why_none);
+      spdlog::warn("{}: {}", o.self.pod_name, why_none);
+      continue;
+    }
+    const DonorEndpoint& donor = candidates[static_cast<size_t>(attempt) % candidates.size()];
+    last_donor = donor.name;
+    auto r = CloneOnce(fs, runner, clock, o, secrets, donor);
+    if (r.ok()) {
+      (void)fs.RemoveAll(CloneProgressPathOf(o.data_dir));
+      spdlog::info("{}: clone from {} complete at GTID {} ({:.1f} MiB in {:.1f}s)",
+                   o.self.pod_name, r->donor, r->gtid.empty() ? "(empty)" : r->gtid,
+                   r->bytes / 1048576.0, r->seconds);
+      return r;
+    }
+    last = r.status();
+    (void)fs.RemoveAll(StagingPathOf(o.data_dir));
+    (void)fs.RemoveAll(CloneProgressPathOf(o.data_dir));
+    spdlog::warn("{}: clone attempt {}/{} from {} failed: {}", o.self.pod_name, attempt + 1,
+                 o.max_attempts, donor.name, last.message());
+    if (last.code() == StatusCode::kPermissionDenied) break;  // every peer shares the token
+  }
+  return last.Annotate(fmt::format("clone {} from {} (after {} attempt(s))", o.self.pod_name,
+                                   last_donor, attempts));
+}
+
+}  // namespace mysqlset

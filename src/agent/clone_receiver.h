@@ -1,0 +1,88 @@
+#pragma once
+// `mysqlset clone` for a replica: copy a live peer's data into this member's data volume,
+// safely. Each attempt streams an authenticated backup from one donor straight into
+// `mbstream -x` in DATA/mysql.staging (never buffered whole, never written twice), accepts
+// it only when the stream's trailer, byte count and SHA-256 verify and mbstream exits 0,
+// prepares it, records the GTID in DATA/.mysqlset-clone.json, renames staging to DATA/mysql
+// and writes the completion marker LAST. Any failure removes staging and retries with
+// backoff, on the next candidate donor. Killing the process at any point leaves either no
+// datadir or one without a marker, which the next run discards.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/accounts.h"
+#include "core/backoff.h"
+#include "core/donor.h"
+#include "core/identity.h"
+#include "core/topology.h"
+#include "env/clock.h"
+#include "env/file_system.h"
+#include "env/process_runner.h"
+
+namespace mysqlset {
+
+// Files beside the datadir.
+std::string CloneInfoPathOf(const std::string& data_dir);      // DATA/.mysqlset-clone.json
+std::string CloneProgressPathOf(const std::string& data_dir);  // DATA/.mysqlset-clone-progress.json
+std::string CloneLogPathOf(const std::string& data_dir);       // DATA/.mysqlset-clone.log
+
+struct DonorEndpoint {
+  std::string name;  // "mysql-1", or "HOST:PORT" when given by flag
+  std::string host;
+  uint16_t port = 0;  // backup port
+};
+
+// "HOST:PORT" or "[V6]:PORT" -> endpoint named after the text.
+Result<DonorEndpoint> ParseDonorEndpoint(const std::string& text);
+
+// The parts of a peer's /v1/status JSON donor choice needs.
+Result<PeerStatus> ParsePeerStatusJson(const std::string& body);
+
+// Asks one peer for its status; nullopt when it cannot be reached or answers nonsense.
+class PeerStatusReader {
+ public:
+  virtual ~PeerStatusReader() = default;
+  virtual std::optional<PeerStatus> Read(const MemberAddress& peer) = 0;
+};
+
+// GET http://HOST:AGENT_PORT/v1/status with a short timeout.
+class HttpPeerStatusReader : public PeerStatusReader {
+ public:
+  std::optional<PeerStatus> Read(const MemberAddress& peer) override;
+};
+
+struct CloneReceiverOptions {
+  std::string data_dir;  // the data volume
+  MemberIdentity self;
+  PeerLayout layout;
+  std::vector<DonorEndpoint> donors;  // non-empty: use these in turn, skip discovery
+  int max_attempts = 5;
+  Backoff backoff;
+  std::string use_memory = "256M";  // mariabackup --prepare buffer pool
+  std::chrono::milliseconds progress_interval{1000};
+  std::chrono::milliseconds log_interval{2000};
+  std::chrono::milliseconds idle_timeout{120000};  // donor silent this long: give up on it
+};
+
+// What a finished clone records in DATA/.mysqlset-clone.json (the agent reads "gtid").
+struct CloneResult {
+  std::string donor;
+  std::string donor_address;
+  std::string gtid;
+  uint64_t bytes = 0;
+  double seconds = 0;
+};
+
+// REQUIRES: no datadir at DATA/mysql (InspectAndDiscardIncomplete ran), self.ordinal > 0.
+Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& clock,
+                                 PeerStatusReader& peers, const CloneReceiverOptions& options,
+                                 const Secrets& secrets);
+
+// The GTID position in a prepared backup dir: mariadb_backup_binlog_info or
+// xtrabackup_binlog_info ("file\tpos\tgtid"). "" when the donor had written no GTID yet.
+Result<std::string> ReadBackupGtid(const FileSystem& fs, const std::string& backup_dir);
+
+}  // namespace mysqlset

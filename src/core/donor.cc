@@ -1,0 +1,40 @@
+#include "core/donor.h"
+
+#include <algorithm>
+
+#include "common/status.h"
+
+namespace mysqlset {
+
+std::vector<uint32_t> RankDonors(uint32_t self_ordinal,
+                                 const std::vector<std::optional<PeerStatus>>& statuses) {
+  CHECK(self_ordinal > 0);
+  std::vector<PeerStatus> replicas;
+  std::vector<uint32_t> primaries;
+  bool any_status = false;
+  for (size_t i = 0; i < statuses.size() && i < self_ordinal; ++i) {
+    if (!statuses[i]) continue;
+    any_status = true;
+    const PeerStatus& s = *statuses[i];
+    if (!s.ready) continue;
+    PeerStatus copy = s;
+    copy.ordinal = static_cast<uint32_t>(i);  // trust the slot we asked, not the payload
+    if (copy.is_primary) {
+      primaries.push_back(copy.ordinal);
+    } else {
+      replicas.push_back(copy);
+    }
+  }
+  if (!any_status) return {self_ordinal - 1};
+  std::sort(replicas.begin(), replicas.end(), [](const PeerStatus& a, const PeerStatus& b) {
+    if (a.lag_seconds.has_value() != b.lag_seconds.has_value()) return a.lag_seconds.has_value();
+    if (a.lag_seconds && *a.lag_seconds != *b.lag_seconds) return *a.lag_seconds < *b.lag_seconds;
+    return a.ordinal > b.ordinal;
+  });
+  std::vector<uint32_t> out;
+  for (const auto& r : replicas) out.push_back(r.ordinal);
+  out.insert(out.end(), primaries.begin(), primaries.end());
+  return out;
+}
+
+}  // namespace mysqlset

@@ -1,0 +1,34 @@
+#pragma once
+// Which peer a new replica clones from. Pure: the caller fetches each peer's /v1/status.
+//
+// The seed always streamed from ordinal N-1 without checking it. Here a member that is not
+// ready is never a donor: a ready replica with the least lag is preferred (sparing the
+// primary the load), then the primary if ready. Only when no peer could be asked at all
+// (nothing reachable, e.g. agents not serving status yet) do we fall back to N-1.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mysqlset {
+
+// The parts of a peer's /v1/status that donor choice reads.
+struct PeerStatus {
+  uint32_t ordinal = 0;
+  bool is_primary = false;  // "role":"primary"
+  bool ready = false;
+  std::optional<double> lag_seconds;  // null: unknown
+};
+
+// `statuses[i]` is ordinal i's status, nullopt when it could not be fetched; the vector
+// covers ordinals 0..self_ordinal-1. Returns the donors to try, best first:
+//   1. ready replicas by lag ascending (unknown lag after known), ties by higher ordinal;
+//   2. the ready primary;
+//   3. if no status at all was fetched (and self_ordinal > 0): {self_ordinal - 1}.
+// Empty when peers answered but none is ready: wait and ask again.
+// REQUIRES: self_ordinal > 0.
+std::vector<uint32_t> RankDonors(uint32_t self_ordinal,
+                                 const std::vector<std::optional<PeerStatus>>& statuses);
+
+}  // namespace mysqlset

@@ -1,0 +1,45 @@
+#pragma once
+// The receiver's side of the backup stream (see backup_protocol.h): connect, prove the
+// token, then read frames until a verified trailer. Not thread-safe.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "net/backup_protocol.h"
+#include "net/socket.h"
+
+namespace mysqlset::net {
+
+struct BackupClientOptions {
+  std::string host;
+  uint16_t port = 3307;
+  std::string token;  // secret
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds handshake_timeout{15000};
+  // Longest silence tolerated mid-stream before giving up on the donor.
+  std::chrono::milliseconds idle_timeout{120000};
+};
+
+class BackupClient {
+ public:
+  // Connects and authenticates. Errors: kUnavailable (unreachable), kPermissionDenied
+  // (token refused), kResourceExhausted (busy), kDataLoss (not our protocol).
+  static Result<BackupClient> Connect(const BackupClientOptions& options);
+
+  const BackupHello& hello() const { return hello_; }
+  // Streams payload bytes to `on_data` until the trailer. OK only when the stream is
+  // complete and verified (see FrameReader::Finish). on_data's errors abort the stream.
+  Status Receive(const std::function<Status(std::string_view)>& on_data);
+
+ private:
+  BackupClient(Fd fd, BackupHello hello, std::chrono::milliseconds idle)
+      : fd_(std::move(fd)), hello_(std::move(hello)), idle_(idle) {}
+  Fd fd_;
+  BackupHello hello_;
+  std::chrono::milliseconds idle_;
+};
+
+}  // namespace mysqlset::net

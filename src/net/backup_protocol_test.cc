@@ -1,0 +1,179 @@
+#include "net/backup_protocol.h"
+
+#include "gtest/gtest.h"
+
+namespace mysqlset::net {
+namespace {
+
+// A well-formed stream of `payload` split into frames of at most `frame` bytes.
+std::string Stream(const std::string& payload, size_t frame, bool ok = true) {
+  std::string out;
+  Sha256 sha;
+  for (size_t i = 0; i < payload.size(); i += frame) {
+    const std::string part = payload.substr(i, frame);
+    out += DataFrameHeader(static_cast<uint32_t>(part.size())) + part;
+    sha.Update(part);
+  }
+  out += TrailerFrame({ok, payload.size(), sha.HexDigest(), ok ? "" : "mariabackup died"});
+  return out;
+}
+
+struct Collected {
+  std::string data;
+  Status Feed(const std::string& stream, size_t chunk) {
+    FrameReader r([&](std::string_view d) {
+      data.append(d);
+      return Status::Ok();
+    });
+    for (size_t i = 0; i < stream.size(); i += chunk) {
+      RETURN_IF_ERROR(r.Feed(std::string_view(stream).substr(i, chunk)));
+    }
+    return r.Finish();
+  }
+};
+
+TEST(AuthTest, ProofVerifiesOnlyWithTheSameTokenAndNonce) {
+  const std::string nonce = NewNonce();
+  EXPECT_EQ(nonce.size(), 64u);
+  EXPECT_NE(nonce, NewNonce());
+  const std::string proof = AuthProof("secret-token", nonce);
+  EXPECT_TRUE(VerifyAuthProof("secret-token", nonce, proof));
+  EXPECT_FALSE(VerifyAuthProof("other-token", nonce, proof));
+  EXPECT_FALSE(VerifyAuthProof("secret-token", NewNonce(), proof));
+  EXPECT_FALSE(VerifyAuthProof("secret-token", nonce, proof.substr(1)));
+  EXPECT_FALSE(VerifyAuthProof("secret-token", nonce, ""));
+  // The proof must not reveal the token.
+  EXPECT_EQ(proof.find("secret-token"), std::string::npos);
+}
+
+TEST(AuthTest, KnownVector) {
+  // HMAC-SHA256("key", "mysqlset-backup-auth-v1\n" + "00"), computed with openssl dgst.
+  // printf 'mysqlset-backup-auth-v1\n00' | openssl dgst -sha256 -hmac key
+  EXPECT_EQ(AuthProof("key", "00"),
+            "f8944afe12552ac503ea60a8910a104a11e8590e61623b16b973a2bffc7f5021");
+}
+
+TEST(HandshakeTest, LinesRoundTrip) {
+  const std::string nonce = NewNonce();
+  std::string g = GreetingLine(nonce);
+  ASSERT_EQ(g.back(), '\n');
+  g.pop_back();
+  auto parsed = ParseGreeting(g);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(*parsed, nonce);
+  EXPECT_EQ(ParseGreeting("SSH-2.0-OpenSSH").status().code(), StatusCode::kDataLoss);
+  EXPECT_FALSE(ParseGreeting("MYSQLSET-BACKUP/1 NONCE zz").ok());
+
+  std::string ok = OkLine({"mysql-1", 12345});
+  ok.pop_back();
+  auto hello = ParseServerReply(ok);
+  ASSERT_TRUE(hello.ok());
+  EXPECT_EQ(hello->donor_pod, "mysql-1");
+  EXPECT_EQ(hello->estimated_bytes, 12345u);
+
+  auto strip = [](std::string s) { return s.substr(0, s.size() - 1); };
+  EXPECT_EQ(ParseServerReply(strip(ErrLine("auth", "bad"))).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(ParseServerReply(strip(ErrLine("busy", "1 running"))).status().code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(ParseServerReply(strip(ErrLine("bad-request", "x"))).status().code(),
+            StatusCode::kUnavailable);
+  EXPECT_EQ(ParseServerReply("garbage").status().code(), StatusCode::kDataLoss);
+  EXPECT_FALSE(ParseServerReply("OK mysql-1 notanumber").ok());
+}
+
+TEST(HandshakeTest, ErrLineIsOneShortLine) {
+  const std::string line = ErrLine("auth", std::string("a\nb\rc") + std::string(1000, 'x'));
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  EXPECT_LE(line.size(), kMaxLine);
+}
+
+TEST(FrameReaderTest, CompleteStreamInAnyChunking) {
+  std::string payload;
+  for (int i = 0; i < 5000; ++i) payload += static_cast<char>(i * 7);
+  const std::string s = Stream(payload, 777);
+  for (size_t chunk : {1ul, 3ul, 5ul, 100ul, 4096ul, s.size()}) {
+    Collected c;
+    EXPECT_TRUE(c.Feed(s, chunk).ok()) << chunk;
+    EXPECT_EQ(c.data, payload) << chunk;
+  }
+}
+
+TEST(FrameReaderTest, EmptyBackupIsValid) {
+  Collected c;
+  EXPECT_TRUE(c.Feed(Stream("", 10), 7).ok());
+}
+
+TEST(FrameReaderTest, TruncatedAnywhereIsDetected) {
+  const std::string s = Stream(std::string(3000, 'q'), 1000);
+  for (size_t cut = 0; cut < s.size(); cut += 97) {
+    Collected c;
+    const Status st = c.Feed(s.substr(0, cut), 64);
+    EXPECT_EQ(st.code(), StatusCode::kDataLoss) << "cut at " << cut;
+  }
+  Collected c;
+  EXPECT_EQ(c.Feed(s.substr(0, s.size() - 1), 64).code(), StatusCode::kDataLoss);
+}
+
+TEST(FrameReaderTest, DonorFailureInTrailerIsUnavailable) {
+  Collected c;
+  const Status st = c.Feed(Stream("partial", 3, /*ok=*/false), 5);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable);
+  EXPECT_NE(st.message().find("mariabackup died"), std::string::npos);
+}
+
+TEST(FrameReaderTest, CorruptedPayloadFailsTheDigest) {
+  std::string s = Stream(std::string(100, 'a'), 50);
+  s[kFrameHeaderSize + 10] = 'b';
+  Collected c;
+  const Status st = c.Feed(s, 16);
+  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+  EXPECT_NE(st.message().find("SHA-256"), std::string::npos);
+}
+
+TEST(FrameReaderTest, WrongByteCountInTrailer) {
+  Sha256 sha;
+  sha.Update("abc");
+  const std::string s =
+      DataFrameHeader(3) + "abc" + TrailerFrame({true, 4, sha.HexDigest(), ""});
+  Collected c;
+  EXPECT_EQ(c.Feed(s, 2).code(), StatusCode::kDataLoss);
+}
+
+TEST(FrameReaderTest, BytesAfterTrailerAreRejected) {
+  Collected c;
+  EXPECT_EQ(c.Feed(Stream("abc", 2) + "x", 100).code(), StatusCode::kDataLoss);
+}
+
+TEST(FrameReaderTest, OversizedOrUnknownFramesAreRejected) {
+  std::string big = "D";
+  big += std::string("\x7f\xff\xff\xff", 4);
+  Collected c1;
+  EXPECT_EQ(c1.Feed(big, 5).code(), StatusCode::kDataLoss);
+  std::string zero = "D";
+  zero += std::string(4, '\0');
+  Collected c2;
+  EXPECT_EQ(c2.Feed(zero, 5).code(), StatusCode::kDataLoss);
+  std::string long_trailer = "T";
+  long_trailer += std::string("\x00\x01\x00\x00", 4);
+  Collected c3;
+  EXPECT_EQ(c3.Feed(long_trailer, 5).code(), StatusCode::kDataLoss);
+  Collected c4;
+  EXPECT_EQ(c4.Feed("Xgarbage", 3).code(), StatusCode::kDataLoss);
+}
+
+TEST(FrameReaderTest, MalformedTrailer) {
+  const std::string payload = "OK lots";
+  std::string s = std::string("T") + std::string(3, '\0') + static_cast<char>(payload.size()) +
+                  payload;
+  Collected c;
+  EXPECT_EQ(c.Feed(s, 4).code(), StatusCode::kDataLoss);
+}
+
+TEST(FrameReaderTest, OnDataErrorAbortsTheStream) {
+  FrameReader r([](std::string_view) { return Internal("disk full"); });
+  EXPECT_EQ(r.Feed(Stream("abc", 2)).code(), StatusCode::kInternal);
+}
+
+}  // namespace
+}  // namespace mysqlset::net
