@@ -12,5 +12,11 @@ using Action = std::function<int()>;
 
 Action AddInitCommand(CLI::App& app);
 Action AddCloneCommand(CLI::App& app);
+// Local cluster (up_cmd.cc, status_cmd.cc, scale_cmd.cc, down_cmd.cc).
+Action AddUpCommand(CLI::App& app);
+Action AddSuperviseCommand(CLI::App& app);  // hidden: the daemon `up` starts
+Action AddStatusCommand(CLI::App& app);
+Action AddScaleCommand(CLI::App& app);
+Action AddDownCommand(CLI::App& app);
 
 }  // namespace mysqlset::cmd

@@ -20,6 +20,15 @@ int main(int argc, char** argv) {
       mysqlset::cmd::AddInitCommand);
   add("clone", "Make this member's datadir ready: bootstrap the primary or clone a replica",
       mysqlset::cmd::AddCloneCommand);
+  add("up", "Start a local cluster (or restart a stopped one) and wait until it is ready",
+      mysqlset::cmd::AddUpCommand);
+  add("status", "Show each member of a local cluster: role, readiness, GTID, lag",
+      mysqlset::cmd::AddStatusCommand);
+  add("scale", "Change the number of members of a running local cluster",
+      mysqlset::cmd::AddScaleCommand);
+  add("down", "Stop a local cluster; --purge also deletes its data",
+      mysqlset::cmd::AddDownCommand);
+  add("supervise", "", mysqlset::cmd::AddSuperviseCommand);  // empty help: hidden
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

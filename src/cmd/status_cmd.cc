@@ -1,0 +1,82 @@
+// `mysqlset status`: each member as its agent reports it (/v1/status), as a table or JSON.
+
+#include <future>
+#include <memory>
+
+#include "cmd/commands.h"
+#include "cmd/flags.h"
+#include "local/agent_client.h"
+#include "local/cluster_dir.h"
+#include "local/status_view.h"
+#include "posix/posix_env.h"
+
+namespace mysqlset::cmd {
+namespace {
+
+struct StatusFlags {
+  std::string dir = "./mysqlset-data";
+  bool json = false;
+};
+
+int RunStatus(const StatusFlags& f) {
+  PosixFileSystem fs;
+  const local::ClusterPaths paths(Absolute(f.dir));
+  auto spec = local::LoadSpec(fs, paths);
+  if (!spec.ok()) return ReportError("status", spec.status());
+  const auto supervisor = local::RunningSupervisor(paths);
+  std::optional<local::SupervisorState> state;
+  if (supervisor) {
+    if (auto s = local::LoadState(fs, paths); s.ok() && s->pid == *supervisor) state = *s;
+  }
+  // Ask every agent at once: a member that is down costs one timeout, not one per member.
+  std::vector<std::future<std::optional<local::AgentStatus>>> replies;
+  for (int i = 0; i < spec->replicas; ++i) {
+    const MemberAddress a = local::MemberAddressOf(*spec, static_cast<uint32_t>(i));
+    replies.push_back(std::async(std::launch::async, [a]() -> std::optional<local::AgentStatus> {
+      auto reply = local::HttpGet(a.host, a.agent_port, "/v1/status", std::chrono::seconds(2));
+      if (!reply.ok() || reply->status != 200) return std::nullopt;
+      auto parsed = local::ParseAgentStatus(reply->body);
+      if (!parsed.ok()) return std::nullopt;
+      return *parsed;
+    }));
+  }
+  std::vector<local::MemberReport> members;
+  for (int i = 0; i < spec->replicas; ++i) {
+    local::MemberReport r;
+    r.ordinal = static_cast<uint32_t>(i);
+    r.agent = replies[i].get();
+    if (state) {
+      for (const auto& m : state->members) {
+        if (m.ordinal != r.ordinal) continue;
+        r.mariadbd_pid = m.mariadbd_pid;
+        r.step = m.step;
+        r.read_endpoint = m.read_endpoint;
+      }
+    }
+    members.push_back(std::move(r));
+  }
+  if (f.json) {
+    std::fputs(local::RenderStatusJson(*spec, members, supervisor.has_value()).c_str(), stdout);
+    return 0;
+  }
+  std::fputs(local::RenderStatusTable(*spec, members, supervisor.has_value()).c_str(), stdout);
+  if (state) {
+    std::string kept;
+    for (const auto& m : state->members) {
+      if (static_cast<int>(m.ordinal) >= spec->replicas) kept += (kept.empty() ? "" : ", ") + m.name;
+    }
+    if (!kept.empty()) std::printf("stopped, data kept: %s\n", kept.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Action AddStatusCommand(CLI::App& app) {
+  auto f = std::make_shared<StatusFlags>();
+  app.add_option("--dir", f->dir, "Cluster directory")->capture_default_str();
+  app.add_flag("--json", f->json, "Print one JSON object instead of a table");
+  return [f]() { return RunStatus(*f); };
+}
+
+}  // namespace mysqlset::cmd

@@ -1,0 +1,139 @@
+// `mysqlset up`: create or restart a local cluster and wait until every member is ready.
+// `mysqlset supervise` (hidden): the daemon `up` starts; see local/supervisor.h.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+
+#include "cmd/commands.h"
+#include "cmd/flags.h"
+#include "common/logging.h"
+#include "local/cluster_dir.h"
+#include "local/display.h"
+#include "local/supervisor.h"
+#include "posix/posix_env.h"
+
+namespace mysqlset::cmd {
+namespace {
+
+struct UpFlags {
+  std::string dir = "./mysqlset-data";
+  int replicas = 3;
+  std::string name = "mysql";
+  uint16_t base_port = local::kDefaultBasePort;
+  int timeout_s = 900;
+  CLI::Option* replicas_opt = nullptr;
+  CLI::Option* name_opt = nullptr;
+  CLI::Option* base_port_opt = nullptr;
+};
+
+int RunUp(const UpFlags& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  PosixFileSystem fs;
+  const local::ClusterPaths paths(Absolute(f.dir));
+  local::ClusterSpec spec;
+  const bool exists = fs.Exists(paths.cluster_json());
+  if (exists) {
+    auto stored = local::LoadSpec(fs, paths);
+    if (!stored.ok()) return ReportError("up", stored.status());
+    spec = *stored;
+    if (f.name_opt->count() > 0 && f.name != spec.name) {
+      return ReportError("up", InvalidArgument("{} holds cluster '{}', not '{}': drop --name or "
+                                               "use another --dir",
+                                               paths.dir(), spec.name, f.name));
+    }
+    if (f.base_port_opt->count() > 0 && f.base_port != spec.base_port) {
+      return ReportError("up", InvalidArgument("{} was created with --base-port {}: drop "
+                                               "--base-port or use another --dir",
+                                               paths.dir(), spec.base_port));
+    }
+  } else {
+    spec.name = f.name;
+    spec.base_port = f.base_port;
+  }
+  if (f.replicas_opt->count() > 0) spec.replicas = f.replicas;
+  Status st = local::ValidateSpec(spec);
+  if (st.ok()) st = local::CheckSocketPathLengths(paths, spec);
+  if (!st.ok()) return ReportError("up", st);
+
+  pid_t supervisor = 0;
+  if (auto running = local::RunningSupervisor(paths)) {
+    supervisor = *running;
+    std::printf("A supervisor (pid %d) already runs on %s; waiting for its members.\n",
+                supervisor, paths.dir().c_str());
+    auto stored = local::LoadSpec(fs, paths);
+    if (stored.ok() && stored->replicas != spec.replicas) {
+      st = local::SaveSpec(fs, paths, spec);
+      if (!st.ok()) return ReportError("up", st);
+      kill(supervisor, SIGHUP);
+    }
+  } else {
+    // Everything that can refuse the request is checked before anything is written.
+    st = local::CheckPortsFree(local::PortsOf(spec));
+    if (st.ok()) st = local::PrepareClusterDir(fs, paths, spec);
+    if (!st.ok()) return ReportError("up", st);
+    auto launched = local::LaunchSupervisor(local::SelfExe(), paths);
+    if (!launched.ok()) return ReportError("up", launched.status());
+    supervisor = *launched;
+    std::printf("%s cluster '%s' with %d member(s) in %s (supervisor pid %d, log %s)\n",
+                exists ? "Restarting" : "Creating", spec.name.c_str(), spec.replicas,
+                paths.dir().c_str(), supervisor, paths.supervisor_log().c_str());
+  }
+  std::fflush(stdout);
+  local::WaitOptions w;
+  w.timeout = std::chrono::seconds(f.timeout_s);
+  w.tty = isatty(STDOUT_FILENO);
+  st = local::WaitForConverged(fs, paths, supervisor, spec.replicas, w);
+  if (!st.ok()) {
+    ReportError("up", st);
+    std::fprintf(stderr,
+                 "mysqlset up: the supervisor keeps retrying; see `mysqlset status --dir %s`, "
+                 "stop it with `mysqlset down --dir %s`\n",
+                 paths.dir().c_str(), paths.dir().c_str());
+    return 1;
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("Cluster '%s' is ready: %d member(s) in %.1fs.\n%s", spec.name.c_str(),
+              spec.replicas, secs, local::RenderConnectHelp(spec, paths).c_str());
+  return 0;
+}
+
+}  // namespace
+
+Action AddUpCommand(CLI::App& app) {
+  auto f = std::make_shared<UpFlags>();
+  app.add_option("--dir", f->dir, "Cluster directory")->capture_default_str();
+  f->replicas_opt = app.add_option("--replicas", f->replicas, "Number of members (>= 1)")
+                        ->capture_default_str();
+  f->name_opt = app.add_option("--name", f->name, "Cluster name; members are NAME-0 .. NAME-(N-1)")
+                    ->capture_default_str();
+  f->base_port_opt =
+      app.add_option("--base-port", f->base_port,
+                     "mariadbd port of NAME-0; member N uses P+10N (mariadbd), P+10N+1 (agent), "
+                     "P+10N+2 (backup); endpoints P-6 (write) and P-5 (read)")
+          ->capture_default_str();
+  app.add_option("--timeout", f->timeout_s, "Seconds to wait for all members to be ready")
+      ->capture_default_str();
+  return [f]() { return RunUp(*f); };
+}
+
+Action AddSuperviseCommand(CLI::App& app) {
+  auto dir = std::make_shared<std::string>("./mysqlset-data");
+  app.add_option("--dir", *dir, "Cluster directory")->capture_default_str();
+  return [dir]() {
+    SetUpLogging("supervisor");
+    PosixFileSystem fs;
+    RealClock clock;
+    local::SupervisorOptions options;
+    options.self_exe = local::SelfExe();
+    local::Supervisor supervisor(fs, clock, local::ClusterPaths(Absolute(*dir)), options);
+    Status st = supervisor.Start();
+    if (!st.ok()) return ReportError("supervise", st);
+    return supervisor.Run();
+  };
+}
+
+}  // namespace mysqlset::cmd

@@ -1,0 +1,238 @@
+#include "local/cluster_dir.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <thread>
+
+#include "agent/secrets.h"
+#include "core/identity.h"
+#include "core/mycnf.h"
+#include "local/embedded_config.h"
+
+namespace mysqlset::local {
+
+Status PrepareClusterDir(FileSystem& fs, const ClusterPaths& paths, const ClusterSpec& spec) {
+  Status st = fs.MakeDirs(paths.dir(), 0755);
+  if (!st.ok()) return st.Annotate("create cluster dir (choose a writable --dir)");
+  if (access(paths.dir().c_str(), W_OK | X_OK) != 0) {
+    return FailedPrecondition("cluster dir {} is not writable: choose another --dir",
+                              paths.dir());
+  }
+  RETURN_IF_ERROR(EnsureSecrets(fs, paths.secrets_dir()));
+  RETURN_IF_ERROR(fs.MakeDirs(paths.config_dir(), 0755));
+  for (const auto& [name, text] : {std::pair{"primary.cnf", kEmbeddedPrimaryCnf},
+                                   std::pair{"replica.cnf", kEmbeddedReplicaCnf}}) {
+    const std::string path = paths.config_dir() + "/" + name;
+    if (!fs.Exists(path)) RETURN_IF_ERROR(fs.WriteFileAtomic(path, text, 0644));
+  }
+  RETURN_IF_ERROR(fs.MakeDirs(paths.members_dir(), 0755));
+  auto secrets = LoadSecrets(fs, paths.secrets_dir());
+  if (!secrets.ok()) return secrets.status();
+  RETURN_IF_ERROR(
+      fs.WriteFileAtomic(paths.client_cnf(), RenderClientCnf(secrets->admin_password), 0600));
+  return SaveSpec(fs, paths, spec);
+}
+
+Status CheckSocketPathLengths(const ClusterPaths& paths, const ClusterSpec& spec) {
+  constexpr size_t kMax = sizeof(sockaddr_un::sun_path) - 1;
+  const std::string longest_member =
+      SocketOf(paths.data_dir(PodName(spec.name, static_cast<uint32_t>(spec.replicas - 1))));
+  for (const std::string& p : {longest_member, paths.haproxy_master_socket()}) {
+    if (p.size() > kMax) {
+      return InvalidArgument("cluster dir {} is too deep: socket path {} exceeds {} bytes; use a "
+                             "shorter --dir",
+                             paths.dir(), p, kMax);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ClusterSpec> LoadSpec(FileSystem& fs, const ClusterPaths& paths) {
+  auto text = fs.ReadFile(paths.cluster_json());
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) {
+      return NotFound("no cluster in {}: run `mysqlset up --dir {}` first", paths.dir(),
+                      paths.dir());
+    }
+    return text.status();
+  }
+  return SpecFromJson(*text, paths.cluster_json());
+}
+
+Status SaveSpec(FileSystem& fs, const ClusterPaths& paths, const ClusterSpec& spec) {
+  return fs.WriteFileAtomic(paths.cluster_json(), SpecToJson(spec), 0644);
+}
+
+std::optional<pid_t> RunningSupervisor(const ClusterPaths& paths) {
+  const int fd = open(paths.supervisor_lock().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);  // releases our shared lock, if we took it
+  if (!held) return std::nullopt;
+  pid_t pid = 0;
+  std::ifstream(paths.supervisor_pid()) >> pid;
+  return pid;
+}
+
+Status CheckPortsFree(const std::vector<PortUse>& ports) {
+  for (const PortUse& use : ports) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return Internal("socket: {}", std::strerror(errno));
+    const int one = 1;
+    // Like the servers that will bind it: a port in TIME_WAIT is free, a listener is not.
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(use.port);
+    inet_pton(AF_INET, kLocalHost, &addr.sin_addr);
+    const int rc = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    const int err = errno;
+    close(fd);
+    if (rc != 0) {
+      return FailedPrecondition("port {} ({}) on {} is in use ({}): stop what uses it or pick "
+                                "another --base-port",
+                                use.port, use.what, kLocalHost, std::strerror(err));
+    }
+  }
+  return Status::Ok();
+}
+
+bool ProcessAlive(pid_t pid) {
+  if (pid <= 0) return false;
+  if (kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const size_t paren = line.rfind(')');
+  return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
+}
+
+namespace {
+
+bool ProcessGone(pid_t pid) {
+  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
+
+}  // namespace
+
+Result<pid_t> LaunchSupervisor(const std::string& self_exe, const ClusterPaths& paths) {
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0) return Internal("pipe: {}", std::strerror(errno));
+  const pid_t child = fork();
+  if (child < 0) return Internal("fork: {}", std::strerror(errno));
+  if (child == 0) {
+    // Detach from the terminal and the caller's session, then fork again so the daemon is
+    // not a session leader and can never reacquire a controlling terminal.
+    setsid();
+    const pid_t grandchild = fork();
+    if (grandchild == 0) {
+      const int log = open(paths.supervisor_log().c_str(),
+                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      const int devnull = open("/dev/null", O_RDONLY);
+      dup2(devnull, 0);
+      dup2(log >= 0 ? log : devnull, 1);
+      dup2(log >= 0 ? log : devnull, 2);
+      signal(SIGPIPE, SIG_DFL);
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      umask(022);
+      if (chdir("/") != 0) _exit(126);
+      execl(self_exe.c_str(), self_exe.c_str(), "supervise", "--dir", paths.dir().c_str(),
+            static_cast<char*>(nullptr));
+      const std::string msg = "exec " + self_exe + ": " + std::strerror(errno) + "\n";
+      (void)!write(2, msg.data(), msg.size());
+      _exit(127);
+    }
+    (void)!write(pfd[1], &grandchild, sizeof grandchild);
+    _exit(grandchild > 0 ? 0 : 1);
+  }
+  close(pfd[1]);
+  pid_t daemon_pid = -1;
+  const ssize_t n = read(pfd[0], &daemon_pid, sizeof daemon_pid);
+  close(pfd[0]);
+  waitpid(child, nullptr, 0);
+  if (n != sizeof daemon_pid || daemon_pid <= 0) {
+    return Internal("could not start the supervisor (fork failed)");
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto running = RunningSupervisor(paths); running && *running == daemon_pid) {
+      return daemon_pid;
+    }
+    if (ProcessGone(daemon_pid)) {
+      return FailedPrecondition("the supervisor exited at once; see {}:\n{}",
+                                paths.supervisor_log(), TailOfFile(paths.supervisor_log(), 5));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return DeadlineExceeded("the supervisor (pid {}) did not take the lock on {} within 15s; see {}",
+                          daemon_pid, paths.supervisor_lock(), paths.supervisor_log());
+}
+
+Result<SupervisorState> LoadState(FileSystem& fs, const ClusterPaths& paths) {
+  ASSIGN_OR_RETURN(std::string text, fs.ReadFile(paths.state_json()));
+  return StateFromJson(text);
+}
+
+bool LooksLikeClusterDir(FileSystem& fs, const ClusterPaths& paths) {
+  auto text = fs.ReadFile(paths.cluster_json());
+  if (!text.ok() || !SpecFromJson(*text, paths.cluster_json()).ok()) return false;
+  return fs.IsDirectory(paths.members_dir()) && fs.IsDirectory(paths.secrets_dir());
+}
+
+Status PurgeClusterDir(FileSystem& fs, const ClusterPaths& paths) {
+  CHECK(LooksLikeClusterDir(fs, paths));
+  // Only what we created; anything else the user put in DIR stays (and keeps DIR).
+  for (const std::string& p :
+       {paths.members_dir(), paths.secrets_dir(), paths.config_dir(), paths.client_cnf(),
+        paths.state_json(), paths.haproxy_cfg(), paths.haproxy_stats_socket(),
+        paths.haproxy_master_socket(), paths.haproxy_log(), paths.supervisor_pid(),
+        paths.supervisor_log(), paths.supervisor_lock(), paths.cluster_json()}) {
+    RETURN_IF_ERROR(fs.RemoveAll(p));
+  }
+  auto left = fs.ListDir(paths.dir());
+  if (left.ok() && left->empty()) rmdir(paths.dir().c_str());
+  return Status::Ok();
+}
+
+std::string TailOfFile(const std::string& path, int lines) {
+  std::ifstream in(path);
+  std::deque<std::string> last;
+  std::string line;
+  while (std::getline(in, line)) {
+    last.push_back(line);
+    if (static_cast<int>(last.size()) > lines) last.pop_front();
+  }
+  std::string out;
+  for (const auto& l : last) out += "  | " + l + "\n";
+  return out;
+}
+
+std::string SelfExe() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "mysqlset";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+}  // namespace mysqlset::local

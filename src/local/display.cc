@@ -1,0 +1,125 @@
+#include "local/display.h"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "local/cluster_dir.h"
+#include "local/status_view.h"
+
+namespace mysqlset::local {
+namespace {
+
+using std::chrono::steady_clock;
+
+bool Alive(pid_t pid) { return ProcessAlive(pid); }
+
+class Renderer {
+ public:
+  Renderer(const WaitOptions& o) : o_(o) {}
+
+  void Show(FileSystem& fs, const ClusterPaths& paths, const SupervisorState& s, int upto) {
+    std::vector<std::string> lines;
+    for (const auto& m : s.members) {
+      if (static_cast<int>(m.ordinal) >= upto && m.step == "stopped") continue;
+      std::optional<CloneProgress> progress;
+      if (m.step == "clone") {
+        if (auto text = fs.ReadFile(paths.clone_progress(m.name)); text.ok()) {
+          if (auto p = ParseCloneProgress(*text); p.ok()) progress = *p;
+        }
+      }
+      lines.push_back(RenderMemberLine(m, progress));
+      if (!o_.tty) {
+        const auto now = steady_clock::now();
+        std::string& last = last_step_[m.name];
+        const bool progress_due = progress && now - last_progress_[m.name] > std::chrono::seconds(5);
+        if (last != m.step || progress_due) {
+          std::fprintf(o_.out, "%s\n", lines.back().c_str());
+          last = m.step;
+          if (progress) last_progress_[m.name] = now;
+        }
+      }
+    }
+    if (o_.tty) {
+      // Move back over what we drew last time and redraw every line.
+      if (drawn_ > 0) std::fprintf(o_.out, "\x1b[%dA", drawn_);
+      for (const auto& l : lines) std::fprintf(o_.out, "\x1b[2K%s\n", l.c_str());
+      for (int i = static_cast<int>(lines.size()); i < drawn_; ++i) std::fprintf(o_.out, "\x1b[2K\n");
+      drawn_ = std::max(drawn_, static_cast<int>(lines.size()));
+    }
+    std::fflush(o_.out);
+  }
+
+ private:
+  const WaitOptions& o_;
+  int drawn_ = 0;
+  std::map<std::string, std::string> last_step_;
+  std::map<std::string, steady_clock::time_point> last_progress_;
+};
+
+}  // namespace
+
+Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervisor,
+                        int replicas, const WaitOptions& options) {
+  Renderer r(options);
+  const auto deadline = steady_clock::now() + options.timeout;
+  std::optional<SupervisorState> last;
+  while (true) {
+    if (!Alive(supervisor)) {
+      return FailedPrecondition("the supervisor (pid {}) exited; see {}:\n{}", supervisor,
+                                paths.supervisor_log(), TailOfFile(paths.supervisor_log(), 5));
+    }
+    auto state = LoadState(fs, paths);
+    // Only the state our supervisor wrote for this size counts; an older file is stale.
+    if (state.ok() && state->pid == supervisor && state->spec.replicas == replicas) {
+      last = *state;
+      r.Show(fs, paths, *state, replicas);
+      for (const auto& m : state->members) {
+        if (static_cast<int>(m.ordinal) < replicas && !m.ready && !m.error.empty()) {
+          return FailedPrecondition("{}", m.error);
+        }
+      }
+      if (state->converged) return Status::Ok();
+    }
+    if (steady_clock::now() >= deadline) {
+      if (last) {
+        for (const auto& m : last->members) {
+          if (static_cast<int>(m.ordinal) >= replicas || m.ready) continue;
+          const std::string step = m.step == "starting" ? "agent" : m.step;
+          return DeadlineExceeded(
+              "{} not ready after {}s (step: {}); see {}", m.name, options.timeout.count(),
+              m.step,
+              paths.log_file(m.name, step == "stopped" || step == "failed" ? "mariadbd" : step));
+        }
+        if (!last->haproxy_error.empty()) return DeadlineExceeded("{}", last->haproxy_error);
+      }
+      return DeadlineExceeded("cluster not ready after {}s; see {} and {}",
+                              options.timeout.count(), paths.supervisor_log(),
+                              paths.haproxy_log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+Status WaitForSupervisorExit(FileSystem& fs, const ClusterPaths& paths, pid_t supervisor,
+                             const WaitOptions& options) {
+  Renderer r(options);
+  const auto deadline = steady_clock::now() + options.timeout;
+  while (Alive(supervisor) && RunningSupervisor(paths)) {
+    if (auto state = LoadState(fs, paths); state.ok() && state->pid == supervisor) {
+      r.Show(fs, paths, *state, 0);
+    }
+    if (steady_clock::now() >= deadline) {
+      return DeadlineExceeded("the supervisor (pid {}) still runs {}s after SIGTERM; see {}",
+                              supervisor, options.timeout.count(), paths.supervisor_log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (auto state = LoadState(fs, paths); state.ok()) r.Show(fs, paths, *state, 0);
+  return Status::Ok();
+}
+
+}  // namespace mysqlset::local

@@ -1,0 +1,46 @@
+#include "local/haproxy_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace mysqlset::local {
+namespace {
+
+std::string Golden(const std::string& name) {
+  const char* dir = std::getenv("MYSQLSET_TESTDATA");
+  std::ifstream in(std::string(dir ? dir : "testdata") + "/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(HaproxyConfig, MatchesGoldenFile) {
+  ClusterSpec spec{.name = "mysql", .replicas = 3, .base_port = 13306};
+  const std::string got = RenderHaproxyConfig(spec, 3, "/data/c/haproxy.sock");
+  if (std::getenv("MYSQLSET_UPDATE_GOLDEN")) {
+    std::ofstream(std::string(std::getenv("MYSQLSET_TESTDATA")) + "/haproxy-3.cfg") << got;
+  }
+  EXPECT_EQ(got, Golden("haproxy-3.cfg"));
+}
+
+TEST(HaproxyConfig, ReadBackendListsEveryMemberWritesOnlyThePrimary) {
+  ClusterSpec spec{.name = "db", .replicas = 5, .base_port = 20006};
+  const std::string got = RenderHaproxyConfig(spec, 5, "/s");
+  EXPECT_NE(got.find("bind 127.0.0.1:20000\n"), std::string::npos);
+  EXPECT_NE(got.find("bind 127.0.0.1:20001\n"), std::string::npos);
+  EXPECT_NE(got.find("server db-4 127.0.0.1:20046 check port 20047\n"), std::string::npos);
+  // db-0 appears once in the primary backend and once in the read backend.
+  size_t count = 0;
+  for (size_t p = got.find("server db-0 "); p != std::string::npos;
+       p = got.find("server db-0 ", p + 1)) {
+    ++count;
+  }
+  EXPECT_EQ(count, 2u);
+  EXPECT_EQ(got.find("server db-1 "), got.rfind("server db-1 "));
+}
+
+}  // namespace
+}  // namespace mysqlset::local

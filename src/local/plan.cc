@@ -1,0 +1,86 @@
+#include "local/plan.h"
+
+#include <algorithm>
+#include <map>
+
+namespace mysqlset::local {
+
+const char* MemberPhaseName(MemberPhase p) {
+  switch (p) {
+    case MemberPhase::kStopped: return "stopped";
+    case MemberPhase::kInit: return "init";
+    case MemberPhase::kClone: return "clone";
+    case MemberPhase::kServing: return "serving";
+    case MemberPhase::kFailed: return "failed";
+  }
+  return "?";
+}
+
+const char* ActionKindName(ActionKind k) {
+  switch (k) {
+    case ActionKind::kStartMember: return "start";
+    case ActionKind::kRestartMariadbd: return "restart-mariadbd";
+    case ActionKind::kRestartAgent: return "restart-agent";
+    case ActionKind::kStopMember: return "stop";
+  }
+  return "?";
+}
+
+std::vector<PlannedAction> PlanStep(int desired_replicas, std::vector<MemberView> members) {
+  std::sort(members.begin(), members.end(),
+            [](const MemberView& a, const MemberView& b) { return a.ordinal < b.ordinal; });
+  std::map<uint32_t, const MemberView*> by_ordinal;
+  for (const auto& m : members) by_ordinal[m.ordinal] = &m;
+  const uint32_t desired = static_cast<uint32_t>(std::max(desired_replicas, 0));
+
+  std::vector<PlannedAction> out;
+  // Scale-down first, highest ordinal first, so the set shrinks the way it grew.
+  for (auto it = members.rbegin(); it != members.rend(); ++it) {
+    if (it->ordinal >= desired && it->phase != MemberPhase::kStopped) {
+      out.push_back({ActionKind::kStopMember, it->ordinal});
+    }
+  }
+  bool lower_all_ready = true;
+  for (uint32_t ord = 0; ord < desired; ++ord) {
+    const auto found = by_ordinal.find(ord);
+    const MemberView stopped{.ordinal = ord};
+    const MemberView& m = found == by_ordinal.end() ? stopped : *found->second;
+    switch (m.phase) {
+      case MemberPhase::kServing:
+        // Restarts never wait for other members: a crashed container restarts in place.
+        if (!m.mariadbd_running && m.mariadbd_restart_due) {
+          out.push_back({ActionKind::kRestartMariadbd, ord});
+        }
+        if (!m.agent_running && m.agent_restart_due) {
+          out.push_back({ActionKind::kRestartAgent, ord});
+        }
+        break;
+      case MemberPhase::kStopped:
+        if (lower_all_ready) out.push_back({ActionKind::kStartMember, ord});
+        break;
+      case MemberPhase::kFailed:
+        if (lower_all_ready && m.retry_due) out.push_back({ActionKind::kStartMember, ord});
+        break;
+      case MemberPhase::kInit:
+      case MemberPhase::kClone:
+        break;
+    }
+    lower_all_ready = lower_all_ready && m.phase == MemberPhase::kServing && m.ready;
+  }
+  return out;
+}
+
+bool Converged(int desired_replicas, const std::vector<MemberView>& members) {
+  const uint32_t desired = static_cast<uint32_t>(std::max(desired_replicas, 0));
+  uint32_t ready = 0;
+  for (const auto& m : members) {
+    if (m.ordinal >= desired) {
+      if (m.phase != MemberPhase::kStopped) return false;
+    } else if (m.phase == MemberPhase::kServing && m.ready) {
+      ++ready;
+    }
+  }
+  return ready == desired;
+}
+
+}  // namespace mysqlset::local

@@ -1,0 +1,56 @@
+#pragma once
+// The supervisor's decisions, pure: given the desired size and what it observes of each
+// member, which actions to take this tick. Mirrors a StatefulSet with OrderedReady pod
+// management and restartPolicy Always:
+//   - members at or above the desired size are stopped, highest ordinal first; their data
+//     stays;
+//   - a member is started (init -> clone -> mariadbd + agent) only when every lower ordinal
+//     is ready, so members come up one at a time in ordinal order;
+//   - a crashed mariadbd or agent is restarted once its backoff has elapsed, whatever the
+//     other members do;
+//   - a member whose init or clone failed is retried once its backoff has elapsed.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mysqlset::local {
+
+enum class MemberPhase {
+  kStopped,  // nothing runs (never started, scaled down, or stopped by down)
+  kInit,     // `mysqlset init` runs
+  kClone,    // `mysqlset clone` runs
+  kServing,  // mariadbd and agent were started; see the per-process fields
+  kFailed,   // init or clone exited non-zero; waits for its retry
+};
+const char* MemberPhaseName(MemberPhase p);
+
+struct MemberView {
+  uint32_t ordinal = 0;
+  MemberPhase phase = MemberPhase::kStopped;
+  bool ready = false;  // the agent's /readyz said 200 (kServing only)
+  bool mariadbd_running = false;
+  bool agent_running = false;
+  bool mariadbd_restart_due = false;  // exited, and its restart backoff has elapsed
+  bool agent_restart_due = false;
+  bool retry_due = false;  // kFailed and its retry backoff has elapsed
+};
+
+enum class ActionKind { kStartMember, kRestartMariadbd, kRestartAgent, kStopMember };
+const char* ActionKindName(ActionKind k);
+
+struct PlannedAction {
+  ActionKind kind = ActionKind::kStartMember;
+  uint32_t ordinal = 0;
+  bool operator==(const PlannedAction&) const = default;
+};
+
+// `members` holds the members the supervisor knows of, in any order; an ordinal not listed
+// is stopped. Returns stops first (highest ordinal first), then restarts and starts in
+// ordinal order.
+std::vector<PlannedAction> PlanStep(int desired_replicas, std::vector<MemberView> members);
+
+// True when members 0..desired-1 are serving and ready and nothing at or above runs.
+bool Converged(int desired_replicas, const std::vector<MemberView>& members);
+
+}  // namespace mysqlset::local

@@ -1,0 +1,244 @@
+#include "local/status_view.h"
+
+#include <cmath>
+
+#include "core/topology.h"
+#include "nlohmann/json.hpp"
+
+namespace mysqlset::local {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+std::string StateToJson(const SupervisorState& s) {
+  ordered_json j;
+  j["pid"] = s.pid;
+  j["name"] = s.spec.name;
+  j["replicas"] = s.spec.replicas;
+  j["base_port"] = s.spec.base_port;
+  j["converged"] = s.converged;
+  j["stopping"] = s.stopping;
+  j["haproxy_pid"] = s.haproxy_pid;
+  j["haproxy_error"] = s.haproxy_error;
+  j["members"] = json::array();
+  for (const auto& m : s.members) {
+    ordered_json o;
+    o["name"] = m.name;
+    o["ordinal"] = m.ordinal;
+    o["step"] = m.step;
+    o["ready"] = m.ready;
+    o["mariadbd_pid"] = m.mariadbd_pid;
+    o["agent_pid"] = m.agent_pid;
+    o["mariadbd_restarts"] = m.mariadbd_restarts;
+    o["agent_restarts"] = m.agent_restarts;
+    o["error"] = m.error;
+    o["read_endpoint"] = m.read_endpoint;
+    j["members"].push_back(o);
+  }
+  return j.dump(2) + "\n";
+}
+
+Result<SupervisorState> StateFromJson(const std::string& text) {
+  SupervisorState s;
+  try {
+    const auto j = json::parse(text);
+    s.pid = j.at("pid").get<pid_t>();
+    s.spec.name = j.at("name").get<std::string>();
+    s.spec.replicas = j.at("replicas").get<int>();
+    s.spec.base_port = j.at("base_port").get<uint16_t>();
+    s.converged = j.value("converged", false);
+    s.stopping = j.value("stopping", false);
+    s.haproxy_pid = j.value("haproxy_pid", 0);
+    s.haproxy_error = j.value("haproxy_error", "");
+    for (const auto& o : j.at("members")) {
+      SupervisedMember m;
+      m.name = o.at("name").get<std::string>();
+      m.ordinal = o.at("ordinal").get<uint32_t>();
+      m.step = o.at("step").get<std::string>();
+      m.ready = o.value("ready", false);
+      m.mariadbd_pid = o.value("mariadbd_pid", 0);
+      m.agent_pid = o.value("agent_pid", 0);
+      m.mariadbd_restarts = o.value("mariadbd_restarts", 0);
+      m.agent_restarts = o.value("agent_restarts", 0);
+      m.error = o.value("error", "");
+      m.read_endpoint = o.value("read_endpoint", "");
+      s.members.push_back(std::move(m));
+    }
+  } catch (const std::exception& e) {
+    return InvalidArgument("supervisor state is malformed: {}", e.what());
+  }
+  return s;
+}
+
+Result<AgentStatus> ParseAgentStatus(const std::string& body) {
+  AgentStatus a;
+  try {
+    const auto j = json::parse(body);
+    a.role = j.value("role", "");
+    a.ready = j.value("ready", false);
+    a.server_id = j.value("server_id", 0u);
+    a.gtid = j.value("gtid_current", "");
+    if (j.contains("lag_seconds") && j["lag_seconds"].is_number()) {
+      a.lag_seconds = j["lag_seconds"].get<double>();
+    }
+    if (j.contains("reasons") && j["reasons"].is_array()) {
+      for (const auto& r : j["reasons"]) {
+        if (r.is_string()) a.reasons.push_back(r.get<std::string>());
+      }
+    }
+  } catch (const std::exception& e) {
+    return InvalidArgument("agent status is not valid JSON: {}", e.what());
+  }
+  return a;
+}
+
+Result<CloneProgress> ParseCloneProgress(const std::string& body) {
+  CloneProgress p;
+  try {
+    const auto j = json::parse(body);
+    p.donor = j.value("donor", "");
+    p.phase = j.value("phase", "");
+    p.bytes = j.value("bytes", uint64_t{0});
+    p.estimated_bytes = j.value("estimated_bytes", uint64_t{0});
+    p.rate_bytes_per_s = j.value("rate_bytes_per_s", 0.0);
+    if (j.contains("eta_seconds") && j["eta_seconds"].is_number()) {
+      p.eta_seconds = j["eta_seconds"].get<double>();
+    }
+  } catch (const std::exception& e) {
+    return InvalidArgument("clone progress is not valid JSON: {}", e.what());
+  }
+  return p;
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, kUnits[u]);
+}
+
+std::string RenderCloneProgress(const CloneProgress& p, int bar_width) {
+  std::string out;
+  if (p.estimated_bytes > 0) {
+    const double frac =
+        std::min(1.0, static_cast<double>(p.bytes) / static_cast<double>(p.estimated_bytes));
+    const int filled = static_cast<int>(std::lround(frac * bar_width));
+    out = "[" + std::string(filled, '#') + std::string(bar_width - filled, '-') + "]" +
+          fmt::format(" {:3d}%  {} of {}", static_cast<int>(frac * 100), HumanBytes(p.bytes),
+                      HumanBytes(p.estimated_bytes));
+  } else {
+    out = fmt::format("{} received", HumanBytes(p.bytes));
+  }
+  if (p.rate_bytes_per_s > 0) {
+    out += fmt::format("  {}/s", HumanBytes(static_cast<uint64_t>(p.rate_bytes_per_s)));
+  }
+  if (p.eta_seconds) out += fmt::format("  ETA {:.0f}s", *p.eta_seconds);
+  if (!p.donor.empty()) out += "  from " + p.donor;
+  if (!p.phase.empty()) out += " (" + p.phase + ")";
+  return out;
+}
+
+namespace {
+
+std::string RoleOf(const MemberReport& m) {
+  if (m.agent && !m.agent->role.empty()) return m.agent->role;
+  return m.ordinal == PrimaryOrdinal() ? "primary" : "replica";
+}
+
+}  // namespace
+
+std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberReport>& members,
+                             bool supervisor_running) {
+  ordered_json j;
+  j["name"] = spec.name;
+  j["replicas"] = spec.replicas;
+  j["supervisor_running"] = supervisor_running;
+  j["members"] = json::array();
+  for (const auto& m : members) {
+    const MemberAddress a = MemberAddressOf(spec, m.ordinal);
+    ordered_json o;
+    o["name"] = a.pod_name;
+    o["ordinal"] = m.ordinal;
+    o["role"] = RoleOf(m);
+    o["ready"] = m.agent ? m.agent->ready : false;
+    o["host"] = a.host;
+    o["port"] = a.mysql_port;
+    o["server_id"] = m.agent && m.agent->server_id ? m.agent->server_id
+                                                   : kDefaultServerIdOffset + m.ordinal;
+    o["gtid"] = m.agent ? m.agent->gtid : "";
+    if (m.agent && m.agent->lag_seconds) {
+      o["lag_seconds"] = *m.agent->lag_seconds;
+    } else {
+      o["lag_seconds"] = nullptr;
+    }
+    o["agent"] = fmt::format("http://{}:{}", a.host, a.agent_port);
+    o["backup"] = fmt::format("{}:{}", a.host, a.backup_port);
+    o["state"] = m.agent ? (m.agent->ready ? "ready" : "not-ready") : "down";
+    o["step"] = m.step;
+    o["pid"] = m.mariadbd_pid;
+    o["read_endpoint"] = m.read_endpoint;
+    o["reasons"] = m.agent ? m.agent->reasons : std::vector<std::string>{};
+    j["members"].push_back(o);
+  }
+  j["endpoints"] = {{"primary", fmt::format("{}:{}", kLocalHost, WritePort(spec))},
+                    {"read", fmt::format("{}:{}", kLocalHost, ReadPort(spec))}};
+  return j.dump() + "\n";
+}
+
+std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberReport>& members,
+                              bool supervisor_running) {
+  std::string out = fmt::format("cluster {}: {} member(s){}\n", spec.name, spec.replicas,
+                                supervisor_running ? "" : "  (supervisor not running)");
+  out += fmt::format("{:<12} {:<8} {:<6} {:<24} {:>6}  {}\n", "MEMBER", "ROLE", "READY", "GTID",
+                     "LAG", "ADDRESS");
+  for (const auto& m : members) {
+    const MemberAddress a = MemberAddressOf(spec, m.ordinal);
+    std::string ready = "down";
+    std::string gtid = "-";
+    std::string lag = "-";
+    if (m.agent) {
+      ready = m.agent->ready ? "yes" : "no";
+      if (!m.agent->gtid.empty()) gtid = m.agent->gtid;
+      if (m.agent->lag_seconds) lag = fmt::format("{:.0f}s", *m.agent->lag_seconds);
+    } else if (!m.step.empty() && m.step != "stopped" && m.step != "starting") {
+      ready = m.step;  // init, clone, failed: more useful than "down"
+    }
+    out += fmt::format("{:<12} {:<8} {:<6} {:<24} {:>6}  {}:{}\n", a.pod_name, RoleOf(m), ready,
+                       gtid, lag, a.host, a.mysql_port);
+    if (m.agent && !m.agent->ready && !m.agent->reasons.empty()) {
+      out += fmt::format("{:<12} not ready: {}\n", "", fmt::join(m.agent->reasons, "; "));
+    }
+  }
+  out += fmt::format("write endpoint  {}:{}\nread endpoint   {}:{}\n", kLocalHost,
+                     WritePort(spec), kLocalHost, ReadPort(spec));
+  return out;
+}
+
+std::string RenderMemberLine(const SupervisedMember& m, const std::optional<CloneProgress>& p) {
+  std::string detail;
+  if (m.step == "clone" && p) detail = RenderCloneProgress(*p);
+  if (m.step == "stopped") detail = "waiting for lower members";
+  if (m.mariadbd_restarts > 0 && m.step != "failed") {
+    detail += fmt::format("{}mariadbd restarted {}x", detail.empty() ? "" : "  ",
+                          m.mariadbd_restarts);
+  }
+  if (!m.error.empty()) detail += (detail.empty() ? "" : "  ") + m.error;
+  std::string line = fmt::format("  {:<12} {:<9} {}", m.name, m.step, detail);
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
+std::string RenderConnectHelp(const ClusterSpec& spec, const ClusterPaths& paths) {
+  return fmt::format(
+      "Connect (writes go to the primary, reads are balanced over ready members):\n"
+      "  mariadb --defaults-extra-file={0} -h {1} -P {2}    # write endpoint\n"
+      "  mariadb --defaults-extra-file={0} -h {1} -P {3}    # read endpoint\n"
+      "Status: mysqlset status --dir {4}    Stop: mysqlset down --dir {4}\n",
+      paths.client_cnf(), kLocalHost, WritePort(spec), ReadPort(spec), paths.dir());
+}
+
+}  // namespace mysqlset::local

@@ -1,0 +1,117 @@
+#include "local/status_view.h"
+
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+
+namespace mysqlset::local {
+namespace {
+
+TEST(ParseAgentStatus, ReadsTheContractFields) {
+  auto a = ParseAgentStatus(
+      R"({"pod":"mysql-1","ordinal":1,"role":"replica","ready":false,"reasons":["lag 12s"],)"
+      R"("server_id":101,"gtid_current":"0-100-7","lag_seconds":12})");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->role, "replica");
+  EXPECT_FALSE(a->ready);
+  EXPECT_EQ(a->server_id, 101u);
+  EXPECT_EQ(a->gtid, "0-100-7");
+  ASSERT_TRUE(a->lag_seconds);
+  EXPECT_EQ(*a->lag_seconds, 12);
+  EXPECT_EQ(a->reasons, std::vector<std::string>{"lag 12s"});
+  auto b = ParseAgentStatus(R"({"role":"primary","ready":true,"lag_seconds":null})");
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b->lag_seconds);
+  EXPECT_FALSE(ParseAgentStatus("not json").ok());
+}
+
+TEST(RenderStatusJson, FollowsTheDesignSchema) {
+  ClusterSpec spec{"mysql", 2, 13306};
+  MemberReport up;
+  up.ordinal = 0;
+  up.agent = AgentStatus{"primary", true, 100, "0-100-7", 0.0, {}};
+  MemberReport down;
+  down.ordinal = 1;
+  const auto j = nlohmann::json::parse(RenderStatusJson(spec, {up, down}, true));
+  EXPECT_EQ(j["name"], "mysql");
+  ASSERT_EQ(j["members"].size(), 2u);
+  const auto& m0 = j["members"][0];
+  EXPECT_EQ(m0["name"], "mysql-0");
+  EXPECT_EQ(m0["ordinal"], 0);
+  EXPECT_EQ(m0["role"], "primary");
+  EXPECT_EQ(m0["ready"], true);
+  EXPECT_EQ(m0["host"], "127.0.0.1");
+  EXPECT_EQ(m0["port"], 13306);
+  EXPECT_EQ(m0["server_id"], 100);
+  EXPECT_EQ(m0["gtid"], "0-100-7");
+  EXPECT_EQ(m0["lag_seconds"], 0);
+  EXPECT_EQ(m0["agent"], "http://127.0.0.1:13307");
+  EXPECT_EQ(m0["backup"], "127.0.0.1:13308");
+  const auto& m1 = j["members"][1];
+  EXPECT_EQ(m1["role"], "replica");
+  EXPECT_EQ(m1["ready"], false);
+  EXPECT_TRUE(m1["lag_seconds"].is_null());
+  EXPECT_EQ(m1["state"], "down");
+  EXPECT_EQ(j["endpoints"]["primary"], "127.0.0.1:13300");
+  EXPECT_EQ(j["endpoints"]["read"], "127.0.0.1:13301");
+}
+
+TEST(RenderStatusTable, ShowsDownMembers) {
+  ClusterSpec spec{"mysql", 2, 13306};
+  MemberReport up;
+  up.agent = AgentStatus{"primary", true, 100, "0-100-7", 0.0, {}};
+  MemberReport down;
+  down.ordinal = 1;
+  const std::string t = RenderStatusTable(spec, {up, down}, true);
+  EXPECT_NE(t.find("mysql-0      primary  yes    0-100-7"), std::string::npos) << t;
+  EXPECT_NE(t.find("mysql-1      replica  down"), std::string::npos) << t;
+  EXPECT_NE(t.find("127.0.0.1:13316"), std::string::npos);
+}
+
+TEST(CloneProgress, ParsesAndRendersABar) {
+  auto p = ParseCloneProgress(
+      R"({"donor":"mysql-1","bytes":524288000,"estimated_bytes":1048576000,)"
+      R"("rate_bytes_per_s":26214400,"eta_seconds":20,"phase":"copy"})");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(RenderCloneProgress(*p, 10),
+            "[#####-----]  50%  500.0 MiB of 1000.0 MiB  25.0 MiB/s  ETA 20s  from mysql-1 (copy)");
+  CloneProgress unknown;
+  unknown.bytes = 2048;
+  EXPECT_EQ(RenderCloneProgress(unknown), "2.0 KiB received");
+}
+
+TEST(SupervisorState, JsonRoundTrip) {
+  SupervisorState s;
+  s.pid = 42;
+  s.spec = {"mysql", 2, 13306};
+  s.converged = true;
+  SupervisedMember m;
+  m.name = "mysql-1";
+  m.ordinal = 1;
+  m.step = "clone";
+  m.mariadbd_pid = 7;
+  m.error = "boom";
+  m.read_endpoint = "DOWN";
+  s.members.push_back(m);
+  auto back = StateFromJson(StateToJson(s));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->pid, 42);
+  EXPECT_TRUE(back->converged);
+  ASSERT_EQ(back->members.size(), 1u);
+  EXPECT_EQ(back->members[0].step, "clone");
+  EXPECT_EQ(back->members[0].mariadbd_pid, 7);
+  EXPECT_EQ(back->members[0].error, "boom");
+  EXPECT_EQ(back->members[0].read_endpoint, "DOWN");
+}
+
+TEST(RenderMemberLine, ShowsStepProgressAndError) {
+  SupervisedMember m;
+  m.name = "mysql-1";
+  m.step = "failed";
+  m.error = "mysql-1: clone failed (exit 1); see /d/logs/clone.log";
+  EXPECT_EQ(RenderMemberLine(m, std::nullopt),
+            "  mysql-1      failed    mysql-1: clone failed (exit 1); see /d/logs/clone.log");
+}
+
+}  // namespace
+}  // namespace mysqlset::local

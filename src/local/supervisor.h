@@ -1,0 +1,109 @@
+#pragma once
+// The local cluster's supervisor: the kubelet and StatefulSet controller of `mysqlset up`.
+// One per cluster dir (flock on DIR/supervisor.lock). Each tick it gathers (reaps children,
+// probes each agent's /readyz, reads HAProxy's server states), decides (PlanStep, pure) and
+// acts (starts `mysqlset init`, `mysqlset clone`, mariadbd and `mysqlset agent` as children,
+// restarts crashed ones with backoff, stops scaled-down members, rewrites and reloads
+// haproxy.cfg), then writes DIR/state.json for the CLI. It signals and reaps only processes it
+// started. SIGHUP re-reads DIR/cluster.json; SIGTERM stops everything, highest ordinal first.
+// Single-threaded; not thread-safe.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "core/backoff.h"
+#include "env/clock.h"
+#include "env/file_system.h"
+#include "local/cluster_spec.h"
+#include "local/plan.h"
+#include "local/status_view.h"
+
+namespace mysqlset::local {
+
+struct SupervisorOptions {
+  std::string self_exe;  // the mysqlset binary run for init, clone and agent
+  std::string mariadbd = "mariadbd";
+  std::string haproxy = "haproxy";
+  std::chrono::milliseconds tick{250};
+  std::chrono::seconds stop_timeout{60};  // SIGTERM, then SIGKILL after this
+  Backoff restart_backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000), 2.0};
+  // A process that ran this long before exiting starts its backoff over.
+  std::chrono::seconds backoff_reset{60};
+  // Restarts before a member that never became ready is reported as failing.
+  int crashloop_threshold = 3;
+};
+
+class Supervisor {
+ public:
+  Supervisor(FileSystem& fs, Clock& clock, ClusterPaths paths, SupervisorOptions options);
+  ~Supervisor();
+
+  // Takes the lock, writes the pid file, reads cluster.json, finds members with kept data.
+  Status Start();
+  // Until SIGTERM/SIGINT: RunOnce every tick (sooner when a child exits or on SIGHUP); then
+  // stops everything. Returns the exit code for the process.
+  int Run();
+  void RunOnce();
+  // HAProxy first, then members highest ordinal first.
+  void StopAll();
+
+ private:
+  struct Child {
+    pid_t pid = 0;
+    std::chrono::steady_clock::time_point started;
+    std::chrono::steady_clock::time_point restart_at;
+    int restarts = 0;
+    std::string last_exit;  // "exit 1", "signal 9"
+  };
+  struct Member {
+    uint32_t ordinal = 0;
+    std::string pod;
+    MemberPhase phase = MemberPhase::kStopped;
+    Child prep;  // init, then clone
+    Child mariadbd;
+    Child agent;
+    bool ready = false;
+    bool ready_since_start = false;  // became ready since it was last started
+    std::string haproxy_read_state;  // "UP", "DOWN", ... from HAProxy's stats
+    int prep_failures = 0;
+    std::chrono::steady_clock::time_point retry_at;
+    std::string error;
+  };
+
+  Member& MemberAt(uint32_t ordinal);
+  void ReloadSpec();
+  void Reap();
+  void OnExit(pid_t pid, int status);
+  void ProbeReadiness();
+  void Execute(const PlannedAction& a);
+  void StartMember(Member& m);
+  void StartMariadbd(Member& m);
+  void StartAgent(Member& m);
+  void StopMember(Member& m);
+  void EnsureHaproxy();
+  void ReadHaproxyStats();
+  void WriteState();
+  pid_t Spawn(const std::vector<std::string>& argv, const std::string& log);
+  // SIGTERM to each pid's process group, wait up to stop_timeout, then SIGKILL; reaps.
+  void StopPids(std::vector<pid_t> pids, const std::string& what);
+  std::vector<MemberView> Views() const;
+
+  FileSystem& fs_;
+  Clock& clock_;
+  ClusterPaths paths_;
+  SupervisorOptions options_;
+  ClusterSpec spec_;
+  std::map<uint32_t, Member> members_;
+  Child haproxy_;
+  std::string haproxy_cfg_;  // text the running HAProxy was (re)loaded with
+  std::string haproxy_error_;
+  std::string last_state_;
+  int lock_fd_ = -1;
+  int signal_fd_ = -1;
+  bool stopping_ = false;
+};
+
+}  // namespace mysqlset::local
