@@ -12,5 +12,7 @@ using Action = std::function<int()>;
 
 Action AddInitCommand(CLI::App& app);
 Action AddCloneCommand(CLI::App& app);
+Action AddAgentCommand(CLI::App& app);
+Action AddProbeCommand(CLI::App& app);
 
 }  // namespace mysqlset::cmd

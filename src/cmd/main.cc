@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
       mysqlset::cmd::AddInitCommand);
   add("clone", "Make this member's datadir ready: bootstrap the primary or clone a replica",
       mysqlset::cmd::AddCloneCommand);
+  add("agent", "Run the member's sidecar: role convergence, probes, status, metrics, backups",
+      mysqlset::cmd::AddAgentCommand);
+  add("probe", "Exec-style probe: ask the local agent whether mysqld is live or ready",
+      mysqlset::cmd::AddProbeCommand);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
