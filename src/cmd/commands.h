@@ -12,6 +12,8 @@ using Action = std::function<int()>;
 
 Action AddInitCommand(CLI::App& app);
 Action AddCloneCommand(CLI::App& app);
+Action AddAgentCommand(CLI::App& app);
+Action AddProbeCommand(CLI::App& app);
 // Local cluster (up_cmd.cc, status_cmd.cc, scale_cmd.cc, down_cmd.cc).
 Action AddUpCommand(CLI::App& app);
 Action AddSuperviseCommand(CLI::App& app);  // hidden: the daemon `up` starts

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
       mysqlset::cmd::AddInitCommand);
   add("clone", "Make this member's datadir ready: bootstrap the primary or clone a replica",
       mysqlset::cmd::AddCloneCommand);
+  add("agent", "Run the member's sidecar: role convergence, probes, status, metrics, backups",
+      mysqlset::cmd::AddAgentCommand);
+  add("probe", "Exec-style probe: ask the local agent whether mysqld is live or ready",
+      mysqlset::cmd::AddProbeCommand);
   add("up", "Start a local cluster (or restart a stopped one) and wait until it is ready",
       mysqlset::cmd::AddUpCommand);
   add("status", "Show each member of a local cluster: role, readiness, GTID, lag",

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include "httplib.h"
 #include "posix/subprocess.h"
 
 namespace mysqlset::testing {
@@ -34,6 +35,97 @@ uint16_t FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+bool PortOpen(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool open = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return open;
+}
+
+namespace {
+bool CanBind(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+}  // namespace
+
+uint16_t FreePortBlock(int members, int stride) {
+  static const bool seeded = (std::srand(static_cast<unsigned>(getpid() ^ time(nullptr))), true);
+  (void)seeded;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const uint16_t base = static_cast<uint16_t>(20000 + (std::rand() % 2000) * 20);
+    bool ok = true;
+    for (int i = 0; i < members && ok; ++i) {
+      for (int j = 0; j < 3 && ok; ++j) ok = CanBind(static_cast<uint16_t>(base + stride * i + j));
+    }
+    if (ok) return base;
+  }
+  return 0;
+}
+
+bool WaitFor(const std::function<bool()>& pred, double seconds) {
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return pred();
+}
+
+AgentProcess::AgentProcess(const Member& member, uint16_t base_port, int stride,
+                           std::vector<std::string> extra_args)
+    : member_(member), base_port_(base_port), stride_(stride), extra_args_(std::move(extra_args)) {
+  const int ordinal = std::stoi(member.spec().pod.substr(member.spec().pod.rfind('-') + 1));
+  http_port_ = static_cast<uint16_t>(base_port + stride * ordinal + 1);
+}
+
+AgentProcess::~AgentProcess() { Stop(); }
+
+bool AgentProcess::Start() {
+  std::vector<std::string> argv = {
+      MysqlsetBinary(), "agent", "--pod-name", member_.spec().pod, "--conf-dir",
+      member_.conf_dir(), "--data-dir", member_.data_dir(), "--secrets-dir",
+      member_.spec().secrets_dir, "--peer-host", "127.0.0.1", "--port",
+      std::to_string(base_port_), "--http-port", std::to_string(base_port_ + 1), "--backup-port",
+      std::to_string(base_port_ + 2), "--port-stride", std::to_string(stride_), "--bind-address",
+      "127.0.0.1", "--tick-ms", "300"};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  const std::string log = member_.spec().root + "/agent.log";
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  auto child = Subprocess::Spawn(argv, {-1, fd, -1});
+  close(fd);
+  if (!child.ok()) return false;
+  pid_ = child->pid();
+  return WaitFor([&] { return Get("/livez").first == 200; }, 10);
+}
+
+void AgentProcess::Stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+std::pair<int, std::string> AgentProcess::Get(const std::string& path) const {
+  httplib::Client c("127.0.0.1", http_port_);
+  c.set_connection_timeout(2, 0);
+  c.set_read_timeout(5, 0);
+  auto res = c.Get(path.c_str());
+  if (!res) return {-1, ""};
+  return {res->status, res->body};
 }
 
 TempDir::TempDir() {

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,11 @@ namespace mysqlset::testing {
 std::string MysqlsetBinary();
 // A free TCP port on 127.0.0.1 (bound to port 0, then released).
 uint16_t FreePort();
+// A base port B such that B + stride*i + j (i < members, j < 3) are all free on 127.0.0.1.
+uint16_t FreePortBlock(int members, int stride = 10);
+// True when something accepts TCP connections on 127.0.0.1:port.
+bool PortOpen(uint16_t port);
+
 // A fresh directory under /tmp, removed by the caller (TempDir's destructor).
 class TempDir {
  public:
@@ -73,6 +79,32 @@ class Member {
   MemberSpec spec_;
   pid_t pid_ = -1;
 };
+
+// A `mysqlset agent` process for `member` in a local layout (peer host 127.0.0.1, ports
+// base + stride*N). Stopped by pid on destruction.
+class AgentProcess {
+ public:
+  AgentProcess(const Member& member, uint16_t base_port, int stride = 10,
+               std::vector<std::string> extra_args = {});
+  ~AgentProcess();
+  bool Start();  // starts and waits until /livez answers
+  void Stop();
+  pid_t pid() const { return pid_; }
+  uint16_t http_port() const { return http_port_; }
+  // GET path on the agent: (status, body); status -1 when no answer.
+  std::pair<int, std::string> Get(const std::string& path) const;
+
+ private:
+  const Member& member_;
+  uint16_t base_port_;
+  int stride_;
+  uint16_t http_port_;
+  std::vector<std::string> extra_args_;
+  pid_t pid_ = -1;
+};
+
+// Polls `pred` every 200 ms until it is true or `seconds` pass.
+bool WaitFor(const std::function<bool()>& pred, double seconds);
 
 // First column of the first row, or "" (for quick assertions).
 std::string QueryValue(Connection& c, const std::string& sql);

@@ -1,0 +1,199 @@
+#include "agent/status_view.h"
+
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+
+namespace mysqlset {
+namespace {
+
+const char* ThreadName(ThreadState t) {
+  switch (t) {
+    case ThreadState::kYes: return "Yes";
+    case ThreadState::kConnecting: return "Connecting";
+    case ThreadState::kNo: return "No";
+  }
+  return "No";
+}
+
+}  // namespace
+
+nlohmann::json StatusJson(const AgentConfig& config, const AgentSnapshot& snap,
+                          const BackupCounters& backup, double state_age_seconds) {
+  const ServerState& s = snap.state;
+  nlohmann::json j = {
+      {"pod", config.id.pod_name},
+      {"ordinal", config.id.ordinal},
+      {"role", RoleName(snap.role)},
+      {"ready", snap.readiness.ready},
+      {"reasons", snap.readiness.reasons},
+      {"server_id", config.id.server_id},
+      {"mysql_reachable", s.reachable},
+      {"read_only", s.read_only},
+      {"gtid_current", s.gtid_current.ToString()},
+      {"gtid_binlog", s.gtid_binlog.ToString()},
+      {"gtid_slave", s.gtid_slave.ToString()},
+      {"lag_seconds", nullptr},
+      {"last_error", snap.last_error},
+      {"replication_error", snap.replication_error},
+      {"last_actions", snap.last_actions},
+      {"ticks", snap.ticks},
+      {"state_age_seconds", state_age_seconds},
+      {"lag_threshold_seconds", config.policy.max_lag_seconds},
+  };
+  if (s.replica && s.replica->seconds_behind) j["lag_seconds"] = *s.replica->seconds_behind;
+  if (snap.role == Role::kPrimary && s.reachable) j["lag_seconds"] = 0;
+  if (s.replica) {
+    const ReplicaStatus& r = *s.replica;
+    j["replication"] = {
+        {"configured", true},
+        {"source", r.source_host + ":" + std::to_string(r.source_port)},
+        {"user", r.source_user},
+        {"using_gtid", r.using_gtid_slave_pos ? "slave_pos" : "no"},
+        {"io_running", ThreadName(r.io)},
+        {"sql_running", ThreadName(r.sql)},
+        {"last_io_errno", r.last_io_errno},
+        {"last_io_error", r.last_io_error},
+        {"last_sql_errno", r.last_sql_errno},
+        {"last_sql_error", r.last_sql_error},
+        {"gtid_io_pos", r.gtid_io_pos},
+    };
+  } else {
+    j["replication"] = {{"configured", false}};
+  }
+  if (snap.clone) {
+    j["clone"] = {{"donor", snap.clone->donor},
+                  {"gtid", snap.clone->gtid},
+                  {"bytes", snap.clone->bytes},
+                  {"seconds", snap.clone->seconds}};
+  } else {
+    j["clone"] = nullptr;
+  }
+  j["backup"] = {{"active", backup.active},         {"served_ok", backup.served_ok},
+                 {"failed", backup.failed},         {"refused_auth", backup.refused_auth},
+                 {"refused_busy", backup.refused_busy}, {"bytes_sent", backup.bytes_sent}};
+  return j;
+}
+
+struct AgentMetrics::Impl {
+  std::mutex mu;
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Gauge* ready;
+  prometheus::Gauge* reachable;
+  prometheus::Gauge* role_primary;
+  prometheus::Gauge* role_replica;
+  prometheus::Gauge* read_only;
+  prometheus::Gauge* lag;
+  prometheus::Gauge* io_running;
+  prometheus::Gauge* sql_running;
+  prometheus::Family<prometheus::Gauge>* gtid_seq;
+  prometheus::Gauge* clone_bytes;
+  prometheus::Gauge* clone_seconds;
+  prometheus::Gauge* backups_active;
+  struct Mirrored {
+    prometheus::Counter* counter;
+    uint64_t seen = 0;
+    void Sync(uint64_t total) {
+      if (total > seen) counter->Increment(static_cast<double>(total - seen));
+      seen = total;
+    }
+  };
+  Mirrored ticks, actions, repl_errors, healthz_ok, healthz_fail, readyz_ok, readyz_fail;
+  Mirrored backups_ok, backups_failed, refused_auth, refused_busy, bad_requests, bytes_sent;
+};
+
+AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<Impl>()) {
+  auto& reg = *impl_->registry;
+  const std::map<std::string, std::string> member = {{"pod", config.id.pod_name}};
+  auto gauge = [&](const char* name, const char* help,
+                   std::map<std::string, std::string> labels = {}) {
+    labels.insert(member.begin(), member.end());
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(reg).Add(labels);
+  };
+  auto counter = [&](const char* name, const char* help,
+                     std::map<std::string, std::string> labels = {}) {
+    labels.insert(member.begin(), member.end());
+    return Impl::Mirrored{&prometheus::BuildCounter().Name(name).Help(help).Register(reg).Add(labels)};
+  };
+  Impl& m = *impl_;
+  m.ready = gauge("mysqlset_ready", "1 when the member passes its readiness rules");
+  m.reachable = gauge("mysqlset_mysql_up", "1 when mariadbd answered the agent's last check");
+  auto& role = prometheus::BuildGauge().Name("mysqlset_role").Help("1 for the member's role").Register(reg);
+  m.role_primary = &role.Add({{"pod", config.id.pod_name}, {"role", "primary"}});
+  m.role_replica = &role.Add({{"pod", config.id.pod_name}, {"role", "replica"}});
+  m.read_only = gauge("mysqlset_read_only", "1 when read_only is ON");
+  m.lag = gauge("mysqlset_replication_lag_seconds",
+                "Seconds_Behind_Master; NaN when unknown (replication stopped)");
+  m.io_running = gauge("mysqlset_replication_io_running", "1 when the IO thread runs");
+  m.sql_running = gauge("mysqlset_replication_sql_running", "1 when the SQL thread runs");
+  m.gtid_seq = &prometheus::BuildGauge()
+                    .Name("mysqlset_gtid_sequence")
+                    .Help("Sequence number reached per GTID domain (gtid_current_pos)")
+                    .Register(reg);
+  m.clone_bytes = gauge("mysqlset_clone_bytes", "Bytes received by the clone this datadir came from");
+  m.clone_seconds = gauge("mysqlset_clone_duration_seconds", "Duration of that clone");
+  m.backups_active = gauge("mysqlset_backups_active", "Backups being streamed to peers now");
+  m.ticks = counter("mysqlset_agent_ticks_total", "Convergence loop iterations");
+  m.actions = counter("mysqlset_agent_actions_total", "Corrective actions taken");
+  m.repl_errors = counter("mysqlset_replication_errors_total",
+                          "Times replication stopped on an error the agent will not skip");
+  m.healthz_ok = counter("mysqlset_probe_requests_total", "Probe requests", {{"probe", "healthz"}, {"result", "ok"}});
+  m.healthz_fail = counter("mysqlset_probe_requests_total", "Probe requests", {{"probe", "healthz"}, {"result", "fail"}});
+  m.readyz_ok = counter("mysqlset_probe_requests_total", "Probe requests", {{"probe", "readyz"}, {"result", "ok"}});
+  m.readyz_fail = counter("mysqlset_probe_requests_total", "Probe requests", {{"probe", "readyz"}, {"result", "fail"}});
+  m.backups_ok = counter("mysqlset_backups_total", "Backups streamed to peers", {{"result", "ok"}});
+  m.backups_failed = counter("mysqlset_backups_total", "Backups streamed to peers", {{"result", "failed"}});
+  m.refused_auth = counter("mysqlset_backup_refusals_total", "Backup requests refused", {{"reason", "auth"}});
+  m.refused_busy = counter("mysqlset_backup_refusals_total", "Backup requests refused", {{"reason", "busy"}});
+  m.bad_requests = counter("mysqlset_backup_refusals_total", "Backup requests refused", {{"reason", "bad_request"}});
+  m.bytes_sent = counter("mysqlset_backup_bytes_sent_total", "Backup payload bytes sent to peers");
+}
+
+AgentMetrics::~AgentMetrics() = default;
+
+std::string AgentMetrics::Render(const AgentSnapshot& snap, const BackupCounters& backup,
+                                 const ProbeCounters& probes) {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mu);
+  const ServerState& s = snap.state;
+  m.ready->Set(snap.readiness.ready ? 1 : 0);
+  m.reachable->Set(s.reachable ? 1 : 0);
+  m.role_primary->Set(snap.role == Role::kPrimary ? 1 : 0);
+  m.role_replica->Set(snap.role == Role::kReplica ? 1 : 0);
+  m.read_only->Set(s.read_only ? 1 : 0);
+  const bool has_lag = s.replica && s.replica->seconds_behind;
+  m.lag->Set(has_lag ? static_cast<double>(*s.replica->seconds_behind)
+                     : (snap.role == Role::kPrimary && s.reachable
+                            ? 0.0
+                            : std::numeric_limits<double>::quiet_NaN()));
+  m.io_running->Set(s.replica && s.replica->io == ThreadState::kYes ? 1 : 0);
+  m.sql_running->Set(s.replica && s.replica->sql == ThreadState::kYes ? 1 : 0);
+  for (const Gtid& g : s.gtid_current.gtids()) {
+    m.gtid_seq->Add({{"domain", std::to_string(g.domain)}}).Set(static_cast<double>(g.seq));
+  }
+  m.clone_bytes->Set(snap.clone ? static_cast<double>(snap.clone->bytes) : 0);
+  m.clone_seconds->Set(snap.clone ? snap.clone->seconds : 0);
+  m.backups_active->Set(backup.active);
+  m.ticks.Sync(snap.ticks);
+  m.actions.Sync(snap.actions_taken);
+  m.repl_errors.Sync(snap.replication_errors_seen);
+  m.healthz_ok.Sync(probes.healthz_ok);
+  m.healthz_fail.Sync(probes.healthz_fail);
+  m.readyz_ok.Sync(probes.readyz_ok);
+  m.readyz_fail.Sync(probes.readyz_fail);
+  m.backups_ok.Sync(backup.served_ok);
+  m.backups_failed.Sync(backup.failed);
+  m.refused_auth.Sync(backup.refused_auth);
+  m.refused_busy.Sync(backup.refused_busy);
+  m.bad_requests.Sync(backup.bad_requests);
+  m.bytes_sent.Sync(backup.bytes_sent);
+  prometheus::TextSerializer serializer;
+  return serializer.Serialize(m.registry->Collect());
+}
+
+}  // namespace mysqlset

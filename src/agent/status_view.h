@@ -1,0 +1,49 @@
+#pragma once
+// What the agent shows the world: the /v1/status JSON and the Prometheus metrics. Both are
+// built from an AgentSnapshot; neither ever contains a secret.
+
+#include <memory>
+#include <string>
+
+#include "agent/agent.h"
+#include "nlohmann/json.hpp"
+
+namespace prometheus {
+class Registry;
+class Gauge;
+class Counter;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace mysqlset {
+
+// Donor-side backup counters, as the backup service reports them.
+struct BackupCounters {
+  uint64_t served_ok = 0, failed = 0, refused_auth = 0, refused_busy = 0, bad_requests = 0;
+  uint64_t bytes_sent = 0;
+  int active = 0;
+};
+
+struct ProbeCounters {
+  uint64_t healthz_ok = 0, healthz_fail = 0, readyz_ok = 0, readyz_fail = 0;
+};
+
+nlohmann::json StatusJson(const AgentConfig& config, const AgentSnapshot& snap,
+                          const BackupCounters& backup, double state_age_seconds);
+
+// Prometheus metrics, updated from snapshots. Thread-safe (prometheus-cpp's own locking;
+// Render() serialises callers).
+class AgentMetrics {
+ public:
+  explicit AgentMetrics(const AgentConfig& config);
+  ~AgentMetrics();
+  std::string Render(const AgentSnapshot& snap, const BackupCounters& backup,
+                     const ProbeCounters& probes);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mysqlset

@@ -1,0 +1,74 @@
+#pragma once
+// A stateful fake mariadbd for the agent loop's unit tests: statements change its state the
+// way the real server's would, so tests check outcomes rather than call sequences.
+
+#include <string>
+#include <vector>
+
+#include "env/db.h"
+
+namespace mysqlset {
+
+class FakeDb : public Db {
+ public:
+  ServerState state;  // what ReadState reports; `reachable` says whether calls succeed
+  std::vector<std::string> calls;
+  std::string seeded_gtid;        // last gtid_slave_pos set by ConfigureReplication
+  std::string configured_password;
+
+  FakeDb() { state.reachable = true; }
+
+  Status Ping() override { return Up("ping"); }
+  Status ReadState(ServerState& out) override {
+    RETURN_IF_ERROR(Up("read_state"));
+    out = state;
+    return Status::Ok();
+  }
+  Status SetReadOnly(bool ro) override {
+    RETURN_IF_ERROR(Up(ro ? "set_read_only" : "set_writable"));
+    state.read_only = ro;
+    return Status::Ok();
+  }
+  Status ConfigureReplication(const ReplicationSource& src, const std::string* gtid) override {
+    RETURN_IF_ERROR(Up("configure_replication"));
+    if (gtid) seeded_gtid = *gtid;
+    configured_password = src.password;
+    ReplicaStatus r;
+    r.source_host = src.host;
+    r.source_port = src.port;
+    r.source_user = src.user;
+    r.using_gtid_slave_pos = true;
+    r.io = ThreadState::kYes;
+    r.sql = ThreadState::kYes;
+    r.seconds_behind = 0;
+    state.replica = r;
+    return Status::Ok();
+  }
+  Status StartReplication() override {
+    RETURN_IF_ERROR(Up("start_replication"));
+    if (state.replica) {
+      state.replica->io = ThreadState::kYes;
+      if (state.replica->last_sql_errno == 0) state.replica->sql = ThreadState::kYes;
+      state.replica->seconds_behind = 0;
+    }
+    return Status::Ok();
+  }
+  Status EnsureAccounts(const std::vector<Account>&) override {
+    RETURN_IF_ERROR(Up("ensure_accounts"));
+    state.accounts_present = true;
+    return Status::Ok();
+  }
+  Result<bool> AccountsExist(const std::vector<Account>&) override {
+    RETURN_IF_ERROR(Up("accounts_exist"));
+    return state.accounts_present;
+  }
+
+ private:
+  Status Up(const char* call) {
+    calls.push_back(call);
+    if (!state.reachable) return Unavailable("connect 127.0.0.1:3306: Connection refused");
+    return Status::Ok();
+  }
+};
+
+}  // namespace mysqlset

@@ -1,0 +1,177 @@
+// The agent against two real mariadbd: a primary, and a replica made from a mariabackup of
+// it. Shows the agent configures GTID replication from the backup's position, that
+// readiness tells the truth when the primary dies or replication breaks, and recovery.
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/harness.h"
+
+namespace mysqlset::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Makes `replica`'s datadir from a mariabackup of `primary`, the way a clone leaves it:
+// prepared datadir, clone record with the backup's GTID, completion marker last.
+void MakeReplicaFromBackup(Member& primary, Member& replica) {
+  const std::string backup = replica.spec().root + "/backup";
+  const std::string opts = replica.spec().root + "/backup.cnf";
+  {
+    std::ofstream o(opts);
+    o << "[mariabackup]\nuser=backup\npassword=" << primary.secrets().backup_password << "\n";
+  }
+  fs::permissions(opts, fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_EQ(RunCommand({"mariabackup", "--defaults-extra-file=" + opts, "--backup",
+                        "--target-dir=" + backup, "--host=127.0.0.1",
+                        "--port=" + std::to_string(primary.port())},
+                       replica.log_file()),
+            0);
+  ASSERT_EQ(RunCommand({"mariabackup", "--prepare", "--target-dir=" + backup}, replica.log_file()), 0);
+  std::string info = ReadAll(backup + "/xtrabackup_binlog_info");
+  if (info.empty()) info = ReadAll(backup + "/mariadb_backup_binlog_info");
+  ASSERT_FALSE(info.empty());
+  const std::string gtid = info.substr(info.rfind('\t') + 1, info.find_last_not_of("\n") - info.rfind('\t'));
+  fs::create_directories(replica.data_dir());
+  fs::rename(backup, replica.data_dir() + "/mysql");
+  std::ofstream(replica.data_dir() + "/.mysqlset-clone.json")
+      << nlohmann::json{{"donor", "mysql-0"}, {"gtid", gtid}, {"bytes", 1}, {"seconds", 1}}.dump();
+  std::ofstream(replica.data_dir() + "/.mysqlset-complete") << "{}";
+}
+
+class AgentReplicationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    base_ = FreePortBlock(2);
+    ASSERT_NE(base_, 0);
+    secrets_dir_ = tmp_.path() + "/secrets";
+    MakeSecrets(secrets_dir_);
+    primary_ = std::make_unique<Member>(
+        MemberSpec{tmp_.path() + "/m0", "mysql-0", secrets_dir_, "", base_});
+    replica_ = std::make_unique<Member>(
+        MemberSpec{tmp_.path() + "/m1", "mysql-1", secrets_dir_, "", uint16_t(base_ + 10)});
+    ASSERT_EQ(primary_->Init(), 0);
+    ASSERT_EQ(primary_->Clone(), 0);
+    ASSERT_TRUE(primary_->Start());
+    primary_agent_ = std::make_unique<AgentProcess>(*primary_, base_);
+    ASSERT_TRUE(primary_agent_->Start());
+    ASSERT_TRUE(WaitFor([&] { return primary_agent_->Get("/readyz").first == 200; }, 20))
+        << primary_agent_->Get("/readyz").second;
+    admin0_ = primary_->ConnectAdmin();
+    ASSERT_NE(admin0_, nullptr);
+    ASSERT_TRUE(admin0_->Execute("CREATE DATABASE app").ok());
+    ASSERT_TRUE(admin0_->Execute("CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20))").ok());
+    ASSERT_TRUE(admin0_->Execute("INSERT INTO app.t VALUES (1, 'before backup')").ok());
+
+    ASSERT_EQ(replica_->Init(), 0);
+    MakeReplicaFromBackup(*primary_, *replica_);
+    // Written after the backup: replication must bring it.
+    ASSERT_TRUE(admin0_->Execute("INSERT INTO app.t VALUES (2, 'after backup')").ok());
+    ASSERT_TRUE(replica_->Start());
+    replica_agent_ = std::make_unique<AgentProcess>(*replica_, base_);
+    ASSERT_TRUE(replica_agent_->Start());
+  }
+
+  bool ReplicaReady() { return replica_agent_->Get("/readyz").first == 200; }
+  std::string ReplicaCount() {
+    auto c = replica_->ConnectAdmin();
+    return c ? QueryValue(*c, "SELECT COUNT(*) FROM app.t") : "";
+  }
+  nlohmann::json ReplicaStatusJson() {
+    return nlohmann::json::parse(replica_agent_->Get("/v1/status").second, nullptr, false);
+  }
+
+  TempDir tmp_;
+  uint16_t base_ = 0;
+  std::string secrets_dir_;
+  std::unique_ptr<Member> primary_, replica_;
+  std::unique_ptr<AgentProcess> primary_agent_, replica_agent_;
+  std::unique_ptr<Connection> admin0_;
+};
+
+TEST_F(AgentReplicationTest, ReplicatesSurvivesPrimaryOutageAndReportsSqlErrors) {
+  // 1. The agent configures GTID replication from the backup's position.
+  ASSERT_TRUE(WaitFor([&] { return ReplicaReady(); }, 30)) << replica_agent_->Get("/readyz").second;
+  ASSERT_TRUE(WaitFor([&] { return ReplicaCount() == "2"; }, 10));
+  ASSERT_TRUE(admin0_->Execute("INSERT INTO app.t VALUES (3, 'replicated')").ok());
+  ASSERT_TRUE(WaitFor([&] { return ReplicaCount() == "3"; }, 10));
+  auto st = ReplicaStatusJson();
+  EXPECT_EQ(st["role"], "replica");
+  EXPECT_EQ(st["replication"]["using_gtid"], "slave_pos");
+  EXPECT_EQ(st["read_only"], true);
+  EXPECT_EQ(st["replication"]["source"], "127.0.0.1:" + std::to_string(base_));
+  auto rc = replica_->ConnectAdmin();
+  ASSERT_NE(rc, nullptr);
+  EXPECT_EQ(QueryValue(*rc, "SELECT @@read_only"), "1");
+
+  // 2. Primary stops: the replica is not ready and says why; it is still live.
+  admin0_.reset();
+  primary_->Stop();
+  ASSERT_TRUE(WaitFor([&] { return !ReplicaReady(); }, 15));
+  const auto ready = replica_agent_->Get("/readyz");
+  EXPECT_EQ(ready.first, 503);
+  EXPECT_NE(ready.second.find("IO"), std::string::npos) << ready.second;
+  EXPECT_EQ(replica_agent_->Get("/healthz").first, 200);
+  EXPECT_EQ(primary_agent_->Get("/healthz").first, 503);
+  EXPECT_EQ(primary_agent_->Get("/livez").first, 200);
+
+  // 3. Primary back: replica recovers and replicates new writes.
+  ASSERT_TRUE(primary_->Start());
+  admin0_ = primary_->ConnectAdmin();
+  ASSERT_NE(admin0_, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return primary_agent_->Get("/readyz").first == 200; }, 20));
+  ASSERT_TRUE(admin0_->Execute("INSERT INTO app.t VALUES (4, 'after restart')").ok());
+  ASSERT_TRUE(WaitFor([&] { return ReplicaCount() == "4" && ReplicaReady(); }, 40))
+      << replica_agent_->Get("/readyz").second;
+
+  // 4. A row that exists only on the replica makes the next event fail: not ready, the
+  //    error is reported, and the agent never skips it.
+  ASSERT_TRUE(rc->Execute("SET SESSION sql_log_bin = 0").ok());
+  ASSERT_TRUE(rc->Execute("INSERT INTO app.t VALUES (5, 'replica only')").ok());
+  ASSERT_TRUE(admin0_->Execute("INSERT INTO app.t VALUES (5, 'conflict')").ok());
+  ASSERT_TRUE(WaitFor([&] { return !ReplicaReady(); }, 15));
+  EXPECT_NE(replica_agent_->Get("/readyz").second.find("SQL error 1062"), std::string::npos)
+      << replica_agent_->Get("/readyz").second;
+  ASSERT_TRUE(admin0_->Execute("INSERT INTO app.t VALUES (6, 'queued')").ok());
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_FALSE(ReplicaReady());
+  EXPECT_EQ(QueryValue(*rc, "SELECT v FROM app.t WHERE id = 5"), "replica only");
+  EXPECT_EQ(QueryValue(*rc, "SELECT COUNT(*) FROM app.t WHERE id = 6"), "0") << "event was skipped";
+  st = ReplicaStatusJson();
+  EXPECT_NE(st["replication_error"].get<std::string>().find("1062"), std::string::npos);
+  const std::string metrics = replica_agent_->Get("/metrics").second;
+  EXPECT_NE(metrics.find("mysqlset_replication_errors_total{pod=\"mysql-1\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("mysqlset_ready{pod=\"mysql-1\"} 0"), std::string::npos);
+
+  // An operator fixes it by hand; the agent then resumes and the replica catches up.
+  ASSERT_TRUE(rc->Execute("DELETE FROM app.t WHERE id = 5").ok());
+  ASSERT_TRUE(rc->Execute("START SLAVE").ok());
+  ASSERT_TRUE(WaitFor([&] { return ReplicaCount() == "6" && ReplicaReady(); }, 20));
+}
+
+TEST_F(AgentReplicationTest, SecretsStayOutOfStatusMetricsAndArgv) {
+  ASSERT_TRUE(WaitFor([&] { return ReplicaReady(); }, 30));
+  const std::string status = replica_agent_->Get("/v1/status").second;
+  const std::string metrics = replica_agent_->Get("/metrics").second;
+  const std::string cmdline = ReadAll("/proc/" + std::to_string(replica_agent_->pid()) + "/cmdline");
+  const std::string logs = ReadAll(replica_->spec().root + "/agent.log");
+  for (const auto& secret : SecretValues(replica_->secrets())) {
+    EXPECT_EQ(status.find(secret), std::string::npos);
+    EXPECT_EQ(metrics.find(secret), std::string::npos);
+    EXPECT_EQ(cmdline.find(secret), std::string::npos);
+    EXPECT_EQ(logs.find(secret), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace mysqlset::testing
