@@ -86,6 +86,16 @@ std::string TailLines(const std::string& text, size_t n, const std::vector<std::
   return out;
 }
 
+// Files mariabackup does not stream (the redo log is re-created, binary and relay logs
+// stay with the donor), so the ETA is not inflated by them.
+static bool NotStreamed(const std::string& name) {
+  if (name.starts_with("ib_logfile") || name == "ibtmp1" || name.ends_with(".err")) return true;
+  const size_t dot = name.rfind('.');
+  if (dot == std::string::npos) return false;
+  const std::string stem = name.substr(0, dot);
+  return stem.ends_with("-bin") || stem.starts_with("relay-bin") || stem.ends_with("-relay-bin");
+}
+
 uint64_t BackupSource::EstimateBytes() {
   uint64_t total = 0;
   std::error_code ec;
@@ -93,7 +103,9 @@ uint64_t BackupSource::EstimateBytes() {
            options_.datadir, std::filesystem::directory_options::skip_permission_denied, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code ec2;
-    if (it->is_regular_file(ec2)) total += it->file_size(ec2);
+    if (it->is_regular_file(ec2) && !NotStreamed(it->path().filename().string())) {
+      total += it->file_size(ec2);
+    }
   }
   return total;
 }

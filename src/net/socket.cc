@@ -162,9 +162,9 @@ Result<std::string> ReadLine(int fd, size_t max_bytes, Ms timeout) {
     if (ev == 0) return DeadlineExceeded("no complete line within {} ms", timeout.count());
     if (ev < 0) return Unavailable("poll: {}", std::strerror(errno));
     char c;
-    const ssize_t n = recv(fd, &c, 1, 0);
+    const ssize_t n = read(fd, &c, 1);  // read, not recv: also used on pipes
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Unavailable("recv: {}", std::strerror(errno));
+    if (n < 0) return Unavailable("read: {}", std::strerror(errno));
     if (n == 0) return Unavailable("connection closed before a complete line");
     if (c == '\n') return line;
     if (line.size() >= max_bytes) return InvalidArgument("line longer than {} bytes", max_bytes);
