@@ -29,8 +29,8 @@ double AgentHttpServer::StateAgeSeconds(const AgentSnapshot& snap) const {
   return std::chrono::duration<double>(deps_.clock->Now() - snap.updated).count();
 }
 
-BackupCounters AgentHttpServer::Backup() const {
-  return deps_.backup ? deps_.backup() : BackupCounters{};
+BackupStats AgentHttpServer::Backup() const {
+  return deps_.backup ? deps_.backup() : BackupStats{};
 }
 
 void AgentHttpServer::Install() {

@@ -30,7 +30,7 @@ class AgentHttpServer {
     Agent* agent;
     Db* monitor;  // used only under the probe lock
     const Clock* clock;
-    std::function<BackupCounters()> backup;  // may be empty
+    std::function<BackupStats()> backup;  // may be empty
   };
   explicit AgentHttpServer(Deps deps);
   ~AgentHttpServer();
@@ -43,7 +43,7 @@ class AgentHttpServer {
  private:
   void Install();
   double StateAgeSeconds(const AgentSnapshot& snap) const;
-  BackupCounters Backup() const;
+  BackupStats Backup() const;
 
   Deps deps_;
   AgentMetrics metrics_;

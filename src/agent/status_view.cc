@@ -24,7 +24,7 @@ const char* ThreadName(ThreadState t) {
 }  // namespace
 
 nlohmann::json StatusJson(const AgentConfig& config, const AgentSnapshot& snap,
-                          const BackupCounters& backup, double state_age_seconds) {
+                          const BackupStats& backup, double state_age_seconds) {
   const ServerState& s = snap.state;
   nlohmann::json j = {
       {"pod", config.id.pod_name},
@@ -156,7 +156,7 @@ AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<I
 
 AgentMetrics::~AgentMetrics() = default;
 
-std::string AgentMetrics::Render(const AgentSnapshot& snap, const BackupCounters& backup,
+std::string AgentMetrics::Render(const AgentSnapshot& snap, const BackupStats& backup,
                                  const ProbeCounters& probes) {
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.mu);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "agent/agent.h"
+#include "net/backup_server.h"
 #include "nlohmann/json.hpp"
 
 namespace prometheus {
@@ -18,19 +19,12 @@ class Family;
 
 namespace mysqlset {
 
-// Donor-side backup counters, as the backup service reports them.
-struct BackupCounters {
-  uint64_t served_ok = 0, failed = 0, refused_auth = 0, refused_busy = 0, bad_requests = 0;
-  uint64_t bytes_sent = 0;
-  int active = 0;
-};
-
 struct ProbeCounters {
   uint64_t healthz_ok = 0, healthz_fail = 0, readyz_ok = 0, readyz_fail = 0;
 };
 
 nlohmann::json StatusJson(const AgentConfig& config, const AgentSnapshot& snap,
-                          const BackupCounters& backup, double state_age_seconds);
+                          const BackupStats& backup, double state_age_seconds);
 
 // Prometheus metrics, updated from snapshots. Thread-safe (prometheus-cpp's own locking;
 // Render() serialises callers).
@@ -38,7 +32,7 @@ class AgentMetrics {
  public:
   explicit AgentMetrics(const AgentConfig& config);
   ~AgentMetrics();
-  std::string Render(const AgentSnapshot& snap, const BackupCounters& backup,
+  std::string Render(const AgentSnapshot& snap, const BackupStats& backup,
                      const ProbeCounters& probes);
 
  private:

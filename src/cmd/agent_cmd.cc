@@ -5,11 +5,13 @@
 #include <memory>
 
 #include "agent/agent.h"
+#include "agent/backup_service.h"
 #include "agent/http_endpoints.h"
 #include "agent/secrets.h"
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "common/logging.h"
+#include "core/mycnf.h"
 #include "mariadb/mariadb_db.h"
 #include "posix/posix_env.h"
 
@@ -76,12 +78,24 @@ Action AddAgentCommand(CLI::App& app) {
     MariaDb monitor_db(monitor);
     Agent agent(config, admin_db, fs, clock);
 
-    AgentHttpServer http({&agent, &monitor_db, &clock, {}});
+    BackupServiceOptions backup_options;
+    backup_options.bind_address = f->bind_address;
+    backup_options.port = self.backup_port;
+    backup_options.max_concurrent = f->backup_concurrency;
+    backup_options.pod_name = id->pod_name;
+    backup_options.datadir = DatadirOf(config.data_dir);
+    backup_options.mysql_port = self.mysql_port;
+    BackupService backups(backup_options, *secrets);
+    if (Status st = backups.Start(); !st.ok()) return ReportError("agent", st);
+
+    AgentHttpServer http({&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); }});
     if (Status st = http.Start(f->bind_address, self.agent_port); !st.ok()) {
+      backups.Stop();
       return ReportError("agent", st);
     }
-    spdlog::info("{}: agent serving http://{}:{} ({}), mysqld 127.0.0.1:{}", id->pod_name,
-                 f->bind_address, self.agent_port, RoleName(agent.role()), self.mysql_port);
+    spdlog::info("{}: agent serving http://{}:{} and backups on port {} ({}), mysqld 127.0.0.1:{}",
+                 id->pod_name, f->bind_address, self.agent_port, self.backup_port,
+                 RoleName(agent.role()), self.mysql_port);
 
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, OnSignal);
@@ -96,6 +110,7 @@ Action AddAgentCommand(CLI::App& app) {
     }
     spdlog::info("{}: agent stopping", id->pod_name);
     http.Stop();
+    backups.Stop();
     return 0;
   };
 }
