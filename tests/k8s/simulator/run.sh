@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs the pod-simulator walkthrough: renders deploy/kubernetes with kubectl kustomize and runs
+# the StatefulSet in Linux namespaces against a built mysqlset binary. Builds nothing.
+#
+#   sudo bash tests/k8s/simulator/run.sh [path/to/mysqlset]   (default: build/src/cmd/mysqlset)
+#
+# Env: PODSIM_TIME_SCALE (probe delays/periods, back-off, grace; default 1.0),
+#      PODSIM_KEEP=1 keeps the run dir (/tmp/podsim-<run>) even when everything passed.
+# Ends with "N passed, M failed"; exit status non-zero on any failure. Needs root.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+binary=${1:-$root/build/src/cmd/mysqlset}
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "podsim: error: needs root (network/mount/UTS namespaces); run with sudo"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if [ ! -x "$binary" ]; then
+  echo "podsim: error: no mysqlset binary at $binary; build it (scripts/build.sh) or pass its path"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+for tool in kubectl ip nsenter unshare mariadb mariadbd mariabackup python3; do
+  command -v "$tool" >/dev/null || { echo "podsim: error: $tool not found (scripts/setup.sh)"; echo "0 passed, 1 failed"; exit 1; }
+done
+python3 -c 'import yaml' 2>/dev/null || { echo "podsim: error: python3-yaml missing (scripts/setup.sh)"; echo "0 passed, 1 failed"; exit 1; }
+
+run_id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+export PODSIM_RUN_ID=$run_id
+manifests=$(mktemp /tmp/podsim-manifests.XXXXXX.yaml)
+# Belt and braces: if the test process dies hard, remove what is left of this run's namespaces.
+sweep() {
+  rm -f "$manifests"
+  local ns pid
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^podsim-$run_id-"); do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    ip netns delete "$ns" 2>/dev/null
+    echo "podsim: swept leftover namespace $ns"
+  done
+}
+trap sweep EXIT
+
+kubectl kustomize "$root/deploy/kubernetes" >"$manifests" || {
+  echo "podsim: error: kubectl kustomize deploy/kubernetes failed"
+  echo "0 passed, 1 failed"
+  exit 1
+}
+keep=()
+[ "${PODSIM_KEEP:-0}" = 1 ] && keep=(--keep-logs)
+# The walkthrough cleans up on SIGTERM; timeout bounds the whole run.
+timeout --signal=TERM --kill-after=60 900 \
+  python3 -u "$here/test_walkthrough.py" --manifests "$manifests" --binary "$binary" "${keep[@]}"

@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""The local end-to-end walkthrough of docs/kubernetes.md, run by the pod simulator against the
+rendered manifests and the real mysqlset, mariadbd and mariabackup.
+
+    python3 test_walkthrough.py --manifests RENDERED.yaml --binary build/src/cmd/mysqlset
+
+Steps share one simulated cluster and run in order; a step that fails makes the steps that
+depend on it fail at once (reported as such) instead of waiting out their timeouts. Prints
+`N passed, M failed` last and exits non-zero when anything failed. Needs root.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import podsim  # noqa: E402
+
+DB = "podsim_walkthrough"
+
+
+class Walkthrough:
+    def __init__(self, sim):
+        self.sim = sim
+        self.results = []  # (name, ok, detail)
+        self.broken = None  # name of the failed step that later steps depend on
+        self.client_cnf = None
+        self.state = {}
+
+    # -- helpers -----------------------------------------------------------------------------
+    def write_client_cnf(self):
+        pw = self.sim.secret_data("mysql-secrets")["admin-password"]
+        path = os.path.join(self.sim.rundir, "admin-client.cnf")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"[client]\nuser=admin\npassword={pw}\n")
+        self.client_cnf = path
+
+    def sql(self, ip, statement, timeout=20):
+        """Runs SQL as admin on ip:3306 from the node netns; returns rows as lists of str."""
+        r = self.sim.node_exec(
+            ["mariadb", f"--defaults-extra-file={self.client_cnf}", "-h", ip, "-P", "3306",
+             "--connect-timeout=5", "-N", "-B", "-e", statement], timeout=timeout)
+        if r.returncode != 0:
+            raise AssertionError(f"SQL on {ip} failed: {r.stderr.strip()}")
+        return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def wait_sql(self, what, ip, statement, expect, timeout=60):
+        last = [None]
+
+        def ok():
+            try:
+                last[0] = self.sql(ip, statement)
+            except AssertionError as e:
+                last[0] = str(e)
+                return False
+            return last[0] == expect
+        try:
+            return self.sim.wait(what, ok, timeout)
+        except TimeoutError:
+            raise AssertionError(f"{what}: want {expect}, last got {last[0]}")
+
+    def ip_of(self, name):
+        p = self.sim.pod(name)
+        assert p is not None, f"no pod {name}"
+        return p.ip
+
+    def step(self, name, fn, critical=True):
+        if self.broken:
+            self.results.append((name, False, f"not run: depends on failed step '{self.broken}'"))
+            print(f"FAIL {name}: not run (depends on '{self.broken}')", flush=True)
+            return
+        start = time.monotonic()
+        try:
+            fn()
+            self.results.append((name, True, ""))
+            print(f"ok   {name} ({time.monotonic() - start:.0f}s)", flush=True)
+        except Exception as e:
+            detail = f"{type(e).__name__}: {e}"
+            self.results.append((name, False, detail))
+            print(f"FAIL {name} ({time.monotonic() - start:.0f}s): {detail}", flush=True)
+            if not isinstance(e, AssertionError):
+                traceback.print_exc()
+            self.dump_logs()
+            if critical:
+                self.broken = name
+
+    def dump_logs(self):
+        """The last lines of every container log, to see why without opening the run dir."""
+        sim = self.sim
+        with sim.lock:
+            pods = sorted(sim.pods.values(), key=lambda p: p.name)
+        print(f"--- pods: {sim.describe()}")
+        for p in pods:
+            for c in p.init_containers + p.containers:
+                text = c.logs().strip().splitlines()
+                if text:
+                    print(f"--- {p.name}/{c.name} ({c.log_path()}), last lines:")
+                    for line in text[-12:]:
+                        print(f"    {line}")
+            for t, msg in p.events[-6:]:
+                print(f"--- {p.name} event: {msg}")
+        sys.stdout.flush()
+
+    # -- steps -------------------------------------------------------------------------------
+    def pod_without_ordinal_fails_init(self):
+        pod = self.sim.create_bare_pod("db-x")
+        init = pod.container("init")
+        self.sim.wait("db-x init container to fail",
+                      lambda: init.restarts >= 1 and pod.status in ("Init:Error",
+                                                                     "Init:CrashLoopBackOff"),
+                      30, 0.1)
+        assert init.exit_code not in (None, 0), init.exit_code
+        lines = [line for line in init.logs().splitlines() if line.strip()]
+        assert len(lines) == 1, f"want one clear log line, got {len(lines)}: {lines}"
+        line = lines[0]
+        assert line.startswith("mysqlset init: error:"), line
+        assert "db-x" in line and "ordinal" in line, f"line does not name the bad pod name: {line}"
+        assert pod.container("clone").starts == 0, "clone ran after init failed"
+        assert pod.phase == "Pending" and not pod.ready
+        print(f"     db-x init log: {line}")
+        self.sim.delete_pod("db-x")
+        assert pod.gone.wait(30), "db-x was not torn down"
+
+    def three_pods_ready_in_order(self):
+        self.sim.wait_ready(3, timeout=240)
+        with self.sim.lock:
+            p = {n: self.sim.pods[n] for n in ("mysql-0", "mysql-1", "mysql-2")}
+        for a, b in (("mysql-0", "mysql-1"), ("mysql-1", "mysql-2")):
+            assert p[b].created_at >= p[a].first_ready_at, \
+                f"OrderedReady: {b} created before {a} was ready"
+        for n in p:
+            assert os.path.exists(os.path.join(self.sim.pvc_path(n), ".mysqlset-complete")), n
+
+    def write_through_primary(self):
+        eps = self.sim.endpoints("mysql-primary")
+        assert eps == [("mysql-0", self.ip_of("mysql-0"))], f"mysql-primary endpoints: {eps}"
+        ip = eps[0][1]
+        self.sql(ip, f"CREATE DATABASE IF NOT EXISTS {DB}; "
+                     f"CREATE TABLE {DB}.t (id INT PRIMARY KEY, v VARCHAR(32)); "
+                     f"INSERT INTO {DB}.t VALUES (1,'one'),(2,'two'),(3,'three')")
+        assert self.sql(ip, f"SELECT COUNT(*) FROM {DB}.t") == [["3"]]
+
+    def read_through_mysql_read(self, want_pods=3, want_rows=None):
+        eps = self.sim.endpoints("mysql-read")
+        names = sorted(n for n, _ in eps)
+        want = [f"mysql-{i}" for i in range(want_pods)]
+        assert names == want, f"mysql-read endpoints {eps}, want {want}"
+        rows = str(want_rows or self.state.get("rows", 3))
+        ids = {}
+        for name, ip in eps:
+            self.wait_sql(f"{name} has {rows} rows", ip, f"SELECT COUNT(*) FROM {DB}.t",
+                          [[rows]])
+            (sid, ro), = self.sql(ip, "SELECT @@server_id, @@read_only")
+            ids[name] = int(sid)
+            want_ro = "0" if name == "mysql-0" else "1"
+            assert ro == want_ro, f"{name}: read_only={ro}, want {want_ro}"
+        assert len(set(ids.values())) == len(ids), f"server_ids not distinct: {ids}"
+        for name, sid in ids.items():
+            assert sid == 100 + int(name.rsplit("-", 1)[1]), f"{name}: server_id {sid}"
+        print(f"     mysql-read: {eps}; server_ids {ids}")
+
+    def delete_pod_keeps_data(self):
+        marker = os.path.join(self.sim.pvc_path("mysql-1"), ".mysqlset-complete")
+        mtime = os.stat(marker).st_mtime_ns
+        old = self.sim.pod("mysql-1")
+        old_uid, old_ip = old.uid, old.ip
+        self.sim.delete_pod("mysql-1")
+        assert old.gone.wait(120), "old mysql-1 did not terminate"
+        # While mysql-1 is away, the primary takes a write it must catch up on.
+        self.sql(self.ip_of("mysql-0"), f"INSERT INTO {DB}.t VALUES (4,'four')")
+        self.state["rows"] = 4
+        self.sim.wait("mysql-1 recreated", lambda: (p := self.sim.pod("mysql-1")) is not None
+                      and p.uid != old_uid, 30)
+        self.sim.wait_ready(3, timeout=120)
+        new = self.sim.pod("mysql-1")
+        assert new.uid != old_uid
+        clone_log = new.container("clone").logs()
+        assert "datadir is complete; nothing to do" in clone_log, \
+            f"recreated mysql-1 did not reuse its data; clone log:\n{clone_log}"
+        assert os.stat(marker).st_mtime_ns == mtime, "completion marker rewritten: data re-cloned"
+        print(f"     mysql-1 recreated: IP {old_ip} -> {new.ip}, same PVC, no clone")
+        self.read_through_mysql_read(3)
+
+    def scale_up_to_five(self):
+        self.sim.scale(5)
+        self.sim.wait_ready(5, timeout=300)
+        for n in ("mysql-3", "mysql-4"):
+            log = self.sim.pod(n).container("clone").logs()
+            assert "nothing to do" not in log, f"{n} did not clone:\n{log}"
+            assert os.path.exists(os.path.join(self.sim.pvc_path(n), ".mysqlset-complete"))
+        self.read_through_mysql_read(5)
+
+    def scale_down_to_three(self):
+        self.sim.scale(3)
+        self.sim.wait("scale down to 3", lambda: sorted(self.sim.pods) ==
+                      ["mysql-0", "mysql-1", "mysql-2"], 180)
+        self.sim.wait_ready(3, timeout=60)
+        for n in ("mysql-3", "mysql-4"):
+            assert os.path.exists(os.path.join(self.sim.pvc_path(n), ".mysqlset-complete")), \
+                f"{n}'s PVC was not kept"
+        # The primary still takes writes and the remaining replicas follow.
+        self.sql(self.ip_of("mysql-0"), f"INSERT INTO {DB}.t VALUES (5,'five')")
+        self.state["rows"] = 5
+        self.read_through_mysql_read(3)
+
+    def hung_mariadbd_is_restarted_by_liveness_probe(self):
+        """SIGSTOP mariadbd: the agent's /healthz fails, the manifest's liveness probe on the
+        mariadbd container fails 3 times and the kubelet kills the container (SIGTERM). The
+        test resumes the process once the kill is requested, so it can shut down in time."""
+        pod = self.sim.pod("mysql-1")
+        c = pod.container("mariadbd")
+        before, pid = c.restarts, c.proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            probe = c.spec["livenessProbe"]
+            budget = (probe.get("initialDelaySeconds", 0) + probe.get("periodSeconds", 10) *
+                      (probe.get("failureThreshold", 3) + 1)) * podsim.time_scale() + 20
+            self.sim.wait("liveness kill of the hung mariadbd",
+                          lambda: c.kill_requested is not None or c.restarts > before, budget, 0.2)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.sim.wait("mariadbd restarted", lambda: c.restarts == before + 1 and c.running, 90)
+        assert self.sim.pod("mysql-1") is pod, "a liveness restart must not recreate the pod"
+        assert any("liveness probe failed" in m for _, m in pod.events), pod.events[-3:]
+        self.sim.wait_ready(3, timeout=120)
+        self.read_through_mysql_read(3)
+
+    def crashed_mariadbd_is_restarted(self):
+        pod = self.sim.pod("mysql-2")
+        c = pod.container("mariadbd")
+        before = c.restarts
+        os.kill(c.proc.pid, signal.SIGKILL)
+        self.sim.wait("mysql-2 not ready after mariadbd was killed", lambda: not pod.ready, 30, 0.2)
+        assert self.sim.pod("mysql-2") is pod, "a crashed container must not recreate the pod"
+        self.sim.wait_ready(3, timeout=120)
+        assert c.restarts == before + 1, f"restarts {before} -> {c.restarts}"
+        assert self.sim.pod("mysql-2") is pod
+        self.read_through_mysql_read(3)
+
+
+def leftovers(run_id):
+    r = podsim.run(["ip", "netns", "list"], check=False)
+    return [n for n in r.stdout.split() if n.startswith(f"podsim-{run_id}-")]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--manifests", required=True)
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--keep-logs", action="store_true", help="keep the run dir afterwards")
+    a = ap.parse_args()
+    with open(a.manifests) as f:
+        text = f.read()
+    sim = podsim.Simulator(text, a.binary, run_id=os.environ.get("PODSIM_RUN_ID"))
+    w = Walkthrough(sim)
+    start = time.monotonic()
+    interrupted = False
+    try:
+        sim.start()
+        w.write_client_cnf()
+        w.step("pod without an ordinal fails its init container with one line",
+               w.pod_without_ordinal_fails_init, critical=False)
+        w.step("3 pods start in order and become ready", w.three_pods_ready_in_order)
+        w.step("write through mysql-primary (mysql-0)", w.write_through_primary)
+        w.step("read through mysql-read: every ready pod answers", w.read_through_mysql_read)
+        w.step("deleted mysql-1 comes back with its data, without cloning",
+               w.delete_pod_keeps_data)
+        w.step("scale to 5: new pods clone and have the rows", w.scale_up_to_five)
+        w.step("scale back to 3: highest ordinals go, PVCs stay", w.scale_down_to_three)
+        w.step("killed mariadbd container is restarted in place", w.crashed_mariadbd_is_restarted)
+        w.step("hung mariadbd is restarted by the manifest's liveness probe",
+               w.hung_mariadbd_is_restarted_by_liveness_probe)
+    except KeyboardInterrupt:
+        interrupted = True
+        print("interrupted", flush=True)
+    finally:
+        sim.shutdown()
+    left = leftovers(sim.run_id)
+    alive = [p for p in sim.tracked if os.path.exists(f"/proc/{p}")]
+    w.results.append(("cleanup: no namespaces or processes left",
+                      not left and not alive, f"netns {left}, pids {alive}"))
+    print(("ok   " if not left and not alive else "FAIL ") +
+          f"cleanup: no namespaces or processes left {'' if not left and not alive else (left, alive)}")
+    if interrupted:
+        w.results.append(("interrupted", False, "Ctrl-C / SIGTERM"))
+    passed = sum(1 for _, ok, _ in w.results if ok)
+    failed = len(w.results) - passed
+    print(f"logs: {sim.logdir}  (suite took {time.monotonic() - start:.0f}s)")
+    if not a.keep_logs and failed == 0:
+        import shutil
+        shutil.rmtree(sim.rundir, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
