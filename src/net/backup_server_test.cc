@@ -99,7 +99,9 @@ class BackupServerTest : public ::testing::Test {
   std::string RawExchange(const std::string& request, bool half_close = false) {
     auto fd = ConnectTcp("127.0.0.1", server_->port(), milliseconds(1000));
     EXPECT_TRUE(fd.ok());
-    if (!request.empty()) EXPECT_TRUE(SendAll(fd->get(), request, milliseconds(1000)).ok());
+    if (!request.empty()) {
+      EXPECT_TRUE(SendAll(fd->get(), request, milliseconds(1000)).ok());
+    }
     if (half_close) shutdown(fd->get(), SHUT_WR);
     std::string all;
     while (true) {
