@@ -89,23 +89,22 @@ std::optional<pid_t> RunningSupervisor(const ClusterPaths& paths) {
 }
 
 Status CheckPortsFree(const std::vector<PortUse>& ports) {
+  // "In use" means something listens there. A bind() probe would also trip over TIME_WAIT
+  // leftovers of connections to a member that just stopped, which the servers' own
+  // SO_REUSEADDR/SO_REUSEPORT binds do not mind.
   for (const PortUse& use : ports) {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return Internal("socket: {}", std::strerror(errno));
-    const int one = 1;
-    // Like the servers that will bind it: a port in TIME_WAIT is free, a listener is not.
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(use.port);
     inet_pton(AF_INET, kLocalHost, &addr.sin_addr);
-    const int rc = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    const int err = errno;
+    const bool listening = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     close(fd);
-    if (rc != 0) {
-      return FailedPrecondition("port {} ({}) on {} is in use ({}): stop what uses it or pick "
+    if (listening) {
+      return FailedPrecondition("port {} ({}) on {} is in use: stop what listens there or pick "
                                 "another --base-port",
-                                use.port, use.what, kLocalHost, std::strerror(err));
+                                use.port, use.what, kLocalHost);
     }
   }
   return Status::Ok();
