@@ -9,7 +9,7 @@ packages=(
   prometheus-cpp-dev libmariadb-dev libssl-dev libgtest-dev libgmock-dev
   mariadb-server mariadb-client mariadb-backup
   haproxy sysbench percona-toolkit ncat gnuplot-nox
-  iproute2 util-linux procps curl python3 kubectl nodejs
+  iproute2 util-linux procps curl python3 python3-yaml kubectl nodejs
 )
 
 missing=()

@@ -30,6 +30,7 @@ suite unit ctest -L unit --output-on-failure
 suite integration ctest -L integration --output-on-failure
 cd "$root"
 suite kubernetes-manifests bash tests/k8s/validate/run.sh
+suite kubernetes-simulator bash tests/k8s/simulator/run.sh "$root/build/src/cmd/mysqlset"
 
 echo "test suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

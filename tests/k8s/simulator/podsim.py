@@ -750,8 +750,12 @@ class Simulator:
         self._controller.start()
 
     def _on_signal(self, signum, frame):
-        log(f"signal {signum}: cleaning up")
-        self.shutdown()
+        # Unwind to the caller's finally (or atexit), which calls shutdown(); a second signal
+        # during the cleanup is ignored so that the cleanup can finish.
+        if self._shut:
+            log(f"signal {signum}: cleanup in progress, ignored")
+            return
+        log(f"signal {signum}: stopping and cleaning up")
         raise KeyboardInterrupt(f"signal {signum}")
 
     def _template(self):

@@ -49,6 +49,7 @@ kubectl kustomize "$root/deploy/kubernetes" >"$manifests" || {
 }
 keep=()
 [ "${PODSIM_KEEP:-0}" = 1 ] && keep=(--keep-logs)
-# The walkthrough cleans up on SIGTERM; timeout bounds the whole run.
-timeout --signal=TERM --kill-after=60 900 \
+# The walkthrough cleans up on SIGINT (Ctrl-C reaches it: --foreground keeps it in the
+# terminal's process group) and on the SIGTERM of timeout, which bounds the whole run.
+timeout --foreground --signal=TERM --kill-after=60 900 \
   python3 -u "$here/test_walkthrough.py" --manifests "$manifests" --binary "$binary" "${keep[@]}"
