@@ -33,7 +33,8 @@ Agent::Agent(AgentConfig config, Db& db, const FileSystem& fs, const Clock& cloc
   if (clone.ok()) {
     clone_ = *clone;
   } else {
-    spdlog::error("{}", clone.status().message());
+    clone_record_error_ = clone.status().message();
+    spdlog::error("{}", clone_record_error_);
   }
   snapshot_.role = role_;
   snapshot_.clone = clone_;
@@ -116,7 +117,12 @@ void Agent::RunOnce() {
   }
   const std::optional<std::string> clone_gtid =
       clone_ ? std::optional<std::string>(clone_->gtid) : std::nullopt;
-  const auto actions = PlanActions(role_, state, WantedSource(), clone_gtid);
+  auto actions = PlanActions(role_, state, WantedSource(), clone_gtid);
+  if (!clone_record_error_.empty() && role_ == Role::kReplica && !state.replica) {
+    // Without the clone's GTID, replication would start from whatever gtid_slave_pos the
+    // datadir holds and re-apply or skip transactions. Wait for a person instead.
+    std::erase_if(actions, [](const Action& a) { return a.kind == ActionKind::kConfigureReplication; });
+  }
   bool reporting = false;
   for (const auto& a : actions) reporting |= a.kind == ActionKind::kReportReplicationError;
   if (!reporting) snap.replication_error.clear();
@@ -125,6 +131,13 @@ void Agent::RunOnce() {
   // Readiness reflects the state as gathered: actions taken now show on the next tick.
   snap.state = state;
   snap.readiness = DecideReadiness(role_, state, config_.policy);
+  if (!clone_record_error_.empty() && role_ == Role::kReplica && !state.replica) {
+    snap.readiness.ready = false;
+    snap.readiness.reasons.push_back(
+        clone_record_error_ +
+        "; replication is not configured because its start position is unknown: restore the "
+        "file or re-clone this member");
+  }
   snap.updated = clock_.Now();
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();
   std::lock_guard<std::mutex> lock(mu_);

@@ -79,6 +79,9 @@ class Agent {
   const Clock& clock_;
   int consecutive_failures_ = 0;
   std::optional<CloneRecord> clone_;
+  // Set when DATA/.mysqlset-clone.json exists but is garbled: the replica cannot know where
+  // replication must start, so it never configures it from a guess.
+  std::string clone_record_error_;
 
   mutable std::mutex mu_;
   AgentSnapshot snapshot_;  // guarded by mu_

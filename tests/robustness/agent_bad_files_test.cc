@@ -1,0 +1,86 @@
+// The agent given garbled marker files (unit, on FakeDb and MemFileSystem).
+
+#include "agent/agent.h"
+
+#include <algorithm>
+#include "gtest/gtest.h"
+#include "testing/fake_db.h"
+#include "testing/fakes.h"
+
+namespace mysqlset {
+namespace {
+
+AgentConfig ReplicaConfig() {
+  AgentConfig c;
+  c.id = *ParseIdentity("mysql-1");
+  c.data_dir = "/data";
+  c.secrets = {"admin-pw", "repl-pw", "backup-pw", "monitor-pw", "token"};
+  return c;
+}
+
+bool Has(const std::vector<std::string>& v, const std::string& needle) {
+  for (const auto& s : v) {
+    if (s.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Regression (issue #8): a replica whose .mysqlset-clone.json was garbled configured
+// replication without the clone's GTID, so it started from whatever gtid_slave_pos the
+// datadir held and re-applied (or skipped) transactions.
+TEST(AgentBadFilesTest, GarbledCloneRecordNeverConfiguresReplicationFromAGuess) {
+  for (const std::string garbled :
+       {"", "{", "not json", "[]", R"({"gtid": 7})", R"({"gtid":"0-1"})", "{\"gtid\":\"\xff\"}"}) {
+    SCOPED_TRACE(garbled);
+    FakeDb db;
+    MemFileSystem fs;
+    FakeClock clock;
+    ASSERT_TRUE(fs.WriteFileAtomic("/data/.mysqlset-clone.json", garbled, 0644).ok());
+    Agent agent(ReplicaConfig(), db, fs, clock);
+    for (int i = 0; i < 3; ++i) agent.RunOnce();
+    EXPECT_FALSE(db.state.replica.has_value());
+    EXPECT_EQ(std::count(db.calls.begin(), db.calls.end(), "configure_replication"), 0);
+    const AgentSnapshot snap = agent.Snapshot();
+    EXPECT_FALSE(snap.readiness.ready);
+    EXPECT_TRUE(Has(snap.readiness.reasons, "/data/.mysqlset-clone.json"));
+    EXPECT_TRUE(Has(snap.readiness.reasons, "re-clone"));
+  }
+}
+
+TEST(AgentBadFilesTest, GarbledCloneRecordLeavesConfiguredReplicationAlone) {
+  FakeDb db;
+  MemFileSystem fs;
+  FakeClock clock;
+  ASSERT_TRUE(fs.WriteFileAtomic("/data/.mysqlset-clone.json", "{", 0644).ok());
+  ReplicaStatus r;
+  r.source_host = "mysql-0.mysql";
+  r.source_port = 3306;
+  r.source_user = "repl";
+  r.using_gtid_slave_pos = true;
+  r.io = r.sql = ThreadState::kYes;
+  r.seconds_behind = 0;
+  db.state.replica = r;
+  Agent agent(ReplicaConfig(), db, fs, clock);
+  agent.RunOnce();
+  agent.RunOnce();
+  EXPECT_TRUE(agent.Snapshot().readiness.ready) << agent.Snapshot().readiness.reasons.size();
+}
+
+TEST(AgentBadFilesTest, ValidOrAbsentCloneRecordStillConfiguresReplication) {
+  for (const bool present : {true, false}) {
+    FakeDb db;
+    MemFileSystem fs;
+    FakeClock clock;
+    if (present) {
+      ASSERT_TRUE(
+          fs.WriteFileAtomic("/data/.mysqlset-clone.json", R"({"gtid":"0-100-9"})", 0644).ok());
+    }
+    Agent agent(ReplicaConfig(), db, fs, clock);
+    agent.RunOnce();
+    EXPECT_TRUE(db.state.replica.has_value());
+    EXPECT_EQ(db.seeded_gtid, present ? "0-100-9" : "");
+  }
+}
+
+}  // namespace
+}  // namespace mysqlset
