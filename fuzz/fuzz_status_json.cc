@@ -1,0 +1,107 @@
+// Fuzzes status JSON both ways.
+//  - Parsing what a peer's agent answers on /v1/status: donor choice (agent/clone_receiver
+//    ParsePeerStatusJson, then core/donor RankDonors) and the local CLI (local/status_view
+//    ParseAgentStatus, ParseCloneProgress, and the supervisor's state file StateFromJson).
+//  - Producing it: agent/status_view StatusJson from a snapshot whose strings come from
+//    outside (MariaDB error texts, hosts) must serialise, and parse back to the same
+//    readiness, role and lag.
+// The first byte picks the direction.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include "agent/clone_receiver.h"
+#include "agent/status_view.h"
+#include "core/donor.h"
+#include "local/status_view.h"
+
+namespace {
+
+void Parse(const std::string& body, uint8_t self) {
+  std::vector<std::optional<mysqlset::PeerStatus>> peers;
+  auto peer = mysqlset::ParsePeerStatusJson(body);
+  for (uint32_t i = 0; i < 1u + self % 4; ++i) {
+    peers.push_back(peer.ok() ? std::optional(*peer) : std::nullopt);
+  }
+  const uint32_t self_ordinal = static_cast<uint32_t>(peers.size());
+  const auto ranked = mysqlset::RankDonors(self_ordinal, peers);
+  for (uint32_t d : ranked) CHECK(d < self_ordinal);
+  if (peer.ok() && !peer->ready) CHECK(ranked.empty());
+
+  (void)mysqlset::local::ParseAgentStatus(body);
+  auto progress = mysqlset::local::ParseCloneProgress(body);
+  if (progress.ok()) (void)mysqlset::local::RenderCloneProgress(*progress);
+  auto state = mysqlset::local::StateFromJson(body);
+  if (state.ok()) {
+    auto again = mysqlset::local::StateFromJson(mysqlset::local::StateToJson(*state));
+    CHECK(again.ok());
+    CHECK(again->members.size() == state->members.size());
+  }
+}
+
+void Produce(FuzzedDataProvider& in) {
+  mysqlset::AgentConfig config;
+  config.id = {"mysql-1", "mysql", 1, 101};
+  config.policy.max_lag_seconds = in.ConsumeIntegral<int64_t>();
+  mysqlset::AgentSnapshot snap;
+  snap.role = in.ConsumeBool() ? mysqlset::Role::kPrimary : mysqlset::Role::kReplica;
+  snap.readiness.ready = in.ConsumeBool();
+  for (int i = in.ConsumeIntegralInRange(0, 3); i > 0; --i) {
+    snap.readiness.reasons.push_back(in.ConsumeRandomLengthString(200));
+  }
+  mysqlset::ServerState& s = snap.state;
+  s.reachable = in.ConsumeBool();
+  s.unreachable_reason = in.ConsumeRandomLengthString(200);
+  s.read_only = in.ConsumeBool();
+  if (in.ConsumeBool()) {
+    mysqlset::ReplicaStatus r;
+    r.source_host = in.ConsumeRandomLengthString(64);
+    r.source_port = in.ConsumeIntegral<uint16_t>();
+    r.source_user = in.ConsumeRandomLengthString(32);
+    r.last_io_errno = in.ConsumeIntegral<uint32_t>();
+    r.last_io_error = in.ConsumeRandomLengthString(300);
+    r.last_sql_errno = in.ConsumeIntegral<uint32_t>();
+    r.last_sql_error = in.ConsumeRandomLengthString(300);
+    if (in.ConsumeBool()) r.seconds_behind = in.ConsumeIntegral<int64_t>();
+    r.gtid_io_pos = in.ConsumeRandomLengthString(64);
+    s.replica = r;
+  }
+  snap.last_error = in.ConsumeRandomLengthString(300);
+  snap.replication_error = in.ConsumeRandomLengthString(300);
+  snap.last_actions.push_back(in.ConsumeRandomLengthString(100));
+  if (in.ConsumeBool()) {
+    snap.clone = mysqlset::CloneRecord{in.ConsumeRandomLengthString(64), "0-100-7",
+                                       in.ConsumeIntegral<uint64_t>(),
+                                       in.ConsumeFloatingPoint<double>()};
+  }
+  mysqlset::BackupStats backup;
+  backup.bytes_sent = in.ConsumeIntegral<uint64_t>();
+  const double age = in.ConsumeFloatingPoint<double>();
+
+  const std::string body = mysqlset::StatusJson(config, snap, backup, age).dump();
+  auto peer = mysqlset::ParsePeerStatusJson(body);
+  CHECK(peer.ok());
+  CHECK(peer->ready == snap.readiness.ready);
+  CHECK(peer->is_primary == (snap.role == mysqlset::Role::kPrimary));
+  CHECK(peer->ordinal == 1);
+  auto cli = mysqlset::local::ParseAgentStatus(body);
+  CHECK(cli.ok());
+  CHECK(cli->ready == snap.readiness.ready);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  if (data[0] % 2 == 0) {
+    Parse(std::string(reinterpret_cast<const char*>(data + 1), size - 1), data[0] / 2);
+  } else {
+    FuzzedDataProvider in(data + 1, size - 1);
+    Produce(in);
+  }
+  return 0;
+}
