@@ -323,6 +323,7 @@ class Pod:
         self.sandbox_ready = False
         self.created_at = time.monotonic()
         self.first_ready_at = None  # noted by the controller
+        self.deleted_at = self.gone_at = None
 
     # -- views -----------------------------------------------------------------------------
     @property
@@ -608,9 +609,11 @@ class Pod:
         shutil.rmtree(os.path.join(self.dir, "volumes"), ignore_errors=True)
         self.phase = "Gone"
         self.status = "Gone"
+        self.gone_at = time.monotonic()
 
     def delete(self):
         if not self.stopping.is_set():
+            self.deleted_at = time.monotonic()
             self.status = "Terminating"
             self.event("deleting")
             self.stopping.set()

@@ -120,6 +120,9 @@ class Walkthrough:
         assert line.startswith("mysqlset init: error:"), line
         assert "db-x" in line and "ordinal" in line, f"line does not name the bad pod name: {line}"
         assert pod.container("clone").starts == 0, "clone ran after init failed"
+        # The kubelet retries the failed init container (1 s, then back-off from 10 s).
+        self.sim.wait("db-x init retried", lambda: init.restarts >= 2, 15, 0.1)
+        assert len(init.log_paths) >= 2 and pod.container("clone").starts == 0
         assert pod.phase == "Pending" and not pod.ready
         print(f"     db-x init log: {line}")
         self.sim.delete_pod("db-x")
@@ -234,9 +237,12 @@ class Walkthrough:
         self.read_through_mysql_read(5)
 
     def scale_down_to_three(self):
+        p3, p4 = self.sim.pod("mysql-3"), self.sim.pod("mysql-4")
         self.sim.scale(3)
         self.sim.wait("scale down to 3", lambda: sorted(self.sim.pods) ==
                       ["mysql-0", "mysql-1", "mysql-2"], 180)
+        assert p4.gone_at is not None and p3.deleted_at is not None
+        assert p3.deleted_at >= p4.gone_at, "mysql-3 deleted before mysql-4 was gone"
         self.sim.wait_ready(3, timeout=60)
         for n in ("mysql-3", "mysql-4"):
             assert os.path.exists(os.path.join(self.sim.pvc_path(n), ".mysqlset-complete")), \
