@@ -10,6 +10,7 @@ packages=(
   mariadb-server mariadb-client mariadb-backup
   haproxy sysbench percona-toolkit ncat gnuplot-nox
   iproute2 util-linux procps curl python3 python3-yaml kubectl nodejs
+  clang libclang-rt-14-dev lld
 )
 
 missing=()

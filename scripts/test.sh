@@ -32,5 +32,10 @@ cd "$root"
 suite kubernetes-manifests bash tests/k8s/validate/run.sh
 suite kubernetes-simulator bash tests/k8s/simulator/run.sh "$root/build/src/cmd/mysqlset"
 
+# Issue #8: libFuzzer targets (build-fuzz/, 20 s each) and the unit + integration suites
+# under ASan+UBSan (build-asan/; the integration subset is in docs/robustness.md).
+suite fuzz bash fuzz/run.sh
+suite asan bash tests/robustness/run_asan.sh
+
 echo "test suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
