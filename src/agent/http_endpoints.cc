@@ -8,6 +8,11 @@ namespace {
 
 constexpr auto kProbeDeadline = std::chrono::seconds(2);
 constexpr size_t kMaxRequestBody = 16 * 1024;
+// cpp-httplib serves each connection on a pool thread until the request is read, so idle or
+// slow clients each hold one (its default pool is 8: eight silent connections starved the
+// probes). Threads are cheap while idle; a short read timeout frees them sooner.
+constexpr size_t kHttpThreads = 64;
+constexpr time_t kReadTimeoutSeconds = 2;
 
 std::string JoinLines(const std::vector<std::string>& lines) {
   std::string out;
@@ -35,7 +40,9 @@ BackupStats AgentHttpServer::Backup() const {
 
 void AgentHttpServer::Install() {
   httplib::Server& s = *server_;
-  s.set_read_timeout(5, 0);
+  s.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
+  s.set_read_timeout(kReadTimeoutSeconds, 0);
+  s.set_keep_alive_timeout(kReadTimeoutSeconds);
   s.set_write_timeout(5, 0);
   s.set_payload_max_length(kMaxRequestBody);
   s.set_keep_alive_max_count(1000);
