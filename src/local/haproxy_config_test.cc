@@ -10,8 +10,7 @@ namespace mysqlset::local {
 namespace {
 
 std::string Golden(const std::string& name) {
-  const char* dir = std::getenv("MYSQLSET_TESTDATA");
-  std::ifstream in(std::string(dir ? dir : "testdata") + "/" + name);
+  std::ifstream in(std::string(MYSQLSET_TESTDATA_DIR) + "/" + name);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -21,7 +20,7 @@ TEST(HaproxyConfig, MatchesGoldenFile) {
   ClusterSpec spec{.name = "mysql", .replicas = 3, .base_port = 13306};
   const std::string got = RenderHaproxyConfig(spec, 3, "/data/c/haproxy.sock");
   if (std::getenv("MYSQLSET_UPDATE_GOLDEN")) {
-    std::ofstream(std::string(std::getenv("MYSQLSET_TESTDATA")) + "/haproxy-3.cfg") << got;
+    std::ofstream(std::string(MYSQLSET_TESTDATA_DIR) + "/haproxy-3.cfg") << got;
   }
   EXPECT_EQ(got, Golden("haproxy-3.cfg"));
 }
