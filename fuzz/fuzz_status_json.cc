@@ -82,7 +82,7 @@ void Produce(FuzzedDataProvider& in) {
   backup.bytes_sent = in.ConsumeIntegral<uint64_t>();
   const double age = in.ConsumeFloatingPoint<double>();
 
-  const std::string body = mysqlset::StatusJson(config, snap, backup, age).dump();
+  const std::string body = mysqlset::StatusJsonText(config, snap, backup, age);
   auto peer = mysqlset::ParsePeerStatusJson(body);
   CHECK(peer.ok());
   CHECK(peer->ready == snap.readiness.ready);

@@ -90,9 +90,8 @@ void AgentHttpServer::Install() {
 
   s.Get("/v1/status", [this](const httplib::Request&, httplib::Response& res) {
     const AgentSnapshot snap = deps_.agent->Snapshot();
-    res.set_content(
-        StatusJson(deps_.agent->config(), snap, Backup(), StateAgeSeconds(snap)).dump() + "\n",
-        "application/json");
+    res.set_content(StatusJsonText(deps_.agent->config(), snap, Backup(), StateAgeSeconds(snap)),
+                    "application/json");
   });
 
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {

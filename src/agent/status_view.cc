@@ -80,6 +80,13 @@ nlohmann::json StatusJson(const AgentConfig& config, const AgentSnapshot& snap,
   return j;
 }
 
+std::string StatusJsonText(const AgentConfig& config, const AgentSnapshot& snap,
+                           const BackupStats& backup, double state_age_seconds) {
+  return StatusJson(config, snap, backup, state_age_seconds)
+             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "\n";
+}
+
 struct AgentMetrics::Impl {
   std::mutex mu;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();

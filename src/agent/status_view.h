@@ -25,6 +25,10 @@ struct ProbeCounters {
 
 nlohmann::json StatusJson(const AgentConfig& config, const AgentSnapshot& snap,
                           const BackupStats& backup, double state_age_seconds);
+// StatusJson serialised for /v1/status. Never throws: text from outside (MariaDB error
+// messages, hosts) that is not valid UTF-8 has its bad bytes replaced with U+FFFD.
+std::string StatusJsonText(const AgentConfig& config, const AgentSnapshot& snap,
+                           const BackupStats& backup, double state_age_seconds);
 
 // Prometheus metrics, updated from snapshots. Thread-safe (prometheus-cpp's own locking;
 // Render() serialises callers).

@@ -1,6 +1,7 @@
 // The agent given garbled marker files (unit, on FakeDb and MemFileSystem).
 
 #include "agent/agent.h"
+#include "agent/status_view.h"
 
 #include <algorithm>
 #include "gtest/gtest.h"
@@ -80,6 +81,28 @@ TEST(AgentBadFilesTest, ValidOrAbsentCloneRecordStillConfiguresReplication) {
     EXPECT_TRUE(db.state.replica.has_value());
     EXPECT_EQ(db.seeded_gtid, present ? "0-100-9" : "");
   }
+}
+
+// Regression (issue #8): /v1/status threw (nlohmann type_error 316, an HTTP 500) when a
+// text from outside — a MariaDB replication error, an unreachable reason — held bytes that
+// are not UTF-8; peers then took the member for down.
+TEST(AgentBadFilesTest, StatusJsonWithInvalidUtf8FromMariadbStillSerialises) {
+  AgentConfig config = ReplicaConfig();
+  AgentSnapshot snap;
+  snap.readiness.ready = false;
+  snap.readiness.reasons = {"replication SQL error 1062: Duplicate entry '\xff\xfe' for key"};
+  snap.last_error = "connect: \xc3";
+  ReplicaStatus r;
+  r.last_sql_errno = 1062;
+  r.last_sql_error = "Duplicate entry '\xff\xfe' for key 'PRIMARY'";
+  snap.state.replica = r;
+  std::string text;
+  ASSERT_NO_THROW(text = StatusJsonText(config, snap, BackupStats{}, 1.0));
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << text;
+  EXPECT_EQ(j["ready"], false);
+  EXPECT_NE(j["replication"]["last_sql_error"].get<std::string>().find("Duplicate entry"),
+            std::string::npos);
 }
 
 }  // namespace
