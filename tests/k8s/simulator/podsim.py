@@ -710,7 +710,7 @@ class Simulator:
     def kill_netns_pids(self, ns):
         for sig in (signal.SIGTERM, signal.SIGKILL):
             r = run(["ip", "netns", "pids", ns], check=False)
-            pids = [int(p) for p in r.stdout.split()]
+            pids = [int(p) for p in r.stdout.split() if int(p) != os.getpid()]
             if not pids:
                 return
             for pid in pids:
@@ -955,6 +955,11 @@ def container_main(spec_path):
     for d in ("dev", "proc", "sys"):
         sh("mount", "--rbind", f"/{d}", os.path.join(root, d))
     sh("mount", "-t", "tmpfs", "-o", "mode=1777", "shm", os.path.join(root, "dev/shm"))
+    # An image's /tmp and /run are empty; the host's hold this run's directory (other pods'
+    # volumes) and the netns files, which a container must not see.
+    image_dirs = [("tmp", "1777"), ("run", "0755")]
+    for d, mode in image_dirs:
+        sh("mount", "-t", "tmpfs", "-o", f"mode={mode},size=16m", f"image-{d}", os.path.join(root, d))
 
     def target(path, is_dir):
         t = os.path.join(root, path.lstrip("/"))
@@ -966,14 +971,16 @@ def container_main(spec_path):
                 open(t, "w").close()
         return t
 
-    for dst, src in s["files"].items():
-        t = target(dst, False)
+    # Mount points first (in the writable layers), then the read-only image dirs, then the
+    # binds on top: a remount acts on the top-most mount at a path, so order matters.
+    binds = [(src, target(dst, False), True) for dst, src in s["files"].items()]
+    binds += [(m["src"], target(m["dst"], os.path.isdir(m["src"])), m["ro"]) for m in s["mounts"]]
+    if s["read_only_root"]:
+        for d, _ in image_dirs:
+            sh("mount", "-o", "remount,bind,ro", os.path.join(root, d))
+    for src, t, ro in binds:
         sh("mount", "--bind", src, t)
-        sh("mount", "-o", "remount,bind,ro", t)
-    for m in s["mounts"]:
-        t = target(m["dst"], os.path.isdir(m["src"]))
-        sh("mount", "--bind", m["src"], t)
-        if m["ro"]:
+        if ro:
             sh("mount", "-o", "remount,bind,ro", t)
     if s["read_only_root"]:
         sh("mount", "-o", "remount,bind,ro", root)

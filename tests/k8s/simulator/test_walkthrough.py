@@ -173,6 +173,10 @@ class Walkthrough:
         b = os.stat(f"/proc/{agent}/root/usr/local/bin/mysqlset")
         assert (b.st_dev, b.st_ino) == (os.stat(self.sim.binary).st_dev,
                                          os.stat(self.sim.binary).st_ino)
+        # The host's /tmp (this run's PVC dirs) is hidden; an init container without a /tmp
+        # volume would see an empty, read-only /tmp.
+        assert not os.path.exists(f"/proc/{agent}/root{self.sim.rundir}")
+        assert not os.path.exists(f"/proc/{agent}/root/run/netns")
         # mariadbd's container mounts no Secret, as in the manifest.
         assert not os.path.exists(f"/proc/{mysqld}/root/etc/mysqlset/secrets/admin-password")
         assert os.path.exists(f"/proc/{mysqld}/root/etc/mysql/conf.d/my.cnf")
