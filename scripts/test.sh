@@ -37,5 +37,5 @@ suite kubernetes-simulator bash tests/k8s/simulator/run.sh "$root/build/src/cmd/
 suite fuzz bash fuzz/run.sh
 suite asan bash tests/robustness/run_asan.sh
 
-echo "test suites: $passed passed, $failed failed"
+echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
