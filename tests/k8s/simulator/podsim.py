@@ -35,6 +35,7 @@ namespace and execs its command (the simulator runs it through nsenter + unshare
 """
 
 import atexit
+import base64
 import ctypes
 import http.client
 import json
@@ -680,8 +681,7 @@ class Simulator:
         path = os.path.join(self.rundir, "pvc", claim)
         if not os.path.isdir(path):
             os.makedirs(path, mode=0o755)
-            self_log = f"PersistentVolumeClaim {claim} bound to {path}"
-            log(self_log)
+            log(f"PersistentVolumeClaim {claim} bound to {path}")
         st = os.stat(path)
         if fs_group is not None and st.st_gid != fs_group:  # fsGroupChangePolicy OnRootMismatch
             for root, dirs, files in os.walk(path):
@@ -694,7 +694,6 @@ class Simulator:
     def secret_data(self, name):
         if name not in self._secrets:
             if name in self.objects.get("Secret", {}):
-                import base64
                 s = self.objects["Secret"][name]
                 data = {k: base64.b64decode(v).decode() for k, v in s.get("data", {}).items()}
                 data.update(s.get("stringData", {}))
