@@ -1,19 +1,13 @@
 #include "core/mycnf.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "gtest/gtest.h"
+#include "testing/golden.h"
 
 namespace mysqlset {
 namespace {
 
-std::string Golden(const std::string& name) {
-  std::ifstream in(std::string(MYSQLSET_TESTDATA_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ::mysqlset::testing::Golden;
 
 TEST(MyCnfTest, ServerIdCnfMatchesGolden) {
   auto id = ParseIdentity("mysql-2");

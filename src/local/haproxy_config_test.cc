@@ -4,17 +4,13 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
+
+#include "testing/golden.h"
 
 namespace mysqlset::local {
 namespace {
 
-std::string Golden(const std::string& name) {
-  std::ifstream in(std::string(MYSQLSET_TESTDATA_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ::mysqlset::testing::Golden;
 
 TEST(HaproxyConfig, MatchesGoldenFile) {
   ClusterSpec spec{.name = "mysql", .replicas = 3, .base_port = 13306};

@@ -1,20 +1,14 @@
 #include "mariadb/dialect.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "core/accounts.h"
 #include "gtest/gtest.h"
+#include "testing/golden.h"
 
 namespace mysqlset {
 namespace {
 
-std::string Golden(const std::string& name) {
-  std::ifstream in(std::string(MYSQLSET_TESTDATA_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ::mysqlset::testing::Golden;
 
 TEST(DialectTest, BootstrapScriptMatchesGolden) {
   Secrets s{"adm'in", "re\\pl", "back", "mon", "tok"};
