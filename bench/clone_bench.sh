@@ -1,100 +1,140 @@
 #!/usr/bin/env bash
-# Clone throughput: `mysqlset clone` (authenticated, framed, verified, prepared) against
-# the seed's `mariabackup | ncat | mbstream` pipeline and a raw `tar | tar` copy, on one
-# machine over loopback. Prints times and MB/s; asserts nothing.
+# Clone throughput on one machine over loopback, for growing data sets:
+#   a) `mysqlset clone --donor` from a running agent (auth + frames + SHA-256 + mbstream + prepare)
+#   b) the seed's sidecar: `ncat --listen --send-only -c "mariabackup --backup --stream=xbstream"`
+#      on the donor, `ncat HOST PORT | mbstream -x` then `mariabackup --prepare` on the receiver
+#   c) raw `tar | ncat` → `ncat | tar` of the same live datadir (inconsistent: a throughput
+#      reference only)
+# and the RSS of the serving process (agent for a, ncat for b), sampled every 100 ms.
+# The data is built once: `sysbench prepare` of one table, then server-side copies of it
+# (INSERT … SELECT, same rows and format) until the datadir reaches each size in turn, so the
+# smaller sets are measured on the way to the largest. Asserts nothing.
 #
-#   bench/clone_bench.sh [BUILD_DIR]        (default: build)
-#   env: TABLES (4) and ROWS (1000000) size the sysbench data (~1 GB by default);
-#        KEEP=1 keeps the work dir.
+#   bench/clone_bench.sh
+#   env: SIZES_MB ("500 1000 2000"), RUNS (3), RUNS_LARGEST (RUNS), ROWS (1000000 rows in the
+#        sysbench table), OUT (results dir; default a temp dir), KEEP=1 keeps the work dir,
+#        MYSQLSET (binary).
+# Writes OUT/clone.tsv: size_mb dataset_bytes method run stream_s total_s bytes_copied
+#        OUT/rss/{agent_idle,agent_clone_SIZE_RUN,ncat_clone_SIZE_RUN}.txt (KiB per sample)
 set -euo pipefail
-
-BUILD=$(cd "${1:-build}" && pwd)
-TABLES=${TABLES:-4}
+source "$(dirname "$0")/lib.sh"
+SIZES_MB=${SIZES_MB:-500 1000 2000}
+RUNS=${RUNS:-3}
+RUNS_LARGEST=${RUNS_LARGEST:-$RUNS}
 ROWS=${ROWS:-1000000}
-MYSQLSET=$BUILD/src/cmd/mysqlset
-DONOR=$BUILD/tests/integration/backup_donor_for_test
-CONFIG=$(cd "$(dirname "$0")/.." && pwd)/config
-for f in "$MYSQLSET" "$DONOR"; do [[ -x $f ]] || { echo "missing $f: build first" >&2; exit 2; }; done
+[[ -x $MYSQLSET ]] || { echo "missing $MYSQLSET: build first (or set MYSQLSET)" >&2; exit 2; }
 
-W=$(mktemp -d /tmp/clone-bench-XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  [[ -n ${KEEP:-} ]] || rm -rf "$W"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
+W=$(mktemp -d /tmp/mysqlset-bench-clone-XXXXXX)
+OUT=${OUT:-$W/out}
+mkdir -p "$OUT/rss"
+trap 'stop_started; [[ -n ${KEEP:-} ]] || rm -rf "$W"' EXIT
+log() { echo "[clone $(date +%T)] $*" >&2; }
 report() {  # name seconds bytes
-  awk -v n="$1" -v s="$2" -v b="$3" 'BEGIN { printf "%-34s %8.2f s  %8.1f MB/s  (%d MB)\n", n, s, b/1e6/s, b/1e6 }'
+  awk -v n="$1" -v s="$2" -v b="$3" 'BEGIN { printf "  %-28s %8.2f s  %8.1f MB/s  (%d MB)\n", n, s, b/1e6/s, b/1e6 }'
 }
 
-mkdir -p "$W/secrets"
-for f in admin-password replication-password backup-password monitor-password backup-token; do
-  (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$W/secrets/$f")
-done
-ADMIN=$(cat "$W/secrets/admin-password")
-P0=$(free_port)
-
-echo "== primary with sysbench data ($TABLES x $ROWS rows)"
-"$MYSQLSET" init --pod-name mysql-0 --conf-dir "$W/m0/conf" --data-dir "$W/m0/data" \
-  --config-map-dir "$CONFIG" --port "$P0" --bind-address 127.0.0.1 --report-host 127.0.0.1 2>/dev/null
-"$MYSQLSET" clone --pod-name mysql-0 --conf-dir "$W/m0/conf" --data-dir "$W/m0/data" \
-  --secrets-dir "$W/secrets" 2>/dev/null
-mariadbd --defaults-file="$W/m0/conf/my.cnf" --user=root >"$W/m0.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do
-  mariadb -h127.0.0.1 -P"$P0" -uadmin -p"$ADMIN" -e 'SELECT 1' >/dev/null 2>&1 && break
-  sleep 0.2
-done
-mariadb -h127.0.0.1 -P"$P0" -uadmin -p"$ADMIN" -e 'SET GLOBAL read_only=0; CREATE DATABASE sbtest'
-sysbench oltp_read_write --mysql-host=127.0.0.1 --mysql-port="$P0" --mysql-user=admin \
-  --mysql-password="$ADMIN" --tables="$TABLES" --table-size="$ROWS" --threads=2 prepare >/dev/null
+base=$(free_base 2)
+make_secrets "$W/secrets"
+start_member "$W/m0" mysql-0 "$base" "$W/secrets"
+start_agent "$W/m0" mysql-0 "$base" "$W/secrets"
+agent_pid=$AGENT_PID
+wait_http "http://127.0.0.1:$((base + 1))/readyz" || { echo "primary never ready" >&2; exit 1; }
+admin_cnf "$W/secrets" "$base" "$W/admin.cnf"
+sql() { mariadb --defaults-extra-file="$W/admin.cnf" "$@"; }
 DATADIR=$W/m0/data/mysql
-echo "datadir: $(du -sh "$DATADIR" | cut -f1)"
 
-echo "== mysqlset clone (auth + frames + SHA-256 + mbstream + prepare)"
-"$DONOR" --datadir "$DATADIR" --mysql-port "$P0" --secrets-dir "$W/secrets" >"$W/donor.out" 2>"$W/donor.log" &
-PIDS+=($!)
-for _ in $(seq 100); do grep -q LISTENING "$W/donor.out" 2>/dev/null && break; sleep 0.1; done
-BPORT=$(awk '/LISTENING/ {print $2}' "$W/donor.out")
-"$MYSQLSET" init --pod-name mysql-1 --conf-dir "$W/m1/conf" --data-dir "$W/m1/data" \
-  --config-map-dir "$CONFIG" --port "$(free_port)" --bind-address 127.0.0.1 2>/dev/null
+# Idle RSS of the agent: 3 s of samples.
+sample_rss "$agent_pid" "$OUT/rss/agent_idle.txt"; sleep 3; stop_sampler "$SAMPLER_PID"
+
+# Loading only: no fsync per commit while building the data (restored before measuring).
+sql -e "SET GLOBAL sync_binlog=0; SET GLOBAL innodb_flush_log_at_trx_commit=2; CREATE DATABASE sbtest"
+log "sysbench prepare: 1 table x $ROWS rows"
 t0=$(now)
-"$MYSQLSET" clone --pod-name mysql-1 --conf-dir "$W/m1/conf" --data-dir "$W/m1/data" \
-  --secrets-dir "$W/secrets" --donor "127.0.0.1:$BPORT" --use-memory 512M 2>"$W/clone.log"
-t1=$(now)
-BYTES=$(python3 -c "import json,sys; print(json.load(open('$W/m1/data/.mysqlset-clone.json'))['bytes'])")
-STREAM=$(grep -o 'in [0-9.]*s (' "$W/clone.log" | head -1 | tr -dc '0-9.')
-report "mysqlset clone: stream" "$STREAM" "$BYTES"
-report "mysqlset clone: total" "$(echo "$t1 - $t0" | bc)" "$BYTES"
+sysbench oltp_read_write --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$base" \
+  --mysql-user=admin --mysql-password="$(cat "$W/secrets/admin-password")" \
+  --tables=1 --table-size="$ROWS" prepare >"$W/sysbench.log"
+log "prepared in $(elapsed "$t0") s"
+ntables=1
 
-echo "== seed pipeline: mariabackup | ncat | mbstream (no auth, no verification)"
-NPORT=$(free_port)
-mkdir -p "$W/m2"
-OPT=$W/backup.cnf
+# The backup user's option file for the seed's pipeline (mode 0600, no password in argv).
 (umask 077; printf '[mariabackup]\nuser=backup\npassword=%s\nhost=127.0.0.1\nport=%s\n' \
-  "$(cat "$W/secrets/backup-password")" "$P0" > "$OPT")
-ncat --listen 127.0.0.1 "$NPORT" | mbstream -x -C "$W/m2" &
-LISTENER=$!
-sleep 0.3
-t0=$(now)
-mkdir -p "$W/tmp"
-mariabackup --defaults-extra-file="$OPT" --backup --stream=xbstream --target-dir="$W/tmp" \
-  --datadir="$DATADIR" 2>"$W/mb.log" | ncat 127.0.0.1 "$NPORT"
-wait $LISTENER
-t1=$(now)
-mariabackup --prepare --target-dir="$W/m2" --use-memory=512M >"$W/prep.log" 2>&1
-t2=$(now)
-NBYTES=$(du -sb "$W/m2" | cut -f1)
-report "ncat | mbstream: stream" "$(echo "$t1 - $t0" | bc)" "$NBYTES"
-report "ncat | mbstream: total" "$(echo "$t2 - $t0" | bc)" "$NBYTES"
+  "$(cat "$W/secrets/backup-password")" "$base" >"$W/backup.cnf")
+"$MYSQLSET" init --pod-name mysql-1 --conf-dir "$W/m1/conf" --data-dir "$W/m1/data" \
+  --config-map-dir "$bench_root/config" --port $((base + 10)) --bind-address 127.0.0.1 \
+  --report-host 127.0.0.1 >>"$W/m1.log" 2>&1
 
-echo "== raw copy: tar | tar (hot, inconsistent: throughput reference only)"
-mkdir -p "$W/m3"
-t0=$(now)
-tar -C "$DATADIR" -cf - . 2>/dev/null | tar -C "$W/m3" -xf -
-t1=$(now)
-report "tar | tar" "$(echo "$t1 - $t0" | bc)" "$(du -sb "$W/m3" | cut -f1)"
+# The data set: the datadir without binary logs and the redo log (mariabackup copies
+# neither; tar copies both, so its bytes are reported apart).
+datadir_bytes() { du -sb --exclude='mysql-bin.*' --exclude='ib_logfile*' "$DATADIR" | cut -f1; }
+
+for size in $SIZES_MB; do
+  target=$((size * 1000000))
+  # Grow to the target: copies of sbtest1, not binlogged (no replica reads this primary).
+  for _ in $(seq 64); do
+    [ "$(datadir_bytes)" -ge $((target * 97 / 100)) ] && break
+    ntables=$((ntables + 1))
+    sql -e "SET SESSION sql_log_bin=0; CREATE TABLE sbtest.sbtest$ntables LIKE sbtest.sbtest1;
+            INSERT INTO sbtest.sbtest$ntables SELECT * FROM sbtest.sbtest1"
+  done
+  # Drop the load's binary logs (mariabackup never copies them; tar would) and go durable.
+  sql -e "FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW(); SET GLOBAL sync_binlog=1;
+          SET GLOBAL innodb_flush_log_at_trx_commit=1; FLUSH TABLES"
+  sleep 1
+  dbytes=$(datadir_bytes)
+  runs=$RUNS; [ "$size" = "${SIZES_MB##* }" ] && runs=$RUNS_LARGEST
+  log "data set ${size} MB target: datadir $((dbytes / 1000000)) MB in $ntables tables; $runs runs"
+  for r in $(seq "$runs"); do
+    # a) mysqlset clone from the running agent.
+    rm -rf "$W/m1/data"
+    rss=$OUT/rss/agent_clone_${size}_$r.txt; : >"$rss"
+    sample_rss "$agent_pid" "$rss"
+    t0=$(now)
+    "$MYSQLSET" clone --pod-name mysql-1 --conf-dir "$W/m1/conf" --data-dir "$W/m1/data" \
+      --secrets-dir "$W/secrets" --donor "127.0.0.1:$((base + 2))" --use-memory 512M 2>"$W/clone.log"
+    total=$(elapsed "$t0")
+    stop_sampler "$SAMPLER_PID"
+    bytes=$(python3 -c "import json; print(json.load(open('$W/m1/data/.mysqlset-clone.json'))['bytes'])")
+    stream=$(grep -o 'in [0-9.]*s (' "$W/clone.log" | head -1 | tr -dc '0-9.')
+    [ -n "$stream" ] || stream=$total
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$dbytes" mysqlset "$r" "$stream" "$total" "$bytes" >>"$OUT/clone.tsv"
+    report "a) mysqlset clone (stream)" "$stream" "$bytes"; report "a) mysqlset clone (total)" "$total" "$bytes"
+    rm -rf "$W/m1/data"
+
+    # b) the seed's sidecar and receiver.
+    rm -rf "$W/m2" "$W/mbtmp"; mkdir -p "$W/m2" "$W/mbtmp"
+    nport=$((base + 20))
+    ncat --listen 127.0.0.1 "$nport" --send-only -c \
+      "exec mariabackup --defaults-extra-file=$W/backup.cnf --backup --stream=xbstream --target-dir=$W/mbtmp --datadir=$DATADIR 2>>$W/mb.log" &
+    ncat_pid=$!; pids_to_stop+=("$ncat_pid")
+    wait_listen "$nport"
+    rss=$OUT/rss/ncat_clone_${size}_$r.txt; : >"$rss"
+    sample_rss "$ncat_pid" "$rss"
+    t0=$(now)
+    ncat --recv-only 127.0.0.1 "$nport" </dev/null | mbstream -x -C "$W/m2"
+    stream=$(elapsed "$t0")
+    mariabackup --prepare --target-dir="$W/m2" --use-memory=512M >"$W/prep.log" 2>&1
+    total=$(elapsed "$t0")
+    stop_sampler "$SAMPLER_PID"
+    wait "$ncat_pid" 2>/dev/null || true
+    bytes=$(du -sb "$W/m2" | cut -f1)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$dbytes" seed "$r" "$stream" "$total" "$bytes" >>"$OUT/clone.tsv"
+    report "b) ncat|mbstream (stream)" "$stream" "$bytes"; report "b) ncat|mbstream (total)" "$total" "$bytes"
+    rm -rf "$W/m2" "$W/mbtmp"
+
+    # c) raw tar over ncat.
+    mkdir -p "$W/m3"
+    tport=$((base + 21))
+    ncat --listen 127.0.0.1 "$tport" --send-only -c "exec tar -C $DATADIR -cf - . 2>/dev/null" &
+    tar_pid=$!; pids_to_stop+=("$tar_pid")
+    wait_listen "$tport"
+    t0=$(now)
+    ncat --recv-only 127.0.0.1 "$tport" </dev/null | tar -C "$W/m3" -xf -
+    total=$(elapsed "$t0")
+    wait "$tar_pid" 2>/dev/null || true
+    bytes=$(du -sb "$W/m3" | cut -f1)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$dbytes" tar "$r" "$total" "$total" "$bytes" >>"$OUT/clone.tsv"
+    report "c) tar | tar" "$total" "$bytes"
+    rm -rf "$W/m3"
+  done
+done
+log "done: $OUT/clone.tsv"

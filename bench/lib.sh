@@ -7,10 +7,10 @@ pids_to_stop=()
 
 stop_started() {
   local pid
-  for pid in "${pids_to_stop[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${pids_to_stop[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids_to_stop[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
+    kill -9 "$pid" 2>/dev/null || true
   done
   pids_to_stop=()
 }
@@ -20,12 +20,13 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
 
-# free_base COUNT: a base port B with B..B+10*COUNT+2 free on 127.0.0.1.
+# free_base COUNT: a base port B with B-8..B+10*COUNT+2 free on 127.0.0.1 (B-6 and B-5 are
+# the local cluster's write and read endpoints). Below 32768, so never an ephemeral port.
 free_base() {
   local count=$1 base p ok
   for _ in $(seq 100); do
-    base=$((20000 + (RANDOM % 2000) * 20)); ok=1
-    for ((p = base; p <= base + 10 * count + 2; p++)); do
+    base=$((20000 + (RANDOM % 600) * 20)); ok=1
+    for ((p = base - 8; p <= base + 10 * count + 2; p++)); do
       if (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; then ok=0; break; fi
     done
     [ "$ok" = 1 ] && { echo "$base"; return; }
@@ -66,4 +67,43 @@ make_secrets() {
   for f in admin-password replication-password backup-password monitor-password backup-token; do
     [ -f "$1/$f" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$1/$f")
   done
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+
+# sample_rss PID OUT [PERIOD=0.1]: append VmRSS (KiB) of PID to OUT every PERIOD seconds
+# until PID exits or stop_sampler is called (at most 30 min). Sets SAMPLER_PID.
+sample_rss() {
+  local pid=$1 out=$2 period=${3:-0.1}
+  (for _ in $(seq 18000); do
+     k=; v=
+     { while read -r k v _; do [ "$k" = VmRSS: ] && break; done <"/proc/$pid/status"; } 2>/dev/null || break
+     [ "$k" = VmRSS: ] || break
+     echo "$v" >>"$out"; sleep "$period"
+   done) &
+  SAMPLER_PID=$!
+}
+stop_sampler() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# admin_cnf SECRETS PORT OUT: a 0600 [client] option file for the admin account.
+admin_cnf() {
+  (umask 077; printf '[client]\nuser=admin\npassword=%s\nhost=127.0.0.1\nport=%s\n' \
+    "$(cat "$1/admin-password")" "$2" >"$3")
+}
+
+# wait_http URL [TRIES=300]: poll every 0.2 s until URL answers 2xx.
+wait_http() {
+  local i
+  for ((i = 0; i < ${2:-300}; i++)); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+
+# wait_listen PORT: until something listens on 127.0.0.1:PORT (at most 10 s).
+wait_listen() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ] && return 0; sleep 0.05
+  done
+  return 1
 }

@@ -6,6 +6,8 @@
 #   httpGet /readyz on the agent   (ours; the HTTP client is the kubelet's, reported apart)
 # Also the agent's idle RSS. Prints a table and ratios against the seed's readiness probe.
 # Usage: bench/probes.sh [N=1000] [RUNS=3]
+#   env OUT=DIR also writes DIR/probes.tsv (name pod_ticks client_ticks per run, and
+#   n, clk_tck, idle_rss_kib lines) for bench/run.sh.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 n=${1:-1000}
@@ -44,6 +46,11 @@ for r in $(seq "$runs"); do
   measure exec_admin_ping mariadb-admin --defaults-extra-file="$work/monitor.cnf" ping >>"$results"
   measure http_readyz curl -sf "http://127.0.0.1:$((base + 1))/readyz" >>"$results"
 done
+
+if [ -n "${OUT:-}" ]; then
+  mkdir -p "$OUT"
+  { cat "$results"; echo "n $n 0"; echo "clk_tck $clk_tck 0"; echo "idle_rss_kib $idle_rss 0"; } >"$OUT/probes.tsv"
+fi
 
 python3 - "$results" "$n" "$clk_tck" "$idle_rss" <<'PY'
 import sys, statistics
