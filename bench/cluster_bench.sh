@@ -160,9 +160,10 @@ if has lag || has scale; then
         sleep 1
         sb "$pw" "$wport" oltp_write_only --tables=4 --table-size="$LAG_ROWS" \
           --threads="$LAG_THREADS" --time="$LAG_SECONDS" --report-interval=1 run >"$pre.sysbench"
-        wait "$bt" "$w1" "$w2" || true
+        # Drain: from the end of the load until both replicas have everything written so far.
         drain=$(caught_up "$cnf" "$base" 3 240) || log "$cfg run $r: replicas not caught up after 120 s"
         echo "$drain" >"$pre.drain"
+        wait "$bt" "$w1" "$w2" || true
         log "$cfg run $r: $(grep -o 'transactions:.*' "$pre.sysbench"), replicas caught up $drain s after"
       done
     fi
@@ -175,13 +176,13 @@ if has lag || has scale; then
       ddir=$(ls -d "$d"/members/*-0/data/mysql 2>/dev/null | head -1)
       [ -n "$ddir" ] || ddir=$(dirname "$(find "$d" -name ibdata1 | head -1)")
       for k in $(seq 2 16); do
-        ib=$(du -sb --exclude='mysql-bin.*' "$ddir" | cut -f1)
+        ib=$(du -sb --exclude='mysql-bin.*' --exclude='ib_logfile*' "$ddir" | cut -f1)
         [ "$ib" -ge $((SCALE_MB * 1000000 * 97 / 100)) ] && break
         mariadb --defaults-extra-file="$cnf" -h 127.0.0.1 -P "$wport" -e \
           "CREATE TABLE sbscale.sbtest$k LIKE sbscale.sbtest1; INSERT INTO sbscale.sbtest$k SELECT * FROM sbscale.sbtest1"
       done
       caught_up "$cnf" "$base" 3 >/dev/null || log "scale: replicas slow to catch up after the load"
-      data_bytes=$(du -sb --exclude='mysql-bin.*' "$ddir" | cut -f1)
+      data_bytes=$(du -sb --exclude='mysql-bin.*' --exclude='ib_logfile*' "$ddir" | cut -f1)
       log "scale: loaded $((data_bytes / 1000000)) MB (without binlogs) in $(elapsed "$t0") s; scaling 3 -> 5"
       t0=$(now)
       "$MYSQLSET" scale 5 --dir "$d" --timeout 900 >>"$d.scale.log" 2>&1 || { tail -20 "$d.scale.log" >&2; }

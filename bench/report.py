@@ -425,15 +425,21 @@ if os.path.isdir(lagdir) and glob.glob(os.path.join(lagdir, "*-1.beat")):
                         watch.append((float(p[0]), float(p[1]), gseq(p[2])))
                 if not watch:
                     continue
-                first = {}
-                for t, ts, _ in watch:
-                    if ts >= t_first - 0.2 and ts not in first:
-                        first[ts] = t
-                seen = [(t - ts) * 1000 for ts, t in first.items()]
-                # Heartbeats written but never seen before the watcher stopped: lower bound.
-                unseen = max(0, len(beat) - len(seen))
+                # Heartbeat i was written at ts_i in (tb[i-1], tb[i]] (tb: the beat's SELECT
+                # right after its UPDATE). Replication applies in order, so heartbeat i is
+                # applied once the replica shows any ts > tb[i-1]: a later heartbeat may have
+                # overwritten it between two polls. Never applied before the watcher
+                # stopped: lower bound t_end - ts_i.
+                obs = sorted({ts for _, ts, _ in watch})
                 t_end = watch[-1][0]
-                lags += seen + [(t_end - b[0]) * 1000 for b in beat[len(beat) - unseen:]]
+                k = 0
+                for i, (tb, _) in enumerate(beat):
+                    lo = beat[i - 1][0] if i else tb - 0.05
+                    while k < len(watch) and watch[k][1] <= lo:
+                        k += 1
+                    exact = [x for x in obs if lo < x <= tb]
+                    ts_i = exact[0] if exact else tb
+                    lags.append(((watch[k][0] if k < len(watch) else t_end) - ts_i) * 1000)
                 j = 0
                 for tb, ps in beat:
                     while j + 1 < len(watch) and watch[j + 1][0] <= tb:
