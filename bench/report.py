@@ -48,7 +48,7 @@ def pct(vals, p):
 def gnuplot(name, script):
     png = os.path.join(img_dir, name + ".png")
     full = ('set terminal pngcairo size 900,480 font "sans,11"\n'
-            f'set output "{png}"\nset grid ytics lc rgb "#dddddd"\nset key top left\n' + script)
+            f'set output "{png}"\nset termoption noenhanced\nset grid ytics lc rgb "#dddddd"\nset key top left\n' + script)
     sp = os.path.join(res, name + ".gp")
     open(sp, "w").write(full)
     r = subprocess.run(["gnuplot", sp], capture_output=True, text=True)
@@ -107,7 +107,7 @@ if clone:
         data.setdefault((int(size), method), []).append((float(stream), float(total), int(nbytes)))
         dset[int(size)] = int(db)
     names = {"mysqlset": "a) `mysqlset clone`", "seed": "b) seed: mariabackup → ncat → mbstream",
-             "tar": "c) `tar | ncat | tar`"}
+             "tar": "c) raw tar over ncat"}
     w("## 1. Cloning a replica")
     w("")
     w("**Method.** `bench/clone_bench.sh`. A primary (`mysqlset init` + `clone` + `mariadbd` + "
@@ -160,6 +160,31 @@ if clone:
             ratios[s] = (med(a) / med(b), med(a) / med(c), med(a_s) / med(b_s))
             w(f"| {dset[s] / 1e6:.0f} MB | {ratios[s][0]:.2f} | {ratios[s][1]:.2f} | {ratios[s][2]:.2f} |")
     w("")
+    if ratios:
+        ab_all = [r[0] for r in ratios.values()]
+        if max(ab_all) > 1.05:
+            w("**Where we lose to the seed's pipeline** (a/b above 1), and why: the seed's "
+              "`ncat -c` hands the socket to `mariabackup` itself, so the donor side is one "
+              "process writing to a socket. Our donor agent relays mariabackup's output through "
+              "its own buffers into length-prefixed frames and computes SHA-256 over every "
+              "byte, and the receiver does it again before `mbstream`; the receiver then "
+              "checks the trailer, records the GTID, renames the staging dir and writes the "
+              "completion marker (fsyncs). That is the price of refusing a truncated or "
+              "tampered stream (the seed takes a half-extracted datadir as valid) and of "
+              "serving data only to authenticated peers; on two shared cores, CPU spent on "
+              "hashing is CPU the two mariabackups do not get.")
+        else:
+            w("**Against the seed's pipeline** we are on par or faster (a/b at or below 1.05), "
+              "although we authenticate the peer, frame the stream and check a SHA-256 of "
+              "every byte: on loopback the copy is bound by mariabackup reading the datadir "
+              "and by `--prepare`, not by the relay.")
+        w("")
+        w("**We always lose to raw tar** (a/c well above 1), by design: tar copies files "
+          "with no consistency (a datadir copied live is not a usable replica), no prepare "
+          "(`mariabackup --prepare` replays the redo log captured during the copy: a fixed "
+          "cost that dominates small sets), no verification. It is the floor for moving "
+          "these bytes over loopback on this machine, not an alternative.")
+        w("")
     runs_per = {s: len(data.get((s, "mysqlset"), [])) for s in sizes}
     if len(set(runs_per.values())) > 1:
         w(f"Runs per size: {', '.join(f'{dset[s] / 1e6:.0f} MB: {n}' for s, n in runs_per.items())}. "
@@ -515,6 +540,21 @@ if os.path.isdir(lagdir) and glob.glob(os.path.join(lagdir, "*-1.beat")):
           "sent (or will send) to replicas disagree, and a replica promoted later is missing "
           "acknowledged writes. `gtid_strict_mode` turns a diverging replica into a "
           "stopped, visible error instead of silent drift, and ROW events replay exactly.")
+        w("")
+    if "seed" in per and "ours" in per:
+        w("**Lag: read it with the TPS.** On both configs the replicas fall seconds behind "
+          "while the load runs, and catch up within the *drain* time after it stops. A "
+          "replica applies the primary's transactions with one SQL thread (neither config "
+          "enables `slave_parallel_threads`), while the primary commits from 4 sysbench "
+          "threads, and on two cores the three servers, HAProxy, the agents and sysbench "
+          "all compete for CPU. So lag mostly measures how much faster the primary writes "
+          "than one applier thread can replay: the config that commits more TPS builds up "
+          "more lag. A lower lag for ours is therefore not a win of its own; it comes with "
+          "fewer TPS. Where we lose: the durable config commits fewer transactions per "
+          "second, and our replicas (which keep their own binary log, `log_slave_updates`, "
+          "so they can be donors and future primaries) fsync it on every applied group too. "
+          "Parallel replication on replicas is the obvious next lever for lag; it is not "
+          "measured here.")
         w("")
     with open(path("lag_cdf.dat"), "w") as f:
         for i, cfg in enumerate(("seed", "ours")):
