@@ -77,7 +77,9 @@ for size in $SIZES_MB; do
             INSERT INTO sbtest.sbtest$ntables SELECT * FROM sbtest.sbtest1"
   done
   # Drop the load's binary logs (mariabackup never copies them; tar would) and go durable.
-  sql -e "FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW(); SET GLOBAL sync_binlog=1;
+  sql -e "FLUSH BINARY LOGS"
+  current=$(sql -N -B -e "SHOW MASTER STATUS" | cut -f1)
+  sql -e "PURGE BINARY LOGS TO '$current'; SET GLOBAL sync_binlog=1;
           SET GLOBAL innodb_flush_log_at_trx_commit=1; FLUSH TABLES"
   sleep 1
   dbytes=$(datadir_bytes)
