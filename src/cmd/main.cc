@@ -33,6 +33,14 @@ int main(int argc, char** argv) {
   add("down", "Stop a local cluster; --purge also deletes its data",
       mysqlset::cmd::AddDownCommand);
   add("supervise", "", mysqlset::cmd::AddSuperviseCommand);  // empty help: hidden
+  // CLI11 reports an unknown first word only as "A subcommand is required"; name it.
+  bool known = argc < 2 || argv[1][0] == '-';
+  for (const auto& [sub, action] : actions) known = known || sub->get_name() == argv[1];
+  if (!known) {
+    std::fprintf(stderr, "mysqlset: error: unknown subcommand '%s' (see mysqlset --help)\n",
+                 argv[1]);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -17,11 +17,17 @@ Action AddProbeCommand(CLI::App& app) {
   app.add_option("--url", *url, "The agent's base URL")->capture_default_str();
   app.add_option("--timeout-ms", *timeout_ms, "Give up after this long")->capture_default_str();
   return [kind, url, timeout_ms]() {
-    httplib::Client client(*url);
-    if (!client.is_valid()) {
+    // httplib::Client throws std::invalid_argument for an unsupported scheme (ftp://...).
+    std::unique_ptr<httplib::Client> holder;
+    try {
+      holder = std::make_unique<httplib::Client>(*url);
+    } catch (const std::exception&) {
+    }
+    if (!holder || !holder->is_valid()) {
       std::fprintf(stderr, "mysqlset probe: error: '%s' is not a valid http URL\n", url->c_str());
       return 2;
     }
+    httplib::Client& client = *holder;
     const time_t sec = *timeout_ms / 1000;
     const time_t usec = (*timeout_ms % 1000) * 1000;
     client.set_connection_timeout(sec, usec);

@@ -19,10 +19,24 @@ bool IsDnsLabel(std::string_view s) {
   return s.front() != '-' && s.back() != '-';
 }
 
+// The name as shown in errors: printable ASCII, anything else as \xNN, so that a name with
+// a newline or terminal escapes cannot forge log lines.
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<MemberIdentity> ParseIdentity(std::string_view pod_name, uint64_t server_id_offset) {
-  const std::string shown(pod_name);
+  const std::string shown = Printable(pod_name);
   if (pod_name.empty()) {
     return InvalidArgument("pod name is empty: pass --pod-name NAME-N or set POD_NAME");
   }
@@ -61,7 +75,7 @@ Result<MemberIdentity> ParseIdentity(std::string_view pod_name, uint64_t server_
         shown, server_id_offset, ordinal, server_id, kMaxServerId);
   }
   MemberIdentity id;
-  id.pod_name = shown;
+  id.pod_name = std::string(pod_name);
   id.set_name = std::string(pod_name.substr(0, dash));
   id.ordinal = static_cast<uint32_t>(ordinal);
   id.server_id = static_cast<uint32_t>(server_id);
