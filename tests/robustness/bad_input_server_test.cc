@@ -76,7 +76,8 @@ class BadInputServerTest : public ::testing::Test {
   std::string SecretsWith(const std::string& name, const char* file, const std::string& value) {
     const std::string dir = tmp_->path() + "/" + name;
     fs::create_directories(dir);
-    fs::copy(member_->spec().secrets_dir, dir, fs::copy_options::overwrite_existing);
+    fs::copy(member_->spec().secrets_dir, dir,
+             fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     std::ofstream(dir + "/" + file) << value << "\n";
     return dir;
   }
@@ -200,8 +201,8 @@ TEST_F(BadInputServerTest, SlowHttpClientsDoNotStarveProbes) {
   // others must still be answered within a kubelet's default 1 s probe timeout.
   std::vector<net::Fd> slow;
   for (int i = 0; i < 24; ++i) {
-    auto fd = net::ConnectTcp("127.0.0.1", port, milliseconds(1000));
-    ASSERT_TRUE(fd.ok());
+    auto fd = net::ConnectTcp("127.0.0.1", port, milliseconds(3000));
+    ASSERT_TRUE(fd.ok()) << i << ": " << fd.status().message();
     (void)net::SendAll(fd->get(), "GET /livez HTTP/1.1\r\nX-a: ", milliseconds(500));
     slow.push_back(std::move(*fd));
   }
