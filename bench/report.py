@@ -542,19 +542,35 @@ if os.path.isdir(lagdir) and glob.glob(os.path.join(lagdir, "*-1.beat")):
           "stopped, visible error instead of silent drift, and ROW events replay exactly.")
         w("")
     if "seed" in per and "ours" in per:
-        w("**Lag: read it with the TPS.** On both configs the replicas fall seconds behind "
-          "while the load runs, and catch up within the *drain* time after it stops. A "
-          "replica applies the primary's transactions with one SQL thread (neither config "
-          "enables `slave_parallel_threads`), while the primary commits from 4 sysbench "
-          "threads, and on two cores the three servers, HAProxy, the agents and sysbench "
-          "all compete for CPU. So lag mostly measures how much faster the primary writes "
-          "than one applier thread can replay: the config that commits more TPS builds up "
-          "more lag. A lower lag for ours is therefore not a win of its own; it comes with "
-          "fewer TPS. Where we lose: the durable config commits fewer transactions per "
-          "second, and our replicas (which keep their own binary log, `log_slave_updates`, "
-          "so they can be donors and future primaries) fsync it on every applied group too. "
-          "Parallel replication on replicas is the obvious next lever for lag; it is not "
-          "measured here.")
+        p99s, p99o = med([x["p99"] for x in per["seed"]]), med([x["p99"] for x in per["ours"]])
+        drs, dro = med([x["drain"] for x in per["seed"]]), med([x["drain"] for x in per["ours"]])
+        w("**Lag.** On both configs the replicas fall behind while the load runs and catch up "
+          "after it stops (*drain*). A replica applies the primary's transactions with one SQL "
+          "thread (neither config enables `slave_parallel_threads`) while the primary commits "
+          f"from {machine.get('lag_threads', '4')} sysbench threads, and on two cores the three "
+          "servers, HAProxy, the agents and sysbench all compete for CPU; so lag measures how "
+          "much faster the primary writes than one applier thread can replay.")
+        w("")
+        if p99o > p99s * 1.1 or dro > drs * 1.1:
+            w(f"**Where we lose: replica lag** (p99 {p99o:.0f} ms against {p99s:.0f} ms, drain "
+              f"{dro:.1f} s against {drs:.1f} s), and why. Our replicas are durable too: they "
+              "keep their own binary log (`log_slave_updates`, so any replica can be a clone "
+              "donor or a future primary), with `sync_binlog=1` and "
+              "`innodb_flush_log_at_trx_commit=1`. The primary amortises its fsyncs over "
+              "concurrent commits (group commit); a single-threaded applier commits one "
+              "transaction at a time, so every applied transaction pays its own fsyncs of the "
+              "redo log and the binary log, plus larger ROW events to write. The seed's "
+              "replicas have no binary log at all and one fsync per transaction (and cannot "
+              "serve as donors or primaries without losing history). We keep the durable "
+              "default because a replica that loses its last transactions on a crash has to be "
+              "re-cloned, and a promoted replica without them silently drops acknowledged "
+              "writes. The lever for lag is parallel replication on replicas "
+              "(`slave_parallel_threads` with `slave_parallel_mode=optimistic`), which brings "
+              "group commit back on the replica; it is not enabled or measured yet.")
+        else:
+            w(f"Ours lags no more than the seed's config (p99 {p99o:.0f} ms against {p99s:.0f} "
+              f"ms, drain {dro:.1f} s against {drs:.1f} s); read it together with the TPS: the "
+              "config that commits more transactions per second builds up more lag.")
         w("")
     with open(path("lag_cdf.dat"), "w") as f:
         for i, cfg in enumerate(("seed", "ours")):
