@@ -580,6 +580,19 @@ class FaultSuite : public ::testing::Test {
               0);
   }
 
+  // Waits until the primary's agent serves no backup (a receiver killed mid-stream frees
+  // the donor's single backup slot only once the donor notices); logs slow releases.
+  void WaitDonorIdle(const std::string& after) {
+    const pid_t agent = StatePid(0, "agent_pid");
+    const auto t0 = steady_clock::now();
+    const bool idle = WaitFor([&] { return ChildrenOf(agent, "mariabackup").empty(); }, 60);
+    Check(idle, after + ": the donor's mariabackup ends within 60 s");
+    if (Since(t0) > 5) {
+      std::fprintf(stderr, "[faults] %s: the donor took %.1fs to stop its backup\n",
+                   after.c_str(), Since(t0));
+    }
+  }
+
   std::vector<ProcInfo> ChildrenOf(pid_t parent, const std::string& comm) {
     std::vector<ProcInfo> out;
     for (auto& p : Processes()) {
@@ -624,11 +637,14 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
     ASSERT_TRUE(w->Execute("CREATE TABLE faults.t (id BIGINT PRIMARY KEY, v VARCHAR(32)) ENGINE=InnoDB").ok());
     ASSERT_TRUE(w->Execute("CREATE TABLE faults.filler (id INT PRIMARY KEY, v VARCHAR(1000)) ENGINE=InnoDB").ok());
     // Bulk data so that a clone stream lasts long enough to be cut at many offsets.
+    ASSERT_TRUE(w->Execute("SET SESSION max_recursive_iterations = 1000000").ok());
     for (int from = 1; from <= mode_.filler_rows; from += 5000) {
       const int to = std::min(mode_.filler_rows, from + 4999);
-      ASSERT_TRUE(w->Execute("INSERT INTO faults.filler SELECT seq, REPEAT(SHA2(seq, 256), 15) FROM seq_" +
-                             std::to_string(from) + "_to_" + std::to_string(to))
-                      .ok());
+      const Status st = w->Execute(
+          "INSERT INTO faults.filler WITH RECURSIVE s(n) AS (SELECT " + std::to_string(from) +
+          " UNION ALL SELECT n + 1 FROM s WHERE n < " + std::to_string(to) +
+          ") SELECT n, REPEAT(SHA2(n, 256), 15) FROM s");
+      ASSERT_TRUE(st.ok()) << st.message();
     }
   }
   writer_ = std::make_unique<Writer>([this] { return ConnectPort(WritePort()); });
@@ -700,6 +716,7 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
               0)
         << strerror(errno);
     // Stop the receiver once data flows, fill the disk, let it go on.
+    WaitDonorIdle("disk too small");
     fs::remove(clone_log);
     const pid_t pid = CloneAsync(3, {"--max-attempts", "1"}, clone_log);
     const bool flowing = WaitFor([&] { return TreeBytes(data3 + "/mysql.staging") > (1u << 20); }, 60);
@@ -720,7 +737,11 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
     ++fault_counts_["full disk during clone"];
     text = ReadAll(clone_log);
     clean_failure("disk fills mid-stream", rc, text, "no space left on device in ");
-    fs::remove(filler);  // space freed: the clone must succeed (below)
+    // Space freed and the volume enlarged: the clone must succeed (below).
+    fs::remove(filler);
+    ASSERT_EQ(mount("tmpfs", data3.c_str(), "tmpfs", MS_REMOUNT, "size=2g,mode=0755"), 0)
+        << strerror(errno);
+    WaitDonorIdle("disk fills mid-stream");
   } else {
     std::fprintf(stderr, "[faults] full disk: SKIPPED (needs root for a tmpfs mount)\n");
     InitMember(3);
@@ -729,21 +750,71 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
   // ---- kill -9 of the clone receiver at random moments, then of the donor's mariabackup.
   {
     double expected_secs = 3.0;  // adapted to the clone's real duration
+    uint64_t stream_bytes = 40u << 20;  // adapted to a complete clone's size
     int kills = 0;
     std::vector<std::string> points;
     for (int attempt = 0; kills < mode_.clone_kills && attempt < mode_.clone_kills * 3; ++attempt) {
       std::uniform_real_distribution<double> when(0.0, expected_secs);
       const double delay = when(rng_);
+      WaitDonorIdle("clone kill #" + std::to_string(kills));
       const auto t0 = steady_clock::now();
       const pid_t pid = CloneAsync(3, {"--max-attempts", "1"}, clone_log);
       ASSERT_GT(pid, 0);
       bool exited = false;
-      const int rc = WaitExit(pid, delay, &exited);
+      int rc = 0;
+      if (kills == mode_.clone_kills - 1) {
+        // The last one lands in prepare for sure: mariabackup --prepare runs under the receiver.
+        const auto file_t0 = fs::file_time_type::clock::now();
+        const std::string progress_path = data3 + "/.mysqlset-clone-progress.json";
+        for (int i = 0; i < 12000 && !exited; ++i) {
+          std::error_code ec;
+          if (fs::exists(progress_path) && fs::last_write_time(progress_path, ec) >= file_t0 &&
+              ReadAll(progress_path).find("\"prepare\"") != std::string::npos) {
+            break;
+          }
+          int status = 0;
+          if (waitpid(pid, &status, WNOHANG) == pid) {
+            exited = true;
+            rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+          }
+          std::this_thread::sleep_for(milliseconds(5));
+        }
+        if (!exited) {
+          std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(0, 300)(rng_)));
+          rc = WaitExit(pid, 0, &exited);
+        }
+      } else if (kills % 2 == 0) {
+        // Cut at a random byte offset of the stream: staging (reset by this run, which then
+        // writes a fresh progress file) holds at least `target` bytes.
+        const uint64_t target = std::uniform_int_distribution<uint64_t>(1, stream_bytes)(rng_);
+        const auto file_t0 = fs::file_time_type::clock::now();
+        const std::string progress_path = data3 + "/.mysqlset-clone-progress.json";
+        for (int i = 0; i < 12000 && !exited; ++i) {
+          std::error_code ec;
+          if (fs::exists(progress_path) && fs::last_write_time(progress_path, ec) >= file_t0 &&
+              TreeBytes(data3 + "/mysql.staging") >= target) {
+            break;
+          }
+          int status = 0;
+          if (waitpid(pid, &status, WNOHANG) == pid) {
+            exited = true;
+            rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+          }
+          std::this_thread::sleep_for(milliseconds(2));
+        }
+        if (!exited) rc = WaitExit(pid, 0, &exited);
+      } else {
+        rc = WaitExit(pid, delay, &exited);
+      }
       if (exited) {
         // Finished (or failed) before the kill: learn the duration, start over from nothing.
-        expected_secs = std::max(0.5, Since(t0) * 0.95);
         if (rc == 0) {
+          expected_secs = std::max(0.5, Since(t0) * 0.95);
+          const auto info = json::parse(ReadAll(data3 + "/.mysqlset-clone.json"), nullptr, false);
+          if (info.is_object() && info.value("bytes", uint64_t{0}) > 0) stream_bytes = info["bytes"];
           Check(fs::exists(data3 + "/.mysqlset-complete"), "clone exit 0 leaves a marker");
+        } else {
+          Check(false, "an uninterrupted clone failed: " + Tail(ReadAll(clone_log), 1500));
         }
         fs::remove_all(data3 + "/mysql");
         fs::remove(data3 + "/.mysqlset-complete");
@@ -754,18 +825,38 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
       ++kills;
       ++faults_;
       ++fault_counts_["kill -9 clone receiver"];
-      const auto progress = json::parse(ReadAll(data3 + "/.mysqlset-clone-progress.json"), nullptr, false);
-      const std::string phase = progress.is_object() ? progress.value("phase", "?") : "start";
-      const uint64_t bytes = TreeBytes(data3 + "/mysql.staging");
+      // Where it was cut: the staging dir's size and the phase, from files this run wrote
+      // (an earlier killed run leaves its own behind).
+      const std::string progress_path = data3 + "/.mysqlset-clone-progress.json";
+      std::error_code ec;
+      const auto started = fs::file_time_type::clock::now() -
+                           std::chrono::duration_cast<fs::file_time_type::duration>(
+                               steady_clock::now() - t0);
+      const bool fresh = fs::exists(progress_path) && fs::last_write_time(progress_path, ec) >= started;
+      const auto progress = json::parse(fresh ? ReadAll(progress_path) : "", nullptr, false);
+      const std::string phase = progress.is_object() ? progress.value("phase", "?") : "connect";
+      const uint64_t bytes = fresh ? TreeBytes(data3 + "/mysql.staging") : 0;
       points.push_back(fmt_point(delay, bytes, phase));
       CheckInterruptedDataDir(data3, "clone kill #" + std::to_string(kills));
-      // mbstream, fed by the dead receiver, must not live on.
-      WaitFor([&] {
+      // Nothing the dead receiver started (mbstream, mariabackup --prepare) may live on and
+      // keep writing into a staging dir the next attempt reuses.
+      std::string orphans;
+      const bool none = WaitFor([&] {
+        orphans.clear();
         for (const auto& p : Processes()) {
-          if (p.comm == "mbstream" && p.cmdline.find(data3) != std::string::npos) return false;
+          if (p.comm != "mariadbd" && p.cmdline.find(data3) != std::string::npos) {
+            orphans += " " + std::to_string(p.pid) + ":" + p.comm;
+          }
         }
-        return true;
-      }, 10);
+        return orphans.empty();
+      }, 1.0);
+      Check(none, "clone kill #" + std::to_string(kills) + " at " + points.back() +
+                      ": no orphaned helper:" + orphans);
+      if (!none) {
+        for (const auto& p : Processes()) {
+          if (p.comm != "mariadbd" && p.cmdline.find(data3) != std::string::npos) kill(p.pid, SIGKILL);
+        }
+      }
     }
     std::string joined;
     for (const auto& p : points) joined += " " + p;
@@ -779,6 +870,7 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
     for (int i = 0; i < mode_.donor_kills; ++i) {
       bool killed = false;
       for (int attempt = 0; attempt < 5 && !killed; ++attempt) {
+        WaitDonorIdle("donor kill");
         const pid_t pid = CloneAsync(3, {"--max-attempts", "1"}, clone_log);
         pid_t victim = 0;
         WaitFor([&] {
@@ -808,6 +900,7 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
           "no mariabackup left on the donor");
 
     // Finally a clone runs to the end; an earlier datadir without marker went to mysql.discarded.
+    WaitDonorIdle("donor kills");
     const pid_t pid = CloneAsync(3, {}, clone_log);
     const int rc = WaitExit(pid, 300);
     Check(rc == 0, "final clone of mysql-3 succeeds: " + Tail(ReadAll(clone_log), 1500));
