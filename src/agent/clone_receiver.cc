@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -95,6 +96,26 @@ std::string LogTail(const FileSystem& fs, const std::string& path) {
   return TailLines(t.size() > 16384 ? t.substr(t.size() - 16384) : t, 5, {});
 }
 
+// Free bytes for unprivileged writers on the file system holding `path`; nullopt when it
+// cannot be told (the path does not exist, e.g. under a fake file system in unit tests).
+std::optional<uint64_t> FreeBytes(const std::string& path) {
+  struct statvfs v;
+  if (statvfs(path.c_str(), &v) != 0) return std::nullopt;
+  return static_cast<uint64_t>(v.f_bavail) * v.f_frsize;
+}
+
+// A failed stream or prepare usually says only "broken pipe" or "exit 1" (mbstream's own
+// "No space left on device" goes to a log on the same full disk). When the data volume is
+// (nearly) full, say so.
+Status WithFullDiskHint(Status st, const std::string& data_dir, uint64_t received) {
+  constexpr uint64_t kNearlyFull = 4u << 20;
+  const auto free = FreeBytes(data_dir);
+  if (st.ok() || !free || *free >= kNearlyFull) return st;
+  return ResourceExhausted("no space left on device in {} ({:.1f} MiB free after {:.1f} MiB "
+                           "received); free or enlarge the data volume: {}",
+                           data_dir, *free / 1048576.0, received / 1048576.0, st.message());
+}
+
 // Receives one backup from `donor` into staging and installs it.
 Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& clock,
                               const CloneReceiverOptions& o, const Secrets& secrets,
@@ -113,6 +134,12 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
   const net::BackupHello hello = client.hello();
   spdlog::info("{}: cloning from {} ({}:{}), about {:.1f} MiB", o.self.pod_name, hello.donor_pod,
                donor.host, donor.port, hello.estimated_bytes / 1048576.0);
+  if (const auto free = FreeBytes(staging); free && *free < hello.estimated_bytes) {
+    return ResourceExhausted("not enough space in {}: {:.1f} MiB free, the backup from {} is "
+                             "about {:.1f} MiB; free or enlarge the data volume",
+                             o.data_dir, *free / 1048576.0, hello.donor_pod,
+                             hello.estimated_bytes / 1048576.0);
+  }
 
   // Payload goes straight into mbstream as it arrives.
   int in[2];
@@ -141,12 +168,14 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
   if (!st.ok()) {
     mbstream.Kill(SIGKILL);
     mbstream.Wait();
-    return st;
+    return WithFullDiskHint(st, o.data_dir, bytes);
   }
   int sig = 0;
   const int code = mbstream.Wait(&sig);
   if (code != 0) {
-    return DataLoss("mbstream failed (exit {}, signal {}): {}", code, sig, LogTail(fs, log));
+    return WithFullDiskHint(
+        DataLoss("mbstream failed (exit {}, signal {}): {}", code, sig, LogTail(fs, log)),
+        o.data_dir, bytes);
   }
   const double stream_secs = progress.Elapsed();
   spdlog::info("{}: received {:.1f} MiB from {} in {:.1f}s ({:.1f} MiB/s), verified; preparing",
@@ -160,8 +189,9 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
   prepare.output_file = log;
   ASSIGN_OR_RETURN(ProcessResult pr, runner.Run(prepare));
   if (!pr.ok()) {
-    return Internal("mariabackup --prepare failed (exit {}, signal {}): {}", pr.exit_code,
-                    pr.term_signal, LogTail(fs, log));
+    return WithFullDiskHint(Internal("mariabackup --prepare failed (exit {}, signal {}): {}",
+                                     pr.exit_code, pr.term_signal, LogTail(fs, log)),
+                            o.data_dir, bytes);
   }
   ASSIGN_OR_RETURN(std::string gtid, ReadBackupGtid(fs, staging));
 
