@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <thread>
 
 #include "cmd/commands.h"
 #include "cmd/flags.h"
@@ -72,6 +73,22 @@ int RunUp(const UpFlags& f) {
   } else {
     // Everything that can refuse the request is checked before anything is written.
     st = local::CheckPortsFree(local::PortsOf(spec));
+    if (!st.ok() && exists) {
+      // A supervisor that was SIGKILLed leaves its children stopping (they got SIGTERM);
+      // they hold the ports for a moment. Wait for them rather than refuse.
+      auto left = local::LeftoverProcesses(paths);
+      if (!left.empty()) {
+        std::printf("Waiting for %zu process(es) of a previous supervisor to stop (pid %d%s)\n",
+                    left.size(), left[0], left.size() > 1 ? ", ..." : "");
+        std::fflush(stdout);
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+        while (!left.empty() && std::chrono::steady_clock::now() < until) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          left = local::LeftoverProcesses(paths);
+        }
+        st = local::CheckPortsFree(local::PortsOf(spec));
+      }
+    }
     if (st.ok()) st = local::PrepareClusterDir(fs, paths, spec);
     if (!st.ok()) return ReportError("up", st);
     auto launched = local::LaunchSupervisor(local::SelfExe(), paths);

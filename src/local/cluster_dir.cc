@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -118,6 +119,28 @@ bool ProcessAlive(pid_t pid) {
   std::getline(stat, line);
   const size_t paren = line.rfind(')');
   return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
+}
+
+std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths) {
+  std::vector<pid_t> out;
+  const std::string members = paths.members_dir() + "/";
+  const std::string haproxy = paths.haproxy_cfg();
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = std::stoi(name);
+    if (pid == getpid() || !ProcessAlive(pid)) continue;
+    std::ifstream in(e.path() / "cmdline");
+    std::string arg;
+    while (std::getline(in, arg, '\0')) {
+      if (arg.find(members) != std::string::npos || arg == haproxy) {
+        out.push_back(pid);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 namespace {

@@ -56,6 +56,12 @@ std::string TailOfFile(const std::string& path, int lines);
 // slow to reap it).
 bool ProcessAlive(pid_t pid);
 
+// Processes a previous supervisor of DIR started that still run: mariadbd, agents, clones and
+// HAProxy whose command line names DIR/members/ or DIR/haproxy.cfg. After the supervisor was
+// SIGKILLed they get SIGTERM (parent-death signal) and take a moment to stop, holding the
+// cluster's ports meanwhile.
+std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths);
+
 // The running binary's path (/proc/self/exe), to start children of the same version.
 std::string SelfExe();
 
