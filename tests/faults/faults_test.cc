@@ -836,7 +836,7 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
       const auto progress = json::parse(fresh ? ReadAll(progress_path) : "", nullptr, false);
       const std::string phase = progress.is_object() ? progress.value("phase", "?") : "connect";
       const uint64_t bytes = fresh ? TreeBytes(data3 + "/mysql.staging") : 0;
-      points.push_back(fmt_point(delay, bytes, phase));
+      points.push_back(fmt_point(Since(t0), bytes, phase));
       CheckInterruptedDataDir(data3, "clone kill #" + std::to_string(kills));
       // Nothing the dead receiver started (mbstream, mariabackup --prepare) may live on and
       // keep writing into a staging dir the next attempt reuses.
