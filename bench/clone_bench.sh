@@ -77,10 +77,16 @@ for size in $SIZES_MB; do
             INSERT INTO sbtest.sbtest$ntables SELECT * FROM sbtest.sbtest1"
   done
   # Drop the load's binary logs (mariabackup never copies them; tar would) and go durable.
-  sql -e "FLUSH BINARY LOGS"
-  current=$(sql -N -B -e "SHOW MASTER STATUS" | cut -f1)
-  sql -e "PURGE BINARY LOGS TO '$current'; SET GLOBAL sync_binlog=1;
-          SET GLOBAL innodb_flush_log_at_trx_commit=1; FLUSH TABLES"
+  # The server keeps a binlog until InnoDB's commit checkpoint passes it, so a purge right
+  # after the load can keep it: retry until only the current file is left (at most ~20 s).
+  for _ in $(seq 40); do
+    sql -e "FLUSH BINARY LOGS"
+    current=$(sql -N -B -e "SHOW MASTER STATUS" | cut -f1)
+    sql -e "PURGE BINARY LOGS TO '$current'"
+    [ "$(sql -N -B -e "SHOW BINARY LOGS" | wc -l)" -le 1 ] && break
+    sleep 0.5
+  done
+  sql -e "SET GLOBAL sync_binlog=1; SET GLOBAL innodb_flush_log_at_trx_commit=1; FLUSH TABLES"
   sleep 1
   dbytes=$(datadir_bytes)
   runs=$RUNS; [ "$size" = "${SIZES_MB##* }" ] && runs=$RUNS_LARGEST
