@@ -94,6 +94,10 @@ w("**Caveats.** This is a shared 2-core VM: other engineers' builds and tests ra
   "disk, and data sets fit in the page cache (copies read from memory). Tables give "
   "min / median / max over the runs stated.")
 w("")
+for l in open(path("machine.txt")) if os.path.exists(path("machine.txt")) else []:
+    if l.startswith("note: "):
+        w("**Note.** " + l[len("note: "):].strip())
+        w("")
 headline = {}
 foot = []
 
