@@ -49,6 +49,7 @@ if [ -z "${MYSQLSET:-}" ]; then
   cp "$root/build-bench/src/cmd/mysqlset" "$out/bin/mysqlset"  # immune to rebuilds meanwhile
   MYSQLSET=$out/bin/mysqlset
 fi
+t_bench=$(date +%s)
 export MYSQLSET
 
 # The machine, for the report.
@@ -109,6 +110,7 @@ fi
 
 echo "load_end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 echo "runtime_s: $(( $(date +%s) - t_start ))" >>"$out/machine.txt"
+echo "build_s: $(( t_bench - t_start ))" >>"$out/machine.txt"
 section report
 if [ "$docs" = 1 ]; then
   python3 "$here/report.py" "$out" "$root/docs/benchmarks.md" "$root/docs/img"
