@@ -71,8 +71,12 @@ void BackupServer::AcceptLoop() {
     pollfd p{listen_fd_.get(), POLLIN, 0};
     const int r = poll(&p, 1, 200);
     if (r <= 0) continue;
+    // Stop() shuts the listening socket down to wake this poll; accept then fails with
+    // EINVAL, which is not worth a warning.
+    if (stopping_) break;
     Fd fd(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!fd.valid()) {
+      if (stopping_) break;
       if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
         spdlog::warn("backup port: accept: {}", std::strerror(errno));
         std::this_thread::sleep_for(std::chrono::milliseconds(100));  // e.g. EMFILE
