@@ -35,6 +35,10 @@ Status BootstrapFreshDatadir(FileSystem& fs, ProcessRunner& runner, const Clock&
   const std::string staging = StagingPathOf(o.data_dir);
   RETURN_IF_ERROR(fs.RemoveAll(staging));
   RETURN_IF_ERROR(fs.MakeDirs(staging, 0750));
+  // A private tmpdir: bootstraps running side by side must not share /tmp's temp tables.
+  const std::string tmpdir = staging + ".tmp";
+  RETURN_IF_ERROR(fs.RemoveAll(tmpdir));
+  RETURN_IF_ERROR(fs.MakeDirs(tmpdir, 0700));
 
   auto run = [&](ProcessSpec spec, std::string_view what) -> Status {
     spec.output_file = o.log_file;
@@ -49,19 +53,20 @@ Status BootstrapFreshDatadir(FileSystem& fs, ProcessRunner& runner, const Clock&
   ProcessSpec install;
   install.argv = {"mariadb-install-db", "--no-defaults", "--datadir=" + staging,
                   "--auth-root-authentication-method=socket", "--skip-test-db",
-                  "--skip-name-resolve"};
+                  "--skip-name-resolve", "--tmpdir=" + tmpdir};
   if (o.run_as_root) install.argv.push_back("--user=root");
   RETURN_IF_ERROR(run(install, "mariadb-install-db"));
 
   // Passwords travel on stdin of a server that listens on no port, never in argv.
   ProcessSpec secure;
   secure.argv = {"mariadbd", "--no-defaults", "--bootstrap", "--datadir=" + staging,
-                 "--skip-networking", "--log-warnings=0"};
+                 "--skip-networking", "--log-warnings=0", "--tmpdir=" + tmpdir};
   if (o.run_as_root) secure.argv.push_back("--user=root");
   secure.stdin_data =
       dialect::SecureBootstrapScript(MysqlsetAccounts(secrets), dialect::QuoteLiteral);
   RETURN_IF_ERROR(run(secure, "securing the fresh datadir (mariadbd --bootstrap)"));
 
+  RETURN_IF_ERROR(fs.RemoveAll(tmpdir));
   RETURN_IF_ERROR(fs.Rename(staging, datadir));
   return WriteCompletionMarker(fs, clock, o.data_dir, "bootstrap", "fresh datadir");
 }
