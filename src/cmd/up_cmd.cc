@@ -19,6 +19,18 @@
 namespace mysqlset::cmd {
 namespace {
 
+// A supervisor SIGKILLed a moment ago can still hold its lock, and its last state file says
+// "converged", while the kernel tears it down. Only a supervisor still there a moment later
+// counts as running; otherwise `up` would report a dead cluster as ready.
+std::optional<pid_t> LiveSupervisor(const local::ClusterPaths& paths) {
+  const auto running = local::RunningSupervisor(paths);
+  if (!running) return running;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto again = local::RunningSupervisor(paths);
+  if (!again || *again != *running || !local::ProcessAlive(*again)) return std::nullopt;
+  return again;
+}
+
 struct UpFlags {
   std::string dir = "./mysqlset-data";
   int replicas = 3;
@@ -60,7 +72,7 @@ int RunUp(const UpFlags& f) {
   if (!st.ok()) return ReportError("up", st);
 
   pid_t supervisor = 0;
-  if (auto running = local::RunningSupervisor(paths)) {
+  if (auto running = LiveSupervisor(paths)) {
     supervisor = *running;
     std::printf("A supervisor (pid %d) already runs on %s; waiting for its members.\n",
                 supervisor, paths.dir().c_str());
