@@ -17,7 +17,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -335,6 +337,85 @@ TEST_F(LocalClusterTest, BadInputIsRefusedWithOneLine) {
   std::ofstream(tmp_.path() + "/other/keep.txt") << "x";
   EXPECT_NE(Cli({"down", "--dir", tmp_.path() + "/other", "--purge"}, &out), 0);
   EXPECT_TRUE(fs::exists(tmp_.path() + "/other/keep.txt"));
+}
+
+// Over a whole lifecycle (up, a clone on scale-up, status, down, up again) no secret value
+// appears in any process's arguments, in any log or state file under DIR, or in status
+// output; every secret file and client.cnf is mode 0600.
+TEST_F(LocalClusterTest, SecretsNeverLeakOverALifecycle) {
+  const std::string base = std::to_string(base_);
+  ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "2", "--base-port", base}), 0);
+  std::vector<std::string> secrets;
+  for (const auto& e : fs::directory_iterator(dir_ + "/secrets")) {
+    std::string v = ReadAll(e.path());
+    while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+    ASSERT_GE(v.size(), 8u);
+    secrets.push_back(v);
+    EXPECT_EQ(fs::status(e.path()).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write)
+        << e.path();
+  }
+  ASSERT_EQ(secrets.size(), 5u);
+  EXPECT_EQ(fs::status(dir_ + "/client.cnf").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  // Sample every process's argv while the cluster clones, restarts and stops.
+  std::atomic<bool> stop{false};
+  std::atomic<int> samples{0};
+  std::set<std::string> leaks;
+  std::mutex leaks_mu;
+  std::thread sampler([&] {
+    while (!stop) {
+      for (const auto& e : fs::directory_iterator("/proc")) {
+        const std::string name = e.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        const std::string cmdline = ReadAll(e.path().string() + "/cmdline");
+        for (const auto& secret : secrets) {
+          if (cmdline.find(secret) != std::string::npos) {
+            std::lock_guard<std::mutex> lock(leaks_mu);
+            leaks.insert("argv of pid " + name);
+          }
+        }
+      }
+      ++samples;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  std::string out;
+  EXPECT_EQ(Cli({"scale", "3", "--dir", dir_}, &out), 0) << out;
+  std::string status_text;
+  EXPECT_EQ(Cli({"status", "--dir", dir_, "--json"}, &status_text), 0);
+  EXPECT_EQ(Cli({"down", "--dir", dir_}), 0);
+  EXPECT_EQ(Cli({"up", "--dir", dir_}, &out), 0) << out;
+  stop = true;
+  sampler.join();
+  EXPECT_GT(samples.load(), 5);
+  EXPECT_TRUE(leaks.empty()) << *leaks.begin();
+
+  // Every file mysqlset writes outside the secrets and the datadirs: logs, state, configs.
+  const std::string cli_log = ReadAll(log_);
+  for (const auto& secret : secrets) {
+    EXPECT_EQ(status_text.find(secret), std::string::npos) << "secret in status --json";
+    EXPECT_EQ(cli_log.find(secret), std::string::npos) << "secret in CLI output";
+  }
+  int scanned = 0;
+  for (auto it = fs::recursive_directory_iterator(dir_); it != fs::recursive_directory_iterator();
+       ++it) {
+    const std::string path = it->path().string();
+    const std::string name = it->path().filename().string();
+    if (name == "secrets" || name == "mysql" || name == "mysql.discarded" ||
+        name == "mysql.staging") {
+      it.disable_recursion_pending();  // the secrets themselves and the databases
+      continue;
+    }
+    if (!it->is_regular_file() || name == "client.cnf" || name.ends_with(".sock")) continue;
+    const std::string text = ReadAll(path);
+    ++scanned;
+    for (const auto& secret : secrets) {
+      EXPECT_EQ(text.find(secret), std::string::npos) << "secret in " << path;
+    }
+  }
+  EXPECT_GT(scanned, 10) << "the scan must have read the logs";
 }
 
 }  // namespace
