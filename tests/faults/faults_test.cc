@@ -362,15 +362,7 @@ class FaultSuite : public ::testing::Test {
   // ---- CLI and status
 
   int Cli(std::vector<std::string> args, std::string* out = nullptr) {
-    const std::string one = tmp_.path() + "/last.log";
-    fs::remove(one);
-    args.insert(args.begin(), MysqlsetBinary());
-    const int rc = RunCommand(args, one);
-    const std::string text = ReadAll(one);
-    std::ofstream(log_, std::ios::app) << "$ mysqlset " << args[1] << " ... -> " << rc << "\n"
-                                       << text;
-    if (out) *out = text;
-    return rc;
+    return RunMysqlset(std::move(args), tmp_.path() + "/last.log", log_, out);
   }
 
   json StatusJson() {

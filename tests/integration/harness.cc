@@ -144,6 +144,19 @@ int RunCommand(const std::vector<std::string>& argv, const std::string& log) {
   return child->Wait();
 }
 
+int RunMysqlset(std::vector<std::string> args, const std::string& scratch, const std::string& log,
+                std::string* out) {
+  std::filesystem::remove(scratch);
+  args.insert(args.begin(), MysqlsetBinary());
+  const int rc = RunCommand(args, scratch);
+  std::ifstream in(scratch);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(log, std::ios::app) << "$ mysqlset " << args[1] << " ... -> " << rc << "\n"
+                                    << text;
+  if (out) *out = text;
+  return rc;
+}
+
 Secrets MakeSecrets(const std::string& dir) {
   std::filesystem::create_directories(dir);
   Secrets s;

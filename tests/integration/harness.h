@@ -38,6 +38,11 @@ class TempDir {
 // Runs a command (argv), returns exit code; output appended to `log`.
 int RunCommand(const std::vector<std::string>& argv, const std::string& log);
 
+// Runs `mysqlset ARGS` with its output in `scratch` (overwritten), appends a transcript to
+// `log`, and returns the exit code; the output in `out` if given.
+int RunMysqlset(std::vector<std::string> args, const std::string& scratch, const std::string& log,
+                std::string* out = nullptr);
+
 // Writes random secrets into DIR (0600), returns them.
 Secrets MakeSecrets(const std::string& dir);
 
