@@ -17,9 +17,13 @@ Result<std::optional<CloneRecord>> ReadCloneRecord(const FileSystem& fs,
   CloneRecord r;
   r.gtid = j["gtid"].get<std::string>();
   if (!GtidList::Parse(r.gtid).ok()) return DataLoss("{}: \"gtid\" is not a GTID list", path);
-  r.donor = j.value("donor", "");
-  r.bytes = j.value("bytes", uint64_t{0});
-  r.seconds = j.value("seconds", 0.0);
+  try {  // value() throws when a field has the wrong type: a garbled file, not a crash
+    r.donor = j.value("donor", "");
+    r.bytes = j.value("bytes", uint64_t{0});
+    r.seconds = j.value("seconds", 0.0);
+  } catch (const nlohmann::json::exception& e) {
+    return DataLoss("{} is garbled: {}", path, e.what());
+  }
   return std::optional<CloneRecord>(r);
 }
 

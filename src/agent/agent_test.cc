@@ -107,5 +107,18 @@ TEST_F(AgentTest, GarbledCloneRecordIsNotUsed) {
   EXPECT_FALSE(ReadCloneRecord(fs_, "/data").ok());
 }
 
+// Found by fuzz_clone_record: a field of the wrong type threw out of json::value().
+TEST_F(AgentTest, CloneRecordFieldOfTheWrongTypeIsAnErrorNotACrash) {
+  for (const char* text : {R"({"gtid":"0-1-2","bytes":"x"})", R"({"gtid":"0-1-2","donor":7})",
+                           R"({"gtid":"0-1-2","seconds":[1]})"}) {
+    ASSERT_TRUE(fs_.WriteFileAtomic("/data/.mysqlset-clone.json", text, 0644).ok());
+    auto record = ReadCloneRecord(fs_, "/data");
+    ASSERT_FALSE(record.ok()) << text;
+    EXPECT_NE(record.status().message().find("/data/.mysqlset-clone.json is garbled"),
+              std::string::npos)
+        << record.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace mysqlset
