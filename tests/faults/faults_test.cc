@@ -540,11 +540,14 @@ class FaultSuite : public ::testing::Test {
   static int WaitExit(pid_t pid, double secs, bool* exited = nullptr) {
     int status = 0;
     const auto deadline = steady_clock::now() + milliseconds(static_cast<int64_t>(secs * 1000));
-    while (steady_clock::now() < deadline) {
+    // Polls at least once: with secs == 0 a process that already finished is reported as
+    // exited, not counted as killed.
+    while (true) {
       if (waitpid(pid, &status, WNOHANG) == pid) {
         if (exited) *exited = true;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       }
+      if (steady_clock::now() >= deadline) break;
       std::this_thread::sleep_for(milliseconds(5));
     }
     if (exited) *exited = false;
@@ -873,7 +876,7 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
         WaitFor([&] {
           auto kids = ChildrenOf(donor_agent, "mariabackup");
           if (!kids.empty()) victim = kids[0].pid;
-          return victim > 0 || waitpid(pid, nullptr, WNOHANG) == pid;
+          return victim > 0 || !Alive(pid);  // Alive() does not reap: WaitExit gets the status
         }, 30);
         if (victim > 0) {
           std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(0, 400)(rng_)));
