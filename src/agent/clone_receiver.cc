@@ -276,6 +276,9 @@ Result<PeerStatus> ParsePeerStatusJson(const std::string& body) {
   if (j.contains("lag_seconds") && j["lag_seconds"].is_number()) {
     s.lag_seconds = j["lag_seconds"].get<double>();
   }
+  if (j.contains("gtid_current") && j["gtid_current"].is_string()) {
+    s.gtid = j["gtid_current"].get<std::string>();
+  }
   return s;
 }
 
@@ -291,6 +294,31 @@ std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) 
     return std::nullopt;
   }
   return *s;
+}
+
+Status CheckNoPeerHoldsData(const FileSystem& fs, PeerStatusReader& peers,
+                            const MemberIdentity& self, const PeerDataSources& sources) {
+  const std::string what_to_do = fmt::format(
+      "refusing to bootstrap an empty primary, which would serve an empty database and break "
+      "every replica. Restore {}'s data volume; to start a new cluster instead, delete the "
+      "other members' data too",
+      self.pod_name);
+  for (const std::string& dir : sources.local_data_dirs) {
+    if (fs.Exists(MarkerPathOf(dir))) {
+      return FailedPrecondition("{} has no data, but {} holds a complete datadir: {}",
+                                self.pod_name, dir, what_to_do);
+    }
+  }
+  std::vector<std::optional<PeerStatus>> statuses(1);  // ordinal 0 is self
+  for (uint32_t i = 1; i <= sources.peers_to_ask; ++i) {
+    statuses.push_back(peers.Read(AddressOf(sources.layout, self.set_name, i)));
+  }
+  if (auto holder = PeerHoldingData(statuses)) {
+    return FailedPrecondition("{} has no data, but {} holds data up to GTID {}: {}",
+                              self.pod_name, PodName(self.set_name, *holder),
+                              statuses[*holder]->gtid, what_to_do);
+  }
+  return Status::Ok();
 }
 
 Result<std::string> ReadBackupGtid(const FileSystem& fs, const std::string& dir) {

@@ -22,11 +22,13 @@ TEST(ParseDonorEndpointTest, Table) {
   }
 }
 
-TEST(ParsePeerStatusJsonTest, ReadsRoleReadyLag) {
+TEST(ParsePeerStatusJsonTest, ReadsRoleReadyLagGtid) {
   auto s = ParsePeerStatusJson(
-      R"({"pod":"mysql-1","ordinal":1,"role":"replica","ready":true,"lag_seconds":2.5,"x":1})");
+      R"({"pod":"mysql-1","ordinal":1,"role":"replica","ready":true,"lag_seconds":2.5,"x":1,)"
+      R"("gtid_current":"0-100-42"})");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->ordinal, 1u);
+  EXPECT_EQ(s->gtid, "0-100-42");
   EXPECT_FALSE(s->is_primary);
   EXPECT_TRUE(s->ready);
   EXPECT_EQ(s->lag_seconds, 2.5);
@@ -35,6 +37,7 @@ TEST(ParsePeerStatusJsonTest, ReadsRoleReadyLag) {
   EXPECT_TRUE(p->is_primary);
   EXPECT_FALSE(p->ready);
   EXPECT_FALSE(p->lag_seconds.has_value());
+  EXPECT_EQ(p->gtid, "");
   EXPECT_FALSE(ParsePeerStatusJson("not json").ok());
   EXPECT_FALSE(ParsePeerStatusJson("[1,2]").ok());
   EXPECT_FALSE(ParsePeerStatusJson(R"({"role":"primary"})").ok());  // no "ready": not a donor

@@ -23,6 +23,8 @@ Action AddCloneCommand(CLI::App& app) {
     int max_attempts = 5;
     int retry_delay_ms = 1000;
     std::string use_memory = "256M";
+    uint32_t peers_to_ask = 8;
+    std::vector<std::string> peer_data_dirs;
   };
   auto r = std::make_shared<ReplicaFlags>();
   app.add_option("--donor", r->donors,
@@ -38,6 +40,14 @@ Action AddCloneCommand(CLI::App& app) {
   app.add_option("--use-memory", r->use_memory,
                  "Replica: buffer pool for mariabackup --prepare (e.g. 256M, 1G)")
       ->capture_default_str();
+  app.add_option("--peers-to-ask", r->peers_to_ask,
+                 "Primary with no data: ask ordinals 1..N whether they hold data; if one does, "
+                 "refuse to bootstrap an empty primary over it")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--peer-data-dir", r->peer_data_dirs,
+                 "Primary with no data: another member's data volume on this machine (local "
+                 "mode); a complete datadir there also forbids bootstrapping; repeatable");
   return [f, r]() {
     SetUpLogging("clone", f->log_level);
     auto id = ParseIdentity(ResolvePodName(*f), f->server_id_offset);
@@ -54,6 +64,10 @@ Action AddCloneCommand(CLI::App& app) {
       return 0;
     }
     if (IsPrimary(*id)) {
+      HttpPeerStatusReader peers;
+      PeerDataSources sources{f->layout, r->peers_to_ask, r->peer_data_dirs};
+      Status safe = CheckNoPeerHoldsData(fs, peers, *id, sources);
+      if (!safe.ok()) return ReportError("clone", safe);
       BootstrapOptions b;
       b.data_dir = f->data_dir;
       b.run_as_root = geteuid() == 0;

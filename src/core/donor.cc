@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/status.h"
+#include "core/gtid.h"
 
 namespace mysqlset {
 
@@ -35,6 +36,23 @@ std::vector<uint32_t> RankDonors(uint32_t self_ordinal,
   for (const auto& r : replicas) out.push_back(r.ordinal);
   out.insert(out.end(), primaries.begin(), primaries.end());
   return out;
+}
+
+std::optional<uint32_t> PeerHoldingData(const std::vector<std::optional<PeerStatus>>& statuses) {
+  std::optional<uint32_t> best;
+  uint64_t best_transactions = 0;
+  for (size_t i = 1; i < statuses.size(); ++i) {
+    if (!statuses[i]) continue;
+    auto gtids = GtidList::Parse(statuses[i]->gtid);
+    if (!gtids.ok()) continue;  // a garbled status is no evidence either way
+    uint64_t transactions = 0;
+    for (const Gtid& g : gtids->gtids()) transactions += g.seq;
+    if (transactions > best_transactions) {
+      best = static_cast<uint32_t>(i);
+      best_transactions = transactions;
+    }
+  }
+  return best;
 }
 
 }  // namespace mysqlset

@@ -19,6 +19,7 @@ struct PeerStatus {
   bool is_primary = false;  // "role":"primary"
   bool ready = false;
   std::optional<double> lag_seconds;  // null: unknown
+  std::string gtid;  // "gtid_current": what this peer has applied; "" when it holds no data
 };
 
 // `statuses[i]` is ordinal i's status, nullopt when it could not be fetched; the vector
@@ -30,5 +31,13 @@ struct PeerStatus {
 // REQUIRES: self_ordinal > 0.
 std::vector<uint32_t> RankDonors(uint32_t self_ordinal,
                                  const std::vector<std::optional<PeerStatus>>& statuses);
+
+// The seed bootstrapped an empty ordinal 0 whenever its volume was empty. If that volume was
+// lost while replicas kept theirs, the cluster then serves an empty database for writes and
+// every replica fails against a primary that lacks their history. An empty primary therefore
+// bootstraps only when no peer holds data. `statuses[i]` is ordinal i's status (nullopt: not
+// reachable); ordinal 0's own slot is ignored. Returns the peer holding the most transactions
+// (sum of its GTID sequence numbers; ties: lower ordinal), nullopt when none holds any.
+std::optional<uint32_t> PeerHoldingData(const std::vector<std::optional<PeerStatus>>& statuses);
 
 }  // namespace mysqlset

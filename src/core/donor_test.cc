@@ -46,5 +46,35 @@ TEST(RankDonorsTest, Table) {
   }
 }
 
+std::optional<PeerStatus> Holding(const char* gtid) {
+  PeerStatus s{1, false, false, std::nullopt};
+  s.gtid = gtid;
+  return s;
+}
+
+TEST(PeerHoldingDataTest, Table) {
+  struct HoldingCase {
+    const char* name;
+    std::vector<std::optional<PeerStatus>> statuses;
+    std::optional<uint32_t> want;
+  };
+  const std::vector<HoldingCase> cases = {
+      {"no peers: a new cluster, bootstrap", {kDown}, std::nullopt},
+      {"peers unreachable: no evidence", {kDown, kDown, kDown}, std::nullopt},
+      {"peers empty (never replicated)", {kDown, Holding(""), Holding("")}, std::nullopt},
+      {"a replica with data: refuse", {kDown, Holding("0-100-42")}, 1u},
+      {"even a replica that is not ready counts", {kDown, kDown, Holding("0-100-1")}, 2u},
+      {"the most advanced peer is named", {kDown, Holding("0-100-40"), Holding("0-100-42")}, 2u},
+      {"several domains add up", {kDown, Holding("0-100-40"), Holding("0-100-30,1-100-20")}, 2u},
+      {"ties: lower ordinal", {kDown, Holding("0-100-7"), Holding("0-100-7")}, 1u},
+      {"ordinal 0's own slot is ignored", {Holding("0-100-9"), kDown}, std::nullopt},
+      {"a garbled GTID is no evidence", {kDown, Holding("garbage")}, std::nullopt},
+      {"sequence 0 everywhere is no data", {kDown, Holding("0-100-0")}, std::nullopt},
+  };
+  for (const HoldingCase& c : cases) {
+    EXPECT_EQ(PeerHoldingData(c.statuses), c.want) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace mysqlset

@@ -110,6 +110,22 @@ Result<CloneProgress> ParseCloneProgress(const std::string& body) {
   return p;
 }
 
+std::string LastErrorMessage(std::string_view log_text) {
+  constexpr std::string_view kMarker = ": error: ";
+  std::string_view message;
+  while (!log_text.empty()) {
+    const size_t eol = log_text.find('\n');
+    const std::string_view line = log_text.substr(0, eol);
+    if (line.starts_with("mysqlset ")) {
+      const size_t at = line.find(kMarker);
+      if (at != std::string_view::npos) message = line.substr(at + kMarker.size());
+    }
+    if (eol == std::string_view::npos) break;
+    log_text.remove_prefix(eol + 1);
+  }
+  return std::string(message);
+}
+
 std::string HumanBytes(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);

@@ -68,6 +68,10 @@ Result<CloneProgress> ParseCloneProgress(const std::string& body);
 std::string RenderCloneProgress(const CloneProgress& p, int bar_width = 24);
 std::string HumanBytes(uint64_t bytes);
 
+// The message of the last "mysqlset CMD: error: MESSAGE" line in a step's log ("" if none),
+// so a failed step's reason shows where the user looks first, not only in its log file.
+std::string LastErrorMessage(std::string_view log_text);
+
 // One member in `status`: the agent's view when it answered, else "down".
 struct MemberReport {
   uint32_t ordinal = 0;

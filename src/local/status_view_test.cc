@@ -113,5 +113,16 @@ TEST(RenderMemberLine, ShowsStepProgressAndError) {
             "  mysql-1      failed    mysql-1: clone failed (exit 1); see /d/logs/clone.log");
 }
 
+TEST(LastErrorMessage, TakesTheLastCommandErrorLine) {
+  EXPECT_EQ(LastErrorMessage(""), "");
+  EXPECT_EQ(LastErrorMessage("2026-11-24 info [clone] starting\n"), "");
+  EXPECT_EQ(LastErrorMessage("2026-11-24 info [clone] x\n"
+                             "mysqlset clone: error: first\n"
+                             "mysqlset clone: error: mysql-0 has no data: restore it\n"
+                             "2026-11-24 warn [clone] a log line with: error: inside\n"),
+            "mysql-0 has no data: restore it");
+  EXPECT_EQ(LastErrorMessage("mysqlset init: error: bad name"), "bad name");
+}
+
 }  // namespace
 }  // namespace mysqlset::local

@@ -248,14 +248,7 @@ void Supervisor::OnExit(pid_t pid, int status) {
       if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         if (was_init) {
           m.phase = MemberPhase::kClone;
-          m.prep.pid = Spawn(
-              {options_.self_exe, "clone", "--pod-name", m.pod, "--conf-dir",
-               paths_.conf_dir(m.pod), "--data-dir", paths_.data_dir(m.pod), "--secrets-dir",
-               paths_.secrets_dir(), "--peer-host", kLocalHost, "--port",
-               std::to_string(spec_.base_port), "--http-port", std::to_string(spec_.base_port + 1),
-               "--backup-port", std::to_string(spec_.base_port + 2), "--port-stride",
-               std::to_string(kPortStride)},
-              paths_.log_file(m.pod, "clone"));
+          m.prep.pid = Spawn(CloneArgv(m), paths_.log_file(m.pod, "clone"));
         } else {
           spdlog::info("{}: data ready; starting mariadbd and agent", m.pod);
           m.phase = MemberPhase::kServing;
@@ -269,8 +262,11 @@ void Supervisor::OnExit(pid_t pid, int status) {
       } else {
         m.phase = MemberPhase::kFailed;
         m.retry_at = now + options_.restart_backoff.DelayFor(m.prep_failures++);
-        m.error = fmt::format("{}: {} failed ({}); see {}", m.pod, step, how,
-                              paths_.log_file(m.pod, step));
+        const std::string log = paths_.log_file(m.pod, step);
+        auto text = fs_.ReadFile(log);
+        const std::string reason = text.ok() ? LastErrorMessage(*text) : "";
+        m.error = fmt::format("{}: {} failed ({}){}{}; see {}", m.pod, step, how,
+                              reason.empty() ? "" : ": ", reason, log);
         spdlog::error("{}", m.error);
       }
       return;
@@ -323,6 +319,27 @@ void Supervisor::Execute(const PlannedAction& a) {
     case ActionKind::kRestartAgent: StartAgent(m); break;
     case ActionKind::kStopMember: StopMember(m); break;
   }
+}
+
+std::vector<std::string> Supervisor::CloneArgv(const Member& m) const {
+  std::vector<std::string> argv = {
+      options_.self_exe, "clone", "--pod-name", m.pod, "--conf-dir", paths_.conf_dir(m.pod),
+      "--data-dir", paths_.data_dir(m.pod), "--secrets-dir", paths_.secrets_dir(),
+      "--peer-host", kLocalHost, "--port", std::to_string(spec_.base_port), "--http-port",
+      std::to_string(spec_.base_port + 1), "--backup-port", std::to_string(spec_.base_port + 2),
+      "--port-stride", std::to_string(kPortStride)};
+  if (m.ordinal == PrimaryOrdinal()) {
+    // Locally the primary can see its peers' volumes even when they are stopped (after
+    // `down`, all of them are): one holding data forbids bootstrapping an empty primary.
+    // Over the network, only the members this supervisor runs: higher local ports may
+    // belong to something else.
+    argv.insert(argv.end(), {"--peers-to-ask", std::to_string(spec_.replicas - 1)});
+    auto names = fs_.ListDir(paths_.members_dir());
+    for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
+      if (name != m.pod) argv.insert(argv.end(), {"--peer-data-dir", paths_.data_dir(name)});
+    }
+  }
+  return argv;
 }
 
 pid_t Supervisor::Spawn(const std::vector<std::string>& argv, const std::string& log) {

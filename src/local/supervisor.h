@@ -87,6 +87,7 @@ class Supervisor {
   void ReadHaproxyStats();
   void WriteState();
   pid_t Spawn(const std::vector<std::string>& argv, const std::string& log);
+  std::vector<std::string> CloneArgv(const Member& m) const;
   // SIGTERM to each pid's process group, wait up to stop_timeout, then SIGKILL; reaps.
   void StopPids(std::vector<pid_t> pids, const std::string& what);
   std::vector<MemberView> Views() const;

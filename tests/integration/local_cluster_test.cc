@@ -283,6 +283,42 @@ TEST_F(LocalClusterTest, SeedWalkthrough) {
   }
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(EventuallyHasRows(i, kRows + 20)) << "mysql-" << i;
 
+  // --- the primary's volume lost while replicas keep theirs: the seed bootstrapped an empty
+  // primary (an empty database for writes, every replica broken). Asked over the network, as
+  // on Kubernetes while the replicas run: refused, naming the peer that holds the data.
+  const std::string lost = tmp_.path() + "/lost-0";
+  const int refused = Cli({"clone", "--pod-name", "mysql-0", "--data-dir", lost + "/data",
+                           "--conf-dir", lost + "/conf", "--secrets-dir", dir_ + "/secrets",
+                           "--peer-host", "127.0.0.1", "--port", base, "--http-port",
+                           std::to_string(base_ + 1), "--backup-port", std::to_string(base_ + 2),
+                           "--port-stride", "10", "--peers-to-ask", "2"},
+                          &out);
+  EXPECT_EQ(refused, 1) << out;
+  EXPECT_NE(out.find("mysqlset clone: error: mysql-0 has no data, but mysql-"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("holds data up to GTID 0-100-"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(lost + "/data/mysql")) << "an empty primary was bootstrapped";
+
+  // Locally, with every member stopped: the peers' volumes on disk tell the same. `up` fails
+  // with the reason; the replicas' data is untouched; the volume restored, all rows are back.
+  ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+  const std::string data0 = dir_ + "/members/mysql-0/data";
+  fs::rename(data0, data0 + ".lost");
+  const std::string marker1 = ReadAll(dir_ + "/members/mysql-1/data/.mysqlset-complete");
+  EXPECT_EQ(Cli({"up", "--dir", dir_, "--timeout", "120"}, &out), 1) << out;
+  EXPECT_NE(out.find("mysql-0: clone failed (exit 1): mysql-0 has no data, but " + dir_ +
+                     "/members/mysql-"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("holds a complete datadir"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(data0 + "/mysql")) << "an empty primary was bootstrapped";
+  EXPECT_EQ(ReadAll(dir_ + "/members/mysql-1/data/.mysqlset-complete"), marker1);
+  ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+  fs::remove_all(data0);
+  fs::rename(data0 + ".lost", data0);
+  ASSERT_EQ(Cli({"up", "--dir", dir_, "--timeout", "240"}, &out), 0) << out;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(EventuallyHasRows(i, kRows + 20)) << "mysql-" << i;
+
   // --- down --purge: everything stopped and deleted.
   ASSERT_EQ(Cli({"down", "--dir", dir_, "--purge"}, &out), 0) << out;
   EXPECT_FALSE(fs::exists(dir_ + "/members"));
