@@ -295,6 +295,44 @@ class Walkthrough:
         assert self.sim.pod("mysql-2") is pod
         self.read_through_mysql_read(3)
 
+    def lost_primary_volume_is_not_bootstrapped_over(self):
+        """mysql-0's volume is lost while the replicas keep theirs. The seed's init would
+        bootstrap an empty primary: an empty database for writes, every replica broken. Here
+        the clone init container refuses, naming the replica that holds the data; restoring
+        the volume brings mysql-0 back with every row."""
+        pvc = self.sim.pvc_path("mysql-0")
+        rows = [[str(self.state.get("rows", 3))]]
+        count = f"SELECT COUNT(*) FROM {DB}.t"
+        old = self.sim.pod("mysql-0")
+        # Renamed while the pod runs (its bind mount follows the directory), so the recreated
+        # pod gets a new, empty volume.
+        os.rename(pvc, pvc + ".lost")
+        self.sim.delete_pod("mysql-0")
+        assert old.gone.wait(120), "old mysql-0 did not terminate"
+        self.sim.wait("mysql-0 recreated", lambda: (p := self.sim.pod("mysql-0")) is not None
+                      and p.uid != old.uid, 30)
+        pod = self.sim.pod("mysql-0")
+        clone = pod.container("clone")
+        self.sim.wait("mysql-0's clone container to fail", lambda: clone.restarts >= 1, 90, 0.2)
+        errors = [line for line in clone.logs().splitlines() if ": error:" in line]
+        assert errors, f"no error line in the clone log:\n{clone.logs()}"
+        line = errors[-1]
+        assert line.startswith("mysqlset clone: error: mysql-0 has no data, but mysql-"), line
+        assert "holds data up to GTID 0-100-" in line, line
+        assert not os.path.exists(os.path.join(pvc, "mysql")), "an empty primary was bootstrapped"
+        assert pod.container("mariadbd").starts == 0, "mariadbd started on an empty volume"
+        for replica in ("mysql-1", "mysql-2"):
+            self.wait_sql(f"{replica} keeps every row", self.ip_of(replica), count, rows, 30)
+        print(f"     mysql-0 clone log: {line[:150]}...")
+        # The volume restored (swapped in while the failing pod holds the empty one).
+        os.rename(pvc, pvc + ".empty")
+        os.rename(pvc + ".lost", pvc)
+        self.sim.delete_pod("mysql-0")
+        assert pod.gone.wait(120), "failing mysql-0 did not terminate"
+        self.sim.wait_ready(3, timeout=180)
+        self.wait_sql("mysql-0 has every row again", self.ip_of("mysql-0"), count, rows, 30)
+        self.read_through_mysql_read(3)
+
 
 def leftovers(run_id):
     r = podsim.run(["ip", "netns", "list"], check=False)
@@ -337,6 +375,8 @@ def main():
         w.step("killed mariadbd container is restarted in place", w.crashed_mariadbd_is_restarted)
         w.step("hung mariadbd is restarted by the manifest's liveness probe",
                w.hung_mariadbd_is_restarted_by_liveness_probe)
+        w.step("mysql-0 with a lost volume refuses to bootstrap over the replicas' data",
+               w.lost_primary_volume_is_not_bootstrapped_over)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted", flush=True)
