@@ -56,39 +56,8 @@ double Since(steady_clock::time_point t0) {
   return std::chrono::duration<double>(steady_clock::now() - t0).count();
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string Tail(const std::string& text, size_t n = 3000) {
   return text.size() > n ? text.substr(text.size() - n) : text;
-}
-
-bool PortFree(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
-
-// A base port P with P-6 .. P+42 free (5 members), below the ephemeral range.
-uint16_t PickBasePort(std::mt19937& rng) {
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const uint16_t base = static_cast<uint16_t>(20056 + 100 * (rng() % 120));
-    bool free = true;
-    for (int p = base - 6; p <= base + 42 && free; ++p) free = PortFree(static_cast<uint16_t>(p));
-    if (free) return base;
-  }
-  return 0;
 }
 
 bool Alive(pid_t pid) {
@@ -328,7 +297,7 @@ class FaultSuite : public ::testing::Test {
     if (const char* s = std::getenv("MYSQLSET_FAULTS_SEED")) seed = static_cast<unsigned>(std::stoul(s));
     rng_.seed(seed);
     std::fprintf(stderr, "[faults] mode %s, seed %u\n", mode_.long_mode ? "long" : "short", seed);
-    base_ = PickBasePort(rng_);
+    base_ = FreeClusterBasePort(5);
     ASSERT_NE(base_, 0) << "no free port range found";
     dir_ = tmp_.path() + "/cluster";
     log_ = tmp_.path() + "/cli.log";

@@ -16,11 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // Makes `replica`'s datadir from a mariabackup of `primary`, the way a clone leaves it:
 // prepared datadir, clone record with the backup's GTID, completion marker last.
 void MakeReplicaFromBackup(Member& primary, Member& replica) {

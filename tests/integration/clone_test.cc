@@ -29,13 +29,6 @@ namespace {
 using std::chrono::milliseconds;
 namespace fs = std::filesystem;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 bool Exists(const std::string& p) { return fs::exists(p); }
 
 // A backup_donor_for_test process serving one datadir.

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <sstream>
 #include <thread>
 
 #include "httplib.h"
@@ -73,6 +75,26 @@ uint16_t FreePortBlock(int members, int stride) {
     if (ok) return base;
   }
   return 0;
+}
+
+uint16_t FreeClusterBasePort(int members) {
+  static std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const uint16_t base = static_cast<uint16_t>(20006 + 100 * (rng() % 120));
+    bool free = CanBind(static_cast<uint16_t>(base - 6)) && CanBind(static_cast<uint16_t>(base - 5));
+    for (int i = 0; i < members && free; ++i) {
+      for (int j = 0; j < 3 && free; ++j) free = CanBind(static_cast<uint16_t>(base + 10 * i + j));
+    }
+    if (free) return base;
+  }
+  return 0;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 bool WaitFor(const std::function<bool()>& pred, double seconds) {

@@ -37,39 +37,6 @@ using std::chrono::steady_clock;
 
 constexpr int kRows = 50;
 
-bool PortFree(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  const int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
-
-// A base port P with P-6 .. P+10*4+2 all free (room for 5 members), below the kernel's
-// ephemeral range (32768+) so that no client connection can take one of them meanwhile.
-uint16_t PickBasePort() {
-  std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const uint16_t base = static_cast<uint16_t>(20006 + 100 * (rng() % 120));
-    bool free = true;
-    for (int p = base - 6; p <= base + 42 && free; ++p) free = PortFree(static_cast<uint16_t>(p));
-    if (free) return base;
-  }
-  return 0;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 bool WaitFor(std::chrono::seconds limit, const std::function<bool()>& cond) {
   const auto deadline = steady_clock::now() + limit;
   while (steady_clock::now() < deadline) {
@@ -82,7 +49,7 @@ bool WaitFor(std::chrono::seconds limit, const std::function<bool()>& cond) {
 class LocalClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = PickBasePort();
+    base_ = FreeClusterBasePort(5);
     ASSERT_NE(base_, 0) << "no free port range found";
     dir_ = tmp_.path() + "/cluster";
     log_ = tmp_.path() + "/cli.log";
