@@ -58,6 +58,21 @@ def gnuplot(name, script):
     return f"{img_rel}/{name}.png"
 
 
+def errorbar_chart(name, title, ylabel, plot, xlabel=None, key=True):
+    """A histogram of medians with min-max error bars; `plot` is gnuplot's plot clause."""
+    return gnuplot(name, f"""
+set title "{title}"
+{f'set xlabel "{xlabel}"' if xlabel else ""}
+set ylabel "{ylabel}"
+set style data histogram
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+{"" if key else "set key off"}
+plot {plot}
+""")
+
+
 machine = {}
 for l in open(path("machine.txt")) if os.path.exists(path("machine.txt")) else []:
     k, _, v = l.partition(": ")
@@ -215,17 +230,12 @@ if clone:
                 mb = [dset[s] / 1e6 / x[1] for x in data.get((s, m), [])] or [0]
                 cols += [med(mb), min(mb), max(mb)]
             f.write(f"\"{dset[s] / 1e6:.0f} MB\" " + " ".join(f"{c:.1f}" for c in cols) + "\n")
-    img = gnuplot("clone_mbps", f"""
-set title "Clone throughput by data set size (median, min-max bars; higher is better)"
-set ylabel "MB/s (data set / total time)"
-set style data histogram
-set style histogram errorbars gap 2 lw 1
-set style fill solid 0.8 border -1
-set yrange [0:*]
-plot "{dat}" using 2:3:4:xtic(1) title "a) mysqlset clone" lc rgb "#2a6fb0", \\
-     "" using 5:6:7 title "b) seed: mariabackup|ncat|mbstream" lc rgb "#e08a1e", \\
-     "" using 8:9:10 title "c) tar|ncat|tar (no backup, no prepare)" lc rgb "#8a8a8a"
-""")
+    img = errorbar_chart(
+        "clone_mbps", "Clone throughput by data set size (median, min-max bars; higher is better)",
+        "MB/s (data set / total time)",
+        f'"{dat}" using 2:3:4:xtic(1) title "a) mysqlset clone" lc rgb "#2a6fb0", \\\n'
+        '     "" using 5:6:7 title "b) seed: mariabackup|ncat|mbstream" lc rgb "#e08a1e", \\\n'
+        '     "" using 8:9:10 title "c) tar|ncat|tar (no backup, no prepare)" lc rgb "#8a8a8a"')
     if img:
         w(f"![Clone throughput by data set size]({img})")
         w("")
@@ -364,16 +374,9 @@ if pr:
             short = {"exec_select1": "exec SELECT 1 (seed)", "exec_admin_ping": "exec admin ping (seed)",
                      "http_readyz": "httpGet /readyz (ours)"}[name]
             f.write(f"\"{short}\" {med(pod):.4f} {min(pod):.4f} {max(pod):.4f}\n")
-    img = gnuplot("probe_cpu", f"""
-set title "Pod-side CPU per probe (median, min-max bars; lower is better)"
-set ylabel "ms of CPU per probe"
-set style data histogram
-set style histogram errorbars gap 2 lw 1
-set style fill solid 0.8 border -1
-set yrange [0:*]
-set key off
-plot "{dat}" using 2:3:4:xtic(1) lc rgb "#2a6fb0"
-""")
+    img = errorbar_chart("probe_cpu", "Pod-side CPU per probe (median, min-max bars; lower is better)",
+                         "ms of CPU per probe", f'"{dat}" using 2:3:4:xtic(1) lc rgb "#2a6fb0"',
+                         key=False)
     if img:
         w(f"![Pod-side CPU per probe]({img})")
         w("")
@@ -406,17 +409,10 @@ if ready or scale:
         with open(dat, "w") as f:
             for n in sorted(by):
                 f.write(f"\"{n}\" {med(by[n]):.2f} {min(by[n]):.2f} {max(by[n]):.2f}\n")
-        img = gnuplot("time_to_ready", f"""
-set title "mysqlset up: seconds until every member is ready (median, min-max bars)"
-set xlabel "members"
-set ylabel "seconds"
-set style data histogram
-set style histogram errorbars gap 2 lw 1
-set style fill solid 0.8 border -1
-set yrange [0:*]
-set key off
-plot "{dat}" using 2:3:4:xtic(1) lc rgb "#2a6fb0"
-""")
+        img = errorbar_chart(
+            "time_to_ready", "mysqlset up: seconds until every member is ready (median, min-max bars)",
+            "seconds", f'"{dat}" using 2:3:4:xtic(1) lc rgb "#2a6fb0"', xlabel="members",
+            key=False)
         if img:
             w(f"![Time to ready]({img})")
             w("")
