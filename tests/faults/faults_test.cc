@@ -463,29 +463,19 @@ class FaultSuite : public ::testing::Test {
 
   // ---- faults
 
-  void KillMariadbd(int ordinal, const std::string& label) {
-    const pid_t old = StatePid(ordinal, "mariadbd_pid");
+  // kill -9 of member `ordinal`'s `process` ("mariadbd" or "agent"); the supervisor must
+  // start a new one and the cluster must come back whole.
+  void KillSupervisedChild(int ordinal, const std::string& process, const std::string& label) {
+    const std::string pid_key = process + "_pid";
+    const pid_t old = StatePid(ordinal, pid_key.c_str());
     ASSERT_GT(old, 0) << label;
     ASSERT_EQ(kill(old, SIGKILL), 0) << label;
     ++faults_;
     const bool back = WaitFor([&] {
-      const pid_t now = StatePid(ordinal, "mariadbd_pid");
+      const pid_t now = StatePid(ordinal, pid_key.c_str());
       return now > 0 && now != old;
     }, 120);
-    Check(back, label + ": mariadbd restarted by the supervisor");
-    CheckCluster(label, members_);
-  }
-
-  void KillAgent(int ordinal, const std::string& label) {
-    const pid_t old = StatePid(ordinal, "agent_pid");
-    ASSERT_GT(old, 0) << label;
-    ASSERT_EQ(kill(old, SIGKILL), 0) << label;
-    ++faults_;
-    const bool back = WaitFor([&] {
-      const pid_t now = StatePid(ordinal, "agent_pid");
-      return now > 0 && now != old;
-    }, 120);
-    Check(back, label + ": agent restarted by the supervisor");
+    Check(back, label + ": " + process + " restarted by the supervisor");
     CheckCluster(label, members_);
   }
 
@@ -624,11 +614,11 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
     const int rounds = std::max(mode_.primary_kills, mode_.replica_kills);
     for (int i = 0; i < rounds; ++i) {
       if (i < mode_.primary_kills) {
-        KillMariadbd(0, "primary mariadbd kill -9 #" + std::to_string(i + 1));
+        KillSupervisedChild(0, "mariadbd", "primary mariadbd kill -9 #" + std::to_string(i + 1));
         ++fault_counts_["kill -9 primary mariadbd"];
       }
       if (i < mode_.replica_kills) {
-        KillMariadbd(replica, "replica mysql-" + std::to_string(replica) + " mariadbd kill -9");
+        KillSupervisedChild(replica, "mariadbd", "replica mysql-" + std::to_string(replica) + " mariadbd kill -9");
         ++fault_counts_["kill -9 replica mariadbd"];
         replica = replica == 1 ? 2 : 1;
       }
@@ -637,7 +627,7 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
   // ---- kill -9 of agents: a replica's, then the primary's (which also makes it writable).
   for (int i = 0; i < mode_.agent_kills; ++i) {
     const int ordinal = i % 2 == 0 ? 2 : 0;
-    KillAgent(ordinal, "agent of mysql-" + std::to_string(ordinal) + " kill -9");
+    KillSupervisedChild(ordinal, "agent", "agent of mysql-" + std::to_string(ordinal) + " kill -9");
     ++fault_counts_["kill -9 agent"];
   }
 
