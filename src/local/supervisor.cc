@@ -321,13 +321,16 @@ void Supervisor::Execute(const PlannedAction& a) {
   }
 }
 
+std::vector<std::string> Supervisor::MemberCommand(const Member& m, const char* command) const {
+  return {options_.self_exe, command, "--pod-name", m.pod, "--conf-dir", paths_.conf_dir(m.pod),
+          "--data-dir", paths_.data_dir(m.pod), "--secrets-dir", paths_.secrets_dir(),
+          "--peer-host", kLocalHost, "--port", std::to_string(spec_.base_port), "--http-port",
+          std::to_string(spec_.base_port + 1), "--backup-port",
+          std::to_string(spec_.base_port + 2), "--port-stride", std::to_string(kPortStride)};
+}
+
 std::vector<std::string> Supervisor::CloneArgv(const Member& m) const {
-  std::vector<std::string> argv = {
-      options_.self_exe, "clone", "--pod-name", m.pod, "--conf-dir", paths_.conf_dir(m.pod),
-      "--data-dir", paths_.data_dir(m.pod), "--secrets-dir", paths_.secrets_dir(),
-      "--peer-host", kLocalHost, "--port", std::to_string(spec_.base_port), "--http-port",
-      std::to_string(spec_.base_port + 1), "--backup-port", std::to_string(spec_.base_port + 2),
-      "--port-stride", std::to_string(kPortStride)};
+  std::vector<std::string> argv = MemberCommand(m, "clone");
   if (m.ordinal == PrimaryOrdinal()) {
     // Locally the primary can see its peers' volumes even when they are stopped (after
     // `down`, all of them are): one holding data forbids bootstrapping an empty primary.
@@ -420,15 +423,10 @@ void Supervisor::StartMariadbd(Member& m) {
 }
 
 void Supervisor::StartAgent(Member& m) {
-  const std::string base = std::to_string(spec_.base_port);
   m.agent.started = clock_.Now();
-  m.agent.pid = Spawn(
-      {options_.self_exe, "agent", "--pod-name", m.pod, "--conf-dir", paths_.conf_dir(m.pod),
-       "--data-dir", paths_.data_dir(m.pod), "--secrets-dir", paths_.secrets_dir(),
-       "--peer-host", kLocalHost, "--port", base, "--http-port",
-       std::to_string(spec_.base_port + 1), "--backup-port", std::to_string(spec_.base_port + 2),
-       "--port-stride", std::to_string(kPortStride), "--bind-address", kLocalHost},
-      paths_.log_file(m.pod, "agent"));
+  std::vector<std::string> argv = MemberCommand(m, "agent");
+  argv.insert(argv.end(), {"--bind-address", kLocalHost});
+  m.agent.pid = Spawn(argv, paths_.log_file(m.pod, "agent"));
   if (m.agent.pid == 0) m.agent.restart_at = clock_.Now() + std::chrono::seconds(5);
 }
 

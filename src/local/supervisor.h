@@ -87,6 +87,8 @@ class Supervisor {
   void ReadHaproxyStats();
   void WriteState();
   pid_t Spawn(const std::vector<std::string>& argv, const std::string& log);
+  // `mysqlset COMMAND` for member `m`, with its dirs and the local peer layout.
+  std::vector<std::string> MemberCommand(const Member& m, const char* command) const;
   std::vector<std::string> CloneArgv(const Member& m) const;
   // SIGTERM to each pid's process group, wait up to stop_timeout, then SIGKILL; reaps.
   void StopPids(std::vector<pid_t> pids, const std::string& what);
