@@ -1,18 +1,22 @@
 #include "agent/http_endpoints.h"
 
 #include "common/logging.h"
-#include "httplib.h"
 
 namespace mysqlset {
 namespace {
 
 constexpr auto kProbeDeadline = std::chrono::seconds(2);
-constexpr size_t kMaxRequestBody = 16 * 1024;
-// cpp-httplib serves each connection on a pool thread until the request is read, so idle or
-// slow clients each hold one (its default pool is 8: eight silent connections starved the
-// probes). Threads are cheap while idle; a short read timeout frees them sooner.
-constexpr size_t kHttpThreads = 64;
-constexpr time_t kReadTimeoutSeconds = 2;
+
+net::HttpServerOptions ServerOptions() {
+  net::HttpServerOptions o;
+  o.name = "agent http";
+  o.not_found_body = "unknown path; try /livez /healthz /readyz /v1/status /metrics\n";
+  return o;
+}
+
+net::HttpResponse Text(int status, std::string body) {
+  return net::HttpResponse{status, "text/plain", std::move(body), {}};
+}
 
 std::string JoinLines(const std::vector<std::string>& lines) {
   std::string out;
@@ -23,7 +27,7 @@ std::string JoinLines(const std::vector<std::string>& lines) {
 }  // namespace
 
 AgentHttpServer::AgentHttpServer(Deps deps)
-    : deps_(deps), metrics_(deps.agent->config()), server_(std::make_unique<httplib::Server>()) {
+    : deps_(deps), metrics_(deps.agent->config()), server_(ServerOptions()) {
   Install();
 }
 
@@ -39,90 +43,81 @@ BackupStats AgentHttpServer::Backup() const {
 }
 
 void AgentHttpServer::Install() {
-  httplib::Server& s = *server_;
-  s.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
-  s.set_read_timeout(kReadTimeoutSeconds, 0);
-  s.set_keep_alive_timeout(kReadTimeoutSeconds);
-  s.set_write_timeout(5, 0);
-  s.set_payload_max_length(kMaxRequestBody);
-  s.set_keep_alive_max_count(1000);
+  // The cpp-httplib server used before served each connection on a pool thread until its
+  // request was read, so 200 silent connections kept /readyz waiting and HAProxy took the
+  // primary out of service. Now connections wait for their request without a thread, and
+  // each kind of endpoint has workers of its own.
+  const auto probes = server_.AddLane("probe", 2);
+  const auto health = server_.AddLane("healthz", 2);
 
-  s.Get("/livez", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
+  server_.Get(
+      "/livez", [](const net::HttpRequest&) { return Text(200, "ok\n"); }, probes);
 
-  s.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-    std::unique_lock<std::timed_mutex> lock(probe_mu_, std::defer_lock);
-    Status st;
-    if (!lock.try_lock_for(kProbeDeadline)) {
-      st = DeadlineExceeded("previous health check still waiting on mysqld");
-    } else {
-      st = deps_.monitor->Ping();
-    }
-    if (st.ok()) {
-      ++healthz_ok_;
-      res.set_content("ok\n", "text/plain");
-    } else {
-      ++healthz_fail_;
-      res.status = 503;
-      res.set_content("mysqld is not answering: " + st.message() + "\n", "text/plain");
-    }
-  });
+  server_.Get(
+      "/healthz",
+      [this](const net::HttpRequest&) {
+        std::unique_lock<std::timed_mutex> lock(probe_mu_, std::defer_lock);
+        Status st;
+        if (!lock.try_lock_for(kProbeDeadline)) {
+          st = DeadlineExceeded("previous health check still waiting on mysqld");
+        } else {
+          st = deps_.monitor->Ping();
+        }
+        if (st.ok()) {
+          ++healthz_ok_;
+          return Text(200, "ok\n");
+        }
+        ++healthz_fail_;
+        return Text(503, "mysqld is not answering: " + st.message() + "\n");
+      },
+      health);
 
-  s.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+  server_.Get(
+      "/readyz",
+      [this](const net::HttpRequest&) {
+        const AgentSnapshot snap = deps_.agent->Snapshot();
+        std::vector<std::string> reasons = snap.readiness.reasons;
+        const double age = StateAgeSeconds(snap);
+        const double max_age =
+            std::max(5.0, 3 * std::chrono::duration<double>(deps_.agent->config().tick).count());
+        if (snap.readiness.ready && (age < 0 || age > max_age)) {
+          reasons.push_back(fmt::format("agent state is stale ({:.0f} s old)", age));
+        }
+        if (reasons.empty()) {
+          ++readyz_ok_;
+          return Text(200, std::string("ready: ") + RoleName(snap.role) + "\n");
+        }
+        ++readyz_fail_;
+        return Text(503, "not ready:\n" + JoinLines(reasons));
+      },
+      probes);
+
+  server_.Get("/v1/status", [this](const net::HttpRequest&) {
     const AgentSnapshot snap = deps_.agent->Snapshot();
-    std::vector<std::string> reasons = snap.readiness.reasons;
-    const double age = StateAgeSeconds(snap);
-    const double max_age =
-        std::max(5.0, 3 * std::chrono::duration<double>(deps_.agent->config().tick).count());
-    if (snap.readiness.ready && (age < 0 || age > max_age)) {
-      reasons.push_back(fmt::format("agent state is stale ({:.0f} s old)", age));
-    }
-    if (reasons.empty()) {
-      ++readyz_ok_;
-      res.set_content(std::string("ready: ") + RoleName(snap.role) + "\n", "text/plain");
-    } else {
-      ++readyz_fail_;
-      res.status = 503;
-      res.set_content("not ready:\n" + JoinLines(reasons), "text/plain");
-    }
+    return net::HttpResponse{
+        200,
+        "application/json",
+        StatusJsonText(deps_.agent->config(), snap, Backup(), StateAgeSeconds(snap)),
+        {}};
   });
 
-  s.Get("/v1/status", [this](const httplib::Request&, httplib::Response& res) {
-    const AgentSnapshot snap = deps_.agent->Snapshot();
-    res.set_content(StatusJsonText(deps_.agent->config(), snap, Backup(), StateAgeSeconds(snap)),
-                    "application/json");
-  });
-
-  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  server_.Get("/metrics", [this](const net::HttpRequest&) {
     ProbeCounters p{healthz_ok_, healthz_fail_, readyz_ok_, readyz_fail_};
-    res.set_content(metrics_.Render(deps_.agent->Snapshot(), Backup(), p),
-                    "text/plain; version=0.0.4");
-  });
-
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404) {
-      res.set_content("unknown path; try /livez /healthz /readyz /v1/status /metrics\n",
-                      "text/plain");
-    }
+    return net::HttpResponse{200,
+                             "text/plain; version=0.0.4",
+                             metrics_.Render(deps_.agent->Snapshot(), Backup(), p),
+                             {}};
   });
 }
 
 Status AgentHttpServer::Start(const std::string& bind_address, uint16_t port) {
-  if (!server_->bind_to_port(bind_address.c_str(), port)) {
-    return Unavailable("cannot listen on {}:{} for the agent's HTTP endpoints (port in use?)",
-                       bind_address, port);
+  if (Status st = server_.Start(bind_address, port); !st.ok()) {
+    return Unavailable("cannot listen on {}:{} for the agent's HTTP endpoints (port in use?): {}",
+                       bind_address, port, st.message());
   }
-  port_ = port;
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
   return Status::Ok();
 }
 
-void AgentHttpServer::Stop() {
-  if (thread_.joinable()) {
-    server_->stop();
-    thread_.join();
-  }
-}
+void AgentHttpServer::Stop() { server_.Stop(); }
 
 }  // namespace mysqlset

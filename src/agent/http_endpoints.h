@@ -1,11 +1,13 @@
 #pragma once
-// The agent's HTTP endpoints (cpp-httplib):
+// The agent's HTTP endpoints (net::HttpServer):
 //   /livez      the agent process is alive (does not depend on mysqld)
 //   /healthz    mysqld answers a ping on the monitor connection (liveness)
 //   /readyz     the readiness verdict of the last loop tick; 200 or 503, reasons in the body
 //   /v1/status  JSON for tools and the local CLI
 //   /metrics    Prometheus text format
-// Probes share one monitor connection and never wait past their deadline.
+// Probes share one monitor connection and never wait past their deadline. /livez and
+// /readyz have workers of their own, /healthz (which waits on mysqld) too, so neither a flood
+// of idle connections nor a slow /metrics, /v1/status or mysqld delays them (issue #18).
 
 #include <atomic>
 #include <functional>
@@ -17,10 +19,7 @@
 #include "agent/status_view.h"
 #include "env/clock.h"
 #include "env/db.h"
-
-namespace httplib {
-class Server;
-}
+#include "net/http_server.h"
 
 namespace mysqlset {
 
@@ -35,10 +34,10 @@ class AgentHttpServer {
   explicit AgentHttpServer(Deps deps);
   ~AgentHttpServer();
 
-  // Binds and serves on a background thread. Fails if the port is taken.
+  // Binds and serves on background threads. Fails if the port is taken.
   Status Start(const std::string& bind_address, uint16_t port);
   void Stop();
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return server_.port(); }
 
  private:
   void Install();
@@ -47,10 +46,8 @@ class AgentHttpServer {
 
   Deps deps_;
   AgentMetrics metrics_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  net::HttpServer server_;
   std::timed_mutex probe_mu_;
-  uint16_t port_ = 0;
   std::atomic<uint64_t> healthz_ok_{0}, healthz_fail_{0}, readyz_ok_{0}, readyz_fail_{0};
 };
 

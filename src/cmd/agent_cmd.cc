@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "core/mycnf.h"
 #include "mariadb/mariadb_db.h"
+#include "posix/fd_limit.h"
 #include "posix/posix_env.h"
 
 namespace mysqlset::cmd {
@@ -54,6 +55,11 @@ Action AddAgentCommand(CLI::App& app) {
       ->check(CLI::Range(1, 16));
   return [f]() {
     SetUpLogging("agent", f->member.log_level);
+    // Every connection to the HTTP port holds a descriptor; a flood of 500 idle ones must
+    // not exhaust the usual soft limit of 1024 (issue #18).
+    if (auto fds = RaiseOpenFileLimit(); !fds.ok()) {
+      spdlog::warn("agent: cannot raise the open-file limit: {}", fds.status().message());
+    }
     auto id = ParseIdentity(ResolvePodName(f->member), f->member.server_id_offset);
     if (!id.ok()) return ReportError("agent", id.status());
     PosixFileSystem fs;
