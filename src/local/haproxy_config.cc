@@ -1,5 +1,14 @@
 #include "local/haproxy_config.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <vector>
+
 namespace mysqlset::local {
 namespace {
 
@@ -51,6 +60,50 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       spec.name, kLocalHost, ReadPort(spec), spec.name, spec.name);
   for (int i = 0; i < members; ++i) out += ServerLine(spec, static_cast<uint32_t>(i));
   return out;
+}
+
+std::map<std::string, HaproxyServerStat> ParseHaproxyShowStat(const std::string& csv) {
+  std::map<std::string, HaproxyServerStat> out;
+  std::istringstream in(csv);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> cols;
+    std::stringstream ls(line);
+    std::string col;
+    while (std::getline(ls, col, ',')) cols.push_back(col);
+    // pxname,svname,...; status is column 17 (0-based), chkfail 21, chkdown 22.
+    if (cols.size() <= 17) continue;
+    HaproxyServerStat& s = out[cols[0] + "/" + cols[1]];
+    s.status = cols[17];
+    if (cols.size() > 22) {
+      s.failed_checks = std::atol(cols[21].c_str());
+      s.went_down = std::atol(cols[22].c_str());
+    }
+  }
+  return out;
+}
+
+std::map<std::string, HaproxyServerStat> ReadHaproxyServerStats(const std::string& socket_path) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {};
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+  timeval tv{0, 300000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::string text;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string cmd = "show stat\n";
+    if (write(fd, cmd.data(), cmd.size()) == static_cast<ssize_t>(cmd.size())) {
+      char buf[8192];
+      ssize_t n;
+      while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return ParseHaproxyShowStat(text);
 }
 
 }  // namespace mysqlset::local

@@ -5,7 +5,10 @@
 //     only while its agent's /readyz answers 200 (checked every second, out after 2
 //     failures, back after 2 successes), so a dead or lagging replica leaves quickly.
 // Admin/stats on a unix socket under the cluster dir; no TCP stats port.
+// RenderHaproxyConfig and ParseHaproxyShowStat are pure; ReadHaproxyServerStats asks the
+// admin socket.
 
+#include <map>
 #include <string>
 
 #include "local/cluster_spec.h"
@@ -15,5 +18,20 @@ namespace mysqlset::local {
 // `members` = the current desired size (ordinals 0..members-1 are listed as servers).
 std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
                                 const std::string& stats_socket);
+
+// One server's line of "show stat".
+struct HaproxyServerStat {
+  std::string status;      // "UP", "DOWN", "MAINT", "no check", ...
+  long failed_checks = 0;  // chkfail
+  long went_down = 0;      // chkdown: UP -> DOWN transitions
+};
+
+// "show stat" CSV -> {"backend/server" -> stat}; the frontend and backend summary lines
+// (svname FRONTEND/BACKEND) are included as such.
+std::map<std::string, HaproxyServerStat> ParseHaproxyShowStat(const std::string& csv);
+
+// "show stat" over the admin socket at `socket_path` (300 ms timeouts); empty when HAProxy
+// does not answer.
+std::map<std::string, HaproxyServerStat> ReadHaproxyServerStats(const std::string& socket_path);
 
 }  // namespace mysqlset::local

@@ -37,5 +37,27 @@ TEST(HaproxyConfig, ReadBackendListsEveryMemberWritesOnlyThePrimary) {
   EXPECT_EQ(got.find("server db-1 "), got.rfind("server db-1 "));
 }
 
+TEST(HaproxyConfig, ShowStatGivesEachServersStatusAndCheckCounters) {
+  // Trimmed "show stat" of HAProxy 2.6 (columns up to chkdown and one more).
+  const std::string csv =
+      "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,"
+      "wredis,status,weight,act,bck,chkfail,chkdown,lastchg,\n"
+      "mysql-write,FRONTEND,,,0,1,4096,3,0,0,0,0,0,,,,,OPEN,,,,,,,\n"
+      "mysql-primary,mysql-0,0,0,0,1,,3,0,0,,0,,0,0,0,0,UP,1,1,0,2,0,31,\n"
+      "mysql-read,mysql-1,0,0,0,1,,3,0,0,,0,,0,0,0,0,DOWN,1,1,0,7,1,2,\n"
+      "short,line,1\n";
+  const auto stats = ParseHaproxyShowStat(csv);
+  ASSERT_EQ(stats.count("mysql-primary/mysql-0"), 1u);
+  EXPECT_EQ(stats.at("mysql-primary/mysql-0").status, "UP");
+  EXPECT_EQ(stats.at("mysql-primary/mysql-0").failed_checks, 2);
+  EXPECT_EQ(stats.at("mysql-primary/mysql-0").went_down, 0);
+  EXPECT_EQ(stats.at("mysql-read/mysql-1").status, "DOWN");
+  EXPECT_EQ(stats.at("mysql-read/mysql-1").failed_checks, 7);
+  EXPECT_EQ(stats.at("mysql-read/mysql-1").went_down, 1);
+  EXPECT_EQ(stats.at("mysql-write/FRONTEND").status, "OPEN");
+  EXPECT_EQ(stats.count("short/line"), 0u);
+  EXPECT_TRUE(ParseHaproxyShowStat("").empty());
+}
+
 }  // namespace
 }  // namespace mysqlset::local

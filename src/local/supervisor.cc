@@ -60,35 +60,7 @@ std::string StepName(MemberPhase phase, bool ready) {
 // "show stat" over HAProxy's admin socket: {backend/server -> status}.
 std::map<std::string, std::string> HaproxyServerStates(const std::string& socket_path) {
   std::map<std::string, std::string> out;
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return out;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
-  timeval tv{0, 300000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  std::string text;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string cmd = "show stat\n";
-    if (write(fd, cmd.data(), cmd.size()) == static_cast<ssize_t>(cmd.size())) {
-      char buf[8192];
-      ssize_t n;
-      while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> cols;
-    std::stringstream ls(line);
-    std::string col;
-    while (std::getline(ls, col, ',')) cols.push_back(col);
-    // pxname,svname,...; status is column 17 (0-based).
-    if (cols.size() > 17) out[cols[0] + "/" + cols[1]] = cols[17];
-  }
+  for (const auto& [name, stat] : ReadHaproxyServerStats(socket_path)) out[name] = stat.status;
   return out;
 }
 

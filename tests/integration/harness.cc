@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -290,6 +291,89 @@ std::string QueryValue(Connection& c, const std::string& sql) {
   auto rows = c.Query(sql);
   if (!rows.ok() || rows->rows.empty() || rows->rows[0].empty() || !rows->rows[0][0]) return "";
   return *rows->rows[0][0];
+}
+
+}  // namespace mysqlset::testing
+
+namespace mysqlset::testing {
+
+ConnectionFlood::ConnectionFlood(uint16_t port, int silent, int slow,
+                                 std::chrono::milliseconds slow_interval, int max_opens)
+    : port_(port), silent_(silent), slow_(slow), slow_interval_(slow_interval),
+      max_opens_(max_opens) {}
+
+ConnectionFlood::~ConnectionFlood() { Stop(); }
+
+void ConnectionFlood::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void ConnectionFlood::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void ConnectionFlood::Run() {
+  struct Conn {
+    int fd = -1;
+    bool slow = false;
+    size_t sent = 0;  // bytes of the head sent (slow ones)
+  };
+  const std::string head = "GET /v1/status HTTP/1.1\r\nHost: flood\r\nX-Flood: slow\r\n\r\n";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port_);
+  // Non-blocking connects: a full accept queue must not stall the flood (or its Stop).
+  auto open_one = [&](Conn& c) {
+    c.fd = -1;
+    c.sent = 0;
+    if (opened_ >= max_opens_) return;
+    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) return;
+    connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ++opened_;
+    ++open_now_;
+  };
+  auto close_one = [&](Conn& c) {
+    if (c.fd < 0) return;
+    close(c.fd);
+    c.fd = -1;
+    --open_now_;
+  };
+  std::vector<Conn> conns(static_cast<size_t>(silent_ + slow_));
+  for (size_t i = 0; i < conns.size() && !stop_; ++i) {
+    conns[i].slow = static_cast<int>(i) >= silent_;
+    open_one(conns[i]);
+  }
+  auto next_byte = std::chrono::steady_clock::now();
+  std::vector<pollfd> fds(conns.size());
+  while (!stop_) {
+    for (size_t i = 0; i < conns.size(); ++i) fds[i] = pollfd{conns[i].fd, POLLIN, 0};
+    poll(fds.data(), fds.size(), 50);
+    for (size_t i = 0; i < conns.size(); ++i) {
+      Conn& c = conns[i];
+      if (c.fd < 0) {
+        open_one(c);
+        continue;
+      }
+      if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+        char buf[4096];
+        const ssize_t n = recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR))) {
+          ++closed_by_server_;
+          close_one(c);
+          open_one(c);
+        }
+      }
+    }
+    if (std::chrono::steady_clock::now() >= next_byte) {
+      next_byte += slow_interval_;
+      for (Conn& c : conns) {
+        if (!c.slow || c.fd < 0 || c.sent >= head.size()) continue;
+        if (send(c.fd, head.data() + c.sent, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) ++c.sent;
+      }
+    }
+  }
+  for (Conn& c : conns) close_one(c);
 }
 
 }  // namespace mysqlset::testing

@@ -5,9 +5,12 @@
 
 #include <sys/types.h>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/accounts.h"
@@ -120,5 +123,38 @@ bool WaitFor(const std::function<bool()>& pred, double seconds);
 
 // First column of the first row, or "" (for quick assertions).
 std::string QueryValue(Connection& c, const std::string& sql);
+
+}  // namespace mysqlset::testing
+
+namespace mysqlset::testing {
+
+// A connection flood against 127.0.0.1:port (issue #18): `silent` connections that send
+// nothing and `slow` ones that send a request head one byte every `slow_interval`. A
+// connection the server closes is opened again, so the pressure lasts until Stop(); at most
+// `max_opens` connections are opened in all. Raise RLIMIT_NOFILE first (RaiseOpenFileLimit).
+class ConnectionFlood {
+ public:
+  ConnectionFlood(uint16_t port, int silent, int slow,
+                  std::chrono::milliseconds slow_interval = std::chrono::milliseconds(300),
+                  int max_opens = 100000);
+  ~ConnectionFlood();  // Stop()
+  void Start();        // opens the connections (in the background) and keeps them open
+  void Stop();         // closes every connection
+  int opened() const { return opened_; }
+  int closed_by_server() const { return closed_by_server_; }
+  // Connections open now (connected or connecting).
+  int open_now() const { return open_now_; }
+
+ private:
+  void Run();
+
+  uint16_t port_;
+  int silent_, slow_;
+  std::chrono::milliseconds slow_interval_;
+  int max_opens_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> opened_{0}, closed_by_server_{0}, open_now_{0};
+  std::thread thread_;
+};
 
 }  // namespace mysqlset::testing

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,7 +27,10 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "local/haproxy_config.h"
+#include "posix/fd_limit.h"
 #include "tests/integration/harness.h"
 
 namespace mysqlset::testing {
@@ -411,6 +415,114 @@ TEST_F(LocalClusterTest, SecretsNeverLeakOverALifecycle) {
     }
   }
   EXPECT_GT(scanned, 10) << "the scan must have read the logs";
+}
+
+
+// Issue #18: 200 silent TCP connections to the primary's agent HTTP port made /readyz time
+// out, HAProxy (which checks /readyz) marked the primary DOWN and writes through the write
+// endpoint failed for about 15 s. Now 500 silent and 20 trickling connections, held for 20 s
+// (opened again whenever the agent closes them): every /readyz answers within 1 s, HAProxy
+// keeps the primary UP, and a writer sees no failed write.
+TEST_F(LocalClusterTest, AgentPortFloodDoesNotTakeThePrimaryDown) {
+  ASSERT_TRUE(RaiseOpenFileLimit().ok());
+  std::string out;
+  ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "1", "--base-port", std::to_string(base_),
+                 "--timeout", "240"},
+                &out),
+            0)
+      << out;
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(30), [&] {
+    auto w = ConnectPort(WritePort());
+    return w && w->Execute("CREATE DATABASE IF NOT EXISTS app").ok();
+  })) << "the write endpoint never accepted a write";
+  {
+    auto w = ConnectPort(WritePort());
+    ASSERT_NE(w, nullptr);
+    ASSERT_TRUE(w->Execute("CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20))").ok());
+  }
+  const std::string stats_socket = dir_ + "/haproxy.sock";
+  const local::HaproxyServerStat before =
+      local::ReadHaproxyServerStats(stats_socket)["mysql-primary/mysql-0"];
+  ASSERT_EQ(before.status, "UP");
+  const uint16_t agent_port = static_cast<uint16_t>(base_ + 1);
+
+  // The writer: one INSERT every 100 ms through the write endpoint; a failure reconnects.
+  std::atomic<bool> stop{false};
+  std::atomic<int> writes_ok{0}, writes_failed{0};
+  std::string first_failure;
+  std::thread writer([&] {
+    std::unique_ptr<Connection> w;
+    for (int id = 0; !stop && id < 100000; ++id) {
+      if (!w) w = ConnectPort(WritePort());
+      if (w && w->Execute("INSERT INTO app.t VALUES (" + std::to_string(id) + ", 'flood')").ok()) {
+        ++writes_ok;
+      } else {
+        if (writes_failed++ == 0) first_failure = w ? "INSERT failed" : "connect failed";
+        w.reset();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+
+  ConnectionFlood flood(agent_port, 500, 20);
+  flood.Start();
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(10), [&] { return flood.opened() >= 520; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  // Probe /readyz like HAProxy and kubelet do, for 20 s.
+  std::vector<double> ms;
+  int probe_failures = 0;
+  std::string probe_error;
+  const auto flood_end = steady_clock::now() + std::chrono::seconds(20);
+  while (steady_clock::now() < flood_end) {
+    httplib::Client client("127.0.0.1", agent_port);
+    client.set_connection_timeout(2, 0);
+    client.set_read_timeout(2, 0);
+    const auto t0 = steady_clock::now();
+    auto res = client.Get("/readyz");
+    ms.push_back(std::chrono::duration<double, std::milli>(steady_clock::now() - t0).count());
+    if (!res || res->status != 200) {
+      if (probe_failures++ == 0) {
+        probe_error = res ? "HTTP " + std::to_string(res->status) + ": " + res->body
+                          : httplib::to_string(res.error());
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const local::HaproxyServerStat after =
+      local::ReadHaproxyServerStats(stats_socket)["mysql-primary/mysql-0"];
+  const int open_at_end = flood.open_now();
+  flood.Stop();
+  stop = true;
+  writer.join();
+
+  std::sort(ms.begin(), ms.end());
+  std::fprintf(stderr,
+               "[latency] /readyz under %d agent-port connections (%d opened in all, %d closed by "
+               "the agent): %zu probes, p50 %.1f ms, p99 %.1f ms, max %.1f ms; HAProxy failed "
+               "checks %ld; writes ok %d, failed %d\n",
+               open_at_end, flood.opened(), flood.closed_by_server(), ms.size(),
+               ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back(),
+               after.failed_checks - before.failed_checks, writes_ok.load(), writes_failed.load());
+  EXPECT_GE(open_at_end, 500) << "the flood did not hold its connections";
+  EXPECT_EQ(probe_failures, 0) << probe_error;
+  EXPECT_LT(ms.back(), 1000.0) << "a /readyz took longer than 1 s";
+  EXPECT_EQ(after.status, "UP");
+  EXPECT_EQ(after.went_down, before.went_down) << "HAProxy marked the primary DOWN during the flood";
+  EXPECT_EQ(writes_failed.load(), 0) << first_failure;
+  EXPECT_GT(writes_ok.load(), 50);
+
+  // The agent logged what it closed, with the client's address, at most a line a second
+  // per kind (without the limit: one line per connection, thousands).
+  const std::string agent_log = ReadAll(dir_ + "/members/mysql-0/logs/agent.log");
+  EXPECT_NE(agent_log.find("agent http: closed the connection from 127.0.0.1:"), std::string::npos);
+  size_t lines = 0;
+  for (size_t p = agent_log.find("agent http: "); p != std::string::npos;
+       p = agent_log.find("agent http: ", p + 1)) {
+    ++lines;
+  }
+  EXPECT_LT(lines, 200u) << "flood log lines are not rate-limited";
+  ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
 }
 
 }  // namespace
