@@ -299,12 +299,17 @@ namespace mysqlset::testing {
 
 ConnectionFlood::ConnectionFlood(uint16_t port, int silent, int slow,
                                  std::chrono::milliseconds slow_interval, int max_opens)
-    : port_(port), silent_(silent), slow_(slow), slow_interval_(slow_interval),
+    : port_(port),
+      silent_(silent),
+      slow_(slow),
+      slow_interval_(slow_interval),
       max_opens_(max_opens) {}
 
 ConnectionFlood::~ConnectionFlood() { Stop(); }
 
-void ConnectionFlood::Start() { thread_ = std::thread([this] { Run(); }); }
+void ConnectionFlood::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void ConnectionFlood::Stop() {
   stop_ = true;

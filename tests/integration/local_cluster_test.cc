@@ -417,7 +417,6 @@ TEST_F(LocalClusterTest, SecretsNeverLeakOverALifecycle) {
   EXPECT_GT(scanned, 10) << "the scan must have read the logs";
 }
 
-
 // Issue #18: 200 silent TCP connections to the primary's agent HTTP port made /readyz time
 // out, HAProxy (which checks /readyz) marked the primary DOWN and writes through the write
 // endpoint failed for about 15 s. Now 500 silent and 20 trickling connections, held for 20 s
@@ -501,14 +500,15 @@ TEST_F(LocalClusterTest, AgentPortFloodDoesNotTakeThePrimaryDown) {
                "[latency] /readyz under %d agent-port connections (%d opened in all, %d closed by "
                "the agent): %zu probes, p50 %.1f ms, p99 %.1f ms, max %.1f ms; HAProxy failed "
                "checks %ld; writes ok %d, failed %d\n",
-               open_at_end, flood.opened(), flood.closed_by_server(), ms.size(),
-               ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back(),
-               after.failed_checks - before.failed_checks, writes_ok.load(), writes_failed.load());
+               open_at_end, flood.opened(), flood.closed_by_server(), ms.size(), ms[ms.size() / 2],
+               ms[ms.size() * 99 / 100], ms.back(), after.failed_checks - before.failed_checks,
+               writes_ok.load(), writes_failed.load());
   EXPECT_GE(open_at_end, 500) << "the flood did not hold its connections";
   EXPECT_EQ(probe_failures, 0) << probe_error;
   EXPECT_LT(ms.back(), 1000.0) << "a /readyz took longer than 1 s";
   EXPECT_EQ(after.status, "UP");
-  EXPECT_EQ(after.went_down, before.went_down) << "HAProxy marked the primary DOWN during the flood";
+  EXPECT_EQ(after.went_down, before.went_down)
+      << "HAProxy marked the primary DOWN during the flood";
   EXPECT_EQ(writes_failed.load(), 0) << first_failure;
   EXPECT_GT(writes_ok.load(), 50);
 
