@@ -391,6 +391,38 @@ TEST_F(HttpServerTest, IdleKeptAliveConnectionIsClosedQuietly) {
   EXPECT_EQ(server_->Stats().header_timeouts, 0u);
 }
 
+// Lowers the soft RLIMIT_NOFILE so that only `room` more descriptors can be opened (the
+// test's client sockets are made before); the limit is restored on destruction.
+class FdSqueeze {
+ public:
+  explicit FdSqueeze(int room) {
+    const int lowest_free = open("/dev/null", O_RDONLY);
+    if (lowest_free < 0 || getrlimit(RLIMIT_NOFILE, &saved_) != 0) return;
+    close(lowest_free);
+    rlimit low = saved_;
+    low.rlim_cur = static_cast<rlim_t>(lowest_free + room);
+    ok_ = setrlimit(RLIMIT_NOFILE, &low) == 0;
+  }
+  ~FdSqueeze() { Restore(); }
+  bool ok() const { return ok_; }
+  void Restore() {
+    if (ok_) setrlimit(RLIMIT_NOFILE, &saved_);
+    ok_ = false;
+  }
+
+ private:
+  rlimit saved_{};
+  bool ok_ = false;
+};
+
+int ConnectLoopback(const Fd& fd, uint16_t port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+}
+
 // Out of file descriptors, connections are refused one by one (a reserved descriptor makes
 // accept-and-close possible) instead of spinning on a listening socket that stays readable;
 // with room again, the server serves.
@@ -399,22 +431,9 @@ TEST_F(HttpServerTest, OutOfFileDescriptorsRefusesConnectionsAndRecovers) {
   constexpr int kClients = 20;
   std::vector<Fd> clients;
   for (int i = 0; i < kClients; ++i) clients.emplace_back(socket(AF_INET, SOCK_STREAM, 0));
-  // Lowest free descriptor: with the soft limit there, the server has none left to accept.
-  const int lowest_free = open("/dev/null", O_RDONLY);
-  ASSERT_GE(lowest_free, 0);
-  close(lowest_free);
-  rlimit saved{};
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
-  rlimit low = saved;
-  low.rlim_cur = static_cast<rlim_t>(lowest_free);
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  for (auto& fd : clients) {
-    EXPECT_EQ(connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  }
+  FdSqueeze squeeze(0);  // the server has no descriptor left to accept with
+  ASSERT_TRUE(squeeze.ok());
+  for (auto& fd : clients) EXPECT_EQ(ConnectLoopback(fd, port), 0);
   rusage before{};
   getrusage(RUSAGE_SELF, &before);
   const bool refused_all =
@@ -422,7 +441,7 @@ TEST_F(HttpServerTest, OutOfFileDescriptorsRefusesConnectionsAndRecovers) {
   std::this_thread::sleep_for(milliseconds(300));  // would spin here if it did
   rusage after{};
   getrusage(RUSAGE_SELF, &after);
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  squeeze.Restore();
   EXPECT_TRUE(refused_all) << "refused " << server_->Stats().refused;
   EXPECT_EQ(server_->Stats().refused, static_cast<uint64_t>(kClients));
   const double cpu = (after.ru_utime.tv_sec - before.ru_utime.tv_sec) +
@@ -435,6 +454,33 @@ TEST_F(HttpServerTest, OutOfFileDescriptorsRefusesConnectionsAndRecovers) {
   auto r = Get(port, "/readyz");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+}
+
+// Out of descriptors with a connection waiting: the oldest waiting one makes room for the
+// newcomer, which is served.
+TEST_F(HttpServerTest, OutOfFileDescriptorsEvictsTheOldestWaitingConnection) {
+  const uint16_t port = Start();
+  Fd idle(socket(AF_INET, SOCK_STREAM, 0)), fresh(socket(AF_INET, SOCK_STREAM, 0));
+  FdSqueeze squeeze(1);  // room for one accepted connection
+  ASSERT_TRUE(squeeze.ok());
+  EXPECT_EQ(ConnectLoopback(idle, port), 0);
+  const bool idle_accepted = Eventually([&] { return server_->Stats().open == 1; });
+  EXPECT_EQ(ConnectLoopback(fresh, port), 0);
+  const bool evicted = Eventually([&] { return server_->Stats().evicted == 1; });
+  const bool sent = SendAll(fresh.get(), "GET /readyz HTTP/1.0\r\n\r\n", milliseconds(2000)).ok();
+  std::string reply;
+  while (sent) {
+    auto got = ReadSome(fresh.get(), 4096, milliseconds(3000));
+    if (!got.ok() || got->empty()) break;
+    reply += *got;
+  }
+  squeeze.Restore();
+  EXPECT_TRUE(idle_accepted);
+  EXPECT_TRUE(evicted) << "evicted " << server_->Stats().evicted;
+  EXPECT_EQ(reply.substr(0, 15), "HTTP/1.1 200 OK") << reply;
+  char byte;
+  EXPECT_LE(recv(idle.get(), &byte, 1, 0), 0);  // the idle one was closed
+  EXPECT_EQ(server_->Stats().refused, 0u);
 }
 
 }  // namespace
