@@ -22,7 +22,8 @@
 //   time per connection, in order; between requests the connection waits in the room again.
 // - Refusals, evictions, timeouts and bad requests are logged with the client's address, at
 //   most one line per second per kind with the count of those left out.
-// Thread-safety: configure (AddLane, Get, NotFound) before Start; Start/Stop from one thread.
+// Thread-safety: configure (AddLane, Get) before Start; Start/Stop from one thread; Stats from
+// any thread while running.
 // Handlers run on their lane's threads, concurrently with other lanes' handlers.
 
 #include <atomic>
@@ -68,7 +69,7 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 class HttpServer {
  public:
   using LaneId = int;
-  static constexpr LaneId kDefaultLane = 0;  // 2 threads unless AddLane changes nothing
+  static constexpr LaneId kDefaultLane = 0;  // made by the constructor, with 2 threads
 
   explicit HttpServer(HttpServerOptions options);
   ~HttpServer();  // Stop()

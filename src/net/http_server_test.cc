@@ -391,6 +391,24 @@ TEST_F(HttpServerTest, IdleKeptAliveConnectionIsClosedQuietly) {
   EXPECT_EQ(server_->Stats().header_timeouts, 0u);
 }
 
+TEST_F(HttpServerTest, ClientThatDoesNotReadItsResponseIsDroppedAtTheWriteDeadline) {
+  HttpServerOptions o;
+  o.write_timeout = milliseconds(300);
+  Build(o);
+  // More than loopback's socket buffers hold, so the write must wait for the client.
+  server_->Get("/big", [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", std::string(32 << 20, 'x'), {}};
+  });
+  ASSERT_TRUE(server_->Start("127.0.0.1", 0).ok());
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.Send("GET /big HTTP/1.1\r\n\r\n"));  // and never read
+  EXPECT_TRUE(Eventually([&] { return server_->Stats().write_timeouts == 1; }));
+  EXPECT_TRUE(Eventually([&] { return server_->Stats().open == 0; }));
+  auto r = Get(server_->port(), "/readyz");  // nobody else was held up
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
 // Lowers the soft RLIMIT_NOFILE so that only `room` more descriptors can be opened (the
 // test's client sockets are made before); the limit is restored on destruction.
 class FdSqueeze {
