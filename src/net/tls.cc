@@ -183,8 +183,8 @@ Result<TlsSession::Step> TlsSession::HandshakeStep() {
   const int r = SSL_do_handshake(ssl_);
   if (r == 1) {
     // With no certificates configured, only the PSK can have completed the handshake; check
-    // anyway, so a future context with more credentials cannot silently skip it.
-    if (!SSL_session_reused(ssl_)) {
+    // anyway, so a context that also had certificates could not silently skip the PSK.
+    if (context_->authenticates_by_psk() && !SSL_session_reused(ssl_)) {
       return PermissionDenied("TLS handshake completed without the pre-shared key");
     }
     return Step::kDone;

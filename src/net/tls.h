@@ -63,6 +63,8 @@ class TlsContext {
   static Result<std::shared_ptr<const TlsContext>> NewPsk(TlsRole role, TlsPsk psk);
 
   TlsRole role() const { return role_; }
+  // True when the peer proves itself by the PSK (a handshake without it then fails).
+  bool authenticates_by_psk() const { return !psk_.key.empty(); }
   ssl_ctx_st* native() const { return ctx_; }
 
  private:
