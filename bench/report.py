@@ -143,7 +143,8 @@ if clone:
       "ways to copy it to an empty directory over loopback:")
     w("")
     w("- **a)** `mysqlset clone --donor 127.0.0.1:BACKUP_PORT` against the running agent: "
-      "HMAC authentication, framed stream with byte count and SHA-256 trailer, `mbstream -x` "
+      "TLS 1.3 with a PSK from the backup token (HMAC authentication and plaintext before "
+      "issue #18), framed stream with byte count and SHA-256 trailer, `mbstream -x` "
       "into a staging dir, `mariabackup --prepare --use-memory=512M`, GTID recorded, rename, "
       "completion marker. *Stream* = until the verified stream is extracted (from the clone's "
       "log), *total* = the whole command.")

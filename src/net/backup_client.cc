@@ -4,19 +4,28 @@ namespace mysqlset::net {
 
 Result<BackupClient> BackupClient::Connect(const BackupClientOptions& o) {
   IgnoreSigpipe();
+  ASSIGN_OR_RETURN(TlsPsk psk, BackupPsk(o.token));
+  ASSIGN_OR_RETURN(auto context, TlsContext::NewPsk(TlsRole::kClient, std::move(psk)));
   ASSIGN_OR_RETURN(Fd fd, ConnectTcp(o.host, o.port, o.connect_timeout));
-  ASSIGN_OR_RETURN(std::string greeting, ReadLine(fd.get(), kMaxLine, o.handshake_timeout));
-  ASSIGN_OR_RETURN(std::string nonce, ParseGreeting(greeting));
-  RETURN_IF_ERROR(SendAll(fd.get(), AuthLine(AuthProof(o.token, nonce)), o.handshake_timeout));
-  ASSIGN_OR_RETURN(std::string reply, ReadLine(fd.get(), kMaxLine, o.handshake_timeout));
+  ASSIGN_OR_RETURN(TlsSession session, TlsSession::New(std::move(context), std::move(fd)));
+  const Status hs = session.Handshake(std::chrono::steady_clock::now() + o.handshake_timeout);
+  if (hs.code() == StatusCode::kPermissionDenied) {
+    // Either side may hold the wrong token; both mean the same fix.
+    return PermissionDenied(
+        "the donor did not prove the backup-token secret, or refused ours ({}): check that "
+        "every member has the same backup-token secret and runs the same mysqlset version",
+        hs.message());
+  }
+  RETURN_IF_ERROR(hs.Annotate("TLS handshake with the donor"));
+  ASSIGN_OR_RETURN(std::string reply, session.ReadLine(kMaxLine, o.handshake_timeout));
   ASSIGN_OR_RETURN(BackupHello hello, ParseServerReply(reply));
-  return BackupClient(std::move(fd), std::move(hello), o.idle_timeout);
+  return BackupClient(std::move(session), std::move(hello), o.idle_timeout);
 }
 
 Status BackupClient::Receive(const std::function<Status(std::string_view)>& on_data) {
   FrameReader reader(on_data);
   while (true) {
-    auto chunk = ReadSome(fd_.get(), 256 * 1024, idle_);
+    auto chunk = session_.ReadSome(256 * 1024, idle_);
     if (!chunk.ok()) {
       return chunk.status().Annotate(
           fmt::format("stream interrupted after {} bytes", reader.payload_bytes()));
@@ -27,7 +36,7 @@ Status BackupClient::Receive(const std::function<Status(std::string_view)>& on_d
   }
   if (reader.complete()) {
     // A well-behaved donor closes right after the trailer; extra bytes are a protocol error.
-    auto more = ReadSome(fd_.get(), 1, std::chrono::milliseconds(2000));
+    auto more = session_.ReadSome(1, std::chrono::milliseconds(2000));
     if (more.ok() && !more->empty()) RETURN_IF_ERROR(reader.Feed(*more));
   }
   return reader.Finish();

@@ -1,6 +1,7 @@
 #pragma once
-// The receiver's side of the backup stream (see backup_protocol.h): connect, prove the
-// token, then read frames until a verified trailer. Not thread-safe.
+// The receiver's side of the backup stream (see backup_protocol.h): connect, run the TLS
+// handshake that proves the backup token both ways, then read frames until a verified
+// trailer. Not thread-safe.
 
 #include <chrono>
 #include <functional>
@@ -9,7 +10,7 @@
 
 #include "common/status.h"
 #include "net/backup_protocol.h"
-#include "net/socket.h"
+#include "net/tls.h"
 
 namespace mysqlset::net {
 
@@ -25,8 +26,10 @@ struct BackupClientOptions {
 
 class BackupClient {
  public:
-  // Connects and authenticates. Errors: kUnavailable (unreachable), kPermissionDenied
-  // (token refused), kResourceExhausted (busy), kDataLoss (not our protocol).
+  // Connects and authenticates both ways. Errors: kUnavailable (unreachable, or the
+  // connection dropped during the handshake), kPermissionDenied (the donor does not hold our
+  // backup token, or refused ours: the message names the backup-token secret),
+  // kResourceExhausted (busy), kDataLoss (not our protocol after the handshake).
   static Result<BackupClient> Connect(const BackupClientOptions& options);
 
   const BackupHello& hello() const { return hello_; }
@@ -35,9 +38,9 @@ class BackupClient {
   Status Receive(const std::function<Status(std::string_view)>& on_data);
 
  private:
-  BackupClient(Fd fd, BackupHello hello, std::chrono::milliseconds idle)
-      : fd_(std::move(fd)), hello_(std::move(hello)), idle_(idle) {}
-  Fd fd_;
+  BackupClient(TlsSession session, BackupHello hello, std::chrono::milliseconds idle)
+      : session_(std::move(session)), hello_(std::move(hello)), idle_(idle) {}
+  TlsSession session_;
   BackupHello hello_;
   std::chrono::milliseconds idle_;
 };

@@ -1,9 +1,6 @@
 #include "net/backup_protocol.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <charconv>
 
@@ -40,48 +37,10 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
-std::string NewNonce() {
-  unsigned char raw[32];
-  CHECK(RAND_bytes(raw, sizeof raw) == 1);
-  return HexEncode(std::string_view(reinterpret_cast<char*>(raw), sizeof raw));
-}
-
-std::string AuthProof(std::string_view token, std::string_view nonce) {
-  std::string msg(kAuthContext);
-  msg += nonce;
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  CHECK(HMAC(EVP_sha256(), token.data(), static_cast<int>(token.size()),
-             reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len) != nullptr);
-  return HexEncode(std::string_view(reinterpret_cast<char*>(mac), len));
-}
-
-bool VerifyAuthProof(std::string_view token, std::string_view nonce, std::string_view proof) {
-  const std::string expected = AuthProof(token, nonce);
-  // The length is public (always 64); only the contents are compared in constant time.
-  if (proof.size() != expected.size()) return false;
-  return CRYPTO_memcmp(expected.data(), proof.data(), expected.size()) == 0;
-}
-
-std::string GreetingLine(std::string_view nonce) {
-  return fmt::format("{} NONCE {}\n", kBackupProtocolVersion, nonce);
-}
-
-Result<std::string> ParseGreeting(std::string_view line) {
-  const std::string prefix = fmt::format("{} NONCE ", kBackupProtocolVersion);
-  if (!line.starts_with(prefix)) {
-    return DataLoss("not a mysqlset backup port (greeting '{}')", OneLine(line, 80));
-  }
-  std::string_view nonce = Rest(line, prefix);
-  if (nonce.size() != 64 || !IsHex(nonce)) return DataLoss("malformed nonce in greeting");
-  return std::string(nonce);
-}
-
-std::string AuthLine(std::string_view proof) { return fmt::format("AUTH {}\n", proof); }
-
-Result<std::string> ParseAuthLine(std::string_view line) {
-  if (!line.starts_with("AUTH ")) return InvalidArgument("expected 'AUTH <hmac>'");
-  return std::string(Rest(line, "AUTH "));
+Result<TlsPsk> BackupPsk(std::string_view token) {
+  if (token.empty()) return InvalidArgument("the backup-token secret is empty");
+  ASSIGN_OR_RETURN(std::string key, HkdfSha256(token, kBackupPskSalt, kBackupPskInfo, 32));
+  return TlsPsk{std::string(kBackupProtocolVersion), std::move(key)};
 }
 
 std::string OkLine(const BackupHello& hello) {

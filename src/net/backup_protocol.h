@@ -1,17 +1,22 @@
 #pragma once
-// The backup stream's wire protocol (pure: no sockets; OpenSSL for HMAC and SHA-256).
+// The backup stream's wire protocol (pure: no sockets; OpenSSL for HKDF and SHA-256).
 //
-//   donor  -> "MYSQLSET-BACKUP/1 NONCE <64 hex>\n"             fresh random nonce
-//   client -> "AUTH <64 hex>\n"   HMAC-SHA256(backup-token, kAuthContext + nonce_hex), hex
-//   donor  -> "ERR auth <why>\n" | "ERR busy <why>\n" | "ERR bad-request <why>\n", close
-//          |  "OK <donor pod> <estimated bytes>\n" then frames:
+// Everything runs inside TLS 1.3 (net/tls.h) authenticated both ways by an external PSK
+// derived from the backup token (BackupPsk): a peer that does not hold the token cannot
+// complete the handshake, in either role, and sees nothing but ciphertext. The PSK identity
+// names the protocol version, so peers of different versions fail the handshake.
+//
+//   client <-> donor  TLS 1.3 handshake, PSK identity kBackupProtocolVersion
+//   donor  -> "ERR busy <why>\n" | "ERR bad-request <why>\n", close
+//          |  "OK <donor pod> <estimated bytes>\n" then frames, then close_notify:
 //   frame   = type (1 byte) + length (uint32, big-endian) + payload
 //     'D'   data: 1..kMaxDataFrame payload bytes (xbstream output, in order)
 //     'T'   trailer, last frame: "OK <bytes> <sha256 hex>" or "FAIL <bytes> <sha256 hex> <why>"
+//   The client sends nothing after the handshake; closing is how it gives up.
 //
 // A receiver accepts a backup only if the trailer says OK and its byte count and SHA-256
 // match what it received. EOF before the trailer is a truncated stream; bytes after it are
-// a protocol error. Nothing but the refusal line is sent to an unauthenticated client.
+// a protocol error. An unauthenticated peer gets a TLS alert at most, never a line.
 
 #include <cstdint>
 #include <functional>
@@ -20,12 +25,16 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "net/tls.h"
 
 namespace mysqlset::net {
 
-inline constexpr std::string_view kBackupProtocolVersion = "MYSQLSET-BACKUP/1";
-inline constexpr std::string_view kAuthContext = "mysqlset-backup-auth-v1\n";
-inline constexpr size_t kMaxLine = 512;                 // any handshake line
+inline constexpr std::string_view kBackupProtocolVersion = "MYSQLSET-BACKUP/2";
+// HKDF-SHA256 salt and info for the PSK: fixed labels that bind the key to this use and
+// version, so the same token used elsewhere (or by a later version) yields another key.
+inline constexpr std::string_view kBackupPskSalt = "mysqlset";
+inline constexpr std::string_view kBackupPskInfo = "mysqlset backup-token TLS 1.3 PSK v2";
+inline constexpr size_t kMaxLine = 512;                 // the donor's reply line
 inline constexpr uint32_t kMaxDataFrame = 1u << 20;     // 1 MiB
 inline constexpr uint32_t kMaxTrailer = 4096;
 inline constexpr size_t kFrameHeaderSize = 5;
@@ -33,18 +42,11 @@ inline constexpr char kDataFrame = 'D';
 inline constexpr char kTrailerFrame = 'T';
 
 std::string HexEncode(std::string_view bytes);
-// 32 random bytes, hex-encoded.
-std::string NewNonce();
 
-// HMAC-SHA256(token, kAuthContext + nonce) in lowercase hex.
-std::string AuthProof(std::string_view token, std::string_view nonce);
-// Constant-time comparison of `proof` with the expected one.
-bool VerifyAuthProof(std::string_view token, std::string_view nonce, std::string_view proof);
-
-std::string GreetingLine(std::string_view nonce);  // with '\n'
-Result<std::string> ParseGreeting(std::string_view line);  // -> nonce
-std::string AuthLine(std::string_view proof);              // with '\n'
-Result<std::string> ParseAuthLine(std::string_view line);  // -> proof
+// The TLS PSK both sides derive from the backup token: identity kBackupProtocolVersion,
+// key HKDF-SHA256(token, kBackupPskSalt, kBackupPskInfo), 32 bytes. kInvalidArgument for
+// an empty token.
+Result<TlsPsk> BackupPsk(std::string_view token);
 
 struct BackupHello {
   std::string donor_pod;
@@ -53,8 +55,8 @@ struct BackupHello {
 std::string OkLine(const BackupHello& hello);  // with '\n'
 // "ERR <kind> <why>\n", `why` made single-line and short.
 std::string ErrLine(std::string_view kind, std::string_view why);
-// OK -> hello; ERR auth -> kPermissionDenied; ERR busy -> kResourceExhausted; other ERR ->
-// kUnavailable; anything else -> kDataLoss.
+// OK -> hello; ERR auth -> kPermissionDenied (version 1 donors); ERR busy -> kResourceExhausted;
+// other ERR -> kUnavailable; anything else -> kDataLoss.
 Result<BackupHello> ParseServerReply(std::string_view line);
 
 // One line of printable ASCII at most `max` long: for reasons sent to peers.

@@ -32,38 +32,25 @@ struct Collected {
   }
 };
 
-TEST(AuthTest, ProofVerifiesOnlyWithTheSameTokenAndNonce) {
-  const std::string nonce = NewNonce();
-  EXPECT_EQ(nonce.size(), 64u);
-  EXPECT_NE(nonce, NewNonce());
-  const std::string proof = AuthProof("secret-token", nonce);
-  EXPECT_TRUE(VerifyAuthProof("secret-token", nonce, proof));
-  EXPECT_FALSE(VerifyAuthProof("other-token", nonce, proof));
-  EXPECT_FALSE(VerifyAuthProof("secret-token", NewNonce(), proof));
-  EXPECT_FALSE(VerifyAuthProof("secret-token", nonce, proof.substr(1)));
-  EXPECT_FALSE(VerifyAuthProof("secret-token", nonce, ""));
-  // The proof must not reveal the token.
-  EXPECT_EQ(proof.find("secret-token"), std::string::npos);
+TEST(BackupPskTest, DerivedFromTheTokenByHkdfWithTheVersionAsIdentity) {
+  auto psk = BackupPsk("key");
+  ASSERT_TRUE(psk.ok()) << psk.status().ToString();
+  EXPECT_EQ(psk->identity, "MYSQLSET-BACKUP/2");
+  // openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt key:key -kdfopt salt:mysqlset
+  //   -kdfopt "info:mysqlset backup-token TLS 1.3 PSK v2" HKDF
+  EXPECT_EQ(HexEncode(psk->key),
+            "8652dfebaa97efbf3ba926be9a5e53479227d7096d4998de0096b392a9cdf7fc");
+  // Another token gives another key; the key never contains the token.
+  auto other = BackupPsk("kez");
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->key, psk->key);
+  auto long_token = BackupPsk("a-long-backup-token-value");
+  ASSERT_TRUE(long_token.ok());
+  EXPECT_EQ(long_token->key.find("a-long-backup-token-value"), std::string::npos);
+  EXPECT_EQ(BackupPsk("").status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(AuthTest, KnownVector) {
-  // HMAC-SHA256("key", "mysqlset-backup-auth-v1\n" + "00"), computed with openssl dgst.
-  // printf 'mysqlset-backup-auth-v1\n00' | openssl dgst -sha256 -hmac key
-  EXPECT_EQ(AuthProof("key", "00"),
-            "f8944afe12552ac503ea60a8910a104a11e8590e61623b16b973a2bffc7f5021");
-}
-
-TEST(HandshakeTest, LinesRoundTrip) {
-  const std::string nonce = NewNonce();
-  std::string g = GreetingLine(nonce);
-  ASSERT_EQ(g.back(), '\n');
-  g.pop_back();
-  auto parsed = ParseGreeting(g);
-  ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(*parsed, nonce);
-  EXPECT_EQ(ParseGreeting("SSH-2.0-OpenSSH").status().code(), StatusCode::kDataLoss);
-  EXPECT_FALSE(ParseGreeting("MYSQLSET-BACKUP/1 NONCE zz").ok());
-
+TEST(HandshakeTest, ServerReplyLinesRoundTrip) {
   std::string ok = OkLine({"mysql-1", 12345});
   ok.pop_back();
   auto hello = ParseServerReply(ok);

@@ -1,5 +1,8 @@
 #include "net/backup_server.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -22,9 +25,13 @@ BackupServer::~BackupServer() { Stop(); }
 Status BackupServer::Start() {
   CHECK(!listen_fd_.valid());
   IgnoreSigpipe();
+  ASSIGN_OR_RETURN(TlsPsk psk, BackupPsk(options_.token));
+  ASSIGN_OR_RETURN(tls_, TlsContext::NewPsk(TlsRole::kServer, std::move(psk)));
   ASSIGN_OR_RETURN(listen_fd_, ListenTcp(options_.bind_address, options_.port, &bound_port_));
+  // Non-blocking: the acceptor drains the queue without ever blocking in accept.
+  fcntl(listen_fd_.get(), F_SETFL, fcntl(listen_fd_.get(), F_GETFL) | O_NONBLOCK);
   accept_thread_ = std::thread([this] { AcceptLoop(); });
-  spdlog::info("backup port listening on {}:{} (at most {} concurrent backups)",
+  spdlog::info("backup port listening on {}:{} (TLS 1.3, at most {} concurrent backups)",
                options_.bind_address, bound_port_, options_.max_concurrent);
   return Status::Ok();
 }
@@ -38,7 +45,7 @@ void BackupServer::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     // Wakes every blocked read/write; producers then see send() fail and stop.
     for (auto& c : conns_) {
-      if (c->fd.valid()) shutdown(c->fd.get(), SHUT_RDWR);
+      if (c->session != nullptr) shutdown(c->session->fd(), SHUT_RDWR);
     }
   }
   ReapFinished(/*all=*/true);
@@ -65,84 +72,192 @@ void BackupServer::ReapFinished(bool all) {
   for (auto& c : finished) c->thread.join();
 }
 
-void BackupServer::AcceptLoop() {
-  while (!stopping_) {
-    ReapFinished(/*all=*/false);
-    pollfd p{listen_fd_.get(), POLLIN, 0};
-    const int r = poll(&p, 1, 200);
-    if (r <= 0) continue;
-    // Stop() shuts the listening socket down to wake this poll; accept then fails with
-    // EINVAL, which is not worth a warning.
-    if (stopping_) break;
-    Fd fd(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!fd.valid()) {
-      if (stopping_) break;
-      if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
-        spdlog::warn("backup port: accept: {}", std::strerror(errno));
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // e.g. EMFILE
-      }
-      continue;
-    }
+struct BackupServer::Pending {
+  TlsSession session;
+  std::string peer;  // "address:port", for the log
+  Clock::time_point deadline;
+  short events = POLLIN;
+};
+
+namespace {
+
+std::string PeerAddress(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    return fmt::format("[{}]:{}", host, ntohs(a->sin6_port));
+  }
+  return fmt::format("{}:{}", host, port);
+}
+
+}  // namespace
+
+void BackupServer::Refuse(uint64_t BackupStats::*counter, std::string_view line) {
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    if (static_cast<int>(conns_.size()) >= options_.max_connections) {
-      // A flood of connections must not exhaust threads; answer and drop.
-      (void)SendAll(fd.get(), ErrLine("busy", "too many connections"),
-                    std::chrono::milliseconds(100));
-      ++stats_.refused_busy;
-      continue;
+    ++(stats_.*counter);
+  }
+  if (auto left_out = refusal_log_.Admit(Clock::now())) {
+    if (*left_out > 0) {
+      spdlog::warn("backup port: {} ({} more refusals not logged in the last second)", line,
+                   *left_out);
+    } else {
+      spdlog::warn("backup port: {}", line);
     }
-    auto conn = std::make_unique<Conn>();
-    conn->fd = std::move(fd);
-    Conn* raw = conn.get();
-    conns_.push_back(std::move(conn));
-    raw->thread = std::thread([this, raw] {
-      Serve(raw);
-      // Close now rather than when reaped: the client sees EOF right after the last line.
-      std::lock_guard<std::mutex> lock(mu_);
-      raw->fd.Reset();
-      raw->done = true;
-    });
   }
 }
 
-void BackupServer::Serve(Conn* conn) {
-  const int fd = conn->fd.get();
-  const auto hs = options_.handshake_timeout;
-  const std::string nonce = NewNonce();
-  if (!SendAll(fd, GreetingLine(nonce), hs).ok()) return;
+void BackupServer::AcceptLoop() {
+  std::deque<std::unique_ptr<Pending>> pending;  // oldest first
+  std::vector<pollfd> fds;
+  while (!stopping_) {
+    ReapFinished(/*all=*/false);
+    const auto now = Clock::now();
+    // Drop the handshakes past their deadline (the oldest first: deadlines are in order).
+    while (!pending.empty() && pending.front()->deadline <= now) {
+      Refuse(&BackupStats::bad_requests,
+             fmt::format("dropped {}: no TLS handshake within {} ms", pending.front()->peer,
+                         options_.handshake_timeout.count()));
+      pending.pop_front();
+    }
+    if (auto left_out = refusal_log_.TakeLeftOut(now)) {
+      spdlog::warn("backup port: {} more refusals not logged in the last second", *left_out);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.pending = static_cast<int>(pending.size());
+    }
+    fds.assign(1, pollfd{listen_fd_.get(), POLLIN, 0});
+    for (const auto& p : pending) fds.push_back(pollfd{p->session.fd(), p->events, 0});
+    auto wait = std::chrono::milliseconds(200);
+    if (!pending.empty()) {
+      wait = std::min(
+          wait, std::chrono::ceil<std::chrono::milliseconds>(pending.front()->deadline - now));
+    }
+    const int r = poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(wait.count(), 1)));
+    // Stop() shuts the listening socket down to wake this poll; accept would then fail with
+    // EINVAL, which is not worth a warning.
+    if (stopping_) break;
+    if (r <= 0) continue;
+    // Handshakes first (fds[i + 1] is pending[i]); then new connections, which may evict.
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (fds[i + 1].revents != 0 && !StepHandshake(*pending[i])) pending[i].reset();
+    }
+    std::erase(pending, nullptr);
+    if (fds[0].revents != 0) AcceptNew(pending);
+  }
+}
 
-  auto refuse = [&](std::string_view kind, std::string_view why, uint64_t BackupStats::*counter,
-                    std::string_view log_why) {
-    (void)SendAll(fd, ErrLine(kind, why), std::chrono::milliseconds(1000));
+void BackupServer::AcceptNew(std::deque<std::unique_ptr<Pending>>& pending) {
+  // Bounded per round so the pending handshakes get their turn under a flood.
+  for (int i = 0; i < 64 && !stopping_; ++i) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    Fd fd(accept4(listen_fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC));
+    if (!fd.valid()) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) {
+        return;
+      }
+      if (!stopping_) {
+        spdlog::warn("backup port: accept: {}", std::strerror(errno));
+        // Out of descriptors: the oldest pending handshake gives way, else wait a little.
+        if ((errno == EMFILE || errno == ENFILE) && !pending.empty()) {
+          pending.pop_front();
+        } else {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+      return;
+    }
+    const std::string peer = PeerAddress(ss);
+    auto session = TlsSession::New(tls_, std::move(fd));
+    if (!session.ok()) {
+      spdlog::warn("backup port: {}: {}", peer, session.status().message());
+      continue;
+    }
+    if (static_cast<int>(pending.size()) >= options_.max_pending_handshakes) {
+      Refuse(&BackupStats::bad_requests,
+             fmt::format("dropped {}: {} connections are waiting in the TLS handshake; the "
+                         "oldest gives way",
+                         pending.front()->peer, pending.size()));
+      pending.pop_front();
+    }
+    auto p = std::make_unique<Pending>(
+        Pending{std::move(*session), peer, Clock::now() + options_.handshake_timeout});
+    // A ClientHello may already be here; stepping now saves a poll round.
+    if (StepHandshake(*p)) pending.push_back(std::move(p));
+  }
+}
+
+bool BackupServer::StepHandshake(Pending& p) {
+  auto step = p.session.HandshakeStep();
+  if (!step.ok()) {
+    if (step.status().code() == StatusCode::kPermissionDenied) {
+      Refuse(&BackupStats::refused_auth,
+             fmt::format("refused {}: {} (the peer does not hold the backup-token secret, or "
+                         "is not a mysqlset receiver of this version)",
+                         p.peer, step.status().message()));
+    } else {
+      Refuse(&BackupStats::bad_requests,
+             fmt::format("dropped {}: {}", p.peer, step.status().message()));
+    }
+    return false;
+  }
+  switch (*step) {
+    case TlsSession::Step::kWantRead:
+      p.events = POLLIN;
+      return true;
+    case TlsSession::Step::kWantWrite:
+      p.events = POLLOUT;
+      return true;
+    case TlsSession::Step::kDone:
+      StartServing(std::move(p.session), p.peer);
+      return false;
+  }
+  return false;
+}
+
+void BackupServer::StartServing(TlsSession session, const std::string& peer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (static_cast<int>(conns_.size()) >= options_.max_connections) {
+    // Only token holders get here; still, threads are bounded.
+    ++stats_.refused_busy;
+    (void)session.Write(ErrLine("busy", "too many connections"), std::chrono::milliseconds(100));
+    session.Close();
+    spdlog::warn("backup port: refused {}: {} connections already open", peer, conns_.size());
+    return;
+  }
+  auto conn = std::make_unique<Conn>();
+  conn->session = std::make_unique<TlsSession>(std::move(session));
+  Conn* raw = conn.get();
+  conns_.push_back(std::move(conn));
+  raw->thread = std::thread([this, raw] {
+    Serve(*raw->session);
+    raw->session->Close();
+    // Close now rather than when reaped: the client sees EOF right after the last frame.
     std::lock_guard<std::mutex> lock(mu_);
-    ++(stats_.*counter);
-    spdlog::warn("backup port: refused a client: {} ({})", kind, log_why);
-  };
+    raw->session.reset();
+    raw->done = true;
+  });
+}
 
-  auto line = ReadLine(fd, kMaxLine, hs);
-  if (!line.ok()) {
-    refuse("bad-request", "expected 'AUTH <hmac>' line", &BackupStats::bad_requests,
-           line.status().message());
-    return;
-  }
-  auto proof = ParseAuthLine(*line);
-  if (!proof.ok()) {
-    refuse("auth", "authentication required", &BackupStats::refused_auth, "no AUTH line");
-    return;
-  }
-  if (!VerifyAuthProof(options_.token, nonce, *proof)) {
-    refuse("auth", "authentication failed: check that the backup-token secret matches",
-           &BackupStats::refused_auth, "wrong HMAC");
-    return;
-  }
+void BackupServer::Serve(TlsSession& session) {
+  const auto hs = options_.handshake_timeout;
+  const int fd = session.fd();
   // Only an authenticated client learns whether the donor is busy.
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stats_.active >= options_.max_concurrent) {
       ++stats_.refused_busy;
-      (void)SendAll(fd, ErrLine("busy", fmt::format("already serving {} backup(s); retry later",
-                                                    stats_.active)),
-                    std::chrono::milliseconds(1000));
+      (void)session.Write(
+          ErrLine("busy", fmt::format("already serving {} backup(s); retry later", stats_.active)),
+          std::chrono::milliseconds(1000));
       spdlog::info("backup port: refused a client: busy");
       return;
     }
@@ -150,17 +265,19 @@ void BackupServer::Serve(Conn* conn) {
   }
   const auto started = std::chrono::steady_clock::now();
   BackupHello hello{options_.pod_name, producer_->EstimateBytes()};
-  Status st = SendAll(fd, OkLine(hello), hs);
+  Status st = session.Write(OkLine(hello), hs);
   Sha256 sha;
   uint64_t sent = 0;
   bool client_ok = st.ok();
   if (client_ok) {
     spdlog::info("backup port: streaming a backup (estimated {} bytes)", hello.estimated_bytes);
+    std::string frame;  // header and payload in one write: no 5-byte TLS records
     auto send = [&](std::string_view data) -> bool {
       while (client_ok && !data.empty()) {
         const uint32_t n = static_cast<uint32_t>(std::min<size_t>(data.size(), kMaxDataFrame));
-        if (!SendAll(fd, DataFrameHeader(n), options_.send_timeout).ok() ||
-            !SendAll(fd, data.substr(0, n), options_.send_timeout).ok()) {
+        frame.assign(DataFrameHeader(n));
+        frame.append(data.substr(0, n));
+        if (!session.Write(frame, options_.send_timeout).ok()) {
           client_ok = false;
           break;
         }
@@ -172,7 +289,8 @@ void BackupServer::Serve(Conn* conn) {
       }
       return client_ok;
     };
-    // The client sends nothing after AUTH: readable means it closed (or misbehaves).
+    // The client sends nothing after the handshake: readable means it closed (or
+    // misbehaves).
     auto client_gone = [&]() -> bool {
       if (!client_ok) return true;
       pollfd p{fd, POLLIN | POLLRDHUP, 0};
@@ -182,7 +300,7 @@ void BackupServer::Serve(Conn* conn) {
     st = producer_->Produce(send, client_gone);
     if (client_ok) {
       Trailer t{st.ok(), sent, sha.HexDigest(), st.ok() ? "" : st.message()};
-      if (!SendAll(fd, TrailerFrame(t), options_.send_timeout).ok()) client_ok = false;
+      if (!session.Write(TrailerFrame(t), options_.send_timeout).ok()) client_ok = false;
     }
     if (!client_ok && st.ok()) st = Unavailable("the receiver disconnected");
   }

@@ -3,11 +3,15 @@
 #include <sys/socket.h>
 
 #include <condition_variable>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include "gtest/gtest.h"
 #include "net/backup_client.h"
 #include "net/backup_protocol.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 
 namespace mysqlset::net {
 namespace {
@@ -67,7 +71,8 @@ class FakeProducer : public BackupProducer {
 
 class BackupServerTest : public ::testing::Test {
  protected:
-  void StartServer(int max_concurrent = 1) {
+  void StartServer(int max_concurrent = 1,
+                   const std::function<void(BackupServerOptions&)>& adjust = nullptr) {
     BackupServerOptions o;
     o.bind_address = "127.0.0.1";
     o.port = 0;
@@ -75,6 +80,7 @@ class BackupServerTest : public ::testing::Test {
     o.pod_name = "mysql-1";
     o.token = "the-token";
     o.handshake_timeout = milliseconds(300);
+    if (adjust) adjust(o);
     server_ = std::make_unique<BackupServer>(o, &producer_);
     ASSERT_TRUE(server_->Start().ok());
   }
@@ -95,21 +101,34 @@ class BackupServerTest : public ::testing::Test {
     }));
     return data;
   }
-  // Everything the server sends on a raw connection after we send `request`.
-  std::string RawExchange(const std::string& request, bool half_close = false) {
+  // Everything the server sends on a raw connection after we send `request`, until EOF
+  // (nullopt if it did not close within `wait`).
+  std::optional<std::string> RawExchange(const std::string& request, bool half_close = false,
+                                         milliseconds wait = milliseconds(3000)) {
     auto fd = ConnectTcp("127.0.0.1", server_->port(), milliseconds(1000));
     EXPECT_TRUE(fd.ok());
-    if (!request.empty()) {
-      EXPECT_TRUE(SendAll(fd->get(), request, milliseconds(1000)).ok());
-    }
+    if (!request.empty()) (void)SendAll(fd->get(), request, milliseconds(1000));
     if (half_close) shutdown(fd->get(), SHUT_WR);
+    return ReadToEof(fd->get(), wait);
+  }
+  static std::optional<std::string> ReadToEof(int fd, milliseconds wait) {
     std::string all;
     while (true) {
-      auto s = ReadSome(fd->get(), 4096, milliseconds(3000));
-      if (!s.ok() || s->empty()) break;
+      auto s = ReadSome(fd, 4096, wait);
+      if (!s.ok()) {
+        if (s.status().code() == StatusCode::kDeadlineExceeded) return std::nullopt;
+        return all;  // reset
+      }
+      if (s->empty()) return all;
       all += *s;
     }
-    return all;
+  }
+  // No plaintext line of ours: neither a reply line nor anything after.
+  static void ExpectNoPlaintext(const std::optional<std::string>& reply) {
+    ASSERT_TRUE(reply.has_value()) << "the server did not close the connection";
+    EXPECT_EQ(reply->find("OK "), std::string::npos) << *reply;
+    EXPECT_EQ(reply->find("ERR "), std::string::npos) << *reply;
+    EXPECT_EQ(reply->find("mysql-1"), std::string::npos) << *reply;
   }
 
   FakeProducer producer_;
@@ -131,21 +150,11 @@ TEST_F(BackupServerTest, WrongTokenIsRefusedWithNoData) {
   StartServer();
   auto data = Fetch("wrong");
   EXPECT_EQ(data.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(data.status().message().find("backup-token secret"), std::string::npos)
+      << data.status().message();
   EXPECT_EQ(producer_.produced_calls, 0);
-  // On the wire: greeting, then exactly one refusal line, then EOF.
-  auto fd = ConnectTcp("127.0.0.1", server_->port(), milliseconds(1000));
-  ASSERT_TRUE(fd.ok());
-  auto greeting = ReadLine(fd->get(), kMaxLine, milliseconds(1000));
-  ASSERT_TRUE(greeting.ok());
-  ASSERT_TRUE(SendAll(fd->get(), AuthLine(std::string(64, 'a')), milliseconds(1000)).ok());
-  std::string rest;
-  while (true) {
-    auto s = ReadSome(fd->get(), 4096, milliseconds(2000));
-    if (!s.ok() || s->empty()) break;
-    rest += *s;
-  }
-  EXPECT_TRUE(rest.starts_with("ERR auth ")) << rest;
-  EXPECT_EQ(rest.find('\n'), rest.size() - 1) << rest;
+  // A version-1 client (plaintext AUTH line) gets no line back, only the TLS layer's refusal.
+  ExpectNoPlaintext(RawExchange("AUTH " + std::string(64, 'a') + "\n"));
   EXPECT_EQ(server_->Stats().refused_auth, 2u);
   EXPECT_EQ(server_->Stats().bytes_sent, 0u);
 }
@@ -175,24 +184,100 @@ TEST_F(BackupServerTest, UnauthenticatedClientIsNotToldTheDonorIsBusy) {
 
 TEST_F(BackupServerTest, GarbageOversizedAndSilentClientsAreDroppedAndServingContinues) {
   StartServer();
-  const std::string oversized = RawExchange(std::string(5000, 'x'));
-  EXPECT_NE(oversized.find("ERR bad-request"), std::string::npos) << oversized;
-  EXPECT_NE(RawExchange("\x16\x03\x01 hello\n").find("ERR auth"), std::string::npos);
-  EXPECT_NE(RawExchange("", /*half_close=*/true).find("ERR bad-request"), std::string::npos);
+  ExpectNoPlaintext(RawExchange(std::string(5000, 'x')));
+  ExpectNoPlaintext(RawExchange("\x16\x03\x01 hello\n"));
+  ExpectNoPlaintext(RawExchange("", /*half_close=*/true));
   // Silent client: held open, dropped after the handshake timeout; meanwhile others work.
   auto silent = ConnectTcp("127.0.0.1", server_->port(), milliseconds(1000));
   ASSERT_TRUE(silent.ok());
   EXPECT_TRUE(Fetch().ok());
-  std::string got;
-  while (true) {
-    auto s = ReadSome(silent->get(), 4096, milliseconds(3000));
-    if (!s.ok() || s->empty()) break;
-    got += *s;
-  }
-  EXPECT_NE(got.find("ERR bad-request"), std::string::npos) << got;
-  EXPECT_EQ(server_->Stats().bad_requests, 3u);
-  EXPECT_EQ(server_->Stats().served_ok, 1u);
+  ExpectNoPlaintext(ReadToEof(silent->get(), milliseconds(5000)));
+  const BackupStats s = server_->Stats();
+  EXPECT_EQ(s.refused_auth + s.bad_requests, 4u);
+  EXPECT_GE(s.bad_requests, 2u);  // at least the half-closed one and the silent one
+  EXPECT_EQ(s.served_ok, 1u);
   EXPECT_EQ(producer_.produced_calls, 1);
+}
+
+// Regression (issue #18): 40 silent connections held every slot of the old thread-per-
+// connection listener, and every clone got "ERR busy too many connections".
+TEST_F(BackupServerTest, SilentConnectionFloodNeverTakesTheSlotOfAnAuthenticatedClient) {
+  StartServer(/*max_concurrent=*/1, [](BackupServerOptions& o) {
+    o.handshake_timeout = milliseconds(60000);  // the flood stays for the whole test
+    o.max_connections = 2;
+    o.max_pending_handshakes = 64;
+  });
+  std::vector<Fd> flood;
+  for (int i = 0; i < 200; ++i) {
+    auto fd = ConnectTcp("127.0.0.1", server_->port(), milliseconds(1000));
+    ASSERT_TRUE(fd.ok()) << i << " " << fd.status().ToString() << " pending "
+                         << server_->Stats().pending << " bad " << server_->Stats().bad_requests;
+    flood.push_back(std::move(*fd));
+  }
+  for (int round = 0; round < 3; ++round) {
+    auto data = Fetch();
+    ASSERT_TRUE(data.ok()) << round << ": " << data.status().ToString();
+    EXPECT_EQ(data->size(), 1000u);
+  }
+  const BackupStats s = server_->Stats();
+  EXPECT_EQ(s.served_ok, 3u);
+  EXPECT_EQ(s.refused_busy, 0u);
+  EXPECT_LE(s.pending, 64);
+}
+
+TEST_F(BackupServerTest, BeyondThePendingCapTheOldestUnauthenticatedConnectionIsDropped) {
+  StartServer(/*max_concurrent=*/1, [](BackupServerOptions& o) {
+    o.handshake_timeout = milliseconds(60000);
+    o.max_pending_handshakes = 4;
+  });
+  std::vector<Fd> conns;
+  for (int i = 0; i < 4; ++i) {
+    auto fd = ConnectTcp("127.0.0.1", server_->port(), milliseconds(1000));
+    ASSERT_TRUE(fd.ok());
+    conns.push_back(std::move(*fd));
+  }
+  // Wait until the server holds all four, then one more connection evicts the first.
+  for (int i = 0; i < 500 && server_->Stats().pending < 4; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(server_->Stats().pending, 4);
+  auto fifth = ConnectTcp("127.0.0.1", server_->port(), milliseconds(1000));
+  ASSERT_TRUE(fifth.ok());
+  // Closed long before its 60 s deadline; the second one is still held.
+  ExpectNoPlaintext(ReadToEof(conns[0].get(), milliseconds(10000)));
+  EXPECT_EQ(ReadSome(conns[1].get(), 16, milliseconds(200)).status().code(),
+            StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(server_->Stats().bad_requests, 1u);
+  EXPECT_EQ(server_->Stats().pending, 4);
+}
+
+TEST_F(BackupServerTest, RefusalsAreLoggedWithThePeerAddressAtMostOncePerSecond) {
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  StartServer();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) ExpectNoPlaintext(RawExchange("garbage\n"));
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int i = 0; i < 150 && log.str().find("more refusals not logged") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  server_->Stop();
+  spdlog::set_default_logger(previous);
+  const std::string text = log.str();
+  size_t lines = 0;
+  for (size_t p = text.find("backup port: refused"); p != std::string::npos;
+       p = text.find("backup port: refused", p + 1)) {
+    ++lines;
+  }
+  std::printf("50 refusals in %.2fs gave %zu refusal lines\n", secs, lines);
+  EXPECT_GE(lines, 1u) << text;
+  EXPECT_LE(lines, static_cast<size_t>(secs) + 2) << text;
+  EXPECT_NE(text.find("refused 127.0.0.1:"), std::string::npos) << text;
+  EXPECT_NE(text.find("more refusals not logged"), std::string::npos) << text;
+  EXPECT_EQ(server_->Stats().refused_auth, 50u);
 }
 
 TEST_F(BackupServerTest, ProducerFailureReachesTheClientAsFailedTrailer) {

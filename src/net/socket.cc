@@ -19,8 +19,9 @@ namespace {
 using Ms = std::chrono::milliseconds;
 using SteadyClock = std::chrono::steady_clock;
 
-// Waits for `events` on fd until `deadline`. Returns revents, 0 on timeout, -1 on error.
-int WaitFor(int fd, short events, SteadyClock::time_point deadline) {
+}  // namespace
+
+int WaitForFd(int fd, short events, SteadyClock::time_point deadline) {
   while (true) {
     const auto left = std::chrono::duration_cast<Ms>(deadline - SteadyClock::now()).count();
     if (left <= 0) return 0;
@@ -32,8 +33,6 @@ int WaitFor(int fd, short events, SteadyClock::time_point deadline) {
     return p.revents;
   }
 }
-
-}  // namespace
 
 void Fd::Reset() {
   if (fd_ >= 0) close(fd_);
@@ -59,7 +58,7 @@ Result<Fd> ConnectTcp(const std::string& host, uint16_t port, Ms timeout) {
     }
     int r = connect(fd.get(), ai->ai_addr, ai->ai_addrlen);
     if (r != 0 && errno == EINPROGRESS) {
-      const int ev = WaitFor(fd.get(), POLLOUT, deadline);
+      const int ev = WaitForFd(fd.get(), POLLOUT, deadline);
       if (ev == 0) {
         last_error = "connect timed out";
         continue;
@@ -110,7 +109,9 @@ Result<Fd> ListenTcp(const std::string& bind_address, uint16_t port, uint16_t* b
     return Unavailable("bind {}:{}: {}", bind_address, port, std::strerror(err));
   }
   freeaddrinfo(res);
-  if (listen(fd.get(), 64) != 0) return Unavailable("listen {}: {}", port, std::strerror(errno));
+  // A deep queue: under a connection flood the acceptor drains it in batches, and a SYN
+  // dropped for a full queue costs a real client a 1 s retransmit.
+  if (listen(fd.get(), 1024) != 0) return Unavailable("listen {}: {}", port, std::strerror(errno));
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
@@ -131,7 +132,7 @@ Status SendAll(int fd, std::string_view data, Ms timeout) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      const int ev = WaitFor(fd, POLLOUT, SteadyClock::now() + timeout);
+      const int ev = WaitForFd(fd, POLLOUT, SteadyClock::now() + timeout);
       if (ev == 0) return DeadlineExceeded("peer accepted no data for {} ms", timeout.count());
       if (ev < 0 || (ev & (POLLERR | POLLHUP))) return Unavailable("peer closed the connection");
       continue;
@@ -158,7 +159,7 @@ Result<std::string> ReadLine(int fd, size_t max_bytes, Ms timeout) {
   const auto deadline = SteadyClock::now() + timeout;
   std::string line;
   while (true) {
-    const int ev = WaitFor(fd, POLLIN, deadline);
+    const int ev = WaitForFd(fd, POLLIN, deadline);
     if (ev == 0) return DeadlineExceeded("no complete line within {} ms", timeout.count());
     if (ev < 0) return Unavailable("poll: {}", std::strerror(errno));
     char c;
@@ -173,7 +174,7 @@ Result<std::string> ReadLine(int fd, size_t max_bytes, Ms timeout) {
 }
 
 Result<std::string> ReadSome(int fd, size_t cap, Ms timeout) {
-  const int ev = WaitFor(fd, POLLIN, SteadyClock::now() + timeout);
+  const int ev = WaitForFd(fd, POLLIN, SteadyClock::now() + timeout);
   if (ev == 0) return DeadlineExceeded("no data for {} ms", timeout.count());
   if (ev < 0) return Unavailable("poll: {}", std::strerror(errno));
   std::string buf(cap, '\0');
@@ -189,7 +190,7 @@ Result<std::string> ReadSome(int fd, size_t cap, Ms timeout) {
 Status ReadExact(int fd, char* buf, size_t n, Ms idle_timeout) {
   size_t got = 0;
   while (got < n) {
-    const int ev = WaitFor(fd, POLLIN, SteadyClock::now() + idle_timeout);
+    const int ev = WaitForFd(fd, POLLIN, SteadyClock::now() + idle_timeout);
     if (ev == 0) return DeadlineExceeded("peer sent nothing for {} ms", idle_timeout.count());
     if (ev < 0) return Unavailable("poll: {}", std::strerror(errno));
     const ssize_t r = read(fd, buf + got, n - got);

@@ -64,6 +64,10 @@ Result<std::string> ReadSome(int fd, size_t cap, std::chrono::milliseconds timeo
 // Reads exactly n bytes or fails (kDataLoss at EOF, kDeadlineExceeded when idle too long).
 Status ReadExact(int fd, char* buf, size_t n, std::chrono::milliseconds idle_timeout);
 
+// Waits for `events` (poll(2) flags) on fd until `deadline`, retrying on EINTR. Returns the
+// revents, 0 on timeout, -1 on error.
+int WaitForFd(int fd, short events, std::chrono::steady_clock::time_point deadline);
+
 // Ignores SIGPIPE process-wide: every socket/pipe write then reports EPIPE instead.
 void IgnoreSigpipe();
 

@@ -5,19 +5,25 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "net/backup_protocol.h"
 #include "net/socket.h"
 #include "nlohmann/json.hpp"
 #include "posix/subprocess.h"
@@ -99,6 +105,160 @@ std::vector<pid_t> ChildrenNamed(pid_t parent, const std::string& comm) {
     }
   }
   return out;
+}
+
+// A TCP server on 127.0.0.1 for the attackers below: runs `serve` on each connection in
+// turn (one at a time), at most `max_connections`, until destroyed.
+class LoopbackServer {
+ public:
+  LoopbackServer(std::function<void(int fd, const std::atomic<bool>& stop)> serve,
+                 int max_connections)
+      : serve_(std::move(serve)) {
+    auto l = net::ListenTcp("127.0.0.1", 0, &port_);
+    EXPECT_TRUE(l.ok());
+    listen_ = std::move(*l);
+    thread_ = std::thread([this, max_connections] {
+      for (int n = 0; n < max_connections && !stop_;) {
+        pollfd p{listen_.get(), POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        net::Fd c(accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!c.valid()) continue;
+        ++n;
+        serve_(c.get(), stop_);
+      }
+    });
+  }
+  ~LoopbackServer() {
+    stop_ = true;
+    thread_.join();
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::function<void(int, const std::atomic<bool>&)> serve_;
+  uint16_t port_ = 0;
+  net::Fd listen_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// A relay between a receiver and a donor that knows no token, as an attacker on the path
+// would be: it forwards every byte both ways and keeps a copy.
+class Relay {
+ public:
+  explicit Relay(uint16_t target_port)
+      : server_(
+            [this, target_port](int c, const std::atomic<bool>& stop) {
+              auto d = net::ConnectTcp("127.0.0.1", target_port, milliseconds(2000));
+              if (d.ok()) Pump(c, d->get(), stop);
+            },
+            4) {}
+  std::string address() const { return server_.address(); }
+  std::string to_donor() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return to_donor_;
+  }
+  std::string from_donor() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return from_donor_;
+  }
+
+ private:
+  // Forwards until both sides closed (or stop).
+  void Pump(int c, int d, const std::atomic<bool>& stop) {
+    bool c_open = true, d_open = true;
+    std::vector<char> buf(1 << 16);
+    while (!stop && (c_open || d_open)) {
+      pollfd p[2] = {{c_open ? c : -1, POLLIN, 0}, {d_open ? d : -1, POLLIN, 0}};
+      if (poll(p, 2, 100) <= 0) continue;
+      for (int i = 0; i < 2; ++i) {
+        if (p[i].revents == 0) continue;
+        const int from = i == 0 ? c : d, to = i == 0 ? d : c;
+        const ssize_t n = read(from, buf.data(), buf.size());
+        if (n <= 0) {
+          shutdown(to, SHUT_WR);
+          (i == 0 ? c_open : d_open) = false;
+          continue;
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          (i == 0 ? to_donor_ : from_donor_).append(buf.data(), static_cast<size_t>(n));
+        }
+        if (!net::SendAll(to, std::string_view(buf.data(), static_cast<size_t>(n)),
+                          milliseconds(10000))
+                 .ok()) {
+          return;
+        }
+      }
+    }
+  }
+
+  mutable std::mutex mu_;
+  std::string to_donor_, from_donor_;
+  LoopbackServer server_;  // last: its thread uses the members above
+};
+
+// A fake donor that knows no token: to every connection it sends `bytes` whatever the peer
+// says, then reads until EOF (5 s at most).
+class CannedDonor {
+ public:
+  explicit CannedDonor(std::string bytes)
+      : bytes_(std::move(bytes)),
+        server_(
+            [this](int c, const std::atomic<bool>& stop) {
+              (void)net::SendAll(c, bytes_, milliseconds(2000));
+              for (int i = 0; i < 50 && !stop; ++i) {
+                auto r = net::ReadSome(c, 65536, milliseconds(100));
+                if (r.ok() && r->empty()) break;
+                if (!r.ok() && r.status().code() != StatusCode::kDeadlineExceeded) break;
+              }
+              ++served_;
+            },
+            8) {}
+  std::string address() const { return server_.address(); }
+  int served() const { return served_; }
+
+ private:
+  std::string bytes_;
+  std::atomic<int> served_{0};
+  LoopbackServer server_;  // last: its thread uses the members above
+};
+
+// A version-1 donor's whole answer, valid in every respect but the TLS it lacks: greeting,
+// OK as `pod`, a framed stream whose trailer verifies.
+std::string OldStyleCannedStream(const std::string& pod) {
+  std::string out = "MYSQLSET-BACKUP/1 NONCE " + std::string(64, 'a') + "\n";
+  out += net::OkLine({pod, 1000});
+  const std::string payload(1000, 'x');
+  net::Sha256 sha;
+  sha.Update(payload);
+  out += net::DataFrameHeader(static_cast<uint32_t>(payload.size())) + payload;
+  out += net::TrailerFrame({true, payload.size(), sha.HexDigest(), ""});
+  return out;
+}
+
+// Sends `bytes` on a new connection to 127.0.0.1:port and returns all the answer until the
+// peer closes or stays silent for `idle`.
+std::string SendAndReadAnswer(uint16_t port, const std::string& bytes, milliseconds idle) {
+  auto fd = net::ConnectTcp("127.0.0.1", port, milliseconds(2000));
+  EXPECT_TRUE(fd.ok()) << fd.status().ToString();
+  if (!fd.ok()) return "";
+  (void)net::SendAll(fd->get(), bytes, milliseconds(5000));
+  std::string answer;
+  while (true) {
+    auto r = net::ReadSome(fd->get(), 65536, idle);
+    if (!r.ok() || r->empty()) return answer;
+    answer += *r;
+  }
+}
+
+// Counts files under `dir` whose bytes contain `needle`.
+int FilesContaining(const std::string& dir, const std::string& needle) {
+  int n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && ReadAll(e.path().string()).find(needle) != std::string::npos) ++n;
+  }
+  return n;
 }
 
 class CloneTest : public ::testing::Test {
@@ -336,7 +496,7 @@ TEST_F(CloneTest, WrongSecretIsRefusedWithZeroDataBytes) {
   auto replica = NewReplica("wrongsecret", other);
   EXPECT_NE(replica->Clone(DonorArgs({&donor})), 0);
   const std::string log = ReadAll(replica->log_file());
-  EXPECT_NE(log.find("authentication failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("backup-token secret"), std::string::npos) << log;
   EXPECT_NE(log.find("error: clone mysql-1 from " + donor.address()), std::string::npos) << log;
   EXPECT_FALSE(Exists(replica->data_dir() + "/mysql"));
   EXPECT_FALSE(Exists(replica->data_dir() + "/mysql.staging"));
@@ -373,17 +533,11 @@ TEST_F(CloneTest, SecondConcurrentClientIsRefusedAsBusy) {
 TEST_F(CloneTest, GarbageAndSlowClientsDoNotStopTheDonor) {
   Donor donor(*primary_, primary_->spec().secrets_dir);
   auto send_raw = [&](const std::string& bytes) {
-    auto fd = net::ConnectTcp("127.0.0.1", donor.port(), milliseconds(1000));
-    ASSERT_TRUE(fd.ok());
-    (void)net::SendAll(fd->get(), bytes, milliseconds(1000));
-    std::string reply;
-    while (true) {
-      auto s = net::ReadSome(fd->get(), 4096, milliseconds(3000));
-      if (!s.ok() || s->empty()) break;
-      reply += *s;
-    }
+    const std::string reply = SendAndReadAnswer(donor.port(), bytes, milliseconds(3000));
+    // Refused in the TLS layer: no line of ours, let alone data.
     EXPECT_EQ(reply.find("OK "), std::string::npos) << reply;
-    EXPECT_NE(reply.find("ERR "), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("ERR "), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("mysql-0"), std::string::npos) << reply;
   };
   send_raw(std::string(100000, 'A'));                       // oversized line
   send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");            // wrong protocol
@@ -394,7 +548,8 @@ TEST_F(CloneTest, GarbageAndSlowClientsDoNotStopTheDonor) {
   auto slow1 = net::ConnectTcp("127.0.0.1", donor.port(), milliseconds(1000));
   auto slow2 = net::ConnectTcp("127.0.0.1", donor.port(), milliseconds(1000));
   ASSERT_TRUE(slow1.ok() && slow2.ok());
-  (void)net::SendAll(slow2->get(), "AUTH 00", milliseconds(1000));  // never finishes the line
+  (void)net::SendAll(slow2->get(), "\x16\x03\x01\x02",
+                     milliseconds(1000));  // a ClientHello's start
   auto replica = NewReplica("garbage");
   ASSERT_EQ(replica->Clone(DonorArgs({&donor})), 0) << ReadAll(replica->log_file());
   EXPECT_TRUE(donor.alive());
@@ -402,6 +557,157 @@ TEST_F(CloneTest, GarbageAndSlowClientsDoNotStopTheDonor) {
   const auto stats = donor.Stop();
   EXPECT_EQ(stats["served_ok"], 1) << stats.dump();
   EXPECT_GE(stats["bad_requests"].get<int>() + stats["refused_auth"].get<int>(), 3) << stats.dump();
+}
+
+// Issue #18, finding 1: a relay that knew no token passed the donor's nonce to the receiver
+// and its proof back, kept the whole datadir (mysql/global_priv included), and read it all
+// in plaintext. Now the clone may pass through a relay, but the relay sees only ciphertext.
+TEST_F(CloneTest, RelayBetweenReceiverAndDonorSeesOnlyCiphertext) {
+  const std::string canary = "mysqlset-relay-canary-7f3a9c0e";
+  {
+    auto admin = primary_->ConnectAdmin();
+    ASSERT_NE(admin, nullptr);
+    ASSERT_TRUE(admin->Execute("CREATE TABLE IF NOT EXISTS sbtest.canary (v VARCHAR(64))").ok());
+    ASSERT_TRUE(admin->Execute("INSERT INTO sbtest.canary VALUES ('" + canary + "')").ok());
+  }
+  Donor donor(*primary_, primary_->spec().secrets_dir);
+  Relay relay(donor.port());
+  auto replica = NewReplica("relayed");
+  ASSERT_EQ(replica->Clone({"--retry-delay-ms", "200", "--donor", relay.address()}), 0)
+      << ReadAll(replica->log_file());
+  ASSERT_TRUE(Exists(replica->data_dir() + "/.mysqlset-complete"));
+  // What the receiver got holds the canary and mysql.global_priv in the clear, so a
+  // plaintext stream would have shown them to the relay.
+  EXPECT_GE(FilesContaining(replica->data_dir() + "/mysql", canary), 1);
+  EXPECT_TRUE(Exists(replica->data_dir() + "/mysql/mysql/global_priv.MAI"));
+  const std::string to = relay.to_donor(), from = relay.from_donor();
+  std::printf("relay saw %zu bytes to the donor, %zu bytes from it\n", to.size(), from.size());
+  EXPECT_GT(from.size(), 1u << 20);  // the backup did pass through
+  for (const std::string& needle : {canary, std::string("global_priv"), std::string("sbtest"),
+                                    std::string("mysql-0"), std::string("MYSQLSET-BACKUP/1"),
+                                    std::string("XBSTCK01"), primary_->secrets().backup_token}) {
+    EXPECT_EQ(from.find(needle), std::string::npos) << needle;
+    EXPECT_EQ(to.find(needle), std::string::npos) << needle;
+  }
+  EXPECT_EQ(donor.Stop()["served_ok"], 1);
+}
+
+// Issue #18, finding 1: a fake donor that ignored AUTH and sent a canned stream as pod
+// `evil-9` was accepted: "verified", completion marker, exit 0. Now a donor must prove the
+// backup token in the TLS handshake; neither a plaintext donor nor a TLS donor with another
+// token gets anything installed.
+TEST_F(CloneTest, FakeDonorWithoutTheTokenIsRefusedAndNothingIsInstalled) {
+  CannedDonor plaintext(OldStyleCannedStream("evil-9"));
+  const std::string other = tmp_->path() + "/fake-donor-secrets";
+  MakeSecrets(other);  // a real donor process, but with another backup token
+  Donor wrong_key(*primary_, other);
+  for (const std::string& address : {plaintext.address(), wrong_key.address()}) {
+    SCOPED_TRACE(address);
+    auto replica = NewReplica("fake-" + std::to_string(FreePort()));
+    EXPECT_NE(replica->Clone({"--retry-delay-ms", "200", "--donor", address}), 0);
+    const std::string log = ReadAll(replica->log_file());
+    EXPECT_NE(log.find("backup-token secret"), std::string::npos) << log;
+    EXPECT_EQ(log.find("verified"), std::string::npos) << log;
+    EXPECT_EQ(log.find("evil-9"), std::string::npos) << log;
+    EXPECT_FALSE(Exists(replica->data_dir() + "/.mysqlset-complete"));
+    EXPECT_FALSE(Exists(replica->data_dir() + "/mysql"));
+    EXPECT_FALSE(Exists(replica->data_dir() + "/mysql.staging"));
+    EXPECT_FALSE(Exists(replica->data_dir() + "/.mysqlset-clone.json"));
+  }
+  EXPECT_GE(plaintext.served(), 1);
+  const auto stats = wrong_key.Stop();
+  EXPECT_EQ(stats["bytes_sent"], 0) << stats.dump();
+  EXPECT_GE(stats["refused_auth"].get<int>(), 1) << stats.dump();
+}
+
+// Issue #18, finding 1: a recording of a real session, replayed. The donor's half played to
+// a real receiver is refused (nothing installed); the receiver's half played to the real
+// donor gets a handshake-sized answer and no backup.
+TEST_F(CloneTest, ReplayedRecordingOfARealSessionIsRefusedBothWays) {
+  Donor donor(*primary_, primary_->spec().secrets_dir);
+  std::string to_donor, from_donor;
+  {
+    Relay relay(donor.port());
+    auto recorded = NewReplica("recorded");
+    ASSERT_EQ(recorded->Clone({"--retry-delay-ms", "200", "--donor", relay.address()}), 0)
+        << ReadAll(recorded->log_file());
+    to_donor = relay.to_donor();
+    from_donor = relay.from_donor();
+  }
+  ASSERT_GT(from_donor.size(), 1u << 20);
+  ASSERT_GT(to_donor.size(), 0u);
+
+  // 1. The donor's bytes as a fake donor, to a real receiver.
+  {
+    CannedDonor replay(from_donor);
+    auto replica = NewReplica("replayed");
+    EXPECT_NE(replica->Clone({"--retry-delay-ms", "200", "--donor", replay.address()}), 0);
+    const std::string log = ReadAll(replica->log_file());
+    EXPECT_NE(log.find("backup-token secret"), std::string::npos) << log;
+    EXPECT_FALSE(Exists(replica->data_dir() + "/.mysqlset-complete"));
+    EXPECT_FALSE(Exists(replica->data_dir() + "/mysql"));
+    EXPECT_FALSE(Exists(replica->data_dir() + "/mysql.staging"));
+    EXPECT_GE(replay.served(), 1);
+  }
+  // 2. The receiver's bytes, to the real donor.
+  {
+    const std::string answer = SendAndReadAnswer(donor.port(), to_donor, milliseconds(10000));
+    std::printf(
+        "replayed %zu bytes to the donor, which answered %zu bytes (the real session "
+        "carried %zu)\n",
+        to_donor.size(), answer.size(), from_donor.size());
+    EXPECT_LT(answer.size(), 16384u);
+  }
+  const auto stats = donor.Stop();
+  EXPECT_EQ(stats["served_ok"], 1) << stats.dump();  // the recorded session only
+  EXPECT_EQ(stats["refused_auth"], 1) << stats.dump();
+}
+
+// Issue #18, finding 2: 40 silent connections per backup port made every clone fail with
+// `ERR busy too many connections`. Now 200 silent connections, re-opened as the donor drops
+// them at its handshake deadline, held through a whole clone: the clone succeeds.
+TEST_F(CloneTest, CloneSucceedsThroughAFloodOfSilentConnections) {
+  Donor donor(*primary_, primary_->spec().secrets_dir);
+  auto replica = NewReplica("flooded");
+  std::atomic<bool> done{false};
+  std::atomic<int> opened{0};
+  std::jthread flood([&] {
+    std::vector<net::Fd> conns;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+    while (!done && std::chrono::steady_clock::now() < until && opened < 5000) {
+      // Keep 200 open: replace those the donor dropped.
+      std::erase_if(conns, [](const net::Fd& fd) {
+        pollfd p{fd.get(), POLLIN, 0};
+        return poll(&p, 1, 0) > 0;
+      });
+      while (conns.size() < 200 && opened < 5000) {
+        auto fd = net::ConnectTcp("127.0.0.1", donor.port(), milliseconds(2000));
+        if (!fd.ok()) break;
+        conns.push_back(std::move(*fd));
+        ++opened;
+      }
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+  });
+  // Start the clone once the donor has dropped a first wave at its handshake deadline, so
+  // the clone runs while dropped connections are being replaced.
+  for (int i = 0; i < 300 && donor.log().find("dropped 127.0.0.1:") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_GE(opened.load(), 200);
+  const int rc = replica->Clone(DonorArgs({&donor}));
+  done = true;
+  flood.join();
+  ASSERT_EQ(rc, 0) << ReadAll(replica->log_file());
+  std::printf("clone succeeded while %d silent connections were opened\n", opened.load());
+  ExpectCompleteAndEqualToPrimary(*replica);
+  const auto stats = donor.Stop();
+  EXPECT_EQ(stats["served_ok"], 1) << stats.dump();
+  EXPECT_EQ(stats["refused_busy"], 0) << stats.dump();
+  // The donor's log names the peers it dropped, rate-limited.
+  const std::string log = donor.log();
+  EXPECT_NE(log.find("dropped 127.0.0.1:"), std::string::npos) << log.substr(0, 2000);
+  EXPECT_NE(log.find("more refusals not logged"), std::string::npos) << log.substr(0, 2000);
 }
 
 TEST_F(CloneTest, WithoutPeerStatusFallsBackToThePreviousOrdinal) {
