@@ -18,7 +18,8 @@ DataVerdict ClassifyData(const DatadirEvidence& e) {
             "completion marker was written"};
   }
   const std::string record = e.clone_record ? "; a clone record is present" : "";
-  if (e.backup_type && *e.backup_type != "full-prepared") {
+  // mariabackup --prepare turns "full-backuped" into "log-applied" (xtrabackup: "full-prepared").
+  if (e.backup_type && *e.backup_type != "log-applied" && *e.backup_type != "full-prepared") {
     return {DataState::kIncomplete,
             "it is a backup that was never prepared (backup_type = " + *e.backup_type + ")" +
                 record};

@@ -31,7 +31,8 @@ struct DatadirEvidence {
   bool redo_log = false;        // DATA/mysql/ib_logfile0: InnoDB redo log
   bool system_tables = false;   // DATA/mysql/mysql/global_priv.MAD: the accounts table
   // backup_type from mariadb_backup_checkpoints (or xtrabackup_checkpoints) in the datadir,
-  // when there is one: "full-backuped" until mariabackup --prepare, then "full-prepared".
+  // when there is one: "full-backuped" until mariabackup --prepare, then "log-applied"
+  // (xtrabackup says "full-prepared").
   std::optional<std::string> backup_type;
   bool clone_record = false;    // DATA/.mysqlset-clone.json: a clone got as far as preparing
 };
@@ -43,7 +44,8 @@ struct DataVerdict {
 
 // The rule (docs/robustness.md, "Issue #18: no data destroyed"):
 //   no datadir -> kEmpty; marker -> kReady; pending marker -> kInstallCut;
-//   an unprepared backup (backup_type set and not "full-prepared") -> kIncomplete;
+//   an unprepared backup (backup_type set, neither "log-applied" nor "full-prepared")
+//   -> kIncomplete;
 //   ibdata1, ib_logfile0 and mysql/global_priv all present -> kUnmarked;
 //   otherwise (some missing) -> kIncomplete.
 DataVerdict ClassifyData(const DatadirEvidence& e);

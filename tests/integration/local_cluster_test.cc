@@ -483,9 +483,27 @@ TEST_F(LocalClusterTest, MarkerLostTwiceInARowLosesNoData) {
     Insert(rows, rows + 10);  // the cluster takes writes again
   }
 
+  // A replica's marker lost: its datadir (a prepared clone) is intact data too, refused the
+  // same way; accepted, it rejoins from its own data, without a new clone.
+  const std::string data1 = dir_ + "/members/mysql-1/data";
+  {
+    ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+    const std::string record = ReadAll(data1 + "/.mysqlset-clone.json");
+    ASSERT_TRUE(fs::remove(data1 + "/.mysqlset-complete"));
+    EXPECT_EQ(Cli({"up", "--dir", dir_, "--timeout", "120"}, &out), 1) << out;
+    EXPECT_NE(out.find("data present but completion marker missing: " + data1 + "/mysql"),
+              std::string::npos)
+        << out;
+    EXPECT_TRUE(KeptIn(data1).empty());
+    ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+    { std::ofstream(data1 + "/.mysqlset-complete").flush(); }
+    ASSERT_EQ(Cli({"up", "--dir", dir_, "--timeout", "240"}, &out), 0) << out;
+    EXPECT_TRUE(EventuallyRowsAt(MemberPort(1), kRows + 20));
+    EXPECT_EQ(ReadAll(data1 + "/.mysqlset-clone.json"), record) << "re-cloned";
+  }
+
   // A replica whose datadir was never finished (here: its redo log gone with its marker) is
   // set aside, timestamped, never deleted, and re-cloned. Twice: the first copy stays.
-  const std::string data1 = dir_ + "/members/mysql-1/data";
   std::vector<uintmax_t> kept_sizes;
   for (int loss = 1; loss <= 2; ++loss) {
     SCOPED_TRACE("half-made replica #" + std::to_string(loss));
