@@ -22,9 +22,9 @@ class DataStepTest : public ::testing::Test {
     const std::string d = std::string(kData) + "/mysql";
     ASSERT_TRUE(fs_.MakeDirs(d, 0750).ok());
     ASSERT_TRUE(fs_.WriteFileAtomic(d + "/ibdata1", tag, 0640).ok());
-    ASSERT_TRUE(
-        fs_.WriteFileAtomic(d + "/mariadb_backup_checkpoints", "backup_type = full-backuped\n", 0640)
-            .ok());
+    ASSERT_TRUE(fs_.WriteFileAtomic(d + "/mariadb_backup_checkpoints",
+                                    "backup_type = full-backuped\n", 0640)
+                    .ok());
   }
   std::string Read(const std::string& path) {
     auto text = fs_.ReadFile(path);
@@ -64,15 +64,12 @@ TEST_F(DataStepTest, HalfMadeDatadirsAreKeptTimestampedNeverReplaced) {
   EXPECT_EQ(*r, DataState::kIncomplete);
   EXPECT_FALSE(fs_.Exists("/vol/data/mysql"));
   // 1700000000 is 2023-11-14T22:13:20Z.
-  EXPECT_EQ(Read("/vol/data/mysql.discarded.20231114T221320Z/ibdata1"),
-            "first");
+  EXPECT_EQ(Read("/vol/data/mysql.discarded.20231114T221320Z/ibdata1"), "first");
   // The second loss in the same second gets its own name; the first copy is untouched.
   WriteHalfDatadir("second");
   ASSERT_TRUE(InspectDatadir(fs_, clock_, kData).ok());
-  EXPECT_EQ(Read("/vol/data/mysql.discarded.20231114T221320Z/ibdata1"),
-            "first");
-  EXPECT_EQ(Read("/vol/data/mysql.discarded.20231114T221320Z-2/ibdata1"),
-            "second");
+  EXPECT_EQ(Read("/vol/data/mysql.discarded.20231114T221320Z/ibdata1"), "first");
+  EXPECT_EQ(Read("/vol/data/mysql.discarded.20231114T221320Z-2/ibdata1"), "second");
   clock_.Advance(std::chrono::hours(1));
   WriteHalfDatadir("third");
   ASSERT_TRUE(InspectDatadir(fs_, clock_, kData).ok());
@@ -80,8 +77,8 @@ TEST_F(DataStepTest, HalfMadeDatadirsAreKeptTimestampedNeverReplaced) {
   ASSERT_EQ(kept.size(), 3u);
   EXPECT_EQ(kept[0].path, "/vol/data/mysql.discarded.20231114T221320Z");
   EXPECT_EQ(kept[0].kept_at, "2023-11-14T22:13:20Z");
-  EXPECT_EQ(kept[0].bytes, std::string("first").size() +
-                               std::string("backup_type = full-backuped\n").size());
+  EXPECT_EQ(kept[0].bytes,
+            std::string("first").size() + std::string("backup_type = full-backuped\n").size());
   EXPECT_EQ(kept[1].path, "/vol/data/mysql.discarded.20231114T221320Z-2");
   EXPECT_EQ(kept[2].path, "/vol/data/mysql.discarded.20231114T231320Z");
   const std::string text = DescribeKeptDatadirs(kept);
@@ -105,7 +102,8 @@ TEST_F(DataStepTest, UntimestampedCopyFromAnOlderVersionIsListedAndKept) {
 
 TEST_F(DataStepTest, InstallCutBeforeTheMarkerIsFinished) {
   WriteIntactDatadir("clone");
-  ASSERT_TRUE(fs_.WriteFileAtomic(PendingMarkerPathOf(kData), "{\"source\":\"clone\"}\n", 0644).ok());
+  ASSERT_TRUE(
+      fs_.WriteFileAtomic(PendingMarkerPathOf(kData), "{\"source\":\"clone\"}\n", 0644).ok());
   auto r = InspectDatadir(fs_, clock_, kData);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(*r, DataState::kReady);

@@ -74,7 +74,8 @@ int RunStatus(const StatusFlags& f) {
     const std::string pod = PodName(spec->name, static_cast<uint32_t>(i));
     if (!fs.IsDirectory(paths.member_dir(pod))) break;
     const auto kept = ListKeptDatadirs(fs, paths.data_dir(pod));
-    if (!kept.empty()) std::printf("%s:\n%s", pod.c_str(), local::RenderKeptDatadirLines(kept).c_str());
+    if (kept.empty()) continue;
+    std::printf("%s:\n%s", pod.c_str(), local::RenderKeptDatadirLines(kept).c_str());
   }
   return 0;
 }

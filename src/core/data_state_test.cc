@@ -25,8 +25,7 @@ TEST(DataStateTest, VerdictTable) {
     DataState want;
   } cases[] = {
       {"no datadir", "", nullptr, DataState::kEmpty},
-      {"no datadir, stale pending marker (cut before the rename)", "P", nullptr,
-       DataState::kEmpty},
+      {"no datadir, stale pending marker (cut before the rename)", "P", nullptr, DataState::kEmpty},
       {"marker present", "DMIRS", nullptr, DataState::kReady},
       {"marker beside an odd datadir: presence counts", "DM", nullptr, DataState::kReady},
       {"clone cut between rename and marker", "DPIRSC", "log-applied", DataState::kInstallCut},
@@ -90,10 +89,10 @@ TEST(DataStateTest, KeptDatadirNames) {
   EXPECT_EQ(at, "2026-11-29T21:45:00Z");
   EXPECT_TRUE(IsKeptDatadirName("mysql.discarded", &at));
   EXPECT_EQ(at, "");
-  for (const char* not_kept : {"mysql", "mysql.staging", "mysql.discarded.", "mysql.discardedX",
-                               "mysql.discarded.2026", "mysql.discarded.20261129X214500Z",
-                               "mysql.discarded.20261129T214500Z-", "mysql.discarded.20261129T214500Zx",
-                               "mysql.discarded.20261129T214500Z-1a"}) {
+  for (const char* not_kept :
+       {"mysql", "mysql.staging", "mysql.discarded.", "mysql.discardedX", "mysql.discarded.2026",
+        "mysql.discarded.20261129X214500Z", "mysql.discarded.20261129T214500Z-",
+        "mysql.discarded.20261129T214500Zx", "mysql.discarded.20261129T214500Z-1a"}) {
     EXPECT_FALSE(IsKeptDatadirName(not_kept)) << not_kept;
   }
 }

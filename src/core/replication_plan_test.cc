@@ -69,10 +69,11 @@ TEST(ReplicationPlanTest, CloneGtidSeedsOnlyTheFirstConfiguration) {
   auto fresh = PlanActions(Role::kReplica, StateBuilder().Build(), kWant, "0-100-5");
   ASSERT_EQ(fresh.size(), 1u);
   EXPECT_EQ(fresh[0].seed_gtid, "0-100-5");
-  auto moved = PlanActions(
-      Role::kReplica,
-      StateBuilder().Gtids("0-100-40", "0-100-40").Replicating(HealthyReplication("old", 1)).Build(),
-      kWant, "0-100-5");
+  const ServerState elsewhere = StateBuilder()
+                                    .Gtids("0-100-40", "0-100-40")
+                                    .Replicating(HealthyReplication("old", 1))
+                                    .Build();
+  auto moved = PlanActions(Role::kReplica, elsewhere, kWant, "0-100-5");
   ASSERT_EQ(moved.size(), 1u);
   EXPECT_FALSE(moved[0].seed_gtid.has_value()) << "re-pointing must keep the replica's position";
 }
