@@ -46,6 +46,20 @@ TEST_F(AgentTest, FreshReplicaAfterCloneStartsFromTheClonesGtid) {
   EXPECT_EQ(Count("configure_replication"), 1u) << "a converged replica must be left alone";
 }
 
+// Issue 18 finding 5: `STOP SLAVE; RESET SLAVE ALL` by hand on a replica at 0-100-3810 that
+// was cloned at 0-100-6. The agent re-configures replication but never seeds the older GTID.
+TEST_F(AgentTest, ResetSlaveAllByHandResumesFromTheServersPositionNotTheClones) {
+  ASSERT_TRUE(fs_.WriteFileAtomic("/data/.mysqlset-clone.json",
+                                  R"({"donor":"mysql-0","gtid":"0-100-6","bytes":10})", 0644)
+                  .ok());
+  db_.state = testing::StateBuilder().Gtids("0-100-3810", "0-100-3810").Build();
+  Agent agent(Config("mysql-1"), db_, fs_, clock_);
+  agent.RunOnce();
+  EXPECT_EQ(Count("configure_replication"), 1u);
+  EXPECT_EQ(db_.seeded_gtid, "") << "gtid_slave_pos must not go back to the clone's GTID";
+  ASSERT_TRUE(db_.state.replica);
+}
+
 TEST_F(AgentTest, PrimaryIsMadeWritableOnlyByTheAgent) {
   db_.state.read_only = true;
   Agent agent(Config("mysql-0"), db_, fs_, clock_);

@@ -107,13 +107,24 @@ std::optional<uint64_t> FreeBytes(const std::string& path) {
 // A failed stream or prepare usually says only "broken pipe" or "exit 1" (mbstream's own
 // "No space left on device" goes to a log on the same full disk). When the data volume is
 // (nearly) full, say so.
-Status WithFullDiskHint(Status st, const std::string& data_dir, uint64_t received) {
+// Free-space pressure is reported, never solved by deleting: the kept datadirs in the
+// volume are named so a person can decide whether to remove them.
+std::string KeptSpaceNote(const FileSystem& fs, const std::string& data_dir) {
+  const auto kept = ListKeptDatadirs(fs, data_dir);
+  if (kept.empty()) return "";
+  return " (" + DescribeKeptDatadirs(kept) +
+         "; mysqlset never deletes them: remove those you no longer need yourself)";
+}
+
+Status WithFullDiskHint(const FileSystem& fs, Status st, const std::string& data_dir,
+                        uint64_t received) {
   constexpr uint64_t kNearlyFull = 4u << 20;
   const auto free = FreeBytes(data_dir);
   if (st.ok() || !free || *free >= kNearlyFull) return st;
   return ResourceExhausted("no space left on device in {} ({:.1f} MiB free after {:.1f} MiB "
-                           "received); free or enlarge the data volume: {}",
-                           data_dir, *free / 1048576.0, received / 1048576.0, st.message());
+                           "received); free or enlarge the data volume{}: {}",
+                           data_dir, *free / 1048576.0, received / 1048576.0,
+                           KeptSpaceNote(fs, data_dir), st.message());
 }
 
 // Receives one backup from `donor` into staging and installs it.
@@ -136,9 +147,9 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
                donor.host, donor.port, hello.estimated_bytes / 1048576.0);
   if (const auto free = FreeBytes(staging); free && *free < hello.estimated_bytes) {
     return ResourceExhausted("not enough space in {}: {:.1f} MiB free, the backup from {} is "
-                             "about {:.1f} MiB; free or enlarge the data volume",
+                             "about {:.1f} MiB; free or enlarge the data volume{}",
                              o.data_dir, *free / 1048576.0, hello.donor_pod,
-                             hello.estimated_bytes / 1048576.0);
+                             hello.estimated_bytes / 1048576.0, KeptSpaceNote(fs, o.data_dir));
   }
 
   // Payload goes straight into mbstream as it arrives.
@@ -168,13 +179,13 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
   if (!st.ok()) {
     mbstream.Kill(SIGKILL);
     mbstream.Wait();
-    return WithFullDiskHint(st, o.data_dir, bytes);
+    return WithFullDiskHint(fs, st, o.data_dir, bytes);
   }
   int sig = 0;
   const int code = mbstream.Wait(&sig);
   if (code != 0) {
     return WithFullDiskHint(
-        DataLoss("mbstream failed (exit {}, signal {}): {}", code, sig, LogTail(fs, log)),
+        fs, DataLoss("mbstream failed (exit {}, signal {}): {}", code, sig, LogTail(fs, log)),
         o.data_dir, bytes);
   }
   const double stream_secs = progress.Elapsed();
@@ -189,7 +200,7 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
   prepare.output_file = log;
   ASSIGN_OR_RETURN(ProcessResult pr, runner.Run(prepare));
   if (!pr.ok()) {
-    return WithFullDiskHint(Internal("mariabackup --prepare failed (exit {}, signal {}): {}",
+    return WithFullDiskHint(fs, Internal("mariabackup --prepare failed (exit {}, signal {}): {}",
                                      pr.exit_code, pr.term_signal, LogTail(fs, log)),
                             o.data_dir, bytes);
   }
@@ -202,11 +213,9 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
                          {"gtid", result.gtid},       {"bytes", result.bytes},
                          {"seconds", result.seconds}, {"completed_at_unix", clock.UnixSeconds()}};
   RETURN_IF_ERROR(fs.WriteFileAtomic(CloneInfoPathOf(o.data_dir), info.dump() + "\n", 0644));
-  // Safety order: the datadir appears by one rename, and only then the marker that says it
-  // is complete. A kill between the two leaves a datadir without marker: discarded next run.
-  RETURN_IF_ERROR(fs.Rename(staging, DatadirOf(o.data_dir)));
-  RETURN_IF_ERROR(WriteCompletionMarker(
-      fs, clock, o.data_dir, "clone",
+  // The datadir appears by one rename and the marker last (see InstallDatadir).
+  RETURN_IF_ERROR(InstallDatadir(
+      fs, clock, staging, o.data_dir, "clone",
       fmt::format("from {} at GTID {}", result.donor, gtid.empty() ? "(empty)" : gtid)));
   return result;
 }
@@ -298,15 +307,27 @@ std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) 
 
 Status CheckNoPeerHoldsData(const FileSystem& fs, PeerStatusReader& peers,
                             const MemberIdentity& self, const PeerDataSources& sources) {
+  // Every message that tells the user to restore data names the copies mysqlset kept.
+  std::string kept;
+  if (!sources.own_data_dir.empty()) {
+    kept = DescribeKeptDatadirs(ListKeptDatadirs(fs, sources.own_data_dir));
+  }
   const std::string what_to_do = fmt::format(
       "refusing to bootstrap an empty primary, which would serve an empty database and break "
-      "every replica. Restore {}'s data volume; to start a new cluster instead, delete the "
+      "every replica. Restore {}'s data volume{}; to start a new cluster instead, delete the "
       "other members' data too",
-      self.pod_name);
+      self.pod_name,
+      kept.empty() ? ""
+                   : fmt::format(" ({}; to use one, move it to {} and create its marker {})",
+                                 kept, DatadirOf(sources.own_data_dir),
+                                 MarkerPathOf(sources.own_data_dir)));
   for (const std::string& dir : sources.local_data_dirs) {
-    if (fs.Exists(MarkerPathOf(dir))) {
-      return FailedPrecondition("{} has no data, but {} holds a complete datadir: {}",
-                                self.pod_name, dir, what_to_do);
+    // A datadir without its marker holds data too (the marker may be what was lost).
+    const bool marked = fs.Exists(MarkerPathOf(dir));
+    if (marked || fs.IsDirectory(DatadirOf(dir))) {
+      return FailedPrecondition("{} has no data, but {} holds a {}: {}", self.pod_name, dir,
+                                marked ? "complete datadir" : "datadir without its marker",
+                                what_to_do);
     }
   }
   std::vector<std::optional<PeerStatus>> statuses(1);  // ordinal 0 is self
@@ -317,6 +338,11 @@ Status CheckNoPeerHoldsData(const FileSystem& fs, PeerStatusReader& peers,
     return FailedPrecondition("{} has no data, but {} holds data up to GTID {}: {}",
                               self.pod_name, PodName(self.set_name, *holder),
                               statuses[*holder]->gtid, what_to_do);
+  }
+  if (!kept.empty()) {
+    spdlog::warn("{}: no peer holds data; bootstrapping a fresh datadir. Earlier data stays in "
+                 "the {}",
+                 self.pod_name, kept);
   }
   return Status::Ok();
 }

@@ -6,7 +6,7 @@
 // prepares it, records the GTID in DATA/.mysqlset-clone.json, renames staging to DATA/mysql
 // and writes the completion marker LAST. Any failure removes staging and retries with
 // backoff, on the next candidate donor. Killing the process at any point leaves either no
-// datadir or one without a marker, which the next run discards.
+// datadir or one beside the pending marker, whose install the next run finishes.
 
 #include <chrono>
 #include <optional>
@@ -76,7 +76,7 @@ struct CloneResult {
   double seconds = 0;
 };
 
-// REQUIRES: no datadir at DATA/mysql (InspectAndDiscardIncomplete ran), self.ordinal > 0.
+// REQUIRES: no datadir at DATA/mysql (InspectDatadir ran), self.ordinal > 0.
 Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& clock,
                                  PeerStatusReader& peers, const CloneReceiverOptions& options,
                                  const Secrets& secrets);
@@ -86,10 +86,11 @@ struct PeerDataSources {
   PeerLayout layout;
   uint32_t peers_to_ask = 8;                  // ordinals 1..N, through their /v1/status
   std::vector<std::string> local_data_dirs;   // other members' data volumes on this machine
+  std::string own_data_dir;  // self's data volume: its kept datadirs are named in refusals
 };
 
 // OK when the primary `self` (with no data) may bootstrap a fresh datadir: no peer's status
-// shows GTIDs and no local peer volume holds a completed datadir. Otherwise
+// shows GTIDs and no local peer volume holds a datadir (with or without its marker). Otherwise
 // kFailedPrecondition naming the peer and what to do (see PeerHoldingData).
 Status CheckNoPeerHoldsData(const FileSystem& fs, PeerStatusReader& peers,
                             const MemberIdentity& self, const PeerDataSources& sources);

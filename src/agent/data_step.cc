@@ -1,5 +1,7 @@
 #include "agent/data_step.h"
 
+#include <algorithm>
+
 #include "common/logging.h"
 #include "core/mycnf.h"
 #include "mariadb/dialect.h"
@@ -7,25 +9,112 @@
 
 namespace mysqlset {
 
-Result<DataState> InspectAndDiscardIncomplete(FileSystem& fs, const std::string& data_dir) {
-  const std::string datadir = DatadirOf(data_dir);
-  const DataState state = ClassifyData(fs.IsDirectory(datadir), fs.Exists(MarkerPathOf(data_dir)));
-  if (state == DataState::kIncomplete) {
-    const std::string aside = DiscardedPathOf(data_dir);
-    spdlog::warn("datadir {} has no completion marker: an earlier bootstrap or clone was "
-                 "interrupted; moving it to {} and starting over",
-                 datadir, aside);
-    RETURN_IF_ERROR(fs.RemoveAll(aside));
-    RETURN_IF_ERROR(fs.Rename(datadir, aside));
+namespace {
+
+std::string Mib(uint64_t bytes) { return fmt::format("{:.1f} MiB", bytes / 1048576.0); }
+
+// A name under DATA not yet taken: mysql.discarded.<now>, then -2, -3 ...
+std::string FreeKeptPath(const FileSystem& fs, const Clock& clock, const std::string& data_dir) {
+  const int64_t now = clock.UnixSeconds();
+  for (int attempt = 1;; ++attempt) {
+    const std::string path = data_dir + "/" + KeptDatadirName(now, attempt);
+    if (!fs.Exists(path)) return path;
   }
-  return state;
 }
 
-Status WriteCompletionMarker(FileSystem& fs, const Clock& clock, const std::string& data_dir,
-                             const std::string& source, const std::string& detail) {
+}  // namespace
+
+DatadirEvidence GatherDatadirEvidence(const FileSystem& fs, const std::string& data_dir) {
+  const std::string datadir = DatadirOf(data_dir);
+  DatadirEvidence e;
+  e.datadir = fs.IsDirectory(datadir);
+  e.marker = fs.Exists(MarkerPathOf(data_dir));
+  e.pending_marker = fs.Exists(PendingMarkerPathOf(data_dir));
+  e.clone_record = fs.Exists(data_dir + "/.mysqlset-clone.json");
+  if (!e.datadir) return e;
+  e.ibdata1 = fs.Exists(datadir + "/ibdata1");
+  e.redo_log = fs.Exists(datadir + "/ib_logfile0");
+  e.system_tables = fs.Exists(datadir + "/mysql/global_priv.MAD");
+  for (const char* name : {"mariadb_backup_checkpoints", "xtrabackup_checkpoints"}) {
+    if (auto text = fs.ReadFile(datadir + "/" + name); text.ok()) {
+      e.backup_type = BackupTypeOf(*text).value_or("(unreadable)");
+      break;
+    }
+  }
+  return e;
+}
+
+std::vector<KeptDatadir> ListKeptDatadirs(const FileSystem& fs, const std::string& data_dir) {
+  std::vector<KeptDatadir> kept;
+  auto names = fs.ListDir(data_dir);
+  if (!names.ok()) return kept;
+  std::sort(names->begin(), names->end());  // the timestamp in the name sorts by age
+  for (const std::string& name : *names) {
+    KeptDatadir k;
+    if (!IsKeptDatadirName(name, &k.kept_at)) continue;
+    k.path = data_dir + "/" + name;
+    if (!fs.IsDirectory(k.path)) continue;
+    if (auto bytes = fs.TreeBytes(k.path); bytes.ok()) k.bytes = *bytes;
+    kept.push_back(std::move(k));
+  }
+  return kept;
+}
+
+std::string DescribeKeptDatadirs(const std::vector<KeptDatadir>& kept) {
+  std::string out;
+  for (const KeptDatadir& k : kept) {
+    out += fmt::format("{}{} ({}{}{})", out.empty() ? "kept datadirs: " : ", ", k.path,
+                       Mib(k.bytes), k.kept_at.empty() ? "" : ", kept ", k.kept_at);
+  }
+  return out;
+}
+
+Result<DataState> InspectDatadir(FileSystem& fs, const Clock& clock, const std::string& data_dir) {
+  const std::string datadir = DatadirOf(data_dir);
+  const DataVerdict v = ClassifyData(GatherDatadirEvidence(fs, data_dir));
+  switch (v.state) {
+    case DataState::kReady: return v.state;
+    case DataState::kEmpty:
+      // A pending marker without a datadir: an install cut before its rename. It is ours
+      // and holds no data; it must not vouch for a datadir that appears later.
+      if (fs.Exists(PendingMarkerPathOf(data_dir))) {
+        RETURN_IF_ERROR(fs.RemoveAll(PendingMarkerPathOf(data_dir)));
+      }
+      return v.state;
+    case DataState::kInstallCut:
+      spdlog::warn("datadir {}: {}; finishing the install", datadir, v.why);
+      RETURN_IF_ERROR(fs.Rename(PendingMarkerPathOf(data_dir), MarkerPathOf(data_dir)));
+      return DataState::kReady;
+    case DataState::kIncomplete: {
+      const std::string aside = FreeKeptPath(fs, clock, data_dir);
+      spdlog::warn("datadir {} has no completion marker and was never finished ({}); keeping "
+                   "it as {} (mysqlset never deletes it) and starting over",
+                   datadir, v.why, aside);
+      RETURN_IF_ERROR(fs.Rename(datadir, aside));
+      return v.state;
+    }
+    case DataState::kUnmarked:
+      return FailedPrecondition(
+          "data present but completion marker missing: {} ({}); to accept it, create the "
+          "marker (touch '{}') and start again; to start over instead, move {} out of {} "
+          "yourself; refusing to discard it",
+          datadir, v.why, MarkerPathOf(data_dir), datadir, data_dir);
+  }
+  return v.state;
+}
+
+Status InstallDatadir(FileSystem& fs, const Clock& clock, const std::string& staging,
+                      const std::string& data_dir, const std::string& source,
+                      const std::string& detail) {
   nlohmann::json marker = {
       {"source", source}, {"detail", detail}, {"completed_at_unix", clock.UnixSeconds()}};
-  return fs.WriteFileAtomic(MarkerPathOf(data_dir), marker.dump() + "\n", 0644);
+  // Safety order: the pending marker first, then the datadir appears by one rename, then
+  // the marker by another. A kill before the first rename leaves no datadir (redone); after
+  // it, a datadir beside the pending marker, which the next run finishes (kInstallCut).
+  RETURN_IF_ERROR(
+      fs.WriteFileAtomic(PendingMarkerPathOf(data_dir), marker.dump() + "\n", 0644));
+  RETURN_IF_ERROR(fs.Rename(staging, DatadirOf(data_dir)));
+  return fs.Rename(PendingMarkerPathOf(data_dir), MarkerPathOf(data_dir));
 }
 
 Status BootstrapFreshDatadir(FileSystem& fs, ProcessRunner& runner, const Clock& clock,
@@ -67,8 +156,7 @@ Status BootstrapFreshDatadir(FileSystem& fs, ProcessRunner& runner, const Clock&
   RETURN_IF_ERROR(run(secure, "securing the fresh datadir (mariadbd --bootstrap)"));
 
   RETURN_IF_ERROR(fs.RemoveAll(tmpdir));
-  RETURN_IF_ERROR(fs.Rename(staging, datadir));
-  return WriteCompletionMarker(fs, clock, o.data_dir, "bootstrap", "fresh datadir");
+  return InstallDatadir(fs, clock, staging, o.data_dir, "bootstrap", "fresh datadir");
 }
 
 }  // namespace mysqlset

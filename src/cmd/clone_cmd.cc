@@ -57,7 +57,7 @@ Action AddCloneCommand(CLI::App& app) {
     RealClock clock;
     auto secrets = LoadSecrets(fs, f->secrets_dir);
     if (!secrets.ok()) return ReportError("clone", secrets.status());
-    auto state = InspectAndDiscardIncomplete(fs, f->data_dir);
+    auto state = InspectDatadir(fs, clock, Absolute(f->data_dir));
     if (!state.ok()) return ReportError("clone", state.status());
     if (*state == DataState::kReady) {
       spdlog::info("{}: datadir is complete; nothing to do", id->pod_name);
@@ -65,7 +65,8 @@ Action AddCloneCommand(CLI::App& app) {
     }
     if (IsPrimary(*id)) {
       HttpPeerStatusReader peers;
-      PeerDataSources sources{f->layout, r->peers_to_ask, r->peer_data_dirs};
+      PeerDataSources sources{f->layout, r->peers_to_ask, r->peer_data_dirs,
+                              Absolute(f->data_dir)};
       Status safe = CheckNoPeerHoldsData(fs, peers, *id, sources);
       if (!safe.ok()) return ReportError("clone", safe);
       BootstrapOptions b;

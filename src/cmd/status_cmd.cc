@@ -5,6 +5,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/flags.h"
+#include "core/identity.h"
 #include "local/agent_client.h"
 #include "local/cluster_dir.h"
 #include "local/status_view.h"
@@ -45,6 +46,7 @@ int RunStatus(const StatusFlags& f) {
     local::MemberReport r;
     r.ordinal = static_cast<uint32_t>(i);
     r.agent = replies[i].get();
+    r.kept_datadirs = ListKeptDatadirs(fs, paths.data_dir(PodName(spec->name, r.ordinal)));
     if (state) {
       for (const auto& m : state->members) {
         if (m.ordinal != r.ordinal) continue;
@@ -66,6 +68,14 @@ int RunStatus(const StatusFlags& f) {
       if (static_cast<int>(m.ordinal) >= spec->replicas) kept += (kept.empty() ? "" : ", ") + m.name;
     }
     if (!kept.empty()) std::printf("stopped, data kept: %s\n", kept.c_str());
+  }
+  // Stopped members (scaled down) keep their volumes, and any datadirs set aside in them.
+  for (int i = spec->replicas;; ++i) {
+    const std::string pod = PodName(spec->name, static_cast<uint32_t>(i));
+    if (!fs.IsDirectory(paths.member_dir(pod))) break;
+    const auto kept = ListKeptDatadirs(fs, paths.data_dir(pod));
+    if (kept.empty()) continue;
+    std::printf("%s:\n%s", pod.c_str(), local::RenderKeptDatadirLines(kept).c_str());
   }
   return 0;
 }

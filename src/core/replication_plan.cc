@@ -1,5 +1,7 @@
 #include "core/replication_plan.h"
 
+#include <algorithm>
+
 #include "fmt/format.h"
 
 namespace mysqlset {
@@ -14,6 +16,43 @@ const char* ActionName(ActionKind k) {
     case ActionKind::kReportReplicationError: return "report_replication_error";
   }
   return "unknown";
+}
+
+namespace {
+
+// `into` with each domain of `from` whose sequence number is strictly further.
+void TakeFurther(std::vector<Gtid>& into, const GtidList& from) {
+  for (const Gtid& g : from.gtids()) {
+    auto it = std::find_if(into.begin(), into.end(),
+                           [&](const Gtid& have) { return have.domain == g.domain; });
+    if (it == into.end()) {
+      into.push_back(g);
+    } else if (g.seq > it->seq) {
+      *it = g;
+    }
+  }
+}
+
+GtidList ListOf(std::vector<Gtid> gtids) {
+  std::string text;
+  for (const Gtid& g : gtids) {
+    text += fmt::format("{}{}-{}-{}", text.empty() ? "" : ",", g.domain, g.server_id, g.seq);
+  }
+  auto parsed = GtidList::Parse(text);
+  CHECK(parsed.ok());  // one entry per domain by construction
+  return *parsed;
+}
+
+}  // namespace
+
+std::optional<GtidList> ReplicationStartPosition(const ServerState& s,
+                                                 const std::optional<GtidList>& clone_gtid) {
+  std::vector<Gtid> start = s.gtid_slave.gtids();  // first: ties keep gtid_slave_pos
+  TakeFurther(start, s.gtid_binlog);
+  if (clone_gtid) TakeFurther(start, *clone_gtid);
+  GtidList position = ListOf(std::move(start));
+  if (position == s.gtid_slave) return std::nullopt;
+  return position;
 }
 
 std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSource& want,
@@ -34,10 +73,32 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
   // Replica. Read-only first: a writable replica takes writes that fork its history.
   if (!s.read_only) actions.push_back({ActionKind::kSetReadOnly, "replica is writable", {}});
 
+  std::optional<GtidList> clone;
+  if (clone_gtid) {
+    if (auto parsed = GtidList::Parse(*clone_gtid); parsed.ok()) clone = *parsed;
+  }
+  const std::optional<GtidList> start = ReplicationStartPosition(s, clone);
+  const std::optional<std::string> seed =
+      start ? std::optional<std::string>(start->ToString()) : std::nullopt;
+  // Says where replication resumes and why, for the log and status.
+  auto from = [&]() -> std::string {
+    if (!start) {
+      return fmt::format("resuming from gtid_slave_pos {}",
+                         s.gtid_slave.empty() ? "(empty)" : s.gtid_slave.ToString());
+    }
+    if (clone && *start == *clone) return fmt::format("seeding the clone's GTID {}", *seed);
+    return fmt::format("resuming from the server's own GTID position {} (gtid_slave_pos was {})",
+                       *seed, s.gtid_slave.empty() ? "empty" : s.gtid_slave.ToString());
+  };
+
   if (!s.replica) {
+    const bool fresh_clone = clone && start && *start == *clone;
     actions.push_back({ActionKind::kConfigureReplication,
-                       clone_gtid ? "first start after clone" : "replication is not configured",
-                       clone_gtid});
+                       fmt::format("{}: {}",
+                                   fresh_clone ? "first start after clone"
+                                               : "replication is not configured",
+                                   from()),
+                       seed});
     return actions;
   }
   const ReplicaStatus& r = *s.replica;
@@ -45,10 +106,10 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
       !r.using_gtid_slave_pos) {
     actions.push_back(
         {ActionKind::kConfigureReplication,
-         fmt::format("source is {}:{} as {}{}, want {}:{} as {}", r.source_host, r.source_port,
-                     r.source_user, r.using_gtid_slave_pos ? "" : " (not GTID)", want.host,
-                     want.port, want.user),
-         std::nullopt});
+         fmt::format("source is {}:{} as {}{}, want {}:{} as {}; {}", r.source_host,
+                     r.source_port, r.source_user, r.using_gtid_slave_pos ? "" : " (not GTID)",
+                     want.host, want.port, want.user, from()),
+         seed});
     return actions;
   }
   if (r.last_sql_errno != 0 && r.sql != ThreadState::kYes) {

@@ -5,7 +5,8 @@
 // Safety rules:
 // - a replica is made read-only before anything else;
 // - replication that stopped with an error is reported, never skipped past;
-// - the clone's GTID seeds gtid_slave_pos only when no source was ever configured.
+// - the clone's GTID seeds gtid_slave_pos only while the server has applied nothing after
+//   it, and gtid_slave_pos is never moved backwards (see ReplicationStartPosition).
 
 #include <optional>
 #include <string>
@@ -39,7 +40,18 @@ struct Action {
   bool operator==(const Action&) const = default;
 };
 
-// `clone_gtid`: the GTID recorded by the clone this datadir came from, if any.
+// Where replication resumes when the agent (re)configures it. Per domain, the furthest of:
+// the clone's GTID (the data holds everything up to it), gtid_slave_pos (what the SQL thread
+// applied) and gtid_binlog_pos (with log_slave_updates, what this server committed, which
+// survives a hand-made `RESET SLAVE ALL` + `SET GLOBAL gtid_slave_pos = ''`). On a tie the
+// current gtid_slave_pos entry stays. So the clone's GTID counts only where the server has
+// applied nothing after it, and the result never moves gtid_slave_pos backwards in any
+// domain. Returns nullopt when gtid_slave_pos already is that position (nothing to set).
+std::optional<GtidList> ReplicationStartPosition(const ServerState& state,
+                                                 const std::optional<GtidList>& clone_gtid);
+
+// `clone_gtid`: the GTID recorded by the clone this datadir came from, if any. Every
+// kConfigureReplication carries ReplicationStartPosition as its seed.
 std::vector<Action> PlanActions(Role role, const ServerState& state, const DesiredSource& want,
                                 const std::optional<std::string>& clone_gtid);
 

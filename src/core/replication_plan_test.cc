@@ -69,11 +69,80 @@ TEST(ReplicationPlanTest, CloneGtidSeedsOnlyTheFirstConfiguration) {
   auto fresh = PlanActions(Role::kReplica, StateBuilder().Build(), kWant, "0-100-5");
   ASSERT_EQ(fresh.size(), 1u);
   EXPECT_EQ(fresh[0].seed_gtid, "0-100-5");
-  auto moved = PlanActions(Role::kReplica,
-                           StateBuilder().Replicating(HealthyReplication("old", 1)).Build(), kWant,
-                           "0-100-5");
+  const ServerState elsewhere = StateBuilder()
+                                    .Gtids("0-100-40", "0-100-40")
+                                    .Replicating(HealthyReplication("old", 1))
+                                    .Build();
+  auto moved = PlanActions(Role::kReplica, elsewhere, kWant, "0-100-5");
   ASSERT_EQ(moved.size(), 1u);
   EXPECT_FALSE(moved[0].seed_gtid.has_value()) << "re-pointing must keep the replica's position";
+}
+
+// The seeding rule (issue 18, finding 5): the clone's GTID counts only while the server has
+// applied nothing after it; gtid_slave_pos never moves backwards; otherwise replication
+// resumes from the server's own GTID state.
+TEST(ReplicationPlanTest, StartPositionTable) {
+  struct Case {
+    const char* name;
+    std::string slave, binlog;
+    std::optional<std::string> clone;
+    std::optional<std::string> want;  // nullopt: leave gtid_slave_pos as it is
+  } cases[] = {
+      {"fresh clone: seed the clone's GTID", "", "", "0-100-6", "0-100-6"},
+      {"fresh clone of a replica donor: its old slave pos is behind the clone", "0-100-4", "",
+       "0-100-6", "0-100-6"},
+      {"no clone, nothing applied: nothing to set", "", "", std::nullopt, std::nullopt},
+      {"clone record, server already past it (restart after replicating)", "0-100-3810",
+       "0-100-3810", "0-100-6", std::nullopt},
+      {"RESET SLAVE ALL keeps gtid_slave_pos: resume there, never the clone's", "0-100-3810",
+       "0-100-3810", "0-100-6", std::nullopt},
+      {"RESET SLAVE ALL + gtid_slave_pos emptied: the binlog says where the data is", "",
+       "0-100-3810", "0-100-6", "0-100-3810"},
+      {"gtid_slave_pos emptied, no clone record: resume from the binlog", "", "0-100-77",
+       std::nullopt, "0-100-77"},
+      {"gtid_slave_pos ahead of the record, binlog behind (purged or off)", "0-100-50", "0-100-9",
+       "0-100-6", std::nullopt},
+      {"gtid_slave_pos ahead of the binlog: never backwards", "0-100-50", "0-100-40",
+       std::nullopt, std::nullopt},
+      {"slave pos equals the record: nothing to set", "0-100-6", "", "0-100-6", std::nullopt},
+      {"record in a domain the server never saw: seed that domain only", "0-100-3810",
+       "0-100-3810", "0-100-6,1-200-9", "0-100-3810,1-200-9"},
+      {"server past the record in domain 1, behind it in domain 0", "1-200-30", "1-200-30",
+       "0-100-6,1-200-9", "0-100-6,1-200-30"},
+      {"server has a domain the record lacks: kept", "2-300-4", "", "0-100-6", "0-100-6,2-300-4"},
+      {"tie in seq, other server id: gtid_slave_pos entry stays", "0-100-10", "0-101-10",
+       "0-100-10", std::nullopt},
+      {"binlog ahead in its own domain only", "0-100-10", "0-100-10,3-101-2", std::nullopt,
+       "0-100-10,3-101-2"},
+  };
+  for (const auto& c : cases) {
+    const ServerState s = StateBuilder().Gtids(c.slave, c.binlog).Build();
+    std::optional<GtidList> clone;
+    if (c.clone) clone = *GtidList::Parse(*c.clone);
+    const auto got = ReplicationStartPosition(s, clone);
+    EXPECT_EQ(got ? std::optional<std::string>(got->ToString()) : std::nullopt, c.want) << c.name;
+    if (got) {
+      EXPECT_TRUE(got->Covers(s.gtid_slave)) << c.name << ": moved gtid_slave_pos backwards";
+      EXPECT_TRUE(got->Covers(s.gtid_binlog)) << c.name << ": behind the server's own binlog";
+    }
+  }
+}
+
+// The reported case: a replica at 0-100-3810 cloned at 0-100-6; `STOP SLAVE; RESET SLAVE ALL`
+// by hand. The agent used to call that "first start after clone" and seed 0-100-6 (error
+// 1950 and a re-clone). Now it re-configures replication from where the server is.
+TEST(ReplicationPlanTest, ResetSlaveAllNeverSeedsTheOlderCloneGtid) {
+  const ServerState after_reset = StateBuilder().Gtids("0-100-3810", "0-100-3810").Build();
+  auto actions = PlanActions(Role::kReplica, after_reset, kWant, "0-100-6");
+  ASSERT_EQ(Kinds(actions), std::vector<ActionKind>{ActionKind::kConfigureReplication});
+  EXPECT_FALSE(actions[0].seed_gtid.has_value()) << *actions[0].seed_gtid;
+  EXPECT_EQ(actions[0].reason.find("first start after clone"), std::string::npos)
+      << actions[0].reason;
+
+  const ServerState emptied = StateBuilder().Gtids("", "0-100-3810").Build();
+  actions = PlanActions(Role::kReplica, emptied, kWant, "0-100-6");
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0].seed_gtid, "0-100-3810");
 }
 
 }  // namespace

@@ -32,6 +32,15 @@ class StateBuilder {
     s_.replica = std::move(r);
     return *this;
   }
+  // gtid_slave_pos and gtid_binlog_pos (GTID list text; CHECKs that it parses).
+  StateBuilder& Gtids(const std::string& slave, const std::string& binlog) {
+    auto sl = GtidList::Parse(slave);
+    auto bl = GtidList::Parse(binlog);
+    CHECK(sl.ok() && bl.ok());
+    s_.gtid_slave = *sl;
+    s_.gtid_binlog = *bl;
+    return *this;
+  }
   StateBuilder& Lag(int64_t seconds) { s_.replica->seconds_behind = seconds; return *this; }
   StateBuilder& LagUnknown() { s_.replica->seconds_behind.reset(); return *this; }
   StateBuilder& IoError(uint32_t no, std::string msg, ThreadState io = ThreadState::kNo) {

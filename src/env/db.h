@@ -18,8 +18,9 @@ class Db {
   // Fills everything in ServerState except `reachable`/`unreachable_reason`.
   virtual Status ReadState(ServerState& out) = 0;
   virtual Status SetReadOnly(bool read_only) = 0;
-  // STOP SLAVE; if `initial_gtid` is set, SET GLOBAL gtid_slave_pos; CHANGE MASTER TO
-  // source with MASTER_USE_GTID=slave_pos; START SLAVE.
+  // STOP SLAVE; if `initial_gtid` is set, SET GLOBAL gtid_slave_pos (kFailedPrecondition,
+  // nothing set, when that would move gtid_slave_pos backwards in any domain); CHANGE
+  // MASTER TO source with MASTER_USE_GTID=slave_pos; START SLAVE.
   virtual Status ConfigureReplication(const ReplicationSource& source,
                                       const std::string* initial_gtid) = 0;
   virtual Status StartReplication() = 0;

@@ -2,6 +2,7 @@
 // The file operations mysqlset needs, behind an interface (leveldb's Env) so that unit
 // tests can use an in-memory one. Thread-compatible.
 
+#include <cstdint>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -25,6 +26,9 @@ class FileSystem {
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveAll(const std::string& path) = 0;
   virtual Result<std::vector<std::string>> ListDir(const std::string& path) const = 0;
+  // Bytes in the regular files under `path` (itself when it is a file); symlinks are not
+  // followed. Errors when `path` cannot be read.
+  virtual Result<uint64_t> TreeBytes(const std::string& path) const = 0;
 };
 
 }  // namespace mysqlset

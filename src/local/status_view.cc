@@ -198,11 +198,25 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
     o["pid"] = m.mariadbd_pid;
     o["read_endpoint"] = m.read_endpoint;
     o["reasons"] = m.agent ? m.agent->reasons : std::vector<std::string>{};
+    o["kept_datadirs"] = json::array();
+    for (const KeptDatadir& k : m.kept_datadirs) {
+      o["kept_datadirs"].push_back(
+          ordered_json{{"path", k.path}, {"bytes", k.bytes}, {"kept_at", k.kept_at}});
+    }
     j["members"].push_back(o);
   }
   j["endpoints"] = {{"primary", fmt::format("{}:{}", kLocalHost, WritePort(spec))},
                     {"read", fmt::format("{}:{}", kLocalHost, ReadPort(spec))}};
   return j.dump() + "\n";
+}
+
+std::string RenderKeptDatadirLines(const std::vector<KeptDatadir>& kept) {
+  std::string out;
+  for (const KeptDatadir& k : kept) {
+    out += fmt::format("{:<12} kept datadir: {} ({}{}{})\n", "", k.path, HumanBytes(k.bytes),
+                       k.kept_at.empty() ? "" : ", kept ", k.kept_at);
+  }
+  return out;
 }
 
 std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberReport>& members,
@@ -228,6 +242,7 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
     if (m.agent && !m.agent->ready && !m.agent->reasons.empty()) {
       out += fmt::format("{:<12} not ready: {}\n", "", fmt::join(m.agent->reasons, "; "));
     }
+    out += RenderKeptDatadirLines(m.kept_datadirs);
   }
   out += fmt::format("write endpoint  {}:{}\nread endpoint   {}:{}\n", kLocalHost,
                      WritePort(spec), kLocalHost, ReadPort(spec));

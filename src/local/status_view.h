@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/data_step.h"
 #include "common/status.h"
 #include "local/cluster_spec.h"
 
@@ -79,6 +80,7 @@ struct MemberReport {
   pid_t mariadbd_pid = 0;            // from the supervisor, 0 if unknown
   std::string step;                  // from the supervisor, "" if unknown
   std::string read_endpoint;         // HAProxy's state of it, "" if unknown
+  std::vector<KeptDatadir> kept_datadirs;  // set-aside datadirs in its data volume
 };
 
 // `status --json`: {"name", "members":[...], "endpoints":{"primary","read"}} as DESIGN.md.
@@ -87,6 +89,9 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
 // The status table: MEMBER ROLE READY GTID LAG ADDRESS, plus endpoint lines.
 std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberReport>& members,
                               bool supervisor_running);
+
+// "             kept datadir: PATH (SIZE, kept TIME)" per kept datadir, each with "\n".
+std::string RenderKeptDatadirLines(const std::vector<KeptDatadir>& kept);
 
 // One line of the live display for a member: "mysql-1   clone     [####----] 40% ...".
 std::string RenderMemberLine(const SupervisedMember& m, const std::optional<CloneProgress>& p);

@@ -68,6 +68,33 @@ TEST(RenderStatusTable, ShowsDownMembers) {
   EXPECT_NE(t.find("127.0.0.1:13316"), std::string::npos);
 }
 
+// Issue 18 finding 4: datadirs mysqlset set aside are listed with their size, in both forms.
+TEST(RenderStatus, ListsKeptDatadirsWithTheirSize) {
+  ClusterSpec spec{"mysql", 2, 13306};
+  MemberReport m0;
+  m0.kept_datadirs = {{"/c/members/mysql-0/data/mysql.discarded.20261129T214500Z", 3u << 20,
+                       "2026-11-29T21:45:00Z"},
+                      {"/c/members/mysql-0/data/mysql.discarded", 1024, ""}};
+  MemberReport m1;
+  m1.ordinal = 1;
+  const auto j = nlohmann::json::parse(RenderStatusJson(spec, {m0, m1}, true));
+  const auto& kept = j["members"][0]["kept_datadirs"];
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0]["path"], "/c/members/mysql-0/data/mysql.discarded.20261129T214500Z");
+  EXPECT_EQ(kept[0]["bytes"], 3u << 20);
+  EXPECT_EQ(kept[0]["kept_at"], "2026-11-29T21:45:00Z");
+  EXPECT_EQ(kept[1]["kept_at"], "");
+  EXPECT_TRUE(j["members"][1]["kept_datadirs"].is_array());
+  EXPECT_TRUE(j["members"][1]["kept_datadirs"].empty());
+  const std::string t = RenderStatusTable(spec, {m0, m1}, true);
+  EXPECT_NE(t.find("kept datadir: /c/members/mysql-0/data/mysql.discarded.20261129T214500Z (" +
+                   HumanBytes(3u << 20) + ", kept 2026-11-29T21:45:00Z)"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("kept datadir: /c/members/mysql-0/data/mysql.discarded ("), std::string::npos)
+      << t;
+}
+
 TEST(CloneProgress, ParsesAndRendersABar) {
   auto p = ParseCloneProgress(
       R"({"donor":"mysql-1","bytes":524288000,"estimated_bytes":1048576000,)"

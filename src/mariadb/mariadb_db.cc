@@ -97,7 +97,22 @@ Status MariaDb::ConfigureReplication(const ReplicationSource& source,
   ASSIGN_OR_RETURN(Connection * c, Conn());
   auto q = [c](const std::string& s) { return c->Quote(s); };
   RETURN_IF_ERROR(Check(c->Execute(dialect::kStopReplica)));
-  if (initial_gtid) RETURN_IF_ERROR(Check(c->Execute(dialect::SetGtidSlavePos(*initial_gtid, q))));
+  if (initial_gtid) {
+    // The seed was chosen from state read before STOP SLAVE; the SQL thread may have applied
+    // more since. Never move gtid_slave_pos backwards: refuse, and the next tick decides anew.
+    ASSIGN_OR_RETURN(GtidList seed, GtidList::Parse(*initial_gtid));
+    auto rows = c->Query(dialect::kSelectGtidSlavePos);
+    if (!rows.ok()) return Check(rows.status());
+    if (rows->rows.size() != 1 || rows->rows[0].size() != 1) {
+      return Internal("unexpected result for gtid_slave_pos");
+    }
+    ASSIGN_OR_RETURN(GtidList now, GtidList::Parse(rows->rows[0][0].value_or("")));
+    if (!seed.Covers(now)) {
+      return FailedPrecondition("refusing to move gtid_slave_pos backwards from {} to {}",
+                                now.ToString(), seed.ToString());
+    }
+    RETURN_IF_ERROR(Check(c->Execute(dialect::SetGtidSlavePos(*initial_gtid, q))));
+  }
   RETURN_IF_ERROR(Check(c->Execute(dialect::ChangeSource(source, q))));
   return Check(c->Execute(dialect::kStartReplica));
 }

@@ -149,6 +149,23 @@ Result<std::vector<std::string>> PosixFileSystem::ListDir(const std::string& pat
   return names;
 }
 
+Result<uint64_t> PosixFileSystem::TreeBytes(const std::string& path) const {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status top = fs::symlink_status(path, ec);
+  if (ec) return ErrnoStatus("stat", path, ec.value());
+  if (fs::is_regular_file(top)) return static_cast<uint64_t>(fs::file_size(path, ec));
+  uint64_t total = 0;
+  fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec);
+  if (ec) return ErrnoStatus("list", path, ec.value());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) return ErrnoStatus("list", path, ec.value());
+    std::error_code fec;
+    if (it->is_regular_file(fec) && !it->is_symlink(fec)) total += it->file_size(fec);
+  }
+  return total;
+}
+
 Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
   int in[2], out[2];
   RETURN_IF_ERROR(MakePipe(in));

@@ -66,6 +66,15 @@ Status MemFileSystem::RemoveAll(const std::string& path) {
   return Status::Ok();
 }
 
+Result<uint64_t> MemFileSystem::TreeBytes(const std::string& path) const {
+  if (!Exists(path)) return NotFound("stat {}: No such file or directory", path);
+  uint64_t total = 0;
+  for (const auto& [p, contents] : files_) {
+    if (Under(p, path)) total += contents.size();
+  }
+  return total;
+}
+
 Result<std::vector<std::string>> MemFileSystem::ListDir(const std::string& path) const {
   if (!IsDirectory(path)) return NotFound("list {}: No such file or directory", path);
   std::set<std::string> names;

@@ -34,6 +34,7 @@ class MemFileSystem : public FileSystem {
   Status Rename(const std::string& from, const std::string& to) override;
   Status RemoveAll(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) const override;
+  Result<uint64_t> TreeBytes(const std::string& path) const override;
 
   mode_t ModeOf(const std::string& path) const { return modes_.at(path); }
   size_t writes() const { return writes_; }

@@ -515,13 +515,25 @@ class FaultSuite : public ::testing::Test {
     return -1;
   }
 
-  // The data dir after an interrupted clone: never marked complete; no datadir in place that
-  // could be started (a kill between rename and marker leaves one without marker: the next
-  // run must move it to mysql.discarded).
-  bool expect_discard_ = false;
-  void CheckInterruptedDataDir(const std::string& data, const std::string& label) {
+  // The data dir after an interrupted clone: never marked complete. A kill between the
+  // install's rename and its marker leaves the datadir beside the pending marker: the next
+  // run must finish that install (no re-clone, nothing set aside); then start over.
+  void CheckInterruptedDataDir(const std::string& data, const std::string& label,
+                               const std::string& log) {
     Check(!fs::exists(data + "/.mysqlset-complete"), label + ": no completion marker");
-    if (fs::exists(data + "/mysql")) expect_discard_ = true;
+    if (!fs::exists(data + "/mysql")) return;
+    Check(fs::exists(data + "/.mysqlset-complete.pending"),
+          label + ": a datadir without marker has the pending marker beside it");
+    const int rc = WaitExit(CloneAsync(3, {"--max-attempts", "1"}, log), 120);
+    Check(rc == 0 && fs::exists(data + "/.mysqlset-complete") &&
+              !fs::exists(data + "/.mysqlset-complete.pending"),
+          label + ": the next run finishes the cut install: " + Tail(ReadAll(log), 800));
+    for (const auto& e : fs::directory_iterator(data)) {
+      Check(!e.path().filename().string().starts_with("mysql.discarded"),
+            label + ": a finished datadir was set aside");
+    }
+    fs::remove_all(data + "/mysql");
+    fs::remove(data + "/.mysqlset-complete");
   }
 
   // Member `ordinal`'s data dir after mysqlset init, for the clone faults.
@@ -777,7 +789,6 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
         }
         fs::remove_all(data3 + "/mysql");
         fs::remove(data3 + "/.mysqlset-complete");
-        fs::remove_all(data3 + "/mysql.discarded");
         continue;
       }
       // WaitExit killed it with SIGKILL at `delay`.
@@ -796,7 +807,7 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
       const std::string phase = progress.is_object() ? progress.value("phase", "?") : "connect";
       const uint64_t bytes = fresh ? TreeBytes(data3 + "/mysql.staging") : 0;
       points.push_back(fmt_point(Since(t0), bytes, phase));
-      CheckInterruptedDataDir(data3, "clone kill #" + std::to_string(kills));
+      CheckInterruptedDataDir(data3, "clone kill #" + std::to_string(kills), clone_log);
       // Nothing the dead receiver started (mbstream, mariabackup --prepare) may live on and
       // keep writing into a staging dir the next attempt reuses.
       std::string orphans;
@@ -846,7 +857,7 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
           ++faults_;
           ++fault_counts_["kill -9 donor mariabackup"];
           Check(rc != 0, "donor mariabackup killed: the receiver fails (exit " + std::to_string(rc) + ")");
-          CheckInterruptedDataDir(data3, "donor kill");
+          CheckInterruptedDataDir(data3, "donor kill", clone_log);
           Check(Alive(donor_agent), "donor mariabackup killed: the donor's agent lives on");
         } else if (rc == 0) {
           fs::remove_all(data3 + "/mysql");
@@ -858,17 +869,13 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
     Check(WaitFor([&] { return ChildrenOf(donor_agent, "mariabackup").empty(); }, 30),
           "no mariabackup left on the donor");
 
-    // Finally a clone runs to the end; an earlier datadir without marker went to mysql.discarded.
+    // Finally a clone runs to the end.
     WaitDonorIdle("donor kills");
     const pid_t pid = CloneAsync(3, {}, clone_log);
     const int rc = WaitExit(pid, 300);
     Check(rc == 0, "final clone of mysql-3 succeeds: " + Tail(ReadAll(clone_log), 1500));
     Check(fs::exists(data3 + "/.mysqlset-complete"), "final clone: marker written");
     Check(!fs::exists(data3 + "/mysql.staging"), "final clone: no staging left");
-    if (expect_discard_) {
-      Check(fs::exists(data3 + "/mysql.discarded"),
-            "a datadir left without marker was moved to mysql.discarded");
-    }
   }
   // mysql-3 joins from the clone just made (no re-clone) and catches up.
   const std::string marker3 = ReadAll(data3 + "/.mysqlset-complete");

@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "core/gtid.h"
 #include "tests/integration/harness.h"
 
 namespace mysqlset::testing {
@@ -152,6 +153,65 @@ TEST_F(AgentReplicationTest, ReplicatesSurvivesPrimaryOutageAndReportsSqlErrors)
   ASSERT_TRUE(rc->Execute("DELETE FROM app.t WHERE id = 5").ok());
   ASSERT_TRUE(rc->Execute("START SLAVE").ok());
   ASSERT_TRUE(WaitFor([&] { return ReplicaCount() == "6" && ReplicaReady(); }, 20));
+}
+
+// Issue 18, finding 5: after `STOP SLAVE; RESET SLAVE ALL` by hand on a replica far past its
+// clone's GTID, the agent took it for "first start after clone" and set gtid_slave_pos back
+// to the clone's GTID (error 1950, re-clone). Now replication resumes from the server's own
+// position, runs without error, new rows arrive, and gtid_slave_pos never goes backwards.
+// Then again with gtid_slave_pos emptied too: the binlog still says where the data is.
+TEST_F(AgentReplicationTest, ResetSlaveAllByHandNeverMovesGtidSlavePosBackwards) {
+  ASSERT_TRUE(WaitFor([&] { return ReplicaReady(); }, 30)) << replica_agent_->Get("/readyz").second;
+  for (int i = 10; i < 60; ++i) {
+    ASSERT_TRUE(admin0_->Execute("INSERT INTO app.t VALUES (" + std::to_string(i) + ", 'x')").ok());
+  }
+  ASSERT_TRUE(WaitFor([&] { return ReplicaCount() == "52"; }, 20));
+  const auto clone = nlohmann::json::parse(ReadAll(replica_->data_dir() + "/.mysqlset-clone.json"));
+  const uint64_t clone_seq = GtidList::Parse(clone["gtid"].get<std::string>())->SeqOf(0);
+  auto rc = replica_->ConnectAdmin();
+  ASSERT_NE(rc, nullptr);
+  auto slave_seq = [&]() -> uint64_t {
+    auto c = replica_->ConnectAdmin();
+    if (!c) return UINT64_MAX;  // not answering: no sample
+    return GtidList::Parse(QueryValue(*c, "SELECT @@global.gtid_slave_pos"))->SeqOf(0);
+  };
+  int next_id = 60;
+  for (const bool empty_slave_pos : {false, true}) {
+    SCOPED_TRACE(empty_slave_pos ? "gtid_slave_pos emptied too" : "RESET SLAVE ALL");
+    const uint64_t before = slave_seq();
+    ASSERT_GT(before, clone_seq + 40) << "the replica must be far past its clone's GTID";
+    ASSERT_TRUE(rc->Execute("STOP SLAVE").ok());
+    ASSERT_TRUE(rc->Execute("RESET SLAVE ALL").ok());
+    if (empty_slave_pos) {
+      // gtid_strict_mode refuses a gtid_slave_pos behind the binlog; an operator lifts it.
+      ASSERT_TRUE(rc->Execute("SET GLOBAL gtid_strict_mode = 0").ok());
+      ASSERT_TRUE(rc->Execute("SET GLOBAL gtid_slave_pos = ''").ok());
+      ASSERT_TRUE(rc->Execute("SET GLOBAL gtid_strict_mode = 1").ok());
+    }
+    const uint64_t floor = empty_slave_pos ? 0 : before;
+    for (int i = 0; i < 5; ++i, ++next_id) {
+      ASSERT_TRUE(admin0_->Execute("INSERT INTO app.t VALUES (" + std::to_string(next_id) +
+                                   ", 'after reset')")
+                      .ok());
+    }
+    uint64_t lowest = UINT64_MAX;
+    const bool caught_up = WaitFor(
+        [&] {
+          lowest = std::min(lowest, slave_seq());
+          return ReplicaCount() == std::to_string(next_id - 8) && ReplicaReady();
+        },
+        30);
+    EXPECT_TRUE(caught_up) << replica_agent_->Get("/readyz").second;
+    EXPECT_GE(lowest, floor) << "gtid_slave_pos went backwards";
+    EXPECT_GT(slave_seq(), before) << "new transactions applied";
+    const auto st = ReplicaStatusJson();
+    EXPECT_EQ(st["replication"]["using_gtid"], "slave_pos") << st.dump();
+    EXPECT_TRUE(st["replication_error"].is_null() || st["replication_error"] == "") << st.dump();
+    EXPECT_EQ(QueryValue(*rc, "SELECT COUNT(*) FROM app.t WHERE v = 'after reset'"),
+              std::to_string(next_id - 60));
+  }
+  const std::string log = ReadAll(replica_->spec().root + "/agent.log");
+  EXPECT_EQ(log.find("1950"), std::string::npos) << "out-of-order GTID error in the agent log";
 }
 
 TEST_F(AgentReplicationTest, SecretsStayOutOfStatusMetricsAndArgv) {

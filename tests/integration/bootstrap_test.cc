@@ -112,13 +112,19 @@ TEST(BootstrapTest, InterruptedBootstrapIsRedoneNeverUsed) {
   TempDir tmp;
   Member m({tmp.path() + "/m0", "mysql-0"});
   ASSERT_EQ(m.Init(), 0);
-  // A datadir without the completion marker, as a kill between rename and marker leaves it.
+  // A datadir without the completion marker and without InnoDB files: never finished.
   fs::create_directories(m.data_dir() + "/mysql/half");
   std::ofstream(m.data_dir() + "/mysql/half/garbage") << "x";
   ASSERT_EQ(m.Clone(), 0);
   EXPECT_TRUE(fs::exists(m.data_dir() + "/.mysqlset-complete"));
   EXPECT_FALSE(fs::exists(m.data_dir() + "/mysql/half"));
-  EXPECT_TRUE(fs::exists(m.data_dir() + "/mysql.discarded/half/garbage"));
+  // Kept under a timestamped name, never deleted.
+  std::vector<std::string> kept;
+  for (const auto& e : fs::directory_iterator(m.data_dir())) {
+    if (e.path().filename().string().starts_with("mysql.discarded.")) kept.push_back(e.path());
+  }
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_TRUE(fs::exists(kept[0] + "/half/garbage"));
   ASSERT_TRUE(m.Start());
 }
 

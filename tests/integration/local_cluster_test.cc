@@ -50,6 +50,16 @@ bool WaitFor(std::chrono::seconds limit, const std::function<bool()>& cond) {
   return cond();
 }
 
+// Kept datadirs (mysql.discarded*) in a data volume, sorted by name (so by age).
+std::vector<std::string> KeptIn(const std::string& data) {
+  std::vector<std::string> kept;
+  for (const auto& e : fs::directory_iterator(data)) {
+    if (e.path().filename().string().starts_with("mysql.discarded")) kept.push_back(e.path());
+  }
+  std::sort(kept.begin(), kept.end());
+  return kept;
+}
+
 class LocalClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -102,14 +112,18 @@ class LocalClusterTest : public ::testing::Test {
   uint16_t ReadPort() const { return static_cast<uint16_t>(base_ - 5); }
   uint16_t MemberPort(int ordinal) const { return static_cast<uint16_t>(base_ + 10 * ordinal); }
 
-  // Rows in app.t as seen directly on member `ordinal` ("" when unreachable).
-  std::string RowsOn(int ordinal) {
-    auto c = ConnectPort(MemberPort(ordinal));
+  // Rows in app.t as seen through `port` ("" when unreachable).
+  std::string RowsAt(uint16_t port) {
+    auto c = ConnectPort(port);
     return c ? QueryValue(*c, "SELECT COUNT(*) FROM app.t") : "";
   }
+  bool EventuallyRowsAt(uint16_t port, int rows) {
+    return WaitFor(std::chrono::seconds(30), [&] { return RowsAt(port) == std::to_string(rows); });
+  }
+  // The same, directly on member `ordinal`.
+  std::string RowsOn(int ordinal) { return RowsAt(MemberPort(ordinal)); }
   bool EventuallyHasRows(int ordinal, int rows) {
-    return WaitFor(std::chrono::seconds(30),
-                   [&] { return RowsOn(ordinal) == std::to_string(rows); });
+    return EventuallyRowsAt(MemberPort(ordinal), rows);
   }
 
   // server_ids answering `n` fresh connections on the read endpoint.
@@ -402,7 +416,7 @@ TEST_F(LocalClusterTest, SecretsNeverLeakOverALifecycle) {
        ++it) {
     const std::string path = it->path().string();
     const std::string name = it->path().filename().string();
-    if (name == "secrets" || name == "mysql" || name == "mysql.discarded" ||
+    if (name == "secrets" || name == "mysql" || name.starts_with("mysql.discarded") ||
         name == "mysql.staging") {
       it.disable_recursion_pending();  // the secrets themselves and the databases
       continue;
@@ -523,6 +537,131 @@ TEST_F(LocalClusterTest, AgentPortFloodDoesNotTakeThePrimaryDown) {
   }
   EXPECT_LT(lines, 200u) << "flood log lines are not rate-limited";
   ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+}
+
+// Issue 18, finding 4 ("a lost marker destroys data"). The reproduction was: cluster down,
+// delete only mysql-0's .mysqlset-complete, `up` -> the datadir was moved to
+// mysql.discarded and the refusal did not say so; following its advice gave an empty
+// cluster reported ready; a second marker loss ran RemoveAll on mysql.discarded and the
+// data was gone for good. Every step must end with the rows written before still on disk,
+// and `up` either refusing with a message naming the datadir (or the kept copy) or coming
+// up with the data. Run as its own ctest (data_kept_test).
+TEST_F(LocalClusterTest, MarkerLostTwiceInARowLosesNoData) {
+  std::string out;
+  ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "2", "--base-port", std::to_string(base_),
+                 "--timeout", "240"},
+                &out),
+            0)
+      << out;
+  {
+    auto w = ConnectPort(WritePort());
+    ASSERT_NE(w, nullptr);
+    ASSERT_TRUE(w->Execute("CREATE DATABASE app").ok());
+    ASSERT_TRUE(w->Execute("CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20))").ok());
+  }
+  Insert(0, kRows);
+  ASSERT_TRUE(EventuallyRowsAt(MemberPort(1), kRows));
+  const std::string data0 = dir_ + "/members/mysql-0/data";
+  const std::string marker0 = data0 + "/.mysqlset-complete";
+  const auto ibdata0 = fs::file_size(data0 + "/mysql/ibdata1");
+
+  for (int loss = 1; loss <= 2; ++loss) {
+    SCOPED_TRACE("marker loss #" + std::to_string(loss));
+    // The reproduction: cluster down, only mysql-0's marker deleted, up.
+    ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+    ASSERT_TRUE(fs::remove(marker0));
+    EXPECT_EQ(Cli({"up", "--dir", dir_, "--timeout", "120"}, &out), 1) << out;
+    EXPECT_NE(out.find("data present but completion marker missing: " + data0 + "/mysql"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("to accept it, create the marker (touch '" + marker0 + "')"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("refusing to discard it"), std::string::npos) << out;
+    // Nothing moved, nothing deleted, nothing bootstrapped in its place.
+    EXPECT_TRUE(KeptIn(data0).empty());
+    ASSERT_TRUE(fs::exists(data0 + "/mysql/ibdata1"));
+    EXPECT_GE(fs::file_size(data0 + "/mysql/ibdata1"), ibdata0);
+    EXPECT_FALSE(fs::exists(marker0)) << "the marker must come from a person, not from a retry";
+
+    // Following the advice: accept the datadir, up again, every row is there.
+    ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+    { std::ofstream(marker0).flush(); }
+    ASSERT_EQ(Cli({"up", "--dir", dir_, "--timeout", "240"}, &out), 0) << out;
+    const int rows = kRows + 10 * (loss - 1);
+    EXPECT_TRUE(EventuallyRowsAt(WritePort(), rows)) << RowsAt(WritePort());
+    EXPECT_TRUE(EventuallyRowsAt(MemberPort(1), rows));
+    Insert(rows, rows + 10);  // the cluster takes writes again
+  }
+
+  // A replica's marker lost: its datadir (a prepared clone) is intact data too, refused the
+  // same way; accepted, it rejoins from its own data, without a new clone.
+  const std::string data1 = dir_ + "/members/mysql-1/data";
+  {
+    ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+    const std::string record = ReadAll(data1 + "/.mysqlset-clone.json");
+    ASSERT_TRUE(fs::remove(data1 + "/.mysqlset-complete"));
+    EXPECT_EQ(Cli({"up", "--dir", dir_, "--timeout", "120"}, &out), 1) << out;
+    EXPECT_NE(out.find("data present but completion marker missing: " + data1 + "/mysql"),
+              std::string::npos)
+        << out;
+    EXPECT_TRUE(KeptIn(data1).empty());
+    ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+    { std::ofstream(data1 + "/.mysqlset-complete").flush(); }
+    ASSERT_EQ(Cli({"up", "--dir", dir_, "--timeout", "240"}, &out), 0) << out;
+    EXPECT_TRUE(EventuallyRowsAt(MemberPort(1), kRows + 20));
+    EXPECT_EQ(ReadAll(data1 + "/.mysqlset-clone.json"), record) << "re-cloned";
+  }
+
+  // A replica whose datadir was never finished (here: its redo log gone with its marker) is
+  // set aside, timestamped, never deleted, and re-cloned. Twice: the first copy stays.
+  std::vector<uintmax_t> kept_sizes;
+  for (int loss = 1; loss <= 2; ++loss) {
+    SCOPED_TRACE("half-made replica #" + std::to_string(loss));
+    ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+    ASSERT_TRUE(fs::remove(data1 + "/.mysqlset-complete"));
+    ASSERT_TRUE(fs::remove(data1 + "/mysql/ib_logfile0"));
+    kept_sizes.push_back(fs::file_size(data1 + "/mysql/ibdata1"));
+    ASSERT_EQ(Cli({"up", "--dir", dir_, "--timeout", "240"}, &out), 0) << out;
+    const auto kept = KeptIn(data1);
+    ASSERT_EQ(kept.size(), static_cast<size_t>(loss));
+    for (size_t i = 0; i < kept.size(); ++i) {
+      EXPECT_EQ(fs::file_size(kept[i] + "/ibdata1"), kept_sizes[i]) << kept[i];
+    }
+    EXPECT_TRUE(EventuallyRowsAt(MemberPort(1), kRows + 20));
+  }
+  // `status` lists them, with their size, in both forms.
+  const auto st = Status();
+  ASSERT_TRUE(st.is_object());
+  const auto& kept_json = st["members"][1]["kept_datadirs"];
+  ASSERT_EQ(kept_json.size(), 2u) << st.dump();
+  for (const auto& k : kept_json) {
+    EXPECT_TRUE(k["path"].get<std::string>().starts_with(data1 + "/mysql.discarded.")) << k;
+    EXPECT_GT(k["bytes"].get<uint64_t>(), 1u << 20) << k;
+    EXPECT_EQ(k["kept_at"].get<std::string>().size(), 20u) << k;
+  }
+  EXPECT_TRUE(st["members"][0]["kept_datadirs"].empty());
+  ASSERT_EQ(Cli({"status", "--dir", dir_}, &out), 0) << out;
+  EXPECT_NE(out.find("kept datadir: " + KeptIn(data1)[0] + " ("), std::string::npos) << out;
+
+  // The primary's datadir lost while a copy of it is kept in its volume and the replica
+  // holds data: the refusal to bootstrap names the kept copy by its full path.
+  ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+  const std::string kept0 = data0 + "/mysql.discarded.20261129T214500Z";
+  fs::rename(data0 + "/mysql", kept0);
+  fs::remove(marker0);
+  EXPECT_EQ(Cli({"up", "--dir", dir_, "--timeout", "120"}, &out), 1) << out;
+  EXPECT_NE(out.find("mysql-0 has no data, but " + data1 + " holds a complete datadir"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("kept datadirs: " + kept0 + " ("), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(data0 + "/mysql")) << "an empty primary was bootstrapped";
+  // Restoring it as the message says brings every row back.
+  ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+  fs::rename(kept0, data0 + "/mysql");
+  { std::ofstream(marker0).flush(); }
+  ASSERT_EQ(Cli({"up", "--dir", dir_, "--timeout", "240"}, &out), 0) << out;
+  EXPECT_TRUE(EventuallyRowsAt(WritePort(), kRows + 20));
 }
 
 }  // namespace

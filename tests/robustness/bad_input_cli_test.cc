@@ -234,7 +234,12 @@ TEST_F(BadSecretsTest, DatadirWithoutMarkerIsSetAsideNeverStarted) {
   WriteFile(data_ + "/mysql/ibdata1", "half");
   const Outcome o = Clone();
   ASSERT_EQ(o.exit_code, 0) << o.output;
-  EXPECT_EQ(ReadFileOrEmpty(data_ + "/mysql.discarded/ibdata1"), "half");
+  std::string kept;
+  for (const auto& e : fs::directory_iterator(data_)) {
+    if (e.path().filename().string().starts_with("mysql.discarded.")) kept = e.path();
+  }
+  ASSERT_FALSE(kept.empty()) << "set aside under mysql.discarded.<UTC time>";
+  EXPECT_EQ(ReadFileOrEmpty(kept + "/ibdata1"), "half");
   EXPECT_TRUE(fs::exists(data_ + "/.mysqlset-complete"));
   ExpectNoSecretIn(o.output);
 }
