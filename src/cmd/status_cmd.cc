@@ -5,9 +5,9 @@
 
 #include "cmd/commands.h"
 #include "cmd/flags.h"
+#include "core/mycnf.h"
 #include "local/agent_client.h"
 #include "local/cluster_dir.h"
-#include "core/mycnf.h"
 #include "local/status_view.h"
 #include "local/wait_verdict.h"
 #include "posix/posix_env.h"
@@ -34,10 +34,8 @@ int RunStatus(const StatusFlags& f) {
     const local::Liveness l =
         local::JudgeHeartbeat(state ? state->heartbeat_ms : 0, local::WallClockMillis());
     if (!l.responding) {
-      warning = local::NotRespondingMessage(*supervisor, l) +
-                fmt::format("; the status below may be stale: is it stopped (`kill -CONT {}`) "
-                            "or hung? see {}",
-                            *supervisor, paths.supervisor_log());
+      warning = local::NotRespondingMessage(*supervisor, l) + "; the status below may be stale: " +
+                local::NotRespondingAdvice(*supervisor, paths.supervisor_log());
     }
   }
   // Ask every agent at once: a member that is down costs one timeout, not one per member.

@@ -83,8 +83,8 @@ int RunUp(const UpFlags& f) {
       if (!st.ok()) return ReportError("up", st);
       kill(supervisor, SIGHUP);
     }
-    std::printf("A supervisor (pid %d) already runs on %s; waiting for its members.\n",
-                supervisor, paths.dir().c_str());
+    std::printf("A supervisor (pid %d) already runs on %s; waiting for its members.\n", supervisor,
+                paths.dir().c_str());
   } else {
     // Everything that can refuse the request is checked before anything is written.
     st = local::CheckPortsFree(local::PortsOf(spec));

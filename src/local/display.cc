@@ -95,9 +95,8 @@ Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervi
       case WaitOutcome::kSuperseded:
         return Status(StatusCode::kCancelled, fmt::format("{} {}", options.what, v.message));
       case WaitOutcome::kNotResponding:
-        return Unavailable("{}; the member lines above may be stale: is it stopped (`kill -CONT "
-                           "{}`) or hung? see {}",
-                           v.message, supervisor, paths.supervisor_log());
+        return Unavailable("{}; the member lines above may be stale: {}", v.message,
+                           NotRespondingAdvice(supervisor, paths.supervisor_log()));
       case WaitOutcome::kMemberFailed:
         return FailedPrecondition("{}", v.message);
       case WaitOutcome::kConverged: {

@@ -242,7 +242,7 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
                               bool supervisor_running, const std::string& supervisor_warning) {
   std::string out = supervisor_warning.empty() ? "" : supervisor_warning + "\n";
   out += fmt::format("cluster {}: {} member(s){}\n", spec.name, spec.replicas,
-                                supervisor_running ? "" : "  (supervisor not running)");
+                     supervisor_running ? "" : "  (supervisor not running)");
   out += fmt::format("{:<12} {:<8} {:<6} {:<24} {:>6}  {}\n", "MEMBER", "ROLE", "READY", "GTID",
                      "LAG", "ADDRESS");
   for (const auto& m : members) {

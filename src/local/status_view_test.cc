@@ -184,7 +184,8 @@ TEST(StateJson, KeepsHeartbeatAndObservationTimes) {
   EXPECT_EQ(back->heartbeat_ms, s.heartbeat_ms);
   EXPECT_EQ(back->observed_ms, s.observed_ms);
   // A state file without them (an older supervisor) reads as "no heartbeat".
-  auto old = StateFromJson(R"({"pid":7,"name":"mysql","replicas":1,"base_port":13306,"members":[]})");
+  auto old =
+      StateFromJson(R"({"pid":7,"name":"mysql","replicas":1,"base_port":13306,"members":[]})");
   ASSERT_TRUE(old.ok());
   EXPECT_EQ(old->heartbeat_ms, 0);
 }

@@ -290,9 +290,9 @@ void Supervisor::OnExit(pid_t pid, int status) {
       if (++child->exits_since_ready >= options_.crashloop_threshold) {
         const std::string log = paths_.log_file(m.pod, name);
         auto text = fs_.ReadFile(log);
-        const std::string reason = !text.ok()              ? ""
+        const std::string reason = !text.ok()             ? ""
                                    : child == &m.mariadbd ? LastServerError(*text)
-                                                           : LastErrorMessage(*text);
+                                                          : LastErrorMessage(*text);
         m.error = CrashLoopMessage(m.pod, name, child->exits_since_ready, how, reason, log);
         spdlog::error("{}", m.error);
       }

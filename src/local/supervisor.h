@@ -56,7 +56,7 @@ class Supervisor {
     pid_t pid = 0;
     std::chrono::steady_clock::time_point started;
     std::chrono::steady_clock::time_point restart_at;
-    int restarts = 0;       // drives the backoff; starts over after backoff_reset of running
+    int restarts = 0;           // drives the backoff; starts over after backoff_reset of running
     int exits_since_ready = 0;  // exits since the member was last ready (crash loop count)
     std::string last_exit;  // "exit 1", "signal 9"
   };

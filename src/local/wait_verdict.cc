@@ -24,6 +24,10 @@ std::string NotRespondingMessage(pid_t pid, const Liveness& l) {
                      *l.age_s);
 }
 
+std::string NotRespondingAdvice(pid_t pid, const std::string& supervisor_log) {
+  return fmt::format("is it stopped (`kill -CONT {}`) or hung? see {}", pid, supervisor_log);
+}
+
 WaitVerdict DecideWait(const WaitInput& in) {
   if (in.requested > 0 && in.requested != in.replicas) {
     return {WaitOutcome::kSuperseded, fmt::format("superseded by scale to {}", in.requested)};

@@ -36,6 +36,8 @@ Liveness JudgeHeartbeat(int64_t heartbeat_ms, int64_t now_ms);
 
 // "supervisor pid 42 is not responding (last heartbeat 12 s ago)".
 std::string NotRespondingMessage(pid_t pid, const Liveness& l);
+// What to do about it: "is it stopped (`kill -CONT 42`) or hung? see LOG".
+std::string NotRespondingAdvice(pid_t pid, const std::string& supervisor_log);
 
 enum class WaitOutcome {
   kWait,           // nothing to conclude yet
