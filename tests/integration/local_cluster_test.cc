@@ -517,7 +517,7 @@ TEST_F(LocalClusterTest, StoppedSupervisorIsNeverReportedReady) {
 }
 
 // Issue 18, finding 7: `up --replicas 1` returned 0 before the write endpoint accepted writes;
-// the first write got ERROR 2013 in 3 of 3 trials.
+// the first write got ERROR 2013 in 3 of 3 trials. `scale` must wait for it the same way.
 TEST_F(LocalClusterTest, UpReturnsOnlyOnceTheWriteEndpointTakesWrites) {
   for (int trial = 1; trial <= 3; ++trial) {
     std::string out;
@@ -534,6 +534,15 @@ TEST_F(LocalClusterTest, UpReturnsOnlyOnceTheWriteEndpointTakesWrites) {
     if (st.ok()) st = w->Execute("INSERT INTO app.t VALUES (1)");
     EXPECT_TRUE(st.ok()) << "trial " << trial << ": " << st.message();
     w.reset();
+    if (trial == 3) {
+      // The same after `scale`, which reloads HAProxy with another read backend.
+      ASSERT_EQ(Cli({"scale", "2", "--dir", dir_, "--timeout", "120"}, &out), 0) << out;
+      w = ConnectPort(WritePort());
+      ASSERT_NE(w, nullptr) << "after scale: no connection to the write endpoint";
+      st = w->Execute("INSERT INTO app.t VALUES (2)");
+      EXPECT_TRUE(st.ok()) << "after scale: " << st.message();
+      w.reset();
+    }
     ASSERT_EQ(Cli({"down", "--dir", dir_, "--purge"}, &out), 0) << out;
   }
 }
