@@ -8,6 +8,7 @@
 #include <charconv>
 #include <memory>
 
+#include "cmd/cluster_checks.h"
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "local/cluster_dir.h"
@@ -46,12 +47,7 @@ int RunScale(const ScaleFlags& f) {
                                                    "`mysqlset up --dir {} --replicas {}`",
                                                    paths.dir(), paths.dir(), n));
   }
-  // Members that will start must find their ports free; running ones hold theirs.
-  std::vector<local::PortUse> new_ports;
-  for (int i = spec->replicas; i < n; ++i) {
-    for (auto& use : local::MemberPortsOf(next, static_cast<uint32_t>(i))) new_ports.push_back(use);
-  }
-  st = local::CheckPortsFree(new_ports);
+  st = local::CheckNewMemberPortsFree(*spec, next);
   if (!st.ok()) return ReportError("scale", st);
   st = local::SaveSpec(fs, paths, next);
   if (!st.ok()) return ReportError("scale", st);
@@ -62,6 +58,8 @@ int RunScale(const ScaleFlags& f) {
   local::WaitOptions w;
   w.timeout = std::chrono::seconds(f.timeout_s);
   w.tty = isatty(STDOUT_FILENO);
+  w.what = fmt::format("scale to {}", n);
+  w.confirm = [&paths, &next] { return ConfirmClusterReady(paths, next); };
   st = local::WaitForConverged(fs, paths, *supervisor, n, w);
   if (!st.ok()) return ReportError("scale", st);
   std::printf("Cluster '%s' has %d ready member(s).\n", spec->name.c_str(), n);

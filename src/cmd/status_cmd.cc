@@ -6,9 +6,11 @@
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "core/identity.h"
+#include "core/mycnf.h"
 #include "local/agent_client.h"
 #include "local/cluster_dir.h"
 #include "local/status_view.h"
+#include "local/wait_verdict.h"
 #include "posix/posix_env.h"
 
 namespace mysqlset::cmd {
@@ -26,8 +28,16 @@ int RunStatus(const StatusFlags& f) {
   if (!spec.ok()) return ReportError("status", spec.status());
   const auto supervisor = local::RunningSupervisor(paths);
   std::optional<local::SupervisorState> state;
+  std::string warning;  // the supervisor does not respond: what it last wrote may be stale
   if (supervisor) {
-    if (auto s = local::LoadState(fs, paths); s.ok() && s->pid == *supervisor) state = *s;
+    auto s = local::LoadState(fs, paths);
+    if (s.ok() && s->pid == *supervisor) state = *s;
+    const local::Liveness l =
+        local::JudgeHeartbeat(state ? state->heartbeat_ms : 0, local::WallClockMillis());
+    if (!l.responding) {
+      warning = local::NotRespondingMessage(*supervisor, l) + "; the status below may be stale: " +
+                local::NotRespondingAdvice(*supervisor, paths.supervisor_log());
+    }
   }
   // Ask every agent at once: a member that is down costs one timeout, not one per member.
   std::vector<std::future<std::optional<local::AgentStatus>>> replies;
@@ -53,19 +63,27 @@ int RunStatus(const StatusFlags& f) {
         r.mariadbd_pid = m.mariadbd_pid;
         r.step = m.step;
         r.read_endpoint = m.read_endpoint;
+        r.error = m.error;
       }
     }
     members.push_back(std::move(r));
   }
   if (f.json) {
-    std::fputs(local::RenderStatusJson(*spec, members, supervisor.has_value()).c_str(), stdout);
+    std::fputs(local::RenderStatusJson(*spec, members, supervisor.has_value(), warning).c_str(),
+               stdout);
     return 0;
   }
-  std::fputs(local::RenderStatusTable(*spec, members, supervisor.has_value()).c_str(), stdout);
+  std::fputs(local::RenderStatusTable(*spec, members, supervisor.has_value(), warning).c_str(),
+             stdout);
   if (state) {
     std::string kept;
     for (const auto& m : state->members) {
-      if (static_cast<int>(m.ordinal) >= spec->replicas) kept += (kept.empty() ? "" : ", ") + m.name;
+      // A member stopped before its clone finished has no datadir: nothing is kept.
+      if (static_cast<int>(m.ordinal) < spec->replicas ||
+          !fs.Exists(DatadirOf(paths.data_dir(m.name)))) {
+        continue;
+      }
+      kept += (kept.empty() ? "" : ", ") + m.name;
     }
     if (!kept.empty()) std::printf("stopped, data kept: %s\n", kept.c_str());
   }

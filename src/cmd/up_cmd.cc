@@ -8,6 +8,7 @@
 #include <memory>
 #include <thread>
 
+#include "cmd/cluster_checks.h"
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "common/logging.h"
@@ -74,14 +75,16 @@ int RunUp(const UpFlags& f) {
   pid_t supervisor = 0;
   if (auto running = LiveSupervisor(paths)) {
     supervisor = *running;
-    std::printf("A supervisor (pid %d) already runs on %s; waiting for its members.\n",
-                supervisor, paths.dir().c_str());
     auto stored = local::LoadSpec(fs, paths);
     if (stored.ok() && stored->replicas != spec.replicas) {
-      st = local::SaveSpec(fs, paths, spec);
+      // Members that will start must find their ports free, exactly as for `scale`.
+      st = local::CheckNewMemberPortsFree(*stored, spec);
+      if (st.ok()) st = local::SaveSpec(fs, paths, spec);
       if (!st.ok()) return ReportError("up", st);
       kill(supervisor, SIGHUP);
     }
+    std::printf("A supervisor (pid %d) already runs on %s; waiting for its members.\n", supervisor,
+                paths.dir().c_str());
   } else {
     // Everything that can refuse the request is checked before anything is written.
     st = local::CheckPortsFree(local::PortsOf(spec));
@@ -114,9 +117,13 @@ int RunUp(const UpFlags& f) {
   local::WaitOptions w;
   w.timeout = std::chrono::seconds(f.timeout_s);
   w.tty = isatty(STDOUT_FILENO);
+  w.what = fmt::format("up with {} member(s)", spec.replicas);
+  w.confirm = [&paths, &spec] { return ConfirmClusterReady(paths, spec); };
   st = local::WaitForConverged(fs, paths, supervisor, spec.replicas, w);
   if (!st.ok()) {
     ReportError("up", st);
+    // A supervisor that does not respond retries nothing; a superseded request was replaced.
+    if (st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kCancelled) return 1;
     std::fprintf(stderr,
                  "mysqlset up: the supervisor keeps retrying; see `mysqlset status --dir %s`, "
                  "stop it with `mysqlset down --dir %s`\n",

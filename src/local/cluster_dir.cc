@@ -250,6 +250,20 @@ std::string TailOfFile(const std::string& path, int lines) {
   return out;
 }
 
+int64_t WallClockMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status CheckNewMemberPortsFree(const ClusterSpec& current, const ClusterSpec& next) {
+  std::vector<PortUse> ports;
+  for (int i = current.replicas; i < next.replicas; ++i) {
+    for (auto& use : MemberPortsOf(next, static_cast<uint32_t>(i))) ports.push_back(use);
+  }
+  return CheckPortsFree(ports);
+}
+
 std::string SelfExe() {
   char buf[4096];
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);

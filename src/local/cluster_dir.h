@@ -62,6 +62,14 @@ bool ProcessAlive(pid_t pid);
 // cluster's ports meanwhile.
 std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths);
 
+// The wall clock in Unix milliseconds (heartbeats are compared across processes).
+int64_t WallClockMillis();
+
+// Refuses ports that members about to start (ordinals current.replicas .. next.replicas-1)
+// need when something already listens there; members already running hold theirs. `up` on
+// a running cluster and `scale` both call it.
+Status CheckNewMemberPortsFree(const ClusterSpec& current, const ClusterSpec& next);
+
 // The running binary's path (/proc/self/exe), to start children of the same version.
 std::string SelfExe();
 

@@ -9,6 +9,7 @@
 
 #include "local/cluster_dir.h"
 #include "local/status_view.h"
+#include "local/wait_verdict.h"
 
 namespace mysqlset::local {
 namespace {
@@ -20,6 +21,9 @@ bool Alive(pid_t pid) { return ProcessAlive(pid); }
 class Renderer {
  public:
   Renderer(const WaitOptions& o) : o_(o) {}
+
+  // Lines printed by someone else went below ours: draw afresh instead of over them.
+  void Forget() { drawn_ = 0; }
 
   void Show(FileSystem& fs, const ClusterPaths& paths, const SupervisorState& s, int upto) {
     std::vector<std::string> lines;
@@ -66,25 +70,53 @@ Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervi
                         int replicas, const WaitOptions& options) {
   Renderer r(options);
   const auto deadline = steady_clock::now() + options.timeout;
+  WaitInput in;
+  in.supervisor = supervisor;
+  in.replicas = replicas;
+  in.since_ms = WallClockMillis();
   std::optional<SupervisorState> last;
+  std::string unconfirmed;  // why `confirm` said no, last time
   while (true) {
     if (!Alive(supervisor)) {
       return FailedPrecondition("the supervisor (pid {}) exited; see {}:\n{}", supervisor,
                                 paths.supervisor_log(), TailOfFile(paths.supervisor_log(), 5));
     }
     auto state = LoadState(fs, paths);
-    // Only the state our supervisor wrote for this size counts; an older file is stale.
-    if (state.ok() && state->pid == supervisor && state->spec.replicas == replicas) {
-      last = *state;
-      r.Show(fs, paths, *state, replicas);
-      for (const auto& m : state->members) {
-        if (static_cast<int>(m.ordinal) < replicas && !m.ready && !m.error.empty()) {
-          return FailedPrecondition("{}", m.error);
+    in.state = state.ok() ? std::optional(*state) : std::nullopt;
+    auto spec = LoadSpec(fs, paths);
+    in.requested = spec.ok() ? spec->replicas : 0;
+    in.now_ms = WallClockMillis();
+    const WaitVerdict v = DecideWait(in);
+    if (in.state && in.state->pid == supervisor && in.state->spec.replicas == replicas) {
+      last = *in.state;
+      r.Show(fs, paths, *in.state, replicas);
+    }
+    switch (v.outcome) {
+      case WaitOutcome::kSuperseded:
+        return Status(StatusCode::kCancelled, fmt::format("{} {}", options.what, v.message));
+      case WaitOutcome::kNotResponding:
+        return Unavailable("{}; the member lines above may be stale: {}", v.message,
+                           NotRespondingAdvice(supervisor, paths.supervisor_log()));
+      case WaitOutcome::kMemberFailed:
+        return FailedPrecondition("{}", v.message);
+      case WaitOutcome::kConverged: {
+        Status st = options.confirm ? options.confirm() : Status::Ok();
+        if (st.ok()) return st;
+        if (st.message() != unconfirmed) {
+          std::fprintf(options.out, "  waiting: %s\n", st.message().c_str());
+          std::fflush(options.out);
+          if (options.tty) r.Forget();
         }
+        unconfirmed = st.message();
+        break;
       }
-      if (state->converged) return Status::Ok();
+      case WaitOutcome::kWait:
+        break;
     }
     if (steady_clock::now() >= deadline) {
+      if (!unconfirmed.empty()) {
+        return DeadlineExceeded("not ready after {}s: {}", options.timeout.count(), unconfirmed);
+      }
       if (last) {
         for (const auto& m : last->members) {
           if (static_cast<int>(m.ordinal) >= replicas || m.ready) continue;

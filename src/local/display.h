@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <string>
 
 #include "common/status.h"
 #include "env/file_system.h"
@@ -20,10 +22,20 @@ struct WaitOptions {
   std::chrono::seconds timeout{900};
   bool tty = false;
   FILE* out = stdout;
+  // The request, as "superseded" messages name it: "scale to 4".
+  std::string what = "up";
+  // Called once the supervisor reports convergence; until it returns OK the wait goes on
+  // (its reason is shown and, at the timeout, returned), so the command's own end-to-end
+  // checks (every member's /readyz, a write through the write endpoint) gate success.
+  std::function<Status()> confirm;
 };
 
-// OK once members 0..replicas-1 are ready and serve behind the read endpoint and none above
-// runs. Errors are one line naming the member's log file.
+// OK once members 0..replicas-1 are ready and serve behind the read endpoint, none above
+// runs, and `confirm` agrees, all seen after this call started (see wait_verdict.h: a
+// state observed earlier, or from a supervisor that stopped writing heartbeats, never
+// counts). Errors are one line: a member's error naming its log file; kUnavailable when the
+// supervisor is not responding; kCancelled when cluster.json was changed to another size
+// meanwhile ("scale to 4 superseded by scale to 3"); kDeadlineExceeded.
 Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervisor,
                         int replicas, const WaitOptions& options);
 

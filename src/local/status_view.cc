@@ -20,6 +20,8 @@ std::string StateToJson(const SupervisorState& s) {
   j["stopping"] = s.stopping;
   j["haproxy_pid"] = s.haproxy_pid;
   j["haproxy_error"] = s.haproxy_error;
+  j["heartbeat_ms"] = s.heartbeat_ms;
+  j["observed_ms"] = s.observed_ms;
   j["members"] = json::array();
   for (const auto& m : s.members) {
     ordered_json o;
@@ -50,6 +52,8 @@ Result<SupervisorState> StateFromJson(const std::string& text) {
     s.stopping = j.value("stopping", false);
     s.haproxy_pid = j.value("haproxy_pid", 0);
     s.haproxy_error = j.value("haproxy_error", "");
+    s.heartbeat_ms = j.value("heartbeat_ms", int64_t{0});
+    s.observed_ms = j.value("observed_ms", int64_t{0});
     for (const auto& o : j.at("members")) {
       SupervisedMember m;
       m.name = o.at("name").get<std::string>();
@@ -110,20 +114,46 @@ Result<CloneProgress> ParseCloneProgress(const std::string& body) {
   return p;
 }
 
-std::string LastErrorMessage(std::string_view log_text) {
-  constexpr std::string_view kMarker = ": error: ";
+namespace {
+
+// The text after `marker` on the last line of `log_text` that holds it and that `keep`
+// accepts ("" if none).
+std::string LastAfterMarker(std::string_view log_text, std::string_view marker,
+                            bool (*keep)(std::string_view line, std::string_view reason)) {
   std::string_view message;
   while (!log_text.empty()) {
     const size_t eol = log_text.find('\n');
     const std::string_view line = log_text.substr(0, eol);
-    if (line.starts_with("mysqlset ")) {
-      const size_t at = line.find(kMarker);
-      if (at != std::string_view::npos) message = line.substr(at + kMarker.size());
+    const size_t at = line.find(marker);
+    if (at != std::string_view::npos) {
+      const std::string_view reason = line.substr(at + marker.size());
+      if (keep(line, reason)) message = reason;
     }
     if (eol == std::string_view::npos) break;
     log_text.remove_prefix(eol + 1);
   }
   return std::string(message);
+}
+
+}  // namespace
+
+std::string LastErrorMessage(std::string_view log_text) {
+  return LastAfterMarker(log_text, ": error: ", [](std::string_view line, std::string_view) {
+    return line.starts_with("mysqlset ");
+  });
+}
+
+std::string LastServerError(std::string_view log_text) {
+  return LastAfterMarker(log_text, "[ERROR] ", [](std::string_view, std::string_view reason) {
+    return reason != "Aborting";
+  });
+}
+
+std::string CrashLoopMessage(const std::string& pod, const std::string& process, int restarts,
+                             const std::string& last_exit, const std::string& reason,
+                             const std::string& log) {
+  return fmt::format("{}: {} keeps exiting ({} restarts, last {}){}{}; see {}", pod, process,
+                     restarts, last_exit, reason.empty() ? "" : ": ", reason, log);
 }
 
 std::string HumanBytes(uint64_t bytes) {
@@ -168,11 +198,13 @@ std::string RoleOf(const MemberReport& m) {
 }  // namespace
 
 std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberReport>& members,
-                             bool supervisor_running) {
+                             bool supervisor_running, const std::string& supervisor_warning) {
   ordered_json j;
   j["name"] = spec.name;
   j["replicas"] = spec.replicas;
   j["supervisor_running"] = supervisor_running;
+  j["supervisor_responding"] = supervisor_running && supervisor_warning.empty();
+  j["supervisor_warning"] = supervisor_warning;
   j["members"] = json::array();
   for (const auto& m : members) {
     const MemberAddress a = MemberAddressOf(spec, m.ordinal);
@@ -203,6 +235,7 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
       o["kept_datadirs"].push_back(
           ordered_json{{"path", k.path}, {"bytes", k.bytes}, {"kept_at", k.kept_at}});
     }
+    o["error"] = m.error;
     j["members"].push_back(o);
   }
   j["endpoints"] = {{"primary", fmt::format("{}:{}", kLocalHost, WritePort(spec))},
@@ -220,9 +253,10 @@ std::string RenderKeptDatadirLines(const std::vector<KeptDatadir>& kept) {
 }
 
 std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberReport>& members,
-                              bool supervisor_running) {
-  std::string out = fmt::format("cluster {}: {} member(s){}\n", spec.name, spec.replicas,
-                                supervisor_running ? "" : "  (supervisor not running)");
+                              bool supervisor_running, const std::string& supervisor_warning) {
+  std::string out = supervisor_warning.empty() ? "" : supervisor_warning + "\n";
+  out += fmt::format("cluster {}: {} member(s){}\n", spec.name, spec.replicas,
+                     supervisor_running ? "" : "  (supervisor not running)");
   out += fmt::format("{:<12} {:<8} {:<6} {:<24} {:>6}  {}\n", "MEMBER", "ROLE", "READY", "GTID",
                      "LAG", "ADDRESS");
   for (const auto& m : members) {
@@ -243,6 +277,7 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
       out += fmt::format("{:<12} not ready: {}\n", "", fmt::join(m.agent->reasons, "; "));
     }
     out += RenderKeptDatadirLines(m.kept_datadirs);
+    if (!m.error.empty()) out += fmt::format("{:<12} {}\n", "", m.error);
   }
   out += fmt::format("write endpoint  {}:{}\nread endpoint   {}:{}\n", kLocalHost,
                      WritePort(spec), kLocalHost, ReadPort(spec));

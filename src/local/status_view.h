@@ -5,8 +5,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/data_step.h"
@@ -39,6 +41,10 @@ struct SupervisorState {
   pid_t haproxy_pid = 0;
   std::string haproxy_error;
   std::vector<SupervisedMember> members;  // by ordinal; includes stopped ones with data
+  // Wall clock, Unix ms: when this was written (refreshed every second even when nothing
+  // changed), and when the tick whose observations it holds started. See wait_verdict.h.
+  int64_t heartbeat_ms = 0;
+  int64_t observed_ms = 0;
 };
 
 std::string StateToJson(const SupervisorState& s);
@@ -73,6 +79,16 @@ std::string HumanBytes(uint64_t bytes);
 // so a failed step's reason shows where the user looks first, not only in its log file.
 std::string LastErrorMessage(std::string_view log_text);
 
+// The reason of the last "[ERROR] ..." line of a mariadbd log, skipping the final
+// "[ERROR] Aborting" ("" if none): "mariadbd: unknown variable 'no-such-option=1'".
+std::string LastServerError(std::string_view log_text);
+
+// The member error the supervisor reports for a process that keeps exiting:
+// "mysql-1: mariadbd keeps exiting (4 restarts, last exit 1): REASON; see LOG".
+std::string CrashLoopMessage(const std::string& pod, const std::string& process, int restarts,
+                             const std::string& last_exit, const std::string& reason,
+                             const std::string& log);
+
 // One member in `status`: the agent's view when it answered, else "down".
 struct MemberReport {
   uint32_t ordinal = 0;
@@ -81,14 +97,18 @@ struct MemberReport {
   std::string step;                  // from the supervisor, "" if unknown
   std::string read_endpoint;         // HAProxy's state of it, "" if unknown
   std::vector<KeptDatadir> kept_datadirs;  // set-aside datadirs in its data volume
+  std::string error;                 // the supervisor's reason it is failing, "" if none
 };
 
 // `status --json`: {"name", "members":[...], "endpoints":{"primary","read"}} as DESIGN.md.
+// `supervisor_warning` (e.g. "supervisor pid 42 is not responding ...") is "" when the
+// supervisor is fine; otherwise it is "supervisor_warning" and "supervisor_responding" false.
 std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberReport>& members,
-                             bool supervisor_running);
-// The status table: MEMBER ROLE READY GTID LAG ADDRESS, plus endpoint lines.
+                             bool supervisor_running, const std::string& supervisor_warning = "");
+// The status table: MEMBER ROLE READY GTID LAG ADDRESS, plus endpoint lines; a supervisor
+// warning comes first.
 std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberReport>& members,
-                              bool supervisor_running);
+                              bool supervisor_running, const std::string& supervisor_warning = "");
 
 // "             kept datadir: PATH (SIZE, kept TIME)" per kept datadir, each with "\n".
 std::string RenderKeptDatadirLines(const std::vector<KeptDatadir>& kept);

@@ -25,11 +25,16 @@ TEST(ParseAgentStatus, ReadsTheContractFields) {
   EXPECT_FALSE(ParseAgentStatus("not json").ok());
 }
 
-TEST(RenderStatusJson, FollowsTheDesignSchema) {
-  ClusterSpec spec{"mysql", 2, 13306};
+MemberReport ReadyPrimary() {
   MemberReport up;
   up.ordinal = 0;
   up.agent = AgentStatus{"primary", true, 100, "0-100-7", 0.0, {}};
+  return up;
+}
+
+TEST(RenderStatusJson, FollowsTheDesignSchema) {
+  ClusterSpec spec{"mysql", 2, 13306};
+  const MemberReport up = ReadyPrimary();
   MemberReport down;
   down.ordinal = 1;
   const auto j = nlohmann::json::parse(RenderStatusJson(spec, {up, down}, true));
@@ -149,6 +154,67 @@ TEST(LastErrorMessage, TakesTheLastCommandErrorLine) {
                              "2026-11-24 warn [clone] a log line with: error: inside\n"),
             "mysql-0 has no data: restore it");
   EXPECT_EQ(LastErrorMessage("mysqlset init: error: bad name"), "bad name");
+}
+
+TEST(LastServerError, TakesTheLastReasonNotAborting) {
+  struct Case {
+    const char* log;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"", ""},
+      {"2026-11-29 21:00:00 0 [Note] Starting MariaDB\n", ""},
+      {"2026-11-29 21:00:00 0 [ERROR] mariadbd: unknown variable 'no-such-option=1'\n"
+       "2026-11-29 21:00:00 0 [ERROR] Aborting\n",
+       "mariadbd: unknown variable 'no-such-option=1'"},
+      {"0 [ERROR] first\n0 [Warning] w\n0 [ERROR] second\n0 [ERROR] Aborting", "second"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(LastServerError(c.log), c.want) << c.log;
+}
+
+TEST(CrashLoopMessage, NamesCountReasonAndLog) {
+  EXPECT_EQ(CrashLoopMessage("mysql-1", "mariadbd", 4, "exit 7", "unknown variable 'x=1'",
+                             "/d/members/mysql-1/logs/mariadbd.log"),
+            "mysql-1: mariadbd keeps exiting (4 restarts, last exit 7): unknown variable 'x=1'; "
+            "see /d/members/mysql-1/logs/mariadbd.log");
+  EXPECT_EQ(CrashLoopMessage("mysql-0", "agent", 3, "signal 9", "", "/d/agent.log"),
+            "mysql-0: agent keeps exiting (3 restarts, last signal 9); see /d/agent.log");
+}
+
+TEST(RenderStatusTable, ShowsTheSupervisorWarningFirstAndMemberErrors) {
+  ClusterSpec spec{"mysql", 2, 13306};
+  const MemberReport up = ReadyPrimary();
+  MemberReport looping;
+  looping.ordinal = 1;
+  looping.agent = AgentStatus{"replica", false, 101, "", std::nullopt, {"mysqld is not answering"}};
+  looping.error = "mysql-1: mariadbd keeps exiting (3 restarts, last exit 1); see /d/m.log";
+  const std::string warning = "supervisor pid 7 is not responding (last heartbeat 12 s ago)";
+  const std::string table = RenderStatusTable(spec, {up, looping}, true, warning);
+  EXPECT_EQ(table.find(warning + "\n"), 0u) << table;
+  EXPECT_NE(table.find("not ready: mysqld is not answering\n"), std::string::npos) << table;
+  EXPECT_NE(table.find(looping.error + "\n"), std::string::npos) << table;
+  const auto j = nlohmann::json::parse(RenderStatusJson(spec, {up, looping}, true, warning));
+  EXPECT_EQ(j["supervisor_responding"], false);
+  EXPECT_EQ(j["supervisor_warning"], warning);
+  EXPECT_EQ(j["members"][1]["error"], looping.error);
+  EXPECT_EQ(nlohmann::json::parse(RenderStatusJson(spec, {up}, true))["supervisor_responding"],
+            true);
+}
+
+TEST(StateJson, KeepsHeartbeatAndObservationTimes) {
+  SupervisorState s;
+  s.pid = 7;
+  s.heartbeat_ms = 1'800'000'000'123;
+  s.observed_ms = 1'800'000'000'001;
+  auto back = StateFromJson(StateToJson(s));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->heartbeat_ms, s.heartbeat_ms);
+  EXPECT_EQ(back->observed_ms, s.observed_ms);
+  // A state file without them (an older supervisor) reads as "no heartbeat".
+  auto old =
+      StateFromJson(R"({"pid":7,"name":"mysql","replicas":1,"base_port":13306,"members":[]})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->heartbeat_ms, 0);
 }
 
 }  // namespace

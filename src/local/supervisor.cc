@@ -20,9 +20,12 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "core/data_state.h"
 #include "core/identity.h"
 #include "local/agent_client.h"
+#include "local/cluster_dir.h"
 #include "local/haproxy_config.h"
+#include "local/wait_verdict.h"
 
 namespace mysqlset::local {
 namespace {
@@ -168,6 +171,7 @@ void Supervisor::ReloadSpec() {
 }
 
 void Supervisor::RunOnce() {
+  observed_ms_ = WallClockMillis();
   Reap();
   ProbeReadiness();
   for (const PlannedAction& a : PlanStep(spec_.replicas, Views())) Execute(a);
@@ -225,9 +229,8 @@ void Supervisor::OnExit(pid_t pid, int status) {
           spdlog::info("{}: data ready; starting mariadbd and agent", m.pod);
           m.phase = MemberPhase::kServing;
           m.prep_failures = 0;
-          m.mariadbd.restarts = 0;
-          m.agent.restarts = 0;
-          m.ready_since_start = false;
+          m.mariadbd.restarts = m.agent.restarts = 0;
+          m.mariadbd.exits_since_ready = m.agent.exits_since_ready = 0;
           StartMariadbd(m);
           StartAgent(m);
         }
@@ -254,9 +257,16 @@ void Supervisor::OnExit(pid_t pid, int status) {
       ++child->restarts;
       spdlog::warn("{}: {} exited ({}); restart #{} in {} ms", m.pod, name, how, child->restarts,
                    std::chrono::duration_cast<milliseconds>(child->restart_at - now).count());
-      if (!m.ready_since_start && child->restarts >= options_.crashloop_threshold) {
-        m.error = fmt::format("{}: {} keeps exiting ({}, {} restarts); see {}", m.pod, name, how,
-                              child->restarts, paths_.log_file(m.pod, name));
+      // Counted until the member is ready again, so a member that was ready and then keeps
+      // crashing is reported like one that never got there; the reason is in its log.
+      if (++child->exits_since_ready >= options_.crashloop_threshold) {
+        const std::string log = paths_.log_file(m.pod, name);
+        auto text = fs_.ReadFile(log);
+        const std::string reason = !text.ok()             ? ""
+                                   : child == &m.mariadbd ? LastServerError(*text)
+                                                          : LastErrorMessage(*text);
+        m.error = CrashLoopMessage(m.pod, name, child->exits_since_ready, how, reason, log);
+        spdlog::error("{}", m.error);
       }
       return;
     }
@@ -277,9 +287,10 @@ void Supervisor::ProbeReadiness() {
     if (!ready && m.ready) spdlog::warn("{}: no longer ready", m.pod);
     m.ready = ready;
     if (ready) {
-      m.ready_since_start = true;
+      m.mariadbd.exits_since_ready = m.agent.exits_since_ready = 0;
       m.error.clear();
     }
+    WriteState(/*heartbeat_only=*/true);  // a hung agent costs up to 500 ms each
   }
 }
 
@@ -419,6 +430,7 @@ void Supervisor::StopPids(std::vector<pid_t> pids, const std::string& what) {
       }
     }
     if (pids.empty()) break;
+    WriteState(/*heartbeat_only=*/true);  // stopping can take up to stop_timeout
     if (!killed && steady_clock::now() >= deadline) {
       spdlog::warn("{}: still running {}s after SIGTERM; sending SIGKILL", what,
                    options_.stop_timeout.count());
@@ -431,16 +443,36 @@ void Supervisor::StopPids(std::vector<pid_t> pids, const std::string& what) {
 
 void Supervisor::StopMember(Member& m) {
   spdlog::info("{}: stopping (data is kept)", m.pod);
+  const bool preparing = m.prep.pid > 0;
   // The agent first, so it never acts on a mariadbd that is shutting down.
   StopPids({m.agent.pid}, m.pod + " agent");
   StopPids({m.prep.pid, m.mariadbd.pid}, m.pod);
   m.agent.pid = m.mariadbd.pid = m.prep.pid = 0;
+  if (preparing) RemoveStaging(m);
   m.agent.restarts = m.mariadbd.restarts = 0;
+  m.agent.exits_since_ready = m.mariadbd.exits_since_ready = 0;
   m.phase = MemberPhase::kStopped;
   m.ready = false;
   m.error.clear();
   m.prep_failures = 0;
   m.haproxy_read_state.clear();
+}
+
+void Supervisor::RemoveStaging(const Member& m) {
+  // A clone stopped mid-stream (scaled down before it finished) leaves what it received so
+  // far. That is not data anyone can use (it is not prepared, has no marker, and the next
+  // clone starts it over), so it is removed rather than shown as "data kept". The datadir
+  // (DATA/mysql) is never touched here.
+  const std::string staging = StagingPathOf(paths_.data_dir(m.pod));
+  if (!fs_.Exists(staging)) return;
+  Status st = fs_.RemoveAll(staging);
+  if (st.ok()) {
+    spdlog::info("{}: removed the unfinished clone in {}", m.pod, staging);
+  } else {
+    spdlog::warn("{}: could not remove the unfinished clone in {}: {}", m.pod, staging,
+                 st.message());
+  }
+  fs_.RemoveAll(paths_.clone_progress(m.pod)).ok();
 }
 
 void Supervisor::StopAll() {
@@ -500,7 +532,8 @@ void Supervisor::ReadHaproxyStats() {
   }
 }
 
-void Supervisor::WriteState() {
+void Supervisor::WriteState(bool heartbeat_only) {
+  if (heartbeat_only && WallClockMillis() - last_write_ms_ < kHeartbeatInterval.count()) return;
   SupervisorState s;
   s.pid = getpid();
   s.spec = spec_;
@@ -526,9 +559,15 @@ void Supervisor::WriteState() {
     s.members.push_back(std::move(o));
   }
   s.converged = !stopping_ && Converged(spec_.replicas, Views()) && endpoints_up;
-  const std::string text = StateToJson(s);
-  if (text == last_state_) return;
-  if (fs_.WriteFileAtomic(paths_.state_json(), text, 0644).ok()) last_state_ = text;
+  const std::string unstamped = StateToJson(s);
+  const int64_t now = WallClockMillis();
+  if (unstamped == last_state_ && now - last_write_ms_ < kHeartbeatInterval.count()) return;
+  s.heartbeat_ms = now;
+  s.observed_ms = observed_ms_;
+  if (fs_.WriteFileAtomic(paths_.state_json(), StateToJson(s), 0644).ok()) {
+    last_state_ = unstamped;
+    last_write_ms_ = now;
+  }
 }
 
 }  // namespace mysqlset::local

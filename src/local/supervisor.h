@@ -32,7 +32,8 @@ struct SupervisorOptions {
   Backoff restart_backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000), 2.0};
   // A process that ran this long before exiting starts its backoff over.
   std::chrono::seconds backoff_reset{60};
-  // Restarts before a member that never became ready is reported as failing.
+  // Exits of mariadbd or the agent without the member becoming ready in between, before the
+  // member is reported as failing (crash loop: count, reason and log in its error).
   int crashloop_threshold = 3;
 };
 
@@ -55,7 +56,8 @@ class Supervisor {
     pid_t pid = 0;
     std::chrono::steady_clock::time_point started;
     std::chrono::steady_clock::time_point restart_at;
-    int restarts = 0;
+    int restarts = 0;           // drives the backoff; starts over after backoff_reset of running
+    int exits_since_ready = 0;  // exits since the member was last ready (crash loop count)
     std::string last_exit;  // "exit 1", "signal 9"
   };
   struct Member {
@@ -66,7 +68,6 @@ class Supervisor {
     Child mariadbd;
     Child agent;
     bool ready = false;
-    bool ready_since_start = false;  // became ready since it was last started
     std::string haproxy_read_state;  // "UP", "DOWN", ... from HAProxy's stats
     int prep_failures = 0;
     std::chrono::steady_clock::time_point retry_at;
@@ -85,7 +86,14 @@ class Supervisor {
   void StopMember(Member& m);
   void EnsureHaproxy();
   void ReadHaproxyStats();
-  void WriteState();
+  // Writes DIR/state.json when it changed, or when the last write is kHeartbeatInterval old
+  // (the heartbeat readers judge the supervisor by). `heartbeat_only`: only in the latter
+  // case; loops that may run for seconds (stopping processes, probing agents) call it so the
+  // heartbeat never lapses.
+  void WriteState(bool heartbeat_only = false);
+  // Removes a half-received clone (DATA/mysql.staging) of a member whose init or clone was
+  // stopped. Never a datadir.
+  void RemoveStaging(const Member& m);
   pid_t Spawn(const std::vector<std::string>& argv, const std::string& log);
   // `mysqlset COMMAND` for member `m`, with its dirs and the local peer layout.
   std::vector<std::string> MemberCommand(const Member& m, const char* command) const;
@@ -103,7 +111,9 @@ class Supervisor {
   Child haproxy_;
   std::string haproxy_cfg_;  // text the running HAProxy was (re)loaded with
   std::string haproxy_error_;
-  std::string last_state_;
+  std::string last_state_;  // state.json as last written, without its timestamps
+  int64_t last_write_ms_ = 0;
+  int64_t observed_ms_ = 0;  // when the current tick started observing
   int lock_fd_ = -1;
   int signal_fd_ = -1;
   bool stopping_ = false;

@@ -20,6 +20,11 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
 
 }  // namespace
 
+std::string WriteProbe(const std::string& writer, const Quote& q) {
+  return "REPLACE INTO mysqlset.write_probe (id, written_at, writer) VALUES (1, NOW(6), " +
+         q(writer) + ")";
+}
+
 std::string SetReadOnly(bool read_only) {
   return fmt::format("SET GLOBAL read_only = {}", read_only ? "ON" : "OFF");
 }

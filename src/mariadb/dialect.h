@@ -22,6 +22,15 @@ inline constexpr const char* kShowReplicaStatus = "SHOW SLAVE STATUS";
 inline constexpr const char* kStopReplica = "STOP SLAVE";
 inline constexpr const char* kStartReplica = "START SLAVE";
 
+// The write `up` and `scale` make through the write endpoint before they report ready: one
+// row in mysqlset.write_probe (a table mysqlset owns), on a server that is not read-only.
+inline constexpr const char* kSelectReadOnly = "SELECT @@global.read_only";
+inline constexpr const char* kCreateWriteProbeSchema = "CREATE DATABASE IF NOT EXISTS mysqlset";
+inline constexpr const char* kCreateWriteProbeTable =
+    "CREATE TABLE IF NOT EXISTS mysqlset.write_probe (id TINYINT UNSIGNED PRIMARY KEY, "
+    "written_at TIMESTAMP(6) NOT NULL, writer VARCHAR(64) NOT NULL) ENGINE=InnoDB";
+std::string WriteProbe(const std::string& writer, const Quote& q);
+
 std::string SetReadOnly(bool read_only);
 std::string SetGtidSlavePos(const std::string& gtid, const Quote& q);
 std::string ChangeSource(const ReplicationSource& source, const Quote& q);

@@ -144,11 +144,74 @@ class LocalClusterTest : public ::testing::Test {
     }
   }
 
+  // DIR/state.json as the supervisor last wrote it (null when unreadable).
+  nlohmann::json State() {
+    try {
+      return nlohmann::json::parse(ReadAll(dir_ + "/state.json"));
+    } catch (...) {
+      return nullptr;
+    }
+  }
+  pid_t StatePid(int ordinal, const char* key) {
+    auto s = State();
+    if (!s.is_object() || static_cast<int>(s["members"].size()) <= ordinal) return 0;
+    return s["members"][ordinal][key].get<pid_t>();
+  }
+
+  // A listening socket on 127.0.0.1:port (-1 if it could not be had), closed by the caller.
+  static int Listen(uint16_t port) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 1) != 0) {
+      close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
   TempDir tmp_;
   std::string dir_;
   std::string log_;
   uint16_t base_ = 0;
 };
+
+// Sends SIGCONT to `pid` when it goes out of scope, so a test that stopped a process never
+// leaves it stopped, pass or fail (TearDown's `down` needs the supervisor to answer).
+class ContinueOnExit {
+ public:
+  explicit ContinueOnExit(pid_t pid) : pid_(pid) {}
+  ~ContinueOnExit() { Now(); }
+  void Now() {
+    if (pid_ > 0) kill(pid_, SIGCONT);
+    pid_ = 0;
+  }
+
+ private:
+  pid_t pid_;
+};
+
+// Pids whose command line holds every one of `parts`.
+std::vector<pid_t> PidsWithArgs(const std::vector<std::string>& parts) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string cmdline = ReadAll(e.path().string() + "/cmdline");
+    bool all = !cmdline.empty();
+    for (const auto& p : parts) all = all && cmdline.find(p) != std::string::npos;
+    if (all) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+double SecondsSince(steady_clock::time_point t0) {
+  return std::chrono::duration<double>(steady_clock::now() - t0).count();
+}
 
 TEST_F(LocalClusterTest, SeedWalkthrough) {
   const std::string base = std::to_string(base_);
@@ -662,6 +725,228 @@ TEST_F(LocalClusterTest, MarkerLostTwiceInARowLosesNoData) {
   { std::ofstream(marker0).flush(); }
   ASSERT_EQ(Cli({"up", "--dir", dir_, "--timeout", "240"}, &out), 0) << out;
   EXPECT_TRUE(EventuallyRowsAt(WritePort(), kRows + 20));
+}
+
+// Issue 18, finding 7: with the supervisor SIGSTOPped and a replica's mariadbd killed, `up`
+// printed "Cluster 'mysql' is ready" and exited 0 from a stale state.json.
+TEST_F(LocalClusterTest, StoppedSupervisorIsNeverReportedReady) {
+  std::string out;
+  ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "2", "--base-port", std::to_string(base_),
+                 "--timeout", "240"},
+                &out),
+            0)
+      << out;
+  const pid_t supervisor = State()["pid"].get<pid_t>();
+  const pid_t victim = StatePid(1, "mariadbd_pid");
+  ASSERT_GT(supervisor, 0);
+  ASSERT_GT(victim, 0);
+  ContinueOnExit resume(supervisor);
+  ASSERT_EQ(kill(supervisor, SIGSTOP), 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+
+  auto t0 = steady_clock::now();
+  EXPECT_EQ(Cli({"up", "--dir", dir_, "--timeout", "120"}, &out), 1) << out;
+  std::fprintf(stderr, "[timing] up against a stopped supervisor gave up after %.1fs\n",
+               SecondsSince(t0));
+  EXPECT_EQ(out.find("is ready"), std::string::npos) << out;
+  const std::string not_responding =
+      "supervisor pid " + std::to_string(supervisor) + " is not responding (last heartbeat ";
+  EXPECT_NE(out.find("mysqlset up: error: " + not_responding), std::string::npos) << out;
+
+  EXPECT_EQ(Cli({"status", "--dir", dir_}, &out), 0) << out;
+  EXPECT_NE(out.find(not_responding), std::string::npos) << out;
+  EXPECT_NE(out.find("the status below may be stale"), std::string::npos) << out;
+  auto status = Status();
+  ASSERT_TRUE(status.is_object());
+  EXPECT_EQ(status["supervisor_responding"], false) << status.dump();
+
+  // Once it runs again it restarts mysql-1's mariadbd, and `up` says ready again.
+  resume.Now();
+  EXPECT_EQ(Cli({"up", "--dir", dir_, "--timeout", "120"}, &out), 0) << out;
+  EXPECT_NE(StatePid(1, "mariadbd_pid"), victim);
+  EXPECT_EQ(Status()["supervisor_responding"], true);
+}
+
+// Issue 18, finding 7: `up --replicas 1` returned 0 before the write endpoint accepted writes;
+// the first write got ERROR 2013 in 3 of 3 trials. `scale` must wait for it the same way.
+TEST_F(LocalClusterTest, UpReturnsOnlyOnceTheWriteEndpointTakesWrites) {
+  for (int trial = 1; trial <= 3; ++trial) {
+    std::string out;
+    ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "1", "--base-port", std::to_string(base_),
+                   "--timeout", "120"},
+                  &out),
+              0)
+        << out;
+    auto w = ConnectPort(WritePort());
+    ASSERT_NE(w, nullptr) << "trial " << trial << ": no connection to the write endpoint";
+    auto st = w->Execute("CREATE DATABASE app");
+    EXPECT_TRUE(st.ok()) << "trial " << trial << ": " << st.message();
+    st = w->Execute("CREATE TABLE app.t (id INT PRIMARY KEY)");
+    if (st.ok()) st = w->Execute("INSERT INTO app.t VALUES (1)");
+    EXPECT_TRUE(st.ok()) << "trial " << trial << ": " << st.message();
+    w.reset();
+    if (trial == 3) {
+      // The same after `scale`, which reloads HAProxy with another read backend.
+      ASSERT_EQ(Cli({"scale", "2", "--dir", dir_, "--timeout", "120"}, &out), 0) << out;
+      w = ConnectPort(WritePort());
+      ASSERT_NE(w, nullptr) << "after scale: no connection to the write endpoint";
+      st = w->Execute("INSERT INTO app.t VALUES (2)");
+      EXPECT_TRUE(st.ok()) << "after scale: " << st.message();
+      w.reset();
+    }
+    ASSERT_EQ(Cli({"down", "--dir", dir_, "--purge"}, &out), 0) << out;
+  }
+}
+
+// Issue 18, finding 7: a member that was ready and then crash-looped showed only "mysqld is
+// not answering"; an agent crash loop showed "down" without the reason state.json had.
+TEST_F(LocalClusterTest, CrashLoopsShowTheirRestartCountReasonAndLog) {
+  std::string out;
+  ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "2", "--base-port", std::to_string(base_),
+                 "--timeout", "240"},
+                &out),
+            0)
+      << out;
+  // mysql-1's agent exits at once on every start: its backup port is taken. (Its HTTP port
+  // would not do: cpp-httplib binds with SO_REUSEPORT and would share it.)
+  const uint16_t backup_port = static_cast<uint16_t>(base_ + 12);
+  ASSERT_EQ(kill(StatePid(1, "agent_pid"), SIGKILL), 0);
+  int fd = -1;
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(5), [&] { return (fd = Listen(backup_port)) >= 0; }));
+  const std::string agent_loop = "mysql-1: agent keeps exiting (";
+  bool shown = WaitFor(std::chrono::seconds(90), [&] {
+    return Cli({"status", "--dir", dir_}, &out) == 0 && out.find(agent_loop) != std::string::npos;
+  });
+  close(fd);
+  ASSERT_TRUE(shown) << out;
+  EXPECT_NE(out.find(std::to_string(backup_port) + ": Address already in use"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("; see " + dir_ + "/members/mysql-1/logs/agent.log"), std::string::npos)
+      << out;
+  auto status = Status();
+  ASSERT_TRUE(status.is_object());
+  EXPECT_NE(status["members"][1]["error"].get<std::string>().find(agent_loop), std::string::npos)
+      << status.dump();
+  // The port free again, the agent starts at its next try and the member is ready.
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(90), [&] {
+    auto s = Status();
+    return s.is_object() && s["members"][1]["ready"] == true && s["members"][1]["error"] == "";
+  })) << Status().dump();
+
+  // mysql-1's mariadbd, ready until now, cannot start any more: an option it does not know.
+  const std::string cnf = dir_ + "/members/mysql-1/conf/my.cnf";
+  std::ofstream(cnf, std::ios::app) << "\n[mariadbd]\nno-such-option-for-the-test=1\n";
+  ASSERT_EQ(kill(StatePid(1, "mariadbd_pid"), SIGKILL), 0);
+  const std::string mariadbd_loop = "mysql-1: mariadbd keeps exiting (";
+  const std::string mariadbd_log = dir_ + "/members/mysql-1/logs/mariadbd.log";
+  shown = WaitFor(std::chrono::seconds(90), [&] {
+    return Cli({"status", "--dir", dir_}, &out) == 0 &&
+           out.find(mariadbd_loop) != std::string::npos;
+  });
+  ASSERT_TRUE(shown) << out;
+  EXPECT_NE(out.find(" restarts, last exit "), std::string::npos) << out;
+  EXPECT_NE(out.find("no-such-option-for-the-test"), std::string::npos) << out;
+  EXPECT_NE(out.find("; see " + mariadbd_log), std::string::npos) << out;
+  EXPECT_EQ(Cli({"up", "--dir", dir_, "--timeout", "60"}, &out), 1) << out;
+  EXPECT_NE(out.find("mysqlset up: error: " + mariadbd_loop), std::string::npos) << out;
+  EXPECT_NE(out.find(mariadbd_log), std::string::npos) << out;
+}
+
+// Issue 18, finding 7: `scale 4` then `scale 3` while the clone was mid-stream: the first
+// command still waited 11 minutes later, and a 270 MB mysql.staging was left and shown as
+// "data kept".
+TEST_F(LocalClusterTest, SupersededScaleEndsPromptlyAndLeavesNoStaging) {
+  std::string out;
+  ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "1", "--base-port", std::to_string(base_),
+                 "--timeout", "120"},
+                &out),
+            0)
+      << out;
+  {  // ~128 MiB, so the clone takes a moment.
+    auto w = ConnectPort(WritePort());
+    ASSERT_NE(w, nullptr);
+    ASSERT_TRUE(w->Execute("CREATE DATABASE app").ok());
+    ASSERT_TRUE(w->Execute("CREATE TABLE app.big (id INT AUTO_INCREMENT PRIMARY KEY, "
+                           "pad LONGBLOB)")
+                    .ok());
+    ASSERT_TRUE(w->Execute("INSERT INTO app.big (pad) VALUES (REPEAT('x', 1048576))").ok());
+    for (int i = 0; i < 7; ++i) {
+      ASSERT_TRUE(w->Execute("INSERT INTO app.big (pad) SELECT pad FROM app.big").ok());
+    }
+  }
+  const std::string data1 = dir_ + "/members/mysql-1/data";
+  const std::string staging = data1 + "/mysql.staging";
+  std::string first_out;
+  int first_rc = -1;
+  steady_clock::time_point first_done;
+  std::thread first([&] {
+    first_rc = RunMysqlset({"scale", "2", "--dir", dir_, "--timeout", "300"},
+                           tmp_.path() + "/first.log", log_, &first_out);
+    first_done = steady_clock::now();
+  });
+  // Mid-stream: staging holds some data; hold the donor there so the clone cannot finish.
+  uintmax_t received = 0;
+  const bool streaming = WaitFor(std::chrono::seconds(120), [&] {
+    std::error_code ec;
+    received = 0;
+    for (auto it = fs::recursive_directory_iterator(staging, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec)) received += it->file_size(ec);
+    }
+    return received > (1u << 20);
+  });
+  std::vector<std::unique_ptr<ContinueOnExit>> resume;
+  for (pid_t p : PidsWithArgs({"mariabackup", "--backup", dir_ + "/members/mysql-0/"})) {
+    resume.push_back(std::make_unique<ContinueOnExit>(p));
+    kill(p, SIGSTOP);
+  }
+  if (!streaming) {
+    resume.clear();
+    first.join();
+    FAIL() << "the clone never started streaming: " << first_out;
+  }
+  std::fprintf(stderr, "[superseded] staging held %ju bytes; donor processes held: %zu\n", received,
+               resume.size());
+  const auto t0 = steady_clock::now();
+  EXPECT_EQ(Cli({"scale", "1", "--dir", dir_, "--timeout", "120"}, &out), 0) << out;
+  first.join();
+  resume.clear();
+  std::fprintf(stderr, "[timing] the superseded scale ended %.1fs after `scale 1` started\n",
+               std::chrono::duration<double>(first_done - t0).count());
+  EXPECT_EQ(first_rc, 1) << first_out;
+  EXPECT_NE(first_out.find("mysqlset scale: error: scale to 2 superseded by scale to 1"),
+            std::string::npos)
+      << first_out;
+  EXPECT_LT(std::chrono::duration<double>(first_done - t0).count(), 60.0);
+  EXPECT_FALSE(fs::exists(staging)) << "the half-received clone was left";
+  EXPECT_FALSE(fs::exists(data1 + "/mysql")) << "a datadir appeared";
+  EXPECT_EQ(Cli({"status", "--dir", dir_}, &out), 0) << out;
+  EXPECT_EQ(out.find("data kept: mysql-1"), std::string::npos) << out;
+}
+
+// Issue 18, finding 7: `up --replicas N` on a running cluster did not check the new members'
+// ports as `scale` does.
+TEST_F(LocalClusterTest, UpOnARunningClusterChecksNewMemberPortsLikeScale) {
+  std::string out;
+  ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "1", "--base-port", std::to_string(base_),
+                 "--timeout", "120"},
+                &out),
+            0)
+      << out;
+  const uint16_t taken = static_cast<uint16_t>(base_ + 10);  // mysql-1's mariadbd
+  const int fd = Listen(taken);
+  ASSERT_GE(fd, 0);
+  const std::string refusal = "port " + std::to_string(taken) +
+                              " (mysql-1 mariadbd) on 127.0.0.1 "
+                              "is in use";
+  std::string scale_out;
+  EXPECT_EQ(Cli({"scale", "2", "--dir", dir_}, &scale_out), 1) << scale_out;
+  EXPECT_EQ(Cli({"up", "--dir", dir_, "--replicas", "2"}, &out), 1) << out;
+  close(fd);
+  EXPECT_NE(scale_out.find("mysqlset scale: error: " + refusal), std::string::npos) << scale_out;
+  EXPECT_NE(out.find("mysqlset up: error: " + refusal), std::string::npos) << out;
+  EXPECT_EQ(nlohmann::json::parse(ReadAll(dir_ + "/cluster.json"))["replicas"], 1);
+  EXPECT_FALSE(fs::exists(dir_ + "/members/mysql-1"));
 }
 
 }  // namespace
