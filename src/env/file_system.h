@@ -10,6 +10,12 @@
 
 namespace mysqlset {
 
+// What StatFile reports: enough to judge who may read a file.
+struct FileInfo {
+  mode_t mode = 0;            // permission bits (07777)
+  bool owned_by_self = true;  // the owner is this process's effective uid
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -25,6 +31,9 @@ class FileSystem {
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveAll(const std::string& path) = 0;
   virtual Result<std::vector<std::string>> ListDir(const std::string& path) const = 0;
+  // Mode and ownership of what `path` names, following symlinks (a Kubernetes Secret's keys
+  // are symlinks into ..data/; the target's mode is what counts).
+  virtual Result<FileInfo> StatFile(const std::string& path) const = 0;
 };
 
 }  // namespace mysqlset

@@ -25,6 +25,7 @@ class PosixFileSystem : public FileSystem {
   Status Rename(const std::string& from, const std::string& to) override;
   Status RemoveAll(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) const override;
+  Result<FileInfo> StatFile(const std::string& path) const override;
 };
 
 class PosixProcessRunner : public ProcessRunner {
