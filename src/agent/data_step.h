@@ -30,6 +30,11 @@ Result<DataState> InspectAndDiscardIncomplete(FileSystem& fs, const std::string&
 Status BootstrapFreshDatadir(FileSystem& fs, ProcessRunner& runner, const Clock& clock,
                              const BootstrapOptions& options, const Secrets& secrets);
 
+// OK unless DATA/mysql exists but is not a directory (a regular file, a dangling symlink, a
+// symlink to a file): then kFailedPrecondition with one line naming it and what to do. Runs
+// before anything else, so nothing is moved, written or bootstrapped over it.
+Status CheckDatadirIsNotAFile(const FileSystem& fs, const std::string& data_dir);
+
 // Writes the completion marker (JSON: source, detail, time). Last step of every install.
 Status WriteCompletionMarker(FileSystem& fs, const Clock& clock, const std::string& data_dir,
                              const std::string& source, const std::string& detail);

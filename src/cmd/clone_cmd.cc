@@ -45,9 +45,9 @@ Action AddCloneCommand(CLI::App& app) {
                  "refuse to bootstrap an empty primary over it")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
-  app.add_option("--peer-data-dir", r->peer_data_dirs,
+  MakeAbsolute(app.add_option("--peer-data-dir", r->peer_data_dirs,
                  "Primary with no data: another member's data volume on this machine (local "
-                 "mode); a complete datadir there also forbids bootstrapping; repeatable");
+                 "mode); a complete datadir there also forbids bootstrapping; repeatable"));
   return [f, r]() {
     SetUpLogging("clone", f->log_level);
     auto id = ParseIdentity(ResolvePodName(*f), f->server_id_offset);
@@ -57,6 +57,9 @@ Action AddCloneCommand(CLI::App& app) {
     RealClock clock;
     auto secrets = LoadSecrets(fs, f->secrets_dir);
     if (!secrets.ok()) return ReportError("clone", secrets.status());
+    if (Status st = CheckDatadirIsNotAFile(fs, f->data_dir); !st.ok()) {
+      return ReportError("clone", st);
+    }
     auto state = InspectAndDiscardIncomplete(fs, f->data_dir);
     if (!state.ok()) return ReportError("clone", state.status());
     if (*state == DataState::kReady) {
