@@ -26,10 +26,11 @@ Status CheckDatadirIsNotAFile(const FileSystem& fs, const std::string& data_dir)
   const std::string datadir = DatadirOf(data_dir);
   // Exists() does not follow symlinks, IsDirectory() does.
   if (!fs.Exists(datadir) || fs.IsDirectory(datadir)) return Status::Ok();
-  return FailedPrecondition("{} is not a directory (a file or a dangling symlink): mysqlset "
-                            "keeps it as it is; move it away, or restore the datadir it should "
-                            "be, then run clone again",
-                            datadir);
+  return FailedPrecondition(
+      "{} is not a directory (a file or a dangling symlink): mysqlset "
+      "keeps it as it is; move it away, or restore the datadir it should "
+      "be, then run clone again",
+      datadir);
 }
 
 Status WriteCompletionMarker(FileSystem& fs, const Clock& clock, const std::string& data_dir,

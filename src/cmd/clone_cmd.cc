@@ -21,8 +21,8 @@ namespace {
 Result<uint64_t> RedoLogBytes(const FileSystem& fs, const std::string& conf_dir,
                               const MemberIdentity& id) {
   std::vector<std::string> texts;
-  for (const std::string& name : {std::string("my.cnf"), std::string("server-id.cnf"),
-                                  RoleCnfName(id)}) {
+  for (const std::string& name :
+       {std::string("my.cnf"), std::string("server-id.cnf"), RoleCnfName(id)}) {
     if (auto text = fs.ReadFile(conf_dir + "/" + name); text.ok()) texts.push_back(*text);
   }
   auto size = InnodbLogFileSize(texts);
@@ -64,9 +64,10 @@ Action AddCloneCommand(CLI::App& app) {
                  "refuse to bootstrap an empty primary over it")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
-  MakeAbsolute(app.add_option("--peer-data-dir", r->peer_data_dirs,
-                 "Primary with no data: another member's data volume on this machine (local "
-                 "mode); a complete datadir there also forbids bootstrapping; repeatable"));
+  MakeAbsolute(
+      app.add_option("--peer-data-dir", r->peer_data_dirs,
+                     "Primary with no data: another member's data volume on this machine (local "
+                     "mode); a complete datadir there also forbids bootstrapping; repeatable"));
   return [f, r]() {
     SetUpLogging("clone", f->log_level);
     auto id = ParseIdentity(ResolvePodName(*f), f->server_id_offset);

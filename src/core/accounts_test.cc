@@ -18,17 +18,18 @@ TEST(SecretFileModeTest, TableOfModesAndOwners) {
       {0640, true, false},   // group-readable, and 0600 would do
       {0620, true, false},   // group-writable
       {0644, true, false},   // world-readable: the red team's case
-      {0604, true, false},
+      {0604, true, false},   // world-readable only
       {0602, true, false},   // world-writable
       {0440, false, true},   // Kubernetes Secret, defaultMode 0400 + fsGroup: owner root
       {0400, false, true},   // readable only by its owner (root runs us elsewhere)
       {0460, false, false},  // group may rewrite it
       {0444, false, false},  // defaultMode 0444 / 0644 (Kubernetes' default): world-readable
-      {0644, false, false},
-      {0441, false, false},
+      {0644, false, false},  // the same, group- and world-readable
+      {0441, false, false},  // others may execute: still others' access
   };
   for (const Case& c : cases) {
-    SCOPED_TRACE(::testing::Message() << std::oct << c.mode << " owned_by_self=" << c.owned_by_self);
+    SCOPED_TRACE(::testing::Message()
+                 << std::oct << c.mode << " owned_by_self=" << c.owned_by_self);
     const Status st = CheckSecretFileMode("/s/admin-password", c.mode, c.owned_by_self);
     EXPECT_EQ(st.ok(), c.ok) << st.message();
     if (!c.ok) {

@@ -28,15 +28,16 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
     return InvalidArgument("'{}' is not a size (want a number, optionally K, M, G or T)", t);
   }
   const std::string suffix = Lower(std::string(p, t.data() + t.size()));
-  int shift = 0;
-  if (suffix == "k") shift = 10;
-  else if (suffix == "m") shift = 20;
-  else if (suffix == "g") shift = 30;
-  else if (suffix == "t") shift = 40;
-  else if (!suffix.empty()) {
+  static const std::pair<const char*, int> kShifts[] = {
+      {"", 0}, {"k", 10}, {"m", 20}, {"g", 30}, {"t", 40}};
+  int shift = -1;
+  for (const auto& [name, bits] : kShifts) {
+    if (suffix == name) shift = bits;
+  }
+  if (shift < 0) {
     return InvalidArgument("'{}' is not a size (want a number, optionally K, M, G or T)", t);
   }
-  if (shift > 0 && value > (UINT64_MAX >> shift)) return InvalidArgument("size '{}' is too large", t);
+  if (value > (UINT64_MAX >> shift)) return InvalidArgument("size '{}' is too large", t);
   return value << shift;
 }
 
@@ -50,8 +51,8 @@ Result<std::optional<uint64_t>> InnodbLogFileSize(const std::vector<std::string>
       if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '!') continue;
       if (line[0] == '[') {
         const std::string group = Lower(line.substr(1, line.find(']') - 1));
-        server_group = group == "mariadbd" || group == "mysqld" || group == "server" ||
-                       group == "mariadb";
+        server_group =
+            group == "mariadbd" || group == "mysqld" || group == "server" || group == "mariadb";
         continue;
       }
       const size_t eq = line.find('=');

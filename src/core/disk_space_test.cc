@@ -7,7 +7,7 @@ namespace {
 
 TEST(ParseByteSizeTest, NumbersAndSuffixes) {
   const std::vector<std::pair<std::string, uint64_t>> good = {
-      {"100663296", 100663296}, {"96M", 96u << 20}, {"96m", 96u << 20}, {"512K", 512u << 10},
+      {"100663296", 100663296}, {"96M", 96u << 20}, {"96m", 96u << 20},        {"512K", 512u << 10},
       {"1G", 1u << 30},         {" 2g ", 2u << 30}, {"1T", uint64_t{1} << 40}, {"0", 0}};
   for (const auto& [text, bytes] : good) {
     SCOPED_TRACE(text);
@@ -15,8 +15,8 @@ TEST(ParseByteSizeTest, NumbersAndSuffixes) {
     ASSERT_TRUE(got.ok()) << got.status().message();
     EXPECT_EQ(*got, bytes);
   }
-  for (const char* bad : {"", "M", "96MB", "-1", "1.5G", "lots", "99999999999999999999",
-                                "17179869184T"}) {
+  for (const char* bad :
+       {"", "M", "96MB", "-1", "1.5G", "lots", "99999999999999999999", "17179869184T"}) {
     SCOPED_TRACE(bad);
     auto got = ParseByteSize(bad);
     ASSERT_FALSE(got.ok());

@@ -54,15 +54,17 @@ Status CheckSocketPathLengths(const ClusterPaths& paths, const ClusterSpec& spec
   // expands $NAME in a socket address whatever the quoting.
   for (unsigned char c : paths.dir()) {
     if (c < 0x20 || c == 0x7f) {
-      return InvalidArgument("cluster dir '{}' contains a control character; use a --dir "
-                             "without one",
-                             Printable(paths.dir()));
+      return InvalidArgument(
+          "cluster dir '{}' contains a control character; use a --dir "
+          "without one",
+          Printable(paths.dir()));
     }
   }
   if (paths.dir().find('$') != std::string::npos) {
-    return InvalidArgument("cluster dir '{}' contains '$', which haproxy would expand in its "
-                           "socket path; use a --dir without one",
-                           Printable(paths.dir()));
+    return InvalidArgument(
+        "cluster dir '{}' contains '$', which haproxy would expand in its "
+        "socket path; use a --dir without one",
+        Printable(paths.dir()));
   }
   constexpr size_t kMax = sizeof(sockaddr_un::sun_path) - 1;
   const std::string longest_member =

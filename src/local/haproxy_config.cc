@@ -47,7 +47,8 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       "    default_backend {}-primary\n"
       "\n"
       "backend {}-primary\n",
-      spec.name, HaproxyQuote(stats_socket), spec.name, kLocalHost, WritePort(spec), spec.name, spec.name);
+      spec.name, HaproxyQuote(stats_socket), spec.name, kLocalHost, WritePort(spec), spec.name,
+      spec.name);
   out += ServerLine(spec, PrimaryOrdinal());
   out += fmt::format(
       "\n"

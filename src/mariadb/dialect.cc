@@ -58,8 +58,8 @@ std::string SecureBootstrapScript(const std::vector<Account>& accounts, const Qu
   // with ALL PRIVILEGES through unix_socket (any local process of that OS user is a superuser
   // without a password), root's proxy grant, and anonymous users' test-db grants. Keep only
   // mariadb.sys@localhost (locked; the DEFINER of system views) and the grants it holds.
-  const std::string not_definer = fmt::format("NOT (User = {} AND Host = {})",
-                                              q(kSystemDefinerUser), q(kSystemDefinerHost));
+  const std::string not_definer =
+      fmt::format("NOT (User = {} AND Host = {})", q(kSystemDefinerUser), q(kSystemDefinerHost));
   std::string script = "USE mysql;\n";
   for (const char* table : {"global_priv", "db", "tables_priv", "columns_priv", "procs_priv"}) {
     script += fmt::format("DELETE FROM mysql.{} WHERE {};\n", table, not_definer);

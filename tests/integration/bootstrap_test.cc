@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "gtest/gtest.h"
 #include "core/mycnf.h"
+#include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 
 namespace mysqlset::testing {
@@ -124,8 +124,9 @@ TEST(BootstrapTest, FreshDatadirHasExactlyTheDocumentedAccountsAndNoSocketSuperu
   EXPECT_EQ(QueryValue(*admin, "SELECT COUNT(*) FROM mysql.proxies_priv"), "0");
   EXPECT_EQ(QueryValue(*admin, "SELECT COUNT(*) FROM mysql.roles_mapping"), "0");
   // mariadb.sys stays locked: it only owns the system views.
-  EXPECT_EQ(QueryValue(*admin, "SELECT JSON_VALUE(Priv, '$.account_locked') FROM "
-                               "mysql.global_priv WHERE User = 'mariadb.sys'"),
+  EXPECT_EQ(QueryValue(*admin,
+                       "SELECT JSON_VALUE(Priv, '$.account_locked') FROM "
+                       "mysql.global_priv WHERE User = 'mariadb.sys'"),
             "1");
   EXPECT_NE(QueryValue(*admin, "SELECT COUNT(*) FROM mysql.user"), "")
       << "mysql.user (a view defined by mariadb.sys) must still work";

@@ -365,7 +365,8 @@ TEST_F(LocalClusterTest, DirWithASpaceJustWorks) {
 
   const std::string bad = tmp_.path() + "/new\nline";
   EXPECT_NE(Cli({"up", "--dir", bad, "--base-port", std::to_string(base_)}, &out), 0);
-  EXPECT_NE(out.find("cluster dir '" + tmp_.path() + "/new\\x0aline' contains a control "
+  EXPECT_NE(out.find("cluster dir '" + tmp_.path() +
+                     "/new\\x0aline' contains a control "
                      "character; use a --dir without one"),
             std::string::npos)
       << out;

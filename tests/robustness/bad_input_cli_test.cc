@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
@@ -233,9 +233,10 @@ TEST_F(BadSecretsTest, GroupOrWorldReadableSecretIsRefusedWithHowToChmod) {
   for (const fs::perms mode : {fs::perms(0644), fs::perms(0640), fs::perms(0604)}) {
     SCOPED_TRACE(static_cast<int>(mode));
     fs::permissions(file, mode);
-    const std::string want = fmt::format("secret file {} has mode {:04o}; it must not be readable "
-                                         "by group or others: chmod 600 {}",
-                                         file, static_cast<unsigned>(mode), file);
+    const std::string want = fmt::format(
+        "secret file {} has mode {:04o}; it must not be readable "
+        "by group or others: chmod 600 {}",
+        file, static_cast<unsigned>(mode), file);
     const Outcome clone = Clone();
     EXPECT_ONE_ERROR_LINE(clone, 0, "mysqlset clone: error: ", want);
     ExpectNoSecretIn(clone.output);
@@ -286,8 +287,8 @@ TEST_F(BadSecretsTest, RelativeDataDirBootstrapsWhereItSaysAndLeavesNoStaging) {
   const std::string relative = fs::relative(data_, fs::current_path()).string();
   ASSERT_FALSE(fs::path(relative).is_absolute());
   const Outcome clone =
-      RunCmd({MysqlsetBinary(), "clone", "--pod-name", "mysql-0", "--conf-dir", conf_,
-              "--data-dir", relative, "--secrets-dir", secrets_dir_, "--log-level", "error"},
+      RunCmd({MysqlsetBinary(), "clone", "--pod-name", "mysql-0", "--conf-dir", conf_, "--data-dir",
+              relative, "--secrets-dir", secrets_dir_, "--log-level", "error"},
              {}, 120);
   EXPECT_EQ(clone.exit_code, 0) << clone.output;
   EXPECT_EQ(clone.output, "");
