@@ -145,11 +145,14 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
   const net::BackupHello hello = client.hello();
   spdlog::info("{}: cloning from {} ({}:{}), about {:.1f} MiB", o.self.pod_name, hello.donor_pod,
                donor.host, donor.port, hello.estimated_bytes / 1048576.0);
-  if (const auto free = FreeBytes(staging); free && *free < hello.estimated_bytes) {
-    return ResourceExhausted("not enough space in {}: {:.1f} MiB free, the backup from {} is "
-                             "about {:.1f} MiB; free or enlarge the data volume{}",
-                             o.data_dir, *free / 1048576.0, hello.donor_pod,
-                             hello.estimated_bytes / 1048576.0, KeptSpaceNote(fs, o.data_dir));
+  const uint64_t needed = CloneSpaceNeeded(hello.estimated_bytes, o.redo_log_bytes);
+  if (const auto free = FreeBytes(staging); free && *free < needed) {
+    return ResourceExhausted(
+        "not enough space in {}: {:.1f} MiB free, the backup from {} is "
+        "about {:.1f} MiB and the redo log (innodb_log_file_size) {:.1f} "
+        "MiB; free or enlarge the data volume{}",
+        o.data_dir, *free / 1048576.0, hello.donor_pod, hello.estimated_bytes / 1048576.0,
+        o.redo_log_bytes / 1048576.0, KeptSpaceNote(fs, o.data_dir));
   }
 
   // Payload goes straight into mbstream as it arrives.

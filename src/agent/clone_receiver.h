@@ -15,6 +15,7 @@
 
 #include "core/accounts.h"
 #include "core/backoff.h"
+#include "core/disk_space.h"
 #include "core/donor.h"
 #include "core/identity.h"
 #include "core/topology.h"
@@ -65,6 +66,9 @@ struct CloneReceiverOptions {
   std::chrono::milliseconds progress_interval{1000};
   std::chrono::milliseconds log_interval{2000};
   std::chrono::milliseconds idle_timeout{120000};  // donor silent this long: give up on it
+  // ib_logfile0, which mariadbd preallocates at first start and the backup does not hold:
+  // needed free on top of the backup (the member's innodb_log_file_size).
+  uint64_t redo_log_bytes = kDefaultInnodbLogFileSize;
 };
 
 // What a finished clone records in DATA/.mysqlset-clone.json (the agent reads "gtid").

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/backup_source.h"
 #include "common/logging.h"
 #include "core/mycnf.h"
 #include "mariadb/dialect.h"
@@ -103,6 +104,17 @@ Result<DataState> InspectDatadir(FileSystem& fs, const Clock& clock, const std::
   return v.state;
 }
 
+Status CheckDatadirIsNotAFile(const FileSystem& fs, const std::string& data_dir) {
+  const std::string datadir = DatadirOf(data_dir);
+  // Exists() does not follow symlinks, IsDirectory() does.
+  if (!fs.Exists(datadir) || fs.IsDirectory(datadir)) return Status::Ok();
+  return FailedPrecondition(
+      "{} is not a directory (a file or a dangling symlink): mysqlset "
+      "keeps it as it is; move it away, or restore the datadir it should "
+      "be, then run clone again",
+      datadir);
+}
+
 Status InstallDatadir(FileSystem& fs, const Clock& clock, const std::string& staging,
                       const std::string& data_dir, const std::string& source,
                       const std::string& detail) {
@@ -129,24 +141,42 @@ Status BootstrapFreshDatadir(FileSystem& fs, ProcessRunner& runner, const Clock&
   RETURN_IF_ERROR(fs.RemoveAll(tmpdir));
   RETURN_IF_ERROR(fs.MakeDirs(tmpdir, 0700));
 
+  // One line on failure: the last lines of the tool's output (secrets masked), and no
+  // staging left behind for the next run to trip over.
   auto run = [&](ProcessSpec spec, std::string_view what) -> Status {
     spec.output_file = o.log_file;
-    ASSIGN_OR_RETURN(ProcessResult r, runner.Run(spec));
-    if (!r.ok()) {
-      return Internal("{} failed (exit {}, signal {}){}{}", what, r.exit_code, r.term_signal,
-                      r.output.empty() ? "" : ": ", r.output.substr(0, 2000));
+    auto r = runner.Run(spec);
+    Status st = r.ok() ? Status::Ok() : r.status();
+    if (r.ok() && !r->ok()) {
+      st = Internal("{} failed (exit {}, signal {}){}{}", what, r->exit_code, r->term_signal,
+                    r->output.empty() ? "" : ": ", TailLines(r->output, 3, SecretValues(secrets)));
     }
-    return Status::Ok();
+    if (!st.ok()) {
+      (void)fs.RemoveAll(staging);
+      (void)fs.RemoveAll(tmpdir);
+    }
+    return st;
   };
 
+  // mariadb-install-db is a shell script that splits a path with a space wherever it expands
+  // one unquoted: extra options (so --tmpdir is passed as TMPDIR, which mariadbd reads, via
+  // env(1)) and `chown $user $dir` for --user (so root is passed as -uroot, which the script
+  // hands to mariadbd as it is, and it does no chown). --datadir is quoted throughout.
   ProcessSpec install;
-  install.argv = {"mariadb-install-db", "--no-defaults", "--datadir=" + staging,
-                  "--auth-root-authentication-method=socket", "--skip-test-db",
-                  "--skip-name-resolve", "--tmpdir=" + tmpdir};
-  if (o.run_as_root) install.argv.push_back("--user=root");
+  install.argv = {"env",
+                  "TMPDIR=" + tmpdir,
+                  "mariadb-install-db",
+                  "--no-defaults",
+                  "--datadir=" + staging,
+                  "--auth-root-authentication-method=socket",
+                  "--skip-test-db",
+                  "--skip-name-resolve"};
+  if (o.run_as_root) install.argv.push_back("-uroot");
   RETURN_IF_ERROR(run(install, "mariadb-install-db"));
 
-  // Passwords travel on stdin of a server that listens on no port, never in argv.
+  // Passwords travel on stdin of a server that listens on no port, never in argv. The
+  // script also drops the unix_socket superusers install-db made (see
+  // FreshDatadirAccounts).
   ProcessSpec secure;
   secure.argv = {"mariadbd", "--no-defaults", "--bootstrap", "--datadir=" + staging,
                  "--skip-networking", "--log-warnings=0", "--tmpdir=" + tmpdir};

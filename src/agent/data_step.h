@@ -62,4 +62,9 @@ Status InstallDatadir(FileSystem& fs, const Clock& clock, const std::string& sta
                       const std::string& data_dir, const std::string& source,
                       const std::string& detail);
 
+// OK unless DATA/mysql exists but is not a directory (a regular file, a dangling symlink, a
+// symlink to a file): then kFailedPrecondition with one line naming it and what to do. Runs
+// before anything else, so nothing is moved, written or bootstrapped over it.
+Status CheckDatadirIsNotAFile(const FileSystem& fs, const std::string& data_dir);
+
 }  // namespace mysqlset

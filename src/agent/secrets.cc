@@ -25,6 +25,8 @@ Result<std::string> ReadSecretFile(const FileSystem& fs, const std::string& dir,
     return InvalidArgument("secret file {} holds more than one line: keep one value per file",
                            path);
   }
+  ASSIGN_OR_RETURN(FileInfo info, fs.StatFile(path));
+  RETURN_IF_ERROR(CheckSecretFileMode(path, info.mode, info.owned_by_self));
   return v;
 }
 

@@ -8,8 +8,9 @@
 
 namespace mysqlset {
 
-// Each file must exist and hold a non-empty value; one trailing newline is dropped.
-// Errors name the file, never its contents.
+// Each file must exist, hold a non-empty value (one trailing newline is dropped) and pass
+// CheckSecretFileMode (not readable by others; group-readable only when owned by another
+// user, as a Kubernetes Secret with fsGroup). Errors name the file, never its contents.
 Result<Secrets> LoadSecrets(const FileSystem& fs, const std::string& dir);
 
 // Generates fresh random secrets and writes them with mode 0600 (local mode). Existing

@@ -1,6 +1,12 @@
 #include "agent/secrets.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "gtest/gtest.h"
+#include "posix/posix_env.h"
 #include "testing/fakes.h"
 
 namespace mysqlset {
@@ -44,6 +50,60 @@ TEST(SecretsTest, TrailingNewlineIsNotPartOfThePassword) {
   ASSERT_TRUE(EnsureSecrets(fs, "/s").ok());
   ASSERT_TRUE(fs.WriteFileAtomic("/s/admin-password", "s3cret\r\n", 0600).ok());
   EXPECT_EQ(LoadSecrets(fs, "/s")->admin_password, "s3cret");
+}
+
+TEST(SecretsTest, GroupOrWorldReadableSecretIsRefusedWithHowToFixIt) {
+  MemFileSystem fs;
+  ASSERT_TRUE(EnsureSecrets(fs, "/s").ok());
+  ASSERT_TRUE(fs.WriteFileAtomic("/s/backup-token", "t0ken\n", 0644).ok());
+  auto world = LoadSecrets(fs, "/s");
+  ASSERT_FALSE(world.ok());
+  EXPECT_EQ(world.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(world.status().message(),
+            "secret file /s/backup-token has mode 0644; it must not be readable by group or "
+            "others: chmod 600 /s/backup-token");
+  EXPECT_EQ(world.status().message().find("t0ken"), std::string::npos);
+
+  ASSERT_TRUE(fs.WriteFileAtomic("/s/backup-token", "t0ken\n", 0440).ok());
+  EXPECT_FALSE(LoadSecrets(fs, "/s").ok()) << "group-readable, ours: 0600 would do";
+  fs.SetOwnedByOther("/s/backup-token");  // a Kubernetes Secret with fsGroup: root:fsGroup 0440
+  EXPECT_TRUE(LoadSecrets(fs, "/s").ok());
+}
+
+// A Kubernetes Secret volume: each key is a symlink to ..data/KEY, ..data a symlink to a
+// timestamped dir. The symlinks are 0777; the target's mode is what counts.
+TEST(SecretsTest, KubernetesSymlinkLayoutIsJudgedByTheTargetsMode) {
+  std::string tmpl = "/tmp/mysqlset-secrets-test-XXXXXX";
+  const std::string root = mkdtemp(tmpl.data());
+  PosixFileSystem fs;
+  const std::string dir = root + "/secrets";
+  const std::string real = dir + "/..2026_11_29_21_00_00.123";
+  ASSERT_TRUE(fs.MakeDirs(real, 0755).ok());
+  std::filesystem::create_directory_symlink("..2026_11_29_21_00_00.123", dir + "/..data");
+  for (const char* name : {kAdminPasswordFile, kReplicationPasswordFile, kBackupPasswordFile,
+                           kMonitorPasswordFile, kBackupTokenFile}) {
+    ASSERT_TRUE(fs.WriteFileAtomic(real + "/" + name, std::string("v-") + name, 0600).ok());
+    std::filesystem::create_symlink(std::string("..data/") + name, dir + "/" + name);
+  }
+  EXPECT_TRUE(LoadSecrets(fs, dir).ok());
+  ASSERT_EQ(chmod((real + "/" + kAdminPasswordFile).c_str(), 0644), 0);
+  auto refused = LoadSecrets(fs, dir);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(dir + "/admin-password has mode 0644"),
+            std::string::npos)
+      << refused.status().message();
+  if (geteuid() == 0) {
+    // What the kubelet makes of defaultMode 0400 with fsGroup 999: root:999, 0440, and the
+    // container runs as uid 999. Here: owned by another user, group-readable, accepted.
+    for (const char* name : {kAdminPasswordFile, kReplicationPasswordFile, kBackupPasswordFile,
+                             kMonitorPasswordFile, kBackupTokenFile}) {
+      const std::string target = real + "/" + name;
+      ASSERT_EQ(chown(target.c_str(), 65534, 999), 0);
+      ASSERT_EQ(chmod(target.c_str(), 0440), 0);
+    }
+    EXPECT_TRUE(LoadSecrets(fs, dir).ok());
+  }
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace

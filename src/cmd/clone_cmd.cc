@@ -8,10 +8,29 @@
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "common/logging.h"
+#include "core/disk_space.h"
+#include "core/mycnf.h"
 #include "core/topology.h"
 #include "posix/posix_env.h"
 
 namespace mysqlset::cmd {
+namespace {
+
+// innodb_log_file_size as the member's mariadbd will see it: my.cnf and the files it includes
+// (written by `mysqlset init`), else MariaDB's default.
+Result<uint64_t> RedoLogBytes(const FileSystem& fs, const std::string& conf_dir,
+                              const MemberIdentity& id) {
+  std::vector<std::string> texts;
+  for (const std::string& name :
+       {std::string("my.cnf"), std::string("server-id.cnf"), RoleCnfName(id)}) {
+    if (auto text = fs.ReadFile(conf_dir + "/" + name); text.ok()) texts.push_back(*text);
+  }
+  auto size = InnodbLogFileSize(texts);
+  if (!size.ok()) return size.status().Annotate(conf_dir);
+  return size->value_or(kDefaultInnodbLogFileSize);
+}
+
+}  // namespace
 
 Action AddCloneCommand(CLI::App& app) {
   auto f = std::make_shared<MemberFlags>();
@@ -45,9 +64,10 @@ Action AddCloneCommand(CLI::App& app) {
                  "refuse to bootstrap an empty primary over it")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
-  app.add_option("--peer-data-dir", r->peer_data_dirs,
-                 "Primary with no data: another member's data volume on this machine (local "
-                 "mode); a complete datadir there also forbids bootstrapping; repeatable");
+  MakeAbsolute(
+      app.add_option("--peer-data-dir", r->peer_data_dirs,
+                     "Primary with no data: another member's data volume on this machine (local "
+                     "mode); a complete datadir there also forbids bootstrapping; repeatable"));
   return [f, r]() {
     SetUpLogging("clone", f->log_level);
     auto id = ParseIdentity(ResolvePodName(*f), f->server_id_offset);
@@ -57,6 +77,9 @@ Action AddCloneCommand(CLI::App& app) {
     RealClock clock;
     auto secrets = LoadSecrets(fs, f->secrets_dir);
     if (!secrets.ok()) return ReportError("clone", secrets.status());
+    if (Status st = CheckDatadirIsNotAFile(fs, f->data_dir); !st.ok()) {
+      return ReportError("clone", st);
+    }
     auto state = InspectDatadir(fs, clock, Absolute(f->data_dir));
     if (!state.ok()) return ReportError("clone", state.status());
     if (*state == DataState::kReady) {
@@ -85,6 +108,9 @@ Action AddCloneCommand(CLI::App& app) {
     o.max_attempts = r->max_attempts;
     o.backoff.initial = std::chrono::milliseconds(r->retry_delay_ms);
     o.use_memory = r->use_memory;
+    auto redo = RedoLogBytes(fs, f->conf_dir, *id);
+    if (!redo.ok()) return ReportError("clone", redo.status());
+    o.redo_log_bytes = *redo;
     for (const auto& d : r->donors) {
       auto e = ParseDonorEndpoint(d);
       if (!e.ok()) return ReportError("clone", e.status());

@@ -16,16 +16,22 @@ void AddPodNameFlag(CLI::App& app, MemberFlags& f) {
       ->capture_default_str();
 }
 
+CLI::Option* MakeAbsolute(CLI::Option* option) {
+  return option->transform([](std::string path) { return Absolute(path); });
+}
+
 void AddDirFlags(CLI::App& app, MemberFlags& f, bool secrets) {
-  app.add_option("--conf-dir", f.conf_dir, "Directory for generated option files (the 'conf' volume)")
+  MakeAbsolute(app.add_option("--conf-dir", f.conf_dir,
+                              "Directory for generated option files (the 'conf' volume)"))
       ->capture_default_str();
-  app.add_option("--data-dir", f.data_dir,
-                 "The data volume; the datadir is DATA/mysql, staging and markers sit beside it")
+  MakeAbsolute(app.add_option(
+                   "--data-dir", f.data_dir,
+                   "The data volume; the datadir is DATA/mysql, staging and markers sit beside it"))
       ->capture_default_str();
   if (secrets) {
-    app.add_option("--secrets-dir", f.secrets_dir,
-                   "Directory of secret files: admin-password, replication-password, "
-                   "backup-password, monitor-password, backup-token")
+    MakeAbsolute(app.add_option("--secrets-dir", f.secrets_dir,
+                                "Directory of secret files: admin-password, replication-password, "
+                                "backup-password, monitor-password, backup-token"))
         ->capture_default_str();
   }
 }

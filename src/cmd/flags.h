@@ -29,6 +29,10 @@ std::string ResolvePodName(const MemberFlags& f);
 // Absolute form of a path flag: generated files must not depend on the cwd.
 std::string Absolute(const std::string& path);
 
+// Makes a path flag absolute as it is parsed (the edge), so that no child process, staging
+// dir or generated file ever sees a relative path. Returns `option`.
+CLI::Option* MakeAbsolute(CLI::Option* option);
+
 // Prints "mysqlset <cmd>: error: <message>" and returns the exit code for the status.
 int ReportError(std::string_view command, const Status& status);
 

@@ -1,5 +1,7 @@
 #include "core/accounts.h"
 
+#include <algorithm>
+
 namespace mysqlset {
 
 std::vector<std::string> SecretValues(const Secrets& s) {
@@ -18,6 +20,30 @@ std::vector<Account> MysqlsetAccounts(const Secrets& s) {
        false},
       {kMonitorUser, "127.0.0.1", s.monitor_password, {"SLAVE MONITOR", "BINLOG MONITOR"}, false},
   };
+}
+
+Status CheckSecretFileMode(const std::string& path, unsigned mode, bool owned_by_self) {
+  const bool others = (mode & 0007) != 0;
+  const bool group_write = (mode & 0020) != 0;
+  const bool group_read = (mode & 0040) != 0;
+  if (!others && !group_write && !(group_read && owned_by_self)) return Status::Ok();
+  if (owned_by_self) {
+    return PermissionDenied(
+        "secret file {} has mode {:04o}; it must not be readable by group or others: chmod 600 "
+        "{}",
+        path, mode, path);
+  }
+  return PermissionDenied(
+      "secret file {} has mode {:04o}; it must not be readable by others nor writable by its "
+      "group: chmod 640 {} (on Kubernetes: defaultMode: 0400 on the Secret volume, with fsGroup)",
+      path, mode, path);
+}
+
+std::vector<std::string> FreshDatadirAccounts() {
+  std::vector<std::string> out = {std::string(kSystemDefinerUser) + "@" + kSystemDefinerHost};
+  for (const Account& a : MysqlsetAccounts(Secrets{})) out.push_back(a.user + "@" + a.host);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace mysqlset

@@ -37,4 +37,24 @@ std::vector<std::string> SecretValues(const Secrets& s);
 // monitor@127.0.0.1 SLAVE MONITOR, BINLOG MONITOR (probes and metrics; read nothing else)
 std::vector<Account> MysqlsetAccounts(const Secrets& s);
 
+// Whether a secret file's permissions are tight enough (pure; `mode` is st_mode & 07777 of
+// the file, symlinks followed). Refused, kPermissionDenied with one line saying how to fix:
+// anything for others (read or write), group write, and group read on a file owned by the
+// user mysqlset runs as (0600 is enough there). Group read IS accepted on a file owned by
+// another user: then the group is how we read it, as with a Kubernetes Secret mounted with
+// defaultMode 0400 and fsGroup (mode 0440, owner root, group fsGroup).
+Status CheckSecretFileMode(const std::string& path, unsigned mode, bool owned_by_self);
+
+// The one account of MariaDB's own that a fresh datadir keeps: mariadb.sys@localhost, locked,
+// no global privileges, the DEFINER of mysql.user and the sys schema's views and routines
+// (dropping it would break them).
+inline constexpr const char* kSystemDefinerUser = "mariadb.sys";
+inline constexpr const char* kSystemDefinerHost = "localhost";
+
+// Every account a freshly bootstrapped datadir holds, as "user@host", sorted: mysqlset's four
+// and mariadb.sys@localhost. Nothing else: no root@localhost, no account for the OS user that
+// ran mariadb-install-db (both unix_socket superusers), no anonymous user. README.md
+// "Accounts" documents this list and the bootstrap test checks the server against it.
+std::vector<std::string> FreshDatadirAccounts();
+
 }  // namespace mysqlset

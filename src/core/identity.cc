@@ -19,8 +19,8 @@ bool IsDnsLabel(std::string_view s) {
   return s.front() != '-' && s.back() != '-';
 }
 
-// The name as shown in errors: printable ASCII, anything else as \xNN, so that a name with
-// a newline or terminal escapes cannot forge log lines.
+}  // namespace
+
 std::string Printable(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
@@ -32,8 +32,6 @@ std::string Printable(std::string_view s) {
   }
   return out;
 }
-
-}  // namespace
 
 Result<MemberIdentity> ParseIdentity(std::string_view pod_name, uint64_t server_id_offset) {
   const std::string shown = Printable(pod_name);

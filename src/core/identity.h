@@ -29,4 +29,8 @@ Result<MemberIdentity> ParseIdentity(std::string_view pod_name,
 // "mysql-3" for ("mysql", 3).
 std::string PodName(std::string_view set_name, uint32_t ordinal);
 
+// Text as shown in errors: printable ASCII, anything else as \xNN, so that a name or path
+// with a newline or terminal escapes cannot split or forge a log line.
+std::string Printable(std::string_view s);
+
 }  // namespace mysqlset

@@ -11,6 +11,12 @@
 
 namespace mysqlset {
 
+// What StatFile reports: enough to judge who may read a file.
+struct FileInfo {
+  mode_t mode = 0;            // permission bits (07777)
+  bool owned_by_self = true;  // the owner is this process's effective uid
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -29,6 +35,9 @@ class FileSystem {
   // Bytes in the regular files under `path` (itself when it is a file); symlinks are not
   // followed. Errors when `path` cannot be read.
   virtual Result<uint64_t> TreeBytes(const std::string& path) const = 0;
+  // Mode and ownership of what `path` names, following symlinks (a Kubernetes Secret's keys
+  // are symlinks into ..data/; the target's mode is what counts).
+  virtual Result<FileInfo> StatFile(const std::string& path) const = 0;
 };
 
 }  // namespace mysqlset

@@ -49,6 +49,23 @@ Status PrepareClusterDir(FileSystem& fs, const ClusterPaths& paths, const Cluste
 }
 
 Status CheckSocketPathLengths(const ClusterPaths& paths, const ClusterSpec& spec) {
+  // Spaces and quotes are fine (argv has no shell; haproxy.cfg quotes, my.cnf takes the rest
+  // of the line); a newline or other control byte would end a line of either, and haproxy
+  // expands $NAME in a socket address whatever the quoting.
+  for (unsigned char c : paths.dir()) {
+    if (c < 0x20 || c == 0x7f) {
+      return InvalidArgument(
+          "cluster dir '{}' contains a control character; use a --dir "
+          "without one",
+          Printable(paths.dir()));
+    }
+  }
+  if (paths.dir().find('$') != std::string::npos) {
+    return InvalidArgument(
+        "cluster dir '{}' contains '$', which haproxy would expand in its "
+        "socket path; use a --dir without one",
+        Printable(paths.dir()));
+  }
   constexpr size_t kMax = sizeof(sockaddr_un::sun_path) - 1;
   const std::string longest_member =
       SocketOf(paths.data_dir(PodName(spec.name, static_cast<uint32_t>(spec.replicas - 1))));

@@ -20,7 +20,9 @@ namespace mysqlset::local {
 // win), DIR/members, DIR/client.cnf (0600) and DIR/cluster.json. Errors say which path.
 Status PrepareClusterDir(FileSystem& fs, const ClusterPaths& paths, const ClusterSpec& spec);
 
-// Checks that unix socket paths under DIR fit the 107-byte limit for `replicas` members.
+// Checks that unix socket paths under DIR fit the 107-byte limit for `replicas` members, and
+// that DIR has no control character (a newline would split haproxy.cfg and my.cnf lines)
+// and no '$' (haproxy expands $NAME in socket addresses, quoted or not).
 Status CheckSocketPathLengths(const ClusterPaths& paths, const ClusterSpec& spec);
 
 // DIR/cluster.json, or kNotFound with "no cluster in DIR: run mysqlset up".

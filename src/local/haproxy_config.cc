@@ -20,6 +20,15 @@ std::string ServerLine(const ClusterSpec& spec, uint32_t ordinal) {
 
 }  // namespace
 
+std::string HaproxyQuote(const std::string& word) {
+  std::string out = "\"";
+  for (char c : word) {
+    if (c == '"' || c == '\\' || c == '$') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
                                 const std::string& stats_socket) {
   std::string out = fmt::format(
@@ -47,7 +56,8 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       "    default_backend {}-primary\n"
       "\n"
       "backend {}-primary\n",
-      spec.name, stats_socket, spec.name, kLocalHost, WritePort(spec), spec.name, spec.name);
+      spec.name, HaproxyQuote(stats_socket), spec.name, kLocalHost, WritePort(spec), spec.name,
+      spec.name);
   out += ServerLine(spec, PrimaryOrdinal());
   out += fmt::format(
       "\n"

@@ -15,6 +15,11 @@
 
 namespace mysqlset::local {
 
+// `word` as one haproxy.cfg word: in double quotes, with \ " and $ escaped, so a path with a
+// space stays one argument. REQUIRES: no newline; for a socket address also no '$', which
+// haproxy 2.6 expands there even when escaped (CheckSocketPathLengths refuses both in --dir).
+std::string HaproxyQuote(const std::string& word);
+
 // `members` = the current desired size (ordinals 0..members-1 are listed as servers).
 std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
                                 const std::string& stats_socket);

@@ -59,5 +59,16 @@ TEST(HaproxyConfig, ShowStatGivesEachServersStatusAndCheckCounters) {
   EXPECT_TRUE(ParseHaproxyShowStat("").empty());
 }
 
+// A --dir with a space made haproxy read "stats socket /tmp/a with space/haproxy.sock" as
+// three words ("unknown keyword 'with'") and the supervisor restarted it for ever.
+TEST(HaproxyConfig, StatsSocketPathWithASpaceStaysOneWord) {
+  ClusterSpec spec{.name = "mysql", .replicas = 1, .base_port = 13306};
+  const std::string got = RenderHaproxyConfig(spec, 1, "/tmp/a with space/$x\\\"/haproxy.sock");
+  EXPECT_NE(got.find("    stats socket \"/tmp/a with space/\\$x\\\\\\\"/haproxy.sock\" mode 600"),
+            std::string::npos)
+      << got;
+  EXPECT_EQ(HaproxyQuote("plain"), "\"plain\"");
+}
+
 }  // namespace
 }  // namespace mysqlset::local

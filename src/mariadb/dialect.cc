@@ -1,5 +1,6 @@
 #include "mariadb/dialect.h"
 
+#include "core/accounts.h"
 #include "fmt/format.h"
 
 namespace mysqlset::dialect {
@@ -58,12 +59,20 @@ std::string CountAccounts(const std::vector<Account>& accounts, const Quote& q) 
 }
 
 std::string SecureBootstrapScript(const std::vector<Account>& accounts, const Quote& q) {
-  std::string script =
-      "USE mysql;\n"
-      "DELETE FROM mysql.global_priv WHERE User = '';\n"
-      "DELETE FROM mysql.proxies_priv WHERE Host <> 'localhost';\n"
+  // mariadb-install-db leaves root@localhost and <the OS user that ran it>@localhost, both
+  // with ALL PRIVILEGES through unix_socket (any local process of that OS user is a superuser
+  // without a password), root's proxy grant, and anonymous users' test-db grants. Keep only
+  // mariadb.sys@localhost (locked; the DEFINER of system views) and the grants it holds.
+  const std::string not_definer =
+      fmt::format("NOT (User = {} AND Host = {})", q(kSystemDefinerUser), q(kSystemDefinerHost));
+  std::string script = "USE mysql;\n";
+  for (const char* table : {"global_priv", "db", "tables_priv", "columns_priv", "procs_priv"}) {
+    script += fmt::format("DELETE FROM mysql.{} WHERE {};\n", table, not_definer);
+  }
+  script +=
+      "DELETE FROM mysql.proxies_priv;\n"
+      "DELETE FROM mysql.roles_mapping;\n"
       "DROP DATABASE IF EXISTS test;\n"
-      "DELETE FROM mysql.db WHERE Db = 'test' OR Db = 'test\\\\_%';\n"
       "FLUSH PRIVILEGES;\n";
   for (const auto& a : accounts) {
     for (const auto& stmt : CreateAccount(a, q)) script += stmt + ";\n";

@@ -39,7 +39,9 @@ std::vector<std::string> CreateAccount(const Account& account, const Quote& q);
 std::string CountAccounts(const std::vector<Account>& accounts, const Quote& q);
 
 // Statements for a freshly installed datadir, run through `mariadbd --bootstrap` on stdin:
-// drop anonymous users and the test database, then create our accounts.
+// drop every account but mariadb.sys@localhost (root and the installing OS user's unix_socket
+// superusers, anonymous users) with their grants, and the test database, then create ours.
+// The result is exactly FreshDatadirAccounts().
 std::string SecureBootstrapScript(const std::vector<Account>& accounts, const Quote& q);
 
 // Quoting usable without a connection (bootstrap): escapes \ ' and NUL for the default

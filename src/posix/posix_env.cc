@@ -116,6 +116,12 @@ bool PosixFileSystem::IsDirectory(const std::string& path) const {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+Result<FileInfo> PosixFileSystem::StatFile(const std::string& path) const {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
+  return FileInfo{static_cast<mode_t>(st.st_mode & 07777), st.st_uid == geteuid()};
+}
+
 Status PosixFileSystem::MakeDirs(const std::string& path, mode_t mode) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);

@@ -26,6 +26,7 @@ class PosixFileSystem : public FileSystem {
   Status RemoveAll(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) const override;
   Result<uint64_t> TreeBytes(const std::string& path) const override;
+  Result<FileInfo> StatFile(const std::string& path) const override;
 };
 
 class PosixProcessRunner : public ProcessRunner {

@@ -5,6 +5,20 @@ namespace {
 bool Under(const std::string& path, const std::string& dir) {
   return path == dir || path.rfind(dir + "/", 0) == 0;
 }
+// Re-keys the entries at or under `from` to the same place under `to`.
+template <typename V>
+void MoveUnder(std::map<std::string, V>& m, const std::string& from, const std::string& to) {
+  std::map<std::string, V> moved;
+  for (auto it = m.begin(); it != m.end();) {
+    if (Under(it->first, from)) {
+      moved[to + it->first.substr(from.size())] = it->second;
+      it = m.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  m.merge(moved);
+}
 }  // namespace
 
 Result<std::string> MemFileSystem::ReadFile(const std::string& path) const {
@@ -25,6 +39,13 @@ bool MemFileSystem::Exists(const std::string& path) const {
   return files_.count(path) || dirs_.count(path);
 }
 
+Result<FileInfo> MemFileSystem::StatFile(const std::string& path) const {
+  if (dirs_.count(path)) return FileInfo{0755, !owned_by_other_.count(path)};
+  auto it = modes_.find(path);
+  if (it == modes_.end()) return NotFound("stat {}: No such file or directory", path);
+  return FileInfo{it->second, !owned_by_other_.count(path)};
+}
+
 bool MemFileSystem::IsDirectory(const std::string& path) const { return dirs_.count(path) > 0; }
 
 Status MemFileSystem::MakeDirs(const std::string& path, mode_t) {
@@ -37,16 +58,8 @@ Status MemFileSystem::MakeDirs(const std::string& path, mode_t) {
 
 Status MemFileSystem::Rename(const std::string& from, const std::string& to) {
   if (!Exists(from)) return NotFound("rename {}: No such file or directory", from);
-  std::map<std::string, std::string> moved;
-  for (auto it = files_.begin(); it != files_.end();) {
-    if (Under(it->first, from)) {
-      moved[to + it->first.substr(from.size())] = it->second;
-      it = files_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  files_.merge(moved);
+  MoveUnder(files_, from, to);
+  MoveUnder(modes_, from, to);
   std::set<std::string> dirs;
   for (auto it = dirs_.begin(); it != dirs_.end();) {
     if (Under(*it, from)) {
@@ -62,6 +75,7 @@ Status MemFileSystem::Rename(const std::string& from, const std::string& to) {
 
 Status MemFileSystem::RemoveAll(const std::string& path) {
   std::erase_if(files_, [&](const auto& kv) { return Under(kv.first, path); });
+  std::erase_if(modes_, [&](const auto& kv) { return Under(kv.first, path); });
   std::erase_if(dirs_, [&](const auto& d) { return Under(d, path); });
   return Status::Ok();
 }

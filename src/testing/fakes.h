@@ -35,8 +35,11 @@ class MemFileSystem : public FileSystem {
   Status RemoveAll(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) const override;
   Result<uint64_t> TreeBytes(const std::string& path) const override;
+  Result<FileInfo> StatFile(const std::string& path) const override;
 
   mode_t ModeOf(const std::string& path) const { return modes_.at(path); }
+  // Makes StatFile report `path` as owned by another user (a Kubernetes Secret file).
+  void SetOwnedByOther(const std::string& path) { owned_by_other_.insert(path); }
   size_t writes() const { return writes_; }
   const std::map<std::string, std::string>& files() const { return files_; }
 
@@ -44,6 +47,7 @@ class MemFileSystem : public FileSystem {
   std::map<std::string, std::string> files_;
   std::map<std::string, mode_t> modes_;
   std::set<std::string> dirs_;
+  std::set<std::string> owned_by_other_;
   size_t writes_ = 0;
 };
 

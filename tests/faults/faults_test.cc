@@ -676,7 +676,8 @@ TEST_F(FaultSuite, WritesSurviveKillsFullDiskAndInterruptedClones) {
     if (size_t at = text.find(" is about "); at != std::string::npos) {
       estimate_mib = std::stod(text.substr(at + 10));
     }
-    const int size_mib = static_cast<int>(estimate_mib) * 2 + 64;
+    // Room for the check (the backup plus the default 96 MiB redo log) and then some.
+    const int size_mib = static_cast<int>(estimate_mib) * 2 + 64 + 96;
     ASSERT_EQ(mount("tmpfs", data3.c_str(), "tmpfs", MS_REMOUNT,
                     ("size=" + std::to_string(size_mib) + "m,mode=0755").c_str()),
               0)

@@ -3,9 +3,12 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
+#include "core/mycnf.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 
@@ -14,17 +17,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// `init` + `clone` on ordinal 0 in tmp/m0, then the member started; the admin connection
+// (nullptr, with a test failure, if any step failed).
+std::unique_ptr<Connection> BootstrapAndStart(const TempDir& tmp, std::unique_ptr<Member>* out) {
+  auto m = std::make_unique<Member>(MemberSpec{tmp.path() + "/m0", "mysql-0"});
+  Member& member = *m;
+  *out = std::move(m);
+  EXPECT_EQ(member.Init(), 0);
+  EXPECT_EQ(member.Clone(), 0);
+  EXPECT_TRUE(fs::exists(member.data_dir() + "/.mysqlset-complete"));
+  EXPECT_FALSE(fs::exists(member.data_dir() + "/mysql.staging"));
+  if (!member.Start()) return nullptr;
+  return member.ConnectAdmin();
+}
+
 TEST(BootstrapTest, FreshPrimaryHasSecuredAccountsAndStartsReadOnly) {
   TempDir tmp;
-  Member m({tmp.path() + "/m0", "mysql-0"});
-  ASSERT_EQ(m.Init(), 0);
-  ASSERT_EQ(m.Clone(), 0);
-  EXPECT_TRUE(fs::exists(m.data_dir() + "/.mysqlset-complete"));
-  EXPECT_FALSE(fs::exists(m.data_dir() + "/mysql.staging"));
-  ASSERT_TRUE(m.Start());
-
-  auto admin = m.ConnectAdmin();
+  std::unique_ptr<Member> member;
+  auto admin = BootstrapAndStart(tmp, &member);
   ASSERT_NE(admin, nullptr);
+  Member& m = *member;
   EXPECT_EQ(QueryValue(*admin, "SELECT @@server_id"), "100");
   // Every member starts read-only; only the agent makes the primary writable.
   EXPECT_EQ(QueryValue(*admin, "SELECT @@read_only"), "1");
@@ -72,6 +84,63 @@ TEST(BootstrapTest, FreshPrimaryHasSecuredAccountsAndStartsReadOnly) {
   auto mon = m.Connect(kMonitorUser, s.monitor_password);
   ASSERT_NE(mon, nullptr);
   EXPECT_FALSE(mon->Execute("SET GLOBAL read_only = OFF").ok());
+}
+
+// The accounts README.md documents: the first `user@host` of each table row between the
+// accounts markers.
+std::vector<std::string> DocumentedAccounts() {
+  std::ifstream in(MYSQLSET_SOURCE_DIR "/README.md");
+  std::vector<std::string> out;
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("<!-- accounts:begin -->") != std::string::npos) inside = true;
+    if (line.find("<!-- accounts:end -->") != std::string::npos) inside = false;
+    if (!inside || !line.starts_with("| `")) continue;
+    out.push_back(line.substr(3, line.find('`', 3) - 3));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// mariadb-install-db used to leave root@localhost and <OS user>@localhost with ALL
+// PRIVILEGES through unix_socket: any local process of that OS user was a superuser with no
+// password. A fresh datadir must hold exactly the documented accounts.
+TEST(BootstrapTest, FreshDatadirHasExactlyTheDocumentedAccountsAndNoSocketSuperuser) {
+  TempDir tmp;
+  std::unique_ptr<Member> member;
+  auto admin = BootstrapAndStart(tmp, &member);
+  ASSERT_NE(admin, nullptr);
+  Member& m = *member;
+  auto rows = admin->Query("SELECT user, host FROM mysql.global_priv");
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  std::vector<std::string> accounts;
+  for (const auto& row : rows->rows) {
+    ASSERT_EQ(row.size(), 2u);
+    accounts.push_back(row[0].value_or("NULL") + "@" + row[1].value_or("NULL"));
+  }
+  std::sort(accounts.begin(), accounts.end());
+  EXPECT_EQ(accounts, FreshDatadirAccounts());
+  EXPECT_EQ(DocumentedAccounts(), FreshDatadirAccounts()) << "README.md's account table";
+  EXPECT_EQ(QueryValue(*admin, "SELECT COUNT(*) FROM mysql.proxies_priv"), "0");
+  EXPECT_EQ(QueryValue(*admin, "SELECT COUNT(*) FROM mysql.roles_mapping"), "0");
+  // mariadb.sys stays locked: it only owns the system views.
+  EXPECT_EQ(QueryValue(*admin,
+                       "SELECT JSON_VALUE(Priv, '$.account_locked') FROM "
+                       "mysql.global_priv WHERE User = 'mariadb.sys'"),
+            "1");
+  EXPECT_NE(QueryValue(*admin, "SELECT COUNT(*) FROM mysql.user"), "")
+      << "mysql.user (a view defined by mariadb.sys) must still work";
+
+  // What the red team did: log in over the socket as the OS user (this test's, and root).
+  const char* os_user = std::getenv("USER");
+  for (const std::string& user : {std::string("root"), std::string(os_user ? os_user : "root")}) {
+    SCOPED_TRACE(user);
+    EXPECT_NE(RunCommand({"mariadb", "--no-defaults", "--socket=" + SocketOf(m.data_dir()),
+                          "--user=" + user, "--execute=SELECT 1"},
+                         tmp.path() + "/socket-login.log"),
+              0)
+        << "a unix_socket login as '" << user << "' still works";
+  }
 }
 
 TEST(BootstrapTest, SecretsNeverAppearInLogs) {

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -487,6 +488,64 @@ TEST_F(CloneTest, DonorBackupKilledMidStreamFailsOverToAnotherDonor) {
   ExpectCompleteAndEqualToPrimary(*replica);
   EXPECT_EQ(slow.Stop()["failed"], 1);
   EXPECT_EQ(fast.Stop()["served_ok"], 1);
+}
+
+// Issue #18: the free-space check counted only the backup. mariadbd preallocates the redo
+// log (ib_logfile0, innodb_log_file_size) when it first starts from the clone, so a clone
+// onto a nearly full disk passed the check, and then mariadbd failed to start. A tmpfs of
+// limited size stands for the data volume (root only; unmounted at the end).
+TEST_F(CloneTest, RedoLogThatDoesNotFitIsRefusedBeforeStreaming) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a tmpfs mount";
+  Donor donor(*primary_, primary_->spec().secrets_dir);
+  auto replica = NewReplica("smalldisk");
+  constexpr int kRedoMiB = 256;
+  std::ofstream(replica->conf_dir() + "/replica.cnf", std::ios::app)
+      << "innodb_log_file_size=" << kRedoMiB << "M\n";
+  const std::string data = replica->data_dir();
+  fs::create_directories(data);
+  ASSERT_EQ(mount("tmpfs", data.c_str(), "tmpfs", 0, "size=64m,mode=0755"), 0) << strerror(errno);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{data};
+  auto clone = [&](uint64_t size_mib) {
+    const std::string opts = "size=" + std::to_string(size_mib) + "m,mode=0755";
+    EXPECT_EQ(mount("tmpfs", data.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()), 0);
+    fs::remove(replica->log_file());
+    std::vector<std::string> args = DonorArgs({&donor});
+    args.insert(args.end(), {"--max-attempts", "1"});
+    const int rc = replica->Clone(args);
+    return std::make_pair(rc, ReadAll(replica->log_file()));
+  };
+
+  // Too small even for the backup: learn the backup's size from the refusal.
+  auto [rc, log] = clone(8);
+  ASSERT_NE(rc, 0) << log;
+  const size_t at = log.find(" is about ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const double backup_mib = std::stod(log.substr(at + 10));
+  std::fprintf(stderr, "[clone] backup about %.1f MiB, redo log %d MiB\n", backup_mib, kRedoMiB);
+
+  // Room for the backup and 64 MiB more, not for the redo log: refused before streaming.
+  const uint64_t backup_only = static_cast<uint64_t>(backup_mib) + 64;
+  std::tie(rc, log) = clone(backup_only);
+  EXPECT_NE(rc, 0) << log;
+  EXPECT_NE(log.find("error: clone mysql-1 from " + donor.address()), std::string::npos) << log;
+  EXPECT_NE(log.find("not enough space in " + data), std::string::npos) << log;
+  EXPECT_NE(log.find(fmt::format("and the redo log (innodb_log_file_size) {}.0 MiB", kRedoMiB)),
+            std::string::npos)
+      << log;
+  EXPECT_FALSE(Exists(data + "/mysql"));
+  EXPECT_FALSE(Exists(data + "/mysql.staging"));
+  EXPECT_FALSE(Exists(data + "/.mysqlset-complete"));
+
+  // Room for both: the clone completes and mariadbd starts, redo log preallocated.
+  std::tie(rc, log) = clone(backup_only + kRedoMiB + 128);
+  ASSERT_EQ(rc, 0) << log;
+  ExpectCompleteAndEqualToPrimary(*replica);
+  EXPECT_EQ(fs::file_size(data + "/mysql/ib_logfile0"), uint64_t{kRedoMiB} << 20);
+  const auto stats = donor.Stop();
+  EXPECT_EQ(stats["served_ok"], 1) << "only the last clone streamed: " << stats.dump();
 }
 
 TEST_F(CloneTest, WrongSecretIsRefusedWithZeroDataBytes) {

@@ -418,6 +418,48 @@ TEST_F(LocalClusterTest, BadInputIsRefusedWithOneLine) {
 // Over a whole lifecycle (up, a clone on scale-up, status, down, up again) no secret value
 // appears in any process's arguments, in any log or state file under DIR, or in status
 // output; every secret file and client.cnf is mode 0600.
+// Issue #18: a --dir with a space broke mariadb-install-db (`chown root /tmp/a` on a split
+// path) and haproxy.cfg ("unknown keyword 'with'"), and the supervisor retried for ever.
+// Now such a dir just works, bootstrap, clone and both endpoints included. A control
+// character (which would end a line of haproxy.cfg or my.cnf) and '$' (which haproxy
+// expands in socket addresses, quoted or not) are refused with one line.
+TEST_F(LocalClusterTest, DirWithASpaceJustWorks) {
+  dir_ = tmp_.path() + "/with space 'and quotes\"/cluster";
+  std::string out;
+  ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "2", "--base-port", std::to_string(base_),
+                 "--timeout", "240"},
+                &out),
+            0)
+      << out;
+  {
+    auto w = ConnectPort(WritePort());
+    ASSERT_NE(w, nullptr) << "cannot connect to the write endpoint";
+    ASSERT_TRUE(w->Execute("CREATE DATABASE app").ok());
+    ASSERT_TRUE(w->Execute("CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)").ok());
+  }
+  Insert(0, 3);
+  EXPECT_TRUE(EventuallyHasRows(1, 3)) << "the replica cloned and replicates";
+  auto r = ConnectPort(ReadPort());
+  ASSERT_NE(r, nullptr) << "cannot connect to the read endpoint";
+  EXPECT_EQ(ReadAll(dir_ + "/haproxy.cfg").find("unknown keyword"), std::string::npos);
+  ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
+
+  const std::string bad = tmp_.path() + "/new\nline";
+  EXPECT_NE(Cli({"up", "--dir", bad, "--base-port", std::to_string(base_)}, &out), 0);
+  EXPECT_NE(out.find("cluster dir '" + tmp_.path() +
+                     "/new\\x0aline' contains a control "
+                     "character; use a --dir without one"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(bad));
+  const std::string dollar = tmp_.path() + "/$HOME";
+  EXPECT_NE(Cli({"up", "--dir", dollar, "--base-port", std::to_string(base_)}, &out), 0);
+  EXPECT_NE(out.find("cluster dir '" + dollar + "' contains '$', which haproxy would expand"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(dollar));
+}
+
 TEST_F(LocalClusterTest, SecretsNeverLeakOverALifecycle) {
   const std::string base = std::to_string(base_);
   ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "2", "--base-port", base}), 0);

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
@@ -224,6 +225,78 @@ TEST_F(BadSecretsTest, MissingEmptyMultiLineOrDirectorySecretIsOneLineWithoutIts
                                    tmp_.path() + "/no-secrets"});
   EXPECT_ONE_ERROR_LINE(missing_dir, 0, "mysqlset clone: error: secret file",
                         "no-secrets/admin-password is missing");
+}
+
+// Issue #18: a secret file readable by group or others was used as it was.
+TEST_F(BadSecretsTest, GroupOrWorldReadableSecretIsRefusedWithHowToChmod) {
+  const std::string file = secrets_dir_ + "/backup-token";
+  for (const fs::perms mode : {fs::perms(0644), fs::perms(0640), fs::perms(0604)}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    fs::permissions(file, mode);
+    const std::string want = fmt::format(
+        "secret file {} has mode {:04o}; it must not be readable "
+        "by group or others: chmod 600 {}",
+        file, static_cast<unsigned>(mode), file);
+    const Outcome clone = Clone();
+    EXPECT_ONE_ERROR_LINE(clone, 0, "mysqlset clone: error: ", want);
+    ExpectNoSecretIn(clone.output);
+    EXPECT_FALSE(fs::exists(data_ + "/mysql"));
+    const Outcome agent = Agent();
+    EXPECT_ONE_ERROR_LINE(agent, 0, "mysqlset agent: error: ", want);
+  }
+  fs::permissions(file, fs::perms(0600));
+  EXPECT_EQ(ReadFileOrEmpty(file), secrets_.backup_token + "\n") << "the file is never changed";
+}
+
+// Issue #18: DATA/mysql as a regular file or a dangling symlink made `clone` abort on
+// `CHECK failed: !fs.Exists(datadir)` (SIGABRT, exit 134).
+TEST_F(BadSecretsTest, DatadirThatIsAFileOrDanglingSymlinkIsOneLineNotAnAbort) {
+  const std::string datadir = data_ + "/mysql";
+  const std::vector<std::pair<std::string, std::function<void()>>> cases = {
+      {"regular file", [&] { WriteFile(datadir, "not a datadir"); }},
+      {"dangling symlink", [&] { fs::create_symlink(tmp_.path() + "/gone", datadir); }},
+      {"symlink to a file",
+       [&] {
+         WriteFile(tmp_.path() + "/a-file", "x");
+         fs::create_symlink(tmp_.path() + "/a-file", datadir);
+       }},
+  };
+  for (const auto& [name, make] : cases) {
+    SCOPED_TRACE(name);
+    fs::create_directories(data_);
+    make();
+    const std::string before = SnapshotTree(data_);
+    for (const char* pod : {"mysql-0", "mysql-1"}) {
+      SCOPED_TRACE(pod);
+      const Outcome clone =
+          RunCmd({MysqlsetBinary(), "clone", "--pod-name", pod, "--conf-dir", conf_, "--data-dir",
+                  data_, "--secrets-dir", secrets_dir_, "--donor", "127.0.0.1:1"});
+      EXPECT_ONE_ERROR_LINE(clone, 0, "mysqlset clone: error: ",
+                            datadir + " is not a directory (a file or a dangling symlink)");
+      EXPECT_EQ(SnapshotTree(data_), before) << "nothing moved, written or bootstrapped";
+      EXPECT_TRUE(fs::is_symlink(datadir) || fs::is_regular_file(datadir));
+    }
+    fs::remove(datadir);
+  }
+}
+
+// Issue #18: a relative --data-dir for the primary's clone dumped 30 lines of
+// mariadb-install-db output (mariadbd took the path relative to its basedir, /usr) and left
+// mysql.staging and mysql.staging.tmp behind. Path flags are made absolute as they are parsed.
+TEST_F(BadSecretsTest, RelativeDataDirBootstrapsWhereItSaysAndLeavesNoStaging) {
+  const std::string relative = fs::relative(data_, fs::current_path()).string();
+  ASSERT_FALSE(fs::path(relative).is_absolute());
+  const Outcome clone =
+      RunCmd({MysqlsetBinary(), "clone", "--pod-name", "mysql-0", "--conf-dir", conf_, "--data-dir",
+              relative, "--secrets-dir", secrets_dir_, "--log-level", "error"},
+             {}, 120);
+  EXPECT_EQ(clone.exit_code, 0) << clone.output;
+  EXPECT_EQ(clone.output, "");
+  EXPECT_TRUE(fs::is_directory(data_ + "/mysql/mysql"));
+  EXPECT_TRUE(fs::exists(data_ + "/.mysqlset-complete"));
+  for (const char* left : {"/mysql.staging", "/mysql.staging.tmp"}) {
+    EXPECT_FALSE(fs::exists(data_ + left)) << left;
+  }
 }
 
 // --- marker files -----------------------------------------------------------------------

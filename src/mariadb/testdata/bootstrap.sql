@@ -1,8 +1,12 @@
 USE mysql;
-DELETE FROM mysql.global_priv WHERE User = '';
-DELETE FROM mysql.proxies_priv WHERE Host <> 'localhost';
+DELETE FROM mysql.global_priv WHERE NOT (User = 'mariadb.sys' AND Host = 'localhost');
+DELETE FROM mysql.db WHERE NOT (User = 'mariadb.sys' AND Host = 'localhost');
+DELETE FROM mysql.tables_priv WHERE NOT (User = 'mariadb.sys' AND Host = 'localhost');
+DELETE FROM mysql.columns_priv WHERE NOT (User = 'mariadb.sys' AND Host = 'localhost');
+DELETE FROM mysql.procs_priv WHERE NOT (User = 'mariadb.sys' AND Host = 'localhost');
+DELETE FROM mysql.proxies_priv;
+DELETE FROM mysql.roles_mapping;
 DROP DATABASE IF EXISTS test;
-DELETE FROM mysql.db WHERE Db = 'test' OR Db = 'test\\_%';
 FLUSH PRIVILEGES;
 CREATE USER IF NOT EXISTS 'admin'@'%' IDENTIFIED BY 'adm\'in';
 GRANT ALL PRIVILEGES ON *.* TO 'admin'@'%' WITH GRANT OPTION;

@@ -216,6 +216,24 @@ function checkWorkload(w, ctx) {
   }
   add("configMap/secret volumes resolve", refProblems);
 
+  // Secret files pass mysqlset's mode check (CheckSecretFileMode): the kubelet writes them
+  // root-owned with defaultMode (default 0644), copying the owner bits to the group when
+  // fsGroup is set; the containers (non-root) read them through that group. Nothing for
+  // others, no group write, and fsGroup set so the group can read.
+  const fsGroup = pod.securityContext && pod.securityContext.fsGroup;
+  const modeProblems = [];
+  for (const v of pod.volumes || []) {
+    if (!v.secret) continue;
+    for (const mode of [v.secret.defaultMode ?? 0o644, ...(v.secret.items || []).map((i) => i.mode).filter((m) => m !== undefined)]) {
+      const eff = fsGroup !== undefined ? mode | ((mode & 0o700) >> 3) : mode;
+      const shown = eff.toString(8).padStart(4, "0");
+      if (eff & 0o007) modeProblems.push(`volume ${v.name}: files would be mode ${shown}, readable by others; mysqlset refuses them (use defaultMode: 0400 with fsGroup)`);
+      else if (eff & 0o020) modeProblems.push(`volume ${v.name}: files would be mode ${shown}, group-writable; mysqlset refuses them`);
+      else if (fsGroup === undefined) modeProblems.push(`volume ${v.name}: no fsGroup, so the non-root containers cannot read root-owned files of mode ${shown}`);
+    }
+  }
+  add("secret file modes pass mysqlset's check", modeProblems);
+
   // The selector selects the pod template.
   add(
     "selector matches pod template labels",

@@ -56,6 +56,8 @@ const cases = [
   ["Service targetPort not on the pods", (d) => { svc(d, "mysql").spec.ports[0].targetPort = "mysqld"; },
     "selector selects pods Service/mysql", "mysqld"],
   ["runAsNonRoot missing", (d) => { delete pod(d).securityContext.runAsNonRoot; }, "runAsNonRoot", "may run as root"],
+  ["Secret volume world-readable (Kubernetes' default mode)", (d) => { delete pod(d).volumes.find((v) => v.secret).secret.defaultMode; },
+    "secret file modes pass mysqlset's check", "readable by others"],
   ["ConfigMap reference not rendered", (d) => { pod(d).volumes.find((v) => v.configMap).configMap.name = "mysql"; },
     "configMap/secret volumes resolve", "ConfigMap mysql"],
 ];
