@@ -125,7 +125,12 @@ Status InstallDatadir(FileSystem& fs, const Clock& clock, const std::string& sta
   // it, a datadir beside the pending marker, which the next run finishes (kInstallCut).
   RETURN_IF_ERROR(
       fs.WriteFileAtomic(PendingMarkerPathOf(data_dir), marker.dump() + "\n", 0644));
-  RETURN_IF_ERROR(fs.Rename(staging, DatadirOf(data_dir)));
+  if (Status st = fs.Rename(staging, DatadirOf(data_dir)); !st.ok()) {
+    // Nothing was installed: the pending marker must not vouch for whatever appears at
+    // DATA/mysql later (ClassifyData also requires intact files beside it).
+    (void)fs.RemoveAll(PendingMarkerPathOf(data_dir));
+    return st;
+  }
   return fs.Rename(PendingMarkerPathOf(data_dir), MarkerPathOf(data_dir));
 }
 

@@ -131,5 +131,22 @@ TEST_F(DataStepTest, InstallWritesTheMarkerLastThroughThePendingOne) {
   EXPECT_FALSE(fs_.Exists("/vol/data/mysql.staging"));
 }
 
+// Review finding: a failed rename left the pending marker, which then certified whatever was
+// put at DATA/mysql next (a half-copied datadir moved there by hand) as complete.
+TEST_F(DataStepTest, FailedInstallLeavesNoPendingMarkerToVouchForALaterDatadir) {
+  ASSERT_TRUE(fs_.MakeDirs(kData, 0750).ok());
+  // No staging: the rename fails.
+  EXPECT_FALSE(InstallDatadir(fs_, clock_, "/vol/data/mysql.staging", kData, "clone", "d").ok());
+  EXPECT_FALSE(fs_.Exists(PendingMarkerPathOf(kData)));
+  EXPECT_FALSE(fs_.Exists(MarkerPathOf(kData)));
+  // A datadir that then appears by hand, lacking files, is never taken for a finished install.
+  ASSERT_TRUE(fs_.MakeDirs("/vol/data/mysql", 0750).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic("/vol/data/mysql/ibdata1", "half", 0640).ok());
+  auto r = InspectDatadir(fs_, clock_, kData);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_NE(*r, DataState::kReady);
+  EXPECT_FALSE(fs_.Exists(MarkerPathOf(kData)));
+}
+
 }  // namespace
 }  // namespace mysqlset

@@ -10,16 +10,11 @@ namespace mysqlset {
 DataVerdict ClassifyData(const DatadirEvidence& e) {
   if (!e.datadir) return {DataState::kEmpty, "no datadir"};
   if (e.marker) return {DataState::kReady, "completion marker present"};
-  // Installs write the pending marker, rename the finished datadir into place, then rename
-  // the pending marker to the marker: a datadir beside a pending marker was complete.
-  if (e.pending_marker) {
-    return {DataState::kInstallCut,
-            "the install was cut after the datadir was renamed into place and before the "
-            "completion marker was written"};
-  }
   const std::string record = e.clone_record ? "; a clone record is present" : "";
-  // mariabackup --prepare turns "full-backuped" into "log-applied" (xtrabackup: "full-prepared").
-  if (e.backup_type && *e.backup_type != "log-applied" && *e.backup_type != "full-prepared") {
+  // Only mariabackup's own names for an unprepared backup count as evidence against a
+  // datadir; an unknown or missing backup_type is no evidence either way (the files decide),
+  // so a garbled checkpoints file never gets an intact datadir set aside.
+  if (e.backup_type && (*e.backup_type == "full-backuped" || *e.backup_type == "incremental")) {
     return {DataState::kIncomplete,
             "it is a backup that was never prepared (backup_type = " + *e.backup_type + ")" +
                 record};
@@ -28,9 +23,19 @@ DataVerdict ClassifyData(const DatadirEvidence& e) {
   if (!e.ibdata1) missing.push_back("ibdata1");
   if (!e.redo_log) missing.push_back("ib_logfile0");
   if (!e.system_tables) missing.push_back("mysql/global_priv");
+  const bool prepared = e.backup_type == "log-applied" || e.backup_type == "full-prepared";
+  // Installs write the pending marker, rename the finished datadir into place, then rename
+  // the pending marker to the marker: an intact datadir beside a pending marker was
+  // complete. A pending marker left by a failed install must not vouch for anything else
+  // that appears at DATA/mysql later, hence the intact-files condition.
+  if (e.pending_marker && missing.empty()) {
+    return {DataState::kInstallCut,
+            "the install was cut after the datadir was renamed into place and before the "
+            "completion marker was written"};
+  }
   if (missing.empty()) {
     return {DataState::kUnmarked, "ibdata1, ib_logfile0 and the system tables are present" +
-                                      std::string(e.backup_type ? " (a prepared backup)" : "") +
+                                      std::string(prepared ? " (a prepared backup)" : "") +
                                       record};
   }
   std::string list;

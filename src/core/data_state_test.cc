@@ -36,7 +36,17 @@ TEST(DataStateTest, VerdictTable) {
        DataState::kUnmarked},
       {"unprepared backup extracted in place", "DIRSC", "full-backuped", DataState::kIncomplete},
       {"half-extracted stream", "DI", "full-backuped", DataState::kIncomplete},
-      {"unreadable checkpoints", "DIRS", "(unreadable)", DataState::kIncomplete},
+      // An unknown backup_type is no evidence: the intact files decide (refused, kept in
+      // place), never set aside so that an empty primary could be bootstrapped.
+      {"checkpoints without a known backup_type, files intact", "DIRS", "(unreadable)",
+       DataState::kUnmarked},
+      {"checkpoints without a known backup_type, files missing", "DI", "(unreadable)",
+       DataState::kIncomplete},
+      {"stale pending marker beside a datadir that lacks files", "DPI", nullptr,
+       DataState::kIncomplete},
+      {"stale pending marker beside an unprepared backup", "DPIRS", "full-backuped",
+       DataState::kIncomplete},
+      {"incremental backup extracted in place", "DIRS", "incremental", DataState::kIncomplete},
       {"no system tables: install-db cut short", "DIR", nullptr, DataState::kIncomplete},
       {"no redo log", "DIS", nullptr, DataState::kIncomplete},
       {"empty datadir", "D", nullptr, DataState::kIncomplete},
