@@ -224,13 +224,17 @@ bool BackupServer::StepHandshake(Pending& p) {
 }
 
 void BackupServer::StartServing(TlsSession session, const std::string& peer) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (static_cast<int>(conns_.size()) >= options_.max_connections) {
     // Only token holders get here; still, threads are bounded.
     ++stats_.refused_busy;
+    const size_t open = conns_.size();
+    // The refusal is written without the lock: Stats() (the agent's /metrics) and the
+    // pending handshakes must not wait on a slow peer.
+    lock.unlock();
     (void)session.Write(ErrLine("busy", "too many connections"), std::chrono::milliseconds(100));
     session.Close();
-    spdlog::warn("backup port: refused {}: {} connections already open", peer, conns_.size());
+    spdlog::warn("backup port: refused {}: {} connections already open", peer, open);
     return;
   }
   auto conn = std::make_unique<Conn>();
@@ -252,11 +256,13 @@ void BackupServer::Serve(TlsSession& session) {
   const int fd = session.fd();
   // Only an authenticated client learns whether the donor is busy.
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (stats_.active >= options_.max_concurrent) {
       ++stats_.refused_busy;
+      const int active = stats_.active;
+      lock.unlock();  // never hold mu_ while a peer reads (see StartServing)
       (void)session.Write(
-          ErrLine("busy", fmt::format("already serving {} backup(s); retry later", stats_.active)),
+          ErrLine("busy", fmt::format("already serving {} backup(s); retry later", active)),
           std::chrono::milliseconds(1000));
       spdlog::info("backup port: refused a client: busy");
       return;
