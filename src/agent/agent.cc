@@ -60,6 +60,14 @@ ServerState Agent::Gather() {
     } else {
       st = present.status();
     }
+    if (st.ok()) {
+      auto superusers = db_.SocketSuperusers(config_.os_user);
+      if (superusers.ok()) {
+        s.socket_superusers = std::move(*superusers);
+      } else {
+        st = superusers.status();
+      }
+    }
   }
   s.reachable = st.ok();
   if (!st.ok()) s.unreachable_reason = st.message();
@@ -75,6 +83,10 @@ void Agent::Act(const std::vector<Action>& actions, AgentSnapshot& snap) {
       case ActionKind::kSetWritable: st = db_.SetReadOnly(false); break;
       case ActionKind::kEnsureAccounts:
         st = db_.EnsureAccounts(MysqlsetAccounts(config_.secrets));
+        break;
+      case ActionKind::kDropSocketSuperusers:
+        st = db_.DropSocketSuperusers(config_.os_user);
+        if (st.ok()) spdlog::warn("dropped {}", a.reason);
         break;
       case ActionKind::kConfigureReplication: {
         const DesiredSource want = WantedSource();

@@ -29,6 +29,9 @@ struct AgentConfig {
   std::string data_dir;
   ReadinessPolicy policy;
   Secrets secrets;
+  // The OS user this agent (and so mariadb-install-db) runs as: install-db named a
+  // unix_socket superuser after it, which the primary drops (see kDropSocketSuperusers).
+  std::string os_user = "root";
   std::chrono::milliseconds tick{1000};
   Backoff unreachable_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0};
 };

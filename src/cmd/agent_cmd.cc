@@ -1,4 +1,6 @@
+#include <pwd.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -75,6 +77,7 @@ Action AddAgentCommand(CLI::App& app) {
     config.policy.max_lag_seconds = f->lag_threshold;
     config.secrets = *secrets;
     config.tick = std::chrono::milliseconds(f->tick_ms);
+    if (const passwd* pw = getpwuid(geteuid()); pw != nullptr) config.os_user = pw->pw_name;
 
     // Two connections: the loop acts as admin; probes only ever need the monitor account.
     ConnectOptions admin{"127.0.0.1", self.mysql_port, kAdminUser, secrets->admin_password};

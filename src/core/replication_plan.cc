@@ -11,6 +11,7 @@ const char* ActionName(ActionKind k) {
     case ActionKind::kSetReadOnly: return "set_read_only";
     case ActionKind::kSetWritable: return "set_writable";
     case ActionKind::kEnsureAccounts: return "ensure_accounts";
+    case ActionKind::kDropSocketSuperusers: return "drop_socket_superusers";
     case ActionKind::kConfigureReplication: return "configure_replication";
     case ActionKind::kStartReplication: return "start_replication";
     case ActionKind::kReportReplicationError: return "report_replication_error";
@@ -63,6 +64,14 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
   if (role == Role::kPrimary) {
     if (!s.accounts_present) {
       actions.push_back({ActionKind::kEnsureAccounts, "mysqlset accounts are missing", {}});
+    }
+    // On the primary only: the DROP replicates (as DROP USER IF EXISTS) to every replica.
+    if (!s.socket_superusers.empty()) {
+      std::string who;
+      for (const auto& u : s.socket_superusers) who += (who.empty() ? "" : ", ") + u;
+      actions.push_back({ActionKind::kDropSocketSuperusers,
+                         "passwordless unix_socket superusers left by mariadb-install-db: " + who,
+                         {}});
     }
     if (s.read_only) {
       actions.push_back({ActionKind::kSetWritable, "primary is read-only", {}});

@@ -27,6 +27,7 @@ enum class ActionKind {
   kSetReadOnly,
   kSetWritable,
   kEnsureAccounts,
+  kDropSocketSuperusers,  // install-db's root@localhost and <OS user>@localhost
   kConfigureReplication,  // STOP, [seed gtid_slave_pos], CHANGE MASTER, START
   kStartReplication,
   kReportReplicationError,  // nothing to run; surfaced in status and metrics

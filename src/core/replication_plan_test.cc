@@ -32,6 +32,16 @@ TEST(ReplicationPlanTest, Table) {
       {"primary converged", Role::kPrimary, StateBuilder().Writable().Build(), {}, {}},
       {"primary missing accounts", Role::kPrimary, StateBuilder().NoAccounts().Build(), {},
        {K::kEnsureAccounts, K::kSetWritable}},
+      // Review of issue #18: clusters bootstrapped before the fix still had install-db's
+      // passwordless unix_socket superusers; the primary drops them (the DROP replicates).
+      {"primary with install-db's socket superusers", Role::kPrimary,
+       StateBuilder().Writable().SocketSuperusers({"root@localhost", "nobody@localhost"}).Build(),
+       {}, {K::kDropSocketSuperusers}},
+      {"read-only primary with socket superusers: dropped before it takes writes", Role::kPrimary,
+       StateBuilder().ReadOnly().SocketSuperusers({"root@localhost"}).Build(), {},
+       {K::kDropSocketSuperusers, K::kSetWritable}},
+      {"replica: socket superusers are the primary's to drop", Role::kReplica,
+       StateBuilder().Replicating().SocketSuperusers({"root@localhost"}).Build(), {}, {}},
       {"fresh replica after clone", Role::kReplica, StateBuilder().Build(), "0-100-5",
        {K::kConfigureReplication}},
       {"replica converged: do nothing", Role::kReplica, StateBuilder().Replicating().Build(),

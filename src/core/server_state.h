@@ -38,6 +38,10 @@ struct ServerState {
   GtidList gtid_slave;
   std::optional<ReplicaStatus> replica;  // nullopt: no source configured
   bool accounts_present = true;          // all of mysqlset's accounts exist
+  // "user@host" of the passwordless unix_socket superusers mariadb-install-db left behind
+  // (root@localhost, <the OS user>@localhost) on datadirs bootstrapped before they were
+  // dropped at bootstrap; read on the primary only.
+  std::vector<std::string> socket_superusers;
 };
 
 // Where a replica should replicate from, and as whom.

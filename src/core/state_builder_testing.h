@@ -28,6 +28,10 @@ class StateBuilder {
   StateBuilder& Writable() { s_.read_only = false; return *this; }
   StateBuilder& ReadOnly() { s_.read_only = true; return *this; }
   StateBuilder& NoAccounts() { s_.accounts_present = false; return *this; }
+  StateBuilder& SocketSuperusers(std::vector<std::string> who) {
+    s_.socket_superusers = std::move(who);
+    return *this;
+  }
   StateBuilder& Replicating(ReplicaStatus r = HealthyReplication()) {
     s_.replica = std::move(r);
     return *this;

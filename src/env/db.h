@@ -27,6 +27,11 @@ class Db {
   // Creates missing accounts and grants; never drops anything.
   virtual Status EnsureAccounts(const std::vector<Account>& accounts) = 0;
   virtual Result<bool> AccountsExist(const std::vector<Account>& accounts) = 0;
+  // "user@host" of mariadb-install-db's unix_socket superusers still present: root@localhost
+  // and `os_user`@localhost, only where their authentication includes unix_socket.
+  virtual Result<std::vector<std::string>> SocketSuperusers(const std::string& os_user) = 0;
+  // DROP USER IF EXISTS each of them (safe to replicate to a replica that lacks one).
+  virtual Status DropSocketSuperusers(const std::string& os_user) = 0;
 };
 
 }  // namespace mysqlset

@@ -58,6 +58,18 @@ std::string CountAccounts(const std::vector<Account>& accounts, const Quote& q) 
   return "SELECT COUNT(*) FROM mysql.global_priv WHERE " + Join(conds, " OR ");
 }
 
+std::string FindSocketSuperusers(const std::string& os_user, const Quote& q) {
+  return fmt::format(
+      "SELECT User, Host FROM mysql.global_priv WHERE Host = 'localhost' AND User IN ('root', "
+      "{}) AND JSON_SEARCH(Priv, 'one', 'unix_socket') IS NOT NULL ORDER BY User",
+      q(os_user));
+}
+
+std::string DropAccountIfExists(const std::string& user, const std::string& host,
+                                const Quote& q) {
+  return fmt::format("DROP USER IF EXISTS {}@{}", q(user), q(host));
+}
+
 std::string SecureBootstrapScript(const std::vector<Account>& accounts, const Quote& q) {
   // mariadb-install-db leaves root@localhost and <the OS user that ran it>@localhost, both
   // with ALL PRIVILEGES through unix_socket (any local process of that OS user is a superuser

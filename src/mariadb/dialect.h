@@ -37,6 +37,10 @@ std::string ChangeSource(const ReplicationSource& source, const Quote& q);
 // CREATE USER IF NOT EXISTS ... IDENTIFIED BY ...; GRANT ...; one statement each.
 std::vector<std::string> CreateAccount(const Account& account, const Quote& q);
 std::string CountAccounts(const std::vector<Account>& accounts, const Quote& q);
+// SELECT User, Host of mariadb-install-db's unix_socket superusers: root@localhost and
+// `os_user`@localhost whose authentication (plugin or auth_or) names unix_socket.
+std::string FindSocketSuperusers(const std::string& os_user, const Quote& q);
+std::string DropAccountIfExists(const std::string& user, const std::string& host, const Quote& q);
 
 // Statements for a freshly installed datadir, run through `mariadbd --bootstrap` on stdin:
 // drop every account but mariadb.sys@localhost (root and the installing OS user's unix_socket

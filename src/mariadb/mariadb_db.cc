@@ -139,4 +139,29 @@ Result<bool> MariaDb::AccountsExist(const std::vector<Account>& accounts) {
   return std::stoul(*rows->rows[0][0]) == accounts.size();
 }
 
+Result<std::vector<std::string>> MariaDb::SocketSuperusers(const std::string& os_user) {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  auto q = [c](const std::string& s) { return c->Quote(s); };
+  auto rows = c->Query(dialect::FindSocketSuperusers(os_user, q));
+  if (!rows.ok()) return Check(rows.status());
+  std::vector<std::string> found;
+  for (const auto& row : rows->rows) {
+    if (row.size() == 2 && row[0] && row[1]) found.push_back(*row[0] + "@" + *row[1]);
+  }
+  return found;
+}
+
+Status MariaDb::DropSocketSuperusers(const std::string& os_user) {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  auto q = [c](const std::string& s) { return c->Quote(s); };
+  auto rows = c->Query(dialect::FindSocketSuperusers(os_user, q));
+  if (!rows.ok()) return Check(rows.status());
+  for (const auto& row : rows->rows) {
+    if (row.size() != 2 || !row[0] || !row[1]) continue;
+    RETURN_IF_ERROR(Check(c->Execute(dialect::DropAccountIfExists(*row[0], *row[1], q)))
+                        .Annotate("drop " + *row[0] + "@" + *row[1]));
+  }
+  return Status::Ok();
+}
+
 }  // namespace mysqlset

@@ -21,6 +21,8 @@ class MariaDb : public Db {
   Status StartReplication() override;
   Status EnsureAccounts(const std::vector<Account>& accounts) override;
   Result<bool> AccountsExist(const std::vector<Account>& accounts) override;
+  Result<std::vector<std::string>> SocketSuperusers(const std::string& os_user) override;
+  Status DropSocketSuperusers(const std::string& os_user) override;
 
  private:
   Result<Connection*> Conn();

@@ -62,6 +62,15 @@ class FakeDb : public Db {
     RETURN_IF_ERROR(Up("accounts_exist"));
     return state.accounts_present;
   }
+  Result<std::vector<std::string>> SocketSuperusers(const std::string&) override {
+    RETURN_IF_ERROR(Up("socket_superusers"));
+    return state.socket_superusers;
+  }
+  Status DropSocketSuperusers(const std::string&) override {
+    RETURN_IF_ERROR(Up("drop_socket_superusers"));
+    state.socket_superusers.clear();
+    return Status::Ok();
+  }
 
  private:
   Status Up(const char* call) {

@@ -214,6 +214,41 @@ TEST_F(AgentReplicationTest, ResetSlaveAllByHandNeverMovesGtidSlavePosBackwards)
   EXPECT_EQ(log.find("1950"), std::string::npos) << "out-of-order GTID error in the agent log";
 }
 
+// Issue #18 review: datadirs bootstrapped before install-db's unix_socket superusers were
+// dropped at bootstrap still had root@localhost (ALL PRIVILEGES, no password for any process
+// of that OS user). The primary's agent drops it, the DROP replicates, replication keeps
+// running, and accounts that are not install-db's stay.
+TEST_F(AgentReplicationTest, ClusterBootstrappedBeforeTheFixLosesItsSocketSuperusers) {
+  ASSERT_TRUE(WaitFor([&] { return ReplicaReady(); }, 30)) << replica_agent_->Get("/readyz").second;
+  // As mariadb-install-db creates it (mysql_system_tables_data.sql).
+  ASSERT_TRUE(admin0_
+                  ->Execute("CREATE USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password "
+                            "USING 'invalid' OR unix_socket")
+                  .ok());
+  ASSERT_TRUE(
+      admin0_->Execute("GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION").ok());
+  // Not install-db's: a user's own accounts, socket-authenticated or not, are never touched.
+  ASSERT_TRUE(admin0_->Execute("CREATE USER 'ops'@'localhost' IDENTIFIED VIA unix_socket").ok());
+  ASSERT_TRUE(admin0_->Execute("CREATE USER 'root'@'10.0.0.1' IDENTIFIED BY 'pw-of-a-user'").ok());
+  auto count = [](Connection& c, const std::string& user, const std::string& host) {
+    return QueryValue(c, "SELECT COUNT(*) FROM mysql.global_priv WHERE User = '" + user +
+                             "' AND Host = '" + host + "'");
+  };
+  auto rc = replica_->ConnectAdmin();
+  ASSERT_NE(rc, nullptr);
+  EXPECT_TRUE(WaitFor([&] { return count(*admin0_, "root", "localhost") == "0"; }, 20))
+      << "the primary's agent never dropped root@localhost";
+  EXPECT_TRUE(WaitFor([&] { return count(*rc, "root", "localhost") == "0"; }, 20))
+      << "the DROP did not replicate";
+  for (Connection* c : {admin0_.get(), rc.get()}) {
+    EXPECT_EQ(count(*c, "ops", "localhost"), "1");
+    EXPECT_EQ(count(*c, "root", "10.0.0.1"), "1");
+  }
+  EXPECT_TRUE(WaitFor([&] { return ReplicaReady(); }, 10)) << replica_agent_->Get("/readyz").second;
+  EXPECT_NE(ReadAll(primary_->spec().root + "/agent.log").find("dropped passwordless unix_socket"),
+            std::string::npos);
+}
+
 TEST_F(AgentReplicationTest, SecretsStayOutOfStatusMetricsAndArgv) {
   ASSERT_TRUE(WaitFor([&] { return ReplicaReady(); }, 30));
   const std::string status = replica_agent_->Get("/v1/status").second;
