@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include "common/json_fields.h"
 #include "common/logging.h"
 #include "nlohmann/json.hpp"
 
@@ -18,10 +19,11 @@ Result<std::optional<CloneRecord>> ReadCloneRecord(const FileSystem& fs,
   r.gtid = j["gtid"].get<std::string>();
   if (!GtidList::Parse(r.gtid).ok()) return DataLoss("{}: \"gtid\" is not a GTID list", path);
   try {  // value() throws when a field has the wrong type: a garbled file, not a crash
+    RequireIntegerFields(j, {"bytes"});
     r.donor = j.value("donor", "");
     r.bytes = j.value("bytes", uint64_t{0});
     r.seconds = j.value("seconds", 0.0);
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {
     return DataLoss("{} is garbled: {}", path, e.what());
   }
   return std::optional<CloneRecord>(r);

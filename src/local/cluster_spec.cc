@@ -1,5 +1,6 @@
 #include "local/cluster_spec.h"
 
+#include "common/json_fields.h"
 #include "core/accounts.h"
 #include "core/identity.h"
 #include "nlohmann/json.hpp"
@@ -41,6 +42,7 @@ Result<ClusterSpec> SpecFromJson(const std::string& text, const std::string& whe
   ClusterSpec spec;
   try {
     const auto j = nlohmann::json::parse(text);
+    RequireIntegerFields(j, {"replicas", "base_port"});
     spec.name = j.at("name").get<std::string>();
     spec.replicas = j.at("replicas").get<int>();
     spec.base_port = j.at("base_port").get<uint16_t>();

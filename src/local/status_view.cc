@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "common/json_fields.h"
 #include "core/topology.h"
 #include "nlohmann/json.hpp"
 
@@ -44,6 +45,8 @@ Result<SupervisorState> StateFromJson(const std::string& text) {
   SupervisorState s;
   try {
     const auto j = json::parse(text);
+    RequireIntegerFields(j, {"pid", "replicas", "base_port", "haproxy_pid", "heartbeat_ms",
+                             "observed_ms"});
     s.pid = j.at("pid").get<pid_t>();
     s.spec.name = j.at("name").get<std::string>();
     s.spec.replicas = j.at("replicas").get<int>();
@@ -56,6 +59,8 @@ Result<SupervisorState> StateFromJson(const std::string& text) {
     s.observed_ms = j.value("observed_ms", int64_t{0});
     for (const auto& o : j.at("members")) {
       SupervisedMember m;
+      RequireIntegerFields(o, {"ordinal", "mariadbd_pid", "agent_pid", "mariadbd_restarts",
+                               "agent_restarts"});
       m.name = o.at("name").get<std::string>();
       m.ordinal = o.at("ordinal").get<uint32_t>();
       m.step = o.at("step").get<std::string>();
@@ -78,6 +83,7 @@ Result<AgentStatus> ParseAgentStatus(const std::string& body) {
   AgentStatus a;
   try {
     const auto j = json::parse(body);
+    RequireIntegerFields(j, {"server_id"});
     a.role = j.value("role", "");
     a.ready = j.value("ready", false);
     a.server_id = j.value("server_id", 0u);
@@ -100,6 +106,7 @@ Result<CloneProgress> ParseCloneProgress(const std::string& body) {
   CloneProgress p;
   try {
     const auto j = json::parse(body);
+    RequireIntegerFields(j, {"bytes", "estimated_bytes"});
     p.donor = j.value("donor", "");
     p.phase = j.value("phase", "");
     p.bytes = j.value("bytes", uint64_t{0});
