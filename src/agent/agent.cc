@@ -44,7 +44,18 @@ Agent::Agent(AgentConfig config, Db& db, const FileSystem& fs, const Clock& cloc
   }
   snapshot_.role = role_;
   snapshot_.clone = clone_;
-  snapshot_.readiness.reasons = {"agent has not checked mysqld yet"};
+  snapshot_.readiness = ReadinessOf(snapshot_, std::nullopt);
+}
+
+CloneRecordStatus Agent::CloneStatus() const {
+  if (!clone_record_error_.empty()) return CloneRecordStatus::Unreadable(clone_record_error_);
+  return clone_ ? CloneRecordStatus::Present(clone_->gtid) : CloneRecordStatus::Absent();
+}
+
+Readiness Agent::ReadinessOf(const AgentSnapshot& snap,
+                             std::optional<double> state_age_seconds) const {
+  return DecideReadiness(role_, snap.state, CloneStatus(), state_age_seconds,
+                         ForTick(config_.policy, config_.tick));
 }
 
 DesiredSource Agent::WantedSource() const {
@@ -133,14 +144,7 @@ void Agent::RunOnce() {
     if (consecutive_failures_ > 0) spdlog::info("{}: mysqld answers again", config_.id.pod_name);
     consecutive_failures_ = 0;
   }
-  const std::optional<std::string> clone_gtid =
-      clone_ ? std::optional<std::string>(clone_->gtid) : std::nullopt;
-  auto actions = PlanActions(role_, state, WantedSource(), clone_gtid);
-  if (!clone_record_error_.empty() && role_ == Role::kReplica && !state.replica) {
-    // Without the clone's GTID, replication would start from whatever gtid_slave_pos the
-    // datadir holds and re-apply or skip transactions. Wait for a person instead.
-    std::erase_if(actions, [](const Action& a) { return a.kind == ActionKind::kConfigureReplication; });
-  }
+  const std::vector<Action> actions = PlanActions(role_, state, WantedSource(), CloneStatus());
   bool reporting = false;
   for (const auto& a : actions) reporting |= a.kind == ActionKind::kReportReplicationError;
   if (!reporting) snap.replication_error.clear();
@@ -148,14 +152,7 @@ void Agent::RunOnce() {
 
   // Readiness reflects the state as gathered: actions taken now show on the next tick.
   snap.state = state;
-  snap.readiness = DecideReadiness(role_, state, config_.policy);
-  if (!clone_record_error_.empty() && role_ == Role::kReplica && !state.replica) {
-    snap.readiness.ready = false;
-    snap.readiness.reasons.push_back(
-        clone_record_error_ +
-        "; replication is not configured because its start position is unknown: restore the "
-        "file or re-clone this member");
-  }
+  snap.readiness = ReadinessOf(snap, /*state_age_seconds=*/0.0);
   snap.updated = clock_.Now();
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();
   std::lock_guard<std::mutex> lock(mu_);

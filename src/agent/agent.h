@@ -64,6 +64,10 @@ class Agent {
 
   void RunOnce();
   AgentSnapshot Snapshot() const;
+  // The verdict on `snap` (from Snapshot()) once its state is `state_age_seconds` old
+  // (nullopt: never gathered): core's DecideReadiness with this member's role, clone record
+  // and policy. RunOnce stores it at age 0; /readyz asks again with the age at request time.
+  Readiness ReadinessOf(const AgentSnapshot& snap, std::optional<double> state_age_seconds) const;
   // How long the timer should wait before the next RunOnce(): the tick, or a growing
   // backoff while mysqld does not answer (no busy loop, no restart storm).
   std::chrono::milliseconds NextDelay() const;
@@ -74,6 +78,7 @@ class Agent {
   ServerState Gather();
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
   DesiredSource WantedSource() const;
+  CloneRecordStatus CloneStatus() const;
 
   const AgentConfig config_;
   const Role role_;

@@ -60,6 +60,30 @@ TEST_F(AgentTest, ResetSlaveAllByHandResumesFromTheServersPositionNotTheClones) 
   ASSERT_TRUE(db_.state.replica);
 }
 
+// /readyz asks ReadinessOf with the state's age at request time: the stale rule is core's,
+// with the limit from the agent's tick (three ticks, at least 5 s).
+TEST_F(AgentTest, ReadinessOfAStaleSnapshotSaysHowOld) {
+  db_.state.read_only = false;
+  AgentConfig config = Config("mysql-0");
+  Agent agent(config, db_, fs_, clock_);
+  EXPECT_EQ(agent.ReadinessOf(agent.Snapshot(), std::nullopt).reasons,
+            std::vector<std::string>{"agent has not checked mysqld yet"});
+  EXPECT_EQ(agent.Snapshot().readiness.reasons,
+            std::vector<std::string>{"agent has not checked mysqld yet"});
+  agent.RunOnce();
+  const AgentSnapshot snap = agent.Snapshot();
+  ASSERT_TRUE(snap.readiness.ready);
+  EXPECT_TRUE(agent.ReadinessOf(snap, 5.0).ready);
+  EXPECT_EQ(agent.ReadinessOf(snap, 7.2).reasons,
+            std::vector<std::string>{"agent state is stale (7 s old)"});
+
+  config.tick = milliseconds(4000);
+  Agent slow(config, db_, fs_, clock_);
+  slow.RunOnce();
+  EXPECT_TRUE(slow.ReadinessOf(slow.Snapshot(), 11.0).ready);
+  EXPECT_FALSE(slow.ReadinessOf(slow.Snapshot(), 13.0).ready);
+}
+
 TEST_F(AgentTest, PrimaryIsMadeWritableOnlyByTheAgent) {
   db_.state.read_only = true;
   Agent agent(Config("mysql-0"), db_, fs_, clock_);

@@ -33,8 +33,8 @@ AgentHttpServer::AgentHttpServer(Deps deps)
 
 AgentHttpServer::~AgentHttpServer() { Stop(); }
 
-double AgentHttpServer::StateAgeSeconds(const AgentSnapshot& snap) const {
-  if (snap.ticks == 0) return -1;
+std::optional<double> AgentHttpServer::StateAgeSeconds(const AgentSnapshot& snap) const {
+  if (snap.ticks == 0) return std::nullopt;
   return std::chrono::duration<double>(deps_.clock->Now() - snap.updated).count();
 }
 
@@ -75,20 +75,15 @@ void AgentHttpServer::Install() {
   server_.Get(
       "/readyz",
       [this](const net::HttpRequest&) {
+        // Decided again now: the last tick's state may have gone stale since.
         const AgentSnapshot snap = deps_.agent->Snapshot();
-        std::vector<std::string> reasons = snap.readiness.reasons;
-        const double age = StateAgeSeconds(snap);
-        const double max_age =
-            std::max(5.0, 3 * std::chrono::duration<double>(deps_.agent->config().tick).count());
-        if (snap.readiness.ready && (age < 0 || age > max_age)) {
-          reasons.push_back(fmt::format("agent state is stale ({:.0f} s old)", age));
-        }
-        if (reasons.empty()) {
+        const Readiness r = deps_.agent->ReadinessOf(snap, StateAgeSeconds(snap));
+        if (r.ready) {
           ++readyz_ok_;
           return Text(200, std::string("ready: ") + RoleName(snap.role) + "\n");
         }
         ++readyz_fail_;
-        return Text(503, "not ready:\n" + JoinLines(reasons));
+        return Text(503, "not ready:\n" + JoinLines(r.reasons));
       },
       probes);
 
@@ -97,7 +92,7 @@ void AgentHttpServer::Install() {
     return net::HttpResponse{
         200,
         "application/json",
-        StatusJsonText(deps_.agent->config(), snap, Backup(), StateAgeSeconds(snap)),
+        StatusJsonText(deps_.agent->config(), snap, Backup(), StateAgeSeconds(snap).value_or(-1)),
         {}};
   });
 

@@ -2,7 +2,8 @@
 // The agent's HTTP endpoints (net::HttpServer):
 //   /livez      the agent process is alive (does not depend on mysqld)
 //   /healthz    mysqld answers a ping on the monitor connection (liveness)
-//   /readyz     the readiness verdict of the last loop tick; 200 or 503, reasons in the body
+//   /readyz     core's readiness verdict on the last loop tick's state at its age now; 200 or
+//               503, reasons in the body
 //   /v1/status  JSON for tools and the local CLI
 //   /metrics    Prometheus text format
 // Probes share one monitor connection and never wait past their deadline. /livez and
@@ -13,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "agent/agent.h"
@@ -41,7 +43,8 @@ class AgentHttpServer {
 
  private:
   void Install();
-  double StateAgeSeconds(const AgentSnapshot& snap) const;
+  // How long ago the loop gathered `snap`'s state; nullopt before its first tick.
+  std::optional<double> StateAgeSeconds(const AgentSnapshot& snap) const;
   BackupStats Backup() const;
 
   Deps deps_;

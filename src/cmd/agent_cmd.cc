@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 
 #include "agent/agent.h"
@@ -21,8 +20,6 @@
 namespace mysqlset::cmd {
 namespace {
 
-std::mutex stop_mu;
-std::condition_variable stop_cv;
 std::atomic<bool> stop_requested{false};
 
 void OnSignal(int) { stop_requested = true; }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "core/identity.h"
 #include "core/topology.h"
 
 namespace mysqlset::cmd {
@@ -14,7 +15,7 @@ struct MemberFlags {
   std::string conf_dir = "/etc/mysql/conf.d";
   std::string data_dir = "/var/lib/mysql";
   std::string secrets_dir = "/etc/mysqlset/secrets";
-  uint64_t server_id_offset = 100;
+  uint64_t server_id_offset = kDefaultServerIdOffset;
   PeerLayout layout;
   std::string log_level = "info";
 };

@@ -63,17 +63,6 @@ std::optional<std::string> BackupTypeOf(const std::string& text) {
   return std::nullopt;
 }
 
-const char* DataStateName(DataState s) {
-  switch (s) {
-    case DataState::kReady: return "ready";
-    case DataState::kEmpty: return "empty";
-    case DataState::kInstallCut: return "install-cut";
-    case DataState::kIncomplete: return "incomplete";
-    case DataState::kUnmarked: return "unmarked";
-  }
-  return "unknown";
-}
-
 std::string MarkerPathOf(const std::string& data_dir) { return data_dir + "/.mysqlset-complete"; }
 std::string PendingMarkerPathOf(const std::string& data_dir) {
   return data_dir + "/.mysqlset-complete.pending";

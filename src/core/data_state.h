@@ -51,7 +51,6 @@ struct DataVerdict {
 DataVerdict ClassifyData(const DatadirEvidence& e);
 // The value of "backup_type = ..." in a mariadb_backup_checkpoints file; nullopt if none.
 std::optional<std::string> BackupTypeOf(const std::string& checkpoints_text);
-const char* DataStateName(DataState s);
 
 // Paths inside the data volume (all on one filesystem so installs are renames).
 std::string MarkerPathOf(const std::string& data_dir);         // DATA/.mysqlset-complete

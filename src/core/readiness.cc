@@ -1,16 +1,27 @@
 #include "core/readiness.h"
 
+#include <algorithm>
+
 #include "fmt/format.h"
 
 namespace mysqlset {
 
 const char* RoleName(Role r) { return r == Role::kPrimary ? "primary" : "replica"; }
 
-Readiness DecideReadiness(Role role, const ServerState& s, const ReadinessPolicy& policy) {
-  Readiness r;
+ReadinessPolicy ForTick(ReadinessPolicy policy, std::chrono::milliseconds tick) {
+  policy.max_state_age_seconds = std::max(policy.max_state_age_seconds,
+                                          3 * std::chrono::duration<double>(tick).count());
+  return policy;
+}
+
+namespace {
+
+// The rules on the state itself, adding their reasons to `r` in the order they are listed.
+void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy,
+                  Readiness& r) {
   if (!s.reachable) {
     r.reasons.push_back("mysqld is not answering: " + s.unreachable_reason);
-    return r;
+    return;
   }
   if (role == Role::kPrimary) {
     if (s.read_only) r.reasons.push_back("primary is read-only (not yet made writable)");
@@ -45,6 +56,30 @@ Readiness DecideReadiness(Role role, const ServerState& s, const ReadinessPolicy
         }
       }
     }
+  }
+}
+
+}  // namespace
+
+Readiness DecideReadiness(Role role, const ServerState& s, const CloneRecordStatus& clone,
+                          std::optional<double> state_age_seconds, const ReadinessPolicy& policy) {
+  Readiness r;
+  if (!state_age_seconds) {
+    r.reasons.push_back("agent has not checked mysqld yet");
+    return r;
+  }
+  StateReasons(role, s, policy, r);
+  // Unreachable counts too: mysqld may come back without replication configured.
+  if (role == Role::kReplica && !s.replica && clone.kind == CloneRecordStatus::Kind::kUnreadable) {
+    r.reasons.push_back(
+        clone.error +
+        "; replication is not configured because its start position is unknown: restore the "
+        "file or re-clone this member");
+  }
+  // Only a verdict that would be ready says so: otherwise its reasons say more.
+  const double age = *state_age_seconds;
+  if (r.reasons.empty() && (age < 0 || age > policy.max_state_age_seconds)) {
+    r.reasons.push_back(fmt::format("agent state is stale ({:.0f} s old)", age));
   }
   r.ready = r.reasons.empty();
   return r;

@@ -57,7 +57,7 @@ std::optional<GtidList> ReplicationStartPosition(const ServerState& s,
 }
 
 std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSource& want,
-                                const std::optional<std::string>& clone_gtid) {
+                                const CloneRecordStatus& clone_record) {
   std::vector<Action> actions;
   if (!s.reachable) return actions;  // nothing can be done; the loop backs off
 
@@ -83,8 +83,8 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
   if (!s.read_only) actions.push_back({ActionKind::kSetReadOnly, "replica is writable", {}});
 
   std::optional<GtidList> clone;
-  if (clone_gtid) {
-    if (auto parsed = GtidList::Parse(*clone_gtid); parsed.ok()) clone = *parsed;
+  if (clone_record.kind == CloneRecordStatus::Kind::kPresent) {
+    if (auto parsed = GtidList::Parse(clone_record.gtid); parsed.ok()) clone = *parsed;
   }
   const std::optional<GtidList> start = ReplicationStartPosition(s, clone);
   const std::optional<std::string> seed =
@@ -101,6 +101,8 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
   };
 
   if (!s.replica) {
+    // The start position is unknown: wait for a person rather than guess.
+    if (clone_record.kind == CloneRecordStatus::Kind::kUnreadable) return actions;
     const bool fresh_clone = clone && start && *start == *clone;
     actions.push_back({ActionKind::kConfigureReplication,
                        fmt::format("{}: {}",

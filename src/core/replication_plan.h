@@ -51,9 +51,13 @@ struct Action {
 std::optional<GtidList> ReplicationStartPosition(const ServerState& state,
                                                  const std::optional<GtidList>& clone_gtid);
 
-// `clone_gtid`: the GTID recorded by the clone this datadir came from, if any. Every
-// kConfigureReplication carries ReplicationStartPosition as its seed.
+// `clone`: the record of the clone this datadir came from; a present record's GTID is the
+// clone GTID of ReplicationStartPosition, and every kConfigureReplication carries that
+// position as its seed. While the record is unreadable, a replica without replication never
+// configures it: without the clone's GTID, replication would start from whatever
+// gtid_slave_pos the datadir holds and re-apply or skip transactions (DecideReadiness says
+// why it is not ready; a person restores the file or re-clones).
 std::vector<Action> PlanActions(Role role, const ServerState& state, const DesiredSource& want,
-                                const std::optional<std::string>& clone_gtid);
+                                const CloneRecordStatus& clone);
 
 }  // namespace mysqlset

@@ -11,6 +11,11 @@ using testing::StateBuilder;
 
 const DesiredSource kWant{"mysql-0.mysql", 3306, "repl"};
 
+// The record of a clone at `gtid`, or none.
+CloneRecordStatus CloneOf(const std::optional<std::string>& gtid) {
+  return gtid ? CloneRecordStatus::Present(*gtid) : CloneRecordStatus::Absent();
+}
+
 std::vector<ActionKind> Kinds(const std::vector<Action>& actions) {
   std::vector<ActionKind> kinds;
   for (const auto& a : actions) kinds.push_back(a.kind);
@@ -71,21 +76,64 @@ TEST(ReplicationPlanTest, Table) {
        {}},
   };
   for (const auto& c : cases) {
-    EXPECT_EQ(Kinds(PlanActions(c.role, c.state, kWant, c.clone_gtid)), c.want) << c.name;
+    EXPECT_EQ(Kinds(PlanActions(c.role, c.state, kWant, CloneOf(c.clone_gtid))), c.want)
+        << c.name;
   }
 }
 
 TEST(ReplicationPlanTest, CloneGtidSeedsOnlyTheFirstConfiguration) {
-  auto fresh = PlanActions(Role::kReplica, StateBuilder().Build(), kWant, "0-100-5");
+  auto fresh = PlanActions(Role::kReplica, StateBuilder().Build(), kWant, CloneOf("0-100-5"));
   ASSERT_EQ(fresh.size(), 1u);
   EXPECT_EQ(fresh[0].seed_gtid, "0-100-5");
   const ServerState elsewhere = StateBuilder()
                                     .Gtids("0-100-40", "0-100-40")
                                     .Replicating(HealthyReplication("old", 1))
                                     .Build();
-  auto moved = PlanActions(Role::kReplica, elsewhere, kWant, "0-100-5");
+  auto moved = PlanActions(Role::kReplica, elsewhere, kWant, CloneOf("0-100-5"));
   ASSERT_EQ(moved.size(), 1u);
   EXPECT_FALSE(moved[0].seed_gtid.has_value()) << "re-pointing must keep the replica's position";
+}
+
+// Regression (issue #8): a garbled clone record left the start position unknown, and the
+// agent configured replication from a guess. Unreadable now means: never configure it.
+TEST(ReplicationPlanTest, CloneRecordTable) {
+  using K = ActionKind;
+  const auto unreadable = CloneRecordStatus::Unreadable("/data/.mysqlset-clone.json is garbled");
+  struct Case {
+    const char* name;
+    Role role;
+    ServerState state;
+    CloneRecordStatus clone;
+    std::vector<ActionKind> want;
+  } cases[] = {
+      {"unreadable, replication not configured: no ConfigureReplication", Role::kReplica,
+       StateBuilder().Build(), unreadable, {}},
+      {"unreadable, writable: still made read-only", Role::kReplica,
+       StateBuilder().Writable().Build(), unreadable, {K::kSetReadOnly}},
+      {"unreadable, already replicating: unaffected", Role::kReplica,
+       StateBuilder().Replicating().Build(), unreadable, {}},
+      {"unreadable, replicating from the old primary: re-pointed (position kept)",
+       Role::kReplica, StateBuilder().Replicating(HealthyReplication("old-host", 3306)).Build(),
+       unreadable, {K::kConfigureReplication}},
+      {"unreadable, replication stopped: started", Role::kReplica,
+       StateBuilder().Replicating().Stopped().Build(), unreadable, {K::kStartReplication}},
+      {"unreadable, mysqld down: nothing", Role::kReplica, StateBuilder().Down().Build(),
+       unreadable, {}},
+      {"absent: configured from the server's own position", Role::kReplica,
+       StateBuilder().Build(), CloneRecordStatus::Absent(), {K::kConfigureReplication}},
+      {"present: configured", Role::kReplica, StateBuilder().Build(),
+       CloneRecordStatus::Present("0-100-5"), {K::kConfigureReplication}},
+      {"primary: the clone record does not matter", Role::kPrimary,
+       StateBuilder().ReadOnly().Build(), unreadable, {K::kSetWritable}},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(Kinds(PlanActions(c.role, c.state, kWant, c.clone)), c.want) << c.name;
+  }
+  const auto absent =
+      PlanActions(Role::kReplica, StateBuilder().Build(), kWant, CloneRecordStatus::Absent());
+  ASSERT_EQ(absent.size(), 1u);
+  EXPECT_FALSE(absent[0].seed_gtid.has_value());
+  EXPECT_NE(absent[0].reason.find("replication is not configured"), std::string::npos);
 }
 
 // The seeding rule (issue 18, finding 5): the clone's GTID counts only while the server has
@@ -143,14 +191,14 @@ TEST(ReplicationPlanTest, StartPositionTable) {
 // 1950 and a re-clone). Now it re-configures replication from where the server is.
 TEST(ReplicationPlanTest, ResetSlaveAllNeverSeedsTheOlderCloneGtid) {
   const ServerState after_reset = StateBuilder().Gtids("0-100-3810", "0-100-3810").Build();
-  auto actions = PlanActions(Role::kReplica, after_reset, kWant, "0-100-6");
+  auto actions = PlanActions(Role::kReplica, after_reset, kWant, CloneOf("0-100-6"));
   ASSERT_EQ(Kinds(actions), std::vector<ActionKind>{ActionKind::kConfigureReplication});
   EXPECT_FALSE(actions[0].seed_gtid.has_value()) << *actions[0].seed_gtid;
   EXPECT_EQ(actions[0].reason.find("first start after clone"), std::string::npos)
       << actions[0].reason;
 
   const ServerState emptied = StateBuilder().Gtids("", "0-100-3810").Build();
-  actions = PlanActions(Role::kReplica, emptied, kWant, "0-100-6");
+  actions = PlanActions(Role::kReplica, emptied, kWant, CloneOf("0-100-6"));
   ASSERT_EQ(actions.size(), 1u);
   EXPECT_EQ(actions[0].seed_gtid, "0-100-3810");
 }

@@ -44,6 +44,24 @@ struct ServerState {
   std::vector<std::string> socket_superusers;
 };
 
+// The clone record (DATA/.mysqlset-clone.json) the datadir came from, as the decisions need
+// it: absent (bootstrapped, or cloned before records existed), present with the clone's
+// GTID, or unreadable (garbled), with the reader's message.
+struct CloneRecordStatus {
+  enum class Kind { kAbsent, kPresent, kUnreadable };
+  Kind kind = Kind::kAbsent;
+  std::string gtid;   // kPresent: where the clone's data ends
+  std::string error;  // kUnreadable: what is wrong with the file, naming it
+
+  static CloneRecordStatus Absent() { return {}; }
+  static CloneRecordStatus Present(std::string gtid) {
+    return {Kind::kPresent, std::move(gtid), {}};
+  }
+  static CloneRecordStatus Unreadable(std::string error) {
+    return {Kind::kUnreadable, {}, std::move(error)};
+  }
+};
+
 // Where a replica should replicate from, and as whom.
 struct ReplicationSource {
   std::string host;
