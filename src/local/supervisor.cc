@@ -297,10 +297,10 @@ void Supervisor::ProbeReadiness() {
 void Supervisor::Execute(const PlannedAction& a) {
   Member& m = MemberAt(a.ordinal);
   switch (a.kind) {
-    case ActionKind::kStartMember: StartMember(m); break;
-    case ActionKind::kRestartMariadbd: StartMariadbd(m); break;
-    case ActionKind::kRestartAgent: StartAgent(m); break;
-    case ActionKind::kStopMember: StopMember(m); break;
+    case SupervisorAction::kStartMember: StartMember(m); break;
+    case SupervisorAction::kRestartMariadbd: StartMariadbd(m); break;
+    case SupervisorAction::kRestartAgent: StartAgent(m); break;
+    case SupervisorAction::kStopMember: StopMember(m); break;
   }
 }
 
