@@ -18,9 +18,12 @@ Effect Log(Level level, std::string message) {
 ChildRecord& ChildOf(MemberRecord& m, MemberProcess p) {
   switch (p) {
     case MemberProcess::kInit:
-    case MemberProcess::kClone: return m.prep;
-    case MemberProcess::kMariadbd: return m.mariadbd;
-    case MemberProcess::kAgent: return m.agent;
+    case MemberProcess::kClone:
+      return m.prep;
+    case MemberProcess::kMariadbd:
+      return m.mariadbd;
+    case MemberProcess::kAgent:
+      return m.agent;
   }
   return m.prep;
 }
@@ -104,9 +107,9 @@ struct Handler {
     const auto delay = policy.restart_backoff.DelayFor(child.restarts);
     child.restart_at = now + delay;
     ++child.restarts;
-    out.push_back(Log(Level::kWarn, fmt::format("{}: {} exited ({}); restart #{} in {} ms", m.pod,
-                                                ProcessName(e.process), e.how, child.restarts,
-                                                delay.count())));
+    out.push_back(Log(Level::kWarn,
+                      fmt::format("{}: {} exited ({}); restart #{} in {} ms", m.pod,
+                                  ProcessName(e.process), e.how, child.restarts, delay.count())));
     // Counted until the member is ready again, so a member that was ready and then keeps
     // crashing is reported like one that never got there; the reason is in its log.
     if (++child.exits_since_ready >= policy.crashloop_threshold) {
@@ -159,10 +162,14 @@ struct Handler {
 
 const char* ProcessName(MemberProcess p) {
   switch (p) {
-    case MemberProcess::kInit: return "init";
-    case MemberProcess::kClone: return "clone";
-    case MemberProcess::kMariadbd: return "mariadbd";
-    case MemberProcess::kAgent: return "agent";
+    case MemberProcess::kInit:
+      return "init";
+    case MemberProcess::kClone:
+      return "clone";
+    case MemberProcess::kMariadbd:
+      return "mariadbd";
+    case MemberProcess::kAgent:
+      return "agent";
   }
   return "?";
 }
@@ -185,8 +192,7 @@ std::optional<MemberProcess> ProcessOf(const MemberRecord& member, pid_t pid) {
 }
 
 bool ShouldProbe(const MemberRecord& member) {
-  return member.phase == MemberPhase::kServing && member.agent.pid != 0 &&
-         member.mariadbd.pid != 0;
+  return member.phase == MemberPhase::kServing && member.agent.pid != 0 && member.mariadbd.pid != 0;
 }
 
 MemberView ViewOf(const MemberRecord& member, SteadyTime now) {

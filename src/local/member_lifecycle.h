@@ -90,9 +90,8 @@ struct Stop {};     // the plan stops the member (scale-down or down)
 struct Stopped {};  // every process of it has been stopped and reaped
 }  // namespace event
 
-using MemberEvent = std::variant<event::Start, event::StartFailed, event::Restart,
-                                 event::Spawned, event::Exited, event::Probed, event::Stop,
-                                 event::Stopped>;
+using MemberEvent = std::variant<event::Start, event::StartFailed, event::Restart, event::Spawned,
+                                 event::Exited, event::Probed, event::Stop, event::Stopped>;
 
 struct MemberEffect {
   enum class Kind {

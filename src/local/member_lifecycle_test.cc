@@ -65,14 +65,18 @@ TEST(ApplyEvent, Table) {
       CrashLoopMessage("m-1", "agent", 3, "exit 2", "bad flag", "/l/agent.log");
   const std::vector<Case> cases = {
       // Starting: init, then clone, then mariadbd and agent.
-      {"start runs init", Stopped(), event::Start{}, InPhase(MemberPhase::kInit),
+      {"start runs init",
+       Stopped(),
+       event::Start{},
+       InPhase(MemberPhase::kInit),
        {Spawn(P::kInit)}},
       {"a retry keeps the last error and failure count until it succeeds",
        With(InPhase(MemberPhase::kFailed), [](auto& m) { m.error = "old", m.prep_failures = 2; }),
        event::Start{},
        With(InPhase(MemberPhase::kInit), [](auto& m) { m.error = "old", m.prep_failures = 2; }),
        {Spawn(P::kInit)}},
-      {"dirs not made: failed, retried after the backoff", Stopped(),
+      {"dirs not made: failed, retried after the backoff",
+       Stopped(),
        event::StartFailed{"mkdir /d: Permission denied"},
        With(InPhase(MemberPhase::kFailed),
             [](auto& m) {
@@ -81,10 +85,14 @@ TEST(ApplyEvent, Table) {
               m.error = "m-1: mkdir /d: Permission denied";
             }),
        {Log(Level::kError, "m-1: mkdir /d: Permission denied")}},
-      {"init started", InPhase(MemberPhase::kInit), event::Spawned{P::kInit, 21},
-       With(InPhase(MemberPhase::kInit, 21), [](auto& m) { m.prep.started = kNow; }), {}},
+      {"init started",
+       InPhase(MemberPhase::kInit),
+       event::Spawned{P::kInit, 21},
+       With(InPhase(MemberPhase::kInit, 21), [](auto& m) { m.prep.started = kNow; }),
+       {}},
       {"init could not be started: failed, retried after the backoff",
-       InPhase(MemberPhase::kInit), event::Spawned{P::kInit, 0},
+       InPhase(MemberPhase::kInit),
+       event::Spawned{P::kInit, 0},
        With(InPhase(MemberPhase::kFailed),
             [](auto& m) {
               m.prep.started = kNow;
@@ -92,7 +100,8 @@ TEST(ApplyEvent, Table) {
               m.prep_failures = 1;
             }),
        {}},
-      {"clone could not be started: likewise", InPhase(MemberPhase::kClone),
+      {"clone could not be started: likewise",
+       InPhase(MemberPhase::kClone),
        event::Spawned{P::kClone, 0},
        With(InPhase(MemberPhase::kFailed),
             [](auto& m) {
@@ -111,7 +120,8 @@ TEST(ApplyEvent, Table) {
               m.mariadbd.restart_at = kNow + seconds(5);
             }),
        {}},
-      {"init done: clone", InPhase(MemberPhase::kInit, 21),
+      {"init done: clone",
+       InPhase(MemberPhase::kInit, 21),
        event::Exited{P::kInit, true, "exit 0", "", "/l/init.log"},
        With(InPhase(MemberPhase::kClone), [](auto& m) { m.prep.last_exit = "exit 0"; }),
        {Spawn(P::kClone)}},
@@ -127,7 +137,8 @@ TEST(ApplyEvent, Table) {
        {Log(Level::kInfo, "m-1: data ready; starting mariadbd and agent"), Spawn(P::kMariadbd),
         Spawn(P::kAgent)}},
       // Failures of init and clone: failed, with the reason from the log; retried later.
-      {"clone failed: the reason from its log, retry in 1 s", InPhase(MemberPhase::kClone, 22),
+      {"clone failed: the reason from its log, retry in 1 s",
+       InPhase(MemberPhase::kClone, 22),
        event::Exited{P::kClone, false, "exit 1", "no donor answered", "/l/clone.log"},
        With(InPhase(MemberPhase::kFailed),
             [](auto& m) {
@@ -148,7 +159,8 @@ TEST(ApplyEvent, Table) {
               m.error = "m-1: clone failed (exit 1); see /l/clone.log";
             }),
        {Log(Level::kError, "m-1: clone failed (exit 1); see /l/clone.log")}},
-      {"init killed, nothing in its log", InPhase(MemberPhase::kInit, 21),
+      {"init killed, nothing in its log",
+       InPhase(MemberPhase::kInit, 21),
        event::Exited{P::kInit, false, "signal 9", "", "/l/init.log"},
        With(InPhase(MemberPhase::kFailed),
             [](auto& m) {
@@ -159,13 +171,17 @@ TEST(ApplyEvent, Table) {
             }),
        {Log(Level::kError, "m-1: init failed (signal 9); see /l/init.log")}},
       // Crashes of mariadbd and the agent: restarted in place with backoff.
-      {"mariadbd crashed: not ready, restart in 1 s", Serving(),
+      {"mariadbd crashed: not ready, restart in 1 s",
+       Serving(),
        event::Exited{P::kMariadbd, false, "signal 11", "", "/l/mariadbd.log"},
        With(Serving(),
             [](auto& m) {
               m.ready = false;
-              m.mariadbd = {.started = kNow - seconds(10), .restart_at = kNow + seconds(1),
-                            .restarts = 1, .exits_since_ready = 1, .last_exit = "signal 11"};
+              m.mariadbd = {.started = kNow - seconds(10),
+                            .restart_at = kNow + seconds(1),
+                            .restarts = 1,
+                            .exits_since_ready = 1,
+                            .last_exit = "signal 11"};
             }),
        {Log(Level::kWarn, "m-1: mariadbd exited (signal 11); restart #1 in 1000 ms")}},
       {"crashed again soon: the backoff doubles",
@@ -174,8 +190,11 @@ TEST(ApplyEvent, Table) {
        With(Serving(),
             [](auto& m) {
               m.ready = false;
-              m.mariadbd = {.started = kNow - seconds(10), .restart_at = kNow + seconds(2),
-                            .restarts = 2, .exits_since_ready = 1, .last_exit = "signal 11"};
+              m.mariadbd = {.started = kNow - seconds(10),
+                            .restart_at = kNow + seconds(2),
+                            .restarts = 2,
+                            .exits_since_ready = 1,
+                            .last_exit = "signal 11"};
             }),
        {Log(Level::kWarn, "m-1: mariadbd exited (signal 11); restart #2 in 2000 ms")}},
       {"crashed after running backoff_reset: the backoff starts over",
@@ -188,8 +207,11 @@ TEST(ApplyEvent, Table) {
        With(Serving(),
             [](auto& m) {
               m.ready = false;
-              m.mariadbd = {.started = kNow - seconds(60), .restart_at = kNow + seconds(1),
-                            .restarts = 1, .exits_since_ready = 1, .last_exit = "exit 1"};
+              m.mariadbd = {.started = kNow - seconds(60),
+                            .restart_at = kNow + seconds(1),
+                            .restarts = 1,
+                            .exits_since_ready = 1,
+                            .last_exit = "exit 1"};
             }),
        {Log(Level::kWarn, "m-1: mariadbd exited (exit 1); restart #1 in 1000 ms")}},
       {"third exit without becoming ready: crash loop reported",
@@ -203,13 +225,17 @@ TEST(ApplyEvent, Table) {
        With(Serving(),
             [&](auto& m) {
               m.ready = false;
-              m.agent = {.started = kNow - seconds(10), .restart_at = kNow + seconds(4),
-                         .restarts = 3, .exits_since_ready = 3, .last_exit = "exit 2"};
+              m.agent = {.started = kNow - seconds(10),
+                         .restart_at = kNow + seconds(4),
+                         .restarts = 3,
+                         .exits_since_ready = 3,
+                         .last_exit = "exit 2"};
               m.error = crashloop;
             }),
        {Log(Level::kWarn, "m-1: agent exited (exit 2); restart #3 in 4000 ms"),
         Log(Level::kError, crashloop)}},
-      {"restart due: spawn", With(Serving(), [](auto& m) { m.agent.pid = 0, m.ready = false; }),
+      {"restart due: spawn",
+       With(Serving(), [](auto& m) { m.agent.pid = 0, m.ready = false; }),
        event::Restart{P::kAgent},
        With(Serving(), [](auto& m) { m.agent.pid = 0, m.ready = false; }),
        {Spawn(P::kAgent)}},
@@ -221,21 +247,36 @@ TEST(ApplyEvent, Table) {
               m.mariadbd.exits_since_ready = m.agent.exits_since_ready = 3;
               m.error = "m-1: mariadbd keeps exiting";
             }),
-       event::Probed{true}, Serving(), {Log(Level::kInfo, "m-1: ready")}},
-      {"no longer ready", Serving(), event::Probed{false},
+       event::Probed{true},
+       Serving(),
+       {Log(Level::kInfo, "m-1: ready")}},
+      {"no longer ready",
+       Serving(),
+       event::Probed{false},
        With(Serving(), [](auto& m) { m.ready = false; }),
        {Log(Level::kWarn, "m-1: no longer ready")}},
-      {"still not ready: nothing to say", With(Serving(), [](auto& m) { m.ready = false; }),
-       event::Probed{false}, With(Serving(), [](auto& m) { m.ready = false; }), {}},
+      {"still not ready: nothing to say",
+       With(Serving(), [](auto& m) { m.ready = false; }),
+       event::Probed{false},
+       With(Serving(), [](auto& m) { m.ready = false; }),
+       {}},
       // Stopping: the agent first; the record changes once everything is stopped.
-      {"stop a serving member: agent, then mariadbd", Serving(), event::Stop{}, Serving(),
+      {"stop a serving member: agent, then mariadbd",
+       Serving(),
+       event::Stop{},
+       Serving(),
        {Log(Level::kInfo, "m-1: stopping (data is kept)"), Stop({12}, "m-1 agent"),
         Stop({11}, "m-1")}},
-      {"stop a member that clones", InPhase(MemberPhase::kClone, 22), event::Stop{},
+      {"stop a member that clones",
+       InPhase(MemberPhase::kClone, 22),
+       event::Stop{},
        InPhase(MemberPhase::kClone, 22),
        {Log(Level::kInfo, "m-1: stopping (data is kept)"), Stop({22}, "m-1")}},
-      {"stopped while cloning: its staging dir goes", InPhase(MemberPhase::kClone, 22),
-       event::Stopped{}, Stopped(), {kRemoveStaging}},
+      {"stopped while cloning: its staging dir goes",
+       InPhase(MemberPhase::kClone, 22),
+       event::Stopped{},
+       Stopped(),
+       {kRemoveStaging}},
       {"stopped while serving: everything reset, nothing removed",
        With(Serving(),
             [](auto& m) {

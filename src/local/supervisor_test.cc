@@ -37,8 +37,8 @@ class SupervisorTest : public ::testing::Test {
     ASSERT_TRUE(fs_.WriteFileAtomic(paths_.cluster_json(), SpecToJson(spec_), 0644).ok());
     ASSERT_TRUE(fs_.MakeDirs(paths_.members_dir(), 0755).ok());
     options_.self_exe = "/bin/mysqlset";
-    supervisor_ = std::make_unique<Supervisor>(fs_, clock_, processes_, self_, probe_, paths_,
-                                               options_);
+    supervisor_ =
+        std::make_unique<Supervisor>(fs_, clock_, processes_, self_, probe_, paths_, options_);
     ASSERT_TRUE(supervisor_->Start().ok());
   }
   void Scale(int replicas) {
@@ -199,8 +199,7 @@ TEST_F(SupervisorTest, FailedCloneIsReportedAndRetriedAfterBackoff) {
   processes_.Exit(Running(0, "clone"), 1);
   Tick();
   EXPECT_EQ(Step(0), "failed");
-  EXPECT_EQ(Member(0).error,
-            "mysql-0: clone failed (exit 1): no donor answered; see " + log);
+  EXPECT_EQ(Member(0).error, "mysql-0: clone failed (exit 1): no donor answered; see " + log);
   StartedAfter(milliseconds(1000), 0, "init");  // retried from init
   EXPECT_EQ(Step(0), "init");
 
@@ -226,8 +225,7 @@ TEST_F(SupervisorTest, AgentThatKeepsExitingIsReportedUntilReady) {
     Wait(seconds(4));
     Tick();
   }
-  EXPECT_EQ(Member(0).error,
-            CrashLoopMessage("mysql-0", "agent", 3, "exit 2", "bad flag", log));
+  EXPECT_EQ(Member(0).error, CrashLoopMessage("mysql-0", "agent", 3, "exit 2", "bad flag", log));
   EXPECT_NE(Running(0, "agent"), 0);
   SetReady(0, true);
   Tick();
@@ -260,12 +258,11 @@ TEST_F(SupervisorTest, ScaleDownStopsHighestOrdinalFirstAgentBeforeMariadbd) {
   const pid_t agent2 = Running(2, "agent"), mariadbd2 = Running(2, "mariadbd");
   Scale(1);
   Tick();
-  EXPECT_EQ(processes_.signals(),
-            (std::vector<Sent>{{agent2, SIGTERM, true},
-                               {mariadbd2, SIGTERM, true},
-                               {agent1, SIGTERM, true},
-                               {mariadbd1, SIGTERM, true},
-                               {Haproxy(), SIGUSR2, false}}));
+  EXPECT_EQ(processes_.signals(), (std::vector<Sent>{{agent2, SIGTERM, true},
+                                                     {mariadbd2, SIGTERM, true},
+                                                     {agent1, SIGTERM, true},
+                                                     {mariadbd1, SIGTERM, true},
+                                                     {Haproxy(), SIGUSR2, false}}));
   EXPECT_EQ(Step(1), "stopped");
   EXPECT_EQ(Step(2), "stopped");
   EXPECT_EQ(Step(0), "ready");
@@ -385,9 +382,9 @@ TEST_F(SupervisorTest, MariadbdRunsAsRootOnlyWhenTheSupervisorDoes) {
   Start(1);
   BringUp(0);
   const auto& argv = processes_.Get(Running(0, "mariadbd")).argv;
-  EXPECT_EQ(argv, (std::vector<std::string>{"mariadbd",
-                                            "--defaults-file=/c/members/mysql-0/conf/my.cnf",
-                                            "--user=root"}));
+  EXPECT_EQ(argv,
+            (std::vector<std::string>{"mariadbd", "--defaults-file=/c/members/mysql-0/conf/my.cnf",
+                                      "--user=root"}));
 }
 
 }  // namespace

@@ -40,8 +40,8 @@ std::string Timestamp() {
 pid_t PosixProcessTable::Spawn(const std::vector<std::string>& argv, const std::string& log) {
   {
     std::ofstream header(log, std::ios::app);
-    header << "--- " << Timestamp() << " supervisor starts: " << fmt::format("{}", fmt::join(argv, " "))
-           << "\n";
+    header << "--- " << Timestamp()
+           << " supervisor starts: " << fmt::format("{}", fmt::join(argv, " ")) << "\n";
   }
   const pid_t parent = getpid();
   const pid_t pid = fork();
