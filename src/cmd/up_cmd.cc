@@ -16,6 +16,7 @@
 #include "local/display.h"
 #include "local/supervisor.h"
 #include "posix/posix_env.h"
+#include "posix/posix_process_table.h"
 
 namespace mysqlset::cmd {
 namespace {
@@ -165,7 +166,11 @@ Action AddSuperviseCommand(CLI::App& app) {
     RealClock clock;
     local::SupervisorOptions options;
     options.self_exe = local::SelfExe();
-    local::Supervisor supervisor(fs, clock, local::ClusterPaths(Absolute(*dir)), options);
+    PosixProcessTable processes;
+    PosixSelfProcess self;
+    local::NetworkClusterProbe probe;
+    local::Supervisor supervisor(fs, clock, processes, self, probe,
+                                 local::ClusterPaths(Absolute(*dir)), options);
     Status st = supervisor.Start();
     if (!st.ok()) return ReportError("supervise", st);
     return supervisor.Run();

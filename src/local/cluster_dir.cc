@@ -69,7 +69,7 @@ Status CheckSocketPathLengths(const ClusterPaths& paths, const ClusterSpec& spec
   constexpr size_t kMax = sizeof(sockaddr_un::sun_path) - 1;
   const std::string longest_member =
       SocketOf(paths.data_dir(PodName(spec.name, static_cast<uint32_t>(spec.replicas - 1))));
-  for (const std::string& p : {longest_member, paths.haproxy_master_socket()}) {
+  for (const std::string& p : {longest_member, paths.haproxy_stats_socket()}) {
     if (p.size() > kMax) {
       return InvalidArgument("cluster dir {} is too deep: socket path {} exceeds {} bytes; use a "
                              "shorter --dir",
@@ -245,7 +245,7 @@ Status PurgeClusterDir(FileSystem& fs, const ClusterPaths& paths) {
   for (const std::string& p :
        {paths.members_dir(), paths.secrets_dir(), paths.config_dir(), paths.client_cnf(),
         paths.state_json(), paths.haproxy_cfg(), paths.haproxy_stats_socket(),
-        paths.haproxy_master_socket(), paths.haproxy_log(), paths.supervisor_pid(),
+        paths.haproxy_log(), paths.supervisor_pid(),
         paths.supervisor_log(), paths.supervisor_lock(), paths.cluster_json()}) {
     RETURN_IF_ERROR(fs.RemoveAll(p));
   }

@@ -69,7 +69,6 @@ class ClusterPaths {
   std::string supervisor_lock() const { return dir_ + "/supervisor.lock"; }
   std::string haproxy_cfg() const { return dir_ + "/haproxy.cfg"; }
   std::string haproxy_stats_socket() const { return dir_ + "/haproxy.sock"; }
-  std::string haproxy_master_socket() const { return dir_ + "/haproxy-master.sock"; }
   std::string haproxy_log() const { return dir_ + "/haproxy.log"; }
 
   std::string member_dir(const std::string& pod) const { return members_dir() + "/" + pod; }

@@ -5,27 +5,6 @@
 
 namespace mysqlset::local {
 
-const char* MemberPhaseName(MemberPhase p) {
-  switch (p) {
-    case MemberPhase::kStopped: return "stopped";
-    case MemberPhase::kInit: return "init";
-    case MemberPhase::kClone: return "clone";
-    case MemberPhase::kServing: return "serving";
-    case MemberPhase::kFailed: return "failed";
-  }
-  return "?";
-}
-
-const char* ActionKindName(ActionKind k) {
-  switch (k) {
-    case ActionKind::kStartMember: return "start";
-    case ActionKind::kRestartMariadbd: return "restart-mariadbd";
-    case ActionKind::kRestartAgent: return "restart-agent";
-    case ActionKind::kStopMember: return "stop";
-  }
-  return "?";
-}
-
 std::vector<PlannedAction> PlanStep(int desired_replicas, std::vector<MemberView> members) {
   std::sort(members.begin(), members.end(),
             [](const MemberView& a, const MemberView& b) { return a.ordinal < b.ordinal; });
@@ -37,7 +16,7 @@ std::vector<PlannedAction> PlanStep(int desired_replicas, std::vector<MemberView
   // Scale-down first, highest ordinal first, so the set shrinks the way it grew.
   for (auto it = members.rbegin(); it != members.rend(); ++it) {
     if (it->ordinal >= desired && it->phase != MemberPhase::kStopped) {
-      out.push_back({ActionKind::kStopMember, it->ordinal});
+      out.push_back({SupervisorAction::kStopMember, it->ordinal});
     }
   }
   bool lower_all_ready = true;
@@ -49,17 +28,17 @@ std::vector<PlannedAction> PlanStep(int desired_replicas, std::vector<MemberView
       case MemberPhase::kServing:
         // Restarts never wait for other members: a crashed container restarts in place.
         if (!m.mariadbd_running && m.mariadbd_restart_due) {
-          out.push_back({ActionKind::kRestartMariadbd, ord});
+          out.push_back({SupervisorAction::kRestartMariadbd, ord});
         }
         if (!m.agent_running && m.agent_restart_due) {
-          out.push_back({ActionKind::kRestartAgent, ord});
+          out.push_back({SupervisorAction::kRestartAgent, ord});
         }
         break;
       case MemberPhase::kStopped:
-        if (lower_all_ready) out.push_back({ActionKind::kStartMember, ord});
+        if (lower_all_ready) out.push_back({SupervisorAction::kStartMember, ord});
         break;
       case MemberPhase::kFailed:
-        if (lower_all_ready && m.retry_due) out.push_back({ActionKind::kStartMember, ord});
+        if (lower_all_ready && m.retry_due) out.push_back({SupervisorAction::kStartMember, ord});
         break;
       case MemberPhase::kInit:
       case MemberPhase::kClone:

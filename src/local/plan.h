@@ -23,7 +23,6 @@ enum class MemberPhase {
   kServing,  // mariadbd and agent were started; see the per-process fields
   kFailed,   // init or clone exited non-zero; waits for its retry
 };
-const char* MemberPhaseName(MemberPhase p);
 
 struct MemberView {
   uint32_t ordinal = 0;
@@ -36,11 +35,11 @@ struct MemberView {
   bool retry_due = false;  // kFailed and its retry backoff has elapsed
 };
 
-enum class ActionKind { kStartMember, kRestartMariadbd, kRestartAgent, kStopMember };
-const char* ActionKindName(ActionKind k);
+// What the supervisor does to a member this tick; distinct from the agent's core::ActionKind.
+enum class SupervisorAction { kStartMember, kRestartMariadbd, kRestartAgent, kStopMember };
 
 struct PlannedAction {
-  ActionKind kind = ActionKind::kStartMember;
+  SupervisorAction kind = SupervisorAction::kStartMember;
   uint32_t ordinal = 0;
   bool operator==(const PlannedAction&) const = default;
 };

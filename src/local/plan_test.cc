@@ -6,7 +6,7 @@ namespace mysqlset::local {
 namespace {
 
 using A = PlannedAction;
-using K = ActionKind;
+using K = SupervisorAction;
 
 MemberView Ready(uint32_t ord) {
   return {.ordinal = ord, .phase = MemberPhase::kServing, .ready = true,

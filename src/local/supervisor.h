@@ -6,6 +6,9 @@
 // restarts crashed ones with backoff, stops scaled-down members, rewrites and reloads
 // haproxy.cfg), then writes DIR/state.json for the CLI. It signals and reaps only processes it
 // started. SIGHUP re-reads DIR/cluster.json; SIGTERM stops everything, highest ordinal first.
+// Each member's transitions are decided by member_lifecycle.h (pure); children, signals and
+// the lock go through env/process_table.h, network probes through cluster_probe.h, time
+// through the Clock, so RunOnce runs against fakes in unit tests.
 // Single-threaded; not thread-safe.
 
 #include <sys/types.h>
@@ -17,7 +20,10 @@
 #include "core/backoff.h"
 #include "env/clock.h"
 #include "env/file_system.h"
+#include "env/process_table.h"
+#include "local/cluster_probe.h"
 #include "local/cluster_spec.h"
+#include "local/member_lifecycle.h"
 #include "local/plan.h"
 #include "local/status_view.h"
 
@@ -39,8 +45,8 @@ struct SupervisorOptions {
 
 class Supervisor {
  public:
-  Supervisor(FileSystem& fs, Clock& clock, ClusterPaths paths, SupervisorOptions options);
-  ~Supervisor();
+  Supervisor(FileSystem& fs, Clock& clock, ProcessTable& processes, SelfProcess& self,
+             ClusterProbe& probe, ClusterPaths paths, SupervisorOptions options);
 
   // Takes the lock, writes the pid file, reads cluster.json, finds members with kept data.
   Status Start();
@@ -48,42 +54,20 @@ class Supervisor {
   // stops everything. Returns the exit code for the process.
   int Run();
   void RunOnce();
+  // Re-reads DIR/cluster.json and applies its replicas (SIGHUP).
+  void ReloadSpec();
   // HAProxy first, then members highest ordinal first.
   void StopAll();
 
  private:
-  struct Child {
-    pid_t pid = 0;
-    std::chrono::steady_clock::time_point started;
-    std::chrono::steady_clock::time_point restart_at;
-    int restarts = 0;           // drives the backoff; starts over after backoff_reset of running
-    int exits_since_ready = 0;  // exits since the member was last ready (crash loop count)
-    std::string last_exit;  // "exit 1", "signal 9"
-  };
-  struct Member {
-    uint32_t ordinal = 0;
-    std::string pod;
-    MemberPhase phase = MemberPhase::kStopped;
-    Child prep;  // init, then clone
-    Child mariadbd;
-    Child agent;
-    bool ready = false;
-    std::string haproxy_read_state;  // "UP", "DOWN", ... from HAProxy's stats
-    int prep_failures = 0;
-    std::chrono::steady_clock::time_point retry_at;
-    std::string error;
-  };
-
-  Member& MemberAt(uint32_t ordinal);
-  void ReloadSpec();
+  MemberRecord& MemberAt(uint32_t ordinal);
   void Reap();
-  void OnExit(pid_t pid, int status);
+  void OnExit(const ProcessExit& exit);
   void ProbeReadiness();
-  void Execute(const PlannedAction& a);
-  void StartMember(Member& m);
-  void StartMariadbd(Member& m);
-  void StartAgent(Member& m);
-  void StopMember(Member& m);
+  void Execute(const PlannedAction& action);
+  // Applies `event` to `m` (member_lifecycle.h) and carries out the resulting effects.
+  void Handle(MemberRecord& m, const MemberEvent& event);
+  void Perform(MemberRecord& m, const MemberEffect& effect);
   void EnsureHaproxy();
   void ReadHaproxyStats();
   // Writes DIR/state.json when it changed, or when the last write is kHeartbeatInterval old
@@ -93,29 +77,31 @@ class Supervisor {
   void WriteState(bool heartbeat_only = false);
   // Removes a half-received clone (DATA/mysql.staging) of a member whose init or clone was
   // stopped. Never a datadir.
-  void RemoveStaging(const Member& m);
-  pid_t Spawn(const std::vector<std::string>& argv, const std::string& log);
+  void RemoveStaging(const MemberRecord& m);
   // `mysqlset COMMAND` for member `m`, with its dirs and the local peer layout.
-  std::vector<std::string> MemberCommand(const Member& m, const char* command) const;
-  std::vector<std::string> CloneArgv(const Member& m) const;
+  std::vector<std::string> MemberCommand(const MemberRecord& m, const char* command) const;
+  std::vector<std::string> CloneArgv(const MemberRecord& m) const;
+  std::vector<std::string> Argv(const MemberRecord& m, MemberProcess process) const;
   // SIGTERM to each pid's process group, wait up to stop_timeout, then SIGKILL; reaps.
   void StopPids(std::vector<pid_t> pids, const std::string& what);
   std::vector<MemberView> Views() const;
 
   FileSystem& fs_;
   Clock& clock_;
+  ProcessTable& processes_;
+  SelfProcess& self_;
+  ClusterProbe& probe_;
   ClusterPaths paths_;
   SupervisorOptions options_;
+  LifecyclePolicy policy_;
   ClusterSpec spec_;
-  std::map<uint32_t, Member> members_;
-  Child haproxy_;
+  std::map<uint32_t, MemberRecord> members_;
+  ChildRecord haproxy_;
   std::string haproxy_cfg_;  // text the running HAProxy was (re)loaded with
   std::string haproxy_error_;
   std::string last_state_;  // state.json as last written, without its timestamps
   int64_t last_write_ms_ = 0;
   int64_t observed_ms_ = 0;  // when the current tick started observing
-  int lock_fd_ = -1;
-  int signal_fd_ = -1;
   bool stopping_ = false;
 };
 

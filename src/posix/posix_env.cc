@@ -52,6 +52,11 @@ int64_t RealClock::UnixSeconds() const {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+int64_t RealClock::UnixMillis() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 void RealClock::SleepFor(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
 
 Result<std::string> PosixFileSystem::ReadFile(const std::string& path) const {

@@ -11,6 +11,7 @@ class RealClock : public Clock {
  public:
   std::chrono::steady_clock::time_point Now() const override;
   int64_t UnixSeconds() const override;
+  int64_t UnixMillis() const override;
   void SleepFor(std::chrono::milliseconds d) override;
 };
 

@@ -15,6 +15,10 @@ class FakeClock : public Clock {
   int64_t UnixSeconds() const override {
     return 1700000000 + std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch()).count();
   }
+  int64_t UnixMillis() const override {
+    return 1700000000000 +
+           std::chrono::duration_cast<std::chrono::milliseconds>(now_.time_since_epoch()).count();
+  }
   void SleepFor(std::chrono::milliseconds d) override { now_ += d; }
   void Advance(std::chrono::milliseconds d) { now_ += d; }
 

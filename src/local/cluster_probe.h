@@ -1,0 +1,30 @@
+#pragma once
+// What the supervisor asks over sockets each tick: an agent's /readyz, and HAProxy's state of
+// each server. An interface so the supervisor's loop runs against a fake in unit tests.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace mysqlset::local {
+
+class ClusterProbe {
+ public:
+  virtual ~ClusterProbe() = default;
+  // True when the agent at host:port answers GET /readyz with 200 within 500 ms.
+  virtual bool AgentReady(const std::string& host, uint16_t port) = 0;
+  // "show stat" over HAProxy's admin socket: {"backend/server" -> status ("UP", "DOWN",
+  // ...)}; empty when HAProxy does not answer.
+  virtual std::map<std::string, std::string> HaproxyServerStates(
+      const std::string& socket_path) = 0;
+};
+
+// Over loopback HTTP and HAProxy's unix socket.
+class NetworkClusterProbe : public ClusterProbe {
+ public:
+  bool AgentReady(const std::string& host, uint16_t port) override;
+  std::map<std::string, std::string> HaproxyServerStates(const std::string& socket_path) override;
+};
+
+}  // namespace mysqlset::local

@@ -1,0 +1,391 @@
+#include "local/supervisor.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <memory>
+#include <set>
+
+#include "testing/fake_process_table.h"
+#include "testing/fakes.h"
+
+namespace mysqlset::local {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Sent = FakeProcessTable::SignalSent;
+
+// Agents answer /readyz with 200 when their port is in `ready_ports`; HAProxy reports
+// `haproxy` as its server states.
+class FakeProbe : public ClusterProbe {
+ public:
+  bool AgentReady(const std::string&, uint16_t port) override {
+    return ready_ports.count(port) > 0;
+  }
+  std::map<std::string, std::string> HaproxyServerStates(const std::string&) override {
+    return haproxy;
+  }
+  std::set<uint16_t> ready_ports;
+  std::map<std::string, std::string> haproxy;
+};
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  void Start(int replicas) {
+    spec_.replicas = replicas;
+    ASSERT_TRUE(fs_.WriteFileAtomic(paths_.cluster_json(), SpecToJson(spec_), 0644).ok());
+    ASSERT_TRUE(fs_.MakeDirs(paths_.members_dir(), 0755).ok());
+    options_.self_exe = "/bin/mysqlset";
+    supervisor_ =
+        std::make_unique<Supervisor>(fs_, clock_, processes_, self_, probe_, paths_, options_);
+    ASSERT_TRUE(supervisor_->Start().ok());
+  }
+  void Scale(int replicas) {
+    spec_.replicas = replicas;
+    ASSERT_TRUE(fs_.WriteFileAtomic(paths_.cluster_json(), SpecToJson(spec_), 0644).ok());
+    supervisor_->ReloadSpec();
+  }
+  void Tick() { supervisor_->RunOnce(); }
+  void Wait(milliseconds d) { clock_.Advance(d); }
+
+  static std::string Pod(uint32_t ord) { return "mysql-" + std::to_string(ord); }
+  // The running child of member `ord` that runs `what` (init, clone, agent, mariadbd); 0 if
+  // none.
+  pid_t Running(uint32_t ord, const std::string& what) const {
+    if (what == "mariadbd") {
+      return processes_.Running("mariadbd --defaults-file=/c/members/" + Pod(ord) + "/");
+    }
+    return processes_.Running(what + " --pod-name " + Pod(ord) + " ");
+  }
+  pid_t Haproxy() const { return processes_.Running("haproxy -W"); }
+  void SetReady(uint32_t ord, bool ready) {
+    const uint16_t port = MemberAddressOf(spec_, ord).agent_port;
+    if (ready) {
+      probe_.ready_ports.insert(port);
+      probe_.haproxy["mysql-read/" + Pod(ord)] = "UP";
+    } else {
+      probe_.ready_ports.erase(port);
+    }
+  }
+  // Checks that `what` of member `ord` is started `delay` from now, not a millisecond sooner;
+  // returns its pid.
+  pid_t StartedAfter(milliseconds delay, uint32_t ord, const std::string& what) {
+    Wait(delay - milliseconds(1));
+    Tick();
+    EXPECT_EQ(Running(ord, what), 0) << what << " started before " << delay.count() << " ms";
+    Wait(milliseconds(1));
+    Tick();
+    const pid_t pid = Running(ord, what);
+    EXPECT_NE(pid, 0) << what << " not started after " << delay.count() << " ms";
+    return pid;
+  }
+  // Init and clone succeed, then the agent reports ready. REQUIRES: lower ordinals ready.
+  void BringUp(uint32_t ord) {
+    Tick();
+    ASSERT_NE(Running(ord, "init"), 0) << Pod(ord);
+    processes_.Exit(Running(ord, "init"), 0);
+    Tick();
+    ASSERT_NE(Running(ord, "clone"), 0) << Pod(ord);
+    processes_.Exit(Running(ord, "clone"), 0);
+    Tick();
+    ASSERT_NE(Running(ord, "mariadbd"), 0) << Pod(ord);
+    ASSERT_NE(Running(ord, "agent"), 0) << Pod(ord);
+    SetReady(ord, true);
+    Tick();
+  }
+
+  SupervisorState State() const {
+    auto text = fs_.ReadFile(paths_.state_json());
+    EXPECT_TRUE(text.ok());
+    auto state = StateFromJson(text.ok() ? *text : "");
+    EXPECT_TRUE(state.ok());
+    return state.ok() ? *state : SupervisorState{};
+  }
+  SupervisedMember Member(uint32_t ord) const {
+    for (const SupervisedMember& m : State().members) {
+      if (m.ordinal == ord) return m;
+    }
+    ADD_FAILURE() << "no " << Pod(ord) << " in state.json";
+    return {};
+  }
+  std::string Step(uint32_t ord) const { return Member(ord).step; }
+
+  FakeClock clock_;
+  MemFileSystem fs_;
+  FakeProcessTable processes_;
+  FakeSelfProcess self_{clock_};
+  FakeProbe probe_;
+  ClusterPaths paths_{"/c"};
+  ClusterSpec spec_;
+  SupervisorOptions options_;
+  std::unique_ptr<Supervisor> supervisor_;
+};
+
+TEST_F(SupervisorTest, StartsMembersOneAtATimeInOrdinalOrder) {
+  Start(2);
+  EXPECT_EQ(self_.locked_path, "/c/supervisor.lock");
+  EXPECT_TRUE(self_.catching);
+  EXPECT_EQ(fs_.ReadFile(paths_.supervisor_pid()).value(), "4242\n");
+  Tick();
+  const pid_t init = Running(0, "init");
+  ASSERT_NE(init, 0);
+  EXPECT_EQ(processes_.Get(init).log, "/c/members/mysql-0/logs/init.log");
+  EXPECT_TRUE(fs_.IsDirectory("/c/members/mysql-0/data"));
+  EXPECT_EQ(Running(1, "init"), 0);  // OrderedReady: waits for mysql-0
+  EXPECT_NE(Haproxy(), 0);
+  EXPECT_EQ(Step(0), "init");
+  EXPECT_EQ(Step(1), "stopped");
+
+  processes_.Exit(init, 0);
+  Tick();
+  const pid_t clone = Running(0, "clone");
+  ASSERT_NE(clone, 0);
+  EXPECT_EQ(Step(0), "clone");
+  processes_.Exit(clone, 0);
+  Tick();
+  EXPECT_EQ(Step(0), "starting");
+  EXPECT_EQ(Member(0).mariadbd_pid, Running(0, "mariadbd"));
+  EXPECT_EQ(Member(0).agent_pid, Running(0, "agent"));
+  EXPECT_EQ(Running(1, "init"), 0);
+
+  SetReady(0, true);
+  Tick();
+  EXPECT_EQ(Step(0), "ready");
+  EXPECT_NE(Running(1, "init"), 0);  // the same tick starts the next member
+  EXPECT_FALSE(State().converged);
+
+  BringUp(1);
+  EXPECT_EQ(Step(1), "ready");
+  EXPECT_TRUE(State().converged);
+  EXPECT_TRUE(processes_.signals().empty());
+}
+
+TEST_F(SupervisorTest, CrashedMariadbdRestartsWithBackoffWhichResetsAfterALongRun) {
+  Start(1);
+  BringUp(0);
+  const pid_t first = Running(0, "mariadbd");
+  processes_.Die(first, SIGSEGV);
+  Tick();
+  EXPECT_EQ(Running(0, "mariadbd"), 0);
+  EXPECT_EQ(Step(0), "starting");
+  EXPECT_EQ(Member(0).mariadbd_restarts, 1);
+  EXPECT_FALSE(State().converged);
+  const pid_t second = StartedAfter(milliseconds(1000), 0, "mariadbd");
+  EXPECT_NE(second, first);
+  Tick();  // readiness is probed before the plan restarts anything
+  EXPECT_EQ(Step(0), "ready");
+  EXPECT_EQ(Running(0, "agent"), Member(0).agent_pid);  // the agent kept running
+
+  processes_.Exit(second, 1);  // again right away: the backoff doubles
+  Tick();
+  const pid_t third = StartedAfter(milliseconds(2000), 0, "mariadbd");
+  EXPECT_EQ(Member(0).mariadbd_restarts, 2);
+
+  Wait(seconds(60));  // a long run starts the backoff over
+  processes_.Die(third, SIGKILL);
+  Tick();
+  EXPECT_EQ(Member(0).mariadbd_restarts, 1);
+  StartedAfter(milliseconds(1000), 0, "mariadbd");
+}
+
+TEST_F(SupervisorTest, FailedCloneIsReportedAndRetriedAfterBackoff) {
+  Start(1);
+  Tick();
+  processes_.Exit(Running(0, "init"), 0);
+  Tick();
+  const std::string log = "/c/members/mysql-0/logs/clone.log";
+  ASSERT_TRUE(fs_.WriteFileAtomic(log, "mysqlset clone: error: no donor answered\n", 0644).ok());
+  processes_.Exit(Running(0, "clone"), 1);
+  Tick();
+  EXPECT_EQ(Step(0), "failed");
+  EXPECT_EQ(Member(0).error, "mysql-0: clone failed (exit 1): no donor answered; see " + log);
+  StartedAfter(milliseconds(1000), 0, "init");  // retried from init
+  EXPECT_EQ(Step(0), "init");
+
+  processes_.Exit(Running(0, "init"), 0);
+  Tick();
+  processes_.Exit(Running(0, "clone"), 1);  // the second failure waits 2 s
+  Tick();
+  StartedAfter(milliseconds(2000), 0, "init");
+}
+
+TEST_F(SupervisorTest, AgentThatKeepsExitingIsReportedUntilReady) {
+  Start(1);
+  BringUp(0);
+  SetReady(0, false);
+  const std::string log = "/c/members/mysql-0/logs/agent.log";
+  ASSERT_TRUE(fs_.WriteFileAtomic(log, "mysqlset agent: error: bad flag\n", 0644).ok());
+  for (int exit = 1; exit <= 3; ++exit) {
+    processes_.Exit(Running(0, "agent"), 2);
+    Tick();
+    if (exit < 3) {
+      EXPECT_EQ(Member(0).error, "") << exit;
+    }
+    Wait(seconds(4));
+    Tick();
+  }
+  EXPECT_EQ(Member(0).error, CrashLoopMessage("mysql-0", "agent", 3, "exit 2", "bad flag", log));
+  EXPECT_NE(Running(0, "agent"), 0);
+  SetReady(0, true);
+  Tick();
+  EXPECT_EQ(Member(0).error, "");
+  EXPECT_EQ(Step(0), "ready");
+}
+
+TEST_F(SupervisorTest, ScaleUpStartsNewMembersInOrder) {
+  Start(1);
+  BringUp(0);
+  Scale(3);
+  Tick();
+  EXPECT_NE(Running(1, "init"), 0);
+  EXPECT_EQ(Running(2, "init"), 0);
+  const pid_t haproxy = Haproxy();
+  // HAProxy is reloaded in place with the new read servers.
+  EXPECT_EQ(processes_.signals(), (std::vector<Sent>{{haproxy, SIGUSR2, false}}));
+  BringUp(1);
+  BringUp(2);
+  EXPECT_TRUE(State().converged);
+  EXPECT_EQ(Haproxy(), haproxy);
+}
+
+TEST_F(SupervisorTest, ScaleDownStopsHighestOrdinalFirstAgentBeforeMariadbd) {
+  Start(3);
+  BringUp(0);
+  BringUp(1);
+  BringUp(2);
+  const pid_t agent1 = Running(1, "agent"), mariadbd1 = Running(1, "mariadbd");
+  const pid_t agent2 = Running(2, "agent"), mariadbd2 = Running(2, "mariadbd");
+  Scale(1);
+  Tick();
+  EXPECT_EQ(processes_.signals(), (std::vector<Sent>{{agent2, SIGTERM, true},
+                                                     {mariadbd2, SIGTERM, true},
+                                                     {agent1, SIGTERM, true},
+                                                     {mariadbd1, SIGTERM, true},
+                                                     {Haproxy(), SIGUSR2, false}}));
+  EXPECT_EQ(Step(1), "stopped");
+  EXPECT_EQ(Step(2), "stopped");
+  EXPECT_EQ(Step(0), "ready");
+  EXPECT_TRUE(State().converged);
+  // Kept members stay listed, and come back when scaled up again.
+  Scale(2);
+  Tick();
+  EXPECT_NE(Running(1, "init"), 0);
+  EXPECT_EQ(Running(2, "init"), 0);
+}
+
+TEST_F(SupervisorTest, ScaleDownDuringCloneRemovesTheStagingDirOnly) {
+  Start(2);
+  BringUp(0);
+  processes_.Exit(Running(1, "init"), 0);
+  Tick();
+  const pid_t clone = Running(1, "clone");
+  ASSERT_NE(clone, 0);
+  const std::string data = "/c/members/mysql-1/data";
+  ASSERT_TRUE(fs_.MakeDirs(data + "/mysql.staging", 0755).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(data + "/mysql.staging/ibdata1", "half", 0644).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(paths_.clone_progress(Pod(1)), "{}", 0644).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(data + "/mysql/keep", "old data", 0644).ok());
+  Scale(1);
+  Tick();
+  EXPECT_EQ(processes_.signals().front(), (Sent{clone, SIGTERM, true}));
+  EXPECT_FALSE(fs_.Exists(data + "/mysql.staging"));
+  EXPECT_FALSE(fs_.Exists(data + "/mysql.staging/ibdata1"));
+  EXPECT_FALSE(fs_.Exists(paths_.clone_progress(Pod(1))));
+  EXPECT_TRUE(fs_.Exists(data + "/mysql/keep"));
+  EXPECT_EQ(Step(1), "stopped");
+}
+
+TEST_F(SupervisorTest, DownStopsHaproxyThenMembersHighestFirstAndKillsAfterTimeout) {
+  Start(2);
+  BringUp(0);
+  BringUp(1);
+  const pid_t haproxy = Haproxy();
+  const pid_t agent0 = Running(0, "agent"), mariadbd0 = Running(0, "mariadbd");
+  const pid_t agent1 = Running(1, "agent"), mariadbd1 = Running(1, "mariadbd");
+  processes_.Hang(mariadbd1);
+  const auto before = clock_.Now();
+  supervisor_->StopAll();
+  EXPECT_EQ(processes_.signals(), (std::vector<Sent>{{haproxy, SIGTERM, true},
+                                                     {agent1, SIGTERM, true},
+                                                     {mariadbd1, SIGTERM, true},
+                                                     {mariadbd1, SIGKILL, true},
+                                                     {agent0, SIGTERM, true},
+                                                     {mariadbd0, SIGTERM, true}}));
+  EXPECT_GE(clock_.Now() - before, options_.stop_timeout);
+  EXPECT_LT(clock_.Now() - before, options_.stop_timeout + seconds(1));
+  const SupervisorState state = State();
+  EXPECT_TRUE(state.stopping);
+  EXPECT_FALSE(state.converged);
+  EXPECT_EQ(state.haproxy_pid, 0);
+  for (const SupervisedMember& m : state.members) {
+    EXPECT_EQ(m.step, "stopped") << m.name;
+    EXPECT_EQ(m.mariadbd_pid, 0) << m.name;
+  }
+  for (const auto& p : processes_.processes()) EXPECT_FALSE(p.running) << p.argv[0];
+}
+
+TEST_F(SupervisorTest, StateKeepsItsHeartbeatWhileAMemberTakesLongToStop) {
+  Start(1);
+  BringUp(0);
+  processes_.Hang(Running(0, "mariadbd"));
+  const size_t writes = fs_.writes();
+  supervisor_->StopAll();
+  // About one write a second over the 60 s before SIGKILL.
+  EXPECT_GE(fs_.writes() - writes, 55u);
+  EXPECT_EQ(State().heartbeat_ms, clock_.UnixMillis());
+}
+
+TEST_F(SupervisorTest, CrashedHaproxyRestartsAfterBackoff) {
+  Start(1);
+  BringUp(0);
+  const pid_t haproxy = Haproxy();
+  processes_.Die(haproxy, SIGABRT);
+  Tick();
+  EXPECT_EQ(Haproxy(), 0);
+  EXPECT_EQ(State().haproxy_error, "haproxy exited (signal 6); see /c/haproxy.log");
+  EXPECT_FALSE(State().converged);
+  Wait(milliseconds(1000));
+  Tick();
+  EXPECT_NE(Haproxy(), 0);
+  EXPECT_EQ(State().haproxy_error, "");
+  EXPECT_TRUE(State().converged);
+}
+
+TEST_F(SupervisorTest, RunReloadsOnSighupStopsOnSigtermAndRemovesThePidFile) {
+  Start(1);
+  spec_.replicas = 2;
+  ASSERT_TRUE(fs_.WriteFileAtomic(paths_.cluster_json(), SpecToJson(spec_), 0644).ok());
+  self_.signals = {{SIGCHLD}, {SIGHUP}, {SIGTERM}};
+  EXPECT_EQ(supervisor_->Run(), 0);
+  EXPECT_EQ(self_.waits, 3);
+  const SupervisorState state = State();
+  EXPECT_EQ(state.spec.replicas, 2);
+  EXPECT_TRUE(state.stopping);
+  EXPECT_FALSE(fs_.Exists(paths_.supervisor_pid()));
+  for (const auto& p : processes_.processes()) EXPECT_FALSE(p.running) << p.argv[0];
+}
+
+TEST_F(SupervisorTest, SecondSupervisorIsRefused) {
+  self_.lock_held_elsewhere = true;
+  ASSERT_TRUE(fs_.WriteFileAtomic(paths_.supervisor_pid(), "99\n", 0644).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(paths_.cluster_json(), SpecToJson(spec_), 0644).ok());
+  Supervisor supervisor(fs_, clock_, processes_, self_, probe_, paths_, options_);
+  const Status st = supervisor.Start();
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(), "another supervisor (pid 99) already runs on /c");
+  EXPECT_EQ(fs_.ReadFile(paths_.supervisor_pid()).value(), "99\n");
+}
+
+TEST_F(SupervisorTest, MariadbdRunsAsRootOnlyWhenTheSupervisorDoes) {
+  self_.root = true;
+  Start(1);
+  BringUp(0);
+  const auto& argv = processes_.Get(Running(0, "mariadbd")).argv;
+  EXPECT_EQ(argv,
+            (std::vector<std::string>{"mariadbd", "--defaults-file=/c/members/mysql-0/conf/my.cnf",
+                                      "--user=root"}));
+}
+
+}  // namespace
+}  // namespace mysqlset::local

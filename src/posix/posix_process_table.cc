@@ -1,0 +1,138 @@
+#include "posix/posix_process_table.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "common/logging.h"
+
+namespace mysqlset {
+namespace {
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return fmt::format("exit {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("signal {}", WTERMSIG(status));
+  return "stopped";
+}
+
+std::string Timestamp() {
+  char buf[64];
+  const time_t now = time(nullptr);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+}  // namespace
+
+pid_t PosixProcessTable::Spawn(const std::vector<std::string>& argv, const std::string& log) {
+  {
+    std::ofstream header(log, std::ios::app);
+    header << "--- " << Timestamp()
+           << " supervisor starts: " << fmt::format("{}", fmt::join(argv, " ")) << "\n";
+  }
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    spdlog::error("fork for {}: {}", argv[0], std::strerror(errno));
+    return 0;
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    // If the supervisor dies without stopping us (SIGKILL), stop cleanly instead of living on
+    // as an orphan nobody supervises.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    const int devnull = open("/dev/null", O_RDONLY);
+    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(devnull, 0);
+    dup2(out >= 0 ? out : devnull, 1);
+    dup2(out >= 0 ? out : devnull, 2);
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    const std::string msg = "exec " + argv[0] + ": " + std::strerror(errno) + "\n";
+    (void)!write(2, msg.data(), msg.size());
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  return pid;
+}
+
+std::optional<ProcessExit> PosixProcessTable::Reap() {
+  int status = 0;
+  const pid_t pid = waitpid(-1, &status, WNOHANG);
+  if (pid <= 0) return std::nullopt;
+  return ProcessExit{pid, WIFEXITED(status) && WEXITSTATUS(status) == 0, DescribeExit(status)};
+}
+
+bool PosixProcessTable::ReapIfExited(pid_t pid) {
+  int status = 0;
+  const pid_t r = waitpid(pid, &status, WNOHANG);
+  return r == pid || (r < 0 && errno == ECHILD);
+}
+
+void PosixProcessTable::Signal(pid_t pid, int signal) { kill(pid, signal); }
+
+void PosixProcessTable::SignalGroup(pid_t pid, int signal) { kill(-pid, signal); }
+
+PosixSelfProcess::~PosixSelfProcess() {
+  if (signal_fd_ >= 0) close(signal_fd_);
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+pid_t PosixSelfProcess::Pid() const { return getpid(); }
+
+bool PosixSelfProcess::IsRoot() const { return geteuid() == 0; }
+
+Result<bool> PosixSelfProcess::LockFile(const std::string& path) {
+  if (lock_fd_ >= 0) close(lock_fd_);
+  lock_fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) return FailedPrecondition("open {}: {}", path, std::strerror(errno));
+  bool locked = false;
+  for (int i = 0; i < 60 && !locked; ++i) {
+    locked = flock(lock_fd_, LOCK_EX | LOCK_NB) == 0;
+    if (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return locked;
+}
+
+Status PosixSelfProcess::CatchSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD}) sigaddset(&set, s);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (signal_fd_ < 0) return Internal("signalfd: {}", std::strerror(errno));
+  return Status::Ok();
+}
+
+std::vector<int> PosixSelfProcess::WaitForSignals(std::chrono::milliseconds timeout) {
+  pollfd p{signal_fd_, POLLIN, 0};
+  poll(&p, 1, static_cast<int>(timeout.count()));
+  std::vector<int> out;
+  signalfd_siginfo info;
+  while (read(signal_fd_, &info, sizeof info) == sizeof info) {
+    out.push_back(static_cast<int>(info.ssi_signo));
+  }
+  return out;
+}
+
+}  // namespace mysqlset
