@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -26,18 +25,13 @@
 #include "local/cluster_dir.h"
 #include "local/haproxy_config.h"
 #include "local/wait_verdict.h"
+#include "posix/subprocess.h"
 
 namespace mysqlset::local {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-std::string DescribeExit(int status) {
-  if (WIFEXITED(status)) return fmt::format("exit {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("signal {}", WTERMSIG(status));
-  return "stopped";
-}
 
 std::string Timestamp() {
   char buf[64];
@@ -206,7 +200,7 @@ void Supervisor::Reap() {
 
 void Supervisor::OnExit(pid_t pid, int status) {
   const auto now = clock_.Now();
-  const std::string how = DescribeExit(status);
+  const std::string how = DescribeWaitStatus(status);
   if (pid == haproxy_.pid) {
     haproxy_.pid = 0;
     haproxy_.last_exit = how;
@@ -334,37 +328,19 @@ pid_t Supervisor::Spawn(const std::vector<std::string>& argv, const std::string&
     header << "--- " << Timestamp() << " supervisor starts: " << fmt::format("{}", fmt::join(argv, " "))
            << "\n";
   }
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    spdlog::error("fork for {}: {}", argv[0], std::strerror(errno));
+  SpawnOptions spawn;
+  spawn.argv = argv;
+  spawn.log_file = log;
+  spawn.new_process_group = true;
+  // If the supervisor dies without stopping us (SIGKILL), stop cleanly instead of living on
+  // as an orphan nobody supervises.
+  spawn.parent_death_signal = SIGTERM;
+  auto pid = mysqlset::Spawn(spawn);
+  if (!pid.ok()) {
+    spdlog::error("{}", pid.status().message());
     return 0;
   }
-  if (pid == 0) {
-    setpgid(0, 0);
-    // If the supervisor dies without stopping us (SIGKILL), stop cleanly instead of living on
-    // as an orphan nobody supervises.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(1);
-    const int devnull = open("/dev/null", O_RDONLY);
-    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(devnull, 0);
-    dup2(out >= 0 ? out : devnull, 1);
-    dup2(out >= 0 ? out : devnull, 2);
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    std::vector<char*> args;
-    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    const std::string msg = "exec " + argv[0] + ": " + std::strerror(errno) + "\n";
-    (void)!write(2, msg.data(), msg.size());
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  return pid;
+  return *pid;
 }
 
 void Supervisor::StartMember(Member& m) {
