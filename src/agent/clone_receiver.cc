@@ -291,12 +291,13 @@ Result<PeerStatus> ParsePeerStatusJson(const std::string& body) {
 }
 
 std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) {
-  auto body = net::HttpGet(peer.host, peer.agent_port, "/v1/status");
-  if (!body.ok()) {
-    spdlog::debug("status of {}: {}", peer.pod_name, body.status().message());
+  auto reply = net::HttpGet(peer.host, peer.agent_port, "/v1/status", Ms(2000));
+  if (!reply.ok() || reply->status != 200) {
+    spdlog::debug("status of {}: {}", peer.pod_name,
+                  reply.ok() ? fmt::format("HTTP {}", reply->status) : reply.status().message());
     return std::nullopt;
   }
-  auto s = ParsePeerStatusJson(*body);
+  auto s = ParsePeerStatusJson(reply->body);
   if (!s.ok()) {
     spdlog::warn("status of {}: {}", peer.pod_name, s.status().message());
     return std::nullopt;

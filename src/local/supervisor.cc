@@ -21,10 +21,10 @@
 #include "common/logging.h"
 #include "core/data_state.h"
 #include "core/identity.h"
-#include "local/agent_client.h"
 #include "local/cluster_dir.h"
 #include "local/haproxy_config.h"
 #include "local/wait_verdict.h"
+#include "net/http_client.h"
 #include "posix/subprocess.h"
 
 namespace mysqlset::local {
@@ -275,7 +275,7 @@ void Supervisor::ProbeReadiness() {
       continue;
     }
     const MemberAddress a = MemberAddressOf(spec_, ord);
-    auto reply = HttpGet(a.host, a.agent_port, "/readyz", milliseconds(500));
+    auto reply = net::HttpGet(a.host, a.agent_port, "/readyz", milliseconds(500));
     const bool ready = reply.ok() && reply->status == 200;
     if (ready && !m.ready) spdlog::info("{}: ready", m.pod);
     if (!ready && m.ready) spdlog::warn("{}: no longer ready", m.pod);
