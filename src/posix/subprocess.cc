@@ -191,8 +191,9 @@ Result<pid_t> Daemonize(const SpawnOptions& options) {
   if (child == 0) {
     // Leave the caller's session and terminal; the second fork makes the daemon a
     // non-leader of the new session, which can never acquire a controlling terminal.
+    // _Fork, unlike fork, runs no atfork handlers: async-signal-safe here.
     setsid();
-    const pid_t daemon = fork();
+    const pid_t daemon = _Fork();
     if (daemon == 0) plan.Run();
     (void)!write(write_end.get(), &daemon, sizeof daemon);
     _exit(daemon > 0 ? 0 : 1);
