@@ -9,13 +9,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "common/logging.h"
 #include "core/accounts.h"
-#include "net/socket.h"
+#include "posix/pipe.h"
 #include "posix/subprocess.h"
+#include "posix/tail_file.h"
 
 namespace mysqlset {
 namespace {
@@ -47,21 +47,9 @@ class PrivateTempDir {
 Status WritePrivateFile(const std::string& path, const std::string& text) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Internal("create {}: {}", path, std::strerror(errno));
-  Status st = net::WriteAll(fd, text);
+  Status st = WriteAll(fd, text);
   close(fd);
   return st;
-}
-
-std::string ReadTail(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<size_t>(in.tellg());
-  const size_t start = size > max_bytes ? size - max_bytes : 0;
-  in.seekg(static_cast<std::streamoff>(start));
-  std::string s(size - start, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(s.size()));
-  return s;
 }
 
 }  // namespace
@@ -141,9 +129,9 @@ Status BackupSource::Produce(const std::function<bool(std::string_view)>& send,
 
   int out[2];
   RETURN_IF_ERROR(MakePipe(out));
-  net::Fd read_end(out[0]);
-  net::Fd write_end(out[1]);
-  net::Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  Fd read_end(out[0]);
+  Fd write_end(out[1]);
+  Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!log_fd.valid()) return Internal("create {}: {}", log, std::strerror(errno));
   ASSIGN_OR_RETURN(Subprocess child,
                    Subprocess::Spawn(BackupArgv(options_, option_file, target),
@@ -180,7 +168,7 @@ Status BackupSource::Produce(const std::function<bool(std::string_view)>& send,
   int sig = 0;
   const int code = child.Wait(&sig);
   if (code == 0) return Status::Ok();
-  const std::string tail = TailLines(ReadTail(log, 16384), 5, options_.secret_values);
+  const std::string tail = TailLines(TailFile(log, 16384), 5, options_.secret_values);
   if (code < 0) return Internal("mariabackup was killed by signal {}: {}", sig, tail);
   return Internal("mariabackup exited with code {}: {}", code, tail);
 }

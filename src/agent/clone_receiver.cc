@@ -17,9 +17,10 @@
 #include "core/mycnf.h"
 #include "net/backup_client.h"
 #include "net/http_client.h"
-#include "net/socket.h"
 #include "nlohmann/json.hpp"
+#include "posix/pipe.h"
 #include "posix/subprocess.h"
+#include "posix/tail_file.h"
 
 namespace mysqlset {
 namespace {
@@ -89,12 +90,7 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_file_, last_log_;
 };
 
-std::string LogTail(const FileSystem& fs, const std::string& path) {
-  auto text = fs.ReadFile(path);
-  if (!text.ok()) return "";
-  const std::string& t = *text;
-  return TailLines(t.size() > 16384 ? t.substr(t.size() - 16384) : t, 5, {});
-}
+std::string LogTail(const std::string& path) { return TailLines(TailFile(path, 16384), 5, {}); }
 
 // Free bytes for unprivileged writers on the file system holding `path`; nullopt when it
 // cannot be told (the path does not exist, e.g. under a fake file system in unit tests).
@@ -158,9 +154,9 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
   // Payload goes straight into mbstream as it arrives.
   int in[2];
   RETURN_IF_ERROR(MakePipe(in));
-  net::Fd pipe_read(in[0]);
-  net::Fd pipe_write(in[1]);
-  net::Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  Fd pipe_read(in[0]);
+  Fd pipe_write(in[1]);
+  Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   if (!log_fd.valid()) return Internal("open {}: {}", log, std::strerror(errno));
   ASSIGN_OR_RETURN(Subprocess mbstream,
                    Subprocess::Spawn({"mbstream", "-x", "-C", staging},
@@ -172,7 +168,7 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
   progress.Write("stream");
   uint64_t bytes = 0;
   Status st = client.Receive([&](std::string_view data) -> Status {
-    Status w = net::WriteAll(pipe_write.get(), data);
+    Status w = WriteAll(pipe_write.get(), data);
     if (!w.ok()) return DataLoss("mbstream stopped reading: {}", w.message());
     bytes += data.size();
     progress.Bytes(bytes);
@@ -188,7 +184,7 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
   const int code = mbstream.Wait(&sig);
   if (code != 0) {
     return WithFullDiskHint(
-        fs, DataLoss("mbstream failed (exit {}, signal {}): {}", code, sig, LogTail(fs, log)),
+        fs, DataLoss("mbstream failed (exit {}, signal {}): {}", code, sig, LogTail(log)),
         o.data_dir, bytes);
   }
   const double stream_secs = progress.Elapsed();
@@ -204,7 +200,7 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
   ASSIGN_OR_RETURN(ProcessResult pr, runner.Run(prepare));
   if (!pr.ok()) {
     return WithFullDiskHint(fs, Internal("mariabackup --prepare failed (exit {}, signal {}): {}",
-                                     pr.exit_code, pr.term_signal, LogTail(fs, log)),
+                                     pr.exit_code, pr.term_signal, LogTail(log)),
                             o.data_dir, bytes);
   }
   ASSIGN_OR_RETURN(std::string gtid, ReadBackupGtid(fs, staging));
@@ -295,12 +291,13 @@ Result<PeerStatus> ParsePeerStatusJson(const std::string& body) {
 }
 
 std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) {
-  auto body = net::HttpGet(peer.host, peer.agent_port, "/v1/status");
-  if (!body.ok()) {
-    spdlog::debug("status of {}: {}", peer.pod_name, body.status().message());
+  auto reply = net::HttpGet(peer.host, peer.agent_port, "/v1/status", Ms(2000));
+  if (!reply.ok() || reply->status != 200) {
+    spdlog::debug("status of {}: {}", peer.pod_name,
+                  reply.ok() ? fmt::format("HTTP {}", reply->status) : reply.status().message());
     return std::nullopt;
   }
-  auto s = ParsePeerStatusJson(*body);
+  auto s = ParsePeerStatusJson(reply->body);
   if (!s.ok()) {
     spdlog::warn("status of {}: {}", peer.pod_name, s.status().message());
     return std::nullopt;
@@ -379,7 +376,7 @@ Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& c
                                  const Secrets& secrets) {
   CHECK(o.self.ordinal > 0);
   CHECK(o.max_attempts >= 1);
-  net::IgnoreSigpipe();  // a dead mbstream must be an error, not a silent exit
+  IgnoreSigpipe();  // a dead mbstream must be an error, not a silent exit
   Status last = Unavailable("no attempt made");
   std::string last_donor = "(none)";
   int attempts = 0;

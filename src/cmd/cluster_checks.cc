@@ -3,9 +3,9 @@
 #include <chrono>
 
 #include "agent/secrets.h"
-#include "local/agent_client.h"
 #include "mariadb/connection.h"
 #include "mariadb/dialect.h"
+#include "net/http_client.h"
 #include "posix/posix_env.h"
 
 namespace mysqlset::cmd {
@@ -50,7 +50,7 @@ Status CheckWriteEndpoint(const local::ClusterPaths& paths, const local::Cluster
 Status ConfirmClusterReady(const local::ClusterPaths& paths, const local::ClusterSpec& spec) {
   for (int i = 0; i < spec.replicas; ++i) {
     const MemberAddress a = local::MemberAddressOf(spec, static_cast<uint32_t>(i));
-    auto reply = local::HttpGet(a.host, a.agent_port, "/readyz", std::chrono::seconds(1));
+    auto reply = net::HttpGet(a.host, a.agent_port, "/readyz", std::chrono::seconds(1));
     if (!reply.ok() || reply->status != 200) {
       std::string why = reply.ok() ? reply->body : reply.status().message();
       if (const size_t eol = why.find('\n'); eol != std::string::npos) why.resize(eol);

@@ -7,10 +7,10 @@
 #include "cmd/flags.h"
 #include "core/identity.h"
 #include "core/mycnf.h"
-#include "local/agent_client.h"
 #include "local/cluster_dir.h"
 #include "local/status_view.h"
 #include "local/wait_verdict.h"
+#include "net/http_client.h"
 #include "posix/posix_env.h"
 
 namespace mysqlset::cmd {
@@ -44,7 +44,7 @@ int RunStatus(const StatusFlags& f) {
   for (int i = 0; i < spec->replicas; ++i) {
     const MemberAddress a = local::MemberAddressOf(*spec, static_cast<uint32_t>(i));
     replies.push_back(std::async(std::launch::async, [a]() -> std::optional<local::AgentStatus> {
-      auto reply = local::HttpGet(a.host, a.agent_port, "/v1/status", std::chrono::seconds(2));
+      auto reply = net::HttpGet(a.host, a.agent_port, "/v1/status", std::chrono::seconds(2));
       if (!reply.ok() || reply->status != 200) return std::nullopt;
       auto parsed = local::ParseAgentStatus(reply->body);
       if (!parsed.ok()) return std::nullopt;

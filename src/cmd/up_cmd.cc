@@ -17,6 +17,7 @@
 #include "local/supervisor.h"
 #include "posix/posix_env.h"
 #include "posix/posix_process_table.h"
+#include "posix/subprocess.h"
 
 namespace mysqlset::cmd {
 namespace {
@@ -29,7 +30,7 @@ std::optional<pid_t> LiveSupervisor(const local::ClusterPaths& paths) {
   if (!running) return running;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const auto again = local::RunningSupervisor(paths);
-  if (!again || *again != *running || !local::ProcessAlive(*again)) return std::nullopt;
+  if (!again || *again != *running || !ProcessAlive(*again)) return std::nullopt;
   return again;
 }
 

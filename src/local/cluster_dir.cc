@@ -3,12 +3,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,12 +15,15 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "agent/secrets.h"
 #include "core/identity.h"
 #include "core/mycnf.h"
 #include "local/embedded_config.h"
+#include "posix/subprocess.h"
+#include "posix/tail_file.h"
 
 namespace mysqlset::local {
 
@@ -128,16 +129,6 @@ Status CheckPortsFree(const std::vector<PortUse>& ports) {
   return Status::Ok();
 }
 
-bool ProcessAlive(pid_t pid) {
-  if (pid <= 0) return false;
-  if (kill(pid, 0) != 0 && errno == ESRCH) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const size_t paren = line.rfind(')');
-  return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
-}
-
 std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths) {
   std::vector<pid_t> out;
   const std::string members = paths.members_dir() + "/";
@@ -160,65 +151,22 @@ std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths) {
   return out;
 }
 
-namespace {
-
-bool ProcessGone(pid_t pid) {
-  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const size_t paren = line.rfind(')');
-  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
-}
-
-}  // namespace
-
 Result<pid_t> LaunchSupervisor(const std::string& self_exe, const ClusterPaths& paths) {
-  int pfd[2];
-  if (pipe2(pfd, O_CLOEXEC) != 0) return Internal("pipe: {}", std::strerror(errno));
-  const pid_t child = fork();
-  if (child < 0) return Internal("fork: {}", std::strerror(errno));
-  if (child == 0) {
-    // Detach from the terminal and the caller's session, then fork again so the daemon is
-    // not a session leader and can never reacquire a controlling terminal.
-    setsid();
-    const pid_t grandchild = fork();
-    if (grandchild == 0) {
-      const int log = open(paths.supervisor_log().c_str(),
-                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      const int devnull = open("/dev/null", O_RDONLY);
-      dup2(devnull, 0);
-      dup2(log >= 0 ? log : devnull, 1);
-      dup2(log >= 0 ? log : devnull, 2);
-      signal(SIGPIPE, SIG_DFL);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      umask(022);
-      if (chdir("/") != 0) _exit(126);
-      execl(self_exe.c_str(), self_exe.c_str(), "supervise", "--dir", paths.dir().c_str(),
-            static_cast<char*>(nullptr));
-      const std::string msg = "exec " + self_exe + ": " + std::strerror(errno) + "\n";
-      (void)!write(2, msg.data(), msg.size());
-      _exit(127);
-    }
-    (void)!write(pfd[1], &grandchild, sizeof grandchild);
-    _exit(grandchild > 0 ? 0 : 1);
+  auto launched = Daemonize({.argv = {self_exe, "supervise", "--dir", paths.dir()},
+                             .log_file = paths.supervisor_log(),
+                             .new_process_group = false,  // its session's group is enough
+                             .working_dir = "/",
+                             .umask = 022});
+  if (!launched.ok()) {
+    return Internal("could not start the supervisor: {}", launched.status().message());
   }
-  close(pfd[1]);
-  pid_t daemon_pid = -1;
-  const ssize_t n = read(pfd[0], &daemon_pid, sizeof daemon_pid);
-  close(pfd[0]);
-  waitpid(child, nullptr, 0);
-  if (n != sizeof daemon_pid || daemon_pid <= 0) {
-    return Internal("could not start the supervisor (fork failed)");
-  }
+  const pid_t daemon_pid = *launched;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto running = RunningSupervisor(paths); running && *running == daemon_pid) {
       return daemon_pid;
     }
-    if (ProcessGone(daemon_pid)) {
+    if (!ProcessAlive(daemon_pid)) {
       return FailedPrecondition("the supervisor exited at once; see {}:\n{}",
                                 paths.supervisor_log(), TailOfFile(paths.supervisor_log(), 5));
     }
@@ -255,15 +203,17 @@ Status PurgeClusterDir(FileSystem& fs, const ClusterPaths& paths) {
 }
 
 std::string TailOfFile(const std::string& path, int lines) {
-  std::ifstream in(path);
+  // Only the end of the log is read: 64 KiB hold far more than the few lines asked for.
+  const std::string tail = TailFile(path, 64 * 1024);
   std::deque<std::string> last;
+  std::istringstream in(tail);
   std::string line;
   while (std::getline(in, line)) {
     last.push_back(line);
     if (static_cast<int>(last.size()) > lines) last.pop_front();
   }
   std::string out;
-  for (const auto& l : last) out += "  | " + l + "\n";
+  for (const auto& l : last) out.append("  | ").append(l).append("\n");
   return out;
 }
 

@@ -35,9 +35,9 @@ std::optional<pid_t> RunningSupervisor(const ClusterPaths& paths);
 // Tries to bind each port on 127.0.0.1; kFailedPrecondition naming the first in use.
 Status CheckPortsFree(const std::vector<PortUse>& ports);
 
-// Starts `self_exe supervise --dir DIR` as a daemon (setsid, double fork, stdio to
-// DIR/supervisor.log) and returns its pid once it holds the lock, or an error with the
-// tail of its log when it exits first.
+// Starts `self_exe supervise --dir DIR` as a daemon (Daemonize: own session, cwd /, stdout
+// and stderr appended to DIR/supervisor.log) and returns its pid once it holds the lock, or
+// an error with the tail of its log when it exits first.
 Result<pid_t> LaunchSupervisor(const std::string& self_exe, const ClusterPaths& paths);
 
 // DIR/state.json as last written by the supervisor.
@@ -53,10 +53,6 @@ Status PurgeClusterDir(FileSystem& fs, const ClusterPaths& paths);
 
 // Last `lines` lines of a log file ("" if unreadable), for error messages.
 std::string TailOfFile(const std::string& path, int lines);
-
-// True while `pid` exists and is not a zombie (the daemon is not our child, and PID 1 may be
-// slow to reap it).
-bool ProcessAlive(pid_t pid);
 
 // Processes a previous supervisor of DIR started that still run: mariadbd, agents, clones and
 // HAProxy whose command line names DIR/members/ or DIR/haproxy.cfg. After the supervisor was

@@ -1,12 +1,12 @@
 #include "local/cluster_probe.h"
 
-#include "local/agent_client.h"
 #include "local/haproxy_config.h"
+#include "net/http_client.h"
 
 namespace mysqlset::local {
 
 bool NetworkClusterProbe::AgentReady(const std::string& host, uint16_t port) {
-  auto reply = HttpGet(host, port, "/readyz", std::chrono::milliseconds(500));
+  auto reply = net::HttpGet(host, port, "/readyz", std::chrono::milliseconds(500));
   return reply.ok() && reply->status == 200;
 }
 

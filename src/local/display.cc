@@ -10,13 +10,12 @@
 #include "local/cluster_dir.h"
 #include "local/status_view.h"
 #include "local/wait_verdict.h"
+#include "posix/subprocess.h"
 
 namespace mysqlset::local {
 namespace {
 
 using std::chrono::steady_clock;
-
-bool Alive(pid_t pid) { return ProcessAlive(pid); }
 
 class Renderer {
  public:
@@ -77,7 +76,7 @@ Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervi
   std::optional<SupervisorState> last;
   std::string unconfirmed;  // why `confirm` said no, last time
   while (true) {
-    if (!Alive(supervisor)) {
+    if (!ProcessAlive(supervisor)) {
       return FailedPrecondition("the supervisor (pid {}) exited; see {}:\n{}", supervisor,
                                 paths.supervisor_log(), TailOfFile(paths.supervisor_log(), 5));
     }
@@ -140,7 +139,7 @@ Status WaitForSupervisorExit(FileSystem& fs, const ClusterPaths& paths, pid_t su
                              const WaitOptions& options) {
   Renderer r(options);
   const auto deadline = steady_clock::now() + options.timeout;
-  while (Alive(supervisor) && RunningSupervisor(paths)) {
+  while (ProcessAlive(supervisor) && RunningSupervisor(paths)) {
     if (auto state = LoadState(fs, paths); state.ok() && state->pid == supervisor) {
       r.Show(fs, paths, *state, 0);
     }

@@ -1,5 +1,7 @@
 #include "net/backup_client.h"
 
+#include "posix/pipe.h"
+
 namespace mysqlset::net {
 
 Result<BackupClient> BackupClient::Connect(const BackupClientOptions& o) {

@@ -11,6 +11,7 @@
 
 #include "common/logging.h"
 #include "net/backup_protocol.h"
+#include "posix/pipe.h"
 
 namespace mysqlset::net {
 

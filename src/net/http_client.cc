@@ -1,25 +1,46 @@
 #include "net/http_client.h"
 
+#include <exception>
+#include <memory>
+
 #include "httplib.h"
 
 namespace mysqlset::net {
+namespace {
 
-Result<std::string> HttpGet(const std::string& host, uint16_t port, const std::string& path,
-                            std::chrono::milliseconds timeout) {
-  httplib::Client client(host, port);
-  const auto secs = timeout.count() / 1000;
-  const auto usecs = (timeout.count() % 1000) * 1000;
-  client.set_connection_timeout(secs, usecs);
-  client.set_read_timeout(secs, usecs);
-  client.set_write_timeout(secs, usecs);
+// `where` is the URL without the path, for messages.
+Result<HttpReply> Get(httplib::Client& client, const std::string& where, const std::string& path,
+                      std::chrono::milliseconds timeout) {
+  client.set_connection_timeout(timeout);
+  client.set_read_timeout(timeout);
+  client.set_write_timeout(timeout);
   auto res = client.Get(path);
   if (!res) {
-    return Unavailable("GET http://{}:{}{}: {}", host, port, path, httplib::to_string(res.error()));
+    return Unavailable("GET {}{}: no answer ({})", where, path, httplib::to_string(res.error()));
   }
-  if (res->status != 200) {
-    return Unavailable("GET http://{}:{}{}: HTTP {}", host, port, path, res->status);
+  return HttpReply{res->status, res->body};
+}
+
+}  // namespace
+
+Result<HttpReply> HttpGet(const std::string& host, uint16_t port, const std::string& path,
+                          std::chrono::milliseconds timeout) {
+  httplib::Client client(host, port);
+  return Get(client, fmt::format("http://{}:{}", host, port), path, timeout);
+}
+
+Result<HttpReply> HttpGet(const std::string& base_url, const std::string& path,
+                          std::chrono::milliseconds timeout) {
+  // httplib::Client throws std::invalid_argument for an unsupported scheme (ftp://...).
+  std::unique_ptr<httplib::Client> client;
+  try {
+    client = std::make_unique<httplib::Client>(base_url);
+  } catch (const std::exception&) {  // std::out_of_range too, for a port like 99999999999
   }
-  return res->body;
+  if (!client || !client->is_valid()) {
+    return InvalidArgument("'{}' is not a valid http URL", base_url);
+  }
+  return Get(*client, base_url, path, timeout);
 }
 
 }  // namespace mysqlset::net

@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,13 +32,6 @@ int WaitForFd(int fd, short events, SteadyClock::time_point deadline) {
     return p.revents;
   }
 }
-
-void Fd::Reset() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-}
-
-void IgnoreSigpipe() { signal(SIGPIPE, SIG_IGN); }
 
 Result<Fd> ConnectTcp(const std::string& host, uint16_t port, Ms timeout) {
   addrinfo hints{};
@@ -138,19 +130,6 @@ Status SendAll(int fd, std::string_view data, Ms timeout) {
       continue;
     }
     return Unavailable("send: {}", std::strerror(errno));
-  }
-  return Status::Ok();
-}
-
-Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = write(fd, data.data(), data.size());
-    if (n > 0) {
-      data.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return Unavailable("write: {}", std::strerror(errno));
   }
   return Status::Ok();
 }

@@ -10,35 +10,9 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "posix/fd.h"
 
 namespace mysqlset::net {
-
-// An owned file descriptor, closed on destruction.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(Fd&& o) noexcept : fd_(o.Release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      fd_ = o.Release();
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int Release() {
-    const int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-  void Reset();
-
- private:
-  int fd_ = -1;
-};
 
 // Connects to host:port (name or address) within `timeout`. kUnavailable on refusal/timeout.
 Result<Fd> ConnectTcp(const std::string& host, uint16_t port, std::chrono::milliseconds timeout);
@@ -50,8 +24,6 @@ Result<Fd> ListenTcp(const std::string& bind_address, uint16_t port, uint16_t* b
 // Writes every byte (MSG_NOSIGNAL: a closed peer gives kUnavailable, never SIGPIPE). Waits
 // at most `timeout` for the peer to accept more bytes each time the buffer is full.
 Status SendAll(int fd, std::string_view data, std::chrono::milliseconds timeout);
-// Same for pipes and files (write(2)); the caller ignores SIGPIPE.
-Status WriteAll(int fd, std::string_view data);
 
 // Reads one '\n'-terminated line (returned without the newline) of at most `max_bytes`
 // within `timeout` overall. Reads byte-wise so nothing after the line is consumed.
@@ -67,8 +39,5 @@ Status ReadExact(int fd, char* buf, size_t n, std::chrono::milliseconds idle_tim
 // Waits for `events` (poll(2) flags) on fd until `deadline`, retrying on EINTR. Returns the
 // revents, 0 on timeout, -1 on error.
 int WaitForFd(int fd, short events, std::chrono::steady_clock::time_point deadline);
-
-// Ignores SIGPIPE process-wide: every socket/pipe write then reports EPIPE instead.
-void IgnoreSigpipe();
 
 }  // namespace mysqlset::net

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "posix/pipe.h"
 #include "posix/subprocess.h"
 
 namespace mysqlset {

@@ -16,15 +16,10 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "posix/subprocess.h"
 
 namespace mysqlset {
 namespace {
-
-std::string DescribeExit(int status) {
-  if (WIFEXITED(status)) return fmt::format("exit {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("signal {}", WTERMSIG(status));
-  return "stopped";
-}
 
 std::string Timestamp() {
   char buf[64];
@@ -43,44 +38,27 @@ pid_t PosixProcessTable::Spawn(const std::vector<std::string>& argv, const std::
     header << "--- " << Timestamp()
            << " supervisor starts: " << fmt::format("{}", fmt::join(argv, " ")) << "\n";
   }
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    spdlog::error("fork for {}: {}", argv[0], std::strerror(errno));
+  SpawnOptions spawn;
+  spawn.argv = argv;
+  spawn.log_file = log;
+  spawn.new_process_group = true;
+  // If the supervisor dies without stopping us (SIGKILL), stop cleanly instead of living on
+  // as an orphan nobody supervises.
+  spawn.parent_death_signal = SIGTERM;
+  auto pid = mysqlset::Spawn(spawn);
+  if (!pid.ok()) {
+    spdlog::error("{}", pid.status().message());
     return 0;
   }
-  if (pid == 0) {
-    setpgid(0, 0);
-    // If the supervisor dies without stopping us (SIGKILL), stop cleanly instead of living on
-    // as an orphan nobody supervises.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(1);
-    const int devnull = open("/dev/null", O_RDONLY);
-    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(devnull, 0);
-    dup2(out >= 0 ? out : devnull, 1);
-    dup2(out >= 0 ? out : devnull, 2);
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    std::vector<char*> args;
-    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    const std::string msg = "exec " + argv[0] + ": " + std::strerror(errno) + "\n";
-    (void)!write(2, msg.data(), msg.size());
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  return pid;
+  return *pid;
 }
 
 std::optional<ProcessExit> PosixProcessTable::Reap() {
   int status = 0;
   const pid_t pid = waitpid(-1, &status, WNOHANG);
   if (pid <= 0) return std::nullopt;
-  return ProcessExit{pid, WIFEXITED(status) && WEXITSTATUS(status) == 0, DescribeExit(status)};
+  return ProcessExit{pid, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                     DescribeWaitStatus(status)};
 }
 
 bool PosixProcessTable::ReapIfExited(pid_t pid) {

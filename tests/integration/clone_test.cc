@@ -27,6 +27,7 @@
 #include "net/backup_protocol.h"
 #include "net/socket.h"
 #include "nlohmann/json.hpp"
+#include "posix/pipe.h"
 #include "posix/subprocess.h"
 #include "tests/integration/harness.h"
 
@@ -122,7 +123,7 @@ class LoopbackServer {
       for (int n = 0; n < max_connections && !stop_;) {
         pollfd p{listen_.get(), POLLIN, 0};
         if (poll(&p, 1, 100) <= 0) continue;
-        net::Fd c(accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        Fd c(accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!c.valid()) continue;
         ++n;
         serve_(c.get(), stop_);
@@ -138,7 +139,7 @@ class LoopbackServer {
  private:
   std::function<void(int, const std::atomic<bool>&)> serve_;
   uint16_t port_ = 0;
-  net::Fd listen_;
+  Fd listen_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -731,11 +732,11 @@ TEST_F(CloneTest, CloneSucceedsThroughAFloodOfSilentConnections) {
   std::atomic<bool> done{false};
   std::atomic<int> opened{0};
   std::jthread flood([&] {
-    std::vector<net::Fd> conns;
+    std::vector<Fd> conns;
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(180);
     while (!done && std::chrono::steady_clock::now() < until && opened < 5000) {
       // Keep 200 open: replace those the donor dropped.
-      std::erase_if(conns, [](const net::Fd& fd) {
+      std::erase_if(conns, [](const Fd& fd) {
         pollfd p{fd.get(), POLLIN, 0};
         return poll(&p, 1, 0) > 0;
       });

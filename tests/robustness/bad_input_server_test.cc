@@ -200,7 +200,7 @@ TEST_F(BadInputServerTest, SlowHttpClientsDoNotStarveProbes) {
   const uint16_t port = agent->http_port();
   // Slow clients: many connections trickling a request never finished. Probes from
   // others must still be answered within a kubelet's default 1 s probe timeout.
-  std::vector<net::Fd> slow;
+  std::vector<Fd> slow;
   for (int i = 0; i < 24; ++i) {
     auto fd = net::ConnectTcp("127.0.0.1", port, milliseconds(3000));
     ASSERT_TRUE(fd.ok()) << i << ": " << fd.status().message();
@@ -262,7 +262,7 @@ TEST_F(BadInputServerTest, BackupPortWithoutAuthOrClientGoneMidStreamKeepsServin
   // 1. A client that never authenticates (a version-1 client, or anything not TLS with the
   //    token): closed with no line and no data.
   {
-    net::Fd fd = connect();
+    Fd fd = connect();
     (void)net::SendAll(fd.get(), "HELLO\n", milliseconds(1000));
     const std::string reply = read_all(fd.get());
     EXPECT_EQ(reply.find("OK "), std::string::npos) << reply;
@@ -272,7 +272,7 @@ TEST_F(BadInputServerTest, BackupPortWithoutAuthOrClientGoneMidStreamKeepsServin
   // 2. Disconnects during the handshake: at once, and half-way through a ClientHello.
   for (const std::string_view partial :
        {std::string_view(""), std::string_view("\x16\x03\x01\x01")}) {
-    net::Fd fd = connect();
+    Fd fd = connect();
     if (!partial.empty()) (void)net::SendAll(fd.get(), partial, milliseconds(1000));
   }
   // 3. An authenticated client that disconnects after the first bytes: the backup is counted
