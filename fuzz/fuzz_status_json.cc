@@ -1,8 +1,8 @@
 // Fuzzes status JSON both ways.
 //  - Parsing what a peer's agent answers on /v1/status: donor choice (agent/clone_receiver
-//    ParsePeerStatusJson, then core/donor RankDonors) and the local CLI (local/status_view
+//    ParsePeerStatusJson, then core/donor RankDonors) and the local CLI (local/cluster_report
 //    ParseAgentStatus, ParseCloneProgress, and the supervisor's state file StateFromJson).
-//  - Producing it: agent/status_view StatusJson from a snapshot whose strings come from
+//  - Producing it: agent/status_report StatusJson from a snapshot whose strings come from
 //    outside (MariaDB error texts, hosts) must serialise, and parse back to the same
 //    readiness, role and lag.
 // The first byte picks the direction.
@@ -15,9 +15,9 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "agent/clone_receiver.h"
-#include "agent/status_view.h"
+#include "agent/status_report.h"
 #include "core/donor.h"
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include "core/mycnf.h"
 #include "local/agent_client.h"
 #include "local/cluster_dir.h"
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 #include "local/wait_verdict.h"
 #include "posix/posix_env.h"
 

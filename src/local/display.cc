@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "local/cluster_dir.h"
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 #include "local/wait_verdict.h"
 
 namespace mysqlset::local {

@@ -17,9 +17,9 @@
 #include "core/backoff.h"
 #include "env/clock.h"
 #include "env/file_system.h"
+#include "local/cluster_report.h"
 #include "local/cluster_spec.h"
 #include "local/plan.h"
-#include "local/status_view.h"
 
 namespace mysqlset::local {
 

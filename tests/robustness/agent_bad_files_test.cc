@@ -1,7 +1,7 @@
 // The agent given garbled marker files (unit, on FakeDb and MemFileSystem).
 
 #include "agent/agent.h"
-#include "agent/status_view.h"
+#include "agent/status_report.h"
 
 #include <algorithm>
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "agent/status_view.h"
+#include "agent/status_report.h"
 
 #include <cmath>
 #include <limits>

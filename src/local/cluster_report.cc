@@ -1,4 +1,4 @@
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 
 #include <cmath>
 
