@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "testing/fake_db.h"
 #include "testing/fakes.h"
 
