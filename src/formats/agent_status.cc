@@ -70,9 +70,12 @@ std::string ToJson(const AgentStatus& s) {
     j["clone"] = nullptr;
   }
   const AgentStatus::Backup& b = s.backup;
-  j["backup"] = {{"active", b.active},           {"served_ok", b.served_ok},
-                 {"failed", b.failed},           {"refused_auth", b.refused_auth},
-                 {"refused_busy", b.refused_busy}, {"bytes_sent", b.bytes_sent}};
+  j["backup"] = {{"active", b.active},
+                 {"served_ok", b.served_ok},
+                 {"failed", b.failed},
+                 {"refused_auth", b.refused_auth},
+                 {"refused_busy", b.refused_busy},
+                 {"bytes_sent", b.bytes_sent}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -110,12 +113,12 @@ Result<AgentStatus> FromJson<AgentStatus>(std::string_view text) {
         j["replication"].value("configured", false)) {
       const json& r = j["replication"];
       RequireIntegerFields(r, {"last_io_errno", "last_sql_errno"});
-      s.replication = AgentStatus::Replication{
-          r.value("source", ""),         r.value("user", ""),
-          r.value("using_gtid", ""),     r.value("io_running", ""),
-          r.value("sql_running", ""),    r.value("last_io_errno", 0u),
-          r.value("last_io_error", ""),  r.value("last_sql_errno", 0u),
-          r.value("last_sql_error", ""), r.value("gtid_io_pos", "")};
+      s.replication =
+          AgentStatus::Replication{r.value("source", ""),         r.value("user", ""),
+                                   r.value("using_gtid", ""),     r.value("io_running", ""),
+                                   r.value("sql_running", ""),    r.value("last_io_errno", 0u),
+                                   r.value("last_io_error", ""),  r.value("last_sql_errno", 0u),
+                                   r.value("last_sql_error", ""), r.value("gtid_io_pos", "")};
     }
     if (j.contains("clone") && !j["clone"].is_null()) {
       const json& c = j["clone"];
@@ -125,8 +128,8 @@ Result<AgentStatus> FromJson<AgentStatus>(std::string_view text) {
     }
     if (j.contains("backup") && !j["backup"].is_null()) {
       const json& b = j["backup"];
-      RequireIntegerFields(b, {"active", "served_ok", "failed", "refused_auth", "refused_busy",
-                               "bytes_sent"});
+      RequireIntegerFields(
+          b, {"active", "served_ok", "failed", "refused_auth", "refused_busy", "bytes_sent"});
       s.backup = AgentStatus::Backup{b.value("active", 0),
                                      b.value("served_ok", uint64_t{0}),
                                      b.value("failed", uint64_t{0}),

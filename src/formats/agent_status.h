@@ -15,11 +15,11 @@
 namespace mysqlset::formats {
 
 struct AgentStatus {
-  struct Replication {  // "replication" when configured; {"configured":false} otherwise
-    std::string source;       // "HOST:PORT"
+  struct Replication {   // "replication" when configured; {"configured":false} otherwise
+    std::string source;  // "HOST:PORT"
     std::string user;
-    std::string using_gtid;   // "slave_pos" | "no"
-    std::string io_running;   // "Yes" | "Connecting" | "No"
+    std::string using_gtid;  // "slave_pos" | "no"
+    std::string io_running;  // "Yes" | "Connecting" | "No"
     std::string sql_running;
     uint32_t last_io_errno = 0;
     std::string last_io_error;

@@ -27,9 +27,9 @@ AgentStatus Full() {
   s.ticks = 1234;
   s.state_age_seconds = 0.5;
   s.lag_threshold_seconds = 30;
-  s.replication = AgentStatus::Replication{"mysql-0.mysql:3306", "mysqlset_repl", "slave_pos",
-                                           "Yes", "No", 0, "", 1062, "Duplicate entry",
-                                           "0-100-42"};
+  s.replication = AgentStatus::Replication{
+      "mysql-0.mysql:3306", "mysqlset_repl", "slave_pos", "Yes", "No", 0, "", 1062,
+      "Duplicate entry",    "0-100-42"};
   s.clone = AgentStatus::Clone{"mysql-0", "0-100-7", 1048576, 2.5};
   s.backup = {1, 2, 3, 4, 5, 6000};
   return s;
@@ -98,10 +98,10 @@ TEST(AgentStatus, GarbledInputIsAnErrorNotACrash) {
       "",
       "not json",
       "[1,2]",
-      R"({"role":"primary"})",                      // missing "ready": not a donor
-      R"({"ready":"yes"})",                         // wrong type
-      R"({"ready":true,"ordinal":1.5})",            // float for an integer
-      R"({"ready":true,"server_id":7.7e43})",       // out of range: UB if converted
+      R"({"role":"primary"})",                 // missing "ready": not a donor
+      R"({"ready":"yes"})",                    // wrong type
+      R"({"ready":true,"ordinal":1.5})",       // float for an integer
+      R"({"ready":true,"server_id":7.7e43})",  // out of range: UB if converted
       R"({"ready":true,"ordinal":"1"})",
       R"({"ready":true,"reasons":[1]})",
       R"({"ready":true,"lag_seconds":"x"})",

@@ -7,9 +7,7 @@
 namespace mysqlset::formats {
 namespace {
 
-CloneRecord Full() {
-  return {"mysql-0", "127.0.0.1:13308", "0-100-42", 1048576, 2.5, 1800000000};
-}
+CloneRecord Full() { return {"mysql-0", "127.0.0.1:13308", "0-100-42", 1048576, 2.5, 1800000000}; }
 
 // The golden file is what keeps DESIGN.md's promise for DATA/.mysqlset-clone.json: fields
 // may be added, none removed or renamed. Datadirs cloned by older releases carry it for

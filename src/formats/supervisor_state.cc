@@ -75,8 +75,8 @@ Result<SupervisorState> FromJson<SupervisorState>(std::string_view text) {
   SupervisorState s;
   try {
     const auto j = nlohmann::json::parse(text);
-    RequireIntegerFields(j, {"pid", "replicas", "base_port", "haproxy_pid", "heartbeat_ms",
-                             "observed_ms"});
+    RequireIntegerFields(
+        j, {"pid", "replicas", "base_port", "haproxy_pid", "heartbeat_ms", "observed_ms"});
     s.pid = j.at("pid").get<pid_t>();
     s.spec.name = j.at("name").get<std::string>();
     s.spec.replicas = j.at("replicas").get<int>();
@@ -89,8 +89,8 @@ Result<SupervisorState> FromJson<SupervisorState>(std::string_view text) {
     s.observed_ms = j.value("observed_ms", int64_t{0});
     for (const auto& o : j.at("members")) {
       SupervisedMember m;
-      RequireIntegerFields(o, {"ordinal", "mariadbd_pid", "agent_pid", "mariadbd_restarts",
-                               "agent_restarts"});
+      RequireIntegerFields(
+          o, {"ordinal", "mariadbd_pid", "agent_pid", "mariadbd_restarts", "agent_restarts"});
       m.name = o.at("name").get<std::string>();
       m.ordinal = o.at("ordinal").get<uint32_t>();
       m.step = StepFromName(o.at("step").get<std::string>());

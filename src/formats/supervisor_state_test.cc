@@ -19,9 +19,11 @@ SupervisorState Full() {
   s.observed_ms = 1'800'000'000'001;
   SupervisedMember ready{"mysql-0", 0, MemberStep::kReady, true, 100, 101, 1, 2, "", "UP"};
   SupervisedMember cloning{"mysql-1", 1, MemberStep::kClone, false, 0, 0, 0, 0, "", "DOWN"};
-  SupervisedMember failed{"mysql-2", 2, MemberStep::kFailed, false, 0, 0, 4, 0,
-                          "mysql-2: init failed (exit 1); see /c/members/mysql-2/logs/init.log",
-                          ""};
+  SupervisedMember failed{
+      "mysql-2", 2, MemberStep::kFailed,
+      false,     0, 0,
+      4,         0, "mysql-2: init failed (exit 1); see /c/members/mysql-2/logs/init.log",
+      ""};
   s.members = {ready, cloning, failed};
   return s;
 }
@@ -121,13 +123,13 @@ TEST(SupervisorState, GarbledInputIsAnErrorNotACrash) {
       "not json",
       "[]",
       R"({"name":"mysql","replicas":1,"base_port":13306,"members":[]})",  // no pid
-      head + "}",                                                          // no members
+      head + "}",                                                         // no members
       R"({"pid":"7","name":"mysql","replicas":1,"base_port":13306,"members":[]})",
       R"({"pid":7.5,"name":"mysql","replicas":1,"base_port":13306,"members":[]})",
       R"({"pid":7,"name":"mysql","replicas":1,"base_port":13306,"heartbeat_ms":1e300,)"
       R"("members":[]})",
-      head + R"("members":[{"name":"mysql-0","ordinal":0}]})",               // no step
-      head + R"("members":[{"name":"mysql-0","ordinal":0,"step":5}]})",      // wrong type
+      head + R"("members":[{"name":"mysql-0","ordinal":0}]})",           // no step
+      head + R"("members":[{"name":"mysql-0","ordinal":0,"step":5}]})",  // wrong type
       head + R"("members":[{"name":"mysql-0","ordinal":0.5,"step":"ready"}]})",
       head + R"("members":[{"name":"mysql-0","ordinal":0,"step":"ready","agent_pid":"x"}]})",
   };
