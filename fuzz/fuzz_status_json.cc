@@ -1,9 +1,10 @@
 // Fuzzes status JSON both ways.
-//  - Parsing what a peer's agent answers on /v1/status: donor choice (agent/clone_receiver
-//    ParsePeerStatusJson, then core/donor RankDonors) and the local CLI (local/status_view
-//    ParseAgentStatus, ParseCloneProgress, and the supervisor's state file StateFromJson).
-//  - Producing it: agent/status_view StatusJson from a snapshot whose strings come from
-//    outside (MariaDB error texts, hosts) must serialise, and parse back to the same
+//  - Parsing what a peer's agent answers on /v1/status (formats/agent_status FromJson), as
+//    donor choice uses it (agent/clone_receiver PeerStatusOf, then core/donor RankDonors),
+//    and the other documents the local CLI reads: clone progress and the supervisor's
+//    state file (formats/clone_progress, formats/supervisor_state).
+//  - Producing it: agent/status_report StatusJsonText from a snapshot whose strings come
+//    from outside (MariaDB error texts, hosts) must serialise, and parse back to the same
 //    readiness, role and lag.
 // The first byte picks the direction.
 #include <cstddef>
@@ -15,29 +16,32 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "agent/clone_receiver.h"
-#include "agent/status_view.h"
+#include "agent/status_report.h"
 #include "core/donor.h"
-#include "local/status_view.h"
+#include "formats/agent_status.h"
+#include "formats/clone_progress.h"
+#include "formats/supervisor_state.h"
+#include "local/cluster_report.h"
 
 namespace {
 
 void Parse(const std::string& body, uint8_t self) {
+  using namespace mysqlset::formats;
   std::vector<std::optional<mysqlset::PeerStatus>> peers;
-  auto peer = mysqlset::ParsePeerStatusJson(body);
-  for (uint32_t i = 0; i < 1u + self % 4; ++i) {
-    peers.push_back(peer.ok() ? std::optional(*peer) : std::nullopt);
-  }
+  auto status = FromJson<AgentStatus>(body);
+  std::optional<mysqlset::PeerStatus> peer;
+  if (status.ok()) peer = mysqlset::PeerStatusOf(*status);
+  for (uint32_t i = 0; i < 1u + self % 4; ++i) peers.push_back(peer);
   const uint32_t self_ordinal = static_cast<uint32_t>(peers.size());
   const auto ranked = mysqlset::RankDonors(self_ordinal, peers);
   for (uint32_t d : ranked) CHECK(d < self_ordinal);
-  if (peer.ok() && !peer->ready) CHECK(ranked.empty());
+  if (peer && !peer->ready) CHECK(ranked.empty());
 
-  (void)mysqlset::local::ParseAgentStatus(body);
-  auto progress = mysqlset::local::ParseCloneProgress(body);
+  auto progress = FromJson<CloneProgress>(body);
   if (progress.ok()) (void)mysqlset::local::RenderCloneProgress(*progress);
-  auto state = mysqlset::local::StateFromJson(body);
+  auto state = FromJson<SupervisorState>(body);
   if (state.ok()) {
-    auto again = mysqlset::local::StateFromJson(mysqlset::local::StateToJson(*state));
+    auto again = FromJson<SupervisorState>(ToJson(*state));
     CHECK(again.ok());
     CHECK(again->members.size() == state->members.size());
   }
@@ -74,23 +78,22 @@ void Produce(FuzzedDataProvider& in) {
   snap.replication_error = in.ConsumeRandomLengthString(300);
   snap.last_actions.push_back(in.ConsumeRandomLengthString(100));
   if (in.ConsumeBool()) {
-    snap.clone = mysqlset::CloneRecord{in.ConsumeRandomLengthString(64), "0-100-7",
-                                       in.ConsumeIntegral<uint64_t>(),
-                                       in.ConsumeFloatingPoint<double>()};
+    snap.clone = mysqlset::formats::CloneRecord{in.ConsumeRandomLengthString(64), "",
+                                                "0-100-7", in.ConsumeIntegral<uint64_t>(),
+                                                in.ConsumeFloatingPoint<double>()};
   }
   mysqlset::BackupStats backup;
   backup.bytes_sent = in.ConsumeIntegral<uint64_t>();
   const double age = in.ConsumeFloatingPoint<double>();
 
   const std::string body = mysqlset::StatusJsonText(config, snap, backup, age);
-  auto peer = mysqlset::ParsePeerStatusJson(body);
-  CHECK(peer.ok());
-  CHECK(peer->ready == snap.readiness.ready);
-  CHECK(peer->is_primary == (snap.role == mysqlset::Role::kPrimary));
-  CHECK(peer->ordinal == 1);
-  auto cli = mysqlset::local::ParseAgentStatus(body);
-  CHECK(cli.ok());
-  CHECK(cli->ready == snap.readiness.ready);
+  auto status = mysqlset::formats::FromJson<mysqlset::formats::AgentStatus>(body);
+  CHECK(status.ok());
+  CHECK(status->ready == snap.readiness.ready);
+  const mysqlset::PeerStatus peer = mysqlset::PeerStatusOf(*status);
+  CHECK(peer.ready == snap.readiness.ready);
+  CHECK(peer.is_primary == (snap.role == mysqlset::Role::kPrimary));
+  CHECK(peer.ordinal == 1);
 }
 
 }  // namespace

@@ -1,32 +1,17 @@
 #include "agent/agent.h"
 
-#include "common/json_fields.h"
 #include "common/logging.h"
-#include "nlohmann/json.hpp"
 
 namespace mysqlset {
 
-Result<std::optional<CloneRecord>> ReadCloneRecord(const FileSystem& fs,
-                                                   const std::string& data_dir) {
-  const std::string path = data_dir + "/.mysqlset-clone.json";
-  if (!fs.Exists(path)) return std::optional<CloneRecord>();
+Result<std::optional<formats::CloneRecord>> ReadCloneRecord(const FileSystem& fs,
+                                                            const std::string& data_dir) {
+  const std::string path = formats::CloneRecordPath(data_dir);
+  if (!fs.Exists(path)) return std::optional<formats::CloneRecord>();
   ASSIGN_OR_RETURN(std::string text, fs.ReadFile(path));
-  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("gtid") || !j["gtid"].is_string()) {
-    return DataLoss("{} is garbled: expected a JSON object with a \"gtid\" string", path);
-  }
-  CloneRecord r;
-  r.gtid = j["gtid"].get<std::string>();
-  if (!GtidList::Parse(r.gtid).ok()) return DataLoss("{}: \"gtid\" is not a GTID list", path);
-  try {  // value() throws when a field has the wrong type: a garbled file, not a crash
-    RequireIntegerFields(j, {"bytes"});
-    r.donor = j.value("donor", "");
-    r.bytes = j.value("bytes", uint64_t{0});
-    r.seconds = j.value("seconds", 0.0);
-  } catch (const std::exception& e) {
-    return DataLoss("{} is garbled: {}", path, e.what());
-  }
-  return std::optional<CloneRecord>(r);
+  auto record = formats::FromJson<formats::CloneRecord>(text);
+  if (!record.ok()) return DataLoss("{} is garbled: {}", path, record.status().message());
+  return std::optional<formats::CloneRecord>(std::move(*record));
 }
 
 Agent::Agent(AgentConfig config, Db& db, const FileSystem& fs, const Clock& clock)

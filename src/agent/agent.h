@@ -20,6 +20,7 @@
 #include "env/clock.h"
 #include "env/db.h"
 #include "env/file_system.h"
+#include "formats/clone_record.h"
 
 namespace mysqlset {
 
@@ -36,14 +37,6 @@ struct AgentConfig {
   Backoff unreachable_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0};
 };
 
-// What the clone this datadir came from recorded (DATA/.mysqlset-clone.json).
-struct CloneRecord {
-  std::string donor;
-  std::string gtid;
-  uint64_t bytes = 0;
-  double seconds = 0;
-};
-
 struct AgentSnapshot {
   Role role = Role::kReplica;
   ServerState state;
@@ -55,7 +48,7 @@ struct AgentSnapshot {
   uint64_t replication_errors_seen = 0;  // transitions into a reported replication error
   uint64_t actions_taken = 0;
   std::chrono::steady_clock::time_point updated{};
-  std::optional<CloneRecord> clone;
+  std::optional<formats::CloneRecord> clone;  // DATA/.mysqlset-clone.json
 };
 
 class Agent {
@@ -86,7 +79,7 @@ class Agent {
   const FileSystem& fs_;
   const Clock& clock_;
   int consecutive_failures_ = 0;
-  std::optional<CloneRecord> clone_;
+  std::optional<formats::CloneRecord> clone_;
   // Set when DATA/.mysqlset-clone.json exists but is garbled: the replica cannot know where
   // replication must start, so it never configures it from a guess.
   std::string clone_record_error_;
@@ -96,6 +89,7 @@ class Agent {
 };
 
 // Reads DATA/.mysqlset-clone.json; nullopt when absent. A garbled file is an error.
-Result<std::optional<CloneRecord>> ReadCloneRecord(const FileSystem& fs, const std::string& data_dir);
+Result<std::optional<formats::CloneRecord>> ReadCloneRecord(const FileSystem& fs,
+                                                            const std::string& data_dir);
 
 }  // namespace mysqlset

@@ -15,6 +15,7 @@
 #include "core/data_state.h"
 #include "core/gtid.h"
 #include "core/mycnf.h"
+#include "formats/clone_progress.h"
 #include "net/backup_client.h"
 #include "net/http_client.h"
 #include "nlohmann/json.hpp"
@@ -59,14 +60,9 @@ class Progress {
   void Write(const char* phase) {
     const double rate = Rate();
     const auto eta = Eta(rate);
-    nlohmann::json j = {{"donor", donor_},
-                        {"bytes", bytes_},
-                        {"estimated_bytes", estimated_},
-                        {"rate_bytes_per_s", rate},
-                        {"eta_seconds", eta ? nlohmann::json(*eta) : nlohmann::json(nullptr)},
-                        {"phase", phase}};
+    const formats::CloneProgress p{donor_, phase, bytes_, estimated_, rate, eta};
     // Progress is advisory: a failed write must not fail the clone.
-    (void)fs_.WriteFileAtomic(CloneProgressPathOf(o_.data_dir), j.dump() + "\n", 0644);
+    (void)fs_.WriteFileAtomic(formats::CloneProgressPath(o_.data_dir), formats::ToJson(p), 0644);
   }
   double Elapsed() const { return Seconds(clock_.Now() - start_); }
 
@@ -207,11 +203,9 @@ Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& cloc
 
   progress.Write("install");
   CloneResult result{hello.donor_pod, fmt::format("{}:{}", donor.host, donor.port), gtid, bytes,
-                     progress.Elapsed()};
-  nlohmann::json info = {{"donor", result.donor},     {"donor_address", result.donor_address},
-                         {"gtid", result.gtid},       {"bytes", result.bytes},
-                         {"seconds", result.seconds}, {"completed_at_unix", clock.UnixSeconds()}};
-  RETURN_IF_ERROR(fs.WriteFileAtomic(CloneInfoPathOf(o.data_dir), info.dump() + "\n", 0644));
+                     progress.Elapsed(), clock.UnixSeconds()};
+  RETURN_IF_ERROR(fs.WriteFileAtomic(formats::CloneRecordPath(o.data_dir),
+                                     formats::ToJson(result), 0644));
   // The datadir appears by one rename and the marker last (see InstallDatadir).
   RETURN_IF_ERROR(InstallDatadir(
       fs, clock, staging, o.data_dir, "clone",
@@ -241,10 +235,6 @@ std::vector<DonorEndpoint> Candidates(PeerStatusReader& peers, const CloneReceiv
 
 }  // namespace
 
-std::string CloneInfoPathOf(const std::string& d) { return d + "/.mysqlset-clone.json"; }
-std::string CloneProgressPathOf(const std::string& d) {
-  return d + "/.mysqlset-clone-progress.json";
-}
 std::string CloneLogPathOf(const std::string& d) { return d + "/.mysqlset-clone.log"; }
 
 Result<DonorEndpoint> ParseDonorEndpoint(const std::string& text) {
@@ -271,23 +261,9 @@ Result<DonorEndpoint> ParseDonorEndpoint(const std::string& text) {
   return DonorEndpoint{text, host, static_cast<uint16_t>(port)};
 }
 
-Result<PeerStatus> ParsePeerStatusJson(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return DataLoss("status is not a JSON object");
-  PeerStatus s;
-  if (j.contains("ordinal") && j["ordinal"].is_number_unsigned()) {
-    s.ordinal = j["ordinal"].get<uint32_t>();
-  }
-  if (!j.contains("ready") || !j["ready"].is_boolean()) return DataLoss("status has no 'ready'");
-  s.ready = j["ready"].get<bool>();
-  s.is_primary = j.contains("role") && j["role"].is_string() && j["role"] == "primary";
-  if (j.contains("lag_seconds") && j["lag_seconds"].is_number()) {
-    s.lag_seconds = j["lag_seconds"].get<double>();
-  }
-  if (j.contains("gtid_current") && j["gtid_current"].is_string()) {
-    s.gtid = j["gtid_current"].get<std::string>();
-  }
-  return s;
+PeerStatus PeerStatusOf(const formats::AgentStatus& status) {
+  return {status.ordinal, status.role == "primary", status.ready, status.lag_seconds,
+          status.gtid_current};
 }
 
 std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) {
@@ -297,12 +273,12 @@ std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) 
                   reply.ok() ? fmt::format("HTTP {}", reply->status) : reply.status().message());
     return std::nullopt;
   }
-  auto s = ParsePeerStatusJson(reply->body);
+  auto s = formats::FromJson<formats::AgentStatus>(reply->body);
   if (!s.ok()) {
     spdlog::warn("status of {}: {}", peer.pod_name, s.status().message());
     return std::nullopt;
   }
-  return *s;
+  return PeerStatusOf(*s);
 }
 
 Status CheckNoPeerHoldsData(const FileSystem& fs, PeerStatusReader& peers,
@@ -399,7 +375,7 @@ Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& c
     last_donor = donor.name;
     auto r = CloneOnce(fs, runner, clock, o, secrets, donor);
     if (r.ok()) {
-      (void)fs.RemoveAll(CloneProgressPathOf(o.data_dir));
+      (void)fs.RemoveAll(formats::CloneProgressPath(o.data_dir));
       spdlog::info("{}: clone from {} complete at GTID {} ({:.1f} MiB in {:.1f}s)",
                    o.self.pod_name, r->donor, r->gtid.empty() ? "(empty)" : r->gtid,
                    r->bytes / 1048576.0, r->seconds);
@@ -407,7 +383,7 @@ Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& c
     }
     last = r.status();
     (void)fs.RemoveAll(StagingPathOf(o.data_dir));
-    (void)fs.RemoveAll(CloneProgressPathOf(o.data_dir));
+    (void)fs.RemoveAll(formats::CloneProgressPath(o.data_dir));
     spdlog::warn("{}: clone attempt {}/{} from {} failed: {}", o.self.pod_name, attempt + 1,
                  o.max_attempts, donor.name, last.message());
     if (last.code() == StatusCode::kPermissionDenied) break;  // every peer shares the token

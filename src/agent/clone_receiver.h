@@ -22,13 +22,14 @@
 #include "env/clock.h"
 #include "env/file_system.h"
 #include "env/process_runner.h"
+#include "formats/agent_status.h"
+#include "formats/clone_record.h"
 
 namespace mysqlset {
 
-// Files beside the datadir.
-std::string CloneInfoPathOf(const std::string& data_dir);      // DATA/.mysqlset-clone.json
-std::string CloneProgressPathOf(const std::string& data_dir);  // DATA/.mysqlset-clone-progress.json
-std::string CloneLogPathOf(const std::string& data_dir);       // DATA/.mysqlset-clone.log
+// DATA/.mysqlset-clone.log, beside the datadir. The clone record and progress files are
+// formats/clone_record.h and formats/clone_progress.h.
+std::string CloneLogPathOf(const std::string& data_dir);
 
 struct DonorEndpoint {
   std::string name;  // "mysql-1", or "HOST:PORT" when given by flag
@@ -39,8 +40,8 @@ struct DonorEndpoint {
 // "HOST:PORT" or "[V6]:PORT" -> endpoint named after the text.
 Result<DonorEndpoint> ParseDonorEndpoint(const std::string& text);
 
-// The parts of a peer's /v1/status JSON donor choice needs.
-Result<PeerStatus> ParsePeerStatusJson(const std::string& body);
+// The parts of a peer's /v1/status (formats/agent_status.h) donor choice needs.
+PeerStatus PeerStatusOf(const formats::AgentStatus& status);
 
 // Asks one peer for its status; nullopt when it cannot be reached or answers nonsense.
 class PeerStatusReader {
@@ -72,13 +73,7 @@ struct CloneReceiverOptions {
 };
 
 // What a finished clone records in DATA/.mysqlset-clone.json (the agent reads "gtid").
-struct CloneResult {
-  std::string donor;
-  std::string donor_address;
-  std::string gtid;
-  uint64_t bytes = 0;
-  double seconds = 0;
-};
+using CloneResult = formats::CloneRecord;
 
 // REQUIRES: no datadir at DATA/mysql (InspectDatadir ran), self.ordinal > 0.
 Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& clock,

@@ -22,8 +22,14 @@ TEST(ParseDonorEndpointTest, Table) {
   }
 }
 
-TEST(ParsePeerStatusJsonTest, ReadsRoleReadyLagGtid) {
-  auto s = ParsePeerStatusJson(
+// A peer's /v1/status, parsed by the one parser of that document, as donor choice sees it.
+Result<PeerStatus> ParsePeerStatus(const std::string& body) {
+  ASSIGN_OR_RETURN(formats::AgentStatus status, formats::FromJson<formats::AgentStatus>(body));
+  return PeerStatusOf(status);
+}
+
+TEST(PeerStatusOfTest, ReadsRoleReadyLagGtid) {
+  auto s = ParsePeerStatus(
       R"({"pod":"mysql-1","ordinal":1,"role":"replica","ready":true,"lag_seconds":2.5,"x":1,)"
       R"("gtid_current":"0-100-42"})");
   ASSERT_TRUE(s.ok());
@@ -32,15 +38,15 @@ TEST(ParsePeerStatusJsonTest, ReadsRoleReadyLagGtid) {
   EXPECT_FALSE(s->is_primary);
   EXPECT_TRUE(s->ready);
   EXPECT_EQ(s->lag_seconds, 2.5);
-  auto p = ParsePeerStatusJson(R"({"ordinal":0,"role":"primary","ready":false,"lag_seconds":null})");
+  auto p = ParsePeerStatus(R"({"ordinal":0,"role":"primary","ready":false,"lag_seconds":null})");
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE(p->is_primary);
   EXPECT_FALSE(p->ready);
   EXPECT_FALSE(p->lag_seconds.has_value());
   EXPECT_EQ(p->gtid, "");
-  EXPECT_FALSE(ParsePeerStatusJson("not json").ok());
-  EXPECT_FALSE(ParsePeerStatusJson("[1,2]").ok());
-  EXPECT_FALSE(ParsePeerStatusJson(R"({"role":"primary"})").ok());  // no "ready": not a donor
+  EXPECT_FALSE(ParsePeerStatus("not json").ok());
+  EXPECT_FALSE(ParsePeerStatus("[1,2]").ok());
+  EXPECT_FALSE(ParsePeerStatus(R"({"role":"primary"})").ok());  // no "ready": not a donor
 }
 
 TEST(ReadBackupGtidTest, ReadsTheThirdField) {
@@ -71,11 +77,6 @@ TEST(ReadBackupGtidTest, MissingOrMalformed) {
   EXPECT_FALSE(ReadBackupGtid(fs, "/d").ok());
   ASSERT_TRUE(fs.WriteFileAtomic("/d/mariadb_backup_binlog_info", "f\t1\t0-1-x\n", 0644).ok());
   EXPECT_FALSE(ReadBackupGtid(fs, "/d").ok());
-}
-
-TEST(ClonePathsTest, BesideTheDatadir) {
-  EXPECT_EQ(CloneInfoPathOf("/var/lib/mysql"), "/var/lib/mysql/.mysqlset-clone.json");
-  EXPECT_EQ(CloneProgressPathOf("/v"), "/v/.mysqlset-clone-progress.json");
 }
 
 }  // namespace

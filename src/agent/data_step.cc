@@ -5,6 +5,7 @@
 #include "agent/backup_source.h"
 #include "common/logging.h"
 #include "core/mycnf.h"
+#include "formats/clone_record.h"
 #include "mariadb/dialect.h"
 #include "nlohmann/json.hpp"
 
@@ -31,7 +32,7 @@ DatadirEvidence GatherDatadirEvidence(const FileSystem& fs, const std::string& d
   e.datadir = fs.IsDirectory(datadir);
   e.marker = fs.Exists(MarkerPathOf(data_dir));
   e.pending_marker = fs.Exists(PendingMarkerPathOf(data_dir));
-  e.clone_record = fs.Exists(data_dir + "/.mysqlset-clone.json");
+  e.clone_record = fs.Exists(formats::CloneRecordPath(data_dir));
   if (!e.datadir) return e;
   e.ibdata1 = fs.Exists(datadir + "/ibdata1");
   e.redo_log = fs.Exists(datadir + "/ib_logfile0");

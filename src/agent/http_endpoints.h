@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "agent/agent.h"
-#include "agent/status_view.h"
+#include "agent/status_report.h"
 #include "env/clock.h"
 #include "env/db.h"
 #include "net/http_server.h"

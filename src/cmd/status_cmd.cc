@@ -7,8 +7,9 @@
 #include "cmd/flags.h"
 #include "core/identity.h"
 #include "core/mycnf.h"
+#include "formats/agent_status.h"
 #include "local/cluster_dir.h"
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 #include "local/wait_verdict.h"
 #include "net/http_client.h"
 #include "posix/posix_env.h"
@@ -40,13 +41,13 @@ int RunStatus(const StatusFlags& f) {
     }
   }
   // Ask every agent at once: a member that is down costs one timeout, not one per member.
-  std::vector<std::future<std::optional<local::AgentStatus>>> replies;
+  std::vector<std::future<std::optional<formats::AgentStatus>>> replies;
   for (int i = 0; i < spec->replicas; ++i) {
     const MemberAddress a = local::MemberAddressOf(*spec, static_cast<uint32_t>(i));
-    replies.push_back(std::async(std::launch::async, [a]() -> std::optional<local::AgentStatus> {
+    replies.push_back(std::async(std::launch::async, [a]() -> std::optional<formats::AgentStatus> {
       auto reply = net::HttpGet(a.host, a.agent_port, "/v1/status", std::chrono::seconds(2));
       if (!reply.ok() || reply->status != 200) return std::nullopt;
-      auto parsed = local::ParseAgentStatus(reply->body);
+      auto parsed = formats::FromJson<formats::AgentStatus>(reply->body);
       if (!parsed.ok()) return std::nullopt;
       return *parsed;
     }));

@@ -178,7 +178,7 @@ Result<pid_t> LaunchSupervisor(const std::string& self_exe, const ClusterPaths& 
 
 Result<SupervisorState> LoadState(FileSystem& fs, const ClusterPaths& paths) {
   ASSIGN_OR_RETURN(std::string text, fs.ReadFile(paths.state_json()));
-  return StateFromJson(text);
+  return formats::FromJson<SupervisorState>(text);
 }
 
 bool LooksLikeClusterDir(FileSystem& fs, const ClusterPaths& paths) {

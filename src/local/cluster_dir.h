@@ -10,8 +10,8 @@
 
 #include "common/status.h"
 #include "env/file_system.h"
+#include "local/cluster_report.h"
 #include "local/cluster_spec.h"
-#include "local/status_view.h"
 
 namespace mysqlset::local {
 

@@ -12,6 +12,8 @@
 
 #include "common/status.h"
 #include "core/topology.h"
+#include "formats/clone_progress.h"
+#include "formats/supervisor_state.h"
 
 namespace mysqlset::local {
 
@@ -59,7 +61,7 @@ class ClusterPaths {
   explicit ClusterPaths(std::string dir) : dir_(std::move(dir)) {}
   const std::string& dir() const { return dir_; }
   std::string cluster_json() const { return dir_ + "/cluster.json"; }
-  std::string state_json() const { return dir_ + "/state.json"; }
+  std::string state_json() const { return formats::SupervisorStatePath(dir_); }
   std::string client_cnf() const { return dir_ + "/client.cnf"; }
   std::string secrets_dir() const { return dir_ + "/secrets"; }
   std::string config_dir() const { return dir_ + "/config"; }
@@ -80,7 +82,7 @@ class ClusterPaths {
     return logs_dir(pod) + "/" + step + ".log";
   }
   std::string clone_progress(const std::string& pod) const {
-    return data_dir(pod) + "/.mysqlset-clone-progress.json";
+    return formats::CloneProgressPath(data_dir(pod));
   }
 
  private:

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "local/cluster_dir.h"
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 #include "local/wait_verdict.h"
 #include "posix/subprocess.h"
 
@@ -27,17 +27,17 @@ class Renderer {
   void Show(FileSystem& fs, const ClusterPaths& paths, const SupervisorState& s, int upto) {
     std::vector<std::string> lines;
     for (const auto& m : s.members) {
-      if (static_cast<int>(m.ordinal) >= upto && m.step == "stopped") continue;
+      if (static_cast<int>(m.ordinal) >= upto && m.step == MemberStep::kStopped) continue;
       std::optional<CloneProgress> progress;
-      if (m.step == "clone") {
+      if (m.step == MemberStep::kClone) {
         if (auto text = fs.ReadFile(paths.clone_progress(m.name)); text.ok()) {
-          if (auto p = ParseCloneProgress(*text); p.ok()) progress = *p;
+          if (auto p = formats::FromJson<CloneProgress>(*text); p.ok()) progress = *p;
         }
       }
       lines.push_back(RenderMemberLine(m, progress));
       if (!o_.tty) {
         const auto now = steady_clock::now();
-        std::string& last = last_step_[m.name];
+        std::optional<MemberStep>& last = last_step_[m.name];
         const bool progress_due = progress && now - last_progress_[m.name] > std::chrono::seconds(5);
         if (last != m.step || progress_due) {
           std::fprintf(o_.out, "%s\n", lines.back().c_str());
@@ -59,7 +59,7 @@ class Renderer {
  private:
   const WaitOptions& o_;
   int drawn_ = 0;
-  std::map<std::string, std::string> last_step_;
+  std::map<std::string, std::optional<MemberStep>> last_step_;
   std::map<std::string, steady_clock::time_point> last_progress_;
 };
 
@@ -119,10 +119,11 @@ Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervi
       if (last) {
         for (const auto& m : last->members) {
           if (static_cast<int>(m.ordinal) >= replicas || m.ready) continue;
-          const std::string step = m.step == "starting" ? "agent" : m.step;
+          const std::string name(MemberStepName(m.step));
+          const std::string step = m.step == MemberStep::kStarting ? "agent" : name;
           return DeadlineExceeded(
               "{} not ready after {}s (step: {}); see {}", m.name, options.timeout.count(),
-              m.step,
+              name,
               paths.log_file(m.name, step == "stopped" || step == "failed" ? "mariadbd" : step));
         }
         if (!last->haproxy_error.empty()) return DeadlineExceeded("{}", last->haproxy_error);

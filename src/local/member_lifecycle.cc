@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 
 namespace mysqlset::local {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <functional>
 
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 
 namespace mysqlset::local {
 namespace {

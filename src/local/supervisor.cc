@@ -18,15 +18,15 @@ namespace {
 using std::chrono::milliseconds;
 
 // Display step of a member, as `up`, `scale` and `status` show it.
-std::string StepName(MemberPhase phase, bool ready) {
+MemberStep StepOf(MemberPhase phase, bool ready) {
   switch (phase) {
-    case MemberPhase::kServing: return ready ? "ready" : "starting";
-    case MemberPhase::kInit: return "init";
-    case MemberPhase::kClone: return "clone";
-    case MemberPhase::kFailed: return "failed";
-    case MemberPhase::kStopped: return "stopped";
+    case MemberPhase::kServing: return ready ? MemberStep::kReady : MemberStep::kStarting;
+    case MemberPhase::kInit: return MemberStep::kInit;
+    case MemberPhase::kClone: return MemberStep::kClone;
+    case MemberPhase::kFailed: return MemberStep::kFailed;
+    case MemberPhase::kStopped: return MemberStep::kStopped;
   }
-  return "?";
+  return MemberStep::kUnknown;
 }
 
 }  // namespace
@@ -382,7 +382,7 @@ void Supervisor::WriteState(bool heartbeat_only) {
   }
   SupervisorState s;
   s.pid = self_.Pid();
-  s.spec = spec_;
+  s.spec = {spec_.name, spec_.replicas, spec_.base_port};
   s.stopping = stopping_;
   s.haproxy_pid = haproxy_.pid;
   s.haproxy_error = haproxy_error_;
@@ -391,7 +391,7 @@ void Supervisor::WriteState(bool heartbeat_only) {
     SupervisedMember o;
     o.name = m.pod;
     o.ordinal = ord;
-    o.step = StepName(m.phase, m.ready);
+    o.step = StepOf(m.phase, m.ready);
     o.ready = m.ready;
     o.mariadbd_pid = m.mariadbd.pid;
     o.agent_pid = m.agent.pid;
@@ -405,12 +405,12 @@ void Supervisor::WriteState(bool heartbeat_only) {
     s.members.push_back(std::move(o));
   }
   s.converged = !stopping_ && Converged(spec_.replicas, Views()) && endpoints_up;
-  const std::string unstamped = StateToJson(s);
+  const std::string unstamped = formats::ToJson(s);
   const int64_t now = clock_.UnixMillis();
   if (unstamped == last_state_ && now - last_write_ms_ < kHeartbeatInterval.count()) return;
   s.heartbeat_ms = now;
   s.observed_ms = observed_ms_;
-  if (fs_.WriteFileAtomic(paths_.state_json(), StateToJson(s), 0644).ok()) {
+  if (fs_.WriteFileAtomic(paths_.state_json(), formats::ToJson(s), 0644).ok()) {
     last_state_ = unstamped;
     last_write_ms_ = now;
   }

@@ -22,10 +22,10 @@
 #include "env/file_system.h"
 #include "env/process_table.h"
 #include "local/cluster_probe.h"
+#include "local/cluster_report.h"
 #include "local/cluster_spec.h"
 #include "local/member_lifecycle.h"
 #include "local/plan.h"
-#include "local/status_view.h"
 
 namespace mysqlset::local {
 

@@ -98,7 +98,7 @@ class SupervisorTest : public ::testing::Test {
   SupervisorState State() const {
     auto text = fs_.ReadFile(paths_.state_json());
     EXPECT_TRUE(text.ok());
-    auto state = StateFromJson(text.ok() ? *text : "");
+    auto state = formats::FromJson<SupervisorState>(text.ok() ? *text : "");
     EXPECT_TRUE(state.ok());
     return state.ok() ? *state : SupervisorState{};
   }
@@ -109,7 +109,9 @@ class SupervisorTest : public ::testing::Test {
     ADD_FAILURE() << "no " << Pod(ord) << " in state.json";
     return {};
   }
-  std::string Step(uint32_t ord) const { return Member(ord).step; }
+  std::string Step(uint32_t ord) const {
+    return std::string(formats::MemberStepName(Member(ord).step));
+  }
 
   FakeClock clock_;
   MemFileSystem fs_;
@@ -319,7 +321,7 @@ TEST_F(SupervisorTest, DownStopsHaproxyThenMembersHighestFirstAndKillsAfterTimeo
   EXPECT_FALSE(state.converged);
   EXPECT_EQ(state.haproxy_pid, 0);
   for (const SupervisedMember& m : state.members) {
-    EXPECT_EQ(m.step, "stopped") << m.name;
+    EXPECT_EQ(formats::MemberStepName(m.step), "stopped") << m.name;
     EXPECT_EQ(m.mariadbd_pid, 0) << m.name;
   }
   for (const auto& p : processes_.processes()) EXPECT_FALSE(p.running) << p.argv[0];

@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 
 namespace mysqlset::local {
 

@@ -53,7 +53,7 @@ SupervisorState Converged(int replicas, int64_t at) {
     SupervisedMember m;
     m.name = "mysql-" + std::to_string(i);
     m.ordinal = static_cast<uint32_t>(i);
-    m.step = "ready";
+    m.step = MemberStep::kReady;
     m.ready = true;
     s.members.push_back(m);
   }
@@ -65,7 +65,7 @@ TEST(DecideWait, NeverReadyFromAStaleOrEarlierState) {
   auto failing = Converged(3, kNow);
   failing.converged = false;
   failing.members[1].ready = false;
-  failing.members[1].step = "starting";
+  failing.members[1].step = MemberStep::kStarting;
   failing.members[1].error =
       "mysql-1: mariadbd keeps exiting (3 restarts, last exit 1); see /d/mariadbd.log";
   auto other_pid = Converged(3, kNow);

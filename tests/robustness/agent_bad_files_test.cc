@@ -1,10 +1,11 @@
 // The agent given garbled marker files (unit, on FakeDb and MemFileSystem).
 
 #include "agent/agent.h"
-#include "agent/status_view.h"
+#include "agent/status_report.h"
 
 #include <algorithm>
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "testing/fake_db.h"
 #include "testing/fakes.h"
 

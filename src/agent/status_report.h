@@ -1,13 +1,13 @@
 #pragma once
-// What the agent shows the world: the /v1/status JSON and the Prometheus metrics. Both are
-// built from an AgentSnapshot; neither ever contains a secret.
+// What the agent shows the world: its /v1/status document (formats/agent_status.h) and the
+// Prometheus metrics. Both are built from an AgentSnapshot; neither ever contains a secret.
 
 #include <memory>
 #include <string>
 
 #include "agent/agent.h"
+#include "formats/agent_status.h"
 #include "net/backup_server.h"
-#include "nlohmann/json.hpp"
 
 namespace prometheus {
 class Registry;
@@ -23,9 +23,9 @@ struct ProbeCounters {
   uint64_t healthz_ok = 0, healthz_fail = 0, readyz_ok = 0, readyz_fail = 0;
 };
 
-nlohmann::json StatusJson(const AgentConfig& config, const AgentSnapshot& snap,
-                          const BackupStats& backup, double state_age_seconds);
-// StatusJson serialised for /v1/status. Never throws: text from outside (MariaDB error
+formats::AgentStatus StatusOf(const AgentConfig& config, const AgentSnapshot& snap,
+                             const BackupStats& backup, double state_age_seconds);
+// StatusOf serialised for /v1/status. Never throws: text from outside (MariaDB error
 // messages, hosts) that is not valid UTF-8 has its bad bytes replaced with U+FFFD.
 std::string StatusJsonText(const AgentConfig& config, const AgentSnapshot& snap,
                            const BackupStats& backup, double state_age_seconds);

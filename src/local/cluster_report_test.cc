@@ -1,4 +1,4 @@
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 
 #include <gtest/gtest.h>
 
@@ -7,28 +7,23 @@
 namespace mysqlset::local {
 namespace {
 
-TEST(ParseAgentStatus, ReadsTheContractFields) {
-  auto a = ParseAgentStatus(
-      R"({"pod":"mysql-1","ordinal":1,"role":"replica","ready":false,"reasons":["lag 12s"],)"
-      R"("server_id":101,"gtid_current":"0-100-7","lag_seconds":12})");
-  ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a->role, "replica");
-  EXPECT_FALSE(a->ready);
-  EXPECT_EQ(a->server_id, 101u);
-  EXPECT_EQ(a->gtid, "0-100-7");
-  ASSERT_TRUE(a->lag_seconds);
-  EXPECT_EQ(*a->lag_seconds, 12);
-  EXPECT_EQ(a->reasons, std::vector<std::string>{"lag 12s"});
-  auto b = ParseAgentStatus(R"({"role":"primary","ready":true,"lag_seconds":null})");
-  ASSERT_TRUE(b.ok());
-  EXPECT_FALSE(b->lag_seconds);
-  EXPECT_FALSE(ParseAgentStatus("not json").ok());
+// An agent's /v1/status as the CLI uses it.
+formats::AgentStatus Agent(std::string role, bool ready, uint32_t server_id, std::string gtid,
+                           std::optional<double> lag, std::vector<std::string> reasons) {
+  formats::AgentStatus a;
+  a.role = std::move(role);
+  a.ready = ready;
+  a.server_id = server_id;
+  a.gtid_current = std::move(gtid);
+  a.lag_seconds = lag;
+  a.reasons = std::move(reasons);
+  return a;
 }
 
 MemberReport ReadyPrimary() {
   MemberReport up;
   up.ordinal = 0;
-  up.agent = AgentStatus{"primary", true, 100, "0-100-7", 0.0, {}};
+  up.agent = Agent("primary", true, 100, "0-100-7", 0.0, {});
   return up;
 }
 
@@ -64,7 +59,7 @@ TEST(RenderStatusJson, FollowsTheDesignSchema) {
 TEST(RenderStatusTable, ShowsDownMembers) {
   ClusterSpec spec{"mysql", 2, 13306};
   MemberReport up;
-  up.agent = AgentStatus{"primary", true, 100, "0-100-7", 0.0, {}};
+  up.agent = Agent("primary", true, 100, "0-100-7", 0.0, {});
   MemberReport down;
   down.ordinal = 1;
   const std::string t = RenderStatusTable(spec, {up, down}, true);
@@ -101,7 +96,7 @@ TEST(RenderStatus, ListsKeptDatadirsWithTheirSize) {
 }
 
 TEST(CloneProgress, ParsesAndRendersABar) {
-  auto p = ParseCloneProgress(
+  auto p = formats::FromJson<CloneProgress>(
       R"({"donor":"mysql-1","bytes":524288000,"estimated_bytes":1048576000,)"
       R"("rate_bytes_per_s":26214400,"eta_seconds":20,"phase":"copy"})");
   ASSERT_TRUE(p.ok());
@@ -112,34 +107,10 @@ TEST(CloneProgress, ParsesAndRendersABar) {
   EXPECT_EQ(RenderCloneProgress(unknown), "2.0 KiB received");
 }
 
-TEST(SupervisorState, JsonRoundTrip) {
-  SupervisorState s;
-  s.pid = 42;
-  s.spec = {"mysql", 2, 13306};
-  s.converged = true;
-  SupervisedMember m;
-  m.name = "mysql-1";
-  m.ordinal = 1;
-  m.step = "clone";
-  m.mariadbd_pid = 7;
-  m.error = "boom";
-  m.read_endpoint = "DOWN";
-  s.members.push_back(m);
-  auto back = StateFromJson(StateToJson(s));
-  ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back->pid, 42);
-  EXPECT_TRUE(back->converged);
-  ASSERT_EQ(back->members.size(), 1u);
-  EXPECT_EQ(back->members[0].step, "clone");
-  EXPECT_EQ(back->members[0].mariadbd_pid, 7);
-  EXPECT_EQ(back->members[0].error, "boom");
-  EXPECT_EQ(back->members[0].read_endpoint, "DOWN");
-}
-
 TEST(RenderMemberLine, ShowsStepProgressAndError) {
   SupervisedMember m;
   m.name = "mysql-1";
-  m.step = "failed";
+  m.step = MemberStep::kFailed;
   m.error = "mysql-1: clone failed (exit 1); see /d/logs/clone.log";
   EXPECT_EQ(RenderMemberLine(m, std::nullopt),
             "  mysql-1      failed    mysql-1: clone failed (exit 1); see /d/logs/clone.log");
@@ -186,7 +157,7 @@ TEST(RenderStatusTable, ShowsTheSupervisorWarningFirstAndMemberErrors) {
   const MemberReport up = ReadyPrimary();
   MemberReport looping;
   looping.ordinal = 1;
-  looping.agent = AgentStatus{"replica", false, 101, "", std::nullopt, {"mysqld is not answering"}};
+  looping.agent = Agent("replica", false, 101, "", std::nullopt, {"mysqld is not answering"});
   looping.error = "mysql-1: mariadbd keeps exiting (3 restarts, last exit 1); see /d/m.log";
   const std::string warning = "supervisor pid 7 is not responding (last heartbeat 12 s ago)";
   const std::string table = RenderStatusTable(spec, {up, looping}, true, warning);
@@ -199,22 +170,6 @@ TEST(RenderStatusTable, ShowsTheSupervisorWarningFirstAndMemberErrors) {
   EXPECT_EQ(j["members"][1]["error"], looping.error);
   EXPECT_EQ(nlohmann::json::parse(RenderStatusJson(spec, {up}, true))["supervisor_responding"],
             true);
-}
-
-TEST(StateJson, KeepsHeartbeatAndObservationTimes) {
-  SupervisorState s;
-  s.pid = 7;
-  s.heartbeat_ms = 1'800'000'000'123;
-  s.observed_ms = 1'800'000'000'001;
-  auto back = StateFromJson(StateToJson(s));
-  ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back->heartbeat_ms, s.heartbeat_ms);
-  EXPECT_EQ(back->observed_ms, s.observed_ms);
-  // A state file without them (an older supervisor) reads as "no heartbeat".
-  auto old =
-      StateFromJson(R"({"pid":7,"name":"mysql","replicas":1,"base_port":13306,"members":[]})");
-  ASSERT_TRUE(old.ok());
-  EXPECT_EQ(old->heartbeat_ms, 0);
 }
 
 }  // namespace

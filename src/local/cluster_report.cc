@@ -1,8 +1,7 @@
-#include "local/status_view.h"
+#include "local/cluster_report.h"
 
 #include <cmath>
 
-#include "common/json_fields.h"
 #include "core/topology.h"
 #include "nlohmann/json.hpp"
 
@@ -10,116 +9,6 @@ namespace mysqlset::local {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
-
-std::string StateToJson(const SupervisorState& s) {
-  ordered_json j;
-  j["pid"] = s.pid;
-  j["name"] = s.spec.name;
-  j["replicas"] = s.spec.replicas;
-  j["base_port"] = s.spec.base_port;
-  j["converged"] = s.converged;
-  j["stopping"] = s.stopping;
-  j["haproxy_pid"] = s.haproxy_pid;
-  j["haproxy_error"] = s.haproxy_error;
-  j["heartbeat_ms"] = s.heartbeat_ms;
-  j["observed_ms"] = s.observed_ms;
-  j["members"] = json::array();
-  for (const auto& m : s.members) {
-    ordered_json o;
-    o["name"] = m.name;
-    o["ordinal"] = m.ordinal;
-    o["step"] = m.step;
-    o["ready"] = m.ready;
-    o["mariadbd_pid"] = m.mariadbd_pid;
-    o["agent_pid"] = m.agent_pid;
-    o["mariadbd_restarts"] = m.mariadbd_restarts;
-    o["agent_restarts"] = m.agent_restarts;
-    o["error"] = m.error;
-    o["read_endpoint"] = m.read_endpoint;
-    j["members"].push_back(o);
-  }
-  return j.dump(2) + "\n";
-}
-
-Result<SupervisorState> StateFromJson(const std::string& text) {
-  SupervisorState s;
-  try {
-    const auto j = json::parse(text);
-    RequireIntegerFields(j, {"pid", "replicas", "base_port", "haproxy_pid", "heartbeat_ms",
-                             "observed_ms"});
-    s.pid = j.at("pid").get<pid_t>();
-    s.spec.name = j.at("name").get<std::string>();
-    s.spec.replicas = j.at("replicas").get<int>();
-    s.spec.base_port = j.at("base_port").get<uint16_t>();
-    s.converged = j.value("converged", false);
-    s.stopping = j.value("stopping", false);
-    s.haproxy_pid = j.value("haproxy_pid", 0);
-    s.haproxy_error = j.value("haproxy_error", "");
-    s.heartbeat_ms = j.value("heartbeat_ms", int64_t{0});
-    s.observed_ms = j.value("observed_ms", int64_t{0});
-    for (const auto& o : j.at("members")) {
-      SupervisedMember m;
-      RequireIntegerFields(o, {"ordinal", "mariadbd_pid", "agent_pid", "mariadbd_restarts",
-                               "agent_restarts"});
-      m.name = o.at("name").get<std::string>();
-      m.ordinal = o.at("ordinal").get<uint32_t>();
-      m.step = o.at("step").get<std::string>();
-      m.ready = o.value("ready", false);
-      m.mariadbd_pid = o.value("mariadbd_pid", 0);
-      m.agent_pid = o.value("agent_pid", 0);
-      m.mariadbd_restarts = o.value("mariadbd_restarts", 0);
-      m.agent_restarts = o.value("agent_restarts", 0);
-      m.error = o.value("error", "");
-      m.read_endpoint = o.value("read_endpoint", "");
-      s.members.push_back(std::move(m));
-    }
-  } catch (const std::exception& e) {
-    return InvalidArgument("supervisor state is malformed: {}", e.what());
-  }
-  return s;
-}
-
-Result<AgentStatus> ParseAgentStatus(const std::string& body) {
-  AgentStatus a;
-  try {
-    const auto j = json::parse(body);
-    RequireIntegerFields(j, {"server_id"});
-    a.role = j.value("role", "");
-    a.ready = j.value("ready", false);
-    a.server_id = j.value("server_id", 0u);
-    a.gtid = j.value("gtid_current", "");
-    if (j.contains("lag_seconds") && j["lag_seconds"].is_number()) {
-      a.lag_seconds = j["lag_seconds"].get<double>();
-    }
-    if (j.contains("reasons") && j["reasons"].is_array()) {
-      for (const auto& r : j["reasons"]) {
-        if (r.is_string()) a.reasons.push_back(r.get<std::string>());
-      }
-    }
-  } catch (const std::exception& e) {
-    return InvalidArgument("agent status is not valid JSON: {}", e.what());
-  }
-  return a;
-}
-
-Result<CloneProgress> ParseCloneProgress(const std::string& body) {
-  CloneProgress p;
-  try {
-    const auto j = json::parse(body);
-    RequireIntegerFields(j, {"bytes", "estimated_bytes"});
-    p.donor = j.value("donor", "");
-    p.phase = j.value("phase", "");
-    p.bytes = j.value("bytes", uint64_t{0});
-    p.estimated_bytes = j.value("estimated_bytes", uint64_t{0});
-    p.rate_bytes_per_s = j.value("rate_bytes_per_s", 0.0);
-    if (j.contains("eta_seconds") && j["eta_seconds"].is_number()) {
-      p.eta_seconds = j["eta_seconds"].get<double>();
-    }
-  } catch (const std::exception& e) {
-    return InvalidArgument("clone progress is not valid JSON: {}", e.what());
-  }
-  return p;
-}
 
 namespace {
 
@@ -224,7 +113,7 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
     o["port"] = a.mysql_port;
     o["server_id"] = m.agent && m.agent->server_id ? m.agent->server_id
                                                    : kDefaultServerIdOffset + m.ordinal;
-    o["gtid"] = m.agent ? m.agent->gtid : "";
+    o["gtid"] = m.agent ? m.agent->gtid_current : "";
     if (m.agent && m.agent->lag_seconds) {
       o["lag_seconds"] = *m.agent->lag_seconds;
     } else {
@@ -233,7 +122,7 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
     o["agent"] = fmt::format("http://{}:{}", a.host, a.agent_port);
     o["backup"] = fmt::format("{}:{}", a.host, a.backup_port);
     o["state"] = m.agent ? (m.agent->ready ? "ready" : "not-ready") : "down";
-    o["step"] = m.step;
+    o["step"] = m.step ? std::string(MemberStepName(*m.step)) : "";
     o["pid"] = m.mariadbd_pid;
     o["read_endpoint"] = m.read_endpoint;
     o["reasons"] = m.agent ? m.agent->reasons : std::vector<std::string>{};
@@ -273,10 +162,10 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
     std::string lag = "-";
     if (m.agent) {
       ready = m.agent->ready ? "yes" : "no";
-      if (!m.agent->gtid.empty()) gtid = m.agent->gtid;
+      if (!m.agent->gtid_current.empty()) gtid = m.agent->gtid_current;
       if (m.agent->lag_seconds) lag = fmt::format("{:.0f}s", *m.agent->lag_seconds);
-    } else if (!m.step.empty() && m.step != "stopped" && m.step != "starting") {
-      ready = m.step;  // init, clone, failed: more useful than "down"
+    } else if (m.step && *m.step != MemberStep::kStopped && *m.step != MemberStep::kStarting) {
+      ready = MemberStepName(*m.step);  // init, clone, failed: more useful than "down"
     }
     out += fmt::format("{:<12} {:<8} {:<6} {:<24} {:>6}  {}:{}\n", a.pod_name, RoleOf(m), ready,
                        gtid, lag, a.host, a.mysql_port);
@@ -293,14 +182,14 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
 
 std::string RenderMemberLine(const SupervisedMember& m, const std::optional<CloneProgress>& p) {
   std::string detail;
-  if (m.step == "clone" && p) detail = RenderCloneProgress(*p);
-  if (m.step == "stopped") detail = "waiting for lower members";
-  if (m.mariadbd_restarts > 0 && m.step != "failed") {
+  if (m.step == MemberStep::kClone && p) detail = RenderCloneProgress(*p);
+  if (m.step == MemberStep::kStopped) detail = "waiting for lower members";
+  if (m.mariadbd_restarts > 0 && m.step != MemberStep::kFailed) {
     detail += fmt::format("{}mariadbd restarted {}x", detail.empty() ? "" : "  ",
                           m.mariadbd_restarts);
   }
   if (!m.error.empty()) detail += (detail.empty() ? "" : "  ") + m.error;
-  std::string line = fmt::format("  {:<12} {:<9} {}", m.name, m.step, detail);
+  std::string line = fmt::format("  {:<12} {:<9} {}", m.name, MemberStepName(m.step), detail);
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line;
 }

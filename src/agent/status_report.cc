@@ -1,4 +1,4 @@
-#include "agent/status_view.h"
+#include "agent/status_report.h"
 
 #include <cmath>
 #include <limits>
@@ -23,68 +23,57 @@ const char* ThreadName(ThreadState t) {
 
 }  // namespace
 
-nlohmann::json StatusJson(const AgentConfig& config, const AgentSnapshot& snap,
-                          const BackupStats& backup, double state_age_seconds) {
+formats::AgentStatus StatusOf(const AgentConfig& config, const AgentSnapshot& snap,
+                             const BackupStats& backup, double state_age_seconds) {
   const ServerState& s = snap.state;
-  nlohmann::json j = {
-      {"pod", config.id.pod_name},
-      {"ordinal", config.id.ordinal},
-      {"role", RoleName(snap.role)},
-      {"ready", snap.readiness.ready},
-      {"reasons", snap.readiness.reasons},
-      {"server_id", config.id.server_id},
-      {"mysql_reachable", s.reachable},
-      {"read_only", s.read_only},
-      {"gtid_current", s.gtid_current.ToString()},
-      {"gtid_binlog", s.gtid_binlog.ToString()},
-      {"gtid_slave", s.gtid_slave.ToString()},
-      {"lag_seconds", nullptr},
-      {"last_error", snap.last_error},
-      {"replication_error", snap.replication_error},
-      {"last_actions", snap.last_actions},
-      {"ticks", snap.ticks},
-      {"state_age_seconds", state_age_seconds},
-      {"lag_threshold_seconds", config.policy.max_lag_seconds},
-  };
-  if (s.replica && s.replica->seconds_behind) j["lag_seconds"] = *s.replica->seconds_behind;
-  if (snap.role == Role::kPrimary && s.reachable) j["lag_seconds"] = 0;
+  formats::AgentStatus st;
+  st.pod = config.id.pod_name;
+  st.ordinal = config.id.ordinal;
+  st.role = RoleName(snap.role);
+  st.ready = snap.readiness.ready;
+  st.reasons = snap.readiness.reasons;
+  st.server_id = config.id.server_id;
+  st.mysql_reachable = s.reachable;
+  st.read_only = s.read_only;
+  st.gtid_current = s.gtid_current.ToString();
+  st.gtid_binlog = s.gtid_binlog.ToString();
+  st.gtid_slave = s.gtid_slave.ToString();
+  if (s.replica && s.replica->seconds_behind) {
+    st.lag_seconds = static_cast<double>(*s.replica->seconds_behind);
+  }
+  if (snap.role == Role::kPrimary && s.reachable) st.lag_seconds = 0;
+  st.last_error = snap.last_error;
+  st.replication_error = snap.replication_error;
+  st.last_actions = snap.last_actions;
+  st.ticks = snap.ticks;
+  st.state_age_seconds = state_age_seconds;
+  st.lag_threshold_seconds = config.policy.max_lag_seconds;
   if (s.replica) {
     const ReplicaStatus& r = *s.replica;
-    j["replication"] = {
-        {"configured", true},
-        {"source", r.source_host + ":" + std::to_string(r.source_port)},
-        {"user", r.source_user},
-        {"using_gtid", r.using_gtid_slave_pos ? "slave_pos" : "no"},
-        {"io_running", ThreadName(r.io)},
-        {"sql_running", ThreadName(r.sql)},
-        {"last_io_errno", r.last_io_errno},
-        {"last_io_error", r.last_io_error},
-        {"last_sql_errno", r.last_sql_errno},
-        {"last_sql_error", r.last_sql_error},
-        {"gtid_io_pos", r.gtid_io_pos},
-    };
-  } else {
-    j["replication"] = {{"configured", false}};
+    st.replication = formats::AgentStatus::Replication{
+        r.source_host + ":" + std::to_string(r.source_port),
+        r.source_user,
+        r.using_gtid_slave_pos ? "slave_pos" : "no",
+        ThreadName(r.io),
+        ThreadName(r.sql),
+        r.last_io_errno,
+        r.last_io_error,
+        r.last_sql_errno,
+        r.last_sql_error,
+        r.gtid_io_pos};
   }
   if (snap.clone) {
-    j["clone"] = {{"donor", snap.clone->donor},
-                  {"gtid", snap.clone->gtid},
-                  {"bytes", snap.clone->bytes},
-                  {"seconds", snap.clone->seconds}};
-  } else {
-    j["clone"] = nullptr;
+    st.clone = formats::AgentStatus::Clone{snap.clone->donor, snap.clone->gtid, snap.clone->bytes,
+                                           snap.clone->seconds};
   }
-  j["backup"] = {{"active", backup.active},         {"served_ok", backup.served_ok},
-                 {"failed", backup.failed},         {"refused_auth", backup.refused_auth},
-                 {"refused_busy", backup.refused_busy}, {"bytes_sent", backup.bytes_sent}};
-  return j;
+  st.backup = {backup.active,       backup.served_ok,    backup.failed,
+               backup.refused_auth, backup.refused_busy, backup.bytes_sent};
+  return st;
 }
 
 std::string StatusJsonText(const AgentConfig& config, const AgentSnapshot& snap,
                            const BackupStats& backup, double state_age_seconds) {
-  return StatusJson(config, snap, backup, state_age_seconds)
-             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-         "\n";
+  return formats::ToJson(StatusOf(config, snap, backup, state_age_seconds));
 }
 
 struct AgentMetrics::Impl {

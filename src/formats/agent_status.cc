@@ -1,0 +1,146 @@
+#include "formats/agent_status.h"
+
+#include <cmath>
+
+#include "common/json_fields.h"
+#include "nlohmann/json.hpp"
+
+namespace mysqlset::formats {
+namespace {
+
+using nlohmann::json;
+
+json LagJson(const std::optional<double>& lag) {
+  if (!lag) return nullptr;
+  const double v = *lag;
+  if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 9.0e18) {
+    return static_cast<int64_t>(v);
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string ToJson(const AgentStatus& s) {
+  // nlohmann::json sorts keys: /v1/status has always been served in that order.
+  json j = {
+      {"pod", s.pod},
+      {"ordinal", s.ordinal},
+      {"role", s.role},
+      {"ready", s.ready},
+      {"reasons", s.reasons},
+      {"server_id", s.server_id},
+      {"mysql_reachable", s.mysql_reachable},
+      {"read_only", s.read_only},
+      {"gtid_current", s.gtid_current},
+      {"gtid_binlog", s.gtid_binlog},
+      {"gtid_slave", s.gtid_slave},
+      {"lag_seconds", LagJson(s.lag_seconds)},
+      {"last_error", s.last_error},
+      {"replication_error", s.replication_error},
+      {"last_actions", s.last_actions},
+      {"ticks", s.ticks},
+      {"state_age_seconds", s.state_age_seconds},
+      {"lag_threshold_seconds", s.lag_threshold_seconds},
+  };
+  if (s.replication) {
+    const AgentStatus::Replication& r = *s.replication;
+    j["replication"] = {
+        {"configured", true},
+        {"source", r.source},
+        {"user", r.user},
+        {"using_gtid", r.using_gtid},
+        {"io_running", r.io_running},
+        {"sql_running", r.sql_running},
+        {"last_io_errno", r.last_io_errno},
+        {"last_io_error", r.last_io_error},
+        {"last_sql_errno", r.last_sql_errno},
+        {"last_sql_error", r.last_sql_error},
+        {"gtid_io_pos", r.gtid_io_pos},
+    };
+  } else {
+    j["replication"] = {{"configured", false}};
+  }
+  if (s.clone) {
+    j["clone"] = {{"donor", s.clone->donor},
+                  {"gtid", s.clone->gtid},
+                  {"bytes", s.clone->bytes},
+                  {"seconds", s.clone->seconds}};
+  } else {
+    j["clone"] = nullptr;
+  }
+  const AgentStatus::Backup& b = s.backup;
+  j["backup"] = {{"active", b.active},
+                 {"served_ok", b.served_ok},
+                 {"failed", b.failed},
+                 {"refused_auth", b.refused_auth},
+                 {"refused_busy", b.refused_busy},
+                 {"bytes_sent", b.bytes_sent}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+template <>
+Result<AgentStatus> FromJson<AgentStatus>(std::string_view text) {
+  const auto j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument("status is not a JSON object");
+  if (!j.contains("ready") || !j["ready"].is_boolean()) {
+    return InvalidArgument("status has no boolean \"ready\"");
+  }
+  AgentStatus s;
+  try {  // value() throws when a field has the wrong type: garbled, not a crash
+    RequireIntegerFields(j, {"ordinal", "server_id", "ticks", "lag_threshold_seconds"});
+    s.pod = j.value("pod", "");
+    s.ordinal = j.value("ordinal", 0u);
+    s.role = j.value("role", "");
+    s.ready = j["ready"].get<bool>();
+    s.reasons = j.value("reasons", std::vector<std::string>{});
+    s.server_id = j.value("server_id", 0u);
+    s.mysql_reachable = j.value("mysql_reachable", false);
+    s.read_only = j.value("read_only", false);
+    s.gtid_current = j.value("gtid_current", "");
+    s.gtid_binlog = j.value("gtid_binlog", "");
+    s.gtid_slave = j.value("gtid_slave", "");
+    if (j.contains("lag_seconds") && !j["lag_seconds"].is_null()) {
+      s.lag_seconds = j["lag_seconds"].get<double>();
+    }
+    s.last_error = j.value("last_error", "");
+    s.replication_error = j.value("replication_error", "");
+    s.last_actions = j.value("last_actions", std::vector<std::string>{});
+    s.ticks = j.value("ticks", uint64_t{0});
+    s.state_age_seconds = j.value("state_age_seconds", 0.0);
+    s.lag_threshold_seconds = j.value("lag_threshold_seconds", int64_t{0});
+    if (j.contains("replication") && j["replication"].is_object() &&
+        j["replication"].value("configured", false)) {
+      const json& r = j["replication"];
+      RequireIntegerFields(r, {"last_io_errno", "last_sql_errno"});
+      s.replication =
+          AgentStatus::Replication{r.value("source", ""),         r.value("user", ""),
+                                   r.value("using_gtid", ""),     r.value("io_running", ""),
+                                   r.value("sql_running", ""),    r.value("last_io_errno", 0u),
+                                   r.value("last_io_error", ""),  r.value("last_sql_errno", 0u),
+                                   r.value("last_sql_error", ""), r.value("gtid_io_pos", "")};
+    }
+    if (j.contains("clone") && !j["clone"].is_null()) {
+      const json& c = j["clone"];
+      RequireIntegerFields(c, {"bytes"});
+      s.clone = AgentStatus::Clone{c.value("donor", ""), c.value("gtid", ""),
+                                   c.value("bytes", uint64_t{0}), c.value("seconds", 0.0)};
+    }
+    if (j.contains("backup") && !j["backup"].is_null()) {
+      const json& b = j["backup"];
+      RequireIntegerFields(
+          b, {"active", "served_ok", "failed", "refused_auth", "refused_busy", "bytes_sent"});
+      s.backup = AgentStatus::Backup{b.value("active", 0),
+                                     b.value("served_ok", uint64_t{0}),
+                                     b.value("failed", uint64_t{0}),
+                                     b.value("refused_auth", uint64_t{0}),
+                                     b.value("refused_busy", uint64_t{0}),
+                                     b.value("bytes_sent", uint64_t{0})};
+    }
+  } catch (const std::exception& e) {
+    return InvalidArgument("status is garbled: {}", e.what());
+  }
+  return s;
+}
+
+}  // namespace mysqlset::formats

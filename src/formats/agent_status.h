@@ -1,0 +1,78 @@
+#pragma once
+// The agent's /v1/status document: what one member reports about itself. Served by the
+// agent (agent/status_report builds it from a snapshot); read by peers choosing a clone
+// donor or checking for data before a bootstrap, and by `mysqlset status`. Never holds a
+// secret. Fields may be added, none removed or renamed (DESIGN.md).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "formats/from_json.h"
+
+namespace mysqlset::formats {
+
+struct AgentStatus {
+  struct Replication {   // "replication" when configured; {"configured":false} otherwise
+    std::string source;  // "HOST:PORT"
+    std::string user;
+    std::string using_gtid;  // "slave_pos" | "no"
+    std::string io_running;  // "Yes" | "Connecting" | "No"
+    std::string sql_running;
+    uint32_t last_io_errno = 0;
+    std::string last_io_error;
+    uint32_t last_sql_errno = 0;
+    std::string last_sql_error;
+    std::string gtid_io_pos;
+  };
+  struct Clone {  // the clone this datadir came from; "clone": null when none
+    std::string donor;
+    std::string gtid;
+    uint64_t bytes = 0;
+    double seconds = 0;
+  };
+  struct Backup {  // backups this member streamed to peers
+    int active = 0;
+    uint64_t served_ok = 0;
+    uint64_t failed = 0;
+    uint64_t refused_auth = 0;
+    uint64_t refused_busy = 0;
+    uint64_t bytes_sent = 0;
+  };
+
+  std::string pod;
+  uint32_t ordinal = 0;
+  std::string role;  // "primary" | "replica"
+  bool ready = false;
+  std::vector<std::string> reasons;  // why not ready
+  uint32_t server_id = 0;
+  bool mysql_reachable = false;
+  bool read_only = false;
+  std::string gtid_current;  // "" when the member holds no data
+  std::string gtid_binlog;
+  std::string gtid_slave;
+  // null: unknown. Written as an integer when whole (as agents always have: MariaDB counts
+  // whole seconds); read from any number.
+  std::optional<double> lag_seconds;
+  std::string last_error;
+  std::string replication_error;
+  std::vector<std::string> last_actions;
+  uint64_t ticks = 0;
+  double state_age_seconds = 0;
+  int64_t lag_threshold_seconds = 0;
+  std::optional<Replication> replication;
+  std::optional<Clone> clone;
+  Backup backup;
+};
+
+// One line of JSON. Never throws: text from outside (MariaDB error messages, hosts) that is
+// not valid UTF-8 has its bad bytes replaced with U+FFFD.
+std::string ToJson(const AgentStatus& s);
+// Requires an object with a boolean "ready" (a peer without it is no donor); other fields
+// default when absent and are an error when of the wrong type.
+template <>
+Result<AgentStatus> FromJson<AgentStatus>(std::string_view text);
+
+}  // namespace mysqlset::formats

@@ -1,0 +1,112 @@
+#include "formats/supervisor_state.h"
+
+#include <array>
+#include <utility>
+
+#include "common/json_fields.h"
+#include "nlohmann/json.hpp"
+
+namespace mysqlset::formats {
+namespace {
+
+constexpr std::array<std::pair<MemberStep, std::string_view>, 7> kStepNames = {{
+    {MemberStep::kUnknown, "unknown"},
+    {MemberStep::kStopped, "stopped"},
+    {MemberStep::kInit, "init"},
+    {MemberStep::kClone, "clone"},
+    {MemberStep::kStarting, "starting"},
+    {MemberStep::kReady, "ready"},
+    {MemberStep::kFailed, "failed"},
+}};
+
+MemberStep StepFromName(std::string_view name) {
+  for (const auto& [step, text] : kStepNames) {
+    if (text == name) return step;
+  }
+  return MemberStep::kUnknown;  // a newer supervisor's step: see MemberStep
+}
+
+}  // namespace
+
+std::string_view MemberStepName(MemberStep step) {
+  for (const auto& [s, text] : kStepNames) {
+    if (s == step) return text;
+  }
+  return "unknown";
+}
+
+std::string SupervisorStatePath(const std::string& cluster_dir) {
+  return cluster_dir + "/state.json";
+}
+
+std::string ToJson(const SupervisorState& s) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  j["pid"] = s.pid;
+  j["name"] = s.spec.name;
+  j["replicas"] = s.spec.replicas;
+  j["base_port"] = s.spec.base_port;
+  j["converged"] = s.converged;
+  j["stopping"] = s.stopping;
+  j["haproxy_pid"] = s.haproxy_pid;
+  j["haproxy_error"] = s.haproxy_error;
+  j["heartbeat_ms"] = s.heartbeat_ms;
+  j["observed_ms"] = s.observed_ms;
+  j["members"] = ordered_json::array();
+  for (const auto& m : s.members) {
+    ordered_json member;
+    member["name"] = m.name;
+    member["ordinal"] = m.ordinal;
+    member["step"] = MemberStepName(m.step);
+    member["ready"] = m.ready;
+    member["mariadbd_pid"] = m.mariadbd_pid;
+    member["agent_pid"] = m.agent_pid;
+    member["mariadbd_restarts"] = m.mariadbd_restarts;
+    member["agent_restarts"] = m.agent_restarts;
+    member["error"] = m.error;
+    member["read_endpoint"] = m.read_endpoint;
+    j["members"].push_back(std::move(member));
+  }
+  return j.dump(2) + "\n";
+}
+
+template <>
+Result<SupervisorState> FromJson<SupervisorState>(std::string_view text) {
+  SupervisorState s;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    RequireIntegerFields(
+        j, {"pid", "replicas", "base_port", "haproxy_pid", "heartbeat_ms", "observed_ms"});
+    s.pid = j.at("pid").get<pid_t>();
+    s.spec.name = j.at("name").get<std::string>();
+    s.spec.replicas = j.at("replicas").get<int>();
+    s.spec.base_port = j.at("base_port").get<uint16_t>();
+    s.converged = j.value("converged", false);
+    s.stopping = j.value("stopping", false);
+    s.haproxy_pid = j.value("haproxy_pid", 0);
+    s.haproxy_error = j.value("haproxy_error", "");
+    s.heartbeat_ms = j.value("heartbeat_ms", int64_t{0});
+    s.observed_ms = j.value("observed_ms", int64_t{0});
+    for (const auto& o : j.at("members")) {
+      SupervisedMember m;
+      RequireIntegerFields(
+          o, {"ordinal", "mariadbd_pid", "agent_pid", "mariadbd_restarts", "agent_restarts"});
+      m.name = o.at("name").get<std::string>();
+      m.ordinal = o.at("ordinal").get<uint32_t>();
+      m.step = StepFromName(o.at("step").get<std::string>());
+      m.ready = o.value("ready", false);
+      m.mariadbd_pid = o.value("mariadbd_pid", 0);
+      m.agent_pid = o.value("agent_pid", 0);
+      m.mariadbd_restarts = o.value("mariadbd_restarts", 0);
+      m.agent_restarts = o.value("agent_restarts", 0);
+      m.error = o.value("error", "");
+      m.read_endpoint = o.value("read_endpoint", "");
+      s.members.push_back(std::move(m));
+    }
+  } catch (const std::exception& e) {
+    return InvalidArgument("supervisor state is malformed: {}", e.what());
+  }
+  return s;
+}
+
+}  // namespace mysqlset::formats

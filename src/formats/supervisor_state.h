@@ -1,0 +1,75 @@
+#pragma once
+// DIR/state.json: the local supervisor's view of its members. Rewritten by the supervisor
+// (at least every second, as a heartbeat); read by `status`, `up`, `scale` and `down` in
+// other processes. Fields may be added, none removed or renamed (DESIGN.md).
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "formats/from_json.h"
+
+namespace mysqlset::formats {
+
+// Where a member is in its life, as `up`, `scale` and `status` show it. On disk it is the
+// string MemberStepName() gives. A string this reader does not know (written by a newer
+// supervisor) reads as kUnknown rather than failing the whole state: an older CLI still
+// shows the other members, and prints the step as "unknown".
+enum class MemberStep {
+  kUnknown,
+  kStopped,   // "stopped": not running (above the desired count, or waiting its turn)
+  kInit,      // "init": mysqlset init running
+  kClone,     // "clone": mysqlset clone running
+  kStarting,  // "starting": mariadbd and the agent run, not ready yet
+  kReady,     // "ready"
+  kFailed,    // "failed": gave up; see the member's error
+};
+std::string_view MemberStepName(MemberStep step);
+
+// One member as the supervisor reports it.
+struct SupervisedMember {
+  std::string name;
+  uint32_t ordinal = 0;
+  MemberStep step = MemberStep::kStopped;
+  bool ready = false;
+  pid_t mariadbd_pid = 0;  // 0: not running
+  pid_t agent_pid = 0;
+  int mariadbd_restarts = 0;
+  int agent_restarts = 0;
+  std::string error;          // one line naming the log file, when the member is failing
+  std::string read_endpoint;  // HAProxy's state of it in the read backend: "UP", "DOWN", ""
+};
+
+struct SupervisorState {
+  // The cluster spec the supervisor is converging to (local::ClusterSpec's fields).
+  struct Spec {
+    std::string name = "mysql";
+    int replicas = 3;
+    uint16_t base_port = 0;
+  };
+  pid_t pid = 0;
+  Spec spec;
+  // Members 0..replicas-1 ready and UP behind the read endpoint, none above running.
+  bool converged = false;
+  bool stopping = false;  // down in progress
+  pid_t haproxy_pid = 0;
+  std::string haproxy_error;
+  std::vector<SupervisedMember> members;  // by ordinal; includes stopped ones with data
+  // Wall clock, Unix ms: when this was written (refreshed every second even when nothing
+  // changed), and when the tick whose observations it holds started. See wait_verdict.h.
+  int64_t heartbeat_ms = 0;
+  int64_t observed_ms = 0;
+};
+
+// DIR/state.json for the cluster directory DIR.
+std::string SupervisorStatePath(const std::string& cluster_dir);
+
+std::string ToJson(const SupervisorState& s);
+// Requires pid, name, replicas, base_port and members (each with name, ordinal, step).
+template <>
+Result<SupervisorState> FromJson<SupervisorState>(std::string_view text);
+
+}  // namespace mysqlset::formats
