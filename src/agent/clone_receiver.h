@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/clone_io.h"
 #include "core/accounts.h"
 #include "core/backoff.h"
 #include "core/disk_space.h"
@@ -80,9 +81,22 @@ struct CloneResult {
   double seconds = 0;
 };
 
+// Everything a clone does I/O through (the real ones: `mysqlset clone`; fakes: unit tests).
+struct CloneEnv {
+  FileSystem& fs;
+  Clock& clock;                // backoff between attempts, progress, record times
+  PeerStatusReader& peers;     // donor discovery
+  BackupDialer& dialer;        // the backup stream
+  PipedProcessStarter& pipes;  // mbstream -x, fed as the stream arrives
+  ProcessRunner& runner;       // mariabackup --prepare
+  const DiskSpace& disk;
+};
+
+// Up to max_attempts attempts, the delays between them from options.backoff; each retry
+// asks the peers again and takes the next candidate donor. kPermissionDenied (the backup
+// token) ends it at once: every peer shares the token.
 // REQUIRES: no datadir at DATA/mysql (InspectDatadir ran), self.ordinal > 0.
-Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& clock,
-                                 PeerStatusReader& peers, const CloneReceiverOptions& options,
+Result<CloneResult> CloneReplica(CloneEnv& env, const CloneReceiverOptions& options,
                                  const Secrets& secrets);
 
 // Where an empty primary looks for peers that hold data before it bootstraps.

@@ -117,7 +117,11 @@ Action AddCloneCommand(CLI::App& app) {
       o.donors.push_back(*e);
     }
     HttpPeerStatusReader peers;
-    auto result = CloneReplica(fs, runner, clock, peers, o, *secrets);
+    NetBackupDialer dialer;
+    PosixPipedProcessStarter pipes;
+    StatvfsDiskSpace disk;
+    CloneEnv env{fs, clock, peers, dialer, pipes, runner, disk};
+    auto result = CloneReplica(env, o, *secrets);
     if (!result.ok()) return ReportError("clone", result.status());
     return 0;
   };
