@@ -124,6 +124,24 @@ TEST_F(CloneStepTest, PrimaryWithoutDataRefusesWhenAPeerHoldsData) {
   EXPECT_FALSE(f_.fs.Exists("/v/mysql"));
 }
 
+// Local mode: another member's volume on this machine holds a datadir (its marker lost).
+// The refusal names it and the copy mysqlset kept in the primary's own volume.
+TEST_F(CloneStepTest, PrimaryWithoutDataRefusesWhenALocalPeerVolumeHoldsADatadir) {
+  ASSERT_TRUE(f_.fs.MakeDirs("/peer1/mysql", 0750).ok());
+  ASSERT_TRUE(f_.fs.MakeDirs("/v/mysql.discarded.20261129T214500Z", 0750).ok());
+  CloneStepOptions s = Options("mysql-0");
+  s.peer_data_dirs = {"/peer1"};
+  const Status st = RunCloneStep(f_.env, s, kSecrets);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("/peer1 holds a datadir without its marker"), std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("kept datadirs: /v/mysql.discarded.20261129T214500Z"),
+            std::string::npos)
+      << st.message();
+  EXPECT_EQ(f_.peers.reads, 0) << "the local volume answers first";
+  EXPECT_TRUE(f_.runner.calls.empty());
+}
+
 TEST_F(CloneStepTest, DatadirThatIsAFileIsLeftAlone) {
   ASSERT_TRUE(f_.fs.WriteFileAtomic("/v/mysql", "not a dir", 0644).ok());
   const Status st = RunCloneStep(f_.env, Options("mysql-1"), kSecrets);
