@@ -26,6 +26,7 @@
 #include "local/cluster_dir.h"
 #include "local/haproxy_config.h"
 #include "local/wait_verdict.h"
+#include "mariadb/tools.h"
 
 namespace mysqlset::local {
 namespace {
@@ -396,10 +397,9 @@ void Supervisor::StartMember(Member& m) {
 }
 
 void Supervisor::StartMariadbd(Member& m) {
-  std::vector<std::string> argv = {options_.mariadbd,
-                                   "--defaults-file=" + paths_.conf_dir(m.pod) + "/my.cnf"};
   // mariadbd refuses to run as root unless told to; local mode runs as the invoking user.
-  if (geteuid() == 0) argv.push_back("--user=root");
+  const std::vector<std::string> argv =
+      tools::ServerArgv(paths_.conf_dir(m.pod) + "/my.cnf", geteuid() == 0);
   m.mariadbd.started = clock_.Now();
   m.mariadbd.pid = Spawn(argv, paths_.log_file(m.pod, "mariadbd"));
   if (m.mariadbd.pid == 0) m.mariadbd.restart_at = clock_.Now() + std::chrono::seconds(5);

@@ -54,4 +54,10 @@ std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const s
   return argv;
 }
 
+std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root) {
+  std::vector<std::string> argv = {kMariadbd, "--defaults-file=" + defaults_file};
+  if (run_as_root) argv.push_back("--user=root");
+  return argv;
+}
+
 }  // namespace mysqlset::tools

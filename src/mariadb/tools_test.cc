@@ -40,5 +40,11 @@ TEST(ToolsTest, InstallDbAndBootstrapServer) {
   EXPECT_EQ(BootstrapServerArgv("/d/s", "/d/s.tmp", true).back(), "--user=root");
 }
 
+TEST(ToolsTest, Server) {
+  EXPECT_EQ(ServerArgv("/c/my.cnf", false), (Argv{"mariadbd", "--defaults-file=/c/my.cnf"}));
+  EXPECT_EQ(ServerArgv("/c/my.cnf", true),
+            (Argv{"mariadbd", "--defaults-file=/c/my.cnf", "--user=root"}));
+}
+
 }  // namespace
 }  // namespace mysqlset::tools
