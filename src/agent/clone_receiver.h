@@ -99,20 +99,6 @@ struct CloneEnv {
 Result<CloneResult> CloneReplica(CloneEnv& env, const CloneReceiverOptions& options,
                                  const Secrets& secrets);
 
-// Where an empty primary looks for peers that hold data before it bootstraps.
-struct PeerDataSources {
-  PeerLayout layout;
-  uint32_t peers_to_ask = 8;                  // ordinals 1..N, through their /v1/status
-  std::vector<std::string> local_data_dirs;   // other members' data volumes on this machine
-  std::string own_data_dir;  // self's data volume: its kept datadirs are named in refusals
-};
-
-// OK when the primary `self` (with no data) may bootstrap a fresh datadir: no peer's status
-// shows GTIDs and no local peer volume holds a datadir (with or without its marker). Otherwise
-// kFailedPrecondition naming the peer and what to do (see PeerHoldingData).
-Status CheckNoPeerHoldsData(const FileSystem& fs, PeerStatusReader& peers,
-                            const MemberIdentity& self, const PeerDataSources& sources);
-
 // The GTID position in a prepared backup dir: mariadb_backup_binlog_info or
 // xtrabackup_binlog_info ("file\tpos\tgtid"). "" when the donor had written no GTID yet.
 Result<std::string> ReadBackupGtid(const FileSystem& fs, const std::string& backup_dir);
