@@ -13,6 +13,7 @@
 
 #include "common/logging.h"
 #include "core/accounts.h"
+#include "mariadb/tools.h"
 #include "posix/pipe.h"
 #include "posix/subprocess.h"
 #include "posix/tail_file.h"
@@ -99,23 +100,13 @@ uint64_t BackupSource::EstimateBytes() {
 }
 
 std::string BackupSource::OptionFileText(const BackupSourceOptions& o) {
-  return fmt::format("[mariabackup]\nuser={}\npassword={}\nhost=127.0.0.1\nport={}\n", kBackupUser,
-                     o.backup_password, o.mysql_port);
+  return tools::BackupOptionFile(kBackupUser, o.backup_password, o.mysql_port);
 }
 
 std::vector<std::string> BackupSource::BackupArgv(const BackupSourceOptions& o,
                                                   const std::string& option_file,
                                                   const std::string& target_dir) {
-  // --defaults-extra-file must come first or mariabackup ignores it.
-  return {o.mariabackup,
-          "--defaults-extra-file=" + option_file,
-          "--backup",
-          "--stream=xbstream",
-          "--target-dir=" + target_dir,
-          "--datadir=" + o.datadir,
-          "--host=127.0.0.1",
-          "--port=" + std::to_string(o.mysql_port),
-          "--user=" + std::string(kBackupUser)};
+  return tools::StreamBackupArgv({option_file, target_dir, o.datadir, o.mysql_port, kBackupUser});
 }
 
 Status BackupSource::Produce(const std::function<bool(std::string_view)>& send,
@@ -123,7 +114,7 @@ Status BackupSource::Produce(const std::function<bool(std::string_view)>& send,
   ASSIGN_OR_RETURN(PrivateTempDir tmp, PrivateTempDir::Make(options_.tmp_dir));
   const std::string option_file = tmp.path() + "/backup.cnf";
   const std::string target = tmp.path() + "/target";
-  const std::string log = tmp.path() + "/mariabackup.log";
+  const std::string log = fmt::format("{}/{}.log", tmp.path(), tools::kMariabackup);
   RETURN_IF_ERROR(WritePrivateFile(option_file, OptionFileText(options_)));
   std::filesystem::create_directory(target);
 
@@ -162,15 +153,15 @@ Status BackupSource::Produce(const std::function<bool(std::string_view)>& send,
     // The receiver is gone: stop copying for no one. Kill the whole group.
     child.Kill(SIGKILL);
     child.Wait();
-    return Unavailable("the receiver disconnected; mariabackup stopped");
+    return Unavailable("the receiver disconnected; {} stopped", tools::kMariabackup);
   }
   read_end.Reset();
   int sig = 0;
   const int code = child.Wait(&sig);
   if (code == 0) return Status::Ok();
   const std::string tail = TailLines(TailFile(log, 16384), 5, options_.secret_values);
-  if (code < 0) return Internal("mariabackup was killed by signal {}: {}", sig, tail);
-  return Internal("mariabackup exited with code {}: {}", code, tail);
+  if (code < 0) return Internal("{} was killed by signal {}: {}", tools::kMariabackup, sig, tail);
+  return Internal("{} exited with code {}: {}", tools::kMariabackup, code, tail);
 }
 
 }  // namespace mysqlset

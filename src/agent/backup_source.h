@@ -17,7 +17,6 @@ struct BackupSourceOptions {
   std::string datadir;   // the live datadir (DATA/mysql)
   uint16_t mysql_port = 3306;
   std::string tmp_dir;   // parent of the private temp dirs; empty: $TMPDIR or /tmp
-  std::string mariabackup = "mariabackup";
   std::string backup_password;                 // secret
   std::vector<std::string> secret_values;      // scrubbed from any text sent or logged
 };

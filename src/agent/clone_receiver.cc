@@ -1,13 +1,6 @@
 #include "agent/clone_receiver.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 
 #include "agent/backup_source.h"
 #include "agent/data_step.h"
@@ -16,12 +9,13 @@
 #include "core/gtid.h"
 #include "core/mycnf.h"
 #include "formats/clone_progress.h"
+#include "formats/clone_record.h"
+#include "mariadb/tools.h"
 #include "net/backup_client.h"
 #include "net/http_client.h"
 #include "nlohmann/json.hpp"
 #include "posix/pipe.h"
 #include "posix/subprocess.h"
-#include "posix/tail_file.h"
 
 namespace mysqlset {
 namespace {
@@ -86,14 +80,8 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_file_, last_log_;
 };
 
-std::string LogTail(const std::string& path) { return TailLines(TailFile(path, 16384), 5, {}); }
-
-// Free bytes for unprivileged writers on the file system holding `path`; nullopt when it
-// cannot be told (the path does not exist, e.g. under a fake file system in unit tests).
-std::optional<uint64_t> FreeBytes(const std::string& path) {
-  struct statvfs v;
-  if (statvfs(path.c_str(), &v) != 0) return std::nullopt;
-  return static_cast<uint64_t>(v.f_bavail) * v.f_frsize;
+std::string LogTail(const FileSystem& fs, const std::string& path) {
+  return TailLines(fs.ReadTail(path, 16384), 5, {});
 }
 
 // A failed stream or prepare usually says only "broken pipe" or "exit 1" (mbstream's own
@@ -108,110 +96,135 @@ std::string KeptSpaceNote(const FileSystem& fs, const std::string& data_dir) {
          "; mysqlset never deletes them: remove those you no longer need yourself)";
 }
 
-Status WithFullDiskHint(const FileSystem& fs, Status st, const std::string& data_dir,
-                        uint64_t received) {
-  constexpr uint64_t kNearlyFull = 4u << 20;
-  const auto free = FreeBytes(data_dir);
-  if (st.ok() || !free || *free >= kNearlyFull) return st;
-  return ResourceExhausted("no space left on device in {} ({:.1f} MiB free after {:.1f} MiB "
-                           "received); free or enlarge the data volume{}: {}",
-                           data_dir, *free / 1048576.0, received / 1048576.0,
-                           KeptSpaceNote(fs, data_dir), st.message());
-}
+// One attempt: receives one backup from `donor` into staging and installs it. The steps run
+// in the order below; any error ends the attempt, and CloneReplica removes staging.
+class CloneAttempt {
+ public:
+  CloneAttempt(CloneEnv& env, const CloneReceiverOptions& options, const DonorEndpoint& donor)
+      : env_(env),
+        o_(options),
+        donor_(donor),
+        staging_(StagingPathOf(options.data_dir)),
+        log_(CloneLogPathOf(options.data_dir)) {}
 
-// Receives one backup from `donor` into staging and installs it.
-Result<CloneResult> CloneOnce(FileSystem& fs, ProcessRunner& runner, Clock& clock,
-                              const CloneReceiverOptions& o, const Secrets& secrets,
-                              const DonorEndpoint& donor) {
-  const std::string staging = StagingPathOf(o.data_dir);
-  const std::string log = CloneLogPathOf(o.data_dir);
-  RETURN_IF_ERROR(fs.RemoveAll(staging));
-  RETURN_IF_ERROR(fs.MakeDirs(staging, 0750));
+  Result<CloneResult> Run(const Secrets& secrets) {
+    RETURN_IF_ERROR(MakeStaging());
+    ASSIGN_OR_RETURN(std::unique_ptr<BackupStream> stream, Connect(secrets));
+    const net::BackupHello hello = stream->hello();
+    spdlog::info("{}: cloning from {} ({}:{}), about {:.1f} MiB", o_.self.pod_name, hello.donor_pod,
+                 donor_.host, donor_.port, hello.estimated_bytes / 1048576.0);
+    RETURN_IF_ERROR(CheckSpace(hello));
+    Progress progress(env_.fs, env_.clock, o_, hello.donor_pod, hello.estimated_bytes);
+    RETURN_IF_ERROR(Extract(*stream, progress));
+    const double stream_secs = progress.Elapsed();
+    spdlog::info("{}: received {:.1f} MiB from {} in {:.1f}s ({:.1f} MiB/s), verified; preparing",
+                 o_.self.pod_name, bytes_ / 1048576.0, hello.donor_pod, stream_secs,
+                 stream_secs > 0 ? bytes_ / 1048576.0 / stream_secs : 0.0);
+    progress.Write("prepare");
+    ASSIGN_OR_RETURN(std::string gtid, Prepare());
+    progress.Write("install");
+    return Install(hello, gtid, progress);
+  }
 
-  net::BackupClientOptions co;
-  co.host = donor.host;
-  co.port = donor.port;
-  co.token = secrets.backup_token;
-  co.idle_timeout = o.idle_timeout;
-  ASSIGN_OR_RETURN(net::BackupClient client, net::BackupClient::Connect(co));
-  const net::BackupHello hello = client.hello();
-  spdlog::info("{}: cloning from {} ({}:{}), about {:.1f} MiB", o.self.pod_name, hello.donor_pod,
-               donor.host, donor.port, hello.estimated_bytes / 1048576.0);
-  const uint64_t needed = CloneSpaceNeeded(hello.estimated_bytes, o.redo_log_bytes);
-  if (const auto free = FreeBytes(staging); free && *free < needed) {
+ private:
+  Status MakeStaging() {
+    RETURN_IF_ERROR(env_.fs.RemoveAll(staging_));
+    return env_.fs.MakeDirs(staging_, 0750);
+  }
+
+  Result<std::unique_ptr<BackupStream>> Connect(const Secrets& secrets) {
+    net::BackupClientOptions co;
+    co.host = donor_.host;
+    co.port = donor_.port;
+    co.token = secrets.backup_token;
+    co.idle_timeout = o_.idle_timeout;
+    return env_.dialer.Connect(co);
+  }
+
+  Status CheckSpace(const net::BackupHello& hello) {
+    const uint64_t needed = CloneSpaceNeeded(hello.estimated_bytes, o_.redo_log_bytes);
+    const auto free = env_.disk.FreeBytes(staging_);
+    if (!free || *free >= needed) return Status::Ok();
     return ResourceExhausted(
         "not enough space in {}: {:.1f} MiB free, the backup from {} is "
         "about {:.1f} MiB and the redo log (innodb_log_file_size) {:.1f} "
         "MiB; free or enlarge the data volume{}",
-        o.data_dir, *free / 1048576.0, hello.donor_pod, hello.estimated_bytes / 1048576.0,
-        o.redo_log_bytes / 1048576.0, KeptSpaceNote(fs, o.data_dir));
+        o_.data_dir, *free / 1048576.0, hello.donor_pod, hello.estimated_bytes / 1048576.0,
+        o_.redo_log_bytes / 1048576.0, KeptSpaceNote(env_.fs, o_.data_dir));
   }
 
-  // Payload goes straight into mbstream as it arrives.
-  int in[2];
-  RETURN_IF_ERROR(MakePipe(in));
-  Fd pipe_read(in[0]);
-  Fd pipe_write(in[1]);
-  Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-  if (!log_fd.valid()) return Internal("open {}: {}", log, std::strerror(errno));
-  ASSIGN_OR_RETURN(Subprocess mbstream,
-                   Subprocess::Spawn({"mbstream", "-x", "-C", staging},
-                                     {pipe_read.get(), log_fd.get(), log_fd.get()}));
-  pipe_read.Reset();
-  log_fd.Reset();
-
-  Progress progress(fs, clock, o, hello.donor_pod, hello.estimated_bytes);
-  progress.Write("stream");
-  uint64_t bytes = 0;
-  Status st = client.Receive([&](std::string_view data) -> Status {
-    Status w = WriteAll(pipe_write.get(), data);
-    if (!w.ok()) return DataLoss("mbstream stopped reading: {}", w.message());
-    bytes += data.size();
-    progress.Bytes(bytes);
-    return Status::Ok();
-  });
-  pipe_write.Reset();  // EOF for mbstream
-  if (!st.ok()) {
-    mbstream.Kill(SIGKILL);
-    mbstream.Wait();
-    return WithFullDiskHint(fs, st, o.data_dir, bytes);
+  // The payload goes straight into mbstream as it arrives, never buffered whole.
+  Status Extract(BackupStream& stream, Progress& progress) {
+    ASSIGN_OR_RETURN(std::unique_ptr<PipedProcess> mbstream,
+                     env_.pipes.Start(tools::ExtractStreamArgv(staging_), log_));
+    progress.Write("stream");
+    Status st = stream.Receive([&](std::string_view data) -> Status {
+      Status w = mbstream->Write(data);
+      if (!w.ok()) return DataLoss("{} stopped reading: {}", tools::kMbstream, w.message());
+      bytes_ += data.size();
+      progress.Bytes(bytes_);
+      return Status::Ok();
+    });
+    if (!st.ok()) {
+      mbstream->Kill();
+      return WithFullDiskHint(st);
+    }
+    const ProcessResult r = mbstream->Finish();
+    if (r.ok()) return Status::Ok();
+    return WithFullDiskHint(DataLoss("{} failed (exit {}, signal {}): {}", tools::kMbstream,
+                                     r.exit_code, r.term_signal, LogTail(env_.fs, log_)));
   }
-  int sig = 0;
-  const int code = mbstream.Wait(&sig);
-  if (code != 0) {
-    return WithFullDiskHint(
-        fs, DataLoss("mbstream failed (exit {}, signal {}): {}", code, sig, LogTail(log)),
-        o.data_dir, bytes);
-  }
-  const double stream_secs = progress.Elapsed();
-  spdlog::info("{}: received {:.1f} MiB from {} in {:.1f}s ({:.1f} MiB/s), verified; preparing",
-               o.self.pod_name, bytes / 1048576.0, hello.donor_pod, stream_secs,
-               stream_secs > 0 ? bytes / 1048576.0 / stream_secs : 0.0);
 
-  progress.Write("prepare");
-  ProcessSpec prepare;
-  prepare.argv = {"mariabackup", "--prepare", "--target-dir=" + staging};
-  if (!o.use_memory.empty()) prepare.argv.push_back("--use-memory=" + o.use_memory);
-  prepare.output_file = log;
-  ASSIGN_OR_RETURN(ProcessResult pr, runner.Run(prepare));
-  if (!pr.ok()) {
-    return WithFullDiskHint(fs, Internal("mariabackup --prepare failed (exit {}, signal {}): {}",
-                                     pr.exit_code, pr.term_signal, LogTail(log)),
-                            o.data_dir, bytes);
+  // mariabackup --prepare; returns the backup's GTID position.
+  Result<std::string> Prepare() {
+    ProcessSpec prepare;
+    prepare.argv = tools::PrepareBackupArgv(staging_, o_.use_memory);
+    prepare.output_file = log_;
+    ASSIGN_OR_RETURN(ProcessResult pr, env_.runner.Run(prepare));
+    if (!pr.ok()) {
+      return WithFullDiskHint(Internal("{} --prepare failed (exit {}, signal {}): {}",
+                                       tools::kMariabackup, pr.exit_code, pr.term_signal,
+                                       LogTail(env_.fs, log_)));
+    }
+    return ReadBackupGtid(env_.fs, staging_);
   }
-  ASSIGN_OR_RETURN(std::string gtid, ReadBackupGtid(fs, staging));
 
-  progress.Write("install");
-  CloneResult result{hello.donor_pod, fmt::format("{}:{}", donor.host, donor.port), gtid, bytes,
-                     progress.Elapsed(), clock.UnixSeconds()};
-  RETURN_IF_ERROR(fs.WriteFileAtomic(formats::CloneRecordPath(o.data_dir),
-                                     formats::ToJson(result), 0644));
-  // The datadir appears by one rename and the marker last (see InstallDatadir).
-  RETURN_IF_ERROR(InstallDatadir(
-      fs, clock, staging, o.data_dir, "clone",
-      fmt::format("from {} at GTID {}", result.donor, gtid.empty() ? "(empty)" : gtid)));
-  return result;
-}
+  // The clone record, then the datadir by one rename and the marker last (InstallDatadir).
+  Result<CloneResult> Install(const net::BackupHello& hello, const std::string& gtid,
+                              Progress& progress) {
+    FileSystem& fs = env_.fs;
+    const Clock& clock = env_.clock;
+    const CloneReceiverOptions& o = o_;
+    const DonorEndpoint& donor = donor_;
+    const uint64_t bytes = bytes_;
+    CloneResult result{hello.donor_pod, fmt::format("{}:{}", donor.host, donor.port), gtid, bytes,
+                       progress.Elapsed(), clock.UnixSeconds()};
+    RETURN_IF_ERROR(fs.WriteFileAtomic(formats::CloneRecordPath(o.data_dir),
+                                       formats::ToJson(result), 0644));
+    RETURN_IF_ERROR(InstallDatadir(
+        fs, clock, staging_, o.data_dir, "clone",
+        fmt::format("from {} at GTID {}", result.donor, gtid.empty() ? "(empty)" : gtid)));
+    return result;
+  }
+
+  Status WithFullDiskHint(Status st) const {
+    constexpr uint64_t kNearlyFull = 4u << 20;
+    const auto free = env_.disk.FreeBytes(o_.data_dir);
+    if (st.ok() || !free || *free >= kNearlyFull) return st;
+    return ResourceExhausted(
+        "no space left on device in {} ({:.1f} MiB free after {:.1f} MiB "
+        "received); free or enlarge the data volume{}: {}",
+        o_.data_dir, *free / 1048576.0, bytes_ / 1048576.0, KeptSpaceNote(env_.fs, o_.data_dir),
+        st.message());
+  }
+
+  CloneEnv& env_;
+  const CloneReceiverOptions& o_;
+  const DonorEndpoint& donor_;
+  const std::string staging_;
+  const std::string log_;
+  uint64_t bytes_ = 0;  // received so far
+};
 
 // The donors to try this attempt, best first.
 std::vector<DonorEndpoint> Candidates(PeerStatusReader& peers, const CloneReceiverOptions& o,
@@ -231,6 +244,20 @@ std::vector<DonorEndpoint> Candidates(PeerStatusReader& peers, const CloneReceiv
                             PodName(o.self.set_name, 0), PodName(o.self.set_name, o.self.ordinal - 1));
   }
   return out;
+}
+
+void WaitBeforeRetry(Clock& clock, const CloneReceiverOptions& o, int attempt) {
+  const Ms delay = o.backoff.DelayFor(attempt - 1);
+  spdlog::info("{}: retrying in {} ms (attempt {}/{})", o.self.pod_name, delay.count(), attempt + 1,
+               o.max_attempts);
+  clock.SleepFor(delay);
+}
+
+// Nothing of a failed attempt stays: no staging for the next run to trip over, no progress
+// file showing a stream that is gone.
+void CleanUpFailedAttempt(FileSystem& fs, const CloneReceiverOptions& o) {
+  (void)fs.RemoveAll(StagingPathOf(o.data_dir));
+  (void)fs.RemoveAll(formats::CloneProgressPath(o.data_dir));
 }
 
 }  // namespace
@@ -281,48 +308,6 @@ std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) 
   return PeerStatusOf(*s);
 }
 
-Status CheckNoPeerHoldsData(const FileSystem& fs, PeerStatusReader& peers,
-                            const MemberIdentity& self, const PeerDataSources& sources) {
-  // Every message that tells the user to restore data names the copies mysqlset kept.
-  std::string kept;
-  if (!sources.own_data_dir.empty()) {
-    kept = DescribeKeptDatadirs(ListKeptDatadirs(fs, sources.own_data_dir));
-  }
-  const std::string what_to_do = fmt::format(
-      "refusing to bootstrap an empty primary, which would serve an empty database and break "
-      "every replica. Restore {}'s data volume{}; to start a new cluster instead, delete the "
-      "other members' data too",
-      self.pod_name,
-      kept.empty() ? ""
-                   : fmt::format(" ({}; to use one, move it to {} and create its marker {})",
-                                 kept, DatadirOf(sources.own_data_dir),
-                                 MarkerPathOf(sources.own_data_dir)));
-  for (const std::string& dir : sources.local_data_dirs) {
-    // A datadir without its marker holds data too (the marker may be what was lost).
-    const bool marked = fs.Exists(MarkerPathOf(dir));
-    if (marked || fs.IsDirectory(DatadirOf(dir))) {
-      return FailedPrecondition("{} has no data, but {} holds a {}: {}", self.pod_name, dir,
-                                marked ? "complete datadir" : "datadir without its marker",
-                                what_to_do);
-    }
-  }
-  std::vector<std::optional<PeerStatus>> statuses(1);  // ordinal 0 is self
-  for (uint32_t i = 1; i <= sources.peers_to_ask; ++i) {
-    statuses.push_back(peers.Read(AddressOf(sources.layout, self.set_name, i)));
-  }
-  if (auto holder = PeerHoldingData(statuses)) {
-    return FailedPrecondition("{} has no data, but {} holds data up to GTID {}: {}",
-                              self.pod_name, PodName(self.set_name, *holder),
-                              statuses[*holder]->gtid, what_to_do);
-  }
-  if (!kept.empty()) {
-    spdlog::warn("{}: no peer holds data; bootstrapping a fresh datadir. Earlier data stays in "
-                 "the {}",
-                 self.pod_name, kept);
-  }
-  return Status::Ok();
-}
-
 Result<std::string> ReadBackupGtid(const FileSystem& fs, const std::string& dir) {
   for (const char* name : {"mariadb_backup_binlog_info", "xtrabackup_binlog_info"}) {
     auto text = fs.ReadFile(dir + "/" + name);
@@ -347,8 +332,7 @@ Result<std::string> ReadBackupGtid(const FileSystem& fs, const std::string& dir)
       dir);
 }
 
-Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& clock,
-                                 PeerStatusReader& peers, const CloneReceiverOptions& o,
+Result<CloneResult> CloneReplica(CloneEnv& env, const CloneReceiverOptions& o,
                                  const Secrets& secrets) {
   CHECK(o.self.ordinal > 0);
   CHECK(o.max_attempts >= 1);
@@ -357,33 +341,29 @@ Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& c
   std::string last_donor = "(none)";
   int attempts = 0;
   for (int attempt = 0; attempt < o.max_attempts; ++attempt) {
-    if (attempt > 0) {
-      const Ms delay = o.backoff.DelayFor(attempt - 1);
-      spdlog::info("{}: retrying in {} ms (attempt {}/{})", o.self.pod_name, delay.count(),
-                   attempt + 1, o.max_attempts);
-      clock.SleepFor(delay);
-    }
+    if (attempt > 0) WaitBeforeRetry(env.clock, o, attempt);
     ++attempts;
     std::string why_none;
-    const std::vector<DonorEndpoint> candidates = Candidates(peers, o, &why_none);
+    const std::vector<DonorEndpoint> candidates = Candidates(env.peers, o, &why_none);
     if (candidates.empty()) {
       last = Unavailable("{}", why_none);
       spdlog::warn("{}: {}", o.self.pod_name, why_none);
       continue;
     }
+    // Each retry moves on to the next candidate: a donor that failed is not asked twice in
+    // a row.
     const DonorEndpoint& donor = candidates[static_cast<size_t>(attempt) % candidates.size()];
     last_donor = donor.name;
-    auto r = CloneOnce(fs, runner, clock, o, secrets, donor);
+    auto r = CloneAttempt(env, o, donor).Run(secrets);
     if (r.ok()) {
-      (void)fs.RemoveAll(formats::CloneProgressPath(o.data_dir));
+      (void)env.fs.RemoveAll(formats::CloneProgressPath(o.data_dir));
       spdlog::info("{}: clone from {} complete at GTID {} ({:.1f} MiB in {:.1f}s)",
                    o.self.pod_name, r->donor, r->gtid.empty() ? "(empty)" : r->gtid,
                    r->bytes / 1048576.0, r->seconds);
       return r;
     }
     last = r.status();
-    (void)fs.RemoveAll(StagingPathOf(o.data_dir));
-    (void)fs.RemoveAll(formats::CloneProgressPath(o.data_dir));
+    CleanUpFailedAttempt(env.fs, o);
     spdlog::warn("{}: clone attempt {}/{} from {} failed: {}", o.self.pod_name, attempt + 1,
                  o.max_attempts, donor.name, last.message());
     if (last.code() == StatusCode::kPermissionDenied) break;  // every peer shares the token

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/clone_io.h"
 #include "core/accounts.h"
 #include "core/backoff.h"
 #include "core/disk_space.h"
@@ -75,24 +76,23 @@ struct CloneReceiverOptions {
 // What a finished clone records in DATA/.mysqlset-clone.json (the agent reads "gtid").
 using CloneResult = formats::CloneRecord;
 
-// REQUIRES: no datadir at DATA/mysql (InspectDatadir ran), self.ordinal > 0.
-Result<CloneResult> CloneReplica(FileSystem& fs, ProcessRunner& runner, Clock& clock,
-                                 PeerStatusReader& peers, const CloneReceiverOptions& options,
-                                 const Secrets& secrets);
-
-// Where an empty primary looks for peers that hold data before it bootstraps.
-struct PeerDataSources {
-  PeerLayout layout;
-  uint32_t peers_to_ask = 8;                  // ordinals 1..N, through their /v1/status
-  std::vector<std::string> local_data_dirs;   // other members' data volumes on this machine
-  std::string own_data_dir;  // self's data volume: its kept datadirs are named in refusals
+// Everything a clone does I/O through (the real ones: `mysqlset clone`; fakes: unit tests).
+struct CloneEnv {
+  FileSystem& fs;
+  Clock& clock;                // backoff between attempts, progress, record times
+  PeerStatusReader& peers;     // donor discovery
+  BackupDialer& dialer;        // the backup stream
+  PipedProcessStarter& pipes;  // mbstream -x, fed as the stream arrives
+  ProcessRunner& runner;       // mariabackup --prepare
+  const DiskSpace& disk;
 };
 
-// OK when the primary `self` (with no data) may bootstrap a fresh datadir: no peer's status
-// shows GTIDs and no local peer volume holds a datadir (with or without its marker). Otherwise
-// kFailedPrecondition naming the peer and what to do (see PeerHoldingData).
-Status CheckNoPeerHoldsData(const FileSystem& fs, PeerStatusReader& peers,
-                            const MemberIdentity& self, const PeerDataSources& sources);
+// Up to max_attempts attempts, the delays between them from options.backoff; each retry
+// asks the peers again and takes the next candidate donor. kPermissionDenied (the backup
+// token) ends it at once: every peer shares the token.
+// REQUIRES: no datadir at DATA/mysql (InspectDatadir ran), self.ordinal > 0.
+Result<CloneResult> CloneReplica(CloneEnv& env, const CloneReceiverOptions& options,
+                                 const Secrets& secrets);
 
 // The GTID position in a prepared backup dir: mariadb_backup_binlog_info or
 // xtrabackup_binlog_info ("file\tpos\tgtid"). "" when the donor had written no GTID yet.

@@ -7,6 +7,7 @@
 #include "core/mycnf.h"
 #include "formats/clone_record.h"
 #include "mariadb/dialect.h"
+#include "mariadb/tools.h"
 #include "nlohmann/json.hpp"
 
 namespace mysqlset {
@@ -164,32 +165,19 @@ Status BootstrapFreshDatadir(FileSystem& fs, ProcessRunner& runner, const Clock&
     return st;
   };
 
-  // mariadb-install-db is a shell script that splits a path with a space wherever it expands
-  // one unquoted: extra options (so --tmpdir is passed as TMPDIR, which mariadbd reads, via
-  // env(1)) and `chown $user $dir` for --user (so root is passed as -uroot, which the script
-  // hands to mariadbd as it is, and it does no chown). --datadir is quoted throughout.
   ProcessSpec install;
-  install.argv = {"env",
-                  "TMPDIR=" + tmpdir,
-                  "mariadb-install-db",
-                  "--no-defaults",
-                  "--datadir=" + staging,
-                  "--auth-root-authentication-method=socket",
-                  "--skip-test-db",
-                  "--skip-name-resolve"};
-  if (o.run_as_root) install.argv.push_back("-uroot");
-  RETURN_IF_ERROR(run(install, "mariadb-install-db"));
+  install.argv = tools::InstallDbArgv(staging, tmpdir, o.run_as_root);
+  RETURN_IF_ERROR(run(install, tools::kInstallDb));
 
   // Passwords travel on stdin of a server that listens on no port, never in argv. The
   // script also drops the unix_socket superusers install-db made (see
   // FreshDatadirAccounts).
   ProcessSpec secure;
-  secure.argv = {"mariadbd", "--no-defaults", "--bootstrap", "--datadir=" + staging,
-                 "--skip-networking", "--log-warnings=0", "--tmpdir=" + tmpdir};
-  if (o.run_as_root) secure.argv.push_back("--user=root");
+  secure.argv = tools::BootstrapServerArgv(staging, tmpdir, o.run_as_root);
   secure.stdin_data =
       dialect::SecureBootstrapScript(MysqlsetAccounts(secrets), dialect::QuoteLiteral);
-  RETURN_IF_ERROR(run(secure, "securing the fresh datadir (mariadbd --bootstrap)"));
+  RETURN_IF_ERROR(
+      run(secure, fmt::format("securing the fresh datadir ({} --bootstrap)", tools::kMariadbd)));
 
   RETURN_IF_ERROR(fs.RemoveAll(tmpdir));
   return InstallDatadir(fs, clock, staging, o.data_dir, "bootstrap", "fresh datadir");

@@ -2,6 +2,7 @@
 // The file operations mysqlset needs, behind an interface (leveldb's Env) so that unit
 // tests can use an in-memory one. Thread-compatible.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <sys/types.h>
@@ -38,6 +39,19 @@ class FileSystem {
   // Mode and ownership of what `path` names, following symlinks (a Kubernetes Secret's keys
   // are symlinks into ..data/; the target's mode is what counts).
   virtual Result<FileInfo> StatFile(const std::string& path) const = 0;
+  // The last `max_bytes` of a (log) file, whole lines: when the file is longer, the line cut
+  // at the start is dropped unless it is all there is. "" when it cannot be read: an error
+  // message loses its detail, never its point. This default reads the whole file; the real
+  // file system reads only the tail (posix/tail_file.h).
+  virtual std::string ReadTail(const std::string& path, size_t max_bytes) const {
+    auto text = ReadFile(path);
+    if (!text.ok()) return "";
+    if (text->size() <= max_bytes) return *text;
+    std::string tail = text->substr(text->size() - max_bytes);
+    const size_t eol = tail.find('\n');
+    if (eol != std::string::npos && eol + 1 < tail.size()) tail.erase(0, eol + 1);
+    return tail;
+  }
 };
 
 }  // namespace mysqlset

@@ -11,6 +11,7 @@
 #include "local/cluster_dir.h"
 #include "local/haproxy_config.h"
 #include "local/wait_verdict.h"
+#include "mariadb/tools.h"
 
 namespace mysqlset::local {
 namespace {
@@ -158,12 +159,11 @@ void Supervisor::OnExit(const ProcessExit& exit) {
                          paths_.log_file(m.pod, ProcessName(*process))};
     const bool prep = *process == MemberProcess::kInit || *process == MemberProcess::kClone;
     if (!prep || !exit.success) {
-      // The reason its log gives, for the member's error.
-      auto text = fs_.ReadFile(exited.log);
-      if (text.ok()) {
-        exited.reason = *process == MemberProcess::kMariadbd ? LastServerError(*text)
-                                                              : LastErrorMessage(*text);
-      }
+      // The reason its log gives, for the member's error: its last lines are enough, and a
+      // log of gigabytes must not stall the tick.
+      const std::string text = fs_.ReadTail(exited.log, 64 * 1024);
+      exited.reason = *process == MemberProcess::kMariadbd ? LastServerError(text)
+                                                            : LastErrorMessage(text);
     }
     Handle(m, exited);
     return;
@@ -265,11 +265,8 @@ std::vector<std::string> Supervisor::Argv(const MemberRecord& m, MemberProcess p
               kLocalHost, "--report-host", kLocalHost};
     case MemberProcess::kClone: return CloneArgv(m);
     case MemberProcess::kMariadbd: {
-      std::vector<std::string> argv = {options_.mariadbd,
-                                       "--defaults-file=" + paths_.conf_dir(m.pod) + "/my.cnf"};
       // mariadbd refuses to run as root unless told to; local mode runs as the invoking user.
-      if (self_.IsRoot()) argv.push_back("--user=root");
-      return argv;
+      return tools::ServerArgv(paths_.conf_dir(m.pod) + "/my.cnf", self_.IsRoot());
     }
     case MemberProcess::kAgent: {
       std::vector<std::string> argv = MemberCommand(m, "agent");

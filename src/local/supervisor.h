@@ -31,7 +31,6 @@ namespace mysqlset::local {
 
 struct SupervisorOptions {
   std::string self_exe;  // the mysqlset binary run for init, clone and agent
-  std::string mariadbd = "mariadbd";
   std::string haproxy = "haproxy";
   std::chrono::milliseconds tick{250};
   std::chrono::seconds stop_timeout{60};  // SIGTERM, then SIGKILL after this

@@ -14,6 +14,7 @@
 
 #include "posix/pipe.h"
 #include "posix/subprocess.h"
+#include "posix/tail_file.h"
 
 namespace mysqlset {
 namespace {
@@ -59,6 +60,10 @@ int64_t RealClock::UnixMillis() const {
       .count();
 }
 void RealClock::SleepFor(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
+
+std::string PosixFileSystem::ReadTail(const std::string& path, size_t max_bytes) const {
+  return TailFile(path, max_bytes);
+}
 
 Result<std::string> PosixFileSystem::ReadFile(const std::string& path) const {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);

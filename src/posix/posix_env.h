@@ -18,6 +18,7 @@ class RealClock : public Clock {
 class PosixFileSystem : public FileSystem {
  public:
   Result<std::string> ReadFile(const std::string& path) const override;
+  std::string ReadTail(const std::string& path, size_t max_bytes) const override;
   Status WriteFileAtomic(const std::string& path, const std::string& contents,
                          mode_t mode) override;
   bool Exists(const std::string& path) const override;

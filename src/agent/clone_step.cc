@@ -1,0 +1,134 @@
+#include "agent/clone_step.h"
+
+#include "agent/data_step.h"
+#include "common/logging.h"
+#include "core/data_source.h"
+#include "core/data_state.h"
+#include "core/disk_space.h"
+#include "core/donor.h"
+#include "core/mycnf.h"
+
+namespace mysqlset {
+namespace {
+
+// innodb_log_file_size as the member's mariadbd will see it: my.cnf and the files it includes
+// (written by `mysqlset init`), else MariaDB's default.
+Result<uint64_t> RedoLogBytes(const FileSystem& fs, const std::string& conf_dir,
+                              const MemberIdentity& id) {
+  std::vector<std::string> texts;
+  for (const std::string& name :
+       {std::string("my.cnf"), std::string("server-id.cnf"), RoleCnfName(id)}) {
+    if (auto text = fs.ReadFile(conf_dir + "/" + name); text.ok()) texts.push_back(*text);
+  }
+  auto size = InnodbLogFileSize(texts);
+  if (!size.ok()) return size.status().Annotate(conf_dir);
+  return size->value_or(kDefaultInnodbLogFileSize);
+}
+
+// What to do instead of bootstrapping. Every message that tells the user to restore data
+// names the copies mysqlset kept (`kept`, empty when none).
+std::string RestoreAdvice(const MemberIdentity& self, const PeerDataSources& sources,
+                          const std::string& kept) {
+  return fmt::format(
+      "refusing to bootstrap an empty primary, which would serve an empty database and break "
+      "every replica. Restore {}'s data volume{}; to start a new cluster instead, delete the "
+      "other members' data too",
+      self.pod_name,
+      kept.empty()
+          ? ""
+          : fmt::format(" ({}; to use one, move it to {} and create its marker {})", kept,
+                        DatadirOf(sources.own_data_dir), MarkerPathOf(sources.own_data_dir)));
+}
+
+// A local peer volume holding a datadir, with or without its marker (the marker may be what
+// was lost).
+Status CheckLocalPeerDirs(const FileSystem& fs, const MemberIdentity& self,
+                          const PeerDataSources& sources, const std::string& kept) {
+  for (const std::string& dir : sources.local_data_dirs) {
+    const bool marked = fs.Exists(MarkerPathOf(dir));
+    if (marked || fs.IsDirectory(DatadirOf(dir))) {
+      return FailedPrecondition("{} has no data, but {} holds a {}: {}", self.pod_name, dir,
+                                marked ? "complete datadir" : "datadir without its marker",
+                                RestoreAdvice(self, sources, kept));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Bootstrap(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
+  const PeerDataSources sources{s.layout, s.peers_to_ask, s.peer_data_dirs, s.data_dir};
+  RETURN_IF_ERROR(CheckNoPeerHoldsData(env.fs, env.peers, s.self, sources));
+  BootstrapOptions b;
+  b.data_dir = s.data_dir;
+  b.run_as_root = s.run_as_root;
+  spdlog::info("{}: no data; bootstrapping a fresh datadir", s.self.pod_name);
+  Status st = BootstrapFreshDatadir(env.fs, env.runner, env.clock, b, secrets);
+  if (!st.ok()) return st.Annotate("bootstrap " + s.self.pod_name);
+  spdlog::info("{}: fresh datadir ready", s.self.pod_name);
+  return Status::Ok();
+}
+
+Status Clone(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
+  CloneReceiverOptions o;
+  o.data_dir = s.data_dir;
+  o.self = s.self;
+  o.layout = s.layout;
+  o.max_attempts = s.max_attempts;
+  o.backoff.initial = s.retry_delay;
+  o.use_memory = s.use_memory;
+  ASSIGN_OR_RETURN(o.redo_log_bytes, RedoLogBytes(env.fs, s.conf_dir, s.self));
+  for (const auto& d : s.donors) {
+    ASSIGN_OR_RETURN(DonorEndpoint e, ParseDonorEndpoint(d));
+    o.donors.push_back(std::move(e));
+  }
+  return CloneReplica(env, o, secrets).status();
+}
+
+}  // namespace
+
+Status CheckNoPeerHoldsData(const FileSystem& fs, PeerStatusReader& peers,
+                            const MemberIdentity& self, const PeerDataSources& sources) {
+  std::string kept;
+  if (!sources.own_data_dir.empty()) {
+    kept = DescribeKeptDatadirs(ListKeptDatadirs(fs, sources.own_data_dir));
+  }
+  RETURN_IF_ERROR(CheckLocalPeerDirs(fs, self, sources, kept));
+  std::vector<std::optional<PeerStatus>> statuses(1);  // ordinal 0 is self
+  for (uint32_t i = 1; i <= sources.peers_to_ask; ++i) {
+    statuses.push_back(peers.Read(AddressOf(sources.layout, self.set_name, i)));
+  }
+  if (auto holder = PeerHoldingData(statuses)) {
+    return FailedPrecondition("{} has no data, but {} holds data up to GTID {}: {}", self.pod_name,
+                              PodName(self.set_name, *holder), statuses[*holder]->gtid,
+                              RestoreAdvice(self, sources, kept));
+  }
+  if (!kept.empty()) {
+    spdlog::warn(
+        "{}: no peer holds data; bootstrapping a fresh datadir. Earlier data stays in "
+        "the {}",
+        self.pod_name, kept);
+  }
+  return Status::Ok();
+}
+
+Status RunCloneStep(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
+  RETURN_IF_ERROR(CheckDatadirIsNotAFile(env.fs, s.data_dir));
+  ASSIGN_OR_RETURN(DataState state, InspectDatadir(env.fs, env.clock, s.data_dir));
+  switch (ChooseDataSource(state, IsPrimary(s.self))) {
+    case DataSource::kKeep:
+      spdlog::info("{}: datadir is complete; nothing to do", s.self.pod_name);
+      return Status::Ok();
+    case DataSource::kBootstrap:
+      return Bootstrap(env, s, secrets);
+    case DataSource::kClone:
+      return Clone(env, s, secrets);
+    case DataSource::kRefuse:
+      break;
+  }
+  return FailedPrecondition(
+      "{}: the datadir in {} is neither complete nor absent; refusing to "
+      "write over it",
+      s.self.pod_name, s.data_dir);
+}
+
+}  // namespace mysqlset

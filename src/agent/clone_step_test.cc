@@ -1,0 +1,154 @@
+// RunCloneStep against fakes: the datadir kept, an install cut before its marker finished,
+// a replica cloned, a primary bootstrapped only when no peer holds data.
+
+#include "agent/clone_step.h"
+
+#include "agent/clone_fakes.h"
+#include "agent/data_step.h"
+#include "core/data_state.h"
+#include "gtest/gtest.h"
+
+namespace mysqlset {
+namespace {
+
+constexpr const char* kData = "/v";
+const Secrets kSecrets{"pw-admin", "pw-repl", "pw-backup", "pw-monitor", "tok3n"};
+
+class CloneStepTest : public ::testing::Test {
+ protected:
+  CloneStepOptions Options(const std::string& pod) {
+    CloneStepOptions s;
+    s.data_dir = kData;
+    s.conf_dir = "/conf";
+    s.self = *ParseIdentity(pod, 100);
+    s.peers_to_ask = 2;
+    return s;
+  }
+  FakeCloneEnv f_;
+};
+
+TEST_F(CloneStepTest, CompleteDatadirIsKept) {
+  ASSERT_TRUE(f_.fs.MakeDirs("/v/mysql", 0750).ok());
+  ASSERT_TRUE(f_.fs.WriteFileAtomic(MarkerPathOf(kData), "{}", 0644).ok());
+  EXPECT_TRUE(RunCloneStep(f_.env, Options("mysql-1"), kSecrets).ok());
+  EXPECT_TRUE(f_.dialer.calls.empty());
+  EXPECT_TRUE(f_.runner.calls.empty());
+}
+
+void WriteIntactDatadir(FileSystem& fs) {
+  ASSERT_TRUE(fs.MakeDirs("/v/mysql/mysql", 0750).ok());
+  for (const char* name : {"ibdata1", "ib_logfile0", "mysql/global_priv.MAD"}) {
+    ASSERT_TRUE(fs.WriteFileAtomic(std::string("/v/mysql/") + name, "x", 0640).ok());
+  }
+}
+
+// Killed between renaming the datadir into place and the marker: the next run finishes the
+// install by renaming the pending marker, and neither clones nor bootstraps.
+TEST_F(CloneStepTest, InstallCutBeforeTheMarkerIsFinished) {
+  for (const char* pod : {"mysql-0", "mysql-1"}) {
+    SCOPED_TRACE(pod);
+    FakeCloneEnv f;
+    WriteIntactDatadir(f.fs);
+    ASSERT_TRUE(f.fs.WriteFileAtomic(PendingMarkerPathOf(kData), "{}", 0644).ok());
+    EXPECT_TRUE(RunCloneStep(f.env, Options(pod), kSecrets).ok());
+    EXPECT_TRUE(f.fs.Exists(MarkerPathOf(kData)));
+    EXPECT_FALSE(f.fs.Exists(PendingMarkerPathOf(kData)));
+    EXPECT_TRUE(f.dialer.calls.empty());
+    EXPECT_TRUE(f.runner.calls.empty());
+  }
+}
+
+// A pending marker does not vouch for a datadir missing its files: that one is set aside
+// (kept) and the replica clones afresh.
+TEST_F(CloneStepTest, PendingMarkerBesideAHalfDatadirIsSetAsideAndCloned) {
+  ASSERT_TRUE(f_.fs.MakeDirs("/v/mysql", 0750).ok());
+  ASSERT_TRUE(f_.fs.WriteFileAtomic("/v/mysql/ibdata1", "half", 0640).ok());
+  ASSERT_TRUE(f_.fs.WriteFileAtomic(PendingMarkerPathOf(kData), "{}", 0644).ok());
+  CloneStepOptions s = Options("mysql-1");
+  s.donors = {"127.0.0.1:4000"};
+  f_.dialer.donors["127.0.0.1"].hello = {"mysql-0", 3};
+  f_.pipes.files = {{"mariadb_backup_binlog_info", "b.000001\t4\t0-100-3\n"}};
+  const Status st = RunCloneStep(f_.env, s, kSecrets);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(f_.dialer.calls.size(), 1u);
+  EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
+  EXPECT_FALSE(f_.fs.Exists("/v/mysql/ibdata1")) << "the clone's datadir, not the half one";
+  EXPECT_EQ(ListKeptDatadirs(f_.fs, kData).size(), 1u);
+}
+
+TEST_F(CloneStepTest, ReplicaWithoutDataClonesFromTheGivenDonor) {
+  CloneStepOptions s = Options("mysql-1");
+  s.donors = {"127.0.0.1:4000"};
+  s.use_memory = "1G";
+  f_.dialer.donors["127.0.0.1"].hello = {"mysql-0", 3};
+  f_.dialer.donors["127.0.0.1"].chunks = {"abc"};
+  f_.pipes.files = {{"mariadb_backup_binlog_info", "b.000001\t4\t0-100-3\n"}};
+  const Status st = RunCloneStep(f_.env, s, kSecrets);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(f_.dialer.calls.size(), 1u);
+  EXPECT_EQ(f_.dialer.calls[0].port, 4000);
+  ASSERT_EQ(f_.runner.calls.size(), 1u);
+  EXPECT_EQ(f_.runner.calls[0].argv.back(), "--use-memory=1G");
+  EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
+}
+
+TEST_F(CloneStepTest, ReplicaWithABadDonorFlagSaysWhatToGive) {
+  CloneStepOptions s = Options("mysql-1");
+  s.donors = {"no-port"};
+  const Status st = RunCloneStep(f_.env, s, kSecrets);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(f_.dialer.calls.empty());
+}
+
+TEST_F(CloneStepTest, PrimaryWithoutDataBootstrapsWhenNoPeerHoldsData) {
+  CloneStepOptions s = Options("mysql-0");
+  s.donors = {"not parsed for a primary"};
+  const Status st = RunCloneStep(f_.env, s, kSecrets);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(f_.peers.reads, 2);
+  EXPECT_EQ(f_.runner.calls.size(), 2u) << "install-db, then the securing bootstrap";
+  EXPECT_TRUE(f_.dialer.calls.empty());
+  EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
+}
+
+TEST_F(CloneStepTest, PrimaryWithoutDataRefusesWhenAPeerHoldsData) {
+  PeerStatus holder;
+  holder.ordinal = 2;
+  holder.gtid = "0-100-42";
+  f_.peers.statuses[2] = holder;
+  const Status st = RunCloneStep(f_.env, Options("mysql-0"), kSecrets);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("mysql-2 holds data up to GTID 0-100-42"), std::string::npos)
+      << st.message();
+  EXPECT_TRUE(f_.runner.calls.empty());
+  EXPECT_FALSE(f_.fs.Exists("/v/mysql"));
+}
+
+// Local mode: another member's volume on this machine holds a datadir (its marker lost).
+// The refusal names it and the copy mysqlset kept in the primary's own volume.
+TEST_F(CloneStepTest, PrimaryWithoutDataRefusesWhenALocalPeerVolumeHoldsADatadir) {
+  ASSERT_TRUE(f_.fs.MakeDirs("/peer1/mysql", 0750).ok());
+  ASSERT_TRUE(f_.fs.MakeDirs("/v/mysql.discarded.20261129T214500Z", 0750).ok());
+  CloneStepOptions s = Options("mysql-0");
+  s.peer_data_dirs = {"/peer1"};
+  const Status st = RunCloneStep(f_.env, s, kSecrets);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("/peer1 holds a datadir without its marker"), std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("kept datadirs: /v/mysql.discarded.20261129T214500Z"),
+            std::string::npos)
+      << st.message();
+  EXPECT_EQ(f_.peers.reads, 0) << "the local volume answers first";
+  EXPECT_TRUE(f_.runner.calls.empty());
+}
+
+TEST_F(CloneStepTest, DatadirThatIsAFileIsLeftAlone) {
+  ASSERT_TRUE(f_.fs.WriteFileAtomic("/v/mysql", "not a dir", 0644).ok());
+  const Status st = RunCloneStep(f_.env, Options("mysql-1"), kSecrets);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*f_.fs.ReadFile("/v/mysql"), "not a dir");
+  EXPECT_TRUE(f_.dialer.calls.empty());
+}
+
+}  // namespace
+}  // namespace mysqlset

@@ -1,0 +1,63 @@
+#include "mariadb/tools.h"
+
+#include "fmt/format.h"
+
+namespace mysqlset::tools {
+
+std::vector<std::string> ExtractStreamArgv(const std::string& dir) {
+  return {kMbstream, "-x", "-C", dir};
+}
+
+std::vector<std::string> StreamBackupArgv(const StreamBackup& b) {
+  // --defaults-extra-file must come first or mariabackup ignores it.
+  return {kMariabackup,        "--defaults-extra-file=" + b.option_file, "--backup",
+          "--stream=xbstream", "--target-dir=" + b.target_dir,           "--datadir=" + b.datadir,
+          "--host=127.0.0.1",  "--port=" + std::to_string(b.port),       "--user=" + b.user};
+}
+
+std::string BackupOptionFile(const std::string& user, const std::string& password, uint16_t port) {
+  return fmt::format("[{}]\nuser={}\npassword={}\nhost=127.0.0.1\nport={}\n", kMariabackup, user,
+                     password, port);
+}
+
+std::vector<std::string> PrepareBackupArgv(const std::string& dir, const std::string& use_memory) {
+  std::vector<std::string> argv = {kMariabackup, "--prepare", "--target-dir=" + dir};
+  if (!use_memory.empty()) argv.push_back("--use-memory=" + use_memory);
+  return argv;
+}
+
+std::vector<std::string> InstallDbArgv(const std::string& datadir, const std::string& tmpdir,
+                                       bool run_as_root) {
+  // mariadb-install-db is a shell script that splits a path with a space wherever it expands
+  // one unquoted: extra options (so --tmpdir is passed as TMPDIR, which mariadbd reads, via
+  // env(1)) and `chown $user $dir` for --user (so root is passed as -uroot, which the script
+  // hands to mariadbd as it is, and it does no chown). --datadir is quoted throughout.
+  std::vector<std::string> argv = {"env",
+                                   "TMPDIR=" + tmpdir,
+                                   kInstallDb,
+                                   "--no-defaults",
+                                   "--datadir=" + datadir,
+                                   "--auth-root-authentication-method=socket",
+                                   "--skip-test-db",
+                                   "--skip-name-resolve"};
+  if (run_as_root) argv.push_back("-uroot");
+  return argv;
+}
+
+std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const std::string& tmpdir,
+                                             bool run_as_root) {
+  std::vector<std::string> argv = {
+      kMariadbd,           "--no-defaults",    "--bootstrap",       "--datadir=" + datadir,
+      "--skip-networking", "--log-warnings=0", "--tmpdir=" + tmpdir};
+  // mariadbd refuses to run as root unless told to.
+  if (run_as_root) argv.push_back("--user=root");
+  return argv;
+}
+
+std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root) {
+  std::vector<std::string> argv = {kMariadbd, "--defaults-file=" + defaults_file};
+  if (run_as_root) argv.push_back("--user=root");
+  return argv;
+}
+
+}  // namespace mysqlset::tools

@@ -1,0 +1,47 @@
+#pragma once
+// Every MariaDB tool mysqlset runs, and its command line, lives here beside the SQL dialect
+// (dialect.h), so another flavour (MySQL's xtrabackup, mysqld --initialize) is a change to
+// these two files only. Pure: argv and option-file text, no I/O. Secrets never go in argv:
+// mariabackup reads its password from an option file, mariadbd --bootstrap from stdin.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mysqlset::tools {
+
+// The programs, as searched in PATH (also the names error messages give).
+inline constexpr const char* kMbstream = "mbstream";
+inline constexpr const char* kMariabackup = "mariabackup";
+inline constexpr const char* kInstallDb = "mariadb-install-db";
+inline constexpr const char* kMariadbd = "mariadbd";
+
+// mbstream -x: unpacks the xbstream read on stdin into `dir`.
+std::vector<std::string> ExtractStreamArgv(const std::string& dir);
+
+// The donor's backup, streamed as xbstream on stdout.
+struct StreamBackup {
+  std::string option_file;  // holds the password (see BackupOptionFile); must come first
+  std::string target_dir;   // mariabackup's scratch dir
+  std::string datadir;      // the live datadir
+  uint16_t port = 3306;     // the local mariadbd, on 127.0.0.1
+  std::string user;
+};
+std::vector<std::string> StreamBackupArgv(const StreamBackup& b);
+// "[mariabackup]" option file with the account mariabackup connects as.
+std::string BackupOptionFile(const std::string& user, const std::string& password, uint16_t port);
+
+// mariabackup --prepare of an extracted backup; `use_memory` ("256M") may be empty.
+std::vector<std::string> PrepareBackupArgv(const std::string& dir, const std::string& use_memory);
+
+// mariadb-install-db into `datadir`, run through env(1) to set TMPDIR (see tools.cc).
+std::vector<std::string> InstallDbArgv(const std::string& datadir, const std::string& tmpdir,
+                                       bool run_as_root);
+// mariadbd --bootstrap on `datadir`, listening on no port; the SQL comes on stdin.
+std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const std::string& tmpdir,
+                                             bool run_as_root);
+
+// mariadbd serving with the member's option file (local mode's supervisor starts it).
+std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root);
+
+}  // namespace mysqlset::tools

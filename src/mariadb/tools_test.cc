@@ -1,0 +1,50 @@
+#include "mariadb/tools.h"
+
+#include "gtest/gtest.h"
+
+namespace mysqlset::tools {
+namespace {
+
+using Argv = std::vector<std::string>;
+
+TEST(ToolsTest, ExtractStream) {
+  EXPECT_EQ(ExtractStreamArgv("/v/mysql.staging"),
+            (Argv{"mbstream", "-x", "-C", "/v/mysql.staging"}));
+}
+
+TEST(ToolsTest, StreamBackupPutsTheOptionFileFirstAndNoPassword) {
+  StreamBackup b{"/tmp/x/backup.cnf", "/tmp/x/target", "/data/mysql", 13306, "backup"};
+  EXPECT_EQ(StreamBackupArgv(b),
+            (Argv{"mariabackup", "--defaults-extra-file=/tmp/x/backup.cnf", "--backup",
+                  "--stream=xbstream", "--target-dir=/tmp/x/target", "--datadir=/data/mysql",
+                  "--host=127.0.0.1", "--port=13306", "--user=backup"}));
+  EXPECT_EQ(BackupOptionFile("backup", "pw", 13306),
+            "[mariabackup]\nuser=backup\npassword=pw\nhost=127.0.0.1\nport=13306\n");
+}
+
+TEST(ToolsTest, PrepareWithAndWithoutUseMemory) {
+  EXPECT_EQ(PrepareBackupArgv("/s", "1G"),
+            (Argv{"mariabackup", "--prepare", "--target-dir=/s", "--use-memory=1G"}));
+  EXPECT_EQ(PrepareBackupArgv("/s", ""), (Argv{"mariabackup", "--prepare", "--target-dir=/s"}));
+}
+
+TEST(ToolsTest, InstallDbAndBootstrapServer) {
+  EXPECT_EQ(
+      InstallDbArgv("/d/s", "/d/s.tmp", false),
+      (Argv{"env", "TMPDIR=/d/s.tmp", "mariadb-install-db", "--no-defaults", "--datadir=/d/s",
+            "--auth-root-authentication-method=socket", "--skip-test-db", "--skip-name-resolve"}));
+  EXPECT_EQ(InstallDbArgv("/d/s", "/d/s.tmp", true).back(), "-uroot");
+  EXPECT_EQ(BootstrapServerArgv("/d/s", "/d/s.tmp", false),
+            (Argv{"mariadbd", "--no-defaults", "--bootstrap", "--datadir=/d/s", "--skip-networking",
+                  "--log-warnings=0", "--tmpdir=/d/s.tmp"}));
+  EXPECT_EQ(BootstrapServerArgv("/d/s", "/d/s.tmp", true).back(), "--user=root");
+}
+
+TEST(ToolsTest, Server) {
+  EXPECT_EQ(ServerArgv("/c/my.cnf", false), (Argv{"mariadbd", "--defaults-file=/c/my.cnf"}));
+  EXPECT_EQ(ServerArgv("/c/my.cnf", true),
+            (Argv{"mariadbd", "--defaults-file=/c/my.cnf", "--user=root"}));
+}
+
+}  // namespace
+}  // namespace mysqlset::tools
