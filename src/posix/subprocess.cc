@@ -244,6 +244,10 @@ Result<Subprocess> Subprocess::Spawn(const std::vector<std::string>& argv, const
   SpawnOptions options;
   options.argv = argv;
   options.fds = fds;
+  // A helper (mbstream, mariabackup, a bootstrap mariadbd) only makes sense to the process
+  // waiting for it: when that process is killed, a prepare running on would race the next
+  // attempt's staging clean-up. (Fires when the spawning thread exits; callers wait.)
+  options.parent_death_signal = SIGKILL;
   ASSIGN_OR_RETURN(const pid_t pid, ::mysqlset::Spawn(options));
   return Subprocess(pid);
 }

@@ -69,7 +69,7 @@ Result<pid_t> Daemonize(const SpawnOptions& options);
 class Subprocess {
  public:
   // Starts argv[0] (searched in PATH) with the given fds, in a process group of its own so
-  // that a kill reaches its helpers too.
+  // that a kill reaches its helpers too. The child is SIGKILLed if the spawning thread dies.
   static Result<Subprocess> Spawn(const std::vector<std::string>& argv, const SpawnFds& fds);
 
   pid_t pid() const { return pid_; }
