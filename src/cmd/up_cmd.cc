@@ -14,6 +14,7 @@
 #include "common/logging.h"
 #include "local/cluster_dir.h"
 #include "local/display.h"
+#include "local/log_cap.h"
 #include "local/supervisor.h"
 #include "posix/posix_env.h"
 
@@ -32,11 +33,16 @@ std::optional<pid_t> LiveSupervisor(const local::ClusterPaths& paths) {
   return again;
 }
 
+// The member ports and the endpoints (P-6, P+2) must fit in 1024..65535.
+constexpr int kMinBasePort = 1024 + 6;
+constexpr int kMaxBasePort = 65535 - 2;
+
 struct UpFlags {
   std::string dir = "./mysqlset-data";
   int replicas = 3;
   std::string name = "mysql";
-  uint16_t base_port = local::kDefaultBasePort;
+  int base_port = local::kDefaultBasePort;  // int: 70000 gets a range message, not "convert"
+  std::string log_format;
   int timeout_s = 900;
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* name_opt = nullptr;
@@ -65,7 +71,7 @@ int RunUp(const UpFlags& f) {
     }
   } else {
     spec.name = f.name;
-    spec.base_port = f.base_port;
+    spec.base_port = static_cast<uint16_t>(f.base_port);
   }
   if (f.replicas_opt->count() > 0) spec.replicas = f.replicas;
   Status st = local::ValidateSpec(spec);
@@ -106,6 +112,8 @@ int RunUp(const UpFlags& f) {
     }
     if (st.ok()) st = local::PrepareClusterDir(fs, paths, spec);
     if (!st.ok()) return ReportError("up", st);
+    // The supervisor and the members it starts inherit the log format.
+    if (!f.log_format.empty()) setenv("MYSQLSET_LOG_FORMAT", f.log_format.c_str(), 1);
     auto launched = local::LaunchSupervisor(local::SelfExe(), paths);
     if (!launched.ok()) return ReportError("up", launched.status());
     supervisor = *launched;
@@ -134,6 +142,8 @@ int RunUp(const UpFlags& f) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("Cluster '%s' is ready: %d member(s) in %.1fs.\n%s", spec.name.c_str(),
               spec.replicas, secs, local::RenderConnectHelp(spec, paths).c_str());
+  std::printf("SQL prompt: mysqlset sql --dir %s    Logs: mysqlset logs --dir %s [NAME]\n",
+              paths.dir().c_str(), paths.dir().c_str());
   return 0;
 }
 
@@ -141,8 +151,10 @@ int RunUp(const UpFlags& f) {
 
 Action AddUpCommand(CLI::App& app) {
   auto f = std::make_shared<UpFlags>();
-  app.add_option("--dir", f->dir, "Cluster directory")->capture_default_str();
-  f->replicas_opt = app.add_option("--replicas", f->replicas, "Number of members (>= 1)")
+  AddClusterDirFlag(app, f->dir);
+  f->replicas_opt = app.add_option("--replicas", f->replicas,
+                                   fmt::format("Number of members (1-{})", local::kMaxReplicas))
+                        ->check(CLI::Range(1, local::kMaxReplicas))
                         ->capture_default_str();
   f->name_opt = app.add_option("--name", f->name, "Cluster name; members are NAME-0 .. NAME-(N-1)")
                     ->capture_default_str();
@@ -150,7 +162,13 @@ Action AddUpCommand(CLI::App& app) {
       app.add_option("--base-port", f->base_port,
                      "mariadbd port of NAME-0; member N uses P+10N (mariadbd), P+10N+1 (agent), "
                      "P+10N+2 (backup); endpoints P-6 (write) and P-5 (read)")
+          ->check(CLI::Range(kMinBasePort, kMaxBasePort))
           ->capture_default_str();
+  app.add_option("--log-format", f->log_format,
+                 "Log format of the supervisor and members it starts: text or json. Default: "
+                 "$MYSQLSET_LOG_FORMAT, else text")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->envname("MYSQLSET_LOG_FORMAT");
   app.add_option("--timeout", f->timeout_s, "Seconds to wait for all members to be ready")
       ->capture_default_str();
   return [f]() { return RunUp(*f); };
@@ -158,9 +176,11 @@ Action AddUpCommand(CLI::App& app) {
 
 Action AddSuperviseCommand(CLI::App& app) {
   auto dir = std::make_shared<std::string>("./mysqlset-data");
-  app.add_option("--dir", *dir, "Cluster directory")->capture_default_str();
-  return [dir]() {
-    SetUpLogging("supervisor");
+  auto level = std::make_shared<std::string>("info");
+  AddClusterDirFlag(app, *dir);
+  AddLogFlags(app, *level);
+  return [dir, level]() {
+    SetUpLogging("supervisor", *level);
     PosixFileSystem fs;
     RealClock clock;
     local::SupervisorOptions options;
@@ -168,6 +188,8 @@ Action AddSuperviseCommand(CLI::App& app) {
     local::Supervisor supervisor(fs, clock, local::ClusterPaths(Absolute(*dir)), options);
     Status st = supervisor.Start();
     if (!st.ok()) return ReportError("supervise", st);
+    // Keeps every log of the cluster under local::kLogCapBytes (log_cap.h), on its own thread.
+    local::LogCapper log_cap(local::ClusterPaths(Absolute(*dir)));
     return supervisor.Run();
   };
 }
