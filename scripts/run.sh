@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # The main job needs no test: configure without them (scripts/test.sh turns them back on).
 bash scripts/build.sh -DMYSQLSET_BUILD_TESTS=OFF
-bin=build/src/cmd/mysqlset
+build_dir=${BUILD_DIR:-build}
+bin=$build_dir/src/cmd/mysqlset
 prefix=${PREFIX:-/usr/local}
 if [ -w "$prefix/bin" ] || { [ ! -e "$prefix/bin" ] && [ "$(id -u)" -eq 0 ]; }; then
-  cmake --install build --prefix "$prefix" --component mysqlset >/dev/null
+  cmake --install "$build_dir" --prefix "$prefix" --component mysqlset >/dev/null
   bin=$prefix/bin/mysqlset
   echo "run: installed $bin"
 else
