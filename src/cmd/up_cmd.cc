@@ -189,6 +189,8 @@ Action AddSuperviseCommand(CLI::App& app) {
     Status st = supervisor.Start();
     if (!st.ok()) return ReportError("supervise", st);
     // Keeps every log of the cluster under local::kLogCapBytes (log_cap.h), on its own thread.
+    // Started after Start(): the thread inherits the signal mask Start() set, so SIGTERM and
+    // SIGCHLD still reach only the supervisor's signalfd.
     local::LogCapper log_cap(local::ClusterPaths(Absolute(*dir)));
     return supervisor.Run();
   };
