@@ -133,18 +133,24 @@ int RunStatus(const StatusFlags& f) {
 }
 
 // --watch: the table again every interval (the screen redrawn on a terminal), until
-// interrupted or --count refreshes. A cluster dir that goes away ends it like `status`.
+// interrupted or --count refreshes; with --json, one object per line. A cluster dir that
+// goes away ends it like `status`.
 int RunWatch(const StatusFlags& f) {
   const bool tty = isatty(STDOUT_FILENO);
   const auto interval = std::chrono::milliseconds(static_cast<int64_t>(f.interval_s * 1000));
   for (int i = 1;; ++i) {
     auto report = LookAtCluster(f);
     if (!report.ok()) return ReportError("status", report.status());
-    const std::string when = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::time(nullptr)));
-    if (tty) std::fputs("\033[H\033[2J", stdout);
-    std::printf("%s  (every %gs; Ctrl-C to stop)\n%s", when.c_str(), f.interval_s,
-                report->text.c_str());
-    if (!tty) std::fputs("\n", stdout);
+    if (f.json) {
+      std::fputs(report->text.c_str(), stdout);  // one object per line: JSON Lines
+    } else {
+      const std::string when =
+          fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::time(nullptr)));
+      if (tty) std::fputs("\033[H\033[2J", stdout);
+      std::printf("%s  (every %gs; Ctrl-C to stop)\n%s", when.c_str(), f.interval_s,
+                  report->text.c_str());
+      if (!tty) std::fputs("\n", stdout);
+    }
     std::fflush(stdout);
     if (f.count > 0 && i >= f.count) return f.check && !report->all_ready ? kExitNotReady : 0;
     std::this_thread::sleep_for(interval);

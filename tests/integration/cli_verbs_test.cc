@@ -144,6 +144,15 @@ TEST_F(CliVerbsTest, SqlLogsWatchAndCheckOnARealCluster) {
   EXPECT_EQ(o.exit_code, 0) << o.output;
   EXPECT_EQ(Count(o.output, "cluster mysql: 2 member(s)"), 3u) << o.output;
   EXPECT_EQ(Count(o.output, "(every 0.3s; Ctrl-C to stop)"), 3u) << o.output;
+  o = Cli({"status", "--dir", dir_, "--watch", "--interval", "0.3", "--count", "2", "--json"});
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  const auto json_lines_seen = Lines(o.output);
+  EXPECT_EQ(json_lines_seen.size(), 2u) << o.output;
+  for (const auto& line : json_lines_seen) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    EXPECT_EQ(j["members"].size(), 2u) << line;
+  }
 
   // --check exits 3 once the cluster is not fully ready; plain status still exits 0.
   ASSERT_EQ(Cli({"down", "--dir", dir_}, 300).exit_code, 0);
