@@ -62,6 +62,12 @@ rm -rf "$dir/root/mysqlset"
 mkdir -p "$dir/root/mysqlset"
 git -C "$repo" archive HEAD | tar -x -C "$dir/root/mysqlset"
 cp /etc/resolv.conf "$dir/etc/resolv.conf"
+# debootstrap writes no /etc/hosts; Debian's installer does (localhost and the host name),
+# and mariadb-install-db refuses to run when neither name resolves.
+if [ ! -e "$dir/etc/hosts" ]; then
+  printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+    "$(hostname)" >"$dir/etc/hosts"
+fi
 
 mount -t proc proc "$dir/proc" && mounted+=("$dir/proc")
 mount --bind /dev "$dir/dev" && mounted+=("$dir/dev")
