@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$docs" ] || { [ "$quick" = 1 ] && docs=0 || docs=1; }
 for tool in sysbench mariadbd mariabackup mbstream ncat haproxy gnuplot python3 curl; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (bash scripts/setup.sh installs it)" >&2; exit 2; }
+  command -v "$tool" >/dev/null || { echo "missing $tool (bash scripts/setup.sh --tests installs it)" >&2; exit 2; }
 done
 
 t_start=$(date +%s)

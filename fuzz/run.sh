@@ -11,7 +11,7 @@ root=$(pwd)
 seconds=${FUZZ_SECONDS:-20}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 if ! command -v clang++ >/dev/null 2>&1; then
-  echo "fuzz: clang++ not installed (scripts/setup.sh installs it)" >&2
+  echo "fuzz: clang++ not installed (bash scripts/setup.sh --tests installs it)" >&2
   exit 1
 fi
 if [ "$build" = build-fuzz ]; then

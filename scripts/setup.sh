@@ -1,31 +1,44 @@
 #!/usr/bin/env bash
-# Installs every Debian package that the build, the tests and the main job need.
+# Installs the Debian 12 packages mysqlset needs.
+#   bash scripts/setup.sh           what the main job (scripts/run.sh) needs: the build
+#                                   toolchain, the C++ libraries, MariaDB 10.11, HAProxy
+#   bash scripts/setup.sh --tests   that, plus the test and benchmark tools listed in
+#                                   scripts/packages-test.txt (scripts/test.sh, bench/)
 # Idempotent: packages already installed are skipped, and apt-get update runs at most once.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
-packages=(
-  build-essential cmake ninja-build pkg-config git
-  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
-  prometheus-cpp-dev libmariadb-dev libssl-dev libgtest-dev libgmock-dev
-  mariadb-server mariadb-client mariadb-backup
-  haproxy sysbench percona-toolkit ncat gnuplot-nox
-  iproute2 util-linux procps curl python3 python3-yaml kubectl nodejs
-  clang libclang-rt-14-dev lld
-)
+lists=("$here/packages-main.txt")
+case "${1:-}" in
+  --tests) lists+=("$here/packages-test.txt") ;;
+  "") ;;
+  *) echo "setup: unknown option '$1' (use --tests or nothing)" >&2; exit 2 ;;
+esac
+
+packages=()
+for list in "${lists[@]}"; do
+  while read -r line; do
+    line=${line%%#*}
+    for p in $line; do packages+=("$p"); done
+  done <"$list"
+done
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
+  installed "$p" || missing+=("$p")
 done
-
-# nodejs from some sources bundles npm; Debian's splits it out.
-if ! command -v npm >/dev/null 2>&1; then
-  missing+=(npm)
+# The test tools also need npm (nodejs from some sources bundles it; Debian's splits it out)
+# and kubectl (see below).
+need_npm=0
+need_kubectl=0
+if [ ${#lists[@]} -gt 1 ]; then
+  command -v npm >/dev/null 2>&1 || need_npm=1
+  command -v kubectl >/dev/null 2>&1 || need_kubectl=1
 fi
 
-if [ ${#missing[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ "$need_npm" = 0 ] && [ "$need_kubectl" = 0 ]; then
   echo "setup: all ${#packages[@]} packages already installed"
   exit 0
 fi
@@ -33,6 +46,19 @@ fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup: missing packages (${missing[*]}); run as root to install them" >&2
   exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+[ "$need_npm" = 1 ] && missing+=(npm)
+if [ "$need_kubectl" = 1 ]; then
+  # Stock Debian 12 has no `kubectl` package; its `kubernetes-client` ships kubectl 1.20,
+  # whose kustomize (v2.0.3) deploy/kubernetes is written for (docs/kubernetes.md).
+  if apt-cache policy kubectl 2>/dev/null | grep -q 'Candidate: [^(]'; then
+    missing+=(kubectl)
+  else
+    missing+=(kubernetes-client)
+  fi
 fi
 
 echo "setup: installing ${missing[*]}"
@@ -46,7 +72,5 @@ if [ ! -e "$policy" ]; then
 fi
 trap '[ "$created_policy" = 1 ] && rm -f "$policy"' EXIT
 
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup: done"

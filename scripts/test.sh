@@ -6,8 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-bash scripts/setup.sh || { echo "test: setup failed"; exit 1; }
-bash scripts/build.sh || { echo "test: build failed"; exit 1; }
+bash scripts/setup.sh --tests || { echo "test: setup failed"; exit 1; }
+bash scripts/build.sh -DMYSQLSET_BUILD_TESTS=ON || { echo "test: build failed"; exit 1; }
 
 passed=0
 failed=0

@@ -20,5 +20,8 @@ Action AddSuperviseCommand(CLI::App& app);  // hidden: the daemon `up` starts
 Action AddStatusCommand(CLI::App& app);
 Action AddScaleCommand(CLI::App& app);
 Action AddDownCommand(CLI::App& app);
+// Conveniences for a local cluster (sql_cmd.cc, logs_cmd.cc).
+Action AddSqlCommand(CLI::App& app);
+Action AddLogsCommand(CLI::App& app);
 
 }  // namespace mysqlset::cmd

@@ -63,7 +63,7 @@ int RunDown(const DownFlags& f) {
 
 Action AddDownCommand(CLI::App& app) {
   auto f = std::make_shared<DownFlags>();
-  app.add_option("--dir", f->dir, "Cluster directory")->capture_default_str();
+  AddClusterDirFlag(app, f->dir);
   app.add_flag("--purge", f->purge, "Also delete the cluster's data, secrets and config");
   app.add_option("--timeout", f->timeout_s, "Seconds to wait for everything to stop")
       ->capture_default_str();

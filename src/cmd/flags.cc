@@ -4,6 +4,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
+
+#include "common/logging.h"
 
 namespace mysqlset::cmd {
 
@@ -12,8 +15,25 @@ void AddPodNameFlag(CLI::App& app, MemberFlags& f) {
                  "This member's name, NAME-N (N is the ordinal). Default: $POD_NAME, else the "
                  "hostname")
       ->envname("POD_NAME");
-  app.add_option("--log-level", f.log_level, "Log level: debug, info, warn, error")
+  AddLogFlags(app, f.log_level);
+}
+
+void AddLogFlags(CLI::App& app, std::string& level) {
+  app.add_option("--log-level", level, "Log level: trace, debug, info, warn, error, critical, off")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kLogLevels), std::end(kLogLevels))))
       ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--log-format", [](const std::string& format) { SetDefaultLogFormat(format); },
+         "Log line format: text, or json (one object per line); all times are UTC. Default: "
+         "$MYSQLSET_LOG_FORMAT, else text")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kLogFormats), std::end(kLogFormats))))
+      ->envname("MYSQLSET_LOG_FORMAT");
+}
+
+CLI::Option* AddClusterDirFlag(CLI::App& app, std::string& dir) {
+  return app
+      .add_option("--dir", dir, "Cluster directory. Default: $MYSQLSET_DIR, else ./mysqlset-data")
+      ->envname("MYSQLSET_DIR");
 }
 
 CLI::Option* MakeAbsolute(CLI::Option* option) {

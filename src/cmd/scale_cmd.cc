@@ -70,8 +70,8 @@ int RunScale(const ScaleFlags& f) {
 
 Action AddScaleCommand(CLI::App& app) {
   auto f = std::make_shared<ScaleFlags>();
-  app.add_option("N", f->replicas, "New number of members (>= 1)")->required();
-  app.add_option("--dir", f->dir, "Cluster directory")->capture_default_str();
+  app.add_option("N", f->replicas, "New number of members (1-64)")->required();
+  AddClusterDirFlag(app, f->dir);
   app.add_option("--timeout", f->timeout_s, "Seconds to wait for the cluster to converge")
       ->capture_default_str();
   return [f]() { return RunScale(*f); };

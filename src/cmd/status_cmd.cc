@@ -1,7 +1,14 @@
 // `mysqlset status`: each member as its agent reports it (/v1/status), as a table or JSON.
 
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
 #include <future>
 #include <memory>
+#include <thread>
+
+#include "fmt/chrono.h"
 
 #include "cmd/commands.h"
 #include "cmd/flags.h"
@@ -20,13 +27,33 @@ namespace {
 struct StatusFlags {
   std::string dir = "./mysqlset-data";
   bool json = false;
+  bool check = false;
+  bool watch = false;
+  double interval_s = 2;
+  int count = 0;  // --watch: refreshes before exiting; 0: until interrupted
 };
 
-int RunStatus(const StatusFlags& f) {
+// What one look at the cluster printed, and whether every member was ready.
+struct Report {
+  std::string text;
+  bool all_ready = false;
+};
+
+// Every member the spec wants answered ready, and the supervisor runs and responds.
+bool AllReady(const std::vector<local::MemberReport>& members, int replicas, bool supervisor,
+              const std::string& warning) {
+  if (!supervisor || !warning.empty() || static_cast<int>(members.size()) < replicas) return false;
+  for (const auto& m : members) {
+    if (!m.agent || !m.agent->ready) return false;
+  }
+  return true;
+}
+
+Result<Report> LookAtCluster(const StatusFlags& f) {
   PosixFileSystem fs;
   const local::ClusterPaths paths(Absolute(f.dir));
   auto spec = local::LoadSpec(fs, paths);
-  if (!spec.ok()) return ReportError("status", spec.status());
+  if (!spec.ok()) return spec.status();
   const auto supervisor = local::RunningSupervisor(paths);
   std::optional<local::SupervisorState> state;
   std::string warning;  // the supervisor does not respond: what it last wrote may be stale
@@ -69,13 +96,13 @@ int RunStatus(const StatusFlags& f) {
     }
     members.push_back(std::move(r));
   }
+  Report report;
+  report.all_ready = AllReady(members, spec->replicas, supervisor.has_value(), warning);
   if (f.json) {
-    std::fputs(local::RenderStatusJson(*spec, members, supervisor.has_value(), warning).c_str(),
-               stdout);
-    return 0;
+    report.text = local::RenderStatusJson(*spec, members, supervisor.has_value(), warning);
+    return report;
   }
-  std::fputs(local::RenderStatusTable(*spec, members, supervisor.has_value(), warning).c_str(),
-             stdout);
+  report.text = local::RenderStatusTable(*spec, members, supervisor.has_value(), warning);
   if (state) {
     std::string kept;
     for (const auto& m : state->members) {
@@ -86,7 +113,7 @@ int RunStatus(const StatusFlags& f) {
       }
       kept += (kept.empty() ? "" : ", ") + m.name;
     }
-    if (!kept.empty()) std::printf("stopped, data kept: %s\n", kept.c_str());
+    if (!kept.empty()) report.text += fmt::format("stopped, data kept: {}\n", kept);
   }
   // Stopped members (scaled down) keep their volumes, and any datadirs set aside in them.
   for (int i = spec->replicas;; ++i) {
@@ -94,18 +121,61 @@ int RunStatus(const StatusFlags& f) {
     if (!fs.IsDirectory(paths.member_dir(pod))) break;
     const auto kept = ListKeptDatadirs(fs, paths.data_dir(pod));
     if (kept.empty()) continue;
-    std::printf("%s:\n%s", pod.c_str(), local::RenderKeptDatadirLines(kept).c_str());
+    report.text += pod + ":\n" + local::RenderKeptDatadirLines(kept);
   }
-  return 0;
+  return report;
+}
+
+int RunStatus(const StatusFlags& f) {
+  auto report = LookAtCluster(f);
+  if (!report.ok()) return ReportError("status", report.status());
+  std::fputs(report->text.c_str(), stdout);
+  return f.check && !report->all_ready ? kExitNotReady : 0;
+}
+
+// --watch: the table again every interval (the screen redrawn on a terminal), until
+// interrupted or --count refreshes; with --json, one object per line. A cluster dir that
+// goes away ends it like `status`.
+int RunWatch(const StatusFlags& f) {
+  const bool tty = isatty(STDOUT_FILENO);
+  const auto interval = std::chrono::milliseconds(static_cast<int64_t>(f.interval_s * 1000));
+  for (int i = 1;; ++i) {
+    auto report = LookAtCluster(f);
+    if (!report.ok()) return ReportError("status", report.status());
+    if (f.json) {
+      std::fputs(report->text.c_str(), stdout);  // one object per line: JSON Lines
+    } else {
+      const std::string when =
+          fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::time(nullptr)));
+      if (tty) std::fputs("\033[H\033[2J", stdout);
+      std::printf("%s  (every %gs; Ctrl-C to stop)\n%s", when.c_str(), f.interval_s,
+                  report->text.c_str());
+      if (!tty) std::fputs("\n", stdout);
+    }
+    std::fflush(stdout);
+    if (f.count > 0 && i >= f.count) return f.check && !report->all_ready ? kExitNotReady : 0;
+    std::this_thread::sleep_for(interval);
+  }
 }
 
 }  // namespace
 
 Action AddStatusCommand(CLI::App& app) {
   auto f = std::make_shared<StatusFlags>();
-  app.add_option("--dir", f->dir, "Cluster directory")->capture_default_str();
-  app.add_flag("--json", f->json, "Print one JSON object instead of a table");
-  return [f]() { return RunStatus(*f); };
+  AddClusterDirFlag(app, f->dir);
+  app.add_flag("--json", f->json, "Print one JSON object instead of a table (docs/status.md)");
+  app.add_flag("--check", f->check,
+               "Exit 3 unless every member is ready and the supervisor responds (for scripts); "
+               "without it, status exits 0 whenever it can report");
+  auto* watch = app.add_flag("--watch", f->watch, "Print the status again every --interval");
+  app.add_option("--interval", f->interval_s, "Seconds between two --watch refreshes")
+      ->check(CLI::Range(0.2, 3600.0))
+      ->needs(watch)
+      ->capture_default_str();
+  app.add_option("--count", f->count, "With --watch: stop after N refreshes (default: never)")
+      ->check(CLI::Range(1, 1000000))
+      ->needs(watch);
+  return [f]() { return f->watch ? RunWatch(*f) : RunStatus(*f); };
 }
 
 }  // namespace mysqlset::cmd

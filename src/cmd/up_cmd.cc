@@ -14,6 +14,7 @@
 #include "common/logging.h"
 #include "local/cluster_dir.h"
 #include "local/display.h"
+#include "local/log_cap.h"
 #include "local/supervisor.h"
 #include "posix/posix_env.h"
 #include "posix/posix_process_table.h"
@@ -34,11 +35,16 @@ std::optional<pid_t> LiveSupervisor(const local::ClusterPaths& paths) {
   return again;
 }
 
+// The member ports and the endpoints (P-6, P+2) must fit in 1024..65535.
+constexpr int kMinBasePort = 1024 + 6;
+constexpr int kMaxBasePort = 65535 - 2;
+
 struct UpFlags {
   std::string dir = "./mysqlset-data";
   int replicas = 3;
   std::string name = "mysql";
-  uint16_t base_port = local::kDefaultBasePort;
+  int base_port = local::kDefaultBasePort;  // int: 70000 gets a range message, not "convert"
+  std::string log_format;
   int timeout_s = 900;
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* name_opt = nullptr;
@@ -67,7 +73,7 @@ int RunUp(const UpFlags& f) {
     }
   } else {
     spec.name = f.name;
-    spec.base_port = f.base_port;
+    spec.base_port = static_cast<uint16_t>(f.base_port);
   }
   if (f.replicas_opt->count() > 0) spec.replicas = f.replicas;
   Status st = local::ValidateSpec(spec);
@@ -108,6 +114,8 @@ int RunUp(const UpFlags& f) {
     }
     if (st.ok()) st = local::PrepareClusterDir(fs, paths, spec);
     if (!st.ok()) return ReportError("up", st);
+    // The supervisor and the members it starts inherit the log format.
+    if (!f.log_format.empty()) setenv("MYSQLSET_LOG_FORMAT", f.log_format.c_str(), 1);
     auto launched = local::LaunchSupervisor(local::SelfExe(), paths);
     if (!launched.ok()) return ReportError("up", launched.status());
     supervisor = *launched;
@@ -136,6 +144,8 @@ int RunUp(const UpFlags& f) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("Cluster '%s' is ready: %d member(s) in %.1fs.\n%s", spec.name.c_str(),
               spec.replicas, secs, local::RenderConnectHelp(spec, paths).c_str());
+  std::printf("SQL prompt: mysqlset sql --dir %s    Logs: mysqlset logs --dir %s [NAME]\n",
+              paths.dir().c_str(), paths.dir().c_str());
   return 0;
 }
 
@@ -143,16 +153,23 @@ int RunUp(const UpFlags& f) {
 
 Action AddUpCommand(CLI::App& app) {
   auto f = std::make_shared<UpFlags>();
-  app.add_option("--dir", f->dir, "Cluster directory")->capture_default_str();
-  f->replicas_opt = app.add_option("--replicas", f->replicas, "Number of members (>= 1)")
-                        ->capture_default_str();
+  AddClusterDirFlag(app, f->dir);
+  f->replicas_opt = app.add_option("--replicas", f->replicas,
+                                   fmt::format("Number of members (1-{})", local::kMaxReplicas))
+                        ->capture_default_str();  // ValidateSpec refuses others, one line
   f->name_opt = app.add_option("--name", f->name, "Cluster name; members are NAME-0 .. NAME-(N-1)")
                     ->capture_default_str();
   f->base_port_opt =
       app.add_option("--base-port", f->base_port,
                      "mariadbd port of NAME-0; member N uses P+10N (mariadbd), P+10N+1 (agent), "
                      "P+10N+2 (backup); endpoints P-6 (write) and P-5 (read)")
+          ->check(CLI::Range(kMinBasePort, kMaxBasePort))
           ->capture_default_str();
+  app.add_option("--log-format", f->log_format,
+                 "Log format of the supervisor and members it starts: text or json. Default: "
+                 "$MYSQLSET_LOG_FORMAT, else text")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->envname("MYSQLSET_LOG_FORMAT");
   app.add_option("--timeout", f->timeout_s, "Seconds to wait for all members to be ready")
       ->capture_default_str();
   return [f]() { return RunUp(*f); };
@@ -160,9 +177,11 @@ Action AddUpCommand(CLI::App& app) {
 
 Action AddSuperviseCommand(CLI::App& app) {
   auto dir = std::make_shared<std::string>("./mysqlset-data");
-  app.add_option("--dir", *dir, "Cluster directory")->capture_default_str();
-  return [dir]() {
-    SetUpLogging("supervisor");
+  auto level = std::make_shared<std::string>("info");
+  AddClusterDirFlag(app, *dir);
+  AddLogFlags(app, *level);
+  return [dir, level]() {
+    SetUpLogging("supervisor", *level);
     PosixFileSystem fs;
     RealClock clock;
     local::SupervisorOptions options;
@@ -174,6 +193,10 @@ Action AddSuperviseCommand(CLI::App& app) {
                                  local::ClusterPaths(Absolute(*dir)), options);
     Status st = supervisor.Start();
     if (!st.ok()) return ReportError("supervise", st);
+    // Keeps every log of the cluster under local::kLogCapBytes (log_cap.h), on its own thread.
+    // Started after Start(): the thread inherits the signal mask Start() set, so SIGTERM and
+    // SIGCHLD still reach only the supervisor's signalfd.
+    local::LogCapper log_cap(local::ClusterPaths(Absolute(*dir)));
     return supervisor.Run();
   };
 }

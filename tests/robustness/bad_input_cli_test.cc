@@ -347,11 +347,95 @@ TEST_F(BadInputCliTest, BadFlagsAndSubcommandsAreOneLineExitTwo) {
       {{bin, "clone", "--max-attempts", "many"}, "--max-attempts"},
       {{bin, "status", "--dir"}, "--dir"},
       {{bin, "init", "--pod-name"}, "--pod-name"},
+      // Issue #17: validators, and the subcommand named in the error.
+      {{bin, "status", "--bogus"}, "status: The following argument was not expected: --bogus"},
+      {{bin, "status", "--bogus"}, "(see mysqlset status --help)"},
+      {{bin, "up", "--base-port", "70000"}, "--base-port: Value 70000 not in range 1030 to 65533"},
+      {{bin, "up", "--base-port", "80"}, "not in range 1030 to 65533"},
+      {{bin, "up", "--log-format", "xml"}, "--log-format: xml not in {text,json}"},
+      {{bin, "init", "--config-map-dir", cm_, "--log-level", "bogus"}, "--log-level: bogus not in"},
+      {{bin, "agent", "--log-format", "yaml"}, "agent: --log-format: yaml not in"},
+      {{bin, "status", "--interval", "1"}, "--interval requires --watch"},
+      {{bin, "status", "--watch", "--interval", "0"}, "--interval"},
+      {{bin, "sql", "--member", "mysql-1", "--replica"}, "excludes"},
+      {{bin, "logs", "--component", "bogus"}, "--component: bogus not in"},
+      {{bin, "logs", "-n", "0"}, "--lines"},
   };
   for (const auto& [argv, why] : cases) {
     SCOPED_TRACE(argv.size() > 1 ? argv[1] : "(none)");
     EXPECT_ONE_ERROR_LINE(RunCmd(argv), 2, "mysqlset: error:", why);
   }
+  // Issue #17: the member count's range, in the help and in the refusal.
+  const std::string dir = tmp_.path() + "/cluster";
+  for (const char* n : {"65", "0"}) {
+    EXPECT_ONE_ERROR_LINE(RunCmd({bin, "up", "--dir", dir, "--replicas", n}), 2,
+                          "mysqlset up: error:",
+                          std::string("replicas must be between 1 and 64, got ") + n);
+  }
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+// Issue #17: $MYSQLSET_DIR is --dir's default in every local-cluster command; --dir wins.
+TEST_F(BadInputCliTest, MysqlsetDirIsTheDefaultDirOfEveryClusterCommand) {
+  const std::string nowhere = tmp_.path() + "/nowhere";
+  const std::string env = "MYSQLSET_DIR=" + nowhere;
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"status"}, {"scale", "2"}, {"sql"}, {"logs"}}) {
+    SCOPED_TRACE(cmd[0]);
+    std::vector<std::string> argv = {MysqlsetBinary()};
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    EXPECT_ONE_ERROR_LINE(RunCmd(argv, {env}), 1, "mysqlset " + cmd[0] + ": error:",
+                          "no cluster in " + nowhere);
+    argv.insert(argv.end(), {"--dir", nowhere + "-flag"});
+    EXPECT_ONE_ERROR_LINE(RunCmd(argv, {env}), 1, "mysqlset " + cmd[0] + ": error:",
+                          "no cluster in " + nowhere + "-flag");
+  }
+  // `down` checks the dir before anything else; `up` would create it, so it is not run here.
+  EXPECT_ONE_ERROR_LINE(RunCmd({MysqlsetBinary(), "down"}, {env}), 1, "mysqlset down: error:",
+                        nowhere + " does not look like a mysqlset cluster dir");
+  EXPECT_FALSE(fs::exists(nowhere));
+}
+
+// Issue #17: `sql` and `logs` name what they could not find, in a cluster dir that exists.
+TEST_F(BadInputCliTest, SqlAndLogsRefuseUnknownMembersAndComponents) {
+  const std::string dir = tmp_.path() + "/cluster";
+  WriteFile(dir + "/cluster.json", R"({"name": "mysql", "replicas": 3, "base_port": 13306})");
+  const std::string bin = MysqlsetBinary();
+  const std::vector<std::pair<std::vector<std::string>, std::string>> usage = {
+      {{bin, "sql", "--dir", dir, "--member", "mysql-9"},
+       "no member 'mysql-9' in cluster 'mysql': its members are mysql-0 .. mysql-2"},
+      {{bin, "sql", "--dir", dir, "--member", "db-1"}, "no member 'db-1'"},
+      {{bin, "logs", "--dir", dir, "mysql-3"}, "no member 'mysql-3'"},
+      {{bin, "logs", "--dir", dir, "mysql-1", "--component", "supervisor"},
+       "--component supervisor is not a member's log"},
+      {{bin, "logs", "--dir", dir, "--component", "agent"}, "--component agent needs a member"},
+  };
+  for (const auto& [argv, why] : usage) {
+    SCOPED_TRACE(argv[1] + " " + argv[4]);
+    EXPECT_ONE_ERROR_LINE(RunCmd(argv), 2, "mysqlset " + argv[1] + ": error:", why);
+  }
+  EXPECT_ONE_ERROR_LINE(RunCmd({bin, "logs", "--dir", dir, "mysql-1", "--component", "clone"}), 1,
+                        "mysqlset logs: error:",
+                        "no log yet at " + dir + "/members/mysql-1/logs/clone.log");
+  EXPECT_ONE_ERROR_LINE(RunCmd({bin, "sql", "--dir", dir}), 1, "mysqlset sql: error:",
+                        dir + "/client.cnf is missing");
+}
+
+// Issue #17: --version says which build and which MariaDB; --help documents the exit codes
+// and hides the internal `supervise`.
+TEST_F(BadInputCliTest, VersionAndHelp) {
+  const Outcome version = RunCmd({MysqlsetBinary(), "--version"});
+  EXPECT_EQ(version.exit_code, 0) << version.output;
+  EXPECT_TRUE(version.output.starts_with("mysqlset 0.")) << version.output;
+  EXPECT_NE(version.output.find("\nMariaDB: mariadbd  Ver 10.11"), std::string::npos)
+      << version.output;
+  const Outcome help = RunCmd({MysqlsetBinary(), "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("Exit codes: 0 ok; 1 failure"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("$MYSQLSET_DIR"), std::string::npos) << help.output;
+  EXPECT_EQ(help.output.find("supervise"), std::string::npos) << help.output;
+  const Outcome up_help = RunCmd({MysqlsetBinary(), "up", "--help"});
+  EXPECT_NE(up_help.output.find("Number of members (1-64)"), std::string::npos) << up_help.output;
 }
 
 TEST_F(BadInputCliTest, DonorFlagAndProbeUrlAreCheckedBeforeAnyWork) {

@@ -23,9 +23,9 @@ if [ ! -x "$binary" ]; then
   exit 1
 fi
 for tool in kubectl ip nsenter unshare mariadb mariadbd mariabackup python3; do
-  command -v "$tool" >/dev/null || { echo "podsim: error: $tool not found (scripts/setup.sh)"; echo "0 passed, 1 failed"; exit 1; }
+  command -v "$tool" >/dev/null || { echo "podsim: error: $tool not found (scripts/setup.sh --tests)"; echo "0 passed, 1 failed"; exit 1; }
 done
-python3 -c 'import yaml' 2>/dev/null || { echo "podsim: error: python3-yaml missing (scripts/setup.sh)"; echo "0 passed, 1 failed"; exit 1; }
+python3 -c 'import yaml' 2>/dev/null || { echo "podsim: error: python3-yaml missing (scripts/setup.sh --tests)"; echo "0 passed, 1 failed"; exit 1; }
 
 run_id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 export PODSIM_RUN_ID=$run_id

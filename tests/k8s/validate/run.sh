@@ -7,7 +7,7 @@
 #   3. runs negative self-tests: broken manifests must be rejected (selftest.mjs, testdata/);
 #   4. checks that deploy/kubernetes/config/*.cnf are copies of config/*.cnf.
 # Run from anywhere:  bash tests/k8s/validate/run.sh
-# Needs node, npm and kubectl (scripts/setup.sh); installs its npm packages on first run with
+# Needs node, npm and kubectl (scripts/setup.sh --tests); installs its npm packages on first run with
 # `npm ci` from the committed package-lock.json. Last line: "N passed, M failed"; exit 1 on any
 # failure.
 set -uo pipefail
@@ -51,7 +51,7 @@ run_node() {
 # --- tools and packages ---
 for tool in node npm kubectl; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    fail "$tool is not installed (run scripts/setup.sh)"
+    fail "$tool is not installed (run scripts/setup.sh --tests)"
   fi
 done
 [ "$failed" -eq 0 ] || finish

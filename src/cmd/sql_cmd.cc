@@ -1,0 +1,63 @@
+// `mysqlset sql`: the MariaDB client on a local cluster's write endpoint, one member, or the
+// read endpoint, logged in as admin through DIR/client.cnf (no password in argv). The client
+// replaces this process, so the prompt, history and exit code are the client's own.
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "cmd/commands.h"
+#include "cmd/flags.h"
+#include "local/cluster_dir.h"
+#include "local/member_lookup.h"
+#include "posix/posix_env.h"
+
+namespace mysqlset::cmd {
+namespace {
+
+struct SqlFlags {
+  std::string dir = "./mysqlset-data";
+  std::string member;
+  bool replica = false;
+  std::string execute;
+};
+
+int RunSql(const SqlFlags& f) {
+  PosixFileSystem fs;
+  const local::ClusterPaths paths(Absolute(f.dir));
+  auto spec = local::LoadSpec(fs, paths);
+  if (!spec.ok()) return ReportError("sql", spec.status());
+  auto target = local::ChooseSqlTarget(*spec, f.member, f.replica);
+  if (!target.ok()) return ReportError("sql", target.status());
+  if (!fs.Exists(paths.client_cnf())) {
+    return ReportError("sql", NotFound("{} is missing: `mysqlset up --dir {}` writes it",
+                                       paths.client_cnf(), paths.dir()));
+  }
+  const std::vector<std::string> args = local::SqlClientArgv(paths, *target, f.execute);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  execvp(argv[0], argv.data());
+  return ReportError("sql", Unavailable("cannot run {}: {} (install mariadb-client)", args[0],
+                                        std::strerror(errno)));
+}
+
+}  // namespace
+
+Action AddSqlCommand(CLI::App& app) {
+  auto f = std::make_shared<SqlFlags>();
+  AddClusterDirFlag(app, f->dir);
+  auto* member = app.add_option("--member", f->member,
+                                "Connect to this member's mariadbd (NAME-N, or N) instead of the "
+                                "write endpoint");
+  app.add_flag("--replica", f->replica,
+               "Connect to the read endpoint (balanced over ready members)")
+      ->excludes(member);
+  app.add_option("-e,--execute", f->execute, "Run this SQL and exit instead of opening a prompt");
+  return [f]() { return RunSql(*f); };
+}
+
+}  // namespace mysqlset::cmd
