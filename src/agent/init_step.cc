@@ -91,6 +91,10 @@ Result<MemberIdentity> RunInit(FileSystem& fs, const InitOptions& o) {
   // A member's role file from an earlier life must not linger beside the current one.
   const std::string other = o.paths.conf_dir + "/" + (IsPrimary(id) ? "replica.cnf" : "primary.cnf");
   if (fs.Exists(other)) RETURN_IF_ERROR(fs.RemoveAll(other));
+  // mariadbd refuses to start without its tmpdir; what an earlier life left there is junk.
+  const std::string tmpdir = TmpdirOf(o.paths.data_dir);
+  RETURN_IF_ERROR(fs.RemoveAll(tmpdir));
+  RETURN_IF_ERROR(fs.MakeDirs(tmpdir, 0700));
   RETURN_IF_ERROR(
       fs.WriteFileAtomic(o.paths.conf_dir + "/my.cnf", RenderMyCnf(id, o.paths), 0644));
   return id;
