@@ -19,7 +19,8 @@ void Lines(std::string_view line) {
   auto hello = net::ParseServerReply(line);
   if (hello.ok()) {
     // What we parsed prints back to a line that parses to the same hello.
-    auto again = net::ParseServerReply(net::OkLine(*hello).substr(0, net::OkLine(*hello).size() - 1));
+    auto again =
+        net::ParseServerReply(net::OkLine(*hello).substr(0, net::OkLine(*hello).size() - 1));
     CHECK(!again.ok() || again->estimated_bytes == hello->estimated_bytes);
   }
   const std::string one = net::OneLine(line, 80);

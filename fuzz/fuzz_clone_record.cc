@@ -1,7 +1,7 @@
 // Fuzzes the files a datadir carries from its clone: DATA/.mysqlset-clone.json
-// (formats/clone_record FromJson, through the agent's ReadCloneRecord) and the backup's mariadb_backup_binlog_info / xtrabackup_binlog_info
-// (clone_receiver ReadBackupGtid), plus --donor HOST:PORT parsing. A garbled file is an
-// error with a path in it, never a crash or an exception.
+// (formats/clone_record FromJson, through the agent's ReadCloneRecord) and the backup's
+// mariadb_backup_binlog_info / xtrabackup_binlog_info (clone_receiver ReadBackupGtid), plus --donor
+// HOST:PORT parsing. A garbled file is an error with a path in it, never a crash or an exception.
 #include <cstddef>
 #include <cstdint>
 #include <string>

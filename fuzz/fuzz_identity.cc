@@ -8,8 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  static constexpr uint64_t kOffsets[] = {0, 1, 100, 4294967295ULL, 4294967296ULL,
-                                          UINT64_MAX};
+  static constexpr uint64_t kOffsets[] = {0, 1, 100, 4294967295ULL, 4294967296ULL, UINT64_MAX};
   const uint64_t offset = kOffsets[data[0] % std::size(kOffsets)];
   const std::string_view name(reinterpret_cast<const char*>(data + 1), size - 1);
   auto id = mysqlset::ParseIdentity(name, offset);

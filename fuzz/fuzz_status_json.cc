@@ -7,13 +7,13 @@
 //    from outside (MariaDB error texts, hosts) must serialise, and parse back to the same
 //    readiness, role and lag.
 // The first byte picks the direction.
+#include <fuzzer/FuzzedDataProvider.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fuzzer/FuzzedDataProvider.h>
 
 #include "agent/clone_receiver.h"
 #include "agent/status_report.h"
@@ -78,8 +78,8 @@ void Produce(FuzzedDataProvider& in) {
   snap.replication_error = in.ConsumeRandomLengthString(300);
   snap.last_actions.push_back(in.ConsumeRandomLengthString(100));
   if (in.ConsumeBool()) {
-    snap.clone = mysqlset::formats::CloneRecord{in.ConsumeRandomLengthString(64), "",
-                                                "0-100-7", in.ConsumeIntegral<uint64_t>(),
+    snap.clone = mysqlset::formats::CloneRecord{in.ConsumeRandomLengthString(64), "", "0-100-7",
+                                                in.ConsumeIntegral<uint64_t>(),
                                                 in.ConsumeFloatingPoint<double>()};
   }
   mysqlset::BackupStats backup;

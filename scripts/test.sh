@@ -27,6 +27,9 @@ suite() {  # suite NAME COMMAND...: runs one suite, counts it
 
 cd "$root/build"
 suite unit ctest -L unit --output-on-failure
+# Issue #11: clang-format clean, and the CMake link graph and #includes match
+# docs/architecture.dot.
+suite architecture bash "$root/tests/architecture/run.sh" "$root/build"
 suite integration ctest -L integration --output-on-failure
 # Issue #8: kill -9 and full-disk faults on a local cluster under a writer (tests/faults/;
 # short here, MYSQLSET_FAULTS=long for more of each fault).

@@ -77,8 +77,12 @@ void Agent::Act(const std::vector<Action>& actions, AgentSnapshot& snap) {
     snap.last_actions.push_back(std::string(ActionName(a.kind)) + ": " + a.reason);
     Status st;
     switch (a.kind) {
-      case ActionKind::kSetReadOnly: st = db_.SetReadOnly(true); break;
-      case ActionKind::kSetWritable: st = db_.SetReadOnly(false); break;
+      case ActionKind::kSetReadOnly:
+        st = db_.SetReadOnly(true);
+        break;
+      case ActionKind::kSetWritable:
+        st = db_.SetReadOnly(false);
+        break;
       case ActionKind::kEnsureAccounts:
         st = db_.EnsureAccounts(MysqlsetAccounts(config_.secrets));
         break;
@@ -88,11 +92,14 @@ void Agent::Act(const std::vector<Action>& actions, AgentSnapshot& snap) {
         break;
       case ActionKind::kConfigureReplication: {
         const DesiredSource want = WantedSource();
-        ReplicationSource src{want.host, want.port, want.user, config_.secrets.replication_password};
+        ReplicationSource src{want.host, want.port, want.user,
+                              config_.secrets.replication_password};
         st = db_.ConfigureReplication(src, a.seed_gtid ? &*a.seed_gtid : nullptr);
         break;
       }
-      case ActionKind::kStartReplication: st = db_.StartReplication(); break;
+      case ActionKind::kStartReplication:
+        st = db_.StartReplication();
+        break;
       case ActionKind::kReportReplicationError:
         if (snapshot_.replication_error != a.reason) {
           spdlog::error("{}: replication stopped and will not be skipped: {}", config_.id.pod_name,

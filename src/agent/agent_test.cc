@@ -149,10 +149,10 @@ TEST_F(AgentTest, GarbledCloneRecordIsNotUsed) {
 TEST_F(AgentTest, CloneRecordFieldOfTheWrongTypeIsAnErrorNotACrash) {
   // fuzz_clone_record (CI, issue #18 stop): a float too big for "bytes" was undefined
   // behaviour in nlohmann's conversion, not an error.
-  for (const char* text : {R"({"gtid":"0-1-2","bytes":"x"})", R"({"gtid":"0-1-2","donor":7})",
-                           R"({"gtid":"0-100-7","bytes":77777777777777777777777777777777777777777700000})",
-                           R"({"gtid":"0-1-2","bytes":1.5})",
-                           R"({"gtid":"0-1-2","seconds":[1]})"}) {
+  for (const char* text :
+       {R"({"gtid":"0-1-2","bytes":"x"})", R"({"gtid":"0-1-2","donor":7})",
+        R"({"gtid":"0-100-7","bytes":77777777777777777777777777777777777777777700000})",
+        R"({"gtid":"0-1-2","bytes":1.5})", R"({"gtid":"0-1-2","seconds":[1]})"}) {
     ASSERT_TRUE(fs_.WriteFileAtomic("/data/.mysqlset-clone.json", text, 0644).ok());
     auto record = ReadCloneRecord(fs_, "/data");
     ASSERT_FALSE(record.ok()) << text;

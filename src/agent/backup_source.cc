@@ -99,14 +99,15 @@ uint64_t BackupSource::EstimateBytes() {
   return total;
 }
 
-std::string BackupSource::OptionFileText(const BackupSourceOptions& o) {
-  return tools::BackupOptionFile(kBackupUser, o.backup_password, o.mysql_port);
+std::string BackupSource::OptionFileText(const BackupSourceOptions& options) {
+  return tools::BackupOptionFile(kBackupUser, options.backup_password, options.mysql_port);
 }
 
-std::vector<std::string> BackupSource::BackupArgv(const BackupSourceOptions& o,
+std::vector<std::string> BackupSource::BackupArgv(const BackupSourceOptions& options,
                                                   const std::string& option_file,
                                                   const std::string& target_dir) {
-  return tools::StreamBackupArgv({option_file, target_dir, o.datadir, o.mysql_port, kBackupUser});
+  return tools::StreamBackupArgv(
+      {option_file, target_dir, options.datadir, options.mysql_port, kBackupUser});
 }
 
 Status BackupSource::Produce(const std::function<bool(std::string_view)>& send,
@@ -124,9 +125,8 @@ Status BackupSource::Produce(const std::function<bool(std::string_view)>& send,
   Fd write_end(out[1]);
   Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!log_fd.valid()) return Internal("create {}: {}", log, std::strerror(errno));
-  ASSIGN_OR_RETURN(Subprocess child,
-                   Subprocess::Spawn(BackupArgv(options_, option_file, target),
-                                     {-1, write_end.get(), log_fd.get()}));
+  ASSIGN_OR_RETURN(Subprocess child, Subprocess::Spawn(BackupArgv(options_, option_file, target),
+                                                       {-1, write_end.get(), log_fd.get()}));
   write_end.Reset();  // our copy; EOF arrives when mariabackup exits
   log_fd.Reset();
 

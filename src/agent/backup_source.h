@@ -14,11 +14,11 @@
 namespace mysqlset {
 
 struct BackupSourceOptions {
-  std::string datadir;   // the live datadir (DATA/mysql)
+  std::string datadir;  // the live datadir (DATA/mysql)
   uint16_t mysql_port = 3306;
-  std::string tmp_dir;   // parent of the private temp dirs; empty: $TMPDIR or /tmp
-  std::string backup_password;                 // secret
-  std::vector<std::string> secret_values;      // scrubbed from any text sent or logged
+  std::string tmp_dir;          // parent of the private temp dirs; empty: $TMPDIR or /tmp
+  std::string backup_password;  // secret
+  std::vector<std::string> secret_values;  // scrubbed from any text sent or logged
 };
 
 class BackupSource : public net::BackupProducer {
@@ -33,11 +33,11 @@ class BackupSource : public net::BackupProducer {
                  const std::function<bool()>& client_gone) override;
 
   // mariabackup's argv for a backup (exposed for tests): option file first.
-  static std::vector<std::string> BackupArgv(const BackupSourceOptions& o,
+  static std::vector<std::string> BackupArgv(const BackupSourceOptions& options,
                                              const std::string& option_file,
                                              const std::string& target_dir);
   // Option file text: [mariabackup] user, password, host, port.
-  static std::string OptionFileText(const BackupSourceOptions& o);
+  static std::string OptionFileText(const BackupSourceOptions& options);
 
  private:
   BackupSourceOptions options_;

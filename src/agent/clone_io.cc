@@ -27,8 +27,7 @@ class NetBackupStream : public BackupStream {
 
 class PosixPipedProcess : public PipedProcess {
  public:
-  PosixPipedProcess(Subprocess child, Fd stdin_fd)
-      : child_(child), stdin_(std::move(stdin_fd)) {}
+  PosixPipedProcess(Subprocess child, Fd stdin_fd) : child_(child), stdin_(std::move(stdin_fd)) {}
   ~PosixPipedProcess() override {
     if (!reaped_) Kill();
   }

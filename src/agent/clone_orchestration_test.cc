@@ -6,9 +6,9 @@
 #include <algorithm>
 
 #include "agent/clone_fakes.h"
+#include "core/data_state.h"
 #include "formats/clone_progress.h"
 #include "formats/clone_record.h"
-#include "core/data_state.h"
 #include "gtest/gtest.h"
 #include "mariadb/tools.h"
 
@@ -66,7 +66,7 @@ class CloneOrchestrationTest : public ::testing::Test {
     f_.peers.statuses = {
         {0, Ready(0, std::nullopt, /*primary=*/true)}, {1, Ready(1, 0.5)}, {2, Ready(2, 3.0)}};
   }
-  Result<CloneResult> Clone() { return CloneReplica(f_.env, o_, kSecrets); }
+  Result<formats::CloneRecord> Clone() { return CloneReplica(f_.env, o_, kSecrets); }
   std::vector<std::string> DialedHosts() const {
     std::vector<std::string> hosts;
     for (const auto& c : f_.dialer.calls) hosts.push_back(c.host);

@@ -30,10 +30,16 @@ double Seconds(std::chrono::steady_clock::duration d) {
 // (the local supervisor draws a progress bar from it).
 class Progress {
  public:
-  Progress(FileSystem& fs, const Clock& clock, const CloneReceiverOptions& o, std::string donor,
-           uint64_t estimated)
-      : fs_(fs), clock_(clock), o_(o), donor_(std::move(donor)), estimated_(estimated),
-        start_(clock.Now()), last_file_(start_), last_log_(start_) {}
+  Progress(FileSystem& fs, const Clock& clock, const CloneReceiverOptions& options,
+           std::string donor, uint64_t estimated)
+      : fs_(fs),
+        clock_(clock),
+        o_(options),
+        donor_(std::move(donor)),
+        estimated_(estimated),
+        start_(clock.Now()),
+        last_file_(start_),
+        last_log_(start_) {}
 
   void Bytes(uint64_t bytes) {
     bytes_ = bytes;
@@ -107,7 +113,7 @@ class CloneAttempt {
         staging_(StagingPathOf(options.data_dir)),
         log_(CloneLogPathOf(options.data_dir)) {}
 
-  Result<CloneResult> Run(const Secrets& secrets) {
+  Result<formats::CloneRecord> Run(const Secrets& secrets) {
     RETURN_IF_ERROR(MakeStaging());
     ASSIGN_OR_RETURN(std::unique_ptr<BackupStream> stream, Connect(secrets));
     const net::BackupHello hello = stream->hello();
@@ -190,17 +196,21 @@ class CloneAttempt {
   }
 
   // The clone record, then the datadir by one rename and the marker last (InstallDatadir).
-  Result<CloneResult> Install(const net::BackupHello& hello, const std::string& gtid,
-                              Progress& progress) {
+  Result<formats::CloneRecord> Install(const net::BackupHello& hello, const std::string& gtid,
+                                       Progress& progress) {
     FileSystem& fs = env_.fs;
     const Clock& clock = env_.clock;
     const CloneReceiverOptions& o = o_;
     const DonorEndpoint& donor = donor_;
     const uint64_t bytes = bytes_;
-    CloneResult result{hello.donor_pod, fmt::format("{}:{}", donor.host, donor.port), gtid, bytes,
-                       progress.Elapsed(), clock.UnixSeconds()};
-    RETURN_IF_ERROR(fs.WriteFileAtomic(formats::CloneRecordPath(o.data_dir),
-                                       formats::ToJson(result), 0644));
+    formats::CloneRecord result{hello.donor_pod,
+                                fmt::format("{}:{}", donor.host, donor.port),
+                                gtid,
+                                bytes,
+                                progress.Elapsed(),
+                                clock.UnixSeconds()};
+    RETURN_IF_ERROR(
+        fs.WriteFileAtomic(formats::CloneRecordPath(o.data_dir), formats::ToJson(result), 0644));
     RETURN_IF_ERROR(InstallDatadir(
         fs, clock, staging_, o.data_dir, "clone",
         fmt::format("from {} at GTID {}", result.donor, gtid.empty() ? "(empty)" : gtid)));
@@ -227,37 +237,38 @@ class CloneAttempt {
 };
 
 // The donors to try this attempt, best first.
-std::vector<DonorEndpoint> Candidates(PeerStatusReader& peers, const CloneReceiverOptions& o,
+std::vector<DonorEndpoint> Candidates(PeerStatusReader& peers, const CloneReceiverOptions& options,
                                       std::string* why_none) {
-  if (!o.donors.empty()) return o.donors;
+  if (!options.donors.empty()) return options.donors;
   std::vector<std::optional<PeerStatus>> statuses;
-  for (uint32_t i = 0; i < o.self.ordinal; ++i) {
-    statuses.push_back(peers.Read(AddressOf(o.layout, o.self.set_name, i)));
+  for (uint32_t i = 0; i < options.self.ordinal; ++i) {
+    statuses.push_back(peers.Read(AddressOf(options.layout, options.self.set_name, i)));
   }
   std::vector<DonorEndpoint> out;
-  for (uint32_t ord : RankDonors(o.self.ordinal, statuses)) {
-    const MemberAddress a = AddressOf(o.layout, o.self.set_name, ord);
+  for (uint32_t ord : RankDonors(options.self.ordinal, statuses)) {
+    const MemberAddress a = AddressOf(options.layout, options.self.set_name, ord);
     out.push_back({a.pod_name, a.host, a.backup_port});
   }
   if (out.empty()) {
     *why_none = fmt::format("no ready donor among {}..{} (peers answered, none is ready)",
-                            PodName(o.self.set_name, 0), PodName(o.self.set_name, o.self.ordinal - 1));
+                            PodName(options.self.set_name, 0),
+                            PodName(options.self.set_name, options.self.ordinal - 1));
   }
   return out;
 }
 
-void WaitBeforeRetry(Clock& clock, const CloneReceiverOptions& o, int attempt) {
-  const Ms delay = o.backoff.DelayFor(attempt - 1);
-  spdlog::info("{}: retrying in {} ms (attempt {}/{})", o.self.pod_name, delay.count(), attempt + 1,
-               o.max_attempts);
+void WaitBeforeRetry(Clock& clock, const CloneReceiverOptions& options, int attempt) {
+  const Ms delay = options.backoff.DelayFor(attempt - 1);
+  spdlog::info("{}: retrying in {} ms (attempt {}/{})", options.self.pod_name, delay.count(),
+               attempt + 1, options.max_attempts);
   clock.SleepFor(delay);
 }
 
 // Nothing of a failed attempt stays: no staging for the next run to trip over, no progress
 // file showing a stream that is gone.
-void CleanUpFailedAttempt(FileSystem& fs, const CloneReceiverOptions& o) {
-  (void)fs.RemoveAll(StagingPathOf(o.data_dir));
-  (void)fs.RemoveAll(formats::CloneProgressPath(o.data_dir));
+void CleanUpFailedAttempt(FileSystem& fs, const CloneReceiverOptions& options) {
+  (void)fs.RemoveAll(StagingPathOf(options.data_dir));
+  (void)fs.RemoveAll(formats::CloneProgressPath(options.data_dir));
 }
 
 }  // namespace
@@ -328,47 +339,46 @@ Result<std::string> ReadBackupGtid(const FileSystem& fs, const std::string& dir)
     return parsed->ToString();
   }
   return FailedPrecondition(
-      "{} has no binlog position (mariadb_backup_binlog_info): is the donor's binary log on?",
-      dir);
+      "{} has no binlog position (mariadb_backup_binlog_info): is the donor's binary log on?", dir);
 }
 
-Result<CloneResult> CloneReplica(CloneEnv& env, const CloneReceiverOptions& o,
-                                 const Secrets& secrets) {
-  CHECK(o.self.ordinal > 0);
-  CHECK(o.max_attempts >= 1);
+Result<formats::CloneRecord> CloneReplica(CloneEnv& env, const CloneReceiverOptions& options,
+                                          const Secrets& secrets) {
+  CHECK(options.self.ordinal > 0);
+  CHECK(options.max_attempts >= 1);
   IgnoreSigpipe();  // a dead mbstream must be an error, not a silent exit
   Status last = Unavailable("no attempt made");
   std::string last_donor = "(none)";
   int attempts = 0;
-  for (int attempt = 0; attempt < o.max_attempts; ++attempt) {
-    if (attempt > 0) WaitBeforeRetry(env.clock, o, attempt);
+  for (int attempt = 0; attempt < options.max_attempts; ++attempt) {
+    if (attempt > 0) WaitBeforeRetry(env.clock, options, attempt);
     ++attempts;
     std::string why_none;
-    const std::vector<DonorEndpoint> candidates = Candidates(env.peers, o, &why_none);
+    const std::vector<DonorEndpoint> candidates = Candidates(env.peers, options, &why_none);
     if (candidates.empty()) {
       last = Unavailable("{}", why_none);
-      spdlog::warn("{}: {}", o.self.pod_name, why_none);
+      spdlog::warn("{}: {}", options.self.pod_name, why_none);
       continue;
     }
     // Each retry moves on to the next candidate: a donor that failed is not asked twice in
     // a row.
     const DonorEndpoint& donor = candidates[static_cast<size_t>(attempt) % candidates.size()];
     last_donor = donor.name;
-    auto r = CloneAttempt(env, o, donor).Run(secrets);
+    auto r = CloneAttempt(env, options, donor).Run(secrets);
     if (r.ok()) {
-      (void)env.fs.RemoveAll(formats::CloneProgressPath(o.data_dir));
+      (void)env.fs.RemoveAll(formats::CloneProgressPath(options.data_dir));
       spdlog::info("{}: clone from {} complete at GTID {} ({:.1f} MiB in {:.1f}s)",
-                   o.self.pod_name, r->donor, r->gtid.empty() ? "(empty)" : r->gtid,
+                   options.self.pod_name, r->donor, r->gtid.empty() ? "(empty)" : r->gtid,
                    r->bytes / 1048576.0, r->seconds);
       return r;
     }
     last = r.status();
-    CleanUpFailedAttempt(env.fs, o);
-    spdlog::warn("{}: clone attempt {}/{} from {} failed: {}", o.self.pod_name, attempt + 1,
-                 o.max_attempts, donor.name, last.message());
+    CleanUpFailedAttempt(env.fs, options);
+    spdlog::warn("{}: clone attempt {}/{} from {} failed: {}", options.self.pod_name, attempt + 1,
+                 options.max_attempts, donor.name, last.message());
     if (last.code() == StatusCode::kPermissionDenied) break;  // every peer shares the token
   }
-  return last.Annotate(fmt::format("clone {} from {} (after {} attempt(s))", o.self.pod_name,
+  return last.Annotate(fmt::format("clone {} from {} (after {} attempt(s))", options.self.pod_name,
                                    last_donor, attempts));
 }
 

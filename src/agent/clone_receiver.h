@@ -73,9 +73,6 @@ struct CloneReceiverOptions {
   uint64_t redo_log_bytes = kDefaultInnodbLogFileSize;
 };
 
-// What a finished clone records in DATA/.mysqlset-clone.json (the agent reads "gtid").
-using CloneResult = formats::CloneRecord;
-
 // Everything a clone does I/O through (the real ones: `mysqlset clone`; fakes: unit tests).
 struct CloneEnv {
   FileSystem& fs;
@@ -91,8 +88,8 @@ struct CloneEnv {
 // asks the peers again and takes the next candidate donor. kPermissionDenied (the backup
 // token) ends it at once: every peer shares the token.
 // REQUIRES: no datadir at DATA/mysql (InspectDatadir ran), self.ordinal > 0.
-Result<CloneResult> CloneReplica(CloneEnv& env, const CloneReceiverOptions& options,
-                                 const Secrets& secrets);
+Result<formats::CloneRecord> CloneReplica(CloneEnv& env, const CloneReceiverOptions& options,
+                                          const Secrets& secrets);
 
 // The GTID position in a prepared backup dir: mariadb_backup_binlog_info or
 // xtrabackup_binlog_info ("file\tpos\tgtid"). "" when the donor had written no GTID yet.

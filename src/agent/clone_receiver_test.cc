@@ -16,8 +16,8 @@ TEST(ParseDonorEndpointTest, Table) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->host, "::1");
   EXPECT_EQ(b->port, 13307);
-  for (const char* bad : {"", "host", ":3307", "host:", "host:0", "host:70000", "host:12x",
-                          "[::1]3307"}) {
+  for (const char* bad :
+       {"", "host", ":3307", "host:", "host:0", "host:70000", "host:12x", "[::1]3307"}) {
     EXPECT_EQ(ParseDonorEndpoint(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
 }
@@ -52,9 +52,9 @@ TEST(PeerStatusOfTest, ReadsRoleReadyLagGtid) {
 TEST(ReadBackupGtidTest, ReadsTheThirdField) {
   MemFileSystem fs;
   ASSERT_TRUE(fs.MakeDirs("/d", 0755).ok());
-  ASSERT_TRUE(
-      fs.WriteFileAtomic("/d/mariadb_backup_binlog_info", "mysql-bin.000002\t1234\t0-100-42\n", 0644)
-          .ok());
+  ASSERT_TRUE(fs.WriteFileAtomic("/d/mariadb_backup_binlog_info",
+                                 "mysql-bin.000002\t1234\t0-100-42\n", 0644)
+                  .ok());
   auto g = ReadBackupGtid(fs, "/d");
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   EXPECT_EQ(*g, "0-100-42");
@@ -63,7 +63,8 @@ TEST(ReadBackupGtidTest, ReadsTheThirdField) {
 TEST(ReadBackupGtidTest, FallsBackToXtrabackupNameAndAcceptsEmptyGtid) {
   MemFileSystem fs;
   ASSERT_TRUE(fs.MakeDirs("/d", 0755).ok());
-  ASSERT_TRUE(fs.WriteFileAtomic("/d/xtrabackup_binlog_info", "mysql-bin.000001\t330\t\n", 0644).ok());
+  ASSERT_TRUE(
+      fs.WriteFileAtomic("/d/xtrabackup_binlog_info", "mysql-bin.000001\t330\t\n", 0644).ok());
   auto g = ReadBackupGtid(fs, "/d");
   ASSERT_TRUE(g.ok());
   EXPECT_EQ(*g, "");

@@ -111,7 +111,18 @@ Status CheckNoPeerHoldsData(const FileSystem& fs, PeerStatusReader& peers,
   return Status::Ok();
 }
 
-Status RunCloneStep(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
+namespace {
+
+// The step right before mariadbd starts (in both modes) gives it an empty private tmpdir
+// (my.cnf's tmpdir): mariadbd refuses to start without it, and what an earlier life left
+// there is junk.
+Status ResetServerTmpdir(FileSystem& fs, const std::string& data_dir) {
+  const std::string tmpdir = TmpdirOf(data_dir);
+  RETURN_IF_ERROR(fs.RemoveAll(tmpdir));
+  return fs.MakeDirs(tmpdir, 0700);
+}
+
+Status ProvideDatadir(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
   RETURN_IF_ERROR(CheckDatadirIsNotAFile(env.fs, s.data_dir));
   ASSIGN_OR_RETURN(DataState state, InspectDatadir(env.fs, env.clock, s.data_dir));
   switch (ChooseDataSource(state, IsPrimary(s.self))) {
@@ -129,6 +140,13 @@ Status RunCloneStep(CloneEnv& env, const CloneStepOptions& s, const Secrets& sec
       "{}: the datadir in {} is neither complete nor absent; refusing to "
       "write over it",
       s.self.pod_name, s.data_dir);
+}
+
+}  // namespace
+
+Status RunCloneStep(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
+  RETURN_IF_ERROR(ProvideDatadir(env, s, secrets));
+  return ResetServerTmpdir(env.fs, s.data_dir);
 }
 
 }  // namespace mysqlset

@@ -76,7 +76,8 @@ Result<DataState> InspectDatadir(FileSystem& fs, const Clock& clock, const std::
   const std::string datadir = DatadirOf(data_dir);
   const DataVerdict v = ClassifyData(GatherDatadirEvidence(fs, data_dir));
   switch (v.state) {
-    case DataState::kReady: return v.state;
+    case DataState::kReady:
+      return v.state;
     case DataState::kEmpty:
       // A pending marker without a datadir: an install cut before its rename. It is ours
       // and holds no data; it must not vouch for a datadir that appears later.
@@ -90,9 +91,10 @@ Result<DataState> InspectDatadir(FileSystem& fs, const Clock& clock, const std::
       return DataState::kReady;
     case DataState::kIncomplete: {
       const std::string aside = FreeKeptPath(fs, clock, data_dir);
-      spdlog::warn("datadir {} has no completion marker and was never finished ({}); keeping "
-                   "it as {} (mysqlset never deletes it) and starting over",
-                   datadir, v.why, aside);
+      spdlog::warn(
+          "datadir {} has no completion marker and was never finished ({}); keeping "
+          "it as {} (mysqlset never deletes it) and starting over",
+          datadir, v.why, aside);
       RETURN_IF_ERROR(fs.Rename(datadir, aside));
       return v.state;
     }
@@ -125,8 +127,7 @@ Status InstallDatadir(FileSystem& fs, const Clock& clock, const std::string& sta
   // Safety order: the pending marker first, then the datadir appears by one rename, then
   // the marker by another. A kill before the first rename leaves no datadir (redone); after
   // it, a datadir beside the pending marker, which the next run finishes (kInstallCut).
-  RETURN_IF_ERROR(
-      fs.WriteFileAtomic(PendingMarkerPathOf(data_dir), marker.dump() + "\n", 0644));
+  RETURN_IF_ERROR(fs.WriteFileAtomic(PendingMarkerPathOf(data_dir), marker.dump() + "\n", 0644));
   if (Status st = fs.Rename(staging, DatadirOf(data_dir)); !st.ok()) {
     // Nothing was installed: the pending marker must not vouch for whatever appears at
     // DATA/mysql later (ClassifyData also requires intact files beside it).

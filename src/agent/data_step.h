@@ -19,8 +19,8 @@
 namespace mysqlset {
 
 struct BootstrapOptions {
-  std::string data_dir;  // the data volume
-  std::string log_file;  // where mariadb-install-db's output goes; empty: captured
+  std::string data_dir;      // the data volume
+  std::string log_file;      // where mariadb-install-db's output goes; empty: captured
   bool run_as_root = false;  // add --user=root (mariadbd refuses root otherwise)
 };
 

@@ -1,8 +1,8 @@
 #include "agent/init_step.h"
 
-#include "core/topology.h"
-
 #include <cctype>
+
+#include "core/topology.h"
 
 namespace mysqlset {
 namespace {
@@ -16,7 +16,8 @@ std::string Trim(const std::string& s) {
 }  // namespace
 
 Status ValidateCnfText(const std::string& text, const std::string& where) {
-  if (Trim(text).empty()) return InvalidArgument("{} is empty: it must hold a [mariadbd] group", where);
+  if (Trim(text).empty())
+    return InvalidArgument("{} is empty: it must hold a [mariadbd] group", where);
   bool in_group = false;
   bool server_group = false;
   size_t line_no = 0;
@@ -29,7 +30,8 @@ Status ValidateCnfText(const std::string& text, const std::string& where) {
     ++line_no;
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.find('\0') != std::string::npos) {
-      return InvalidArgument("{} line {}: contains a NUL byte; the file is garbled", where, line_no);
+      return InvalidArgument("{} line {}: contains a NUL byte; the file is garbled", where,
+                             line_no);
     }
     if (line[0] == '[') {
       if (line.back() != ']') {
@@ -37,8 +39,8 @@ Status ValidateCnfText(const std::string& text, const std::string& where) {
       }
       const std::string group = line.substr(1, line.size() - 2);
       in_group = true;
-      server_group = server_group || group == "mariadbd" || group == "mysqld" || group == "server" ||
-                     group == "mariadb";
+      server_group = server_group || group == "mariadbd" || group == "mysqld" ||
+                     group == "server" || group == "mariadb";
       continue;
     }
     if (line[0] == '!') {
@@ -65,10 +67,10 @@ Status ValidateCnfText(const std::string& text, const std::string& where) {
   return Status::Ok();
 }
 
-Result<MemberIdentity> RunInit(FileSystem& fs, const InitOptions& o) {
-  ASSIGN_OR_RETURN(MemberIdentity id, ParseIdentity(o.pod_name, o.server_id_offset));
+Result<MemberIdentity> RunInit(FileSystem& fs, const InitOptions& options) {
+  ASSIGN_OR_RETURN(MemberIdentity id, ParseIdentity(options.pod_name, options.server_id_offset));
   const std::string role_file = RoleCnfName(id);
-  const std::string source = o.config_map_dir + "/" + role_file;
+  const std::string source = options.config_map_dir + "/" + role_file;
   auto role_text = fs.ReadFile(source);
   if (!role_text.ok()) {
     return Status(role_text.status().code(),
@@ -77,26 +79,23 @@ Result<MemberIdentity> RunInit(FileSystem& fs, const InitOptions& o) {
                               source, role_text.status().message()));
   }
   RETURN_IF_ERROR(ValidateCnfText(*role_text, source));
-  if (o.paths.conf_dir.empty()) return InvalidArgument("--conf-dir is required");
-  if (o.paths.data_dir.empty()) return InvalidArgument("--data-dir is required");
+  if (options.paths.conf_dir.empty()) return InvalidArgument("--conf-dir is required");
+  if (options.paths.data_dir.empty()) return InvalidArgument("--data-dir is required");
 
-  std::string report_host = o.report_host;
+  std::string report_host = options.report_host;
   if (report_host.empty()) {
-    report_host = id.pod_name + "." + (o.service.empty() ? id.set_name : o.service);
+    report_host = id.pod_name + "." + (options.service.empty() ? id.set_name : options.service);
   }
-  RETURN_IF_ERROR(fs.MakeDirs(o.paths.conf_dir, 0755));
-  RETURN_IF_ERROR(fs.WriteFileAtomic(o.paths.conf_dir + "/server-id.cnf",
-                                     RenderServerIdCnf(id, report_host, o.paths.port), 0644));
-  RETURN_IF_ERROR(fs.WriteFileAtomic(o.paths.conf_dir + "/" + role_file, *role_text, 0644));
+  RETURN_IF_ERROR(fs.MakeDirs(options.paths.conf_dir, 0755));
+  RETURN_IF_ERROR(fs.WriteFileAtomic(options.paths.conf_dir + "/server-id.cnf",
+                                     RenderServerIdCnf(id, report_host, options.paths.port), 0644));
+  RETURN_IF_ERROR(fs.WriteFileAtomic(options.paths.conf_dir + "/" + role_file, *role_text, 0644));
   // A member's role file from an earlier life must not linger beside the current one.
-  const std::string other = o.paths.conf_dir + "/" + (IsPrimary(id) ? "replica.cnf" : "primary.cnf");
+  const std::string other =
+      options.paths.conf_dir + "/" + (IsPrimary(id) ? "replica.cnf" : "primary.cnf");
   if (fs.Exists(other)) RETURN_IF_ERROR(fs.RemoveAll(other));
-  // mariadbd refuses to start without its tmpdir; what an earlier life left there is junk.
-  const std::string tmpdir = TmpdirOf(o.paths.data_dir);
-  RETURN_IF_ERROR(fs.RemoveAll(tmpdir));
-  RETURN_IF_ERROR(fs.MakeDirs(tmpdir, 0700));
   RETURN_IF_ERROR(
-      fs.WriteFileAtomic(o.paths.conf_dir + "/my.cnf", RenderMyCnf(id, o.paths), 0644));
+      fs.WriteFileAtomic(options.paths.conf_dir + "/my.cnf", RenderMyCnf(id, options.paths), 0644));
   return id;
 }
 

@@ -78,9 +78,9 @@ TEST_F(InitStepTest, MissingOrGarbledConfigMapWritesNothing) {
   auto missing = Run("mysql-1");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("/cm/replica.cnf"), std::string::npos);
-  for (const char* garbled : {"", "   \n", "log-bin=x\n[mariadbd]\n", "[mariadbd\nx=1\n",
-                              "[client]\nuser=x\n", "[mariadbd]\n\x01\x02garbage\n",
-                              "[mariadbd]\n=oops\n", "[mariadbd]\n!exec rm -rf /\n"}) {
+  for (const char* garbled :
+       {"", "   \n", "log-bin=x\n[mariadbd]\n", "[mariadbd\nx=1\n", "[client]\nuser=x\n",
+        "[mariadbd]\n\x01\x02garbage\n", "[mariadbd]\n=oops\n", "[mariadbd]\n!exec rm -rf /\n"}) {
     ASSERT_TRUE(fs_.WriteFileAtomic("/cm/replica.cnf", garbled, 0644).ok());
     auto r = Run("mysql-1");
     EXPECT_FALSE(r.ok()) << "accepted: " << garbled;

@@ -5,8 +5,7 @@
 namespace mysqlset {
 namespace {
 
-Result<std::string> ReadSecretFile(const FileSystem& fs, const std::string& dir,
-                                   const char* name) {
+Result<std::string> ReadSecretFile(const FileSystem& fs, const std::string& dir, const char* name) {
   const std::string path = dir + "/" + name;
   auto content = fs.ReadFile(path);
   if (!content.ok()) {
@@ -33,8 +32,7 @@ Result<std::string> ReadSecretFile(const FileSystem& fs, const std::string& dir,
 std::string RandomToken() {
   unsigned char raw[24];
   CHECK(RAND_bytes(raw, sizeof raw) == 1);
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string out;
   for (unsigned char c : raw) out += kAlphabet[c % 62];
   return out;

@@ -14,9 +14,12 @@ namespace {
 
 const char* ThreadName(ThreadState t) {
   switch (t) {
-    case ThreadState::kYes: return "Yes";
-    case ThreadState::kConnecting: return "Connecting";
-    case ThreadState::kNo: return "No";
+    case ThreadState::kYes:
+      return "Yes";
+    case ThreadState::kConnecting:
+      return "Connecting";
+    case ThreadState::kNo:
+      return "No";
   }
   return "No";
 }
@@ -24,7 +27,7 @@ const char* ThreadName(ThreadState t) {
 }  // namespace
 
 formats::AgentStatus StatusOf(const AgentConfig& config, const AgentSnapshot& snap,
-                             const BackupStats& backup, double state_age_seconds) {
+                              const BackupStats& backup, double state_age_seconds) {
   const ServerState& s = snap.state;
   formats::AgentStatus st;
   st.pod = config.id.pod_name;
@@ -50,17 +53,17 @@ formats::AgentStatus StatusOf(const AgentConfig& config, const AgentSnapshot& sn
   st.lag_threshold_seconds = config.policy.max_lag_seconds;
   if (s.replica) {
     const ReplicaStatus& r = *s.replica;
-    st.replication = formats::AgentStatus::Replication{
-        r.source_host + ":" + std::to_string(r.source_port),
-        r.source_user,
-        r.using_gtid_slave_pos ? "slave_pos" : "no",
-        ThreadName(r.io),
-        ThreadName(r.sql),
-        r.last_io_errno,
-        r.last_io_error,
-        r.last_sql_errno,
-        r.last_sql_error,
-        r.gtid_io_pos};
+    st.replication =
+        formats::AgentStatus::Replication{r.source_host + ":" + std::to_string(r.source_port),
+                                          r.source_user,
+                                          r.using_gtid_slave_pos ? "slave_pos" : "no",
+                                          ThreadName(r.io),
+                                          ThreadName(r.sql),
+                                          r.last_io_errno,
+                                          r.last_io_error,
+                                          r.last_sql_errno,
+                                          r.last_sql_error,
+                                          r.gtid_io_pos};
   }
   if (snap.clone) {
     st.clone = formats::AgentStatus::Clone{snap.clone->donor, snap.clone->gtid, snap.clone->bytes,
@@ -114,12 +117,14 @@ AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<I
   auto counter = [&](const char* name, const char* help,
                      std::map<std::string, std::string> labels = {}) {
     labels.insert(member.begin(), member.end());
-    return Impl::Mirrored{&prometheus::BuildCounter().Name(name).Help(help).Register(reg).Add(labels)};
+    return Impl::Mirrored{
+        &prometheus::BuildCounter().Name(name).Help(help).Register(reg).Add(labels)};
   };
   Impl& m = *impl_;
   m.ready = gauge("mysqlset_ready", "1 when the member passes its readiness rules");
   m.reachable = gauge("mysqlset_mysql_up", "1 when mariadbd answered the agent's last check");
-  auto& role = prometheus::BuildGauge().Name("mysqlset_role").Help("1 for the member's role").Register(reg);
+  auto& role =
+      prometheus::BuildGauge().Name("mysqlset_role").Help("1 for the member's role").Register(reg);
   m.role_primary = &role.Add({{"pod", config.id.pod_name}, {"role", "primary"}});
   m.role_replica = &role.Add({{"pod", config.id.pod_name}, {"role", "replica"}});
   m.read_only = gauge("mysqlset_read_only", "1 when read_only is ON");
@@ -131,22 +136,31 @@ AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<I
                     .Name("mysqlset_gtid_sequence")
                     .Help("Sequence number reached per GTID domain (gtid_current_pos)")
                     .Register(reg);
-  m.clone_bytes = gauge("mysqlset_clone_bytes", "Bytes received by the clone this datadir came from");
+  m.clone_bytes =
+      gauge("mysqlset_clone_bytes", "Bytes received by the clone this datadir came from");
   m.clone_seconds = gauge("mysqlset_clone_duration_seconds", "Duration of that clone");
   m.backups_active = gauge("mysqlset_backups_active", "Backups being streamed to peers now");
   m.ticks = counter("mysqlset_agent_ticks_total", "Convergence loop iterations");
   m.actions = counter("mysqlset_agent_actions_total", "Corrective actions taken");
   m.repl_errors = counter("mysqlset_replication_errors_total",
                           "Times replication stopped on an error the agent will not skip");
-  m.healthz_ok = counter("mysqlset_probe_requests_total", "Probe requests", {{"probe", "healthz"}, {"result", "ok"}});
-  m.healthz_fail = counter("mysqlset_probe_requests_total", "Probe requests", {{"probe", "healthz"}, {"result", "fail"}});
-  m.readyz_ok = counter("mysqlset_probe_requests_total", "Probe requests", {{"probe", "readyz"}, {"result", "ok"}});
-  m.readyz_fail = counter("mysqlset_probe_requests_total", "Probe requests", {{"probe", "readyz"}, {"result", "fail"}});
+  m.healthz_ok = counter("mysqlset_probe_requests_total", "Probe requests",
+                         {{"probe", "healthz"}, {"result", "ok"}});
+  m.healthz_fail = counter("mysqlset_probe_requests_total", "Probe requests",
+                           {{"probe", "healthz"}, {"result", "fail"}});
+  m.readyz_ok = counter("mysqlset_probe_requests_total", "Probe requests",
+                        {{"probe", "readyz"}, {"result", "ok"}});
+  m.readyz_fail = counter("mysqlset_probe_requests_total", "Probe requests",
+                          {{"probe", "readyz"}, {"result", "fail"}});
   m.backups_ok = counter("mysqlset_backups_total", "Backups streamed to peers", {{"result", "ok"}});
-  m.backups_failed = counter("mysqlset_backups_total", "Backups streamed to peers", {{"result", "failed"}});
-  m.refused_auth = counter("mysqlset_backup_refusals_total", "Backup requests refused", {{"reason", "auth"}});
-  m.refused_busy = counter("mysqlset_backup_refusals_total", "Backup requests refused", {{"reason", "busy"}});
-  m.bad_requests = counter("mysqlset_backup_refusals_total", "Backup requests refused", {{"reason", "bad_request"}});
+  m.backups_failed =
+      counter("mysqlset_backups_total", "Backups streamed to peers", {{"result", "failed"}});
+  m.refused_auth =
+      counter("mysqlset_backup_refusals_total", "Backup requests refused", {{"reason", "auth"}});
+  m.refused_busy =
+      counter("mysqlset_backup_refusals_total", "Backup requests refused", {{"reason", "busy"}});
+  m.bad_requests = counter("mysqlset_backup_refusals_total", "Backup requests refused",
+                           {{"reason", "bad_request"}});
   m.bytes_sent = counter("mysqlset_backup_bytes_sent_total", "Backup payload bytes sent to peers");
 }
 

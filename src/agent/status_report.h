@@ -24,7 +24,7 @@ struct ProbeCounters {
 };
 
 formats::AgentStatus StatusOf(const AgentConfig& config, const AgentSnapshot& snap,
-                             const BackupStats& backup, double state_age_seconds);
+                              const BackupStats& backup, double state_age_seconds);
 // StatusOf serialised for /v1/status. Never throws: text from outside (MariaDB error
 // messages, hosts) that is not valid UTF-8 has its bad bytes replaced with U+FFFD.
 std::string StatusJsonText(const AgentConfig& config, const AgentSnapshot& snap,

@@ -32,6 +32,79 @@ struct AgentFlags {
   int backup_concurrency = 1;
 };
 
+// Ticks the agent until SIGTERM or SIGINT.
+void RunUntilSignalled(Agent& agent, Clock& clock) {
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGTERM, OnSignal);
+  signal(SIGINT, OnSignal);
+  while (!stop_requested) {
+    agent.RunOnce();
+    // Sleep in short steps so a signal ends the agent promptly.
+    const auto until = clock.Now() + agent.NextDelay();
+    while (!stop_requested && clock.Now() < until) {
+      clock.SleepFor(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+int RunAgent(const AgentFlags& f) {
+  SetUpLogging("agent", f.member.log_level);
+  // Every connection to the HTTP port holds a descriptor; a flood of 500 idle ones must
+  // not exhaust the usual soft limit of 1024 (issue #18).
+  if (auto fds = RaiseOpenFileLimit(); !fds.ok()) {
+    spdlog::warn("agent: cannot raise the open-file limit: {}", fds.status().message());
+  }
+  auto id = ParseIdentity(ResolvePodName(f.member), f.member.server_id_offset);
+  if (!id.ok()) return ReportError("agent", id.status());
+  PosixFileSystem fs;
+  RealClock clock;
+  auto secrets = LoadSecrets(fs, f.member.secrets_dir);
+  if (!secrets.ok()) return ReportError("agent", secrets.status());
+  const MemberAddress self = AddressOf(f.member.layout, id->set_name, id->ordinal);
+
+  AgentConfig config;
+  config.id = *id;
+  config.layout = f.member.layout;
+  config.data_dir = Absolute(f.member.data_dir);
+  config.policy.max_lag_seconds = f.lag_threshold;
+  config.secrets = *secrets;
+  config.tick = std::chrono::milliseconds(f.tick_ms);
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr) config.os_user = pw->pw_name;
+
+  // Two connections: the loop acts as admin; probes only ever need the monitor account.
+  ConnectOptions admin{"127.0.0.1", self.mysql_port, kAdminUser, secrets->admin_password};
+  ConnectOptions monitor{
+      "127.0.0.1", self.mysql_port, kMonitorUser, secrets->monitor_password, 2, 2, 2};
+  MariaDb admin_db(admin);
+  MariaDb monitor_db(monitor);
+  Agent agent(config, admin_db, fs, clock);
+
+  BackupServiceOptions backup_options;
+  backup_options.bind_address = f.bind_address;
+  backup_options.port = self.backup_port;
+  backup_options.max_concurrent = f.backup_concurrency;
+  backup_options.pod_name = id->pod_name;
+  backup_options.datadir = DatadirOf(config.data_dir);
+  backup_options.mysql_port = self.mysql_port;
+  BackupService backups(backup_options, *secrets);
+  if (Status st = backups.Start(); !st.ok()) return ReportError("agent", st);
+
+  AgentHttpServer http({&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); }});
+  if (Status st = http.Start(f.bind_address, self.agent_port); !st.ok()) {
+    backups.Stop();
+    return ReportError("agent", st);
+  }
+  spdlog::info("{}: agent serving http://{}:{} and backups on port {} ({}), mysqld 127.0.0.1:{}",
+               id->pod_name, f.bind_address, self.agent_port, self.backup_port,
+               RoleName(agent.role()), self.mysql_port);
+
+  RunUntilSignalled(agent, clock);
+  spdlog::info("{}: agent stopping", id->pod_name);
+  http.Stop();
+  backups.Stop();
+  return 0;
+}
+
 }  // namespace
 
 Action AddAgentCommand(CLI::App& app) {
@@ -52,73 +125,7 @@ Action AddAgentCommand(CLI::App& app) {
                  "Backups served at once; further requests are refused as busy")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
-  return [f]() {
-    SetUpLogging("agent", f->member.log_level);
-    // Every connection to the HTTP port holds a descriptor; a flood of 500 idle ones must
-    // not exhaust the usual soft limit of 1024 (issue #18).
-    if (auto fds = RaiseOpenFileLimit(); !fds.ok()) {
-      spdlog::warn("agent: cannot raise the open-file limit: {}", fds.status().message());
-    }
-    auto id = ParseIdentity(ResolvePodName(f->member), f->member.server_id_offset);
-    if (!id.ok()) return ReportError("agent", id.status());
-    PosixFileSystem fs;
-    RealClock clock;
-    auto secrets = LoadSecrets(fs, f->member.secrets_dir);
-    if (!secrets.ok()) return ReportError("agent", secrets.status());
-    const MemberAddress self = AddressOf(f->member.layout, id->set_name, id->ordinal);
-
-    AgentConfig config;
-    config.id = *id;
-    config.layout = f->member.layout;
-    config.data_dir = Absolute(f->member.data_dir);
-    config.policy.max_lag_seconds = f->lag_threshold;
-    config.secrets = *secrets;
-    config.tick = std::chrono::milliseconds(f->tick_ms);
-    if (const passwd* pw = getpwuid(geteuid()); pw != nullptr) config.os_user = pw->pw_name;
-
-    // Two connections: the loop acts as admin; probes only ever need the monitor account.
-    ConnectOptions admin{"127.0.0.1", self.mysql_port, kAdminUser, secrets->admin_password};
-    ConnectOptions monitor{"127.0.0.1", self.mysql_port, kMonitorUser, secrets->monitor_password,
-                           2, 2, 2};
-    MariaDb admin_db(admin);
-    MariaDb monitor_db(monitor);
-    Agent agent(config, admin_db, fs, clock);
-
-    BackupServiceOptions backup_options;
-    backup_options.bind_address = f->bind_address;
-    backup_options.port = self.backup_port;
-    backup_options.max_concurrent = f->backup_concurrency;
-    backup_options.pod_name = id->pod_name;
-    backup_options.datadir = DatadirOf(config.data_dir);
-    backup_options.mysql_port = self.mysql_port;
-    BackupService backups(backup_options, *secrets);
-    if (Status st = backups.Start(); !st.ok()) return ReportError("agent", st);
-
-    AgentHttpServer http({&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); }});
-    if (Status st = http.Start(f->bind_address, self.agent_port); !st.ok()) {
-      backups.Stop();
-      return ReportError("agent", st);
-    }
-    spdlog::info("{}: agent serving http://{}:{} and backups on port {} ({}), mysqld 127.0.0.1:{}",
-                 id->pod_name, f->bind_address, self.agent_port, self.backup_port,
-                 RoleName(agent.role()), self.mysql_port);
-
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGTERM, OnSignal);
-    signal(SIGINT, OnSignal);
-    while (!stop_requested) {
-      agent.RunOnce();
-      // Sleep in short steps so a signal ends the agent promptly.
-      const auto until = clock.Now() + agent.NextDelay();
-      while (!stop_requested && clock.Now() < until) {
-        clock.SleepFor(std::chrono::milliseconds(50));
-      }
-    }
-    spdlog::info("{}: agent stopping", id->pod_name);
-    http.Stop();
-    backups.Stop();
-    return 0;
-  };
+  return [f]() { return RunAgent(*f); };
 }
 
 }  // namespace mysqlset::cmd

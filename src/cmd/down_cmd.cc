@@ -34,8 +34,8 @@ int RunDown(const DownFlags& f) {
                 *supervisor);
     std::fflush(stdout);
     if (kill(*supervisor, SIGTERM) != 0 && errno != ESRCH) {
-      return ReportError("down", Internal("signal supervisor pid {}: {}", *supervisor,
-                                          std::strerror(errno)));
+      return ReportError(
+          "down", Internal("signal supervisor pid {}: {}", *supervisor, std::strerror(errno)));
     }
     local::WaitOptions w;
     w.timeout = std::chrono::seconds(f.timeout_s);
@@ -49,8 +49,8 @@ int RunDown(const DownFlags& f) {
   if (f.purge) {
     // A supervisor that started meanwhile would lose its data under it.
     if (local::RunningSupervisor(paths)) {
-      return ReportError("down", FailedPrecondition("a supervisor started again on {}; not purging",
-                                                    paths.dir()));
+      return ReportError(
+          "down", FailedPrecondition("a supervisor started again on {}; not purging", paths.dir()));
     }
     Status st = local::PurgeClusterDir(fs, paths);
     if (!st.ok()) return ReportError("down", st.Annotate("purge"));

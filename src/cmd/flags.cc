@@ -26,7 +26,8 @@ void AddLogFlags(CLI::App& app, std::string& level) {
          "--log-format", [](const std::string& format) { SetDefaultLogFormat(format); },
          "Log line format: text, or json (one object per line); all times are UTC. Default: "
          "$MYSQLSET_LOG_FORMAT, else text")
-      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kLogFormats), std::end(kLogFormats))))
+      ->check(
+          CLI::IsMember(std::vector<std::string>(std::begin(kLogFormats), std::end(kLogFormats))))
       ->envname("MYSQLSET_LOG_FORMAT");
 }
 
@@ -62,7 +63,8 @@ void AddPeerFlags(CLI::App& app, MemberFlags& f) {
   app.add_option("--peer-host", f.layout.host_template,
                  "Address template of a member: {pod}, {service} and {ordinal} expand")
       ->capture_default_str();
-  app.add_option("--port", f.layout.mysql_port, "mariadbd port of ordinal 0")->capture_default_str();
+  app.add_option("--port", f.layout.mysql_port, "mariadbd port of ordinal 0")
+      ->capture_default_str();
   app.add_option("--http-port", f.layout.agent_port, "Agent HTTP port of ordinal 0")
       ->capture_default_str();
   app.add_option("--backup-port", f.layout.backup_port, "Backup stream port of ordinal 0")

@@ -44,7 +44,7 @@ std::string_view LastLines(std::string_view text, int lines) {
 
 // Size of `path`, or -1 when it does not exist (yet).
 int64_t SizeOf(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
 }
 
@@ -65,8 +65,8 @@ int RunLogs(const LogsFlags& f) {
   if (!files.ok()) return ReportError("logs", files.status());
   const bool many = files->size() > 1;
   if (!many && SizeOf(files->front()) < 0 && !f.follow) {
-    return ReportError("logs", NotFound("no log yet at {} (that step has not run)",
-                                        files->front()));
+    return ReportError("logs",
+                       NotFound("no log yet at {} (that step has not run)", files->front()));
   }
   std::vector<int64_t> offsets;
   for (const auto& file : *files) {
@@ -86,7 +86,7 @@ int RunLogs(const LogsFlags& f) {
   std::fflush(stdout);
   if (!f.follow) return 0;
   size_t last = files->size() - 1;  // the file whose text was printed last
-  for (;;) {  // until interrupted, like tail -f
+  for (;;) {                        // until interrupted, like tail -f
     for (size_t i = 0; i < files->size(); ++i) {
       const int64_t size = SizeOf((*files)[i]);
       if (size < 0 || size == offsets[i]) continue;

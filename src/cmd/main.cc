@@ -13,8 +13,8 @@ namespace {
 // The first line `mariadbd --version` prints, or a note that none was found: the MariaDB a
 // local cluster would run (a pod runs its image's).
 std::string MariadbVersion() {
-  for (const char* command : {"mariadbd --version 2>/dev/null",
-                              "/usr/sbin/mariadbd --version 2>/dev/null"}) {
+  for (const char* command :
+       {"mariadbd --version 2>/dev/null", "/usr/sbin/mariadbd --version 2>/dev/null"}) {
     FILE* p = popen(command, "r");
     if (p == nullptr) continue;
     char line[512] = {};
@@ -69,8 +69,7 @@ int main(int argc, char** argv) {
       mysqlset::cmd::AddStatusCommand);
   add("scale", "Change the number of members of a running local cluster",
       mysqlset::cmd::AddScaleCommand);
-  add("down", "Stop a local cluster; --purge also deletes its data",
-      mysqlset::cmd::AddDownCommand);
+  add("down", "Stop a local cluster; --purge also deletes its data", mysqlset::cmd::AddDownCommand);
   add("sql", "Open a MariaDB prompt (or run -e SQL) on the write endpoint, a member or the reads",
       mysqlset::cmd::AddSqlCommand);
   add("logs", "Print (or follow with -f) the logs of a local cluster's member or supervisor",

@@ -29,8 +29,8 @@ int RunScale(const ScaleFlags& f) {
   const char* end = f.replicas.data() + f.replicas.size();
   const auto [ptr, ec] = std::from_chars(f.replicas.data(), end, n);
   if (f.replicas.empty() || ec != std::errc() || ptr != end) {
-    return ReportError("scale",
-                       InvalidArgument("N must be a whole number of members, got '{}'", f.replicas));
+    return ReportError(
+        "scale", InvalidArgument("N must be a whole number of members, got '{}'", f.replicas));
   }
   PosixFileSystem fs;
   const local::ClusterPaths paths(Absolute(f.dir));
@@ -52,8 +52,8 @@ int RunScale(const ScaleFlags& f) {
   st = local::SaveSpec(fs, paths, next);
   if (!st.ok()) return ReportError("scale", st);
   kill(*supervisor, SIGHUP);
-  std::printf("Scaling cluster '%s' from %d to %d member(s)\n", spec->name.c_str(),
-              spec->replicas, n);
+  std::printf("Scaling cluster '%s' from %d to %d member(s)\n", spec->name.c_str(), spec->replicas,
+              n);
   std::fflush(stdout);
   local::WaitOptions w;
   w.timeout = std::chrono::seconds(f.timeout_s);

@@ -8,12 +8,11 @@
 #include <memory>
 #include <thread>
 
-#include "fmt/chrono.h"
-
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "core/identity.h"
 #include "core/mycnf.h"
+#include "fmt/chrono.h"
 #include "formats/agent_status.h"
 #include "local/cluster_dir.h"
 #include "local/cluster_report.h"

@@ -51,77 +51,97 @@ struct UpFlags {
   CLI::Option* base_port_opt = nullptr;
 };
 
-int RunUp(const UpFlags& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  PosixFileSystem fs;
-  const local::ClusterPaths paths(Absolute(f.dir));
+// The spec `up` converges to: the stored one (flags may only change --replicas), or a new
+// one from the flags. `exists`: DIR already holds a cluster.
+Result<local::ClusterSpec> SpecForUp(PosixFileSystem& fs, const local::ClusterPaths& paths,
+                                     const UpFlags& f, bool exists) {
   local::ClusterSpec spec;
-  const bool exists = fs.Exists(paths.cluster_json());
   if (exists) {
-    auto stored = local::LoadSpec(fs, paths);
-    if (!stored.ok()) return ReportError("up", stored.status());
-    spec = *stored;
+    ASSIGN_OR_RETURN(spec, local::LoadSpec(fs, paths));
     if (f.name_opt->count() > 0 && f.name != spec.name) {
-      return ReportError("up", InvalidArgument("{} holds cluster '{}', not '{}': drop --name or "
-                                               "use another --dir",
-                                               paths.dir(), spec.name, f.name));
+      return InvalidArgument("{} holds cluster '{}', not '{}': drop --name or use another --dir",
+                             paths.dir(), spec.name, f.name);
     }
     if (f.base_port_opt->count() > 0 && f.base_port != spec.base_port) {
-      return ReportError("up", InvalidArgument("{} was created with --base-port {}: drop "
-                                               "--base-port or use another --dir",
-                                               paths.dir(), spec.base_port));
+      return InvalidArgument(
+          "{} was created with --base-port {}: drop --base-port or use another --dir", paths.dir(),
+          spec.base_port);
     }
   } else {
     spec.name = f.name;
     spec.base_port = static_cast<uint16_t>(f.base_port);
   }
   if (f.replicas_opt->count() > 0) spec.replicas = f.replicas;
-  Status st = local::ValidateSpec(spec);
-  if (st.ok()) st = local::CheckSocketPathLengths(paths, spec);
-  if (!st.ok()) return ReportError("up", st);
+  RETURN_IF_ERROR(local::ValidateSpec(spec));
+  RETURN_IF_ERROR(local::CheckSocketPathLengths(paths, spec));
+  return spec;
+}
+
+// A supervisor already runs on DIR: hand it the new size (SIGHUP), as `scale` does.
+Status ResizeRunningSupervisor(PosixFileSystem& fs, const local::ClusterPaths& paths,
+                               const local::ClusterSpec& spec, pid_t supervisor) {
+  auto stored = local::LoadSpec(fs, paths);
+  if (stored.ok() && stored->replicas != spec.replicas) {
+    // Members that will start must find their ports free, exactly as for `scale`.
+    RETURN_IF_ERROR(local::CheckNewMemberPortsFree(*stored, spec));
+    RETURN_IF_ERROR(local::SaveSpec(fs, paths, spec));
+    kill(supervisor, SIGHUP);
+  }
+  std::printf("A supervisor (pid %d) already runs on %s; waiting for its members.\n", supervisor,
+              paths.dir().c_str());
+  return Status::Ok();
+}
+
+// No supervisor runs: check that the ports are free, write DIR, and start one.
+Result<pid_t> StartSupervisor(PosixFileSystem& fs, const local::ClusterPaths& paths,
+                              const local::ClusterSpec& spec, const UpFlags& f, bool exists) {
+  // Everything that can refuse the request is checked before anything is written.
+  Status st = local::CheckPortsFree(local::PortsOf(spec));
+  if (!st.ok() && exists) {
+    // A supervisor that was SIGKILLed leaves its children stopping (they got SIGTERM);
+    // they hold the ports for a moment. Wait for them rather than refuse.
+    auto left = local::LeftoverProcesses(paths);
+    if (!left.empty()) {
+      std::printf("Waiting for %zu process(es) of a previous supervisor to stop (pid %d%s)\n",
+                  left.size(), left[0], left.size() > 1 ? ", ..." : "");
+      std::fflush(stdout);
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+      while (!left.empty() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        left = local::LeftoverProcesses(paths);
+      }
+      st = local::CheckPortsFree(local::PortsOf(spec));
+    }
+  }
+  RETURN_IF_ERROR(st);
+  RETURN_IF_ERROR(local::PrepareClusterDir(fs, paths, spec));
+  // The supervisor and the members it starts inherit the log format.
+  if (!f.log_format.empty()) setenv("MYSQLSET_LOG_FORMAT", f.log_format.c_str(), 1);
+  ASSIGN_OR_RETURN(const pid_t supervisor, local::LaunchSupervisor(local::SelfExe(), paths));
+  std::printf("%s cluster '%s' with %d member(s) in %s (supervisor pid %d, log %s)\n",
+              exists ? "Restarting" : "Creating", spec.name.c_str(), spec.replicas,
+              paths.dir().c_str(), supervisor, paths.supervisor_log().c_str());
+  return supervisor;
+}
+
+int RunUp(const UpFlags& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  PosixFileSystem fs;
+  const local::ClusterPaths paths(Absolute(f.dir));
+  const bool exists = fs.Exists(paths.cluster_json());
+  auto spec_or = SpecForUp(fs, paths, f, exists);
+  if (!spec_or.ok()) return ReportError("up", spec_or.status());
+  const local::ClusterSpec spec = *spec_or;
 
   pid_t supervisor = 0;
   if (auto running = LiveSupervisor(paths)) {
     supervisor = *running;
-    auto stored = local::LoadSpec(fs, paths);
-    if (stored.ok() && stored->replicas != spec.replicas) {
-      // Members that will start must find their ports free, exactly as for `scale`.
-      st = local::CheckNewMemberPortsFree(*stored, spec);
-      if (st.ok()) st = local::SaveSpec(fs, paths, spec);
-      if (!st.ok()) return ReportError("up", st);
-      kill(supervisor, SIGHUP);
-    }
-    std::printf("A supervisor (pid %d) already runs on %s; waiting for its members.\n", supervisor,
-                paths.dir().c_str());
-  } else {
-    // Everything that can refuse the request is checked before anything is written.
-    st = local::CheckPortsFree(local::PortsOf(spec));
-    if (!st.ok() && exists) {
-      // A supervisor that was SIGKILLed leaves its children stopping (they got SIGTERM);
-      // they hold the ports for a moment. Wait for them rather than refuse.
-      auto left = local::LeftoverProcesses(paths);
-      if (!left.empty()) {
-        std::printf("Waiting for %zu process(es) of a previous supervisor to stop (pid %d%s)\n",
-                    left.size(), left[0], left.size() > 1 ? ", ..." : "");
-        std::fflush(stdout);
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-        while (!left.empty() && std::chrono::steady_clock::now() < until) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(200));
-          left = local::LeftoverProcesses(paths);
-        }
-        st = local::CheckPortsFree(local::PortsOf(spec));
-      }
-    }
-    if (st.ok()) st = local::PrepareClusterDir(fs, paths, spec);
+    Status st = ResizeRunningSupervisor(fs, paths, spec, supervisor);
     if (!st.ok()) return ReportError("up", st);
-    // The supervisor and the members it starts inherit the log format.
-    if (!f.log_format.empty()) setenv("MYSQLSET_LOG_FORMAT", f.log_format.c_str(), 1);
-    auto launched = local::LaunchSupervisor(local::SelfExe(), paths);
-    if (!launched.ok()) return ReportError("up", launched.status());
-    supervisor = *launched;
-    std::printf("%s cluster '%s' with %d member(s) in %s (supervisor pid %d, log %s)\n",
-                exists ? "Restarting" : "Creating", spec.name.c_str(), spec.replicas,
-                paths.dir().c_str(), supervisor, paths.supervisor_log().c_str());
+  } else {
+    auto started = StartSupervisor(fs, paths, spec, f, exists);
+    if (!started.ok()) return ReportError("up", started.status());
+    supervisor = *started;
   }
   std::fflush(stdout);
   local::WaitOptions w;
@@ -129,7 +149,7 @@ int RunUp(const UpFlags& f) {
   w.tty = isatty(STDOUT_FILENO);
   w.what = fmt::format("up with {} member(s)", spec.replicas);
   w.confirm = [&paths, &spec] { return ConfirmClusterReady(paths, spec); };
-  st = local::WaitForConverged(fs, paths, supervisor, spec.replicas, w);
+  Status st = local::WaitForConverged(fs, paths, supervisor, spec.replicas, w);
   if (!st.ok()) {
     ReportError("up", st);
     // A supervisor that does not respond retries nothing; a superseded request was replaced.
@@ -140,10 +160,9 @@ int RunUp(const UpFlags& f) {
                  paths.dir().c_str(), paths.dir().c_str());
     return 1;
   }
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("Cluster '%s' is ready: %d member(s) in %.1fs.\n%s", spec.name.c_str(),
-              spec.replicas, secs, local::RenderConnectHelp(spec, paths).c_str());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("Cluster '%s' is ready: %d member(s) in %.1fs.\n%s", spec.name.c_str(), spec.replicas,
+              secs, local::RenderConnectHelp(spec, paths).c_str());
   std::printf("SQL prompt: mysqlset sql --dir %s    Logs: mysqlset logs --dir %s [NAME]\n",
               paths.dir().c_str(), paths.dir().c_str());
   return 0;

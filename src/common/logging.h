@@ -13,7 +13,7 @@
 namespace mysqlset {
 
 // The values --log-level and --log-format accept.
-inline constexpr const char* kLogLevels[] = {"trace", "debug", "info",   "warn",
+inline constexpr const char* kLogLevels[] = {"trace", "debug",    "info", "warn",
                                              "error", "critical", "off"};
 inline constexpr const char* kLogFormats[] = {"text", "json"};
 

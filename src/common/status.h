@@ -14,14 +14,14 @@ namespace mysqlset {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // the caller's input is wrong (bad hostname, bad flag)
-  kNotFound,          // a file, user or member that should exist does not
+  kInvalidArgument,  // the caller's input is wrong (bad hostname, bad flag)
+  kNotFound,         // a file, user or member that should exist does not
   kAlreadyExists,
   kFailedPrecondition,  // the world is not in a state where this can be done
-  kUnavailable,       // transient: a server is down or unreachable; retry may help
-  kPermissionDenied,  // wrong password or token
-  kDataLoss,          // truncated or corrupt stream or file
-  kResourceExhausted,  // busy, disk full
+  kUnavailable,         // transient: a server is down or unreachable; retry may help
+  kPermissionDenied,    // wrong password or token
+  kDataLoss,            // truncated or corrupt stream or file
+  kResourceExhausted,   // busy, disk full
   kDeadlineExceeded,
   kCancelled,
   kInternal,
@@ -89,7 +89,7 @@ Status DeadlineExceeded(fmt::format_string<Args...> f, Args&&... args) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     if (std::get<Status>(v_).ok()) v_ = Status(StatusCode::kInternal, "Result built from OK");
   }
@@ -115,10 +115,10 @@ class [[nodiscard]] Result {
 #define MYSQLSET_CONCAT_INNER(a, b) a##b
 #define MYSQLSET_CONCAT(a, b) MYSQLSET_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                        \
-  do {                                               \
-    ::mysqlset::Status _st = (expr);                 \
-    if (!_st.ok()) return _st;                       \
+#define RETURN_IF_ERROR(expr)        \
+  do {                               \
+    ::mysqlset::Status _st = (expr); \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
@@ -129,9 +129,9 @@ class [[nodiscard]] Result {
   lhs = std::move(tmp).value()
 
 // A broken invariant is a bug: abort loudly rather than code around it.
-#define CHECK(cond)                                                                        \
-  do {                                                                                     \
-    if (!(cond)) ::mysqlset::internal::CheckFailed(#cond, __FILE__, __LINE__);             \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) ::mysqlset::internal::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (0)
 
 namespace mysqlset::internal {

@@ -15,9 +15,8 @@ DataVerdict ClassifyData(const DatadirEvidence& e) {
   // datadir; an unknown or missing backup_type is no evidence either way (the files decide),
   // so a garbled checkpoints file never gets an intact datadir set aside.
   if (e.backup_type && (*e.backup_type == "full-backuped" || *e.backup_type == "incremental")) {
-    return {DataState::kIncomplete,
-            "it is a backup that was never prepared (backup_type = " + *e.backup_type + ")" +
-                record};
+    return {DataState::kIncomplete, "it is a backup that was never prepared (backup_type = " +
+                                        *e.backup_type + ")" + record};
   }
   std::vector<std::string> missing;
   if (!e.ibdata1) missing.push_back("ibdata1");
@@ -35,8 +34,7 @@ DataVerdict ClassifyData(const DatadirEvidence& e) {
   }
   if (missing.empty()) {
     return {DataState::kUnmarked, "ibdata1, ib_logfile0 and the system tables are present" +
-                                      std::string(prepared ? " (a prepared backup)" : "") +
-                                      record};
+                                      std::string(prepared ? " (a prepared backup)" : "") + record};
   }
   std::string list;
   for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
@@ -102,8 +100,8 @@ bool IsKeptDatadirName(const std::string& name, std::string* kept_at) {
     return false;
   }
   if (kept_at) {
-    *kept_at = t.substr(0, 4) + "-" + t.substr(4, 2) + "-" + t.substr(6, 2) + "T" +
-               t.substr(9, 2) + ":" + t.substr(11, 2) + ":" + t.substr(13, 2) + "Z";
+    *kept_at = t.substr(0, 4) + "-" + t.substr(4, 2) + "-" + t.substr(6, 2) + "T" + t.substr(9, 2) +
+               ":" + t.substr(11, 2) + ":" + t.substr(13, 2) + "Z";
   }
   return true;
 }

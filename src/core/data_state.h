@@ -12,14 +12,14 @@
 namespace mysqlset {
 
 enum class DataState {
-  kReady,        // datadir and completion marker present: start it
-  kEmpty,        // no datadir: bootstrap (primary) or clone (replica)
-  kInstallCut,   // the install was cut between renaming the datadir into place and
-                 // writing the marker (the pending marker is still there): finish it
-  kIncomplete,   // datadir without marker that was never finished (evidence below): never
-                 // start it; set it aside (kept, timestamped) and redo
-  kUnmarked,     // datadir without marker whose files are intact: refuse to start or
-                 // discard it until a person accepts it (creates the marker) or moves it
+  kReady,       // datadir and completion marker present: start it
+  kEmpty,       // no datadir: bootstrap (primary) or clone (replica)
+  kInstallCut,  // the install was cut between renaming the datadir into place and
+                // writing the marker (the pending marker is still there): finish it
+  kIncomplete,  // datadir without marker that was never finished (evidence below): never
+                // start it; set it aside (kept, timestamped) and redo
+  kUnmarked,    // datadir without marker whose files are intact: refuse to start or
+                // discard it until a person accepts it (creates the marker) or moves it
 };
 
 // What the datadir DATA/mysql and its volume show, gathered by the caller (I/O).
@@ -34,7 +34,7 @@ struct DatadirEvidence {
   // when there is one: "full-backuped" until mariabackup --prepare, then "log-applied"
   // (xtrabackup says "full-prepared").
   std::optional<std::string> backup_type;
-  bool clone_record = false;    // DATA/.mysqlset-clone.json: a clone got as far as preparing
+  bool clone_record = false;  // DATA/.mysqlset-clone.json: a clone got as far as preparing
 };
 
 struct DataVerdict {

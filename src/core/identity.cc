@@ -11,8 +11,8 @@ constexpr size_t kMaxDnsLabel = 63;
 bool IsDnsLabel(std::string_view s) {
   if (s.empty() || s.size() > kMaxDnsLabel) return false;
   for (char c : s) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '-')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
       return false;
     }
   }
@@ -62,7 +62,8 @@ Result<MemberIdentity> ParseIdentity(std::string_view pod_name, uint64_t server_
   for (char c : digits) {
     ordinal = ordinal * 10 + static_cast<uint64_t>(c - '0');
     if (ordinal > kMaxServerId) {
-      return InvalidArgument("pod name '{}': ordinal '{}' is too large", shown, std::string(digits));
+      return InvalidArgument("pod name '{}': ordinal '{}' is too large", shown,
+                             std::string(digits));
     }
   }
   const uint64_t server_id = server_id_offset + ordinal;

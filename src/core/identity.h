@@ -14,9 +14,9 @@ namespace mysqlset {
 inline constexpr uint32_t kDefaultServerIdOffset = 100;
 
 struct MemberIdentity {
-  std::string pod_name;  // "mysql-2"
-  std::string set_name;  // "mysql"
-  uint32_t ordinal = 0;  // 2
+  std::string pod_name;    // "mysql-2"
+  std::string set_name;    // "mysql"
+  uint32_t ordinal = 0;    // 2
   uint32_t server_id = 0;  // offset + ordinal
 };
 

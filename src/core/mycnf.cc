@@ -42,8 +42,8 @@ std::string RenderMyCnf(const MemberIdentity& id, const ServerPaths& paths) {
       "!include {}/server-id.cnf\n"
       "!include {}/{}\n",
       id.pod_name, paths.conf_dir, DatadirOf(paths.data_dir), SocketOf(paths.data_dir),
-      paths.data_dir, paths.port, paths.bind_address, TmpdirOf(paths.data_dir), paths.conf_dir, paths.conf_dir,
-      RoleCnfName(id));
+      paths.data_dir, paths.port, paths.bind_address, TmpdirOf(paths.data_dir), paths.conf_dir,
+      paths.conf_dir, RoleCnfName(id));
 }
 
 }  // namespace mysqlset

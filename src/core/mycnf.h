@@ -26,7 +26,7 @@ struct ServerPaths {
 // filesystem so installing a clone is one rename.
 std::string DatadirOf(const std::string& data_dir);
 std::string SocketOf(const std::string& data_dir);
-// DATA/tmp: the server's private tmpdir (init empties it before each start).
+// DATA/tmp: the server's private tmpdir (`mysqlset clone` empties it before each start).
 std::string TmpdirOf(const std::string& data_dir);
 
 // my.cnf: the file mariadbd starts with (--defaults-file), including the other two.

@@ -1,6 +1,5 @@
 #include "core/mycnf.h"
 
-
 #include "gtest/gtest.h"
 #include "testing/golden.h"
 

@@ -9,16 +9,15 @@ namespace mysqlset {
 const char* RoleName(Role r) { return r == Role::kPrimary ? "primary" : "replica"; }
 
 ReadinessPolicy ForTick(ReadinessPolicy policy, std::chrono::milliseconds tick) {
-  policy.max_state_age_seconds = std::max(policy.max_state_age_seconds,
-                                          3 * std::chrono::duration<double>(tick).count());
+  policy.max_state_age_seconds =
+      std::max(policy.max_state_age_seconds, 3 * std::chrono::duration<double>(tick).count());
   return policy;
 }
 
 namespace {
 
 // The rules on the state itself, adding their reasons to `r` in the order they are listed.
-void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy,
-                  Readiness& r) {
+void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy, Readiness& r) {
   if (!s.reachable) {
     r.reasons.push_back("mysqld is not answering: " + s.unreachable_reason);
     return;
@@ -33,8 +32,8 @@ void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy
     } else {
       const ReplicaStatus& rs = *s.replica;
       if (rs.last_sql_errno != 0) {
-        r.reasons.push_back(fmt::format("replication SQL error {}: {}", rs.last_sql_errno,
-                                        rs.last_sql_error));
+        r.reasons.push_back(
+            fmt::format("replication SQL error {}: {}", rs.last_sql_errno, rs.last_sql_error));
       }
       if (rs.last_io_errno != 0) {
         r.reasons.push_back(

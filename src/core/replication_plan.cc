@@ -8,13 +8,20 @@ namespace mysqlset {
 
 const char* ActionName(ActionKind k) {
   switch (k) {
-    case ActionKind::kSetReadOnly: return "set_read_only";
-    case ActionKind::kSetWritable: return "set_writable";
-    case ActionKind::kEnsureAccounts: return "ensure_accounts";
-    case ActionKind::kDropSocketSuperusers: return "drop_socket_superusers";
-    case ActionKind::kConfigureReplication: return "configure_replication";
-    case ActionKind::kStartReplication: return "start_replication";
-    case ActionKind::kReportReplicationError: return "report_replication_error";
+    case ActionKind::kSetReadOnly:
+      return "set_read_only";
+    case ActionKind::kSetWritable:
+      return "set_writable";
+    case ActionKind::kEnsureAccounts:
+      return "ensure_accounts";
+    case ActionKind::kDropSocketSuperusers:
+      return "drop_socket_superusers";
+    case ActionKind::kConfigureReplication:
+      return "configure_replication";
+    case ActionKind::kStartReplication:
+      return "start_replication";
+    case ActionKind::kReportReplicationError:
+      return "report_replication_error";
   }
   return "unknown";
 }
@@ -104,12 +111,12 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
     // The start position is unknown: wait for a person rather than guess.
     if (clone_record.kind == CloneRecordStatus::Kind::kUnreadable) return actions;
     const bool fresh_clone = clone && start && *start == *clone;
-    actions.push_back({ActionKind::kConfigureReplication,
-                       fmt::format("{}: {}",
-                                   fresh_clone ? "first start after clone"
-                                               : "replication is not configured",
-                                   from()),
-                       seed});
+    actions.push_back(
+        {ActionKind::kConfigureReplication,
+         fmt::format("{}: {}",
+                     fresh_clone ? "first start after clone" : "replication is not configured",
+                     from()),
+         seed});
     return actions;
   }
   const ReplicaStatus& r = *s.replica;
@@ -117,19 +124,19 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
       !r.using_gtid_slave_pos) {
     actions.push_back(
         {ActionKind::kConfigureReplication,
-         fmt::format("source is {}:{} as {}{}, want {}:{} as {}; {}", r.source_host,
-                     r.source_port, r.source_user, r.using_gtid_slave_pos ? "" : " (not GTID)",
-                     want.host, want.port, want.user, from()),
+         fmt::format("source is {}:{} as {}{}, want {}:{} as {}; {}", r.source_host, r.source_port,
+                     r.source_user, r.using_gtid_slave_pos ? "" : " (not GTID)", want.host,
+                     want.port, want.user, from()),
          seed});
     return actions;
   }
   if (r.last_sql_errno != 0 && r.sql != ThreadState::kYes) {
     // Starting again would re-run the failing event or, with skips, lose data. A person
     // must look; the error is in status, metrics and the log.
-    actions.push_back({ActionKind::kReportReplicationError,
-                       fmt::format("SQL thread stopped on error {}: {}", r.last_sql_errno,
-                                   r.last_sql_error),
-                       {}});
+    actions.push_back(
+        {ActionKind::kReportReplicationError,
+         fmt::format("SQL thread stopped on error {}: {}", r.last_sql_errno, r.last_sql_error),
+         {}});
     return actions;
   }
   if (r.io == ThreadState::kNo || r.sql == ThreadState::kNo) {

@@ -30,7 +30,7 @@ struct ReplicaStatus {
 };
 
 struct ServerState {
-  bool reachable = false;         // a query succeeded this tick
+  bool reachable = false;          // a query succeeded this tick
   std::string unreachable_reason;  // why not, when !reachable
   bool read_only = true;
   GtidList gtid_current;

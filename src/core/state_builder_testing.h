@@ -25,9 +25,18 @@ class StateBuilder {
     s_.unreachable_reason = std::move(why);
     return *this;
   }
-  StateBuilder& Writable() { s_.read_only = false; return *this; }
-  StateBuilder& ReadOnly() { s_.read_only = true; return *this; }
-  StateBuilder& NoAccounts() { s_.accounts_present = false; return *this; }
+  StateBuilder& Writable() {
+    s_.read_only = false;
+    return *this;
+  }
+  StateBuilder& ReadOnly() {
+    s_.read_only = true;
+    return *this;
+  }
+  StateBuilder& NoAccounts() {
+    s_.accounts_present = false;
+    return *this;
+  }
   StateBuilder& SocketSuperusers(std::vector<std::string> who) {
     s_.socket_superusers = std::move(who);
     return *this;
@@ -45,8 +54,14 @@ class StateBuilder {
     s_.gtid_binlog = *bl;
     return *this;
   }
-  StateBuilder& Lag(int64_t seconds) { s_.replica->seconds_behind = seconds; return *this; }
-  StateBuilder& LagUnknown() { s_.replica->seconds_behind.reset(); return *this; }
+  StateBuilder& Lag(int64_t seconds) {
+    s_.replica->seconds_behind = seconds;
+    return *this;
+  }
+  StateBuilder& LagUnknown() {
+    s_.replica->seconds_behind.reset();
+    return *this;
+  }
   StateBuilder& IoError(uint32_t no, std::string msg, ThreadState io = ThreadState::kNo) {
     s_.replica->io = io;
     s_.replica->last_io_errno = no;

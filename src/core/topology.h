@@ -13,7 +13,7 @@ namespace mysqlset {
 
 struct PeerLayout {
   std::string host_template = "{pod}.{service}";  // {pod}, {service}, {ordinal} expand
-  std::string service;                             // headless Service; defaults to set name
+  std::string service;                            // headless Service; defaults to set name
   uint16_t mysql_port = 3306;
   uint16_t agent_port = 8080;
   uint16_t backup_port = 3307;

@@ -2,10 +2,11 @@
 // The file operations mysqlset needs, behind an interface (leveldb's Env) so that unit
 // tests can use an in-memory one. Thread-compatible.
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "common/status.h"

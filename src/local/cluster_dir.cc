@@ -31,8 +31,7 @@ Status PrepareClusterDir(FileSystem& fs, const ClusterPaths& paths, const Cluste
   Status st = fs.MakeDirs(paths.dir(), 0755);
   if (!st.ok()) return st.Annotate("create cluster dir (choose a writable --dir)");
   if (access(paths.dir().c_str(), W_OK | X_OK) != 0) {
-    return FailedPrecondition("cluster dir {} is not writable: choose another --dir",
-                              paths.dir());
+    return FailedPrecondition("cluster dir {} is not writable: choose another --dir", paths.dir());
   }
   RETURN_IF_ERROR(EnsureSecrets(fs, paths.secrets_dir()));
   RETURN_IF_ERROR(fs.MakeDirs(paths.config_dir(), 0755));
@@ -72,9 +71,10 @@ Status CheckSocketPathLengths(const ClusterPaths& paths, const ClusterSpec& spec
       SocketOf(paths.data_dir(PodName(spec.name, static_cast<uint32_t>(spec.replicas - 1))));
   for (const std::string& p : {longest_member, paths.haproxy_stats_socket()}) {
     if (p.size() > kMax) {
-      return InvalidArgument("cluster dir {} is too deep: socket path {} exceeds {} bytes; use a "
-                             "shorter --dir",
-                             paths.dir(), p, kMax);
+      return InvalidArgument(
+          "cluster dir {} is too deep: socket path {} exceeds {} bytes; use a "
+          "shorter --dir",
+          paths.dir(), p, kMax);
     }
   }
   return Status::Ok();
@@ -121,9 +121,10 @@ Status CheckPortsFree(const std::vector<PortUse>& ports) {
     const bool listening = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     close(fd);
     if (listening) {
-      return FailedPrecondition("port {} ({}) on {} is in use: stop what listens there or pick "
-                                "another --base-port",
-                                use.port, use.what, kLocalHost);
+      return FailedPrecondition(
+          "port {} ({}) on {} is in use: stop what listens there or pick "
+          "another --base-port",
+          use.port, use.what, kLocalHost);
     }
   }
   return Status::Ok();
@@ -192,9 +193,9 @@ Status PurgeClusterDir(FileSystem& fs, const ClusterPaths& paths) {
   // Only what we created; anything else the user put in DIR stays (and keeps DIR).
   for (const std::string& p :
        {paths.members_dir(), paths.secrets_dir(), paths.config_dir(), paths.client_cnf(),
-        paths.state_json(), paths.haproxy_cfg(), paths.haproxy_stats_socket(),
-        paths.haproxy_log(), paths.supervisor_pid(),
-        paths.supervisor_log(), paths.supervisor_lock(), paths.cluster_json()}) {
+        paths.state_json(), paths.haproxy_cfg(), paths.haproxy_stats_socket(), paths.haproxy_log(),
+        paths.supervisor_pid(), paths.supervisor_log(), paths.supervisor_lock(),
+        paths.cluster_json()}) {
     RETURN_IF_ERROR(fs.RemoveAll(p));
   }
   auto left = fs.ListDir(paths.dir());

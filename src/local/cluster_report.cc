@@ -111,8 +111,8 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
     o["ready"] = m.agent ? m.agent->ready : false;
     o["host"] = a.host;
     o["port"] = a.mysql_port;
-    o["server_id"] = m.agent && m.agent->server_id ? m.agent->server_id
-                                                   : kDefaultServerIdOffset + m.ordinal;
+    o["server_id"] =
+        m.agent && m.agent->server_id ? m.agent->server_id : kDefaultServerIdOffset + m.ordinal;
     o["gtid"] = m.agent ? m.agent->gtid_current : "";
     if (m.agent && m.agent->lag_seconds) {
       o["lag_seconds"] = *m.agent->lag_seconds;
@@ -175,8 +175,8 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
     out += RenderKeptDatadirLines(m.kept_datadirs);
     if (!m.error.empty()) out += fmt::format("{:<12} {}\n", "", m.error);
   }
-  out += fmt::format("write endpoint  {}:{}\nread endpoint   {}:{}\n", kLocalHost,
-                     WritePort(spec), kLocalHost, ReadPort(spec));
+  out += fmt::format("write endpoint  {}:{}\nread endpoint   {}:{}\n", kLocalHost, WritePort(spec),
+                     kLocalHost, ReadPort(spec));
   return out;
 }
 
@@ -185,8 +185,8 @@ std::string RenderMemberLine(const SupervisedMember& m, const std::optional<Clon
   if (m.step == MemberStep::kClone && p) detail = RenderCloneProgress(*p);
   if (m.step == MemberStep::kStopped) detail = "waiting for lower members";
   if (m.mariadbd_restarts > 0 && m.step != MemberStep::kFailed) {
-    detail += fmt::format("{}mariadbd restarted {}x", detail.empty() ? "" : "  ",
-                          m.mariadbd_restarts);
+    detail +=
+        fmt::format("{}mariadbd restarted {}x", detail.empty() ? "" : "  ", m.mariadbd_restarts);
   }
   if (!m.error.empty()) detail += (detail.empty() ? "" : "  ") + m.error;
   std::string line = fmt::format("  {:<12} {:<9} {}", m.name, MemberStepName(m.step), detail);

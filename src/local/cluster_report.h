@@ -22,7 +22,7 @@
 namespace mysqlset::local {
 
 // The documents this renders, each parsed by its one module in formats/.
-using formats::CloneProgress;     // DATA/.mysqlset-clone-progress.json
+using formats::CloneProgress;  // DATA/.mysqlset-clone-progress.json
 using formats::MemberStep;
 using formats::SupervisedMember;  // DIR/state.json
 using formats::SupervisorState;
@@ -51,9 +51,9 @@ struct MemberReport {
   std::optional<formats::AgentStatus> agent;  // nullopt: the agent did not answer
   pid_t mariadbd_pid = 0;                     // from the supervisor, 0 if unknown
   std::optional<MemberStep> step;             // from the supervisor, nullopt if unknown
-  std::string read_endpoint;         // HAProxy's state of it, "" if unknown
-  std::vector<KeptDatadir> kept_datadirs;  // set-aside datadirs in its data volume
-  std::string error;                 // the supervisor's reason it is failing, "" if none
+  std::string read_endpoint;                  // HAProxy's state of it, "" if unknown
+  std::vector<KeptDatadir> kept_datadirs;     // set-aside datadirs in its data volume
+  std::string error;                          // the supervisor's reason it is failing, "" if none
 };
 
 // `status --json`: {"name", "members":[...], "endpoints":{"primary","read"}} as DESIGN.md.

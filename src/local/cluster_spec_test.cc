@@ -11,15 +11,9 @@ TEST(ValidateSpec, Table) {
     bool ok;
   };
   const std::vector<Case> cases = {
-      {{"mysql", 3, 13306}, true},
-      {{"mysql", 1, 13306}, true},
-      {{"mysql", 0, 13306}, false},
-      {{"mysql", -2, 13306}, false},
-      {{"mysql", 65, 13306}, false},
-      {{"My_SQL", 3, 13306}, false},
-      {{"", 3, 13306}, false},
-      {{"mysql", 3, 1000}, false},
-      {{"mysql", 3, 65530}, false},
+      {{"mysql", 3, 13306}, true},   {{"mysql", 1, 13306}, true},   {{"mysql", 0, 13306}, false},
+      {{"mysql", -2, 13306}, false}, {{"mysql", 65, 13306}, false}, {{"My_SQL", 3, 13306}, false},
+      {{"", 3, 13306}, false},       {{"mysql", 3, 1000}, false},   {{"mysql", 3, 65530}, false},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(ValidateSpec(c.spec).ok(), c.ok) << SpecToJson(c.spec);

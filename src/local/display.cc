@@ -19,7 +19,7 @@ using std::chrono::steady_clock;
 
 class Renderer {
  public:
-  Renderer(const WaitOptions& o) : o_(o) {}
+  Renderer(const WaitOptions& options) : o_(options) {}
 
   // Lines printed by someone else went below ours: draw afresh instead of over them.
   void Forget() { drawn_ = 0; }
@@ -38,7 +38,8 @@ class Renderer {
       if (!o_.tty) {
         const auto now = steady_clock::now();
         std::optional<MemberStep>& last = last_step_[m.name];
-        const bool progress_due = progress && now - last_progress_[m.name] > std::chrono::seconds(5);
+        const bool progress_due =
+            progress && now - last_progress_[m.name] > std::chrono::seconds(5);
         if (last != m.step || progress_due) {
           std::fprintf(o_.out, "%s\n", lines.back().c_str());
           last = m.step;
@@ -50,7 +51,8 @@ class Renderer {
       // Move back over what we drew last time and redraw every line.
       if (drawn_ > 0) std::fprintf(o_.out, "\x1b[%dA", drawn_);
       for (const auto& l : lines) std::fprintf(o_.out, "\x1b[2K%s\n", l.c_str());
-      for (int i = static_cast<int>(lines.size()); i < drawn_; ++i) std::fprintf(o_.out, "\x1b[2K\n");
+      for (int i = static_cast<int>(lines.size()); i < drawn_; ++i)
+        std::fprintf(o_.out, "\x1b[2K\n");
       drawn_ = std::max(drawn_, static_cast<int>(lines.size()));
     }
     std::fflush(o_.out);
@@ -65,8 +67,8 @@ class Renderer {
 
 }  // namespace
 
-Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervisor,
-                        int replicas, const WaitOptions& options) {
+Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervisor, int replicas,
+                        const WaitOptions& options) {
   Renderer r(options);
   const auto deadline = steady_clock::now() + options.timeout;
   WaitInput in;
@@ -122,15 +124,13 @@ Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervi
           const std::string name(MemberStepName(m.step));
           const std::string step = m.step == MemberStep::kStarting ? "agent" : name;
           return DeadlineExceeded(
-              "{} not ready after {}s (step: {}); see {}", m.name, options.timeout.count(),
-              name,
+              "{} not ready after {}s (step: {}); see {}", m.name, options.timeout.count(), name,
               paths.log_file(m.name, step == "stopped" || step == "failed" ? "mariadbd" : step));
         }
         if (!last->haproxy_error.empty()) return DeadlineExceeded("{}", last->haproxy_error);
       }
-      return DeadlineExceeded("cluster not ready after {}s; see {} and {}",
-                              options.timeout.count(), paths.supervisor_log(),
-                              paths.haproxy_log());
+      return DeadlineExceeded("cluster not ready after {}s; see {} and {}", options.timeout.count(),
+                              paths.supervisor_log(), paths.haproxy_log());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }

@@ -36,8 +36,8 @@ struct WaitOptions {
 // counts). Errors are one line: a member's error naming its log file; kUnavailable when the
 // supervisor is not responding; kCancelled when cluster.json was changed to another size
 // meanwhile ("scale to 4 superseded by scale to 3"); kDeadlineExceeded.
-Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervisor,
-                        int replicas, const WaitOptions& options);
+Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervisor, int replicas,
+                        const WaitOptions& options);
 
 // OK once the supervisor process is gone (after `down` signalled it).
 Status WaitForSupervisorExit(FileSystem& fs, const ClusterPaths& paths, pid_t supervisor,

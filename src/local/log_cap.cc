@@ -62,8 +62,8 @@ void LogCapper::RunOnce() {
     if (!rotated.ok()) {
       spdlog::warn("log cap: {}", rotated.status().message());
     } else if (*rotated) {
-      spdlog::info("log cap: {} passed {} MiB; the older part is in {}.1", file,
-                   cap_bytes_ >> 20, file);
+      spdlog::info("log cap: {} passed {} MiB; the older part is in {}.1", file, cap_bytes_ >> 20,
+                   file);
     }
   }
 }

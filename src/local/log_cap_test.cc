@@ -58,9 +58,9 @@ TEST_F(LogCapTest, ClusterLogFilesAreTheTopLevelAndMemberLogs) {
   Write(paths.log_file("mysql-1", "agent"), "a");
   Write(dir_ + "/cluster.json", "{}");
   Write(paths.log_file("mysql-1", "agent") + ".1", "old");
-  const std::vector<std::string> want = {
-      paths.haproxy_log(), paths.log_file("mysql-0", "mariadbd"),
-      paths.log_file("mysql-1", "agent"), paths.supervisor_log()};
+  const std::vector<std::string> want = {paths.haproxy_log(), paths.log_file("mysql-0", "mariadbd"),
+                                         paths.log_file("mysql-1", "agent"),
+                                         paths.supervisor_log()};
   auto got = ClusterLogFiles(paths);
   std::sort(got.begin(), got.end());
   auto sorted = want;

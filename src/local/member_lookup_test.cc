@@ -14,9 +14,19 @@ TEST(MemberOrdinal, Table) {
     int ordinal;  // -1: refused
   };
   const std::vector<Case> cases = {
-      {"mysql-0", 0}, {"mysql-2", 2}, {"1", 1},       {"mysql-3", -1}, {"3", -1},
-      {"mysql-01", -1}, {"01", -1},  {"db-1", -1},    {"mysql-", -1},  {"", -1},
-      {"-1", -1},      {"mysql-1x", -1}, {"mysql-99999999999", -1},
+      {"mysql-0", 0},
+      {"mysql-2", 2},
+      {"1", 1},
+      {"mysql-3", -1},
+      {"3", -1},
+      {"mysql-01", -1},
+      {"01", -1},
+      {"db-1", -1},
+      {"mysql-", -1},
+      {"", -1},
+      {"-1", -1},
+      {"mysql-1x", -1},
+      {"mysql-99999999999", -1},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.member);
@@ -56,8 +66,7 @@ TEST(ChooseSqlTarget, WriteEndpointMemberOrReadEndpoint) {
 TEST(SqlClientArgv, CredentialsFileFirstAndNoPassword) {
   const auto argv = SqlClientArgv(kPaths, {"127.0.0.1", 13300, "write endpoint"}, "SELECT 1");
   const std::vector<std::string> want = {"mariadb", "--defaults-extra-file=/d/client.cnf",
-                                         "--host=127.0.0.1", "--port=13300",
-                                         "--execute=SELECT 1"};
+                                         "--host=127.0.0.1", "--port=13300", "--execute=SELECT 1"};
   EXPECT_EQ(argv, want);
   for (const auto& a : argv) EXPECT_EQ(a.find("password"), std::string::npos) << a;
   EXPECT_EQ(SqlClientArgv(kPaths, {"127.0.0.1", 13300, ""}, "").size(), 4u);

@@ -9,8 +9,11 @@ using A = PlannedAction;
 using K = SupervisorAction;
 
 MemberView Ready(uint32_t ord) {
-  return {.ordinal = ord, .phase = MemberPhase::kServing, .ready = true,
-          .mariadbd_running = true, .agent_running = true};
+  return {.ordinal = ord,
+          .phase = MemberPhase::kServing,
+          .ready = true,
+          .mariadbd_running = true,
+          .agent_running = true};
 }
 MemberView Starting(uint32_t ord) {
   MemberView v = Ready(ord);
@@ -46,24 +49,37 @@ TEST(PlanStep, Table) {
       {"next member once lower ones are ready", 3, {Ready(0)}, {{K::kStartMember, 1}}},
       {"third member", 3, {Ready(0), Ready(1)}, {{K::kStartMember, 2}}},
       {"converged: nothing to do", 3, {Ready(0), Ready(1), Ready(2)}, {}},
-      {"scale down stops highest first", 2,
+      {"scale down stops highest first",
+       2,
        {Ready(0), Ready(1), Ready(2), Ready(3), Ready(4)},
        {{K::kStopMember, 4}, {K::kStopMember, 3}, {K::kStopMember, 2}}},
-      {"scale down also stops a member still cloning", 1,
-       {Ready(0), Phase(1, MemberPhase::kClone)}, {{K::kStopMember, 1}}},
-      {"stopped members above desired stay stopped", 2,
-       {Ready(0), Ready(1), Phase(2, MemberPhase::kStopped)}, {}},
-      {"scale up restarts a kept member", 3,
-       {Ready(0), Ready(1), Phase(2, MemberPhase::kStopped)}, {{K::kStartMember, 2}}},
+      {"scale down also stops a member still cloning",
+       1,
+       {Ready(0), Phase(1, MemberPhase::kClone)},
+       {{K::kStopMember, 1}}},
+      {"stopped members above desired stay stopped",
+       2,
+       {Ready(0), Ready(1), Phase(2, MemberPhase::kStopped)},
+       {}},
+      {"scale up restarts a kept member",
+       3,
+       {Ready(0), Ready(1), Phase(2, MemberPhase::kStopped)},
+       {{K::kStartMember, 2}}},
       {"crashed mariadbd waits for its backoff", 3, {Ready(0), crashed, Ready(2)}, {}},
-      {"crashed mariadbd restarts when due", 3, {Ready(0), crashed_due, Ready(2)},
+      {"crashed mariadbd restarts when due",
+       3,
+       {Ready(0), crashed_due, Ready(2)},
        {{K::kRestartMariadbd, 1}}},
-      {"crashed agent restarts when due", 3, {Ready(0), Ready(1), agent_due},
+      {"crashed agent restarts when due",
+       3,
+       {Ready(0), Ready(1), agent_due},
        {{K::kRestartAgent, 2}}},
       {"failed clone waits for its retry", 3, {Ready(0), Phase(1, MemberPhase::kFailed)}, {}},
       {"failed clone retried when due", 3, {Ready(0), failed_due}, {{K::kStartMember, 1}}},
-      {"unready lower member blocks new starts but not restarts", 4,
-       {Starting(0), crashed_due, Ready(2)}, {{K::kRestartMariadbd, 1}}},
+      {"unready lower member blocks new starts but not restarts",
+       4,
+       {Starting(0), crashed_due, Ready(2)},
+       {{K::kRestartMariadbd, 1}}},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(PlanStep(c.desired, c.members), c.want) << c.name;

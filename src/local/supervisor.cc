@@ -21,20 +21,24 @@ using std::chrono::milliseconds;
 // Display step of a member, as `up`, `scale` and `status` show it.
 MemberStep StepOf(MemberPhase phase, bool ready) {
   switch (phase) {
-    case MemberPhase::kServing: return ready ? MemberStep::kReady : MemberStep::kStarting;
-    case MemberPhase::kInit: return MemberStep::kInit;
-    case MemberPhase::kClone: return MemberStep::kClone;
-    case MemberPhase::kFailed: return MemberStep::kFailed;
-    case MemberPhase::kStopped: return MemberStep::kStopped;
+    case MemberPhase::kServing:
+      return ready ? MemberStep::kReady : MemberStep::kStarting;
+    case MemberPhase::kInit:
+      return MemberStep::kInit;
+    case MemberPhase::kClone:
+      return MemberStep::kClone;
+    case MemberPhase::kFailed:
+      return MemberStep::kFailed;
+    case MemberPhase::kStopped:
+      return MemberStep::kStopped;
   }
   return MemberStep::kUnknown;
 }
 
 }  // namespace
 
-Supervisor::Supervisor(FileSystem& fs, Clock& clock, ProcessTable& processes,
-                       SelfProcess& self, ClusterProbe& probe, ClusterPaths paths,
-                       SupervisorOptions options)
+Supervisor::Supervisor(FileSystem& fs, Clock& clock, ProcessTable& processes, SelfProcess& self,
+                       ClusterProbe& probe, ClusterPaths paths, SupervisorOptions options)
     : fs_(fs),
       clock_(clock),
       processes_(processes),
@@ -56,8 +60,8 @@ Status Supervisor::Start() {
     return FailedPrecondition("another supervisor (pid {}) already runs on {}", other,
                               paths_.dir());
   }
-  RETURN_IF_ERROR(fs_.WriteFileAtomic(paths_.supervisor_pid(),
-                                      std::to_string(self_.Pid()) + "\n", 0644));
+  RETURN_IF_ERROR(
+      fs_.WriteFileAtomic(paths_.supervisor_pid(), std::to_string(self_.Pid()) + "\n", 0644));
   ASSIGN_OR_RETURN(const std::string text, fs_.ReadFile(paths_.cluster_json()));
   ASSIGN_OR_RETURN(spec_, SpecFromJson(text, paths_.cluster_json()));
   // Members scaled down earlier keep their data; list them so status shows them.
@@ -105,14 +109,16 @@ int Supervisor::Run() {
 
 void Supervisor::ReloadSpec() {
   auto text = fs_.ReadFile(paths_.cluster_json());
-  auto spec = text.ok() ? SpecFromJson(*text, paths_.cluster_json()) : Result<ClusterSpec>(text.status());
+  auto spec =
+      text.ok() ? SpecFromJson(*text, paths_.cluster_json()) : Result<ClusterSpec>(text.status());
   if (!spec.ok()) {
     spdlog::error("SIGHUP: keeping {} members: {}", spec_.replicas, spec.status().message());
     return;
   }
   if (spec->name != spec_.name || spec->base_port != spec_.base_port) {
-    spdlog::error("SIGHUP: name and base port cannot change on a running cluster; only "
-                  "replicas is applied");
+    spdlog::error(
+        "SIGHUP: name and base port cannot change on a running cluster; only "
+        "replicas is applied");
   }
   if (spec->replicas != spec_.replicas) {
     spdlog::info("scaling from {} to {} members", spec_.replicas, spec->replicas);
@@ -162,8 +168,8 @@ void Supervisor::OnExit(const ProcessExit& exit) {
       // The reason its log gives, for the member's error: its last lines are enough, and a
       // log of gigabytes must not stall the tick.
       const std::string text = fs_.ReadTail(exited.log, 64 * 1024);
-      exited.reason = *process == MemberProcess::kMariadbd ? LastServerError(text)
-                                                            : LastErrorMessage(text);
+      exited.reason =
+          *process == MemberProcess::kMariadbd ? LastServerError(text) : LastErrorMessage(text);
     }
     Handle(m, exited);
     return;
@@ -198,7 +204,8 @@ void Supervisor::Execute(const PlannedAction& action) {
     }
     case SupervisorAction::kRestartMariadbd:
       return Handle(m, event::Restart{MemberProcess::kMariadbd});
-    case SupervisorAction::kRestartAgent: return Handle(m, event::Restart{MemberProcess::kAgent});
+    case SupervisorAction::kRestartAgent:
+      return Handle(m, event::Restart{MemberProcess::kAgent});
     case SupervisorAction::kStopMember:
       // The record shows the member as it was until its processes are gone.
       Handle(m, event::Stop{});
@@ -219,24 +226,34 @@ void Supervisor::Perform(MemberRecord& m, const MemberEffect& effect) {
                                          paths_.log_file(m.pod, ProcessName(effect.process)));
       return Handle(m, event::Spawned{effect.process, pid});
     }
-    case MemberEffect::Kind::kStop: return StopPids(effect.pids, effect.what);
-    case MemberEffect::Kind::kRemoveStaging: return RemoveStaging(m);
+    case MemberEffect::Kind::kStop:
+      return StopPids(effect.pids, effect.what);
+    case MemberEffect::Kind::kRemoveStaging:
+      return RemoveStaging(m);
     case MemberEffect::Kind::kLog:
       switch (effect.level) {
-        case MemberEffect::Level::kInfo: return spdlog::info("{}", effect.message);
-        case MemberEffect::Level::kWarn: return spdlog::warn("{}", effect.message);
-        case MemberEffect::Level::kError: return spdlog::error("{}", effect.message);
+        case MemberEffect::Level::kInfo:
+          return spdlog::info("{}", effect.message);
+        case MemberEffect::Level::kWarn:
+          return spdlog::warn("{}", effect.message);
+        case MemberEffect::Level::kError:
+          return spdlog::error("{}", effect.message);
       }
   }
 }
 
 std::vector<std::string> Supervisor::MemberCommand(const MemberRecord& m,
                                                    const char* command) const {
-  return {options_.self_exe, command, "--pod-name", m.pod, "--conf-dir", paths_.conf_dir(m.pod),
-          "--data-dir", paths_.data_dir(m.pod), "--secrets-dir", paths_.secrets_dir(),
-          "--peer-host", kLocalHost, "--port", std::to_string(spec_.base_port), "--http-port",
-          std::to_string(spec_.base_port + 1), "--backup-port",
-          std::to_string(spec_.base_port + 2), "--port-stride", std::to_string(kPortStride)};
+  return {options_.self_exe, command,
+          "--pod-name",      m.pod,
+          "--conf-dir",      paths_.conf_dir(m.pod),
+          "--data-dir",      paths_.data_dir(m.pod),
+          "--secrets-dir",   paths_.secrets_dir(),
+          "--peer-host",     kLocalHost,
+          "--port",          std::to_string(spec_.base_port),
+          "--http-port",     std::to_string(spec_.base_port + 1),
+          "--backup-port",   std::to_string(spec_.base_port + 2),
+          "--port-stride",   std::to_string(kPortStride)};
 }
 
 std::vector<std::string> Supervisor::CloneArgv(const MemberRecord& m) const {
@@ -258,12 +275,16 @@ std::vector<std::string> Supervisor::CloneArgv(const MemberRecord& m) const {
 std::vector<std::string> Supervisor::Argv(const MemberRecord& m, MemberProcess process) const {
   switch (process) {
     case MemberProcess::kInit:
-      return {options_.self_exe, "init", "--pod-name", m.pod, "--conf-dir",
-              paths_.conf_dir(m.pod), "--config-map-dir", paths_.config_dir(), "--data-dir",
-              paths_.data_dir(m.pod), "--port",
-              std::to_string(MemberAddressOf(spec_, m.ordinal).mysql_port), "--bind-address",
-              kLocalHost, "--report-host", kLocalHost};
-    case MemberProcess::kClone: return CloneArgv(m);
+      return {options_.self_exe,  "init",
+              "--pod-name",       m.pod,
+              "--conf-dir",       paths_.conf_dir(m.pod),
+              "--config-map-dir", paths_.config_dir(),
+              "--data-dir",       paths_.data_dir(m.pod),
+              "--port",           std::to_string(MemberAddressOf(spec_, m.ordinal).mysql_port),
+              "--bind-address",   kLocalHost,
+              "--report-host",    kLocalHost};
+    case MemberProcess::kClone:
+      return CloneArgv(m);
     case MemberProcess::kMariadbd: {
       // mariadbd refuses to run as root unless told to; local mode runs as the invoking user.
       return tools::ServerArgv(paths_.conf_dir(m.pod) + "/my.cnf", self_.IsRoot());
@@ -331,8 +352,7 @@ void Supervisor::StopAll() {
 }
 
 void Supervisor::EnsureHaproxy() {
-  const std::string cfg =
-      RenderHaproxyConfig(spec_, spec_.replicas, paths_.haproxy_stats_socket());
+  const std::string cfg = RenderHaproxyConfig(spec_, spec_.replicas, paths_.haproxy_stats_socket());
   if (haproxy_.pid > 0) {
     if (cfg == haproxy_cfg_) return;
     Status st = fs_.WriteFileAtomic(paths_.haproxy_cfg(), cfg, 0644);

@@ -1,7 +1,7 @@
 #include "mariadb/connection.h"
 
-#include <mysql.h>
 #include <errmsg.h>
+#include <mysql.h>
 #include <mysqld_error.h>
 
 #include <mutex>
@@ -44,22 +44,22 @@ std::optional<std::string> Rows::Get(size_t i, std::string_view column) const {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& o) {
+Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& connect) {
   InitLibraryOnce();
   MYSQL* m = mysql_init(nullptr);
   if (!m) return Internal("mysql_init failed: out of memory");
-  const unsigned int ct = static_cast<unsigned int>(o.connect_timeout_s);
-  const unsigned int rt = static_cast<unsigned int>(o.read_timeout_s);
-  const unsigned int wt = static_cast<unsigned int>(o.write_timeout_s);
+  const unsigned int ct = static_cast<unsigned int>(connect.connect_timeout_s);
+  const unsigned int rt = static_cast<unsigned int>(connect.read_timeout_s);
+  const unsigned int wt = static_cast<unsigned int>(connect.write_timeout_s);
   mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
   mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &rt);
   mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &wt);
   const my_bool no_reconnect = 0;
   mysql_optionsv(m, MYSQL_OPT_RECONNECT, &no_reconnect);
   // Never read ~/.my.cnf or /etc/mysql: the caller's options are the whole truth.
-  const std::string where = fmt::format("{}:{} as {}", o.host, o.port, o.user);
-  if (!mysql_real_connect(m, o.host.c_str(), o.user.c_str(), o.password.c_str(), nullptr, o.port,
-                          nullptr, CLIENT_MULTI_RESULTS)) {
+  const std::string where = fmt::format("{}:{} as {}", connect.host, connect.port, connect.user);
+  if (!mysql_real_connect(m, connect.host.c_str(), connect.user.c_str(), connect.password.c_str(),
+                          nullptr, connect.port, nullptr, CLIENT_MULTI_RESULTS)) {
     const unsigned int err = mysql_errno(m);
     Status st(CodeFor(err), fmt::format("connect {}: {}", where, mysql_error(m)));
     mysql_close(m);

@@ -65,8 +65,7 @@ std::string FindSocketSuperusers(const std::string& os_user, const Quote& q) {
       q(os_user));
 }
 
-std::string DropAccountIfExists(const std::string& user, const std::string& host,
-                                const Quote& q) {
+std::string DropAccountIfExists(const std::string& user, const std::string& host, const Quote& q) {
   return fmt::format("DROP USER IF EXISTS {}@{}", q(user), q(host));
 }
 
@@ -97,13 +96,26 @@ std::string QuoteLiteral(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\'': out += "\\'"; break;
-      case '\0': out += "\\0"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\x1a': out += "\\Z"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\'':
+        out += "\\'";
+        break;
+      case '\0':
+        out += "\\0";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\x1a':
+        out += "\\Z";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "'";

@@ -1,6 +1,5 @@
 #include "mariadb/dialect.h"
 
-
 #include "core/accounts.h"
 #include "gtest/gtest.h"
 #include "testing/golden.h"

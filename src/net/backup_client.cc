@@ -4,13 +4,13 @@
 
 namespace mysqlset::net {
 
-Result<BackupClient> BackupClient::Connect(const BackupClientOptions& o) {
+Result<BackupClient> BackupClient::Connect(const BackupClientOptions& options) {
   IgnoreSigpipe();
-  ASSIGN_OR_RETURN(TlsPsk psk, BackupPsk(o.token));
+  ASSIGN_OR_RETURN(TlsPsk psk, BackupPsk(options.token));
   ASSIGN_OR_RETURN(auto context, TlsContext::NewPsk(TlsRole::kClient, std::move(psk)));
-  ASSIGN_OR_RETURN(Fd fd, ConnectTcp(o.host, o.port, o.connect_timeout));
+  ASSIGN_OR_RETURN(Fd fd, ConnectTcp(options.host, options.port, options.connect_timeout));
   ASSIGN_OR_RETURN(TlsSession session, TlsSession::New(std::move(context), std::move(fd)));
-  const Status hs = session.Handshake(std::chrono::steady_clock::now() + o.handshake_timeout);
+  const Status hs = session.Handshake(std::chrono::steady_clock::now() + options.handshake_timeout);
   if (hs.code() == StatusCode::kPermissionDenied) {
     // Either side may hold the wrong token; both mean the same fix.
     return PermissionDenied(
@@ -19,9 +19,9 @@ Result<BackupClient> BackupClient::Connect(const BackupClientOptions& o) {
         hs.message());
   }
   RETURN_IF_ERROR(hs.Annotate("TLS handshake with the donor"));
-  ASSIGN_OR_RETURN(std::string reply, session.ReadLine(kMaxLine, o.handshake_timeout));
+  ASSIGN_OR_RETURN(std::string reply, session.ReadLine(kMaxLine, options.handshake_timeout));
   ASSIGN_OR_RETURN(BackupHello hello, ParseServerReply(reply));
-  return BackupClient(std::move(session), std::move(hello), o.idle_timeout);
+  return BackupClient(std::move(session), std::move(hello), options.idle_timeout);
 }
 
 Status BackupClient::Receive(const std::function<Status(std::string_view)>& on_data) {

@@ -58,7 +58,8 @@ Result<BackupHello> ParseServerReply(std::string_view line) {
   if (line.starts_with("ERR busy")) {
     return ResourceExhausted("donor is busy: {}", OneLine(line.substr(8), 300));
   }
-  if (line.starts_with("ERR ")) return Unavailable("donor refused: {}", OneLine(line.substr(4), 300));
+  if (line.starts_with("ERR "))
+    return Unavailable("donor refused: {}", OneLine(line.substr(4), 300));
   if (!line.starts_with("OK ")) return DataLoss("unexpected reply '{}'", OneLine(line, 80));
   std::string_view rest = Rest(line, "OK ");
   const size_t sp = rest.rfind(' ');
@@ -145,7 +146,8 @@ Result<Trailer> ParseTrailer(std::string_view payload) {
   rest = rest.substr(sp1 + 1);
   const size_t sp2 = rest.find(' ');
   t.sha256_hex = std::string(rest.substr(0, sp2));
-  if (t.sha256_hex.size() != 64 || !IsHex(t.sha256_hex)) return DataLoss("malformed trailer digest");
+  if (t.sha256_hex.size() != 64 || !IsHex(t.sha256_hex))
+    return DataLoss("malformed trailer digest");
   if (sp2 != std::string_view::npos) {
     if (t.ok) return DataLoss("malformed trailer: extra text after OK");
     t.reason = std::string(rest.substr(sp2 + 1));
@@ -174,7 +176,8 @@ Status FrameReader::Feed(std::string_view bytes) {
           return DataLoss("data frame of {} bytes is out of range", remaining_);
         }
       } else if (type_ == kTrailerFrame) {
-        if (remaining_ > kMaxTrailer) return DataLoss("trailer of {} bytes is too long", remaining_);
+        if (remaining_ > kMaxTrailer)
+          return DataLoss("trailer of {} bytes is too long", remaining_);
       } else {
         return DataLoss("unknown frame type 0x{:02x}", static_cast<unsigned char>(type_));
       }

@@ -34,8 +34,8 @@ inline constexpr std::string_view kBackupProtocolVersion = "MYSQLSET-BACKUP/2";
 // version, so the same token used elsewhere (or by a later version) yields another key.
 inline constexpr std::string_view kBackupPskSalt = "mysqlset";
 inline constexpr std::string_view kBackupPskInfo = "mysqlset backup-token TLS 1.3 PSK v2";
-inline constexpr size_t kMaxLine = 512;                 // the donor's reply line
-inline constexpr uint32_t kMaxDataFrame = 1u << 20;     // 1 MiB
+inline constexpr size_t kMaxLine = 512;              // the donor's reply line
+inline constexpr uint32_t kMaxDataFrame = 1u << 20;  // 1 MiB
 inline constexpr uint32_t kMaxTrailer = 4096;
 inline constexpr size_t kFrameHeaderSize = 5;
 inline constexpr char kDataFrame = 'D';
@@ -107,7 +107,7 @@ class FrameReader {
 
  private:
   DataFn on_data_;
-  std::string header_;     // partial frame header
+  std::string header_;      // partial frame header
   uint32_t remaining_ = 0;  // payload bytes left in the current frame
   char type_ = 0;
   std::string trailer_payload_;

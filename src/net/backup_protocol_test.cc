@@ -121,8 +121,7 @@ TEST(FrameReaderTest, CorruptedPayloadFailsTheDigest) {
 TEST(FrameReaderTest, WrongByteCountInTrailer) {
   Sha256 sha;
   sha.Update("abc");
-  const std::string s =
-      DataFrameHeader(3) + "abc" + TrailerFrame({true, 4, sha.HexDigest(), ""});
+  const std::string s = DataFrameHeader(3) + "abc" + TrailerFrame({true, 4, sha.HexDigest(), ""});
   Collected c;
   EXPECT_EQ(c.Feed(s, 2).code(), StatusCode::kDataLoss);
 }
@@ -151,8 +150,8 @@ TEST(FrameReaderTest, OversizedOrUnknownFramesAreRejected) {
 
 TEST(FrameReaderTest, MalformedTrailer) {
   const std::string payload = "OK lots";
-  std::string s = std::string("T") + std::string(3, '\0') + static_cast<char>(payload.size()) +
-                  payload;
+  std::string s =
+      std::string("T") + std::string(3, '\0') + static_cast<char>(payload.size()) + payload;
   Collected c;
   EXPECT_EQ(c.Feed(s, 4).code(), StatusCode::kDataLoss);
 }

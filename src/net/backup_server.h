@@ -118,7 +118,7 @@ class BackupServer {
 
   LogLimiter refusal_log_;  // acceptor thread only (Refuse)
   mutable std::mutex mu_;
-  BackupStats stats_;        // guarded by mu_
+  BackupStats stats_;                       // guarded by mu_
   std::list<std::unique_ptr<Conn>> conns_;  // guarded by mu_
 };
 

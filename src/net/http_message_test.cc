@@ -24,8 +24,9 @@ TEST(HttpMessageTest, ParsesWhatProbesAndScrapersSendAndRefusesTheRest) {
       // HAProxy's `option httpchk GET /readyz`: HTTP/1.0, no Host.
       {"haproxy httpchk", "GET /readyz HTTP/1.0\r\n\r\n", Kind::kRequest, 0, "/readyz", "", false},
       // kubelet's httpGet.
-      {"kubelet", "GET /healthz HTTP/1.1\r\nHost: 10.0.0.5:8080\r\nUser-Agent: kube-probe/1.29\r\n"
-                  "Accept: */*\r\nConnection: close\r\n\r\n",
+      {"kubelet",
+       "GET /healthz HTTP/1.1\r\nHost: 10.0.0.5:8080\r\nUser-Agent: kube-probe/1.29\r\n"
+       "Accept: */*\r\nConnection: close\r\n\r\n",
        Kind::kRequest, 0, "/healthz", "", false},
       // Prometheus keeps connections alive.
       {"prometheus", "GET /metrics HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n",
@@ -65,8 +66,8 @@ TEST(HttpMessageTest, ParsesWhatProbesAndScrapersSendAndRefusesTheRest) {
        413},
       {"bad Content-Length", "GET /livez HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", Kind::kError,
        400},
-      {"oversized, unfinished", "GET /livez HTTP/1.1\r\nA: " + std::string(300, 'a'),
-       Kind::kError, 431},
+      {"oversized, unfinished", "GET /livez HTTP/1.1\r\nA: " + std::string(300, 'a'), Kind::kError,
+       431},
       {"oversized, finished", "GET /livez HTTP/1.1\r\nA: " + std::string(300, 'a') + "\r\n\r\n",
        Kind::kError, 431},
   };

@@ -108,9 +108,8 @@ Result<Fd> ListenTcp(const std::string& bind_address, uint16_t port, uint16_t* b
   socklen_t len = sizeof ss;
   getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
   if (bound_port != nullptr) {
-    *bound_port = ss.ss_family == AF_INET6
-                      ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
-                      : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    *bound_port = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                                           : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   }
   return fd;
 }

@@ -142,7 +142,8 @@ Status PosixFileSystem::MakeDirs(const std::string& path, mode_t mode) {
 }
 
 Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {
-  if (rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("rename " + from + " to", to, errno);
+  if (rename(from.c_str(), to.c_str()) != 0)
+    return ErrnoStatus("rename " + from + " to", to, errno);
   FsyncDir(DirOf(to));
   return Status::Ok();
 }

@@ -44,18 +44,18 @@ class ChildPlan {
   ChildPlan(const ChildPlan&) = delete;  // argv_ and envp_ point into the strings below
   ChildPlan& operator=(const ChildPlan&) = delete;
 
-  Status Prepare(const SpawnOptions& o) {
-    if (o.argv.empty()) return InvalidArgument("spawn: empty argv");
-    if (!o.log_file.empty() && (o.fds.stdout_fd >= 0 || o.fds.stderr_fd >= 0)) {
-      return InvalidArgument("spawn {}: a log file and output fds together", o.argv[0]);
+  Status Prepare(const SpawnOptions& options) {
+    if (options.argv.empty()) return InvalidArgument("spawn: empty argv");
+    if (!options.log_file.empty() && (options.fds.stdout_fd >= 0 || options.fds.stderr_fd >= 0)) {
+      return InvalidArgument("spawn {}: a log file and output fds together", options.argv[0]);
     }
-    for (const std::string& a : o.argv) argv_.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : options.argv) argv_.push_back(const_cast<char*>(a.c_str()));
     argv_.push_back(nullptr);
 
     const char* path = getenv("PATH");
     envp_ = environ;
-    if (!o.env.empty()) {
-      for (const auto& [name, value] : o.env) {
+    if (!options.env.empty()) {
+      for (const auto& [name, value] : options.env) {
         env_strings_.push_back(name + "=" + value);
         if (name == "PATH") path = value.c_str();
       }
@@ -63,37 +63,43 @@ class ChildPlan {
         const std::string_view entry(*e);
         const std::string_view name = entry.substr(0, entry.find('='));
         bool replaced = false;
-        for (const auto& kv : o.env) replaced = replaced || kv.first == name;
+        for (const auto& kv : options.env) replaced = replaced || kv.first == name;
         if (!replaced) env_strings_.emplace_back(entry);
       }
       for (const std::string& s : env_strings_) env_vector_.push_back(const_cast<char*>(s.c_str()));
       env_vector_.push_back(nullptr);
       envp_ = env_vector_.data();
     }
-    exec_path_ = o.argv[0].find('/') != std::string::npos
-                     ? o.argv[0]
-                     : FindInPath(o.argv[0], path != nullptr ? path : "/bin:/usr/bin");
-    exec_error_ = "exec " + o.argv[0] + ": ";
-    chdir_error_ = "chdir " + o.working_dir + ": ";
-    working_dir_ = o.working_dir;
-    umask_ = o.umask;
-    new_process_group_ = o.new_process_group;
-    parent_death_signal_ = o.parent_death_signal;
+    exec_path_ = options.argv[0].find('/') != std::string::npos
+                     ? options.argv[0]
+                     : FindInPath(options.argv[0], path != nullptr ? path : "/bin:/usr/bin");
+    exec_error_ = "exec " + options.argv[0] + ": ";
+    chdir_error_ = "chdir " + options.working_dir + ": ";
+    working_dir_ = options.working_dir;
+    umask_ = options.umask;
+    new_process_group_ = options.new_process_group;
+    parent_death_signal_ = options.parent_death_signal;
     parent_ = getpid();
 
-    if (!o.log_file.empty()) {
-      log_ = Fd(open(o.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, o.log_mode));
+    if (!options.log_file.empty()) {
+      log_ = Fd(open(options.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                     options.log_mode));
       if (!log_.valid()) {
-        return Internal("spawn {}: open log {}: {}", o.argv[0], o.log_file, std::strerror(errno));
+        return Internal("spawn {}: open log {}: {}", options.argv[0], options.log_file,
+                        std::strerror(errno));
       }
     }
-    if (o.fds.stdin_fd < 0 || (o.fds.stdout_fd < 0 && !log_.valid())) {
+    if (options.fds.stdin_fd < 0 || (options.fds.stdout_fd < 0 && !log_.valid())) {
       devnull_ = Fd(open("/dev/null", O_RDWR | O_CLOEXEC));
       if (!devnull_.valid()) return Internal("open /dev/null: {}", std::strerror(errno));
     }
-    stdio_[0] = o.fds.stdin_fd >= 0 ? o.fds.stdin_fd : devnull_.get();
-    stdio_[1] = log_.valid() ? log_.get() : o.fds.stdout_fd >= 0 ? o.fds.stdout_fd : devnull_.get();
-    stdio_[2] = log_.valid() ? log_.get() : o.fds.stderr_fd >= 0 ? o.fds.stderr_fd : stdio_[1];
+    stdio_[0] = options.fds.stdin_fd >= 0 ? options.fds.stdin_fd : devnull_.get();
+    stdio_[1] = log_.valid()                 ? log_.get()
+                : options.fds.stdout_fd >= 0 ? options.fds.stdout_fd
+                                             : devnull_.get();
+    stdio_[2] = log_.valid()                 ? log_.get()
+                : options.fds.stderr_fd >= 0 ? options.fds.stderr_fd
+                                             : stdio_[1];
     return Status::Ok();
   }
 

@@ -13,7 +13,7 @@ class FakeDb : public Db {
  public:
   ServerState state;  // what ReadState reports; `reachable` says whether calls succeed
   std::vector<std::string> calls;
-  std::string seeded_gtid;        // last gtid_slave_pos set by ConfigureReplication
+  std::string seeded_gtid;  // last gtid_slave_pos set by ConfigureReplication
   std::string configured_password;
 
   FakeDb() { state.reachable = true; }

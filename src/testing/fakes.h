@@ -13,7 +13,8 @@ class FakeClock : public Clock {
  public:
   std::chrono::steady_clock::time_point Now() const override { return now_; }
   int64_t UnixSeconds() const override {
-    return 1700000000 + std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch()).count();
+    return 1700000000 +
+           std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch()).count();
   }
   int64_t UnixMillis() const override {
     return 1700000000000 +

@@ -64,7 +64,9 @@ for dir in src/*/; do
   folder=$(basename "$dir")
   [ "$folder" = testing ] && continue
   allowed=$(reachable "$(library_of "$folder")")
-  for f in $(ls "$dir"*.h "$dir"*.cc 2>/dev/null | grep -v '_test\.cc$'); do
+  # Test-only files beside the code (foo_test.cc, foo_testing.h, foo_fakes.{h,cc}) are built
+  # into test binaries, not the library, and may use testing/.
+  for f in $(ls "$dir"*.h "$dir"*.cc 2>/dev/null | grep -vE '(_test\.cc|_testing\.h|_fakes\.(h|cc))$'); do
     for inc in $(sed -n 's/^#include "\([a-z_]*\)\/.*/\1/p' "$f" | sort -u); do
       [ -d "src/$inc" ] || continue
       [ "$inc" = "$folder" ] && continue

@@ -28,8 +28,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -212,9 +212,9 @@ class Writer {
       }
       const int64_t this_id = id++;
       ++attempted_;
-      const Status s = c->Execute("INSERT INTO faults.t (id, v) VALUES (" +
-                                  std::to_string(this_id) + ", 'w" + std::to_string(this_id) +
-                                  "')");
+      const Status s =
+          c->Execute("INSERT INTO faults.t (id, v) VALUES (" + std::to_string(this_id) + ", 'w" +
+                     std::to_string(this_id) + "')");
       if (s.ok()) {
         std::lock_guard<std::mutex> lock(mu_);
         acked_.push_back(this_id);
@@ -303,7 +303,8 @@ class FaultCluster {
   void Start() {
     mode_ = ModeFromEnv();
     unsigned seed = static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr));
-    if (const char* s = std::getenv("MYSQLSET_FAULTS_SEED")) seed = static_cast<unsigned>(std::stoul(s));
+    if (const char* s = std::getenv("MYSQLSET_FAULTS_SEED"))
+      seed = static_cast<unsigned>(std::stoul(s));
     rng_.seed(seed);
     std::fprintf(stderr, "[faults] mode %s, seed %u\n", mode_.long_mode ? "long" : "short", seed);
     base_ = FreeClusterBasePort(5);
@@ -317,22 +318,28 @@ class FaultCluster {
                   &out),
               0)
         << out;
-    std::fprintf(stderr, "[faults] up with 3 members: %.1fs (base port %u)\n", Since(t_start_), base_);
+    std::fprintf(stderr, "[faults] up with 3 members: %.1fs (base port %u)\n", Since(t_start_),
+                 base_);
     admin_password_ = AdminPassword();
     {
       auto w = ConnectPort(WritePort(), 120);
       ASSERT_NE(w, nullptr);
       ASSERT_TRUE(w->Execute("CREATE DATABASE faults").ok());
-      ASSERT_TRUE(w->Execute("CREATE TABLE faults.t (id BIGINT PRIMARY KEY, v VARCHAR(32)) ENGINE=InnoDB").ok());
-      ASSERT_TRUE(w->Execute("CREATE TABLE faults.filler (id INT PRIMARY KEY, v VARCHAR(1000)) ENGINE=InnoDB").ok());
+      ASSERT_TRUE(
+          w->Execute("CREATE TABLE faults.t (id BIGINT PRIMARY KEY, v VARCHAR(32)) ENGINE=InnoDB")
+              .ok());
+      ASSERT_TRUE(
+          w->Execute(
+               "CREATE TABLE faults.filler (id INT PRIMARY KEY, v VARCHAR(1000)) ENGINE=InnoDB")
+              .ok());
       // Bulk data so that a clone stream lasts long enough to be cut at many offsets.
       ASSERT_TRUE(w->Execute("SET SESSION max_recursive_iterations = 1000000").ok());
       for (int from = 1; from <= mode_.filler_rows; from += 5000) {
         const int to = std::min(mode_.filler_rows, from + 4999);
-        const Status st = w->Execute(
-            "INSERT INTO faults.filler WITH RECURSIVE s(n) AS (SELECT " + std::to_string(from) +
-            " UNION ALL SELECT n + 1 FROM s WHERE n < " + std::to_string(to) +
-            ") SELECT n, REPEAT(SHA2(n, 256), 15) FROM s");
+        const Status st =
+            w->Execute("INSERT INTO faults.filler WITH RECURSIVE s(n) AS (SELECT " +
+                       std::to_string(from) + " UNION ALL SELECT n + 1 FROM s WHERE n < " +
+                       std::to_string(to) + ") SELECT n, REPEAT(SHA2(n, 256), 15) FROM s");
         ASSERT_TRUE(st.ok()) << st.message();
       }
     }
@@ -388,7 +395,8 @@ class FaultCluster {
     Check(sampler_->samples() > 0, "the marker sampler saw mariadbd processes");
 
     std::string per_kind;
-    for (const auto& [k, n] : fault_counts_) per_kind += "\n[faults]   " + std::to_string(n) + " x " + k;
+    for (const auto& [k, n] : fault_counts_)
+      per_kind += "\n[faults]   " + std::to_string(n) + " x " + k;
     std::fprintf(stderr,
                  "[faults] ==== %s mode, %.0fs\n[faults] faults injected: %d%s\n"
                  "[faults] ids acknowledged: %zu (of %lld attempted, %lld failed)\n"
@@ -502,14 +510,16 @@ class FaultCluster {
       int64_t lost = 0;
       for (int64_t id : acked) lost += present.count(id) ? 0 : 1;
       lost_ = std::max(lost_, lost);
-      Check(lost == 0, after + ": " + std::to_string(lost) + " acknowledged ids missing on the primary");
+      Check(lost == 0,
+            after + ": " + std::to_string(lost) + " acknowledged ids missing on the primary");
       const std::string pos = QueryValue(*p, "SELECT @@gtid_binlog_pos");
       const std::string want = Fingerprint(*p);
       for (int i = 1; i < members; ++i) {
         auto r = ConnectPort(MemberPort(i), 90);
         Check(r != nullptr, after + ": connect to mysql-" + std::to_string(i));
         if (!r) continue;
-        const std::string waited = QueryValue(*r, "SELECT MASTER_GTID_WAIT(" + r->Quote(pos) + ", 60)");
+        const std::string waited =
+            QueryValue(*r, "SELECT MASTER_GTID_WAIT(" + r->Quote(pos) + ", 60)");
         Check(waited == "0", after + ": mysql-" + std::to_string(i) + " reaches GTID " + pos +
                                  " (has " + QueryValue(*r, "SELECT @@gtid_slave_pos") + ")");
         const std::string got = Fingerprint(*r);
@@ -546,10 +556,12 @@ class FaultCluster {
     ASSERT_GT(old, 0) << label;
     ASSERT_EQ(kill(old, SIGKILL), 0) << label;
     ++faults_;
-    const bool back = WaitFor([&] {
-      const pid_t now = StatePid(ordinal, pid_key.c_str());
-      return now > 0 && now != old;
-    }, 120);
+    const bool back = WaitFor(
+        [&] {
+          const pid_t now = StatePid(ordinal, pid_key.c_str());
+          return now > 0 && now != old;
+        },
+        120);
     Check(back, label + ": " + process + " restarted by the supervisor");
     CheckCluster(label, members_);
   }
@@ -558,11 +570,13 @@ class FaultCluster {
   // backup port, in the background.
   pid_t CloneAsync(int ordinal, const std::vector<std::string>& extra, const std::string& log) {
     const std::string pod = "mysql-" + std::to_string(ordinal);
-    std::vector<std::string> argv = {MysqlsetBinary(), "clone", "--pod-name", pod,
-                                     "--conf-dir", MemberDir(ordinal) + "/conf", "--data-dir",
-                                     MemberDir(ordinal) + "/data", "--secrets-dir",
-                                     dir_ + "/secrets", "--donor",
-                                     "127.0.0.1:" + std::to_string(BackupPort(0))};
+    std::vector<std::string> argv = {
+        MysqlsetBinary(), "clone",
+        "--pod-name",     pod,
+        "--conf-dir",     MemberDir(ordinal) + "/conf",
+        "--data-dir",     MemberDir(ordinal) + "/data",
+        "--secrets-dir",  dir_ + "/secrets",
+        "--donor",        "127.0.0.1:" + std::to_string(BackupPort(0))};
     argv.insert(argv.end(), extra.begin(), extra.end());
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     auto child = Subprocess::Spawn(argv, {-1, fd, -1});
@@ -629,8 +643,8 @@ class FaultCluster {
     const bool idle = WaitFor([&] { return ChildrenOf(agent, "mariabackup").empty(); }, 60);
     Check(idle, after + ": the donor's mariabackup ends within 60 s");
     if (Since(t0) > 5) {
-      std::fprintf(stderr, "[faults] %s: the donor took %.1fs to stop its backup\n",
-                   after.c_str(), Since(t0));
+      std::fprintf(stderr, "[faults] %s: the donor took %.1fs to stop its backup\n", after.c_str(),
+                   Since(t0));
     }
   }
 
@@ -656,7 +670,8 @@ class FaultCluster {
   void KillReplicaMariadbd() {
     int replica = 1;
     for (int i = 0; i < mode_.replica_kills; ++i) {
-      KillSupervisedChild(replica, "mariadbd", "replica mysql-" + std::to_string(replica) + " mariadbd kill -9");
+      KillSupervisedChild(replica, "mariadbd",
+                          "replica mysql-" + std::to_string(replica) + " mariadbd kill -9");
       ++fault_counts_["kill -9 replica mariadbd"];
       replica = replica == 1 ? 2 : 1;
     }
@@ -666,7 +681,8 @@ class FaultCluster {
   void KillAgent() {
     for (int i = 0; i < mode_.agent_kills; ++i) {
       const int ordinal = i % 2 == 0 ? 2 : 0;
-      KillSupervisedChild(ordinal, "agent", "agent of mysql-" + std::to_string(ordinal) + " kill -9");
+      KillSupervisedChild(ordinal, "agent",
+                          "agent of mysql-" + std::to_string(ordinal) + " kill -9");
       ++fault_counts_["kill -9 agent"];
     }
   }
@@ -719,7 +735,8 @@ class FaultCluster {
     WaitDonorIdle("disk too small");
     fs::remove(clone_log);
     const pid_t pid = CloneAsync(3, {"--max-attempts", "1"}, clone_log);
-    const bool flowing = WaitFor([&] { return TreeBytes(data3 + "/mysql.staging") > (1u << 20); }, 60);
+    const bool flowing =
+        WaitFor([&] { return TreeBytes(data3 + "/mysql.staging") > (1u << 20); }, 60);
     Check(flowing, "disk fills mid-stream: the stream started");
     kill(pid, SIGSTOP);
     const std::string filler = data3 + "/fill";
@@ -750,7 +767,7 @@ class FaultCluster {
     const std::string data3 = MemberDir(3) + "/data";
     const std::string clone_log = tmp_.path() + "/clone-mysql-3.log";
     EnsureMember3();
-    double expected_secs = 3.0;  // adapted to the clone's real duration
+    double expected_secs = 3.0;         // adapted to the clone's real duration
     uint64_t stream_bytes = 40u << 20;  // adapted to a complete clone's size
     int kills = 0;
     std::vector<std::string> points;
@@ -782,7 +799,8 @@ class FaultCluster {
           std::this_thread::sleep_for(milliseconds(5));
         }
         if (!exited) {
-          std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(0, 300)(rng_)));
+          std::this_thread::sleep_for(
+              milliseconds(std::uniform_int_distribution<int>(0, 300)(rng_)));
           rc = WaitExit(pid, 0, &exited);
         }
       } else if (kills % 2 == 0) {
@@ -813,7 +831,8 @@ class FaultCluster {
         if (rc == 0) {
           expected_secs = std::max(0.5, Since(t0) * 0.95);
           const auto info = json::parse(ReadAll(data3 + "/.mysqlset-clone.json"), nullptr, false);
-          if (info.is_object() && info.value("bytes", uint64_t{0}) > 0) stream_bytes = info["bytes"];
+          if (info.is_object() && info.value("bytes", uint64_t{0}) > 0)
+            stream_bytes = info["bytes"];
           Check(fs::exists(data3 + "/.mysqlset-complete"), "clone exit 0 leaves a marker");
         } else if (ReadAll(clone_log).find("donor is busy") != std::string::npos) {
           // The donor had not yet released the slot of the previous, killed receiver (a real
@@ -834,10 +853,11 @@ class FaultCluster {
       // (an earlier killed run leaves its own behind).
       const std::string progress_path = data3 + "/.mysqlset-clone-progress.json";
       std::error_code ec;
-      const auto started = fs::file_time_type::clock::now() -
-                           std::chrono::duration_cast<fs::file_time_type::duration>(
-                               steady_clock::now() - t0);
-      const bool fresh = fs::exists(progress_path) && fs::last_write_time(progress_path, ec) >= started;
+      const auto started =
+          fs::file_time_type::clock::now() -
+          std::chrono::duration_cast<fs::file_time_type::duration>(steady_clock::now() - t0);
+      const bool fresh =
+          fs::exists(progress_path) && fs::last_write_time(progress_path, ec) >= started;
       const auto progress = json::parse(fresh ? ReadAll(progress_path) : "", nullptr, false);
       const std::string phase = progress.is_object() ? progress.value("phase", "?") : "connect";
       const uint64_t bytes = fresh ? TreeBytes(data3 + "/mysql.staging") : 0;
@@ -846,20 +866,23 @@ class FaultCluster {
       // Nothing the dead receiver started (mbstream, mariabackup --prepare) may live on and
       // keep writing into a staging dir the next attempt reuses.
       std::string orphans;
-      const bool none = WaitFor([&] {
-        orphans.clear();
-        for (const auto& p : Processes()) {
-          if (p.comm != "mariadbd" && p.cmdline.find(data3) != std::string::npos) {
-            orphans += " " + std::to_string(p.pid) + ":" + p.comm;
-          }
-        }
-        return orphans.empty();
-      }, 1.0);
+      const bool none = WaitFor(
+          [&] {
+            orphans.clear();
+            for (const auto& p : Processes()) {
+              if (p.comm != "mariadbd" && p.cmdline.find(data3) != std::string::npos) {
+                orphans += " " + std::to_string(p.pid) + ":" + p.comm;
+              }
+            }
+            return orphans.empty();
+          },
+          1.0);
       Check(none, "clone kill #" + std::to_string(kills) + " at " + points.back() +
                       ": no orphaned helper:" + orphans);
       if (!none) {
         for (const auto& p : Processes()) {
-          if (p.comm != "mariadbd" && p.cmdline.find(data3) != std::string::npos) kill(p.pid, SIGKILL);
+          if (p.comm != "mariadbd" && p.cmdline.find(data3) != std::string::npos)
+            kill(p.pid, SIGKILL);
         }
       }
     }
@@ -883,20 +906,24 @@ class FaultCluster {
         WaitDonorIdle("donor kill");
         const pid_t pid = CloneAsync(3, {"--max-attempts", "1"}, clone_log);
         pid_t victim = 0;
-        WaitFor([&] {
-          auto kids = ChildrenOf(donor_agent, "mariabackup");
-          if (!kids.empty()) victim = kids[0].pid;
-          return victim > 0 || !Alive(pid);  // Alive() does not reap: WaitExit gets the status
-        }, 30);
+        WaitFor(
+            [&] {
+              auto kids = ChildrenOf(donor_agent, "mariabackup");
+              if (!kids.empty()) victim = kids[0].pid;
+              return victim > 0 || !Alive(pid);  // Alive() does not reap: WaitExit gets the status
+            },
+            30);
         if (victim > 0) {
-          std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(0, 400)(rng_)));
+          std::this_thread::sleep_for(
+              milliseconds(std::uniform_int_distribution<int>(0, 400)(rng_)));
           killed = kill(victim, SIGKILL) == 0;
         }
         const int rc = WaitExit(pid, 120);
         if (killed) {
           ++faults_;
           ++fault_counts_["kill -9 donor mariabackup"];
-          Check(rc != 0, "donor mariabackup killed: the receiver fails (exit " + std::to_string(rc) + ")");
+          Check(rc != 0,
+                "donor mariabackup killed: the receiver fails (exit " + std::to_string(rc) + ")");
           CheckInterruptedDataDir(data3, "donor kill", clone_log);
           Check(Alive(donor_agent), "donor mariabackup killed: the donor's agent lives on");
         } else if (rc == 0) {
@@ -927,7 +954,8 @@ class FaultCluster {
     const std::string marker3 = ReadAll(data3 + "/.mysqlset-complete");
     ASSERT_EQ(Cli({"scale", "4", "--dir", dir_, "--timeout", "240"}, &out), 0) << out;
     members_ = 4;
-    Check(ReadAll(data3 + "/.mysqlset-complete") == marker3, "mysql-3 started on its clone, not a new one");
+    Check(ReadAll(data3 + "/.mysqlset-complete") == marker3,
+          "mysql-3 started on its clone, not a new one");
     CheckCluster("scale to 4 from the killed-and-redone clone", 4);
   }
 
@@ -953,7 +981,8 @@ class FaultCluster {
       const int rc = Cli({"up", "--dir", dir_, "--timeout", "300"}, &out);
       Check(rc == 0, label + ": up again: " + out);
       for (pid_t k : kids) {
-        Check(!Alive(k) || ReadAll("/proc/" + std::to_string(k) + "/cmdline").find(dir_) == std::string::npos,
+        Check(!Alive(k) || ReadAll("/proc/" + std::to_string(k) + "/cmdline").find(dir_) ==
+                               std::string::npos,
               label + ": old child " + std::to_string(k) + " is gone");
       }
       std::fprintf(stderr, "[faults] %s: up again in %.1fs\n", label.c_str(), Since(t0));

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/gtid.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "core/gtid.h"
 #include "tests/integration/harness.h"
 
 namespace mysqlset::testing {
@@ -32,11 +32,13 @@ void MakeReplicaFromBackup(Member& primary, Member& replica) {
                         "--port=" + std::to_string(primary.port())},
                        replica.log_file()),
             0);
-  ASSERT_EQ(RunCommand({"mariabackup", "--prepare", "--target-dir=" + backup}, replica.log_file()), 0);
+  ASSERT_EQ(RunCommand({"mariabackup", "--prepare", "--target-dir=" + backup}, replica.log_file()),
+            0);
   std::string info = ReadAll(backup + "/xtrabackup_binlog_info");
   if (info.empty()) info = ReadAll(backup + "/mariadb_backup_binlog_info");
   ASSERT_FALSE(info.empty());
-  const std::string gtid = info.substr(info.rfind('\t') + 1, info.find_last_not_of("\n") - info.rfind('\t'));
+  const std::string gtid =
+      info.substr(info.rfind('\t') + 1, info.find_last_not_of("\n") - info.rfind('\t'));
   fs::create_directories(replica.data_dir());
   fs::rename(backup, replica.data_dir() + "/mysql");
   std::ofstream(replica.data_dir() + "/.mysqlset-clone.json")
@@ -190,9 +192,10 @@ TEST_F(AgentReplicationTest, ResetSlaveAllByHandNeverMovesGtidSlavePosBackwards)
     }
     const uint64_t floor = empty_slave_pos ? 0 : before;
     for (int i = 0; i < 5; ++i, ++next_id) {
-      ASSERT_TRUE(admin0_->Execute("INSERT INTO app.t VALUES (" + std::to_string(next_id) +
-                                   ", 'after reset')")
-                      .ok());
+      ASSERT_TRUE(
+          admin0_
+              ->Execute("INSERT INTO app.t VALUES (" + std::to_string(next_id) + ", 'after reset')")
+              .ok());
     }
     uint64_t lowest = UINT64_MAX;
     const bool caught_up = WaitFor(
@@ -253,7 +256,8 @@ TEST_F(AgentReplicationTest, SecretsStayOutOfStatusMetricsAndArgv) {
   ASSERT_TRUE(WaitFor([&] { return ReplicaReady(); }, 30));
   const std::string status = replica_agent_->Get("/v1/status").second;
   const std::string metrics = replica_agent_->Get("/metrics").second;
-  const std::string cmdline = ReadAll("/proc/" + std::to_string(replica_agent_->pid()) + "/cmdline");
+  const std::string cmdline =
+      ReadAll("/proc/" + std::to_string(replica_agent_->pid()) + "/cmdline");
   const std::string logs = ReadAll(replica_->spec().root + "/agent.log");
   for (const auto& secret : SecretValues(replica_->secrets())) {
     EXPECT_EQ(status.find(secret), std::string::npos);

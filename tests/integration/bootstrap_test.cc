@@ -47,8 +47,9 @@ TEST(BootstrapTest, FreshPrimaryHasSecuredAccountsAndStartsReadOnly) {
 
   // No anonymous users, no test database, no account usable with an empty password.
   EXPECT_EQ(QueryValue(*admin, "SELECT COUNT(*) FROM mysql.global_priv WHERE User = ''"), "0");
-  EXPECT_EQ(QueryValue(*admin, "SELECT COUNT(*) FROM information_schema.schemata WHERE "
-                               "schema_name = 'test'"),
+  EXPECT_EQ(QueryValue(*admin,
+                       "SELECT COUNT(*) FROM information_schema.schemata WHERE "
+                       "schema_name = 'test'"),
             "0");
   // An account with an empty password: native auth with an empty hash, neither locked nor a
   // role (root@localhost keeps unix_socket auth with hash 'invalid').
@@ -172,8 +173,9 @@ TEST(BootstrapTest, SecondCloneRunKeepsCompleteData) {
   ASSERT_TRUE(m.Start());
   auto admin = m.ConnectAdmin();
   ASSERT_NE(admin, nullptr);
-  EXPECT_EQ(QueryValue(*admin, "SELECT COUNT(*) FROM information_schema.schemata WHERE "
-                               "schema_name = 'keepme'"),
+  EXPECT_EQ(QueryValue(*admin,
+                       "SELECT COUNT(*) FROM information_schema.schemata WHERE "
+                       "schema_name = 'keepme'"),
             "1");
 }
 

@@ -47,9 +47,15 @@ class Donor {
     EXPECT_TRUE(MakePipe(out).ok());
     log_ = source.spec().root + "/donor-" + std::to_string(FreePort()) + ".log";
     const int log_fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    std::vector<std::string> argv = {BACKUP_DONOR_BIN, "--datadir", source.data_dir() + "/mysql",
-                                     "--mysql-port", std::to_string(source.port()),
-                                     "--secrets-dir", secrets_dir, "--pod-name", source.spec().pod};
+    std::vector<std::string> argv = {BACKUP_DONOR_BIN,
+                                     "--datadir",
+                                     source.data_dir() + "/mysql",
+                                     "--mysql-port",
+                                     std::to_string(source.port()),
+                                     "--secrets-dir",
+                                     secrets_dir,
+                                     "--pod-name",
+                                     source.spec().pod};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto child = Subprocess::Spawn(argv, {-1, out[1], log_fd});
     close(out[1]);
@@ -289,11 +295,14 @@ class CloneTest : public ::testing::Test {
   // sysbench against the primary (passwords on argv are acceptable in tests only).
   static int Sysbench(const std::string& test, const std::string& cmd,
                       const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {
-        "sysbench", test, "--mysql-host=127.0.0.1",
-        "--mysql-port=" + std::to_string(primary_->port()), "--mysql-user=admin",
-        "--mysql-password=" + primary_->secrets().admin_password, "--tables=2",
-        "--table-size=20000"};
+    std::vector<std::string> argv = {"sysbench",
+                                     test,
+                                     "--mysql-host=127.0.0.1",
+                                     "--mysql-port=" + std::to_string(primary_->port()),
+                                     "--mysql-user=admin",
+                                     "--mysql-password=" + primary_->secrets().admin_password,
+                                     "--tables=2",
+                                     "--table-size=20000"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(cmd);
     return RunCommand(argv, tmp_->path() + "/sysbench.log");
@@ -320,9 +329,9 @@ class CloneTest : public ::testing::Test {
 
   // `mysqlset clone` in the background.
   static pid_t CloneAsync(const Member& m, const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {MysqlsetBinary(), "clone", "--pod-name", m.spec().pod,
-                                     "--conf-dir", m.conf_dir(), "--data-dir", m.data_dir(),
-                                     "--secrets-dir", m.spec().secrets_dir};
+    std::vector<std::string> argv = {
+        MysqlsetBinary(), "clone",      "--pod-name", m.spec().pod,    "--conf-dir",
+        m.conf_dir(),     "--data-dir", m.data_dir(), "--secrets-dir", m.spec().secrets_dir};
     argv.insert(argv.end(), extra.begin(), extra.end());
     const int fd = open(m.log_file().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     auto child = Subprocess::Spawn(argv, {-1, fd, -1});
@@ -403,7 +412,8 @@ TEST_F(CloneTest, ConsistentCopyUnderWritesCatchesUpFromItsGtid) {
   const auto info = nlohmann::json::parse(ReadAll(replica->data_dir() + "/.mysqlset-clone.json"));
   std::printf("clone: %.1f MiB in %.2fs (%.1f MiB/s incl. prepare), GTID %s\n",
               info["bytes"].get<double>() / 1048576, secs,
-              info["bytes"].get<double>() / 1048576 / secs, info["gtid"].get<std::string>().c_str());
+              info["bytes"].get<double>() / 1048576 / secs,
+              info["gtid"].get<std::string>().c_str());
   EXPECT_EQ(info["donor"], "mysql-0");
   EXPECT_EQ(info["donor_address"], donor.address());
   const std::string gtid = info["gtid"];
@@ -419,11 +429,11 @@ TEST_F(CloneTest, ConsistentCopyUnderWritesCatchesUpFromItsGtid) {
   ASSERT_NE(r, nullptr);
   const std::string target = QueryValue(*p, "SELECT @@gtid_binlog_pos");
   ASSERT_TRUE(r->Execute("SET GLOBAL gtid_slave_pos = " + r->Quote(gtid)).ok());
-  ASSERT_TRUE(r->Execute("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=" +
-                         std::to_string(primary_->port()) + ", MASTER_USER='repl', MASTER_PASSWORD=" +
-                         r->Quote(primary_->secrets().replication_password) +
-                         ", MASTER_USE_GTID=slave_pos")
-                  .ok());
+  ASSERT_TRUE(
+      r->Execute("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=" +
+                 std::to_string(primary_->port()) + ", MASTER_USER='repl', MASTER_PASSWORD=" +
+                 r->Quote(primary_->secrets().replication_password) + ", MASTER_USE_GTID=slave_pos")
+          .ok());
   ASSERT_TRUE(r->Execute("START SLAVE").ok());
   ASSERT_EQ(QueryValue(*r, "SELECT MASTER_GTID_WAIT(" + r->Quote(target) + ", 60)"), "0")
       << QueryValue(*r, "SELECT @@gtid_slave_pos");
@@ -444,15 +454,18 @@ TEST_F(CloneTest, ReceiverKilledAtAnyPointRestartsCleanAndEndsConsistent) {
   };
   const std::vector<KillPoint> points = {
       {"first bytes", [](const nlohmann::json& j) { return j["bytes"].get<uint64_t>() > 0; }},
-      {"mid-stream", [](const nlohmann::json& j) { return j["bytes"].get<uint64_t>() > (20u << 20); }},
+      {"mid-stream",
+       [](const nlohmann::json& j) { return j["bytes"].get<uint64_t>() > (20u << 20); }},
       {"prepare", [](const nlohmann::json& j) { return j["phase"] == "prepare"; }},
   };
   for (const auto& kp : points) {
     const pid_t pid = CloneAsync(*replica, DonorArgs({&donor}));
-    ASSERT_TRUE(WaitUntil(pid, [&] {
-      auto j = Progress(*replica);
-      return j && kp.reached(*j);
-    })) << kp.what << ": " << ReadAll(replica->log_file());
+    ASSERT_TRUE(WaitUntil(pid,
+                          [&] {
+                            auto j = Progress(*replica);
+                            return j && kp.reached(*j);
+                          }))
+        << kp.what << ": " << ReadAll(replica->log_file());
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     // Never looks complete after a kill, so nothing will start on it.
@@ -599,11 +612,11 @@ TEST_F(CloneTest, GarbageAndSlowClientsDoNotStopTheDonor) {
     EXPECT_EQ(reply.find("ERR "), std::string::npos) << reply;
     EXPECT_EQ(reply.find("mysql-0"), std::string::npos) << reply;
   };
-  send_raw(std::string(100000, 'A'));                       // oversized line
-  send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");            // wrong protocol
+  send_raw(std::string(100000, 'A'));             // oversized line
+  send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");  // wrong protocol
   std::string binary(4096, '\0');
   for (size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<char>(i * 31);
-  send_raw(binary);                                         // binary noise
+  send_raw(binary);  // binary noise
   // Slow clients: connected, silent; they hold no backup slot.
   auto slow1 = net::ConnectTcp("127.0.0.1", donor.port(), milliseconds(1000));
   auto slow2 = net::ConnectTcp("127.0.0.1", donor.port(), milliseconds(1000));
@@ -775,10 +788,10 @@ TEST_F(CloneTest, WithoutPeerStatusFallsBackToThePreviousOrdinal) {
   auto replica = NewReplica("fallback");
   // No agent answers /v1/status on the HTTP port: the seed's rule picks mysql-0, found at
   // the backup port the layout gives ordinal 0.
-  ASSERT_EQ(replica->Clone({"--peer-host", "127.0.0.1", "--backup-port",
-                            std::to_string(donor.port()), "--http-port",
-                            std::to_string(FreePort()), "--port-stride", "10"}),
-            0)
+  ASSERT_EQ(
+      replica->Clone({"--peer-host", "127.0.0.1", "--backup-port", std::to_string(donor.port()),
+                      "--http-port", std::to_string(FreePort()), "--port-stride", "10"}),
+      0)
       << ReadAll(replica->log_file());
   const auto info = nlohmann::json::parse(ReadAll(replica->data_dir() + "/.mysqlset-clone.json"));
   EXPECT_EQ(info["donor"], "mysql-0");

@@ -82,7 +82,8 @@ uint16_t FreeClusterBasePort(int members) {
   static std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
   for (int attempt = 0; attempt < 200; ++attempt) {
     const uint16_t base = static_cast<uint16_t>(20006 + 100 * (rng() % 120));
-    bool free = CanBind(static_cast<uint16_t>(base - 6)) && CanBind(static_cast<uint16_t>(base - 5));
+    bool free =
+        CanBind(static_cast<uint16_t>(base - 6)) && CanBind(static_cast<uint16_t>(base - 5));
     for (int i = 0; i < members && free; ++i) {
       for (int j = 0; j < 3 && free; ++j) free = CanBind(static_cast<uint16_t>(base + 10 * i + j));
     }
@@ -118,13 +119,18 @@ AgentProcess::AgentProcess(const Member& member, uint16_t base_port, int stride,
 AgentProcess::~AgentProcess() { Stop(); }
 
 bool AgentProcess::Start() {
-  std::vector<std::string> argv = {
-      MysqlsetBinary(), "agent", "--pod-name", member_.spec().pod, "--conf-dir",
-      member_.conf_dir(), "--data-dir", member_.data_dir(), "--secrets-dir",
-      member_.spec().secrets_dir, "--peer-host", "127.0.0.1", "--port",
-      std::to_string(base_port_), "--http-port", std::to_string(base_port_ + 1), "--backup-port",
-      std::to_string(base_port_ + 2), "--port-stride", std::to_string(stride_), "--bind-address",
-      "127.0.0.1", "--tick-ms", "300"};
+  std::vector<std::string> argv = {MysqlsetBinary(), "agent",
+                                   "--pod-name",     member_.spec().pod,
+                                   "--conf-dir",     member_.conf_dir(),
+                                   "--data-dir",     member_.data_dir(),
+                                   "--secrets-dir",  member_.spec().secrets_dir,
+                                   "--peer-host",    "127.0.0.1",
+                                   "--port",         std::to_string(base_port_),
+                                   "--http-port",    std::to_string(base_port_ + 1),
+                                   "--backup-port",  std::to_string(base_port_ + 2),
+                                   "--port-stride",  std::to_string(stride_),
+                                   "--bind-address", "127.0.0.1",
+                                   "--tick-ms",      "300"};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   const std::string log = member_.spec().root + "/agent.log";
   const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -174,8 +180,7 @@ int RunMysqlset(std::vector<std::string> args, const std::string& scratch, const
   const int rc = RunCommand(args, scratch);
   std::ifstream in(scratch);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::ofstream(log, std::ios::app) << "$ mysqlset " << args[1] << " ... -> " << rc << "\n"
-                                    << text;
+  std::ofstream(log, std::ios::app) << "$ mysqlset " << args[1] << " ... -> " << rc << "\n" << text;
   if (out) *out = text;
   return rc;
 }
@@ -220,16 +225,16 @@ Secrets Member::secrets() const {
 }
 
 int Member::Init() {
-  return RunCommand({MysqlsetBinary(), "init", "--pod-name", spec_.pod, "--conf-dir", conf_dir(),
-                     "--config-map-dir", spec_.config_map_dir, "--data-dir", data_dir(),
-                     "--port", std::to_string(spec_.port), "--bind-address", "127.0.0.1",
-                     "--report-host", "127.0.0.1"},
-                    log_file());
+  return RunCommand(
+      {MysqlsetBinary(), "init", "--pod-name", spec_.pod, "--conf-dir", conf_dir(),
+       "--config-map-dir", spec_.config_map_dir, "--data-dir", data_dir(), "--port",
+       std::to_string(spec_.port), "--bind-address", "127.0.0.1", "--report-host", "127.0.0.1"},
+      log_file());
 }
 
 int Member::Clone(const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv = {MysqlsetBinary(), "clone",      "--pod-name",  spec_.pod,
-                                   "--conf-dir",     conf_dir(),   "--data-dir",  data_dir(),
+  std::vector<std::string> argv = {MysqlsetBinary(), "clone",          "--pod-name", spec_.pod,
+                                   "--conf-dir",     conf_dir(),       "--data-dir", data_dir(),
                                    "--secrets-dir",  spec_.secrets_dir};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   return RunCommand(argv, log_file());

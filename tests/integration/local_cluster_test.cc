@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <atomic>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -28,8 +28,8 @@
 
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "nlohmann/json.hpp"
 #include "local/haproxy_config.h"
+#include "nlohmann/json.hpp"
 #include "posix/fd_limit.h"
 #include "tests/integration/harness.h"
 
@@ -218,9 +218,9 @@ TEST_F(LocalClusterTest, SeedWalkthrough) {
   // --- up: three members, OrderedReady, returns when all are ready.
   auto t0 = steady_clock::now();
   std::string out;
-  ASSERT_EQ(Cli({"up", "--dir", dir_, "--replicas", "3", "--base-port", base, "--timeout", "240"},
-                &out),
-            0)
+  ASSERT_EQ(
+      Cli({"up", "--dir", dir_, "--replicas", "3", "--base-port", base, "--timeout", "240"}, &out),
+      0)
       << out;
   const double up3 = std::chrono::duration<double>(steady_clock::now() - t0).count();
   std::fprintf(stderr, "[timing] up with 3 members: %.1fs\n", up3);
@@ -335,11 +335,27 @@ TEST_F(LocalClusterTest, SeedWalkthrough) {
   // primary (an empty database for writes, every replica broken). Asked over the network, as
   // on Kubernetes while the replicas run: refused, naming the peer that holds the data.
   const std::string lost = tmp_.path() + "/lost-0";
-  const int refused = Cli({"clone", "--pod-name", "mysql-0", "--data-dir", lost + "/data",
-                           "--conf-dir", lost + "/conf", "--secrets-dir", dir_ + "/secrets",
-                           "--peer-host", "127.0.0.1", "--port", base, "--http-port",
-                           std::to_string(base_ + 1), "--backup-port", std::to_string(base_ + 2),
-                           "--port-stride", "10", "--peers-to-ask", "2"},
+  const int refused = Cli({"clone",
+                           "--pod-name",
+                           "mysql-0",
+                           "--data-dir",
+                           lost + "/data",
+                           "--conf-dir",
+                           lost + "/conf",
+                           "--secrets-dir",
+                           dir_ + "/secrets",
+                           "--peer-host",
+                           "127.0.0.1",
+                           "--port",
+                           base,
+                           "--http-port",
+                           std::to_string(base_ + 1),
+                           "--backup-port",
+                           std::to_string(base_ + 2),
+                           "--port-stride",
+                           "10",
+                           "--peers-to-ask",
+                           "2"},
                           &out);
   EXPECT_EQ(refused, 1) << out;
   EXPECT_NE(out.find("mysqlset clone: error: mysql-0 has no data, but mysql-"), std::string::npos)
@@ -376,9 +392,8 @@ TEST_F(LocalClusterTest, SeedWalkthrough) {
 // Bad input: one clear line, a non-zero exit, and nothing created or lost.
 TEST_F(LocalClusterTest, BadInputIsRefusedWithOneLine) {
   std::string out;
-  EXPECT_NE(Cli({"up", "--dir", dir_, "--replicas", "0", "--base-port", std::to_string(base_)},
-                &out),
-            0);
+  EXPECT_NE(
+      Cli({"up", "--dir", dir_, "--replicas", "0", "--base-port", std::to_string(base_)}, &out), 0);
   EXPECT_NE(out.find("replicas must be between 1"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(dir_));
   EXPECT_NE(Cli({"up", "--dir", dir_, "--replicas", "x"}, &out), 0);
@@ -402,10 +417,10 @@ TEST_F(LocalClusterTest, BadInputIsRefusedWithOneLine) {
   EXPECT_FALSE(fs::exists(dir_));
 
   // An unwritable dir.
-  EXPECT_NE(Cli({"up", "--dir", "/proc/mysqlset-cannot-write", "--base-port",
-                 std::to_string(base_)},
-                &out),
-            0);
+  EXPECT_NE(
+      Cli({"up", "--dir", "/proc/mysqlset-cannot-write", "--base-port", std::to_string(base_)},
+          &out),
+      0);
   EXPECT_NE(out.find("mysqlset up: error:"), std::string::npos) << out;
 
   // down --purge refuses a dir that is not a cluster dir and deletes nothing.

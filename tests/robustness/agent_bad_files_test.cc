@@ -1,9 +1,9 @@
 // The agent given garbled marker files (unit, on FakeDb and MemFileSystem).
 
+#include <algorithm>
+
 #include "agent/agent.h"
 #include "agent/status_report.h"
-
-#include <algorithm>
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "testing/fake_db.h"

@@ -37,8 +37,8 @@ class BadInputCliTest : public ::testing::Test {
     fs::copy_file(MYSQLSET_SOURCE_DIR "/config/replica.cnf", cm_ + "/replica.cnf");
   }
   Outcome Init(const std::vector<std::string>& extra, const std::vector<std::string>& env = {}) {
-    std::vector<std::string> argv = {MysqlsetBinary(), "init", "--conf-dir", conf_,
-                                     "--config-map-dir", cm_, "--data-dir", data_};
+    std::vector<std::string> argv = {MysqlsetBinary(),   "init", "--conf-dir", conf_,
+                                     "--config-map-dir", cm_,    "--data-dir", data_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunCmd(argv, env);
   }
@@ -74,10 +74,10 @@ TEST_F(BadInputCliTest, BadPodNamesAreRefusedAndWriteNothing) {
 }
 
 TEST_F(BadInputCliTest, BadPodNameFromEnvironmentIsRefused) {
-  EXPECT_ONE_ERROR_LINE(Init({}, {"POD_NAME=mysql-abc"}), 2, "mysqlset init: error:",
-                        "'mysql-abc' has no ordinal");
-  EXPECT_ONE_ERROR_LINE(Init({}, {"POD_NAME=Mysql-1"}), 2, "mysqlset init: error:",
-                        "not a DNS label");
+  EXPECT_ONE_ERROR_LINE(Init({}, {"POD_NAME=mysql-abc"}), 2,
+                        "mysqlset init: error:", "'mysql-abc' has no ordinal");
+  EXPECT_ONE_ERROR_LINE(Init({}, {"POD_NAME=Mysql-1"}), 2,
+                        "mysqlset init: error:", "not a DNS label");
   EXPECT_FALSE(fs::exists(conf_));
   // The flag wins over the environment.
   const Outcome ok = Init({"--pod-name", "mysql-1"}, {"POD_NAME=garbage"});
@@ -111,7 +111,9 @@ TEST_F(BadInputCliTest, MissingEmptyOrGarbledCnfIsRefusedAndKeepsTheOldConf) {
       {"[mariadbd]\n=1\n", "is not an option"},
       {"[mariadbd]\nlog-bin\x01=1\n", "control character"},
       {std::string("[mariadbd]\nlog\0bin=1\n", 21), "NUL byte"},
-      {"\x7f" "ELF\x02\x01\x01\x00\x00\x00", "before any [group]"},
+      {"\x7f"
+       "ELF\x02\x01\x01\x00\x00\x00",
+       "before any [group]"},
   };
   for (const auto& [text, why] : cases) {
     SCOPED_TRACE(why);
@@ -134,7 +136,7 @@ TEST_F(BadInputCliTest, MissingEmptyOrGarbledCnfIsRefusedAndKeepsTheOldConf) {
 
 TEST_F(BadInputCliTest, MissingConfigMapDirIsRefused) {
   EXPECT_ONE_ERROR_LINE(RunCmd({MysqlsetBinary(), "init", "--pod-name", "mysql-0", "--conf-dir",
-                             conf_, "--config-map-dir", tmp_.path() + "/nope"}),
+                                conf_, "--config-map-dir", tmp_.path() + "/nope"}),
                         0, "mysqlset init: error: cannot read", "/nope/primary.cnf");
   EXPECT_FALSE(fs::exists(conf_));
 }
@@ -142,7 +144,8 @@ TEST_F(BadInputCliTest, MissingConfigMapDirIsRefused) {
 TEST_F(BadInputCliTest, UnwritableConfDirIsOneLine) {
   WriteFile(tmp_.path() + "/a-file", "x");
   // Root ignores mode bits, so use paths no one can create: under a regular file, in /proc.
-  for (const std::string& dir : {tmp_.path() + "/a-file/conf", std::string("/proc/mysqlset-conf")}) {
+  for (const std::string& dir :
+       {tmp_.path() + "/a-file/conf", std::string("/proc/mysqlset-conf")}) {
     SCOPED_TRACE(dir);
     EXPECT_ONE_ERROR_LINE(RunCmd({MysqlsetBinary(), "init", "--pod-name", "mysql-0", "--conf-dir",
                                   dir, "--config-map-dir", cm_, "--data-dir", data_}),
@@ -163,15 +166,15 @@ class BadSecretsTest : public BadInputCliTest {
   }
   Outcome Clone() {
     return RunCmd({MysqlsetBinary(), "clone", "--pod-name", "mysql-0", "--conf-dir", conf_,
-                "--data-dir", data_, "--secrets-dir", secrets_dir_});
+                   "--data-dir", data_, "--secrets-dir", secrets_dir_});
   }
   Outcome Agent() {
     const uint16_t base = FreePortBlock(1);
     return RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--conf-dir", conf_,
-                "--data-dir", data_, "--secrets-dir", secrets_dir_, "--bind-address",
-                "127.0.0.1", "--port", std::to_string(base), "--http-port",
-                std::to_string(base + 1), "--backup-port", std::to_string(base + 2)},
-               {}, 20);
+                   "--data-dir", data_, "--secrets-dir", secrets_dir_, "--bind-address",
+                   "127.0.0.1", "--port", std::to_string(base), "--http-port",
+                   std::to_string(base + 1), "--backup-port", std::to_string(base + 2)},
+                  {}, 20);
   }
   void ExpectNoSecretIn(const std::string& output, const std::string& extra = "") {
     for (const auto& s : SecretValuesOf(secrets_)) EXPECT_EQ(output.find(s), std::string::npos);
@@ -220,9 +223,9 @@ TEST_F(BadSecretsTest, MissingEmptyMultiLineOrDirectorySecretIsOneLineWithoutIts
     fs::remove_all(file);
     WriteFile(file, secrets_.monitor_password + "\n");
   }
-  const Outcome missing_dir = RunCmd({MysqlsetBinary(), "clone", "--pod-name", "mysql-0",
-                                   "--conf-dir", conf_, "--data-dir", data_, "--secrets-dir",
-                                   tmp_.path() + "/no-secrets"});
+  const Outcome missing_dir =
+      RunCmd({MysqlsetBinary(), "clone", "--pod-name", "mysql-0", "--conf-dir", conf_, "--data-dir",
+              data_, "--secrets-dir", tmp_.path() + "/no-secrets"});
   EXPECT_ONE_ERROR_LINE(missing_dir, 0, "mysqlset clone: error: secret file",
                         "no-secrets/admin-password is missing");
 }
@@ -368,9 +371,9 @@ TEST_F(BadInputCliTest, BadFlagsAndSubcommandsAreOneLineExitTwo) {
   // Issue #17: the member count's range, in the help and in the refusal.
   const std::string dir = tmp_.path() + "/cluster";
   for (const char* n : {"65", "0"}) {
-    EXPECT_ONE_ERROR_LINE(RunCmd({bin, "up", "--dir", dir, "--replicas", n}), 2,
-                          "mysqlset up: error:",
-                          std::string("replicas must be between 1 and 64, got ") + n);
+    EXPECT_ONE_ERROR_LINE(
+        RunCmd({bin, "up", "--dir", dir, "--replicas", n}), 2,
+        "mysqlset up: error:", std::string("replicas must be between 1 and 64, got ") + n);
   }
   EXPECT_FALSE(fs::exists(dir));
 }
@@ -384,11 +387,11 @@ TEST_F(BadInputCliTest, MysqlsetDirIsTheDefaultDirOfEveryClusterCommand) {
     SCOPED_TRACE(cmd[0]);
     std::vector<std::string> argv = {MysqlsetBinary()};
     argv.insert(argv.end(), cmd.begin(), cmd.end());
-    EXPECT_ONE_ERROR_LINE(RunCmd(argv, {env}), 1, "mysqlset " + cmd[0] + ": error:",
-                          "no cluster in " + nowhere);
+    EXPECT_ONE_ERROR_LINE(RunCmd(argv, {env}), 1,
+                          "mysqlset " + cmd[0] + ": error:", "no cluster in " + nowhere);
     argv.insert(argv.end(), {"--dir", nowhere + "-flag"});
-    EXPECT_ONE_ERROR_LINE(RunCmd(argv, {env}), 1, "mysqlset " + cmd[0] + ": error:",
-                          "no cluster in " + nowhere + "-flag");
+    EXPECT_ONE_ERROR_LINE(RunCmd(argv, {env}), 1,
+                          "mysqlset " + cmd[0] + ": error:", "no cluster in " + nowhere + "-flag");
   }
   // `down` checks the dir before anything else; `up` would create it, so it is not run here.
   EXPECT_ONE_ERROR_LINE(RunCmd({MysqlsetBinary(), "down"}, {env}), 1, "mysqlset down: error:",
@@ -414,11 +417,11 @@ TEST_F(BadInputCliTest, SqlAndLogsRefuseUnknownMembersAndComponents) {
     SCOPED_TRACE(argv[1] + " " + argv[4]);
     EXPECT_ONE_ERROR_LINE(RunCmd(argv), 2, "mysqlset " + argv[1] + ": error:", why);
   }
-  EXPECT_ONE_ERROR_LINE(RunCmd({bin, "logs", "--dir", dir, "mysql-1", "--component", "clone"}), 1,
-                        "mysqlset logs: error:",
-                        "no log yet at " + dir + "/members/mysql-1/logs/clone.log");
-  EXPECT_ONE_ERROR_LINE(RunCmd({bin, "sql", "--dir", dir}), 1, "mysqlset sql: error:",
-                        dir + "/client.cnf is missing");
+  EXPECT_ONE_ERROR_LINE(
+      RunCmd({bin, "logs", "--dir", dir, "mysql-1", "--component", "clone"}), 1,
+      "mysqlset logs: error:", "no log yet at " + dir + "/members/mysql-1/logs/clone.log");
+  EXPECT_ONE_ERROR_LINE(RunCmd({bin, "sql", "--dir", dir}), 1,
+                        "mysqlset sql: error:", dir + "/client.cnf is missing");
 }
 
 // Issue #17: --version says which build and which MariaDB; --help documents the exit codes
@@ -443,10 +446,10 @@ TEST_F(BadInputCliTest, DonorFlagAndProbeUrlAreCheckedBeforeAnyWork) {
   MakeSecrets(secrets_dir);
   for (const char* donor : {"nohost", "host:", "host:0", "host:99999", "[::1]3307"}) {
     SCOPED_TRACE(donor);
-    EXPECT_ONE_ERROR_LINE(RunCmd({MysqlsetBinary(), "clone", "--pod-name", "mysql-1", "--conf-dir",
-                               conf_, "--data-dir", data_, "--secrets-dir", secrets_dir,
-                               "--donor", donor}),
-                          2, "mysqlset clone: error: --donor", donor);
+    EXPECT_ONE_ERROR_LINE(
+        RunCmd({MysqlsetBinary(), "clone", "--pod-name", "mysql-1", "--conf-dir", conf_,
+                "--data-dir", data_, "--secrets-dir", secrets_dir, "--donor", donor}),
+        2, "mysqlset clone: error: --donor", donor);
     EXPECT_FALSE(fs::exists(data_ + "/mysql.staging"));
   }
   EXPECT_ONE_ERROR_LINE(RunCmd({MysqlsetBinary(), "probe", "ready", "--url", "ftp://x"}), 2,
@@ -454,7 +457,7 @@ TEST_F(BadInputCliTest, DonorFlagAndProbeUrlAreCheckedBeforeAnyWork) {
   // Nothing listening: exit 1 (not ready), one line saying there was no answer.
   const uint16_t port = FreePort();
   EXPECT_ONE_ERROR_LINE(RunCmd({MysqlsetBinary(), "probe", "live", "--url",
-                             "http://127.0.0.1:" + std::to_string(port), "--timeout-ms", "500"}),
+                                "http://127.0.0.1:" + std::to_string(port), "--timeout-ms", "500"}),
                         1, "mysqlset probe:", "no answer");
 }
 
@@ -478,10 +481,10 @@ TEST_F(BadSecretsTest, AgentPortsInUseAreOneLineNamingThePort) {
   ASSERT_NE(base, 0);
   auto agent = [&] {
     return RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--conf-dir", conf_,
-                "--data-dir", data_, "--secrets-dir", secrets_dir_, "--bind-address",
-                "127.0.0.1", "--port", std::to_string(base), "--http-port",
-                std::to_string(base + 1), "--backup-port", std::to_string(base + 2)},
-               {}, 20);
+                   "--data-dir", data_, "--secrets-dir", secrets_dir_, "--bind-address",
+                   "127.0.0.1", "--port", std::to_string(base), "--http-port",
+                   std::to_string(base + 1), "--backup-port", std::to_string(base + 2)},
+                  {}, 20);
   };
   for (const uint16_t busy : {uint16_t(base + 1), uint16_t(base + 2)}) {
     SCOPED_TRACE(busy);
@@ -503,11 +506,11 @@ TEST_F(BadSecretsTest, AgentPortsInUseAreOneLineNamingThePort) {
     EXPECT_LE(lines.size(), 2u) << o.output;
     ExpectNoSecretIn(o.output);
   }
-  const Outcome bad_bind = RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0",
-                                "--data-dir", data_, "--secrets-dir", secrets_dir_,
-                                "--bind-address", "not-an-address", "--backup-port",
-                                std::to_string(base + 2), "--http-port", std::to_string(base + 1)},
-                               {}, 20);
+  const Outcome bad_bind =
+      RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--data-dir", data_,
+              "--secrets-dir", secrets_dir_, "--bind-address", "not-an-address", "--backup-port",
+              std::to_string(base + 2), "--http-port", std::to_string(base + 1)},
+             {}, 20);
   EXPECT_ONE_ERROR_LINE(bad_bind, 0, "mysqlset agent: error:", "not-an-address");
 }
 

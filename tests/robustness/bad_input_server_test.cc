@@ -52,8 +52,8 @@ class BadInputServerTest : public ::testing::Test {
   // An agent for mysql-0 reading secrets from `secrets_dir` (the member's own if empty).
   std::unique_ptr<AgentProcess> StartAgent(const std::string& secrets_dir = "") {
     std::string dir = secrets_dir.empty() ? member_->spec().secrets_dir : secrets_dir;
-    views_.push_back(std::make_unique<Member>(
-        MemberSpec{member_->spec().root, "mysql-0", dir, "", base_}));
+    views_.push_back(
+        std::make_unique<Member>(MemberSpec{member_->spec().root, "mysql-0", dir, "", base_}));
     auto agent = std::make_unique<AgentProcess>(*views_.back(), base_);
     EXPECT_TRUE(agent->Start()) << AgentLog();
     return agent;
@@ -98,8 +98,8 @@ Member* BadInputServerTest::member_ = nullptr;
 TEST_F(BadInputServerTest, WrongAdminPasswordIsNotReadyWithAClearReason) {
   const std::string wrong = "Wrong-admin-pw-31337";
   auto agent = StartAgent(SecretsWith("wrong-admin", "admin-password", wrong));
-  ASSERT_TRUE(WaitFor([&] { return agent->Get("/readyz").second.find("Access denied") !=
-                                   std::string::npos; }, 15))
+  ASSERT_TRUE(WaitFor(
+      [&] { return agent->Get("/readyz").second.find("Access denied") != std::string::npos; }, 15))
       << agent->Get("/readyz").second;
   const auto readyz = agent->Get("/readyz");
   EXPECT_EQ(readyz.first, 503);
@@ -145,8 +145,8 @@ TEST_F(BadInputServerTest, HttpUnknownPathsAndHugeOrGarbledRequestsAreRejected) 
   c.set_connection_timeout(2, 0);
   c.set_read_timeout(5, 0);
 
-  for (const char* path : {"/", "/nope", "/v1/status/../../etc/passwd", "/metrics%00",
-                           "/v2/status", "/readyz?x=1&x=2"}) {
+  for (const char* path : {"/", "/nope", "/v1/status/../../etc/passwd", "/metrics%00", "/v2/status",
+                           "/readyz?x=1&x=2"}) {
     SCOPED_TRACE(path);
     auto res = c.Get(path);
     ASSERT_TRUE(res);
@@ -214,8 +214,8 @@ TEST_F(BadInputServerTest, SlowHttpClientsDoNotStarveProbes) {
   const auto t0 = std::chrono::steady_clock::now();
   auto live = probe.Get("/livez");
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_TRUE(live && live->status == 200) << "a probe waited behind slow clients (" << took
-                                           << " s)";
+  EXPECT_TRUE(live && live->status == 200)
+      << "a probe waited behind slow clients (" << took << " s)";
   slow.clear();
 
   EXPECT_TRUE(Alive(*agent));
@@ -291,10 +291,13 @@ TEST_F(BadInputServerTest, BackupPortWithoutAuthOrClientGoneMidStreamKeepsServin
           client->Receive([](std::string_view) { return Internal("gone"); });
       ASSERT_EQ(st.code(), StatusCode::kInternal) << st.ToString();  // got the first bytes
     }                                                                // gone mid-stream
-    ASSERT_TRUE(WaitFor([&] {
-      auto s = Status(*agent);
-      return s.is_object() && s["backup"]["active"] == 0 && s["backup"]["failed"] == round + 1;
-    }, 60)) << Status(*agent).dump();
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto s = Status(*agent);
+          return s.is_object() && s["backup"]["active"] == 0 && s["backup"]["failed"] == round + 1;
+        },
+        60))
+        << Status(*agent).dump();
     EXPECT_TRUE(WaitFor([&] { return MariabackupsFor(member_->port()) == 0; }, 30));
   }
   const auto s = Status(*agent);
@@ -311,12 +314,12 @@ TEST_F(BadInputServerTest, BackupPortWithoutAuthOrClientGoneMidStreamKeepsServin
 TEST_F(BadInputServerTest, AgentRefusesToStartWhenItsPortsAreTaken) {
   auto agent = StartAgent();
   // A second agent for the same member: its ports are the first one's.
-  const Outcome o = RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--data-dir",
-                         member_->data_dir(), "--secrets-dir", member_->spec().secrets_dir,
-                         "--peer-host", "127.0.0.1", "--port", std::to_string(base_),
-                         "--http-port", std::to_string(base_ + 1), "--backup-port",
-                         std::to_string(base_ + 2), "--bind-address", "127.0.0.1"},
-                        {}, 20);
+  const Outcome o =
+      RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--data-dir", member_->data_dir(),
+              "--secrets-dir", member_->spec().secrets_dir, "--peer-host", "127.0.0.1", "--port",
+              std::to_string(base_), "--http-port", std::to_string(base_ + 1), "--backup-port",
+              std::to_string(base_ + 2), "--bind-address", "127.0.0.1"},
+             {}, 20);
   EXPECT_NE(o.exit_code, 0) << o.output;
   EXPECT_EQ(o.signal, 0) << o.output;
   const auto lines = Lines(o.output);

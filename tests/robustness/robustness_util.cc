@@ -19,7 +19,7 @@
 namespace mysqlset::testing {
 
 Outcome RunCmd(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-            double timeout_s) {
+               double timeout_s) {
   // The child inherits the environment: set the overrides around the spawn, then restore.
   std::map<std::string, std::optional<std::string>> saved;
   for (const auto& kv : env) {
@@ -101,8 +101,8 @@ std::string SnapshotTree(const std::string& dir) {
   std::map<std::string, std::string> files;
   std::error_code ec;
   if (!fs::exists(dir, ec)) return "(absent)";
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     const std::string p = it->path().string();
     files[p] = it->is_regular_file() ? ReadFileOrEmpty(p) : std::string("(dir)");
