@@ -1,5 +1,6 @@
 // mysqlset: a replicated MariaDB cluster, as one program. See DESIGN.md.
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -7,22 +8,26 @@
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "cmd/version.h"
+#include "mariadb/tools.h"
+#include "posix/posix_env.h"
 
 namespace {
 
-// The first line `mariadbd --version` prints, or a note that none was found: the MariaDB a
-// local cluster would run (a pod runs its image's).
+// The line `mariadbd --version` prints, or a note that none was found: the MariaDB a local
+// cluster would run (a pod runs its image's). Bounded: a hung binary cannot hang --version.
 std::string MariadbVersion() {
-  for (const char* command :
-       {"mariadbd --version 2>/dev/null", "/usr/sbin/mariadbd --version 2>/dev/null"}) {
-    FILE* p = popen(command, "r");
-    if (p == nullptr) continue;
-    char line[512] = {};
-    const bool got = std::fgets(line, sizeof line, p) != nullptr;
-    const int rc = pclose(p);
-    std::string text = got ? line : "";
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    if (rc == 0 && !text.empty()) return text;
+  namespace tools = mysqlset::tools;
+  mysqlset::PosixProcessRunner runner;
+  for (const std::string& binary :
+       {std::string(tools::kMariadbd), std::string("/usr/sbin/") + tools::kMariadbd}) {
+    mysqlset::ProcessSpec spec;
+    spec.argv = {binary, "--version"};
+    spec.timeout = std::chrono::seconds(5);
+    auto result = runner.Run(spec);
+    if (!result.ok() || !result->ok()) continue;
+    std::string text = result->output.substr(0, result->output.find('\n'));
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    if (!text.empty()) return text;
   }
   return "mariadbd not found (install mariadb-server)";
 }

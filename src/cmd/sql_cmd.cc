@@ -2,10 +2,6 @@
 // read endpoint, logged in as admin through DIR/client.cnf (no password in argv). The client
 // replaces this process, so the prompt, history and exit code are the client's own.
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <memory>
 
 #include "cmd/commands.h"
@@ -13,6 +9,7 @@
 #include "local/cluster_dir.h"
 #include "local/member_lookup.h"
 #include "posix/posix_env.h"
+#include "posix/subprocess.h"
 
 namespace mysqlset::cmd {
 namespace {
@@ -36,13 +33,8 @@ int RunSql(const SqlFlags& f) {
                                        paths.client_cnf(), paths.dir()));
   }
   const std::vector<std::string> args = local::SqlClientArgv(paths, *target, f.execute);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::fflush(stdout);
-  execvp(argv[0], argv.data());
-  return ReportError("sql", Unavailable("cannot run {}: {} (install mariadb-client)", args[0],
-                                        std::strerror(errno)));
+  const Status st = ExecReplacingSelf(args);  // returns only when exec failed
+  return ReportError("sql", Unavailable("{} (install mariadb-client)", st.message()));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string_view>
@@ -244,6 +245,17 @@ bool ProcessAlive(pid_t pid) {
   std::getline(stat, line);
   const size_t paren = line.rfind(')');
   return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
+}
+
+Status ExecReplacingSelf(const std::vector<std::string>& argv) {
+  if (argv.empty()) return InvalidArgument("exec: empty command line");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  execvp(args[0], args.data());
+  return Unavailable("cannot run {}: {}", argv[0], std::strerror(errno));
 }
 
 Result<Subprocess> Subprocess::Spawn(const std::vector<std::string>& argv, const SpawnFds& fds) {

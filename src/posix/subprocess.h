@@ -65,6 +65,10 @@ Result<pid_t> Spawn(const SpawnOptions& options);
 // kInvalidArgument when options.parent_death_signal is set (a daemon outlives its parent).
 Result<pid_t> Daemonize(const SpawnOptions& options);
 
+// Replaces this process with argv (argv[0] searched in PATH), as a shell's `exec` does:
+// for handing the terminal to an interactive tool. Returns only when exec fails, with why.
+Status ExecReplacingSelf(const std::vector<std::string>& argv);
+
 // A child process. Destruction does not kill or reap it; call Wait() or Kill().
 class Subprocess {
  public:

@@ -323,4 +323,23 @@ TEST(WaitStatusTest, DescribeAndDecode) {
 }
 
 }  // namespace
+TEST(ExecReplacingSelfTest, TheProcessBecomesTheToolOrSaysWhyNot) {
+  // In a child, so the test process itself is not replaced.
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    (void)ExecReplacingSelf({"/bin/sh", "-c", "exit 7"});
+    _exit(99);  // exec failed
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(DescribeWaitStatus(status), "exit 7");
+
+  const Status missing = ExecReplacingSelf({"/nonexistent/tool", "--flag"});
+  EXPECT_EQ(missing.code(), StatusCode::kUnavailable);
+  EXPECT_NE(missing.message().find("cannot run /nonexistent/tool: No such file"), std::string::npos)
+      << missing.message();
+  EXPECT_EQ(ExecReplacingSelf({}).code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace mysqlset

@@ -2,7 +2,8 @@
 # The code's shape, checked: (1) clang-format has nothing to change in src/, tests/ and fuzz/;
 # (2) the library graph CMake links (cmake --graphviz) is exactly the one drawn in
 # docs/architecture.dot; (3) no source file includes a header from a folder its library does
-# not depend on (directly or through others), so the picture is also true of the #includes.
+# not depend on (directly or through others), so the picture is also true of the #includes;
+# (4) processes are started only in posix/.
 # Usage: tests/architecture/run.sh [BUILD_DIR]   (default: build)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -76,5 +77,12 @@ for dir in src/*/; do
   done
 done
 
-[ "$failed" -eq 0 ] && echo "architecture: formatting, link graph and includes agree with docs/architecture.dot"
+# --- 4. processes are started only by posix/ (one async-signal-safe spawn, one exec)
+while read -r hit; do
+  fail "$hit: starts a process outside posix/; use posix/subprocess.h"
+done < <(grep -rnE '\b(fork|vfork|_Fork|execv|execvp|execve|execl|execlp|popen|system|posix_spawn[a-z]*)\(' \
+  src --include='*.cc' --include='*.h' | grep -v '^src/posix/' |
+  grep -vE '^[^:]*(_test\.cc|_testing\.h|_fakes\.(h|cc)):' | cut -d: -f1,2)
+
+[ "$failed" -eq 0 ] && echo "architecture: formatting, link graph, includes and process starts agree with docs/architecture.dot"
 exit "$failed"
