@@ -94,9 +94,6 @@ Result<MemberIdentity> RunInit(FileSystem& fs, const InitOptions& options) {
   const std::string other =
       options.paths.conf_dir + "/" + (IsPrimary(id) ? "replica.cnf" : "primary.cnf");
   if (fs.Exists(other)) RETURN_IF_ERROR(fs.RemoveAll(other));
-  // my.cnf names a private tmpdir, without which mariadbd does not start: made here for
-  // whoever starts the server after init (the clone step also empties it before each start).
-  RETURN_IF_ERROR(fs.MakeDirs(TmpdirOf(options.paths.data_dir), 0700));
   RETURN_IF_ERROR(
       fs.WriteFileAtomic(options.paths.conf_dir + "/my.cnf", RenderMyCnf(id, options.paths), 0644));
   return id;

@@ -18,7 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Makes `replica`'s datadir from a mariabackup of `primary`, the way a clone leaves it:
-// prepared datadir, clone record with the backup's GTID, completion marker last.
+// prepared datadir, clone record with the backup's GTID, completion marker last, and the
+// server's empty tmpdir (my.cnf's tmpdir, which the clone step makes).
 void MakeReplicaFromBackup(Member& primary, Member& replica) {
   const std::string backup = replica.spec().root + "/backup";
   const std::string opts = replica.spec().root + "/backup.cnf";
@@ -44,6 +45,7 @@ void MakeReplicaFromBackup(Member& primary, Member& replica) {
   std::ofstream(replica.data_dir() + "/.mysqlset-clone.json")
       << nlohmann::json{{"donor", "mysql-0"}, {"gtid", gtid}, {"bytes", 1}, {"seconds", 1}}.dump();
   std::ofstream(replica.data_dir() + "/.mysqlset-complete") << "{}";
+  fs::create_directories(replica.data_dir() + "/tmp");
 }
 
 class AgentReplicationTest : public ::testing::Test {
