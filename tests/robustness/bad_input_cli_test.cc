@@ -325,6 +325,9 @@ TEST_F(BadSecretsTest, GarbledMarkerStillMeansCompleteAndNothingIsRedone) {
   // a garbled marker must not make clone wipe or redo a datadir.
   WriteFile(data_ + "/mysql/keep", "data");
   WriteFile(data_ + "/.mysqlset-complete", "\x01\x02garbage{");
+  // The volume as a finished clone step leaves it: with the server's (empty) tmpdir, which
+  // every clone step resets.
+  fs::create_directories(data_ + "/tmp");
   const std::string before = SnapshotTree(data_);
   const Outcome o = Clone();
   EXPECT_EQ(o.exit_code, 0) << o.output;
