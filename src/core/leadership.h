@@ -1,0 +1,119 @@
+#pragma once
+// Who leads, and what this member's agent must do about it this tick. Pure: the agent
+// gathers its server's state and the store's keys (formats/store_records.h, parsed into the
+// plain structs below) and acts on the answer. docs/roles.md tells the whole protocol;
+// each rule below is one table case in leadership_test.cc.
+//
+// Safety: at most one member is writable. Only the holder of the leader key makes its
+// server writable, and only while its lease is certainly alive (before the fence deadline);
+// every other member, and the holder past its deadline, is made read-only first.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/gtid.h"
+#include "core/server_state.h"
+
+namespace mysqlset {
+
+// What the store said about one registered member (its member key exists, so its lease is
+// alive).
+struct MemberView {
+  std::string name;
+  uint32_t ordinal = 0;
+  int64_t lease = 0;
+  bool mysql_reachable = false;
+  bool has_data = false;
+  GtidList gtid_binlog;
+  bool replicating = false;
+  std::optional<double> lag_seconds;
+};
+
+struct LeaderView {
+  std::string name;
+  uint64_t epoch = 0;
+  int64_t lease = 0;          // the lease the leader key is attached to
+  int64_t mod_revision = 0;   // for compare-and-swap
+};
+
+// One linearizable read of the cluster's keys.
+struct ClusterView {
+  std::optional<LeaderView> leader;       // the "leader" key
+  std::optional<LeaderView> last_leader;  // the "last_leader" key (lease 0)
+  int64_t last_leader_mod_revision = 0;   // 0: absent
+  std::vector<MemberView> members;        // registered members, sorted by ordinal
+  bool switchover_pending = false;        // a request is in the store, not finished
+  std::string switchover_from;            // its "from", when pending
+};
+
+struct LeaseTiming {
+  std::chrono::seconds ttl{3};
+  std::chrono::milliseconds margin{500};
+};
+
+// When the holder of a lease whose last successful keepalive was *sent* at `sent` must be
+// read-only: sent + ttl - margin. Measured from the send, not the reply: the store may have
+// renewed the lease at any instant in between, so the send is the latest safe start.
+std::chrono::steady_clock::time_point FenceDeadline(std::chrono::steady_clock::time_point sent,
+                                                    const LeaseTiming& timing);
+
+struct LeadershipInput {
+  std::string self;
+  uint32_t self_ordinal = 0;
+  // Members expected in the cluster (`--members`): used only when the store has no
+  // last_leader (a fresh store over existing data), to wait until every one is registered
+  // before electing the most advanced.
+  uint32_t expected_members = 1;
+  std::optional<ClusterView> view;  // nullopt: the store did not answer this tick
+  int64_t own_lease = 0;            // 0: none granted yet, or lost
+  bool before_fence_deadline = false;  // own lease certainly alive (FenceDeadline not reached)
+  ServerState server;                  // gathered this tick
+  bool has_data = false;               // a datadir is installed
+};
+
+enum class RoleVerdict {
+  kLead,      // holds the leader key with its own lease, in time: be the writable primary
+  kCampaign,  // no leader, and this member is the one to take the key: try the txn
+  kFollow,    // another member leads: replicate from it
+  kFence,     // must not be writable now: read-only at once (ladder in the agent)
+  kWait,      // no leader and not this member's turn: stay read-only, change nothing else
+};
+const char* RoleVerdictName(RoleVerdict v);
+
+struct RoleDecision {
+  RoleVerdict verdict = RoleVerdict::kWait;
+  std::string leader;  // kFollow: whom to replicate from
+  std::string reason;  // one line for logs and status
+  bool operator==(const RoleDecision&) const = default;
+};
+
+// Rules, in order:
+// 1. Store unreachable: a member whose server is writable, or that held the leader key at
+//    the last view, fences once the deadline passes (before it, it keeps leading: a short
+//    store hiccup must not stop writes). Others keep what they have (kWait, or kFollow of
+//    the last known leader — the agent keeps its current source).
+// 2. The leader key names self with own lease, before the deadline: kLead (unless a
+//    switchover from self is pending: then the switchover step owns read_only; kLead with
+//    that reason). Past the deadline: kFence.
+// 3. The leader key names another member: kFollow it; a writable server fences first
+//    (kFence).
+// 4. No leader key: a writable server fences (kFence). Otherwise ElectionWinner() decides;
+//    the winner campaigns, everyone else waits.
+RoleDecision DecideRole(const LeadershipInput& in);
+
+// Whom the cluster should elect when no one holds the leader key, or why nobody yet.
+// Candidates are registered members with data whose mysqld answers. Waits (nullopt + reason)
+// until the last leader is registered (issue 13 adds failover without it), or, when the
+// store has no last leader, until `expected_members` are registered. Then the most advanced
+// gtid_binlog wins (one that Covers every other); ties go to the last leader, then to the
+// lowest ordinal. GTIDs that do not order (diverged members) elect nobody.
+struct Election {
+  std::optional<std::string> winner;
+  std::string reason;
+};
+Election ElectionWinner(const ClusterView& view, uint32_t expected_members);
+
+}  // namespace mysqlset
