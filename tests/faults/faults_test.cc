@@ -43,6 +43,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "posix/subprocess.h"
+#include "tests/integration/ha_probes.h"
 #include "tests/integration/harness.h"
 
 namespace mysqlset::testing {
@@ -150,95 +151,6 @@ Mode ModeFromEnv() {
   return m;
 }
 
-// Inserts sequential ids through the write endpoint, reconnecting on errors; remembers every
-// id whose INSERT returned OK.
-class Writer {
- public:
-  explicit Writer(std::function<std::unique_ptr<Connection>()> connect)
-      : connect_(std::move(connect)) {}
-  ~Writer() { Stop(); }
-
-  void Start() {
-    thread_ = std::thread([this] { Run(); });
-  }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  // Blocks until the writer has no INSERT in flight (bounded); true once paused.
-  bool Pause() {
-    pause_ = true;
-    for (int i = 0; i < 300; ++i) {
-      if (paused_) return true;
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    return paused_;
-  }
-  void Resume() { pause_ = false; }
-
-  std::vector<int64_t> Acked() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return acked_;
-  }
-  int64_t attempted() const { return attempted_; }
-  int64_t failed() const { return failed_; }
-  size_t acked_count() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return acked_.size();
-  }
-  // Acknowledged inserts so far; to wait until writes flow again after a fault.
-  bool WaitForProgress(double secs) {
-    const size_t before = acked_count();
-    return WaitFor([&] { return acked_count() > before; }, secs);
-  }
-
- private:
-  void Run() {
-    std::unique_ptr<Connection> c;
-    int64_t id = 1;
-    while (!stop_) {
-      if (pause_) {
-        paused_ = true;
-        std::this_thread::sleep_for(milliseconds(10));
-        continue;
-      }
-      paused_ = false;
-      if (!c) {
-        c = connect_();
-        if (!c) {
-          std::this_thread::sleep_for(milliseconds(100));
-          continue;
-        }
-      }
-      const int64_t this_id = id++;
-      ++attempted_;
-      const Status s =
-          c->Execute("INSERT INTO faults.t (id, v) VALUES (" + std::to_string(this_id) + ", 'w" +
-                     std::to_string(this_id) + "')");
-      if (s.ok()) {
-        std::lock_guard<std::mutex> lock(mu_);
-        acked_.push_back(this_id);
-      } else {
-        ++failed_;
-        c.reset();
-        std::this_thread::sleep_for(milliseconds(50));
-      }
-      std::this_thread::sleep_for(milliseconds(2));
-    }
-    paused_ = true;
-  }
-
-  std::function<std::unique_ptr<Connection>()> connect_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> pause_{false};
-  std::atomic<bool> paused_{false};
-  std::atomic<int64_t> attempted_{0};
-  std::atomic<int64_t> failed_{0};
-  std::mutex mu_;
-  std::vector<int64_t> acked_;
-};
-
 // Samples running mariadbd processes of the cluster: each must run on a member data dir
 // that has the completion marker.
 class MarkerSampler {
@@ -343,7 +255,7 @@ class FaultCluster {
         ASSERT_TRUE(st.ok()) << st.message();
       }
     }
-    writer_ = std::make_unique<Writer>([this] { return ConnectPort(WritePort()); });
+    writer_ = std::make_unique<AckWriter>("faults.t", [this] { return ConnectPort(WritePort()); });
     writer_->Start();
     sampler_ = std::make_unique<MarkerSampler>(dir_);
     sampler_->Start();
@@ -1007,7 +919,7 @@ class FaultCluster {
   std::string mount_;
   uint16_t base_ = 0;
   int members_ = 3;
-  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<AckWriter> writer_;
   std::unique_ptr<MarkerSampler> sampler_;
   std::vector<pid_t> started_;
   int faults_ = 0;
