@@ -18,6 +18,8 @@ SWITCHOVERS=${SWITCHOVERS:-10}
 SETTLE=${SETTLE:-4}
 THREADS=${THREADS:-4}
 UP_RUNS=${UP_RUNS:-3}
+# Debian's python3, which has python3-pymysql, whatever python3 comes first on PATH.
+PY=${PY:-/usr/bin/python3}
 [[ -x $MYSQLSET ]] || { echo "missing $MYSQLSET: build first (or set MYSQLSET)" >&2; exit 2; }
 "$PY" -c "import pymysql" 2>/dev/null \
   || { echo "missing python3-pymysql (bash scripts/setup.sh --tests installs it)" >&2; exit 2; }
