@@ -16,8 +16,16 @@ Result<HttpReply> Send(httplib::Client& client, const std::string& where, const 
   client.set_write_timeout(timeout);
   auto res = json_body ? client.Post(path, *json_body, "application/json") : client.Get(path);
   if (!res) {
+    const httplib::Error e = res.error();
+    const bool sent = e != httplib::Error::Connection && e != httplib::Error::ConnectionTimeout &&
+                      e != httplib::Error::BindIPAddress;
+    // A POST that reached the server may have been applied: the caller must know.
+    if (json_body && sent) {
+      return DeadlineExceeded("POST {}{}: sent, but no answer ({})", where, path,
+                              httplib::to_string(e));
+    }
     return Unavailable("{} {}{}: no answer ({})", json_body ? "POST" : "GET", where, path,
-                       httplib::to_string(res.error()));
+                       httplib::to_string(e));
   }
   return HttpReply{res->status, res->body};
 }

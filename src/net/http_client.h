@@ -27,8 +27,10 @@ Result<HttpReply> HttpGet(const std::string& host, uint16_t port, const std::str
 Result<HttpReply> HttpGet(const std::string& base_url, const std::string& path,
                           std::chrono::milliseconds timeout);
 
-// POST `json_body` (Content-Type: application/json) to base_url + path; the same timeout,
-// errors and URL rules as HttpGet.
+// POST `json_body` (Content-Type: application/json) to base_url + path; the same timeout and
+// URL rules as HttpGet. kUnavailable only when it could not connect (nothing was sent);
+// kDeadlineExceeded when the request went out but no full answer came back in time (the
+// server may have acted on it).
 Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& path,
                                const std::string& json_body, std::chrono::milliseconds timeout);
 

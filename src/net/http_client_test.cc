@@ -99,6 +99,22 @@ TEST(HttpPostJsonTest, SendsTheBodyAsJsonAndReturnsStatusAndBody) {
   EXPECT_EQ(missing->status, 404);
 }
 
+TEST(HttpPostJsonTest, SentButUnansweredIsDeadlineExceeded) {
+  httplib::Server server;
+  server.Post("/slow", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(milliseconds(300));
+    res.set_content("{}", "application/json");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { server.listen_after_bind(); });
+  auto r =
+      HttpPostJson("http://127.0.0.1:" + std::to_string(port), "/slow", "{}", milliseconds(100));
+  server.stop();
+  serving.join();
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+}
+
 TEST(HttpPostJsonTest, NothingListeningIsUnavailableNamingTheUrl) {
   uint16_t port = 0;
   {
