@@ -1,6 +1,7 @@
 #include "net/http_client.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <thread>
 
@@ -113,6 +114,40 @@ TEST(HttpPostJsonTest, SentButUnansweredIsDeadlineExceeded) {
   server.stop();
   serving.join();
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+}
+
+// A server that reads the request, writes `answer` and closes.
+Result<HttpReply> PostToRawServer(const std::string& answer) {
+  uint16_t port = 0;
+  auto listener = ListenTcp("127.0.0.1", 0, &port);
+  if (!listener.ok()) return listener.status();
+  std::thread serving([&] {
+    Fd conn(accept(listener->get(), nullptr, nullptr));
+    (void)ReadSome(conn.get(), 4096, milliseconds(1000));
+    (void)SendAll(conn.get(), answer, milliseconds(1000));
+  });
+  auto r = HttpPostJson("http://127.0.0.1:" + std::to_string(port), "/v3/lease/revoke", "{}",
+                        milliseconds(1000));
+  serving.join();
+  return r;
+}
+
+TEST(HttpPostJsonTest, AnswersUpToTheirEndOrContentLength) {
+  // etcd's error answer to an HTTP/1.0 request: no Content-Length, ended by closing.
+  auto closed = PostToRawServer(
+      "HTTP/1.0 404 Not Found\r\nContent-Type: application/json\r\n"
+      "Trailer: Grpc-Trailer-Content-Type\r\n\r\n{\"code\":5}");
+  ASSERT_TRUE(closed.ok()) << closed.status().ToString();
+  EXPECT_EQ(closed->status, 404);
+  EXPECT_EQ(closed->body, "{\"code\":5}");
+  auto sized = PostToRawServer("HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 2\r\n\r\n{}");
+  ASSERT_TRUE(sized.ok()) << sized.status().ToString();
+  EXPECT_EQ(sized->body, "{}");
+  for (const char* bad : {"garbage\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{}",
+                          "HTTP/1.1 200 OK\r\n"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(PostToRawServer(bad).status().code(), StatusCode::kDeadlineExceeded);
+  }
 }
 
 TEST(HttpPostJsonTest, NothingListeningIsUnavailableNamingTheUrl) {
