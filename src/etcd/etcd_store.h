@@ -3,9 +3,10 @@
 // net/http_client.h over plain HTTP on one or more client endpoints.
 //
 // Endpoints: each call tries the endpoint that answered last, then the others in order,
-// each with `timeout` per request (connect, send and each read). An endpoint that cannot
-// connect, or answers that it has no leader or timed out (gRPC code 14, any 5xx), is skipped;
-// when none answers the call is kUnavailable, naming every endpoint and why. A call that
+// each within `timeout` (the whole request), so a call takes at most endpoints × timeout:
+// a caller with a deadline (the agent's fence) picks the timeout to fit. An endpoint that
+// cannot connect, or answers that it has no leader or timed out (gRPC code 14, any 5xx), is
+// skipped; when none answers the call is kUnavailable, naming every endpoint and why. A call that
 // failed makes the next one start at the following endpoint, so a member cut off from its
 // quorum is not asked first for ever.
 // A txn is sent again to another endpoint only when it never left (could not connect): once

@@ -110,9 +110,15 @@ Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& p
   if (!ParseHttpBaseUrl(base_url, &host, &port)) {
     return InvalidArgument("'{}' is not a valid http URL", base_url);
   }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                 std::chrono::steady_clock::now());
+  };
   auto fd = ConnectTcp(host, port, timeout);
-  if (!fd.ok()) {
-    return Unavailable("POST {}{}: no answer ({})", base_url, path, fd.status().message());
+  if (!fd.ok() || left().count() <= 0) {
+    return Unavailable("POST {}{}: no answer ({})", base_url, path,
+                       fd.ok() ? "connect timed out" : fd.status().message());
   }
   const std::string request = fmt::format(
       "POST {} HTTP/1.0\r\nHost: {}:{}\r\nContent-Type: application/json\r\n"
@@ -121,14 +127,11 @@ Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& p
   auto no_answer = [&](const std::string& why) {
     return DeadlineExceeded("POST {}{}: sent, but no answer ({})", base_url, path, why);
   };
-  if (Status st = SendAll(fd->get(), request, timeout); !st.ok()) return no_answer(st.message());
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (Status st = SendAll(fd->get(), request, left()); !st.ok()) return no_answer(st.message());
   std::string bytes;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return no_answer("timed out");
-    auto chunk = ReadSome(fd->get(), 64 * 1024, left);
+    if (left().count() <= 0) return no_answer("timed out");
+    auto chunk = ReadSome(fd->get(), 64 * 1024, left());
     if (!chunk.ok()) return no_answer(chunk.status().message());
     bytes += *chunk;
     if (bytes.size() > kMaxReplyBytes) return no_answer("the answer is over 64 MiB");

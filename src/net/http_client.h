@@ -29,8 +29,8 @@ Result<HttpReply> HttpGet(const std::string& base_url, const std::string& path,
                           std::chrono::milliseconds timeout);
 
 // POST `json_body` (Content-Type: application/json, HTTP/1.0) to base_url + path
-// ("http://host[:port]"; no IPv6 literal). `timeout` bounds connecting, sending, and the
-// whole answer. kUnavailable only when it could not connect (nothing was sent);
+// ("http://host[:port]"; no IPv6 literal). `timeout` bounds the whole request: connecting,
+// sending and reading the answer. kUnavailable only when it could not connect (nothing was sent);
 // kDeadlineExceeded when the request went out but no full answer came back in time (the
 // server may have acted on it).
 Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& path,

@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "etcd/etcd_store.h"
+#include "net/http_client.h"
+#include "nlohmann/json.hpp"
 #include "testing/coord_store_contract.h"
 #include "tests/integration/etcd_harness.h"
 #include "tests/integration/harness.h"
@@ -19,6 +21,19 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
+
+template <typename F>
+double SecondsFor(F f) {
+  const auto start = steady_clock::now();
+  f();
+  return std::chrono::duration<double>(steady_clock::now() - start).count();
+}
+
+std::string ValueOf(CoordStore& store, const std::string& key) {
+  auto got = store.Get(key);
+  if (!got.ok()) return "<error: " + got.status().ToString() + ">";
+  return got->has_value() ? (*got)->value : "<absent>";
+}
 
 // One etcd shared by every case (each works under its own prefix).
 class RealEtcdBackend {
@@ -63,12 +78,6 @@ class EtcdStoreRealTest : public ::testing::Test {
   void SetUp() override {
     etcd_ = StartEtcd(tmp_.path() + "/etcd");
     ASSERT_NE(etcd_, nullptr) << EtcdLogTail(tmp_.path() + "/etcd");
-  }
-  template <typename F>
-  static double SecondsFor(F f) {
-    const auto start = steady_clock::now();
-    f();
-    return std::chrono::duration<double>(steady_clock::now() - start).count();
   }
 
   TempDir tmp_;
@@ -115,6 +124,64 @@ TEST_F(EtcdStoreRealTest, DeadEndpointsAreSkipped) {
     EXPECT_EQ((*got)->value, "w");
   });
   EXPECT_LT(took, 1.0);
+}
+
+// The member id (header.member_id) of an etcd member and the id of the leader it knows.
+std::pair<std::string, std::string> MemberAndLeader(const EtcdProcess& member) {
+  auto reply =
+      net::HttpPostJson(member.endpoint(), "/v3/maintenance/status", "{}", milliseconds(2000));
+  if (!reply.ok() || reply->status != 200) return {};
+  auto doc = nlohmann::json::parse(reply->body, nullptr, false);
+  if (!doc.is_object()) return {};
+  return {doc["header"].value("member_id", ""), doc.value("leader", "")};
+}
+
+// Three members: losing a follower changes nothing for the client; losing the quorum makes
+// every call kUnavailable within a few timeouts, and the store comes back whole.
+TEST(EtcdClusterRealTest, AFollowerDownIsInvisibleAndNoQuorumIsUnavailable) {
+  TempDir tmp;
+  EtcdCluster cluster(tmp.path() + "/etcd", 3);
+  ASSERT_TRUE(cluster.Start()) << EtcdLogTail(tmp.path() + "/etcd/0");
+  int leader = -1;
+  for (int i = 0; i < 3; ++i) {
+    auto [id, leader_id] = MemberAndLeader(cluster.member(i));
+    if (!id.empty() && id == leader_id) leader = i;
+  }
+  ASSERT_GE(leader, 0);
+  // The store asks follower f first, then follower g, then the leader.
+  EtcdProcess& f = cluster.member((leader + 1) % 3);
+  const EtcdProcess& g = cluster.member((leader + 2) % 3);
+  auto store = etcd::OpenEtcdStore(
+                   f.endpoint() + "," + g.endpoint() + "," + cluster.member(leader).endpoint(),
+                   milliseconds(1000))
+                   .value();
+  auto lease = store->GrantLease(10);
+  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+  ASSERT_TRUE(store->Put("/leader", "mysql-0", *lease).ok());
+
+  f.Kill(SIGKILL);  // the endpoint that answered last
+  double took = SecondsFor([&] {
+    auto won = store->Txn({TxnCompare::Lease("/leader", *lease)},
+                          {TxnOp::Put("/leader", "mysql-0", *lease)});
+    ASSERT_TRUE(won.ok()) << won.status().ToString();
+    EXPECT_TRUE(*won);
+    auto ttl = store->KeepAlive(*lease);
+    ASSERT_TRUE(ttl.ok()) << ttl.status().ToString();
+    EXPECT_EQ(ValueOf(*store, "/leader"), "mysql-0");
+  });
+  EXPECT_LT(took, 1.5);
+
+  cluster.member(leader).Kill(SIGSTOP);  // with f dead: no quorum
+  Status lost;
+  took = SecondsFor([&] { lost = store->Get("/leader").status(); });
+  EXPECT_EQ(lost.code(), StatusCode::kUnavailable) << lost.ToString();
+  EXPECT_LT(took, 4.0) << lost.ToString();
+
+  cluster.member(leader).Kill(SIGCONT);
+  ASSERT_TRUE(f.Start()) << EtcdLogTail(tmp.path() + "/etcd");
+  EXPECT_EQ(ValueOf(*store, "/leader"), "mysql-0");
+  auto ttl = store->KeepAlive(*lease);
+  EXPECT_TRUE(ttl.ok()) << ttl.status().ToString();
 }
 
 }  // namespace

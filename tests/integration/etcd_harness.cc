@@ -3,10 +3,12 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
+#include "fmt/format.h"
 #include "httplib.h"
 #include "posix/subprocess.h"
 #include "tests/integration/harness.h"
@@ -26,13 +28,19 @@ bool Answers(uint16_t port) {
 
 }  // namespace
 
-EtcdProcess::EtcdProcess(std::string dir, uint16_t client_port, uint16_t peer_port)
-    : dir_(std::move(dir)), client_port_(client_port), peer_port_(peer_port) {
+EtcdProcess::EtcdProcess(std::string dir, uint16_t client_port, uint16_t peer_port,
+                         std::string name, std::string initial_cluster)
+    : dir_(std::move(dir)),
+      client_port_(client_port),
+      peer_port_(peer_port),
+      name_(std::move(name)),
+      initial_cluster_(std::move(initial_cluster)) {
   if (client_port_ == 0 || peer_port_ == 0) {
     const uint16_t base = FreePortBlock(1);
     client_port_ = base;
     peer_port_ = static_cast<uint16_t>(base + 1);
   }
+  if (initial_cluster_.empty()) initial_cluster_ = name_ + "=" + peer_url();
   std::filesystem::create_directories(dir_);
 }
 
@@ -42,25 +50,34 @@ std::string EtcdProcess::endpoint() const {
   return "http://127.0.0.1:" + std::to_string(client_port_);
 }
 
-bool EtcdProcess::Start(double wait_seconds) {
+std::string EtcdProcess::peer_url() const {
+  return "http://127.0.0.1:" + std::to_string(peer_port_);
+}
+
+bool EtcdProcess::Start(double wait_seconds) { return Launch() && WaitReady(wait_seconds); }
+
+bool EtcdProcess::Launch() {
   if (pid_ > 0) return true;
-  const std::string client = endpoint();
-  const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
   SpawnOptions options;
   options.argv = {"etcd",
-                  "--name=test",
+                  "--name=" + name_,
                   "--data-dir=" + data_dir(),
-                  "--listen-client-urls=" + client,
-                  "--advertise-client-urls=" + client,
-                  "--listen-peer-urls=" + peer,
-                  "--initial-advertise-peer-urls=" + peer,
-                  "--initial-cluster=test=" + peer,
+                  "--listen-client-urls=" + endpoint(),
+                  "--advertise-client-urls=" + endpoint(),
+                  "--listen-peer-urls=" + peer_url(),
+                  "--initial-advertise-peer-urls=" + peer_url(),
+                  "--initial-cluster=" + initial_cluster_,
                   "--initial-cluster-state=new"};
   options.log_file = log();
   options.parent_death_signal = SIGKILL;  // a crashed test leaves no etcd behind
   auto pid = Spawn(options);
   if (!pid.ok()) return false;
   pid_ = *pid;
+  return true;
+}
+
+bool EtcdProcess::WaitReady(double wait_seconds) {
+  if (pid_ <= 0) return false;
   const auto until = std::chrono::steady_clock::now() +
                      std::chrono::milliseconds(static_cast<int64_t>(wait_seconds * 1000));
   while (std::chrono::steady_clock::now() < until) {
@@ -96,6 +113,42 @@ void EtcdProcess::Stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   Kill(SIGKILL);
+}
+
+EtcdCluster::EtcdCluster(const std::string& dir, int members) {
+  std::vector<uint16_t> bases;
+  std::string initial;
+  for (int i = 0; i < members; ++i) {
+    // Distinct blocks: FreePortBlock only checks that a port is free now.
+    uint16_t base = 0;
+    for (int tries = 0; tries < 20 && (base == 0 || std::count(bases.begin(), bases.end(), base));
+         ++tries) {
+      base = FreePortBlock(1);
+    }
+    bases.push_back(base);
+    initial += (i ? "," : "") + fmt::format("m{}=http://127.0.0.1:{}", i, base + 1);
+  }
+  for (int i = 0; i < members; ++i) {
+    members_.push_back(std::make_unique<EtcdProcess>(fmt::format("{}/{}", dir, i), bases[i],
+                                                     static_cast<uint16_t>(bases[i] + 1),
+                                                     fmt::format("m{}", i), initial));
+  }
+}
+
+bool EtcdCluster::Start(double wait_seconds) {
+  for (auto& m : members_) {
+    if (!m->Launch()) return false;
+  }
+  for (auto& m : members_) {
+    if (!m->WaitReady(wait_seconds)) return false;
+  }
+  return true;
+}
+
+std::string EtcdCluster::endpoints() const {
+  std::string out;
+  for (const auto& m : members_) out += (out.empty() ? "" : ",") + m->endpoint();
+  return out;
 }
 
 std::unique_ptr<EtcdProcess> StartEtcd(const std::string& dir) {

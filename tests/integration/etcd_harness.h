@@ -18,13 +18,17 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mysqlset::testing {
 
 class EtcdProcess {
  public:
-  // `dir` holds data/ and etcd.log; created if missing. Ports 0: picked free.
-  explicit EtcdProcess(std::string dir, uint16_t client_port = 0, uint16_t peer_port = 0);
+  // `dir` holds data/ and etcd.log; created if missing. Ports 0: picked free. A member of
+  // a larger cluster gives its `name` and the whole `initial_cluster`
+  // ("a=http://127.0.0.1:P1,b=..."); by default it is a cluster of one.
+  explicit EtcdProcess(std::string dir, uint16_t client_port = 0, uint16_t peer_port = 0,
+                       std::string name = "test", std::string initial_cluster = "");
   ~EtcdProcess();
   EtcdProcess(const EtcdProcess&) = delete;
   EtcdProcess& operator=(const EtcdProcess&) = delete;
@@ -33,6 +37,11 @@ class EtcdProcess {
   // `wait_seconds` until a linearizable read answers on the v3 gateway. false (and the
   // process stopped) when it did not; the reason is in log().
   bool Start(double wait_seconds = 10);
+  // Start in two halves, for members that can only answer once a quorum runs: Launch starts
+  // the process; WaitReady waits for the linearizable read (false, and the process stopped,
+  // when it did not answer in time or exited).
+  bool Launch();
+  bool WaitReady(double wait_seconds = 10);
   // Sends `sig`; for SIGKILL and SIGTERM, waits until it is gone.
   void Kill(int sig);
   void Stop();  // SIGTERM, SIGKILL after 5 s; reaped
@@ -40,6 +49,7 @@ class EtcdProcess {
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   uint16_t client_port() const { return client_port_; }
+  std::string peer_url() const;  // "http://127.0.0.1:<peer port>"
   std::string endpoint() const;  // "http://127.0.0.1:<client port>"
   std::string data_dir() const { return dir_ + "/data"; }
   std::string log() const { return dir_ + "/etcd.log"; }
@@ -47,7 +57,25 @@ class EtcdProcess {
  private:
   std::string dir_;
   uint16_t client_port_, peer_port_;
+  std::string name_, initial_cluster_;
   pid_t pid_ = -1;
+};
+
+// A cluster of `members` etcd members on 127.0.0.1 (quorum: members / 2 + 1), member i in
+// DIR/<i>. Kill or restart members through member(i).
+//   EtcdCluster etcd(tmp.path() + "/etcd", 3);
+//   ASSERT_TRUE(etcd.Start()) << EtcdLogTail(tmp.path() + "/etcd/0");
+//   OpenEtcdStore(etcd.endpoints(), ...);  // "http://127.0.0.1:P0,http://127.0.0.1:P1,..."
+class EtcdCluster {
+ public:
+  EtcdCluster(const std::string& dir, int members);
+  bool Start(double wait_seconds = 15);  // every member, then waits until each answers
+  EtcdProcess& member(int i) { return *members_.at(i); }
+  int size() const { return static_cast<int>(members_.size()); }
+  std::string endpoints() const;
+
+ private:
+  std::vector<std::unique_ptr<EtcdProcess>> members_;
 };
 
 // An EtcdProcess in `dir` on free ports, started; nullptr when it did not come up (see
