@@ -100,6 +100,14 @@ TYPED_TEST_P(CoordStoreContract, BinaryAndUnicodeValuesRoundTrip) {
   EXPECT_EQ(this->ValueOf(this->Key("weird key é")), value);
 }
 
+TYPED_TEST_P(CoordStoreContract, EmptyKeyIsInvalid) {
+  CoordStore& s = this->store();
+  EXPECT_EQ(s.Get("").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.Put("", "x").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.Delete("").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.Txn({}, {TxnOp::Put("", "x")}).status().code(), StatusCode::kInvalidArgument);
+}
+
 TYPED_TEST_P(CoordStoreContract, CreateIfAbsentSucceedsOnceAndTheLoserWritesNothing) {
   CoordStore& s = this->store();
   const std::string init = this->Key("initialized"), other = this->Key("other");
@@ -248,7 +256,7 @@ TYPED_TEST_P(CoordStoreContract, UnavailableWhileDownThenKeysAndLeasesSurviveARe
 }
 
 REGISTER_TYPED_TEST_SUITE_P(CoordStoreContract, PutGetListDelete, BinaryAndUnicodeValuesRoundTrip,
-                            CreateIfAbsentSucceedsOnceAndTheLoserWritesNothing,
+                            EmptyKeyIsInvalid, CreateIfAbsentSucceedsOnceAndTheLoserWritesNothing,
                             ModRevisionCompareAndSwap, TxnWritesShareOneRevisionAndDeletes,
                             ValueAndLeaseCompares, KeyOnALeaseGoesWhenTheLeaseExpires,
                             RevokedLeaseIsDeadAndTakesItsKeys,

@@ -59,6 +59,7 @@ Status FakeCoordStore::RevokeLease(LeaseId lease) {
 Result<std::optional<StoredValue>> FakeCoordStore::Get(const std::string& key) {
   std::lock_guard lock(mu_);
   RETURN_IF_ERROR(Enter());
+  if (key.empty()) return InvalidArgument("etcdserver: key is not provided");
   auto it = kvs_.find(key);
   if (it == kvs_.end()) return std::optional<StoredValue>();
   return std::optional<StoredValue>(it->second);
@@ -87,6 +88,7 @@ Status FakeCoordStore::Put(const std::string& key, const std::string& value, Lea
 Status FakeCoordStore::Delete(const std::string& key) {
   std::lock_guard lock(mu_);
   RETURN_IF_ERROR(Enter());
+  if (key.empty()) return InvalidArgument("etcdserver: key is not provided");
   Apply({TxnOp::Delete(key)});
   return Status::Ok();
 }
@@ -125,6 +127,7 @@ bool FakeCoordStore::Holds(const TxnCompare& c) const {
 
 Status FakeCoordStore::CheckLeases(const std::vector<TxnOp>& ops) const {
   for (const TxnOp& op : ops) {
+    if (op.key.empty()) return InvalidArgument("etcdserver: key is not provided");
     if (op.kind == TxnOp::Kind::kPut && op.lease != 0 && !leases_.count(op.lease)) {
       return NotFound("put {}: lease {:x} not found", op.key, op.lease);
     }

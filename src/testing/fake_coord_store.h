@@ -8,6 +8,7 @@
 // etcd rules kept here (HA.md, checked by the contract tests):
 // - a lease's TTL is at least 2 s (a smaller request is raised to 2);
 // - KeepAlive or a put on a lease that is gone: kNotFound; revoking a gone lease: OK;
+// - an empty key is kInvalidArgument (List("") is every key);
 // - a compare on an absent key sees create_revision, mod_revision and lease 0, but a value
 //   compare on an absent key always fails (even against "").
 // Thread-safe (one mutex); the clock must outlive the store.
@@ -53,7 +54,7 @@ class FakeCoordStore : public CoordStore {
   void ExpireLeases();  // deletes expired leases and their keys (one revision each)
   void DeleteLeaseLocked(LeaseId id);
   bool Holds(const TxnCompare& c) const;
-  Status CheckLeases(const std::vector<TxnOp>& ops) const;
+  Status CheckLeases(const std::vector<TxnOp>& ops) const;  // and that keys are not empty
   void Apply(const std::vector<TxnOp>& ops);  // at one new revision, if it writes anything
 
   const Clock* clock_;
