@@ -35,8 +35,8 @@ struct MemberView {
 struct LeaderView {
   std::string name;
   uint64_t epoch = 0;
-  int64_t lease = 0;          // the lease the leader key is attached to
-  int64_t mod_revision = 0;   // for compare-and-swap
+  int64_t lease = 0;         // the lease the leader key is attached to
+  int64_t mod_revision = 0;  // for compare-and-swap
 };
 
 // One linearizable read of the cluster's keys.
@@ -67,8 +67,8 @@ struct LeadershipInput {
   // last_leader (a fresh store over existing data), to wait until every one is registered
   // before electing the most advanced.
   uint32_t expected_members = 1;
-  std::optional<ClusterView> view;  // nullopt: the store did not answer this tick
-  int64_t own_lease = 0;            // 0: none granted yet, or lost
+  std::optional<ClusterView> view;     // nullopt: the store did not answer this tick
+  int64_t own_lease = 0;               // 0: none granted yet, or lost
   bool before_fence_deadline = false;  // own lease certainly alive (FenceDeadline not reached)
   ServerState server;                  // gathered this tick
   bool has_data = false;               // a datadir is installed

@@ -28,7 +28,8 @@ struct StoredValue {
 };
 
 // One comparison of a transaction (always "equal"). A key that does not exist has
-// create_revision, mod_revision and lease 0 and an empty value.
+// create_revision, mod_revision and lease 0; a value compare on it always fails, even
+// against "" (etcd's rule, checked by the contract tests).
 struct TxnCompare {
   enum class Field { kCreateRevision, kModRevision, kValue, kLease };
   std::string key;
@@ -36,7 +37,9 @@ struct TxnCompare {
   int64_t number = 0;  // kCreateRevision, kModRevision, kLease
   std::string value;   // kValue
 
-  static TxnCompare Absent(std::string key) { return {std::move(key), Field::kCreateRevision, 0, {}}; }
+  static TxnCompare Absent(std::string key) {
+    return {std::move(key), Field::kCreateRevision, 0, {}};
+  }
   static TxnCompare ModRevision(std::string key, int64_t revision) {
     return {std::move(key), Field::kModRevision, revision, {}};
   }

@@ -46,15 +46,15 @@ struct InitializedRecord {
 struct MemberRecord {
   std::string name;
   uint32_t ordinal = 0;
-  int64_t lease = 0;           // this agent's lease (a switchover hands the leader key to it)
+  int64_t lease = 0;  // this agent's lease (a switchover hands the leader key to it)
   bool mysql_reachable = false;
-  bool has_data = false;       // a datadir is installed and mariadbd answered with it
-  std::string gtid_binlog;     // @@gtid_binlog_pos: everything this server holds
+  bool has_data = false;    // a datadir is installed and mariadbd answered with it
+  std::string gtid_binlog;  // @@gtid_binlog_pos: everything this server holds
   std::string gtid_current;
-  std::string role;            // "primary" | "replica": what the agent acts as now
-  bool writable = false;       // read_only=0 as last seen
-  bool replicating = false;    // IO and SQL threads running without error
-  std::string source;          // "HOST:PORT" it replicates from; "" when none
+  std::string role;                   // "primary" | "replica": what the agent acts as now
+  bool writable = false;              // read_only=0 as last seen
+  bool replicating = false;           // IO and SQL threads running without error
+  std::string source;                 // "HOST:PORT" it replicates from; "" when none
   std::optional<double> lag_seconds;  // replicas; null when unknown
   bool ready = false;                 // /readyz verdict (shown, never used to elect)
   int64_t updated_unix_ms = 0;
