@@ -1,6 +1,8 @@
 #pragma once
-// The one HTTP client: a GET over cpp-httplib with a timeout, for the agents' /readyz and
-// /v1/status (read by peers, the supervisor, `status`, `up`) and `mysqlset probe`.
+// The one HTTP client, with a timeout: GET (over cpp-httplib) for the agents' /readyz and
+// /v1/status (read by peers, the supervisor, `status`, `up`) and `mysqlset probe`; POST of a
+// JSON body (HTTP/1.0 on net/socket.h: see http_client.cc) for etcd's v3 gateway
+// (etcd/etcd_store.h).
 // Thread-safe: each call uses its own connection.
 
 #include <chrono>
@@ -25,5 +27,13 @@ Result<HttpReply> HttpGet(const std::string& host, uint16_t port, const std::str
 // omitted). kInvalidArgument when it is not an http URL.
 Result<HttpReply> HttpGet(const std::string& base_url, const std::string& path,
                           std::chrono::milliseconds timeout);
+
+// POST `json_body` (Content-Type: application/json, HTTP/1.0) to base_url + path
+// ("http://host[:port]"; no IPv6 literal). `timeout` bounds connecting, sending, and the
+// whole answer. kUnavailable only when it could not connect (nothing was sent);
+// kDeadlineExceeded when the request went out but no full answer came back in time (the
+// server may have acted on it).
+Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& path,
+                               const std::string& json_body, std::chrono::milliseconds timeout);
 
 }  // namespace mysqlset::net

@@ -6,6 +6,7 @@
 //
 // A Backend (the type parameter) provides:
 //   static void SetUpTestSuite(); static void TearDownTestSuite();   (shared servers)
+//   void SetUp();    // before each case; a fatal failure here skips the case
 //   CoordStore& store();
 //   void Pass(std::chrono::milliseconds d);  // lets store time pass (fake: clock; real: sleep)
 //   void Crash();    // the store dies at once (kill -9): every call is kUnavailable
@@ -27,6 +28,7 @@ class CoordStoreContract : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { Backend::SetUpTestSuite(); }
   static void TearDownTestSuite() { Backend::TearDownTestSuite(); }
+  void SetUp() override { backend_.SetUp(); }
 
   CoordStore& store() { return backend_.store(); }
   std::string Key(const std::string& name) const { return prefix_ + name; }

@@ -15,6 +15,7 @@ class FakeBackend {
  public:
   static void SetUpTestSuite() {}
   static void TearDownTestSuite() {}
+  void SetUp() {}
   CoordStore& store() { return store_; }
   void Pass(std::chrono::milliseconds d) { clock_.Advance(d); }
   void Crash() { store_.SetUnavailable(true); }
