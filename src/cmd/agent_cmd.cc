@@ -13,6 +13,7 @@
 #include "cmd/flags.h"
 #include "common/logging.h"
 #include "core/mycnf.h"
+#include "etcd/etcd_store.h"
 #include "mariadb/mariadb_db.h"
 #include "posix/fd_limit.h"
 #include "posix/pid_file_killer.h"
@@ -24,11 +25,6 @@ namespace {
 std::atomic<bool> stop_requested{false};
 
 void OnSignal(int) { stop_requested = true; }
-
-// PLACEHOLDER until branch i12-etcd's client is merged (its OpenEtcdStore replaces this).
-Result<std::unique_ptr<CoordStore>> OpenEtcdStore(const std::string& endpoints) {
-  return Unavailable("no etcd client in this build (endpoints {})", endpoints);
-}
 
 struct AgentFlags {
   MemberFlags member;
@@ -90,7 +86,9 @@ int RunAgent(const AgentFlags& f) {
                                        "lower --tick-ms or raise --lease-ttl",
                                        f.tick_ms, config.lease.margin.count()));
   }
-  auto store = OpenEtcdStore(f.etcd);
+  // Short store calls: the loop checks the fence deadline between them, so one slow call
+  // must not carry a primary far past it.
+  auto store = etcd::OpenEtcdStore(f.etcd, std::chrono::milliseconds(500));
   if (!store.ok()) return ReportError("agent", store.status());
   if (const passwd* pw = getpwuid(geteuid()); pw != nullptr) config.os_user = pw->pw_name;
 
