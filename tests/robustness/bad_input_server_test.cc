@@ -54,7 +54,9 @@ class BadInputServerTest : public ::testing::Test {
     std::string dir = secrets_dir.empty() ? member_->spec().secrets_dir : secrets_dir;
     views_.push_back(
         std::make_unique<Member>(MemberSpec{member_->spec().root, "mysql-0", dir, "", base_}));
-    auto agent = std::make_unique<AgentProcess>(*views_.back(), base_);
+    // No store answers on port 9: these cases are about secrets and probes, not roles.
+    auto agent = std::make_unique<AgentProcess>(
+        *views_.back(), base_, 10, std::vector<std::string>{"--etcd", "http://127.0.0.1:9"});
     EXPECT_TRUE(agent->Start()) << AgentLog();
     return agent;
   }
