@@ -318,7 +318,8 @@ TEST_F(BadInputServerTest, AgentRefusesToStartWhenItsPortsAreTaken) {
   // A second agent for the same member: its ports are the first one's.
   const Outcome o =
       RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--data-dir", member_->data_dir(),
-              "--secrets-dir", member_->spec().secrets_dir, "--peer-host", "127.0.0.1", "--port",
+              "--secrets-dir", member_->spec().secrets_dir, "--etcd", "http://127.0.0.1:9",
+              "--peer-host", "127.0.0.1", "--port",
               std::to_string(base_), "--http-port", std::to_string(base_ + 1), "--backup-port",
               std::to_string(base_ + 2), "--bind-address", "127.0.0.1"},
              {}, 20);
