@@ -181,8 +181,8 @@ bool Agent::KeepLease(const ServerState& state, const AgentSnapshot& snap) {
   r.writable = state.reachable && !state.read_only;
   r.replicating = state.replica && state.replica->io == ThreadState::kYes &&
                   state.replica->sql == ThreadState::kYes;
-  if (state.replica) r.source = fmt::format("{}:{}", state.replica->source_host,
-                                            state.replica->source_port);
+  if (state.replica)
+    r.source = fmt::format("{}:{}", state.replica->source_host, state.replica->source_port);
   if (state.replica && state.replica->seconds_behind) {
     r.lag_seconds = static_cast<double>(*state.replica->seconds_behind);
   }
@@ -202,12 +202,12 @@ bool Agent::KeepLease(const ServerState& state, const AgentSnapshot& snap) {
 std::optional<ClusterView> Agent::ReadView() {
   auto values = store_.List(keys_.prefix);
   if (!values.ok()) {
-    spdlog::warn("{}: read the cluster's keys: {}", config_.id.pod_name,
-                 values.status().message());
+    spdlog::warn("{}: read the cluster's keys: {}", config_.id.pod_name, values.status().message());
     return std::nullopt;
   }
   ParsedClusterView parsed = ParseClusterView(keys_, *values);
-  for (const auto& p : parsed.problems) spdlog::warn("{}: garbled store value {}", config_.id.pod_name, p);
+  for (const auto& p : parsed.problems)
+    spdlog::warn("{}: garbled store value {}", config_.id.pod_name, p);
   return std::move(parsed.view);
 }
 
@@ -218,10 +218,10 @@ void Agent::Campaign(const ClusterView& view, AgentSnapshot& snap) {
   r.since_unix_ms = clock_.UnixMillis();
   const std::string value = formats::ToJson(r);
   // Nobody leads, and nobody took the key since this view: the last leader is unchanged.
-  auto won = store_.Txn({TxnCompare::Absent(keys_.Leader()),
-                         TxnCompare::ModRevision(keys_.LastLeader(), view.last_leader_mod_revision)},
-                        {TxnOp::Put(keys_.Leader(), value, lease_),
-                         TxnOp::Put(keys_.LastLeader(), value)});
+  auto won = store_.Txn(
+      {TxnCompare::Absent(keys_.Leader()),
+       TxnCompare::ModRevision(keys_.LastLeader(), view.last_leader_mod_revision)},
+      {TxnOp::Put(keys_.Leader(), value, lease_), TxnOp::Put(keys_.LastLeader(), value)});
   snap.last_actions.push_back("campaign: " + snap.decision.reason);
   if (!won.ok()) {
     snap.last_error = "campaign: " + won.status().message();
@@ -318,8 +318,7 @@ void Agent::RunOnce() {
     const std::string leader = view->leader ? view->leader->name : "";
     if (!leader.empty() && leader != leader_seen_) {
       ++snap.leader_changes;
-      spdlog::info("{}: leader is {} (epoch {})", config_.id.pod_name, leader,
-                   view->leader->epoch);
+      spdlog::info("{}: leader is {} (epoch {})", config_.id.pod_name, leader, view->leader->epoch);
     }
     leader_seen_ = leader;
     snap.leader = leader;

@@ -62,7 +62,7 @@ struct AgentSnapshot {
   bool store_ok = false;       // the store answered this tick
   // While role is primary: until when this agent's lease is certainly alive.
   std::optional<std::chrono::steady_clock::time_point> lead_deadline;
-  bool writable = false;       // read_only=0 as gathered, or as the agent set it since
+  bool writable = false;  // read_only=0 as gathered, or as the agent set it since
   uint64_t leader_changes = 0;
   FenceCounters fencing;
   ServerState state;
@@ -79,8 +79,8 @@ struct AgentSnapshot {
 
 class Agent {
  public:
-  Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer,
-        const FileSystem& fs, const Clock& clock);
+  Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer, const FileSystem& fs,
+        const Clock& clock);
 
   void RunOnce();
   AgentSnapshot Snapshot() const;
@@ -122,9 +122,9 @@ class Agent {
   LeaseId lease_ = 0;
   // FenceDeadline of the last successful keepalive (or grant); unset without a lease.
   std::optional<std::chrono::steady_clock::time_point> deadline_;
-  std::string leader_seen_;        // the leader in the last view the store gave
-  DesiredSource source_;           // where kFollow replicates from (the leader's address)
-  bool fenced_ = false;            // the ladder ran since this agent last led
+  std::string leader_seen_;  // the leader in the last view the store gave
+  DesiredSource source_;     // where kFollow replicates from (the leader's address)
+  bool fenced_ = false;      // the ladder ran since this agent last led
   std::optional<formats::CloneRecord> clone_;
   // Set when DATA/.mysqlset-clone.json exists but is garbled: the replica cannot know where
   // replication must start, so it never configures it from a guess.

@@ -10,7 +10,8 @@ constexpr auto kProbeDeadline = std::chrono::seconds(2);
 net::HttpServerOptions ServerOptions() {
   net::HttpServerOptions o;
   o.name = "agent http";
-  o.not_found_body = "unknown path; try /livez /healthz /readyz /primary /replica /v1/status /metrics\n";
+  o.not_found_body =
+      "unknown path; try /livez /healthz /readyz /primary /replica /v1/status /metrics\n";
   return o;
 }
 
@@ -106,9 +107,8 @@ void AgentHttpServer::Install() {
       [this](const net::HttpRequest&) {
         const AgentSnapshot snap = deps_.agent->Snapshot();
         if (snap.role != Role::kReplica || snap.decision.verdict != RoleVerdict::kFollow) {
-          return Text(503, std::string("not a replica: ") +
-                               RoleVerdictName(snap.decision.verdict) + ": " +
-                               snap.decision.reason + "\n");
+          return Text(503, std::string("not a replica: ") + RoleVerdictName(snap.decision.verdict) +
+                               ": " + snap.decision.reason + "\n");
         }
         const Readiness r = deps_.agent->ReadinessOf(snap, StateAgeSeconds(snap));
         if (r.ready) return Text(200, "replica\n");

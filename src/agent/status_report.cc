@@ -152,8 +152,8 @@ AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<I
   m.epoch = gauge("mysqlset_leader_epoch", "Epoch of the leader this agent last saw");
   m.leader = gauge("mysqlset_leader", "1 while this member holds the leader key in time");
   m.store_up = gauge("mysqlset_store_up", "1 when the coordination store answered the last tick");
-  m.leader_changes =
-      counter("mysqlset_leader_changes_total", "Times this agent saw a new holder of the leader key");
+  m.leader_changes = counter("mysqlset_leader_changes_total",
+                             "Times this agent saw a new holder of the leader key");
   m.fence_read_only = counter("mysqlset_fencing_actions_total", "Fencing ladder steps taken",
                               {{"action", "read_only"}});
   m.fence_kill_sessions = counter("mysqlset_fencing_actions_total", "Fencing ladder steps taken",

@@ -149,7 +149,8 @@ Action AddAgentCommand(CLI::App& app) {
                  "Backups served at once; further requests are refused as busy")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
-  app.add_option("--etcd", f->etcd, "The coordination store: etcd endpoints, http://HOST:PORT[,...]")
+  app.add_option("--etcd", f->etcd,
+                 "The coordination store: etcd endpoints, http://HOST:PORT[,...]")
       ->required();
   app.add_option("--cluster", f->cluster,
                  "The cluster's name in the store (keys under /mysqlset/NAME/); default: the set "

@@ -143,10 +143,9 @@ Election ElectionWinner(const ClusterView& view, uint32_t expected_members) {
                           preferred)};
     }
   } else if (candidates.size() < expected_members) {
-    return {std::nullopt,
-            fmt::format("waiting for {} members with data to register (have {}{}{})",
-                        expected_members, candidates.size(), candidates.empty() ? "" : ": ",
-                        Names(candidates))};
+    return {std::nullopt, fmt::format("waiting for {} members with data to register (have {}{}{})",
+                                      expected_members, candidates.size(),
+                                      candidates.empty() ? "" : ": ", Names(candidates))};
   }
   if (candidates.empty()) return {std::nullopt, "no member with data is registered"};
 

@@ -35,8 +35,8 @@ struct MemberView {
 struct LeaderView {
   std::string name;
   uint64_t epoch = 0;
-  int64_t lease = 0;          // the lease the leader key is attached to
-  int64_t mod_revision = 0;   // for compare-and-swap
+  int64_t lease = 0;         // the lease the leader key is attached to
+  int64_t mod_revision = 0;  // for compare-and-swap
 };
 
 // One linearizable read of the cluster's keys.
@@ -48,8 +48,8 @@ struct ClusterView {
   // The "initialized" key's "by": on a store without a last leader, the member that
   // bootstrapped the data is the one to wait for (the others cloned from it, or will).
   std::optional<std::string> initialized_by;
-  bool switchover_pending = false;        // a request is in the store, not finished
-  std::string switchover_from;            // its "from", when pending
+  bool switchover_pending = false;  // a request is in the store, not finished
+  std::string switchover_from;      // its "from", when pending
 };
 
 struct LeaseTiming {
@@ -74,7 +74,7 @@ struct LeadershipInput {
   // The leader named by the last view the store gave ("" none): what to keep doing while the
   // store does not answer.
   std::string leader_seen;
-  int64_t own_lease = 0;            // 0: none granted yet, or lost
+  int64_t own_lease = 0;               // 0: none granted yet, or lost
   bool before_fence_deadline = false;  // own lease certainly alive (FenceDeadline not reached)
   ServerState server;                  // gathered this tick
   bool has_data = false;               // a datadir is installed

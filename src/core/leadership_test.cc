@@ -222,8 +222,7 @@ TEST(ElectionWinnerTest, Table) {
        Members({Member("mysql-0", 0, "0-100-9"), Member("mysql-1", 1, "0-100-99", true, false)},
                "mysql-0"),
        1, "mysql-0"},
-      {"nobody with data", Members({Member("mysql-0", 0, "", false)}), 1, std::nullopt,
-       "have 0"},
+      {"nobody with data", Members({Member("mysql-0", 0, "", false)}), 1, std::nullopt, "have 0"},
   };
   for (const ElectionCase& c : cases) {
     const Election e = ElectionWinner(c.view, c.expected);
