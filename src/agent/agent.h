@@ -1,7 +1,10 @@
 #pragma once
-// The agent loop: each RunOnce() gathers the member's state (I/O through Db), decides what
-// to do (core/replication_plan, core/readiness: pure), then acts. A timer in cmd/ calls
-// RunOnce(); tests call it directly with a FakeDb and a FakeClock.
+// The agent loop: each RunOnce() is docs/roles.md's tick. It fences first if it led and
+// its lease may have expired; gathers the member's state (I/O through Db); keeps its lease
+// alive and publishes members/<self> on it; reads the cluster's keys (CoordStore); decides
+// its role (core/leadership) and what to do (core/replication_plan, core/readiness: pure);
+// then acts. A timer in cmd/ calls RunOnce() after NextDelay(); tests call it directly with
+// a FakeDb, a FakeCoordStore and a FakeClock.
 //
 // Thread-safety: RunOnce() from one thread; Snapshot() from any thread.
 
@@ -14,13 +17,17 @@
 #include "core/accounts.h"
 #include "core/backoff.h"
 #include "core/identity.h"
+#include "core/leadership.h"
 #include "core/readiness.h"
 #include "core/replication_plan.h"
 #include "core/topology.h"
 #include "env/clock.h"
+#include "env/coord_store.h"
 #include "env/db.h"
 #include "env/file_system.h"
+#include "env/server_killer.h"
 #include "formats/clone_record.h"
+#include "formats/store_records.h"
 
 namespace mysqlset {
 
@@ -34,11 +41,30 @@ struct AgentConfig {
   // unix_socket superuser after it, which the primary drops (see kDropSocketSuperusers).
   std::string os_user = "root";
   std::chrono::milliseconds tick{1000};
+  std::string cluster;            // the store's key prefix names it (`--cluster`)
+  uint32_t expected_members = 1;  // `--members`: see LeadershipInput::expected_members
+  LeaseTiming lease;
   Backoff unreachable_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0};
 };
 
+// What fencing did since the agent started, per step of the ladder.
+struct FenceCounters {
+  uint64_t read_only = 0;      // SET GLOBAL read_only=1 with lock_wait_timeout=1
+  uint64_t kill_sessions = 0;  // READ ONLY ADMIN sessions killed
+  uint64_t kill_server = 0;    // mariadbd SIGKILLed
+};
+
 struct AgentSnapshot {
-  Role role = Role::kReplica;
+  Role role = Role::kReplica;  // what the agent acts as: primary only while it leads
+  RoleDecision decision;       // this tick's verdict
+  std::string leader;          // who holds the leader key ("" none or unknown)
+  uint64_t epoch = 0;          // the leader's epoch (the last leader's when none leads)
+  bool store_ok = false;       // the store answered this tick
+  // While role is primary: until when this agent's lease is certainly alive.
+  std::optional<std::chrono::steady_clock::time_point> lead_deadline;
+  bool writable = false;  // read_only=0 as gathered, or as the agent set it since
+  uint64_t leader_changes = 0;
+  FenceCounters fencing;
   ServerState state;
   Readiness readiness;
   std::vector<std::string> last_actions;  // "configure_replication: first start after clone"
@@ -53,7 +79,8 @@ struct AgentSnapshot {
 
 class Agent {
  public:
-  Agent(AgentConfig config, Db& db, const FileSystem& fs, const Clock& clock);
+  Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer, const FileSystem& fs,
+        const Clock& clock);
 
   void RunOnce();
   AgentSnapshot Snapshot() const;
@@ -62,23 +89,42 @@ class Agent {
   // and policy. RunOnce stores it at age 0; /readyz asks again with the age at request time.
   Readiness ReadinessOf(const AgentSnapshot& snap, std::optional<double> state_age_seconds) const;
   // How long the timer should wait before the next RunOnce(): the tick, or a growing
-  // backoff while mysqld does not answer (no busy loop, no restart storm).
+  // backoff while mysqld does not answer (no busy loop, no restart storm), never longer than
+  // the tick (the lease needs its keepalive) nor past the fence deadline while it leads.
   std::chrono::milliseconds NextDelay() const;
-  Role role() const { return role_; }
+  // /primary: this agent holds the leader key, before its deadline at `now`, and its server
+  // is writable.
+  static bool ServesPrimary(const AgentSnapshot& snap, std::chrono::steady_clock::time_point now);
   const AgentConfig& config() const { return config_; }
 
  private:
   ServerState Gather();
+  // Lease grant or keepalive, then members/<self>; false when the store did not answer.
+  bool KeepLease(const ServerState& state, const AgentSnapshot& snap);
+  std::optional<ClusterView> ReadView();
+  void Campaign(const ClusterView& view, AgentSnapshot& snap);
+  // The ladder: read_only, kill READ ONLY ADMIN sessions, and SIGKILL if either failed.
+  void Fence(const std::string& why, AgentSnapshot& snap);
+  bool LeadsInTime() const;
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
-  DesiredSource WantedSource() const;
+  DesiredSource SourceOf(const std::string& leader) const;
   CloneRecordStatus CloneStatus() const;
 
   const AgentConfig config_;
-  const Role role_;
+  const formats::StoreKeys keys_;
+  Role role_ = Role::kReplica;
   Db& db_;
+  CoordStore& store_;
+  ServerKiller& killer_;
   const FileSystem& fs_;
   const Clock& clock_;
   int consecutive_failures_ = 0;
+  LeaseId lease_ = 0;
+  // FenceDeadline of the last successful keepalive (or grant); unset without a lease.
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::string leader_seen_;  // the leader in the last view the store gave
+  DesiredSource source_;     // where kFollow replicates from (the leader's address)
+  bool fenced_ = false;      // the ladder ran since this agent last led
   std::optional<formats::CloneRecord> clone_;
   // Set when DATA/.mysqlset-clone.json exists but is garbled: the replica cannot know where
   // replication must start, so it never configures it from a guess.

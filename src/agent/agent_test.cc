@@ -4,6 +4,7 @@
 
 #include "core/state_builder_testing.h"
 #include "gtest/gtest.h"
+#include "testing/fake_coord_store.h"
 #include "testing/fake_db.h"
 #include "testing/fakes.h"
 
@@ -11,6 +12,15 @@ namespace mysqlset {
 namespace {
 
 using std::chrono::milliseconds;
+
+class FakeKiller : public ServerKiller {
+ public:
+  Status KillServer() override {
+    ++kills;
+    return Status::Ok();
+  }
+  int kills = 0;
+};
 
 class AgentTest : public ::testing::Test {
  protected:
@@ -21,19 +31,60 @@ class AgentTest : public ::testing::Test {
     c.secrets = {"admin-pw", "repl-pw", "backup-pw", "monitor-pw", "token"};
     return c;
   }
-  size_t Count(const std::string& call) const {
-    return static_cast<size_t>(std::count(db_.calls.begin(), db_.calls.end(), call));
+  // An agent owned by the fixture.
+  Agent& Make(const std::string& pod) { return Make(Config(pod), db_); }
+  Agent& Make(const AgentConfig& config, FakeDb& db) {
+    agents_.push_back(std::make_unique<Agent>(config, db, store_, killer_, fs_, clock_));
+    return *agents_.back();
   }
+  size_t Count(const std::string& call) const { return Count(db_, call); }
+  static size_t Count(const FakeDb& db, const std::string& call) {
+    return static_cast<size_t>(std::count(db.calls.begin(), db.calls.end(), call));
+  }
+  // Another member takes the leader key on a lease of its own (kept alive by KeepOthers).
+  void LeaderIs(const std::string& name, uint64_t epoch) {
+    if (other_lease_ == 0) other_lease_ = *store_.GrantLease(3);
+    const std::string value = formats::ToJson(formats::LeaderRecord{name, epoch, 0});
+    ASSERT_TRUE(store_.Put(keys_.Leader(), value, other_lease_).ok());
+    ASSERT_TRUE(store_.Put(keys_.LastLeader(), value).ok());
+  }
+  void KeepOthers() {
+    if (other_lease_ != 0) {
+      ASSERT_TRUE(store_.KeepAlive(other_lease_).ok());
+    }
+  }
+  std::optional<formats::LeaderRecord> StoredLeader() {
+    auto v = store_.Get(keys_.Leader());
+    if (!v.ok() || !*v) return std::nullopt;
+    return *formats::FromJson<formats::LeaderRecord>((*v)->value);
+  }
+  // Ticks `agent` until it acts as the primary (at most 3 ticks).
+  void UntilPrimary(Agent& agent) {
+    for (int i = 0; i < 3 && agent.Snapshot().role != Role::kPrimary; ++i) agent.RunOnce();
+    ASSERT_EQ(agent.Snapshot().role, Role::kPrimary) << agent.Snapshot().decision.reason;
+  }
+  void Tick(Agent& agent, milliseconds advance) {
+    clock_.Advance(advance);
+    KeepOthers();
+    agent.RunOnce();
+  }
+
   FakeDb db_;
   MemFileSystem fs_;
   FakeClock clock_;
+  FakeCoordStore store_{&clock_};
+  FakeKiller killer_;
+  formats::StoreKeys keys_{"mysql"};
+  LeaseId other_lease_ = 0;
+  std::vector<std::unique_ptr<Agent>> agents_;
 };
 
 TEST_F(AgentTest, FreshReplicaAfterCloneStartsFromTheClonesGtid) {
   ASSERT_TRUE(fs_.WriteFileAtomic("/data/.mysqlset-clone.json",
                                   R"({"donor":"mysql-0","gtid":"0-100-42","bytes":10})", 0644)
                   .ok());
-  Agent agent(Config("mysql-1"), db_, fs_, clock_);
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-1");
   agent.RunOnce();
   EXPECT_EQ(db_.seeded_gtid, "0-100-42");
   EXPECT_EQ(db_.configured_password, "repl-pw");
@@ -53,7 +104,8 @@ TEST_F(AgentTest, ResetSlaveAllByHandResumesFromTheServersPositionNotTheClones) 
                                   R"({"donor":"mysql-0","gtid":"0-100-6","bytes":10})", 0644)
                   .ok());
   db_.state = testing::StateBuilder().Gtids("0-100-3810", "0-100-3810").Build();
-  Agent agent(Config("mysql-1"), db_, fs_, clock_);
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-1");
   agent.RunOnce();
   EXPECT_EQ(Count("configure_replication"), 1u);
   EXPECT_EQ(db_.seeded_gtid, "") << "gtid_slave_pos must not go back to the clone's GTID";
@@ -63,14 +115,14 @@ TEST_F(AgentTest, ResetSlaveAllByHandResumesFromTheServersPositionNotTheClones) 
 // /readyz asks ReadinessOf with the state's age at request time: the stale rule is core's,
 // with the limit from the agent's tick (three ticks, at least 5 s).
 TEST_F(AgentTest, ReadinessOfAStaleSnapshotSaysHowOld) {
-  db_.state.read_only = false;
   AgentConfig config = Config("mysql-0");
-  Agent agent(config, db_, fs_, clock_);
+  Agent& agent = Make(config, db_);
   EXPECT_EQ(agent.ReadinessOf(agent.Snapshot(), std::nullopt).reasons,
             std::vector<std::string>{"agent has not checked mysqld yet"});
   EXPECT_EQ(agent.Snapshot().readiness.reasons,
             std::vector<std::string>{"agent has not checked mysqld yet"});
-  agent.RunOnce();
+  UntilPrimary(agent);
+  agent.RunOnce();  // judged on the state gathered after it became writable
   const AgentSnapshot snap = agent.Snapshot();
   ASSERT_TRUE(snap.readiness.ready);
   EXPECT_TRUE(agent.ReadinessOf(snap, 5.0).ready);
@@ -78,7 +130,10 @@ TEST_F(AgentTest, ReadinessOfAStaleSnapshotSaysHowOld) {
             std::vector<std::string>{"agent state is stale (7 s old)"});
 
   config.tick = milliseconds(4000);
-  Agent slow(config, db_, fs_, clock_);
+  config.cluster = "slow";  // a cluster of its own, with a server of its own
+  FakeDb slow_db;
+  Agent& slow = Make(config, slow_db);
+  UntilPrimary(slow);
   slow.RunOnce();
   EXPECT_TRUE(slow.ReadinessOf(slow.Snapshot(), 11.0).ready);
   EXPECT_FALSE(slow.ReadinessOf(slow.Snapshot(), 13.0).ready);
@@ -86,7 +141,9 @@ TEST_F(AgentTest, ReadinessOfAStaleSnapshotSaysHowOld) {
 
 TEST_F(AgentTest, PrimaryIsMadeWritableOnlyByTheAgent) {
   db_.state.read_only = true;
-  Agent agent(Config("mysql-0"), db_, fs_, clock_);
+  Agent& agent = Make("mysql-0");
+  agent.RunOnce();
+  EXPECT_TRUE(db_.state.read_only) << "the first tick only takes the leader key";
   agent.RunOnce();
   EXPECT_FALSE(db_.state.read_only);
   agent.RunOnce();
@@ -96,7 +153,8 @@ TEST_F(AgentTest, PrimaryIsMadeWritableOnlyByTheAgent) {
 
 TEST_F(AgentTest, SqlErrorIsReportedNeverSkipped) {
   db_.state = testing::StateBuilder().Replicating().SqlError(1062, "Duplicate entry '7'").Build();
-  Agent agent(Config("mysql-2"), db_, fs_, clock_);
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-2");
   for (int i = 0; i < 3; ++i) agent.RunOnce();
   const AgentSnapshot snap = agent.Snapshot();
   EXPECT_FALSE(snap.readiness.ready);
@@ -108,7 +166,8 @@ TEST_F(AgentTest, SqlErrorIsReportedNeverSkipped) {
 
 TEST_F(AgentTest, MysqldDownBacksOffThenRecovers) {
   db_.state.reachable = false;
-  Agent agent(Config("mysql-1"), db_, fs_, clock_);
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-1");
   std::vector<milliseconds> delays;
   for (int i = 0; i < 6; ++i) {
     agent.RunOnce();
@@ -129,17 +188,22 @@ TEST_F(AgentTest, MysqldDownBacksOffThenRecovers) {
 
 TEST_F(AgentTest, ReplicaFoundWritableIsMadeReadOnlyFirst) {
   db_.state = testing::StateBuilder().Writable().Build();
-  Agent agent(Config("mysql-1"), db_, fs_, clock_);
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-1");
   agent.RunOnce();
+  // Fenced (the ladder), before replication is configured on the next tick.
   ASSERT_GE(db_.calls.size(), 3u);
-  EXPECT_EQ(db_.calls[1], "set_read_only");
-  EXPECT_EQ(db_.calls[2], "configure_replication");
+  EXPECT_EQ(db_.calls[1], "fence_read_only");
+  EXPECT_EQ(db_.calls[2], "kill_read_only_admin_sessions");
   EXPECT_TRUE(db_.state.read_only);
+  agent.RunOnce();
+  EXPECT_EQ(db_.calls.back(), "configure_replication");
 }
 
 TEST_F(AgentTest, GarbledCloneRecordIsNotUsed) {
   ASSERT_TRUE(fs_.WriteFileAtomic("/data/.mysqlset-clone.json", "{\"gtid\": 5", 0644).ok());
-  Agent agent(Config("mysql-1"), db_, fs_, clock_);
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-1");
   agent.RunOnce();
   EXPECT_EQ(db_.seeded_gtid, "");
   EXPECT_FALSE(ReadCloneRecord(fs_, "/data").ok());
@@ -160,6 +224,197 @@ TEST_F(AgentTest, CloneRecordFieldOfTheWrongTypeIsAnErrorNotACrash) {
               std::string::npos)
         << record.status().message();
   }
+}
+
+// --- Roles (docs/roles.md "The agent's tick") ---
+
+TEST_F(AgentTest, CampaignsOnceThenLeadsAndOnlyThenIsWritable) {
+  db_.state = testing::StateBuilder().Gtids("0-100-5", "0-100-5").Build();
+  Agent& agent = Make("mysql-0");
+  agent.RunOnce();
+  ASSERT_TRUE(StoredLeader());
+  EXPECT_EQ(StoredLeader()->name, "mysql-0");
+  EXPECT_EQ(StoredLeader()->epoch, 1u);
+  EXPECT_EQ(Count("set_writable"), 0u) << "never writable in the tick that took the key";
+  EXPECT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kCampaign);
+  for (int i = 0; i < 5; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(db_.state.read_only);
+  EXPECT_EQ(Count("set_writable"), 1u);
+  EXPECT_EQ(StoredLeader()->epoch, 1u) << "one campaign, one epoch";
+  const AgentSnapshot snap = agent.Snapshot();
+  EXPECT_EQ(snap.role, Role::kPrimary);
+  EXPECT_EQ(snap.leader, "mysql-0");
+  EXPECT_EQ(snap.epoch, 1u);
+  EXPECT_EQ(snap.leader_changes, 1u);
+  EXPECT_TRUE(Agent::ServesPrimary(snap, clock_.Now()));
+  EXPECT_FALSE(Agent::ServesPrimary(snap, clock_.Now() + milliseconds(2600)))
+      << "/primary fails once the lease may have expired";
+}
+
+TEST_F(AgentTest, TwoMembersElectOneMostAdvancedAndTheOtherFollowsIt) {
+  FakeDb db1;
+  db_.state = testing::StateBuilder().Gtids("0-100-5", "0-100-5").Build();
+  db1.state = testing::StateBuilder().Gtids("0-100-7", "0-100-7").Build();
+  AgentConfig c0 = Config("mysql-0"), c1 = Config("mysql-1");
+  c0.expected_members = c1.expected_members = 2;
+  Agent& a0 = Make(c0, db_);
+  Agent& a1 = Make(c1, db1);
+  for (int i = 0; i < 4; ++i) {
+    clock_.Advance(milliseconds(1000));
+    a0.RunOnce();
+    a1.RunOnce();
+  }
+  ASSERT_TRUE(StoredLeader());
+  EXPECT_EQ(StoredLeader()->name, "mysql-1");
+  EXPECT_EQ(StoredLeader()->epoch, 1u);
+  EXPECT_FALSE(db1.state.read_only);
+  EXPECT_TRUE(db_.state.read_only);
+  EXPECT_EQ(Count("set_writable"), 0u);
+  ASSERT_TRUE(db_.state.replica);
+  EXPECT_EQ(db_.state.replica->source_host, "mysql-1.mysql");
+}
+
+TEST_F(AgentTest, FollowerRepointsWhenTheLeaderChanges) {
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-1");
+  agent.RunOnce();
+  ASSERT_TRUE(db_.state.replica);
+  EXPECT_EQ(db_.state.replica->source_host, "mysql-0.mysql");
+  Tick(agent, milliseconds(1000));
+  EXPECT_EQ(Count("configure_replication"), 1u);
+  LeaderIs("mysql-2", 2);
+  Tick(agent, milliseconds(1000));
+  EXPECT_EQ(Count("configure_replication"), 2u);
+  EXPECT_EQ(db_.state.replica->source_host, "mysql-2.mysql");
+  EXPECT_EQ(agent.Snapshot().leader_changes, 2u);
+  EXPECT_EQ(agent.Snapshot().epoch, 2u);
+  EXPECT_EQ(Count("set_writable"), 0u);
+}
+
+TEST_F(AgentTest, FencesAtTheDeadlineWhenTheStoreIsUnavailable) {
+  Agent& agent = Make("mysql-0");
+  UntilPrimary(agent);
+  agent.RunOnce();
+  ASSERT_FALSE(db_.state.read_only);
+  store_.SetUnavailable(true);  // the last keepalive was sent now: deadline in 2.5 s
+  Tick(agent, milliseconds(1000));
+  Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(db_.state.read_only) << "a short store hiccup must not stop writes";
+  EXPECT_EQ(agent.NextDelay(), milliseconds(500)) << "never sleeps past the deadline";
+  Tick(agent, agent.NextDelay());
+  EXPECT_TRUE(db_.state.read_only);
+  EXPECT_EQ(agent.Snapshot().fencing.read_only, 1u);
+  EXPECT_FALSE(Agent::ServesPrimary(agent.Snapshot(), clock_.Now()));
+  for (int i = 0; i < 5; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_TRUE(db_.state.read_only) << "stays read-only while the store is lost";
+  EXPECT_EQ(Count("set_writable"), 1u);
+  // The store was unreachable (not down) meanwhile: its lease, so the leader key, expired.
+  store_.SetUnavailable(false);
+  Tick(agent, milliseconds(1000));
+  EXPECT_TRUE(db_.state.read_only) << "no key: it campaigns first";
+  Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(db_.state.read_only) << "the last leader, elected again, resumes";
+  EXPECT_EQ(StoredLeader()->epoch, 2u);
+}
+
+TEST_F(AgentTest, StallPastTheDeadlineFencesFirstThingThenResumes) {
+  db_.read_only_admin_sessions = 2;
+  Agent& agent = Make("mysql-0");
+  UntilPrimary(agent);
+  agent.RunOnce();
+  ASSERT_FALSE(db_.state.read_only);
+  db_.calls.clear();
+  clock_.Advance(milliseconds(2600));  // SIGSTOP: past the deadline, the lease still alive
+  agent.RunOnce();
+  ASSERT_GE(db_.calls.size(), 2u);
+  EXPECT_EQ(db_.calls[0], "fence_read_only") << "before anything else";
+  EXPECT_EQ(db_.calls[1], "kill_read_only_admin_sessions");
+  EXPECT_EQ(agent.Snapshot().fencing.kill_sessions, 2u);
+  EXPECT_EQ(killer_.kills, 0);
+  agent.RunOnce();
+  EXPECT_FALSE(db_.state.read_only) << "the keepalive went through: it leads again";
+}
+
+TEST_F(AgentTest, StallPastTheLeaseFencesAndTheLastLeaderIsElectedAgain) {
+  Agent& agent = Make("mysql-0");
+  UntilPrimary(agent);
+  agent.RunOnce();
+  clock_.Advance(milliseconds(10000));  // the lease and the leader key expired meanwhile
+  db_.calls.clear();
+  agent.RunOnce();
+  EXPECT_EQ(db_.calls[0], "fence_read_only");
+  EXPECT_TRUE(db_.state.read_only);
+  for (int i = 0; i < 3; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(db_.state.read_only);
+  EXPECT_EQ(StoredLeader()->epoch, 2u);
+}
+
+TEST_F(AgentTest, FenceKillsMariadbdWhenSqlCannotFence) {
+  Agent& agent = Make("mysql-0");
+  UntilPrimary(agent);
+  agent.RunOnce();
+  db_.fence_fails = true;
+  clock_.Advance(milliseconds(2600));
+  agent.RunOnce();
+  EXPECT_EQ(killer_.kills, 1);
+  EXPECT_EQ(agent.Snapshot().fencing.kill_server, 1u);
+  db_.fence_fails = false;
+  db_.kill_sessions_fails = true;
+  store_.SetUnavailable(true);
+  clock_.Advance(milliseconds(2600));
+  db_.state.read_only = false;  // restarted, and made writable by hand
+  agent.RunOnce();
+  EXPECT_EQ(killer_.kills, 2) << "killing the READ ONLY ADMIN sessions failed";
+}
+
+TEST_F(AgentTest, NeverWritableWithoutTheKey) {
+  // The leader key names this member on a lease of a previous run (killed -9): it cannot
+  // renew that lease, so it fences and campaigns once the key expires.
+  db_.state = testing::StateBuilder().Writable().Build();
+  LeaderIs("mysql-0", 3);
+  Agent& agent = Make("mysql-0");
+  agent.RunOnce();
+  EXPECT_TRUE(db_.state.read_only);
+  EXPECT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kFence);
+  for (int i = 0; i < 2; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_EQ(Count("set_writable"), 0u);
+  EXPECT_EQ(Count("fence_read_only"), 1u) << "fenced once, then left read-only";
+  for (int i = 0; i < 4; ++i) {
+    clock_.Advance(milliseconds(1000));  // nobody renews the old lease now
+    agent.RunOnce();
+  }
+  EXPECT_FALSE(db_.state.read_only);
+  EXPECT_EQ(StoredLeader()->epoch, 4u);
+}
+
+TEST_F(AgentTest, PendingSwitchoverFromSelfKeepsTheLeaderFromBecomingWritable) {
+  Agent& agent = Make("mysql-0");
+  UntilPrimary(agent);
+  formats::SwitchoverRequest req;
+  req.id = "x";
+  req.from = "mysql-0";
+  req.to = "mysql-1";
+  req.state = "read_only";
+  ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(req)).ok());
+  db_.state.read_only = true;  // the switchover step made it read-only
+  for (int i = 0; i < 3; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_TRUE(db_.state.read_only);
+  EXPECT_TRUE(agent.Snapshot().decision.switchover);
+  req.state = "failed";
+  ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(req)).ok());
+  Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(db_.state.read_only) << "a failed switchover: the old primary leads on";
+}
+
+TEST_F(AgentTest, ANewLeaderStopsReplicatingBeforeItIsWritable) {
+  db_.state = testing::StateBuilder().Replicating().Build();
+  Agent& agent = Make("mysql-1");
+  UntilPrimary(agent);
+  const auto stop = std::find(db_.calls.begin(), db_.calls.end(), "stop_replication_for_promotion");
+  const auto writable = std::find(db_.calls.begin(), db_.calls.end(), "set_writable");
+  ASSERT_NE(stop, db_.calls.end());
+  ASSERT_NE(writable, db_.calls.end());
+  EXPECT_LT(stop, writable);
 }
 
 }  // namespace

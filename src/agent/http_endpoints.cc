@@ -10,7 +10,8 @@ constexpr auto kProbeDeadline = std::chrono::seconds(2);
 net::HttpServerOptions ServerOptions() {
   net::HttpServerOptions o;
   o.name = "agent http";
-  o.not_found_body = "unknown path; try /livez /healthz /readyz /v1/status /metrics\n";
+  o.not_found_body =
+      "unknown path; try /livez /healthz /readyz /primary /replica /v1/status /metrics\n";
   return o;
 }
 
@@ -84,6 +85,34 @@ void AgentHttpServer::Install() {
         }
         ++readyz_fail_;
         return Text(503, "not ready:\n" + JoinLines(r.reasons));
+      },
+      probes);
+
+  // HAProxy's write backend: only the holder of the leader key, in time, with a writable
+  // server. Decided at request time: the lease may expire between two ticks.
+  server_.Get(
+      "/primary",
+      [this](const net::HttpRequest&) {
+        const AgentSnapshot snap = deps_.agent->Snapshot();
+        if (Agent::ServesPrimary(snap, deps_.clock->Now())) return Text(200, "primary\n");
+        return Text(503, std::string("not the primary: ") + RoleVerdictName(snap.decision.verdict) +
+                             ": " + snap.decision.reason + "\n");
+      },
+      probes);
+
+  // HAProxy's read backend: a replica following the leader that passes its readiness rules
+  // (read-only, replicating, under the lag limit) on state that is not stale.
+  server_.Get(
+      "/replica",
+      [this](const net::HttpRequest&) {
+        const AgentSnapshot snap = deps_.agent->Snapshot();
+        if (snap.role != Role::kReplica || snap.decision.verdict != RoleVerdict::kFollow) {
+          return Text(503, std::string("not a replica: ") + RoleVerdictName(snap.decision.verdict) +
+                               ": " + snap.decision.reason + "\n");
+        }
+        const Readiness r = deps_.agent->ReadinessOf(snap, StateAgeSeconds(snap));
+        if (r.ready) return Text(200, "replica\n");
+        return Text(503, "not a healthy replica:\n" + JoinLines(r.reasons));
       },
       probes);
 

@@ -4,6 +4,10 @@
 //   /healthz    mysqld answers a ping on the monitor connection (liveness)
 //   /readyz     core's readiness verdict on the last loop tick's state at its age now; 200 or
 //               503, reasons in the body
+//   /primary    200 only while this agent holds the leader key before its fence deadline and
+//               its server is writable (HAProxy's write backend)
+//   /replica    200 only for a replica following the leader that is ready (read-only,
+//               replicating, under the lag limit): HAProxy's read backend
 //   /v1/status  JSON for tools and the local CLI
 //   /metrics    Prometheus text format
 // Probes share one monitor connection and never wait past their deadline. /livez and

@@ -33,6 +33,11 @@ formats::AgentStatus StatusOf(const AgentConfig& config, const AgentSnapshot& sn
   st.pod = config.id.pod_name;
   st.ordinal = config.id.ordinal;
   st.role = RoleName(snap.role);
+  st.leader = snap.leader;
+  st.epoch = snap.epoch;
+  st.decision = RoleVerdictName(snap.decision.verdict);
+  st.decision_reason = snap.decision.reason;
+  st.store_reachable = snap.store_ok;
   st.ready = snap.readiness.ready;
   st.reasons = snap.readiness.reasons;
   st.server_id = config.id.server_id;
@@ -94,6 +99,9 @@ struct AgentMetrics::Impl {
   prometheus::Gauge* clone_bytes;
   prometheus::Gauge* clone_seconds;
   prometheus::Gauge* backups_active;
+  prometheus::Gauge* epoch;
+  prometheus::Gauge* leader;
+  prometheus::Gauge* store_up;
   struct Mirrored {
     prometheus::Counter* counter;
     uint64_t seen = 0;
@@ -104,6 +112,7 @@ struct AgentMetrics::Impl {
   };
   Mirrored ticks, actions, repl_errors, healthz_ok, healthz_fail, readyz_ok, readyz_fail;
   Mirrored backups_ok, backups_failed, refused_auth, refused_busy, bad_requests, bytes_sent;
+  Mirrored leader_changes, fence_read_only, fence_kill_sessions, fence_kill_server;
 };
 
 AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<Impl>()) {
@@ -140,6 +149,17 @@ AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<I
       gauge("mysqlset_clone_bytes", "Bytes received by the clone this datadir came from");
   m.clone_seconds = gauge("mysqlset_clone_duration_seconds", "Duration of that clone");
   m.backups_active = gauge("mysqlset_backups_active", "Backups being streamed to peers now");
+  m.epoch = gauge("mysqlset_leader_epoch", "Epoch of the leader this agent last saw");
+  m.leader = gauge("mysqlset_leader", "1 while this member holds the leader key in time");
+  m.store_up = gauge("mysqlset_store_up", "1 when the coordination store answered the last tick");
+  m.leader_changes = counter("mysqlset_leader_changes_total",
+                             "Times this agent saw a new holder of the leader key");
+  m.fence_read_only = counter("mysqlset_fencing_actions_total", "Fencing ladder steps taken",
+                              {{"action", "read_only"}});
+  m.fence_kill_sessions = counter("mysqlset_fencing_actions_total", "Fencing ladder steps taken",
+                                  {{"action", "kill_session"}});
+  m.fence_kill_server = counter("mysqlset_fencing_actions_total", "Fencing ladder steps taken",
+                                {{"action", "kill_mariadbd"}});
   m.ticks = counter("mysqlset_agent_ticks_total", "Convergence loop iterations");
   m.actions = counter("mysqlset_agent_actions_total", "Corrective actions taken");
   m.repl_errors = counter("mysqlset_replication_errors_total",
@@ -189,6 +209,13 @@ std::string AgentMetrics::Render(const AgentSnapshot& snap, const BackupStats& b
   m.clone_bytes->Set(snap.clone ? static_cast<double>(snap.clone->bytes) : 0);
   m.clone_seconds->Set(snap.clone ? snap.clone->seconds : 0);
   m.backups_active->Set(backup.active);
+  m.epoch->Set(static_cast<double>(snap.epoch));
+  m.leader->Set(snap.role == Role::kPrimary ? 1 : 0);
+  m.store_up->Set(snap.store_ok ? 1 : 0);
+  m.leader_changes.Sync(snap.leader_changes);
+  m.fence_read_only.Sync(snap.fencing.read_only);
+  m.fence_kill_sessions.Sync(snap.fencing.kill_sessions);
+  m.fence_kill_server.Sync(snap.fencing.kill_server);
   m.ticks.Sync(snap.ticks);
   m.actions.Sync(snap.actions_taken);
   m.repl_errors.Sync(snap.replication_errors_seen);

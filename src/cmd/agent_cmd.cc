@@ -13,8 +13,10 @@
 #include "cmd/flags.h"
 #include "common/logging.h"
 #include "core/mycnf.h"
+#include "etcd/etcd_store.h"
 #include "mariadb/mariadb_db.h"
 #include "posix/fd_limit.h"
+#include "posix/pid_file_killer.h"
 #include "posix/posix_env.h"
 
 namespace mysqlset::cmd {
@@ -30,6 +32,10 @@ struct AgentFlags {
   int tick_ms = 1000;
   std::string bind_address = "0.0.0.0";
   int backup_concurrency = 1;
+  std::string etcd;     // endpoints, "http://HOST:PORT[,...]"
+  std::string cluster;  // the store's key prefix; default: the set name
+  uint32_t members = 1;
+  int64_t lease_ttl = 3;
 };
 
 // Ticks the agent until SIGTERM or SIGINT.
@@ -69,6 +75,21 @@ int RunAgent(const AgentFlags& f) {
   config.policy.max_lag_seconds = f.lag_threshold;
   config.secrets = *secrets;
   config.tick = std::chrono::milliseconds(f.tick_ms);
+  config.cluster = f.cluster.empty() ? id->set_name : f.cluster;
+  config.expected_members = f.members;
+  config.lease.ttl = std::chrono::seconds(f.lease_ttl);
+  // The lease is renewed once a tick: a tick as long as the safe time would fence the
+  // primary between two renewals.
+  if (config.tick >= config.lease.ttl - config.lease.margin) {
+    return ReportError("agent",
+                       InvalidArgument("--tick-ms {} must be shorter than --lease-ttl minus {} ms; "
+                                       "lower --tick-ms or raise --lease-ttl",
+                                       f.tick_ms, config.lease.margin.count()));
+  }
+  // Short store calls: the loop checks the fence deadline between them, so one slow call
+  // must not carry a primary far past it.
+  auto store = etcd::OpenEtcdStore(f.etcd, std::chrono::milliseconds(500));
+  if (!store.ok()) return ReportError("agent", store.status());
   if (const passwd* pw = getpwuid(geteuid()); pw != nullptr) config.os_user = pw->pw_name;
 
   // Two connections: the loop acts as admin; probes only ever need the monitor account.
@@ -77,7 +98,8 @@ int RunAgent(const AgentFlags& f) {
       "127.0.0.1", self.mysql_port, kMonitorUser, secrets->monitor_password, 2, 2, 2};
   MariaDb admin_db(admin);
   MariaDb monitor_db(monitor);
-  Agent agent(config, admin_db, fs, clock);
+  PidFileKiller killer(config.data_dir + "/mysqld.pid");
+  Agent agent(config, admin_db, **store, killer, fs, clock);
 
   BackupServiceOptions backup_options;
   backup_options.bind_address = f.bind_address;
@@ -94,9 +116,11 @@ int RunAgent(const AgentFlags& f) {
     backups.Stop();
     return ReportError("agent", st);
   }
-  spdlog::info("{}: agent serving http://{}:{} and backups on port {} ({}), mysqld 127.0.0.1:{}",
-               id->pod_name, f.bind_address, self.agent_port, self.backup_port,
-               RoleName(agent.role()), self.mysql_port);
+  spdlog::info(
+      "{}: agent serving http://{}:{} and backups on port {}, mysqld 127.0.0.1:{}, store {} "
+      "(cluster {})",
+      id->pod_name, f.bind_address, self.agent_port, self.backup_port, self.mysql_port, f.etcd,
+      config.cluster);
 
   RunUntilSignalled(agent, clock);
   spdlog::info("{}: agent stopping", id->pod_name);
@@ -125,6 +149,22 @@ Action AddAgentCommand(CLI::App& app) {
                  "Backups served at once; further requests are refused as busy")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
+  app.add_option("--etcd", f->etcd,
+                 "The coordination store: etcd endpoints, http://HOST:PORT[,...]")
+      ->required();
+  app.add_option("--cluster", f->cluster,
+                 "The cluster's name in the store (keys under /mysqlset/NAME/); default: the set "
+                 "name");
+  app.add_option("--members", f->members,
+                 "Members in the cluster: on a store with no leader history, the election waits "
+                 "until this many have registered")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  app.add_option("--lease-ttl", f->lease_ttl,
+                 "Seconds the store keeps this agent's lease (and the leader key) without a "
+                 "keepalive; the primary fences itself 0.5 s before")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{2}, int64_t{60}));
   return [f]() { return RunAgent(*f); };
 }
 

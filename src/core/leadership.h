@@ -45,8 +45,11 @@ struct ClusterView {
   std::optional<LeaderView> last_leader;  // the "last_leader" key (lease 0)
   int64_t last_leader_mod_revision = 0;   // 0: absent
   std::vector<MemberView> members;        // registered members, sorted by ordinal
-  bool switchover_pending = false;        // a request is in the store, not finished
-  std::string switchover_from;            // its "from", when pending
+  // The "initialized" key's "by": on a store without a last leader, the member that
+  // bootstrapped the data is the one to wait for (the others cloned from it, or will).
+  std::optional<std::string> initialized_by;
+  bool switchover_pending = false;  // a request is in the store, not finished
+  std::string switchover_from;      // its "from", when pending
 };
 
 struct LeaseTiming {
@@ -67,7 +70,10 @@ struct LeadershipInput {
   // last_leader (a fresh store over existing data), to wait until every one is registered
   // before electing the most advanced.
   uint32_t expected_members = 1;
-  std::optional<ClusterView> view;     // nullopt: the store did not answer this tick
+  std::optional<ClusterView> view;  // nullopt: the store did not answer this tick
+  // The leader named by the last view the store gave ("" none): what to keep doing while the
+  // store does not answer.
+  std::string leader_seen;
   int64_t own_lease = 0;               // 0: none granted yet, or lost
   bool before_fence_deadline = false;  // own lease certainly alive (FenceDeadline not reached)
   ServerState server;                  // gathered this tick
@@ -86,18 +92,22 @@ const char* RoleVerdictName(RoleVerdict v);
 struct RoleDecision {
   RoleVerdict verdict = RoleVerdict::kWait;
   std::string leader;  // kFollow: whom to replicate from
+  // kLead: a switchover from self is pending, so the switchover step owns read_only and the
+  // agent must not make its server writable.
+  bool switchover = false;
   std::string reason;  // one line for logs and status
   bool operator==(const RoleDecision&) const = default;
 };
 
 // Rules, in order:
-// 1. Store unreachable: a member whose server is writable, or that held the leader key at
-//    the last view, fences once the deadline passes (before it, it keeps leading: a short
-//    store hiccup must not stop writes). Others keep what they have (kWait, or kFollow of
-//    the last known leader — the agent keeps its current source).
-// 2. The leader key names self with own lease, before the deadline: kLead (unless a
-//    switchover from self is pending: then the switchover step owns read_only; kLead with
-//    that reason). Past the deadline: kFence.
+// 1. Store unreachable: a member that held the leader key at the last view keeps leading
+//    until the deadline, then fences (a short store hiccup must not stop writes); any other
+//    writable server fences at once. Others keep what they have (kFollow of the last known
+//    leader, or kWait).
+// 2. The leader key names self with own lease, before the deadline: kLead (with
+//    `switchover` set while a switchover from self is pending). Past the deadline, or on
+//    another lease (a previous run of this agent: it cannot renew it, so it waits for the key
+//    to expire and campaigns again): kFence.
 // 3. The leader key names another member: kFollow it; a writable server fences first
 //    (kFence).
 // 4. No leader key: a writable server fences (kFence). Otherwise ElectionWinner() decides;
@@ -106,8 +116,9 @@ RoleDecision DecideRole(const LeadershipInput& in);
 
 // Whom the cluster should elect when no one holds the leader key, or why nobody yet.
 // Candidates are registered members with data whose mysqld answers. Waits (nullopt + reason)
-// until the last leader is registered (issue 13 adds failover without it), or, when the
-// store has no last leader, until `expected_members` are registered. Then the most advanced
+// until the last leader is a candidate (issue 13 adds failover without it); with no last
+// leader, until the member that initialized the cluster is one, or, on a store that has
+// neither (a fresh store over existing data), until `expected_members` are. Then the most advanced
 // gtid_binlog wins (one that Covers every other); ties go to the last leader, then to the
 // lowest ordinal. GTIDs that do not order (diverged members) elect nobody.
 struct Election {

@@ -20,6 +20,8 @@ const char* ActionName(ActionKind k) {
       return "configure_replication";
     case ActionKind::kStartReplication:
       return "start_replication";
+    case ActionKind::kStopReplication:
+      return "stop_replication";
     case ActionKind::kReportReplicationError:
       return "report_replication_error";
   }
@@ -69,6 +71,14 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
   if (!s.reachable) return actions;  // nothing can be done; the loop backs off
 
   if (role == Role::kPrimary) {
+    // A replica that now leads (switchover, election) stops replicating before anything
+    // else: a writable server applying another's binlog would fork both histories.
+    if (s.replica) {
+      actions.push_back({ActionKind::kStopReplication,
+                         fmt::format("the primary still replicates from {}:{}",
+                                     s.replica->source_host, s.replica->source_port),
+                         {}});
+    }
     if (!s.accounts_present) {
       actions.push_back({ActionKind::kEnsureAccounts, "mysqlset accounts are missing", {}});
     }

@@ -30,6 +30,7 @@ enum class ActionKind {
   kDropSocketSuperusers,  // install-db's root@localhost and <OS user>@localhost
   kConfigureReplication,  // STOP, [seed gtid_slave_pos], CHANGE MASTER, START
   kStartReplication,
+  kStopReplication,         // a new primary: apply what was received, then STOP + RESET SLAVE ALL
   kReportReplicationError,  // nothing to run; surfaced in status and metrics
 };
 const char* ActionName(ActionKind k);

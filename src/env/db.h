@@ -24,6 +24,17 @@ class Db {
   virtual Status ConfigureReplication(const ReplicationSource& source,
                                       const std::string* initial_gtid) = 0;
   virtual Status StartReplication() = 0;
+  // For a replica that now leads: stops the IO thread, waits (10 s at most) until the SQL
+  // thread has applied everything received (HA.md pitfall 10: a reset before that loses
+  // transactions), then STOP SLAVE; RESET SLAVE ALL. kDeadlineExceeded when it did not catch
+  // up: nothing is reset and the caller tries again.
+  virtual Status StopReplicationForPromotion() = 0;
+  // The fence's first step: SET SESSION lock_wait_timeout=1; SET GLOBAL read_only=1 (a commit
+  // waiting for a semi-sync ack holds a lock that would block read_only for ever).
+  virtual Status FenceReadOnly() = 0;
+  // The fence's second step: kills every session of an account holding READ ONLY ADMIN (it
+  // writes through read_only) except this connection's own. Returns how many it killed.
+  virtual Result<int> KillReadOnlyAdminSessions() = 0;
   // Creates missing accounts and grants; never drops anything.
   virtual Status EnsureAccounts(const std::vector<Account>& accounts) = 0;
   virtual Result<bool> AccountsExist(const std::vector<Account>& accounts) = 0;

@@ -27,6 +27,11 @@ std::string ToJson(const AgentStatus& s) {
       {"pod", s.pod},
       {"ordinal", s.ordinal},
       {"role", s.role},
+      {"leader", s.leader},
+      {"epoch", s.epoch},
+      {"decision", s.decision},
+      {"decision_reason", s.decision_reason},
+      {"store_reachable", s.store_reachable},
       {"ready", s.ready},
       {"reasons", s.reasons},
       {"server_id", s.server_id},
@@ -88,10 +93,15 @@ Result<AgentStatus> FromJson<AgentStatus>(std::string_view text) {
   }
   AgentStatus s;
   try {  // value() throws when a field has the wrong type: garbled, not a crash
-    RequireIntegerFields(j, {"ordinal", "server_id", "ticks", "lag_threshold_seconds"});
+    RequireIntegerFields(j, {"ordinal", "server_id", "ticks", "lag_threshold_seconds", "epoch"});
     s.pod = j.value("pod", "");
     s.ordinal = j.value("ordinal", 0u);
     s.role = j.value("role", "");
+    s.leader = j.value("leader", "");
+    s.epoch = j.value("epoch", uint64_t{0});
+    s.decision = j.value("decision", "");
+    s.decision_reason = j.value("decision_reason", "");
+    s.store_reachable = j.value("store_reachable", false);
     s.ready = j["ready"].get<bool>();
     s.reasons = j.value("reasons", std::vector<std::string>{});
     s.server_id = j.value("server_id", 0u);

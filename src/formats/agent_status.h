@@ -45,6 +45,13 @@ struct AgentStatus {
   std::string pod;
   uint32_t ordinal = 0;
   std::string role;  // "primary" | "replica"
+  // The roles (docs/roles.md): who holds the leader key ("" none or unknown), its epoch, and
+  // this tick's decision ("lead" | "campaign" | "follow" | "fence" | "wait") with its reason.
+  std::string leader;
+  uint64_t epoch = 0;
+  std::string decision;
+  std::string decision_reason;
+  bool store_reachable = false;  // the coordination store answered this tick
   bool ready = false;
   std::vector<std::string> reasons;  // why not ready
   uint32_t server_id = 0;

@@ -12,6 +12,11 @@ AgentStatus Full() {
   s.pod = "mysql-1";
   s.ordinal = 1;
   s.role = "replica";
+  s.leader = "mysql-0";
+  s.epoch = 3;
+  s.decision = "follow";
+  s.decision_reason = "mysql-0 leads (epoch 3)";
+  s.store_reachable = true;
   s.ready = false;
   s.reasons = {"replication lag 42s > 30s"};
   s.server_id = 101;

@@ -21,6 +21,22 @@ inline constexpr const char* kSelectGtidSlavePos = "SELECT @@global.gtid_slave_p
 inline constexpr const char* kShowReplicaStatus = "SHOW SLAVE STATUS";
 inline constexpr const char* kStopReplica = "STOP SLAVE";
 inline constexpr const char* kStartReplica = "START SLAVE";
+inline constexpr const char* kStopReplicaIo = "STOP SLAVE IO_THREAD";
+inline constexpr const char* kResetReplicaAll = "RESET SLAVE ALL";
+// Fencing (docs/roles.md): read_only must not wait behind a commit that waits for an ack.
+inline constexpr const char* kShortLockWait = "SET SESSION lock_wait_timeout = 1";
+inline constexpr const char* kDefaultLockWait = "SET SESSION lock_wait_timeout = DEFAULT";
+// The ids of the sessions of every account holding READ ONLY ADMIN (granted directly or
+// through ALL PRIVILEGES), but this one. Matched by user name: a fence kills too much rather
+// than too little.
+inline constexpr const char* kSelectReadOnlyAdminSessions =
+    "SELECT p.ID FROM information_schema.PROCESSLIST p WHERE p.ID <> CONNECTION_ID() AND "
+    "p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Slave_IO', 'Slave_SQL', 'Slave_worker') AND "
+    "p.USER IN (SELECT SUBSTRING(GRANTEE, 2, LOCATE('''@''', GRANTEE) - 2) FROM "
+    "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ ONLY ADMIN')";
+std::string KillConnection(uint64_t id);
+// Waits for the SQL thread to reach `gtid` for at most `seconds`; returns 0 when reached.
+std::string WaitForGtid(const std::string& gtid, int seconds, const Quote& q);
 
 // The write `up` and `scale` make through the write endpoint before they report ready: one
 // row in mysqlset.write_probe (a table mysqlset owns), on a server that is not read-only.

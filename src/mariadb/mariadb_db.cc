@@ -119,6 +119,49 @@ Status MariaDb::ConfigureReplication(const ReplicationSource& source,
 
 Status MariaDb::StartReplication() { return Exec(dialect::kStartReplica); }
 
+Status MariaDb::StopReplicationForPromotion() {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  auto q = [c](const std::string& s) { return c->Quote(s); };
+  RETURN_IF_ERROR(Check(c->Execute(dialect::kStopReplicaIo)));
+  auto repl = c->Query(dialect::kShowReplicaStatus);
+  if (!repl.ok()) return Check(repl.status());
+  if (!repl->rows.empty()) {
+    const std::string received = ReplicaStatusFromRow(*repl, 0).gtid_io_pos;
+    if (!received.empty()) {
+      auto waited = c->Query(dialect::WaitForGtid(received, 10, q));
+      if (!waited.ok()) return Check(waited.status());
+      if (waited->rows.size() != 1 || waited->rows[0].empty() || waited->rows[0][0] != "0") {
+        return DeadlineExceeded("the SQL thread did not apply {} within 10 s", received);
+      }
+    }
+  }
+  RETURN_IF_ERROR(Check(c->Execute(dialect::kStopReplica)));
+  return Check(c->Execute(dialect::kResetReplicaAll));
+}
+
+Status MariaDb::FenceReadOnly() {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  RETURN_IF_ERROR(Check(c->Execute(dialect::kShortLockWait)));
+  const Status st = Check(c->Execute(dialect::SetReadOnly(true)));
+  if (conn_) (void)Check(c->Execute(dialect::kDefaultLockWait));
+  return st;
+}
+
+Result<int> MariaDb::KillReadOnlyAdminSessions() {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  auto rows = c->Query(dialect::kSelectReadOnlyAdminSessions);
+  if (!rows.ok()) return Check(rows.status());
+  int killed = 0;
+  for (const auto& row : rows->rows) {
+    if (row.empty() || !row[0]) continue;
+    const Status st = c->Execute(dialect::KillConnection(std::stoull(*row[0])));
+    // 1094 (unknown thread): the session ended on its own meanwhile.
+    if (!st.ok() && st.message().find("(error 1094)") == std::string::npos) return Check(st);
+    if (st.ok()) ++killed;
+  }
+  return killed;
+}
+
 Status MariaDb::EnsureAccounts(const std::vector<Account>& accounts) {
   ASSIGN_OR_RETURN(Connection * c, Conn());
   auto q = [c](const std::string& s) { return c->Quote(s); };

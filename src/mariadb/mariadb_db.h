@@ -19,6 +19,9 @@ class MariaDb : public Db {
   Status ConfigureReplication(const ReplicationSource& source,
                               const std::string* initial_gtid) override;
   Status StartReplication() override;
+  Status StopReplicationForPromotion() override;
+  Status FenceReadOnly() override;
+  Result<int> KillReadOnlyAdminSessions() override;
   Status EnsureAccounts(const std::vector<Account>& accounts) override;
   Result<bool> AccountsExist(const std::vector<Account>& accounts) override;
   Result<std::vector<std::string>> SocketSuperusers(const std::string& os_user) override;

@@ -15,6 +15,11 @@ class FakeDb : public Db {
   std::vector<std::string> calls;
   std::string seeded_gtid;  // last gtid_slave_pos set by ConfigureReplication
   std::string configured_password;
+  // Fencing: sessions of READ ONLY ADMIN accounts other than the agent's, and failures to
+  // inject into each step of the ladder.
+  int read_only_admin_sessions = 0;
+  bool fence_fails = false;
+  bool kill_sessions_fails = false;
 
   FakeDb() { state.reachable = true; }
 
@@ -52,6 +57,24 @@ class FakeDb : public Db {
       state.replica->seconds_behind = 0;
     }
     return Status::Ok();
+  }
+  Status StopReplicationForPromotion() override {
+    RETURN_IF_ERROR(Up("stop_replication_for_promotion"));
+    state.replica.reset();
+    return Status::Ok();
+  }
+  Status FenceReadOnly() override {
+    RETURN_IF_ERROR(Up("fence_read_only"));
+    if (fence_fails) return DeadlineExceeded("Lock wait timeout exceeded (error 1205)");
+    state.read_only = true;
+    return Status::Ok();
+  }
+  Result<int> KillReadOnlyAdminSessions() override {
+    RETURN_IF_ERROR(Up("kill_read_only_admin_sessions"));
+    if (kill_sessions_fails) return Internal("query: Lost connection (error 2013)");
+    const int killed = read_only_admin_sessions;
+    read_only_admin_sessions = 0;
+    return killed;
   }
   Status EnsureAccounts(const std::vector<Account>&) override {
     RETURN_IF_ERROR(Up("ensure_accounts"));

@@ -1,15 +1,21 @@
-// The agent against two real mariadbd: a primary, and a replica made from a mariabackup of
-// it. Shows the agent configures GTID replication from the backup's position, that
-// readiness tells the truth when the primary dies or replication breaks, and recovery.
+// The agent against two real mariadbd and a real etcd: a primary (the member that takes the
+// leader key first), and a replica made from a mariabackup of it. Shows the agent configures
+// GTID replication from the backup's position, that readiness tells the truth when the
+// primary dies or replication breaks, and recovery; and that a leader's agent killed -9 and
+// restarted leads again while the other member never becomes writable (docs/roles.md).
 
 #include <signal.h>
+#include <sys/wait.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/gtid.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/integration/etcd_harness.h"
 #include "tests/integration/harness.h"
 
 namespace mysqlset::testing {
@@ -55,6 +61,8 @@ class AgentReplicationTest : public ::testing::Test {
     ASSERT_NE(base_, 0);
     secrets_dir_ = tmp_.path() + "/secrets";
     MakeSecrets(secrets_dir_);
+    etcd_ = StartEtcd(tmp_.path() + "/etcd");
+    ASSERT_NE(etcd_, nullptr) << EtcdLogTail(tmp_.path() + "/etcd");
     primary_ = std::make_unique<Member>(
         MemberSpec{tmp_.path() + "/m0", "mysql-0", secrets_dir_, "", base_});
     replica_ = std::make_unique<Member>(
@@ -62,7 +70,7 @@ class AgentReplicationTest : public ::testing::Test {
     ASSERT_EQ(primary_->Init(), 0);
     ASSERT_EQ(primary_->Clone(), 0);
     ASSERT_TRUE(primary_->Start());
-    primary_agent_ = std::make_unique<AgentProcess>(*primary_, base_);
+    primary_agent_ = MakeAgent(*primary_);
     ASSERT_TRUE(primary_agent_->Start());
     ASSERT_TRUE(WaitFor([&] { return primary_agent_->Get("/readyz").first == 200; }, 20))
         << primary_agent_->Get("/readyz").second;
@@ -77,8 +85,13 @@ class AgentReplicationTest : public ::testing::Test {
     // Written after the backup: replication must bring it.
     ASSERT_TRUE(admin0_->Execute("INSERT INTO app.t VALUES (2, 'after backup')").ok());
     ASSERT_TRUE(replica_->Start());
-    replica_agent_ = std::make_unique<AgentProcess>(*replica_, base_);
+    replica_agent_ = MakeAgent(*replica_);
     ASSERT_TRUE(replica_agent_->Start());
+  }
+
+  std::unique_ptr<AgentProcess> MakeAgent(const Member& m) {
+    return std::make_unique<AgentProcess>(m, base_, 10,
+                                          std::vector<std::string>{"--etcd", etcd_->endpoint()});
   }
 
   bool ReplicaReady() { return replica_agent_->Get("/readyz").first == 200; }
@@ -91,6 +104,7 @@ class AgentReplicationTest : public ::testing::Test {
   }
 
   TempDir tmp_;
+  std::unique_ptr<EtcdProcess> etcd_;  // declared before the agents: stopped after them
   uint16_t base_ = 0;
   std::string secrets_dir_;
   std::unique_ptr<Member> primary_, replica_;
@@ -267,6 +281,98 @@ TEST_F(AgentReplicationTest, SecretsStayOutOfStatusMetricsAndArgv) {
     EXPECT_EQ(cmdline.find(secret), std::string::npos);
     EXPECT_EQ(logs.find(secret), std::string::npos);
   }
+}
+
+// Samples @@read_only on each member every 50 ms on connections of its own, until stopped.
+class ReadOnlySampler {
+ public:
+  explicit ReadOnlySampler(std::vector<Member*> members) : members_(std::move(members)) {
+    writable_samples_.resize(members_.size());
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~ReadOnlySampler() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int writable_samples(size_t i) const { return writable_samples_[i]; }
+  int both_writable() const { return both_writable_; }
+  int rounds() const { return rounds_; }
+
+ private:
+  void Run() {
+    std::vector<std::unique_ptr<Connection>> conns(members_.size());
+    for (int round = 0; !stop_ && round < 20 * 120; ++round) {  // two minutes at most
+      int writable = 0;
+      for (size_t i = 0; i < members_.size(); ++i) {
+        if (!conns[i]) conns[i] = members_[i]->ConnectAdmin();
+        const std::string ro = conns[i] ? QueryValue(*conns[i], "SELECT @@global.read_only") : "";
+        if (ro.empty()) conns[i].reset();  // down or restarting: reconnect next round
+        if (ro == "0") {
+          ++writable_samples_[i];
+          ++writable;
+        }
+      }
+      if (writable > 1) ++both_writable_;
+      ++rounds_;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  std::vector<Member*> members_;
+  std::vector<int> writable_samples_;
+  std::atomic<int> both_writable_{0}, rounds_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Issue 12: kill -9 of the leader's agent. Its mariadbd stays writable (nobody fences it),
+// the leader key expires with the agent's lease, and the replica waits for the last leader
+// instead of taking over (automatic failover is issue 13's). The restarted agent cannot renew
+// the old lease, so it fences its server until the old key expires, then is elected again.
+TEST_F(AgentReplicationTest, LeaderAgentKilledAndRestartedLeadsAgainAndTheReplicaNeverWrites) {
+  ASSERT_TRUE(WaitFor([&] { return ReplicaReady(); }, 30)) << replica_agent_->Get("/readyz").second;
+  EXPECT_EQ(primary_agent_->Get("/primary").first, 200) << primary_agent_->Get("/primary").second;
+  EXPECT_EQ(primary_agent_->Get("/replica").first, 503);
+  EXPECT_EQ(replica_agent_->Get("/primary").first, 503);
+  EXPECT_EQ(replica_agent_->Get("/replica").first, 200) << replica_agent_->Get("/replica").second;
+  const auto before = nlohmann::json::parse(primary_agent_->Get("/v1/status").second);
+  EXPECT_EQ(before["leader"], "mysql-0");
+  EXPECT_EQ(before["decision"], "lead");
+  const uint64_t epoch = before["epoch"].get<uint64_t>();
+  EXPECT_GE(epoch, 1u);
+
+  ReadOnlySampler sampler({primary_.get(), replica_.get()});
+  ASSERT_EQ(kill(primary_agent_->pid(), SIGKILL), 0);
+  primary_agent_->Stop();  // reaps it
+  // Past the lease's TTL (3 s): the leader key is gone; the replica waits for mysql-0.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const auto st = ReplicaStatusJson();
+        return st.is_object() && st["leader"] == "" && st["decision"] == "wait";
+      },
+      10))
+      << replica_agent_->Get("/v1/status").second;
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+
+  primary_agent_ = MakeAgent(*primary_);
+  ASSERT_TRUE(primary_agent_->Start());
+  ASSERT_TRUE(WaitFor([&] { return primary_agent_->Get("/primary").first == 200; }, 20))
+      << primary_agent_->Get("/primary").second;
+  EXPECT_TRUE(WaitFor([&] { return ReplicaReady(); }, 20)) << replica_agent_->Get("/readyz").second;
+  sampler.Stop();
+
+  EXPECT_GT(sampler.rounds(), 40);
+  EXPECT_EQ(sampler.writable_samples(1), 0) << "the replica was writable";
+  EXPECT_EQ(sampler.both_writable(), 0);
+  EXPECT_GT(sampler.writable_samples(0), 0);
+  const auto after = nlohmann::json::parse(primary_agent_->Get("/v1/status").second);
+  EXPECT_EQ(after["leader"], "mysql-0");
+  EXPECT_EQ(after["epoch"].get<uint64_t>(), epoch + 1) << "elected again: a new epoch";
+  auto admin = primary_->ConnectAdmin();  // the fence killed the admin sessions of before
+  ASSERT_NE(admin, nullptr);
+  EXPECT_TRUE(admin->Execute("INSERT INTO app.t VALUES (50, 'after the restart')").ok());
+  EXPECT_TRUE(WaitFor([&] { return ReplicaCount() == "3"; }, 20)) << ReplicaCount();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "agent/status_report.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "testing/fake_coord_store.h"
 #include "testing/fake_db.h"
 #include "testing/fakes.h"
 
@@ -18,6 +19,19 @@ AgentConfig ReplicaConfig() {
   c.data_dir = "/data";
   c.secrets = {"admin-pw", "repl-pw", "backup-pw", "monitor-pw", "token"};
   return c;
+}
+
+class NoKill : public ServerKiller {
+ public:
+  Status KillServer() override { return Internal("no kill in this test"); }
+};
+
+// A store in which mysql-0 leads (its key on no lease, so it never expires here).
+void LeaderIsMysql0(FakeCoordStore& store) {
+  const formats::StoreKeys keys("mysql");
+  const std::string leader = formats::ToJson(formats::LeaderRecord{"mysql-0", 1, 0});
+  ASSERT_TRUE(store.Put(keys.Leader(), leader).ok());
+  ASSERT_TRUE(store.Put(keys.LastLeader(), leader).ok());
 }
 
 bool Has(const std::vector<std::string>& v, const std::string& needle) {
@@ -37,8 +51,11 @@ TEST(AgentBadFilesTest, GarbledCloneRecordNeverConfiguresReplicationFromAGuess) 
     FakeDb db;
     MemFileSystem fs;
     FakeClock clock;
+    FakeCoordStore store(&clock);
+    NoKill killer;
+    LeaderIsMysql0(store);
     ASSERT_TRUE(fs.WriteFileAtomic("/data/.mysqlset-clone.json", garbled, 0644).ok());
-    Agent agent(ReplicaConfig(), db, fs, clock);
+    Agent agent(ReplicaConfig(), db, store, killer, fs, clock);
     for (int i = 0; i < 3; ++i) agent.RunOnce();
     EXPECT_FALSE(db.state.replica.has_value());
     EXPECT_EQ(std::count(db.calls.begin(), db.calls.end(), "configure_replication"), 0);
@@ -62,7 +79,10 @@ TEST(AgentBadFilesTest, GarbledCloneRecordLeavesConfiguredReplicationAlone) {
   r.io = r.sql = ThreadState::kYes;
   r.seconds_behind = 0;
   db.state.replica = r;
-  Agent agent(ReplicaConfig(), db, fs, clock);
+  FakeCoordStore store(&clock);
+  NoKill killer;
+  LeaderIsMysql0(store);
+  Agent agent(ReplicaConfig(), db, store, killer, fs, clock);
   agent.RunOnce();
   agent.RunOnce();
   EXPECT_TRUE(agent.Snapshot().readiness.ready) << agent.Snapshot().readiness.reasons.size();
@@ -77,7 +97,10 @@ TEST(AgentBadFilesTest, ValidOrAbsentCloneRecordStillConfiguresReplication) {
       ASSERT_TRUE(
           fs.WriteFileAtomic("/data/.mysqlset-clone.json", R"({"gtid":"0-100-9"})", 0644).ok());
     }
-    Agent agent(ReplicaConfig(), db, fs, clock);
+    FakeCoordStore store(&clock);
+    NoKill killer;
+    LeaderIsMysql0(store);
+    Agent agent(ReplicaConfig(), db, store, killer, fs, clock);
     agent.RunOnce();
     EXPECT_TRUE(db.state.replica.has_value());
     EXPECT_EQ(db.seeded_gtid, present ? "0-100-9" : "");

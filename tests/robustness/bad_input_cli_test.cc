@@ -170,10 +170,16 @@ class BadSecretsTest : public BadInputCliTest {
   }
   Outcome Agent() {
     const uint16_t base = FreePortBlock(1);
-    return RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--conf-dir", conf_,
-                   "--data-dir", data_, "--secrets-dir", secrets_dir_, "--bind-address",
-                   "127.0.0.1", "--port", std::to_string(base), "--http-port",
-                   std::to_string(base + 1), "--backup-port", std::to_string(base + 2)},
+    return RunCmd({MysqlsetBinary(), "agent",
+                   "--pod-name",     "mysql-0",
+                   "--conf-dir",     conf_,
+                   "--data-dir",     data_,
+                   "--secrets-dir",  secrets_dir_,
+                   "--etcd",         "http://127.0.0.1:9",
+                   "--bind-address", "127.0.0.1",
+                   "--port",         std::to_string(base),
+                   "--http-port",    std::to_string(base + 1),
+                   "--backup-port",  std::to_string(base + 2)},
                   {}, 20);
   }
   void ExpectNoSecretIn(const std::string& output, const std::string& extra = "") {
@@ -483,10 +489,16 @@ TEST_F(BadSecretsTest, AgentPortsInUseAreOneLineNamingThePort) {
   const uint16_t base = FreePortBlock(1);
   ASSERT_NE(base, 0);
   auto agent = [&] {
-    return RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--conf-dir", conf_,
-                   "--data-dir", data_, "--secrets-dir", secrets_dir_, "--bind-address",
-                   "127.0.0.1", "--port", std::to_string(base), "--http-port",
-                   std::to_string(base + 1), "--backup-port", std::to_string(base + 2)},
+    return RunCmd({MysqlsetBinary(), "agent",
+                   "--pod-name",     "mysql-0",
+                   "--conf-dir",     conf_,
+                   "--data-dir",     data_,
+                   "--secrets-dir",  secrets_dir_,
+                   "--etcd",         "http://127.0.0.1:9",
+                   "--bind-address", "127.0.0.1",
+                   "--port",         std::to_string(base),
+                   "--http-port",    std::to_string(base + 1),
+                   "--backup-port",  std::to_string(base + 2)},
                   {}, 20);
   };
   for (const uint16_t busy : {uint16_t(base + 1), uint16_t(base + 2)}) {
@@ -509,11 +521,11 @@ TEST_F(BadSecretsTest, AgentPortsInUseAreOneLineNamingThePort) {
     EXPECT_LE(lines.size(), 2u) << o.output;
     ExpectNoSecretIn(o.output);
   }
-  const Outcome bad_bind =
-      RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--data-dir", data_,
-              "--secrets-dir", secrets_dir_, "--bind-address", "not-an-address", "--backup-port",
-              std::to_string(base + 2), "--http-port", std::to_string(base + 1)},
-             {}, 20);
+  const Outcome bad_bind = RunCmd(
+      {MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--data-dir", data_, "--secrets-dir",
+       secrets_dir_, "--etcd", "http://127.0.0.1:9", "--bind-address", "not-an-address",
+       "--backup-port", std::to_string(base + 2), "--http-port", std::to_string(base + 1)},
+      {}, 20);
   EXPECT_ONE_ERROR_LINE(bad_bind, 0, "mysqlset agent: error:", "not-an-address");
 }
 

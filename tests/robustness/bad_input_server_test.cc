@@ -54,7 +54,9 @@ class BadInputServerTest : public ::testing::Test {
     std::string dir = secrets_dir.empty() ? member_->spec().secrets_dir : secrets_dir;
     views_.push_back(
         std::make_unique<Member>(MemberSpec{member_->spec().root, "mysql-0", dir, "", base_}));
-    auto agent = std::make_unique<AgentProcess>(*views_.back(), base_);
+    // No store answers on port 9: these cases are about secrets and probes, not roles.
+    auto agent = std::make_unique<AgentProcess>(
+        *views_.back(), base_, 10, std::vector<std::string>{"--etcd", "http://127.0.0.1:9"});
     EXPECT_TRUE(agent->Start()) << AgentLog();
     return agent;
   }
@@ -314,12 +316,17 @@ TEST_F(BadInputServerTest, BackupPortWithoutAuthOrClientGoneMidStreamKeepsServin
 TEST_F(BadInputServerTest, AgentRefusesToStartWhenItsPortsAreTaken) {
   auto agent = StartAgent();
   // A second agent for the same member: its ports are the first one's.
-  const Outcome o =
-      RunCmd({MysqlsetBinary(), "agent", "--pod-name", "mysql-0", "--data-dir", member_->data_dir(),
-              "--secrets-dir", member_->spec().secrets_dir, "--peer-host", "127.0.0.1", "--port",
-              std::to_string(base_), "--http-port", std::to_string(base_ + 1), "--backup-port",
-              std::to_string(base_ + 2), "--bind-address", "127.0.0.1"},
-             {}, 20);
+  const Outcome o = RunCmd({MysqlsetBinary(), "agent",
+                            "--pod-name",     "mysql-0",
+                            "--data-dir",     member_->data_dir(),
+                            "--secrets-dir",  member_->spec().secrets_dir,
+                            "--etcd",         "http://127.0.0.1:9",
+                            "--peer-host",    "127.0.0.1",
+                            "--port",         std::to_string(base_),
+                            "--http-port",    std::to_string(base_ + 1),
+                            "--backup-port",  std::to_string(base_ + 2),
+                            "--bind-address", "127.0.0.1"},
+                           {}, 20);
   EXPECT_NE(o.exit_code, 0) << o.output;
   EXPECT_EQ(o.signal, 0) << o.output;
   const auto lines = Lines(o.output);
