@@ -13,11 +13,10 @@ namespace {
 
 // innodb_log_file_size as the member's mariadbd will see it: my.cnf and the files it includes
 // (written by `mysqlset init`), else MariaDB's default.
-Result<uint64_t> RedoLogBytes(const FileSystem& fs, const std::string& conf_dir,
-                              const MemberIdentity& id) {
+Result<uint64_t> RedoLogBytes(const FileSystem& fs, const std::string& conf_dir) {
   std::vector<std::string> texts;
   for (const std::string& name :
-       {std::string("my.cnf"), std::string("server-id.cnf"), RoleCnfName(id)}) {
+       {std::string("my.cnf"), std::string("server-id.cnf"), std::string(kServerCnfName)}) {
     if (auto text = fs.ReadFile(conf_dir + "/" + name); text.ok()) texts.push_back(*text);
   }
   auto size = InnodbLogFileSize(texts);
@@ -76,7 +75,7 @@ Status Clone(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
   o.max_attempts = s.max_attempts;
   o.backoff.initial = s.retry_delay;
   o.use_memory = s.use_memory;
-  ASSIGN_OR_RETURN(o.redo_log_bytes, RedoLogBytes(env.fs, s.conf_dir, s.self));
+  ASSIGN_OR_RETURN(o.redo_log_bytes, RedoLogBytes(env.fs, s.conf_dir));
   for (const auto& d : s.donors) {
     ASSIGN_OR_RETURN(DonorEndpoint e, ParseDonorEndpoint(d));
     o.donors.push_back(std::move(e));

@@ -35,11 +35,9 @@ Status PrepareClusterDir(FileSystem& fs, const ClusterPaths& paths, const Cluste
   }
   RETURN_IF_ERROR(EnsureSecrets(fs, paths.secrets_dir()));
   RETURN_IF_ERROR(fs.MakeDirs(paths.config_dir(), 0755));
-  for (const auto& [name, text] : {std::pair{"primary.cnf", kEmbeddedPrimaryCnf},
-                                   std::pair{"replica.cnf", kEmbeddedReplicaCnf}}) {
-    const std::string path = paths.config_dir() + "/" + name;
-    if (!fs.Exists(path)) RETURN_IF_ERROR(fs.WriteFileAtomic(path, text, 0644));
-  }
+  // A file already there is kept: it may hold the user's own settings.
+  const std::string cnf = paths.config_dir() + "/" + kServerCnfName;
+  if (!fs.Exists(cnf)) RETURN_IF_ERROR(fs.WriteFileAtomic(cnf, kEmbeddedServerCnf, 0644));
   RETURN_IF_ERROR(fs.MakeDirs(paths.members_dir(), 0755));
   auto secrets = LoadSecrets(fs, paths.secrets_dir());
   if (!secrets.ok()) return secrets.status();
