@@ -1,6 +1,7 @@
 #pragma once
-// The one HTTP client: a GET over cpp-httplib with a timeout, for the agents' /readyz and
-// /v1/status (read by peers, the supervisor, `status`, `up`) and `mysqlset probe`.
+// The one HTTP client over cpp-httplib, with a timeout: GET for the agents' /readyz and
+// /v1/status (read by peers, the supervisor, `status`, `up`) and `mysqlset probe`; POST of a
+// JSON body for etcd's v3 gateway (etcd/etcd_store.h).
 // Thread-safe: each call uses its own connection.
 
 #include <chrono>
@@ -25,5 +26,12 @@ Result<HttpReply> HttpGet(const std::string& host, uint16_t port, const std::str
 // omitted). kInvalidArgument when it is not an http URL.
 Result<HttpReply> HttpGet(const std::string& base_url, const std::string& path,
                           std::chrono::milliseconds timeout);
+
+// POST `json_body` (Content-Type: application/json) to base_url + path; the same timeout and
+// URL rules as HttpGet. kUnavailable only when it could not connect (nothing was sent);
+// kDeadlineExceeded when the request went out but no full answer came back in time (the
+// server may have acted on it).
+Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& path,
+                               const std::string& json_body, std::chrono::milliseconds timeout);
 
 }  // namespace mysqlset::net

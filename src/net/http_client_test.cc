@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include "httplib.h"
 #include "net/http_server.h"
 #include "net/socket.h"
 
@@ -72,6 +75,60 @@ TEST(HttpGetNoServerTest, NothingListeningIsUnavailableNamingTheUrl) {
                                       "/healthz: no answer"),
             std::string::npos)
       << r.status().message();
+}
+
+// Our HttpServer serves GET only; cpp-httplib's server stands in for etcd's gateway here.
+TEST(HttpPostJsonTest, SendsTheBodyAsJsonAndReturnsStatusAndBody) {
+  httplib::Server server;
+  server.Post("/v3/kv/range", [](const httplib::Request& req, httplib::Response& res) {
+    res.status = req.get_header_value("Content-Type") == "application/json" ? 200 : 415;
+    res.set_content("echo:" + req.body, "application/json");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { server.listen_after_bind(); });
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  auto r = HttpPostJson(url, "/v3/kv/range", R"({"key":"Zm9v"})", milliseconds(2000));
+  auto missing = HttpPostJson(url, "/nope", "{}", milliseconds(2000));
+  server.stop();
+  serving.join();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"(echo:{"key":"Zm9v"})");
+  ASSERT_TRUE(missing.ok()) << missing.status().message();
+  EXPECT_EQ(missing->status, 404);
+}
+
+TEST(HttpPostJsonTest, SentButUnansweredIsDeadlineExceeded) {
+  httplib::Server server;
+  server.Post("/slow", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(milliseconds(300));
+    res.set_content("{}", "application/json");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { server.listen_after_bind(); });
+  auto r =
+      HttpPostJson("http://127.0.0.1:" + std::to_string(port), "/slow", "{}", milliseconds(100));
+  server.stop();
+  serving.join();
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+}
+
+TEST(HttpPostJsonTest, NothingListeningIsUnavailableNamingTheUrl) {
+  uint16_t port = 0;
+  {
+    auto fd = ListenTcp("127.0.0.1", 0, &port);
+    ASSERT_TRUE(fd.ok());
+  }
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  auto r = HttpPostJson(url, "/v3/kv/range", "{}", milliseconds(500));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("POST " + url + "/v3/kv/range: no answer"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(HttpPostJson("ftp://x", "/", "{}", milliseconds(500)).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace
