@@ -132,6 +132,7 @@ std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths) {
   std::vector<pid_t> out;
   const std::string members = paths.members_dir() + "/";
   const std::string haproxy = paths.haproxy_cfg();
+  const std::string etcd = paths.etcd_dir() + "/";
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = e.path().filename();
@@ -141,7 +142,8 @@ std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths) {
     std::ifstream in(e.path() / "cmdline");
     std::string arg;
     while (std::getline(in, arg, '\0')) {
-      if (arg.find(members) != std::string::npos || arg == haproxy) {
+      if (arg.find(members) != std::string::npos || arg == haproxy ||
+          arg.starts_with(etcd)) {
         out.push_back(pid);
         break;
       }
@@ -196,6 +198,8 @@ Status PurgeClusterDir(FileSystem& fs, const ClusterPaths& paths) {
         paths.cluster_json()}) {
     RETURN_IF_ERROR(fs.RemoveAll(p));
   }
+  RETURN_IF_ERROR(fs.RemoveAll(paths.etcd_dir()));
+  for (int i = 0; i < kMaxEtcdMembers; ++i) RETURN_IF_ERROR(fs.RemoveAll(paths.etcd_log(i)));
   auto left = fs.ListDir(paths.dir());
   if (left.ok() && left->empty()) rmdir(paths.dir().c_str());
   return Status::Ok();

@@ -355,8 +355,8 @@ TEST_F(BadInputCliTest, BadFlagsAndSubcommandsAreOneLineExitTwo) {
       // Issue #17: validators, and the subcommand named in the error.
       {{bin, "status", "--bogus"}, "status: The following argument was not expected: --bogus"},
       {{bin, "status", "--bogus"}, "(see mysqlset status --help)"},
-      {{bin, "up", "--base-port", "70000"}, "--base-port: Value 70000 not in range 1030 to 65533"},
-      {{bin, "up", "--base-port", "80"}, "not in range 1030 to 65533"},
+      {{bin, "up", "--base-port", "70000"}, "--base-port: Value 70000 not in range 1040 to 65533"},
+      {{bin, "up", "--base-port", "80"}, "not in range 1040 to 65533"},
       {{bin, "up", "--log-format", "xml"}, "--log-format: xml not in {text,json}"},
       {{bin, "init", "--config-map-dir", cm_, "--log-level", "bogus"}, "--log-level: bogus not in"},
       {{bin, "agent", "--log-format", "yaml"}, "agent: --log-format: yaml not in"},
