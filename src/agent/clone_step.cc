@@ -100,8 +100,7 @@ Status Bootstrap(CloneEnv& env, const CloneStepOptions& s, const Secrets& secret
     if (env.store != nullptr) {
       auto undone = env.store->Txn({TxnCompare::Value(key, record)}, {TxnOp::Delete(key)});
       if (!undone.ok() || !*undone) {
-        spdlog::warn("{}: could not withdraw {} after the failed bootstrap", s.self.pod_name,
-                     key);
+        spdlog::warn("{}: could not withdraw {} after the failed bootstrap", s.self.pod_name, key);
       }
     }
     return st.Annotate("bootstrap " + s.self.pod_name);

@@ -34,8 +34,8 @@ Action AddInitCommand(CLI::App& app) {
     PosixFileSystem fs;
     auto id = RunInit(fs, *o);
     if (!id.ok()) return ReportError("init", id.status());
-    spdlog::info("{}: server-id={}, {} written to {}", id->pod_name, id->server_id,
-                 kServerCnfName, o->paths.conf_dir);
+    spdlog::info("{}: server-id={}, {} written to {}", id->pod_name, id->server_id, kServerCnfName,
+                 o->paths.conf_dir);
     return 0;
   };
 }

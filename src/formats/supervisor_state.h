@@ -39,8 +39,8 @@ struct SupervisedMember {
   pid_t agent_pid = 0;
   int mariadbd_restarts = 0;
   int agent_restarts = 0;
-  std::string error;          // one line naming the log file, when the member is failing
-  std::string read_endpoint;  // HAProxy's state of it in the read backend: "UP", "DOWN", ""
+  std::string error;           // one line naming the log file, when the member is failing
+  std::string read_endpoint;   // HAProxy's state of it in the read backend: "UP", "DOWN", ""
   std::string write_endpoint;  // ... and in the write backend (UP: it is the primary)
 };
 

@@ -142,8 +142,7 @@ std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths) {
     std::ifstream in(e.path() / "cmdline");
     std::string arg;
     while (std::getline(in, arg, '\0')) {
-      if (arg.find(members) != std::string::npos || arg == haproxy ||
-          arg.starts_with(etcd)) {
+      if (arg.find(members) != std::string::npos || arg == haproxy || arg.starts_with(etcd)) {
         out.push_back(pid);
         break;
       }

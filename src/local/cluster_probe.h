@@ -1,6 +1,7 @@
 #pragma once
 // What the supervisor asks over sockets each tick: an agent's /readyz, HAProxy's state of
-// each server, and whether etcd answers. An interface so the supervisor's loop runs against a fake in unit tests.
+// each server, and whether etcd answers. An interface so the supervisor's loop runs against a fake
+// in unit tests.
 
 #include <chrono>
 #include <cstdint>

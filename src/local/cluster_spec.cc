@@ -1,11 +1,11 @@
 #include "local/cluster_spec.h"
 
+#include <random>
+
 #include "common/json_fields.h"
 #include "core/accounts.h"
 #include "core/identity.h"
 #include "nlohmann/json.hpp"
-
-#include <random>
 
 namespace mysqlset::local {
 

@@ -30,10 +30,17 @@ TEST(ValidateSpec, EtcdMembersAndTheLowestPort) {
     bool ok;
   };
   const std::vector<Case> cases = {
-      {1, 13306, true},  {3, 13306, true},  {5, 13306, true},  {0, 13306, false},
-      {2, 13306, false}, {4, 13306, false}, {7, 13306, false}, {-1, 13306, false},
+      {1, 13306, true},
+      {3, 13306, true},
+      {5, 13306, true},
+      {0, 13306, false},
+      {2, 13306, false},
+      {4, 13306, false},
+      {7, 13306, false},
+      {-1, 13306, false},
       // etcd member 0's client port, P-16, is the lowest port of the layout.
-      {1, 1040, true},   {1, 1039, false},
+      {1, 1040, true},
+      {1, 1039, false},
   };
   for (const auto& c : cases) {
     ClusterSpec spec{.base_port = c.base_port, .etcd_members = c.etcd_members};

@@ -65,7 +65,8 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       "    # demoted one leaves within ~0.7 s (it is read-only by then, so nothing is lost).\n"
       "    option httpchk GET /primary\n"
       "    http-check expect status 200\n"
-      "    default-server inter 500ms fastinter 200ms fall 2 rise 1 on-marked-down shutdown-sessions\n",
+      "    default-server inter 500ms fastinter 200ms fall 2 rise 1 on-marked-down "
+      "shutdown-sessions\n",
       spec.name, HaproxyQuote(stats_socket), spec.name, kLocalHost, WritePort(spec), spec.name,
       spec.name);
   out += ServerLines(spec, members);

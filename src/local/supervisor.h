@@ -7,10 +7,10 @@
 // `mysqlset init`, `mysqlset clone`, mariadbd and `mysqlset agent` as children, restarts
 // crashed ones with backoff, stops scaled-down members, rewrites and reloads haproxy.cfg),
 // then writes DIR/state.json for the CLI. It signals and reaps only processes it
-// started. SIGHUP re-reads DIR/cluster.json; SIGTERM stops everything: HAProxy, members highest ordinal first, then etcd.
-// Each member's transitions are decided by member_lifecycle.h (pure); children, signals and
-// the lock go through env/process_table.h, network probes through cluster_probe.h, time
-// through the Clock, so RunOnce runs against fakes in unit tests.
+// started. SIGHUP re-reads DIR/cluster.json; SIGTERM stops everything: HAProxy, members highest
+// ordinal first, then etcd. Each member's transitions are decided by member_lifecycle.h (pure);
+// children, signals and the lock go through env/process_table.h, network probes through
+// cluster_probe.h, time through the Clock, so RunOnce runs against fakes in unit tests.
 // Single-threaded; not thread-safe.
 
 #include <sys/types.h>
