@@ -127,12 +127,11 @@ if has lag || has scale; then
   for cfg in $configs; do
     d=$W/$cfg; base=$(free_base 5)
     if [ "$cfg" = seed ]; then
-      # The seed's ConfigMap, in MariaDB spelling: binary log on the primary, read-only
-      # replicas, nothing else (server-id comes from init's server-id.cnf). `mysqlset up`
-      # keeps config files that already exist in DIR/config.
+      # The seed's ConfigMap, in MariaDB spelling: binary log on, read-only until the agent
+      # makes the primary writable, nothing else (server-id comes from init's server-id.cnf).
+      # `mysqlset up` keeps config files that already exist in DIR/config.
       mkdir -p "$d/config"
-      printf '[mariadbd]\nlog-bin=mysql-bin\n' >"$d/config/primary.cnf"
-      printf '[mariadbd]\nread_only=ON\n' >"$d/config/replica.cnf"
+      printf '[mariadbd]\nlog-bin=mysql-bin\nread_only=ON\n' >"$d/config/mysqlset.cnf"
     fi
     s=$(cluster_up "$d" 3 "$base")
     log "$cfg: up with 3 members in $s s"

@@ -511,7 +511,7 @@ if os.path.isdir(lagdir) and glob.glob(os.path.join(lagdir, "*-1.beat")):
       "after the load stopped until both replicas had every transaction "
       "(`MASTER_GTID_WAIT`, polled every 0.5 s).")
     w("")
-    w("Configs, as `DIR/config/primary.cnf` / `replica.cnf` written before `mysqlset up` (it "
+    w("Configs, as `DIR/config/mysqlset.cnf` written before `mysqlset up` (it "
       "keeps existing files):")
     w("")
     w("- **seed**: what the seed's ConfigMap sets, in MariaDB spelling: `log-bin` on the "

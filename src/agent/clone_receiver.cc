@@ -241,8 +241,11 @@ std::vector<DonorEndpoint> Candidates(PeerStatusReader& peers, const CloneReceiv
                                       std::string* why_none) {
   if (!options.donors.empty()) return options.donors;
   std::vector<std::optional<PeerStatus>> statuses;
-  for (uint32_t i = 0; i < options.self.ordinal; ++i) {
-    statuses.push_back(peers.Read(AddressOf(options.layout, options.self.set_name, i)));
+  const uint32_t self = options.self.ordinal;
+  const uint32_t end = self > 0 ? self : options.peers_to_ask + 1;
+  for (uint32_t i = 0; i < end; ++i) {
+    statuses.push_back(i == self ? std::nullopt
+                                 : peers.Read(AddressOf(options.layout, options.self.set_name, i)));
   }
   std::vector<DonorEndpoint> out;
   for (uint32_t ord : RankDonors(options.self.ordinal, statuses)) {
@@ -251,8 +254,8 @@ std::vector<DonorEndpoint> Candidates(PeerStatusReader& peers, const CloneReceiv
   }
   if (out.empty()) {
     *why_none = fmt::format("no ready donor among {}..{} (peers answered, none is ready)",
-                            PodName(options.self.set_name, 0),
-                            PodName(options.self.set_name, options.self.ordinal - 1));
+                            PodName(options.self.set_name, self > 0 ? 0 : 1),
+                            PodName(options.self.set_name, end - 1));
   }
   return out;
 }
@@ -344,7 +347,6 @@ Result<std::string> ReadBackupGtid(const FileSystem& fs, const std::string& dir)
 
 Result<formats::CloneRecord> CloneReplica(CloneEnv& env, const CloneReceiverOptions& options,
                                           const Secrets& secrets) {
-  CHECK(options.self.ordinal > 0);
   CHECK(options.max_attempts >= 1);
   IgnoreSigpipe();  // a dead mbstream must be an error, not a silent exit
   Status last = Unavailable("no attempt made");

@@ -21,6 +21,7 @@
 #include "core/identity.h"
 #include "core/topology.h"
 #include "env/clock.h"
+#include "env/coord_store.h"
 #include "env/file_system.h"
 #include "env/process_runner.h"
 #include "formats/agent_status.h"
@@ -62,6 +63,9 @@ struct CloneReceiverOptions {
   MemberIdentity self;
   PeerLayout layout;
   std::vector<DonorEndpoint> donors;  // non-empty: use these in turn, skip discovery
+  // Discovery asks the lower ordinals; ordinal 0 (cloning once the cluster was initialized)
+  // asks ordinals 1..peers_to_ask instead.
+  uint32_t peers_to_ask = 8;
   int max_attempts = 5;
   Backoff backoff;
   std::string use_memory = "256M";  // mariabackup --prepare buffer pool
@@ -82,12 +86,15 @@ struct CloneEnv {
   PipedProcessStarter& pipes;  // mbstream -x, fed as the stream arrives
   ProcessRunner& runner;       // mariabackup --prepare
   const DiskSpace& disk;
+  // The coordination store, for the bootstrap guard's `initialized` key (clone_step.h);
+  // nullptr when none was given (--etcd unset): the ordinal alone decides, as before.
+  CoordStore* store = nullptr;
 };
 
 // Up to max_attempts attempts, the delays between them from options.backoff; each retry
 // asks the peers again and takes the next candidate donor. kPermissionDenied (the backup
 // token) ends it at once: every peer shares the token.
-// REQUIRES: no datadir at DATA/mysql (InspectDatadir ran), self.ordinal > 0.
+// REQUIRES: no datadir at DATA/mysql (InspectDatadir ran).
 Result<formats::CloneRecord> CloneReplica(CloneEnv& env, const CloneReceiverOptions& options,
                                           const Secrets& secrets);
 

@@ -7,17 +7,17 @@
 #include "core/disk_space.h"
 #include "core/donor.h"
 #include "core/mycnf.h"
+#include "formats/store_records.h"
 
 namespace mysqlset {
 namespace {
 
 // innodb_log_file_size as the member's mariadbd will see it: my.cnf and the files it includes
 // (written by `mysqlset init`), else MariaDB's default.
-Result<uint64_t> RedoLogBytes(const FileSystem& fs, const std::string& conf_dir,
-                              const MemberIdentity& id) {
+Result<uint64_t> RedoLogBytes(const FileSystem& fs, const std::string& conf_dir) {
   std::vector<std::string> texts;
   for (const std::string& name :
-       {std::string("my.cnf"), std::string("server-id.cnf"), RoleCnfName(id)}) {
+       {std::string("my.cnf"), std::string("server-id.cnf"), std::string(kServerCnfName)}) {
     if (auto text = fs.ReadFile(conf_dir + "/" + name); text.ok()) texts.push_back(*text);
   }
   auto size = InnodbLogFileSize(texts);
@@ -55,15 +55,56 @@ Status CheckLocalPeerDirs(const FileSystem& fs, const MemberIdentity& self,
   return Status::Ok();
 }
 
+formats::StoreKeys KeysOf(const CloneStepOptions& s) {
+  return formats::StoreKeys(s.cluster.empty() ? s.self.set_name : s.cluster);
+}
+
+// What the store says of `initialized`; kNoStore without one.
+Result<Initialized> ReadInitialized(CloneEnv& env, const CloneStepOptions& s) {
+  if (env.store == nullptr) return Initialized::kNoStore;
+  auto value = env.store->Get(KeysOf(s).Initialized());
+  if (!value.ok()) {
+    return value.status().Annotate(
+        "read whether the cluster was initialized (is etcd up? see --etcd)");
+  }
+  return value->has_value() ? Initialized::kPresent : Initialized::kAbsent;
+}
+
+Status Clone(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets);
+
 Status Bootstrap(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
   const PeerDataSources sources{s.layout, s.peers_to_ask, s.peer_data_dirs, s.data_dir};
   RETURN_IF_ERROR(CheckNoPeerHoldsData(env.fs, env.peers, s.self, sources));
+  // Exactly one member ever initializes the cluster: the create-if-absent of `initialized`
+  // decides, after the peer checks (which write nothing) and before any data is made.
+  const std::string key = KeysOf(s).Initialized();
+  const std::string record =
+      formats::ToJson(formats::InitializedRecord{s.self.pod_name, env.clock.UnixMillis()});
+  if (env.store != nullptr) {
+    auto won = env.store->Txn({TxnCompare::Absent(key)}, {TxnOp::Put(key, record)});
+    if (!won.ok()) return won.status().Annotate("claim " + key + " (is etcd up?)");
+    if (!*won) {
+      spdlog::info("{}: another member initialized the cluster first; cloning instead",
+                   s.self.pod_name);
+      return Clone(env, s, secrets);
+    }
+  }
   BootstrapOptions b;
   b.data_dir = s.data_dir;
   b.run_as_root = s.run_as_root;
   spdlog::info("{}: no data; bootstrapping a fresh datadir", s.self.pod_name);
   Status st = BootstrapFreshDatadir(env.fs, env.runner, env.clock, b, secrets);
-  if (!st.ok()) return st.Annotate("bootstrap " + s.self.pod_name);
+  if (!st.ok()) {
+    // No data was made, so the claim goes: the next attempt may bootstrap again rather than
+    // wait for ever for a donor that never existed. Only our own claim is removed.
+    if (env.store != nullptr) {
+      auto undone = env.store->Txn({TxnCompare::Value(key, record)}, {TxnOp::Delete(key)});
+      if (!undone.ok() || !*undone) {
+        spdlog::warn("{}: could not withdraw {} after the failed bootstrap", s.self.pod_name, key);
+      }
+    }
+    return st.Annotate("bootstrap " + s.self.pod_name);
+  }
   spdlog::info("{}: fresh datadir ready", s.self.pod_name);
   return Status::Ok();
 }
@@ -73,10 +114,11 @@ Status Clone(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
   o.data_dir = s.data_dir;
   o.self = s.self;
   o.layout = s.layout;
+  o.peers_to_ask = s.peers_to_ask;
   o.max_attempts = s.max_attempts;
   o.backoff.initial = s.retry_delay;
   o.use_memory = s.use_memory;
-  ASSIGN_OR_RETURN(o.redo_log_bytes, RedoLogBytes(env.fs, s.conf_dir, s.self));
+  ASSIGN_OR_RETURN(o.redo_log_bytes, RedoLogBytes(env.fs, s.conf_dir));
   for (const auto& d : s.donors) {
     ASSIGN_OR_RETURN(DonorEndpoint e, ParseDonorEndpoint(d));
     o.donors.push_back(std::move(e));
@@ -125,7 +167,12 @@ Status ResetServerTmpdir(FileSystem& fs, const std::string& data_dir) {
 Status ProvideDatadir(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
   RETURN_IF_ERROR(CheckDatadirIsNotAFile(env.fs, s.data_dir));
   ASSIGN_OR_RETURN(DataState state, InspectDatadir(env.fs, env.clock, s.data_dir));
-  switch (ChooseDataSource(state, IsPrimary(s.self))) {
+  Initialized initialized = Initialized::kNoStore;
+  if (state != DataState::kReady) {
+    // Only a member without data needs to know: a complete datadir never asks the store.
+    ASSIGN_OR_RETURN(initialized, ReadInitialized(env, s));
+  }
+  switch (ChooseDataSource(state, s.self.ordinal == 0, initialized)) {
     case DataSource::kKeep:
       spdlog::info("{}: datadir is complete; nothing to do", s.self.pod_name);
       return Status::Ok();

@@ -1,8 +1,10 @@
 #pragma once
 // `mysqlset clone` after its flags are parsed: make this member's datadir usable. Inspects
-// the data volume (InspectDatadir), asks core's ChooseDataSource, and keeps the datadir,
-// bootstraps a fresh one (the primary, once no peer holds data) or clones a peer's (a
-// replica). All I/O goes through CloneEnv, so the choice and its order run in unit tests.
+// the data volume (InspectDatadir), reads the store's `initialized` key, asks core's
+// ChooseDataSource, and keeps the datadir, bootstraps a fresh one (ordinal 0 of a cluster
+// never initialized, once no peer holds data and it won the create-if-absent of
+// `initialized`: docs/roles.md) or clones a peer's. All I/O goes through CloneEnv, so the
+// choice and its order run in unit tests.
 
 #include <chrono>
 #include <string>
@@ -35,6 +37,7 @@ struct CloneStepOptions {
   MemberIdentity self;
   PeerLayout layout;
   bool run_as_root = false;  // the bootstrap's mariadbd must be told
+  std::string cluster;       // the store's key prefix (formats::StoreKeys); "" = set name
   // The primary with no data: whom to ask before bootstrapping (see PeerDataSources).
   uint32_t peers_to_ask = 8;
   std::vector<std::string> peer_data_dirs;

@@ -6,7 +6,9 @@
 #include "agent/clone_fakes.h"
 #include "agent/data_step.h"
 #include "core/data_state.h"
+#include "formats/store_records.h"
 #include "gtest/gtest.h"
+#include "testing/fake_coord_store.h"
 
 namespace mysqlset {
 namespace {
@@ -140,6 +142,86 @@ TEST_F(CloneStepTest, PrimaryWithoutDataRefusesWhenALocalPeerVolumeHoldsADatadir
       << st.message();
   EXPECT_EQ(f_.peers.reads, 0) << "the local volume answers first";
   EXPECT_TRUE(f_.runner.calls.empty());
+}
+
+// --- the bootstrap guard with the store (docs/roles.md: Bootstrap) ---------------------
+
+class CloneStepStoreTest : public CloneStepTest {
+ protected:
+  void SetUp() override { f_.env.store = &store_; }
+  std::optional<formats::InitializedRecord> Initialized() {
+    auto v = store_.Get(formats::StoreKeys("mysql").Initialized());
+    if (!v.ok() || !v->has_value()) return std::nullopt;
+    auto r = formats::FromJson<formats::InitializedRecord>((*v)->value);
+    return r.ok() ? std::optional(*r) : std::nullopt;
+  }
+  FakeCoordStore store_{&f_.clock};
+};
+
+TEST_F(CloneStepStoreTest, OrdinalZeroOfANewClusterClaimsInitializedAndBootstraps) {
+  const Status st = RunCloneStep(f_.env, Options("mysql-0"), kSecrets);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(f_.runner.calls.size(), 2u) << "install-db, then the securing bootstrap";
+  EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
+  ASSERT_TRUE(Initialized().has_value());
+  EXPECT_EQ(Initialized()->by, "mysql-0");
+}
+
+// Ordinal 0 lost its volume after the cluster was initialized: it copies the data the
+// others hold rather than start a second, empty history.
+TEST_F(CloneStepStoreTest, OrdinalZeroClonesOnceTheClusterWasInitialized) {
+  const std::string key = formats::StoreKeys("mysql").Initialized();
+  ASSERT_TRUE(store_.Put(key, formats::ToJson(formats::InitializedRecord{"mysql-0", 1})).ok());
+  CloneStepOptions s = Options("mysql-0");
+  s.donors = {"127.0.0.1:4010"};
+  f_.dialer.donors["127.0.0.1"].hello = {"mysql-1", 3};
+  f_.pipes.files = {{"mariadb_backup_binlog_info", "b.000001\t4\t0-100-3\n"}};
+  const Status st = RunCloneStep(f_.env, s, kSecrets);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(f_.dialer.calls.size(), 1u);
+  EXPECT_EQ(f_.peers.reads, 0) << "no bootstrap, so no peer check";
+  ASSERT_EQ(f_.runner.calls.size(), 1u) << "mariabackup --prepare only, no install-db";
+  EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
+}
+
+// The peer check stays: with `initialized` absent (a new store over old volumes), a peer
+// holding data still forbids the bootstrap, and the claim is not made.
+TEST_F(CloneStepStoreTest, APeerHoldingDataStillForbidsTheBootstrapAndNothingIsClaimed) {
+  PeerStatus holder;
+  holder.ordinal = 1;
+  holder.gtid = "0-100-9";
+  f_.peers.statuses[1] = holder;
+  const Status st = RunCloneStep(f_.env, Options("mysql-0"), kSecrets);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_FALSE(Initialized().has_value());
+  EXPECT_TRUE(f_.runner.calls.empty());
+}
+
+TEST_F(CloneStepStoreTest, AFailedBootstrapWithdrawsItsClaim) {
+  f_.runner.results.push_back(ProcessResult{.exit_code = 1});
+  const Status st = RunCloneStep(f_.env, Options("mysql-0"), kSecrets);
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(Initialized().has_value()) << "the next attempt may bootstrap again";
+}
+
+TEST_F(CloneStepStoreTest, AnUnreachableStoreIsAnErrorAndNothingIsWritten) {
+  store_.SetUnavailable(true);
+  for (const char* pod : {"mysql-0", "mysql-1"}) {
+    const Status st = RunCloneStep(f_.env, Options(pod), kSecrets);
+    EXPECT_EQ(st.code(), StatusCode::kUnavailable) << pod << ": " << st.ToString();
+    EXPECT_NE(st.message().find("is etcd up?"), std::string::npos) << st.message();
+  }
+  EXPECT_TRUE(f_.runner.calls.empty());
+  EXPECT_TRUE(f_.dialer.calls.empty());
+  EXPECT_FALSE(f_.fs.Exists("/v/mysql"));
+}
+
+// A member with a complete datadir never needs the store.
+TEST_F(CloneStepStoreTest, ACompleteDatadirDoesNotAskTheStore) {
+  store_.SetUnavailable(true);
+  ASSERT_TRUE(f_.fs.MakeDirs("/v/mysql", 0750).ok());
+  ASSERT_TRUE(f_.fs.WriteFileAtomic(MarkerPathOf(kData), "{}", 0644).ok());
+  EXPECT_TRUE(RunCloneStep(f_.env, Options("mysql-0"), kSecrets).ok());
 }
 
 TEST_F(CloneStepTest, DatadirThatIsAFileIsLeftAlone) {

@@ -2,8 +2,6 @@
 
 #include <cctype>
 
-#include "core/topology.h"
-
 namespace mysqlset {
 namespace {
 
@@ -69,13 +67,12 @@ Status ValidateCnfText(const std::string& text, const std::string& where) {
 
 Result<MemberIdentity> RunInit(FileSystem& fs, const InitOptions& options) {
   ASSIGN_OR_RETURN(MemberIdentity id, ParseIdentity(options.pod_name, options.server_id_offset));
-  const std::string role_file = RoleCnfName(id);
-  const std::string source = options.config_map_dir + "/" + role_file;
+  const std::string source = options.config_map_dir + "/" + kServerCnfName;
   auto role_text = fs.ReadFile(source);
   if (!role_text.ok()) {
     return Status(role_text.status().code(),
                   fmt::format("cannot read {}: {}; mount the ConfigMap (or pass --config-map-dir) "
-                              "holding primary.cnf and replica.cnf",
+                              "holding mysqlset.cnf",
                               source, role_text.status().message()));
   }
   RETURN_IF_ERROR(ValidateCnfText(*role_text, source));
@@ -89,11 +86,13 @@ Result<MemberIdentity> RunInit(FileSystem& fs, const InitOptions& options) {
   RETURN_IF_ERROR(fs.MakeDirs(options.paths.conf_dir, 0755));
   RETURN_IF_ERROR(fs.WriteFileAtomic(options.paths.conf_dir + "/server-id.cnf",
                                      RenderServerIdCnf(id, report_host, options.paths.port), 0644));
-  RETURN_IF_ERROR(fs.WriteFileAtomic(options.paths.conf_dir + "/" + role_file, *role_text, 0644));
-  // A member's role file from an earlier life must not linger beside the current one.
-  const std::string other =
-      options.paths.conf_dir + "/" + (IsPrimary(id) ? "replica.cnf" : "primary.cnf");
-  if (fs.Exists(other)) RETURN_IF_ERROR(fs.RemoveAll(other));
+  RETURN_IF_ERROR(
+      fs.WriteFileAtomic(options.paths.conf_dir + "/" + kServerCnfName, *role_text, 0644));
+  // The role files of releases before mysqlset.cnf must not linger beside it.
+  for (const char* old : {"primary.cnf", "replica.cnf"}) {
+    const std::string path = options.paths.conf_dir + "/" + old;
+    if (fs.Exists(path)) RETURN_IF_ERROR(fs.RemoveAll(path));
+  }
   RETURN_IF_ERROR(
       fs.WriteFileAtomic(options.paths.conf_dir + "/my.cnf", RenderMyCnf(id, options.paths), 0644));
   return id;

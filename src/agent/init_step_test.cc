@@ -6,14 +6,12 @@
 namespace mysqlset {
 namespace {
 
-constexpr const char* kPrimaryCnf = "[mariadbd]\nlog-bin=mysql-bin\n";
-constexpr const char* kReplicaCnf = "# replica\n[mariadbd]\nread_only=ON\n";
+constexpr const char* kServerCnf = "# every member\n[mariadbd]\nread_only=ON\n";
 
 class InitStepTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(fs_.WriteFileAtomic("/cm/primary.cnf", kPrimaryCnf, 0644).ok());
-    ASSERT_TRUE(fs_.WriteFileAtomic("/cm/replica.cnf", kReplicaCnf, 0644).ok());
+    ASSERT_TRUE(fs_.WriteFileAtomic("/cm/mysqlset.cnf", kServerCnf, 0644).ok());
     options_.config_map_dir = "/cm";
     options_.paths.conf_dir = "/conf";
     options_.paths.data_dir = "/data";
@@ -26,21 +24,22 @@ class InitStepTest : public ::testing::Test {
   InitOptions options_;
 };
 
-TEST_F(InitStepTest, ReplicaGetsServerIdAndReplicaCnf) {
+TEST_F(InitStepTest, MemberGetsServerIdAndMysqlsetCnf) {
   ASSERT_TRUE(Run("mysql-2").ok());
   const std::string server_id = *fs_.ReadFile("/conf/server-id.cnf");
   EXPECT_NE(server_id.find("server-id=102\n"), std::string::npos);
   EXPECT_NE(server_id.find("report_host=mysql-2.mysql\n"), std::string::npos);
-  EXPECT_EQ(*fs_.ReadFile("/conf/replica.cnf"), kReplicaCnf);
-  EXPECT_FALSE(fs_.Exists("/conf/primary.cnf"));
-  EXPECT_NE(fs_.ReadFile("/conf/my.cnf")->find("!include /conf/replica.cnf"), std::string::npos);
+  EXPECT_EQ(*fs_.ReadFile("/conf/mysqlset.cnf"), kServerCnf);
+  EXPECT_NE(fs_.ReadFile("/conf/my.cnf")->find("!include /conf/mysqlset.cnf"), std::string::npos);
 }
 
-TEST_F(InitStepTest, PrimaryGetsPrimaryCnfAndDropsStaleReplicaCnf) {
+TEST_F(InitStepTest, OrdinalZeroGetsTheSameFileAndDropsOldRoleFiles) {
   ASSERT_TRUE(fs_.WriteFileAtomic("/conf/replica.cnf", "stale", 0644).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic("/conf/primary.cnf", "stale", 0644).ok());
   ASSERT_TRUE(Run("mysql-0").ok());
-  EXPECT_EQ(*fs_.ReadFile("/conf/primary.cnf"), kPrimaryCnf);
+  EXPECT_EQ(*fs_.ReadFile("/conf/mysqlset.cnf"), kServerCnf);
   EXPECT_FALSE(fs_.Exists("/conf/replica.cnf"));
+  EXPECT_FALSE(fs_.Exists("/conf/primary.cnf"));
 }
 
 TEST_F(InitStepTest, RunningTwiceGivesIdenticalFiles) {
@@ -74,14 +73,14 @@ TEST_F(InitStepTest, BadInputWritesNothing) {
 
 TEST_F(InitStepTest, MissingOrGarbledConfigMapWritesNothing) {
   const size_t writes = fs_.writes();
-  ASSERT_TRUE(fs_.RemoveAll("/cm/replica.cnf").ok());
+  ASSERT_TRUE(fs_.RemoveAll("/cm/mysqlset.cnf").ok());
   auto missing = Run("mysql-1");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("/cm/replica.cnf"), std::string::npos);
+  EXPECT_NE(missing.status().message().find("/cm/mysqlset.cnf"), std::string::npos);
   for (const char* garbled :
        {"", "   \n", "log-bin=x\n[mariadbd]\n", "[mariadbd\nx=1\n", "[client]\nuser=x\n",
         "[mariadbd]\n\x01\x02garbage\n", "[mariadbd]\n=oops\n", "[mariadbd]\n!exec rm -rf /\n"}) {
-    ASSERT_TRUE(fs_.WriteFileAtomic("/cm/replica.cnf", garbled, 0644).ok());
+    ASSERT_TRUE(fs_.WriteFileAtomic("/cm/mysqlset.cnf", garbled, 0644).ok());
     auto r = Run("mysql-1");
     EXPECT_FALSE(r.ok()) << "accepted: " << garbled;
     EXPECT_FALSE(fs_.Exists("/conf/my.cnf"));

@@ -7,6 +7,7 @@
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "common/logging.h"
+#include "etcd/etcd_store.h"
 #include "posix/posix_env.h"
 
 namespace mysqlset::cmd {
@@ -15,6 +16,8 @@ namespace {
 struct CloneFlags {
   CloneStepOptions step;
   int retry_delay_ms = 1000;
+  std::string etcd;      // "" : no store; the ordinal alone decides who bootstraps
+  uint32_t members = 1;  // accepted as the agent's; the clone does not need it
 };
 
 void AddCloneFlags(CLI::App& app, CloneFlags& r) {
@@ -32,13 +35,22 @@ void AddCloneFlags(CLI::App& app, CloneFlags& r) {
                  "Replica: buffer pool for mariabackup --prepare (e.g. 256M, 1G)")
       ->capture_default_str();
   app.add_option("--peers-to-ask", r.step.peers_to_ask,
-                 "Primary with no data: ask ordinals 1..N whether they hold data; if one does, "
+                 "Ordinal 0 with no data: ask ordinals 1..N whether they hold data; if one does, "
                  "refuse to bootstrap an empty primary over it")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
+  app.add_option("--etcd", r.etcd,
+                 "etcd client URLs (http://HOST:PORT[,...]): the store's `initialized` key lets "
+                 "only one member ever bootstrap; without it, ordinal 0 bootstraps when no peer "
+                 "holds data");
+  app.add_option("--cluster", r.step.cluster,
+                 "Cluster name: the store's keys live under /mysqlset/NAME/. Default: the set "
+                 "name (the pod name without its ordinal)");
+  app.add_option("--members", r.members, "Members of the cluster (the agent's --members)")
+      ->check(CLI::Range(1, 1000));
   MakeAbsolute(
       app.add_option("--peer-data-dir", r.step.peer_data_dirs,
-                     "Primary with no data: another member's data volume on this machine (local "
+                     "Ordinal 0 with no data: another member's data volume on this machine (local "
                      "mode); a complete datadir there also forbids bootstrapping; repeatable"));
 }
 
@@ -72,6 +84,13 @@ Action AddCloneCommand(CLI::App& app) {
     PosixPipedProcessStarter pipes;
     StatvfsDiskSpace disk;
     CloneEnv env{fs, clock, peers, dialer, pipes, runner, disk};
+    std::unique_ptr<CoordStore> store;
+    if (!r->etcd.empty()) {
+      auto opened = etcd::OpenEtcdStore(r->etcd);
+      if (!opened.ok()) return ReportError("clone", opened.status().Annotate("--etcd"));
+      store = std::move(*opened);
+      env.store = store.get();
+    }
     Status st = RunCloneStep(env, s, *secrets);
     return st.ok() ? 0 : ReportError("clone", st);
   };

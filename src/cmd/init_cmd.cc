@@ -14,7 +14,7 @@ Action AddInitCommand(CLI::App& app) {
   AddPodNameFlag(app, *f);
   AddDirFlags(app, *f, /*secrets=*/false);
   app.add_option("--config-map-dir", o->config_map_dir,
-                 "Directory holding primary.cnf and replica.cnf (the ConfigMap)")
+                 "Directory holding mysqlset.cnf (the ConfigMap)")
       ->required();
   app.add_option("--server-id-offset", f->server_id_offset, "server-id = offset + ordinal")
       ->capture_default_str();
@@ -34,8 +34,8 @@ Action AddInitCommand(CLI::App& app) {
     PosixFileSystem fs;
     auto id = RunInit(fs, *o);
     if (!id.ok()) return ReportError("init", id.status());
-    spdlog::info("{}: server-id={}, role file {}, written to {}", id->pod_name, id->server_id,
-                 RoleCnfName(*id), o->paths.conf_dir);
+    spdlog::info("{}: server-id={}, {} written to {}", id->pod_name, id->server_id, kServerCnfName,
+                 o->paths.conf_dir);
     return 0;
   };
 }

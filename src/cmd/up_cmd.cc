@@ -35,8 +35,8 @@ std::optional<pid_t> LiveSupervisor(const local::ClusterPaths& paths) {
   return again;
 }
 
-// The member ports and the endpoints (P-6, P+2) must fit in 1024..65535.
-constexpr int kMinBasePort = 1024 + 6;
+// The member ports, the endpoints and etcd's (P-16 .. P+2) must fit in 1024..65535.
+constexpr int kMinBasePort = 1024 + local::kPortsBelowBase;
 constexpr int kMaxBasePort = 65535 - 2;
 
 struct UpFlags {
@@ -46,6 +46,8 @@ struct UpFlags {
   int base_port = local::kDefaultBasePort;  // int: 70000 gets a range message, not "convert"
   std::string log_format;
   int timeout_s = 900;
+  int etcd_members = 1;
+  CLI::Option* etcd_members_opt = nullptr;
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* name_opt = nullptr;
   CLI::Option* base_port_opt = nullptr;
@@ -67,9 +69,16 @@ Result<local::ClusterSpec> SpecForUp(PosixFileSystem& fs, const local::ClusterPa
           "{} was created with --base-port {}: drop --base-port or use another --dir", paths.dir(),
           spec.base_port);
     }
+    if (f.etcd_members_opt->count() > 0 && f.etcd_members != spec.etcd_members) {
+      return InvalidArgument(
+          "{} was created with --etcd-members {}: drop --etcd-members or use another --dir",
+          paths.dir(), spec.etcd_members);
+    }
   } else {
     spec.name = f.name;
     spec.base_port = static_cast<uint16_t>(f.base_port);
+    spec.etcd_members = f.etcd_members;
+    spec.etcd_token = local::NewEtcdToken();
   }
   if (f.replicas_opt->count() > 0) spec.replicas = f.replicas;
   RETURN_IF_ERROR(local::ValidateSpec(spec));
@@ -181,9 +190,15 @@ Action AddUpCommand(CLI::App& app) {
   f->base_port_opt =
       app.add_option("--base-port", f->base_port,
                      "mariadbd port of NAME-0; member N uses P+10N (mariadbd), P+10N+1 (agent), "
-                     "P+10N+2 (backup); endpoints P-6 (write) and P-5 (read)")
+                     "P+10N+2 (backup); endpoints P-6 (write) and P-5 (read); etcd member I "
+                     "P-16+2I (client) and P-15+2I (peer)")
           ->check(CLI::Range(kMinBasePort, kMaxBasePort))
           ->capture_default_str();
+  f->etcd_members_opt =
+      app.add_option("--etcd-members", f->etcd_members,
+                     "etcd members the supervisor runs (the coordination store): 1, or 3 for a "
+                     "real quorum (5 also works); fixed when the cluster is created")
+          ->capture_default_str();  // ValidateSpec refuses others, one line
   app.add_option("--log-format", f->log_format,
                  "Log format of the supervisor and members it starts: text or json. Default: "
                  "$MYSQLSET_LOG_FORMAT, else text")

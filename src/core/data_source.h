@@ -1,6 +1,7 @@
 #pragma once
 // Where `mysqlset clone` gets this member's datadir from. Pure: the caller inspected the
-// data volume (InspectDatadir) and acts on the answer (agent/clone_step.h).
+// data volume (InspectDatadir) and read the store's `initialized` key, and acts on the
+// answer (agent/clone_step.h).
 
 #include "core/data_state.h"
 
@@ -8,14 +9,22 @@ namespace mysqlset {
 
 enum class DataSource {
   kKeep,       // a complete datadir is there: nothing to do
-  kBootstrap,  // the primary has none: a fresh datadir, once no peer is found holding data
-  kClone,      // a replica has none: a copy of a live peer's
+  kBootstrap,  // ordinal 0 with none on a cluster never initialized: a fresh datadir, once no
+               // peer is found holding data and it wins the create-if-absent of `initialized`
+  kClone,      // any other member without data: a copy of a live peer's
   kRefuse,     // a datadir is there that is not known complete: write nothing over it
 };
 
-// kReady -> kKeep; no datadir (kEmpty, or kIncomplete once set aside) -> kBootstrap for the
-// primary, kClone for a replica; kInstallCut and kUnmarked (InspectDatadir finishes or
-// refuses those before asking) -> kRefuse.
-DataSource ChooseDataSource(DataState state, bool is_primary);
+// What the coordination store says about the cluster's `initialized` key (docs/roles.md).
+enum class Initialized {
+  kNoStore,  // no store was given (--etcd unset): decided by the ordinal alone, as before
+  kAbsent,   // nobody initialized the cluster yet
+  kPresent,  // a member initialized it: data exists somewhere, so never bootstrap again
+};
+
+// kReady -> kKeep; no datadir (kEmpty, or kIncomplete once set aside) -> kBootstrap for
+// ordinal 0 unless the store says the cluster was initialized, else kClone; kInstallCut and
+// kUnmarked (InspectDatadir finishes or refuses those before asking) -> kRefuse.
+DataSource ChooseDataSource(DataState state, bool ordinal_zero, Initialized initialized);
 
 }  // namespace mysqlset

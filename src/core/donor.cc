@@ -9,12 +9,12 @@ namespace mysqlset {
 
 std::vector<uint32_t> RankDonors(uint32_t self_ordinal,
                                  const std::vector<std::optional<PeerStatus>>& statuses) {
-  CHECK(self_ordinal > 0);
   std::vector<PeerStatus> replicas;
   std::vector<uint32_t> primaries;
   bool any_status = false;
-  for (size_t i = 0; i < statuses.size() && i < self_ordinal; ++i) {
-    if (!statuses[i]) continue;
+  const size_t limit = self_ordinal > 0 ? self_ordinal : statuses.size();
+  for (size_t i = 0; i < statuses.size() && i < limit; ++i) {
+    if (i == self_ordinal || !statuses[i]) continue;
     any_status = true;
     const PeerStatus& s = *statuses[i];
     if (!s.ready) continue;
@@ -26,7 +26,10 @@ std::vector<uint32_t> RankDonors(uint32_t self_ordinal,
       replicas.push_back(copy);
     }
   }
-  if (!any_status) return {self_ordinal - 1};
+  if (!any_status) {
+    if (self_ordinal == 0) return {};
+    return {self_ordinal - 1};
+  }
   std::sort(replicas.begin(), replicas.end(), [](const PeerStatus& a, const PeerStatus& b) {
     if (a.lag_seconds.has_value() != b.lag_seconds.has_value()) return a.lag_seconds.has_value();
     if (a.lag_seconds && *a.lag_seconds != *b.lag_seconds) return *a.lag_seconds < *b.lag_seconds;

@@ -23,12 +23,13 @@ struct PeerStatus {
 };
 
 // `statuses[i]` is ordinal i's status, nullopt when it could not be fetched; the vector
-// covers ordinals 0..self_ordinal-1. Returns the donors to try, best first:
+// covers ordinals 0..self_ordinal-1 (a member clones from lower ordinals, which started
+// first), or for ordinal 0 (cloning after its volume was lost, once the cluster was
+// initialized) ordinals 1..N, its own slot 0 ignored. Returns the donors to try, best first:
 //   1. ready replicas by lag ascending (unknown lag after known), ties by higher ordinal;
 //   2. the ready primary;
-//   3. if no status at all was fetched (and self_ordinal > 0): {self_ordinal - 1}.
-// Empty when peers answered but none is ready: wait and ask again.
-// REQUIRES: self_ordinal > 0.
+//   3. if no status at all was fetched and self_ordinal > 0: {self_ordinal - 1}.
+// Empty when peers answered but none is ready, or ordinal 0 reached none: wait and ask again.
 std::vector<uint32_t> RankDonors(uint32_t self_ordinal,
                                  const std::vector<std::optional<PeerStatus>>& statuses);
 

@@ -44,6 +44,14 @@ TEST(RankDonorsTest, Table) {
        {1}},
       {"some answered, none ready: wait", 3, {Primary(false), kDown, Replica(2, false, 0)}, {}},
       {"statuses beyond self are ignored", 1, {Primary(true), Replica(1, true, 0)}, {0}},
+      // Ordinal 0 clones once the cluster was initialized (its volume was lost): it asks
+      // the higher ordinals, never itself.
+      {"ordinal 0: a ready replica above",
+       0,
+       {kDown, Replica(1, false, 0), Replica(2, true, 1)},
+       {2}},
+      {"ordinal 0: its own slot is ignored", 0, {Primary(true), Primary(true)}, {1}},
+      {"ordinal 0: nothing reachable: wait", 0, {kDown, kDown, kDown}, {}},
       {"ordinal in payload is not trusted",
        2,
        {Primary(true), PeerStatus{7, false, true, 0.0}},

@@ -1,12 +1,6 @@
 #include "core/mycnf.h"
 
-#include "core/topology.h"
-
 namespace mysqlset {
-
-std::string RoleCnfName(const MemberIdentity& id) {
-  return IsPrimary(id) ? "primary.cnf" : "replica.cnf";
-}
 
 std::string RenderServerIdCnf(const MemberIdentity& id, const std::string& report_host,
                               uint16_t report_port) {
@@ -43,7 +37,7 @@ std::string RenderMyCnf(const MemberIdentity& id, const ServerPaths& paths) {
       "!include {}/{}\n",
       id.pod_name, paths.conf_dir, DatadirOf(paths.data_dir), SocketOf(paths.data_dir),
       paths.data_dir, paths.port, paths.bind_address, TmpdirOf(paths.data_dir), paths.conf_dir,
-      paths.conf_dir, RoleCnfName(id));
+      paths.conf_dir, kServerCnfName);
 }
 
 }  // namespace mysqlset

@@ -8,15 +8,16 @@
 
 namespace mysqlset {
 
-// Name of the role file copied from the config-map dir: "primary.cnf" or "replica.cnf".
-std::string RoleCnfName(const MemberIdentity& id);
+// The server option file copied from the config-map dir. One for every member: any member
+// can become the primary, and the agent, not the file, decides the role.
+inline constexpr const char* kServerCnfName = "mysqlset.cnf";
 
 // server-id.cnf: this member's server_id and the address replicas report.
 std::string RenderServerIdCnf(const MemberIdentity& id, const std::string& report_host,
                               uint16_t report_port);
 
 struct ServerPaths {
-  std::string conf_dir;  // holds server-id.cnf, the role file and my.cnf
+  std::string conf_dir;  // holds server-id.cnf, mysqlset.cnf and my.cnf
   std::string data_dir;  // the data volume; the datadir proper is data_dir + "/mysql"
   std::string bind_address = "0.0.0.0";
   uint16_t port = 3306;

@@ -20,10 +20,5 @@ TEST(MyCnfTest, MyCnfMatchesGolden) {
   EXPECT_EQ(RenderMyCnf(*ParseIdentity("mysql-1"), p), Golden("my.mysql-1.cnf"));
 }
 
-TEST(MyCnfTest, RoleFileFollowsPrimaryOrdinal) {
-  EXPECT_EQ(RoleCnfName(*ParseIdentity("mysql-0")), "primary.cnf");
-  EXPECT_EQ(RoleCnfName(*ParseIdentity("mysql-3")), "replica.cnf");
-}
-
 }  // namespace
 }  // namespace mysqlset

@@ -65,7 +65,18 @@ std::string ToJson(const SupervisorState& s) {
     member["agent_restarts"] = m.agent_restarts;
     member["error"] = m.error;
     member["read_endpoint"] = m.read_endpoint;
+    member["write_endpoint"] = m.write_endpoint;
     j["members"].push_back(std::move(member));
+  }
+  j["etcd"] = ordered_json::array();
+  for (const auto& e : s.etcd) {
+    ordered_json etcd;
+    etcd["name"] = e.name;
+    etcd["pid"] = e.pid;
+    etcd["client_url"] = e.client_url;
+    etcd["restarts"] = e.restarts;
+    etcd["last_exit"] = e.last_exit;
+    j["etcd"].push_back(std::move(etcd));
   }
   return j.dump(2) + "\n";
 }
@@ -101,7 +112,19 @@ Result<SupervisorState> FromJson<SupervisorState>(std::string_view text) {
       m.agent_restarts = o.value("agent_restarts", 0);
       m.error = o.value("error", "");
       m.read_endpoint = o.value("read_endpoint", "");
+      m.write_endpoint = o.value("write_endpoint", "");
       s.members.push_back(std::move(m));
+    }
+    // Supervisors before etcd wrote no "etcd".
+    for (const auto& o : j.value("etcd", nlohmann::json::array())) {
+      SupervisedEtcd e;
+      RequireIntegerFields(o, {"pid", "restarts"});
+      e.name = o.at("name").get<std::string>();
+      e.pid = o.value("pid", 0);
+      e.client_url = o.value("client_url", "");
+      e.restarts = o.value("restarts", 0);
+      e.last_exit = o.value("last_exit", "");
+      s.etcd.push_back(std::move(e));
     }
   } catch (const std::exception& e) {
     return InvalidArgument("supervisor state is malformed: {}", e.what());

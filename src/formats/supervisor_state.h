@@ -39,8 +39,18 @@ struct SupervisedMember {
   pid_t agent_pid = 0;
   int mariadbd_restarts = 0;
   int agent_restarts = 0;
-  std::string error;          // one line naming the log file, when the member is failing
-  std::string read_endpoint;  // HAProxy's state of it in the read backend: "UP", "DOWN", ""
+  std::string error;           // one line naming the log file, when the member is failing
+  std::string read_endpoint;   // HAProxy's state of it in the read backend: "UP", "DOWN", ""
+  std::string write_endpoint;  // ... and in the write backend (UP: it is the primary)
+};
+
+// One etcd member the supervisor runs (the coordination store, docs/roles.md).
+struct SupervisedEtcd {
+  std::string name;        // "etcd-0"
+  pid_t pid = 0;           // 0: not running
+  std::string client_url;  // "http://127.0.0.1:13290"
+  int restarts = 0;
+  std::string last_exit;  // "exit 1", "signal 9"; "" when it never exited
 };
 
 struct SupervisorState {
@@ -52,12 +62,14 @@ struct SupervisorState {
   };
   pid_t pid = 0;
   Spec spec;
-  // Members 0..replicas-1 ready and UP behind the read endpoint, none above running.
+  // etcd answered, members 0..replicas-1 ready and each UP behind the endpoint of its role
+  // (write or read), none above running.
   bool converged = false;
   bool stopping = false;  // down in progress
   pid_t haproxy_pid = 0;
   std::string haproxy_error;
   std::vector<SupervisedMember> members;  // by ordinal; includes stopped ones with data
+  std::vector<SupervisedEtcd> etcd;       // by index; absent in files of older supervisors
   // Wall clock, Unix ms: when this was written (refreshed every second even when nothing
   // changed), and when the tick whose observations it holds started. See wait_verdict.h.
   int64_t heartbeat_ms = 0;
@@ -68,7 +80,8 @@ struct SupervisorState {
 std::string SupervisorStatePath(const std::string& cluster_dir);
 
 std::string ToJson(const SupervisorState& s);
-// Requires pid, name, replicas, base_port and members (each with name, ordinal, step).
+// Requires pid, name, replicas, base_port and members (each with name, ordinal, step); "etcd"
+// and the members' "write_endpoint" default to empty.
 template <>
 Result<SupervisorState> FromJson<SupervisorState>(std::string_view text);
 

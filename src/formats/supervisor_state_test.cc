@@ -17,7 +17,7 @@ SupervisorState Full() {
   s.haproxy_error = "haproxy exited (exit 1); see /c/haproxy.log";
   s.heartbeat_ms = 1'800'000'000'123;
   s.observed_ms = 1'800'000'000'001;
-  SupervisedMember ready{"mysql-0", 0, MemberStep::kReady, true, 100, 101, 1, 2, "", "UP"};
+  SupervisedMember ready{"mysql-0", 0, MemberStep::kReady, true, 100, 101, 1, 2, "", "UP", "UP"};
   SupervisedMember cloning{"mysql-1", 1, MemberStep::kClone, false, 0, 0, 0, 0, "", "DOWN"};
   SupervisedMember failed{
       "mysql-2", 2, MemberStep::kFailed,
@@ -25,6 +25,8 @@ SupervisorState Full() {
       4,         0, "mysql-2: init failed (exit 1); see /c/members/mysql-2/logs/init.log",
       ""};
   s.members = {ready, cloning, failed};
+  s.etcd = {{"etcd-0", 90, "http://127.0.0.1:13290", 0, ""},
+            {"etcd-1", 0, "http://127.0.0.1:13292", 3, "signal 9"}};
   return s;
 }
 
@@ -44,6 +46,20 @@ TEST(SupervisorStateGolden, TheGoldenFileRoundTrips) {
   ASSERT_EQ(s->members.size(), 3u);
   EXPECT_EQ(s->members[1].step, MemberStep::kClone);
   EXPECT_EQ(s->spec.base_port, 13306);
+}
+
+// A state file of a supervisor from before etcd (no "etcd", no "write_endpoint") still reads.
+TEST(SupervisorState, AFileWithoutEtcdReads) {
+  const std::string old = R"({"pid":1,"name":"mysql","replicas":1,"base_port":13306,
+    "haproxy_pid":0,"heartbeat_ms":0,"observed_ms":0,
+    "members":[{"name":"mysql-0","ordinal":0,"step":"ready","mariadbd_pid":3,"agent_pid":4,
+                "mariadbd_restarts":0,"agent_restarts":0,"read_endpoint":"UP"}]})";
+  auto s = FromJson<SupervisorState>(old);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE(s->etcd.empty());
+  ASSERT_EQ(s->members.size(), 1u);
+  EXPECT_EQ(s->members[0].write_endpoint, "");
+  EXPECT_EQ(s->members[0].read_endpoint, "UP");
 }
 
 TEST(SupervisorState, JsonRoundTrip) {

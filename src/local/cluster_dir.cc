@@ -35,11 +35,9 @@ Status PrepareClusterDir(FileSystem& fs, const ClusterPaths& paths, const Cluste
   }
   RETURN_IF_ERROR(EnsureSecrets(fs, paths.secrets_dir()));
   RETURN_IF_ERROR(fs.MakeDirs(paths.config_dir(), 0755));
-  for (const auto& [name, text] : {std::pair{"primary.cnf", kEmbeddedPrimaryCnf},
-                                   std::pair{"replica.cnf", kEmbeddedReplicaCnf}}) {
-    const std::string path = paths.config_dir() + "/" + name;
-    if (!fs.Exists(path)) RETURN_IF_ERROR(fs.WriteFileAtomic(path, text, 0644));
-  }
+  // A file already there is kept: it may hold the user's own settings.
+  const std::string cnf = paths.config_dir() + "/" + kServerCnfName;
+  if (!fs.Exists(cnf)) RETURN_IF_ERROR(fs.WriteFileAtomic(cnf, kEmbeddedServerCnf, 0644));
   RETURN_IF_ERROR(fs.MakeDirs(paths.members_dir(), 0755));
   auto secrets = LoadSecrets(fs, paths.secrets_dir());
   if (!secrets.ok()) return secrets.status();
@@ -134,6 +132,7 @@ std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths) {
   std::vector<pid_t> out;
   const std::string members = paths.members_dir() + "/";
   const std::string haproxy = paths.haproxy_cfg();
+  const std::string etcd = paths.etcd_dir() + "/";
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = e.path().filename();
@@ -143,7 +142,7 @@ std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths) {
     std::ifstream in(e.path() / "cmdline");
     std::string arg;
     while (std::getline(in, arg, '\0')) {
-      if (arg.find(members) != std::string::npos || arg == haproxy) {
+      if (arg.find(members) != std::string::npos || arg == haproxy || arg.starts_with(etcd)) {
         out.push_back(pid);
         break;
       }
@@ -198,6 +197,8 @@ Status PurgeClusterDir(FileSystem& fs, const ClusterPaths& paths) {
         paths.cluster_json()}) {
     RETURN_IF_ERROR(fs.RemoveAll(p));
   }
+  RETURN_IF_ERROR(fs.RemoveAll(paths.etcd_dir()));
+  for (int i = 0; i < kMaxEtcdMembers; ++i) RETURN_IF_ERROR(fs.RemoveAll(paths.etcd_log(i)));
   auto left = fs.ListDir(paths.dir());
   if (left.ok() && left->empty()) rmdir(paths.dir().c_str());
   return Status::Ok();

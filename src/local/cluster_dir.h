@@ -54,10 +54,10 @@ Status PurgeClusterDir(FileSystem& fs, const ClusterPaths& paths);
 // Last `lines` lines of a log file ("" if unreadable), for error messages.
 std::string TailOfFile(const std::string& path, int lines);
 
-// Processes a previous supervisor of DIR started that still run: mariadbd, agents, clones and
-// HAProxy whose command line names DIR/members/ or DIR/haproxy.cfg. After the supervisor was
-// SIGKILLed they get SIGTERM (parent-death signal) and take a moment to stop, holding the
-// cluster's ports meanwhile.
+// Processes a previous supervisor of DIR started that still run: mariadbd, agents, clones,
+// HAProxy and etcd whose command line names DIR/members/, DIR/haproxy.cfg or DIR/etcd/. After the
+// supervisor was SIGKILLed they get SIGTERM (parent-death signal) and take a moment to stop,
+// holding the cluster's ports meanwhile.
 std::vector<pid_t> LeftoverProcesses(const ClusterPaths& paths);
 
 // The wall clock in Unix milliseconds (heartbeats are compared across processes).

@@ -35,17 +35,16 @@ TEST_F(ClusterDirTest, PrepareWritesSecretsConfigClientCnfAndSpec) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(stat((paths.secrets_dir() + "/admin-password").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_TRUE(fs_.Exists(paths.config_dir() + "/primary.cnf"));
-  EXPECT_TRUE(fs_.Exists(paths.config_dir() + "/replica.cnf"));
+  EXPECT_TRUE(fs_.Exists(paths.config_dir() + "/mysqlset.cnf"));
   auto back = LoadSpec(fs_, paths);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, spec);
   // Re-preparing keeps the passwords and a locally edited config file.
   const std::string pw = *fs_.ReadFile(paths.secrets_dir() + "/admin-password");
-  ASSERT_TRUE(fs_.WriteFileAtomic(paths.config_dir() + "/replica.cnf", "[mariadbd]\n", 0644).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(paths.config_dir() + "/mysqlset.cnf", "[mariadbd]\n", 0644).ok());
   ASSERT_TRUE(PrepareClusterDir(fs_, paths, spec).ok());
   EXPECT_EQ(*fs_.ReadFile(paths.secrets_dir() + "/admin-password"), pw);
-  EXPECT_EQ(*fs_.ReadFile(paths.config_dir() + "/replica.cnf"), "[mariadbd]\n");
+  EXPECT_EQ(*fs_.ReadFile(paths.config_dir() + "/mysqlset.cnf"), "[mariadbd]\n");
   EXPECT_FALSE(RunningSupervisor(paths).has_value());
 }
 

@@ -10,6 +10,12 @@ bool NetworkClusterProbe::AgentReady(const std::string& host, uint16_t port) {
   return reply.ok() && reply->status == 200;
 }
 
+bool NetworkClusterProbe::EtcdHealthy(const std::string& host, uint16_t port) {
+  auto reply = net::HttpGet(host, port, "/health", std::chrono::milliseconds(500));
+  return reply.ok() && reply->status == 200 &&
+         reply->body.find("\"health\":\"true\"") != std::string::npos;
+}
+
 std::map<std::string, std::string> NetworkClusterProbe::HaproxyServerStates(
     const std::string& socket_path) {
   std::map<std::string, std::string> out;

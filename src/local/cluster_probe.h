@@ -1,6 +1,7 @@
 #pragma once
-// What the supervisor asks over sockets each tick: an agent's /readyz, and HAProxy's state of
-// each server. An interface so the supervisor's loop runs against a fake in unit tests.
+// What the supervisor asks over sockets each tick: an agent's /readyz, HAProxy's state of
+// each server, and whether etcd answers. An interface so the supervisor's loop runs against a fake
+// in unit tests.
 
 #include <chrono>
 #include <cstdint>
@@ -18,6 +19,9 @@ class ClusterProbe {
   // ...)}; empty when HAProxy does not answer.
   virtual std::map<std::string, std::string> HaproxyServerStates(
       const std::string& socket_path) = 0;
+  // True when the etcd member with client port host:port answers GET /health with
+  // {"health":"true"} within 500 ms (it serves, and its cluster has a quorum).
+  virtual bool EtcdHealthy(const std::string& host, uint16_t port) = 0;
 };
 
 // Over loopback HTTP and HAProxy's unix socket.
@@ -25,6 +29,7 @@ class NetworkClusterProbe : public ClusterProbe {
  public:
   bool AgentReady(const std::string& host, uint16_t port) override;
   std::map<std::string, std::string> HaproxyServerStates(const std::string& socket_path) override;
+  bool EtcdHealthy(const std::string& host, uint16_t port) override;
 };
 
 }  // namespace mysqlset::local

@@ -88,7 +88,9 @@ namespace {
 
 std::string RoleOf(const MemberReport& m) {
   if (m.agent && !m.agent->role.empty()) return m.agent->role;
-  return m.ordinal == PrimaryOrdinal() ? "primary" : "replica";
+  // The role is the agent's (it holds the leader lease or not); an agent that does not
+  // answer cannot keep a lease alive, so its member is not the primary.
+  return "replica";
 }
 
 }  // namespace

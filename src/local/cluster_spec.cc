@@ -1,5 +1,7 @@
 #include "local/cluster_spec.h"
 
+#include <random>
+
 #include "common/json_fields.h"
 #include "core/accounts.h"
 #include "core/identity.h"
@@ -19,7 +21,13 @@ Status ValidateSpec(const ClusterSpec& spec) {
         "e.g. --name mysql",
         spec.name);
   }
-  const int lowest = static_cast<int>(spec.base_port) - 6;
+  if (spec.etcd_members != 1 && spec.etcd_members != 3 && spec.etcd_members != 5) {
+    return InvalidArgument(
+        "etcd members must be 1, 3 or 5 (an odd number keeps a quorum), got {}: use "
+        "--etcd-members 1 or 3",
+        spec.etcd_members);
+  }
+  const int lowest = static_cast<int>(spec.base_port) - kPortsBelowBase;
   const int highest = static_cast<int>(spec.base_port) + kPortStride * (spec.replicas - 1) + 2;
   if (lowest < 1024 || highest > 65535) {
     return InvalidArgument(
@@ -30,11 +38,23 @@ Status ValidateSpec(const ClusterSpec& spec) {
   return Status::Ok();
 }
 
+std::string NewEtcdToken() {
+  std::random_device random;
+  return fmt::format("mysqlset-{:08x}{:08x}", random(), random());
+}
+
+std::string EtcdTokenOf(const ClusterSpec& spec) {
+  if (!spec.etcd_token.empty()) return spec.etcd_token;
+  return fmt::format("mysqlset-{}-{}", spec.name, spec.base_port);
+}
+
 std::string SpecToJson(const ClusterSpec& spec) {
   nlohmann::ordered_json j;
   j["name"] = spec.name;
   j["replicas"] = spec.replicas;
   j["base_port"] = spec.base_port;
+  j["etcd_members"] = spec.etcd_members;
+  j["etcd_token"] = spec.etcd_token;
   return j.dump(2) + "\n";
 }
 
@@ -46,6 +66,12 @@ Result<ClusterSpec> SpecFromJson(const std::string& text, const std::string& whe
     spec.name = j.at("name").get<std::string>();
     spec.replicas = j.at("replicas").get<int>();
     spec.base_port = j.at("base_port").get<uint16_t>();
+    // Files written before etcd joined the local cluster have neither field.
+    if (j.contains("etcd_members")) {
+      RequireIntegerFields(j, {"etcd_members"});
+      spec.etcd_members = j.at("etcd_members").get<int>();
+    }
+    spec.etcd_token = j.value("etcd_token", "");
   } catch (const std::exception& e) {
     return InvalidArgument("{} is not a valid cluster file ({}): fix or remove it", where,
                            e.what());
@@ -73,9 +99,32 @@ MemberAddress MemberAddressOf(const ClusterSpec& spec, uint32_t ordinal) {
 uint16_t WritePort(const ClusterSpec& spec) { return static_cast<uint16_t>(spec.base_port - 6); }
 uint16_t ReadPort(const ClusterSpec& spec) { return static_cast<uint16_t>(spec.base_port - 5); }
 
+uint16_t EtcdClientPort(const ClusterSpec& spec, int index) {
+  return static_cast<uint16_t>(spec.base_port - kPortsBelowBase + 2 * index);
+}
+
+uint16_t EtcdPeerPort(const ClusterSpec& spec, int index) {
+  return static_cast<uint16_t>(EtcdClientPort(spec, index) + 1);
+}
+
+std::string EtcdMemberName(int index) { return "etcd-" + std::to_string(index); }
+
+std::string EtcdEndpoints(const ClusterSpec& spec) {
+  std::string out;
+  for (int i = 0; i < spec.etcd_members; ++i) {
+    if (i > 0) out += ",";
+    out += fmt::format("http://{}:{}", kLocalHost, EtcdClientPort(spec, i));
+  }
+  return out;
+}
+
 std::vector<PortUse> PortsOf(const ClusterSpec& spec) {
   std::vector<PortUse> out = {{WritePort(spec), "write endpoint"},
                               {ReadPort(spec), "read endpoint"}};
+  for (int i = 0; i < spec.etcd_members; ++i) {
+    out.push_back({EtcdClientPort(spec, i), EtcdMemberName(i) + " client"});
+    out.push_back({EtcdPeerPort(spec, i), EtcdMemberName(i) + " peer"});
+  }
   for (int i = 0; i < spec.replicas; ++i) {
     for (auto& use : MemberPortsOf(spec, static_cast<uint32_t>(i))) out.push_back(use);
   }

@@ -5,6 +5,8 @@
 // Port layout, base port P (default 13306), all on 127.0.0.1:
 //   member N: mariadbd P+10N, agent HTTP P+10N+1, backup stream P+10N+2
 //   HAProxy write endpoint P-6, read endpoint P-5
+//   etcd member I (0..4): client P-16+2I, peer P-15+2I (P-16..P-7, below the endpoints;
+//     the whole range is reserved whatever --etcd-members is, so the layout never moves)
 
 #include <cstdint>
 #include <string>
@@ -22,19 +24,37 @@ inline constexpr uint16_t kPortStride = 10;
 inline constexpr const char* kLocalHost = "127.0.0.1";
 // A sanity cap: every member is a mariadbd on this machine.
 inline constexpr int kMaxReplicas = 64;
+// The lowest port of the layout is P - kPortsBelowBase (etcd member 0's client port).
+inline constexpr int kPortsBelowBase = 16;
+inline constexpr int kMaxEtcdMembers = 5;
 
 struct ClusterSpec {
   std::string name = "mysql";
   int replicas = 3;
   uint16_t base_port = kDefaultBasePort;
+  // etcd members the supervisor runs: 1, or 3 or 5 for a real quorum. Fixed at creation.
+  int etcd_members = 1;
+  // etcd's --initial-cluster-token: random per cluster, so etcd members of two clusters on
+  // one machine never join each other. "" in cluster files written before etcd (then
+  // EtcdTokenOf derives one).
+  std::string etcd_token;
   bool operator==(const ClusterSpec&) const = default;
 };
 
 // kInvalidArgument naming the bad field and what to do: replicas in 1..kMaxReplicas, the
-// name gives valid member names ("NAME-0"), every port of the layout fits in 1..65535.
+// name gives valid member names ("NAME-0"), etcd_members is 1, 3 or 5, every port of the
+// layout fits in 1024..65535.
 Status ValidateSpec(const ClusterSpec& spec);
 
-// cluster.json text (one object: name, replicas, base_port) and back.
+// A fresh random --initial-cluster-token for a new cluster.
+std::string NewEtcdToken();
+// The token etcd is started with: spec.etcd_token, or for an old cluster file without one
+// "mysqlset-NAME-BASEPORT".
+std::string EtcdTokenOf(const ClusterSpec& spec);
+
+// cluster.json text (one object: name, replicas, base_port, etcd_members, etcd_token) and
+// back; a file without the etcd fields (written before etcd) reads with 1 member and no
+// token.
 std::string SpecToJson(const ClusterSpec& spec);
 Result<ClusterSpec> SpecFromJson(const std::string& text, const std::string& where);
 
@@ -44,13 +64,20 @@ PeerLayout LocalPeerLayout(const ClusterSpec& spec);
 MemberAddress MemberAddressOf(const ClusterSpec& spec, uint32_t ordinal);
 uint16_t WritePort(const ClusterSpec& spec);
 uint16_t ReadPort(const ClusterSpec& spec);
+// etcd member `index` (0-based): its client and peer ports.
+uint16_t EtcdClientPort(const ClusterSpec& spec, int index);
+uint16_t EtcdPeerPort(const ClusterSpec& spec, int index);
+// "etcd-0": etcd's --name of member `index`.
+std::string EtcdMemberName(int index);
+// Every etcd member's client URL, comma-separated: what agents and clones get as --etcd.
+std::string EtcdEndpoints(const ClusterSpec& spec);
 
 // One port the cluster needs, for the "port in use" check.
 struct PortUse {
   uint16_t port = 0;
   std::string what;  // "mysql-1 mariadbd", "read endpoint"
 };
-// Endpoints plus every port of members 0..replicas-1.
+// Endpoints, etcd members, plus every port of members 0..replicas-1.
 std::vector<PortUse> PortsOf(const ClusterSpec& spec);
 // The three ports of one member.
 std::vector<PortUse> MemberPortsOf(const ClusterSpec& spec, uint32_t ordinal);
@@ -72,6 +99,9 @@ class ClusterPaths {
   std::string haproxy_cfg() const { return dir_ + "/haproxy.cfg"; }
   std::string haproxy_stats_socket() const { return dir_ + "/haproxy.sock"; }
   std::string haproxy_log() const { return dir_ + "/haproxy.log"; }
+  std::string etcd_dir() const { return dir_ + "/etcd"; }
+  std::string etcd_data_dir(int index) const { return etcd_dir() + "/" + std::to_string(index); }
+  std::string etcd_log(int index) const { return dir_ + "/etcd-" + std::to_string(index) + ".log"; }
 
   std::string member_dir(const std::string& pod) const { return members_dir() + "/" + pod; }
   std::string conf_dir(const std::string& pod) const { return member_dir(pod) + "/conf"; }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace mysqlset::local {
 namespace {
 
@@ -21,6 +23,34 @@ TEST(ValidateSpec, Table) {
   EXPECT_EQ(ValidateSpec({"mysql", 0, 13306}).code(), StatusCode::kInvalidArgument);
 }
 
+TEST(ValidateSpec, EtcdMembersAndTheLowestPort) {
+  struct Case {
+    int etcd_members;
+    uint16_t base_port;
+    bool ok;
+  };
+  const std::vector<Case> cases = {
+      {1, 13306, true},
+      {3, 13306, true},
+      {5, 13306, true},
+      {0, 13306, false},
+      {2, 13306, false},
+      {4, 13306, false},
+      {7, 13306, false},
+      {-1, 13306, false},
+      // etcd member 0's client port, P-16, is the lowest port of the layout.
+      {1, 1040, true},
+      {1, 1039, false},
+  };
+  for (const auto& c : cases) {
+    ClusterSpec spec{.base_port = c.base_port, .etcd_members = c.etcd_members};
+    EXPECT_EQ(ValidateSpec(spec).ok(), c.ok) << SpecToJson(spec);
+  }
+  const Status bad = ValidateSpec({.etcd_members = 2});
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("1, 3 or 5"), std::string::npos) << bad.message();
+}
+
 TEST(ClusterSpec, JsonRoundTrip) {
   ClusterSpec s{"db", 5, 20006};
   auto back = SpecFromJson(SpecToJson(s), "x");
@@ -28,6 +58,22 @@ TEST(ClusterSpec, JsonRoundTrip) {
   EXPECT_EQ(*back, s);
   EXPECT_FALSE(SpecFromJson("{", "x").ok());
   EXPECT_FALSE(SpecFromJson(R"({"name":"db","replicas":0,"base_port":20006})", "x").ok());
+  ClusterSpec three{"db", 3, 20006, 3, "mysqlset-0123abcd"};
+  EXPECT_EQ(*SpecFromJson(SpecToJson(three), "x"), three);
+  EXPECT_FALSE(
+      SpecFromJson(R"({"name":"db","replicas":3,"base_port":20006,"etcd_members":2})", "x").ok());
+}
+
+// cluster.json files written before etcd joined the local cluster still load: one etcd
+// member, and a token derived from the name and base port.
+TEST(ClusterSpec, AFileWithoutEtcdFieldsGetsTheDefaults) {
+  auto old = SpecFromJson(R"({"name":"db","replicas":2,"base_port":20006})", "x");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->etcd_members, 1);
+  EXPECT_EQ(old->etcd_token, "");
+  EXPECT_EQ(EtcdTokenOf(*old), "mysqlset-db-20006");
+  EXPECT_EQ(EtcdTokenOf({.etcd_token = "t"}), "t");
+  EXPECT_NE(NewEtcdToken(), NewEtcdToken());
 }
 
 TEST(ClusterSpec, PortLayout) {
@@ -40,7 +86,28 @@ TEST(ClusterSpec, PortLayout) {
   EXPECT_EQ(a.mysql_port, 13326);
   EXPECT_EQ(a.agent_port, 13327);
   EXPECT_EQ(a.backup_port, 13328);
-  EXPECT_EQ(PortsOf(s).size(), 2u + 3 * 3);
+  EXPECT_EQ(PortsOf(s).size(), 2u + 2 + 3 * 3);
+}
+
+TEST(ClusterSpec, EtcdPortsSitBelowTheEndpointsAndCollideWithNothing) {
+  ClusterSpec s{.name = "mysql", .replicas = 3, .base_port = 13306, .etcd_members = 5};
+  struct Case {
+    int index;
+    uint16_t client, peer;
+  };
+  for (const Case& c : std::vector<Case>{
+           {0, 13290, 13291}, {1, 13292, 13293}, {2, 13294, 13295}, {4, 13298, 13299}}) {
+    EXPECT_EQ(EtcdClientPort(s, c.index), c.client) << c.index;
+    EXPECT_EQ(EtcdPeerPort(s, c.index), c.peer) << c.index;
+  }
+  std::set<uint16_t> seen;
+  for (const PortUse& use : PortsOf(s)) EXPECT_TRUE(seen.insert(use.port).second) << use.what;
+  EXPECT_EQ(seen.size(), 2u + 2 * 5 + 3 * 3);
+  EXPECT_EQ(*seen.begin(), 13306 - kPortsBelowBase);
+  EXPECT_EQ(EtcdEndpoints(s),
+            "http://127.0.0.1:13290,http://127.0.0.1:13292,http://127.0.0.1:13294,"
+            "http://127.0.0.1:13296,http://127.0.0.1:13298");
+  EXPECT_EQ(EtcdEndpoints({.base_port = 13306}), "http://127.0.0.1:13290");
 }
 
 TEST(ClientCnf, HasUserAndQuotedPasswordButNoHost) {

@@ -12,10 +12,14 @@
 namespace mysqlset::local {
 namespace {
 
-std::string ServerLine(const ClusterSpec& spec, uint32_t ordinal) {
-  const MemberAddress a = MemberAddressOf(spec, ordinal);
-  return fmt::format("    server {} {}:{} check port {}\n", a.pod_name, a.host, a.mysql_port,
-                     a.agent_port);
+std::string ServerLines(const ClusterSpec& spec, int members) {
+  std::string out;
+  for (int i = 0; i < members; ++i) {
+    const MemberAddress a = MemberAddressOf(spec, static_cast<uint32_t>(i));
+    out += fmt::format("    server {} {}:{} check port {}\n", a.pod_name, a.host, a.mysql_port,
+                       a.agent_port);
+  }
+  return out;
 }
 
 }  // namespace
@@ -46,19 +50,26 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       "    # A connection refused by a member that just died is retried on another one.\n"
       "    retries 2\n"
       "    option redispatch\n"
-      "    # Health comes from each member's agent: 200 on /readyz means it may serve.\n"
-      "    option httpchk GET /readyz\n"
-      "    http-check expect status 200\n"
+      "    # Health comes from each member's agent: 200 means it may serve the backend's role.\n"
       "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions\n"
       "\n"
       "frontend {}-write\n"
       "    bind {}:{}\n"
       "    default_backend {}-primary\n"
       "\n"
-      "backend {}-primary\n",
+      "backend {}-primary\n"
+      "    # Every member: only the lease holder with a writable server answers 200. Checked\n"
+      "    # every 500 ms and in after one success, so after a switchover the new primary takes\n"
+      "    # writes within about half a second (the write pause); out after 2 failures 200 ms\n"
+      "    # apart, so one slow check of a healthy primary does not cut its clients, while a\n"
+      "    # demoted one leaves within ~0.7 s (it is read-only by then, so nothing is lost).\n"
+      "    option httpchk GET /primary\n"
+      "    http-check expect status 200\n"
+      "    default-server inter 500ms fastinter 200ms fall 2 rise 1 on-marked-down "
+      "shutdown-sessions\n",
       spec.name, HaproxyQuote(stats_socket), spec.name, kLocalHost, WritePort(spec), spec.name,
       spec.name);
-  out += ServerLine(spec, PrimaryOrdinal());
+  out += ServerLines(spec, members);
   out += fmt::format(
       "\n"
       "frontend {}-read\n"
@@ -66,9 +77,12 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       "    default_backend {}-read\n"
       "\n"
       "backend {}-read\n"
-      "    balance roundrobin\n",
+      "    balance roundrobin\n"
+      "    # Healthy replicas under the lag limit; the primary is not one.\n"
+      "    option httpchk GET /replica\n"
+      "    http-check expect status 200\n",
       spec.name, kLocalHost, ReadPort(spec), spec.name, spec.name);
-  for (int i = 0; i < members; ++i) out += ServerLine(spec, static_cast<uint32_t>(i));
+  out += ServerLines(spec, members);
   return out;
 }
 

@@ -1,9 +1,16 @@
 #pragma once
-// haproxy.cfg for a local cluster's two endpoints. Pure.
-//   write endpoint (base-6): TCP to the primary (the one topology.h names).
-//   read endpoint (base-5): TCP, round robin over every current member; a member serves
-//     only while its agent's /readyz answers 200 (checked every second, out after 2
-//     failures, back after 2 successes), so a dead or lagging replica leaves quickly.
+// haproxy.cfg for a local cluster's two endpoints. Pure. Routing follows the roles held in
+// the store (docs/roles.md): HAProxy asks every member's agent, never a fixed ordinal.
+//   write endpoint (base-6): TCP to whichever member's agent answers GET /primary with 200
+//     (it holds the leader lease and its server is writable); checked every 500 ms, in
+//     after 1 success, so a switchover's new primary takes writes within half a second.
+//   read endpoint (base-5): TCP, round robin over the members whose agent answers
+//     GET /replica with 200 (a healthy replica under the lag limit; checked every second,
+//     out after 2 failures, back after 2 successes), so a dead or lagging replica leaves
+//     quickly.
+// Both cut the sessions of a member marked down (on-marked-down shutdown-sessions): the
+// clients of a demoted primary are disconnected at once rather than left on a read-only
+// server.
 // Admin/stats on a unix socket under the cluster dir; no TCP stats port.
 // RenderHaproxyConfig and ParseHaproxyShowStat are pure; ReadHaproxyServerStats asks the
 // admin socket.

@@ -21,20 +21,32 @@ TEST(HaproxyConfig, MatchesGoldenFile) {
   EXPECT_EQ(got, Golden("haproxy-3.cfg"));
 }
 
-TEST(HaproxyConfig, ReadBackendListsEveryMemberWritesOnlyThePrimary) {
+// The primary is a role (docs/roles.md): both backends list every member, and the agents'
+// /primary and /replica answers choose who serves which endpoint. No ordinal is special.
+TEST(HaproxyConfig, BothBackendsListEveryMemberCheckedByRole) {
   ClusterSpec spec{.name = "db", .replicas = 5, .base_port = 20006};
   const std::string got = RenderHaproxyConfig(spec, 5, "/s");
   EXPECT_NE(got.find("bind 127.0.0.1:20000\n"), std::string::npos);
   EXPECT_NE(got.find("bind 127.0.0.1:20001\n"), std::string::npos);
-  EXPECT_NE(got.find("server db-4 127.0.0.1:20046 check port 20047\n"), std::string::npos);
-  // db-0 appears once in the primary backend and once in the read backend.
-  size_t count = 0;
-  for (size_t p = got.find("server db-0 "); p != std::string::npos;
-       p = got.find("server db-0 ", p + 1)) {
-    ++count;
+  const size_t write = got.find("backend db-primary\n");
+  const size_t read = got.find("backend db-read\n");
+  ASSERT_NE(write, std::string::npos);
+  ASSERT_NE(read, std::string::npos);
+  ASSERT_LT(write, read);
+  const std::string write_backend = got.substr(write, read - write);
+  const std::string read_backend = got.substr(read);
+  EXPECT_NE(write_backend.find("option httpchk GET /primary\n"), std::string::npos);
+  EXPECT_NE(read_backend.find("option httpchk GET /replica\n"), std::string::npos);
+  EXPECT_NE(write_backend.find("inter 500ms"), std::string::npos);
+  EXPECT_NE(write_backend.find("rise 1"), std::string::npos);
+  for (int i = 0; i < 5; ++i) {
+    const std::string line = fmt::format("    server db-{} 127.0.0.1:{} check port {}\n", i,
+                                         20006 + 10 * i, 20007 + 10 * i);
+    EXPECT_NE(write_backend.find(line), std::string::npos) << line;
+    EXPECT_NE(read_backend.find(line), std::string::npos) << line;
   }
-  EXPECT_EQ(count, 2u);
-  EXPECT_EQ(got.find("server db-1 "), got.rfind("server db-1 "));
+  EXPECT_NE(got.find("on-marked-down shutdown-sessions"), std::string::npos);
+  EXPECT_EQ(got.find("/readyz"), std::string::npos);
 }
 
 TEST(HaproxyConfig, ShowStatGivesEachServersStatusAndCheckCounters) {

@@ -1,6 +1,6 @@
 #pragma once
 // Size cap for a local cluster's log files. The supervisor's children (mariadbd, agent,
-// clone, init, HAProxy) and the supervisor itself write DIR/*.log and
+// clone, init, HAProxy, etcd) and the supervisor itself write DIR/*.log and
 // DIR/members/NAME/logs/*.log with O_APPEND, forever. A file over the cap is copied to
 // FILE.1 (replacing the previous one) and truncated in place ("copytruncate"): the writers
 // keep their descriptors, and with O_APPEND their next line lands at the new end. So each log

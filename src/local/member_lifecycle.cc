@@ -155,6 +155,7 @@ struct Handler {
     m.error.clear();
     m.prep_failures = 0;
     m.haproxy_read_state.clear();
+    m.haproxy_write_state.clear();
   }
 };
 

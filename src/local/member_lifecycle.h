@@ -46,10 +46,11 @@ struct MemberRecord {
   ChildRecord mariadbd;
   ChildRecord agent;
   bool ready = false;
-  std::string haproxy_read_state;  // "UP", "DOWN", ... from HAProxy's stats
-  int prep_failures = 0;           // drives the retry backoff of init and clone
-  SteadyTime retry_at;             // kFailed: when to retry
-  std::string error;               // one line naming the log, while the member is failing
+  std::string haproxy_read_state;   // "UP", "DOWN", ... from HAProxy's stats
+  std::string haproxy_write_state;  // the same in the write backend
+  int prep_failures = 0;            // drives the retry backoff of init and clone
+  SteadyTime retry_at;              // kFailed: when to retry
+  std::string error;                // one line naming the log, while the member is failing
   bool operator==(const MemberRecord&) const = default;
 };
 

@@ -9,6 +9,7 @@
 #include "core/data_state.h"
 #include "core/identity.h"
 #include "local/cluster_dir.h"
+#include "local/etcd_member.h"
 #include "local/haproxy_config.h"
 #include "local/wait_verdict.h"
 #include "mariadb/tools.h"
@@ -72,6 +73,7 @@ Status Supervisor::Start() {
     }
   }
   for (int i = 0; i < spec_.replicas; ++i) MemberAt(static_cast<uint32_t>(i));
+  etcd_.resize(static_cast<size_t>(spec_.etcd_members));
 
   RETURN_IF_ERROR(self_.CatchSignals());
   spdlog::info("supervising cluster {} ({} members, base port {}) in {}", spec_.name,
@@ -123,6 +125,10 @@ void Supervisor::ReloadSpec() {
   if (spec->replicas != spec_.replicas) {
     spdlog::info("scaling from {} to {} members", spec_.replicas, spec->replicas);
   }
+  if (spec->etcd_members != spec_.etcd_members) {
+    spdlog::error("SIGHUP: the etcd members cannot change on a running cluster; keeping {}",
+                  spec_.etcd_members);
+  }
   spec_.replicas = spec->replicas;
   for (int i = 0; i < spec_.replicas; ++i) MemberAt(static_cast<uint32_t>(i));
 }
@@ -130,8 +136,14 @@ void Supervisor::ReloadSpec() {
 void Supervisor::RunOnce() {
   observed_ms_ = clock_.UnixMillis();
   Reap();
+  EnsureEtcd();
+  ProbeEtcd();
   ProbeReadiness();
-  for (const PlannedAction& action : PlanStep(spec_.replicas, Views())) Execute(action);
+  // Agents and clones need the store from their first step (registration, the bootstrap
+  // guard's `initialized` key), so no member starts before etcd answered (~1 s).
+  if (etcd_answered_) {
+    for (const PlannedAction& action : PlanStep(spec_.replicas, Views())) Execute(action);
+  }
   EnsureHaproxy();
   ReadHaproxyStats();
   WriteState();
@@ -156,6 +168,18 @@ void Supervisor::OnExit(const ProcessExit& exit) {
     haproxy_cfg_.clear();
     haproxy_error_ = fmt::format("haproxy exited ({}); see {}", exit.how, paths_.haproxy_log());
     spdlog::warn("{}", haproxy_error_);
+    return;
+  }
+  for (size_t i = 0; i < etcd_.size(); ++i) {
+    ChildRecord& e = etcd_[i];
+    if (exit.pid != e.pid) continue;
+    // A member that ran for a while starts its backoff over, as members' processes do.
+    if (clock_.Now() - e.started >= options_.backoff_reset) e.restarts = 0;
+    e.pid = 0;
+    e.last_exit = exit.how;
+    e.restart_at = clock_.Now() + options_.restart_backoff.DelayFor(e.restarts++);
+    spdlog::warn("{} exited ({}); restarting it; see {}", EtcdMemberName(static_cast<int>(i)),
+                 exit.how, paths_.etcd_log(static_cast<int>(i)));
     return;
   }
   for (auto& [ord, m] : members_) {
@@ -244,6 +268,8 @@ void Supervisor::Perform(MemberRecord& m, const MemberEffect& effect) {
 
 std::vector<std::string> Supervisor::MemberCommand(const MemberRecord& m,
                                                    const char* command) const {
+  // --etcd, --cluster and --members: the store, the keys' prefix, and how many members an
+  // election over existing data waits for (docs/roles.md).
   return {options_.self_exe, command,
           "--pod-name",      m.pod,
           "--conf-dir",      paths_.conf_dir(m.pod),
@@ -253,21 +279,22 @@ std::vector<std::string> Supervisor::MemberCommand(const MemberRecord& m,
           "--port",          std::to_string(spec_.base_port),
           "--http-port",     std::to_string(spec_.base_port + 1),
           "--backup-port",   std::to_string(spec_.base_port + 2),
-          "--port-stride",   std::to_string(kPortStride)};
+          "--port-stride",   std::to_string(kPortStride),
+          "--etcd",          EtcdEndpoints(spec_),
+          "--cluster",       spec_.name,
+          "--members",       std::to_string(spec_.replicas)};
 }
 
 std::vector<std::string> Supervisor::CloneArgv(const MemberRecord& m) const {
   std::vector<std::string> argv = MemberCommand(m, "clone");
-  if (m.ordinal == PrimaryOrdinal()) {
-    // Locally the primary can see its peers' volumes even when they are stopped (after
-    // `down`, all of them are): one holding data forbids bootstrapping an empty primary.
-    // Over the network, only the members this supervisor runs: higher local ports may
-    // belong to something else.
-    argv.insert(argv.end(), {"--peers-to-ask", std::to_string(spec_.replicas - 1)});
-    auto names = fs_.ListDir(paths_.members_dir());
-    for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
-      if (name != m.pod) argv.insert(argv.end(), {"--peer-data-dir", paths_.data_dir(name)});
-    }
+  // Whichever member the clone step lets bootstrap (docs/roles.md: ordinal 0, once, guarded
+  // by the store) first checks that no peer holds data. Locally it can see its peers'
+  // volumes even when they are stopped (after `down`, all of them are). Over the network,
+  // only the members this supervisor runs: higher local ports may belong to something else.
+  argv.insert(argv.end(), {"--peers-to-ask", std::to_string(spec_.replicas - 1)});
+  auto names = fs_.ListDir(paths_.members_dir());
+  for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
+    if (name != m.pod) argv.insert(argv.end(), {"--peer-data-dir", paths_.data_dir(name)});
   }
   return argv;
 }
@@ -349,6 +376,47 @@ void Supervisor::StopAll() {
     }
     WriteState();
   }
+  // Last: agents stopping above may still release their leases in the store.
+  std::vector<pid_t> etcd_pids;
+  for (ChildRecord& e : etcd_) {
+    etcd_pids.push_back(e.pid);
+    e.pid = 0;
+  }
+  if (std::any_of(etcd_pids.begin(), etcd_pids.end(), [](pid_t p) { return p > 0; })) {
+    spdlog::info("stopping etcd");
+    StopPids(etcd_pids, "etcd");
+  }
+  WriteState();
+}
+
+void Supervisor::EnsureEtcd() {
+  for (size_t i = 0; i < etcd_.size(); ++i) {
+    ChildRecord& e = etcd_[i];
+    if (e.pid > 0 || clock_.Now() < e.restart_at) continue;
+    const int index = static_cast<int>(i);
+    Status st = fs_.MakeDirs(paths_.etcd_data_dir(index), 0700);
+    if (!st.ok()) {
+      spdlog::error("{}: {}", EtcdMemberName(index), st.message());
+      e.restart_at = clock_.Now() + options_.restart_backoff.DelayFor(e.restarts++);
+      continue;
+    }
+    e.started = clock_.Now();
+    e.pid = processes_.Spawn(EtcdArgv(spec_, paths_, index, options_.etcd), paths_.etcd_log(index));
+    if (e.pid > 0) {
+      spdlog::info("{} started (pid {}): client {}:{}", EtcdMemberName(index), e.pid, kLocalHost,
+                   EtcdClientPort(spec_, index));
+    } else {
+      e.restart_at = clock_.Now() + options_.restart_backoff.DelayFor(e.restarts++);
+    }
+  }
+}
+
+void Supervisor::ProbeEtcd() {
+  if (etcd_answered_) return;
+  for (int i = 0; i < spec_.etcd_members && !etcd_answered_; ++i) {
+    etcd_answered_ = probe_.EtcdHealthy(kLocalHost, EtcdClientPort(spec_, i));
+  }
+  if (etcd_answered_) spdlog::info("etcd answers at {}; starting members", EtcdEndpoints(spec_));
 }
 
 void Supervisor::EnsureHaproxy() {
@@ -362,7 +430,7 @@ void Supervisor::EnsureHaproxy() {
     }
     // Master-worker mode: SIGUSR2 makes the master re-read the file and start new workers;
     // old workers finish their sessions. A bad file leaves the old workers serving.
-    spdlog::info("haproxy: reloading with {} read servers", spec_.replicas);
+    spdlog::info("haproxy: reloading with {} servers per endpoint", spec_.replicas);
     processes_.Signal(haproxy_.pid, SIGUSR2);
     haproxy_cfg_ = cfg;
     return;
@@ -390,6 +458,8 @@ void Supervisor::ReadHaproxyStats() {
   for (auto& [ord, m] : members_) {
     auto it = states.find(spec_.name + "-read/" + m.pod);
     m.haproxy_read_state = it == states.end() ? "" : it->second;
+    it = states.find(spec_.name + "-primary/" + m.pod);
+    m.haproxy_write_state = it == states.end() ? "" : it->second;
   }
 }
 
@@ -400,6 +470,12 @@ void Supervisor::WriteState(bool heartbeat_only) {
   SupervisorState s;
   s.pid = self_.Pid();
   s.spec = {spec_.name, spec_.replicas, spec_.base_port};
+  for (size_t i = 0; i < etcd_.size(); ++i) {
+    const int index = static_cast<int>(i);
+    s.etcd.push_back({EtcdMemberName(index), etcd_[i].pid,
+                      fmt::format("http://{}:{}", kLocalHost, EtcdClientPort(spec_, index)),
+                      etcd_[i].restarts, etcd_[i].last_exit});
+  }
   s.stopping = stopping_;
   s.haproxy_pid = haproxy_.pid;
   s.haproxy_error = haproxy_error_;
@@ -416,12 +492,16 @@ void Supervisor::WriteState(bool heartbeat_only) {
     o.agent_restarts = m.agent.restarts;
     o.error = m.error;
     o.read_endpoint = m.haproxy_read_state;
-    if (static_cast<int>(ord) < spec_.replicas && m.haproxy_read_state != "UP") {
+    o.write_endpoint = m.haproxy_write_state;
+    // Each member serves behind the endpoint of its role: the primary behind the write
+    // endpoint, a replica behind the read endpoint.
+    if (static_cast<int>(ord) < spec_.replicas && m.haproxy_read_state != "UP" &&
+        m.haproxy_write_state != "UP") {
       endpoints_up = false;
     }
     s.members.push_back(std::move(o));
   }
-  s.converged = !stopping_ && Converged(spec_.replicas, Views()) && endpoints_up;
+  s.converged = !stopping_ && etcd_answered_ && Converged(spec_.replicas, Views()) && endpoints_up;
   const std::string unstamped = formats::ToJson(s);
   const int64_t now = clock_.UnixMillis();
   if (unstamped == last_state_ && now - last_write_ms_ < kHeartbeatInterval.count()) return;

@@ -1,14 +1,16 @@
 #pragma once
 // The local cluster's supervisor: the kubelet and StatefulSet controller of `mysqlset up`.
-// One per cluster dir (flock on DIR/supervisor.lock). Each tick it gathers (reaps children,
-// probes each agent's /readyz, reads HAProxy's server states), decides (PlanStep, pure) and
-// acts (starts `mysqlset init`, `mysqlset clone`, mariadbd and `mysqlset agent` as children,
-// restarts crashed ones with backoff, stops scaled-down members, rewrites and reloads
-// haproxy.cfg), then writes DIR/state.json for the CLI. It signals and reaps only processes it
-// started. SIGHUP re-reads DIR/cluster.json; SIGTERM stops everything, highest ordinal first.
-// Each member's transitions are decided by member_lifecycle.h (pure); children, signals and
-// the lock go through env/process_table.h, network probes through cluster_probe.h, time
-// through the Clock, so RunOnce runs against fakes in unit tests.
+// One per cluster dir (flock on DIR/supervisor.lock). It runs the cluster's etcd members
+// (the coordination store, restarted with backoff like every child) and starts no member
+// before etcd has answered once. Each tick it gathers (reaps children, probes each agent's
+// /readyz, reads HAProxy's server states), decides (PlanStep, pure) and acts (starts
+// `mysqlset init`, `mysqlset clone`, mariadbd and `mysqlset agent` as children, restarts
+// crashed ones with backoff, stops scaled-down members, rewrites and reloads haproxy.cfg),
+// then writes DIR/state.json for the CLI. It signals and reaps only processes it
+// started. SIGHUP re-reads DIR/cluster.json; SIGTERM stops everything: HAProxy, members highest
+// ordinal first, then etcd. Each member's transitions are decided by member_lifecycle.h (pure);
+// children, signals and the lock go through env/process_table.h, network probes through
+// cluster_probe.h, time through the Clock, so RunOnce runs against fakes in unit tests.
 // Single-threaded; not thread-safe.
 
 #include <sys/types.h>
@@ -32,6 +34,7 @@ namespace mysqlset::local {
 struct SupervisorOptions {
   std::string self_exe;  // the mysqlset binary run for init, clone and agent
   std::string haproxy = "haproxy";
+  std::string etcd = "etcd";
   std::chrono::milliseconds tick{250};
   std::chrono::seconds stop_timeout{60};  // SIGTERM, then SIGKILL after this
   Backoff restart_backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000), 2.0};
@@ -55,7 +58,7 @@ class Supervisor {
   void RunOnce();
   // Re-reads DIR/cluster.json and applies its replicas (SIGHUP).
   void ReloadSpec();
-  // HAProxy first, then members highest ordinal first.
+  // HAProxy first, then members highest ordinal first, then etcd (agents use it to the end).
   void StopAll();
 
  private:
@@ -68,6 +71,10 @@ class Supervisor {
   void Handle(MemberRecord& m, const MemberEvent& event);
   void Perform(MemberRecord& m, const MemberEffect& effect);
   void EnsureHaproxy();
+  // Starts etcd members that do not run and whose restart backoff has elapsed.
+  void EnsureEtcd();
+  // Until etcd has answered once: asks it again. Members start only after.
+  void ProbeEtcd();
   void ReadHaproxyStats();
   // Writes DIR/state.json when it changed, or when the last write is kHeartbeatInterval old
   // (the heartbeat readers judge the supervisor by). `heartbeat_only`: only in the latter
@@ -96,6 +103,8 @@ class Supervisor {
   ClusterSpec spec_;
   std::map<uint32_t, MemberRecord> members_;
   ChildRecord haproxy_;
+  std::vector<ChildRecord> etcd_;  // by etcd member index
+  bool etcd_answered_ = false;
   std::string haproxy_cfg_;  // text the running HAProxy was (re)loaded with
   std::string haproxy_error_;
   std::string last_state_;  // state.json as last written, without its timestamps

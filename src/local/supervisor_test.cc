@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
+#include "fmt/ranges.h"
 #include "testing/fake_process_table.h"
 #include "testing/fakes.h"
 
@@ -17,7 +19,7 @@ using std::chrono::seconds;
 using Sent = FakeProcessTable::SignalSent;
 
 // Agents answer /readyz with 200 when their port is in `ready_ports`; HAProxy reports
-// `haproxy` as its server states.
+// `haproxy` as its server states; etcd answers on the client ports in `etcd_ports`.
 class FakeProbe : public ClusterProbe {
  public:
   bool AgentReady(const std::string&, uint16_t port) override {
@@ -26,8 +28,14 @@ class FakeProbe : public ClusterProbe {
   std::map<std::string, std::string> HaproxyServerStates(const std::string&) override {
     return haproxy;
   }
+  bool EtcdHealthy(const std::string&, uint16_t port) override {
+    ++etcd_probes;
+    return etcd_ports.count(port) > 0;
+  }
   std::set<uint16_t> ready_ports;
   std::map<std::string, std::string> haproxy;
+  std::set<uint16_t> etcd_ports = {13290};  // etcd-0 of base port 13306 answers
+  int etcd_probes = 0;
 };
 
 class SupervisorTest : public ::testing::Test {
@@ -59,6 +67,9 @@ class SupervisorTest : public ::testing::Test {
     return processes_.Running(what + " --pod-name " + Pod(ord) + " ");
   }
   pid_t Haproxy() const { return processes_.Running("haproxy -W"); }
+  pid_t Etcd(int index) const {
+    return processes_.Running("etcd --name etcd-" + std::to_string(index) + " ");
+  }
   void SetReady(uint32_t ord, bool ready) {
     const uint16_t port = MemberAddressOf(spec_, ord).agent_port;
     if (ready) {
@@ -298,11 +309,12 @@ TEST_F(SupervisorTest, ScaleDownDuringCloneRemovesTheStagingDirOnly) {
   EXPECT_EQ(Step(1), "stopped");
 }
 
-TEST_F(SupervisorTest, DownStopsHaproxyThenMembersHighestFirstAndKillsAfterTimeout) {
+TEST_F(SupervisorTest, DownStopsHaproxyThenMembersHighestFirstThenEtcdAndKillsAfterTimeout) {
   Start(2);
   BringUp(0);
   BringUp(1);
   const pid_t haproxy = Haproxy();
+  const pid_t etcd = Etcd(0);
   const pid_t agent0 = Running(0, "agent"), mariadbd0 = Running(0, "mariadbd");
   const pid_t agent1 = Running(1, "agent"), mariadbd1 = Running(1, "mariadbd");
   processes_.Hang(mariadbd1);
@@ -313,7 +325,8 @@ TEST_F(SupervisorTest, DownStopsHaproxyThenMembersHighestFirstAndKillsAfterTimeo
                                                      {mariadbd1, SIGTERM, true},
                                                      {mariadbd1, SIGKILL, true},
                                                      {agent0, SIGTERM, true},
-                                                     {mariadbd0, SIGTERM, true}}));
+                                                     {mariadbd0, SIGTERM, true},
+                                                     {etcd, SIGTERM, true}}));
   EXPECT_GE(clock_.Now() - before, options_.stop_timeout);
   EXPECT_LT(clock_.Now() - before, options_.stop_timeout + seconds(1));
   const SupervisorState state = State();
@@ -352,6 +365,121 @@ TEST_F(SupervisorTest, CrashedHaproxyRestartsAfterBackoff) {
   EXPECT_NE(Haproxy(), 0);
   EXPECT_EQ(State().haproxy_error, "");
   EXPECT_TRUE(State().converged);
+}
+
+// --- etcd, the coordination store ------------------------------------------------------
+
+TEST_F(SupervisorTest, EtcdStartsFirstAndNoMemberStartsBeforeItAnswers) {
+  probe_.etcd_ports.clear();
+  Start(2);
+  Tick();
+  const pid_t etcd = Etcd(0);
+  ASSERT_NE(etcd, 0);
+  const auto& argv = processes_.Get(etcd).argv;
+  EXPECT_EQ(argv[0], "etcd");
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "/c/etcd/0"), argv.end());
+  EXPECT_EQ(Running(0, "init"), 0) << "no member before etcd answers";
+  Wait(milliseconds(250));
+  Tick();
+  EXPECT_EQ(Running(0, "init"), 0);
+  EXPECT_FALSE(State().converged);
+  probe_.etcd_ports = {13290};
+  Tick();
+  EXPECT_NE(Running(0, "init"), 0);
+  // It answered once: later ticks do not ask again (the agents use it from now on).
+  const int probes = probe_.etcd_probes;
+  Tick();
+  EXPECT_EQ(probe_.etcd_probes, probes);
+  EXPECT_EQ(processes_.processes().front().argv[0], "etcd");
+}
+
+TEST_F(SupervisorTest, CrashedEtcdRestartsWithBackoffAndStateShowsIt) {
+  Start(1);
+  BringUp(0);
+  const pid_t etcd = Etcd(0);
+  processes_.Die(etcd, SIGKILL);
+  Tick();
+  EXPECT_EQ(Etcd(0), 0);
+  ASSERT_EQ(State().etcd.size(), 1u);
+  EXPECT_EQ(State().etcd[0].pid, 0);
+  EXPECT_EQ(State().etcd[0].last_exit, "signal 9");
+  Wait(milliseconds(999));
+  Tick();
+  EXPECT_EQ(Etcd(0), 0) << "restarted before its backoff";
+  Wait(milliseconds(1));
+  Tick();
+  const pid_t again = Etcd(0);
+  EXPECT_NE(again, 0);
+  EXPECT_NE(again, etcd);
+  EXPECT_EQ(State().etcd[0].pid, again);
+  EXPECT_EQ(State().etcd[0].restarts, 1);
+  // The second crash in a row waits twice as long.
+  processes_.Exit(again, 1);
+  Tick();
+  Wait(milliseconds(1999));
+  Tick();
+  EXPECT_EQ(Etcd(0), 0);
+  Wait(milliseconds(1));
+  Tick();
+  EXPECT_NE(Etcd(0), 0);
+  EXPECT_NE(Running(0, "mariadbd"), 0) << "members keep running meanwhile";
+}
+
+TEST_F(SupervisorTest, ThreeEtcdMembersEachWithItsPortsAndOneToken) {
+  spec_.etcd_members = 3;
+  spec_.etcd_token = "mysqlset-abc";
+  Start(1);
+  Tick();
+  const SupervisorState state = State();
+  ASSERT_EQ(state.etcd.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    const pid_t pid = Etcd(i);
+    ASSERT_NE(pid, 0);
+    const std::string cmd = fmt::format("{}", fmt::join(processes_.Get(pid).argv, " "));
+    EXPECT_NE(cmd.find(fmt::format("--listen-client-urls http://127.0.0.1:{} ", 13290 + 2 * i)),
+              std::string::npos)
+        << cmd;
+    EXPECT_NE(cmd.find("--initial-cluster-token mysqlset-abc"), std::string::npos) << cmd;
+    EXPECT_EQ(state.etcd[i].client_url, fmt::format("http://127.0.0.1:{}", 13290 + 2 * i));
+    EXPECT_EQ(state.etcd[i].pid, pid);
+  }
+}
+
+TEST_F(SupervisorTest, AgentsAndClonesGetTheStoreTheClusterAndItsSize) {
+  spec_.etcd_members = 3;
+  Start(2);
+  BringUp(0);
+  Tick();
+  ASSERT_NE(Running(1, "init"), 0);
+  processes_.Exit(Running(1, "init"), 0);
+  Tick();
+  const pid_t clone = Running(1, "clone");
+  ASSERT_NE(clone, 0);
+  for (const pid_t pid : {Running(0, "agent"), clone}) {
+    const std::string cmd = fmt::format("{}", fmt::join(processes_.Get(pid).argv, " "));
+    EXPECT_NE(cmd.find(" --etcd http://127.0.0.1:13290,http://127.0.0.1:13292,"
+                       "http://127.0.0.1:13294 --cluster mysql --members 2"),
+              std::string::npos)
+        << cmd;
+  }
+}
+
+// The primary is a role: a member counts as routed when HAProxy has it UP behind the
+// endpoint of its role, the write endpoint for the primary.
+TEST_F(SupervisorTest, ThePrimaryIsRoutedThroughTheWriteEndpoint) {
+  Start(2);
+  BringUp(0);
+  BringUp(1);
+  ASSERT_TRUE(State().converged);
+  probe_.haproxy["mysql-read/" + Pod(1)] = "DOWN";
+  probe_.haproxy["mysql-primary/" + Pod(1)] = "UP";
+  Tick();
+  EXPECT_TRUE(State().converged);
+  EXPECT_EQ(Member(1).write_endpoint, "UP");
+  probe_.haproxy["mysql-primary/" + Pod(1)] = "DOWN";
+  Tick();
+  EXPECT_FALSE(State().converged) << "mysql-1 serves no endpoint";
 }
 
 TEST_F(SupervisorTest, RunReloadsOnSighupStopsOnSigtermAndRemovesThePidFile) {

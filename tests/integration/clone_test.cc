@@ -513,7 +513,7 @@ TEST_F(CloneTest, RedoLogThatDoesNotFitIsRefusedBeforeStreaming) {
   Donor donor(*primary_, primary_->spec().secrets_dir);
   auto replica = NewReplica("smalldisk");
   constexpr int kRedoMiB = 256;
-  std::ofstream(replica->conf_dir() + "/replica.cnf", std::ios::app)
+  std::ofstream(replica->conf_dir() + "/mysqlset.cnf", std::ios::app)
       << "innodb_log_file_size=" << kRedoMiB << "M\n";
   const std::string data = replica->data_dir();
   fs::create_directories(data);

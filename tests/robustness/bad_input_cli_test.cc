@@ -33,8 +33,7 @@ class BadInputCliTest : public ::testing::Test {
     conf_ = tmp_.path() + "/conf";
     data_ = tmp_.path() + "/data";
     fs::create_directories(cm_);
-    fs::copy_file(MYSQLSET_SOURCE_DIR "/config/primary.cnf", cm_ + "/primary.cnf");
-    fs::copy_file(MYSQLSET_SOURCE_DIR "/config/replica.cnf", cm_ + "/replica.cnf");
+    fs::copy_file(MYSQLSET_SOURCE_DIR "/config/mysqlset.cnf", cm_ + "/mysqlset.cnf");
   }
   Outcome Init(const std::vector<std::string>& extra, const std::vector<std::string>& env = {}) {
     std::vector<std::string> argv = {MysqlsetBinary(),   "init", "--conf-dir", conf_,
@@ -100,7 +99,7 @@ TEST_F(BadInputCliTest, MissingEmptyOrGarbledCnfIsRefusedAndKeepsTheOldConf) {
   ASSERT_EQ(Init({"--pod-name", "mysql-1"}).exit_code, 0);
   const std::string before = SnapshotTree(conf_);
   ASSERT_NE(before.find("server-id.cnf"), std::string::npos);
-  const std::string good = ReadFileOrEmpty(cm_ + "/replica.cnf");
+  const std::string good = ReadFileOrEmpty(cm_ + "/mysqlset.cnf");
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"", "is empty"},
       {"  \n\t\n", "has no [mariadbd] group"},
@@ -117,27 +116,27 @@ TEST_F(BadInputCliTest, MissingEmptyOrGarbledCnfIsRefusedAndKeepsTheOldConf) {
   };
   for (const auto& [text, why] : cases) {
     SCOPED_TRACE(why);
-    WriteFile(cm_ + "/replica.cnf", text);
+    WriteFile(cm_ + "/mysqlset.cnf", text);
     EXPECT_ONE_ERROR_LINE(Init({"--pod-name", "mysql-1"}), 2, "mysqlset init: error:", why);
     EXPECT_EQ(SnapshotTree(conf_), before);
   }
-  fs::remove(cm_ + "/replica.cnf");
+  fs::remove(cm_ + "/mysqlset.cnf");
   EXPECT_ONE_ERROR_LINE(Init({"--pod-name", "mysql-1"}), 0, "mysqlset init: error: cannot read",
                         "mount the ConfigMap");
   EXPECT_EQ(SnapshotTree(conf_), before);
-  fs::create_directories(cm_ + "/replica.cnf");  // a directory where a file should be
+  fs::create_directories(cm_ + "/mysqlset.cnf");  // a directory where a file should be
   EXPECT_ONE_ERROR_LINE(Init({"--pod-name", "mysql-1"}), 0, "mysqlset init: error: cannot read",
-                        "replica.cnf");
+                        "mysqlset.cnf");
   EXPECT_EQ(SnapshotTree(conf_), before);
-  fs::remove_all(cm_ + "/replica.cnf");
-  WriteFile(cm_ + "/replica.cnf", good);
+  fs::remove_all(cm_ + "/mysqlset.cnf");
+  WriteFile(cm_ + "/mysqlset.cnf", good);
   EXPECT_EQ(Init({"--pod-name", "mysql-1"}).exit_code, 0);
 }
 
 TEST_F(BadInputCliTest, MissingConfigMapDirIsRefused) {
   EXPECT_ONE_ERROR_LINE(RunCmd({MysqlsetBinary(), "init", "--pod-name", "mysql-0", "--conf-dir",
                                 conf_, "--config-map-dir", tmp_.path() + "/nope"}),
-                        0, "mysqlset init: error: cannot read", "/nope/primary.cnf");
+                        0, "mysqlset init: error: cannot read", "/nope/mysqlset.cnf");
   EXPECT_FALSE(fs::exists(conf_));
 }
 
@@ -362,8 +361,8 @@ TEST_F(BadInputCliTest, BadFlagsAndSubcommandsAreOneLineExitTwo) {
       // Issue #17: validators, and the subcommand named in the error.
       {{bin, "status", "--bogus"}, "status: The following argument was not expected: --bogus"},
       {{bin, "status", "--bogus"}, "(see mysqlset status --help)"},
-      {{bin, "up", "--base-port", "70000"}, "--base-port: Value 70000 not in range 1030 to 65533"},
-      {{bin, "up", "--base-port", "80"}, "not in range 1030 to 65533"},
+      {{bin, "up", "--base-port", "70000"}, "--base-port: Value 70000 not in range 1040 to 65533"},
+      {{bin, "up", "--base-port", "80"}, "not in range 1040 to 65533"},
       {{bin, "up", "--log-format", "xml"}, "--log-format: xml not in {text,json}"},
       {{bin, "init", "--config-map-dir", cm_, "--log-level", "bogus"}, "--log-level: bogus not in"},
       {{bin, "agent", "--log-format", "yaml"}, "agent: --log-format: yaml not in"},
