@@ -11,10 +11,6 @@ void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
 
 }  // namespace
 
-uint32_t PrimaryOrdinal() { return 0; }
-
-bool IsPrimary(const MemberIdentity& id) { return id.ordinal == PrimaryOrdinal(); }
-
 MemberAddress AddressOf(const PeerLayout& layout, std::string_view set_name, uint32_t ordinal) {
   MemberAddress a;
   a.pod_name = PodName(set_name, ordinal);

@@ -1,5 +1,5 @@
 #pragma once
-// Where members are and which one is the primary. Pure.
+// Where members are. Pure. Which one is the primary is a role held in etcd (core/leadership.h).
 //
 // Kubernetes: every member has the same ports and its own DNS name ("{pod}.{service}").
 // Local mode: every member is on 127.0.0.1 and ports step by `port_stride` per ordinal.
@@ -28,11 +28,6 @@ struct MemberAddress {
   uint16_t agent_port = 0;
   uint16_t backup_port = 0;
 };
-
-// The one place that says who the primary is. Ordinal 0 today; switchover will make it a
-// role stored elsewhere, and every caller already asks here.
-uint32_t PrimaryOrdinal();
-bool IsPrimary(const MemberIdentity& id);
 
 MemberAddress AddressOf(const PeerLayout& layout, std::string_view set_name, uint32_t ordinal);
 

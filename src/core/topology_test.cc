@@ -31,11 +31,5 @@ TEST(TopologyTest, TemplateExpandsServiceAndOrdinal) {
   EXPECT_EQ(AddressOf(l, "x", 4).host, "x-4.headless.db.svc:4");
 }
 
-TEST(TopologyTest, PrimaryIsOrdinalZeroForNow) {
-  EXPECT_EQ(PrimaryOrdinal(), 0u);
-  EXPECT_TRUE(IsPrimary(*ParseIdentity("mysql-0")));
-  EXPECT_FALSE(IsPrimary(*ParseIdentity("mysql-1")));
-}
-
 }  // namespace
 }  // namespace mysqlset
