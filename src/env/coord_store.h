@@ -28,7 +28,8 @@ struct StoredValue {
 };
 
 // One comparison of a transaction (always "equal"). A key that does not exist has
-// create_revision, mod_revision and lease 0 and an empty value.
+// create_revision, mod_revision and lease 0; a value compare on it always fails, even
+// against "" (etcd's rule, checked by the contract tests).
 struct TxnCompare {
   enum class Field { kCreateRevision, kModRevision, kValue, kLease };
   std::string key;
