@@ -7,14 +7,15 @@
 #include "core/identity.h"
 
 namespace mysqlset {
-namespace {
 
-const MemberView* FindMember(const ClusterView& view, const std::string& name) {
+const MemberView* FindMemberView(const ClusterView& view, const std::string& name) {
   for (const MemberView& m : view.members) {
     if (m.name == name) return &m;
   }
   return nullptr;
 }
+
+namespace {
 
 // Why `m` cannot take over from `primary`, or "" when it can.
 std::string Ineligible(const MemberView& m, const MemberView& primary,
@@ -48,7 +49,7 @@ SwitchoverTarget CheckSwitchoverTarget(const ClusterView& view, const std::strin
   };
   if (!view.leader) return refuse("no member holds the primary role now; try again later");
   out.from = view.leader->name;
-  const MemberView* primary = FindMember(view, out.from);
+  const MemberView* primary = FindMemberView(view, out.from);
   if (!primary) {
     return refuse(fmt::format("the primary {} is not registered in the store", out.from));
   }
@@ -59,7 +60,7 @@ SwitchoverTarget CheckSwitchoverTarget(const ClusterView& view, const std::strin
                                 PodName(set_name, 0), PodName(set_name, members - 1)));
     }
     if (*to == out.from) return refuse(fmt::format("{} is already the primary", *to));
-    const MemberView* m = FindMember(view, *to);
+    const MemberView* m = FindMemberView(view, *to);
     if (!m) {
       return refuse(
           fmt::format("{} is not registered (its agent is down or cannot reach the "

@@ -11,6 +11,9 @@
 
 namespace mysqlset {
 
+// The registered member named `name` in `view`, or nullptr.
+const MemberView* FindMemberView(const ClusterView& view, const std::string& name);
+
 struct SwitchoverPolicy {
   double max_lag_seconds = 30;  // a candidate lagging more is refused
 };

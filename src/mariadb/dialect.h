@@ -21,6 +21,20 @@ inline constexpr const char* kSelectGtidSlavePos = "SELECT @@global.gtid_slave_p
 inline constexpr const char* kShowReplicaStatus = "SHOW SLAVE STATUS";
 inline constexpr const char* kStopReplica = "STOP SLAVE";
 inline constexpr const char* kStartReplica = "START SLAVE";
+inline constexpr const char* kResetReplicaAll = "RESET SLAVE ALL";
+
+// Switchover: read-only without waiting for ever on a stuck commit, then the sessions that
+// read_only does not stop (READ ONLY ADMIN holders, MDEV-29596), except our own.
+inline constexpr const char* kShortLockWait = "SET SESSION lock_wait_timeout = 1";
+inline constexpr const char* kSelectReadOnlyAdminSessions =
+    "SELECT p.ID FROM information_schema.PROCESSLIST p WHERE p.ID <> CONNECTION_ID() AND "
+    "p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Slave_IO', 'Slave_SQL', 'Slave_worker') AND "
+    "p.USER IN (SELECT SUBSTRING_INDEX(SUBSTRING(GRANTEE, 2), '\'@\'', 1) FROM "
+    "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ ONLY ADMIN')";
+std::string KillConnection(uint64_t id);
+std::string MasterGtidWait(const std::string& gtid, double timeout_seconds, const Quote& q);
+// ChangeSource plus MASTER_DEMOTE_TO_SLAVE = 1.
+std::string DemoteToSource(const ReplicationSource& source, const Quote& q);
 
 // The write `up` and `scale` make through the write endpoint before they report ready: one
 // row in mysqlset.write_probe (a table mysqlset owns), on a server that is not read-only.
