@@ -26,4 +26,10 @@ Result<HttpReply> HttpGet(const std::string& host, uint16_t port, const std::str
 Result<HttpReply> HttpGet(const std::string& base_url, const std::string& path,
                           std::chrono::milliseconds timeout);
 
+// POST `body` (application/json) to base_url + path with "Authorization: Bearer <token>"
+// (`bearer_token` is a secret: it appears in no message). Errors as HttpGet's.
+Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& path,
+                               const std::string& body, const std::string& bearer_token,
+                               std::chrono::milliseconds timeout);
+
 }  // namespace mysqlset::net
