@@ -30,7 +30,7 @@ inline constexpr const char* kSelectReadOnlyAdminSessions =
     "SELECT p.ID FROM information_schema.PROCESSLIST p WHERE p.ID <> CONNECTION_ID() AND "
     "p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Slave_IO', 'Slave_SQL', 'Slave_worker') AND "
     "p.USER IN (SELECT SUBSTRING_INDEX(SUBSTRING(GRANTEE, 2), '\'@\'', 1) FROM "
-    "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ ONLY ADMIN')";
+    "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ_ONLY ADMIN')";
 std::string KillConnection(uint64_t id);
 std::string MasterGtidWait(const std::string& gtid, double timeout_seconds, const Quote& q);
 // ChangeSource plus MASTER_DEMOTE_TO_SLAVE = 1.
