@@ -11,7 +11,9 @@ net::HttpServerOptions ServerOptions() {
   net::HttpServerOptions o;
   o.name = "agent http";
   o.not_found_body =
-      "unknown path; try /livez /healthz /readyz /primary /replica /v1/status /metrics\n";
+      "unknown path; try /livez /healthz /readyz /primary /replica /v1/status /v1/switchover "
+      "/metrics\n";
+  o.max_body_bytes = 1024;  // POST /v1/switchover: {"to":"NAME"}
   return o;
 }
 
@@ -124,6 +126,13 @@ void AgentHttpServer::Install() {
         StatusJsonText(deps_.agent->config(), snap, Backup(), StateAgeSeconds(snap).value_or(-1)),
         {}};
   });
+
+  if (deps_.switchover) {
+    server_.Post("/v1/switchover",
+                 [this](const net::HttpRequest& r) { return deps_.switchover->Post(r); });
+    server_.Get("/v1/switchover",
+                [this](const net::HttpRequest& r) { return deps_.switchover->Get(r); });
+  }
 
   server_.Get("/metrics", [this](const net::HttpRequest&) {
     ProbeCounters p{healthz_ok_, healthz_fail_, readyz_ok_, readyz_fail_};

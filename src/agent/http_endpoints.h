@@ -10,6 +10,7 @@
 //               replicating, under the lag limit): HAProxy's read backend
 //   /v1/status  JSON for tools and the local CLI
 //   /metrics    Prometheus text format
+//   /v1/switchover  POST asks for a switchover (token), GET shows it (agent/switchover_api.h)
 // Probes share one monitor connection and never wait past their deadline. /livez and
 // /readyz have workers of their own, /healthz (which waits on mysqld) too, so neither a flood
 // of idle connections nor a slow /metrics, /v1/status or mysqld delays them (issue #18).
@@ -23,6 +24,7 @@
 
 #include "agent/agent.h"
 #include "agent/status_report.h"
+#include "agent/switchover_api.h"
 #include "env/clock.h"
 #include "env/db.h"
 #include "net/http_server.h"
@@ -36,6 +38,7 @@ class AgentHttpServer {
     Db* monitor;  // used only under the probe lock
     const Clock* clock;
     std::function<BackupStats()> backup;  // may be empty
+    SwitchoverApi* switchover = nullptr;  // POST/GET /v1/switchover; none without a store
   };
   explicit AgentHttpServer(Deps deps);
   ~AgentHttpServer();

@@ -3,7 +3,6 @@
 #include <openssl/rand.h>
 
 namespace mysqlset {
-namespace {
 
 Result<std::string> ReadSecretFile(const FileSystem& fs, const std::string& dir, const char* name) {
   const std::string path = dir + "/" + name;
@@ -28,6 +27,8 @@ Result<std::string> ReadSecretFile(const FileSystem& fs, const std::string& dir,
   RETURN_IF_ERROR(CheckSecretFileMode(path, info.mode, info.owned_by_self));
   return v;
 }
+
+namespace {
 
 std::string RandomToken() {
   unsigned char raw[24];

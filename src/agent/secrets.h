@@ -12,6 +12,8 @@ namespace mysqlset {
 // CheckSecretFileMode (not readable by others; group-readable only when owned by another
 // user, as a Kubernetes Secret with fsGroup). Errors name the file, never its contents.
 Result<Secrets> LoadSecrets(const FileSystem& fs, const std::string& dir);
+// One of those files (`mysqlset switchover --token-file`), with the same checks.
+Result<std::string> ReadSecretFile(const FileSystem& fs, const std::string& dir, const char* name);
 
 // Generates fresh random secrets and writes them with mode 0600 (local mode). Existing
 // files are kept, so re-running never changes a password a server already has.

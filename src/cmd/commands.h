@@ -23,5 +23,7 @@ Action AddDownCommand(CLI::App& app);
 // Conveniences for a local cluster (sql_cmd.cc, logs_cmd.cc).
 Action AddSqlCommand(CLI::App& app);
 Action AddLogsCommand(CLI::App& app);
+// Moves the primary role (switchover_cmd.cc): local, or through an agent's URL.
+Action AddSwitchoverCommand(CLI::App& app);
 
 }  // namespace mysqlset::cmd

@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
       mysqlset::cmd::AddSqlCommand);
   add("logs", "Print (or follow with -f) the logs of a local cluster's member or supervisor",
       mysqlset::cmd::AddLogsCommand);
+  add("switchover",
+      "Move the primary role to another member (--to NAME, or the most caught-up replica)",
+      mysqlset::cmd::AddSwitchoverCommand);
   // Internal: the daemon `up` starts. Hidden from --help (an empty group hides it).
   add("supervise", "Internal: the local cluster's supervisor daemon, started by `up`",
       mysqlset::cmd::AddSuperviseCommand)

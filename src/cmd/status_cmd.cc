@@ -18,6 +18,7 @@
 #include "local/cluster_report.h"
 #include "local/wait_verdict.h"
 #include "net/http_client.h"
+#include "nlohmann/json.hpp"
 #include "posix/posix_env.h"
 
 namespace mysqlset::cmd {
@@ -67,22 +68,33 @@ Result<Report> LookAtCluster(const StatusFlags& f) {
     }
   }
   // Ask every agent at once: a member that is down costs one timeout, not one per member.
-  std::vector<std::future<std::optional<formats::AgentStatus>>> replies;
+  struct AgentReply {
+    formats::AgentStatus status;
+    uint64_t epoch = 0;
+  };
+  std::vector<std::future<std::optional<AgentReply>>> replies;
   for (int i = 0; i < spec->replicas; ++i) {
     const MemberAddress a = local::MemberAddressOf(*spec, static_cast<uint32_t>(i));
-    replies.push_back(std::async(std::launch::async, [a]() -> std::optional<formats::AgentStatus> {
+    replies.push_back(std::async(std::launch::async, [a]() -> std::optional<AgentReply> {
       auto reply = net::HttpGet(a.host, a.agent_port, "/v1/status", std::chrono::seconds(2));
       if (!reply.ok() || reply->status != 200) return std::nullopt;
       auto parsed = formats::FromJson<formats::AgentStatus>(reply->body);
       if (!parsed.ok()) return std::nullopt;
-      return *parsed;
+      // "epoch" (docs/roles.md), read here until formats::AgentStatus carries it (i12-agent).
+      const auto j = nlohmann::json::parse(reply->body, nullptr, false);
+      const auto epoch = j.is_object() ? j.find("epoch") : j.end();
+      return AgentReply{
+          *parsed, epoch != j.end() && epoch->is_number_unsigned() ? epoch->get<uint64_t>() : 0};
     }));
   }
   std::vector<local::MemberReport> members;
   for (int i = 0; i < spec->replicas; ++i) {
     local::MemberReport r;
     r.ordinal = static_cast<uint32_t>(i);
-    r.agent = replies[i].get();
+    if (auto reply = replies[i].get()) {
+      r.agent = reply->status;
+      r.epoch = reply->epoch;
+    }
     r.kept_datadirs = ListKeptDatadirs(fs, paths.data_dir(PodName(spec->name, r.ordinal)));
     if (state) {
       for (const auto& m : state->members) {

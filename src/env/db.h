@@ -43,6 +43,20 @@ class Db {
   virtual Result<std::vector<std::string>> SocketSuperusers(const std::string& os_user) = 0;
   // DROP USER IF EXISTS each of them (safe to replicate to a replica that lacks one).
   virtual Status DropSocketSuperusers(const std::string& os_user) = 0;
+
+  // Switchover (docs/roles.md). SET SESSION lock_wait_timeout=1 then SET GLOBAL read_only=1
+  // (a commit stuck waiting must not block it for ever), then kill every session of an
+  // account holding READ ONLY ADMIN (it bypasses read_only), except this connection.
+  virtual Status SetReadOnlyKillingAdminSessions() = 0;
+  // SELECT MASTER_GTID_WAIT(gtid, timeout): true once the server has applied `gtid`, false
+  // when `timeout_seconds` passed first.
+  virtual Result<bool> MasterGtidWait(const std::string& gtid, double timeout_seconds) = 0;
+  // STOP SLAVE; CHANGE MASTER TO source with MASTER_USE_GTID=slave_pos and
+  // MASTER_DEMOTE_TO_SLAVE=1 (gtid_binlog_pos joins gtid_slave_pos), not started.
+  virtual Status DemoteToReplicaOf(const ReplicationSource& source) = 0;
+  // STOP SLAVE; RESET SLAVE ALL: undoes DemoteToReplicaOf when the hand-over failed (safe:
+  // never started, so there is no relay log to lose).
+  virtual Status ClearReplicationSource() = 0;
 };
 
 }  // namespace mysqlset

@@ -1,5 +1,6 @@
 #include "local/cluster_report.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/topology.h"
@@ -86,14 +87,27 @@ std::string RenderCloneProgress(const CloneProgress& p, int bar_width) {
 
 namespace {
 
-std::string RoleOf(const MemberReport& m) {
-  if (m.agent && !m.agent->role.empty()) return m.agent->role;
-  // The role is the agent's (it holds the leader lease or not); an agent that does not
-  // answer cannot keep a lease alive, so its member is not the primary.
-  return "replica";
-}
+// The role as the member's agent reports it; "" when unknown (the agent did not answer).
+std::string RoleOf(const MemberReport& m) { return m.agent ? m.agent->role : ""; }
 
 }  // namespace
+
+std::optional<std::string> ReportedPrimary(const ClusterSpec& spec,
+                                           const std::vector<MemberReport>& members) {
+  const MemberReport* best = nullptr;
+  for (const auto& m : members) {
+    if (RoleOf(m) != "primary") continue;
+    if (!best || m.epoch > best->epoch) best = &m;
+  }
+  if (!best) return std::nullopt;
+  return MemberAddressOf(spec, best->ordinal).pod_name;
+}
+
+uint64_t ReportedEpoch(const std::vector<MemberReport>& members) {
+  uint64_t epoch = 0;
+  for (const auto& m : members) epoch = std::max(epoch, m.epoch);
+  return epoch;
+}
 
 std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberReport>& members,
                              bool supervisor_running, const std::string& supervisor_warning) {
@@ -103,13 +117,18 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
   j["supervisor_running"] = supervisor_running;
   j["supervisor_responding"] = supervisor_running && supervisor_warning.empty();
   j["supervisor_warning"] = supervisor_warning;
+  const std::optional<std::string> primary = ReportedPrimary(spec, members);
+  const uint64_t epoch = ReportedEpoch(members);
+  j["primary"] = primary ? ordered_json(*primary) : ordered_json(nullptr);
+  j["epoch"] = epoch ? ordered_json(epoch) : ordered_json(nullptr);
   j["members"] = json::array();
   for (const auto& m : members) {
     const MemberAddress a = MemberAddressOf(spec, m.ordinal);
     ordered_json o;
     o["name"] = a.pod_name;
     o["ordinal"] = m.ordinal;
-    o["role"] = RoleOf(m);
+    o["role"] =
+        m.agent && !m.agent->role.empty() ? ordered_json(m.agent->role) : ordered_json(nullptr);
     o["ready"] = m.agent ? m.agent->ready : false;
     o["host"] = a.host;
     o["port"] = a.mysql_port;
@@ -155,6 +174,10 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
   std::string out = supervisor_warning.empty() ? "" : supervisor_warning + "\n";
   out += fmt::format("cluster {}: {} member(s){}\n", spec.name, spec.replicas,
                      supervisor_running ? "" : "  (supervisor not running)");
+  const std::optional<std::string> primary = ReportedPrimary(spec, members);
+  const uint64_t epoch = ReportedEpoch(members);
+  out += primary ? fmt::format("primary {}", *primary) : std::string("primary: none reported");
+  out += epoch ? fmt::format(" (epoch {})\n", epoch) : std::string("\n");
   out += fmt::format("{:<12} {:<8} {:<6} {:<24} {:>6}  {}\n", "MEMBER", "ROLE", "READY", "GTID",
                      "LAG", "ADDRESS");
   for (const auto& m : members) {
@@ -169,8 +192,9 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
     } else if (m.step && *m.step != MemberStep::kStopped && *m.step != MemberStep::kStarting) {
       ready = MemberStepName(*m.step);  // init, clone, failed: more useful than "down"
     }
-    out += fmt::format("{:<12} {:<8} {:<6} {:<24} {:>6}  {}:{}\n", a.pod_name, RoleOf(m), ready,
-                       gtid, lag, a.host, a.mysql_port);
+    const std::string role = RoleOf(m).empty() ? "-" : RoleOf(m);
+    out += fmt::format("{:<12} {:<8} {:<6} {:<24} {:>6}  {}:{}\n", a.pod_name, role, ready, gtid,
+                       lag, a.host, a.mysql_port);
     if (m.agent && !m.agent->ready && !m.agent->reasons.empty()) {
       out += fmt::format("{:<12} not ready: {}\n", "", fmt::join(m.agent->reasons, "; "));
     }

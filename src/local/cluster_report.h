@@ -54,9 +54,19 @@ struct MemberReport {
   std::string read_endpoint;                  // HAProxy's state of it, "" if unknown
   std::vector<KeptDatadir> kept_datadirs;     // set-aside datadirs in its data volume
   std::string error;                          // the supervisor's reason it is failing, "" if none
+  uint64_t epoch = 0;  // the leader epoch its agent reports ("epoch" of /v1/status), 0: unknown
 };
 
-// `status --json`: {"name", "members":[...], "endpoints":{"primary","read"}} as DESIGN.md.
+// The member whose agent reports itself primary (it holds the leader key); when several do
+// (a hand-over seen mid-way), the one with the highest epoch. nullopt when none does.
+std::optional<std::string> ReportedPrimary(const ClusterSpec& spec,
+                                           const std::vector<MemberReport>& members);
+// The highest epoch any agent reports; 0 when none does.
+uint64_t ReportedEpoch(const std::vector<MemberReport>& members);
+
+// `status --json`: {"name", "primary", "epoch", "members":[...], "endpoints":{"primary","read"}}
+// as DESIGN.md; "primary" and "epoch" are null when no agent reports a primary, and each
+// member's "role" is what its agent reports (null when its agent does not answer).
 // `supervisor_warning` (e.g. "supervisor pid 42 is not responding ...") is "" when the
 // supervisor is fine; otherwise it is "supervisor_warning" and "supervisor_responding" false.
 std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberReport>& members,

@@ -47,8 +47,10 @@ TEST(RenderStatusJson, FollowsTheDesignSchema) {
   EXPECT_EQ(m0["lag_seconds"], 0);
   EXPECT_EQ(m0["agent"], "http://127.0.0.1:13307");
   EXPECT_EQ(m0["backup"], "127.0.0.1:13308");
+  EXPECT_EQ(j["primary"], "mysql-0");
+  EXPECT_TRUE(j["epoch"].is_null());  // the agent reported none
   const auto& m1 = j["members"][1];
-  EXPECT_EQ(m1["role"], "replica");
+  EXPECT_TRUE(m1["role"].is_null());  // its agent did not answer: unknown
   EXPECT_EQ(m1["ready"], false);
   EXPECT_TRUE(m1["lag_seconds"].is_null());
   EXPECT_EQ(m1["state"], "down");
@@ -64,8 +66,38 @@ TEST(RenderStatusTable, ShowsDownMembers) {
   down.ordinal = 1;
   const std::string t = RenderStatusTable(spec, {up, down}, true);
   EXPECT_NE(t.find("mysql-0      primary  yes    0-100-7"), std::string::npos) << t;
-  EXPECT_NE(t.find("mysql-1      replica  down"), std::string::npos) << t;
+  EXPECT_NE(t.find("mysql-1      -        down"), std::string::npos) << t;
+  EXPECT_NE(t.find("\nprimary mysql-0\n"), std::string::npos) << t;
   EXPECT_NE(t.find("127.0.0.1:13316"), std::string::npos);
+}
+
+// The primary is whoever its agent says holds the role, at any ordinal; mid-hand-over, the
+// highest epoch wins.
+TEST(RenderStatus, PrimaryAndEpochComeFromTheAgents) {
+  ClusterSpec spec{"mysql", 3, 13306};
+  std::vector<MemberReport> ms(3);
+  for (uint32_t i = 0; i < 3; ++i) {
+    ms[i].ordinal = i;
+    ms[i].agent = Agent("replica", true, 100 + i, "0-102-9", 0.0, {});
+    ms[i].epoch = 4;
+  }
+  ms[2].agent->role = "primary";
+  auto j = nlohmann::json::parse(RenderStatusJson(spec, ms, true));
+  EXPECT_EQ(j["primary"], "mysql-2");
+  EXPECT_EQ(j["epoch"], 4);
+  EXPECT_EQ(j["members"][0]["role"], "replica");
+  EXPECT_EQ(j["members"][2]["role"], "primary");
+  EXPECT_NE(RenderStatusTable(spec, ms, true).find("\nprimary mysql-2 (epoch 4)\n"),
+            std::string::npos);
+  ms[0].agent->role = "primary";  // the old primary has not seen the hand-over yet
+  ms[0].epoch = 3;
+  j = nlohmann::json::parse(RenderStatusJson(spec, ms, true));
+  EXPECT_EQ(j["primary"], "mysql-2");
+  for (auto& m : ms) m.agent->role = "replica";
+  j = nlohmann::json::parse(RenderStatusJson(spec, ms, true));
+  EXPECT_TRUE(j["primary"].is_null());
+  EXPECT_NE(RenderStatusTable(spec, ms, true).find("\nprimary: none reported (epoch 4)\n"),
+            std::string::npos);
 }
 
 // Issue 18 finding 4: datadirs mysqlset set aside are listed with their size, in both forms.

@@ -48,6 +48,16 @@ std::string ChangeSource(const ReplicationSource& s, const Quote& q) {
       q(s.host), s.port, q(s.user), q(s.password));
 }
 
+std::string KillConnection(uint64_t id) { return fmt::format("KILL CONNECTION {}", id); }
+
+std::string MasterGtidWait(const std::string& gtid, double timeout_seconds, const Quote& q) {
+  return fmt::format("SELECT MASTER_GTID_WAIT({}, {:.3f})", q(gtid), timeout_seconds);
+}
+
+std::string DemoteToSource(const ReplicationSource& source, const Quote& q) {
+  return ChangeSource(source, q) + ", MASTER_DEMOTE_TO_SLAVE = 1";
+}
+
 std::vector<std::string> CreateAccount(const Account& a, const Quote& q) {
   return {
       fmt::format("CREATE USER IF NOT EXISTS {} IDENTIFIED BY {}", Grantee(a, q), q(a.password)),

@@ -23,20 +23,25 @@ inline constexpr const char* kStopReplica = "STOP SLAVE";
 inline constexpr const char* kStartReplica = "START SLAVE";
 inline constexpr const char* kStopReplicaIo = "STOP SLAVE IO_THREAD";
 inline constexpr const char* kResetReplicaAll = "RESET SLAVE ALL";
-// Fencing (docs/roles.md): read_only must not wait behind a commit that waits for an ack.
+// Fencing and switchover (docs/roles.md): read_only must not wait for ever behind a commit
+// that waits for an ack (HA.md pitfall 3).
 inline constexpr const char* kShortLockWait = "SET SESSION lock_wait_timeout = 1";
 inline constexpr const char* kDefaultLockWait = "SET SESSION lock_wait_timeout = DEFAULT";
 // The ids of the sessions of every account holding READ ONLY ADMIN (granted directly or
-// through ALL PRIVILEGES), but this one. Matched by user name: a fence kills too much rather
-// than too little.
+// through ALL PRIVILEGES; they bypass read_only, MDEV-29596), but this one. Matched by user
+// name: a fence kills too much rather than too little. information_schema spells the
+// privilege 'READ_ONLY ADMIN' (checked on MariaDB 10.11.19).
 inline constexpr const char* kSelectReadOnlyAdminSessions =
     "SELECT p.ID FROM information_schema.PROCESSLIST p WHERE p.ID <> CONNECTION_ID() AND "
     "p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Slave_IO', 'Slave_SQL', 'Slave_worker') AND "
-    "p.USER IN (SELECT SUBSTRING(GRANTEE, 2, LOCATE('''@''', GRANTEE) - 2) FROM "
-    "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ ONLY ADMIN')";
+    "p.USER IN (SELECT SUBSTRING_INDEX(SUBSTRING(GRANTEE, 2), '\'@\'', 1) FROM "
+    "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ_ONLY ADMIN')";
 std::string KillConnection(uint64_t id);
 // Waits for the SQL thread to reach `gtid` for at most `seconds`; returns 0 when reached.
 std::string WaitForGtid(const std::string& gtid, int seconds, const Quote& q);
+std::string MasterGtidWait(const std::string& gtid, double timeout_seconds, const Quote& q);
+// ChangeSource plus MASTER_DEMOTE_TO_SLAVE = 1.
+std::string DemoteToSource(const ReplicationSource& source, const Quote& q);
 
 // The write `up` and `scale` make through the write endpoint before they report ready: one
 // row in mysqlset.write_probe (a table mysqlset owns), on a server that is not read-only.

@@ -20,6 +20,15 @@ TEST(DialectTest, ChangeSourceUsesGtidSlavePos) {
   EXPECT_EQ(dialect::ChangeSource(src, dialect::QuoteLiteral), Golden("change_source.sql"));
 }
 
+TEST(DialectTest, SwitchoverStatements) {
+  ReplicationSource src{"mysql-2.mysql", 3306, "repl", "pw"};
+  EXPECT_EQ(dialect::DemoteToSource(src, dialect::QuoteLiteral),
+            dialect::ChangeSource(src, dialect::QuoteLiteral) + ", MASTER_DEMOTE_TO_SLAVE = 1");
+  EXPECT_EQ(dialect::MasterGtidWait("0-100-5", 1, dialect::QuoteLiteral),
+            "SELECT MASTER_GTID_WAIT('0-100-5', 1.000)");
+  EXPECT_EQ(dialect::KillConnection(42), "KILL CONNECTION 42");
+}
+
 TEST(DialectTest, QuoteLiteralEscapesEverythingThatEndsAString) {
   EXPECT_EQ(dialect::QuoteLiteral("a'b\\c"), "'a\\'b\\\\c'");
   EXPECT_EQ(dialect::QuoteLiteral(std::string("x\0y", 3)), "'x\\0y'");

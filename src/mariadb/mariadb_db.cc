@@ -1,5 +1,7 @@
 #include "mariadb/mariadb_db.h"
 
+#include <charconv>
+
 #include "mariadb/dialect.h"
 
 namespace mysqlset {
@@ -205,6 +207,47 @@ Status MariaDb::DropSocketSuperusers(const std::string& os_user) {
                         .Annotate("drop " + *row[0] + "@" + *row[1]));
   }
   return Status::Ok();
+}
+
+Status MariaDb::SetReadOnlyKillingAdminSessions() {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  RETURN_IF_ERROR(Check(c->Execute(dialect::kShortLockWait)));
+  RETURN_IF_ERROR(Check(c->Execute(dialect::SetReadOnly(true))));
+  auto ids = c->Query(dialect::kSelectReadOnlyAdminSessions);
+  if (!ids.ok()) return Check(ids.status());
+  for (const Row& row : ids->rows) {
+    uint64_t id = 0;
+    if (row.empty() || !row[0] ||
+        std::from_chars(row[0]->data(), row[0]->data() + row[0]->size(), id).ec != std::errc())
+      continue;
+    // A session that ended in between answers "unknown thread": nothing left to kill.
+    Status st = Check(c->Execute(dialect::KillConnection(id)));
+    if (!st.ok() && st.code() == StatusCode::kUnavailable) return st;
+  }
+  return Status::Ok();
+}
+
+Result<bool> MariaDb::MasterGtidWait(const std::string& gtid, double timeout_seconds) {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  auto q = [c](const std::string& s) { return c->Quote(s); };
+  auto rows = c->Query(dialect::MasterGtidWait(gtid, timeout_seconds, q));
+  if (!rows.ok()) return Check(rows.status());
+  if (rows->rows.size() != 1 || rows->rows[0].size() != 1 || !rows->rows[0][0]) {
+    return Internal("MASTER_GTID_WAIT({}) returned no result", gtid);
+  }
+  return *rows->rows[0][0] == "0";  // -1: timed out
+}
+
+Status MariaDb::DemoteToReplicaOf(const ReplicationSource& source) {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  auto q = [c](const std::string& s) { return c->Quote(s); };
+  RETURN_IF_ERROR(Check(c->Execute(dialect::kStopReplica)));
+  return Check(c->Execute(dialect::DemoteToSource(source, q)));
+}
+
+Status MariaDb::ClearReplicationSource() {
+  RETURN_IF_ERROR(Exec(dialect::kStopReplica));
+  return Exec(dialect::kResetReplicaAll);
 }
 
 }  // namespace mysqlset

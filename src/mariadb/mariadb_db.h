@@ -26,6 +26,10 @@ class MariaDb : public Db {
   Result<bool> AccountsExist(const std::vector<Account>& accounts) override;
   Result<std::vector<std::string>> SocketSuperusers(const std::string& os_user) override;
   Status DropSocketSuperusers(const std::string& os_user) override;
+  Status SetReadOnlyKillingAdminSessions() override;
+  Result<bool> MasterGtidWait(const std::string& gtid, double timeout_seconds) override;
+  Status DemoteToReplicaOf(const ReplicationSource& source) override;
+  Status ClearReplicationSource() override;
 
  private:
   Result<Connection*> Conn();

@@ -13,12 +13,16 @@
 namespace mysqlset::net {
 namespace {
 
-// `where` is the URL without the path, for messages.
-Result<HttpReply> Get(httplib::Client& client, const std::string& where, const std::string& path,
-                      std::chrono::milliseconds timeout) {
+void SetTimeouts(httplib::Client& client, std::chrono::milliseconds timeout) {
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
+}
+
+// `where` is the URL without the path, for messages.
+Result<HttpReply> Get(httplib::Client& client, const std::string& where, const std::string& path,
+                      std::chrono::milliseconds timeout) {
+  SetTimeouts(client, timeout);
   auto res = client.Get(path);
   if (!res) {
     return Unavailable("GET {}{}: no answer ({})", where, path, httplib::to_string(res.error()));
@@ -78,6 +82,19 @@ std::optional<HttpReply> CompleteReply(const std::string& bytes, bool eof) {
   return reply;
 }
 
+Result<std::unique_ptr<httplib::Client>> ClientFor(const std::string& base_url) {
+  // httplib::Client throws std::invalid_argument for an unsupported scheme (ftp://...).
+  std::unique_ptr<httplib::Client> client;
+  try {
+    client = std::make_unique<httplib::Client>(base_url);
+  } catch (const std::exception&) {  // std::out_of_range too, for a port like 99999999999
+  }
+  if (!client || !client->is_valid()) {
+    return InvalidArgument("'{}' is not a valid http URL", base_url);
+  }
+  return client;
+}
+
 }  // namespace
 
 Result<HttpReply> HttpGet(const std::string& host, uint16_t port, const std::string& path,
@@ -88,15 +105,7 @@ Result<HttpReply> HttpGet(const std::string& host, uint16_t port, const std::str
 
 Result<HttpReply> HttpGet(const std::string& base_url, const std::string& path,
                           std::chrono::milliseconds timeout) {
-  // httplib::Client throws std::invalid_argument for an unsupported scheme (ftp://...).
-  std::unique_ptr<httplib::Client> client;
-  try {
-    client = std::make_unique<httplib::Client>(base_url);
-  } catch (const std::exception&) {  // std::out_of_range too, for a port like 99999999999
-  }
-  if (!client || !client->is_valid()) {
-    return InvalidArgument("'{}' is not a valid http URL", base_url);
-  }
+  ASSIGN_OR_RETURN(std::unique_ptr<httplib::Client> client, ClientFor(base_url));
   return Get(*client, base_url, path, timeout);
 }
 
@@ -105,6 +114,12 @@ Result<HttpReply> HttpGet(const std::string& base_url, const std::string& path,
 // read; an HTTP/1.0 request gets the same answer unchunked, closed at its end.
 Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& path,
                                const std::string& json_body, std::chrono::milliseconds timeout) {
+  return HttpPostJson(base_url, path, json_body, "", timeout);
+}
+
+Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& path,
+                               const std::string& json_body, const std::string& bearer_token,
+                               std::chrono::milliseconds timeout) {
   std::string host;
   uint16_t port = 0;
   if (!ParseHttpBaseUrl(base_url, &host, &port)) {
@@ -122,8 +137,10 @@ Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& p
   }
   const std::string request = fmt::format(
       "POST {} HTTP/1.0\r\nHost: {}:{}\r\nContent-Type: application/json\r\n"
-      "Content-Length: {}\r\n\r\n{}",
-      path, host, port, json_body.size(), json_body);
+      "{}Content-Length: {}\r\n\r\n{}",
+      path, host, port,
+      bearer_token.empty() ? "" : "Authorization: Bearer " + bearer_token + "\r\n",
+      json_body.size(), json_body);
   auto no_answer = [&](const std::string& why) {
     return DeadlineExceeded("POST {}{}: sent, but no answer ({})", base_url, path, why);
   };

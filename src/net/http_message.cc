@@ -81,7 +81,8 @@ std::string HttpRequest::Header(std::string_view name) const {
   return "";
 }
 
-HttpParse ParseHttpRequestHead(std::string_view bytes, size_t max_head_bytes) {
+HttpParse ParseHttpRequestHead(std::string_view bytes, size_t max_head_bytes,
+                               size_t max_body_bytes) {
   // Skip empty lines before the request line; they count against the size limit.
   size_t start = 0;
   while (start < bytes.size() && (bytes[start] == '\r' || bytes[start] == '\n')) ++start;
@@ -163,7 +164,14 @@ HttpParse ParseHttpRequestHead(std::string_view bytes, size_t max_head_bytes) {
     if (ec != std::errc() || ptr != length.data() + length.size()) {
       return Error(400, "malformed Content-Length");
     }
-    if (n > 0) return Error(413, "request bodies are not accepted");
+    if (n > 0) {
+      if (r.method != "POST" || n > max_body_bytes || end + n > max_head_bytes) {
+        return Error(413, "request bodies are not accepted");
+      }
+      if (bytes.size() < end + n) return HttpParse{};
+      r.body = std::string(bytes.substr(end, n));
+      end += n;
+    }
   }
   const std::string connection = r.Header("Connection");
   r.keep_alive = r.minor_version >= 1 ? !HasListOption(connection, "close")

@@ -21,6 +21,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names as sent
   bool keep_alive = false;  // the client wants the connection kept after the response
   std::string peer;         // "127.0.0.1:51234", filled in by the server
+  std::string body;         // POST only (see ParseHttpRequestHead's max_body_bytes)
 
   // The first header named `name` (case-insensitive), "" when absent.
   std::string Header(std::string_view name) const;
@@ -45,9 +46,12 @@ struct HttpParse {
 
 // Parses one request head from the start of `bytes`. A head longer than `max_head_bytes`
 // (terminator included) is kError 431; one not complete yet and shorter is kIncomplete.
-// Requests with a body (Content-Length > 0, Transfer-Encoding) are kError 413: this server
-// serves GETs only. Empty lines before the request line are skipped (RFC 9112 2.2).
-HttpParse ParseHttpRequestHead(std::string_view bytes, size_t max_head_bytes);
+// Requests with a body (Content-Length > 0, Transfer-Encoding) are kError 413, except a POST
+// with a Content-Length of at most `max_body_bytes` whose head and body fit in
+// `max_head_bytes`: its body is read into request.body (kIncomplete until it has arrived)
+// and counted in `consumed`. Empty lines before the request line are skipped (RFC 9112 2.2).
+HttpParse ParseHttpRequestHead(std::string_view bytes, size_t max_head_bytes,
+                               size_t max_body_bytes = 0);
 
 // "OK", "Not Found", ...; "Unknown" for a code not in the table.
 const char* HttpReasonPhrase(int status);

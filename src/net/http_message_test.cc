@@ -87,6 +87,22 @@ TEST(HttpMessageTest, ParsesWhatProbesAndScrapersSendAndRefusesTheRest) {
   }
 }
 
+TEST(HttpMessageTest, SmallPostBodiesAreReadWhenAllowed) {
+  const std::string post =
+      "POST /v1/x HTTP/1.1\r\nContent-Length: 8\r\n\r\n{\"to\":1}GET /a HTTP/1.1\r\n\r\n";
+  const HttpParse p = ParseHttpRequestHead(post, 256, 64);
+  ASSERT_EQ(p.kind, Kind::kRequest) << p.error;
+  EXPECT_EQ(p.request.body, "{\"to\":1}");
+  EXPECT_EQ(post.substr(p.consumed), "GET /a HTTP/1.1\r\n\r\n");
+  // Not all of the body yet: wait for it.
+  EXPECT_EQ(ParseHttpRequestHead(post.substr(0, p.consumed - 1), 256, 64).kind, Kind::kIncomplete);
+  // Over the body limit, or over the head limit with the head, or not a POST: 413.
+  EXPECT_EQ(ParseHttpRequestHead(post, 256, 7).status, 413);
+  EXPECT_EQ(ParseHttpRequestHead(post, 45, 64).status, 413);
+  EXPECT_EQ(ParseHttpRequestHead("GET /a HTTP/1.1\r\nContent-Length: 1\r\n\r\nx", 256, 64).status,
+            413);
+}
+
 TEST(HttpMessageTest, PipelinedRequestsAreParsedOneAtATime) {
   const std::string two = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
   const HttpParse first = ParseHttpRequestHead(two, 8192);

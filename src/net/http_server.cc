@@ -27,6 +27,9 @@
 namespace mysqlset::net {
 namespace {
 
+// Routes of POST requests share the map with GET's: no path contains a space.
+std::string PostKey(const std::string& path) { return "POST " + path; }
+
 using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 
@@ -425,7 +428,7 @@ struct HttpServer::Loop {
 
   // Serves the request at the start of c.in if it is complete.
   void TryDispatch(Conn& c, TimePoint now) {
-    HttpParse p = ParseHttpRequestHead(c.in, options_.max_head_bytes);
+    HttpParse p = ParseHttpRequestHead(c.in, options_.max_head_bytes, options_.max_body_bytes);
     if (p.kind == HttpParse::Kind::kIncomplete) {
       if (c.eof) Close(c);
       // Nothing more can arrive while the buffer is full; ParseHttpRequestHead said 431 then.
@@ -445,14 +448,15 @@ struct HttpServer::Loop {
     req.peer = c.peer;
     const bool keep_alive = req.keep_alive && !c.eof;
     const bool head_only = req.method == "HEAD";
-    if (req.method != "GET" && !head_only) {
+    const bool post = req.method == "POST";
+    if (req.method != "GET" && !head_only && !post) {
       Respond(c,
               HttpResponse{
                   405, "text/plain", "only GET and HEAD are served\n", {{"Allow", "GET, HEAD"}}},
               false, keep_alive, now);
       return;
     }
-    auto route = routes_.find(req.path);
+    auto route = routes_.find(post ? PostKey(req.path) : req.path);
     if (route == routes_.end()) {
       Respond(c, HttpResponse{404, "text/plain", options_.not_found_body, {}}, head_only,
               keep_alive, now);
@@ -619,6 +623,10 @@ HttpServer::LaneId HttpServer::AddLane(const std::string& name, int threads) {
 void HttpServer::Get(const std::string& path, HttpHandler handler, LaneId lane) {
   CHECK(!loop_ && lane >= 0 && static_cast<size_t>(lane) < lanes_.size());
   routes_[path] = {std::move(handler), lane};
+}
+
+void HttpServer::Post(const std::string& path, HttpHandler handler, LaneId lane) {
+  Get(PostKey(path), std::move(handler), lane);
 }
 
 Status HttpServer::Start(const std::string& bind_address, uint16_t port) {

@@ -1,6 +1,6 @@
 #pragma once
-// A small HTTP/1.1 server for GET (and HEAD) that idle, slow or many connections cannot
-// starve (issue #18: 200 silent connections to cpp-httplib's thread-per-connection server
+// A small HTTP/1.1 server for GET (and HEAD, and small POSTs) that idle, slow or many connections
+// cannot starve (issue #18: 200 silent connections to cpp-httplib's thread-per-connection server
 // made /readyz time out, and HAProxy took the primary out of service).
 //
 //   accept loop ──> waiting room ──(complete head)──> lane queue ──> lane worker(s)
@@ -49,6 +49,7 @@ struct HttpServerOptions {
   size_t max_connections = 4096;  // lowered at Start to fit RLIMIT_NOFILE
   size_t max_queued_per_lane = 128;
   std::string not_found_body = "not found\n";  // text/plain, for paths nobody handles
+  size_t max_body_bytes = 0;  // POST bodies; head and body fit in max_head_bytes together
 };
 
 // Counters since Start, for tests and metrics.
@@ -80,6 +81,8 @@ class HttpServer {
   LaneId AddLane(const std::string& name, int threads);
   // Serves GET and HEAD `path` (exact match, query ignored) with `handler` on `lane`.
   void Get(const std::string& path, HttpHandler handler, LaneId lane = kDefaultLane);
+  // Serves POST `path`, with its body in the request (options.max_body_bytes).
+  void Post(const std::string& path, HttpHandler handler, LaneId lane = kDefaultLane);
 
   // Binds (port 0 picks a free one) and starts serving on background threads.
   // kUnavailable when the port is taken.

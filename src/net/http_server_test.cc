@@ -207,6 +207,31 @@ TEST_F(HttpServerTest, ServesStatusBodyAndContentTypeAsHandlersSay) {
   EXPECT_EQ(r->body, "unknown path\n");
 }
 
+TEST_F(HttpServerTest, PostRoutesGetTheBody) {
+  HttpServerOptions options;
+  options.max_body_bytes = 64;
+  Build(options);
+  server_->Post("/echo", [](const HttpRequest& r) {
+    return HttpResponse{202, "application/json", r.body + r.Header("Authorization"), {}};
+  });
+  ASSERT_TRUE(server_->Start("127.0.0.1", 0).ok());
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nAuthorization: t\r\nContent-Length: 2\r\n\r\n{}"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202);
+  EXPECT_EQ(r->body, "{}t");
+  // GET routes take no POST, POST routes no GET.
+  RawClient c2(server_->port());
+  ASSERT_TRUE(c2.Send("POST /readyz HTTP/1.1\r\n\r\n"));
+  r = c2.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  r = Get(server_->port(), "/echo");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+}
+
 TEST_F(HttpServerTest, HeadAnswersTheHeadersWithoutABody) {
   const uint16_t port = Start();
   RawClient c(port);

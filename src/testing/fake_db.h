@@ -2,6 +2,7 @@
 // A stateful fake mariadbd for the agent loop's unit tests: statements change its state the
 // way the real server's would, so tests check outcomes rather than call sequences.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,43 @@ class FakeDb : public Db {
   Status DropSocketSuperusers(const std::string&) override {
     RETURN_IF_ERROR(Up("drop_socket_superusers"));
     state.socket_superusers.clear();
+    return Status::Ok();
+  }
+
+  // Switchover. The fake has no sessions: kill_admin_sessions counts the calls.
+  int kill_admin_sessions = 0;
+  // MasterGtidWait succeeds when gtid_current covers the GTID (the test advances it); a
+  // pending wait "times out" at once.
+  std::vector<std::string> gtid_waits;
+  std::optional<ReplicationSource> demoted_to;  // set by DemoteToReplicaOf, not started
+  Status SetReadOnlyKillingAdminSessions() override {
+    RETURN_IF_ERROR(Up("set_read_only_killing_admin_sessions"));
+    state.read_only = true;
+    ++kill_admin_sessions;
+    return Status::Ok();
+  }
+  Result<bool> MasterGtidWait(const std::string& gtid, double) override {
+    RETURN_IF_ERROR(Up("master_gtid_wait"));
+    gtid_waits.push_back(gtid);
+    ASSIGN_OR_RETURN(GtidList want, GtidList::Parse(gtid));
+    return state.gtid_current.Covers(want);
+  }
+  Status DemoteToReplicaOf(const ReplicationSource& src) override {
+    RETURN_IF_ERROR(Up("demote_to_replica_of"));
+    demoted_to = src;
+    ReplicaStatus r;
+    r.source_host = src.host;
+    r.source_port = src.port;
+    r.source_user = src.user;
+    r.using_gtid_slave_pos = true;
+    state.replica = r;  // configured, threads not running
+    state.gtid_slave = state.gtid_binlog;
+    return Status::Ok();
+  }
+  Status ClearReplicationSource() override {
+    RETURN_IF_ERROR(Up("clear_replication_source"));
+    demoted_to.reset();
+    state.replica.reset();
     return Status::Ok();
   }
 

@@ -1,0 +1,151 @@
+#include "agent/switchover_step.h"
+
+#include <vector>
+
+#include "core/switchover.h"
+#include "fmt/format.h"
+#include "spdlog/spdlog.h"
+
+namespace mysqlset {
+namespace {
+
+SwitchoverObservation Observe(const SwitchoverContext& ctx, const formats::SwitchoverRequest& r,
+                              SwitchoverState state) {
+  SwitchoverObservation o;
+  o.self = ctx.self;
+  o.from = r.from;
+  o.to = r.to;
+  o.state = state;
+  o.self_holds_leader = ctx.view.leader && ctx.view.leader->name == ctx.self &&
+                        ctx.own_lease != 0 && ctx.view.leader->lease == ctx.own_lease;
+  o.before_fence_deadline = ctx.before_fence_deadline;
+  o.self_writable = ctx.self_writable;
+  const MemberView* candidate = FindMemberView(ctx.view, r.to);
+  o.candidate_registered = candidate != nullptr;
+  o.candidate_reachable = candidate && candidate->mysql_reachable;
+  o.timed_out = ctx.clock.UnixMillis() > r.requested_at_unix_ms + ctx.timeout.count();
+  return o;
+}
+
+// Writes `next` over the request as read (same lease), with `ops`, if the request and
+// `compares` are unchanged. kFailedPrecondition when someone else changed either first.
+Status Write(SwitchoverContext& ctx, const formats::SwitchoverRequest& next,
+             std::vector<TxnCompare> compares = {}, std::vector<TxnOp> ops = {}) {
+  const std::string value = formats::ToJson(next);
+  compares.push_back(TxnCompare::Value(ctx.keys.Switchover(), ctx.request.value));
+  ops.push_back(TxnOp::Put(ctx.keys.Switchover(), value, ctx.request.lease));
+  ASSIGN_OR_RETURN(bool done, ctx.store.Txn(compares, ops));
+  if (!done) {
+    return FailedPrecondition(
+        "switchover {}: the request or the leader changed in the store meanwhile", next.id);
+  }
+  ctx.request.value = value;
+  ctx.progress = next.message;
+  return Status::Ok();
+}
+
+formats::SwitchoverRequest Next(const SwitchoverContext& ctx, formats::SwitchoverRequest r,
+                                SwitchoverState state, std::string message) {
+  r.state = SwitchoverStateName(state);
+  r.message = std::move(message);
+  r.updated_unix_ms = ctx.clock.UnixMillis();
+  return r;
+}
+
+Status GoReadOnly(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
+  RETURN_IF_ERROR(ctx.self_db.SetReadOnlyKillingAdminSessions());
+  // No FLUSH LOGS: every commit is in gtid_binlog_pos once read_only=1 returned, and the
+  // candidate's IO thread reads the binlog as it is written, rotated or not.
+  ServerState state;
+  RETURN_IF_ERROR(ctx.self_db.ReadState(state));
+  formats::SwitchoverRequest next =
+      Next(ctx, r, SwitchoverState::kReadOnly, fmt::format("{} read-only", ctx.self));
+  next.gtid = state.gtid_binlog.ToString();
+  return Write(ctx, next);
+}
+
+// Returns whether the candidate caught up.
+Result<bool> WaitForCandidate(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Db> peer, ctx.peer_db(r.to));
+  const double seconds = std::chrono::duration<double>(ctx.gtid_wait).count();
+  ASSIGN_OR_RETURN(bool reached, peer->MasterGtidWait(r.gtid, seconds));
+  if (!reached) return false;
+  RETURN_IF_ERROR(Write(ctx, Next(ctx, r, SwitchoverState::kCaughtUp,
+                                  fmt::format("{} caught up to {}", r.to, r.gtid))));
+  return true;
+}
+
+Status HandOver(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
+  const MemberView* candidate = FindMemberView(ctx.view, r.to);
+  if (!candidate || !ctx.view.leader)
+    return FailedPrecondition("switchover {}: candidate gone", r.id);
+  RETURN_IF_ERROR(ctx.self_db.DemoteToReplicaOf(ctx.source_of(r.to)));
+  const uint64_t last_epoch =
+      ctx.view.last_leader ? ctx.view.last_leader->epoch : ctx.view.leader->epoch;
+  formats::LeaderRecord leader{r.to, last_epoch + 1, ctx.clock.UnixMillis()};
+  const std::string leader_json = formats::ToJson(leader);
+  Status st = Write(
+      ctx,
+      Next(
+          ctx, r, SwitchoverState::kHandedOver,
+          fmt::format("{} handed the primary role to {} (epoch {})", ctx.self, r.to, leader.epoch)),
+      {TxnCompare::ModRevision(ctx.keys.Leader(), ctx.view.leader->mod_revision),
+       TxnCompare::ModRevision(ctx.keys.LastLeader(), ctx.view.last_leader_mod_revision)},
+      {TxnOp::Put(ctx.keys.Leader(), leader_json, candidate->lease),
+       TxnOp::Put(ctx.keys.LastLeader(), leader_json)});
+  if (!st.ok()) {
+    // Still the primary: undo the demotion so that it leads on as before.
+    Status undo = ctx.self_db.ClearReplicationSource();
+    if (!undo.ok()) spdlog::warn("switchover {}: {}", r.id, undo.message());
+    return st;
+  }
+  // It follows the new primary from now on; its data is exactly what the candidate has.
+  Status start = ctx.self_db.StartReplication();
+  if (!start.ok()) spdlog::warn("switchover {}: start replication: {}", r.id, start.message());
+  return Status::Ok();
+}
+
+Status Abort(SwitchoverContext& ctx, const formats::SwitchoverRequest& r, SwitchoverState state,
+             const std::string& reason) {
+  if (state == SwitchoverState::kCaughtUp) {
+    // A hand-over that did not finish may have left the demotion behind.
+    Status undo = ctx.self_db.ClearReplicationSource();
+    if (!undo.ok()) spdlog::warn("switchover {}: {}", r.id, undo.message());
+  }
+  return Write(ctx, Next(ctx, r, SwitchoverState::kFailed, "switchover failed: " + reason));
+}
+
+}  // namespace
+
+Status AdvanceSwitchover(SwitchoverContext& ctx) {
+  ctx.progress.clear();
+  // At most one pass per state: requested, read_only, caught_up, handed_over.
+  for (int pass = 0; pass < 4; ++pass) {
+    ASSIGN_OR_RETURN(formats::SwitchoverRequest r,
+                     formats::FromJson<formats::SwitchoverRequest>(ctx.request.value));
+    std::optional<SwitchoverState> state = ParseSwitchoverState(r.state);
+    if (!state) return InvalidArgument("switchover {}: unknown state '{}'", r.id, r.state);
+    SwitchoverStep step = NextSwitchoverStep(Observe(ctx, r, *state));
+    switch (step.action) {
+      case SwitchoverAction::kNone:
+        return Status::Ok();
+      case SwitchoverAction::kGoReadOnly:
+        RETURN_IF_ERROR(GoReadOnly(ctx, r));
+        break;
+      case SwitchoverAction::kWaitForCandidate: {
+        ASSIGN_OR_RETURN(bool caught_up, WaitForCandidate(ctx, r));
+        if (!caught_up) return Status::Ok();
+        break;
+      }
+      case SwitchoverAction::kHandOver:
+        return HandOver(ctx, r);
+      case SwitchoverAction::kMarkDone:
+        return Write(ctx, Next(ctx, r, SwitchoverState::kDone, fmt::format("{} is primary", r.to)));
+      case SwitchoverAction::kAbort:
+        return Abort(ctx, r, *state, step.reason);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace mysqlset

@@ -1,0 +1,257 @@
+#include "agent/switchover_step.h"
+
+#include "gtest/gtest.h"
+#include "testing/fake_coord_store.h"
+#include "testing/fake_db.h"
+#include "testing/fakes.h"
+
+namespace mysqlset {
+namespace {
+
+using formats::FromJson;
+using formats::LeaderRecord;
+using formats::SwitchoverRequest;
+
+GtidList G(const char* text) { return GtidList::Parse(text).value(); }
+
+// A 3-member cluster in the store: mysql-0 leads (epoch 3), mysql-2 is the candidate.
+class SwitchoverStepTest : public ::testing::Test {
+ protected:
+  SwitchoverStepTest() : store_(&clock_), keys_("mysql") {
+    for (int i = 0; i < 3; ++i) leases_[i] = store_.GrantLease(3).value();
+    request_lease_ = store_.GrantLease(30).value();
+    LeaderRecord leader{"mysql-0", 3, 1};
+    EXPECT_TRUE(store_.Put(keys_.Leader(), formats::ToJson(leader), leases_[0]).ok());
+    EXPECT_TRUE(store_.Put(keys_.LastLeader(), formats::ToJson(leader)).ok());
+    SwitchoverRequest r;
+    r.id = "req-1";
+    r.from = "mysql-0";
+    r.to = "mysql-2";
+    r.requested_at_unix_ms = clock_.UnixMillis();
+    EXPECT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(r), request_lease_).ok());
+    self_.state.read_only = false;
+    self_.state.gtid_binlog = G("0-100-10");
+    self_.state.gtid_current = G("0-100-10");
+    candidate_.state.gtid_current = G("0-100-10");
+    peer_db_ = [this](const std::string& name) -> Result<std::unique_ptr<Db>> {
+      opened_.push_back(name);
+      if (!candidate_.state.reachable) return Unavailable("connect {}: refused", name);
+      return std::unique_ptr<Db>(new ForwardingDb(candidate_));
+    };
+    source_of_ = [](const std::string& name) {
+      return ReplicationSource{name + ".mysql", 3306, "repl", "pw"};
+    };
+  }
+
+  // The view an agent would build from one read of the store.
+  ClusterView View() {
+    ClusterView v;
+    auto leader = store_.Get(keys_.Leader()).value();
+    if (leader) {
+      auto rec = FromJson<LeaderRecord>(leader->value).value();
+      v.leader = LeaderView{rec.name, rec.epoch, leader->lease, leader->mod_revision};
+    }
+    auto last = store_.Get(keys_.LastLeader()).value();
+    if (last) {
+      auto rec = FromJson<LeaderRecord>(last->value).value();
+      v.last_leader = LeaderView{rec.name, rec.epoch, 0, last->mod_revision};
+      v.last_leader_mod_revision = last->mod_revision;
+    }
+    for (uint32_t i = 0; i < 3; ++i) {
+      if (i == 2 && !candidate_registered_) continue;
+      MemberView m;
+      m.name = "mysql-" + std::to_string(i);
+      m.ordinal = i;
+      m.lease = leases_[i];
+      m.mysql_reachable = true;
+      m.has_data = true;
+      m.replicating = i != 0;
+      m.lag_seconds = 0.0;
+      v.members.push_back(m);
+    }
+    return v;
+  }
+
+  // Time passes; every agent keeps its lease alive (the requester's lease runs down).
+  void Pass(std::chrono::seconds d) {
+    for (int i = 0; i < d.count(); ++i) {
+      clock_.Advance(std::chrono::seconds(1));
+      for (int64_t lease : leases_) EXPECT_TRUE(store_.KeepAlive(lease).ok());
+    }
+  }
+
+  SwitchoverRequest Request() {
+    auto got = store_.Get(keys_.Switchover()).value();
+    EXPECT_TRUE(got.has_value());
+    return got ? FromJson<SwitchoverRequest>(got->value).value() : SwitchoverRequest{};
+  }
+
+  // One call as the agent named `self` would make it, holding `lease`.
+  Status Advance(const std::string& self, int64_t lease, Db& db, bool writable) {
+    ClusterView view = View();
+    SwitchoverContext ctx{self,     keys_,      store_, db,
+                          peer_db_, source_of_, clock_, *store_.Get(keys_.Switchover()).value(),
+                          view};
+    ctx.own_lease = lease;
+    ctx.before_fence_deadline = true;
+    ctx.self_writable = writable;
+    Status st = AdvanceSwitchover(ctx);
+    progress_ = ctx.progress;
+    return st;
+  }
+  Status AdvancePrimary() { return Advance("mysql-0", leases_[0], self_, !self_.state.read_only); }
+
+  // Hands the test's candidate FakeDb to the code as an owned Db.
+  class ForwardingDb : public FakeDb {
+   public:
+    explicit ForwardingDb(FakeDb& target) : target_(target) {}
+    Result<bool> MasterGtidWait(const std::string& gtid, double t) override {
+      return target_.MasterGtidWait(gtid, t);
+    }
+
+   private:
+    FakeDb& target_;
+  };
+
+  FakeClock clock_;
+  FakeCoordStore store_;
+  formats::StoreKeys keys_;
+  int64_t leases_[3] = {};
+  int64_t request_lease_ = 0;
+  FakeDb self_;
+  FakeDb candidate_;
+  bool candidate_registered_ = true;
+  std::vector<std::string> opened_;
+  PeerDbFactory peer_db_;
+  ReplicationSourceOf source_of_;
+  std::string progress_;
+};
+
+TEST_F(SwitchoverStepTest, CaughtUpCandidateGetsTheLeaderKeyInOneCall) {
+  ASSERT_TRUE(AdvancePrimary().ok());
+  SwitchoverRequest r = Request();
+  EXPECT_EQ(r.state, "handed_over");
+  EXPECT_EQ(r.gtid, "0-100-10");
+  EXPECT_EQ(r.message, "mysql-0 handed the primary role to mysql-2 (epoch 4)");
+  EXPECT_EQ(progress_, r.message);
+  // The old primary: read-only with its admin sessions killed, replicating from mysql-2.
+  EXPECT_TRUE(self_.state.read_only);
+  EXPECT_EQ(self_.kill_admin_sessions, 1);
+  ASSERT_TRUE(self_.demoted_to.has_value());
+  EXPECT_EQ(self_.demoted_to->host, "mysql-2.mysql");
+  EXPECT_EQ(self_.state.replica->io, ThreadState::kYes);
+  EXPECT_EQ(candidate_.gtid_waits, std::vector<std::string>{"0-100-10"});
+  EXPECT_EQ(opened_, std::vector<std::string>{"mysql-2"});
+  // The leader key is on the candidate's lease, with the next epoch, in both keys.
+  auto leader = store_.Get(keys_.Leader()).value();
+  ASSERT_TRUE(leader.has_value());
+  EXPECT_EQ(leader->lease, leases_[2]);
+  EXPECT_EQ(FromJson<LeaderRecord>(leader->value)->name, "mysql-2");
+  EXPECT_EQ(FromJson<LeaderRecord>(leader->value)->epoch, 4u);
+  auto last = store_.Get(keys_.LastLeader()).value();
+  EXPECT_EQ(FromJson<LeaderRecord>(last->value)->name, "mysql-2");
+  EXPECT_EQ(last->lease, 0);
+  // The request keeps its own lease.
+  EXPECT_EQ(store_.Get(keys_.Switchover()).value()->lease, request_lease_);
+}
+
+TEST_F(SwitchoverStepTest, WaitsForALaggingCandidateAcrossTicks) {
+  self_.state.gtid_binlog = G("0-100-12");
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "read_only");
+  EXPECT_EQ(Request().gtid, "0-100-12");
+  EXPECT_EQ(Request().message, "mysql-0 read-only");
+  EXPECT_TRUE(self_.state.read_only);
+  ASSERT_TRUE(AdvancePrimary().ok());  // still behind
+  EXPECT_EQ(Request().state, "read_only");
+  EXPECT_EQ(self_.kill_admin_sessions, 1);  // read-only once, not every tick
+  candidate_.state.gtid_current = G("0-100-12");
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "handed_over");
+  EXPECT_EQ(candidate_.gtid_waits.size(), 3u);
+}
+
+TEST_F(SwitchoverStepTest, CandidateMarksDoneOnceItLeadsWritable) {
+  ASSERT_TRUE(AdvancePrimary().ok());
+  ASSERT_EQ(Request().state, "handed_over");
+  ASSERT_TRUE(Advance("mysql-2", leases_[2], candidate_, /*writable=*/false).ok());
+  EXPECT_EQ(Request().state, "handed_over");
+  ASSERT_TRUE(Advance("mysql-2", leases_[2], candidate_, /*writable=*/true).ok());
+  EXPECT_EQ(Request().state, "done");
+  EXPECT_EQ(Request().message, "mysql-2 is primary");
+  // Neither moves it again.
+  ASSERT_TRUE(AdvancePrimary().ok());
+  ASSERT_TRUE(Advance("mysql-2", leases_[2], candidate_, true).ok());
+  EXPECT_EQ(Request().state, "done");
+}
+
+TEST_F(SwitchoverStepTest, TimeoutFailsTheRequestAndKeepsTheLeader) {
+  self_.state.gtid_binlog = G("0-100-12");
+  ASSERT_TRUE(AdvancePrimary().ok());
+  ASSERT_EQ(Request().state, "read_only");
+  Pass(std::chrono::seconds(21));
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "failed");
+  EXPECT_EQ(Request().message, "switchover failed: timed out in state read_only");
+  EXPECT_EQ(FromJson<LeaderRecord>(store_.Get(keys_.Leader()).value()->value)->name, "mysql-0");
+  EXPECT_FALSE(self_.demoted_to.has_value());
+}
+
+TEST_F(SwitchoverStepTest, CandidateLostFailsTheRequest) {
+  self_.state.gtid_binlog = G("0-100-12");
+  ASSERT_TRUE(AdvancePrimary().ok());
+  candidate_registered_ = false;
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "failed");
+  EXPECT_EQ(Request().message, "switchover failed: candidate mysql-2 is no longer registered");
+}
+
+TEST_F(SwitchoverStepTest, UnreachableCandidateIsRetriedUntilTheTimeout) {
+  candidate_.state.reachable = false;
+  Status st = AdvancePrimary();
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(Request().state, "read_only");
+  Pass(std::chrono::seconds(21));
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "failed");
+}
+
+TEST_F(SwitchoverStepTest, LeaderChangedMeanwhileUndoesTheDemotion) {
+  self_.state.gtid_binlog = G("0-100-12");
+  ASSERT_TRUE(AdvancePrimary().ok());
+  candidate_.state.gtid_current = G("0-100-12");
+  // The candidate catches up, but before the hand-over someone rewrites the leader key.
+  ClusterView stale = View();
+  ASSERT_TRUE(
+      store_.Put(keys_.Leader(), formats::ToJson(LeaderRecord{"mysql-0", 3, 2}), leases_[0]).ok());
+  SwitchoverContext ctx{"mysql-0", keys_,      store_, self_,
+                        peer_db_,  source_of_, clock_, *store_.Get(keys_.Switchover()).value(),
+                        stale};
+  ctx.own_lease = leases_[0];
+  ctx.before_fence_deadline = true;
+  EXPECT_EQ(AdvanceSwitchover(ctx).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Request().state, "caught_up");
+  EXPECT_FALSE(self_.demoted_to.has_value());
+  EXPECT_FALSE(self_.state.replica.has_value());
+  EXPECT_EQ(FromJson<LeaderRecord>(store_.Get(keys_.Leader()).value()->value)->name, "mysql-0");
+}
+
+TEST_F(SwitchoverStepTest, OtherMembersDoNothing) {
+  FakeDb other;
+  ASSERT_TRUE(Advance("mysql-1", leases_[1], other, false).ok());
+  EXPECT_EQ(Request().state, "requested");
+  EXPECT_TRUE(other.calls.empty());
+  ASSERT_TRUE(Advance("mysql-2", leases_[2], candidate_, false).ok());
+  EXPECT_EQ(Request().state, "requested");
+}
+
+TEST_F(SwitchoverStepTest, PrimaryThatLostItsKeyFailsTheRequest) {
+  ASSERT_TRUE(store_.Delete(keys_.Leader()).ok());
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "failed");
+  EXPECT_EQ(Request().message, "switchover failed: mysql-0 no longer holds the primary role");
+  EXPECT_FALSE(self_.state.read_only);  // never touched
+}
+
+}  // namespace
+}  // namespace mysqlset

@@ -1,0 +1,242 @@
+// `mysqlset switchover`: asks an agent to move the primary role (POST /v1/switchover), shows
+// the steps as the primary's agent takes them, and returns 0 only once the new primary takes
+// writes through the write endpoint and the old one is a ready replica (docs/roles.md).
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/secrets.h"
+#include "cmd/commands.h"
+#include "cmd/flags.h"
+#include "core/accounts.h"
+#include "formats/agent_status.h"
+#include "formats/store_records.h"
+#include "local/cluster_dir.h"
+#include "local/cluster_spec.h"
+#include "mariadb/connection.h"
+#include "net/http_client.h"
+#include "nlohmann/json.hpp"
+#include "posix/posix_env.h"
+
+namespace mysqlset::cmd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kPoll = std::chrono::milliseconds(100);
+constexpr auto kHttpTimeout = std::chrono::seconds(3);
+
+struct SwitchoverFlags {
+  std::string dir = "./mysqlset-data";
+  std::string to;
+  std::string agent;  // Kubernetes: an agent's URL; the token from --token-file
+  std::string token_file;
+  double timeout_s = 60;
+};
+
+// Where to ask and with which token.
+struct Target {
+  std::vector<std::string> agent_urls;     // tried in order until one answers
+  std::string token;                       // secret
+  std::optional<local::ClusterSpec> spec;  // local mode
+  std::optional<Secrets> secrets;          // local mode: the admin password for the check
+};
+
+Result<Target> ResolveTarget(const SwitchoverFlags& f) {
+  PosixFileSystem fs;
+  Target t;
+  if (!f.agent.empty()) {
+    const std::string file =
+        f.token_file.empty() ? MemberFlags{}.secrets_dir + "/" + kBackupTokenFile : f.token_file;
+    const size_t slash = file.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : file.substr(0, slash);
+    const std::string name = slash == std::string::npos ? file : file.substr(slash + 1);
+    auto token = ReadSecretFile(fs, dir, name.c_str());
+    if (!token.ok()) return token.status();
+    t.token = *token;
+    t.agent_urls.push_back(f.agent);
+    return t;
+  }
+  const local::ClusterPaths paths(Absolute(f.dir));
+  auto spec = local::LoadSpec(fs, paths);
+  if (!spec.ok()) return spec.status();
+  auto secrets = LoadSecrets(fs, paths.secrets_dir());
+  if (!secrets.ok()) return secrets.status();
+  t.token = secrets->backup_token;
+  t.spec = *spec;
+  t.secrets = *secrets;
+  for (int i = 0; i < spec->replicas; ++i) {
+    const MemberAddress a = local::MemberAddressOf(*spec, static_cast<uint32_t>(i));
+    t.agent_urls.push_back(fmt::format("http://{}:{}", a.host, a.agent_port));
+  }
+  return t;
+}
+
+std::string FirstLine(std::string s) {
+  if (const size_t eol = s.find('\n'); eol != std::string::npos) s.resize(eol);
+  return s;
+}
+
+// POSTs the request to the first agent that answers; returns its URL and the request.
+Result<std::pair<std::string, formats::SwitchoverRequest>> Ask(const Target& t,
+                                                               const std::string& to) {
+  nlohmann::json body = nlohmann::json::object();
+  if (!to.empty()) body["to"] = to;
+  Status last = Unavailable("no agent answered");
+  for (const std::string& url : t.agent_urls) {
+    auto reply = net::HttpPostJson(url, "/v1/switchover", body.dump(), t.token, kHttpTimeout);
+    if (!reply.ok()) {
+      last = reply.status();
+      continue;
+    }
+    if (reply->status == 404) {
+      last = FailedPrecondition("the agent at {} does not serve /v1/switchover (an older release?)",
+                                url);
+      continue;
+    }
+    if (reply->status != 202) return FailedPrecondition("{}", FirstLine(reply->body));
+    auto r = formats::FromJson<formats::SwitchoverRequest>(reply->body);
+    if (!r.ok()) return r.status();
+    return std::make_pair(url, *r);
+  }
+  return Unavailable("no agent took the request: {}", last.message());
+}
+
+// The request as the agent at `url` has it now; nullopt when there is none (404).
+Result<std::optional<formats::SwitchoverRequest>> Current(const std::string& url) {
+  auto reply = net::HttpGet(url, "/v1/switchover", kHttpTimeout);
+  if (!reply.ok()) return reply.status();
+  if (reply->status == 404) return std::optional<formats::SwitchoverRequest>();
+  if (reply->status != 200) return Unavailable("{}", FirstLine(reply->body));
+  auto r = formats::FromJson<formats::SwitchoverRequest>(reply->body);
+  if (!r.ok()) return r.status();
+  return std::optional<formats::SwitchoverRequest>(*r);
+}
+
+Result<formats::AgentStatus> AgentStatusOf(const local::ClusterSpec& spec,
+                                           const std::string& member) {
+  auto id = ParseIdentity(member);
+  if (!id.ok()) return id.status();
+  const MemberAddress a = local::MemberAddressOf(spec, id->ordinal);
+  auto reply = net::HttpGet(a.host, a.agent_port, "/v1/status", kHttpTimeout);
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) return Unavailable("{}'s agent answered {}", member, reply->status);
+  return formats::FromJson<formats::AgentStatus>(reply->body);
+}
+
+// The server behind the write endpoint: its server_id, when it is writable.
+Result<uint32_t> WritableServerId(const local::ClusterSpec& spec, const Secrets& secrets) {
+  ConnectOptions o;
+  o.host = local::kLocalHost;
+  o.port = local::WritePort(spec);
+  o.user = kAdminUser;
+  o.password = secrets.admin_password;
+  o.connect_timeout_s = 2;
+  auto c = Connection::Open(o);
+  if (!c.ok()) return c.status();
+  auto rows = (*c)->Query("SELECT @@global.server_id, @@global.read_only");
+  if (!rows.ok()) return rows.status();
+  if (rows->rows.size() != 1 || rows->rows[0].size() != 2) return Internal("unexpected result");
+  if (rows->rows[0][1] != "0") return Unavailable("the write endpoint leads to a read-only server");
+  return static_cast<uint32_t>(std::stoul(rows->rows[0][0].value_or("0")));
+}
+
+// Local mode: the new primary takes writes through the write endpoint, and the old primary
+// is a ready replica. Empty when both hold, else what does not yet.
+std::string LocalOutcome(const Target& t, const formats::SwitchoverRequest& r) {
+  auto primary = AgentStatusOf(*t.spec, r.to);
+  if (!primary.ok()) return primary.status().message();
+  auto id = WritableServerId(*t.spec, *t.secrets);
+  if (!id.ok()) return "write endpoint: " + id.status().message();
+  if (*id != primary->server_id) {
+    return fmt::format("the write endpoint leads to server_id {}, not {}'s {}", *id, r.to,
+                       primary->server_id);
+  }
+  auto old = AgentStatusOf(*t.spec, r.from);
+  if (!old.ok()) return old.status().message();
+  if (old->role != "replica" || !old->ready) {
+    return fmt::format("{} is not a ready replica yet ({}{})", r.from, old->role,
+                       old->reasons.empty() ? "" : ": " + old->reasons.front());
+  }
+  return "";
+}
+
+int RunSwitchover(const SwitchoverFlags& f) {
+  auto target = ResolveTarget(f);
+  if (!target.ok()) return ReportError("switchover", target.status());
+  auto asked = Ask(*target, f.to);
+  if (!asked.ok()) return ReportError("switchover", asked.status());
+  const auto& [url, request] = *asked;
+  std::printf("switchover %s: %s -> %s\n", request.id.c_str(), request.from.c_str(),
+              request.to.c_str());
+  std::fflush(stdout);
+
+  const auto deadline =
+      Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000));
+  std::string state = request.state;
+  bool handed_over = false;
+  std::string why = "no answer";
+  while (Clock::now() < deadline) {
+    if (!handed_over) {
+      auto now = Current(url);
+      if (!now.ok()) {
+        why = now.status().message();
+      } else if (!*now || (*now)->id != request.id) {
+        return ReportError("switchover",
+                           FailedPrecondition("the request expired in state {} before the primary "
+                                              "role moved; nothing changed",
+                                              state));
+      } else if ((*now)->state != state) {
+        state = (*now)->state;
+        if (state != "handed_over" && state != "done") {
+          std::printf("%s\n", (*now)->message.c_str());
+          std::fflush(stdout);
+        }
+        if (state == "failed") return kExitFailure;
+        handed_over = state == "handed_over" || state == "done";
+      }
+    }
+    if (handed_over) {
+      if (!target->spec) {  // Kubernetes: the candidate's agent says when it leads, writable
+        auto now = Current(url);
+        if (now.ok() && *now && (*now)->id == request.id && (*now)->state == "done") {
+          std::printf("%s is primary\n", request.to.c_str());
+          return kExitOk;
+        }
+        why = "waiting for " + request.to + " to report itself primary";
+      } else if (why = LocalOutcome(*target, request); why.empty()) {
+        std::printf("%s is primary\n%s is a ready replica\n", request.to.c_str(),
+                    request.from.c_str());
+        return kExitOk;
+      }
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+  return ReportError("switchover", DeadlineExceeded("not finished after {:g} s (state {}): {}",
+                                                    f.timeout_s, state, why));
+}
+
+}  // namespace
+
+Action AddSwitchoverCommand(CLI::App& app) {
+  auto f = std::make_shared<SwitchoverFlags>();
+  AddClusterDirFlag(app, f->dir);
+  app.add_option("--to", f->to,
+                 "The member to make primary (NAME-N); default: the most caught-up healthy "
+                 "replica");
+  app.add_option("--agent", f->agent,
+                 "Ask the agent at this URL (http://HOST:PORT), e.g. inside a Kubernetes pod, "
+                 "instead of a local cluster's");
+  app.add_option("--token-file", f->token_file,
+                 "With --agent: the file holding the cluster's backup-token (default: "
+                 "/etc/mysqlset/secrets/backup-token)");
+  app.add_option("--timeout", f->timeout_s, "Give up after this many seconds")
+      ->check(CLI::Range(1.0, 3600.0));
+  return [f]() { return RunSwitchover(*f); };
+}
+
+}  // namespace mysqlset::cmd
