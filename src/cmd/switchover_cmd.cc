@@ -88,7 +88,7 @@ Result<std::pair<std::string, formats::SwitchoverRequest>> Ask(const Target& t,
   if (!to.empty()) body["to"] = to;
   Status last = Unavailable("no agent answered");
   for (const std::string& url : t.agent_urls) {
-    auto reply = net::HttpPostJson(url, "/v1/switchover", body.dump(), t.token, kHttpTimeout);
+    auto reply = net::HttpPostJsonWithToken(url, "/v1/switchover", body.dump(), t.token, kHttpTimeout);
     if (!reply.ok()) {
       last = reply.status();
       continue;

@@ -30,12 +30,6 @@ std::string SetReadOnly(bool read_only) {
   return fmt::format("SET GLOBAL read_only = {}", read_only ? "ON" : "OFF");
 }
 
-std::string KillConnection(uint64_t id) { return fmt::format("KILL CONNECTION {}", id); }
-
-std::string WaitForGtid(const std::string& gtid, int seconds, const Quote& q) {
-  return fmt::format("SELECT MASTER_GTID_WAIT({}, {})", q(gtid), seconds);
-}
-
 std::string SetGtidSlavePos(const std::string& gtid, const Quote& q) {
   return "SET GLOBAL gtid_slave_pos = " + q(gtid);
 }

@@ -37,8 +37,8 @@ inline constexpr const char* kSelectReadOnlyAdminSessions =
     "p.USER IN (SELECT SUBSTRING_INDEX(SUBSTRING(GRANTEE, 2), '\'@\'', 1) FROM "
     "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ_ONLY ADMIN')";
 std::string KillConnection(uint64_t id);
-// Waits for the SQL thread to reach `gtid` for at most `seconds`; returns 0 when reached.
-std::string WaitForGtid(const std::string& gtid, int seconds, const Quote& q);
+// Waits for the SQL thread to reach `gtid` for at most `timeout_seconds`; returns 0 when
+// reached, -1 on timeout.
 std::string MasterGtidWait(const std::string& gtid, double timeout_seconds, const Quote& q);
 // ChangeSource plus MASTER_DEMOTE_TO_SLAVE = 1.
 std::string DemoteToSource(const ReplicationSource& source, const Quote& q);

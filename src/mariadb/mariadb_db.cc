@@ -130,7 +130,7 @@ Status MariaDb::StopReplicationForPromotion() {
   if (!repl->rows.empty()) {
     const std::string received = ReplicaStatusFromRow(*repl, 0).gtid_io_pos;
     if (!received.empty()) {
-      auto waited = c->Query(dialect::WaitForGtid(received, 10, q));
+      auto waited = c->Query(dialect::MasterGtidWait(received, 10, q));
       if (!waited.ok()) return Check(waited.status());
       if (waited->rows.size() != 1 || waited->rows[0].empty() || waited->rows[0][0] != "0") {
         return DeadlineExceeded("the SQL thread did not apply {} within 10 s", received);

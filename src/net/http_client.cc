@@ -114,10 +114,10 @@ Result<HttpReply> HttpGet(const std::string& base_url, const std::string& path,
 // read; an HTTP/1.0 request gets the same answer unchunked, closed at its end.
 Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& path,
                                const std::string& json_body, std::chrono::milliseconds timeout) {
-  return HttpPostJson(base_url, path, json_body, "", timeout);
+  return HttpPostJsonWithToken(base_url, path, json_body, "", timeout);
 }
 
-Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& path,
+Result<HttpReply> HttpPostJsonWithToken(const std::string& base_url, const std::string& path,
                                const std::string& json_body, const std::string& bearer_token,
                                std::chrono::milliseconds timeout) {
   std::string host;

@@ -37,7 +37,7 @@ Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& p
                                const std::string& json_body, std::chrono::milliseconds timeout);
 // The same with "Authorization: Bearer <token>" (`bearer_token` is a secret: it appears in no
 // message).
-Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& path,
+Result<HttpReply> HttpPostJsonWithToken(const std::string& base_url, const std::string& path,
                                const std::string& json_body, const std::string& bearer_token,
                                std::chrono::milliseconds timeout);
 
