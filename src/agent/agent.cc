@@ -57,6 +57,37 @@ DesiredSource Agent::SourceOf(const std::string& leader) const {
   return {a.host, a.mysql_port, kReplicationUser};
 }
 
+void Agent::AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap) {
+  const ReplicationSourceOf source_of = [this](const std::string& member) {
+    const DesiredSource d = SourceOf(member);
+    return ReplicationSource{d.host, d.port, d.user, config_.secrets.replication_password};
+  };
+  const PeerDbFactory no_peers = [](const std::string& member) -> Result<std::unique_ptr<Db>> {
+    return FailedPrecondition("this agent cannot connect to {}", member);
+  };
+  SwitchoverContext ctx{.self = config_.id.pod_name,
+                        .keys = keys_,
+                        .store = store_,
+                        .self_db = db_,
+                        .peer_db = config_.peer_db ? config_.peer_db : no_peers,
+                        .source_of = source_of,
+                        .clock = clock_,
+                        .request = *switchover_request_,
+                        .view = view};
+  ctx.own_lease = lease_;
+  ctx.before_fence_deadline = deadline_ && clock_.Now() < *deadline_;
+  ctx.self_writable = snap.writable;
+  const Status st = AdvanceSwitchover(ctx);
+  if (!ctx.progress.empty()) {
+    snap.last_actions.push_back("switchover: " + ctx.progress);
+    spdlog::info("{}: switchover: {}", config_.id.pod_name, ctx.progress);
+  }
+  if (!st.ok()) {
+    snap.last_error = "switchover: " + st.message();
+    spdlog::warn("{}: switchover: {}", config_.id.pod_name, st.message());
+  }
+}
+
 ServerState Agent::Gather() {
   ServerState s;
   Status st = db_.ReadState(s);
@@ -205,6 +236,10 @@ std::optional<ClusterView> Agent::ReadView() {
     spdlog::warn("{}: read the cluster's keys: {}", config_.id.pod_name, values.status().message());
     return std::nullopt;
   }
+  switchover_request_.reset();
+  for (const StoredValue& v : *values) {
+    if (v.key == keys_.Switchover()) switchover_request_ = v;
+  }
   ParsedClusterView parsed = ParseClusterView(keys_, *values);
   for (const auto& p : parsed.problems)
     spdlog::warn("{}: garbled store value {}", config_.id.pod_name, p);
@@ -300,6 +335,7 @@ void Agent::RunOnce() {
   std::optional<ClusterView> view;
   if (KeepLease(state, snap)) view = ReadView();
   snap.store_ok = view.has_value();
+  if (view) switchover_pending_ = view->switchover_pending;
 
   // 5. Decide.
   LeadershipInput in;
@@ -373,6 +409,7 @@ void Agent::RunOnce() {
   for (const auto& a : actions) reporting |= a.kind == ActionKind::kReportReplicationError;
   if (!reporting) snap.replication_error.clear();
   Act(actions, snap);
+  if (view && switchover_request_) AdvanceSwitchoverRequest(*view, snap);
   snap.lead_deadline = role_ == Role::kPrimary ? deadline_ : std::nullopt;
 
   // Readiness reflects the state as gathered: actions taken now show on the next tick.
@@ -395,6 +432,7 @@ std::chrono::milliseconds Agent::NextDelay() const {
                            ? config_.tick
                            : config_.unreachable_backoff.DelayFor(consecutive_failures_ - 1);
   delay = std::min(delay, config_.tick);  // the lease needs its keepalive every tick
+  if (switchover_pending_) delay = std::min(delay, config_.switchover_tick);
   if (role_ == Role::kPrimary && deadline_) {
     const auto left = std::chrono::ceil<milliseconds>(*deadline_ - clock_.Now());
     delay = std::clamp(left, milliseconds(0), delay);

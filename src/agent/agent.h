@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/switchover_step.h"
 #include "core/accounts.h"
 #include "core/backoff.h"
 #include "core/identity.h"
@@ -44,6 +45,12 @@ struct AgentConfig {
   std::string cluster;            // the store's key prefix names it (`--cluster`)
   uint32_t expected_members = 1;  // `--members`: see LeadershipInput::expected_members
   LeaseTiming lease;
+  // Admin connections to peers, for the switchover step's MASTER_GTID_WAIT on the candidate;
+  // without it this member cannot hand its role over (a request from it times out).
+  PeerDbFactory peer_db;
+  // While a switchover is in the store, ticks come this often: each step waits for a tick,
+  // and writes pause from the old primary's read_only to the new one's writable.
+  std::chrono::milliseconds switchover_tick{100};
   Backoff unreachable_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0};
 };
 
@@ -108,6 +115,8 @@ class Agent {
   bool LeadsInTime() const;
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
   DesiredSource SourceOf(const std::string& leader) const;
+  // Runs the switchover step when a request is in the store (agent/switchover_step.h).
+  void AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap);
   CloneRecordStatus CloneStatus() const;
 
   const AgentConfig config_;
@@ -123,8 +132,11 @@ class Agent {
   // FenceDeadline of the last successful keepalive (or grant); unset without a lease.
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::string leader_seen_;  // the leader in the last view the store gave
-  DesiredSource source_;     // where kFollow replicates from (the leader's address)
-  bool fenced_ = false;      // the ladder ran since this agent last led
+  // The "switchover" key as the last view read it; nullopt when there is none.
+  std::optional<StoredValue> switchover_request_;
+  bool switchover_pending_ = false;  // the request is not finished: tick faster
+  DesiredSource source_;             // where kFollow replicates from (the leader's address)
+  bool fenced_ = false;              // the ladder ran since this agent last led
   std::optional<formats::CloneRecord> clone_;
   // Set when DATA/.mysqlset-clone.json exists but is garbled: the replica cannot know where
   // replication must start, so it never configures it from a guess.

@@ -7,8 +7,10 @@
 
 #include "agent/agent.h"
 #include "agent/backup_service.h"
+#include "agent/cluster_view.h"
 #include "agent/http_endpoints.h"
 #include "agent/secrets.h"
+#include "agent/switchover_api.h"
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "common/logging.h"
@@ -99,7 +101,37 @@ int RunAgent(const AgentFlags& f) {
   MariaDb admin_db(admin);
   MariaDb monitor_db(monitor);
   PidFileKiller killer(config.data_dir + "/mysqld.pid");
+  // The switchover step waits on the candidate's server (MASTER_GTID_WAIT, 1 s at most).
+  config.peer_db = [&f, id, pw = secrets->admin_password](
+                       const std::string& member) -> Result<std::unique_ptr<Db>> {
+    auto peer = ParseIdentity(member);
+    if (!peer.ok() || peer->set_name != id->set_name) {
+      return InvalidArgument("'{}' is not a member of {}", member, id->set_name);
+    }
+    const MemberAddress a = AddressOf(f.member.layout, id->set_name, peer->ordinal);
+    return std::unique_ptr<Db>(
+        std::make_unique<MariaDb>(ConnectOptions{a.host, a.mysql_port, kAdminUser, pw, 2, 3, 3}));
+  };
   Agent agent(config, admin_db, **store, killer, fs, clock);
+
+  // POST /v1/switchover runs on the HTTP threads: a store client of its own, so the loop's
+  // calls and the requests' never share one.
+  auto api_store = etcd::OpenEtcdStore(f.etcd, std::chrono::milliseconds(500));
+  if (!api_store.ok()) return ReportError("agent", api_store.status());
+  const formats::StoreKeys keys(config.cluster);
+  SwitchoverApi switchover_api({
+      .store = api_store->get(),
+      .keys = keys,
+      .set_name = id->set_name,
+      .members = f.members,
+      .token = secrets->backup_token,
+      .policy = {.max_lag_seconds = static_cast<double>(f.lag_threshold)},
+      .read_view = [&api_store, keys]() -> Result<ClusterView> {
+        ASSIGN_OR_RETURN(std::vector<StoredValue> values, (*api_store)->List(keys.prefix));
+        return ParseClusterView(keys, values).view;
+      },
+      .clock = &clock,
+  });
 
   BackupServiceOptions backup_options;
   backup_options.bind_address = f.bind_address;
@@ -111,7 +143,8 @@ int RunAgent(const AgentFlags& f) {
   BackupService backups(backup_options, *secrets);
   if (Status st = backups.Start(); !st.ok()) return ReportError("agent", st);
 
-  AgentHttpServer http({&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); }});
+  AgentHttpServer http(
+      {&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); }, &switchover_api});
   if (Status st = http.Start(f.bind_address, self.agent_port); !st.ok()) {
     backups.Stop();
     return ReportError("agent", st);
