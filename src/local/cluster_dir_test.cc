@@ -57,9 +57,13 @@ TEST_F(ClusterDirTest, PurgeRefusesForeignDirsAndKeepsForeignFiles) {
   ASSERT_TRUE(PrepareClusterDir(fs_, paths, {"mysql", 1, 13306}).ok());
   ASSERT_TRUE(LooksLikeClusterDir(fs_, paths));
   std::ofstream(paths.dir() + "/notes.txt") << "mine";
+  ASSERT_TRUE(fs_.MakeDirs(paths.etcd_data_dir(0) + "/member", 0700).ok());
+  std::ofstream(paths.etcd_log(0)) << "etcd";
   ASSERT_TRUE(PurgeClusterDir(fs_, paths).ok());
   EXPECT_FALSE(fs_.Exists(paths.members_dir()));
   EXPECT_FALSE(fs_.Exists(paths.secrets_dir()));
+  EXPECT_FALSE(fs_.Exists(paths.etcd_dir()));
+  EXPECT_FALSE(fs_.Exists(paths.etcd_log(0)));
   EXPECT_TRUE(fs_.Exists(paths.dir() + "/notes.txt"));
   EXPECT_TRUE(fs_.Exists(root_ + "/precious.txt"));
 }
