@@ -6,14 +6,14 @@
 # Exit 0: identical (or, printing "skipped", the root files do not exist yet); 1: they differ.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-files=(primary.cnf replica.cnf)
+files=(mysqlset.cnf)
 
 missing=0
 for f in "${files[@]}"; do
   [ -f "$root/config/$f" ] || missing=$((missing + 1))
 done
 if [ "$missing" -eq "${#files[@]}" ]; then
-  echo "config sync: skipped (config/primary.cnf and config/replica.cnf do not exist yet)"
+  echo "config sync: skipped (config/mysqlset.cnf does not exist yet)"
   exit 0
 fi
 
