@@ -477,6 +477,28 @@ class Walkthrough:
         print(f"     {old} -> {target} in {took:.1f}s: " + " | ".join(out.splitlines()[-3:]))
 
 
+    def cold_restart_elects_the_last_leader(self):
+        """The whole cluster stopped (scaled to 0) and started again: OrderedReady brings
+        mysql-0 back first, so a member with data must become ready while it waits for the
+        election; once every member is registered, the most advanced one leads (all equal
+        here, so the last leader), and writes through mysql-primary land on it."""
+        last = self.wait_primary()
+        rows = int(self.state.get("rows", 3))
+        self.sim.scale(0)
+        self.sim.wait("every member gone", lambda: not self.sim.pods_of(self.sim.set_name), 180)
+        self.sim.scale(3)
+        self.sim.wait_ready(3, timeout=240)
+        leader = self.wait_primary(timeout=60)
+        assert leader == last, f"cold start elected {leader}, want the last leader {last}"
+        self.wait_via(f"mysql-primary reaches {leader}", "mysql-primary",
+                      f"SELECT @@server_id, COUNT(*) FROM {DB}.t",
+                      [[str(self.server_id(leader)), str(rows)]])
+        rows += 1
+        self.via("mysql-primary", f"INSERT INTO {DB}.t VALUES ({rows},'after cold start')")
+        self.state["rows"] = rows
+        self.read_through_mysql_read(3)
+
+
 def leftovers(run_id):
     r = podsim.run(["ip", "netns", "list"], check=False)
     return [n for n in r.stdout.split() if n.startswith(f"podsim-{run_id}-")]
@@ -496,7 +518,8 @@ def main():
     ap.add_argument("--short", action="store_true",
                     help="only etcd, the router, start-up, writes, reads (and the switchover)")
     ap.add_argument("--switchover", action="store_true",
-                    help="also switch the primary over (needs the agent's roles: issue 12)")
+                    help="also switch the primary over and restart the whole cluster (needs the "
+                         "agent's roles: issue 12)")
     a = ap.parse_args()
     with open(a.manifests) as f:
         text = f.read()
@@ -536,6 +559,8 @@ def main():
         if a.switchover:
             w.step("switchover: writes through mysql-primary land on the new primary",
                    w.switchover)
+            w.step("cold restart of every member: the last leader leads again",
+                   w.cold_restart_elects_the_last_leader)
         else:
             print("skip switchover (enable with --switchover / PODSIM_SWITCHOVER=1)", flush=True)
     except KeyboardInterrupt:
