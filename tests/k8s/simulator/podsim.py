@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""podsim: runs a rendered StatefulSet the way a kubelet would, on this machine, as root.
+"""podsim: runs the rendered StatefulSets and Deployments the way a kubelet would, on this
+machine, as root (mysqlset's StatefulSet, etcd's, and the router's Deployment).
 
 Each pod is a sandbox made of Linux primitives (see tests/k8s/README.md for the full mapping):
 
@@ -14,9 +15,12 @@ Each pod is a sandbox made of Linux primitives (see tests/k8s/README.md for the 
                    capability bounding set dropped, root made read-only; then exec of the
                    manifest's command + args
   probes           httpGet from threads that joined the node netns (setns), as the kubelet does
-  StatefulSet      OrderedReady creation, recreation of deleted pods with the same name and PVC,
-                   scale down from the highest ordinal, PVC directories that are never deleted
+  StatefulSet      OrderedReady or Parallel creation, recreation of deleted pods with the same
+                   name and PVC, scale down from the highest ordinal, PVC directories that are
+                   never deleted
+  Deployment       pods <name>-<hash>-<random>, replaced under a new name when deleted
   Services         endpoints computed from the Services' selectors and the pods' readiness
+  cluster DNS      pod names under headless Services, served on the node bridge's address
 
 Every process the simulator starts is tracked by pid; every mount lives in a private mount
 namespace that dies with its processes; every namespace is named podsim-<run>-*. shutdown()
@@ -448,8 +452,8 @@ class Pod:
         with open(os.path.join(etc, "hostname"), "w") as f:
             f.write(hostname + "\n")
         with open(os.path.join(etc, "resolv.conf"), "w") as f:
-            # No DNS server exists here; queries for names not in /etc/hosts fail at once.
-            # The simulator's cluster DNS on the node's bridge address (Simulator._serve_dns).
+            # The simulator's cluster DNS on the node's bridge address (Simulator._serve_dns);
+            # it answers names it does not know with NXDOMAIN at once.
             f.write(f"search {NAMESPACE}.svc.{CLUSTER_DOMAIN} svc.{CLUSTER_DOMAIN} "
                     f"{CLUSTER_DOMAIN}\nnameserver {sim.subnet}.1\n"
                     f"options ndots:5 timeout:1 attempts:1\n")
