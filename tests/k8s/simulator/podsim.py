@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""podsim: runs a rendered StatefulSet the way a kubelet would, on this machine, as root.
+"""podsim: runs the rendered StatefulSets and Deployments the way a kubelet would, on this
+machine, as root (mysqlset's StatefulSet, etcd's, and the router's Deployment).
 
 Each pod is a sandbox made of Linux primitives (see tests/k8s/README.md for the full mapping):
 
@@ -14,9 +15,12 @@ Each pod is a sandbox made of Linux primitives (see tests/k8s/README.md for the 
                    capability bounding set dropped, root made read-only; then exec of the
                    manifest's command + args
   probes           httpGet from threads that joined the node netns (setns), as the kubelet does
-  StatefulSet      OrderedReady creation, recreation of deleted pods with the same name and PVC,
-                   scale down from the highest ordinal, PVC directories that are never deleted
+  StatefulSet      OrderedReady or Parallel creation, recreation of deleted pods with the same
+                   name and PVC, scale down from the highest ordinal, PVC directories that are
+                   never deleted
+  Deployment       pods <name>-<hash>-<random>, replaced under a new name when deleted
   Services         endpoints computed from the Services' selectors and the pods' readiness
+  cluster DNS      pod names under headless Services, served on the node bridge's address
 
 Every process the simulator starts is tracked by pid; every mount lives in a private mount
 namespace that dies with its processes; every namespace is named podsim-<run>-*. shutdown()
@@ -37,12 +41,16 @@ namespace and execs its command (the simulator runs it through nsenter + unshare
 import atexit
 import base64
 import ctypes
+import hashlib
 import http.client
 import json
 import os
+import re
 import secrets as pysecrets
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -96,6 +104,50 @@ def parse_manifests(text):
 
 def selector_matches(selector, labels):
     return all(labels.get(k) == v for k, v in (selector or {}).items())
+
+
+_VAR_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def expand_var_refs(text, env):
+    """The kubelet's expansion of command/args: $(VAR) from the container's env, $$ -> $,
+    an unknown reference left as written."""
+    def sub(m):
+        if m.group(0) == "$$":
+            return "$"
+        return env.get(m.group(1), m.group(0))
+    return _VAR_REF.sub(sub, text)
+
+
+def dns_response(query, lookup):
+    """Answers one DNS query (RFC 1035) from lookup(name) -> [IPv4] or None (NXDOMAIN). Only A
+    records; any other type of a known name gets an empty answer. Returns None for garbage."""
+    if len(query) < 12:
+        return None
+    qid, flags, qdcount = struct.unpack(">HHH", query[:6])
+    if flags & 0x8000 or qdcount != 1:
+        return None
+    i, labels = 12, []
+    while True:
+        if i >= len(query) or query[i] & 0xC0:
+            return None
+        n = query[i]
+        i += 1
+        if n == 0:
+            break
+        labels.append(query[i:i + n].decode("ascii", "replace"))
+        i += n
+    if i + 4 > len(query):
+        return None
+    qtype = struct.unpack(">H", query[i:i + 2])[0]
+    question = query[12:i + 4]
+    ips = lookup(".".join(labels).lower())
+    answers = (ips or []) if qtype == 1 else []
+    rflags = 0x8000 | 0x0400 | (flags & 0x0100) | 0x0080 | (3 if ips is None else 0)
+    out = struct.pack(">HHHHHH", qid, rflags, 1, len(answers), 0, 0) + question
+    for ip in answers:  # name: pointer to the question's; TTL 1 s
+        out += struct.pack(">HHHIH", 0xC00C, 1, 1, 1, 4) + socket.inet_aton(ip)
+    return out
 
 
 def backoff_seconds(restarts):
@@ -296,10 +348,15 @@ class Prober(threading.Thread):
 
 
 class Pod:
-    def __init__(self, sim, name, template, ordinal=None, pvc_claims=()):
+    def __init__(self, sim, name, template, ordinal=None, pvc_claims=(), workload=None):
         self.sim = sim
         self.name = name
         self.ordinal = ordinal
+        self.workload = workload  # the Workload that owns it, or None for a bare pod
+        # A StatefulSet's pods are <name>.<serviceName> in DNS; a bare copy of its template
+        # keeps the main set's subdomain, as before.
+        self.subdomain = (workload.service_name if workload is not None
+                          else sim.service_name)
         self.template = template
         self.spec = template["spec"]
         self.uid = sim.next_uid()
@@ -327,6 +384,12 @@ class Pod:
         self.deleted_at = self.gone_at = None
 
     # -- views -----------------------------------------------------------------------------
+    @property
+    def fqdn(self):
+        if not self.subdomain:
+            return None
+        return f"{self.name}.{self.subdomain}.{NAMESPACE}.svc.{CLUSTER_DOMAIN}"
+
     @property
     def ready(self):
         return (self.phase == "Running" and not self.stopping.is_set()
@@ -389,9 +452,11 @@ class Pod:
         with open(os.path.join(etc, "hostname"), "w") as f:
             f.write(hostname + "\n")
         with open(os.path.join(etc, "resolv.conf"), "w") as f:
-            # No DNS server exists here; queries for names not in /etc/hosts fail at once.
+            # The simulator's cluster DNS on the node's bridge address (Simulator._serve_dns);
+            # it answers names it does not know with NXDOMAIN at once.
             f.write(f"search {NAMESPACE}.svc.{CLUSTER_DOMAIN} svc.{CLUSTER_DOMAIN} "
-                    f"{CLUSTER_DOMAIN}\nnameserver 127.0.0.1\noptions ndots:5 timeout:1 attempts:1\n")
+                    f"{CLUSTER_DOMAIN}\nnameserver {sim.subnet}.1\n"
+                    f"options ndots:5 timeout:1 attempts:1\n")
         self.volumes = self._materialize_volumes()
         self.sandbox_ready = True
 
@@ -440,9 +505,9 @@ class Pod:
 
     def write_hosts(self, entries):
         """Rewrites /etc/hosts in place (same inode), so the bind mounts see the change."""
-        own = f"{self.name}.{self.sim.service_name}.{NAMESPACE}.svc.{CLUSTER_DOMAIN}"
+        own = f"{self.fqdn}\t{self.name}" if self.fqdn else self.name
         lines = ["# Kubernetes-managed hosts file (podsim).", "127.0.0.1\tlocalhost",
-                 "::1\tlocalhost ip6-localhost ip6-loopback", f"{self.ip}\t{own}\t{self.name}"]
+                 "::1\tlocalhost ip6-localhost ip6-loopback", f"{self.ip}\t{own}"]
         lines += [e for e in entries if not e.startswith(f"{self.ip}\t")]
         data = ("\n".join(lines) + "\n").encode()
         fd = os.open(self.hosts_file, os.O_WRONLY)
@@ -465,6 +530,7 @@ class Pod:
             else:
                 raise ValueError(f"{self.name}/{cspec['name']}: env {e['name']}: not simulated")
         env.update(self.sim.env_overrides.get((self.name, cspec["name"]), {}))
+        argv = list(cspec.get("command", [])) + [str(a) for a in cspec.get("args", [])]
         mounts = []
         for m in cspec.get("volumeMounts", []):
             if m["name"] not in self.volumes:
@@ -478,7 +544,7 @@ class Pod:
         etc = os.path.join(self.dir, "etc")
         return {
             "scratch": scratch,
-            "argv": list(cspec.get("command", [])) + [str(a) for a in cspec.get("args", [])],
+            "argv": [expand_var_refs(a, env) for a in argv],
             "env": env,
             "workdir": cspec.get("workingDir", "/"),
             "mounts": mounts,
@@ -621,7 +687,29 @@ class Pod:
 
 
 # ---------------------------------------------------------------------------------------------
-# Simulator: StatefulSet controller, Services, cleanup.
+# Simulator: StatefulSet and Deployment controllers, Services, cluster DNS, cleanup.
+
+
+class Workload:
+    """A StatefulSet or a Deployment of the manifests, as its controller sees it."""
+
+    def __init__(self, obj):
+        spec = obj["spec"]
+        self.kind = obj["kind"]
+        self.name = obj["metadata"]["name"]
+        self.template = spec["template"]
+        self.replicas = spec.get("replicas", 1)
+        self.service_name = spec.get("serviceName") if self.kind == "StatefulSet" else None
+        self.ordered = (self.kind == "StatefulSet" and
+                        spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady")
+        self.claims = [c["metadata"]["name"] for c in spec.get("volumeClaimTemplates", [])]
+        # A Deployment's pods are <name>-<pod-template-hash>-<5 random characters>.
+        self.template_hash = hashlib.sha256(
+            json.dumps(self.template, sort_keys=True).encode()).hexdigest()[:10]
+
+    def runs(self, program):
+        return any((c.get("command") or [None])[0] == program
+                   for c in self.template["spec"]["containers"])
 
 
 class Simulator:
@@ -633,10 +721,16 @@ class Simulator:
         sets = self.objects.get("StatefulSet", {})
         if not sets:
             raise ValueError("no StatefulSet in the manifests")
-        self.sts = sets[statefulset] if statefulset else next(iter(sets.values()))
-        self.set_name = self.sts["metadata"]["name"]
-        self.service_name = self.sts["spec"]["serviceName"]
-        self.replicas = self.sts["spec"].get("replicas", 1)
+        # Every StatefulSet and Deployment runs; the main one (mysqlset's, unless named) is
+        # what set_name, replicas, scale() and wait_ready() talk about.
+        self.workloads = [Workload(o) for kind in ("StatefulSet", "Deployment")
+                          for o in self.objects.get(kind, {}).values()]
+        main = ([w for w in self.workloads if w.name == statefulset] if statefulset else
+                [w for w in self.workloads if w.kind == "StatefulSet" and w.runs("mysqlset")])
+        self.main = (main or [w for w in self.workloads if w.kind == "StatefulSet"])[0]
+        self.sts = sets[self.main.name]
+        self.set_name = self.main.name
+        self.service_name = self.main.service_name
         self.binary = os.path.abspath(binary)
         if not os.access(self.binary, os.X_OK):
             raise SystemExit(f"podsim: error: {self.binary} is not an executable mysqlset binary")
@@ -656,7 +750,19 @@ class Simulator:
         self._secrets = {}
         self._stop = threading.Event()
         self._controller = None
+        self._dns = None
         self._shut = False
+
+    @property
+    def replicas(self):
+        return self.main.replicas
+
+    @replicas.setter
+    def replicas(self, n):
+        self.main.replicas = n
+
+    def workload(self, name):
+        return next(w for w in self.workloads if w.name == name)
 
     # -- bookkeeping -------------------------------------------------------------------------
     def next_uid(self):
@@ -745,8 +851,15 @@ class Simulator:
             if threading.current_thread() is threading.main_thread():
                 signal.signal(sig, self._on_signal)
         self._create_node()
+        dns_up = threading.Event()
+        self._dns = threading.Thread(target=self._serve_dns, args=(dns_up,), daemon=True,
+                                     name="cluster-dns")
+        self._dns.start()
+        if not dns_up.wait(10):
+            raise RuntimeError("podsim: the cluster DNS did not start")
         log(f"run {self.run_id}: node netns {self.node_ns}, subnet {self.subnet}.0/24, "
-            f"dir {self.rundir}, StatefulSet {self.set_name} replicas={self.replicas}")
+            f"dir {self.rundir}, " + ", ".join(f"{w.kind} {w.name} replicas={w.replicas}"
+                                              for w in self.workloads))
         self._controller = threading.Thread(target=self._control_loop, daemon=True,
                                             name="statefulset-controller")
         self._controller.start()
@@ -763,8 +876,8 @@ class Simulator:
     def _template(self):
         return self.sts["spec"]["template"]
 
-    def _create_pod(self, name, ordinal, claims, template=None):
-        pod = Pod(self, name, template or self._template(), ordinal, claims)
+    def _create_pod(self, name, ordinal, claims, template=None, workload=None):
+        pod = Pod(self, name, template or self._template(), ordinal, claims, workload)
         self.pods[name] = pod
         try:
             pod.create_sandbox()
@@ -777,8 +890,6 @@ class Simulator:
         return pod
 
     def _control_loop(self):
-        claims = [c["metadata"]["name"] for c in self.sts["spec"].get("volumeClaimTemplates", [])]
-        ordered = self.sts["spec"].get("podManagementPolicy", "OrderedReady") == "OrderedReady"
         while not self._stop.wait(0.2):
             with self.lock:
                 for name, p in list(self.pods.items()):
@@ -789,35 +900,81 @@ class Simulator:
                 for p in self.pods.values():
                     if p.first_ready_at is None and p.ready:
                         p.first_ready_at = time.monotonic()
-                owned = {p.ordinal: p for n, p in self.pods.items() if n not in self.bare}
-                blocked = False
-                for o in range(self.replicas):
-                    p = owned.get(o)
-                    if p is None:
-                        self._create_pod(f"{self.set_name}-{o}", o, claims)
-                        if ordered:
-                            blocked = True
-                            break
-                    elif ordered and not p.ready:
-                        blocked = True
-                        break
-                if blocked and ordered:
-                    continue
-                extra = sorted((o for o in owned if o >= self.replicas), reverse=True)
-                if extra:
-                    p = owned[extra[0]]
-                    p.delete()  # highest ordinal first, one at a time; the PVC stays
+                for w in self.workloads:
+                    if w.kind == "StatefulSet":
+                        self._reconcile_set(w)
+                    else:
+                        self._reconcile_deployment(w)
+
+    def _reconcile_set(self, w):
+        owned = {p.ordinal: p for n, p in self.pods.items()
+                 if p.workload is w and n not in self.bare}
+        for o in range(w.replicas):
+            p = owned.get(o)
+            if p is None:
+                self._create_pod(f"{w.name}-{o}", o, w.claims, w.template, w)
+                if w.ordered:
+                    return
+            elif w.ordered and not p.ready:
+                return
+        extra = sorted((o for o in owned if o >= w.replicas), reverse=True)
+        if extra:
+            owned[extra[0]].delete()  # highest ordinal first, one at a time; the PVC stays
+
+    def _reconcile_deployment(self, w):
+        """A Deployment's ReplicaSet: replaces deleted pods with new names, all at once."""
+        live = [p for p in self.pods.values() if p.workload is w and not p.stopping.is_set()]
+        for _ in range(w.replicas - len(live)):
+            suffix = "".join(pysecrets.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+            self._create_pod(f"{w.name}-{w.template_hash}-{suffix}", None, (), w.template, w)
+        for p in live[w.replicas:]:
+            p.delete()
 
     def _update_dns(self):
-        """Every pod's /etc/hosts lists every existing pod (publishNotReadyAddresses)."""
+        """Every pod's /etc/hosts lists every existing pod of a StatefulSet under its headless
+        Service (publishNotReadyAddresses), as cluster DNS would resolve them."""
         entries = []
         for p in self.pods.values():
-            if p.ip and p.sandbox_ready and not p.gone.is_set():
-                fq = f"{p.name}.{self.service_name}.{NAMESPACE}.svc.{CLUSTER_DOMAIN}"
-                entries.append(f"{p.ip}\t{fq}\t{p.name}.{self.service_name}")
+            if p.ip and p.sandbox_ready and not p.gone.is_set() and p.fqdn:
+                entries.append(f"{p.ip}\t{p.fqdn}\t{p.name}.{p.subdomain}")
         for p in self.pods.values():
             if p.sandbox_ready and not p.gone.is_set():
                 p.write_hosts(entries)
+
+    def dns_lookup(self, name):
+        """Cluster DNS: <pod>.<service>.<ns>.svc.<domain> for a StatefulSet's pods, and a
+        headless Service's name for its endpoints. None: no such name (NXDOMAIN)."""
+        suffix = f".{NAMESPACE}.svc.{CLUSTER_DOMAIN}"
+        if not name.endswith(suffix):
+            return None
+        with self.lock:
+            for p in self.pods.values():
+                if p.fqdn == name and p.ip and p.sandbox_ready and not p.gone.is_set():
+                    return [p.ip]
+            svc = self.objects.get("Service", {}).get(name[:-len(suffix)])
+            if svc and svc["spec"].get("clusterIP") == "None":
+                return [ip for _, ip in self.endpoints(svc["metadata"]["name"])]
+        return None
+
+    def _serve_dns(self, up):
+        """UDP DNS on the node bridge's address, which every pod's resolv.conf names."""
+        enter_netns(f"/run/netns/{self.node_ns}")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((f"{self.subnet}.1", 53))
+        sock.settimeout(0.2)
+        up.set()
+        with sock:
+            while not self._stop.is_set():
+                try:
+                    query, peer = sock.recvfrom(1500)
+                except socket.timeout:
+                    continue
+                try:
+                    answer = dns_response(query, self.dns_lookup)
+                    if answer:
+                        sock.sendto(answer, peer)
+                except Exception as e:  # a bad packet must not stop the DNS
+                    log(f"dns: {type(e).__name__}: {e}")
 
     def shutdown(self):
         with self.lock:
@@ -827,6 +984,8 @@ class Simulator:
         self._stop.set()
         if self._controller:
             self._controller.join(timeout=5)
+        if self._dns:
+            self._dns.join(timeout=5)
         pods = list(self.pods.values())
         for p in pods:
             p.delete()
@@ -880,7 +1039,7 @@ class Simulator:
             for cname, e in (env or {}).items():
                 self.env_overrides[(name, cname)] = e
             self.bare.add(name)
-            return self._create_pod(name, None, (), tmpl)
+            return self._create_pod(name, None, (), tmpl, None)
 
     def endpoints(self, service):
         """Service endpoints as the endpoints controller computes them: [(pod, ip)]."""
@@ -911,9 +1070,84 @@ class Simulator:
 
         def ok():
             with self.lock:
-                owned = {k for k in self.pods if k not in self.bare}
+                owned = {k for k, p in self.pods.items()
+                         if p.workload is self.main and k not in self.bare}
                 return owned == names and all(self.pods[k].ready for k in names)
         return self.wait(f"{n} ready pods", ok, timeout)
+
+    def pods_of(self, workload):
+        """The live (not terminating) pods of a workload, by name."""
+        w = self.workload(workload)
+        with self.lock:
+            return sorted((p for p in self.pods.values()
+                           if p.workload is w and not p.stopping.is_set()), key=lambda p: p.name)
+
+    def wait_workload_ready(self, workload, n, timeout=120):
+        def ok():
+            pods = self.pods_of(workload)
+            return len(pods) == n and all(p.ready for p in pods) and pods
+        return self.wait(f"{n} ready pods of {workload}", ok, timeout)
+
+    def service_port(self, service, pod_name):
+        """The pod port a Service's first port sends to (a named targetPort resolved against
+        the pod's containers, as kube-proxy does)."""
+        target = self.objects["Service"][service]["spec"]["ports"][0].get("targetPort")
+        pod = self.pod(pod_name)
+        for c in pod.spec["containers"]:
+            try:
+                return pod.resolve_port(c, target)
+            except ValueError:
+                continue
+        raise ValueError(f"Service {service}: targetPort {target!r} is not a port of {pod_name}")
+
+    def in_node(self, fn, timeout=60):
+        """Runs fn() on a thread that joined the node netns (a client's vantage point)."""
+        out = {}
+
+        def body():
+            try:
+                enter_netns(f"/run/netns/{self.node_ns}")
+                out["value"] = fn()
+            except BaseException as e:  # handed to the caller
+                out["error"] = e
+        t = threading.Thread(target=body, daemon=True, name="node-client")
+        t.start()
+        t.join(timeout)
+        if t.is_alive():
+            raise TimeoutError(f"node client did not finish in {timeout}s")
+        if "error" in out:
+            raise out["error"]
+        return out["value"]
+
+    def http(self, ip, port, method, path, body=None, headers=None, timeout=5):
+        """An HTTP request from the node netns: (status, body text)."""
+        def call():
+            c = http.client.HTTPConnection(ip, port, timeout=timeout)
+            try:
+                c.request(method, path, body=body, headers=headers or {})
+                r = c.getresponse()
+                return r.status, r.read().decode(errors="replace")
+            finally:
+                c.close()
+        return self.in_node(call, timeout + 5)
+
+    def exec_in(self, pod_name, container, argv, timeout=120):
+        """`kubectl exec POD -c CONTAINER -- ARGV`: runs argv in the running container's
+        namespaces, root and working directory, as its user, with its environment."""
+        pod = self.pod(pod_name)
+        c = pod.container(container)
+        if not c.running:
+            raise RuntimeError(f"{pod_name}/{container} is not running")
+        pid = c.proc.pid
+        spec = pod.container_launch_spec(c.spec, "/nonexistent")
+        cmd = ["nsenter", f"--target={pid}", "--mount", "--net", "--uts", "--root", "--wd"]
+        if spec["gid"] is not None:
+            cmd.append(f"--setgid={spec['gid']}")
+        if spec["uid"] is not None:
+            cmd.append(f"--setuid={spec['uid']}")
+        cmd += ["--", "env", "-i"] + [f"{k}={v}" for k, v in spec["env"].items()] + argv
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
 
     def describe(self):
         with self.lock:

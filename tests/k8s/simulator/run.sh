@@ -5,7 +5,10 @@
 #   sudo bash tests/k8s/simulator/run.sh [path/to/mysqlset]   (default: build/src/cmd/mysqlset)
 #
 # Env: PODSIM_TIME_SCALE (probe delays/periods, back-off, grace; default 1.0),
-#      PODSIM_KEEP=1 keeps the run dir (/tmp/podsim-<run>) even when everything passed.
+#      PODSIM_KEEP=1 keeps the run dir (/tmp/podsim-<run>) even when everything passed,
+#      PODSIM_SHORT=1 runs only etcd, the router, start-up, writes and reads (and switchover),
+#      PODSIM_SWITCHOVER=1|0 forces or skips the switchover step (default: on when the binary
+#      has `mysqlset switchover`).
 # Ends with "N passed, M failed"; exit status non-zero on any failure. Needs root.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +25,7 @@ if [ ! -x "$binary" ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-for tool in kubectl ip nsenter unshare mariadb mariadbd mariabackup python3; do
+for tool in kubectl ip nsenter unshare mariadb mariadbd mariabackup python3 etcd haproxy; do
   command -v "$tool" >/dev/null || { echo "podsim: error: $tool not found (scripts/setup.sh --tests)"; echo "0 passed, 1 failed"; exit 1; }
 done
 python3 -c 'import yaml' 2>/dev/null || { echo "podsim: error: python3-yaml missing (scripts/setup.sh --tests)"; echo "0 passed, 1 failed"; exit 1; }
@@ -49,6 +52,14 @@ kubectl kustomize "$root/deploy/kubernetes" >"$manifests" || {
 }
 keep=()
 [ "${PODSIM_KEEP:-0}" = 1 ] && keep=(--keep-logs)
+[ "${PODSIM_SHORT:-0}" = 1 ] && keep+=(--short)
+# The switchover step needs the agent's roles (issue 12): on when the binary has the
+# `switchover` command, unless PODSIM_SWITCHOVER says otherwise (1 forces it, 0 skips it).
+if [ -z "${PODSIM_SWITCHOVER:-}" ]; then
+  PODSIM_SWITCHOVER=0
+  "$binary" switchover --help >/dev/null 2>&1 && PODSIM_SWITCHOVER=1
+fi
+[ "$PODSIM_SWITCHOVER" = 1 ] && keep+=(--switchover)
 # The walkthrough cleans up on SIGINT (Ctrl-C reaches it: --foreground keeps it in the
 # terminal's process group) and on the SIGTERM of timeout, which bounds the whole run.
 timeout --foreground --signal=TERM --kill-after=60 900 \

@@ -10,6 +10,7 @@ depend on it fail at once (reported as such) instead of waiting out their timeou
 """
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -21,6 +22,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import podsim  # noqa: E402
 
 DB = "podsim_walkthrough"
+AGENT_PORT = 8080
+ROUTER = "mysql-router"
+# `kubectl exec <primary> -c agent -- mysqlset switchover ...` (docs/roles.md, docs/kubernetes.md).
+SWITCHOVER_ARGV = ["mysqlset", "switchover", "--agent", f"http://127.0.0.1:{AGENT_PORT}",
+                   "--secrets-dir", "/etc/mysqlset/secrets"]
 
 
 class Walkthrough:
@@ -40,21 +46,21 @@ class Walkthrough:
             f.write(f"[client]\nuser=admin\npassword={pw}\n")
         self.client_cnf = path
 
-    def sql(self, ip, statement, timeout=20):
-        """Runs SQL as admin on ip:3306 from the node netns; returns rows as lists of str."""
+    def sql(self, ip, statement, timeout=20, port=3306):
+        """Runs SQL as admin on ip:port from the node netns; returns rows as lists of str."""
         r = self.sim.node_exec(
-            ["mariadb", f"--defaults-extra-file={self.client_cnf}", "-h", ip, "-P", "3306",
+            ["mariadb", f"--defaults-extra-file={self.client_cnf}", "-h", ip, "-P", str(port),
              "--connect-timeout=5", "-N", "-B", "-e", statement], timeout=timeout)
         if r.returncode != 0:
             raise AssertionError(f"SQL on {ip} failed: {r.stderr.strip()}")
         return [line.split("\t") for line in r.stdout.splitlines()]
 
-    def wait_sql(self, what, ip, statement, expect, timeout=60):
+    def wait_sql(self, what, ip, statement, expect, timeout=60, port=3306):
         last = [None]
 
         def ok():
             try:
-                last[0] = self.sql(ip, statement)
+                last[0] = self.sql(ip, statement, port=port)
             except AssertionError as e:
                 last[0] = str(e)
                 return False
@@ -63,6 +69,62 @@ class Walkthrough:
             return self.sim.wait(what, ok, timeout)
         except TimeoutError:
             raise AssertionError(f"{what}: want {expect}, last got {last[0]}")
+
+    def via(self, service, statement, router=0):
+        """SQL through a Service: to its endpoint number `router` (a router pod), on the port the
+        Service targets, as kube-proxy would send it."""
+        eps = self.sim.endpoints(service)
+        assert len(eps) > router, f"{service} endpoints: {eps}"
+        name, ip = eps[router]
+        return self.sql(ip, statement, port=self.sim.service_port(service, name))
+
+    def wait_via(self, what, service, statement, expect, timeout=30):
+        """Waits until `statement` through every endpoint of `service` returns `expect` (the
+        router marks a member up or down within its check interval)."""
+        last = [None]
+
+        def ok():
+            try:
+                last[0] = [self.via(service, statement, i)
+                           for i in range(len(self.sim.endpoints(service)))]
+            except AssertionError as e:
+                last[0] = str(e)
+                return False
+            return last[0] and all(rows == expect for rows in last[0])
+        try:
+            return self.sim.wait(what, ok, timeout)
+        except TimeoutError:
+            raise AssertionError(f"{what}: want {expect} from every endpoint, last got {last[0]}")
+
+    def agent_status(self, name, path):
+        """HTTP status of GET path on a member's agent, or None when it does not answer."""
+        try:
+            return self.sim.http(self.ip_of(name), AGENT_PORT, "GET", path, timeout=2)[0]
+        except Exception:
+            return None
+
+    def primaries(self):
+        return [p.name for p in self.sim.pods_of(self.sim.set_name)
+                if self.agent_status(p.name, "/primary") == 200]
+
+    def wait_primary(self, want=None, timeout=60):
+        """The one member whose agent answers GET /primary with 200 (docs/roles.md)."""
+        last = [None]
+
+        def ok():
+            last[0] = self.primaries()
+            return len(last[0]) == 1 and (want is None or last[0][0] == want)
+        try:
+            self.sim.wait(f"one member answering /primary{f' ({want})' if want else ''}", ok,
+                          timeout)
+        except TimeoutError:
+            raise AssertionError(f"want exactly one member answering GET /primary"
+                                 f"{f' ({want})' if want else ''}, got {last[0]}")
+        return last[0][0]
+
+    @staticmethod
+    def server_id(name):
+        return 100 + int(name.rsplit("-", 1)[1])
 
     def ip_of(self, name):
         p = self.sim.pod(name)
@@ -107,6 +169,33 @@ class Walkthrough:
         sys.stdout.flush()
 
     # -- steps -------------------------------------------------------------------------------
+    def etcd_forms_a_quorum(self):
+        pods = self.sim.wait_workload_ready("etcd", 3, timeout=60)
+        names = sorted(p.name for p in pods)
+        assert names == ["etcd-0", "etcd-1", "etcd-2"], names
+        for p in pods:
+            status, body = self.sim.http(p.ip, 2379, "GET", "/health")
+            assert status == 200 and '"true"' in body, f"{p.name} /health: {status} {body}"
+        # The v3 JSON gateway the agents use answers, and lists every member by its DNS name.
+        status, body = self.sim.http(pods[0].ip, 2379, "POST", "/v3/cluster/member/list", "{}")
+        assert status == 200, f"member list: {status} {body}"
+        for n in names:
+            assert f'"http://{n}.etcd:2379"' in body, f"{n} not in member list: {body}"
+        print(f"     etcd: {', '.join(f'{p.name}={p.ip}' for p in pods)}")
+
+    def router_is_behind_the_services(self):
+        pods = self.sim.wait_workload_ready(ROUTER, 2, timeout=60)
+        names = sorted(p.name for p in pods)
+        for service, port in (("mysql-primary", 3306), ("mysql-read", 3307)):
+            eps = self.sim.endpoints(service)
+            assert sorted(n for n, _ in eps) == names, f"{service} endpoints {eps}, want {names}"
+            for n, _ in eps:
+                got = self.sim.service_port(service, n)
+                assert got == port, f"{service} -> {n}:{got}, want {port}"
+        # The headless Service still lists the members themselves.
+        assert all(n.startswith(f"{self.sim.set_name}-") for n, _ in self.sim.endpoints("mysql"))
+        print(f"     routers: {names}")
+
     def pod_without_ordinal_fails_init(self):
         pod = self.sim.create_bare_pod("db-x")
         init = pod.container("init")
@@ -183,32 +272,53 @@ class Walkthrough:
         assert os.path.exists(f"/proc/{mysqld}/root/etc/mysql/conf.d/my.cnf")
 
     def write_through_primary(self):
-        eps = self.sim.endpoints("mysql-primary")
-        assert eps == [("mysql-0", self.ip_of("mysql-0"))], f"mysql-primary endpoints: {eps}"
-        ip = eps[0][1]
-        self.sql(ip, f"CREATE DATABASE IF NOT EXISTS {DB}; "
-                     f"CREATE TABLE {DB}.t (id INT PRIMARY KEY, v VARCHAR(32)); "
-                     f"INSERT INTO {DB}.t VALUES (1,'one'),(2,'two'),(3,'three')")
-        assert self.sql(ip, f"SELECT COUNT(*) FROM {DB}.t") == [["3"]]
+        """On a fresh cluster mysql-0 bootstraps and leads; every router sends writes to it."""
+        primary = self.wait_primary("mysql-0")
+        self.wait_via("mysql-primary reaches the primary", "mysql-primary",
+                      "SELECT @@server_id, @@read_only", [[str(self.server_id(primary)), "0"]])
+        self.via("mysql-primary", f"CREATE DATABASE IF NOT EXISTS {DB}; "
+                                  f"CREATE TABLE {DB}.t (id INT PRIMARY KEY, v VARCHAR(32)); "
+                                  f"INSERT INTO {DB}.t VALUES (1,'one'),(2,'two'),(3,'three')")
+        assert self.sql(self.ip_of(primary), f"SELECT COUNT(*) FROM {DB}.t") == [["3"]]
+        assert self.via("mysql-primary", f"SELECT COUNT(*) FROM {DB}.t", 1) == [["3"]]
 
     def read_through_mysql_read(self, want_pods=3, want_rows=None):
-        eps = self.sim.endpoints("mysql-read")
-        names = sorted(n for n, _ in eps)
+        """Every member has the rows (the primary writable, the replicas read-only, distinct
+        server_ids); reads through mysql-read reach every replica and never the primary."""
+        names = sorted(p.name for p in self.sim.pods_of(self.sim.set_name))
         want = [f"mysql-{i}" for i in range(want_pods)]
-        assert names == want, f"mysql-read endpoints {eps}, want {want}"
+        assert names == want, f"members {names}, want {want}"
+        primary = self.wait_primary()
         rows = str(want_rows or self.state.get("rows", 3))
         ids = {}
-        for name, ip in eps:
+        for name in names:
+            ip = self.ip_of(name)
             self.wait_sql(f"{name} has {rows} rows", ip, f"SELECT COUNT(*) FROM {DB}.t",
                           [[rows]])
             (sid, ro), = self.sql(ip, "SELECT @@server_id, @@read_only")
             ids[name] = int(sid)
-            want_ro = "0" if name == "mysql-0" else "1"
-            assert ro == want_ro, f"{name}: read_only={ro}, want {want_ro}"
+            want_ro = "0" if name == primary else "1"
+            assert ro == want_ro, f"{name}: read_only={ro}, want {want_ro} (primary {primary})"
         assert len(set(ids.values())) == len(ids), f"server_ids not distinct: {ids}"
         for name, sid in ids.items():
-            assert sid == 100 + int(name.rsplit("-", 1)[1]), f"{name}: server_id {sid}"
-        print(f"     mysql-read: {eps}; server_ids {ids}")
+            assert sid == self.server_id(name), f"{name}: server_id {sid}"
+        replicas = {ids[n] for n in names if n != primary}
+        eps = self.sim.endpoints("mysql-read")
+        for i, (router, _) in enumerate(eps):
+            seen = set()
+
+            def all_seen():
+                try:
+                    (sid,), = self.via("mysql-read", "SELECT @@server_id", i)
+                except AssertionError:
+                    return False
+                seen.add(int(sid))
+                return seen >= replicas
+            self.sim.wait(f"reads through {router} reach every replica {sorted(replicas)}",
+                          all_seen, 30, 0.1)
+            assert ids[primary] not in seen, f"a read through {router} reached the primary"
+        print(f"     primary {primary}; mysql-read via {[n for n, _ in eps]} reaches "
+              f"{sorted(replicas)}; server_ids {ids}")
 
     def delete_pod_keeps_data(self):
         marker = os.path.join(self.sim.pvc_path("mysql-1"), ".mysqlset-complete")
@@ -218,7 +328,7 @@ class Walkthrough:
         self.sim.delete_pod("mysql-1")
         assert old.gone.wait(120), "old mysql-1 did not terminate"
         # While mysql-1 is away, the primary takes a write it must catch up on.
-        self.sql(self.ip_of("mysql-0"), f"INSERT INTO {DB}.t VALUES (4,'four')")
+        self.via("mysql-primary", f"INSERT INTO {DB}.t VALUES (4,'four')")
         self.state["rows"] = 4
         self.sim.wait("mysql-1 recreated", lambda: (p := self.sim.pod("mysql-1")) is not None
                       and p.uid != old_uid, 30)
@@ -244,7 +354,7 @@ class Walkthrough:
     def scale_down_to_three(self):
         p3, p4 = self.sim.pod("mysql-3"), self.sim.pod("mysql-4")
         self.sim.scale(3)
-        self.sim.wait("scale down to 3", lambda: sorted(self.sim.pods) ==
+        self.sim.wait("scale down to 3", lambda: [p.name for p in self.sim.pods_of("mysql")] ==
                       ["mysql-0", "mysql-1", "mysql-2"], 180)
         assert p4.gone_at is not None and p3.deleted_at is not None
         assert p3.deleted_at >= p4.gone_at, "mysql-3 deleted before mysql-4 was gone"
@@ -253,7 +363,7 @@ class Walkthrough:
             assert os.path.exists(os.path.join(self.sim.pvc_path(n), ".mysqlset-complete")), \
                 f"{n}'s PVC was not kept"
         # The primary still takes writes and the remaining replicas follow.
-        self.sql(self.ip_of("mysql-0"), f"INSERT INTO {DB}.t VALUES (5,'five')")
+        self.via("mysql-primary", f"INSERT INTO {DB}.t VALUES (5,'five')")
         self.state["rows"] = 5
         self.read_through_mysql_read(3)
 
@@ -334,6 +444,61 @@ class Walkthrough:
         self.read_through_mysql_read(3)
 
 
+    def switchover(self):
+        """`kubectl exec` into the primary's agent: `mysqlset switchover --to <replica>`. The
+        new primary alone answers /primary, writes through mysql-primary land on it, the old
+        primary is a read-only replica with every row, and nothing acknowledged is lost."""
+        old = self.wait_primary()
+        target = "mysql-2" if old != "mysql-2" else "mysql-1"
+        rows = int(self.state.get("rows", 3))
+        # Without the cluster's token the agent refuses, and nothing changes.
+        status, body = self.sim.http(self.ip_of(old), AGENT_PORT, "POST", "/v1/switchover",
+                                     json.dumps({"to": target}),
+                                     {"Content-Type": "application/json"})
+        assert status in (401, 403), f"unauthenticated switchover: HTTP {status} {body}"
+        assert self.primaries() == [old], f"primary changed after a refused request"
+        start = time.monotonic()
+        r = self.sim.exec_in(old, "agent", SWITCHOVER_ARGV + ["--to", target], timeout=90)
+        took = time.monotonic() - start
+        out = (r.stdout + r.stderr).strip()
+        assert r.returncode == 0, f"switchover exit {r.returncode}: {out}"
+        assert f"{target} is primary" in out, f"no progress line '{target} is primary': {out}"
+        assert self.wait_primary(target, timeout=10) == target
+        self.wait_via(f"mysql-primary reaches {target}", "mysql-primary",
+                      "SELECT @@server_id, @@read_only", [[str(self.server_id(target)), "0"]])
+        rows += 1
+        self.via("mysql-primary", f"INSERT INTO {DB}.t VALUES ({rows},'after switchover')")
+        self.state["rows"] = rows
+        self.wait_sql(f"old primary {old} is a read-only replica with every row", self.ip_of(old),
+                      f"SELECT COUNT(*), @@read_only FROM {DB}.t", [[str(rows), "1"]], 30)
+        self.sim.wait(f"{old} answers /replica", lambda: self.agent_status(old, "/replica") == 200,
+                      30)
+        self.read_through_mysql_read(3)
+        print(f"     {old} -> {target} in {took:.1f}s: " + " | ".join(out.splitlines()[-3:]))
+
+
+    def cold_restart_elects_the_last_leader(self):
+        """The whole cluster stopped (scaled to 0) and started again: OrderedReady brings
+        mysql-0 back first, so a member with data must become ready while it waits for the
+        election; once every member is registered, the most advanced one leads (all equal
+        here, so the last leader), and writes through mysql-primary land on it."""
+        last = self.wait_primary()
+        rows = int(self.state.get("rows", 3))
+        self.sim.scale(0)
+        self.sim.wait("every member gone", lambda: not self.sim.pods_of(self.sim.set_name), 180)
+        self.sim.scale(3)
+        self.sim.wait_ready(3, timeout=240)
+        leader = self.wait_primary(timeout=60)
+        assert leader == last, f"cold start elected {leader}, want the last leader {last}"
+        self.wait_via(f"mysql-primary reaches {leader}", "mysql-primary",
+                      f"SELECT @@server_id, COUNT(*) FROM {DB}.t",
+                      [[str(self.server_id(leader)), str(rows)]])
+        rows += 1
+        self.via("mysql-primary", f"INSERT INTO {DB}.t VALUES ({rows},'after cold start')")
+        self.state["rows"] = rows
+        self.read_through_mysql_read(3)
+
+
 def leftovers(run_id):
     r = podsim.run(["ip", "netns", "list"], check=False)
     return [n for n in r.stdout.split() if n.startswith(f"podsim-{run_id}-")]
@@ -350,6 +515,11 @@ def main():
     ap.add_argument("--manifests", required=True)
     ap.add_argument("--binary", required=True)
     ap.add_argument("--keep-logs", action="store_true", help="keep the run dir afterwards")
+    ap.add_argument("--short", action="store_true",
+                    help="only etcd, the router, start-up, writes, reads (and the switchover)")
+    ap.add_argument("--switchover", action="store_true",
+                    help="also switch the primary over and restart the whole cluster (needs the "
+                         "agent's roles: issue 12)")
     a = ap.parse_args()
     with open(a.manifests) as f:
         text = f.read()
@@ -361,22 +531,38 @@ def main():
     try:
         sim.start()
         w.write_client_cnf()
-        w.step("pod without an ordinal fails its init container with one line",
-               w.pod_without_ordinal_fails_init, critical=False)
+        full = not a.short
+        w.step("etcd: 3 members form a quorum", w.etcd_forms_a_quorum)
+        w.step("router: 2 HAProxy pods behind mysql-primary and mysql-read",
+               w.router_is_behind_the_services)
+        if full:
+            w.step("pod without an ordinal fails its init container with one line",
+                   w.pod_without_ordinal_fails_init, critical=False)
         w.step("3 pods start in order and become ready", w.three_pods_ready_in_order)
         w.step("pod sandbox matches the manifest (user, caps, mounts, hosts, hostname)",
                w.sandbox_matches_manifest, critical=False)
-        w.step("write through mysql-primary (mysql-0)", w.write_through_primary)
-        w.step("read through mysql-read: every ready pod answers", w.read_through_mysql_read)
-        w.step("deleted mysql-1 comes back with its data, without cloning",
-               w.delete_pod_keeps_data)
-        w.step("scale to 5: new pods clone and have the rows", w.scale_up_to_five)
-        w.step("scale back to 3: highest ordinals go, PVCs stay", w.scale_down_to_three)
-        w.step("killed mariadbd container is restarted in place", w.crashed_mariadbd_is_restarted)
-        w.step("hung mariadbd is restarted by the manifest's liveness probe",
-               w.hung_mariadbd_is_restarted_by_liveness_probe)
-        w.step("mysql-0 with a lost volume refuses to bootstrap over the replicas' data",
-               w.lost_primary_volume_is_not_bootstrapped_over)
+        w.step("write through mysql-primary lands on the primary (mysql-0)",
+               w.write_through_primary)
+        w.step("read through mysql-read: every replica answers, never the primary",
+               w.read_through_mysql_read)
+        if full:
+            w.step("deleted mysql-1 comes back with its data, without cloning",
+                   w.delete_pod_keeps_data)
+            w.step("scale to 5: new pods clone and have the rows", w.scale_up_to_five)
+            w.step("scale back to 3: highest ordinals go, PVCs stay", w.scale_down_to_three)
+            w.step("killed mariadbd container is restarted in place",
+                   w.crashed_mariadbd_is_restarted)
+            w.step("hung mariadbd is restarted by the manifest's liveness probe",
+                   w.hung_mariadbd_is_restarted_by_liveness_probe)
+            w.step("mysql-0 with a lost volume refuses to bootstrap over the replicas' data",
+                   w.lost_primary_volume_is_not_bootstrapped_over)
+        if a.switchover:
+            w.step("switchover: writes through mysql-primary land on the new primary",
+                   w.switchover)
+            w.step("cold restart of every member: the last leader leads again",
+                   w.cold_restart_elects_the_last_leader)
+        else:
+            print("skip switchover (enable with --switchover / PODSIM_SWITCHOVER=1)", flush=True)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted", flush=True)

@@ -150,10 +150,13 @@ function checkWorkload(w, ctx) {
   const labels = (tmpl.metadata && tmpl.metadata.labels) || {};
   const containers = allContainers(pod);
 
-  // Every container knows its pod's name (mysqlset derives identity and ordinal from it).
+  // Every container of a mysqlset pod knows its pod's name (mysqlset derives identity and
+  // ordinal from it). Other workloads (the router, etcd) are free.
+  const runsMysqlset = containers.some((c) => (c.command || [])[0] === "mysqlset");
   add(
     "POD_NAME env in every container",
     containers
+      .filter(() => runsMysqlset)
       .filter(
         (c) =>
           !(c.env || []).some(
@@ -295,6 +298,162 @@ function checkSelectors(doc, ctx) {
   return { name: `selector selects pods ${id}`, ok: problems.length === 0, detail: problems.join("; ") };
 }
 
+// ---------- roles: etcd and the router (docs/roles.md) ----------
+
+const flagValue = (argv, flag) => {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag && i + 1 < argv.length) return argv[i + 1];
+    if (argv[i].startsWith(`${flag}=`)) return argv[i].slice(flag.length + 1);
+  }
+  return undefined;
+};
+const argvOf = (c) => [...(c.command || []), ...(c.args || [])];
+const portNamed = (c, name) => ((c.ports || []).find((p) => p.name === name) || {}).containerPort;
+
+// The mysqlset StatefulSet (its agent container runs `mysqlset agent`), or undefined.
+function mysqlsetSet(ctx) {
+  return ctx.workloads.find(
+    (w) =>
+      w.kind === "StatefulSet" &&
+      (w.spec.template.spec.containers || []).some((c) => argvOf(c)[0] === "mysqlset" && argvOf(c)[1] === "agent"),
+  );
+}
+
+// The agent and clone containers reach every etcd member through the etcd StatefulSet's
+// headless Service, on its client port; etcd is configured by flags only (etcd#12297) and its
+// initial cluster is exactly its replicas; the mysql pods share their process namespace (the
+// agent's fence SIGKILLs mariadbd).
+function checkEtcd(ctx) {
+  const results = [];
+  const add = (name, problems) => results.push({ name, ok: problems.length === 0, detail: problems.join("; ") });
+  const mysql = mysqlsetSet(ctx);
+  if (!mysql) return results;
+  const etcd = ctx.workloads.find((w) => w.kind === "StatefulSet" && (w.spec.template.spec.containers || []).some((c) => argvOf(c)[0] === "etcd"));
+  const p = [];
+  if (!etcd) {
+    add("etcd StatefulSet serves the agents' --etcd", ["no StatefulSet runs etcd"]);
+    return results;
+  }
+  const ec = etcd.spec.template.spec.containers.find((c) => argvOf(c)[0] === "etcd");
+  const replicas = etcd.spec.replicas ?? 1;
+  const client = portNamed(ec, "client");
+  const svc = etcd.spec.serviceName;
+  const mpod = mysql.spec.template.spec;
+  for (const c of allContainers(mpod).filter((c) => ["agent", "clone"].includes(argvOf(c)[1]))) {
+    const urls = flagValue(argvOf(c), "--etcd");
+    if (!urls) {
+      p.push(`${c.name}: no --etcd`);
+      continue;
+    }
+    const seen = new Set();
+    for (const u of urls.split(",")) {
+      const m = /^http:\/\/([a-z0-9-]+)-(\d+)\.([a-z0-9-]+):(\d+)$/.exec(u);
+      if (!m) p.push(`${c.name}: --etcd ${u} is not http://<set>-N.<service>:<port>`);
+      else if (m[1] !== etcd.metadata.name || m[3] !== svc || Number(m[2]) >= replicas || Number(m[4]) !== client) {
+        p.push(`${c.name}: --etcd ${u} is not a member of ${objId(etcd)} (service ${svc}, client port ${client}, ${replicas} replicas)`);
+      } else seen.add(Number(m[2]));
+    }
+    if (seen.size !== replicas) p.push(`${c.name}: --etcd names ${seen.size} of the ${replicas} etcd members`);
+    for (const f of ["--cluster", "--members"]) if (flagValue(argvOf(c), f) === undefined) p.push(`${c.name}: no ${f}`);
+  }
+  add(`agents reach every etcd member ${objId(mysql)}`, p);
+
+  const e = [];
+  const argv = argvOf(ec);
+  if (argv.some((a) => a.startsWith("--config-file"))) e.push("--config-file can turn the v3 gateway off in etcd 3.4 (etcd#12297); use flags");
+  const initial = (flagValue(argv, "--initial-cluster") || "").split(",").filter(Boolean);
+  const names = initial.map((x) => x.split("=")[0]).sort();
+  const want = [...Array(replicas).keys()].map((i) => `${etcd.metadata.name}-${i}`).sort();
+  if (JSON.stringify(names) !== JSON.stringify(want)) e.push(`--initial-cluster names ${names.join(",")}, want ${want.join(",")}`);
+  if ((etcd.spec.podManagementPolicy || "OrderedReady") !== "Parallel") e.push("podManagementPolicy must be Parallel (a member is ready only with a quorum)");
+  const hsvc = ctx.byKind("Service").get(svc);
+  if (hsvc && hsvc.spec.publishNotReadyAddresses !== true) e.push(`Service ${svc} must publish not-ready addresses (members find each other before the quorum)`);
+  add(`etcd is configured by flags for its own replicas ${objId(etcd)}`, e);
+
+  add(`mysql pods share their process namespace (fencing) ${objId(mysql)}`,
+    mpod.shareProcessNamespace === true ? [] : ["shareProcessNamespace is not true: the agent cannot SIGKILL mariadbd"]);
+  return results;
+}
+
+// Parses the haproxy.cfg sections this project writes: {"backend primary": [lines], ...}.
+export function haproxySections(text) {
+  const out = {};
+  let cur = null;
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/#.*$/, "").trimEnd();
+    if (!line.trim()) continue;
+    if (!/^\s/.test(line)) {
+      cur = line.trim().split(/\s+/).slice(0, 2).join(" ");
+      out[cur] = [];
+    } else if (cur) out[cur].push(line.trim());
+  }
+  return out;
+}
+
+// The router's haproxy.cfg (in the ConfigMap its Deployment mounts) checks every member on the
+// agent's port, GET /primary for the write backend and GET /replica for the read backend, cuts
+// the sessions of a server marked down, and lists every ordinal the StatefulSet can have; the
+// Services mysql-primary and mysql-read reach the frontends that use those backends.
+function checkRouter(ctx) {
+  const mysql = mysqlsetSet(ctx);
+  if (!mysql) return [];
+  const router = ctx.workloads.find((w) => allContainers(w.spec.template.spec).some((c) => argvOf(c)[0] === "haproxy"));
+  const name = `router checks the agents ${router ? objId(router) : ""}`.trim();
+  if (!router) return [{ name, ok: false, detail: "no workload runs haproxy" }];
+  const p = [];
+  const pod = router.spec.template.spec;
+  const hc = allContainers(pod).find((c) => argvOf(c)[0] === "haproxy");
+  const cfgPath = flagValue(argvOf(hc), "-f") || "";
+  const mount = (hc.volumeMounts || []).find((m) => cfgPath.startsWith(`${m.mountPath}/`));
+  const vol = mount && (pod.volumes || []).find((v) => v.name === mount.name && v.configMap);
+  const cm = vol && ctx.byKind("ConfigMap").get(vol.configMap.name);
+  const text = cm && cm.data && cm.data[cfgPath.slice(mount.mountPath.length + 1)];
+  if (!text) return [{ name, ok: false, detail: `haproxy -f ${cfgPath} is not a file of a rendered ConfigMap` }];
+  const sec = haproxySections(text);
+  const agentC = mysql.spec.template.spec.containers.find((c) => argvOf(c)[1] === "agent");
+  const agentPort = portNamed(agentC, "agent");
+  const mysqlPort = allContainers(mysql.spec.template.spec).map((c) => portNamed(c, "mysql")).find(Boolean);
+  const defaults = (sec["defaults"] || []).join("\n");
+  const replicas = mysql.spec.replicas ?? 1;
+  const frontends = {};
+  for (const [k, lines] of Object.entries(sec)) {
+    if (!k.startsWith("frontend ")) continue;
+    const bind = lines.find((l) => l.startsWith("bind "));
+    const be = lines.find((l) => l.startsWith("default_backend "));
+    const port = bind && Number(bind.split(/\s+/)[1].split(":").pop());
+    if (be) frontends[port] = be.split(/\s+/)[1];
+  }
+  const backendFor = (svcName) => {
+    const svc = ctx.byKind("Service").get(svcName);
+    if (!svc) return undefined;
+    const tp = svc.spec.ports[0].targetPort;
+    return frontends[typeof tp === "string" ? portNamed(hc, tp) : tp];
+  };
+  for (const [svcName, path] of [["mysql-primary", "/primary"], ["mysql-read", "/replica"]]) {
+    const be = backendFor(svcName);
+    const lines = be && sec[`backend ${be}`];
+    if (!lines) {
+      p.push(`Service ${svcName} reaches no haproxy backend`);
+      continue;
+    }
+    const all = `${defaults}\n${lines.join("\n")}`;
+    if (!lines.some((l) => new RegExp(`^option httpchk GET ${path}$`).test(l))) p.push(`backend ${be}: no "option httpchk GET ${path}"`);
+    if (!new RegExp(`check port ${agentPort}\\b`).test(all)) p.push(`backend ${be}: servers not checked on the agent port ${agentPort}`);
+    if (!/on-marked-down shutdown-sessions/.test(all)) p.push(`backend ${be}: no on-marked-down shutdown-sessions`);
+    if (!/init-addr last,libc,none/.test(all) || !/resolvers /.test(all)) p.push(`backend ${be}: a missing member would stop haproxy (want init-addr last,libc,none and resolvers)`);
+    const listed = new Set();
+    for (const l of lines.filter((x) => x.startsWith("server "))) {
+      const [, sname, addr] = l.split(/\s+/);
+      const m = new RegExp(`^"?${mysql.metadata.name}-(\\d+)\\.${mysql.spec.serviceName}\\.[^:]*:(\\d+)"?$`).exec(addr || "");
+      if (!m || sname !== `${mysql.metadata.name}-${m[1]}` || Number(m[2]) !== mysqlPort) p.push(`backend ${be}: server ${sname} ${addr} is not <pod>.${mysql.spec.serviceName}...:${mysqlPort}`);
+      else listed.add(Number(m[1]));
+    }
+    const missing = [...Array(replicas).keys()].filter((i) => !listed.has(i));
+    if (missing.length) p.push(`backend ${be}: no server for ${missing.map((i) => `${mysql.metadata.name}-${i}`).join(", ")} (${replicas} replicas)`);
+  }
+  return [{ name, ok: p.length === 0, detail: p.join("; ") }];
+}
+
 export function checkSemantics(docs, { externalSecrets = [] } = {}) {
   const ctx = {
     externalSecrets: new Set(externalSecrets),
@@ -318,6 +477,7 @@ export function checkSemantics(docs, { externalSecrets = [] } = {}) {
       results.push(checkSelectors(d, ctx));
     }
   }
+  results.push(...checkEtcd(ctx), ...checkRouter(ctx));
   return results;
 }
 

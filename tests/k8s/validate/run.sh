@@ -121,11 +121,14 @@ image_paths=(spec.template.spec.initContainers.0.image spec.template.spec.initCo
   spec.template.spec.containers.0.image spec.template.spec.containers.1.image)
 storage="spec.volumeClaimTemplates.0.spec.resources.requests.storage"
 
-base_expect=(--expect "$sts:spec.replicas=3" --expect "$sts:$storage=10Gi")
+# etcd keeps its 3 members and the router its 2 replicas in every render.
+roles_expect=(--expect "StatefulSet/etcd:spec.replicas=3" --expect "Deployment/mysql-router:spec.replicas=2"
+  --expect "Service/mysql:spec.clusterIP=None")
+base_expect=(--expect "$sts:spec.replicas=3" --expect "$sts:$storage=10Gi" "${roles_expect[@]}")
 for p in "${image_paths[@]}"; do base_expect+=(--expect "$sts:$p=mysqlset:latest"); done
 run_node "$here/validate.mjs" --external-secret mysql-secrets "${base_expect[@]}" "$base"
 
-ex_expect=(--expect "$sts:spec.replicas=5" --expect "$sts:$storage=50Gi")
+ex_expect=(--expect "$sts:spec.replicas=5" --expect "$sts:$storage=50Gi" "${roles_expect[@]}")
 for p in "${image_paths[@]}"; do ex_expect+=(--expect "$sts:$p=registry.example.com/mysqlset:1.0"); done
 for k in admin-password replication-password backup-password monitor-password backup-token; do
   ex_expect+=(--expect "Secret/mysql-secrets:data.$k=*")

@@ -17,11 +17,18 @@ if (!file) {
 const text = readFileSync(file, "utf8");
 const opts = { externalSecrets: ["mysql-secrets"] };
 
-const sts = (docs) => docs.find((d) => d.kind === "StatefulSet");
+const sts = (docs) => docs.find((d) => d.kind === "StatefulSet" && d.metadata.name === "mysql");
 const pod = (docs) => sts(docs).spec.template.spec;
 const container = (docs, name) =>
   [...(pod(docs).initContainers || []), ...pod(docs).containers].find((c) => c.name === name);
 const svc = (docs, name) => docs.find((d) => d.kind === "Service" && d.metadata.name === name);
+const etcd = (docs) => docs.find((d) => d.kind === "StatefulSet" && d.metadata.name === "etcd");
+const routerCm = (docs) => docs.find((d) => d.kind === "ConfigMap" && d.metadata.name.startsWith("mysql-router"));
+const editCfg = (docs, from, to) => {
+  const cm = routerCm(docs);
+  if (!cm.data["haproxy.cfg"].includes(from)) throw new Error(`haproxy.cfg has no ${from}`);
+  cm.data["haproxy.cfg"] = cm.data["haproxy.cfg"].split(from).join(to);
+};
 
 // [case name, mutation, substring of the failing check's name, substring of its detail]
 const cases = [
@@ -60,6 +67,33 @@ const cases = [
     "secret file modes pass mysqlset's check", "readable by others"],
   ["ConfigMap reference not rendered", (d) => { pod(d).volumes.find((v) => v.configMap).configMap.name = "mysql"; },
     "configMap/secret volumes resolve", "ConfigMap mysql"],
+  ["router's write backend checks /readyz instead of /primary", (d) => editCfg(d, "GET /primary", "GET /readyz"),
+    "router checks the agents", "GET /primary"],
+  ["router's read backend checks /readyz instead of /replica", (d) => editCfg(d, "GET /replica", "GET /readyz"),
+    "router checks the agents", "GET /replica"],
+  ["router checks the wrong port", (d) => editCfg(d, "check port 8080", "check port 3307"),
+    "router checks the agents", "agent port 8080"],
+  ["router keeps a demoted primary's sessions", (d) => editCfg(d, " on-marked-down shutdown-sessions", ""),
+    "router checks the agents", "shutdown-sessions"],
+  ["router stops on a missing member", (d) => editCfg(d, " init-addr last,libc,none", ""),
+    "router checks the agents", "init-addr"],
+  ["more members than the router lists", (d) => { sts(d).spec.replicas = 12; },
+    "router checks the agents", "mysql-11"],
+  ["mysql-primary reaches the read frontend", (d) => { svc(d, "mysql-primary").spec.ports[0].targetPort = "read"; },
+    "router checks the agents", "GET /primary"],
+  ["agent names an etcd member that does not exist", (d) => {
+    const c = container(d, "agent");
+    const i = c.command.indexOf("--etcd");
+    c.command[i + 1] = c.command[i + 1].replace("etcd-2.etcd", "etcd-3.etcd");
+  }, "agents reach every etcd member", "etcd-3"],
+  ["clone without --etcd", (d) => { const c = container(d, "clone"); c.command.splice(c.command.indexOf("--etcd"), 2); },
+    "agents reach every etcd member", "clone: no --etcd"],
+  ["etcd with --config-file", (d) => { etcd(d).spec.template.spec.containers[0].command.push("--config-file=/etc/etcd.yaml"); },
+    "etcd is configured by flags", "etcd#12297"],
+  ["etcd started OrderedReady", (d) => { etcd(d).spec.podManagementPolicy = "OrderedReady"; },
+    "etcd is configured by flags", "Parallel"],
+  ["mysql pods without a shared process namespace", (d) => { delete pod(d).shareProcessNamespace; },
+    "share their process namespace", "SIGKILL"],
 ];
 
 let passed = 0;
