@@ -390,11 +390,23 @@ TEST_F(AgentTest, NeverWritableWithoutTheKey) {
 TEST_F(AgentTest, PendingSwitchoverFromSelfKeepsTheLeaderFromBecomingWritable) {
   Agent& agent = Make("mysql-0");
   UntilPrimary(agent);
+  // The candidate is registered and replicating; the step waits on its server, which this
+  // agent cannot reach here (no peer connections configured), so the request stays pending.
+  other_lease_ = *store_.GrantLease(3);
+  formats::MemberRecord candidate;
+  candidate.name = "mysql-1";
+  candidate.ordinal = 1;
+  candidate.lease = other_lease_;
+  candidate.mysql_reachable = candidate.has_data = candidate.replicating = true;
+  candidate.lag_seconds = 0;
+  ASSERT_TRUE(
+      store_.Put(keys_.Member("mysql-1"), formats::ToJson(candidate), other_lease_).ok());
   formats::SwitchoverRequest req;
   req.id = "x";
   req.from = "mysql-0";
   req.to = "mysql-1";
   req.state = "read_only";
+  req.requested_at_unix_ms = clock_.UnixMillis();
   ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(req)).ok());
   db_.state.read_only = true;  // the switchover step made it read-only
   for (int i = 0; i < 3; ++i) Tick(agent, milliseconds(1000));
