@@ -20,13 +20,13 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
 
-# free_base COUNT: a base port B with B-8..B+10*COUNT+2 free on 127.0.0.1 (B-6 and B-5 are
-# the local cluster's write and read endpoints). Below 32768, so never an ephemeral port.
+# free_base COUNT: a base port B with B-16..B+10*COUNT+2 free on 127.0.0.1 (B-16..B-7 are the
+# local cluster's etcd members, B-6 and B-5 its write and read endpoints). Below 32768, so never an ephemeral port.
 free_base() {
   local count=$1 base p ok
   for _ in $(seq 100); do
     base=$((20000 + (RANDOM % 600) * 20)); ok=1
-    for ((p = base - 8; p <= base + 10 * count + 2; p++)); do
+    for ((p = base - 16; p <= base + 10 * count + 2; p++)); do
       if (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; then ok=0; break; fi
     done
     [ "$ok" = 1 ] && { echo "$base"; return; }

@@ -88,7 +88,8 @@ Result<std::pair<std::string, formats::SwitchoverRequest>> Ask(const Target& t,
   if (!to.empty()) body["to"] = to;
   Status last = Unavailable("no agent answered");
   for (const std::string& url : t.agent_urls) {
-    auto reply = net::HttpPostJsonWithToken(url, "/v1/switchover", body.dump(), t.token, kHttpTimeout);
+    auto reply =
+        net::HttpPostJsonWithToken(url, "/v1/switchover", body.dump(), t.token, kHttpTimeout);
     if (!reply.ok()) {
       last = reply.status();
       continue;
@@ -165,6 +166,14 @@ std::string LocalOutcome(const Target& t, const formats::SwitchoverRequest& r) {
   return "";
 }
 
+// How far a request in `state` got: 0 requested, 1 read_only, 2 caught_up, 3 handed over.
+int StepIndex(const std::string& state) {
+  if (state == "read_only") return 1;
+  if (state == "caught_up") return 2;
+  if (state == "handed_over" || state == "done") return 3;
+  return 0;
+}
+
 int RunSwitchover(const SwitchoverFlags& f) {
   auto target = ResolveTarget(f);
   if (!target.ok()) return ReportError("switchover", target.status());
@@ -179,6 +188,7 @@ int RunSwitchover(const SwitchoverFlags& f) {
       Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000));
   std::string state = request.state;
   bool handed_over = false;
+  int shown = 0;  // progress lines printed: 1 read-only, 2 caught up
   std::string why = "no answer";
   while (Clock::now() < deadline) {
     if (!handed_over) {
@@ -192,10 +202,19 @@ int RunSwitchover(const SwitchoverFlags& f) {
                                               state));
       } else if ((*now)->state != state) {
         state = (*now)->state;
-        if (state != "handed_over" && state != "done") {
+        if (state == "failed") {
           std::printf("%s\n", (*now)->message.c_str());
-          std::fflush(stdout);
+        } else {
+          // The primary may take several steps between two polls: show each step passed.
+          const int reached = StepIndex(state);
+          for (; shown < reached && shown < 2; ++shown) {
+            if (shown == 0) std::printf("%s read-only\n", request.from.c_str());
+            if (shown == 1) {
+              std::printf("%s caught up to %s\n", request.to.c_str(), (*now)->gtid.c_str());
+            }
+          }
         }
+        std::fflush(stdout);
         if (state == "failed") return kExitFailure;
         handed_over = state == "handed_over" || state == "done";
       }

@@ -34,7 +34,7 @@ inline constexpr const char* kDefaultLockWait = "SET SESSION lock_wait_timeout =
 inline constexpr const char* kSelectReadOnlyAdminSessions =
     "SELECT p.ID FROM information_schema.PROCESSLIST p WHERE p.ID <> CONNECTION_ID() AND "
     "p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Slave_IO', 'Slave_SQL', 'Slave_worker') AND "
-    "p.USER IN (SELECT SUBSTRING_INDEX(SUBSTRING(GRANTEE, 2), '\'@\'', 1) FROM "
+    "p.USER IN (SELECT SUBSTRING_INDEX(SUBSTRING(GRANTEE, 2), '''@''', 1) FROM "
     "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ_ONLY ADMIN')";
 std::string KillConnection(uint64_t id);
 // Waits for the SQL thread to reach `gtid` for at most `timeout_seconds`; returns 0 when

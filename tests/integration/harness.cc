@@ -82,8 +82,9 @@ uint16_t FreeClusterBasePort(int members) {
   static std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
   for (int attempt = 0; attempt < 200; ++attempt) {
     const uint16_t base = static_cast<uint16_t>(20006 + 100 * (rng() % 120));
-    bool free =
-        CanBind(static_cast<uint16_t>(base - 6)) && CanBind(static_cast<uint16_t>(base - 5));
+    // P-16..P-7: the etcd members' client and peer ports; P-6, P-5: HAProxy's endpoints.
+    bool free = true;
+    for (int p = base - 16; p <= base - 5 && free; ++p) free = CanBind(static_cast<uint16_t>(p));
     for (int i = 0; i < members && free; ++i) {
       for (int j = 0; j < 3 && free; ++j) free = CanBind(static_cast<uint16_t>(base + 10 * i + j));
     }

@@ -24,7 +24,8 @@ std::string MysqlsetBinary();
 uint16_t FreePort();
 // A base port B such that B + stride*i + j (i < members, j < 3) are all free on 127.0.0.1.
 uint16_t FreePortBlock(int members, int stride = 10);
-// A base port P for a local cluster of up to `members` members: HAProxy's P-6 and P-5 and
+// A base port P for a local cluster of up to `members` members: etcd's P-16..P-7, HAProxy's
+// P-6 and P-5 and
 // each member's P+10N .. P+10N+2 all free on 127.0.0.1, below the kernel's ephemeral range
 // (32768+) so that no client connection takes one of them meanwhile. 0 if none found.
 uint16_t FreeClusterBasePort(int members);

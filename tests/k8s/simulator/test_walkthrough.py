@@ -25,8 +25,7 @@ DB = "podsim_walkthrough"
 AGENT_PORT = 8080
 ROUTER = "mysql-router"
 # `kubectl exec <primary> -c agent -- mysqlset switchover ...` (docs/roles.md, docs/kubernetes.md).
-SWITCHOVER_ARGV = ["mysqlset", "switchover", "--agent", f"http://127.0.0.1:{AGENT_PORT}",
-                   "--secrets-dir", "/etc/mysqlset/secrets"]
+SWITCHOVER_ARGV = ["mysqlset", "switchover", "--agent", f"http://127.0.0.1:{AGENT_PORT}"]
 
 
 class Walkthrough:
