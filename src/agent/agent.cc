@@ -206,8 +206,11 @@ bool Agent::KeepLease(const ServerState& state, const AgentSnapshot& snap) {
   r.lease = lease_;
   r.mysql_reachable = state.reachable;
   r.has_data = state.reachable;  // the agent runs only over an installed datadir
-  r.gtid_binlog = state.gtid_binlog.ToString();
-  r.gtid_current = state.gtid_current.ToString();
+  // A gather that failed this tick (a busy server) leaves the GTIDs last seen: an empty
+  // position would read as "holds nothing" to whoever compares members.
+  const ServerState& known = state.reachable ? state : snap.state;
+  r.gtid_binlog = known.gtid_binlog.ToString();
+  r.gtid_current = known.gtid_current.ToString();
   r.role = RoleName(role_);
   r.writable = state.reachable && !state.read_only;
   r.replicating = state.replica && state.replica->io == ThreadState::kYes &&
