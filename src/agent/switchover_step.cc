@@ -65,11 +65,26 @@ Status GoReadOnly(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
 }
 
 // Returns whether the candidate caught up.
-Result<bool> WaitForCandidate(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
+// True once the candidate applied everything up to the request's GTID. `errant` is set (and
+// false returned) when the candidate then holds more than that: transactions this primary
+// never wrote, read fresh from both servers (the member records the request was checked
+// against may be a moment apart).
+Result<bool> WaitForCandidate(SwitchoverContext& ctx, const formats::SwitchoverRequest& r,
+                              std::string* errant) {
   ASSIGN_OR_RETURN(std::unique_ptr<Db> peer, ctx.peer_db(r.to));
   const double seconds = std::chrono::duration<double>(ctx.gtid_wait).count();
   ASSIGN_OR_RETURN(bool reached, peer->MasterGtidWait(r.gtid, seconds));
   if (!reached) return false;
+  ServerState candidate;
+  RETURN_IF_ERROR(peer->ReadState(candidate));
+  ASSIGN_OR_RETURN(GtidList primary, GtidList::Parse(r.gtid));
+  if (!primary.Covers(candidate.gtid_binlog)) {
+    *errant = fmt::format(
+        "{} holds transactions the primary {} lacks (errant GTIDs: {} vs the primary's {}); "
+        "re-clone it",
+        r.to, ctx.self, candidate.gtid_binlog.ToString(), r.gtid);
+    return false;
+  }
   RETURN_IF_ERROR(Write(ctx, Next(ctx, r, SwitchoverState::kCaughtUp,
                                   fmt::format("{} caught up to {}", r.to, r.gtid))));
   return true;
@@ -133,7 +148,9 @@ Status AdvanceSwitchover(SwitchoverContext& ctx) {
         RETURN_IF_ERROR(GoReadOnly(ctx, r));
         break;
       case SwitchoverAction::kWaitForCandidate: {
-        ASSIGN_OR_RETURN(bool caught_up, WaitForCandidate(ctx, r));
+        std::string errant;
+        ASSIGN_OR_RETURN(bool caught_up, WaitForCandidate(ctx, r, &errant));
+        if (!errant.empty()) return Abort(ctx, r, *state, errant);
         if (!caught_up) return Status::Ok();
         break;
       }

@@ -108,6 +108,7 @@ class SwitchoverStepTest : public ::testing::Test {
     Result<bool> MasterGtidWait(const std::string& gtid, double t) override {
       return target_.MasterGtidWait(gtid, t);
     }
+    Status ReadState(ServerState& out) override { return target_.ReadState(out); }
 
    private:
     FakeDb& target_;
@@ -193,6 +194,21 @@ TEST_F(SwitchoverStepTest, TimeoutFailsTheRequestAndKeepsTheLeader) {
   ASSERT_TRUE(AdvancePrimary().ok());
   EXPECT_EQ(Request().state, "failed");
   EXPECT_EQ(Request().message, "switchover failed: timed out in state read_only");
+  EXPECT_EQ(FromJson<LeaderRecord>(store_.Get(keys_.Leader()).value()->value)->name, "mysql-0");
+  EXPECT_FALSE(self_.demoted_to.has_value());
+}
+
+TEST_F(SwitchoverStepTest, ACandidateWithTransactionsThePrimaryLacksFailsTheRequest) {
+  // Its record looked fine when asked; read fresh once the primary is read-only, its binlog
+  // holds a transaction of its own beyond the primary's position: errant, never promoted.
+  self_.state.gtid_binlog = G("0-100-12");
+  candidate_.state.gtid_current = G("0-100-12");
+  candidate_.state.gtid_binlog = G("0-100-12,1-101-1");
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "failed");
+  EXPECT_NE(Request().message.find("mysql-2 holds transactions the primary mysql-0 lacks"),
+            std::string::npos)
+      << Request().message;
   EXPECT_EQ(FromJson<LeaderRecord>(store_.Get(keys_.Leader()).value()->value)->name, "mysql-0");
   EXPECT_FALSE(self_.demoted_to.has_value());
 }

@@ -21,8 +21,12 @@ namespace {
 // records published at different instants, so a candidate ahead in a domain whose last
 // transaction the primary's own server wrote is only fresher (moco#419 shows what false
 // errant verdicts cost); ahead with a transaction another server wrote, or in a domain the
-// primary lacks, it is errant.
+// primary lacks, it is errant. The primary's side checks again, exactly, once read-only
+// (agent/switchover_step.cc).
 bool HoldsErrantTransactions(const GtidList& candidate, const GtidList& primary) {
+  // A primary's record without any GTID was published before its first write: nothing to
+  // compare with (the switchover step checks again on both servers, after read_only).
+  if (primary.empty()) return false;
   for (const Gtid& g : candidate.gtids()) {
     if (g.seq <= primary.SeqOf(g.domain)) continue;
     const bool same_writer = std::any_of(
