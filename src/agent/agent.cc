@@ -351,7 +351,15 @@ void Agent::RunOnce() {
   in.before_fence_deadline = deadline_ && clock_.Now() < *deadline_;
   in.server = state;
   in.has_data = state.reachable;
-  const RoleDecision decision = DecideRole(in);
+  RoleDecision decision = DecideRole(in);
+  // A switchover from this member may have read G, demoted it or handed the key over since
+  // the last view: only a view that shows it finished (failed, or done elsewhere) may make
+  // it lead again. Without one it stays read-only.
+  if (view) handing_over_ = view->switchover_pending && view->switchover_from == in.self;
+  if (!view && handing_over_ && decision.verdict == RoleVerdict::kLead) {
+    decision = {RoleVerdict::kFence, "", false,
+                "the store does not answer during a switchover from this member"};
+  }
   snap.decision = decision;
   if (view) {
     const std::string leader = view->leader ? view->leader->name : "";

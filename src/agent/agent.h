@@ -135,6 +135,7 @@ class Agent {
   // The "switchover" key as the last view read it; nullopt when there is none.
   std::optional<StoredValue> switchover_request_;
   bool switchover_pending_ = false;  // the request is not finished: tick faster
+  bool handing_over_ = false;        // ... and it is from this member: see RunOnce
   DesiredSource source_;             // where kFollow replicates from (the leader's address)
   bool fenced_ = false;              // the ladder ran since this agent last led
   std::optional<formats::CloneRecord> clone_;

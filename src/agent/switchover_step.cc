@@ -95,6 +95,23 @@ Status HandOver(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
   if (!candidate || !ctx.view.leader)
     return FailedPrecondition("switchover {}: candidate gone", r.id);
   RETURN_IF_ERROR(ctx.self_db.DemoteToReplicaOf(ctx.source_of(r.to)));
+  // Sessions holding READ ONLY ADMIN ignore read_only, and a killed one can log in again
+  // through the write endpoint until it turns away: if anything committed after G, the
+  // candidate lacks it. Back to read_only with the new position (its sessions killed again),
+  // and wait for the candidate to catch up to that.
+  ServerState now;
+  RETURN_IF_ERROR(ctx.self_db.ReadState(now));
+  ASSIGN_OR_RETURN(GtidList g, GtidList::Parse(r.gtid));
+  if (!now.read_only || !(now.gtid_binlog == g)) {
+    RETURN_IF_ERROR(ctx.self_db.ClearReplicationSource());
+    RETURN_IF_ERROR(ctx.self_db.SetReadOnlyKillingAdminSessions());
+    RETURN_IF_ERROR(ctx.self_db.ReadState(now));
+    formats::SwitchoverRequest again =
+        Next(ctx, r, SwitchoverState::kReadOnly,
+             fmt::format("{} read-only (writes arrived after {})", ctx.self, r.gtid));
+    again.gtid = now.gtid_binlog.ToString();
+    return Write(ctx, again);
+  }
   const uint64_t last_epoch =
       ctx.view.last_leader ? ctx.view.last_leader->epoch : ctx.view.leader->epoch;
   formats::LeaderRecord leader{r.to, last_epoch + 1, ctx.clock.UnixMillis()};

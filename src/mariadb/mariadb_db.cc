@@ -130,10 +130,12 @@ Status MariaDb::StopReplicationForPromotion() {
   if (!repl->rows.empty()) {
     const std::string received = ReplicaStatusFromRow(*repl, 0).gtid_io_pos;
     if (!received.empty()) {
-      auto waited = c->Query(dialect::MasterGtidWait(received, 10, q));
+      // At most 1 s: a longer wait would outlast the lease (ttl 3 s) this member just took;
+      // the next tick tries again with the IO thread still stopped.
+      auto waited = c->Query(dialect::MasterGtidWait(received, 1, q));
       if (!waited.ok()) return Check(waited.status());
       if (waited->rows.size() != 1 || waited->rows[0].empty() || waited->rows[0][0] != "0") {
-        return DeadlineExceeded("the SQL thread did not apply {} within 10 s", received);
+        return DeadlineExceeded("the SQL thread did not apply {} within 1 s", received);
       }
     }
   }
