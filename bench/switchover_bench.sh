@@ -53,19 +53,21 @@ base=$(free_base 3)
 dir=$W/c
 "$MYSQLSET" up --dir "$dir" --replicas 3 --base-port "$base" --timeout 600 >"$W/up.log" 2>&1
 write=$((base - 6))
-pwfile=$dir/secrets/admin-password
+# The load is an application's: an account without READ ONLY ADMIN, which read_only stops.
+pwfile=$W/bench-password
+(umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$pwfile")
+"$MYSQLSET" sql --dir "$dir" -e "CREATE DATABASE bench; CREATE USER bench@'%' IDENTIFIED BY '$(cat "$pwfile")'; GRANT ALL ON bench.* TO bench@'%'" >/dev/null
 sb() {
   sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port=$write \
-    --mysql-user=admin --mysql-password="$(cat "$pwfile")" --mysql-db=bench --tables=4 \
+    --mysql-user=bench --mysql-password="$(cat "$pwfile")" --mysql-db=bench --tables=4 \
     --table-size=20000 --threads="$THREADS" --mysql-ignore-errors=all "$@"
 }
-"$MYSQLSET" sql --dir "$dir" -e "CREATE DATABASE bench" >/dev/null
 sb prepare >"$W/prepare.log" 2>&1
 
 window=$((SWITCHOVERS * SETTLE + 2 * SETTLE + 10))
 sb run --time=$((window * 2 + 20)) --report-interval=1 >"$OUT/sysbench.log" 2>&1 &
 pids_to_stop+=($!)
-"$PY" "$(dirname "$0")/write_probe.py" --port "$write" --password-file "$pwfile" \
+"$PY" "$(dirname "$0")/write_probe.py" --port "$write" --user bench --password-file "$pwfile" \
   --seconds $((window * 2 + 15)) >"$OUT/probe.txt" 2>"$W/probe.err" &
 pids_to_stop+=($!)
 sleep 5

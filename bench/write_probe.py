@@ -15,6 +15,7 @@ import pymysql
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--user", default="admin")
     p.add_argument("--password-file", required=True)
     p.add_argument("--seconds", type=float, required=True)
     a = p.parse_args()
@@ -26,7 +27,7 @@ def main():
     while time.monotonic() < end:
         try:
             if conn is None:
-                conn = pymysql.connect(host="127.0.0.1", port=a.port, user="admin",
+                conn = pymysql.connect(host="127.0.0.1", port=a.port, user=a.user,
                                        password=password, autocommit=True,
                                        connect_timeout=2, read_timeout=5, write_timeout=5)
                 conn.cursor().execute(

@@ -46,13 +46,17 @@ class RolesCluster {
     ASSERT_TRUE(
         w->Execute("CREATE TABLE roles.t (id BIGINT PRIMARY KEY, v VARCHAR(32)) ENGINE=InnoDB")
             .ok());
+    // The writer is an application: no READ ONLY ADMIN (HA.md), so read_only stops it.
+    ASSERT_TRUE(w->Execute("CREATE USER app@'%' IDENTIFIED BY 'app-pw'").ok());
+    ASSERT_TRUE(w->Execute("GRANT SELECT, INSERT ON roles.* TO app@'%'").ok());
     std::vector<SampledMember> members;
     for (int i = 0; i < kMembers; ++i) {
       members.push_back({"mysql-" + std::to_string(i), MemberPort(i)});
     }
     sampler_ = std::make_unique<WritableSampler>(members, "admin", password_);
     sampler_->Start();
-    writer_ = std::make_unique<AckWriter>("roles.t", [this] { return Connect(WritePort(), 0); });
+    writer_ = std::make_unique<AckWriter>(
+        "roles.t", [this] { return Connect(WritePort(), 0, "app", "app-pw"); });
     writer_->Start();
     ASSERT_TRUE(writer_->WaitForProgress(30)) << "the writer makes no progress";
     up_ = true;
@@ -77,13 +81,14 @@ class RolesCluster {
   uint16_t MemberPort(int ordinal) const { return static_cast<uint16_t>(base_ + 10 * ordinal); }
 
   // Retries for up to `wait_s` seconds; nullptr when no connection could be made.
-  std::unique_ptr<Connection> Connect(uint16_t port, double wait_s) {
+  std::unique_ptr<Connection> Connect(uint16_t port, double wait_s, const std::string& user = "",
+                                      const std::string& password = "") {
     const auto until = steady_clock::now() + milliseconds(static_cast<int64_t>(wait_s * 1000));
     do {
       ConnectOptions o;
       o.port = port;
-      o.user = "admin";
-      o.password = password_;
+      o.user = user.empty() ? "admin" : user;
+      o.password = user.empty() ? password_ : password;
       o.connect_timeout_s = 2;
       auto c = Connection::Open(o);
       if (c.ok()) return std::move(*c);
