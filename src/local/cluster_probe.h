@@ -22,6 +22,10 @@ class ClusterProbe {
   // True when the etcd member with client port host:port answers GET /health with
   // {"health":"true"} within 500 ms (it serves, and its cluster has a quorum).
   virtual bool EtcdHealthy(const std::string& host, uint16_t port) = 0;
+  // Saves HAProxy's "show servers state" into `state_file`, which the reloaded HAProxy loads
+  // (haproxy_config.h); nothing when it does not answer.
+  virtual void SaveHaproxyServerState(const std::string& socket_path,
+                                      const std::string& state_file) = 0;
 };
 
 // Over loopback HTTP and HAProxy's unix socket.
@@ -30,6 +34,8 @@ class NetworkClusterProbe : public ClusterProbe {
   bool AgentReady(const std::string& host, uint16_t port) override;
   std::map<std::string, std::string> HaproxyServerStates(const std::string& socket_path) override;
   bool EtcdHealthy(const std::string& host, uint16_t port) override;
+  void SaveHaproxyServerState(const std::string& socket_path,
+                              const std::string& state_file) override;
 };
 
 }  // namespace mysqlset::local

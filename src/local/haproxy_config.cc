@@ -24,6 +24,8 @@ std::string ServerLines(const ClusterSpec& spec, int members) {
 
 }  // namespace
 
+std::string HaproxyStateFile(const std::string& stats_socket) { return stats_socket + ".state"; }
+
 std::string HaproxyQuote(const std::string& word) {
   std::string out = "\"";
   for (char c : word) {
@@ -40,6 +42,10 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       "global\n"
       "    maxconn 4096\n"
       "    stats socket {} mode 600 level admin\n"
+      "    # Servers keep their health across a reload (the supervisor saves it first): a\n"
+      "    # reloaded HAProxy would otherwise start every server UP, and send writes to\n"
+      "    # replicas until their /primary checks fail.\n"
+      "    server-state-file {}\n"
       "\n"
       "defaults\n"
       "    mode tcp\n"
@@ -52,6 +58,7 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       "    option redispatch\n"
       "    # Health comes from each member's agent: 200 means it may serve the backend's role.\n"
       "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions\n"
+      "    load-server-state-from-file global\n"
       "\n"
       "frontend {}-write\n"
       "    bind {}:{}\n"
@@ -67,8 +74,8 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       "    http-check expect status 200\n"
       "    default-server inter 500ms fastinter 200ms fall 2 rise 1 on-marked-down "
       "shutdown-sessions\n",
-      spec.name, HaproxyQuote(stats_socket), spec.name, kLocalHost, WritePort(spec), spec.name,
-      spec.name);
+      spec.name, HaproxyQuote(stats_socket), HaproxyQuote(HaproxyStateFile(stats_socket)),
+      spec.name, kLocalHost, WritePort(spec), spec.name, spec.name);
   out += ServerLines(spec, members);
   out += fmt::format(
       "\n"
@@ -108,9 +115,9 @@ std::map<std::string, HaproxyServerStat> ParseHaproxyShowStat(const std::string&
   return out;
 }
 
-std::map<std::string, HaproxyServerStat> ReadHaproxyServerStats(const std::string& socket_path) {
+std::string HaproxyAdminCommand(const std::string& socket_path, const std::string& command) {
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return {};
+  if (fd < 0) return "";
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
@@ -119,15 +126,19 @@ std::map<std::string, HaproxyServerStat> ReadHaproxyServerStats(const std::strin
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   std::string text;
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string cmd = "show stat\n";
-    if (write(fd, cmd.data(), cmd.size()) == static_cast<ssize_t>(cmd.size())) {
+    const std::string line = command + "\n";
+    if (write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size())) {
       char buf[8192];
       ssize_t n;
       while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
     }
   }
   close(fd);
-  return ParseHaproxyShowStat(text);
+  return text;
+}
+
+std::map<std::string, HaproxyServerStat> ReadHaproxyServerStats(const std::string& socket_path) {
+  return ParseHaproxyShowStat(HaproxyAdminCommand(socket_path, "show stat"));
 }
 
 }  // namespace mysqlset::local

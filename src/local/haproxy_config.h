@@ -26,6 +26,11 @@ namespace mysqlset::local {
 // space stays one argument. REQUIRES: no newline; for a socket address also no '$', which
 // haproxy 2.6 expands there even when escaped (CheckSocketPathLengths refuses both in --dir).
 std::string HaproxyQuote(const std::string& word);
+// Where the servers' health is saved across a reload: beside the admin socket.
+std::string HaproxyStateFile(const std::string& stats_socket);
+// One command over the admin socket at `socket_path` (300 ms timeouts); its answer, "" when
+// HAProxy does not answer.
+std::string HaproxyAdminCommand(const std::string& socket_path, const std::string& command);
 
 // `members` = the current desired size (ordinals 0..members-1 are listed as servers).
 std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,

@@ -431,6 +431,8 @@ void Supervisor::EnsureHaproxy() {
     // Master-worker mode: SIGUSR2 makes the master re-read the file and start new workers;
     // old workers finish their sessions. A bad file leaves the old workers serving.
     spdlog::info("haproxy: reloading with {} servers per endpoint", spec_.replicas);
+    probe_.SaveHaproxyServerState(paths_.haproxy_stats_socket(),
+                                  HaproxyStateFile(paths_.haproxy_stats_socket()));
     processes_.Signal(haproxy_.pid, SIGUSR2);
     haproxy_cfg_ = cfg;
     return;

@@ -25,6 +25,7 @@ class FakeProbe : public ClusterProbe {
   bool AgentReady(const std::string&, uint16_t port) override {
     return ready_ports.count(port) > 0;
   }
+  void SaveHaproxyServerState(const std::string&, const std::string&) override {}
   std::map<std::string, std::string> HaproxyServerStates(const std::string&) override {
     return haproxy;
   }

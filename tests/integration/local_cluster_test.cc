@@ -254,9 +254,11 @@ TEST_F(LocalClusterTest, SeedWalkthrough) {
   Insert(0, kRows);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(EventuallyHasRows(i, kRows)) << "mysql-" << i;
 
-  // --- reads through the read endpoint are served by all three members.
+  // --- reads through the read endpoint are served by both replicas, never by the primary
+  // (the read backend checks /replica).
   auto ids = ReadServerIds(12);
-  for (const char* id : {"100", "101", "102"}) EXPECT_GE(ids.count(id), 1u) << id;
+  for (const char* id : {"101", "102"}) EXPECT_GE(ids.count(id), 1u) << id;
+  EXPECT_EQ(ids.count("100"), 0u);
   EXPECT_EQ(ids.count("error"), 0u);
 
   // --- kill -9 a replica's mariadbd: out of the read endpoint, restarted, back with its data.
@@ -291,7 +293,8 @@ TEST_F(LocalClusterTest, SeedWalkthrough) {
     EXPECT_TRUE(fs::exists(dir_ + "/members/mysql-" + std::to_string(i) + "/logs/clone.log"));
   }
   ids = ReadServerIds(15);
-  for (const char* id : {"100", "101", "102", "103", "104"}) EXPECT_GE(ids.count(id), 1u) << id;
+  for (const char* id : {"101", "102", "103", "104"}) EXPECT_GE(ids.count(id), 1u) << id;
+  EXPECT_EQ(ids.count("100"), 0u);
 
   // --- scale to 2: members 2..4 stop, highest first; their data stays.
   const std::string marker2 = dir_ + "/members/mysql-2/data/.mysqlset-complete";
@@ -370,11 +373,12 @@ TEST_F(LocalClusterTest, SeedWalkthrough) {
   fs::rename(data0, data0 + ".lost");
   const std::string marker1 = ReadAll(dir_ + "/members/mysql-1/data/.mysqlset-complete");
   EXPECT_EQ(Cli({"up", "--dir", dir_, "--timeout", "120"}, &out), 1) << out;
-  EXPECT_NE(out.find("mysql-0: clone failed (exit 1): mysql-0 has no data, but " + dir_ +
-                     "/members/mysql-"),
+  // The cluster is initialized (etcd's `initialized` key): mysql-0 may only clone, and with
+  // the primary gone no replica is a ready donor. It waits, bootstrapping nothing.
+  EXPECT_NE(out.find("mysql-0: clone failed (exit 1): clone mysql-0 from (none)"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("holds a complete datadir"), std::string::npos) << out;
+  EXPECT_NE(out.find("no ready donor among mysql-1..mysql-2"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(data0 + "/mysql")) << "an empty primary was bootstrapped";
   EXPECT_EQ(ReadAll(dir_ + "/members/mysql-1/data/.mysqlset-complete"), marker1);
   ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
@@ -765,16 +769,20 @@ TEST_F(LocalClusterTest, MarkerLostTwiceInARowLosesNoData) {
   EXPECT_NE(out.find("kept datadir: " + KeptIn(data1)[0] + " ("), std::string::npos) << out;
 
   // The primary's datadir lost while a copy of it is kept in its volume and the replica
-  // holds data: the refusal to bootstrap names the kept copy by its full path.
+  // holds data: the cluster is initialized, so mysql-0 may only clone, and with the primary
+  // gone the replica is no ready donor; nothing is bootstrapped, and status names the kept
+  // copy by its full path.
   ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;
   const std::string kept0 = data0 + "/mysql.discarded.20261129T214500Z";
   fs::rename(data0 + "/mysql", kept0);
   fs::remove(marker0);
   EXPECT_EQ(Cli({"up", "--dir", dir_, "--timeout", "120"}, &out), 1) << out;
-  EXPECT_NE(out.find("mysql-0 has no data, but " + data1 + " holds a complete datadir"),
+  EXPECT_NE(out.find("mysql-0: clone failed (exit 1): clone mysql-0 from (none)"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("kept datadirs: " + kept0 + " ("), std::string::npos) << out;
+  EXPECT_NE(out.find("no ready donor among mysql-1"), std::string::npos) << out;
+  Cli({"status", "--dir", dir_}, &out);
+  EXPECT_NE(out.find("kept datadir: " + kept0 + " ("), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(data0 + "/mysql")) << "an empty primary was bootstrapped";
   // Restoring it as the message says brings every row back.
   ASSERT_EQ(Cli({"down", "--dir", dir_}, &out), 0) << out;

@@ -407,8 +407,10 @@ class Walkthrough:
     def lost_primary_volume_is_not_bootstrapped_over(self):
         """mysql-0's volume is lost while the replicas keep theirs. The seed's init would
         bootstrap an empty primary: an empty database for writes, every replica broken. Here
-        the clone init container refuses, naming the replica that holds the data; restoring
-        the volume brings mysql-0 back with every row."""
+        the cluster is initialized (etcd's `initialized` key), so mysql-0 may only clone; with
+        the primary gone no replica is a ready donor, so its clone init container waits and
+        says so, bootstrapping nothing. Restoring the volume brings mysql-0 back with every
+        row, and it leads again (it is the last leader)."""
         pvc = self.sim.pvc_path("mysql-0")
         rows = [[str(self.state.get("rows", 3))]]
         count = f"SELECT COUNT(*) FROM {DB}.t"
@@ -426,8 +428,8 @@ class Walkthrough:
         errors = [line for line in clone.logs().splitlines() if ": error:" in line]
         assert errors, f"no error line in the clone log:\n{clone.logs()}"
         line = errors[-1]
-        assert line.startswith("mysqlset clone: error: mysql-0 has no data, but mysql-"), line
-        assert "holds data up to GTID 0-100-" in line, line
+        assert line.startswith("mysqlset clone: error: clone mysql-0 from"), line
+        assert "no ready donor among mysql-1" in line, line
         assert not os.path.exists(os.path.join(pvc, "mysql")), "an empty primary was bootstrapped"
         assert pod.container("mariadbd").starts == 0, "mariadbd started on an empty volume"
         for replica in ("mysql-1", "mysql-2"):
