@@ -399,8 +399,7 @@ TEST_F(AgentTest, PendingSwitchoverFromSelfKeepsTheLeaderFromBecomingWritable) {
   candidate.lease = other_lease_;
   candidate.mysql_reachable = candidate.has_data = candidate.replicating = true;
   candidate.lag_seconds = 0;
-  ASSERT_TRUE(
-      store_.Put(keys_.Member("mysql-1"), formats::ToJson(candidate), other_lease_).ok());
+  ASSERT_TRUE(store_.Put(keys_.Member("mysql-1"), formats::ToJson(candidate), other_lease_).ok());
   formats::SwitchoverRequest req;
   req.id = "x";
   req.from = "mysql-0";

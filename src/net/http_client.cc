@@ -118,8 +118,9 @@ Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& p
 }
 
 Result<HttpReply> HttpPostJsonWithToken(const std::string& base_url, const std::string& path,
-                               const std::string& json_body, const std::string& bearer_token,
-                               std::chrono::milliseconds timeout) {
+                                        const std::string& json_body,
+                                        const std::string& bearer_token,
+                                        std::chrono::milliseconds timeout) {
   std::string host;
   uint16_t port = 0;
   if (!ParseHttpBaseUrl(base_url, &host, &port)) {

@@ -38,7 +38,8 @@ Result<HttpReply> HttpPostJson(const std::string& base_url, const std::string& p
 // The same with "Authorization: Bearer <token>" (`bearer_token` is a secret: it appears in no
 // message).
 Result<HttpReply> HttpPostJsonWithToken(const std::string& base_url, const std::string& path,
-                               const std::string& json_body, const std::string& bearer_token,
-                               std::chrono::milliseconds timeout);
+                                        const std::string& json_body,
+                                        const std::string& bearer_token,
+                                        std::chrono::milliseconds timeout);
 
 }  // namespace mysqlset::net
