@@ -65,10 +65,12 @@ sb() {
 sb prepare >"$W/prepare.log" 2>&1
 
 window=$((SWITCHOVERS * SETTLE + 2 * SETTLE + 10))
-sb run --time=$((window * 2 + 20)) --report-interval=1 >"$OUT/sysbench.log" 2>&1 &
+# Both run past the end (each switchover also takes a few seconds); stopped by pid after.
+lasting=$((window + SWITCHOVERS * (SETTLE + 15) + 60))
+sb run --time=$lasting --report-interval=1 >"$OUT/sysbench.log" 2>&1 &
 pids_to_stop+=($!)
 "$PY" "$(dirname "$0")/write_probe.py" --port "$write" --user bench --password-file "$pwfile" \
-  --seconds $((window * 2 + 15)) >"$OUT/probe.txt" 2>"$W/probe.err" &
+  --seconds "$lasting" >"$OUT/probe.txt" 2>"$W/probe.err" &
 pids_to_stop+=($!)
 sleep 5
 
@@ -88,8 +90,8 @@ for i in $(seq "$SWITCHOVERS"); do
   "$MYSQLSET" switchover --dir "$dir" --to "$to" >"$W/switchover$i.log" 2>&1 || rc=$?
   s1=$(python3 -c 'import time; print(f"{time.monotonic():.4f}")')
   sleep 2
-  pause=$(awk -v a="$s0" -v b="$s1" '$1 >= a - 0.001 && $1 <= b + 2 { if (p) { g = $1 - p; if (g > m) m = g } p = $1 }
-    $1 < a { p = $1 } END { printf "%.3f\n", m }' "$OUT/probe.txt")
+  pause=$(awk -v a="$s0" -v b="$s1" '$1 >= a - 0.001 && $1 <= b + 2 { if (p) { g = $1 - p; if (g > m) m = g } p = $1; n++ }
+    $1 < a { p = $1 } END { if (n) printf "%.3f\n", m; else print "nan" }' "$OUT/probe.txt")
   printf '%s\t%s\t%s\t%.3f\t%s\n' "$i" "$to" "$rc" "$(echo "$s1 - $s0" | bc)" "$pause" \
     >>"$OUT/switchover.tsv"
   log "switchover $i to $to: exit $rc, $(echo "$s1 - $s0" | bc)s, write pause ${pause}s"
@@ -100,7 +102,7 @@ python3 - "$OUT" <<'PY'
 import statistics, sys
 out = sys.argv[1]
 rows = [l.split("\t") for l in open(out + "/switchover.tsv").read().split("\n")[1:] if l]
-ok = [r for r in rows if r[2] == "0"]
+ok = [r for r in rows if r[2] == "0" and r[4] != "nan"]
 pause = sorted(float(r[4]) for r in ok)
 cmd = sorted(float(r[3]) for r in ok)
 base = float(open(out + "/baseline_gap.txt").read())
