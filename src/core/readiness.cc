@@ -25,6 +25,12 @@ void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy
   if (role == Role::kPrimary) {
     if (s.read_only) r.reasons.push_back("primary is read-only (not yet made writable)");
     if (!s.accounts_present) r.reasons.push_back("mysqlset accounts are missing");
+    // Not before install-db's superusers are dropped: a replica cloned before the DROP
+    // replays it, and a DDL replayed right before a crash can leave gtid_slave_pos behind the
+    // binlog (replication then stops on an out-of-order GTID).
+    if (!s.socket_superusers.empty()) {
+      r.reasons.push_back("install-db's unix_socket superusers are not dropped yet");
+    }
   } else {
     if (!s.read_only) r.reasons.push_back("replica is writable; it must be read-only");
     if (!s.replica) {
