@@ -149,6 +149,15 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
          {}});
     return actions;
   }
+  if (r.io == ThreadState::kNo && r.sql == ThreadState::kNo && start) {
+    // Stopped with gtid_slave_pos behind what this server already holds: after a crash right
+    // after a replicated DDL, whose gtid_slave_pos update is not atomic with it. Starting
+    // as is would re-apply it and stop on an out-of-order GTID; resume after it instead.
+    actions.push_back({ActionKind::kConfigureReplication,
+                       "replication threads are stopped and gtid_slave_pos is behind: " + from(),
+                       seed});
+    return actions;
+  }
   if (r.io == ThreadState::kNo || r.sql == ThreadState::kNo) {
     actions.push_back({ActionKind::kStartReplication,
                        r.last_io_errno ? fmt::format("IO thread stopped on error {}: {}",
