@@ -18,6 +18,14 @@ MemberView MemberViewOf(const formats::MemberRecord& r) {
   }
   m.replicating = r.replicating;
   m.lag_seconds = r.lag_seconds;
+  m.semi_sync_replica = r.semi_sync_replica;
+  m.role = r.role;
+  if (auto io = GtidList::Parse(r.gtid_io); io.ok()) m.gtid_io = *io;
+  if (auto errant = GtidList::Parse(r.errant_gtids); errant.ok()) {
+    m.errant_gtids = *errant;
+  } else {
+    m.has_data = false;  // unknown errant transactions: never a candidate
+  }
   return m;
 }
 
@@ -57,6 +65,31 @@ ParsedClusterView ParseClusterView(const formats::StoreKeys& keys,
       }
       view.switchover_pending = r->state != "done" && r->state != "failed";
       if (view.switchover_pending) view.switchover_from = r->from;
+    } else if (v.key == keys.Sync()) {
+      auto r = formats::FromJson<formats::SyncRecord>(v.value);
+      if (!r.ok()) {
+        problem(v, r.status());
+        continue;
+      }
+      view.sync = r->name;
+      view.sync_mod_revision = v.mod_revision;
+    } else if (v.key == keys.ForcedFailover()) {
+      auto r = formats::FromJson<formats::ForcedFailover>(v.value);
+      if (r.ok()) {
+        view.forced_failover_to = r->to;
+      } else {
+        problem(v, r.status());
+      }
+    } else if (v.key.rfind(keys.HistoryPrefix(), 0) == 0) {
+      auto r = formats::FromJson<formats::HistoryRecord>(v.value);
+      if (!r.ok()) {
+        problem(v, r.status());
+        continue;
+      }
+      // Keys sort by epoch, but a List() need not return them in order: keep the newest.
+      if (!view.last_epoch || r->epoch > view.last_epoch->epoch) {
+        view.last_epoch = EpochView{r->epoch, r->name, r->from, r->reason, r->since_unix_ms};
+      }
     } else if (v.key.rfind(keys.MembersPrefix(), 0) == 0) {
       auto r = formats::FromJson<formats::MemberRecord>(v.value);
       if (r.ok()) {

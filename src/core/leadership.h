@@ -30,6 +30,11 @@ struct MemberView {
   GtidList gtid_binlog;
   bool replicating = false;
   std::optional<double> lag_seconds;
+  // Issue 13: what failover decides from (MemberRecord's fields of the same names).
+  GtidList gtid_io;                 // received, applied or not
+  bool semi_sync_replica = false;   // acks the primary's commits
+  GtidList errant_gtids;            // empty: none known; never promoted otherwise
+  std::string role;                 // "primary" | "replica", as the member's agent acts
 };
 
 struct LeaderView {
@@ -37,6 +42,15 @@ struct LeaderView {
   uint64_t epoch = 0;
   int64_t lease = 0;         // the lease the leader key is attached to
   int64_t mod_revision = 0;  // for compare-and-swap
+};
+
+// formats::HistoryRecord, as decisions need it.
+struct EpochView {
+  uint64_t epoch = 0;
+  std::string name;
+  std::string from;
+  std::string reason;  // "bootstrap" | "election" | "switchover" | "failover" | "forced"
+  int64_t since_unix_ms = 0;
 };
 
 // One linearizable read of the cluster's keys.
@@ -50,6 +64,14 @@ struct ClusterView {
   std::optional<std::string> initialized_by;
   bool switchover_pending = false;  // a request is in the store, not finished
   std::string switchover_from;      // its "from", when pending
+  // Issue 13. The "sync" key's member ("" none designated), and the key's mod revision for
+  // compare-and-swap (0: absent).
+  std::string sync;
+  int64_t sync_mod_revision = 0;
+  // The newest "history/<epoch>" entry, when any (the last failover's time and reason).
+  std::optional<EpochView> last_epoch;
+  // "forced_failover"'s member, when a person ordered one ("" none).
+  std::string forced_failover_to;
 };
 
 struct LeaseTiming {

@@ -41,6 +41,12 @@ std::string StoreKeys::MembersPrefix() const { return prefix + "members/"; }
 std::string StoreKeys::Member(std::string_view name) const {
   return MembersPrefix() + std::string(name);
 }
+std::string StoreKeys::Sync() const { return prefix + "sync"; }
+std::string StoreKeys::HistoryPrefix() const { return prefix + "history/"; }
+std::string StoreKeys::History(uint64_t epoch) const {
+  return fmt::format("{}{:020}", HistoryPrefix(), epoch);  // zero-padded: sorts by epoch
+}
+std::string StoreKeys::ForcedFailover() const { return prefix + "forced_failover"; }
 
 std::string ToJson(const LeaderRecord& r) {
   ordered_json j;
@@ -73,6 +79,10 @@ std::string ToJson(const MemberRecord& r) {
   j["lag_seconds"] = r.lag_seconds ? ordered_json(*r.lag_seconds) : ordered_json(nullptr);
   j["ready"] = r.ready;
   j["updated_unix_ms"] = r.updated_unix_ms;
+  j["gtid_io"] = r.gtid_io;
+  j["semi_sync_replica"] = r.semi_sync_replica;
+  j["semi_sync_primary"] = r.semi_sync_primary;
+  j["errant_gtids"] = r.errant_gtids;
   return j.dump();
 }
 
@@ -129,6 +139,10 @@ Result<MemberRecord> FromJson<MemberRecord>(std::string_view text) {
     }
     r.ready = j.value("ready", false);
     r.updated_unix_ms = j.value("updated_unix_ms", int64_t{0});
+    r.gtid_io = j.value("gtid_io", "");
+    r.semi_sync_replica = j.value("semi_sync_replica", false);
+    r.semi_sync_primary = j.value("semi_sync_primary", false);
+    r.errant_gtids = j.value("errant_gtids", "");
   });
 }
 
@@ -146,6 +160,66 @@ Result<SwitchoverRequest> FromJson<SwitchoverRequest>(std::string_view text) {
         r.requested_at_unix_ms = j.value("requested_at_unix_ms", int64_t{0});
         r.updated_unix_ms = j.value("updated_unix_ms", int64_t{0});
       });
+}
+
+std::string ToJson(const SyncRecord& r) {
+  ordered_json j;
+  j["name"] = r.name;
+  j["epoch"] = r.epoch;
+  j["since_unix_ms"] = r.since_unix_ms;
+  return j.dump();
+}
+
+std::string ToJson(const HistoryRecord& r) {
+  ordered_json j;
+  j["epoch"] = r.epoch;
+  j["name"] = r.name;
+  j["from"] = r.from;
+  j["reason"] = r.reason;
+  j["gtid"] = r.gtid;
+  j["since_unix_ms"] = r.since_unix_ms;
+  return j.dump();
+}
+
+std::string ToJson(const ForcedFailover& r) {
+  ordered_json j;
+  j["to"] = r.to;
+  j["reason"] = r.reason;
+  j["requested_at_unix_ms"] = r.requested_at_unix_ms;
+  return j.dump();
+}
+
+template <>
+Result<SyncRecord> FromJson<SyncRecord>(std::string_view text) {
+  return ParseObject<SyncRecord>(text, "sync record", {"name"}, [](const json& j, auto& r) {
+    RequireIntegerFields(j, {"epoch", "since_unix_ms"});
+    r.name = j["name"].get<std::string>();
+    r.epoch = j.value("epoch", uint64_t{0});
+    r.since_unix_ms = j.value("since_unix_ms", int64_t{0});
+  });
+}
+
+template <>
+Result<HistoryRecord> FromJson<HistoryRecord>(std::string_view text) {
+  return ParseObject<HistoryRecord>(text, "history record", {"name"}, [](const json& j, auto& r) {
+    RequireIntegerFields(j, {"epoch", "since_unix_ms"});
+    r.epoch = j.value("epoch", uint64_t{0});
+    r.name = j["name"].get<std::string>();
+    r.from = j.value("from", "");
+    r.reason = j.value("reason", "");
+    r.gtid = j.value("gtid", "");
+    r.since_unix_ms = j.value("since_unix_ms", int64_t{0});
+  });
+}
+
+template <>
+Result<ForcedFailover> FromJson<ForcedFailover>(std::string_view text) {
+  return ParseObject<ForcedFailover>(text, "forced failover", {"to"}, [](const json& j, auto& r) {
+    RequireIntegerFields(j, {"requested_at_unix_ms"});
+    r.to = j["to"].get<std::string>();
+    r.reason = j.value("reason", "");
+    r.requested_at_unix_ms = j.value("requested_at_unix_ms", int64_t{0});
+  });
 }
 
 }  // namespace mysqlset::formats

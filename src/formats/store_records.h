@@ -24,6 +24,16 @@ struct StoreKeys {
   std::string Switchover() const;   // SwitchoverRequest, on the requester's short lease
   std::string MembersPrefix() const;
   std::string Member(std::string_view name) const;  // MemberRecord, on the member's lease
+  // SyncRecord: the one replica whose acks the primary waits for (issue 13). No lease:
+  // written by the leader, compare-and-swap on its mod revision.
+  std::string Sync() const;
+  // HistoryRecord per epoch, "history/<epoch, 20 digits>", no lease, written in the txn
+  // that takes the leader key (so the list is ordered and complete).
+  std::string HistoryPrefix() const;
+  std::string History(uint64_t epoch) const;
+  // ForcedFailover: a person's explicit order to promote a named member although it is not
+  // the sync replica (`mysqlset failover --force`), on the requester's short lease.
+  std::string ForcedFailover() const;
 };
 
 // "leader" and "last_leader". The epoch counts primaries: each new holder of the leader key
@@ -58,6 +68,44 @@ struct MemberRecord {
   std::optional<double> lag_seconds;  // replicas; null when unknown
   bool ready = false;                 // /readyz verdict (shown, never used to elect)
   int64_t updated_unix_ms = 0;
+  // Issue 13 (failover). Gtid_IO_Pos: everything this replica received (applied or not).
+  std::string gtid_io;
+  // rpl_semi_sync_slave_enabled=ON and the IO thread runs with it: this member acks.
+  bool semi_sync_replica = false;
+  // rpl_semi_sync_master_enabled=ON: commits on this server wait for a replica's ack.
+  bool semi_sync_primary = false;
+  // Transactions this member holds that the primary never had (core/errant.h), as a GTID
+  // list; "" when none or not known. A member with errant GTIDs is never promoted.
+  std::string errant_gtids;
+};
+
+// "sync": the designated semi-sync replica. Published by the leader *before* that replica
+// enables its semi-sync side (HA.md pitfall 8): whoever fails over trusts this key to name
+// the only member that may hold acknowledged writes the others lack.
+struct SyncRecord {
+  std::string name;    // "" : none designated (no replica, or semi-sync off)
+  uint64_t epoch = 0;  // the leader epoch that designated it
+  int64_t since_unix_ms = 0;
+  bool operator==(const SyncRecord&) const = default;
+};
+
+// "history/<epoch>": one entry per primary epoch.
+struct HistoryRecord {
+  uint64_t epoch = 0;
+  std::string name;    // the primary of this epoch
+  std::string from;    // the previous primary ("" for the first)
+  std::string reason;  // "bootstrap" | "election" | "switchover" | "failover" | "forced"
+  std::string gtid;    // the new primary's gtid_binlog_pos when it took the key
+  int64_t since_unix_ms = 0;
+  bool operator==(const HistoryRecord&) const = default;
+};
+
+// "forced_failover": promote `to` although the sync replica is lost (it may lack
+// acknowledged writes: the command says so before it writes this).
+struct ForcedFailover {
+  std::string to;
+  std::string reason;  // what the person typed or the command's default wording
+  int64_t requested_at_unix_ms = 0;
 };
 
 // "switchover": one request at a time. Written by whoever asks (an agent's POST
@@ -78,8 +126,12 @@ std::string ToJson(const LeaderRecord& r);
 std::string ToJson(const InitializedRecord& r);
 std::string ToJson(const MemberRecord& r);
 std::string ToJson(const SwitchoverRequest& r);
+std::string ToJson(const SyncRecord& r);
+std::string ToJson(const HistoryRecord& r);
+std::string ToJson(const ForcedFailover& r);
 // Required: LeaderRecord "name"; InitializedRecord "by"; MemberRecord "name";
-// SwitchoverRequest "id", "from", "to", "state". Other fields default when absent.
+// SwitchoverRequest "id", "from", "to", "state"; SyncRecord "name"; HistoryRecord "name";
+// ForcedFailover "to". Other fields default when absent.
 template <>
 Result<LeaderRecord> FromJson<LeaderRecord>(std::string_view text);
 template <>
@@ -88,5 +140,11 @@ template <>
 Result<MemberRecord> FromJson<MemberRecord>(std::string_view text);
 template <>
 Result<SwitchoverRequest> FromJson<SwitchoverRequest>(std::string_view text);
+template <>
+Result<SyncRecord> FromJson<SyncRecord>(std::string_view text);
+template <>
+Result<HistoryRecord> FromJson<HistoryRecord>(std::string_view text);
+template <>
+Result<ForcedFailover> FromJson<ForcedFailover>(std::string_view text);
 
 }  // namespace mysqlset::formats
