@@ -82,6 +82,13 @@ struct AgentSnapshot {
   uint64_t actions_taken = 0;
   std::chrono::steady_clock::time_point updated{};
   std::optional<formats::CloneRecord> clone;  // DATA/.mysqlset-clone.json
+  // Issue 13. Shown by /v1/status, `mysqlset status` and /metrics.
+  std::string sync;          // the "sync" key's member ("" none designated)
+  GtidList errant_gtids;     // this member's transactions the primary never had
+  uint64_t errant_checks_failed = 0;  // errant GTIDs found (transitions into errant)
+  std::optional<EpochView> last_epoch;  // the newest history entry (the last failover's)
+  uint64_t failovers = 0;    // epochs this agent saw begin with reason "failover"/"forced"
+  uint64_t switchovers = 0;  // ... with reason "switchover"
 };
 
 class Agent {
