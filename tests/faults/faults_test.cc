@@ -757,7 +757,18 @@ class FaultCluster {
         fs::remove(data3 + "/.mysqlset-complete");
         continue;
       }
-      // WaitExit killed it with SIGKILL at `delay`.
+      // WaitExit killed it with SIGKILL at `delay`. A kill that lands after the install's
+      // marker, while the receiver is exiting, cut nothing: the marker must then stand over a
+      // whole install (what users rely on), and the round starts over like a finished clone.
+      if (fs::exists(data3 + "/.mysqlset-complete")) {
+        Check(fs::exists(data3 + "/mysql") && fs::exists(data3 + "/.mysqlset-clone.json") &&
+                  !fs::exists(data3 + "/.mysqlset-complete.pending") &&
+                  !fs::exists(data3 + "/mysql.staging"),
+              "a clone killed after its marker left a whole install under it");
+        fs::remove_all(data3 + "/mysql");
+        fs::remove(data3 + "/.mysqlset-complete");
+        continue;
+      }
       ++kills;
       ++faults_;
       ++fault_counts_["kill -9 clone receiver"];
