@@ -22,6 +22,7 @@ Agent::Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer
              const FileSystem& fs, const Clock& clock)
     : config_(std::move(config)),
       keys_(config_.cluster.empty() ? config_.id.set_name : config_.cluster),
+      sync_(config_.id.pod_name, keys_, config_.expected_members, store, db, clock),
       db_(db),
       store_(store),
       killer_(killer),
@@ -221,6 +222,11 @@ bool Agent::KeepLease(const ServerState& state, const AgentSnapshot& snap) {
     r.lag_seconds = static_cast<double>(*state.replica->seconds_behind);
   }
   r.ready = snap.readiness.ready;
+  r.gtid_io = known.replica ? known.replica->gtid_io_pos : "";
+  // Unanswered: published as not acking (a dead server acks nothing; a frozen one that
+  // resumes is the window docs/roles.md "Semi-sync" names).
+  r.semi_sync_replica = state.reachable && state.semi_sync_slave_enabled;
+  r.semi_sync_primary = state.reachable && state.semi_sync_master_enabled;
   r.updated_unix_ms = clock_.UnixMillis();
   if (Status st = store_.Put(keys_.Member(r.name), formats::ToJson(r), lease_); !st.ok()) {
     spdlog::warn("{}: publish member: {}", config_.id.pod_name, st.message());
@@ -415,6 +421,16 @@ void Agent::RunOnce() {
       role_ = Role::kReplica;
       break;
   }
+  // SEMI-SYNC CALL SITE (agent/sync_step.h): the leader publishes the sync key, then arms its
+  // master side, before its actions may make it writable; replicas set their slave side.
+  const SyncOutcome sync = sync_.Run({view, decision, state, lease_, snap.epoch});
+  if (sync.hold_writable) {
+    std::erase_if(actions, [](const Action& a) { return a.kind == ActionKind::kSetWritable; });
+  }
+  for (const std::string& a : sync.actions) snap.last_actions.push_back("semi-sync: " + a);
+  if (!sync.error.empty()) snap.last_error = "semi-sync: " + sync.error;
+  if (view) snap.sync = sync.sync;
+  snap.semi_sync = sync.note;
   snap.role = role_;
   bool reporting = false;
   for (const auto& a : actions) reporting |= a.kind == ActionKind::kReportReplicationError;

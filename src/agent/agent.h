@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/switchover_step.h"
+#include "agent/sync_step.h"
 #include "core/accounts.h"
 #include "core/backoff.h"
 #include "core/identity.h"
@@ -84,6 +85,9 @@ struct AgentSnapshot {
   std::optional<formats::CloneRecord> clone;  // DATA/.mysqlset-clone.json
   // Issue 13. Shown by /v1/status, `mysqlset status` and /metrics.
   std::string sync;          // the "sync" key's member ("" none designated)
+  // Semi-sync in one line (agent/sync_step.h SyncOutcome::note): on the leader whom writes
+  // wait for, "single member: writes are not replicated", or why writes wait.
+  std::string semi_sync;
   GtidList errant_gtids;     // this member's transactions the primary never had
   uint64_t errant_checks_failed = 0;  // errant GTIDs found (transitions into errant)
   std::optional<EpochView> last_epoch;  // the newest history entry (the last failover's)
@@ -128,6 +132,7 @@ class Agent {
 
   const AgentConfig config_;
   const formats::StoreKeys keys_;
+  SyncStep sync_;  // lossless semi-sync: the "sync" key and both sides (docs/roles.md)
   Role role_ = Role::kReplica;
   Db& db_;
   CoordStore& store_;

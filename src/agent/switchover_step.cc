@@ -94,7 +94,24 @@ Status HandOver(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
   const MemberView* candidate = FindMemberView(ctx.view, r.to);
   if (!candidate || !ctx.view.leader)
     return FailedPrecondition("switchover {}: candidate gone", r.id);
+  ServerState before;
+  RETURN_IF_ERROR(ctx.self_db.ReadState(before));
+  const bool semi_sync = before.semi_sync_master_enabled;
   RETURN_IF_ERROR(ctx.self_db.DemoteToReplicaOf(ctx.source_of(r.to)));
+  // HA.md switchover step 4: the master side goes off before this server replicates (on a
+  // replica it hangs the SQL thread, pitfall 2). Turning it off acknowledges every commit
+  // waiting for an ack (pitfall 5), which is safe only here: read_only=1 returned, G was read
+  // after it (a waiting commit is already in gtid_binlog_pos), and the candidate applied G,
+  // so every commit it releases is on the candidate. A commit after G (READ ONLY ADMIN) is
+  // caught just below and the master side goes on again; one landing in between is
+  // acknowledged before the candidate has it, which only losing this server before the
+  // candidate catches up (waited for below) would lose.
+  if (semi_sync) RETURN_IF_ERROR(ctx.self_db.SetSemiSyncPrimary(false));
+  auto rearm = [&] {
+    if (!semi_sync) return;
+    Status st = ctx.self_db.SetSemiSyncPrimary(true);
+    if (!st.ok()) spdlog::warn("switchover {}: semi-sync primary side on: {}", r.id, st.message());
+  };
   // Sessions holding READ ONLY ADMIN ignore read_only, and a killed one can log in again
   // through the write endpoint until it turns away: if anything committed after G, the
   // candidate lacks it. Back to read_only with the new position (its sessions killed again),
@@ -104,6 +121,7 @@ Status HandOver(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
   ASSIGN_OR_RETURN(GtidList g, GtidList::Parse(r.gtid));
   if (!now.read_only || !(now.gtid_binlog == g)) {
     RETURN_IF_ERROR(ctx.self_db.ClearReplicationSource());
+    rearm();
     RETURN_IF_ERROR(ctx.self_db.SetReadOnlyKillingAdminSessions());
     RETURN_IF_ERROR(ctx.self_db.ReadState(now));
     formats::SwitchoverRequest again =
@@ -129,6 +147,7 @@ Status HandOver(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
     // Still the primary: undo the demotion so that it leads on as before.
     Status undo = ctx.self_db.ClearReplicationSource();
     if (!undo.ok()) spdlog::warn("switchover {}: {}", r.id, undo.message());
+    rearm();
     return st;
   }
   // It follows the new primary from now on; its data is exactly what the candidate has.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/sync_replica.h"
 #include "fmt/format.h"
 
 namespace mysqlset {
@@ -31,6 +32,8 @@ void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy
     if (!s.socket_superusers.empty()) {
       r.reasons.push_back("install-db's unix_socket superusers are not dropped yet");
     }
+    // Lossless semi-sync never falls back to async: with nobody to ack, commits wait.
+    if (std::string wait = WritesWaitReason(s); !wait.empty()) r.reasons.push_back(wait);
   } else {
     if (!s.read_only) r.reasons.push_back("replica is writable; it must be read-only");
     if (!s.replica) {

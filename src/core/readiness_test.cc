@@ -26,6 +26,22 @@ TEST(ReadinessTest, Table) {
       {"primary before install-db's superusers are dropped", Role::kPrimary,
        StateBuilder().Writable().SocketSuperusers({"root@localhost"}).Build(), false,
        "superusers are not dropped yet"},
+      {"primary whose commits wait for a semi-sync ack", Role::kPrimary,
+       [] {
+         ServerState s = StateBuilder().Writable().Build();
+         s.semi_sync_master_enabled = true;
+         s.semi_sync_master_clients = 1;
+         s.semi_sync_master_wait_sessions = 2;
+         return s;
+       }(),
+       false, "writes wait: 2 commit(s) wait for a semi-sync ack"},
+      {"primary with semi-sync on and nobody to ack", Role::kPrimary,
+       [] {
+         ServerState s = StateBuilder().Writable().Build();
+         s.semi_sync_master_enabled = true;
+         return s;
+       }(),
+       false, "writes wait: no semi-sync replica acknowledges"},
       {"healthy replica", Role::kReplica, StateBuilder().Replicating().Build(), true, ""},
       {"replica at the threshold", Role::kReplica, StateBuilder().Replicating().Lag(30).Build(),
        true, ""},

@@ -42,6 +42,13 @@ struct ServerState {
   // (root@localhost, <the OS user>@localhost) on datadirs bootstrapped before they were
   // dropped at bootstrap; read on the primary only.
   std::vector<std::string> socket_superusers;
+  // Semi-sync (core/sync_replica.h): the two "enabled" flags, and the master's status
+  // counters Rpl_semi_sync_master_clients (replicas connected with their slave side on) and
+  // Rpl_semi_sync_master_wait_sessions (commits waiting for an ack).
+  bool semi_sync_master_enabled = false;
+  bool semi_sync_slave_enabled = false;
+  int64_t semi_sync_master_clients = 0;
+  int64_t semi_sync_master_wait_sessions = 0;
 };
 
 // The clone record (DATA/.mysqlset-clone.json) the datadir came from, as the decisions need

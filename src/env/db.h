@@ -57,6 +57,14 @@ class Db {
   // STOP SLAVE; RESET SLAVE ALL: undoes DemoteToReplicaOf when the hand-over failed (safe:
   // never started, so there is no relay log to lose).
   virtual Status ClearReplicationSource() = 0;
+
+  // Semi-sync (core/sync_replica.h). SET GLOBAL rpl_semi_sync_master_enabled. Turning it off
+  // releases every commit waiting for an ack with OK (HA.md pitfall 5): never a fence.
+  virtual Status SetSemiSyncPrimary(bool enabled) = 0;
+  // SET GLOBAL rpl_semi_sync_slave_enabled, then, if the IO thread runs (or connects),
+  // STOP SLAVE IO_THREAD; START SLAVE IO_THREAD: the IO thread reads the flag only when it
+  // starts. A stopped IO thread (a failover's fence) stays stopped.
+  virtual Status SetSemiSyncReplica(bool enabled) = 0;
 };
 
 }  // namespace mysqlset

@@ -30,6 +30,14 @@ std::string SetReadOnly(bool read_only) {
   return fmt::format("SET GLOBAL read_only = {}", read_only ? "ON" : "OFF");
 }
 
+std::string SetSemiSyncPrimary(bool enabled) {
+  return fmt::format("SET GLOBAL rpl_semi_sync_master_enabled = {}", enabled ? "ON" : "OFF");
+}
+
+std::string SetSemiSyncReplica(bool enabled) {
+  return fmt::format("SET GLOBAL rpl_semi_sync_slave_enabled = {}", enabled ? "ON" : "OFF");
+}
+
 std::string SetGtidSlavePos(const std::string& gtid, const Quote& q) {
   return "SET GLOBAL gtid_slave_pos = " + q(gtid);
 }

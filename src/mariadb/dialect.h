@@ -14,9 +14,18 @@ namespace mysqlset::dialect {
 
 using Quote = std::function<std::string(const std::string&)>;  // returns 'escaped'
 
+// One round trip per tick: the semi-sync flags and the master's two status counters
+// (ServerState) ride along.
 inline constexpr const char* kSelectState =
     "SELECT @@global.read_only, @@global.gtid_current_pos, @@global.gtid_binlog_pos, "
-    "@@global.gtid_slave_pos";
+    "@@global.gtid_slave_pos, @@global.rpl_semi_sync_master_enabled, "
+    "@@global.rpl_semi_sync_slave_enabled, (SELECT VARIABLE_VALUE FROM "
+    "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'), "
+    "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
+    "'RPL_SEMI_SYNC_MASTER_WAIT_SESSIONS')";
+std::string SetSemiSyncPrimary(bool enabled);
+std::string SetSemiSyncReplica(bool enabled);
+inline constexpr const char* kStartReplicaIo = "START SLAVE IO_THREAD";
 inline constexpr const char* kSelectGtidSlavePos = "SELECT @@global.gtid_slave_pos";
 inline constexpr const char* kShowReplicaStatus = "SHOW SLAVE STATUS";
 inline constexpr const char* kStopReplica = "STOP SLAVE";

@@ -70,7 +70,7 @@ Status MariaDb::ReadState(ServerState& out) {
   ASSIGN_OR_RETURN(Connection * c, Conn());
   auto vars = c->Query(dialect::kSelectState);
   if (!vars.ok()) return Check(vars.status());
-  if (vars->rows.size() != 1 || vars->rows[0].size() != 4) {
+  if (vars->rows.size() != 1 || vars->rows[0].size() != 8) {
     return Internal("unexpected result for server variables");
   }
   const Row& row = vars->rows[0];
@@ -82,6 +82,15 @@ Status MariaDb::ReadState(ServerState& out) {
   RETURN_IF_ERROR(parse(row[1], out.gtid_current));
   RETURN_IF_ERROR(parse(row[2], out.gtid_binlog));
   RETURN_IF_ERROR(parse(row[3], out.gtid_slave));
+  out.semi_sync_master_enabled = row[4].value_or("0") != "0";
+  out.semi_sync_slave_enabled = row[5].value_or("0") != "0";
+  auto counter = [](const std::optional<std::string>& v) -> int64_t {
+    int64_t n = 0;
+    if (v) std::from_chars(v->data(), v->data() + v->size(), n);
+    return n;
+  };
+  out.semi_sync_master_clients = counter(row[6]);
+  out.semi_sync_master_wait_sessions = counter(row[7]);
   auto repl = c->Query(dialect::kShowReplicaStatus);
   if (!repl.ok()) return Check(repl.status());
   out.replica.reset();
@@ -250,6 +259,23 @@ Status MariaDb::DemoteToReplicaOf(const ReplicationSource& source) {
 Status MariaDb::ClearReplicationSource() {
   RETURN_IF_ERROR(Exec(dialect::kStopReplica));
   return Exec(dialect::kResetReplicaAll);
+}
+
+Status MariaDb::SetSemiSyncPrimary(bool enabled) {
+  return Exec(dialect::SetSemiSyncPrimary(enabled));
+}
+
+Status MariaDb::SetSemiSyncReplica(bool enabled) {
+  ASSIGN_OR_RETURN(Connection * c, Conn());
+  RETURN_IF_ERROR(Check(c->Execute(dialect::SetSemiSyncReplica(enabled))));
+  auto repl = c->Query(dialect::kShowReplicaStatus);
+  if (!repl.ok()) return Check(repl.status());
+  if (repl->rows.empty()) return Status::Ok();
+  // Restart only a running IO thread: one stopped on purpose (a failover's fence of every
+  // reachable replica) must stay stopped.
+  if (ReplicaStatusFromRow(*repl, 0).io == ThreadState::kNo) return Status::Ok();
+  RETURN_IF_ERROR(Check(c->Execute(dialect::kStopReplicaIo)));
+  return Check(c->Execute(dialect::kStartReplicaIo));
 }
 
 }  // namespace mysqlset

@@ -30,6 +30,8 @@ class MariaDb : public Db {
   Result<bool> MasterGtidWait(const std::string& gtid, double timeout_seconds) override;
   Status DemoteToReplicaOf(const ReplicationSource& source) override;
   Status ClearReplicationSource() override;
+  Status SetSemiSyncPrimary(bool enabled) override;
+  Status SetSemiSyncReplica(bool enabled) override;
 
  private:
   Result<Connection*> Conn();

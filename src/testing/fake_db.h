@@ -133,6 +133,21 @@ class FakeDb : public Db {
     return Status::Ok();
   }
 
+  // Semi-sync: the flags as set; an IO thread that runs is restarted (counted).
+  int io_restarts = 0;
+  Status SetSemiSyncPrimary(bool enabled) override {
+    RETURN_IF_ERROR(Up(enabled ? "semi_sync_primary_on" : "semi_sync_primary_off"));
+    state.semi_sync_master_enabled = enabled;
+    if (!enabled) state.semi_sync_master_wait_sessions = 0;  // released with OK (pitfall 5)
+    return Status::Ok();
+  }
+  Status SetSemiSyncReplica(bool enabled) override {
+    RETURN_IF_ERROR(Up(enabled ? "semi_sync_replica_on" : "semi_sync_replica_off"));
+    state.semi_sync_slave_enabled = enabled;
+    if (state.replica && state.replica->io != ThreadState::kNo) ++io_restarts;
+    return Status::Ok();
+  }
+
  private:
   Status Up(const char* call) {
     calls.push_back(call);

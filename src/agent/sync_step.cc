@@ -1,0 +1,161 @@
+#include "agent/sync_step.h"
+
+#include "core/switchover.h"
+#include "fmt/format.h"
+#include "spdlog/spdlog.h"
+
+namespace mysqlset {
+
+SyncStep::SyncStep(std::string self, const formats::StoreKeys& keys, uint32_t expected_members,
+                   CoordStore& store, Db& db, const Clock& clock, SyncPolicy policy)
+    : self_(std::move(self)),
+      keys_(keys),
+      expected_members_(expected_members),
+      store_(store),
+      db_(db),
+      clock_(clock),
+      policy_(policy) {}
+
+void SyncStep::Do(const char* what, const Status& st, SyncOutcome& out) {
+  if (st.ok()) {
+    out.actions.push_back(what);
+    spdlog::info("{}: {}", self_, what);
+  } else {
+    out.error = fmt::format("{}: {}", what, st.message());
+    spdlog::warn("{}: {} failed: {}", self_, what, st.message());
+  }
+}
+
+SyncOutcome SyncStep::Run(const SyncTick& tick) {
+  SyncOutcome out;
+  if (tick.view) out.sync = tick.view->sync;
+  if (!tick.state.reachable) return out;  // nothing to set; the next tick decides again
+  if (tick.decision.verdict == RoleVerdict::kLead) {
+    // A switchover from this member owns read_only and the master side until it ends
+    // (agent/switchover_step.cc turns the master side off once the candidate caught up).
+    if (!tick.decision.switchover && tick.view) Lead(tick, out);
+  } else {
+    Replica(tick, out);
+  }
+  return out;
+}
+
+Result<bool> SyncStep::Publish(const SyncTick& tick, const std::string& name) {
+  const formats::SyncRecord r{name, tick.epoch, clock_.UnixMillis()};
+  // mod_revision 0 compares equal only while the key is absent (etcd's rule).
+  return store_.Txn({TxnCompare::ModRevision(keys_.Sync(), tick.view->sync_mod_revision),
+                     TxnCompare::Lease(keys_.Leader(), tick.own_lease)},
+                    {TxnOp::Put(keys_.Sync(), formats::ToJson(r))});
+}
+
+void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
+  const ClusterView& view = *tick.view;
+  const ServerState& s = tick.state;
+  // A promoted replica acks nobody: its slave side goes off, once the promotion removed
+  // replication (before, SetSemiSyncReplica would restart the IO thread the promotion
+  // stopped).
+  if (s.semi_sync_slave_enabled && !s.replica) {
+    Do("semi-sync replica side off (leading)", db_.SetSemiSyncReplica(false), out);
+  }
+
+  if (view.sync != seen_name_) {
+    seen_name_ = view.sync;
+    seen_acking_ = false;
+  }
+  const MemberView* named = FindMemberView(view, view.sync);
+  if (named && named->semi_sync_replica) seen_acking_ = true;
+
+  SyncInput in;
+  in.self = self_;
+  in.self_gtid = s.gtid_binlog;
+  in.expected_members = expected_members_;
+  in.view = view;
+  in.sync_seen_acking = seen_acking_;
+  in.policy = policy_;
+  SyncDecision d = DecideSync(in);
+  if (d.needs_fresh_gtid) {
+    // The old sync replica stopped acking before the view was read, so the position read now
+    // holds everything it ever acknowledged; the one gathered before the view might not.
+    ServerState fresh;
+    if (Status st = db_.ReadState(fresh); !st.ok()) {
+      Do("read gtid_binlog_pos before designating", st, out);
+      return;
+    }
+    in.self_gtid = fresh.gtid_binlog;
+    d = DecideSync(in);
+  }
+  out.note = d.reason;
+
+  // 1. Publish first: whoever fails over trusts the key, and a replica acks only once named.
+  if (d.write_key) {
+    auto written = Publish(tick, d.sync);
+    if (!written.ok() || !*written) {
+      out.error = written.ok() ? "sync key: the sync or leader key changed meanwhile"
+                               : "sync key: " + written.status().message();
+      spdlog::warn("{}: {}", self_, out.error);
+      // Unpublished: arm nothing new; a primary that should already wait keeps waiting.
+      out.hold_writable = d.master_enabled && !s.semi_sync_master_enabled;
+      return;
+    }
+    out.sync = d.sync;
+    out.actions.push_back(d.sync.empty() ? "sync key cleared: " + d.reason
+                                         : "sync key names " + d.sync);
+    spdlog::info("{}: {}", self_, out.actions.back());
+    if (!d.sync.empty()) {
+      seen_name_ = d.sync;
+      seen_acking_ = false;
+    }
+  }
+  // 2. Then the master side. On at once, before the designated replica acks: in between,
+  // writes wait rather than being acknowledged with no copy elsewhere (the issue: never
+  // fall back to async; with every replica gone, writes wait).
+  if (d.master_enabled && !s.semi_sync_master_enabled) {
+    if (s.replica) {
+      // Still a replica (the promotion has not applied its relay log yet): the master side
+      // would hang its SQL thread (HA.md pitfall 2). Not writable until it is on.
+      out.hold_writable = true;
+      return;
+    }
+    Status st = db_.SetSemiSyncPrimary(true);
+    Do("semi-sync primary side on", st, out);
+    if (!st.ok()) out.hold_writable = true;
+  } else if (!d.master_enabled && s.semi_sync_master_enabled) {
+    // Single member, or before the first designation: nobody to wait for. This releases any
+    // waiting commit with OK (HA.md pitfall 5); the cluster has no replica to hold them.
+    Do("semi-sync primary side off", db_.SetSemiSyncPrimary(false), out);
+  }
+}
+
+void SyncStep::Replica(const SyncTick& tick, SyncOutcome& out) {
+  const ServerState& s = tick.state;
+  seen_name_.clear();
+  seen_acking_ = false;
+  // Never the master side on a member that does not lead (HA.md pitfall 2) -- but turning it
+  // off releases every waiting commit with OK (pitfall 5). An ex-primary with commits still
+  // waiting keeps it on: those commits were never acknowledged and must stay so (the fence
+  // kills mariadbd; its restart with --init-rpl-role=SLAVE truncates them).
+  if (s.semi_sync_master_enabled) {
+    if (s.semi_sync_master_wait_sessions == 0 && s.read_only) {
+      Do("semi-sync primary side off (not leading)", db_.SetSemiSyncPrimary(false), out);
+    } else {
+      out.error = fmt::format(
+          "semi-sync primary side stays on: {} commit(s) wait for an ack on this former "
+          "primary; turning it off would acknowledge them",
+          s.semi_sync_master_wait_sessions);
+      return;
+    }
+  }
+  // Only while following a leader. Without one (a failover under way) the IO thread is left
+  // alone: restarting it could drop the relay log a promotion must apply (HA.md pitfall 9),
+  // or restart an IO thread a failover stopped on purpose. The old primary is gone anyway.
+  if (tick.decision.verdict != RoleVerdict::kFollow) return;
+  const bool want = WantSemiSyncReplica(tick.view, self_, s, policy_);
+  if (want != s.semi_sync_slave_enabled) {
+    Do(want ? "semi-sync replica side on (named in the sync key)"
+            : "semi-sync replica side off (not the sync replica, or not caught up)",
+       db_.SetSemiSyncReplica(want), out);
+  }
+  if (want) out.note = "acks the primary's commits";
+}
+
+}  // namespace mysqlset

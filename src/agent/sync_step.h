@@ -1,0 +1,75 @@
+#pragma once
+// The agents' side of lossless semi-sync (docs/roles.md "Semi-sync"; the decisions are
+// core/sync_replica.h's). The agent's tick calls Run() once the role is decided and before
+// the role's actions, every tick:
+// - the leader publishes the "sync" key FIRST (compare-and-swap, while the leader key is
+//   still on its lease), and only then sets its master side as decided: a replica turns its
+//   slave side on only after it reads its name there, so the key never lags what acks;
+// - every other member keeps its master side off (HA.md pitfall 2), and its slave side on
+//   only while the key names it and it is caught up, off at once otherwise.
+//
+// Not thread-safe: the agent's loop thread only.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/leadership.h"
+#include "core/server_state.h"
+#include "core/sync_replica.h"
+#include "env/clock.h"
+#include "env/coord_store.h"
+#include "env/db.h"
+#include "formats/store_records.h"
+
+namespace mysqlset {
+
+struct SyncTick {
+  std::optional<ClusterView> view;  // nullopt: the store did not answer
+  RoleDecision decision;
+  ServerState state;   // gathered this tick
+  LeaseId own_lease = 0;
+  uint64_t epoch = 0;  // the leader's epoch, for the key's record
+};
+
+struct SyncOutcome {
+  std::string sync;  // whom the "sync" key names after this tick ("" nobody or unknown)
+  // One line for status: "mysql-1 is the sync replica", "single member: writes are not
+  // replicated", "writes wait: ...", or on a replica "acks the primary's commits".
+  std::string note;
+  // The leader must not be made writable this tick: its master side should wait for acks
+  // but is not on yet (the promotion has not stopped replication, or enabling failed).
+  bool hold_writable = false;
+  std::vector<std::string> actions;  // what it did, in words
+  std::string error;                 // the last failure ("" none)
+};
+
+class SyncStep {
+ public:
+  SyncStep(std::string self, const formats::StoreKeys& keys, uint32_t expected_members,
+           CoordStore& store, Db& db, const Clock& clock, SyncPolicy policy = {});
+
+  SyncOutcome Run(const SyncTick& tick);
+
+ private:
+  void Lead(const SyncTick& tick, SyncOutcome& out);
+  void Replica(const SyncTick& tick, SyncOutcome& out);
+  // Compare-and-swap of the "sync" key against the view's revision, only while the leader
+  // key is still on `lease`. False (and nothing written) when either changed.
+  Result<bool> Publish(const SyncTick& tick, const std::string& name);
+  void Do(const char* what, const Status& st, SyncOutcome& out);
+
+  const std::string self_;
+  const formats::StoreKeys& keys_;
+  const uint32_t expected_members_;
+  CoordStore& store_;
+  Db& db_;
+  const Clock& clock_;
+  const SyncPolicy policy_;
+  // Which sync replica this leader saw acking (its record's semi_sync_replica=true) since it
+  // was designated: a later false means it restarted and lost its relay log.
+  std::string seen_name_;
+  bool seen_acking_ = false;
+};
+
+}  // namespace mysqlset

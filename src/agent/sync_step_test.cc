@@ -1,0 +1,316 @@
+#include "agent/sync_step.h"
+
+#include <algorithm>
+
+#include "agent/agent.h"
+#include "gtest/gtest.h"
+#include "testing/fake_coord_store.h"
+#include "testing/fake_db.h"
+#include "testing/fakes.h"
+
+namespace mysqlset {
+namespace {
+
+// A FakeDb that records, each time the master side is turned on, whom the store's "sync" key
+// named at that instant: publish-before-enable is about the order of two systems.
+class OrderCheckingDb : public FakeDb {
+ public:
+  OrderCheckingDb(CoordStore& store, const formats::StoreKeys& keys) : store_(store), keys_(keys) {}
+  Status SetSemiSyncPrimary(bool enabled) override {
+    if (enabled) {
+      auto v = store_.Get(keys_.Sync());
+      sync_when_enabled.push_back(v.ok() && *v ? formats::FromJson<formats::SyncRecord>((*v)->value)->name
+                                               : "<absent>");
+    }
+    return FakeDb::SetSemiSyncPrimary(enabled);
+  }
+  std::vector<std::string> sync_when_enabled;
+
+ private:
+  CoordStore& store_;
+  const formats::StoreKeys& keys_;
+};
+
+MemberView Member(uint32_t ord, const char* gtid, bool acking = false) {
+  MemberView m;
+  m.name = "mysql-" + std::to_string(ord);
+  m.ordinal = ord;
+  m.mysql_reachable = true;
+  m.has_data = true;
+  m.gtid_binlog = GtidList::Parse(gtid).value();
+  m.replicating = true;
+  m.lag_seconds = 0.0;
+  m.semi_sync_replica = acking;
+  m.role = "replica";
+  return m;
+}
+
+ServerState ReplicaState(std::optional<int64_t> lag = 0) {
+  ServerState s;
+  s.reachable = true;
+  ReplicaStatus r;
+  r.source_host = "127.0.0.10";
+  r.source_port = 3306;
+  r.io = ThreadState::kYes;
+  r.sql = ThreadState::kYes;
+  r.seconds_behind = lag;
+  s.replica = r;
+  return s;
+}
+
+class SyncStepTest : public ::testing::Test {
+ protected:
+  // mysql-0 leads on its own lease; the view holds the members given and the sync key as
+  // stored now.
+  void SetUp() override {
+    lease_ = *store_.GrantLease(3);
+    ASSERT_TRUE(store_.Put(keys_.Leader(), formats::ToJson(formats::LeaderRecord{"mysql-0", 2, 0}),
+                           lease_)
+                    .ok());
+    db_.state.gtid_binlog = GtidList::Parse("0-100-10").value();
+  }
+  SyncTick LeaderTick(std::vector<MemberView> others) {
+    SyncTick t;
+    ClusterView v;
+    v.leader = LeaderView{"mysql-0", 2, lease_, 5};
+    MemberView self = Member(0, "0-100-10");
+    self.replicating = false;
+    self.lag_seconds.reset();
+    self.role = "primary";
+    v.members.push_back(self);
+    for (auto& m : others) v.members.push_back(m);
+    auto stored = store_.Get(keys_.Sync());
+    if (stored.ok() && *stored) {
+      v.sync = formats::FromJson<formats::SyncRecord>((*stored)->value)->name;
+      v.sync_mod_revision = (*stored)->mod_revision;
+    }
+    t.view = v;
+    t.decision.verdict = RoleVerdict::kLead;
+    t.state = db_.state;
+    t.own_lease = lease_;
+    t.epoch = 2;
+    return t;
+  }
+  std::string StoredSync() {
+    auto v = store_.Get(keys_.Sync());
+    if (!v.ok() || !*v) return "<absent>";
+    return formats::FromJson<formats::SyncRecord>((*v)->value)->name;
+  }
+  size_t Count(const FakeDb& db, const std::string& call) {
+    return static_cast<size_t>(std::count(db.calls.begin(), db.calls.end(), call));
+  }
+
+  FakeClock clock_;
+  FakeCoordStore store_{&clock_};
+  formats::StoreKeys keys_{"mysql"};
+  OrderCheckingDb db_{store_, keys_};
+  LeaseId lease_ = 0;
+};
+
+TEST_F(SyncStepTest, LeaderPublishesTheKeyBeforeItEnablesTheMasterSide) {
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  const SyncOutcome out = step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
+  EXPECT_EQ(out.sync, "mysql-1");
+  EXPECT_EQ(StoredSync(), "mysql-1");
+  EXPECT_TRUE(db_.state.semi_sync_master_enabled);
+  EXPECT_EQ(db_.sync_when_enabled, std::vector<std::string>{"mysql-1"});
+  EXPECT_FALSE(out.hold_writable);
+  // Steady state: nothing written, nothing set.
+  const int64_t revision = store_.revision();
+  db_.calls.clear();
+  const SyncOutcome again = step.Run(LeaderTick({Member(1, "0-100-10", true), Member(2, "0-100-9")}));
+  EXPECT_EQ(again.sync, "mysql-1");
+  EXPECT_EQ(store_.revision(), revision);
+  EXPECT_TRUE(db_.calls.empty());
+}
+
+TEST_F(SyncStepTest, AFailedPublishArmsNothing) {
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  SyncTick t = LeaderTick({Member(1, "0-100-10")});
+  // Someone wrote the key after this view was read: the compare-and-swap fails.
+  ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-2", 1, 0})).ok());
+  const SyncOutcome out = step.Run(t);
+  EXPECT_EQ(StoredSync(), "mysql-2");
+  EXPECT_FALSE(db_.state.semi_sync_master_enabled);
+  EXPECT_TRUE(out.hold_writable);
+  EXPECT_NE(out.error.find("changed meanwhile"), std::string::npos);
+}
+
+TEST_F(SyncStepTest, ALeaderWhoseLeaseIsNotTheLeaderKeysPublishesNothing) {
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  SyncTick t = LeaderTick({Member(1, "0-100-10")});
+  t.own_lease = lease_ + 1;
+  step.Run(t);
+  EXPECT_EQ(StoredSync(), "<absent>");
+  EXPECT_FALSE(db_.state.semi_sync_master_enabled);
+}
+
+TEST_F(SyncStepTest, SingleMemberClusterStaysAsyncAndSaysSo) {
+  SyncStep step("mysql-0", keys_, 1, store_, db_, clock_);
+  const SyncOutcome out = step.Run(LeaderTick({}));
+  EXPECT_EQ(out.note, "single member: writes are not replicated");
+  EXPECT_EQ(StoredSync(), "<absent>");
+  EXPECT_EQ(Count(db_, "semi_sync_primary_on"), 0u);
+  EXPECT_FALSE(out.hold_writable);
+}
+
+TEST_F(SyncStepTest, BootstrapWithoutAReplicaLeavesSemiSyncOff) {
+  // Pitfall 1: the bootstrap's own writes must not wait for a replica that does not exist.
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  const SyncOutcome out = step.Run(LeaderTick({}));
+  EXPECT_FALSE(db_.state.semi_sync_master_enabled);
+  EXPECT_FALSE(out.hold_writable);
+  EXPECT_NE(out.note.find("writes are not replicated"), std::string::npos);
+}
+
+TEST_F(SyncStepTest, APromotedReplicaIsNotWritableBeforeItsMasterSideIsOn) {
+  // After a failover the key names the new leader; its replication is not removed yet.
+  ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-0", 1, 0})).ok());
+  db_.state = ReplicaState();
+  db_.state.semi_sync_slave_enabled = true;
+  db_.state.gtid_binlog = GtidList::Parse("0-100-10").value();
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  SyncOutcome out = step.Run(LeaderTick({Member(1, "0-100-10")}));
+  EXPECT_TRUE(out.hold_writable);
+  EXPECT_EQ(Count(db_, "semi_sync_primary_on"), 0u);  // pitfall 2: it would hang the applier
+  EXPECT_EQ(Count(db_, "semi_sync_replica_off"), 0u);  // would restart the stopped IO thread
+  // The promotion removed replication: slave side off, then a new sync replica is
+  // published, and only then the master side goes on.
+  db_.state.replica.reset();
+  out = step.Run(LeaderTick({Member(1, "0-100-10")}));
+  EXPECT_FALSE(out.hold_writable);
+  EXPECT_FALSE(db_.state.semi_sync_slave_enabled);
+  EXPECT_EQ(db_.sync_when_enabled, std::vector<std::string>{"mysql-1"});
+}
+
+TEST_F(SyncStepTest, HandOverWaitsUntilTheOldSyncReplicaStoppedAcking) {
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-10")}));
+  ASSERT_EQ(StoredSync(), "mysql-1");
+  step.Run(LeaderTick({Member(1, "0-100-10", true), Member(2, "0-100-10")}));  // it acks
+  // mysql-1 falls far behind but still acks: the key is cleared first, nobody named.
+  MemberView lagging = Member(1, "0-100-10", true);
+  lagging.lag_seconds = 60.0;
+  step.Run(LeaderTick({lagging, Member(2, "0-100-10")}));
+  EXPECT_EQ(StoredSync(), "");
+  EXPECT_TRUE(db_.state.semi_sync_master_enabled);  // writes wait meanwhile
+  step.Run(LeaderTick({lagging, Member(2, "0-100-10")}));
+  EXPECT_EQ(StoredSync(), "");
+  // Its agent turned the slave side off: mysql-2, which holds everything, is designated.
+  lagging.semi_sync_replica = false;
+  step.Run(LeaderTick({lagging, Member(2, "0-100-10")}));
+  EXPECT_EQ(StoredSync(), "mysql-2");
+}
+
+TEST_F(SyncStepTest, ReplacementChecksAGtidReadAfterTheView) {
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-1", 1, 0})).ok());
+  SyncTick t = LeaderTick({Member(2, "0-100-10")});  // mysql-1 is gone
+  // The gathered position is 0-100-10, but the old one acked 0-100-11 before it stopped.
+  db_.state.gtid_binlog = GtidList::Parse("0-100-11").value();
+  step.Run(t);
+  EXPECT_EQ(StoredSync(), "");  // mysql-2 lacks 0-100-11: nobody yet, writes wait
+  EXPECT_TRUE(db_.state.semi_sync_master_enabled);
+}
+
+TEST_F(SyncStepTest, ReplicaSideFollowsTheKeyAndRestartsItsIoThread) {
+  FakeDb db;
+  db.state = ReplicaState();
+  SyncStep step("mysql-1", keys_, 3, store_, db, clock_);
+  SyncTick t;
+  ClusterView v;
+  v.leader = LeaderView{"mysql-0", 2, lease_, 5};
+  v.sync = "mysql-1";
+  v.sync_mod_revision = 7;
+  t.view = v;
+  t.decision.verdict = RoleVerdict::kFollow;
+  t.state = db.state;
+  SyncOutcome out = step.Run(t);
+  EXPECT_TRUE(db.state.semi_sync_slave_enabled);
+  EXPECT_EQ(db.io_restarts, 1);
+  EXPECT_EQ(out.note, "acks the primary's commits");
+  // Named another: off at once.
+  t.view->sync = "mysql-2";
+  t.state = db.state;
+  step.Run(t);
+  EXPECT_FALSE(db.state.semi_sync_slave_enabled);
+  EXPECT_EQ(db.io_restarts, 2);
+  // A failover under way (no leader): the IO thread is left alone.
+  t.view->sync = "mysql-1";
+  t.view->leader.reset();
+  t.decision.verdict = RoleVerdict::kWait;
+  t.state = db.state;
+  step.Run(t);
+  EXPECT_EQ(db.io_restarts, 2);
+}
+
+TEST_F(SyncStepTest, AnExPrimaryWithWaitingCommitsKeepsItsMasterSide) {
+  FakeDb db;
+  db.state = ReplicaState();
+  db.state.semi_sync_master_enabled = true;
+  db.state.semi_sync_master_wait_sessions = 2;
+  SyncStep step("mysql-0", keys_, 3, store_, db, clock_);
+  SyncTick t;
+  t.view = ClusterView{};
+  t.view->leader = LeaderView{"mysql-1", 3, 77, 5};
+  t.decision.verdict = RoleVerdict::kFollow;
+  t.state = db.state;
+  SyncOutcome out = step.Run(t);
+  // Pitfall 5: off would acknowledge the two commits, which no replica holds.
+  EXPECT_EQ(Count(db, "semi_sync_primary_off"), 0u);
+  EXPECT_NE(out.error.find("2 commit(s) wait"), std::string::npos);
+  // None waiting, read-only: off.
+  db.state.semi_sync_master_wait_sessions = 0;
+  t.state = db.state;
+  step.Run(t);
+  EXPECT_FALSE(db.state.semi_sync_master_enabled);
+}
+
+// The whole agent: a leader with a registered replica publishes, then arms, then stays.
+TEST(AgentSyncTest, LeaderDesignatesTheRegisteredReplicaAndArmsAfterPublishing) {
+  FakeClock clock;
+  FakeCoordStore store(&clock);
+  formats::StoreKeys keys("mysql");
+  OrderCheckingDb db(store, keys);
+  MemFileSystem fs;
+  class NoKiller : public ServerKiller {
+    Status KillServer() override { return Status::Ok(); }
+  } killer;
+  AgentConfig c;
+  c.id = *ParseIdentity("mysql-0");
+  c.data_dir = "/data";
+  c.secrets = {"admin-pw", "repl-pw", "backup-pw", "monitor-pw", "token"};
+  c.expected_members = 3;
+  Agent agent(c, db, store, killer, fs, clock);
+  // A replica registered on its own lease.
+  const LeaseId other = *store.GrantLease(3);
+  formats::MemberRecord r;
+  r.name = "mysql-1";
+  r.ordinal = 1;
+  r.lease = other;
+  r.mysql_reachable = r.has_data = r.replicating = true;
+  r.lag_seconds = 0;
+  r.gtid_binlog = "";
+  ASSERT_TRUE(store.Put(keys.Member("mysql-1"), formats::ToJson(r), other).ok());
+  ASSERT_TRUE(
+      store.Put(keys.Initialized(), formats::ToJson(formats::InitializedRecord{"mysql-0", 1})).ok());
+  for (int i = 0; i < 4; ++i) {
+    agent.RunOnce();
+    clock.Advance(std::chrono::milliseconds(1000));
+    ASSERT_TRUE(store.KeepAlive(other).ok());
+  }
+  const AgentSnapshot snap = agent.Snapshot();
+  EXPECT_EQ(snap.role, Role::kPrimary);
+  EXPECT_EQ(snap.sync, "mysql-1");
+  EXPECT_EQ(snap.semi_sync, "mysql-1 is the sync replica");
+  EXPECT_TRUE(db.state.semi_sync_master_enabled);
+  EXPECT_EQ(db.sync_when_enabled, std::vector<std::string>{"mysql-1"});
+  EXPECT_FALSE(db.state.read_only);
+  // Its own record says it waits for acks.
+  auto mine = store.Get(keys.Member("mysql-0"));
+  ASSERT_TRUE(mine.ok() && *mine);
+  EXPECT_TRUE(formats::FromJson<formats::MemberRecord>((*mine)->value)->semi_sync_primary);
+}
+
+}  // namespace
+}  // namespace mysqlset

@@ -1,0 +1,128 @@
+#include "core/sync_replica.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/switchover.h"
+#include "fmt/format.h"
+
+namespace mysqlset {
+namespace {
+
+// Everything in `want` was received by `m` (applied: gtid_binlog; or only in its relay log:
+// gtid_io), domain by domain.
+bool Holds(const MemberView& m, const GtidList& want) {
+  for (const Gtid& g : want.gtids()) {
+    if (std::max(m.gtid_binlog.SeqOf(g.domain), m.gtid_io.SeqOf(g.domain)) < g.seq) return false;
+  }
+  return true;
+}
+
+// Why `m` cannot be (or stay) the sync replica; "" when it can.
+std::string Unhealthy(const MemberView& m, const SyncPolicy& policy) {
+  if (!m.mysql_reachable) return m.name + "'s server does not answer";
+  if (!m.replicating) return m.name + " is not replicating";
+  if (!m.errant_gtids.empty()) {
+    return fmt::format("{} has errant GTIDs {}", m.name, m.errant_gtids.ToString());
+  }
+  if (!m.lag_seconds) return m.name + "'s lag is unknown";
+  if (*m.lag_seconds > policy.max_lag_seconds) {
+    return fmt::format("{} lags {} s (bound {} s)", m.name, *m.lag_seconds, policy.max_lag_seconds);
+  }
+  return "";
+}
+
+// The healthy replica with the lowest lag, then the lowest ordinal; with `must_hold`, only
+// one that received all of it. nullptr when there is none.
+const MemberView* Best(const SyncInput& in, const GtidList* must_hold) {
+  const MemberView* best = nullptr;
+  for (const MemberView& m : in.view.members) {
+    if (m.name == in.self || !Unhealthy(m, in.policy).empty()) continue;
+    if (must_hold && !Holds(m, *must_hold)) continue;
+    if (!best || *m.lag_seconds < *best->lag_seconds ||
+        (*m.lag_seconds == *best->lag_seconds && m.ordinal < best->ordinal)) {
+      best = &m;
+    }
+  }
+  return best;
+}
+
+SyncDecision Name(const SyncInput& in, std::string sync, bool master, std::string reason) {
+  SyncDecision d;
+  d.write_key = in.view.sync_mod_revision == 0 ? !sync.empty() : sync != in.view.sync;
+  d.sync = std::move(sync);
+  d.master_enabled = master;
+  d.reason = std::move(reason);
+  return d;
+}
+
+}  // namespace
+
+SyncDecision DecideSync(const SyncInput& in) {
+  const ClusterView& v = in.view;
+  const bool others = std::any_of(v.members.begin(), v.members.end(),
+                                  [&](const MemberView& m) { return m.name != in.self; });
+  // 1. A single-member cluster has nobody to wait for.
+  if (!others && in.expected_members <= 1) {
+    return Name(in, "", false, "single member: writes are not replicated");
+  }
+  // 2. First designation: nothing was ever acknowledged semi-synchronously, so the lag bound
+  // is enough (requiring the moving gtid of a primary that does not wait could never be met).
+  if (v.sync_mod_revision == 0) {
+    if (const MemberView* m = Best(in, nullptr)) {
+      return Name(in, m->name, true, m->name + " is the sync replica");
+    }
+    return Name(in, "", false, "no replica has caught up yet: writes are not replicated");
+  }
+  // 3. Keep a healthy sync replica.
+  const MemberView* old = v.sync.empty() || v.sync == in.self ? nullptr : FindMemberView(v, v.sync);
+  std::string why;
+  if (old) {
+    why = Unhealthy(*old, in.policy);
+    if (why.empty() && in.sync_seen_acking && !old->semi_sync_replica) {
+      why = old->name + " stopped acking (restarted: its relay log is gone until it catches up)";
+    }
+    if (why.empty()) return Name(in, old->name, true, old->name + " is the sync replica");
+  } else if (!v.sync.empty() && v.sync != in.self) {
+    why = v.sync + " is gone";
+  }
+  // 4. Replace. Every other member first stops acking (the old one sees the key no longer
+  // naming it; a cleared key names nobody, yet its old holder may still ack).
+  for (const MemberView& m : v.members) {
+    if (m.name == in.self || !m.semi_sync_replica) continue;
+    if (why.empty()) why = m.name + " is not the sync replica";
+    return Name(in, "", true,
+                fmt::format("writes wait: {}; {} must stop acking before another replica is "
+                            "designated",
+                            why, m.name));
+  }
+  if (const MemberView* m = Best(in, &in.self_gtid)) {
+    SyncDecision d = Name(in, m->name, true, m->name + " is the sync replica");
+    d.needs_fresh_gtid = d.write_key;
+    return d;
+  }
+  std::string reason = "writes wait: no replica holds everything the primary wrote";
+  if (!why.empty()) reason = "writes wait: " + why + "; no other replica holds everything";
+  return Name(in, "", true, reason);
+}
+
+bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::string& self,
+                         const ServerState& state, const SyncPolicy& policy) {
+  if (!view || view->sync != self || !view->leader || view->leader->name == self) return false;
+  if (!state.reachable || !state.replica) return false;
+  const ReplicaStatus& r = *state.replica;
+  return r.io == ThreadState::kYes && r.sql == ThreadState::kYes && r.seconds_behind &&
+         static_cast<double>(*r.seconds_behind) <= policy.max_lag_seconds;
+}
+
+std::string WritesWaitReason(const ServerState& s) {
+  if (!s.reachable || !s.semi_sync_master_enabled) return "";
+  if (s.semi_sync_master_wait_sessions > 0) {
+    return fmt::format("writes wait: {} commit(s) wait for a semi-sync ack",
+                       s.semi_sync_master_wait_sessions);
+  }
+  if (s.semi_sync_master_clients == 0) return "writes wait: no semi-sync replica acknowledges";
+  return "";
+}
+
+}  // namespace mysqlset

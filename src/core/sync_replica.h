@@ -1,0 +1,84 @@
+#pragma once
+// Lossless semi-sync (docs/roles.md "Semi-sync"): which replica the leader designates in the
+// "sync" key, whether the leader's master side waits for acks, and whether a replica's
+// slave side acks. Pure; the agent (agent/sync_step.h) gathers and acts. Each rule is a table
+// case in sync_replica_test.cc.
+//
+// MariaDB waits for ONE ack from ANY replica whose slave side is on (HA.md pitfall 8), so the
+// key names exactly one member and only that member turns its slave side on. Failover trusts
+// the key: the member it names must hold every acknowledged write. Hence the hand-over rule
+// below, and the rule that a sync replica that stopped acking (restarted: its relay log was
+// purged, HA.md pitfall 9) must catch up before it is designated again.
+
+#include <string>
+
+#include "core/gtid.h"
+#include "core/leadership.h"
+#include "core/server_state.h"
+
+namespace mysqlset {
+
+struct SyncPolicy {
+  // A sync replica further behind than this (Seconds_Behind_Master) is replaced; a first
+  // designation takes only a replica within it.
+  double max_lag_seconds = 10;
+};
+
+struct SyncInput {
+  std::string self;           // the leader
+  GtidList self_gtid;         // the leader's gtid_binlog_pos, read after `view`
+  uint32_t expected_members;  // `--members`
+  ClusterView view;
+  // The leader saw view.sync's member record with semi_sync_replica=true since that member was
+  // designated (agent memory; false after an agent restart, which only delays a replacement).
+  bool sync_seen_acking = false;
+  SyncPolicy policy;
+};
+
+struct SyncDecision {
+  std::string sync;        // whom the "sync" key must name ("" nobody)
+  bool write_key = false;  // the key as read differs: compare-and-swap it first, then act
+  // The leader's rpl_semi_sync_master_enabled. On whenever semi-sync has ever been armed in
+  // the cluster (the key exists), even with nobody to ack: writes then wait rather than be
+  // acknowledged with no copy elsewhere.
+  bool master_enabled = false;
+  // Whom replacing needs `self_gtid` read after the view to be safe (see DecideSync): the
+  // agent reads it again and asks once more before it writes a new name.
+  bool needs_fresh_gtid = false;
+  std::string reason;  // one line for logs and status
+  bool operator==(const SyncDecision&) const = default;
+};
+
+// The leader's decision, every tick it leads. Rules, in order:
+// 1. No other member registered and `expected_members` <= 1 (`--replicas 1`): nobody, master
+//    off ("writes are not replicated").
+// 2. The key never existed (a new cluster, HA.md pitfall 1: the bootstrap's writes cannot
+//    wait for a replica that does not exist yet): designate the best replica within the lag
+//    bound, and arm semi-sync; with none, master off until one is.
+// 3. The key names a healthy replica R (registered, answering, replicating, within the lag
+//    bound, no errant GTIDs, and still acking if it was seen acking): keep it.
+// 4. Otherwise R (or a leader, after a failover or switchover, or nobody) is replaced by the
+//    best candidate: healthy as in 3 AND holding (received, applied or not) everything in
+//    `self_gtid`. SAFETY of the hand-over: a new member is designated only once the old one
+//    cannot ack any more (its member key is gone, or its record shows semi_sync_replica
+//    false), nor can any other registered member; until then the key is cleared ("" : the
+//    old one turns its slave side off) and writes wait. Because the old one stopped acking before `self_gtid` was read, everything
+//    it ever acknowledged is in `self_gtid`, which the new one holds: whoever failover
+//    promotes has every acknowledged write. Without a candidate the key names nobody and
+//    writes wait.
+// Remaining window: a member whose record says it stopped acking, or whose key expired,
+// while its mariadbd still acks (a frozen mariadbd that resumes before its agent turns the
+// slave side off, or an agent dead with its mariadbd alive) can ack a write the new sync
+// replica has not received yet; losing the primary in that instant loses that write.
+SyncDecision DecideSync(const SyncInput& in);
+
+// The replica side: whether this member's slave side should ack. Only while the store
+// answers (nullopt view: off, since the leader may have replaced it), another member leads,
+// the "sync" key names this member, and its replication runs within the lag bound.
+bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::string& self,
+                         const ServerState& state, const SyncPolicy& policy);
+
+// The commits waiting for an ack, in words ("" when none wait): for /readyz and status.
+std::string WritesWaitReason(const ServerState& state);
+
+}  // namespace mysqlset
