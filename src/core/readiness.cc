@@ -52,9 +52,8 @@ bool CaughtUpWithoutSource(const ReplicaStatus& rs, const GtidList& applied) {
 
 // The stale-read rule (SourceContact): "" when it does not apply, else the line to report,
 // and in `why_not` why a replica that lost its source is not (or no longer) served.
-std::string StaleReads(const ReplicaStatus& rs, const ServerState& s,
-                       const ReadinessPolicy& policy, const SourceContact& source,
-                       std::string& why_not) {
+std::string StaleReads(const ReplicaStatus& rs, const ServerState& s, const ReadinessPolicy& policy,
+                       const SourceContact& source, std::string& why_not) {
   if (policy.max_stale_read_seconds <= 0 || !CaughtUpWithoutSource(rs, s.gtid_slave)) return "";
   if (!source.seconds_since_in_sync) return "";
   const double lost = *source.seconds_since_in_sync;
@@ -67,8 +66,9 @@ std::string StaleReads(const ReplicaStatus& rs, const ServerState& s,
                           lost, policy.max_stale_read_seconds);
     return "";
   }
-  return fmt::format("serving possibly stale reads: primary unreachable for {:.0f} s (limit {:.0f} s)",
-                     lost, policy.max_stale_read_seconds);
+  return fmt::format(
+      "serving possibly stale reads: primary unreachable for {:.0f} s (limit {:.0f} s)", lost,
+      policy.max_stale_read_seconds);
 }
 
 // The rules on the state itself, adding their reasons to `r` in the order they are listed.
