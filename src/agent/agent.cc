@@ -47,8 +47,22 @@ CloneRecordStatus Agent::CloneStatus() const {
 
 Readiness Agent::ReadinessOf(const AgentSnapshot& snap,
                              std::optional<double> state_age_seconds) const {
+  SourceContact source;
+  if (snap.in_sync_at) {
+    source.seconds_since_in_sync =
+        std::chrono::duration<double>(snap.updated - *snap.in_sync_at).count() +
+        std::max(0.0, state_age_seconds.value_or(0));
+  }
+  // A new leader elsewhere: this replica's source is not the leader's address.
+  if (!snap.leader.empty() && snap.leader != config_.id.pod_name && snap.state.replica) {
+    if (auto id = ParseIdentity(snap.leader); id.ok()) {
+      const MemberAddress a = AddressOf(config_.layout, config_.id.set_name, id->ordinal);
+      source.leader_moved = a.host != snap.state.replica->source_host ||
+                            a.mysql_port != snap.state.replica->source_port;
+    }
+  }
   return DecideReadiness(snap.role, snap.state, CloneStatus(), state_age_seconds,
-                         ForTick(config_.policy, config_.tick));
+                         ForTick(config_.policy, config_.tick), source);
 }
 
 DesiredSource Agent::SourceOf(const std::string& leader) const {
@@ -441,8 +455,15 @@ void Agent::RunOnce() {
 
   // Readiness reflects the state as gathered: actions taken now show on the next tick.
   snap.state = state;
-  snap.readiness = ReadinessOf(snap, /*state_age_seconds=*/0.0);
   snap.updated = clock_.Now();
+  if (role_ == Role::kPrimary) {
+    snap.in_sync_at.reset();
+  } else if (state.reachable && state.replica && state.replica->io == ThreadState::kYes &&
+             state.replica->sql == ThreadState::kYes && state.replica->seconds_behind &&
+             *state.replica->seconds_behind <= config_.policy.max_lag_seconds) {
+    snap.in_sync_at = snap.updated;
+  }
+  snap.readiness = ReadinessOf(snap, /*state_age_seconds=*/0.0);
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();
   std::lock_guard<std::mutex> lock(mu_);
   snapshot_ = std::move(snap);

@@ -83,6 +83,9 @@ struct AgentSnapshot {
   uint64_t actions_taken = 0;
   std::chrono::steady_clock::time_point updated{};
   std::optional<formats::CloneRecord> clone;  // DATA/.mysqlset-clone.json
+  // The last gather that saw the IO thread running under the lag limit (the stale-read
+  // rule counts from it: core/readiness.h's SourceContact); unset while primary.
+  std::optional<std::chrono::steady_clock::time_point> in_sync_at;
   // Issue 13. Shown by /v1/status, `mysqlset status` and /metrics.
   std::string sync;          // the "sync" key's member ("" none designated)
   // Semi-sync in one line (agent/sync_step.h SyncOutcome::note): on the leader whom writes

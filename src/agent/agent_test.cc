@@ -291,6 +291,59 @@ TEST_F(AgentTest, FollowerRepointsWhenTheLeaderChanges) {
   EXPECT_EQ(Count("set_writable"), 0u);
 }
 
+// Issue 13: a replica caught up when its primary's mariadbd went away keeps serving reads
+// for --max-stale-read-seconds, counted from its last working IO thread, and says so; it
+// leaves when the bound passes, or at once when a new leader exists that it does not follow.
+TEST_F(AgentTest, CaughtUpReplicaServesStaleReadsWithinTheBoundWhileThePrimaryIsLost) {
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-1");
+  agent.RunOnce();
+  Tick(agent, milliseconds(1000));
+  ASSERT_TRUE(agent.Snapshot().readiness.ready);
+  ASSERT_TRUE(agent.Snapshot().readiness.stale_reads.empty());
+  // The primary's mariadbd dies: the IO thread retries; all it received is applied.
+  db_.state.replica->io = ThreadState::kConnecting;
+  db_.state.replica->last_io_errno = 2003;
+  db_.state.replica->last_io_error = "Can't connect to server on 'mysql-0.mysql'";
+  db_.state.replica->seconds_behind.reset();
+  db_.state.replica->gtid_io_pos = "0-100-9";
+  db_.state.gtid_slave = *GtidList::Parse("0-100-9");
+  for (int i = 0; i < 4; ++i) Tick(agent, milliseconds(1000));  // the leader's lease lives on
+  AgentSnapshot snap = agent.Snapshot();
+  EXPECT_TRUE(snap.readiness.ready) << snap.readiness.reasons[0];
+  EXPECT_EQ(snap.readiness.stale_reads,
+            "serving possibly stale reads: primary unreachable for 4 s (limit 30 s)");
+  // /readyz at request time counts the state's age too.
+  EXPECT_EQ(agent.ReadinessOf(snap, 2.0).stale_reads,
+            "serving possibly stale reads: primary unreachable for 6 s (limit 30 s)");
+  for (int i = 0; i < 26; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_TRUE(agent.Snapshot().readiness.ready);  // 30 s: at the bound
+  Tick(agent, milliseconds(1000));
+  snap = agent.Snapshot();
+  EXPECT_FALSE(snap.readiness.ready);
+  EXPECT_EQ(snap.readiness.reasons.back(),
+            "primary unreachable for 31 s, over the 30 s stale-read limit");
+  EXPECT_TRUE(snap.readiness.stale_reads.empty());
+}
+
+TEST_F(AgentTest, StaleReadsEndWhenANewLeaderExistsAndTheReplicaHasNotFollowedIt) {
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-1");
+  agent.RunOnce();
+  Tick(agent, milliseconds(1000));
+  db_.state.replica->io = ThreadState::kConnecting;
+  db_.state.replica->seconds_behind.reset();
+  Tick(agent, milliseconds(1000));
+  ASSERT_FALSE(agent.Snapshot().readiness.stale_reads.empty());
+  LeaderIs("mysql-2", 2);
+  // This tick judges the state gathered before it re-points: still mysql-0's.
+  Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(agent.Snapshot().readiness.ready);
+  EXPECT_EQ(agent.Snapshot().readiness.reasons.back(),
+            "a new primary leads and this replica has not re-pointed to it yet");
+  EXPECT_EQ(db_.state.replica->source_host, "mysql-2.mysql");
+}
+
 TEST_F(AgentTest, FencesAtTheDeadlineWhenTheStoreIsUnavailable) {
   Agent& agent = Make("mysql-0");
   UntilPrimary(agent);

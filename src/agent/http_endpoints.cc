@@ -83,7 +83,9 @@ void AgentHttpServer::Install() {
         const Readiness r = deps_.agent->ReadinessOf(snap, StateAgeSeconds(snap));
         if (r.ready) {
           ++readyz_ok_;
-          return Text(200, std::string("ready: ") + RoleName(snap.role) + "\n");
+          std::string body = std::string("ready: ") + RoleName(snap.role) + "\n";
+          if (!r.stale_reads.empty()) body += r.stale_reads + "\n";
+          return Text(200, std::move(body));
         }
         ++readyz_fail_;
         return Text(503, "not ready:\n" + JoinLines(r.reasons));
@@ -103,17 +105,25 @@ void AgentHttpServer::Install() {
       probes);
 
   // HAProxy's read backend: a replica following the leader that passes its readiness rules
-  // (read-only, replicating, under the lag limit) on state that is not stale.
+  // (read-only, replicating, under the lag limit) on state that is not stale. While no one
+  // leads (the primary's lease expired, an election or failover is under way), a replica
+  // serving stale reads under core/readiness.h's rule stays in too: reads survive the loss.
   server_.Get(
       "/replica",
       [this](const net::HttpRequest&) {
         const AgentSnapshot snap = deps_.agent->Snapshot();
-        if (snap.role != Role::kReplica || snap.decision.verdict != RoleVerdict::kFollow) {
-          return Text(503, std::string("not a replica: ") + RoleVerdictName(snap.decision.verdict) +
-                               ": " + snap.decision.reason + "\n");
-        }
         const Readiness r = deps_.agent->ReadinessOf(snap, StateAgeSeconds(snap));
-        if (r.ready) return Text(200, "replica\n");
+        const RoleVerdict v = snap.decision.verdict;
+        const bool leaderless_stale =
+            (v == RoleVerdict::kWait || v == RoleVerdict::kCampaign) && !r.stale_reads.empty();
+        if (snap.role != Role::kReplica || (v != RoleVerdict::kFollow && !leaderless_stale)) {
+          return Text(503, std::string("not a replica: ") + RoleVerdictName(v) + ": " +
+                               snap.decision.reason + "\n");
+        }
+        if (r.ready) {
+          return Text(200,
+                      r.stale_reads.empty() ? "replica\n" : "replica\n" + r.stale_reads + "\n");
+        }
         return Text(503, "not a healthy replica:\n" + JoinLines(r.reasons));
       },
       probes);

@@ -40,6 +40,13 @@ formats::AgentStatus StatusOf(const AgentConfig& config, const AgentSnapshot& sn
   st.store_reachable = snap.store_ok;
   st.ready = snap.readiness.ready;
   st.reasons = snap.readiness.reasons;
+  st.stale_reads = snap.readiness.stale_reads;
+  st.sync = snap.sync;
+  st.errant_gtids = snap.errant_gtids.ToString();
+  if (snap.last_epoch) {
+    const EpochView& e = *snap.last_epoch;
+    st.last_epoch = formats::AgentStatus::Epoch{e.epoch, e.name, e.from, e.reason, e.since_unix_ms};
+  }
   st.server_id = config.id.server_id;
   st.mysql_reachable = s.reachable;
   st.read_only = s.read_only;
@@ -102,6 +109,9 @@ struct AgentMetrics::Impl {
   prometheus::Gauge* epoch;
   prometheus::Gauge* leader;
   prometheus::Gauge* store_up;
+  prometheus::Gauge* stale_reads;
+  prometheus::Gauge* sync_replica;
+  prometheus::Gauge* errant_gtids;
   struct Mirrored {
     prometheus::Counter* counter;
     uint64_t seen = 0;
@@ -113,9 +123,11 @@ struct AgentMetrics::Impl {
   Mirrored ticks, actions, repl_errors, healthz_ok, healthz_fail, readyz_ok, readyz_fail;
   Mirrored backups_ok, backups_failed, refused_auth, refused_busy, bad_requests, bytes_sent;
   Mirrored leader_changes, fence_read_only, fence_kill_sessions, fence_kill_server;
+  Mirrored failovers, switchovers, errant_detections;
 };
 
-AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<Impl>()) {
+AgentMetrics::AgentMetrics(const AgentConfig& config)
+    : pod_(config.id.pod_name), impl_(std::make_unique<Impl>()) {
   auto& reg = *impl_->registry;
   const std::map<std::string, std::string> member = {{"pod", config.id.pod_name}};
   auto gauge = [&](const char* name, const char* help,
@@ -160,6 +172,21 @@ AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<I
                                   {{"action", "kill_session"}});
   m.fence_kill_server = counter("mysqlset_fencing_actions_total", "Fencing ladder steps taken",
                                 {{"action", "kill_mariadbd"}});
+  m.failovers = counter("mysqlset_failovers_total",
+                        "Epochs this agent saw begin with a failover (automatic or forced)");
+  m.switchovers =
+      counter("mysqlset_switchovers_total", "Epochs this agent saw begin with a switchover");
+  m.errant_detections = counter("mysqlset_errant_detections_total",
+                                "Times this member was found holding errant GTIDs");
+  m.errant_gtids = gauge("mysqlset_errant_gtids",
+                         "Errant GTIDs this member holds (one per domain and server id); 0 "
+                         "when none");
+  m.stale_reads = gauge("mysqlset_stale_reads",
+                        "1 while this replica serves possibly stale reads, its primary "
+                        "unreachable (within --max-stale-read-seconds)");
+  m.sync_replica = gauge("mysqlset_sync_replica",
+                         "1 when this member is the designated "
+                         "semi-sync replica (the store's sync key)");
   m.ticks = counter("mysqlset_agent_ticks_total", "Convergence loop iterations");
   m.actions = counter("mysqlset_agent_actions_total", "Corrective actions taken");
   m.repl_errors = counter("mysqlset_replication_errors_total",
@@ -212,6 +239,12 @@ std::string AgentMetrics::Render(const AgentSnapshot& snap, const BackupStats& b
   m.epoch->Set(static_cast<double>(snap.epoch));
   m.leader->Set(snap.role == Role::kPrimary ? 1 : 0);
   m.store_up->Set(snap.store_ok ? 1 : 0);
+  m.stale_reads->Set(snap.readiness.stale_reads.empty() ? 0 : 1);
+  m.sync_replica->Set(!snap.sync.empty() && snap.sync == pod_ ? 1 : 0);
+  m.errant_gtids->Set(static_cast<double>(snap.errant_gtids.gtids().size()));
+  m.failovers.Sync(snap.failovers);
+  m.switchovers.Sync(snap.switchovers);
+  m.errant_detections.Sync(snap.errant_checks_failed);
   m.leader_changes.Sync(snap.leader_changes);
   m.fence_read_only.Sync(snap.fencing.read_only);
   m.fence_kill_sessions.Sync(snap.fencing.kill_sessions);

@@ -41,6 +41,7 @@ class AgentMetrics {
 
  private:
   struct Impl;
+  const std::string pod_;
   std::unique_ptr<Impl> impl_;
 };
 

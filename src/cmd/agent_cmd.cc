@@ -31,6 +31,7 @@ void OnSignal(int) { stop_requested = true; }
 struct AgentFlags {
   MemberFlags member;
   int64_t lag_threshold = 30;
+  int64_t max_stale_read_seconds = 30;
   int tick_ms = 1000;
   std::string bind_address = "0.0.0.0";
   int backup_concurrency = 1;
@@ -75,6 +76,7 @@ int RunAgent(const AgentFlags& f) {
   config.layout = f.member.layout;
   config.data_dir = Absolute(f.member.data_dir);
   config.policy.max_lag_seconds = f.lag_threshold;
+  config.policy.max_stale_read_seconds = static_cast<double>(f.max_stale_read_seconds);
   config.secrets = *secrets;
   config.tick = std::chrono::milliseconds(f.tick_ms);
   config.cluster = f.cluster.empty() ? id->set_name : f.cluster;
@@ -171,6 +173,12 @@ Action AddAgentCommand(CLI::App& app) {
   AddPeerFlags(app, f->member);
   app.add_option("--lag-threshold", f->lag_threshold,
                  "A replica further behind than this many seconds is not ready")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{86400}));
+  app.add_option("--max-stale-read-seconds", f->max_stale_read_seconds,
+                 "A replica that was caught up when its primary became unreachable keeps "
+                 "serving (possibly stale) reads this many seconds, counted from its last "
+                 "working IO thread, or until a new primary leads; 0 turns it off")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{86400}));
   app.add_option("--tick-ms", f->tick_ms, "Milliseconds between convergence checks")

@@ -1,6 +1,8 @@
 // `mysqlset switchover`: asks an agent to move the primary role (POST /v1/switchover), shows
 // the steps as the primary's agent takes them, and returns 0 only once the new primary takes
 // writes through the write endpoint and the old one is a ready replica (docs/roles.md).
+// Kubernetes' preStop hooks use --if-primary (the agent container: hand over only from the
+// primary) and --wait-not-primary (the mariadbd container: keep the server up until then).
 
 #include <chrono>
 #include <cstdio>
@@ -36,6 +38,10 @@ struct SwitchoverFlags {
   std::string agent;  // Kubernetes: an agent's URL; the token from --token-file
   std::string token_file;
   double timeout_s = 60;
+  // Kubernetes' preStop (docs/kubernetes.md): hand over only when the agent at --agent is the
+  // primary; or, without a request, wait until it no longer is.
+  bool if_primary = false;
+  bool wait_not_primary = false;
 };
 
 // Where to ask and with which token.
@@ -174,7 +180,52 @@ int StepIndex(const std::string& state) {
   return 0;
 }
 
+// Whether the agent at `url` serves /primary now (HAProxy's write check).
+Result<bool> ServesPrimary(const std::string& url) {
+  auto reply = net::HttpGet(url, "/primary", kHttpTimeout);
+  if (!reply.ok()) return reply.status();
+  return reply->status == 200;
+}
+
+// --wait-not-primary: returns once the agent at --agent does not serve /primary (it handed
+// over, it never was the primary, or it is gone), or fails at the timeout.
+int WaitNotPrimary(const SwitchoverFlags& f) {
+  const auto deadline =
+      Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000));
+  bool said = false;
+  while (Clock::now() < deadline) {
+    auto primary = ServesPrimary(f.agent);
+    if (!primary.ok() || !*primary) {
+      std::printf("%s is not the primary%s\n", f.agent.c_str(),
+                  primary.ok() ? "" : (": " + primary.status().message()).c_str());
+      return kExitOk;
+    }
+    if (!said) {
+      std::printf("%s is the primary: waiting for it to hand over\n", f.agent.c_str());
+      std::fflush(stdout);
+      said = true;
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+  return ReportError("switchover", DeadlineExceeded("{} still serves /primary after {:g} s",
+                                                    f.agent, f.timeout_s));
+}
+
 int RunSwitchover(const SwitchoverFlags& f) {
+  if ((f.if_primary || f.wait_not_primary) && f.agent.empty()) {
+    return ReportError("switchover",
+                       InvalidArgument("--if-primary and --wait-not-primary need --agent URL (the "
+                                       "agent of this pod's member)"));
+  }
+  if (f.wait_not_primary) return WaitNotPrimary(f);
+  if (f.if_primary) {
+    auto primary = ServesPrimary(f.agent);
+    if (!primary.ok()) return ReportError("switchover", primary.status());
+    if (!*primary) {
+      std::printf("%s is not the primary: nothing to hand over\n", f.agent.c_str());
+      return kExitOk;
+    }
+  }
   auto target = ResolveTarget(f);
   if (!target.ok()) return ReportError("switchover", target.status());
   auto asked = Ask(*target, f.to);
@@ -255,6 +306,14 @@ Action AddSwitchoverCommand(CLI::App& app) {
                  "/etc/mysqlset/secrets/backup-token)");
   app.add_option("--timeout", f->timeout_s, "Give up after this many seconds")
       ->check(CLI::Range(1.0, 3600.0));
+  auto* if_primary = app.add_flag(
+      "--if-primary", f->if_primary,
+      "With --agent: request the switchover only when that agent's member is the primary "
+      "(serves /primary); otherwise do nothing and exit 0 (Kubernetes' preStop)");
+  app.add_flag("--wait-not-primary", f->wait_not_primary,
+               "With --agent: request nothing; wait until that agent's member is not the "
+               "primary, up to --timeout (the mariadbd container's preStop)")
+      ->excludes(if_primary);
   return [f]() { return RunSwitchover(*f); };
 }
 

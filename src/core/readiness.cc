@@ -17,8 +17,64 @@ ReadinessPolicy ForTick(ReadinessPolicy policy, std::chrono::milliseconds tick) 
 
 namespace {
 
+// Errors the IO thread reports when the network or the source's server went away (client
+// errors CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_UNKNOWN_HOST, CR_SERVER_GONE_ERROR,
+// CR_SERVER_LOST, CR_SERVER_LOST_EXTENDED; server errors ER_SERVER_SHUTDOWN and
+// ER_NET_*): it retries them. Others (1236: the source lacks our GTIDs, 1045: access
+// denied) need a person or a re-clone, never a grace period.
+bool IsNetworkError(uint32_t errno_value) {
+  switch (errno_value) {
+    case 0:  // connecting, no error recorded yet
+    case 1053:
+    case 1158:
+    case 1159:
+    case 1160:
+    case 1161:
+    case 2002:
+    case 2003:
+    case 2005:
+    case 2006:
+    case 2013:
+    case 2055:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The IO thread lost its source (or a failover's fence stopped it) while the SQL thread runs
+// with everything received applied.
+bool CaughtUpWithoutSource(const ReplicaStatus& rs, const GtidList& applied) {
+  if (rs.io == ThreadState::kYes || rs.sql != ThreadState::kYes) return false;
+  if (rs.last_sql_errno != 0 || !IsNetworkError(rs.last_io_errno)) return false;
+  auto received = GtidList::Parse(rs.gtid_io_pos);
+  return received.ok() && applied.Covers(*received);
+}
+
+// The stale-read rule (SourceContact): "" when it does not apply, else the line to report,
+// and in `why_not` why a replica that lost its source is not (or no longer) served.
+std::string StaleReads(const ReplicaStatus& rs, const ServerState& s, const ReadinessPolicy& policy,
+                       const SourceContact& source, std::string& why_not) {
+  if (policy.max_stale_read_seconds <= 0 || !CaughtUpWithoutSource(rs, s.gtid_slave)) return "";
+  if (!source.seconds_since_in_sync) return "";
+  const double lost = *source.seconds_since_in_sync;
+  if (source.leader_moved) {
+    why_not = "a new primary leads and this replica has not re-pointed to it yet";
+    return "";
+  }
+  if (lost > policy.max_stale_read_seconds) {
+    why_not = fmt::format("primary unreachable for {:.0f} s, over the {:.0f} s stale-read limit",
+                          lost, policy.max_stale_read_seconds);
+    return "";
+  }
+  return fmt::format(
+      "serving possibly stale reads: primary unreachable for {:.0f} s (limit {:.0f} s)", lost,
+      policy.max_stale_read_seconds);
+}
+
 // The rules on the state itself, adding their reasons to `r` in the order they are listed.
-void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy, Readiness& r) {
+void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy,
+                  const SourceContact& source, Readiness& r) {
   if (!s.reachable) {
     r.reasons.push_back("mysqld is not answering: " + s.unreachable_reason);
     return;
@@ -40,20 +96,23 @@ void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy
       r.reasons.push_back("replication is not configured");
     } else {
       const ReplicaStatus& rs = *s.replica;
+      std::string why_not;
+      r.stale_reads = StaleReads(rs, s, policy, source, why_not);
       if (rs.last_sql_errno != 0) {
         r.reasons.push_back(
             fmt::format("replication SQL error {}: {}", rs.last_sql_errno, rs.last_sql_error));
       }
-      if (rs.last_io_errno != 0) {
+      if (rs.last_io_errno != 0 && r.stale_reads.empty()) {
         r.reasons.push_back(
             fmt::format("replication IO error {}: {}", rs.last_io_errno, rs.last_io_error));
       }
-      if (rs.io != ThreadState::kYes) {
+      if (rs.io != ThreadState::kYes && r.stale_reads.empty()) {
         r.reasons.push_back(rs.io == ThreadState::kConnecting
                                 ? fmt::format("replication IO thread is connecting to {}:{}",
                                               rs.source_host, rs.source_port)
                                 : "replication IO thread is stopped");
       }
+      if (!why_not.empty()) r.reasons.push_back(why_not);
       if (rs.sql != ThreadState::kYes) r.reasons.push_back("replication SQL thread is stopped");
       if (rs.io == ThreadState::kYes && rs.sql == ThreadState::kYes) {
         if (!rs.seconds_behind) {
@@ -70,13 +129,14 @@ void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy
 }  // namespace
 
 Readiness DecideReadiness(Role role, const ServerState& s, const CloneRecordStatus& clone,
-                          std::optional<double> state_age_seconds, const ReadinessPolicy& policy) {
+                          std::optional<double> state_age_seconds, const ReadinessPolicy& policy,
+                          const SourceContact& source) {
   Readiness r;
   if (!state_age_seconds) {
     r.reasons.push_back("agent has not checked mysqld yet");
     return r;
   }
-  StateReasons(role, s, policy, r);
+  StateReasons(role, s, policy, source, r);
   // Unreachable counts too: mysqld may come back without replication configured.
   if (role == Role::kReplica && !s.replica && clone.kind == CloneRecordStatus::Kind::kUnreadable) {
     r.reasons.push_back(
@@ -90,6 +150,7 @@ Readiness DecideReadiness(Role role, const ServerState& s, const CloneRecordStat
     r.reasons.push_back(fmt::format("agent state is stale ({:.0f} s old)", age));
   }
   r.ready = r.reasons.empty();
+  if (!r.ready) r.stale_reads.clear();
   return r;
 }
 

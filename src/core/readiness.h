@@ -21,6 +21,9 @@ struct ReadinessPolicy {
   // State older than this is stale: the loop is stuck (a call into mysqld hangs, say), so
   // what it last saw says nothing about now. See ForTick.
   double max_state_age_seconds = 5;
+  // How long a caught-up replica whose source went away keeps serving reads (possibly stale
+  // ones) before it turns not ready; 0 turns stale reads off. See SourceContact.
+  double max_stale_read_seconds = 30;
 };
 
 // `policy` for an agent loop that gathers every `tick`: its state is stale once three ticks
@@ -30,6 +33,24 @@ ReadinessPolicy ForTick(ReadinessPolicy policy, std::chrono::milliseconds tick);
 struct Readiness {
   bool ready = false;
   std::vector<std::string> reasons;  // why not ready; empty when ready
+  // Ready on the stale-read rule: "serving possibly stale reads: primary unreachable for 4 s
+  // (limit 30 s)". Empty otherwise.
+  std::string stale_reads;
+};
+
+// What the agent knows of a replica's source beyond this tick's state (it tracks it across
+// ticks). Lets a replica that was caught up when its primary went away keep serving reads for
+// policy.max_stale_read_seconds, so the read endpoint is not empty while the primary is
+// down: the IO thread retries (connecting, or a network error) or was stopped without an
+// error (a failover's fence stops it), the SQL thread runs, and everything received is
+// applied (gtid_slave_pos covers Gtid_IO_Pos). SQL errors end it at once.
+struct SourceContact {
+  // Seconds since the agent last saw the IO thread running with the lag known and under the
+  // limit; nullopt: not since it started.
+  std::optional<double> seconds_since_in_sync;
+  // The leader key names a member other than this replica's source: a new primary exists
+  // and this replica has not re-pointed to it yet, so it is not ready until it has.
+  bool leader_moved = false;
 };
 
 // Primary: reachable and writable. Replica: reachable, read-only, replicating with both
@@ -38,7 +59,9 @@ struct Readiness {
 // unknown, so PlanActions never configures replication).
 // `state_age_seconds`: how long ago `state` was gathered; nullopt before the first gather
 // (not ready). A verdict that would be ready is not when the state is stale.
+// `source`: the stale-read rule's input (the default never applies it).
 Readiness DecideReadiness(Role role, const ServerState& state, const CloneRecordStatus& clone,
-                          std::optional<double> state_age_seconds, const ReadinessPolicy& policy);
+                          std::optional<double> state_age_seconds, const ReadinessPolicy& policy,
+                          const SourceContact& source = {});
 
 }  // namespace mysqlset

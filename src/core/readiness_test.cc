@@ -213,6 +213,178 @@ TEST(ReadinessTest, CloneRecordAndStateAgeTable) {
   }
 }
 
+// The stale-read rule: a replica caught up when its primary went away stays ready for the
+// bound, says so, and leaves when the bound passes, a new primary leads, or SQL breaks.
+TEST(ReadinessTest, StaleReadsTable) {
+  const std::string connecting = "replication IO thread is connecting to mysql-0.mysql:3306";
+  // Caught up: everything received (Gtid_IO_Pos) is applied (gtid_slave_pos).
+  auto lost = [](ThreadState io = ThreadState::kConnecting, uint32_t no = 0, std::string msg = "",
+                 std::string received = "0-100-10", std::string applied = "0-100-10") {
+    ReplicaStatus r = testing::HealthyReplication();
+    r.io = io;
+    r.last_io_errno = no;
+    r.last_io_error = std::move(msg);
+    r.seconds_behind.reset();
+    r.gtid_io_pos = std::move(received);
+    return StateBuilder().Replicating(r).Gtids(applied, applied);
+  };
+  struct Case {
+    const char* name;
+    ServerState state;
+    SourceContact source;
+    double limit;
+    double age;
+    std::vector<std::string> reasons;  // exactly; empty when ready
+    std::string stale;                 // Readiness::stale_reads
+  } cases[] = {
+      {"connecting, caught up, 4 s",
+       lost().Build(),
+       {4.2, false},
+       30,
+       0,
+       {},
+       "serving possibly stale reads: primary unreachable for 4 s (limit 30 s)"},
+      {"network error 2003",
+       lost(ThreadState::kConnecting, 2003, "Can't connect").Build(),
+       {10, false},
+       30,
+       0,
+       {},
+       "serving possibly stale reads: primary unreachable for 10 s (limit 30 s)"},
+      {"lost connection 2013",
+       lost(ThreadState::kConnecting, 2013, "Lost connection").Build(),
+       {1, false},
+       30,
+       0,
+       {},
+       "serving possibly stale reads: primary unreachable for 1 s (limit 30 s)"},
+      {"IO stopped without an error (a failover's fence)",
+       lost(ThreadState::kNo).Build(),
+       {2, false},
+       30,
+       0,
+       {},
+       "serving possibly stale reads: primary unreachable for 2 s (limit 30 s)"},
+      {"at the bound",
+       lost().Build(),
+       {30, false},
+       30,
+       0,
+       {},
+       "serving possibly stale reads: primary unreachable for 30 s (limit 30 s)"},
+      {"past the bound",
+       lost().Build(),
+       {31, false},
+       30,
+       0,
+       {connecting, "primary unreachable for 31 s, over the 30 s stale-read limit"},
+       ""},
+      {"past the bound with a network error",
+       lost(ThreadState::kConnecting, 2003, "Can't connect").Build(),
+       {31, false},
+       30,
+       0,
+       {"replication IO error 2003: Can't connect", connecting,
+        "primary unreachable for 31 s, over the 30 s stale-read limit"},
+       ""},
+      {"turned off", lost().Build(), {1, false}, 0, 0, {connecting}, ""},
+      {"a new primary leads, not re-pointed yet",
+       lost().Build(),
+       {3, true},
+       30,
+       0,
+       {connecting, "a new primary leads and this replica has not re-pointed to it yet"},
+       ""},
+      {"never in sync since the agent started",
+       lost().Build(),
+       {std::nullopt, false},
+       30,
+       0,
+       {connecting},
+       ""},
+      {"received but not applied",
+       lost(ThreadState::kConnecting, 0, "", "0-100-12").Build(),
+       {3, false},
+       30,
+       0,
+       {connecting},
+       ""},
+      {"another domain not applied",
+       lost(ThreadState::kConnecting, 0, "", "0-100-10,7-101-1").Build(),
+       {3, false},
+       30,
+       0,
+       {connecting},
+       ""},
+      {"source lacks our GTIDs (1236)",
+       lost(ThreadState::kNo, 1236, "could not find next log").Build(),
+       {3, false},
+       30,
+       0,
+       {"replication IO error 1236: could not find next log", "replication IO thread is stopped"},
+       ""},
+      {"access denied (1045)",
+       lost(ThreadState::kConnecting, 1045, "Access denied").Build(),
+       {3, false},
+       30,
+       0,
+       {"replication IO error 1045: Access denied", connecting},
+       ""},
+      {"SQL error: not ready at once",
+       lost().SqlError(1062, "Duplicate entry").Build(),
+       {3, false},
+       30,
+       0,
+       {"replication SQL error 1062: Duplicate entry", connecting,
+        "replication SQL thread is stopped"},
+       ""},
+      {"SQL thread stopped",
+       lost().Stopped().Build(),
+       {3, false},
+       30,
+       0,
+       {"replication IO thread is stopped", "replication SQL thread is stopped"},
+       ""},
+      {"writable",
+       lost().Writable().Build(),
+       {3, false},
+       30,
+       0,
+       {"replica is writable; it must be read-only"},
+       ""},
+      {"agent state stale",
+       lost().Build(),
+       {3, false},
+       30,
+       12,
+       {"agent state is stale (12 s old)"},
+       ""},
+      {"IO running: the ordinary rule",
+       StateBuilder().Replicating().Build(),
+       {0, false},
+       30,
+       0,
+       {},
+       ""},
+      {"IO running, new leader elsewhere: the ordinary rule",
+       StateBuilder().Replicating().Build(),
+       {0, true},
+       30,
+       0,
+       {},
+       ""},
+  };
+  for (const auto& c : cases) {
+    ReadinessPolicy policy{30, 5};
+    policy.max_stale_read_seconds = c.limit;
+    const Readiness r = DecideReadiness(Role::kReplica, c.state, CloneRecordStatus::Absent(), c.age,
+                                        policy, c.source);
+    EXPECT_EQ(r.reasons, c.reasons) << c.name;
+    EXPECT_EQ(r.ready, c.reasons.empty()) << c.name;
+    EXPECT_EQ(r.stale_reads, c.stale) << c.name;
+  }
+}
+
 // The agent's rule: stale after three ticks, and never sooner than the policy's minimum.
 TEST(ReadinessTest, ForTickTable) {
   using std::chrono::milliseconds;

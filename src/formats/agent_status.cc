@@ -34,6 +34,9 @@ std::string ToJson(const AgentStatus& s) {
       {"store_reachable", s.store_reachable},
       {"ready", s.ready},
       {"reasons", s.reasons},
+      {"stale_reads", s.stale_reads},
+      {"sync", s.sync},
+      {"errant_gtids", s.errant_gtids},
       {"server_id", s.server_id},
       {"mysql_reachable", s.mysql_reachable},
       {"read_only", s.read_only},
@@ -74,6 +77,15 @@ std::string ToJson(const AgentStatus& s) {
   } else {
     j["clone"] = nullptr;
   }
+  if (s.last_epoch) {
+    j["last_epoch"] = {{"epoch", s.last_epoch->epoch},
+                       {"name", s.last_epoch->name},
+                       {"from", s.last_epoch->from},
+                       {"reason", s.last_epoch->reason},
+                       {"since_unix_ms", s.last_epoch->since_unix_ms}};
+  } else {
+    j["last_epoch"] = nullptr;
+  }
   const AgentStatus::Backup& b = s.backup;
   j["backup"] = {{"active", b.active},
                  {"served_ok", b.served_ok},
@@ -104,6 +116,9 @@ Result<AgentStatus> FromJson<AgentStatus>(std::string_view text) {
     s.store_reachable = j.value("store_reachable", false);
     s.ready = j["ready"].get<bool>();
     s.reasons = j.value("reasons", std::vector<std::string>{});
+    s.stale_reads = j.value("stale_reads", "");
+    s.sync = j.value("sync", "");
+    s.errant_gtids = j.value("errant_gtids", "");
     s.server_id = j.value("server_id", 0u);
     s.mysql_reachable = j.value("mysql_reachable", false);
     s.read_only = j.value("read_only", false);
@@ -135,6 +150,13 @@ Result<AgentStatus> FromJson<AgentStatus>(std::string_view text) {
       RequireIntegerFields(c, {"bytes"});
       s.clone = AgentStatus::Clone{c.value("donor", ""), c.value("gtid", ""),
                                    c.value("bytes", uint64_t{0}), c.value("seconds", 0.0)};
+    }
+    if (j.contains("last_epoch") && !j["last_epoch"].is_null()) {
+      const json& e = j["last_epoch"];
+      RequireIntegerFields(e, {"epoch", "since_unix_ms"});
+      s.last_epoch = AgentStatus::Epoch{e.value("epoch", uint64_t{0}), e.value("name", ""),
+                                        e.value("from", ""), e.value("reason", ""),
+                                        e.value("since_unix_ms", int64_t{0})};
     }
     if (j.contains("backup") && !j["backup"].is_null()) {
       const json& b = j["backup"];

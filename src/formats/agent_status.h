@@ -33,6 +33,13 @@ struct AgentStatus {
     uint64_t bytes = 0;
     double seconds = 0;
   };
+  struct Epoch {  // the newest history/<epoch> entry this agent read; "last_epoch": null if none
+    uint64_t epoch = 0;
+    std::string name;    // who took the leader key
+    std::string from;    // who held it before ("" none)
+    std::string reason;  // "bootstrap" | "election" | "switchover" | "failover" | "forced"
+    int64_t since_unix_ms = 0;
+  };
   struct Backup {  // backups this member streamed to peers
     int active = 0;
     uint64_t served_ok = 0;
@@ -54,6 +61,12 @@ struct AgentStatus {
   bool store_reachable = false;  // the coordination store answered this tick
   bool ready = false;
   std::vector<std::string> reasons;  // why not ready
+  // Ready on the stale-read rule (core/readiness.h): "serving possibly stale reads: primary
+  // unreachable for 4 s (limit 30 s)"; "" otherwise.
+  std::string stale_reads;
+  std::string sync;          // the designated semi-sync replica as this agent read it; "" none
+  std::string errant_gtids;  // this member's GTIDs the primary never had; "" none
+  std::optional<Epoch> last_epoch;
   uint32_t server_id = 0;
   bool mysql_reachable = false;
   bool read_only = false;

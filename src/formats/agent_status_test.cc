@@ -19,6 +19,10 @@ AgentStatus Full() {
   s.store_reachable = true;
   s.ready = false;
   s.reasons = {"replication lag 42s > 30s"};
+  s.stale_reads = "serving possibly stale reads: primary unreachable for 4 s (limit 30 s)";
+  s.sync = "mysql-2";
+  s.errant_gtids = "7-101-1";
+  s.last_epoch = AgentStatus::Epoch{3, "mysql-0", "mysql-2", "failover", 1764500000123};
   s.server_id = 101;
   s.mysql_reachable = true;
   s.read_only = true;
@@ -60,6 +64,11 @@ TEST(AgentStatusGolden, TheGoldenFileRoundTrips) {
   ASSERT_TRUE(s->clone);
   EXPECT_EQ(s->clone->bytes, 1048576u);
   EXPECT_EQ(s->backup.bytes_sent, 6000u);
+  EXPECT_EQ(s->sync, "mysql-2");
+  EXPECT_EQ(s->errant_gtids, "7-101-1");
+  ASSERT_TRUE(s->last_epoch);
+  EXPECT_EQ(s->last_epoch->reason, "failover");
+  EXPECT_EQ(s->last_epoch->since_unix_ms, 1764500000123);
 }
 
 TEST(AgentStatus, ReadsTheContractFields) {
@@ -112,6 +121,8 @@ TEST(AgentStatus, GarbledInputIsAnErrorNotACrash) {
       R"({"ready":true,"lag_seconds":"x"})",
       R"({"ready":true,"clone":{"bytes":1e300}})",
       R"({"ready":true,"clone":7})",
+      R"({"ready":true,"last_epoch":{"epoch":2.5}})",
+      R"({"ready":true,"last_epoch":7})",
       R"({"ready":true,"backup":{"bytes_sent":-1.5}})",
       R"({"ready":true,"replication":{"configured":true,"last_io_errno":0.5}})",
       "{\"ready\":true,\"pod\":\"\xff\"}",  // not UTF-8

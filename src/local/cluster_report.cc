@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 #include "core/topology.h"
+#include "fmt/chrono.h"
 #include "nlohmann/json.hpp"
 
 namespace mysqlset::local {
@@ -109,6 +111,39 @@ uint64_t ReportedEpoch(const std::vector<MemberReport>& members) {
   return epoch;
 }
 
+std::string ReportedSync(const ClusterSpec& spec, const std::vector<MemberReport>& members) {
+  const std::optional<std::string> primary = ReportedPrimary(spec, members);
+  const MemberReport* best = nullptr;
+  for (const auto& m : members) {
+    if (!m.agent || m.agent->sync.empty()) continue;
+    if (primary && MemberAddressOf(spec, m.ordinal).pod_name == *primary) return m.agent->sync;
+    if (!best || m.epoch > best->epoch) best = &m;
+  }
+  return best ? best->agent->sync : "";
+}
+
+std::optional<formats::AgentStatus::Epoch> ReportedLastFailover(
+    const std::vector<MemberReport>& members) {
+  std::optional<formats::AgentStatus::Epoch> newest;
+  for (const auto& m : members) {
+    if (!m.agent || !m.agent->last_epoch) continue;
+    if (!newest || m.agent->last_epoch->epoch > newest->epoch) newest = m.agent->last_epoch;
+  }
+  if (!newest || (newest->reason != "failover" && newest->reason != "forced")) return std::nullopt;
+  return newest;
+}
+
+namespace {
+
+// "2026-11-30T07:59:01.123Z"
+std::string UtcTime(int64_t unix_ms) {
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(secs),
+                     static_cast<int>(unix_ms % 1000));
+}
+
+}  // namespace
+
 std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberReport>& members,
                              bool supervisor_running, const std::string& supervisor_warning) {
   ordered_json j;
@@ -121,6 +156,16 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
   const uint64_t epoch = ReportedEpoch(members);
   j["primary"] = primary ? ordered_json(*primary) : ordered_json(nullptr);
   j["epoch"] = epoch ? ordered_json(epoch) : ordered_json(nullptr);
+  if (const auto f = ReportedLastFailover(members)) {
+    j["last_failover"] = {{"epoch", f->epoch},
+                          {"time", UtcTime(f->since_unix_ms)},
+                          {"from", f->from},
+                          {"to", f->name},
+                          {"reason", f->reason}};
+  } else {
+    j["last_failover"] = nullptr;
+  }
+  const std::string sync = ReportedSync(spec, members);
   j["members"] = json::array();
   for (const auto& m : members) {
     const MemberAddress a = MemberAddressOf(spec, m.ordinal);
@@ -147,6 +192,9 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
     o["pid"] = m.mariadbd_pid;
     o["read_endpoint"] = m.read_endpoint;
     o["reasons"] = m.agent ? m.agent->reasons : std::vector<std::string>{};
+    o["sync"] = !sync.empty() && sync == a.pod_name;
+    o["errant_gtids"] = m.agent ? m.agent->errant_gtids : "";
+    o["stale_reads"] = m.agent ? m.agent->stale_reads : "";
     o["kept_datadirs"] = json::array();
     for (const KeptDatadir& k : m.kept_datadirs) {
       o["kept_datadirs"].push_back(
@@ -178,6 +226,13 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
   const uint64_t epoch = ReportedEpoch(members);
   out += primary ? fmt::format("primary {}", *primary) : std::string("primary: none reported");
   out += epoch ? fmt::format(" (epoch {})\n", epoch) : std::string("\n");
+  const std::string sync = ReportedSync(spec, members);
+  if (!sync.empty()) out += fmt::format("sync replica {}\n", sync);
+  if (const auto f = ReportedLastFailover(members)) {
+    out +=
+        fmt::format("last failover: epoch {} at {}, {} -> {} ({})\n", f->epoch,
+                    UtcTime(f->since_unix_ms), f->from.empty() ? "-" : f->from, f->name, f->reason);
+  }
   out += fmt::format("{:<12} {:<8} {:<6} {:<24} {:>6}  {}\n", "MEMBER", "ROLE", "READY", "GTID",
                      "LAG", "ADDRESS");
   for (const auto& m : members) {
@@ -197,6 +252,13 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
                        lag, a.host, a.mysql_port);
     if (m.agent && !m.agent->ready && !m.agent->reasons.empty()) {
       out += fmt::format("{:<12} not ready: {}\n", "", fmt::join(m.agent->reasons, "; "));
+    }
+    if (m.agent && m.agent->ready && !m.agent->stale_reads.empty()) {
+      out += fmt::format("{:<12} {}\n", "", m.agent->stale_reads);
+    }
+    if (m.agent && !m.agent->errant_gtids.empty()) {
+      out += fmt::format("{:<12} errant GTIDs (the primary never had them): {}\n", "",
+                         m.agent->errant_gtids);
     }
     out += RenderKeptDatadirLines(m.kept_datadirs);
     if (!m.error.empty()) out += fmt::format("{:<12} {}\n", "", m.error);

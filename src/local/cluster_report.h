@@ -64,9 +64,20 @@ std::optional<std::string> ReportedPrimary(const ClusterSpec& spec,
 // The highest epoch any agent reports; 0 when none does.
 uint64_t ReportedEpoch(const std::vector<MemberReport>& members);
 
+// The designated semi-sync replica: as the reported primary's agent read it, else as the
+// agent reporting the highest epoch that names one; "" when none does.
+std::string ReportedSync(const ClusterSpec& spec, const std::vector<MemberReport>& members);
+// The newest epoch any agent reports from the store's history, when it began with a failover
+// ("failover" or "forced"); nullopt otherwise (none yet, or a switchover or election since).
+std::optional<formats::AgentStatus::Epoch> ReportedLastFailover(
+    const std::vector<MemberReport>& members);
+
 // `status --json`: {"name", "primary", "epoch", "members":[...], "endpoints":{"primary","read"}}
 // as DESIGN.md; "primary" and "epoch" are null when no agent reports a primary, and each
-// member's "role" is what its agent reports (null when its agent does not answer).
+// member's "role" is what its agent reports (null when its agent does not answer). Issue 13:
+// each member's "sync" (it is ReportedSync), "errant_gtids" ("" none) and "stale_reads" (""
+// unless it serves reads while its primary is unreachable); the top level's "last_failover"
+// ({"epoch","time","from","to","reason"} of ReportedLastFailover, null when none).
 // `supervisor_warning` (e.g. "supervisor pid 42 is not responding ...") is "" when the
 // supervisor is fine; otherwise it is "supervisor_warning" and "supervisor_responding" false.
 std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberReport>& members,

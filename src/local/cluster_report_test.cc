@@ -204,5 +204,60 @@ TEST(RenderStatusTable, ShowsTheSupervisorWarningFirstAndMemberErrors) {
             true);
 }
 
+// Issue 13: the sync replica, errant GTIDs, stale reads and the last failover, in both forms.
+TEST(RenderStatus, ShowsSyncErrantStaleReadsAndTheLastFailover) {
+  ClusterSpec spec{"mysql", 3, 13306};
+  std::vector<MemberReport> ms(3);
+  for (uint32_t i = 0; i < 3; ++i) {
+    ms[i].ordinal = i;
+    ms[i].agent = Agent("replica", true, 100 + i, "0-101-9", 0.0, {});
+    ms[i].epoch = 5;
+  }
+  ms[1].agent->role = "primary";
+  ms[1].agent->sync = "mysql-2";
+  ms[0].agent->sync = "mysql-0";  // an older view: the primary's wins
+  ms[0].agent->errant_gtids = "0-100-12,7-100-1";
+  ms[2].agent->stale_reads =
+      "serving possibly stale reads: primary unreachable for 4 s (limit 30 s)";
+  // 2026-11-30T07:00:00.250Z
+  ms[2].agent->last_epoch =
+      formats::AgentStatus::Epoch{5, "mysql-1", "mysql-0", "failover", 1796022000250};
+  ms[0].agent->last_epoch = formats::AgentStatus::Epoch{4, "mysql-0", "", "election", 1};
+  auto j = nlohmann::json::parse(RenderStatusJson(spec, ms, true));
+  EXPECT_EQ(j["members"][0]["sync"], false);
+  EXPECT_EQ(j["members"][1]["sync"], false);
+  EXPECT_EQ(j["members"][2]["sync"], true);
+  EXPECT_EQ(j["members"][0]["errant_gtids"], "0-100-12,7-100-1");
+  EXPECT_EQ(j["members"][1]["errant_gtids"], "");
+  EXPECT_EQ(j["members"][2]["stale_reads"], ms[2].agent->stale_reads);
+  EXPECT_EQ(j["epoch"], 5);
+  EXPECT_EQ(j["last_failover"], nlohmann::json({{"epoch", 5},
+                                                {"time", "2026-11-30T07:00:00.250Z"},
+                                                {"from", "mysql-0"},
+                                                {"to", "mysql-1"},
+                                                {"reason", "failover"}}));
+  const std::string t = RenderStatusTable(spec, ms, true);
+  EXPECT_NE(t.find("\nsync replica mysql-2\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("\nlast failover: epoch 5 at 2026-11-30T07:00:00.250Z, mysql-0 -> mysql-1 "
+                   "(failover)\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("errant GTIDs (the primary never had them): 0-100-12,7-100-1\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("  serving possibly stale reads: primary unreachable for 4 s (limit 30 s)\n"),
+            std::string::npos)
+      << t;
+
+  // A switchover since: no failover is the last epoch's. No agent names a sync replica.
+  ms[2].agent->last_epoch->epoch = 6;
+  ms[2].agent->last_epoch->reason = "switchover";
+  for (auto& m : ms) m.agent->sync.clear();
+  j = nlohmann::json::parse(RenderStatusJson(spec, ms, true));
+  EXPECT_TRUE(j["last_failover"].is_null());
+  for (const auto& m : j["members"]) EXPECT_EQ(m["sync"], false);
+  EXPECT_EQ(RenderStatusTable(spec, ms, true).find("sync replica"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mysqlset::local

@@ -372,6 +372,26 @@ function checkEtcd(ctx) {
 
   add(`mysql pods share their process namespace (fencing) ${objId(mysql)}`,
     mpod.shareProcessNamespace === true ? [] : ["shareProcessNamespace is not true: the agent cannot SIGKILL mariadbd"]);
+
+  // Issue 13: deleting the primary's pod (a rolling update) hands over first. The agent
+  // container's preStop requests the switchover (only from the primary); the mariadbd
+  // container's keeps the server up until the role has moved; both end within the grace period.
+  const h = [];
+  const grace = mpod.terminationGracePeriodSeconds ?? 30;
+  const hooks = [["agent", "--if-primary"], ["mariadbd", "--wait-not-primary"]];
+  for (const [name, flag] of hooks) {
+    const c = (mpod.containers || []).find((x) => x.name === name);
+    const cmd = c?.lifecycle?.preStop?.exec?.command || [];
+    if (!c) h.push(`no ${name} container`);
+    else if (cmd[0] !== "mysqlset" || cmd[1] !== "switchover" || !cmd.includes(flag)) {
+      h.push(`${name}: preStop is not \`mysqlset switchover ... ${flag}\``);
+    } else {
+      if (flagValue(cmd, "--agent") !== "http://127.0.0.1:8080") h.push(`${name}: preStop --agent is not this pod's agent (http://127.0.0.1:8080)`);
+      const t = Number(flagValue(cmd, "--timeout"));
+      if (!(t > 0 && t < grace)) h.push(`${name}: preStop --timeout ${flagValue(cmd, "--timeout")} is not below terminationGracePeriodSeconds ${grace}`);
+    }
+  }
+  add(`mysql pods hand the primary over before they stop ${objId(mysql)}`, h);
   return results;
 }
 

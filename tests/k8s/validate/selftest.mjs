@@ -94,6 +94,12 @@ const cases = [
     "etcd is configured by flags", "Parallel"],
   ["mysql pods without a shared process namespace", (d) => { delete pod(d).shareProcessNamespace; },
     "share their process namespace", "SIGKILL"],
+  ["agent without the preStop hand-over", (d) => { delete container(d, "agent").lifecycle; },
+    "hand the primary over", "agent: preStop"],
+  ["mariadbd stops before the hand-over", (d) => { delete container(d, "mariadbd").lifecycle; },
+    "hand the primary over", "mariadbd: preStop"],
+  ["preStop outlasts the grace period", (d) => { pod(d).terminationGracePeriodSeconds = 30; },
+    "hand the primary over", "terminationGracePeriodSeconds 30"],
 ];
 
 let passed = 0;
