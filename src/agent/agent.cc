@@ -493,4 +493,11 @@ bool Agent::ServesPrimary(const AgentSnapshot& snap, std::chrono::steady_clock::
          snap.lead_deadline && now < *snap.lead_deadline && snap.state.reachable && snap.writable;
 }
 
+bool Agent::ServesReplica(const AgentSnapshot& snap, const Readiness& r) {
+  if (snap.role != Role::kReplica || !r.ready) return false;
+  const RoleVerdict v = snap.decision.verdict;
+  if (v == RoleVerdict::kFollow) return true;
+  return (v == RoleVerdict::kWait || v == RoleVerdict::kCampaign) && !r.stale_reads.empty();
+}
+
 }  // namespace mysqlset

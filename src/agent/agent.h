@@ -116,6 +116,10 @@ class Agent {
   // /primary: this agent holds the leader key, before its deadline at `now`, and its server
   // is writable.
   static bool ServesPrimary(const AgentSnapshot& snap, std::chrono::steady_clock::time_point now);
+  // /replica (HAProxy's read backend): a replica following the leader whose verdict `r`
+  // (ReadinessOf at request time) is ready; while no one leads (wait, campaign), only one
+  // ready on the stale-read rule (core/readiness.h's SourceContact).
+  static bool ServesReplica(const AgentSnapshot& snap, const Readiness& r);
   const AgentConfig& config() const { return config_; }
 
  private:

@@ -344,6 +344,36 @@ TEST_F(AgentTest, StaleReadsEndWhenANewLeaderExistsAndTheReplicaHasNotFollowedIt
   EXPECT_EQ(db_.state.replica->source_host, "mysql-2.mysql");
 }
 
+// /replica: a ready follower; while no one leads, only a replica ready on the stale-read
+// rule (reads survive an election or a failover); never a primary or a fencing member.
+TEST(AgentServesReplica, Table) {
+  const Readiness ready{true, {}, ""};
+  const Readiness stale{true, {}, "serving possibly stale reads: primary unreachable for 2 s"};
+  const Readiness not_ready{false, {"replication SQL thread is stopped"}, ""};
+  struct Case {
+    const char* name;
+    Role role;
+    RoleVerdict verdict;
+    Readiness r;
+    bool serves;
+  } cases[] = {
+      {"ready follower", Role::kReplica, RoleVerdict::kFollow, ready, true},
+      {"stale follower", Role::kReplica, RoleVerdict::kFollow, stale, true},
+      {"unready follower", Role::kReplica, RoleVerdict::kFollow, not_ready, false},
+      {"no leader, stale", Role::kReplica, RoleVerdict::kWait, stale, true},
+      {"campaigning, stale", Role::kReplica, RoleVerdict::kCampaign, stale, true},
+      {"no leader, ready without the stale rule", Role::kReplica, RoleVerdict::kWait, ready, false},
+      {"fencing", Role::kReplica, RoleVerdict::kFence, stale, false},
+      {"primary", Role::kPrimary, RoleVerdict::kLead, ready, false},
+  };
+  for (const auto& c : cases) {
+    AgentSnapshot snap;
+    snap.role = c.role;
+    snap.decision.verdict = c.verdict;
+    EXPECT_EQ(Agent::ServesReplica(snap, c.r), c.serves) << c.name;
+  }
+}
+
 TEST_F(AgentTest, FencesAtTheDeadlineWhenTheStoreIsUnavailable) {
   Agent& agent = Make("mysql-0");
   UntilPrimary(agent);

@@ -113,16 +113,13 @@ void AgentHttpServer::Install() {
       [this](const net::HttpRequest&) {
         const AgentSnapshot snap = deps_.agent->Snapshot();
         const Readiness r = deps_.agent->ReadinessOf(snap, StateAgeSeconds(snap));
-        const RoleVerdict v = snap.decision.verdict;
-        const bool leaderless_stale =
-            (v == RoleVerdict::kWait || v == RoleVerdict::kCampaign) && !r.stale_reads.empty();
-        if (snap.role != Role::kReplica || (v != RoleVerdict::kFollow && !leaderless_stale)) {
-          return Text(503, std::string("not a replica: ") + RoleVerdictName(v) + ": " +
-                               snap.decision.reason + "\n");
-        }
-        if (r.ready) {
+        if (Agent::ServesReplica(snap, r)) {
           return Text(200,
                       r.stale_reads.empty() ? "replica\n" : "replica\n" + r.stale_reads + "\n");
+        }
+        if (snap.role != Role::kReplica || snap.decision.verdict != RoleVerdict::kFollow) {
+          return Text(503, std::string("not a replica: ") + RoleVerdictName(snap.decision.verdict) +
+                               ": " + snap.decision.reason + "\n");
         }
         return Text(503, "not a healthy replica:\n" + JoinLines(r.reasons));
       },

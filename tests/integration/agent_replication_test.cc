@@ -89,10 +89,14 @@ class AgentReplicationTest : public ::testing::Test {
     ASSERT_TRUE(replica_agent_->Start());
   }
 
+  // Every agent gets a short stale-read bound (issue 13): tests see both sides of it quickly.
   std::unique_ptr<AgentProcess> MakeAgent(const Member& m) {
-    return std::make_unique<AgentProcess>(m, base_, 10,
-                                          std::vector<std::string>{"--etcd", etcd_->endpoint()});
+    return std::make_unique<AgentProcess>(
+        m, base_, 10,
+        std::vector<std::string>{"--etcd", etcd_->endpoint(), "--max-stale-read-seconds",
+                                 std::to_string(kStaleReadSeconds)});
   }
+  static constexpr int kStaleReadSeconds = 5;
 
   bool ReplicaReady() { return replica_agent_->Get("/readyz").first == 200; }
   std::string ReplicaCount() {
@@ -127,13 +131,29 @@ TEST_F(AgentReplicationTest, ReplicatesSurvivesPrimaryOutageAndReportsSqlErrors)
   ASSERT_NE(rc, nullptr);
   EXPECT_EQ(QueryValue(*rc, "SELECT @@read_only"), "1");
 
-  // 2. Primary stops: the replica is not ready and says why; it is still live.
+  // 2. Primary stops: the caught-up replica serves possibly stale reads for the bound (issue
+  //    13), then is not ready and says why; it is still live.
   admin0_.reset();
+  const auto stopped_at = std::chrono::steady_clock::now();
   primary_->Stop();
+  std::string stale;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        const auto r = replica_agent_->Get("/readyz");
+        stale = r.second;
+        return r.first == 200 && r.second.find("serving possibly stale reads") != std::string::npos;
+      },
+      10))
+      << stale;
+  EXPECT_EQ(replica_agent_->Get("/replica").first, 200);
   ASSERT_TRUE(WaitFor([&] { return !ReplicaReady(); }, 15));
+  // The bound counts from the last tick (300 ms) that saw the IO thread run.
+  EXPECT_GE(std::chrono::steady_clock::now() - stopped_at,
+            std::chrono::seconds(kStaleReadSeconds - 1));
   const auto ready = replica_agent_->Get("/readyz");
   EXPECT_EQ(ready.first, 503);
   EXPECT_NE(ready.second.find("IO"), std::string::npos) << ready.second;
+  EXPECT_NE(ready.second.find("over the 5 s stale-read limit"), std::string::npos) << ready.second;
   EXPECT_EQ(replica_agent_->Get("/healthz").first, 200);
   EXPECT_EQ(primary_agent_->Get("/healthz").first, 503);
   EXPECT_EQ(primary_agent_->Get("/livez").first, 200);

@@ -1,9 +1,10 @@
-// Issue 13 deliverable 4 on a real local cluster (3 members, 1 etcd member): the primary's
-// mariadbd is killed with the supervisor's restart held back (the supervisor SIGSTOPped
-// first) while its agent lives on. Reads through HAProxy's read endpoint keep returning the
-// data within --max-stale-read-seconds (30 s by default), and status shows the stale state.
-// Another part of issue 13 may fail over meanwhile: the test asserts the reads, not the
-// absence of a failover, and checks the bound's end only when no member took over.
+// Issue 13 deliverables 4 and 6 on a real local cluster (3 members, 1 etcd member). The
+// primary's mariadbd is killed with the supervisor's restart held back (the supervisor
+// SIGSTOPped first) while its agent lives on: reads through HAProxy's read endpoint keep
+// returning the data within --max-stale-read-seconds (30 s by default), and status shows the
+// stale state. Another part of issue 13 may fail over meanwhile: the test asserts the reads,
+// not the absence of a failover, and checks the bound's end only when no member took over.
+// Then the Kubernetes preStop hooks' commands, run against a local cluster's agents.
 
 #include <signal.h>
 
@@ -64,7 +65,7 @@ class StaleReadsTest : public ::testing::Test {
       why = "no connection through the read endpoint";
       return "";
     }
-    auto rows = c->Query("SELECT v FROM reads.t WHERE id = " + std::to_string(id));
+    auto rows = c->Query("SELECT v FROM stale.t WHERE id = " + std::to_string(id));
     if (!rows.ok()) {
       why = rows.status().message();
       return "";
@@ -74,6 +75,23 @@ class StaleReadsTest : public ::testing::Test {
       return "";
     }
     return *rows->rows[0][0];
+  }
+
+  // `mysqlset up` of kMembers members with one etcd member; the admin password read.
+  void Up() {
+    base_ = FreeClusterBasePort(kMembers);
+    ASSERT_NE(base_, 0) << "no free port range found";
+    dir_ = tmp_.path() + "/cluster";
+    const Outcome up = Cli({"up", "--dir", dir_, "--replicas", std::to_string(kMembers),
+                            "--etcd-members", "1", "--base-port", std::to_string(base_)},
+                           300);
+    ASSERT_EQ(up.exit_code, 0) << up.output;
+    password_ = ReadAll(dir_ + "/secrets/admin-password");
+    while (!password_.empty() && password_.back() == '\n') password_.pop_back();
+  }
+  std::string AgentUrl(const std::string& member) const {
+    const int ordinal = std::stoi(member.substr(member.rfind('-') + 1));
+    return "http://127.0.0.1:" + std::to_string(base_ + 10 * ordinal + 1);
   }
 
   json Status() {
@@ -99,24 +117,16 @@ class StaleReadsTest : public ::testing::Test {
 };
 
 TEST_F(StaleReadsTest, ReadsSurviveThePrimarysMariadbdLossWithinTheBound) {
-  base_ = FreeClusterBasePort(kMembers);
-  ASSERT_NE(base_, 0) << "no free port range found";
-  dir_ = tmp_.path() + "/cluster";
-  const Outcome up = Cli({"up", "--dir", dir_, "--replicas", std::to_string(kMembers),
-                          "--etcd-members", "1", "--base-port", std::to_string(base_)},
-                         300);
-  ASSERT_EQ(up.exit_code, 0) << up.output;
-  password_ = ReadAll(dir_ + "/secrets/admin-password");
-  while (!password_.empty() && password_.back() == '\n') password_.pop_back();
+  ASSERT_NO_FATAL_FAILURE(Up());
 
   const std::string primary = Status().value("primary", "");
   ASSERT_FALSE(primary.empty()) << Status().dump();
   {
     auto w = Connect(WritePort());
     ASSERT_NE(w, nullptr);
-    ASSERT_TRUE(w->Execute("CREATE DATABASE reads").ok());
-    ASSERT_TRUE(w->Execute("CREATE TABLE reads.t (id INT PRIMARY KEY, v VARCHAR(32))").ok());
-    ASSERT_TRUE(w->Execute("INSERT INTO reads.t VALUES (1, 'before the loss')").ok());
+    ASSERT_TRUE(w->Execute("CREATE DATABASE stale").ok());
+    ASSERT_TRUE(w->Execute("CREATE TABLE stale.t (id INT PRIMARY KEY, v VARCHAR(32))").ok());
+    ASSERT_TRUE(w->Execute("INSERT INTO stale.t VALUES (1, 'before the loss')").ok());
   }
   std::string why;
   ASSERT_TRUE(WaitFor([&] { return ReadThroughEndpoint(1, why) == "before the loss"; }, 30))
@@ -215,11 +225,59 @@ TEST_F(StaleReadsTest, ReadsSurviveThePrimarysMariadbdLossWithinTheBound) {
   EXPECT_TRUE(WaitFor(
       [&] {
         auto w = Connect(WritePort());
-        return w && w->Execute("INSERT INTO reads.t VALUES (2, 'after')").ok();
+        return w && w->Execute("INSERT INTO stale.t VALUES (2, 'after')").ok();
       },
       90))
       << "writes did not resume";
   EXPECT_TRUE(WaitFor([&] { return ReadThroughEndpoint(2, why) == "after"; }, 60)) << why;
+}
+
+// Issue 13 deliverable 6, the Kubernetes preStop hooks run by hand against a local cluster's
+// agents: on a replica they do nothing; on the primary the agent container's hook hands the
+// role over while the mariadbd container's hook waits until it has.
+TEST_F(StaleReadsTest, PreStopHooksHandOverFromThePrimaryAndDoNothingOnAReplica) {
+  ASSERT_NO_FATAL_FAILURE(Up());
+  const std::string primary = Status().value("primary", "");
+  ASSERT_FALSE(primary.empty()) << Status().dump();
+  const std::string replica = primary == "mysql-1" ? "mysql-2" : "mysql-1";
+  const std::string token = dir_ + "/secrets/backup-token";
+
+  Outcome o = Cli({"switchover", "--agent", AgentUrl(replica), "--token-file", token,
+                   "--if-primary", "--timeout", "35"},
+                  60);
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("is not the primary: nothing to hand over"), std::string::npos)
+      << o.output;
+  o = Cli({"switchover", "--agent", AgentUrl(replica), "--wait-not-primary", "--timeout", "40"},
+          60);
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(Status().value("primary", ""), primary);
+
+  // Both hooks at once, as Kubernetes runs them when the primary's pod is deleted.
+  Outcome waited;
+  std::thread mariadbd_hook([&] {
+    waited = Cli(
+        {"switchover", "--agent", AgentUrl(primary), "--wait-not-primary", "--timeout", "40"}, 60);
+  });
+  std::this_thread::sleep_for(seconds(1));  // it has seen the primary before the hand-over
+  o = Cli({"switchover", "--agent", AgentUrl(primary), "--token-file", token, "--if-primary",
+           "--timeout", "35"},
+          60);
+  mariadbd_hook.join();
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find(" is primary"), std::string::npos) << o.output;
+  EXPECT_EQ(waited.exit_code, 0) << waited.output;
+  EXPECT_NE(waited.output.find("is the primary: waiting for it to hand over"), std::string::npos)
+      << waited.output;
+  std::string now;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        now = Status().value("primary", json()).is_string() ? Status()["primary"].get<std::string>()
+                                                            : "";
+        return !now.empty() && now != primary;
+      },
+      30))
+      << "the primary did not move: " << now;
 }
 
 }  // namespace
