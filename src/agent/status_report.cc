@@ -37,6 +37,7 @@ formats::AgentStatus StatusOf(const AgentConfig& config, const AgentSnapshot& sn
   st.epoch = snap.epoch;
   st.decision = RoleVerdictName(snap.decision.verdict);
   st.decision_reason = snap.decision.reason;
+  st.semi_sync = snap.semi_sync;
   st.store_reachable = snap.store_ok;
   st.ready = snap.readiness.ready;
   st.reasons = snap.readiness.reasons;

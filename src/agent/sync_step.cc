@@ -86,6 +86,10 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   }
   out.note = d.reason;
 
+  // Semi-sync was armed in this cluster before this tick (the key existed): a server not yet
+  // writable waits until its master side is on. Before that (bootstrap, the first
+  // designation), writes were never semi-synchronous and are not held back.
+  const bool armed_before = view.sync_mod_revision != 0;
   // 1. Publish first: whoever fails over trusts the key, and a replica acks only once named.
   if (d.write_key) {
     auto written = Publish(tick, d.sync);
@@ -94,7 +98,7 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
                                : "sync key: " + written.status().message();
       spdlog::warn("{}: {}", self_, out.error);
       // Unpublished: arm nothing new; a primary that should already wait keeps waiting.
-      out.hold_writable = d.master_enabled && !s.semi_sync_master_enabled;
+      out.hold_writable = armed_before && d.master_enabled && !s.semi_sync_master_enabled;
       return;
     }
     out.sync = d.sync;
@@ -106,14 +110,26 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
       seen_acking_ = false;
     }
   }
-  // 2. Then the master side. On at once, before the designated replica acks: in between,
-  // writes wait rather than being acknowledged with no copy elsewhere (the issue: never
-  // fall back to async; with every replica gone, writes wait).
+  // 2. Then the master side. Once on it stays on, with or without anyone to ack: writes wait
+  // rather than being acknowledged with no copy elsewhere (never async; with every replica
+  // gone, writes wait). A server that is not writable yet (a promotion, a restarted
+  // mariadbd) stays read-only until it is on.
   if (d.master_enabled && !s.semi_sync_master_enabled) {
     if (s.replica) {
       // Still a replica (the promotion has not applied its relay log yet): the master side
-      // would hang its SQL thread (HA.md pitfall 2). Not writable until it is on.
+      // would hang its SQL thread (HA.md pitfall 2).
       out.hold_writable = true;
+      return;
+    }
+    // Armed only once the named replica acks (its record says so). Arming first lets a
+    // commit reach that replica over its async connection before it reconnects with
+    // semi-sync; a GTID dump reports no position on connect, so MariaDB never counts that
+    // commit as acknowledged and it waits until a later commit is (observed: an INSERT
+    // waited 60 s in agent_replication_test with a single writer).
+    const MemberView* named = FindMemberView(view, out.sync);
+    if (!named || !named->semi_sync_replica) {
+      out.hold_writable = armed_before;
+      out.note += out.sync.empty() ? "" : "; waiting for " + out.sync + " to ack";
       return;
     }
     Status st = db_.SetSemiSyncPrimary(true);

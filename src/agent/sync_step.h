@@ -37,8 +37,9 @@ struct SyncOutcome {
   // One line for status: "mysql-1 is the sync replica", "single member: writes are not
   // replicated", "writes wait: ...", or on a replica "acks the primary's commits".
   std::string note;
-  // The leader must not be made writable this tick: its master side should wait for acks
-  // but is not on yet (the promotion has not stopped replication, or enabling failed).
+  // The leader must not be made writable this tick: semi-sync was armed in the cluster but
+  // its master side is not on yet (the promotion has not stopped replication, the named
+  // replica does not ack yet, or enabling failed).
   bool hold_writable = false;
   std::vector<std::string> actions;  // what it did, in words
   std::string error;                 // the last failure ("" none)

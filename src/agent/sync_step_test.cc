@@ -109,9 +109,13 @@ class SyncStepTest : public ::testing::Test {
 
 TEST_F(SyncStepTest, LeaderPublishesTheKeyBeforeItEnablesTheMasterSide) {
   SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
-  const SyncOutcome out = step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
+  SyncOutcome out = step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
   EXPECT_EQ(out.sync, "mysql-1");
   EXPECT_EQ(StoredSync(), "mysql-1");
+  // Armed only once the named replica acks (its record says so).
+  EXPECT_FALSE(db_.state.semi_sync_master_enabled);
+  EXPECT_EQ(out.note, "mysql-1 is the sync replica; waiting for mysql-1 to ack");
+  out = step.Run(LeaderTick({Member(1, "0-100-10", true), Member(2, "0-100-9")}));
   EXPECT_TRUE(db_.state.semi_sync_master_enabled);
   EXPECT_EQ(db_.sync_when_enabled, std::vector<std::string>{"mysql-1"});
   EXPECT_FALSE(out.hold_writable);
@@ -132,7 +136,7 @@ TEST_F(SyncStepTest, AFailedPublishArmsNothing) {
   const SyncOutcome out = step.Run(t);
   EXPECT_EQ(StoredSync(), "mysql-2");
   EXPECT_FALSE(db_.state.semi_sync_master_enabled);
-  EXPECT_TRUE(out.hold_writable);
+  EXPECT_FALSE(out.hold_writable);  // a first designation: writes were never held back
   EXPECT_NE(out.error.find("changed meanwhile"), std::string::npos);
 }
 
@@ -175,11 +179,14 @@ TEST_F(SyncStepTest, APromotedReplicaIsNotWritableBeforeItsMasterSideIsOn) {
   EXPECT_EQ(Count(db_, "semi_sync_primary_on"), 0u);  // pitfall 2: it would hang the applier
   EXPECT_EQ(Count(db_, "semi_sync_replica_off"), 0u);  // would restart the stopped IO thread
   // The promotion removed replication: slave side off, then a new sync replica is
-  // published, and only then the master side goes on.
+  // published, and only once it acks the master side goes on and writes may start.
   db_.state.replica.reset();
   out = step.Run(LeaderTick({Member(1, "0-100-10")}));
-  EXPECT_FALSE(out.hold_writable);
+  EXPECT_TRUE(out.hold_writable);
   EXPECT_FALSE(db_.state.semi_sync_slave_enabled);
+  EXPECT_EQ(StoredSync(), "mysql-1");
+  out = step.Run(LeaderTick({Member(1, "0-100-10", true)}));
+  EXPECT_FALSE(out.hold_writable);
   EXPECT_EQ(db_.sync_when_enabled, std::vector<std::string>{"mysql-1"});
 }
 
@@ -205,6 +212,7 @@ TEST_F(SyncStepTest, HandOverWaitsUntilTheOldSyncReplicaStoppedAcking) {
 TEST_F(SyncStepTest, ReplacementChecksAGtidReadAfterTheView) {
   SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
   ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-1", 1, 0})).ok());
+  db_.state.semi_sync_master_enabled = true;  // armed since mysql-1 acked
   SyncTick t = LeaderTick({Member(2, "0-100-10")});  // mysql-1 is gone
   // The gathered position is 0-100-10, but the old one acked 0-100-11 before it stopped.
   db_.state.gtid_binlog = GtidList::Parse("0-100-11").value();
@@ -294,10 +302,17 @@ TEST(AgentSyncTest, LeaderDesignatesTheRegisteredReplicaAndArmsAfterPublishing) 
   ASSERT_TRUE(store.Put(keys.Member("mysql-1"), formats::ToJson(r), other).ok());
   ASSERT_TRUE(
       store.Put(keys.Initialized(), formats::ToJson(formats::InitializedRecord{"mysql-0", 1})).ok());
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     agent.RunOnce();
     clock.Advance(std::chrono::milliseconds(1000));
     ASSERT_TRUE(store.KeepAlive(other).ok());
+    // mysql-1's agent: slave side on once the key names it.
+    auto key = store.Get(keys.Sync());
+    if (key.ok() && *key && !r.semi_sync_replica) {
+      EXPECT_FALSE(db.state.semi_sync_master_enabled) << "armed before mysql-1 acks";
+      r.semi_sync_replica = true;
+      ASSERT_TRUE(store.Put(keys.Member("mysql-1"), formats::ToJson(r), other).ok());
+    }
   }
   const AgentSnapshot snap = agent.Snapshot();
   EXPECT_EQ(snap.role, Role::kPrimary);

@@ -31,6 +31,7 @@ std::string ToJson(const AgentStatus& s) {
       {"epoch", s.epoch},
       {"decision", s.decision},
       {"decision_reason", s.decision_reason},
+      {"semi_sync", s.semi_sync},
       {"store_reachable", s.store_reachable},
       {"ready", s.ready},
       {"reasons", s.reasons},
@@ -113,6 +114,7 @@ Result<AgentStatus> FromJson<AgentStatus>(std::string_view text) {
     s.epoch = j.value("epoch", uint64_t{0});
     s.decision = j.value("decision", "");
     s.decision_reason = j.value("decision_reason", "");
+    s.semi_sync = j.value("semi_sync", "");
     s.store_reachable = j.value("store_reachable", false);
     s.ready = j["ready"].get<bool>();
     s.reasons = j.value("reasons", std::vector<std::string>{});

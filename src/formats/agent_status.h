@@ -58,6 +58,10 @@ struct AgentStatus {
   uint64_t epoch = 0;
   std::string decision;
   std::string decision_reason;
+  // Semi-sync in one line (docs/roles.md "Semi-sync"): on the primary whom writes wait for,
+  // "single member: writes are not replicated", or why writes wait; on the sync replica
+  // "acks the primary's commits"; "" otherwise.
+  std::string semi_sync;
   bool store_reachable = false;  // the coordination store answered this tick
   bool ready = false;
   std::vector<std::string> reasons;  // why not ready

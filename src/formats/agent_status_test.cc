@@ -16,6 +16,7 @@ AgentStatus Full() {
   s.epoch = 3;
   s.decision = "follow";
   s.decision_reason = "mysql-0 leads (epoch 3)";
+  s.semi_sync = "acks the primary's commits";
   s.store_reachable = true;
   s.ready = false;
   s.reasons = {"replication lag 42s > 30s"};

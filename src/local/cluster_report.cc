@@ -190,6 +190,7 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
     o["state"] = m.agent ? (m.agent->ready ? "ready" : "not-ready") : "down";
     o["step"] = m.step ? std::string(MemberStepName(*m.step)) : "";
     o["pid"] = m.mariadbd_pid;
+    o["semi_sync"] = m.agent ? m.agent->semi_sync : "";
     o["read_endpoint"] = m.read_endpoint;
     o["reasons"] = m.agent ? m.agent->reasons : std::vector<std::string>{};
     o["sync"] = !sync.empty() && sync == a.pod_name;
@@ -250,6 +251,10 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
     const std::string role = RoleOf(m).empty() ? "-" : RoleOf(m);
     out += fmt::format("{:<12} {:<8} {:<6} {:<24} {:>6}  {}:{}\n", a.pod_name, role, ready, gtid,
                        lag, a.host, a.mysql_port);
+    // The primary's semi-sync line: whom writes wait for, or that they are not replicated.
+    if (m.agent && m.agent->role == "primary" && !m.agent->semi_sync.empty()) {
+      out += fmt::format("{:<12} semi-sync: {}\n", "", m.agent->semi_sync);
+    }
     if (m.agent && !m.agent->ready && !m.agent->reasons.empty()) {
       out += fmt::format("{:<12} not ready: {}\n", "", fmt::join(m.agent->reasons, "; "));
     }
