@@ -17,6 +17,7 @@
 #include "agent/switchover_step.h"
 #include "core/accounts.h"
 #include "core/backoff.h"
+#include "core/failover.h"
 #include "core/identity.h"
 #include "core/leadership.h"
 #include "core/readiness.h"
@@ -51,6 +52,8 @@ struct AgentConfig {
   // While a switchover is in the store, ticks come this often: each step waits for a tick,
   // and writes pause from the old primary's read_only to the new one's writable.
   std::chrono::milliseconds switchover_tick{100};
+  // Failover's cool-down, and when a leader whose mariadbd is dead releases the key.
+  FailoverPolicy failover;
   Backoff unreachable_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0};
 };
 
@@ -116,7 +119,18 @@ class Agent {
   // Lease grant or keepalive, then members/<self>; false when the store did not answer.
   bool KeepLease(const ServerState& state, const AgentSnapshot& snap);
   std::optional<ClusterView> ReadView();
-  void Campaign(const ClusterView& view, AgentSnapshot& snap);
+  // The leader txn; it also writes history/<epoch> with the decision's epoch reason and
+  // `gtid`, and removes a forced failover request.
+  void Campaign(const ClusterView& view, const GtidList& gtid, AgentSnapshot& snap);
+  // A failover candidate fences the replicas and applies what it received first
+  // (agent/failover_step.h); true once it may campaign.
+  bool ReadyToCampaign(const ClusterView& view, const ServerState& state, GtidList& gtid,
+                       AgentSnapshot& snap);
+  // A leader whose mariadbd is dead, or restarted under it, hands the key to a failover
+  // (core ReleaseLeadership).
+  bool ReleaseIfServerDead(const ClusterView& view, bool restarted, AgentSnapshot& snap);
+  // AgentSnapshot's last_epoch and failover/switchover counters from the view.
+  void CountEpochs(const ClusterView& view, AgentSnapshot& snap);
   // The ladder: read_only, kill READ ONLY ADMIN sessions, and SIGKILL if either failed.
   void Fence(const std::string& why, AgentSnapshot& snap);
   bool LeadsInTime() const;
@@ -145,6 +159,9 @@ class Agent {
   bool handing_over_ = false;        // ... and it is from this member: see RunOnce
   DesiredSource source_;             // where kFollow replicates from (the leader's address)
   bool fenced_ = false;              // the ladder ran since this agent last led
+  // The newest history epoch counted; nullopt before the first view (what happened before
+  // this agent started is not counted).
+  std::optional<uint64_t> epoch_seen_;
   std::optional<formats::CloneRecord> clone_;
   // Set when DATA/.mysqlset-clone.json exists but is garbled: the replica cannot know where
   // replication must start, so it never configures it from a guess.

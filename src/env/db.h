@@ -57,6 +57,11 @@ class Db {
   // STOP SLAVE; RESET SLAVE ALL: undoes DemoteToReplicaOf when the hand-over failed (safe:
   // never started, so there is no relay log to lose).
   virtual Status ClearReplicationSource() = 0;
+
+  // Failover (docs/roles.md): STOP SLAVE IO_THREAD, MOCO's fence. A replica that no longer
+  // receives from the old primary cannot acknowledge its commits. OK on a server that is not
+  // a replica.
+  virtual Status StopReplicationIo() = 0;
 };
 
 }  // namespace mysqlset

@@ -30,6 +30,7 @@ class MariaDb : public Db {
   Result<bool> MasterGtidWait(const std::string& gtid, double timeout_seconds) override;
   Status DemoteToReplicaOf(const ReplicationSource& source) override;
   Status ClearReplicationSource() override;
+  Status StopReplicationIo() override;
 
  private:
   Result<Connection*> Conn();
