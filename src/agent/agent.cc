@@ -277,6 +277,7 @@ void Agent::Campaign(const ClusterView& view, const GtidList& gtid, AgentSnapsho
     snap.last_error = "campaign: " + won.status().message();
     spdlog::warn("{}: campaign: {}", config_.id.pod_name, won.status().message());
   } else if (*won) {
+    took_key_ = true;
     spdlog::info("{}: took the leader key (epoch {}, {})", config_.id.pod_name, r.epoch, h.reason);
   } else {
     spdlog::info("{}: campaign lost: someone else changed the leader keys first",
@@ -385,6 +386,7 @@ void Agent::Fence(const std::string& why, AgentSnapshot& snap) {
 void Agent::RunOnce() {
   AgentSnapshot snap = Snapshot();
   const bool was_writable = snap.writable;
+  took_key_ = false;
   snap.ticks++;
   snap.last_actions.clear();
   // 1. Before anything else (a stall, a slow call may have passed it): a leader whose lease
@@ -531,7 +533,8 @@ std::chrono::milliseconds Agent::NextDelay() const {
                            ? config_.tick
                            : config_.unreachable_backoff.DelayFor(consecutive_failures_ - 1);
   delay = std::min(delay, config_.tick);  // the lease needs its keepalive every tick
-  if (switchover_pending_) delay = std::min(delay, config_.switchover_tick);
+  // Writes wait from the old primary's loss (or read_only) to the new one's writable.
+  if (switchover_pending_ || took_key_) delay = std::min(delay, config_.switchover_tick);
   if (role_ == Role::kPrimary && deadline_) {
     const auto left = std::chrono::ceil<milliseconds>(*deadline_ - clock_.Now());
     delay = std::clamp(left, milliseconds(0), delay);

@@ -157,6 +157,7 @@ class Agent {
   std::optional<StoredValue> switchover_request_;
   bool switchover_pending_ = false;  // the request is not finished: tick faster
   bool handing_over_ = false;        // ... and it is from this member: see RunOnce
+  bool took_key_ = false;            // the last tick's campaign won: lead soon (NextDelay)
   DesiredSource source_;             // where kFollow replicates from (the leader's address)
   bool fenced_ = false;              // the ladder ran since this agent last led
   // The newest history epoch counted; nullopt before the first view (what happened before

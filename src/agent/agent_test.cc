@@ -492,6 +492,7 @@ TEST_F(FailoverAgentTest, TheSyncReplicaFencesAppliesWhatItReceivedThenTakesTheK
   EXPECT_EQ(h->reason, "failover");
   EXPECT_EQ(h->from, "mysql-0");
   EXPECT_EQ(h->gtid, "0-100-7");
+  EXPECT_EQ(agent.NextDelay(), milliseconds(100)) << "leads at once once it took the key";
   UntilPrimary(agent);
   Tick(agent, milliseconds(1000));
   EXPECT_FALSE(db_.state.read_only);

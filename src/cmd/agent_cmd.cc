@@ -38,6 +38,7 @@ struct AgentFlags {
   std::string cluster;  // the store's key prefix; default: the set name
   uint32_t members = 1;
   int64_t lease_ttl = 3;
+  int64_t failover_cool_down_s = 30;
 };
 
 // Ticks the agent until SIGTERM or SIGINT.
@@ -80,6 +81,7 @@ int RunAgent(const AgentFlags& f) {
   config.cluster = f.cluster.empty() ? id->set_name : f.cluster;
   config.expected_members = f.members;
   config.lease.ttl = std::chrono::seconds(f.lease_ttl);
+  config.failover.cool_down = std::chrono::seconds(f.failover_cool_down_s);
   // The lease is renewed once a tick: a tick as long as the safe time would fence the
   // primary between two renewals.
   if (config.tick >= config.lease.ttl - config.lease.margin) {
@@ -198,6 +200,11 @@ Action AddAgentCommand(CLI::App& app) {
                  "keepalive; the primary fences itself 0.5 s before")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{60}));
+  app.add_option("--failover-cool-down", f->failover_cool_down_s,
+                 "Seconds after a failover during which only the new primary's own loss "
+                 "triggers another (docs/roles.md \"Failover\")")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{3600}));
   return [f]() { return RunAgent(*f); };
 }
 
