@@ -383,8 +383,56 @@ void Agent::Fence(const std::string& why, AgentSnapshot& snap) {
   }
 }
 
+bool Agent::FenceIfPastDeadline(Db& db) {
+  std::chrono::steady_clock::time_point deadline;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (snapshot_.role != Role::kPrimary || !snapshot_.lead_deadline) return false;
+    deadline = *snapshot_.lead_deadline;
+    if (watchdog_fenced_for_ == deadline || clock_.Now() < deadline) return false;
+    watchdog_fenced_for_ = deadline;
+  }
+  spdlog::warn("{}: fence watchdog: the fence deadline passed during a tick; fencing",
+               config_.id.pod_name);
+  FenceCounters done;
+  Status st = db.FenceReadOnly();
+  if (st.ok()) {
+    ++done.read_only;
+    auto killed = db.KillReadOnlyAdminSessions();
+    if (killed.ok()) {
+      done.kill_sessions = static_cast<uint64_t>(*killed);
+    } else {
+      st = killed.status();
+    }
+  }
+  if (!st.ok()) {
+    spdlog::error("{}: fence watchdog: fencing by SQL failed ({}); killing mariadbd",
+                  config_.id.pod_name, st.message());
+    if (Status k = killer_.KillServer(); k.ok()) {
+      ++done.kill_server;
+    } else {
+      spdlog::error("{}: fence watchdog: cannot kill mariadbd: {}", config_.id.pod_name,
+                    k.message());
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  snapshot_.writable = false;
+  for (FenceCounters* c : {&snapshot_.fencing, &watchdog_pending_}) {
+    c->read_only += done.read_only;
+    c->kill_sessions += done.kill_sessions;
+    c->kill_server += done.kill_server;
+  }
+  return true;
+}
+
 void Agent::RunOnce() {
-  AgentSnapshot snap = Snapshot();
+  AgentSnapshot snap;
+  {
+    // What the watchdog does from here on is added at the end (it writes snapshot_ too).
+    std::lock_guard<std::mutex> lock(mu_);
+    snap = snapshot_;
+    watchdog_pending_ = {};
+  }
   const bool was_writable = snap.writable;
   took_key_ = false;
   snap.ticks++;
@@ -519,6 +567,10 @@ void Agent::RunOnce() {
   snap.updated = clock_.Now();
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();
   std::lock_guard<std::mutex> lock(mu_);
+  snap.fencing.read_only += watchdog_pending_.read_only;
+  snap.fencing.kill_sessions += watchdog_pending_.kill_sessions;
+  snap.fencing.kill_server += watchdog_pending_.kill_server;
+  watchdog_pending_ = {};
   snapshot_ = std::move(snap);
 }
 

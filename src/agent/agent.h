@@ -112,6 +112,14 @@ class Agent {
   // /primary: this agent holds the leader key, before its deadline at `now`, and its server
   // is writable.
   static bool ServesPrimary(const AgentSnapshot& snap, std::chrono::steady_clock::time_point now);
+  // The fence watchdog, from a thread of its own (about every 100 ms) with a connection of
+  // its own (`db`, to the same server): a tick blocked in a slow store or server call must
+  // not leave the server writable past the fence deadline, when another member may already
+  // have taken over. If the last published snapshot acts as primary and its deadline has
+  // passed, runs the ladder on `db` (read_only, kill READ ONLY ADMIN sessions; SIGKILL if
+  // either fails), once per deadline. The next tick fences again first thing, or, if its
+  // keepalive did renew the lease, makes the server writable again. True if it fenced.
+  bool FenceIfPastDeadline(Db& db);
   const AgentConfig& config() const { return config_; }
 
  private:
@@ -170,6 +178,10 @@ class Agent {
 
   mutable std::mutex mu_;
   AgentSnapshot snapshot_;  // guarded by mu_
+  // The deadline the watchdog last fenced for (guarded by mu_).
+  std::optional<std::chrono::steady_clock::time_point> watchdog_fenced_for_;
+  // What the watchdog did during the current tick, added to its snapshot at the end (mu_).
+  FenceCounters watchdog_pending_;
 };
 
 // Reads DATA/.mysqlset-clone.json; nullopt when absent. A garbled file is an error.

@@ -555,5 +555,25 @@ TEST_F(FailoverAgentTest, ASwitchoverCountsAndAHistoryEntryIsRead) {
   EXPECT_EQ(agent.Snapshot().failovers, 0u);
 }
 
+TEST_F(AgentTest, TheWatchdogFencesWhenATickOutlivesTheDeadline) {
+  Agent& agent = Make("mysql-0");
+  UntilPrimary(agent);
+  agent.RunOnce();
+  ASSERT_FALSE(db_.state.read_only);
+  FakeDb watchdog_db;  // what the watchdog reaches: the same server, as a second connection
+  watchdog_db.state = db_.state;
+  EXPECT_FALSE(agent.FenceIfPastDeadline(watchdog_db)) << "in time: nothing to do";
+  clock_.Advance(milliseconds(2600));  // a tick blocked in a slow call, past the deadline
+  EXPECT_TRUE(agent.FenceIfPastDeadline(watchdog_db));
+  EXPECT_TRUE(watchdog_db.state.read_only);
+  EXPECT_FALSE(agent.FenceIfPastDeadline(watchdog_db)) << "once per deadline";
+  EXPECT_EQ(agent.Snapshot().fencing.read_only, 1u);
+  EXPECT_FALSE(Agent::ServesPrimary(agent.Snapshot(), clock_.Now()));
+  watchdog_db.state.reachable = false;
+  agent.RunOnce();  // the lease renews: leads again, writable once more
+  EXPECT_EQ(agent.Snapshot().fencing.read_only, 2u) << "the tick fenced first thing too";
+  EXPECT_EQ(agent.Snapshot().role, Role::kPrimary);
+}
+
 }  // namespace
 }  // namespace mysqlset

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <thread>
 
 #include "agent/agent.h"
 #include "agent/backup_service.h"
@@ -157,7 +158,17 @@ int RunAgent(const AgentFlags& f) {
       id->pod_name, f.bind_address, self.agent_port, self.backup_port, self.mysql_port, f.etcd,
       config.cluster);
 
+  // The fence watchdog (Agent::FenceIfPastDeadline): its own connection, short timeouts.
+  MariaDb watchdog_db(ConnectOptions{"127.0.0.1", self.mysql_port, kAdminUser,
+                                     secrets->admin_password, 1, 2, 2});
+  std::thread watchdog([&] {
+    while (!stop_requested) {
+      agent.FenceIfPastDeadline(watchdog_db);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   RunUntilSignalled(agent, clock);
+  watchdog.join();
   spdlog::info("{}: agent stopping", id->pod_name);
   http.Stop();
   backups.Stop();

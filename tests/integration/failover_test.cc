@@ -114,7 +114,8 @@ class FailoverCluster : public HaCluster {
   bool Rejoined(const std::string& member, double seconds) {
     return WaitFor(seconds, [&] {
       const json m = MemberStatus(member);
-      return m.value("role", "") == "replica" && m.value("ready", false);
+      // "role" is null while the member's agent does not answer.
+      return m.contains("role") && m["role"] == "replica" && m.value("ready", false);
     });
   }
 
