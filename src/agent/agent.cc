@@ -346,23 +346,28 @@ void Agent::CountEpochs(const ClusterView& view, AgentSnapshot& snap) {
   if (!epoch_seen_ || e.epoch > *epoch_seen_) epoch_seen_ = e.epoch;
 }
 
+Status Agent::FenceBySql(Db& db, FenceCounters& counters) {
+  // Retried once on a lost connection: the other fencer (the tick or the watchdog) kills
+  // this connection's idle session too, as one of a READ ONLY ADMIN account.
+  Status st = db.FenceReadOnly();
+  if (st.code() == StatusCode::kUnavailable) st = db.FenceReadOnly();
+  RETURN_IF_ERROR(st);
+  ++counters.read_only;
+  ASSIGN_OR_RETURN(int killed, db.KillReadOnlyAdminSessions());
+  counters.kill_sessions += static_cast<uint64_t>(killed);
+  return Status::Ok();
+}
+
 void Agent::Fence(const std::string& why, AgentSnapshot& snap) {
   spdlog::warn("{}: fencing: {}", config_.id.pod_name, why);
   snap.last_actions.push_back("fence: " + why);
   role_ = Role::kReplica;
   snap.role = role_;
   snap.lead_deadline.reset();
-  Status st = db_.FenceReadOnly();
-  if (st.ok()) {
-    ++snap.fencing.read_only;
-    snap.writable = false;
-    auto killed = db_.KillReadOnlyAdminSessions();
-    if (killed.ok()) {
-      snap.fencing.kill_sessions += static_cast<uint64_t>(*killed);
-    } else {
-      st = killed.status();
-    }
-  }
+  std::lock_guard<std::mutex> fencing(fence_mu_);
+  const uint64_t read_only_before = snap.fencing.read_only;
+  const Status st = FenceBySql(db_, snap.fencing);
+  if (snap.fencing.read_only > read_only_before) snap.writable = false;
   if (st.ok()) {
     fenced_ = true;
     return;
@@ -395,16 +400,8 @@ bool Agent::FenceIfPastDeadline(Db& db) {
   spdlog::warn("{}: fence watchdog: the fence deadline passed during a tick; fencing",
                config_.id.pod_name);
   FenceCounters done;
-  Status st = db.FenceReadOnly();
-  if (st.ok()) {
-    ++done.read_only;
-    auto killed = db.KillReadOnlyAdminSessions();
-    if (killed.ok()) {
-      done.kill_sessions = static_cast<uint64_t>(*killed);
-    } else {
-      st = killed.status();
-    }
-  }
+  std::lock_guard<std::mutex> fencing(fence_mu_);
+  const Status st = FenceBySql(db, done);
   if (!st.ok()) {
     spdlog::error("{}: fence watchdog: fencing by SQL failed ({}); killing mariadbd",
                   config_.id.pod_name, st.message());

@@ -141,6 +141,8 @@ class Agent {
   void CountEpochs(const ClusterView& view, AgentSnapshot& snap);
   // The ladder: read_only, kill READ ONLY ADMIN sessions, and SIGKILL if either failed.
   void Fence(const std::string& why, AgentSnapshot& snap);
+  // The ladder's SQL steps on `db`, counted in `counters`. REQUIRES: fence_mu_ held.
+  static Status FenceBySql(Db& db, FenceCounters& counters);
   bool LeadsInTime() const;
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
   DesiredSource SourceOf(const std::string& leader) const;
@@ -176,6 +178,9 @@ class Agent {
   // replication must start, so it never configures it from a guess.
   std::string clone_record_error_;
 
+  // Held while the tick or the watchdog fences, so that neither kills the other's session
+  // in the middle of its statement.
+  std::mutex fence_mu_;
   mutable std::mutex mu_;
   AgentSnapshot snapshot_;  // guarded by mu_
   // The deadline the watchdog last fenced for (guarded by mu_).
