@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/cluster_view.h"
+#include "agent/failover_step.h"
 #include "common/logging.h"
 #include "fmt/format.h"
 
@@ -269,27 +270,112 @@ std::optional<ClusterView> Agent::ReadView() {
   return std::move(parsed.view);
 }
 
-void Agent::Campaign(const ClusterView& view, AgentSnapshot& snap) {
+void Agent::Campaign(const ClusterView& view, const GtidList& gtid, AgentSnapshot& snap) {
   formats::LeaderRecord r;
   r.name = config_.id.pod_name;
   r.epoch = (view.last_leader ? view.last_leader->epoch : 0) + 1;
   r.since_unix_ms = clock_.UnixMillis();
   const std::string value = formats::ToJson(r);
-  // Nobody leads, and nobody took the key since this view: the last leader is unchanged.
+  formats::HistoryRecord h;
+  h.epoch = r.epoch;
+  h.name = r.name;
+  h.from = view.last_leader ? view.last_leader->name : "";
+  h.reason = snap.decision.epoch_reason.empty() ? kEpochElection : snap.decision.epoch_reason;
+  h.gtid = gtid.ToString();
+  h.since_unix_ms = r.since_unix_ms;
+  // Nobody leads, and nobody took the key since this view: the last leader is unchanged. A
+  // forced failover request is answered by any new leader: left behind, it would name this
+  // member again once it is the one lost.
   auto won = store_.Txn(
       {TxnCompare::Absent(keys_.Leader()),
        TxnCompare::ModRevision(keys_.LastLeader(), view.last_leader_mod_revision)},
-      {TxnOp::Put(keys_.Leader(), value, lease_), TxnOp::Put(keys_.LastLeader(), value)});
+      {TxnOp::Put(keys_.Leader(), value, lease_), TxnOp::Put(keys_.LastLeader(), value),
+       TxnOp::Put(keys_.History(r.epoch), formats::ToJson(h)),
+       TxnOp::Delete(keys_.ForcedFailover())});
   snap.last_actions.push_back("campaign: " + snap.decision.reason);
   if (!won.ok()) {
     snap.last_error = "campaign: " + won.status().message();
     spdlog::warn("{}: campaign: {}", config_.id.pod_name, won.status().message());
   } else if (*won) {
-    spdlog::info("{}: took the leader key (epoch {})", config_.id.pod_name, r.epoch);
+    took_key_ = true;
+    spdlog::info("{}: took the leader key (epoch {}, {})", config_.id.pod_name, r.epoch, h.reason);
   } else {
     spdlog::info("{}: campaign lost: someone else changed the leader keys first",
                  config_.id.pod_name);
   }
+}
+
+bool Agent::ReadyToCampaign(const ClusterView& view, const ServerState& state, GtidList& gtid,
+                            AgentSnapshot& snap) {
+  gtid = state.gtid_binlog;
+  const std::string& why = snap.decision.epoch_reason;
+  if (why != kEpochFailover && why != kEpochForced) return true;
+  const PeerDbFactory no_peers = [](const std::string& member) -> Result<std::unique_ptr<Db>> {
+    return FailedPrecondition("this agent cannot connect to {}", member);
+  };
+  FailoverFenceContext ctx{.self = config_.id.pod_name,
+                           .view = view,
+                           .self_db = db_,
+                           .peer_db = config_.peer_db ? config_.peer_db : no_peers};
+  auto ready = FenceForFailover(ctx);
+  if (!ctx.progress.empty()) {
+    snap.last_actions.push_back("failover fence: " + ctx.progress);
+    spdlog::info("{}: failover fence: {}", config_.id.pod_name, ctx.progress);
+  }
+  if (!ready.ok()) {
+    snap.last_error = "failover fence: " + ready.status().message();
+    spdlog::warn("{}: failover fence: {}", config_.id.pod_name, ready.status().message());
+    return false;
+  }
+  gtid = ctx.gtid;
+  return *ready;
+}
+
+bool Agent::ReleaseIfServerDead(const ClusterView& view, bool restarted, AgentSnapshot& snap) {
+  const Release r = ReleaseLeadership(config_.id.pod_name, view, consecutive_failures_, restarted,
+                                      clock_.UnixMillis(), config_.failover);
+  if (!r.release || !view.leader) return false;
+  // Only the key this agent holds, as read: never one a switchover already moved.
+  auto released = store_.Txn({TxnCompare::ModRevision(keys_.Leader(), view.leader->mod_revision)},
+                             {TxnOp::Delete(keys_.Leader())});
+  if (!released.ok() || !*released) {
+    snap.last_error = "release the leader key: " +
+                      (released.ok() ? std::string("it changed meanwhile")
+                                     : released.status().message());
+    return false;
+  }
+  spdlog::warn("{}: {}", config_.id.pod_name, r.reason);
+  snap.decision = {RoleVerdict::kFence, "", false, r.reason};
+  // The server may only be hung or stopped: the ladder kills it if SQL cannot fence it, and
+  // whatever restarts it brings it back read-only, as a replica of the new primary.
+  Fence(r.reason, snap);
+  return true;
+}
+
+void Agent::CountEpochs(const ClusterView& view, AgentSnapshot& snap) {
+  if (!view.last_epoch) {
+    if (!epoch_seen_) epoch_seen_ = 0;
+    return;
+  }
+  const EpochView& e = *view.last_epoch;
+  snap.last_epoch = e;
+  if (epoch_seen_ && e.epoch > *epoch_seen_) {
+    if (e.reason == kEpochFailover || e.reason == kEpochForced) ++snap.failovers;
+    if (e.reason == kEpochSwitchover) ++snap.switchovers;
+  }
+  if (!epoch_seen_ || e.epoch > *epoch_seen_) epoch_seen_ = e.epoch;
+}
+
+Status Agent::FenceBySql(Db& db, FenceCounters& counters) {
+  // Retried once on a lost connection: the other fencer (the tick or the watchdog) kills
+  // this connection's idle session too, as one of a READ ONLY ADMIN account.
+  Status st = db.FenceReadOnly();
+  if (st.code() == StatusCode::kUnavailable) st = db.FenceReadOnly();
+  RETURN_IF_ERROR(st);
+  ++counters.read_only;
+  ASSIGN_OR_RETURN(int killed, db.KillReadOnlyAdminSessions());
+  counters.kill_sessions += static_cast<uint64_t>(killed);
+  return Status::Ok();
 }
 
 void Agent::Fence(const std::string& why, AgentSnapshot& snap) {
@@ -298,17 +384,10 @@ void Agent::Fence(const std::string& why, AgentSnapshot& snap) {
   role_ = Role::kReplica;
   snap.role = role_;
   snap.lead_deadline.reset();
-  Status st = db_.FenceReadOnly();
-  if (st.ok()) {
-    ++snap.fencing.read_only;
-    snap.writable = false;
-    auto killed = db_.KillReadOnlyAdminSessions();
-    if (killed.ok()) {
-      snap.fencing.kill_sessions += static_cast<uint64_t>(*killed);
-    } else {
-      st = killed.status();
-    }
-  }
+  std::lock_guard<std::mutex> fencing(fence_mu_);
+  const uint64_t read_only_before = snap.fencing.read_only;
+  const Status st = FenceBySql(db_, snap.fencing);
+  if (snap.fencing.read_only > read_only_before) snap.writable = false;
   if (st.ok()) {
     fenced_ = true;
     return;
@@ -329,8 +408,50 @@ void Agent::Fence(const std::string& why, AgentSnapshot& snap) {
   }
 }
 
+bool Agent::FenceIfPastDeadline(Db& db) {
+  std::chrono::steady_clock::time_point deadline;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (snapshot_.role != Role::kPrimary || !snapshot_.lead_deadline) return false;
+    deadline = *snapshot_.lead_deadline;
+    if (watchdog_fenced_for_ == deadline || clock_.Now() < deadline) return false;
+    watchdog_fenced_for_ = deadline;
+  }
+  spdlog::warn("{}: fence watchdog: the fence deadline passed during a tick; fencing",
+               config_.id.pod_name);
+  FenceCounters done;
+  std::lock_guard<std::mutex> fencing(fence_mu_);
+  const Status st = FenceBySql(db, done);
+  if (!st.ok()) {
+    spdlog::error("{}: fence watchdog: fencing by SQL failed ({}); killing mariadbd",
+                  config_.id.pod_name, st.message());
+    if (Status k = killer_.KillServer(); k.ok()) {
+      ++done.kill_server;
+    } else {
+      spdlog::error("{}: fence watchdog: cannot kill mariadbd: {}", config_.id.pod_name,
+                    k.message());
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  snapshot_.writable = false;
+  for (FenceCounters* c : {&snapshot_.fencing, &watchdog_pending_}) {
+    c->read_only += done.read_only;
+    c->kill_sessions += done.kill_sessions;
+    c->kill_server += done.kill_server;
+  }
+  return true;
+}
+
 void Agent::RunOnce() {
-  AgentSnapshot snap = Snapshot();
+  AgentSnapshot snap;
+  {
+    // What the watchdog does from here on is added at the end (it writes snapshot_ too).
+    std::lock_guard<std::mutex> lock(mu_);
+    snap = snapshot_;
+    watchdog_pending_ = {};
+  }
+  const bool was_writable = snap.writable;
+  took_key_ = false;
   snap.ticks++;
   snap.last_actions.clear();
   // 1. Before anything else (a stall, a slow call may have passed it): a leader whose lease
@@ -371,6 +492,8 @@ void Agent::RunOnce() {
   in.before_fence_deadline = deadline_ && clock_.Now() < *deadline_;
   in.server = state;
   in.has_data = state.reachable;
+  in.now_unix_ms = clock_.UnixMillis();
+  in.failover_cool_down = config_.failover.cool_down;
   RoleDecision decision = DecideRole(in);
   // A switchover from this member may have read G, demoted it or handed the key over since
   // the last view: only a view that shows it finished (failed, or done elsewhere) may make
@@ -389,6 +512,7 @@ void Agent::RunOnce() {
     }
     leader_seen_ = leader;
     snap.leader = leader;
+    CountEpochs(*view, snap);
     if (view->leader) {
       snap.epoch = view->leader->epoch;
     } else if (view->last_leader) {
@@ -400,6 +524,15 @@ void Agent::RunOnce() {
   std::vector<Action> actions;
   switch (decision.verdict) {
     case RoleVerdict::kLead: {
+      // A dead mariadbd: hand over to the sync replica rather than race its restart. One
+      // that came back read-only under a writable primary restarted (a switchover from this
+      // member is the only other thing that makes it read-only).
+      const bool restarted = role_ == Role::kPrimary && was_writable && state.reachable &&
+                             state.read_only && !decision.switchover && !handing_over_;
+      if ((!state.reachable || restarted) && view && ReleaseIfServerDead(*view, restarted, snap)) {
+        role_ = Role::kReplica;
+        break;
+      }
       if (role_ != Role::kPrimary) {
         spdlog::info("{}: leading: {}", config_.id.pod_name, decision.reason);
       }
@@ -418,10 +551,12 @@ void Agent::RunOnce() {
       source_ = SourceOf(decision.leader);
       actions = PlanActions(Role::kReplica, state, source_, CloneStatus());
       break;
-    case RoleVerdict::kCampaign:
+    case RoleVerdict::kCampaign: {
       role_ = Role::kReplica;
-      Campaign(*view, snap);
+      GtidList gtid;
+      if (ReadyToCampaign(*view, state, gtid, snap)) Campaign(*view, gtid, snap);
       break;
+    }
     case RoleVerdict::kFence:
       // The ladder whenever the server may take writes: it led, it was never fenced by this
       // agent, or it is writable (read_only turned off by hand). A fenced read-only server
@@ -466,6 +601,10 @@ void Agent::RunOnce() {
   snap.readiness = ReadinessOf(snap, /*state_age_seconds=*/0.0);
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();
   std::lock_guard<std::mutex> lock(mu_);
+  snap.fencing.read_only += watchdog_pending_.read_only;
+  snap.fencing.kill_sessions += watchdog_pending_.kill_sessions;
+  snap.fencing.kill_server += watchdog_pending_.kill_server;
+  watchdog_pending_ = {};
   snapshot_ = std::move(snap);
 }
 
@@ -480,7 +619,8 @@ std::chrono::milliseconds Agent::NextDelay() const {
                            ? config_.tick
                            : config_.unreachable_backoff.DelayFor(consecutive_failures_ - 1);
   delay = std::min(delay, config_.tick);  // the lease needs its keepalive every tick
-  if (switchover_pending_) delay = std::min(delay, config_.switchover_tick);
+  // Writes wait from the old primary's loss (or read_only) to the new one's writable.
+  if (switchover_pending_ || took_key_) delay = std::min(delay, config_.switchover_tick);
   if (role_ == Role::kPrimary && deadline_) {
     const auto left = std::chrono::ceil<milliseconds>(*deadline_ - clock_.Now());
     delay = std::clamp(left, milliseconds(0), delay);

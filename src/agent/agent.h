@@ -18,6 +18,7 @@
 #include "agent/sync_step.h"
 #include "core/accounts.h"
 #include "core/backoff.h"
+#include "core/failover.h"
 #include "core/identity.h"
 #include "core/leadership.h"
 #include "core/readiness.h"
@@ -52,6 +53,8 @@ struct AgentConfig {
   // While a switchover is in the store, ticks come this often: each step waits for a tick,
   // and writes pause from the old primary's read_only to the new one's writable.
   std::chrono::milliseconds switchover_tick{100};
+  // Failover's cool-down, and when a leader whose mariadbd is dead releases the key.
+  FailoverPolicy failover;
   Backoff unreachable_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0};
 };
 
@@ -120,6 +123,14 @@ class Agent {
   // (ReadinessOf at request time) is ready; while no one leads (wait, campaign), only one
   // ready on the stale-read rule (core/readiness.h's SourceContact).
   static bool ServesReplica(const AgentSnapshot& snap, const Readiness& r);
+  // The fence watchdog, from a thread of its own (about every 100 ms) with a connection of
+  // its own (`db`, to the same server): a tick blocked in a slow store or server call must
+  // not leave the server writable past the fence deadline, when another member may already
+  // have taken over. If the last published snapshot acts as primary and its deadline has
+  // passed, runs the ladder on `db` (read_only, kill READ ONLY ADMIN sessions; SIGKILL if
+  // either fails), once per deadline. The next tick fences again first thing, or, if its
+  // keepalive did renew the lease, makes the server writable again. True if it fenced.
+  bool FenceIfPastDeadline(Db& db);
   const AgentConfig& config() const { return config_; }
 
  private:
@@ -127,9 +138,22 @@ class Agent {
   // Lease grant or keepalive, then members/<self>; false when the store did not answer.
   bool KeepLease(const ServerState& state, const AgentSnapshot& snap);
   std::optional<ClusterView> ReadView();
-  void Campaign(const ClusterView& view, AgentSnapshot& snap);
+  // The leader txn; it also writes history/<epoch> with the decision's epoch reason and
+  // `gtid`, and removes a forced failover request.
+  void Campaign(const ClusterView& view, const GtidList& gtid, AgentSnapshot& snap);
+  // A failover candidate fences the replicas and applies what it received first
+  // (agent/failover_step.h); true once it may campaign.
+  bool ReadyToCampaign(const ClusterView& view, const ServerState& state, GtidList& gtid,
+                       AgentSnapshot& snap);
+  // A leader whose mariadbd is dead, or restarted under it, hands the key to a failover
+  // (core ReleaseLeadership).
+  bool ReleaseIfServerDead(const ClusterView& view, bool restarted, AgentSnapshot& snap);
+  // AgentSnapshot's last_epoch and failover/switchover counters from the view.
+  void CountEpochs(const ClusterView& view, AgentSnapshot& snap);
   // The ladder: read_only, kill READ ONLY ADMIN sessions, and SIGKILL if either failed.
   void Fence(const std::string& why, AgentSnapshot& snap);
+  // The ladder's SQL steps on `db`, counted in `counters`. REQUIRES: fence_mu_ held.
+  static Status FenceBySql(Db& db, FenceCounters& counters);
   bool LeadsInTime() const;
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
   DesiredSource SourceOf(const std::string& leader) const;
@@ -155,15 +179,26 @@ class Agent {
   std::optional<StoredValue> switchover_request_;
   bool switchover_pending_ = false;  // the request is not finished: tick faster
   bool handing_over_ = false;        // ... and it is from this member: see RunOnce
+  bool took_key_ = false;            // the last tick's campaign won: lead soon (NextDelay)
   DesiredSource source_;             // where kFollow replicates from (the leader's address)
   bool fenced_ = false;              // the ladder ran since this agent last led
+  // The newest history epoch counted; nullopt before the first view (what happened before
+  // this agent started is not counted).
+  std::optional<uint64_t> epoch_seen_;
   std::optional<formats::CloneRecord> clone_;
   // Set when DATA/.mysqlset-clone.json exists but is garbled: the replica cannot know where
   // replication must start, so it never configures it from a guess.
   std::string clone_record_error_;
 
+  // Held while the tick or the watchdog fences, so that neither kills the other's session
+  // in the middle of its statement.
+  std::mutex fence_mu_;
   mutable std::mutex mu_;
   AgentSnapshot snapshot_;  // guarded by mu_
+  // The deadline the watchdog last fenced for (guarded by mu_).
+  std::optional<std::chrono::steady_clock::time_point> watchdog_fenced_for_;
+  // What the watchdog did during the current tick, added to its snapshot at the end (mu_).
+  FenceCounters watchdog_pending_;
 };
 
 // Reads DATA/.mysqlset-clone.json; nullopt when absent. A garbled file is an error.

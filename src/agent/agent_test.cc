@@ -511,5 +511,152 @@ TEST_F(AgentTest, ANewLeaderStopsReplicatingBeforeItIsWritable) {
   EXPECT_LT(stop, writable);
 }
 
+// Issue 13: mysql-0 led epoch 3 and is gone; `sync` is the designated sync replica;
+// mysql-2 is registered with its server answering.
+class FailoverAgentTest : public AgentTest {
+ protected:
+  void LostLeader(const std::string& sync) {
+    const std::string last = formats::ToJson(formats::LeaderRecord{"mysql-0", 3, 0});
+    ASSERT_TRUE(store_.Put(keys_.LastLeader(), last).ok());
+    ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{sync, 3, 0})).ok());
+    RegisterMysql2();
+  }
+  // mysql-2 registers with its server answering, on a lease of its own (KeepOthers).
+  void RegisterMysql2() {
+    if (other_lease_ == 0) other_lease_ = *store_.GrantLease(3);
+    formats::MemberRecord m;
+    m.name = "mysql-2";
+    m.ordinal = 2;
+    m.lease = other_lease_;
+    m.mysql_reachable = m.has_data = true;
+    m.gtid_binlog = "0-100-5";
+    ASSERT_TRUE(store_.Put(keys_.Member("mysql-2"), formats::ToJson(m), other_lease_).ok());
+  }
+  std::optional<formats::HistoryRecord> History(uint64_t epoch) {
+    auto v = store_.Get(keys_.History(epoch));
+    if (!v.ok() || !*v) return std::nullopt;
+    return *formats::FromJson<formats::HistoryRecord>((*v)->value);
+  }
+  AgentConfig WithPeers(AgentConfig c) {
+    c.peer_db = [this](const std::string& member) -> Result<std::unique_ptr<Db>> {
+      peers_asked_.push_back(member);
+      auto db = std::make_unique<FakeDb>();
+      db->state = testing::StateBuilder().Replicating().Build();
+      return std::unique_ptr<Db>(std::move(db));
+    };
+    return c;
+  }
+  std::vector<std::string> peers_asked_;
+};
+
+TEST_F(FailoverAgentTest, TheSyncReplicaFencesAppliesWhatItReceivedThenTakesTheKey) {
+  LostLeader("mysql-1");
+  ReplicaStatus r = testing::HealthyReplication();
+  r.io = ThreadState::kConnecting;  // its primary is dead
+  r.gtid_io_pos = "0-100-7";
+  db_.state = testing::StateBuilder().Replicating(r).Gtids("0-100-6", "0-100-6").Build();
+  db_.state.gtid_current = *GtidList::Parse("0-100-6");  // 0-100-7 received, not applied
+  Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
+  agent.RunOnce();
+  EXPECT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kCampaign)
+      << agent.Snapshot().decision.reason;
+  EXPECT_EQ(Count("stop_replication_io"), 1u);
+  EXPECT_EQ(peers_asked_, std::vector<std::string>{"mysql-2"}) << "the lost leader is skipped";
+  ASSERT_EQ(db_.gtid_waits, std::vector<std::string>{"0-100-7"});
+  EXPECT_FALSE(StoredLeader()) << "never campaigns before what it received is applied";
+
+  db_.state.gtid_current = db_.state.gtid_binlog = *GtidList::Parse("0-100-7");
+  Tick(agent, milliseconds(1000));
+  ASSERT_TRUE(StoredLeader());
+  EXPECT_EQ(StoredLeader()->name, "mysql-1");
+  EXPECT_EQ(StoredLeader()->epoch, 4u);
+  const auto h = History(4);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->reason, "failover");
+  EXPECT_EQ(h->from, "mysql-0");
+  EXPECT_EQ(h->gtid, "0-100-7");
+  EXPECT_EQ(agent.NextDelay(), milliseconds(100)) << "leads at once once it took the key";
+  UntilPrimary(agent);
+  Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(db_.state.read_only);
+  EXPECT_FALSE(db_.state.replica) << "STOP SLAVE; RESET SLAVE ALL before writable";
+  EXPECT_EQ(agent.Snapshot().failovers, 1u);
+  ASSERT_TRUE(agent.Snapshot().last_epoch);
+  EXPECT_EQ(agent.Snapshot().last_epoch->reason, "failover");
+}
+
+TEST_F(FailoverAgentTest, AnAsyncReplicaNeverCampaigns) {
+  LostLeader("mysql-2");
+  ASSERT_TRUE(store_.Delete(keys_.Member("mysql-2")).ok());  // the sync replica is lost too
+  db_.state = testing::StateBuilder().Replicating().Gtids("0-100-9", "0-100-9").Build();
+  Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
+  for (int i = 0; i < 5; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(StoredLeader());
+  EXPECT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kWait);
+  EXPECT_NE(agent.Snapshot().decision.reason.find("mysqlset failover --force"), std::string::npos)
+      << agent.Snapshot().decision.reason;
+  EXPECT_EQ(Count("stop_replication_io"), 0u);
+}
+
+TEST_F(FailoverAgentTest, ALeaderWhoseServerDiesReleasesTheKeyWhenASyncReplicaCanTakeOver) {
+  Agent& agent = Make("mysql-0");
+  UntilPrimary(agent);
+  agent.RunOnce();
+  ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-2", 1, 0})).ok());
+  RegisterMysql2();
+  db_.state.reachable = false;
+  Tick(agent, milliseconds(500));
+  EXPECT_TRUE(StoredLeader()) << "one failed gather is not enough";
+  Tick(agent, milliseconds(500));
+  EXPECT_FALSE(StoredLeader()) << agent.Snapshot().decision.reason;
+  EXPECT_EQ(agent.Snapshot().role, Role::kReplica);
+  EXPECT_EQ(killer_.kills, 1) << "a server that cannot be fenced by SQL is killed";
+}
+
+TEST_F(FailoverAgentTest, ALeaderWithoutASyncReplicaKeepsTheKeyWhileItsServerRestarts) {
+  Agent& agent = Make("mysql-0");
+  UntilPrimary(agent);
+  agent.RunOnce();
+  db_.state.reachable = false;
+  for (int i = 0; i < 4; ++i) Tick(agent, milliseconds(500));
+  EXPECT_TRUE(StoredLeader());
+  EXPECT_EQ(killer_.kills, 0);
+}
+
+TEST_F(FailoverAgentTest, ASwitchoverCountsAndAHistoryEntryIsRead) {
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-1");
+  agent.RunOnce();
+  EXPECT_EQ(agent.Snapshot().switchovers, 0u);
+  ASSERT_TRUE(store_
+                  .Put(keys_.History(2), formats::ToJson(formats::HistoryRecord{
+                                             2, "mysql-2", "mysql-0", "switchover", "0-100-5", 9}))
+                  .ok());
+  LeaderIs("mysql-2", 2);
+  Tick(agent, milliseconds(1000));
+  EXPECT_EQ(agent.Snapshot().switchovers, 1u);
+  EXPECT_EQ(agent.Snapshot().failovers, 0u);
+}
+
+TEST_F(AgentTest, TheWatchdogFencesWhenATickOutlivesTheDeadline) {
+  Agent& agent = Make("mysql-0");
+  UntilPrimary(agent);
+  agent.RunOnce();
+  ASSERT_FALSE(db_.state.read_only);
+  FakeDb watchdog_db;  // what the watchdog reaches: the same server, as a second connection
+  watchdog_db.state = db_.state;
+  EXPECT_FALSE(agent.FenceIfPastDeadline(watchdog_db)) << "in time: nothing to do";
+  clock_.Advance(milliseconds(2600));  // a tick blocked in a slow call, past the deadline
+  EXPECT_TRUE(agent.FenceIfPastDeadline(watchdog_db));
+  EXPECT_TRUE(watchdog_db.state.read_only);
+  EXPECT_FALSE(agent.FenceIfPastDeadline(watchdog_db)) << "once per deadline";
+  EXPECT_EQ(agent.Snapshot().fencing.read_only, 1u);
+  EXPECT_FALSE(Agent::ServesPrimary(agent.Snapshot(), clock_.Now()));
+  watchdog_db.state.reachable = false;
+  agent.RunOnce();  // the lease renews: leads again, writable once more
+  EXPECT_EQ(agent.Snapshot().fencing.read_only, 2u) << "the tick fenced first thing too";
+  EXPECT_EQ(agent.Snapshot().role, Role::kPrimary);
+}
+
 }  // namespace
 }  // namespace mysqlset

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "core/failover.h"
 #include "core/switchover.h"
 #include "fmt/format.h"
 #include "spdlog/spdlog.h"
@@ -134,6 +135,9 @@ Status HandOver(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
       ctx.view.last_leader ? ctx.view.last_leader->epoch : ctx.view.leader->epoch;
   formats::LeaderRecord leader{r.to, last_epoch + 1, ctx.clock.UnixMillis()};
   const std::string leader_json = formats::ToJson(leader);
+  // The candidate holds exactly G: it caught up to it, and this server wrote nothing since.
+  const formats::HistoryRecord history{leader.epoch,    r.to, ctx.self, kEpochSwitchover, r.gtid,
+                                       leader.since_unix_ms};
   Status st = Write(
       ctx,
       Next(
@@ -142,7 +146,8 @@ Status HandOver(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
       {TxnCompare::ModRevision(ctx.keys.Leader(), ctx.view.leader->mod_revision),
        TxnCompare::ModRevision(ctx.keys.LastLeader(), ctx.view.last_leader_mod_revision)},
       {TxnOp::Put(ctx.keys.Leader(), leader_json, candidate->lease),
-       TxnOp::Put(ctx.keys.LastLeader(), leader_json)});
+       TxnOp::Put(ctx.keys.LastLeader(), leader_json),
+       TxnOp::Put(ctx.keys.History(leader.epoch), formats::ToJson(history))});
   if (!st.ok()) {
     // Still the primary: undo the demotion so that it leads on as before.
     Status undo = ctx.self_db.ClearReplicationSource();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <thread>
 
 #include "agent/agent.h"
 #include "agent/backup_service.h"
@@ -39,6 +40,7 @@ struct AgentFlags {
   std::string cluster;  // the store's key prefix; default: the set name
   uint32_t members = 1;
   int64_t lease_ttl = 3;
+  int64_t failover_cool_down_s = 30;
 };
 
 // Ticks the agent until SIGTERM or SIGINT.
@@ -82,6 +84,7 @@ int RunAgent(const AgentFlags& f) {
   config.cluster = f.cluster.empty() ? id->set_name : f.cluster;
   config.expected_members = f.members;
   config.lease.ttl = std::chrono::seconds(f.lease_ttl);
+  config.failover.cool_down = std::chrono::seconds(f.failover_cool_down_s);
   // The lease is renewed once a tick: a tick as long as the safe time would fence the
   // primary between two renewals.
   if (config.tick >= config.lease.ttl - config.lease.margin) {
@@ -157,7 +160,17 @@ int RunAgent(const AgentFlags& f) {
       id->pod_name, f.bind_address, self.agent_port, self.backup_port, self.mysql_port, f.etcd,
       config.cluster);
 
+  // The fence watchdog (Agent::FenceIfPastDeadline): its own connection, short timeouts.
+  MariaDb watchdog_db(ConnectOptions{"127.0.0.1", self.mysql_port, kAdminUser,
+                                     secrets->admin_password, 1, 2, 2});
+  std::thread watchdog([&] {
+    while (!stop_requested) {
+      agent.FenceIfPastDeadline(watchdog_db);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   RunUntilSignalled(agent, clock);
+  watchdog.join();
   spdlog::info("{}: agent stopping", id->pod_name);
   http.Stop();
   backups.Stop();
@@ -206,6 +219,11 @@ Action AddAgentCommand(CLI::App& app) {
                  "keepalive; the primary fences itself 0.5 s before")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{60}));
+  app.add_option("--failover-cool-down", f->failover_cool_down_s,
+                 "Seconds after a failover during which only the new primary's own loss "
+                 "triggers another (docs/roles.md \"Failover\")")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{3600}));
   return [f]() { return RunAgent(*f); };
 }
 

@@ -25,5 +25,7 @@ Action AddSqlCommand(CLI::App& app);
 Action AddLogsCommand(CLI::App& app);
 // Moves the primary role (switchover_cmd.cc): local, or through an agent's URL.
 Action AddSwitchoverCommand(CLI::App& app);
+// Forces a failover when the cluster waits for lost members (failover_cmd.cc).
+Action AddFailoverCommand(CLI::App& app);
 
 }  // namespace mysqlset::cmd

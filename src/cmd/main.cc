@@ -82,6 +82,10 @@ int main(int argc, char** argv) {
   add("switchover",
       "Move the primary role to another member (--to NAME, or the most caught-up replica)",
       mysqlset::cmd::AddSwitchoverCommand);
+  add("failover",
+      "Force a failover to --to NAME when the primary and its sync replica are both lost "
+      "(needs --force: acknowledged writes may be lost)",
+      mysqlset::cmd::AddFailoverCommand);
   // Internal: the daemon `up` starts. Hidden from --help (an empty group hides it).
   add("supervise", "Internal: the local cluster's supervisor daemon, started by `up`",
       mysqlset::cmd::AddSuperviseCommand)

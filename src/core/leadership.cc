@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/failover.h"
 #include "fmt/format.h"
 
 namespace mysqlset {
@@ -104,7 +105,8 @@ RoleDecision DecideRole(const LeadershipInput& in) {
   }
   if (writable) return Decision(RoleVerdict::kFence, "writable while nobody holds the leader key");
 
-  const Election e = ElectionWinner(view, in.expected_members);
+  const Election e =
+      ElectionWinner(view, in.expected_members, in.now_unix_ms, in.failover_cool_down);
   if (!e.winner) return Decision(RoleVerdict::kWait, "no leader: " + e.reason);
   if (*e.winner != in.self) {
     return Decision(RoleVerdict::kWait, fmt::format("no leader: {} is to take the key", *e.winner));
@@ -112,10 +114,13 @@ RoleDecision DecideRole(const LeadershipInput& in) {
   if (in.own_lease == 0 || !in.before_fence_deadline) {
     return Decision(RoleVerdict::kWait, "no leader, and this agent has no live lease to take it");
   }
-  return Decision(RoleVerdict::kCampaign, "no leader: " + e.reason);
+  RoleDecision d = Decision(RoleVerdict::kCampaign, "no leader: " + e.reason);
+  d.epoch_reason = e.epoch_reason;
+  return d;
 }
 
-Election ElectionWinner(const ClusterView& view, uint32_t expected_members) {
+Election ElectionWinner(const ClusterView& view, uint32_t expected_members, int64_t now_unix_ms,
+                        std::chrono::milliseconds failover_cool_down) {
   std::vector<const MemberView*> candidates;
   for (const MemberView& m : view.members) {
     if (IsCandidate(m)) candidates.push_back(&m);
@@ -127,8 +132,14 @@ Election ElectionWinner(const ClusterView& view, uint32_t expected_members) {
   // Whom the others must wait for: the last leader holds every acknowledged write; on a new
   // cluster the member that bootstrapped holds the only data.
   std::string preferred;
+  std::string epoch_reason = kEpochElection;
   if (view.last_leader) {
     preferred = view.last_leader->name;
+    if (LastLeaderLost(view)) {
+      FailoverPolicy policy;
+      policy.cool_down = failover_cool_down;
+      return FailoverWinner(view, now_unix_ms, policy);
+    }
     if (!candidate(preferred)) {
       return {std::nullopt,
               fmt::format("waiting for the last leader {} to register with its server answering",
@@ -136,6 +147,7 @@ Election ElectionWinner(const ClusterView& view, uint32_t expected_members) {
     }
   } else if (view.initialized_by) {
     preferred = *view.initialized_by;
+    epoch_reason = kEpochBootstrap;
     if (!candidate(preferred)) {
       return {std::nullopt,
               fmt::format("waiting for {}, which initialized the cluster, to register with its "
@@ -171,7 +183,8 @@ Election ElectionWinner(const ClusterView& view, uint32_t expected_members) {
                            });
   return {winner->name,
           fmt::format("{} is the most advanced ({})", winner->name,
-                      winner->gtid_binlog.empty() ? "no GTID" : winner->gtid_binlog.ToString())};
+                      winner->gtid_binlog.empty() ? "no GTID" : winner->gtid_binlog.ToString()),
+          epoch_reason};
 }
 
 }  // namespace mysqlset

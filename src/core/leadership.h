@@ -100,6 +100,9 @@ struct LeadershipInput {
   bool before_fence_deadline = false;  // own lease certainly alive (FenceDeadline not reached)
   ServerState server;                  // gathered this tick
   bool has_data = false;               // a datadir is installed
+  // Issue 13: failover (core/failover.h) needs the wall clock for its cool-down.
+  int64_t now_unix_ms = 0;
+  std::chrono::milliseconds failover_cool_down{30000};
 };
 
 enum class RoleVerdict {
@@ -118,6 +121,9 @@ struct RoleDecision {
   // agent must not make its server writable.
   bool switchover = false;
   std::string reason;  // one line for logs and status
+  // kCampaign: the history entry's reason if it wins ("bootstrap", "election", "failover",
+  // "forced"). A failover campaign fences the replicas first (agent/failover_step.h).
+  std::string epoch_reason = {};
   bool operator==(const RoleDecision&) const = default;
 };
 
@@ -137,16 +143,19 @@ struct RoleDecision {
 RoleDecision DecideRole(const LeadershipInput& in);
 
 // Whom the cluster should elect when no one holds the leader key, or why nobody yet.
-// Candidates are registered members with data whose mysqld answers. Waits (nullopt + reason)
-// until the last leader is a candidate (issue 13 adds failover without it); with no last
-// leader, until the member that initialized the cluster is one, or, on a store that has
+// Candidates are registered members with data whose mysqld answers. When the last leader is
+// lost (not registered, or its server does not answer), core/failover.h's FailoverWinner
+// decides (the sync replica, a forced failover, or nobody); with no last leader, until the member that initialized the cluster is one, or, on a store that has
 // neither (a fresh store over existing data), until `expected_members` are. Then the most advanced
 // gtid_binlog wins (one that Covers every other); ties go to the last leader, then to the
 // lowest ordinal. GTIDs that do not order (diverged members) elect nobody.
 struct Election {
   std::optional<std::string> winner;
   std::string reason;
+  std::string epoch_reason = {};  // the winner's history reason (RoleDecision::epoch_reason)
 };
-Election ElectionWinner(const ClusterView& view, uint32_t expected_members);
+Election ElectionWinner(const ClusterView& view, uint32_t expected_members,
+                        int64_t now_unix_ms = 0,
+                        std::chrono::milliseconds failover_cool_down = std::chrono::seconds(30));
 
 }  // namespace mysqlset

@@ -65,6 +65,10 @@ class Db {
   // STOP SLAVE IO_THREAD; START SLAVE IO_THREAD: the IO thread reads the flag only when it
   // starts. A stopped IO thread (a failover's fence) stays stopped.
   virtual Status SetSemiSyncReplica(bool enabled) = 0;
+  // Failover (docs/roles.md): STOP SLAVE IO_THREAD, MOCO's fence. A replica that no longer
+  // receives from the old primary cannot acknowledge its commits. OK on a server that is not
+  // a replica.
+  virtual Status StopReplicationIo() = 0;
 };
 
 }  // namespace mysqlset

@@ -256,6 +256,8 @@ Status MariaDb::DemoteToReplicaOf(const ReplicationSource& source) {
   return Check(c->Execute(dialect::DemoteToSource(source, q)));
 }
 
+Status MariaDb::StopReplicationIo() { return Exec(dialect::kStopReplicaIo); }
+
 Status MariaDb::ClearReplicationSource() {
   RETURN_IF_ERROR(Exec(dialect::kStopReplica));
   return Exec(dialect::kResetReplicaAll);

@@ -32,6 +32,7 @@ class MariaDb : public Db {
   Status ClearReplicationSource() override;
   Status SetSemiSyncPrimary(bool enabled) override;
   Status SetSemiSyncReplica(bool enabled) override;
+  Status StopReplicationIo() override;
 
  private:
   Result<Connection*> Conn();

@@ -55,7 +55,12 @@ std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const s
 }
 
 std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root) {
-  std::vector<std::string> argv = {kMariadbd, "--defaults-file=" + defaults_file};
+  // --init-rpl-role=SLAVE: after a crash, the binlog tail whose commit never completed (never
+  // acknowledged under AFTER_SYNC semi-sync) is truncated, so an ex-primary rejoins as a
+  // replica of the new one without a transaction it lacks (HA.md pitfall 6). It does not make
+  // the server writable or read-only: read_only=ON comes from the option file.
+  std::vector<std::string> argv = {kMariadbd, "--defaults-file=" + defaults_file,
+                                   "--init-rpl-role=SLAVE"};
   if (run_as_root) argv.push_back("--user=root");
   return argv;
 }

@@ -126,6 +126,11 @@ class FakeDb : public Db {
     state.gtid_slave = state.gtid_binlog;
     return Status::Ok();
   }
+  Status StopReplicationIo() override {
+    RETURN_IF_ERROR(Up("stop_replication_io"));
+    if (state.replica) state.replica->io = ThreadState::kNo;
+    return Status::Ok();
+  }
   Status ClearReplicationSource() override {
     RETURN_IF_ERROR(Up("clear_replication_source"));
     demoted_to.reset();

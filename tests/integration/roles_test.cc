@@ -14,6 +14,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/integration/ha_cluster.h"
 #include "tests/integration/ha_probes.h"
 #include "tests/integration/harness.h"
 #include "tests/robustness/robustness_util.h"
@@ -26,166 +27,12 @@ using json = nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-constexpr int kMembers = 3;
-
-class RolesCluster {
- public:
-  void Start() {
-    base_ = FreeClusterBasePort(kMembers);
-    ASSERT_NE(base_, 0) << "no free port range found";
-    dir_ = tmp_.path() + "/cluster";
-    const Outcome up = Cli({"up", "--dir", dir_, "--replicas", std::to_string(kMembers),
-                            "--etcd-members", "3", "--base-port", std::to_string(base_)},
-                           300);
-    ASSERT_EQ(up.exit_code, 0) << up.output;
-    password_ = ReadAll(dir_ + "/secrets/admin-password");
-    while (!password_.empty() && (password_.back() == '\n')) password_.pop_back();
-    auto w = Connect(WritePort(), 60);
-    ASSERT_NE(w, nullptr) << "no primary behind the write endpoint";
-    ASSERT_TRUE(w->Execute("CREATE DATABASE roles").ok());
-    ASSERT_TRUE(
-        w->Execute("CREATE TABLE roles.t (id BIGINT PRIMARY KEY, v VARCHAR(32)) ENGINE=InnoDB")
-            .ok());
-    // The writer is an application: no READ ONLY ADMIN (HA.md), so read_only stops it.
-    ASSERT_TRUE(w->Execute("CREATE USER app@'%' IDENTIFIED BY 'app-pw'").ok());
-    ASSERT_TRUE(w->Execute("GRANT SELECT, INSERT ON roles.* TO app@'%'").ok());
-    std::vector<SampledMember> members;
-    for (int i = 0; i < kMembers; ++i) {
-      members.push_back({"mysql-" + std::to_string(i), MemberPort(i)});
-    }
-    sampler_ = std::make_unique<WritableSampler>(members, "admin", password_);
-    sampler_->Start();
-    writer_ = std::make_unique<AckWriter>(
-        "roles.t", [this] { return Connect(WritePort(), 0, "app", "app-pw"); });
-    writer_->Start();
-    ASSERT_TRUE(writer_->WaitForProgress(30)) << "the writer makes no progress";
-    up_ = true;
-  }
-
-  void Finish() {
-    if (writer_) writer_->Stop();
-    if (sampler_) sampler_->Stop();
-    if (fs::exists(dir_ + "/cluster.json")) Cli({"down", "--dir", dir_}, 120);
-    if (::testing::Test::HasFailure()) {
-      std::fprintf(stderr, "--- supervisor.log ---\n%s\n",
-                   ReadAll(dir_ + "/supervisor.log").c_str());
-    }
-  }
-
-  Outcome Cli(std::vector<std::string> args, double timeout_s = 120) {
-    args.insert(args.begin(), MysqlsetBinary());
-    return RunCmd(args, {}, timeout_s);
-  }
-
-  uint16_t WritePort() const { return static_cast<uint16_t>(base_ - 6); }
-  uint16_t MemberPort(int ordinal) const { return static_cast<uint16_t>(base_ + 10 * ordinal); }
-
-  // Retries for up to `wait_s` seconds; nullptr when no connection could be made.
-  std::unique_ptr<Connection> Connect(uint16_t port, double wait_s, const std::string& user = "",
-                                      const std::string& password = "") {
-    const auto until = steady_clock::now() + milliseconds(static_cast<int64_t>(wait_s * 1000));
-    do {
-      ConnectOptions o;
-      o.port = port;
-      o.user = user.empty() ? "admin" : user;
-      o.password = user.empty() ? password_ : password;
-      o.connect_timeout_s = 2;
-      auto c = Connection::Open(o);
-      if (c.ok()) return std::move(*c);
-      std::this_thread::sleep_for(milliseconds(200));
-    } while (steady_clock::now() < until);
-    return nullptr;
-  }
-
-  json Status() {
-    const Outcome o = Cli({"status", "--dir", dir_, "--json"}, 30);
-    auto j = json::parse(o.output, nullptr, false);
-    return j.is_discarded() ? json::object() : j;
-  }
-  std::string Primary() {
-    const json s = Status();
-    return s.contains("primary") && s["primary"].is_string() ? s["primary"].get<std::string>() : "";
-  }
-  // The member named `name` as `status --json` shows it (empty object if absent).
-  json MemberStatus(const std::string& name) {
-    for (const auto& m : Status().value("members", json::array())) {
-      if (m.value("name", "") == name) return m;
-    }
-    return json::object();
-  }
-  bool WaitFor(double seconds, const std::function<bool()>& pred) {
-    return mysqlset::testing::WaitFor(pred, seconds);
-  }
-
-  // Every acknowledged id is on every member, and the table's checksum is the same on all.
-  void CheckLedger(const std::string& when) {
-    writer_->Pause();
-    const std::vector<int64_t> acked = writer_->Acked();
-    std::string checksum0;
-    for (int i = 0; i < kMembers; ++i) {
-      std::set<int64_t> present;
-      std::string checksum;
-      const bool caught_up = WaitFor(60, [&] {
-        auto c = Connect(MemberPort(i), 5);
-        if (!c) return false;
-        auto rows = c->Query("SELECT id FROM roles.t");
-        if (!rows.ok()) return false;
-        present.clear();
-        for (const auto& r : rows->rows) present.insert(std::stoll(*r[0]));
-        for (int64_t id : acked) {
-          if (!present.count(id)) return false;
-        }
-        checksum = QueryValue(*c, "SELECT COUNT(*), SUM(CRC32(CONCAT(id, v))) FROM roles.t");
-        return true;
-      });
-      int64_t missing = 0;
-      for (int64_t id : acked) missing += present.count(id) ? 0 : 1;
-      EXPECT_TRUE(caught_up) << when << ": mysql-" << i << " lacks " << missing << " of "
-                             << acked.size() << " acknowledged ids";
-      if (i == 0) checksum0 = checksum;
-      EXPECT_EQ(checksum, checksum0) << when << ": mysql-" << i << " differs from mysql-0";
-    }
-    EXPECT_GT(acked.size(), 0u);
-    writer_->Resume();
-  }
-
-  void CheckNeverTwoWritable(const std::string& when) {
-    const auto v = sampler_->violations();
-    std::string all;
-    for (const auto& s : v) all += "\n  " + s;
-    EXPECT_TRUE(v.empty()) << when << ": more than one member was writable:" << all;
-    EXPECT_GT(sampler_->rounds(), 0);
-  }
-
-  // The pid of etcd member `i` from state.json, 0 if unknown.
-  pid_t EtcdPid(int i) {
-    const json s = json::parse(ReadAll(dir_ + "/state.json"), nullptr, false);
-    if (s.is_discarded() || !s.contains("etcd")) return 0;
-    const auto& e = s["etcd"];
-    if (!e.is_array() || static_cast<int>(e.size()) <= i) return 0;
-    return e[i].value("pid", 0);
-  }
-  pid_t AgentPid(const std::string& name) {
-    const json s = json::parse(ReadAll(dir_ + "/state.json"), nullptr, false);
-    if (s.is_discarded()) return 0;
-    for (const auto& m : s.value("members", json::array())) {
-      if (m.value("name", "") == name) return m.value("agent_pid", 0);
-    }
-    return 0;
-  }
-
-  TempDir tmp_;
-  uint16_t base_ = 0;
-  std::string dir_, password_;
-  bool up_ = false;
-  std::unique_ptr<AckWriter> writer_;
-  std::unique_ptr<WritableSampler> sampler_;
-};
+using RolesCluster = HaCluster;
 
 class RolesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    cluster_ = new RolesCluster();
+    cluster_ = new RolesCluster("roles");
     cluster_->Start();
   }
   static void TearDownTestSuite() {
