@@ -102,6 +102,7 @@ struct AgentMetrics::Impl {
   prometheus::Gauge* epoch;
   prometheus::Gauge* leader;
   prometheus::Gauge* store_up;
+  prometheus::Gauge* errant_gtids;
   struct Mirrored {
     prometheus::Counter* counter;
     uint64_t seen = 0;
@@ -113,6 +114,7 @@ struct AgentMetrics::Impl {
   Mirrored ticks, actions, repl_errors, healthz_ok, healthz_fail, readyz_ok, readyz_fail;
   Mirrored backups_ok, backups_failed, refused_auth, refused_busy, bad_requests, bytes_sent;
   Mirrored leader_changes, fence_read_only, fence_kill_sessions, fence_kill_server;
+  Mirrored errant_found;
 };
 
 AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<Impl>()) {
@@ -160,6 +162,11 @@ AgentMetrics::AgentMetrics(const AgentConfig& config) : impl_(std::make_unique<I
                                   {{"action", "kill_session"}});
   m.fence_kill_server = counter("mysqlset_fencing_actions_total", "Fencing ladder steps taken",
                                 {{"action", "kill_mariadbd"}});
+  m.errant_gtids = gauge("mysqlset_errant_gtids",
+                         "Errant GTIDs this member holds (one per GTID domain the primary lacks)");
+  m.errant_found = counter("mysqlset_errant_detections_total",
+                           "Times this member was found holding errant transactions or a "
+                           "diverged binlog (IO error 1236)");
   m.ticks = counter("mysqlset_agent_ticks_total", "Convergence loop iterations");
   m.actions = counter("mysqlset_agent_actions_total", "Corrective actions taken");
   m.repl_errors = counter("mysqlset_replication_errors_total",
@@ -216,6 +223,8 @@ std::string AgentMetrics::Render(const AgentSnapshot& snap, const BackupStats& b
   m.fence_read_only.Sync(snap.fencing.read_only);
   m.fence_kill_sessions.Sync(snap.fencing.kill_sessions);
   m.fence_kill_server.Sync(snap.fencing.kill_server);
+  m.errant_gtids->Set(static_cast<double>(snap.errant_gtids.gtids().size()));
+  m.errant_found.Sync(snap.errant_checks_failed);
   m.ticks.Sync(snap.ticks);
   m.actions.Sync(snap.actions_taken);
   m.repl_errors.Sync(snap.replication_errors_seen);

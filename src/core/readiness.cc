@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/errant.h"
 #include "fmt/format.h"
 
 namespace mysqlset {
@@ -87,6 +88,13 @@ Readiness DecideReadiness(Role role, const ServerState& s, const CloneRecordStat
     r.reasons.push_back(fmt::format("agent state is stale ({:.0f} s old)", age));
   }
   r.ready = r.reasons.empty();
+  return r;
+}
+
+Readiness WithErrantGtids(Readiness r, const GtidList& errant, const std::string& primary) {
+  if (errant.empty()) return r;
+  r.ready = false;
+  r.reasons.push_back(ErrantReason(errant, primary));
   return r;
 }
 

@@ -16,7 +16,7 @@ using Quote = std::function<std::string(const std::string&)>;  // returns 'escap
 
 inline constexpr const char* kSelectState =
     "SELECT @@global.read_only, @@global.gtid_current_pos, @@global.gtid_binlog_pos, "
-    "@@global.gtid_slave_pos";
+    "@@global.gtid_slave_pos, @@global.gtid_binlog_state";
 inline constexpr const char* kSelectGtidSlavePos = "SELECT @@global.gtid_slave_pos";
 inline constexpr const char* kShowReplicaStatus = "SHOW SLAVE STATUS";
 inline constexpr const char* kStopReplica = "STOP SLAVE";

@@ -70,7 +70,7 @@ Status MariaDb::ReadState(ServerState& out) {
   ASSIGN_OR_RETURN(Connection * c, Conn());
   auto vars = c->Query(dialect::kSelectState);
   if (!vars.ok()) return Check(vars.status());
-  if (vars->rows.size() != 1 || vars->rows[0].size() != 4) {
+  if (vars->rows.size() != 1 || vars->rows[0].size() != 5) {
     return Internal("unexpected result for server variables");
   }
   const Row& row = vars->rows[0];
@@ -82,6 +82,7 @@ Status MariaDb::ReadState(ServerState& out) {
   RETURN_IF_ERROR(parse(row[1], out.gtid_current));
   RETURN_IF_ERROR(parse(row[2], out.gtid_binlog));
   RETURN_IF_ERROR(parse(row[3], out.gtid_slave));
+  ASSIGN_OR_RETURN(out.gtid_binlog_state, ParseGtidItems(row[4].value_or("")));
   auto repl = c->Query(dialect::kShowReplicaStatus);
   if (!repl.ok()) return Check(repl.status());
   out.replica.reset();
