@@ -5,6 +5,7 @@
 #include "agent/cluster_view.h"
 #include "agent/failover_step.h"
 #include "common/logging.h"
+#include "core/errant.h"
 #include "fmt/format.h"
 
 namespace mysqlset {
@@ -28,7 +29,9 @@ Agent::Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer
       store_(store),
       killer_(killer),
       fs_(fs),
-      clock_(clock) {
+      clock_(clock),
+      errant_check_(config_.check_peer_db ? config_.check_peer_db : config_.peer_db,
+                    config_.id.server_id) {
   auto clone = ReadCloneRecord(fs_, config_.data_dir);
   if (clone.ok()) {
     clone_ = *clone;
@@ -62,8 +65,9 @@ Readiness Agent::ReadinessOf(const AgentSnapshot& snap,
                             a.mysql_port != snap.state.replica->source_port;
     }
   }
-  return DecideReadiness(snap.role, snap.state, CloneStatus(), state_age_seconds,
-                         ForTick(config_.policy, config_.tick), source);
+  return WithErrantGtids(DecideReadiness(snap.role, snap.state, CloneStatus(), state_age_seconds,
+                                         ForTick(config_.policy, config_.tick), source),
+                         snap.errant_gtids, snap.leader);
 }
 
 DesiredSource Agent::SourceOf(const std::string& leader) const {
@@ -71,6 +75,28 @@ DesiredSource Agent::SourceOf(const std::string& leader) const {
   CHECK(id.ok());  // DecideRole names only registered members, whose names parsed
   const MemberAddress a = AddressOf(config_.layout, config_.id.set_name, id->ordinal);
   return {a.host, a.mysql_port, kReplicationUser};
+}
+
+void Agent::CheckErrant(const std::string& leader, const ServerState& state, AgentSnapshot& snap) {
+  const std::optional<ErrantVerdict> v = errant_check_.Run(leader, state);
+  if (!errant_check_.last_error().empty()) {
+    spdlog::debug("{}: {}", config_.id.pod_name, errant_check_.last_error());
+  }
+  if (!v) return;  // cannot tell now: the last verdict stands
+  const bool was = snap.diverged || !snap.errant_gtids.empty();
+  if (v->found() && (!was || v->errant != snap.errant_gtids || v->diverged != snap.diverged)) {
+    if (!was) ++snap.errant_checks_failed;
+    if (!v->errant.empty())
+      spdlog::error("{}: {}", config_.id.pod_name, ErrantReason(v->errant, leader));
+    if (v->diverged) {
+      spdlog::error("{}: replication IO error {}: its binlog diverged from {}'s; re-clone it",
+                    config_.id.pod_name, kErrorReadingBinlog, leader);
+    }
+  } else if (!v->found() && was) {
+    spdlog::info("{}: no errant GTIDs any more", config_.id.pod_name);
+  }
+  snap.errant_gtids = v->errant;
+  snap.diverged = v->diverged;
 }
 
 void Agent::AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap) {
@@ -242,6 +268,7 @@ bool Agent::KeepLease(const ServerState& state, const AgentSnapshot& snap) {
   // resumes is the window docs/roles.md "Semi-sync" names).
   r.semi_sync_replica = state.reachable && state.semi_sync_slave_enabled;
   r.semi_sync_primary = state.reachable && state.semi_sync_master_enabled;
+  r.errant_gtids = snap.errant_gtids.ToString();
   r.updated_unix_ms = clock_.UnixMillis();
   if (Status st = store_.Put(keys_.Member(r.name), formats::ToJson(r), lease_); !st.ok()) {
     spdlog::warn("{}: publish member: {}", config_.id.pod_name, st.message());
@@ -524,6 +551,8 @@ void Agent::RunOnce() {
   std::vector<Action> actions;
   switch (decision.verdict) {
     case RoleVerdict::kLead: {
+      snap.errant_gtids = GtidList();  // the primary's history is the reference
+      snap.diverged = false;
       // A dead mariadbd: hand over to the sync replica rather than race its restart. One
       // that came back read-only under a writable primary restarted (a switchover from this
       // member is the only other thing that makes it read-only).
@@ -550,6 +579,8 @@ void Agent::RunOnce() {
       role_ = Role::kReplica;
       source_ = SourceOf(decision.leader);
       actions = PlanActions(Role::kReplica, state, source_, CloneStatus());
+      // After Gather (step 2): the primary's position must be read after this replica's.
+      CheckErrant(decision.leader, state, snap);
       break;
     case RoleVerdict::kCampaign: {
       role_ = Role::kReplica;

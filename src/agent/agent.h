@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/errant_check.h"
 #include "agent/switchover_step.h"
 #include "agent/sync_step.h"
 #include "core/accounts.h"
@@ -50,6 +51,10 @@ struct AgentConfig {
   // Admin connections to peers, for the switchover step's MASTER_GTID_WAIT on the candidate;
   // without it this member cannot hand its role over (a request from it times out).
   PeerDbFactory peer_db;
+  // The same for the errant check (agent/errant_check.h), which a replica runs every tick:
+  // short timeouts, so that a frozen primary does not stall the replica's tick (and its
+  // lease). Unset: peer_db.
+  PeerDbFactory check_peer_db;
   // While a switchover is in the store, ticks come this often: each step waits for a tick,
   // and writes pause from the old primary's read_only to the new one's writable.
   std::chrono::milliseconds switchover_tick{100};
@@ -96,6 +101,8 @@ struct AgentSnapshot {
   std::string semi_sync;
   GtidList errant_gtids;     // this member's transactions the primary never had
   uint64_t errant_checks_failed = 0;  // errant GTIDs found (transitions into errant)
+  // The replica's IO thread stopped with error 1236 (diverged from its source): errant too.
+  bool diverged = false;
   std::optional<EpochView> last_epoch;  // the newest history entry (the last failover's)
   uint64_t failovers = 0;    // epochs this agent saw begin with reason "failover"/"forced"
   uint64_t switchovers = 0;  // ... with reason "switchover"
@@ -160,6 +167,8 @@ class Agent {
   // Runs the switchover step when a request is in the store (agent/switchover_step.h).
   void AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap);
   CloneRecordStatus CloneStatus() const;
+  // A replica following `leader`: its errant GTIDs (agent/errant_check.h), after Gather.
+  void CheckErrant(const std::string& leader, const ServerState& state, AgentSnapshot& snap);
 
   const AgentConfig config_;
   const formats::StoreKeys keys_;
@@ -189,6 +198,7 @@ class Agent {
   // Set when DATA/.mysqlset-clone.json exists but is garbled: the replica cannot know where
   // replication must start, so it never configures it from a guess.
   std::string clone_record_error_;
+  ErrantCheck errant_check_;
 
   // Held while the tick or the watchdog fences, so that neither kills the other's session
   // in the middle of its statement.

@@ -374,6 +374,63 @@ TEST(AgentServesReplica, Table) {
   }
 }
 
+// Issue 13: a replica holding a transaction the primary never had (here in another domain)
+// leaves the read endpoint with a reason naming the GTIDs, publishes them in its member record
+// (so it is never a candidate), counts the finding once, and is cleared once its data no
+// longer holds them (after a re-clone).
+TEST_F(AgentTest, ErrantReplicaIsNotReadyPublishesItsGtidsAndClearsWhenGone) {
+  FakeDb primary;
+  primary.state = testing::StateBuilder().Writable().Gtids("", "0-100-10").Build();
+  AgentConfig c = Config("mysql-1");
+  c.peer_db = [&primary](const std::string&) -> Result<std::unique_ptr<Db>> {
+    return std::unique_ptr<Db>(new ForwardingDb(primary));
+  };
+  db_.state = testing::StateBuilder()
+                  .Replicating(testing::HealthyReplication())
+                  .Gtids("0-100-10", "0-100-10,7-101-1")
+                  .Build();
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make(c, db_);
+  agent.RunOnce();
+  AgentSnapshot snap = agent.Snapshot();
+  EXPECT_EQ(snap.errant_gtids.ToString(), "7-101-1");
+  EXPECT_EQ(snap.errant_checks_failed, 1u);
+  EXPECT_FALSE(snap.readiness.ready);
+  ASSERT_FALSE(snap.readiness.reasons.empty());
+  EXPECT_EQ(snap.readiness.reasons.back(),
+            "errant GTIDs 7-101-1 (transactions the primary mysql-0 never had): re-clone this "
+            "member");
+  Tick(agent, milliseconds(1000));
+  auto record =
+      formats::FromJson<formats::MemberRecord>((*store_.Get(keys_.Member("mysql-1")))->value);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->errant_gtids, "7-101-1");
+  EXPECT_EQ(agent.Snapshot().errant_checks_failed, 1u) << "counted once, not every tick";
+
+  // The primary's server stops answering: the verdict stands (an errant member must stay
+  // excluded while nothing can be compared).
+  primary.state.reachable = false;
+  db_.state.replica->io = ThreadState::kConnecting;
+  Tick(agent, milliseconds(1000));
+  EXPECT_EQ(agent.Snapshot().errant_gtids.ToString(), "7-101-1");
+
+  // Re-cloned from a healthy peer: the same member, without the errant transaction.
+  primary.state.reachable = true;
+  db_.state = testing::StateBuilder()
+                  .Replicating(testing::HealthyReplication())
+                  .Gtids("0-100-10", "0-100-10")
+                  .Build();
+  Tick(agent, milliseconds(1000));
+  snap = agent.Snapshot();
+  EXPECT_TRUE(snap.errant_gtids.empty());
+  EXPECT_TRUE(snap.readiness.ready) << snap.readiness.reasons.front();
+  Tick(agent, milliseconds(1000));
+  record = formats::FromJson<formats::MemberRecord>((*store_.Get(keys_.Member("mysql-1")))->value);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->errant_gtids, "");
+  EXPECT_EQ(agent.Snapshot().errant_checks_failed, 1u);
+}
+
 TEST_F(AgentTest, FencesAtTheDeadlineWhenTheStoreIsUnavailable) {
   Agent& agent = Make("mysql-0");
   UntilPrimary(agent);

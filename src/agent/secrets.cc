@@ -48,13 +48,14 @@ Result<Secrets> LoadSecrets(const FileSystem& fs, const std::string& dir) {
   ASSIGN_OR_RETURN(s.backup_password, ReadSecretFile(fs, dir, kBackupPasswordFile));
   ASSIGN_OR_RETURN(s.monitor_password, ReadSecretFile(fs, dir, kMonitorPasswordFile));
   ASSIGN_OR_RETURN(s.backup_token, ReadSecretFile(fs, dir, kBackupTokenFile));
+  ASSIGN_OR_RETURN(s.app_password, ReadSecretFile(fs, dir, kAppPasswordFile));
   return s;
 }
 
 Status EnsureSecrets(FileSystem& fs, const std::string& dir) {
   RETURN_IF_ERROR(fs.MakeDirs(dir, 0700));
   for (const char* name : {kAdminPasswordFile, kReplicationPasswordFile, kBackupPasswordFile,
-                           kMonitorPasswordFile, kBackupTokenFile}) {
+                           kMonitorPasswordFile, kBackupTokenFile, kAppPasswordFile}) {
     const std::string path = dir + "/" + name;
     if (fs.Exists(path)) continue;
     RETURN_IF_ERROR(fs.WriteFileAtomic(path, RandomToken() + "\n", 0600));

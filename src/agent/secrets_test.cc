@@ -81,7 +81,7 @@ TEST(SecretsTest, KubernetesSymlinkLayoutIsJudgedByTheTargetsMode) {
   ASSERT_TRUE(fs.MakeDirs(real, 0755).ok());
   std::filesystem::create_directory_symlink("..2026_11_29_21_00_00.123", dir + "/..data");
   for (const char* name : {kAdminPasswordFile, kReplicationPasswordFile, kBackupPasswordFile,
-                           kMonitorPasswordFile, kBackupTokenFile}) {
+                           kMonitorPasswordFile, kBackupTokenFile, kAppPasswordFile}) {
     ASSERT_TRUE(fs.WriteFileAtomic(real + "/" + name, std::string("v-") + name, 0600).ok());
     std::filesystem::create_symlink(std::string("..data/") + name, dir + "/" + name);
   }
@@ -96,7 +96,7 @@ TEST(SecretsTest, KubernetesSymlinkLayoutIsJudgedByTheTargetsMode) {
     // What the kubelet makes of defaultMode 0400 with fsGroup 999: root:999, 0440, and the
     // container runs as uid 999. Here: owned by another user, group-readable, accepted.
     for (const char* name : {kAdminPasswordFile, kReplicationPasswordFile, kBackupPasswordFile,
-                             kMonitorPasswordFile, kBackupTokenFile}) {
+                             kMonitorPasswordFile, kBackupTokenFile, kAppPasswordFile}) {
       const std::string target = real + "/" + name;
       ASSERT_EQ(chown(target.c_str(), 65534, 999), 0);
       ASSERT_EQ(chmod(target.c_str(), 0440), 0);

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "core/errant.h"
 #include "core/failover.h"
 #include "core/switchover.h"
 #include "fmt/format.h"
@@ -79,7 +80,8 @@ Result<bool> WaitForCandidate(SwitchoverContext& ctx, const formats::SwitchoverR
   ServerState candidate;
   RETURN_IF_ERROR(peer->ReadState(candidate));
   ASSIGN_OR_RETURN(GtidList primary, GtidList::Parse(r.gtid));
-  if (!primary.Covers(candidate.gtid_binlog)) {
+  // Read after the primary went read-only at G: exact (core/errant.h).
+  if (!ErrantGtids(candidate.gtid_binlog, primary, GtidReadOrder::kPrimaryAfterReplica).empty()) {
     *errant = fmt::format(
         "{} holds transactions the primary {} lacks (errant GTIDs: {} vs the primary's {}); "
         "re-clone it",

@@ -101,19 +101,6 @@ class SwitchoverStepTest : public ::testing::Test {
   }
   Status AdvancePrimary() { return Advance("mysql-0", leases_[0], self_, !self_.state.read_only); }
 
-  // Hands the test's candidate FakeDb to the code as an owned Db.
-  class ForwardingDb : public FakeDb {
-   public:
-    explicit ForwardingDb(FakeDb& target) : target_(target) {}
-    Result<bool> MasterGtidWait(const std::string& gtid, double t) override {
-      return target_.MasterGtidWait(gtid, t);
-    }
-    Status ReadState(ServerState& out) override { return target_.ReadState(out); }
-
-   private:
-    FakeDb& target_;
-  };
-
   FakeClock clock_;
   FakeCoordStore store_;
   formats::StoreKeys keys_;

@@ -106,17 +106,22 @@ int RunAgent(const AgentFlags& f) {
   MariaDb admin_db(admin);
   MariaDb monitor_db(monitor);
   PidFileKiller killer(config.data_dir + "/mysqld.pid");
-  // The switchover step waits on the candidate's server (MASTER_GTID_WAIT, 1 s at most).
-  config.peer_db = [&f, id, pw = secrets->admin_password](
-                       const std::string& member) -> Result<std::unique_ptr<Db>> {
-    auto peer = ParseIdentity(member);
-    if (!peer.ok() || peer->set_name != id->set_name) {
-      return InvalidArgument("'{}' is not a member of {}", member, id->set_name);
-    }
-    const MemberAddress a = AddressOf(f.member.layout, id->set_name, peer->ordinal);
-    return std::unique_ptr<Db>(
-        std::make_unique<MariaDb>(ConnectOptions{a.host, a.mysql_port, kAdminUser, pw, 2, 3, 3}));
+  // Admin connections to peers with these timeouts (connect, read, write; seconds).
+  auto peers = [&f, id, pw = secrets->admin_password](int connect_s, int io_s) -> PeerDbFactory {
+    return [&f, id, pw, connect_s, io_s](const std::string& member) -> Result<std::unique_ptr<Db>> {
+      auto peer = ParseIdentity(member);
+      if (!peer.ok() || peer->set_name != id->set_name) {
+        return InvalidArgument("'{}' is not a member of {}", member, id->set_name);
+      }
+      const MemberAddress a = AddressOf(f.member.layout, id->set_name, peer->ordinal);
+      return std::unique_ptr<Db>(std::make_unique<MariaDb>(
+          ConnectOptions{a.host, a.mysql_port, kAdminUser, pw, connect_s, io_s, io_s}));
+    };
   };
+  // The switchover step waits on the candidate's server (MASTER_GTID_WAIT, 1 s at most).
+  config.peer_db = peers(2, 3);
+  // A replica reads the primary's GTIDs every tick: a frozen primary must not stall it.
+  config.check_peer_db = peers(1, 1);
   Agent agent(config, admin_db, **store, killer, fs, clock);
 
   // POST /v1/switchover runs on the HTTP threads: a store client of its own, so the loop's

@@ -52,7 +52,7 @@ void AddDirFlags(CLI::App& app, MemberFlags& f, bool secrets) {
   if (secrets) {
     MakeAbsolute(app.add_option("--secrets-dir", f.secrets_dir,
                                 "Directory of secret files: admin-password, replication-password, "
-                                "backup-password, monitor-password, backup-token"))
+                                "backup-password, monitor-password, backup-token, app-password"))
         ->capture_default_str();
   }
 }

@@ -1,5 +1,7 @@
 // `mysqlset sql`: the MariaDB client on a local cluster's write endpoint, one member, or the
-// read endpoint, logged in as admin through DIR/client.cnf (no password in argv). The client
+// read endpoint, logged in through DIR/client.cnf as the app account (no READ ONLY ADMIN: a
+// write sent to a replica fails), or with --admin through DIR/admin.cnf as admin (no password
+// in argv either way). The client
 // replaces this process, so the prompt, history and exit code are the client's own.
 
 #include <memory>
@@ -18,6 +20,7 @@ struct SqlFlags {
   std::string dir = "./mysqlset-data";
   std::string member;
   bool replica = false;
+  bool admin = false;
   std::string execute;
 };
 
@@ -28,11 +31,12 @@ int RunSql(const SqlFlags& f) {
   if (!spec.ok()) return ReportError("sql", spec.status());
   auto target = local::ChooseSqlTarget(*spec, f.member, f.replica);
   if (!target.ok()) return ReportError("sql", target.status());
-  if (!fs.Exists(paths.client_cnf())) {
-    return ReportError("sql", NotFound("{} is missing: `mysqlset up --dir {}` writes it",
-                                       paths.client_cnf(), paths.dir()));
+  const std::string cnf = f.admin ? paths.admin_cnf() : paths.client_cnf();
+  if (!fs.Exists(cnf)) {
+    return ReportError(
+        "sql", NotFound("{} is missing: `mysqlset up --dir {}` writes it", cnf, paths.dir()));
   }
-  const std::vector<std::string> args = local::SqlClientArgv(paths, *target, f.execute);
+  const std::vector<std::string> args = local::SqlClientArgv(paths, *target, f.execute, f.admin);
   const Status st = ExecReplacingSelf(args);  // returns only when exec failed
   return ReportError("sql", Unavailable("{} (install mariadb-client)", st.message()));
 }
@@ -48,6 +52,10 @@ Action AddSqlCommand(CLI::App& app) {
   app.add_flag("--replica", f->replica,
                "Connect to the read endpoint (balanced over ready members)")
       ->excludes(member);
+  app.add_flag("--admin", f->admin,
+               "Log in as admin (DIR/admin.cnf: every privilege, including READ ONLY ADMIN, "
+               "which writes through read_only: a write on a replica creates an errant GTID) "
+               "instead of the app account (DIR/client.cnf)");
   app.add_option("-e,--execute", f->execute, "Run this SQL and exit instead of opening a prompt");
   return [f]() { return RunSql(*f); };
 }

@@ -5,8 +5,17 @@
 namespace mysqlset {
 
 std::vector<std::string> SecretValues(const Secrets& s) {
-  return {s.admin_password, s.replication_password, s.backup_password, s.monitor_password,
-          s.backup_token};
+  return {s.admin_password,   s.replication_password, s.backup_password,
+          s.monitor_password, s.backup_token,         s.app_password};
+}
+
+std::vector<std::string> AppPrivileges() {
+  return {"SELECT",        "INSERT",         "UPDATE",      "DELETE",
+          "CREATE",        "DROP",           "REFERENCES",  "INDEX",
+          "ALTER",         "SHOW DATABASES", "LOCK TABLES", "CREATE TEMPORARY TABLES",
+          "EXECUTE",       "CREATE VIEW",    "SHOW VIEW",   "CREATE ROUTINE",
+          "ALTER ROUTINE", "EVENT",          "TRIGGER",     "DELETE HISTORY",
+          "SLAVE MONITOR", "BINLOG MONITOR"};
 }
 
 std::vector<Account> MysqlsetAccounts(const Secrets& s) {
@@ -19,6 +28,9 @@ std::vector<Account> MysqlsetAccounts(const Secrets& s) {
        {"RELOAD", "PROCESS", "LOCK TABLES", "BINLOG MONITOR", "SLAVE MONITOR"},
        false},
       {kMonitorUser, "127.0.0.1", s.monitor_password, {"SLAVE MONITOR", "BINLOG MONITOR"}, false},
+      // An explicit list rather than ALL minus READ ONLY ADMIN: EnsureAccounts only ever
+      // adds grants, and ALL would bring back whatever a later MariaDB adds to it.
+      {kAppUser, "%", s.app_password, AppPrivileges(), false},
   };
 }
 

@@ -12,6 +12,7 @@ inline constexpr const char* kAdminUser = "admin";
 inline constexpr const char* kReplicationUser = "repl";
 inline constexpr const char* kBackupUser = "backup";
 inline constexpr const char* kMonitorUser = "monitor";
+inline constexpr const char* kAppUser = "app";
 
 // File names inside the secrets dir (the keys of the Kubernetes Secret).
 inline constexpr const char* kAdminPasswordFile = "admin-password";
@@ -19,6 +20,7 @@ inline constexpr const char* kReplicationPasswordFile = "replication-password";
 inline constexpr const char* kBackupPasswordFile = "backup-password";
 inline constexpr const char* kMonitorPasswordFile = "monitor-password";
 inline constexpr const char* kBackupTokenFile = "backup-token";
+inline constexpr const char* kAppPasswordFile = "app-password";
 
 struct Secrets {
   std::string admin_password;
@@ -26,6 +28,7 @@ struct Secrets {
   std::string backup_password;
   std::string monitor_password;
   std::string backup_token;  // shared secret peers prove they know to get a backup
+  std::string app_password;
 };
 
 // Every value that must never appear in argv, logs, status or metrics.
@@ -35,7 +38,14 @@ std::vector<std::string> SecretValues(const Secrets& s);
 // repl@'%'       REPLICATION SLAVE             (replicas pulling the binlog)
 // backup@127.0.0.1  RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR, SLAVE MONITOR (mariabackup)
 // monitor@127.0.0.1 SLAVE MONITOR, BINLOG MONITOR (probes and metrics; read nothing else)
+// app@'%'        data and schema privileges, never READ ONLY ADMIN (users; DIR/client.cnf):
+//                a write sent to a replica fails with error 1290 instead of creating an
+//                errant GTID there (HA.md, "MariaDB settings").
 std::vector<Account> MysqlsetAccounts(const Secrets& s);
+// The app account's privileges on *.*: everything an application needs on its data and
+// schema, and replication status to read (SLAVE MONITOR, BINLOG MONITOR); no READ ONLY ADMIN,
+// SUPER, CONNECTION ADMIN, replication or account administration, FILE or SHUTDOWN.
+std::vector<std::string> AppPrivileges();
 
 // Whether a secret file's permissions are tight enough (pure; `mode` is st_mode & 07777 of
 // the file, symlinks followed). Refused, kPermissionDenied with one line saying how to fix:

@@ -1,5 +1,7 @@
 #include "core/accounts.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 
 namespace mysqlset {
@@ -50,10 +52,31 @@ TEST(SecretFileModeTest, WorldReadableMessageSaysHowToFix) {
             "others: chmod 600 /s/backup-token");
 }
 
-TEST(FreshDatadirAccountsTest, OurFourAndTheLockedSystemDefinerOnly) {
+TEST(FreshDatadirAccountsTest, OurFiveAndTheLockedSystemDefinerOnly) {
   EXPECT_EQ(FreshDatadirAccounts(),
-            (std::vector<std::string>{"admin@%", "backup@127.0.0.1", "mariadb.sys@localhost",
-                                      "monitor@127.0.0.1", "repl@%"}));
+            (std::vector<std::string>{"admin@%", "app@%", "backup@127.0.0.1",
+                                      "mariadb.sys@localhost", "monitor@127.0.0.1", "repl@%"}));
+}
+
+// Issue 13: the users' account must not write through read_only (READ ONLY ADMIN, or SUPER
+// and ALL, which include it), nor administer replication, accounts or sessions.
+TEST(AppAccountTest, NeverHoldsReadOnlyAdminNorAdministration) {
+  const std::vector<Account> accounts = MysqlsetAccounts(Secrets{});
+  auto app = std::find_if(accounts.begin(), accounts.end(),
+                          [](const Account& a) { return a.user == kAppUser; });
+  ASSERT_NE(app, accounts.end());
+  EXPECT_EQ(app->host, "%");
+  EXPECT_FALSE(app->grant_option);
+  for (const char* forbidden :
+       {"READ ONLY ADMIN", "READ_ONLY ADMIN", "ALL", "ALL PRIVILEGES", "SUPER", "CONNECTION ADMIN",
+        "REPLICATION SLAVE ADMIN", "REPLICATION MASTER ADMIN", "BINLOG ADMIN", "BINLOG REPLAY",
+        "CREATE USER", "SET USER", "FILE", "SHUTDOWN", "RELOAD"}) {
+    EXPECT_EQ(std::count(app->privileges.begin(), app->privileges.end(), forbidden), 0)
+        << forbidden;
+  }
+  for (const char* needed : {"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "ALTER"}) {
+    EXPECT_EQ(std::count(app->privileges.begin(), app->privileges.end(), needed), 1) << needed;
+  }
 }
 
 }  // namespace

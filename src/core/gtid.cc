@@ -22,10 +22,10 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
-Result<GtidList> GtidList::Parse(std::string_view text) {
-  GtidList list;
+Result<std::vector<Gtid>> ParseGtidItems(std::string_view text) {
+  std::vector<Gtid> out;
   text = Trim(text);
-  if (text.empty()) return list;
+  if (text.empty()) return out;
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
@@ -39,13 +39,21 @@ Result<GtidList> GtidList::Parse(std::string_view text) {
         !ParseNumber(item.substr(d2 + 1), g.seq)) {
       return InvalidArgument("malformed GTID '{}': expected DOMAIN-SERVER-SEQ", std::string(item));
     }
-    for (const Gtid& seen : list.gtids_) {
-      if (seen.domain == g.domain) {
-        return InvalidArgument("GTID list names domain {} twice", g.domain);
+    out.push_back(g);
+    start = comma + 1;
+  }
+  return out;
+}
+
+Result<GtidList> GtidList::Parse(std::string_view text) {
+  GtidList list;
+  ASSIGN_OR_RETURN(list.gtids_, ParseGtidItems(text));
+  for (size_t i = 0; i < list.gtids_.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (list.gtids_[j].domain == list.gtids_[i].domain) {
+        return InvalidArgument("GTID list names domain {} twice", list.gtids_[i].domain);
       }
     }
-    list.gtids_.push_back(g);
-    start = comma + 1;
   }
   std::sort(list.gtids_.begin(), list.gtids_.end(),
             [](const Gtid& a, const Gtid& b) { return a.domain < b.domain; });

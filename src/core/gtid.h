@@ -17,6 +17,10 @@ struct Gtid {
   bool operator==(const Gtid&) const = default;
 };
 
+// The items of a GTID list in any order, a domain possibly more than once, as in
+// @@gtid_binlog_state ("0-100-7,0-101-3"). Rejects malformed items.
+Result<std::vector<Gtid>> ParseGtidItems(std::string_view text);
+
 // One GTID per domain, sorted by domain.
 class GtidList {
  public:

@@ -45,5 +45,13 @@ TEST(GtidTest, CoversAndBehind) {
   EXPECT_EQ(a.SeqOf(9), 0u);
 }
 
+TEST(GtidTest, ParseGtidItemsKeepsADomainTwiceAsInGtidBinlogState) {
+  auto items = ParseGtidItems("0-101-11, 0-100-15");
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ(*items, (std::vector<Gtid>{{0, 101, 11}, {0, 100, 15}}));
+  EXPECT_TRUE(ParseGtidItems("")->empty());
+  EXPECT_FALSE(ParseGtidItems("0-100").ok());
+}
+
 }  // namespace
 }  // namespace mysqlset

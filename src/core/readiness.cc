@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/errant.h"
 #include "core/sync_replica.h"
 #include "fmt/format.h"
 
@@ -151,6 +152,13 @@ Readiness DecideReadiness(Role role, const ServerState& s, const CloneRecordStat
   }
   r.ready = r.reasons.empty();
   if (!r.ready) r.stale_reads.clear();
+  return r;
+}
+
+Readiness WithErrantGtids(Readiness r, const GtidList& errant, const std::string& primary) {
+  if (errant.empty()) return r;
+  r.ready = false;
+  r.reasons.push_back(ErrantReason(errant, primary));
   return r;
 }
 

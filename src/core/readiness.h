@@ -64,4 +64,8 @@ Readiness DecideReadiness(Role role, const ServerState& state, const CloneRecord
                           std::optional<double> state_age_seconds, const ReadinessPolicy& policy,
                           const SourceContact& source = {});
 
+// `r`, not ready when this member holds errant GTIDs (core/errant.h; empty: none): it serves
+// rows the primary `primary` ("" unknown) does not have, so it leaves the read endpoint.
+Readiness WithErrantGtids(Readiness r, const GtidList& errant, const std::string& primary);
+
 }  // namespace mysqlset

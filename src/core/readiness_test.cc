@@ -406,5 +406,20 @@ TEST(ReadinessTest, ForTickTable) {
   }
 }
 
+// Issue 13: a replica holding rows the primary lacks leaves the read endpoint, with the GTIDs.
+TEST(ReadinessTest, ErrantGtidsMakeAReadyReplicaNotReady) {
+  Readiness ready;
+  ready.ready = true;
+  EXPECT_TRUE(WithErrantGtids(ready, GtidList(), "mysql-0").ready);
+  const Readiness r = WithErrantGtids(ready, *GtidList::Parse("0-101-3,7-101-1"), "mysql-0");
+  EXPECT_FALSE(r.ready);
+  EXPECT_EQ(r.reasons, (std::vector<std::string>{
+                           "errant GTIDs 0-101-3,7-101-1 (transactions the primary mysql-0 never "
+                           "had): re-clone this member"}));
+  Readiness lagging;
+  lagging.reasons = {"replication lag 40 s is over the 30 s threshold"};
+  EXPECT_EQ(WithErrantGtids(lagging, *GtidList::Parse("7-101-1"), "").reasons.size(), 2u);
+}
+
 }  // namespace
 }  // namespace mysqlset

@@ -36,6 +36,9 @@ struct ServerState {
   GtidList gtid_current;
   GtidList gtid_binlog;
   GtidList gtid_slave;
+  // @@gtid_binlog_state: the last GTID of each (domain, server_id) in the binlog; nullopt
+  // when not read. What the errant check compares (core/errant.h).
+  std::optional<std::vector<Gtid>> gtid_binlog_state;
   std::optional<ReplicaStatus> replica;  // nullopt: no source configured
   bool accounts_present = true;          // all of mysqlset's accounts exist
   // "user@host" of the passwordless unix_socket superusers mariadb-install-db left behind

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/errant.h"
 #include "core/identity.h"
 
 namespace mysqlset {
@@ -17,26 +18,6 @@ const MemberView* FindMemberView(const ClusterView& view, const std::string& nam
 
 namespace {
 
-// Whether `candidate` holds a transaction that `primary` never wrote. The two come from member
-// records published at different instants, so a candidate ahead in a domain whose last
-// transaction the primary's own server wrote is only fresher (moco#419 shows what false
-// errant verdicts cost); ahead with a transaction another server wrote, or in a domain the
-// primary lacks, it is errant. The primary's side checks again, exactly, once read-only
-// (agent/switchover_step.cc).
-bool HoldsErrantTransactions(const GtidList& candidate, const GtidList& primary) {
-  // A primary's record without any GTID was published before its first write: nothing to
-  // compare with (the switchover step checks again on both servers, after read_only).
-  if (primary.empty()) return false;
-  for (const Gtid& g : candidate.gtids()) {
-    if (g.seq <= primary.SeqOf(g.domain)) continue;
-    const bool same_writer = std::any_of(
-        primary.gtids().begin(), primary.gtids().end(),
-        [&](const Gtid& p) { return p.domain == g.domain && p.server_id == g.server_id; });
-    if (!same_writer) return true;
-  }
-  return false;
-}
-
 // Why `m` cannot take over from `primary`, or "" when it can.
 std::string Ineligible(const MemberView& m, const MemberView& primary,
                        const SwitchoverPolicy& policy) {
@@ -47,7 +28,15 @@ std::string Ineligible(const MemberView& m, const MemberView& primary,
     return fmt::format("{} lags {:.0f} s behind the primary (limit {:.0f} s)", m.name,
                        *m.lag_seconds, policy.max_lag_seconds);
   }
-  if (HoldsErrantTransactions(m.gtid_binlog, primary.gtid_binlog)) {
+  // The member's own check (agent/errant_check.h) read both servers in order; it is exact.
+  if (!m.errant_gtids.empty()) {
+    return fmt::format("{} holds transactions the primary {} lacks (errant GTIDs: {}); re-clone it",
+                       m.name, primary.name, m.errant_gtids.ToString());
+  }
+  // The two records were published at different instants, so only what cannot be a fresher
+  // record counts (core/errant.h). The primary's side checks again, exactly, once read-only
+  // (agent/switchover_step.cc).
+  if (!ErrantGtids(m.gtid_binlog, primary.gtid_binlog, GtidReadOrder::kUnordered).empty()) {
     return fmt::format(
         "{} holds transactions the primary {} lacks (errant GTIDs: {} vs the primary's {}); "
         "re-clone it",

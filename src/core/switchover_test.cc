@@ -19,6 +19,12 @@ MemberView Member(uint32_t ord, const char* gtid, bool replicating = true,
   return m;
 }
 
+// A member whose own errant check (agent/errant_check.h) found `errant`.
+MemberView Errant(MemberView m, const char* errant) {
+  m.errant_gtids = GtidList::Parse(errant).value();
+  return m;
+}
+
 ClusterView View(std::vector<MemberView> members, const char* leader = "mysql-0") {
   ClusterView v;
   if (leader) v.leader = LeaderView{leader, 3, 1000, 77};
@@ -67,6 +73,15 @@ TEST(CheckSwitchoverTargetTest, Table) {
       {"errant: ahead in the primary's domain with another server's transaction",
        View({primary, Member(1, "0-101-11")}), "mysql-1", std::nullopt,
        "errant GTIDs: 0-101-11 vs the primary's 0-100-10"},
+      // What records cannot show (a write of its own behind the primary's position, or read
+      // a moment apart), the member's own check can: it is never the target.
+      {"errant by its own check", View({primary, Errant(Member(1, "0-100-10"), "0-101-9")}),
+       "mysql-1", std::nullopt,
+       "mysql-1 holds transactions the primary mysql-0 lacks (errant GTIDs: 0-101-9); re-clone "
+       "it"},
+      {"auto: errant by its own check is skipped",
+       View({primary, Errant(Member(1, "0-100-10"), "7-101-1"), Member(2, "0-100-9")}),
+       std::nullopt, "mysql-2"},
       {"no leader", View({Member(1, "0-100-10")}, nullptr), "mysql-1", std::nullopt,
        "no member holds the primary role"},
       {"primary not registered", View({Member(1, "0-100-10")}), "mysql-1", std::nullopt,

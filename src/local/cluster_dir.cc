@@ -41,8 +41,10 @@ Status PrepareClusterDir(FileSystem& fs, const ClusterPaths& paths, const Cluste
   RETURN_IF_ERROR(fs.MakeDirs(paths.members_dir(), 0755));
   auto secrets = LoadSecrets(fs, paths.secrets_dir());
   if (!secrets.ok()) return secrets.status();
-  RETURN_IF_ERROR(
-      fs.WriteFileAtomic(paths.client_cnf(), RenderClientCnf(secrets->admin_password), 0600));
+  RETURN_IF_ERROR(fs.WriteFileAtomic(paths.client_cnf(),
+                                     RenderClientCnf(kAppUser, secrets->app_password), 0600));
+  RETURN_IF_ERROR(fs.WriteFileAtomic(paths.admin_cnf(),
+                                     RenderClientCnf(kAdminUser, secrets->admin_password), 0600));
   return SaveSpec(fs, paths, spec);
 }
 
@@ -192,9 +194,9 @@ Status PurgeClusterDir(FileSystem& fs, const ClusterPaths& paths) {
   // Only what we created; anything else the user put in DIR stays (and keeps DIR).
   for (const std::string& p :
        {paths.members_dir(), paths.secrets_dir(), paths.config_dir(), paths.client_cnf(),
-        paths.state_json(), paths.haproxy_cfg(), paths.haproxy_stats_socket(), paths.haproxy_log(),
-        paths.supervisor_pid(), paths.supervisor_log(), paths.supervisor_lock(),
-        paths.cluster_json()}) {
+        paths.admin_cnf(), paths.state_json(), paths.haproxy_cfg(), paths.haproxy_stats_socket(),
+        paths.haproxy_log(), paths.supervisor_pid(), paths.supervisor_log(),
+        paths.supervisor_lock(), paths.cluster_json()}) {
     RETURN_IF_ERROR(fs.RemoveAll(p));
   }
   RETURN_IF_ERROR(fs.RemoveAll(paths.etcd_dir()));

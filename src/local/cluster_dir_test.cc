@@ -33,6 +33,10 @@ TEST_F(ClusterDirTest, PrepareWritesSecretsConfigClientCnfAndSpec) {
   struct stat st;
   ASSERT_EQ(stat(paths.client_cnf().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(fs_.ReadFile(paths.client_cnf())->find("user=app\n"), std::string::npos);
+  ASSERT_EQ(stat(paths.admin_cnf().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(fs_.ReadFile(paths.admin_cnf())->find("user=admin\n"), std::string::npos);
   ASSERT_EQ(stat((paths.secrets_dir() + "/admin-password").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_TRUE(fs_.Exists(paths.config_dir() + "/mysqlset.cnf"));

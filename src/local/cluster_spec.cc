@@ -138,10 +138,10 @@ std::vector<PortUse> MemberPortsOf(const ClusterSpec& spec, uint32_t ordinal) {
           {a.backup_port, a.pod_name + " backup"}};
 }
 
-std::string RenderClientCnf(const std::string& admin_password) {
+std::string RenderClientCnf(const std::string& user, const std::string& password) {
   // Option-file values are quoted so that any character of the password survives.
   std::string quoted;
-  for (char c : admin_password) {
+  for (char c : password) {
     if (c == '\\' || c == '"') quoted += '\\';
     quoted += c;
   }
@@ -150,7 +150,7 @@ std::string RenderClientCnf(const std::string& admin_password) {
       "[client]\n"
       "user={}\n"
       "password=\"{}\"\n",
-      kAdminUser, quoted);
+      user, quoted);
 }
 
 }  // namespace mysqlset::local

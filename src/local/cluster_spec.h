@@ -90,6 +90,7 @@ class ClusterPaths {
   std::string cluster_json() const { return dir_ + "/cluster.json"; }
   std::string state_json() const { return formats::SupervisorStatePath(dir_); }
   std::string client_cnf() const { return dir_ + "/client.cnf"; }
+  std::string admin_cnf() const { return dir_ + "/admin.cnf"; }
   std::string secrets_dir() const { return dir_ + "/secrets"; }
   std::string config_dir() const { return dir_ + "/config"; }
   std::string members_dir() const { return dir_ + "/members"; }
@@ -119,7 +120,9 @@ class ClusterPaths {
   std::string dir_;
 };
 
-// DIR/client.cnf: [client] user=admin, password=... (the file is written 0600).
-std::string RenderClientCnf(const std::string& admin_password);
+// A client option file: [client] user=..., password=... (the file is written 0600).
+// DIR/client.cnf logs in as the app account (users: no READ ONLY ADMIN, so a write sent to a
+// replica fails); DIR/admin.cnf as admin (`mysqlset sql --admin`).
+std::string RenderClientCnf(const std::string& user, const std::string& password);
 
 }  // namespace mysqlset::local

@@ -111,7 +111,7 @@ TEST(ClusterSpec, EtcdPortsSitBelowTheEndpointsAndCollideWithNothing) {
 }
 
 TEST(ClientCnf, HasUserAndQuotedPasswordButNoHost) {
-  const std::string cnf = RenderClientCnf(R"(p"w\x)");
+  const std::string cnf = RenderClientCnf("admin", R"(p"w\x)");
   EXPECT_NE(cnf.find("[client]\nuser=admin\npassword=\"p\\\"w\\\\x\"\n"), std::string::npos);
   EXPECT_EQ(cnf.find("host="), std::string::npos);
   EXPECT_EQ(cnf.find("port="), std::string::npos);

@@ -33,10 +33,10 @@ Result<SqlTarget> ChooseSqlTarget(const ClusterSpec& spec, const std::string& me
 }
 
 std::vector<std::string> SqlClientArgv(const ClusterPaths& paths, const SqlTarget& target,
-                                       const std::string& execute) {
-  std::vector<std::string> argv = {"mariadb", "--defaults-extra-file=" + paths.client_cnf(),
-                                   "--host=" + target.host,
-                                   "--port=" + std::to_string(target.port)};
+                                       const std::string& execute, bool admin) {
+  std::vector<std::string> argv = {
+      "mariadb", "--defaults-extra-file=" + (admin ? paths.admin_cnf() : paths.client_cnf()),
+      "--host=" + target.host, "--port=" + std::to_string(target.port)};
   if (!execute.empty()) argv.push_back("--execute=" + execute);
   return argv;
 }

@@ -24,10 +24,11 @@ struct SqlTarget {
 Result<SqlTarget> ChooseSqlTarget(const ClusterSpec& spec, const std::string& member,
                                   bool read_endpoint);
 
-// The mariadb client's argv: the credentials come from client.cnf (--defaults-extra-file
-// must be the first option), never from argv. `execute` ("" for a prompt) is -e's SQL.
+// The mariadb client's argv: the credentials come from client.cnf (the app account), or
+// admin.cnf when `admin` (--defaults-extra-file must be the first option), never from argv.
+// `execute` ("" for a prompt) is -e's SQL.
 std::vector<std::string> SqlClientArgv(const ClusterPaths& paths, const SqlTarget& target,
-                                       const std::string& execute);
+                                       const std::string& execute, bool admin = false);
 
 // The log components of a member, in the order a member runs them.
 inline constexpr const char* kMemberLogComponents[] = {"init", "clone", "mariadbd", "agent"};

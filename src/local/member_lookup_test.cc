@@ -70,6 +70,8 @@ TEST(SqlClientArgv, CredentialsFileFirstAndNoPassword) {
   EXPECT_EQ(argv, want);
   for (const auto& a : argv) EXPECT_EQ(a.find("password"), std::string::npos) << a;
   EXPECT_EQ(SqlClientArgv(kPaths, {"127.0.0.1", 13300, ""}, "").size(), 4u);
+  EXPECT_EQ(SqlClientArgv(kPaths, {"127.0.0.1", 13300, ""}, "", /*admin=*/true)[1],
+            "--defaults-extra-file=/d/admin.cnf");
 }
 
 TEST(LogFilesFor, Table) {

@@ -10,7 +10,7 @@ namespace {
 using ::mysqlset::testing::Golden;
 
 TEST(DialectTest, BootstrapScriptMatchesGolden) {
-  Secrets s{"adm'in", "re\\pl", "back", "mon", "tok"};
+  Secrets s{"adm'in", "re\\pl", "back", "mon", "tok", "a\"pp"};
   EXPECT_EQ(dialect::SecureBootstrapScript(MysqlsetAccounts(s), dialect::QuoteLiteral),
             Golden("bootstrap.sql"));
 }

@@ -70,7 +70,7 @@ Status MariaDb::ReadState(ServerState& out) {
   ASSIGN_OR_RETURN(Connection * c, Conn());
   auto vars = c->Query(dialect::kSelectState);
   if (!vars.ok()) return Check(vars.status());
-  if (vars->rows.size() != 1 || vars->rows[0].size() != 8) {
+  if (vars->rows.size() != 1 || vars->rows[0].size() != 9) {
     return Internal("unexpected result for server variables");
   }
   const Row& row = vars->rows[0];
@@ -91,6 +91,7 @@ Status MariaDb::ReadState(ServerState& out) {
   };
   out.semi_sync_master_clients = counter(row[6]);
   out.semi_sync_master_wait_sessions = counter(row[7]);
+  ASSIGN_OR_RETURN(out.gtid_binlog_state, ParseGtidItems(row[8].value_or("")));
   auto repl = c->Query(dialect::kShowReplicaStatus);
   if (!repl.ok()) return Check(repl.status());
   out.replica.reset();

@@ -161,4 +161,18 @@ class FakeDb : public Db {
   }
 };
 
+// Hands a test's FakeDb (another member's server) to code that owns the Db it opens, as
+// PeerDbFactory does: reads and waits go to `target`.
+class ForwardingDb : public FakeDb {
+ public:
+  explicit ForwardingDb(FakeDb& target) : target_(target) {}
+  Result<bool> MasterGtidWait(const std::string& gtid, double t) override {
+    return target_.MasterGtidWait(gtid, t);
+  }
+  Status ReadState(ServerState& out) override { return target_.ReadState(out); }
+
+ private:
+  FakeDb& target_;
+};
+
 }  // namespace mysqlset

@@ -83,17 +83,27 @@ TEST_F(CliVerbsTest, SqlLogsWatchAndCheckOnARealCluster) {
       << up.output;
   EXPECT_EQ(Cli({"status", "--dir", dir_, "--check"}).exit_code, 0);
 
-  // sql: the write endpoint, as admin (from client.cnf), then a member and the read endpoint.
+  // sql: the write endpoint, as the app account (from client.cnf), then a member and the read
+  // endpoint; --admin logs in as admin (from admin.cnf).
   Outcome o = Cli({"sql", "--dir", dir_, "-e",
                    "CREATE DATABASE t; CREATE TABLE t.x (i INT PRIMARY KEY); "
                    "INSERT INTO t.x VALUES (7); SELECT CURRENT_USER(), @@server_id"});
   ASSERT_EQ(o.exit_code, 0) << o.output;
-  EXPECT_NE(o.output.find("admin@%\t100"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("app@%\t100"), std::string::npos) << o.output;
+  o = Cli({"sql", "--dir", dir_, "--admin", "-e", "SELECT CURRENT_USER()"});
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("admin@%"), std::string::npos) << o.output;
   EXPECT_TRUE(WaitFor(std::chrono::seconds(30), [&] {
     o = Cli({"sql", "--dir", dir_, "--member", "mysql-1", "-e",
              "SELECT @@server_id, @@read_only, i FROM t.x"});
     return o.exit_code == 0 && o.output.find("101\t1\t7") != std::string::npos;
   })) << o.output;
+  // Issue 13: a write sent to a replica through the users' account fails with the read-only
+  // error instead of creating an errant GTID there.
+  o = Cli({"sql", "--dir", dir_, "--member", "mysql-1", "-e", "INSERT INTO t.x VALUES (8)"});
+  EXPECT_EQ(o.exit_code, 1) << o.output;
+  EXPECT_NE(o.output.find("ERROR 1290"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("--read-only"), std::string::npos) << o.output;
   o = Cli({"sql", "--dir", dir_, "--member", "0", "-e", "SELECT @@server_id"});
   EXPECT_EQ(o.exit_code, 0);
   EXPECT_NE(o.output.find("100"), std::string::npos) << o.output;

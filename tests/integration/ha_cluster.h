@@ -52,9 +52,10 @@ class HaCluster {
         w->Execute("CREATE TABLE " + db_ +
                    ".t (id BIGINT PRIMARY KEY, v VARCHAR(32)) ENGINE=InnoDB")
             .ok());
-    // The writer is an application: no READ ONLY ADMIN (HA.md), so read_only stops it.
-    ASSERT_TRUE(w->Execute("CREATE USER app@'%' IDENTIFIED BY 'app-pw'").ok());
-    ASSERT_TRUE(w->Execute("GRANT SELECT, INSERT ON " + db_ + ".* TO app@'%'").ok());
+    // The writer is an application: the app account has no READ ONLY ADMIN (HA.md), so
+    // read_only stops it.
+    app_password_ = ReadAll(dir_ + "/secrets/app-password");
+    while (!app_password_.empty() && (app_password_.back() == '\n')) app_password_.pop_back();
     std::vector<SampledMember> members;
     for (int i = 0; i < kMembers; ++i) {
       members.push_back({"mysql-" + std::to_string(i), MemberPort(i)});
@@ -62,7 +63,7 @@ class HaCluster {
     sampler_ = std::make_unique<WritableSampler>(members, "admin", password_);
     sampler_->Start();
     writer_ = std::make_unique<AckWriter>(
-        db_ + ".t", [this] { return Connect(WritePort(), 0, "app", "app-pw"); });
+        db_ + ".t", [this] { return Connect(WritePort(), 0, "app", app_password_); });
     writer_->Start();
     ASSERT_TRUE(writer_->WaitForProgress(30)) << "the writer makes no progress";
     up_ = true;
@@ -89,18 +90,8 @@ class HaCluster {
   // Retries for up to `wait_s` seconds; nullptr when no connection could be made.
   std::unique_ptr<Connection> Connect(uint16_t port, double wait_s, const std::string& user = "",
                                       const std::string& password = "") {
-    const auto until = steady_clock::now() + milliseconds(static_cast<int64_t>(wait_s * 1000));
-    do {
-      ConnectOptions o;
-      o.port = port;
-      o.user = user.empty() ? "admin" : user;
-      o.password = user.empty() ? password_ : password;
-      o.connect_timeout_s = 2;
-      auto c = Connection::Open(o);
-      if (c.ok()) return std::move(*c);
-      std::this_thread::sleep_for(milliseconds(200));
-    } while (steady_clock::now() < until);
-    return nullptr;
+    return ConnectRetrying(port, user.empty() ? "admin" : user, user.empty() ? password_ : password,
+                           wait_s);
   }
 
   json Status() {
@@ -183,7 +174,7 @@ class HaCluster {
   const std::string db_;
   TempDir tmp_;
   uint16_t base_ = 0;
-  std::string dir_, password_;
+  std::string dir_, password_, app_password_;
   bool up_ = false;
   std::unique_ptr<AckWriter> writer_;
   std::unique_ptr<WritableSampler> sampler_;

@@ -199,6 +199,7 @@ Secrets MakeSecrets(const std::string& dir) {
   put(kBackupPasswordFile, s.backup_password);
   put(kMonitorPasswordFile, s.monitor_password);
   put(kBackupTokenFile, s.backup_token);
+  put(kAppPasswordFile, s.app_password);
   return s;
 }
 
@@ -221,8 +222,8 @@ Secrets Member::secrets() const {
     std::getline(in, v);
     return v;
   };
-  return {read(kAdminPasswordFile), read(kReplicationPasswordFile), read(kBackupPasswordFile),
-          read(kMonitorPasswordFile), read(kBackupTokenFile)};
+  return {read(kAdminPasswordFile),   read(kReplicationPasswordFile), read(kBackupPasswordFile),
+          read(kMonitorPasswordFile), read(kBackupTokenFile),         read(kAppPasswordFile)};
 }
 
 int Member::Init() {
@@ -291,6 +292,23 @@ std::unique_ptr<Connection> Member::Connect(const std::string& user, const std::
 
 std::unique_ptr<Connection> Member::ConnectAdmin() {
   return Connect(kAdminUser, secrets().admin_password);
+}
+
+std::unique_ptr<Connection> ConnectRetrying(uint16_t port, const std::string& user,
+                                            const std::string& password, double wait_s) {
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(wait_s * 1000));
+  do {
+    ConnectOptions o;
+    o.port = port;
+    o.user = user;
+    o.password = password;
+    o.connect_timeout_s = 2;
+    auto c = Connection::Open(o);
+    if (c.ok()) return std::move(*c);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < until);
+  return nullptr;
 }
 
 std::string QueryValue(Connection& c, const std::string& sql) {

@@ -125,6 +125,11 @@ bool WaitFor(const std::function<bool()>& pred, double seconds);
 // First column of the first row, or "" (for quick assertions).
 std::string QueryValue(Connection& c, const std::string& sql);
 
+// A connection to 127.0.0.1:`port` as `user`, retried every 200 ms for up to `wait_s`
+// seconds (one try with 0); nullptr when none could be made.
+std::unique_ptr<Connection> ConnectRetrying(uint16_t port, const std::string& user,
+                                            const std::string& password, double wait_s);
+
 }  // namespace mysqlset::testing
 
 namespace mysqlset::testing {

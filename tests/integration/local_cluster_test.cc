@@ -436,7 +436,7 @@ TEST_F(LocalClusterTest, BadInputIsRefusedWithOneLine) {
 
 // Over a whole lifecycle (up, a clone on scale-up, status, down, up again) no secret value
 // appears in any process's arguments, in any log or state file under DIR, or in status
-// output; every secret file and client.cnf is mode 0600.
+// output; every secret file, client.cnf and admin.cnf is mode 0600.
 // Issue #18: a --dir with a space broke mariadb-install-db (`chown root /tmp/a` on a split
 // path) and haproxy.cfg ("unknown keyword 'with'"), and the supervisor retried for ever.
 // Now such a dir just works, bootstrap, clone and both endpoints included. A control
@@ -492,9 +492,12 @@ TEST_F(LocalClusterTest, SecretsNeverLeakOverALifecycle) {
               fs::perms::owner_read | fs::perms::owner_write)
         << e.path();
   }
-  ASSERT_EQ(secrets.size(), 5u);
-  EXPECT_EQ(fs::status(dir_ + "/client.cnf").permissions() & fs::perms::all,
-            fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_EQ(secrets.size(), 6u);
+  for (const char* cnf : {"/client.cnf", "/admin.cnf"}) {
+    EXPECT_EQ(fs::status(dir_ + cnf).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write)
+        << cnf;
+  }
 
   // Sample every process's argv while the cluster clones, restarts and stops.
   std::atomic<bool> stop{false};
@@ -545,7 +548,10 @@ TEST_F(LocalClusterTest, SecretsNeverLeakOverALifecycle) {
       it.disable_recursion_pending();  // the secrets themselves and the databases
       continue;
     }
-    if (!it->is_regular_file() || name == "client.cnf" || name.ends_with(".sock")) continue;
+    if (!it->is_regular_file() || name == "client.cnf" || name == "admin.cnf" ||
+        name.ends_with(".sock")) {
+      continue;
+    }
     const std::string text = ReadAll(path);
     ++scanned;
     for (const auto& secret : secrets) {

@@ -106,6 +106,7 @@ class Cluster {
   TempDir tmp_;
   int replicas_ = 0;
   uint16_t base_ = 0;
+  const std::string& dir() const { return dir_; }
   std::string dir_, password_;
   std::unique_ptr<CoordStore> store_;
 };
@@ -118,8 +119,9 @@ TEST(SemiSyncTest, OneSyncReplicaAcksAndIsReplacedWhenItIsFrozen) {
   ASSERT_TRUE(w->Execute("CREATE DATABASE semi").ok());
   ASSERT_TRUE(
       w->Execute("CREATE TABLE semi.t (id BIGINT PRIMARY KEY, v VARCHAR(32)) ENGINE=InnoDB").ok());
-  ASSERT_TRUE(w->Execute("CREATE USER app@'%' IDENTIFIED BY 'app-pw'").ok());
-  ASSERT_TRUE(w->Execute("GRANT SELECT, INSERT ON semi.* TO app@'%'").ok());
+  // The writer is an application: the app account mysqlset creates (no READ ONLY ADMIN).
+  std::string app_pw = ReadAll(c.dir() + "/secrets/app-password");
+  while (!app_pw.empty() && app_pw.back() == '\n') app_pw.pop_back();
   const std::string primary = c.Primary();
   ASSERT_FALSE(primary.empty());
   const int p = Cluster::Ordinal(primary);
@@ -168,7 +170,7 @@ TEST(SemiSyncTest, OneSyncReplicaAcksAndIsReplacedWhenItIsFrozen) {
   }
 
   // 3. Freeze the sync replica's member: writes wait, then go on with the other replica.
-  AckWriter writer("semi.t", [&] { return c.Connect(c.WritePort(), 0, "app", "app-pw"); });
+  AckWriter writer("semi.t", [&] { return c.Connect(c.WritePort(), 0, "app", app_pw); });
   writer.Start();
   ASSERT_TRUE(writer.WaitForProgress(30)) << "the writer makes no progress";
   const json frozen = c.MemberState(sync);

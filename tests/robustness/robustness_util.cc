@@ -85,8 +85,8 @@ std::vector<std::string> Lines(const std::string& text) {
 }
 
 std::vector<std::string> SecretValuesOf(const Secrets& s) {
-  return {s.admin_password, s.replication_password, s.backup_password, s.monitor_password,
-          s.backup_token};
+  return {s.admin_password,   s.replication_password, s.backup_password,
+          s.monitor_password, s.backup_token,         s.app_password};
 }
 
 std::string ReadFileOrEmpty(const std::string& path) {

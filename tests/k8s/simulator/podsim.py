@@ -70,6 +70,7 @@ SECRET_KEYS = {
     "backup-password": 24,
     "monitor-password": 24,
     "backup-token": 32,
+    "app-password": 24,
 }
 IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CLONE_NEWNET = 0x40000000

@@ -130,7 +130,7 @@ run_node "$here/validate.mjs" --external-secret mysql-secrets "${base_expect[@]}
 
 ex_expect=(--expect "$sts:spec.replicas=5" --expect "$sts:$storage=50Gi" "${roles_expect[@]}")
 for p in "${image_paths[@]}"; do ex_expect+=(--expect "$sts:$p=registry.example.com/mysqlset:1.0"); done
-for k in admin-password replication-password backup-password monitor-password backup-token; do
+for k in admin-password replication-password backup-password monitor-password backup-token app-password; do
   ex_expect+=(--expect "Secret/mysql-secrets:data.$k=*")
 done
 run_node "$here/validate.mjs" "${ex_expect[@]}" "$example"
