@@ -83,6 +83,19 @@ SyncDecision DecideSync(const SyncInput& in) {
       why = old->name + " stopped acking (restarted: its relay log is gone until it catches up)";
     }
     if (why.empty()) return Name(in, old->name, true, old->name + " is the sync replica");
+    // Unhealthy but still acking (its IO thread receives: a stopped applier, a long lag), and
+    // nobody else could take over: it still holds every acknowledged write, so it stays
+    // rather than make writes wait.
+    const SyncInput others_only = [&] {
+      SyncInput o = in;
+      std::erase_if(o.view.members, [&](const MemberView& m) { return m.name == old->name; });
+      return o;
+    }();
+    if (old->semi_sync_replica && !Best(others_only, nullptr)) {
+      return Name(in, old->name, true,
+                  fmt::format("{} is the sync replica ({}; no other replica to take over)",
+                              old->name, why));
+    }
   } else if (!v.sync.empty() && v.sync != in.self) {
     why = v.sync + " is gone";
   }
@@ -109,10 +122,11 @@ SyncDecision DecideSync(const SyncInput& in) {
 bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::string& self,
                          const ServerState& state, const SyncPolicy& policy) {
   if (!view || view->sync != self || !view->leader || view->leader->name == self) return false;
-  if (!state.reachable || !state.replica) return false;
-  const ReplicaStatus& r = *state.replica;
-  return r.io == ThreadState::kYes && r.sql == ThreadState::kYes && r.seconds_behind &&
-         static_cast<double>(*r.seconds_behind) <= policy.max_lag_seconds;
+  // Acks are sent by the IO thread once a transaction is in the relay log: a stopped applier
+  // or a lag does not stop this member from holding what it acknowledges (the leader replaces
+  // a lagging one when another can take over).
+  (void)policy;
+  return state.reachable && state.replica && state.replica->io == ThreadState::kYes;
 }
 
 std::string WritesWaitReason(const ServerState& s) {

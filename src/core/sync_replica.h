@@ -56,7 +56,9 @@ struct SyncDecision {
 //    wait for a replica that does not exist yet): designate the best replica within the lag
 //    bound, and arm semi-sync; with none, master off until one is.
 // 3. The key names a healthy replica R (registered, answering, replicating, within the lag
-//    bound, no errant GTIDs, and still acking if it was seen acking): keep it.
+//    bound, no errant GTIDs, and still acking if it was seen acking): keep it. An unhealthy R
+//    that still acks is kept too while no other replica is healthy (it holds every
+//    acknowledged write; replacing it would only make writes wait).
 // 4. Otherwise R (or a leader, after a failover or switchover, or nobody) is replaced by the
 //    best candidate: healthy as in 3 AND holding (received, applied or not) everything in
 //    `self_gtid`. SAFETY of the hand-over: a new member is designated only once the old one
@@ -74,7 +76,8 @@ SyncDecision DecideSync(const SyncInput& in);
 
 // The replica side: whether this member's slave side should ack. Only while the store
 // answers (nullopt view: off, since the leader may have replaced it), another member leads,
-// the "sync" key names this member, and its replication runs within the lag bound.
+// the "sync" key names this member, and its IO thread runs (it acks what it received; being
+// caught up is the leader's condition for naming it).
 bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::string& self,
                          const ServerState& state, const SyncPolicy& policy);
 

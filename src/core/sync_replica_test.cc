@@ -103,6 +103,11 @@ TEST(DecideSyncTest, Table) {
        In({p, With(acking1, [](MemberView& m) { m.lag_seconds = 20.0; }), Member(2, "0-100-10")},
           "mysql-1", true),
        "", true, true, "mysql-1 lags 20 s"},
+      {"not replicating, still acking, nobody else healthy: kept",
+       In({p, With(acking1, [](MemberView& m) { m.replicating = false; }),
+           With(Member(2, "0-100-10"), [](MemberView& m) { m.replicating = false; })},
+          "mysql-1", true),
+       "mysql-1", false, true, "no other replica to take over"},
       {"stopped acking after a restart: replaced by one that holds everything",
        In({p, Member(1, "0-100-7"), Member(2, "0-100-10")}, "mysql-1", true), "mysql-2", true, true,
        ""},
@@ -181,8 +186,9 @@ TEST(WantSemiSyncReplicaTest, Table) {
       {"it leads (never both sides, pitfall 2)", self_leads, Replica(), false},
       {"no leader (failover under way)", no_leader, Replica(), false},
       {"IO thread connecting", v, Replica(ThreadState::kConnecting), false},
-      {"lagging", v, Replica(ThreadState::kYes, 11), false},
-      {"lag unknown", v, Replica(ThreadState::kYes, std::nullopt), false},
+      {"lagging: it still acks what it received", v, Replica(ThreadState::kYes, 11), true},
+      {"applier stopped (lag unknown): it still acks", v, Replica(ThreadState::kYes, std::nullopt),
+       true},
       {"not replicating", v, ServerState{.reachable = true}, false},
   };
   for (const C& c : cases) {
