@@ -579,14 +579,23 @@ class FailoverAgentTest : public AgentTest {
     RegisterMysql2();
   }
   // mysql-2 registers with its server answering, on a lease of its own (KeepOthers).
-  void RegisterMysql2() {
+  // With `acking_at`, it replicates caught up to that GTID (with its semi-sync side on when
+  // `acking`).
+  void RegisterMysql2(const std::string& acking_at = "", bool acking = false) {
     if (other_lease_ == 0) other_lease_ = *store_.GrantLease(3);
     formats::MemberRecord m;
     m.name = "mysql-2";
     m.ordinal = 2;
     m.lease = other_lease_;
     m.mysql_reachable = m.has_data = true;
-    m.gtid_binlog = "0-100-5";
+    m.gtid_binlog = acking_at.empty() ? "0-100-5" : acking_at;
+    if (!acking_at.empty()) {
+      m.role = "replica";
+      m.replicating = true;
+      m.semi_sync_replica = acking;
+      m.gtid_io = acking_at;
+      m.lag_seconds = 0;
+    }
     ASSERT_TRUE(store_.Put(keys_.Member("mysql-2"), formats::ToJson(m), other_lease_).ok());
   }
   std::optional<formats::HistoryRecord> History(uint64_t epoch) {
@@ -635,8 +644,18 @@ TEST_F(FailoverAgentTest, TheSyncReplicaFencesAppliesWhatItReceivedThenTakesTheK
   EXPECT_EQ(agent.NextDelay(), milliseconds(100)) << "leads at once once it took the key";
   UntilPrimary(agent);
   Tick(agent, milliseconds(1000));
-  EXPECT_FALSE(db_.state.read_only);
   EXPECT_FALSE(db_.state.replica) << "STOP SLAVE; RESET SLAVE ALL before writable";
+  // Semi-sync was on before: the new primary is writable only once a sync replica acks it
+  // (docs/roles.md "Semi-sync"); mysql-2 has not re-pointed yet.
+  EXPECT_TRUE(db_.state.read_only);
+  // mysql-2 follows, caught up: named first, it then turns its semi-sync side on and acks.
+  RegisterMysql2(/*caught_up_at=*/"0-100-7", /*acking=*/false);
+  for (int i = 0; i < 3 && agent.Snapshot().sync.empty(); ++i) Tick(agent, milliseconds(1000));
+  EXPECT_TRUE(db_.state.read_only) << "writable before the sync replica acks";
+  RegisterMysql2("0-100-7", /*acking=*/true);
+  for (int i = 0; i < 4 && db_.state.read_only; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(db_.state.read_only) << agent.Snapshot().decision.reason;
+  EXPECT_EQ(agent.Snapshot().sync, "mysql-2");
   EXPECT_EQ(agent.Snapshot().failovers, 1u);
   ASSERT_TRUE(agent.Snapshot().last_epoch);
   EXPECT_EQ(agent.Snapshot().last_epoch->reason, "failover");
