@@ -313,12 +313,12 @@ void Agent::Campaign(const ClusterView& view, const GtidList& gtid, AgentSnapsho
   // Nobody leads, and nobody took the key since this view: the last leader is unchanged. A
   // forced failover request is answered by any new leader: left behind, it would name this
   // member again once it is the one lost.
-  auto won = store_.Txn(
-      {TxnCompare::Absent(keys_.Leader()),
-       TxnCompare::ModRevision(keys_.LastLeader(), view.last_leader_mod_revision)},
-      {TxnOp::Put(keys_.Leader(), value, lease_), TxnOp::Put(keys_.LastLeader(), value),
-       TxnOp::Put(keys_.History(r.epoch), formats::ToJson(h)),
-       TxnOp::Delete(keys_.ForcedFailover())});
+  auto won =
+      store_.Txn({TxnCompare::Absent(keys_.Leader()),
+                  TxnCompare::ModRevision(keys_.LastLeader(), view.last_leader_mod_revision)},
+                 {TxnOp::Put(keys_.Leader(), value, lease_), TxnOp::Put(keys_.LastLeader(), value),
+                  TxnOp::Put(keys_.History(r.epoch), formats::ToJson(h)),
+                  TxnOp::Delete(keys_.ForcedFailover())});
   snap.last_actions.push_back("campaign: " + snap.decision.reason);
   if (!won.ok()) {
     snap.last_error = "campaign: " + won.status().message();
@@ -366,9 +366,9 @@ bool Agent::ReleaseIfServerDead(const ClusterView& view, bool restarted, AgentSn
   auto released = store_.Txn({TxnCompare::ModRevision(keys_.Leader(), view.leader->mod_revision)},
                              {TxnOp::Delete(keys_.Leader())});
   if (!released.ok() || !*released) {
-    snap.last_error = "release the leader key: " +
-                      (released.ok() ? std::string("it changed meanwhile")
-                                     : released.status().message());
+    snap.last_error =
+        "release the leader key: " +
+        (released.ok() ? std::string("it changed meanwhile") : released.status().message());
     return false;
   }
   spdlog::warn("{}: {}", config_.id.pod_name, r.reason);

@@ -95,11 +95,11 @@ struct AgentSnapshot {
   // rule counts from it: core/readiness.h's SourceContact); unset while primary.
   std::optional<std::chrono::steady_clock::time_point> in_sync_at;
   // Issue 13. Shown by /v1/status, `mysqlset status` and /metrics.
-  std::string sync;          // the "sync" key's member ("" none designated)
+  std::string sync;  // the "sync" key's member ("" none designated)
   // Semi-sync in one line (agent/sync_step.h SyncOutcome::note): on the leader whom writes
   // wait for, "single member: writes are not replicated", or why writes wait.
   std::string semi_sync;
-  GtidList errant_gtids;     // this member's transactions the primary never had
+  GtidList errant_gtids;              // this member's transactions the primary never had
   uint64_t errant_checks_failed = 0;  // errant GTIDs found (transitions into errant)
   // The replica's IO thread stopped with error 1236 (diverged from its source): errant too.
   bool diverged = false;

@@ -22,8 +22,8 @@ Result<bool> FenceForFailover(FailoverFenceContext& ctx) {
     } else {
       // Not fatal: a replica this member cannot reach is cut off from it, and its own agent
       // follows the new leader (or fences) once it sees the key.
-      unreachable += fmt::format("{}{} ({})", unreachable.empty() ? "" : ", ", m.name,
-                                 st.message());
+      unreachable +=
+          fmt::format("{}{} ({})", unreachable.empty() ? "" : ", ", m.name, st.message());
     }
   }
   ctx.progress = "IO threads stopped on " + stopped;

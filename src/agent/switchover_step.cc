@@ -138,8 +138,8 @@ Status HandOver(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
   formats::LeaderRecord leader{r.to, last_epoch + 1, ctx.clock.UnixMillis()};
   const std::string leader_json = formats::ToJson(leader);
   // The candidate holds exactly G: it caught up to it, and this server wrote nothing since.
-  const formats::HistoryRecord history{leader.epoch,    r.to, ctx.self, kEpochSwitchover, r.gtid,
-                                       leader.since_unix_ms};
+  const formats::HistoryRecord history{leader.epoch,     r.to,   ctx.self,
+                                       kEpochSwitchover, r.gtid, leader.since_unix_ms};
   Status st = Write(
       ctx,
       Next(

@@ -27,7 +27,7 @@ namespace mysqlset {
 struct SyncTick {
   std::optional<ClusterView> view;  // nullopt: the store did not answer
   RoleDecision decision;
-  ServerState state;   // gathered this tick
+  ServerState state;  // gathered this tick
   LeaseId own_lease = 0;
   uint64_t epoch = 0;  // the leader's epoch, for the key's record
 };

@@ -19,8 +19,8 @@ class OrderCheckingDb : public FakeDb {
   Status SetSemiSyncPrimary(bool enabled) override {
     if (enabled) {
       auto v = store_.Get(keys_.Sync());
-      sync_when_enabled.push_back(v.ok() && *v ? formats::FromJson<formats::SyncRecord>((*v)->value)->name
-                                               : "<absent>");
+      sync_when_enabled.push_back(
+          v.ok() && *v ? formats::FromJson<formats::SyncRecord>((*v)->value)->name : "<absent>");
     }
     return FakeDb::SetSemiSyncPrimary(enabled);
   }
@@ -64,9 +64,9 @@ class SyncStepTest : public ::testing::Test {
   // stored now.
   void SetUp() override {
     lease_ = *store_.GrantLease(3);
-    ASSERT_TRUE(store_.Put(keys_.Leader(), formats::ToJson(formats::LeaderRecord{"mysql-0", 2, 0}),
-                           lease_)
-                    .ok());
+    ASSERT_TRUE(
+        store_.Put(keys_.Leader(), formats::ToJson(formats::LeaderRecord{"mysql-0", 2, 0}), lease_)
+            .ok());
     db_.state.gtid_binlog = GtidList::Parse("0-100-10").value();
   }
   SyncTick LeaderTick(std::vector<MemberView> others) {
@@ -122,7 +122,8 @@ TEST_F(SyncStepTest, LeaderPublishesTheKeyBeforeItEnablesTheMasterSide) {
   // Steady state: nothing written, nothing set.
   const int64_t revision = store_.revision();
   db_.calls.clear();
-  const SyncOutcome again = step.Run(LeaderTick({Member(1, "0-100-10", true), Member(2, "0-100-9")}));
+  const SyncOutcome again =
+      step.Run(LeaderTick({Member(1, "0-100-10", true), Member(2, "0-100-9")}));
   EXPECT_EQ(again.sync, "mysql-1");
   EXPECT_EQ(store_.revision(), revision);
   EXPECT_TRUE(db_.calls.empty());
@@ -176,7 +177,7 @@ TEST_F(SyncStepTest, APromotedReplicaIsNotWritableBeforeItsMasterSideIsOn) {
   SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
   SyncOutcome out = step.Run(LeaderTick({Member(1, "0-100-10")}));
   EXPECT_TRUE(out.hold_writable);
-  EXPECT_EQ(Count(db_, "semi_sync_primary_on"), 0u);  // pitfall 2: it would hang the applier
+  EXPECT_EQ(Count(db_, "semi_sync_primary_on"), 0u);   // pitfall 2: it would hang the applier
   EXPECT_EQ(Count(db_, "semi_sync_replica_off"), 0u);  // would restart the stopped IO thread
   // The promotion removed replication: slave side off, then a new sync replica is
   // published, and only once it acks the master side goes on and writes may start.
@@ -212,7 +213,7 @@ TEST_F(SyncStepTest, HandOverWaitsUntilTheOldSyncReplicaStoppedAcking) {
 TEST_F(SyncStepTest, ReplacementChecksAGtidReadAfterTheView) {
   SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
   ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-1", 1, 0})).ok());
-  db_.state.semi_sync_master_enabled = true;  // armed since mysql-1 acked
+  db_.state.semi_sync_master_enabled = true;         // armed since mysql-1 acked
   SyncTick t = LeaderTick({Member(2, "0-100-10")});  // mysql-1 is gone
   // The gathered position is 0-100-10, but the old one acked 0-100-11 before it stopped.
   db_.state.gtid_binlog = GtidList::Parse("0-100-11").value();
@@ -301,7 +302,8 @@ TEST(AgentSyncTest, LeaderDesignatesTheRegisteredReplicaAndArmsAfterPublishing) 
   r.gtid_binlog = "";
   ASSERT_TRUE(store.Put(keys.Member("mysql-1"), formats::ToJson(r), other).ok());
   ASSERT_TRUE(
-      store.Put(keys.Initialized(), formats::ToJson(formats::InitializedRecord{"mysql-0", 1})).ok());
+      store.Put(keys.Initialized(), formats::ToJson(formats::InitializedRecord{"mysql-0", 1}))
+          .ok());
   for (int i = 0; i < 5; ++i) {
     agent.RunOnce();
     clock.Advance(std::chrono::milliseconds(1000));

@@ -166,8 +166,8 @@ int RunAgent(const AgentFlags& f) {
       config.cluster);
 
   // The fence watchdog (Agent::FenceIfPastDeadline): its own connection, short timeouts.
-  MariaDb watchdog_db(ConnectOptions{"127.0.0.1", self.mysql_port, kAdminUser,
-                                     secrets->admin_password, 1, 2, 2});
+  MariaDb watchdog_db(
+      ConnectOptions{"127.0.0.1", self.mysql_port, kAdminUser, secrets->admin_password, 1, 2, 2});
   std::thread watchdog([&] {
     while (!stop_requested) {
       agent.FenceIfPastDeadline(watchdog_db);

@@ -66,9 +66,10 @@ Result<std::string> Refusal(CoordStore& store, const formats::StoreKeys& keys,
   ASSIGN_OR_RETURN(std::vector<StoredValue> values, store.List(keys.prefix));
   const ClusterView view = ParseClusterView(keys, values).view;
   if (view.leader) {
-    return fmt::format("{} holds the primary role (epoch {}): nothing to force; to move it, use "
-                       "`mysqlset switchover --to {}`",
-                       view.leader->name, view.leader->epoch, to);
+    return fmt::format(
+        "{} holds the primary role (epoch {}): nothing to force; to move it, use "
+        "`mysqlset switchover --to {}`",
+        view.leader->name, view.leader->epoch, to);
   }
   const MemberView* m = nullptr;
   for (const MemberView& v : view.members) {
@@ -76,9 +77,10 @@ Result<std::string> Refusal(CoordStore& store, const formats::StoreKeys& keys,
   }
   if (m == nullptr) return fmt::format("{} is not registered (its agent is not running)", to);
   if (!IsFailoverCandidate(*m)) {
-    return fmt::format("{} cannot be promoted: its server does not answer, it has no data, or it "
-                       "holds errant GTIDs ({})",
-                       to, m->errant_gtids.empty() ? "none" : m->errant_gtids.ToString());
+    return fmt::format(
+        "{} cannot be promoted: its server does not answer, it has no data, or it "
+        "holds errant GTIDs ({})",
+        to, m->errant_gtids.empty() ? "none" : m->errant_gtids.ToString());
   }
   return std::string();
 }
@@ -90,7 +92,8 @@ int RunFailover(const FailoverFlags& f) {
                                                    kRisk));
   }
   if (f.to.empty()) {
-    return ReportError("failover", InvalidArgument("--to NAME is required (the member to promote)"));
+    return ReportError("failover",
+                       InvalidArgument("--to NAME is required (the member to promote)"));
   }
   if (auto id = ParseIdentity(f.to); !id.ok()) {
     return ReportError("failover", InvalidArgument("--to {}: {}", f.to, id.status().message()));
@@ -134,8 +137,8 @@ int RunFailover(const FailoverFlags& f) {
       }
       if (r.ok()) {
         (void)store.RevokeLease(*lease);
-        return ReportError("failover", FailedPrecondition("{} took the primary role instead",
-                                                          r->name));
+        return ReportError("failover",
+                           FailedPrecondition("{} took the primary role instead", r->name));
       }
     }
     std::this_thread::sleep_for(kPoll);

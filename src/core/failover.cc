@@ -6,9 +6,10 @@
 namespace mysqlset {
 namespace {
 
-constexpr const char* kForceHint = "a person may promote another member with `mysqlset failover "
-                                   "--force --to NAME`, losing the writes only the lost members "
-                                   "held";
+constexpr const char* kForceHint =
+    "a person may promote another member with `mysqlset failover "
+    "--force --to NAME`, losing the writes only the lost members "
+    "held";
 
 // Why `m` (nullptr: not registered) cannot be promoted; "" when it can.
 std::string NotCandidateBecause(const MemberView* m) {
@@ -61,14 +62,16 @@ Election FailoverWinner(const ClusterView& view, int64_t now_unix_ms,
   }
   const std::string why = NotCandidateBecause(FindMemberView(view, view.sync));
   if (view.sync == lost || !why.empty()) {
-    return {std::nullopt,
-            fmt::format("the leader {} and the sync replica {} are both lost ({}); an async "
-                        "replica may lack acknowledged writes, so none is promoted; {}",
-                        lost, view.sync, view.sync == lost ? "it was the leader" : view.sync + " " + why,
-                        kForceHint)};
+    return {
+        std::nullopt,
+        fmt::format("the leader {} and the sync replica {} are both lost ({}); an async "
+                    "replica may lack acknowledged writes, so none is promoted; {}",
+                    lost, view.sync,
+                    view.sync == lost ? "it was the leader" : view.sync + " " + why, kForceHint)};
   }
-  return {view.sync, fmt::format("failover: the leader {} is lost; the sync replica {} takes over",
-                                 lost, view.sync),
+  return {view.sync,
+          fmt::format("failover: the leader {} is lost; the sync replica {} takes over", lost,
+                      view.sync),
           kEpochFailover};
 }
 
@@ -94,12 +97,12 @@ Release ReleaseLeadership(const std::string& self, const ClusterView& view, int 
     return {false, "mariadbd does not answer, but no failover could follow (" + e.reason +
                        "): keeping the key while it restarts"};
   }
-  return {true, fmt::format("{}; releasing the leader key so that {} takes over",
-                            server_restarted
-                                ? std::string("mariadbd restarted under the primary")
-                                : fmt::format("mariadbd did not answer {} times in a row",
-                                              unreachable_ticks),
-                            *e.winner)};
+  return {true,
+          fmt::format("{}; releasing the leader key so that {} takes over",
+                      server_restarted ? std::string("mariadbd restarted under the primary")
+                                       : fmt::format("mariadbd did not answer {} times in a row",
+                                                     unreachable_ticks),
+                      *e.winner)};
 }
 
 }  // namespace mysqlset

@@ -54,8 +54,7 @@ bool LastLeaderLost(const ClusterView& view);
 //    with the sync replica lost too an async replica may lack some. The reason names
 //    `mysqlset failover --force`.
 // REQUIRES: view.last_leader.
-Election FailoverWinner(const ClusterView& view, int64_t now_unix_ms,
-                        const FailoverPolicy& policy);
+Election FailoverWinner(const ClusterView& view, int64_t now_unix_ms, const FailoverPolicy& policy);
 
 // Whether `self`, the leader, should release the leader key because its mariadbd is dead:
 // it failed `unreachable_ticks` gathers in a row (at least

@@ -47,8 +47,8 @@ std::vector<FailoverCase> Cases() {
   std::vector<FailoverCase> cases;
   auto add = [&](const char* name, ClusterView v, std::optional<std::string> winner,
                  std::string reason_has = {}, std::string epoch_reason = {}) {
-    cases.push_back({name, std::move(v), std::move(winner), std::move(reason_has),
-                     std::move(epoch_reason)});
+    cases.push_back(
+        {name, std::move(v), std::move(winner), std::move(reason_has), std::move(epoch_reason)});
   };
   add("the sync replica takes over a lost leader", Lost(), "mysql-1", "sync replica mysql-1",
       kEpochFailover);
@@ -233,8 +233,8 @@ TEST(ReleaseLeadershipTest, Table) {
   {
     auto v = Leading();
     v.sync.clear();
-    cases.push_back({"no sync replica (--replicas 1): keeps the key while it restarts", v, 5,
-                     false, "keeping the key"});
+    cases.push_back({"no sync replica (--replicas 1): keeps the key while it restarts", v, 5, false,
+                     "keeping the key"});
   }
   {
     auto v = Leading();
@@ -257,8 +257,7 @@ TEST(ReleaseLeadershipTest, Table) {
     cases.push_back({"another member leads: nothing to release", v, 5, false, "does not hold"});
   }
   for (const ReleaseCase& c : cases) {
-    const Release r =
-        ReleaseLeadership("mysql-0", c.view, c.unreachable_ticks, false, kNow, {});
+    const Release r = ReleaseLeadership("mysql-0", c.view, c.unreachable_ticks, false, kNow, {});
     EXPECT_EQ(r.release, c.release) << c.name << ": " << r.reason;
     EXPECT_NE(r.reason.find(c.reason_has), std::string::npos) << c.name << ": " << r.reason;
   }

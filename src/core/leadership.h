@@ -31,10 +31,10 @@ struct MemberView {
   bool replicating = false;
   std::optional<double> lag_seconds;
   // Issue 13: what failover decides from (MemberRecord's fields of the same names).
-  GtidList gtid_io;                 // received, applied or not
-  bool semi_sync_replica = false;   // acks the primary's commits
-  GtidList errant_gtids;            // empty: none known; never promoted otherwise
-  std::string role;                 // "primary" | "replica", as the member's agent acts
+  GtidList gtid_io;                // received, applied or not
+  bool semi_sync_replica = false;  // acks the primary's commits
+  GtidList errant_gtids;           // empty: none known; never promoted otherwise
+  std::string role;                // "primary" | "replica", as the member's agent acts
 };
 
 struct LeaderView {
@@ -145,17 +145,17 @@ RoleDecision DecideRole(const LeadershipInput& in);
 // Whom the cluster should elect when no one holds the leader key, or why nobody yet.
 // Candidates are registered members with data whose mysqld answers. When the last leader is
 // lost (not registered, or its server does not answer), core/failover.h's FailoverWinner
-// decides (the sync replica, a forced failover, or nobody); with no last leader, until the member that initialized the cluster is one, or, on a store that has
-// neither (a fresh store over existing data), until `expected_members` are. Then the most advanced
-// gtid_binlog wins (one that Covers every other); ties go to the last leader, then to the
-// lowest ordinal. GTIDs that do not order (diverged members) elect nobody.
+// decides (the sync replica, a forced failover, or nobody); with no last leader, until the member
+// that initialized the cluster is one, or, on a store that has neither (a fresh store over existing
+// data), until `expected_members` are. Then the most advanced gtid_binlog wins (one that Covers
+// every other); ties go to the last leader, then to the lowest ordinal. GTIDs that do not order
+// (diverged members) elect nobody.
 struct Election {
   std::optional<std::string> winner;
   std::string reason;
   std::string epoch_reason = {};  // the winner's history reason (RoleDecision::epoch_reason)
 };
-Election ElectionWinner(const ClusterView& view, uint32_t expected_members,
-                        int64_t now_unix_ms = 0,
+Election ElectionWinner(const ClusterView& view, uint32_t expected_members, int64_t now_unix_ms = 0,
                         std::chrono::milliseconds failover_cool_down = std::chrono::seconds(30));
 
 }  // namespace mysqlset

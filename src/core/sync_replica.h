@@ -64,10 +64,10 @@ struct SyncDecision {
 //    `self_gtid`. SAFETY of the hand-over: a new member is designated only once the old one
 //    cannot ack any more (its member key is gone, or its record shows semi_sync_replica
 //    false), nor can any other registered member; until then the key is cleared ("" : the
-//    old one turns its slave side off) and writes wait. Because the old one stopped acking before `self_gtid` was read, everything
-//    it ever acknowledged is in `self_gtid`, which the new one holds: whoever failover
-//    promotes has every acknowledged write. Without a candidate the key names nobody and
-//    writes wait.
+//    old one turns its slave side off) and writes wait. Because the old one stopped acking before
+//    `self_gtid` was read, everything it ever acknowledged is in `self_gtid`, which the new one
+//    holds: whoever failover promotes has every acknowledged write. Without a candidate the key
+//    names nobody and writes wait.
 // Remaining window: a member whose record says it stopped acking, or whose key expired,
 // while its mariadbd still acks (a frozen mariadbd that resumes before its agent turns the
 // slave side off, or an agent dead with its mariadbd alive) can ack a write the new sync

@@ -54,9 +54,8 @@ struct Case {
 
 TEST(DecideSyncTest, Table) {
   const MemberView p = Member(0, "0-100-10");
-  const MemberView acking1 = With(Member(1, "0-100-10"), [](MemberView& m) {
-    m.semi_sync_replica = true;
-  });
+  const MemberView acking1 =
+      With(Member(1, "0-100-10"), [](MemberView& m) { m.semi_sync_replica = true; });
   const std::vector<Case> cases = {
       {"--replicas 1: off, nothing written", In({p}, nullptr, false, 1), "", false, false,
        "single member: writes are not replicated"},
@@ -64,9 +63,9 @@ TEST(DecideSyncTest, Table) {
        false, "not replicated"},
       {"bootstrap, no replica yet: off (pitfall 1)", In({p}, nullptr), "", false, false,
        "no replica has caught up yet"},
-      {"first designation: the lowest lag", In({p, Member(1, "0-100-9", 3.0), Member(2, "0-100-8", 1.0)},
-                                               nullptr),
-       "mysql-2", true, true, "mysql-2 is the sync replica"},
+      {"first designation: the lowest lag",
+       In({p, Member(1, "0-100-9", 3.0), Member(2, "0-100-8", 1.0)}, nullptr), "mysql-2", true,
+       true, "mysql-2 is the sync replica"},
       {"first designation: lag tie goes to the lowest ordinal",
        In({p, Member(1, "0-100-9", 1.0), Member(2, "0-100-9", 1.0)}, nullptr), "mysql-1", true,
        true, ""},
@@ -115,8 +114,8 @@ TEST(DecideSyncTest, Table) {
        In({p, Member(1, "0-100-7"), Member(2, "0-100-9")}, "mysql-1", true), "", true, true,
        "mysql-1 stopped acking"},
       {"restarted and caught up again: it may keep the role",
-       In({p, Member(1, "0-100-10"), Member(2, "0-100-9")}, "mysql-1", true), "mysql-1", false, true,
-       ""},
+       In({p, Member(1, "0-100-10"), Member(2, "0-100-9")}, "mysql-1", true), "mysql-1", false,
+       true, ""},
       {"cleared key: designate once the old one stopped acking",
        In({p, Member(1, "0-100-10"), Member(2, "0-100-10", 1.0)}, ""), "mysql-1", true, true, ""},
       {"cleared key: the old one still acks, nobody is designated",
@@ -145,8 +144,8 @@ TEST(DecideSyncTest, AReplacementAsksForAFreshGtid) {
   EXPECT_EQ(d.sync, "mysql-2");
   EXPECT_TRUE(d.needs_fresh_gtid);
   // The first designation does not: nothing was acknowledged semi-synchronously before it.
-  EXPECT_FALSE(DecideSync(In({Member(0, "0-100-10"), Member(2, "0-100-10")}, nullptr))
-                   .needs_fresh_gtid);
+  EXPECT_FALSE(
+      DecideSync(In({Member(0, "0-100-10"), Member(2, "0-100-10")}, nullptr)).needs_fresh_gtid);
 }
 
 ServerState Replica(ThreadState io = ThreadState::kYes, std::optional<int64_t> lag = 0) {

@@ -44,7 +44,7 @@ TEST(ToolsTest, Server) {
   EXPECT_EQ(ServerArgv("/c/my.cnf", false),
             (Argv{"mariadbd", "--defaults-file=/c/my.cnf", "--init-rpl-role=SLAVE"}));
   EXPECT_EQ(ServerArgv("/c/my.cnf", true), (Argv{"mariadbd", "--defaults-file=/c/my.cnf",
-                                                "--init-rpl-role=SLAVE", "--user=root"}));
+                                                 "--init-rpl-role=SLAVE", "--user=root"}));
 }
 
 }  // namespace

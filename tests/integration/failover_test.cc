@@ -80,7 +80,9 @@ class FailoverCluster : public HaCluster {
     }
     return 0;
   }
-  pid_t SupervisorPid() { return static_cast<pid_t>(std::atol(ReadAll(dir_ + "/supervisor.pid").c_str())); }
+  pid_t SupervisorPid() {
+    return static_cast<pid_t>(std::atol(ReadAll(dir_ + "/supervisor.pid").c_str()));
+  }
 
   // The agent's own view of its decision (GET /v1/status).
   json AgentStatus(const std::string& member) {
@@ -206,12 +208,15 @@ TEST_F(FailoverTest, TwoFailoversInARow) {
   // The new primary designates the remaining replica; then it is lost too, within the first
   // failover's cool-down (30 s): its own loss still fails over.
   std::string next;
-  ASSERT_TRUE(c().WaitFor(20, [&] {
-    auto v = c().View();
-    if (!v || v->sync.empty() || v->sync == sync || v->sync == first) return false;
-    next = v->sync;
-    return true;
-  })) << sync << " designated no new sync replica";
+  ASSERT_TRUE(c().WaitFor(20,
+                          [&] {
+                            auto v = c().View();
+                            if (!v || v->sync.empty() || v->sync == sync || v->sync == first)
+                              return false;
+                            next = v->sync;
+                            return true;
+                          }))
+      << sync << " designated no new sync replica";
   c().KillMember(sync);
   EXPECT_TRUE(c().WaitFor(30, [&] { return c().Leader() == next; })) << "second failover";
   auto v = c().View();
@@ -239,10 +244,12 @@ TEST_F(FailoverTest, PrimaryAndSyncReplicaLostTogetherPromoteNobody) {
   c().KillMember(primary);
   c().KillMember(sync);
   std::string reason;
-  EXPECT_TRUE(c().WaitFor(20, [&] {
-    reason = c().AgentStatus(survivor).value("decision_reason", "");
-    return reason.find("both lost") != std::string::npos;
-  })) << survivor << "'s decision: " << reason;
+  EXPECT_TRUE(c().WaitFor(20,
+                          [&] {
+                            reason = c().AgentStatus(survivor).value("decision_reason", "");
+                            return reason.find("both lost") != std::string::npos;
+                          }))
+      << survivor << "'s decision: " << reason;
   EXPECT_NE(reason.find("mysqlset failover --force"), std::string::npos) << reason;
   std::this_thread::sleep_for(std::chrono::seconds(5));  // past any lease: still nobody
   EXPECT_EQ(c().Leader(), "") << "an async replica was promoted";

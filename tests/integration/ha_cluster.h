@@ -48,10 +48,9 @@ class HaCluster {
     auto w = Connect(WritePort(), 60);
     ASSERT_NE(w, nullptr) << "no primary behind the write endpoint";
     ASSERT_TRUE(w->Execute("CREATE DATABASE " + db_).ok());
-    ASSERT_TRUE(
-        w->Execute("CREATE TABLE " + db_ +
-                   ".t (id BIGINT PRIMARY KEY, v VARCHAR(32)) ENGINE=InnoDB")
-            .ok());
+    ASSERT_TRUE(w->Execute("CREATE TABLE " + db_ +
+                           ".t (id BIGINT PRIMARY KEY, v VARCHAR(32)) ENGINE=InnoDB")
+                    .ok());
     // The writer is an application: the app account has no READ ONLY ADMIN (HA.md), so
     // read_only stops it.
     app_password_ = ReadAll(dir_ + "/secrets/app-password");

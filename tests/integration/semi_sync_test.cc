@@ -101,7 +101,9 @@ class Cluster {
     }
     return json::object();
   }
-  static int Ordinal(const std::string& name) { return std::stoi(name.substr(name.rfind('-') + 1)); }
+  static int Ordinal(const std::string& name) {
+    return std::stoi(name.substr(name.rfind('-') + 1));
+  }
 
   TempDir tmp_;
   int replicas_ = 0;
@@ -134,11 +136,13 @@ TEST(SemiSyncTest, OneSyncReplicaAcksAndIsReplacedWhenItIsFrozen) {
         if (sync.rfind("mysql-", 0) != 0 || sync == primary) return false;
         const int s = Cluster::Ordinal(sync);
         return c.Value(s, "SELECT @@global.rpl_semi_sync_slave_enabled") == "1" &&
-               c.Value(s, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
-                          "VARIABLE_NAME = 'RPL_SEMI_SYNC_SLAVE_STATUS'") == "ON" &&
+               c.Value(s,
+                       "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
+                       "VARIABLE_NAME = 'RPL_SEMI_SYNC_SLAVE_STATUS'") == "ON" &&
                c.Value(p, "SELECT @@global.rpl_semi_sync_master_enabled") == "1" &&
-               c.Value(p, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
-                          "VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'") == "1";
+               c.Value(p,
+                       "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
+                       "VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'") == "1";
       },
       60))
       << "sync key: " << c.SyncKey();
@@ -153,7 +157,8 @@ TEST(SemiSyncTest, OneSyncReplicaAcksAndIsReplacedWhenItIsFrozen) {
 
   // 2. An acknowledged insert is on the sync replica (received) when it is acknowledged.
   ASSERT_TRUE(w->Execute("INSERT INTO semi.t VALUES (-1, 'acked')").ok());
-  const GtidList at_ack = GtidList::Parse(QueryValue(*w, "SELECT @@global.gtid_binlog_pos")).value();
+  const GtidList at_ack =
+      GtidList::Parse(QueryValue(*w, "SELECT @@global.gtid_binlog_pos")).value();
   {
     auto sc = c.Connect(c.MemberPort(s), 5);
     ASSERT_NE(sc, nullptr);
@@ -182,16 +187,17 @@ TEST(SemiSyncTest, OneSyncReplicaAcksAndIsReplacedWhenItIsFrozen) {
   const auto frozen_at = steady_clock::now();
   // Its member key lives 3 s: meanwhile nobody else may ack, so commits wait.
   std::this_thread::sleep_for(milliseconds(1500));
-  const std::string waiting = c.Value(p, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-                                         "WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_WAIT_SESSIONS'");
+  const std::string waiting = c.Value(p,
+                                      "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                                      "WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_WAIT_SESSIONS'");
   const size_t acked_before = writer.acked_count();
   EXPECT_TRUE(WaitFor([&] { return c.SyncKey() == "mysql-" + std::to_string(other); }, 30))
       << "the leader did not designate mysql-" << other << "; sync key: " << c.SyncKey();
   EXPECT_TRUE(WaitFor([&] { return writer.acked_count() > acked_before; }, 30))
       << "writes are not acknowledged with the other replica";
-  const double resumed_s =
-      std::chrono::duration<double>(steady_clock::now() - frozen_at).count();
-  std::fprintf(stderr, "writes waiting 1.5 s after the freeze: %s; acknowledged again %.1f s after\n",
+  const double resumed_s = std::chrono::duration<double>(steady_clock::now() - frozen_at).count();
+  std::fprintf(stderr,
+               "writes waiting 1.5 s after the freeze: %s; acknowledged again %.1f s after\n",
                waiting.c_str(), resumed_s);
   EXPECT_NE(waiting, "0") << "writes were acknowledged while no designated replica could ack";
   EXPECT_EQ(c.Value(other, "SELECT @@global.rpl_semi_sync_slave_enabled"), "1");
@@ -200,12 +206,13 @@ TEST(SemiSyncTest, OneSyncReplicaAcksAndIsReplacedWhenItIsFrozen) {
   // acknowledged is lost anywhere.
   ASSERT_EQ(kill(mariadbd, SIGCONT), 0);
   ASSERT_EQ(kill(agent, SIGCONT), 0);
-  EXPECT_TRUE(WaitFor([&] { return c.Value(s, "SELECT @@global.rpl_semi_sync_slave_enabled") == "0"; },
-                      30));
+  EXPECT_TRUE(WaitFor(
+      [&] { return c.Value(s, "SELECT @@global.rpl_semi_sync_slave_enabled") == "0"; }, 30));
   EXPECT_TRUE(WaitFor(
       [&] {
-        return c.Value(p, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
-                          "VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'") == "1";
+        return c.Value(p,
+                       "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
+                       "VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'") == "1";
       },
       30));
   ASSERT_TRUE(writer.WaitForProgress(30));

@@ -129,8 +129,7 @@ TEST_F(StaleReadsTest, ReadsSurviveThePrimarysMariadbdLossWithinTheBound) {
     ASSERT_TRUE(w->Execute("INSERT INTO stale.t VALUES (1, 'before the loss')").ok());
   }
   std::string why;
-  ASSERT_TRUE(WaitFor([&] { return ReadThroughEndpoint(1, why) == "before the loss"; }, 30))
-      << why;
+  ASSERT_TRUE(WaitFor([&] { return ReadThroughEndpoint(1, why) == "before the loss"; }, 30)) << why;
   // Both replicas caught up and seen so by their agents (the bound counts from then).
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -187,9 +186,8 @@ TEST_F(StaleReadsTest, ReadsSurviveThePrimarysMariadbdLossWithinTheBound) {
                        << failures;
 
   const json now = Status();
-  const std::string new_primary = now.value("primary", json()).is_string()
-                                      ? now["primary"].get<std::string>()
-                                      : std::string();
+  const std::string new_primary =
+      now.value("primary", json()).is_string() ? now["primary"].get<std::string>() : std::string();
   const bool failed_over = !new_primary.empty() && new_primary != primary;
   if (!failed_over) {
     // Nobody took over: the replicas said they served stale reads, and they stop once the
@@ -211,8 +209,8 @@ TEST_F(StaleReadsTest, ReadsSurviveThePrimarysMariadbdLossWithinTheBound) {
     bool said_why = false;
     for (const auto& m : after.value("members", json::array())) {
       for (const auto& r : m.value("reasons", json::array())) {
-        said_why |= r.get<std::string>().find("over the 30 s stale-read limit") !=
-                    std::string::npos;
+        said_why |=
+            r.get<std::string>().find("over the 30 s stale-read limit") != std::string::npos;
       }
     }
     EXPECT_TRUE(said_why) << after.dump();
