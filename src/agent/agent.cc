@@ -266,7 +266,19 @@ bool Agent::KeepLease(const ServerState& state, const AgentSnapshot& snap) {
   r.gtid_io = known.replica ? known.replica->gtid_io_pos : "";
   // Unanswered: published as not acking (a dead server acks nothing; a frozen one that
   // resumes is the window docs/roles.md "Semi-sync" names).
-  r.semi_sync_replica = state.reachable && state.semi_sync_slave_enabled;
+  // May it ack? The flag (on: acks once its IO thread starts) or the IO thread's live status
+  // (still acking after the flag went off, until the thread restarts). A server that did not
+  // answer keeps what was last seen, unless it refused the connection (down: it acks
+  // nothing): a frozen one may resume acking before its agent turns the flag off, and the
+  // leader must not name another sync replica meanwhile (docs/roles.md "Semi-sync").
+  const bool down =
+      !state.reachable && state.unreachable_reason.find("Can't connect") != std::string::npos;
+  if (state.reachable) {
+    may_ack_ = state.semi_sync_slave_enabled || state.semi_sync_slave_status;
+  } else if (down) {
+    may_ack_ = false;
+  }
+  r.semi_sync_replica = may_ack_;
   r.semi_sync_primary = state.reachable && state.semi_sync_master_enabled;
   r.errant_gtids = snap.errant_gtids.ToString();
   r.updated_unix_ms = clock_.UnixMillis();
@@ -477,7 +489,6 @@ void Agent::RunOnce() {
     snap = snapshot_;
     watchdog_pending_ = {};
   }
-  const bool was_writable = snap.writable;
   took_key_ = false;
   snap.ticks++;
   snap.last_actions.clear();
@@ -501,6 +512,15 @@ void Agent::RunOnce() {
     consecutive_failures_ = 0;
   }
   if (state.reachable) snap.writable = !state.read_only;
+  // A restart between two ticks (a crash the supervisor restarted before a tick saw it
+  // down): the server's start time, now - Uptime, moved. Uptime counts whole seconds, so
+  // the estimate jitters by up to 1 s; a move of 2 s or more is a restart.
+  bool server_restarted = false;
+  if (state.reachable && state.uptime_seconds >= 0) {
+    const auto started = clock_.Now() - std::chrono::seconds(state.uptime_seconds);
+    server_restarted = server_started_ && started > *server_started_ + std::chrono::seconds(2);
+    if (!server_started_ || server_restarted) server_started_ = started;
+  }
 
   // 3-4. Lease, members/<self>, the cluster's keys.
   std::optional<ClusterView> view;
@@ -553,13 +573,15 @@ void Agent::RunOnce() {
     case RoleVerdict::kLead: {
       snap.errant_gtids = GtidList();  // the primary's history is the reference
       snap.diverged = false;
-      // A dead mariadbd: hand over to the sync replica rather than race its restart. One
-      // that came back read-only under a writable primary restarted (a switchover from this
-      // member is the only other thing that makes it read-only).
-      const bool restarted = role_ == Role::kPrimary && was_writable && state.reachable &&
-                             state.read_only && !decision.switchover && !handing_over_;
+      // A dead mariadbd: hand over to the sync replica rather than race its restart; so too
+      // one that restarted under this primary (its start time moved): --init-rpl-role=SLAVE
+      // truncated a tail the sync replica may hold. Read-only alone is no sign of a restart:
+      // the fence watchdog makes a primary read-only when a tick overran its deadline.
+      const bool restarted =
+          role_ == Role::kPrimary && server_restarted && !decision.switchover && !handing_over_;
       if ((!state.reachable || restarted) && view && ReleaseIfServerDead(*view, restarted, snap)) {
         role_ = Role::kReplica;
+        decision = snap.decision;  // released: nothing below may act as the leader this tick
         break;
       }
       if (role_ != Role::kPrimary) {
@@ -603,7 +625,8 @@ void Agent::RunOnce() {
   }
   // SEMI-SYNC CALL SITE (agent/sync_step.h): the leader publishes the sync key, then arms its
   // master side, before its actions may make it writable; replicas set their slave side.
-  const SyncOutcome sync = sync_.Run({view, decision, state, lease_, snap.epoch});
+  const SyncOutcome sync =
+      config_.semi_sync ? sync_.Run({view, decision, state, lease_, snap.epoch}) : SyncOutcome{};
   if (sync.hold_writable) {
     std::erase_if(actions, [](const Action& a) { return a.kind == ActionKind::kSetWritable; });
   }
@@ -635,6 +658,8 @@ void Agent::RunOnce() {
   snap.fencing.read_only += watchdog_pending_.read_only;
   snap.fencing.kill_sessions += watchdog_pending_.kill_sessions;
   snap.fencing.kill_server += watchdog_pending_.kill_server;
+  // The watchdog fenced during this tick: the server is read-only whatever was gathered.
+  if (watchdog_pending_.read_only > 0 || watchdog_pending_.kill_server > 0) snap.writable = false;
   watchdog_pending_ = {};
   snapshot_ = std::move(snap);
 }

@@ -60,6 +60,10 @@ struct AgentConfig {
   std::chrono::milliseconds switchover_tick{100};
   // Failover's cool-down, and when a leader whose mariadbd is dead releases the key.
   FailoverPolicy failover;
+  // `--semi-sync`: lossless semi-sync and, with it, automatic failover (a failover needs a
+  // designated sync replica). Off by default until the failover suite passes (issue 13's
+  // note): without it no sync key is published, so nothing fails over automatically.
+  bool semi_sync = false;
   Backoff unreachable_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0};
 };
 
@@ -180,6 +184,10 @@ class Agent {
   const FileSystem& fs_;
   const Clock& clock_;
   int consecutive_failures_ = 0;
+  // When this agent's mariadbd started (now - Uptime at the first tick that read it, moved
+  // on a restart): see server_restarted in RunOnce.
+  std::optional<std::chrono::steady_clock::time_point> server_started_;
+  bool may_ack_ = false;  // published as MemberRecord::semi_sync_replica: see KeepLease
   LeaseId lease_ = 0;
   // FenceDeadline of the last successful keepalive (or grant); unset without a lease.
   std::optional<std::chrono::steady_clock::time_point> deadline_;

@@ -29,6 +29,7 @@ class AgentTest : public ::testing::Test {
     c.id = *ParseIdentity(pod);
     c.data_dir = "/data";
     c.secrets = {"admin-pw", "repl-pw", "backup-pw", "monitor-pw", "token"};
+    c.semi_sync = true;  // the issue-13 behaviour; AgentTest.WithoutSemiSync... turns it off
     return c;
   }
   // An agent owned by the fixture.
@@ -732,6 +733,43 @@ TEST_F(AgentTest, TheWatchdogFencesWhenATickOutlivesTheDeadline) {
   agent.RunOnce();  // the lease renews: leads again, writable once more
   EXPECT_EQ(agent.Snapshot().fencing.read_only, 2u) << "the tick fenced first thing too";
   EXPECT_EQ(agent.Snapshot().role, Role::kPrimary);
+}
+
+// Without --semi-sync no sync key is published and no side is armed, so nothing fails over
+// automatically: the primary moves only by switchover (issue 12's behaviour).
+TEST_F(AgentTest, WithoutSemiSyncNoSyncKeyIsPublishedAndNothingIsArmed) {
+  AgentConfig c = Config("mysql-0");
+  c.semi_sync = false;
+  Agent& agent = Make(c, db_);
+  UntilPrimary(agent);
+  for (int i = 0; i < 3; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(*store_.Get(keys_.Sync()));
+  EXPECT_FALSE(db_.state.semi_sync_master_enabled);
+  EXPECT_FALSE(db_.state.read_only);
+}
+
+// A leader's mariadbd that restarted between two ticks (its start time, now - Uptime, moved)
+// truncated a tail the sync replica may hold: the leader hands over. One the watchdog made
+// read-only (same start time) is no restart: it leads on and is made writable again.
+TEST_F(FailoverAgentTest, ARestartedServerReleasesTheKeyAWatchdogFencedOneDoesNot) {
+  db_.state.uptime_seconds = 100;
+  Agent& agent = Make("mysql-0");
+  UntilPrimary(agent);
+  agent.RunOnce();
+  ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-2", 1, 0})).ok());
+  RegisterMysql2("0-100-5", /*acking=*/true);
+  db_.state.uptime_seconds += 1;
+  db_.state.read_only = true;  // the watchdog fenced it during a slow tick
+  Tick(agent, milliseconds(1000));
+  EXPECT_TRUE(StoredLeader()) << agent.Snapshot().decision.reason;
+  EXPECT_EQ(agent.Snapshot().role, Role::kPrimary);
+  db_.state.uptime_seconds = 0;  // crashed and restarted between two ticks
+  db_.state.read_only = true;
+  Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(StoredLeader()) << agent.Snapshot().decision.reason << " | "
+                               << (*store_.Get(keys_.Sync()))->value << " | "
+                               << agent.Snapshot().last_error;
+  EXPECT_EQ(agent.Snapshot().role, Role::kReplica);
 }
 
 }  // namespace

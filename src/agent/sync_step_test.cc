@@ -290,6 +290,7 @@ TEST(AgentSyncTest, LeaderDesignatesTheRegisteredReplicaAndArmsAfterPublishing) 
   c.data_dir = "/data";
   c.secrets = {"admin-pw", "repl-pw", "backup-pw", "monitor-pw", "token"};
   c.expected_members = 3;
+  c.semi_sync = true;
   Agent agent(c, db, store, killer, fs, clock);
   // A replica registered on its own lease.
   const LeaseId other = *store.GrantLease(3);

@@ -41,6 +41,7 @@ struct AgentFlags {
   uint32_t members = 1;
   int64_t lease_ttl = 3;
   int64_t failover_cool_down_s = 30;
+  bool semi_sync = false;
 };
 
 // Ticks the agent until SIGTERM or SIGINT.
@@ -85,6 +86,7 @@ int RunAgent(const AgentFlags& f) {
   config.expected_members = f.members;
   config.lease.ttl = std::chrono::seconds(f.lease_ttl);
   config.failover.cool_down = std::chrono::seconds(f.failover_cool_down_s);
+  config.semi_sync = f.semi_sync;
   // The lease is renewed once a tick: a tick as long as the safe time would fence the
   // primary between two renewals.
   if (config.tick >= config.lease.ttl - config.lease.margin) {
@@ -229,6 +231,9 @@ Action AddAgentCommand(CLI::App& app) {
                  "triggers another (docs/roles.md \"Failover\")")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{3600}));
+  app.add_flag("--semi-sync", f->semi_sync,
+               "Lossless semi-sync and automatic failover to the sync replica (experimental: "
+               "docs/roles.md \"Failover\"); off: the primary moves only by switchover");
   return [f]() { return RunAgent(*f); };
 }
 

@@ -48,6 +48,7 @@ struct UpFlags {
   int timeout_s = 900;
   int etcd_members = 1;
   CLI::Option* etcd_members_opt = nullptr;
+  bool semi_sync = false;
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* name_opt = nullptr;
   CLI::Option* base_port_opt = nullptr;
@@ -79,6 +80,7 @@ Result<local::ClusterSpec> SpecForUp(PosixFileSystem& fs, const local::ClusterPa
     spec.base_port = static_cast<uint16_t>(f.base_port);
     spec.etcd_members = f.etcd_members;
     spec.etcd_token = local::NewEtcdToken();
+    spec.semi_sync = f.semi_sync;
   }
   if (f.replicas_opt->count() > 0) spec.replicas = f.replicas;
   RETURN_IF_ERROR(local::ValidateSpec(spec));
@@ -185,6 +187,9 @@ Action AddUpCommand(CLI::App& app) {
   f->replicas_opt = app.add_option("--replicas", f->replicas,
                                    fmt::format("Number of members (1-{})", local::kMaxReplicas))
                         ->capture_default_str();  // ValidateSpec refuses others, one line
+  app.add_flag("--semi-sync", f->semi_sync,
+               "Lossless semi-sync and automatic failover to the sync replica (experimental: "
+               "docs/roles.md \"Failover\"); fixed when the cluster is created");
   f->name_opt = app.add_option("--name", f->name, "Cluster name; members are NAME-0 .. NAME-(N-1)")
                     ->capture_default_str();
   f->base_port_opt =

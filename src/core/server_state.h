@@ -52,6 +52,12 @@ struct ServerState {
   bool semi_sync_slave_enabled = false;
   int64_t semi_sync_master_clients = 0;
   int64_t semi_sync_master_wait_sessions = 0;
+  // Rpl_semi_sync_slave_status: the IO thread runs with semi-sync, so it acks now, whatever
+  // the flag says (the IO thread reads the flag only when it starts).
+  bool semi_sync_slave_status = false;
+  // Status variable Uptime: a server whose start time moved restarted between two ticks
+  // (a crash the supervisor restarted before a tick saw it down). -1: not read.
+  int64_t uptime_seconds = -1;
 };
 
 // The clone record (DATA/.mysqlset-clone.json) the datadir came from, as the decisions need

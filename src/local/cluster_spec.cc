@@ -55,6 +55,7 @@ std::string SpecToJson(const ClusterSpec& spec) {
   j["base_port"] = spec.base_port;
   j["etcd_members"] = spec.etcd_members;
   j["etcd_token"] = spec.etcd_token;
+  j["semi_sync"] = spec.semi_sync;
   return j.dump(2) + "\n";
 }
 
@@ -72,6 +73,7 @@ Result<ClusterSpec> SpecFromJson(const std::string& text, const std::string& whe
       spec.etcd_members = j.at("etcd_members").get<int>();
     }
     spec.etcd_token = j.value("etcd_token", "");
+    spec.semi_sync = j.value("semi_sync", false);
   } catch (const std::exception& e) {
     return InvalidArgument("{} is not a valid cluster file ({}): fix or remove it", where,
                            e.what());

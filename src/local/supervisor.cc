@@ -319,6 +319,7 @@ std::vector<std::string> Supervisor::Argv(const MemberRecord& m, MemberProcess p
     case MemberProcess::kAgent: {
       std::vector<std::string> argv = MemberCommand(m, "agent");
       argv.insert(argv.end(), {"--bind-address", kLocalHost});
+      if (spec_.semi_sync) argv.push_back("--semi-sync");
       return argv;
     }
   }

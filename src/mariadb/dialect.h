@@ -22,7 +22,10 @@ inline constexpr const char* kSelectState =
     "@@global.rpl_semi_sync_slave_enabled, (SELECT VARIABLE_VALUE FROM "
     "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'), "
     "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
-    "'RPL_SEMI_SYNC_MASTER_WAIT_SESSIONS'), @@global.gtid_binlog_state";
+    "'RPL_SEMI_SYNC_MASTER_WAIT_SESSIONS'), @@global.gtid_binlog_state, "
+    "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
+    "'UPTIME'), (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
+    "VARIABLE_NAME = 'RPL_SEMI_SYNC_SLAVE_STATUS')";
 std::string SetSemiSyncPrimary(bool enabled);
 std::string SetSemiSyncReplica(bool enabled);
 inline constexpr const char* kStartReplicaIo = "START SLAVE IO_THREAD";

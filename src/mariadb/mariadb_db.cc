@@ -70,7 +70,7 @@ Status MariaDb::ReadState(ServerState& out) {
   ASSIGN_OR_RETURN(Connection * c, Conn());
   auto vars = c->Query(dialect::kSelectState);
   if (!vars.ok()) return Check(vars.status());
-  if (vars->rows.size() != 1 || vars->rows[0].size() != 9) {
+  if (vars->rows.size() != 1 || vars->rows[0].size() != 11) {
     return Internal("unexpected result for server variables");
   }
   const Row& row = vars->rows[0];
@@ -92,6 +92,8 @@ Status MariaDb::ReadState(ServerState& out) {
   out.semi_sync_master_clients = counter(row[6]);
   out.semi_sync_master_wait_sessions = counter(row[7]);
   ASSIGN_OR_RETURN(out.gtid_binlog_state, ParseGtidItems(row[8].value_or("")));
+  out.uptime_seconds = row[9] ? counter(row[9]) : -1;
+  out.semi_sync_slave_status = row[10].value_or("OFF") == "ON";
   auto repl = c->Query(dialect::kShowReplicaStatus);
   if (!repl.ok()) return Check(repl.status());
   out.replica.reset();
@@ -275,8 +277,12 @@ Status MariaDb::SetSemiSyncReplica(bool enabled) {
   if (!repl.ok()) return Check(repl.status());
   if (repl->rows.empty()) return Status::Ok();
   // Restart only a running IO thread: one stopped on purpose (a failover's fence of every
-  // reachable replica) must stay stopped.
-  if (ReplicaStatusFromRow(*repl, 0).io == ThreadState::kNo) return Status::Ok();
+  // reachable replica) must stay stopped. And only while the SQL thread runs: START with
+  // both threads stopped purges the relay log (MDEV-4698), which may hold acknowledged
+  // writes not yet applied; the flag then waits for the next restart of the threads, and
+  // Rpl_semi_sync_slave_status goes on saying this replica may ack (ServerState).
+  const ReplicaStatus now = ReplicaStatusFromRow(*repl, 0);
+  if (now.io == ThreadState::kNo || now.sql != ThreadState::kYes) return Status::Ok();
   RETURN_IF_ERROR(Check(c->Execute(dialect::kStopReplicaIo)));
   return Check(c->Execute(dialect::kStartReplicaIo));
 }

@@ -129,7 +129,7 @@ class FailoverTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     cluster_ = new FailoverCluster();
-    cluster_->Start();
+    cluster_->Start(/*semi_sync=*/true);
   }
   static void TearDownTestSuite() {
     cluster_->ReleaseSupervisor();

@@ -35,13 +35,22 @@ class HaCluster {
   // `db`: the database the writer's table `db`.t lives in.
   explicit HaCluster(std::string db) : db_(std::move(db)) {}
 
-  void Start() {
+  // `semi_sync`: `up --semi-sync` (lossless semi-sync and automatic failover).
+  void Start(bool semi_sync = false) {
     base_ = FreeClusterBasePort(kMembers);
     ASSERT_NE(base_, 0) << "no free port range found";
     dir_ = tmp_.path() + "/cluster";
-    const Outcome up = Cli({"up", "--dir", dir_, "--replicas", std::to_string(kMembers),
-                            "--etcd-members", "3", "--base-port", std::to_string(base_)},
-                           300);
+    std::vector<std::string> args = {"up",
+                                     "--dir",
+                                     dir_,
+                                     "--replicas",
+                                     std::to_string(kMembers),
+                                     "--etcd-members",
+                                     "3",
+                                     "--base-port",
+                                     std::to_string(base_)};
+    if (semi_sync) args.push_back("--semi-sync");
+    const Outcome up = Cli(args, 300);
     ASSERT_EQ(up.exit_code, 0) << up.output;
     password_ = ReadAll(dir_ + "/secrets/admin-password");
     while (!password_.empty() && (password_.back() == '\n')) password_.pop_back();

@@ -38,9 +38,10 @@ class Cluster {
     base_ = FreeClusterBasePort(replicas);
     ASSERT_NE(base_, 0) << "no free port range found";
     dir_ = tmp_.path() + "/cluster";
-    const Outcome up = Cli({"up", "--dir", dir_, "--replicas", std::to_string(replicas),
-                            "--etcd-members", "1", "--base-port", std::to_string(base_)},
-                           300);
+    const Outcome up =
+        Cli({"up", "--dir", dir_, "--replicas", std::to_string(replicas), "--etcd-members", "1",
+             "--base-port", std::to_string(base_), "--semi-sync"},
+            300);
     ASSERT_EQ(up.exit_code, 0) << up.output;
     password_ = ReadAll(dir_ + "/secrets/admin-password");
     while (!password_.empty() && password_.back() == '\n') password_.pop_back();
