@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Failover time per fault, on a 3-member local cluster (`mysqlset up`, 3 etcd members): a
+# Failover time per fault, on a 3-member local cluster (`mysqlset up --semi-sync`, 3 etcd members): a
 # probe (bench/write_probe.py) inserts one row at a time through the write endpoint (HAProxy,
 # base-6) and logs the monotonic time of every acknowledgement. For each fault, RUNS times:
 # the time from the fault to the first acknowledged insert after it = a new writable primary
@@ -41,7 +41,7 @@ mono() { python3 -c 'import time; print(f"{time.monotonic():.4f}")'; }
 
 base=$(free_base 3)
 dir=$W/c
-"$MYSQLSET" up --dir "$dir" --replicas 3 --etcd-members 3 --base-port "$base" --timeout 600 \
+"$MYSQLSET" up --dir "$dir" --replicas 3 --etcd-members 3 --semi-sync --base-port "$base" --timeout 600 \
   >"$W/up.log" 2>&1
 write=$((base - 6))
 pwfile=$W/bench-password
