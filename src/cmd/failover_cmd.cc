@@ -71,6 +71,24 @@ Result<std::string> Refusal(CoordStore& store, const formats::StoreKeys& keys,
         "`mysqlset switchover --to {}`",
         view.leader->name, view.leader->epoch, to);
   }
+  if (!view.last_leader) return std::string("no primary was ever elected: nothing to force");
+  // Only a cluster the automatic rules leave waiting may be forced (FailoverWinner ignores
+  // the key otherwise): while the sync replica can take over, forcing another member would
+  // only risk the writes the sync replica holds.
+  ClusterView unforced = view;
+  unforced.forced_failover_to.clear();
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (!LastLeaderLost(unforced)) {
+    return fmt::format(
+        "the last primary {} is registered with its server answering: it will "
+        "lead again; nothing to force",
+        view.last_leader->name);
+  }
+  if (const Election e = FailoverWinner(unforced, now_ms, FailoverPolicy{}); e.winner) {
+    return fmt::format("{} takes over by itself ({}): nothing to force", *e.winner, e.reason);
+  }
   const MemberView* m = nullptr;
   for (const MemberView& v : view.members) {
     if (v.name == to) m = &v;

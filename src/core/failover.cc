@@ -31,18 +31,12 @@ bool LastLeaderLost(const ClusterView& view) {
   return last == nullptr || !last->mysql_reachable;
 }
 
-Election FailoverWinner(const ClusterView& view, int64_t now_unix_ms,
-                        const FailoverPolicy& policy) {
+namespace {
+
+// The rules without a forced failover: the sync replica, the cool-down, or nobody.
+Election AutomaticWinner(const ClusterView& view, int64_t now_unix_ms,
+                         const FailoverPolicy& policy) {
   const std::string& lost = view.last_leader->name;
-  if (!view.forced_failover_to.empty()) {
-    const std::string& to = view.forced_failover_to;
-    const std::string why =
-        to == lost ? "is the lost leader" : NotCandidateBecause(FindMemberView(view, to));
-    if (!why.empty()) {
-      return {std::nullopt, fmt::format("a forced failover names {}, which {}", to, why)};
-    }
-    return {to, fmt::format("forced failover to {} ({} is lost)", to, lost), kEpochForced};
-  }
   const std::optional<EpochView>& epoch = view.last_epoch;
   const bool after_failover =
       epoch && (epoch->reason == kEpochFailover || epoch->reason == kEpochForced);
@@ -73,6 +67,24 @@ Election FailoverWinner(const ClusterView& view, int64_t now_unix_ms,
           fmt::format("failover: the leader {} is lost; the sync replica {} takes over", lost,
                       view.sync),
           kEpochFailover};
+}
+
+}  // namespace
+
+Election FailoverWinner(const ClusterView& view, int64_t now_unix_ms,
+                        const FailoverPolicy& policy) {
+  Election automatic = AutomaticWinner(view, now_unix_ms, policy);
+  // A forced failover only unblocks a cluster the rules leave waiting: while the sync
+  // replica can take over, promoting anyone else would lose the writes only it holds.
+  if (automatic.winner || view.forced_failover_to.empty()) return automatic;
+  const std::string& lost = view.last_leader->name;
+  const std::string& to = view.forced_failover_to;
+  const std::string why =
+      to == lost ? "is the lost leader" : NotCandidateBecause(FindMemberView(view, to));
+  if (!why.empty()) {
+    return {std::nullopt, fmt::format("a forced failover names {}, which {}", to, why)};
+  }
+  return {to, fmt::format("forced failover to {} ({} is lost)", to, lost), kEpochForced};
 }
 
 Release ReleaseLeadership(const std::string& self, const ClusterView& view, int unreachable_ticks,

@@ -113,22 +113,26 @@ std::vector<FailoverCase> Cases() {
   {
     auto v = Lost();
     v.forced_failover_to = "mysql-2";
-    add("a forced failover wins over the sync replica", v, "mysql-2", "", kEpochForced);
+    add("a forced failover is moot while the sync replica can take over", v, "mysql-1",
+        "the sync replica mysql-1 takes over", kEpochFailover);
   }
   {
     auto v = Lost();
+    v.members.erase(v.members.begin());  // the sync replica is lost too
     v.forced_failover_to = "mysql-7";
     add("a forced failover to an unknown member: nobody", v, std::nullopt,
         "mysql-7, which is not registered");
   }
   {
     auto v = Lost();
+    v.members.erase(v.members.begin());
     v.forced_failover_to = "mysql-2";
-    v.members[1].errant_gtids = G("7-102-1");
+    v.members[0].errant_gtids = G("7-102-1");
     add("a forced failover to an errant member: nobody", v, std::nullopt, "errant");
   }
   {
     auto v = Lost();
+    v.members.erase(v.members.begin());
     v.forced_failover_to = "mysql-0";
     add("a forced failover to the lost leader: nobody", v, std::nullopt, "is the lost leader");
   }
