@@ -79,13 +79,17 @@ Result<bool> WaitForCandidate(SwitchoverContext& ctx, const formats::SwitchoverR
   if (!reached) return false;
   ServerState candidate;
   RETURN_IF_ERROR(peer->ReadState(candidate));
-  ASSIGN_OR_RETURN(GtidList primary, GtidList::Parse(r.gtid));
-  // Read after the primary went read-only at G: exact (core/errant.h).
-  if (!ErrantGtids(candidate.gtid_binlog, primary, GtidReadOrder::kPrimaryAfterReplica).empty()) {
+  // This server read AFTER the candidate: exact (core/errant.h). Not G: a READ ONLY ADMIN
+  // commit after G may already be on the candidate (HandOver catches it and retries), and
+  // against G it would look errant.
+  ServerState primary;
+  RETURN_IF_ERROR(ctx.self_db.ReadState(primary));
+  if (!ErrantGtids(candidate.gtid_binlog, primary.gtid_binlog, GtidReadOrder::kPrimaryAfterReplica)
+           .empty()) {
     *errant = fmt::format(
         "{} holds transactions the primary {} lacks (errant GTIDs: {} vs the primary's {}); "
         "re-clone it",
-        r.to, ctx.self, candidate.gtid_binlog.ToString(), r.gtid);
+        r.to, ctx.self, candidate.gtid_binlog.ToString(), primary.gtid_binlog.ToString());
     return false;
   }
   RETURN_IF_ERROR(Write(ctx, Next(ctx, r, SwitchoverState::kCaughtUp,
