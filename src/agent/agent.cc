@@ -625,8 +625,10 @@ void Agent::RunOnce() {
   }
   // SEMI-SYNC CALL SITE (agent/sync_step.h): the leader publishes the sync key, then arms its
   // master side, before its actions may make it writable; replicas set their slave side.
-  const SyncOutcome sync =
-      config_.semi_sync ? sync_.Run({view, decision, state, lease_, snap.epoch}) : SyncOutcome{};
+  const SyncOutcome sync = config_.semi_sync
+                               ? sync_.Run({view, decision, state, lease_, snap.epoch,
+                                            deadline_.has_value() && clock_.Now() < *deadline_})
+                               : SyncOutcome{};
   if (sync.hold_writable) {
     std::erase_if(actions, [](const Action& a) { return a.kind == ActionKind::kSetWritable; });
   }

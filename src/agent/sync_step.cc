@@ -165,7 +165,7 @@ void SyncStep::Replica(const SyncTick& tick, SyncOutcome& out) {
   // alone: restarting it could drop the relay log a promotion must apply (HA.md pitfall 9),
   // or restart an IO thread a failover stopped on purpose. The old primary is gone anyway.
   if (tick.decision.verdict != RoleVerdict::kFollow) return;
-  const bool want = WantSemiSyncReplica(tick.view, self_, s, policy_);
+  const bool want = WantSemiSyncReplica(tick.view, self_, s, policy_, tick.own_lease_alive);
   if (want != s.semi_sync_slave_enabled) {
     Do(want ? "semi-sync replica side on (named in the sync key)"
             : "semi-sync replica side off (not the sync replica, or not caught up)",

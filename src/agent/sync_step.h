@@ -29,7 +29,8 @@ struct SyncTick {
   RoleDecision decision;
   ServerState state;  // gathered this tick
   LeaseId own_lease = 0;
-  uint64_t epoch = 0;  // the leader's epoch, for the key's record
+  uint64_t epoch = 0;            // the leader's epoch, for the key's record
+  bool own_lease_alive = false;  // before this agent's fence deadline
 };
 
 struct SyncOutcome {

@@ -120,8 +120,12 @@ SyncDecision DecideSync(const SyncInput& in) {
 }
 
 bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::string& self,
-                         const ServerState& state, const SyncPolicy& policy) {
-  if (!view || view->sync != self || !view->leader || view->leader->name == self) return false;
+                         const ServerState& state, const SyncPolicy& policy, bool own_lease_alive) {
+  if (!view) {
+    return own_lease_alive && state.reachable && state.semi_sync_slave_enabled && state.replica &&
+           state.replica->io == ThreadState::kYes;
+  }
+  if (view->sync != self || !view->leader || view->leader->name == self) return false;
   // Acks are sent by the IO thread once a transaction is in the relay log: a stopped applier
   // or a lag does not stop this member from holding what it acknowledges (the leader replaces
   // a lagging one when another can take over).

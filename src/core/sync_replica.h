@@ -74,12 +74,17 @@ struct SyncDecision {
 // replica has not received yet; losing the primary in that instant loses that write.
 SyncDecision DecideSync(const SyncInput& in);
 
-// The replica side: whether this member's slave side should ack. Only while the store
-// answers (nullopt view: off, since the leader may have replaced it), another member leads,
+// The replica side: whether this member's slave side should ack. While another member leads,
 // the "sync" key names this member, and its IO thread runs (it acks what it received; being
-// caught up is the leader's condition for naming it).
+// caught up is the leader's condition for naming it). When the store does not answer
+// (nullopt view), a side that is on stays on while `own_lease_alive` (before this agent's
+// fence deadline): its member key then still exists and says it acks, so the leader cannot
+// have named another (DecideSync waits for that record or key to change). Turning it off at
+// once would make the primary's commits wait, its fence time out and its mariadbd be
+// killed, truncating a tail the replicas hold (seen in roles_test's quorum loss). Past the
+// deadline the key may be gone: off.
 bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::string& self,
-                         const ServerState& state, const SyncPolicy& policy);
+                         const ServerState& state, const SyncPolicy& policy, bool own_lease_alive);
 
 // The commits waiting for an ack, in words ("" when none wait): for /readyz and status.
 std::string WritesWaitReason(const ServerState& state);

@@ -177,11 +177,17 @@ TEST(WantSemiSyncReplicaTest, Table) {
     std::optional<ClusterView> view;
     ServerState state;
     bool want;
+    bool own_lease_alive = true;
   };
+  ServerState acking = Replica();
+  acking.semi_sync_slave_enabled = true;
   const std::vector<C> cases = {
       {"named, caught up", v, Replica(), true},
       {"named another", other, Replica(), false},
-      {"the store does not answer", std::nullopt, Replica(), false},
+      {"the store does not answer, side off: stays off", std::nullopt, Replica(), false},
+      {"the store does not answer, side on, own lease alive: stays on", std::nullopt, acking, true},
+      {"the store does not answer past the fence deadline: off", std::nullopt, acking, false,
+       false},
       {"it leads (never both sides, pitfall 2)", self_leads, Replica(), false},
       {"no leader (failover under way)", no_leader, Replica(), false},
       {"IO thread connecting", v, Replica(ThreadState::kConnecting), false},
@@ -192,7 +198,7 @@ TEST(WantSemiSyncReplicaTest, Table) {
   };
   for (const C& c : cases) {
     SCOPED_TRACE(c.name);
-    EXPECT_EQ(WantSemiSyncReplica(c.view, "mysql-1", c.state, policy), c.want);
+    EXPECT_EQ(WantSemiSyncReplica(c.view, "mysql-1", c.state, policy, c.own_lease_alive), c.want);
   }
 }
 
