@@ -417,13 +417,32 @@ Status Agent::FenceBySql(Db& db, FenceCounters& counters) {
   return Status::Ok();
 }
 
-void Agent::Fence(const std::string& why, AgentSnapshot& snap) {
+bool Agent::FenceIsLate(std::chrono::steady_clock::time_point deadline) const {
+  // Only with semi-sync: without it no commit waits for an ack, so read_only=1 does not
+  // block, and a kill would truncate a tail asynchronous replicas may already hold.
+  return config_.semi_sync && clock_.Now() >= deadline + config_.lease.margin;
+}
+
+void Agent::Fence(const std::string& why, AgentSnapshot& snap, bool late) {
   spdlog::warn("{}: fencing: {}", config_.id.pod_name, why);
   snap.last_actions.push_back("fence: " + why);
   role_ = Role::kReplica;
   snap.role = role_;
   snap.lead_deadline.reset();
   std::lock_guard<std::mutex> fencing(fence_mu_);
+  if (late) {
+    // Another member may be writable already: read_only=1 could wait a second behind a
+    // commit stuck waiting for an ack (HA.md pitfall 3), so kill at once; the restart brings
+    // the server back read-only (and truncates what was never acknowledged).
+    spdlog::error("{}: fencing late ({}): killing mariadbd", config_.id.pod_name, why);
+    if (Status k = killer_.KillServer(); k.ok()) {
+      ++snap.fencing.kill_server;
+      snap.last_actions.push_back("fence: mariadbd killed (late)");
+      snap.writable = false;
+      fenced_ = true;
+      return;
+    }
+  }
   const uint64_t read_only_before = snap.fencing.read_only;
   const Status st = FenceBySql(db_, snap.fencing);
   if (snap.fencing.read_only > read_only_before) snap.writable = false;
@@ -460,7 +479,9 @@ bool Agent::FenceIfPastDeadline(Db& db) {
                config_.id.pod_name);
   FenceCounters done;
   std::lock_guard<std::mutex> fencing(fence_mu_);
-  const Status st = FenceBySql(db, done);
+  // Late (the whole agent was stopped, say): kill first, as Fence does.
+  const Status st = FenceIsLate(deadline) ? Status(Internal("fencing late: the lease may be gone"))
+                                          : FenceBySql(db, done);
   if (!st.ok()) {
     spdlog::error("{}: fence watchdog: fencing by SQL failed ({}); killing mariadbd",
                   config_.id.pod_name, st.message());
@@ -495,7 +516,8 @@ void Agent::RunOnce() {
   // 1. Before anything else (a stall, a slow call may have passed it): a leader whose lease
   // may have expired must not stay writable one instant longer.
   if (role_ == Role::kPrimary && (!deadline_ || clock_.Now() >= *deadline_)) {
-    Fence("the fence deadline passed (last keepalive too long ago)", snap);
+    Fence("the fence deadline passed (last keepalive too long ago)", snap,
+          deadline_ && FenceIsLate(*deadline_));
   }
 
   // 2. Gather.

@@ -162,7 +162,13 @@ class Agent {
   // AgentSnapshot's last_epoch and failover/switchover counters from the view.
   void CountEpochs(const ClusterView& view, AgentSnapshot& snap);
   // The ladder: read_only, kill READ ONLY ADMIN sessions, and SIGKILL if either failed.
-  void Fence(const std::string& why, AgentSnapshot& snap);
+  // `late`: the lease may already have expired at the store (FenceIsLate), so another member
+  // may lead: SIGKILL first, since SQL may block a second behind a commit waiting for an ack.
+  void Fence(const std::string& why, AgentSnapshot& snap, bool late = false);
+  // With semi-sync, past the deadline by the margin or more: the store may have expired the
+  // lease (it expires no sooner than the keepalive's send + ttl = deadline + margin). A stall
+  // that long (SIGSTOP, a paused VM) wakes a primary that another may already have replaced.
+  bool FenceIsLate(std::chrono::steady_clock::time_point deadline) const;
   // The ladder's SQL steps on `db`, counted in `counters`. REQUIRES: fence_mu_ held.
   static Status FenceBySql(Db& db, FenceCounters& counters);
   bool LeadsInTime() const;
