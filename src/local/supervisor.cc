@@ -314,7 +314,7 @@ std::vector<std::string> Supervisor::Argv(const MemberRecord& m, MemberProcess p
       return CloneArgv(m);
     case MemberProcess::kMariadbd: {
       // mariadbd refuses to run as root unless told to; local mode runs as the invoking user.
-      return tools::ServerArgv(paths_.conf_dir(m.pod) + "/my.cnf", self_.IsRoot());
+      return tools::ServerArgv(paths_.conf_dir(m.pod) + "/my.cnf", self_.IsRoot(), spec_.semi_sync);
     }
     case MemberProcess::kAgent: {
       std::vector<std::string> argv = MemberCommand(m, "agent");

@@ -515,7 +515,7 @@ TEST_F(SupervisorTest, MariadbdRunsAsRootOnlyWhenTheSupervisorDoes) {
   const auto& argv = processes_.Get(Running(0, "mariadbd")).argv;
   EXPECT_EQ(argv,
             (std::vector<std::string>{"mariadbd", "--defaults-file=/c/members/mysql-0/conf/my.cnf",
-                                      "--init-rpl-role=SLAVE", "--user=root"}));
+                                      "--user=root"}));
 }
 
 }  // namespace

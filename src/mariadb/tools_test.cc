@@ -41,10 +41,11 @@ TEST(ToolsTest, InstallDbAndBootstrapServer) {
 }
 
 TEST(ToolsTest, Server) {
-  EXPECT_EQ(ServerArgv("/c/my.cnf", false),
+  EXPECT_EQ(ServerArgv("/c/my.cnf", false, false), (Argv{"mariadbd", "--defaults-file=/c/my.cnf"}));
+  EXPECT_EQ(ServerArgv("/c/my.cnf", false, true),
             (Argv{"mariadbd", "--defaults-file=/c/my.cnf", "--init-rpl-role=SLAVE"}));
-  EXPECT_EQ(ServerArgv("/c/my.cnf", true), (Argv{"mariadbd", "--defaults-file=/c/my.cnf",
-                                                 "--init-rpl-role=SLAVE", "--user=root"}));
+  EXPECT_EQ(ServerArgv("/c/my.cnf", true, true), (Argv{"mariadbd", "--defaults-file=/c/my.cnf",
+                                                       "--init-rpl-role=SLAVE", "--user=root"}));
 }
 
 }  // namespace
