@@ -303,8 +303,11 @@ Result<DonorEndpoint> ParseDonorEndpoint(const std::string& text) {
 }
 
 PeerStatus PeerStatusOf(const formats::AgentStatus& status) {
-  return {status.ordinal, status.role == "primary", status.ready, status.lag_seconds,
-          status.gtid_current};
+  // A replica ready only on the stale-read rule (its primary unreachable) is no donor: it may
+  // lack what the lost primary acknowledged, and a lost primary volume cloned from it would
+  // lead again without those writes; waiting for the primary (or its volume) loses nothing.
+  const bool ready = status.ready && status.stale_reads.empty();
+  return {status.ordinal, status.role == "primary", ready, status.lag_seconds, status.gtid_current};
 }
 
 std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) {

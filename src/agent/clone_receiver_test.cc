@@ -47,6 +47,12 @@ TEST(PeerStatusOfTest, ReadsRoleReadyLagGtid) {
   EXPECT_FALSE(ParsePeerStatus("not json").ok());
   EXPECT_FALSE(ParsePeerStatus("[1,2]").ok());
   EXPECT_FALSE(ParsePeerStatus(R"({"role":"primary"})").ok());  // no "ready": not a donor
+  // Ready only on the stale-read rule (its primary unreachable): no donor.
+  auto stale = ParsePeerStatus(
+      R"({"ordinal":1,"role":"replica","ready":true,"lag_seconds":null,)"
+      R"("stale_reads":"serving possibly stale reads: primary unreachable for 4 s"})");
+  ASSERT_TRUE(stale.ok());
+  EXPECT_FALSE(stale->ready);
 }
 
 TEST(ReadBackupGtidTest, ReadsTheThirdField) {
