@@ -63,18 +63,8 @@ class Cluster {
   uint16_t MemberPort(int ordinal) const { return static_cast<uint16_t>(base_ + 10 * ordinal); }
   std::unique_ptr<Connection> Connect(uint16_t port, double wait_s, const std::string& user = "",
                                       const std::string& password = "") {
-    const auto until = steady_clock::now() + milliseconds(static_cast<int64_t>(wait_s * 1000));
-    do {
-      ConnectOptions o;
-      o.port = port;
-      o.user = user.empty() ? "admin" : user;
-      o.password = user.empty() ? password_ : password;
-      o.connect_timeout_s = 2;
-      auto c = Connection::Open(o);
-      if (c.ok()) return std::move(*c);
-      std::this_thread::sleep_for(milliseconds(200));
-    } while (steady_clock::now() < until);
-    return nullptr;
+    return ConnectRetrying(port, user.empty() ? "admin" : user, user.empty() ? password_ : password,
+                           wait_s);
   }
   // A query on member `ordinal`'s server ("" when it does not answer).
   std::string Value(int ordinal, const std::string& sql) {
