@@ -6,6 +6,7 @@
 #include "agent/failover_step.h"
 #include "common/logging.h"
 #include "core/errant.h"
+#include "core/reclone.h"
 #include "fmt/format.h"
 
 namespace mysqlset {
@@ -70,6 +71,28 @@ Readiness Agent::ReadinessOf(const AgentSnapshot& snap,
                          snap.errant_gtids, snap.leader);
 }
 
+void Agent::RequestRecloneIfDue(const ClusterView& view, const std::string& leader,
+                                AgentSnapshot& snap) {
+  if (!config_.request_reclone || !snap.reclone.empty()) return;
+  const RecloneVerdict v = DecideReclone({.self = config_.id.pod_name,
+                                          .errant = !snap.errant_gtids.empty(),
+                                          .diverged = snap.diverged,
+                                          .failed_checks_in_a_row = errant_checks_in_a_row_,
+                                          .leader = leader,
+                                          .sync = view.sync,
+                                          .forced_failover = !view.forced_failover_to.empty(),
+                                          .errant_gtids = snap.errant_gtids.ToString()},
+                                         ReclonePolicy{});
+  if (!v.reclone) return;
+  if (Status st = config_.request_reclone(v.reason); !st.ok()) {
+    snap.last_error = "requesting a re-clone: " + st.message();
+    spdlog::error("{}: {}", config_.id.pod_name, snap.last_error);
+    return;
+  }
+  snap.reclone = v.reason;
+  spdlog::error("{}: {}", config_.id.pod_name, v.reason);
+}
+
 DesiredSource Agent::SourceOf(const std::string& leader) const {
   auto id = ParseIdentity(leader);
   CHECK(id.ok());  // DecideRole names only registered members, whose names parsed
@@ -83,6 +106,7 @@ void Agent::CheckErrant(const std::string& leader, const ServerState& state, Age
     spdlog::debug("{}: {}", config_.id.pod_name, errant_check_.last_error());
   }
   if (!v) return;  // cannot tell now: the last verdict stands
+  errant_checks_in_a_row_ = v->found() ? errant_checks_in_a_row_ + 1 : 0;
   const bool was = snap.diverged || !snap.errant_gtids.empty();
   if (v->found() && (!was || v->errant != snap.errant_gtids || v->diverged != snap.diverged)) {
     if (!was) ++snap.errant_checks_failed;
@@ -596,9 +620,9 @@ void Agent::RunOnce() {
       snap.errant_gtids = GtidList();  // the primary's history is the reference
       snap.diverged = false;
       // A dead mariadbd: hand over to the sync replica rather than race its restart; so too
-      // one that restarted under this primary (its start time moved): --init-rpl-role=SLAVE
-      // truncated a tail the sync replica may hold. Read-only alone is no sign of a restart:
-      // the fence watchdog makes a primary read-only when a tick overran its deadline.
+      // one that restarted under this primary (its start time moved): its recovery may
+      // have committed a tail no replica received (failover.h). Read-only alone is no sign of a
+      // restart: the fence watchdog makes a primary read-only when a tick overran its deadline.
       const bool restarted =
           role_ == Role::kPrimary && server_restarted && !decision.switchover && !handing_over_;
       if ((!state.reachable || restarted) && view && ReleaseIfServerDead(*view, restarted, snap)) {
@@ -625,6 +649,7 @@ void Agent::RunOnce() {
       actions = PlanActions(Role::kReplica, state, source_, CloneStatus());
       // After Gather (step 2): the primary's position must be read after this replica's.
       CheckErrant(decision.leader, state, snap);
+      if (view) RequestRecloneIfDue(*view, decision.leader, snap);
       break;
     case RoleVerdict::kCampaign: {
       role_ = Role::kReplica;

@@ -9,6 +9,7 @@
 // Thread-safety: RunOnce() from one thread; Snapshot() from any thread.
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -64,6 +65,9 @@ struct AgentConfig {
   // designated sync replica). Off by default until the failover suite passes (issue 13's
   // note): without it no sync key is published, so nothing fails over automatically.
   bool semi_sync = false;
+  // The heal of an errant or diverged replica (core/reclone.h): writes the re-clone request
+  // (DATA/.mysqlset-reclone) naming the reason. Unset: such a member is only reported.
+  std::function<Status(const std::string& reason)> request_reclone;
   Backoff unreachable_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0};
 };
 
@@ -107,6 +111,7 @@ struct AgentSnapshot {
   uint64_t errant_checks_failed = 0;  // errant GTIDs found (transitions into errant)
   // The replica's IO thread stopped with error 1236 (diverged from its source): errant too.
   bool diverged = false;
+  std::string reclone;  // the re-clone this agent asked for ("" none): core/reclone.h
   std::optional<EpochView> last_epoch;  // the newest history entry (the last failover's)
   uint64_t failovers = 0;    // epochs this agent saw begin with reason "failover"/"forced"
   uint64_t switchovers = 0;  // ... with reason "switchover"
@@ -179,6 +184,8 @@ class Agent {
   CloneRecordStatus CloneStatus() const;
   // A replica following `leader`: its errant GTIDs (agent/errant_check.h), after Gather.
   void CheckErrant(const std::string& leader, const ServerState& state, AgentSnapshot& snap);
+  // After CheckErrant: asks for a re-clone once DecideReclone says so.
+  void RequestRecloneIfDue(const ClusterView& view, const std::string& leader, AgentSnapshot& snap);
 
   const AgentConfig config_;
   const formats::StoreKeys keys_;
@@ -213,6 +220,7 @@ class Agent {
   // replication must start, so it never configures it from a guess.
   std::string clone_record_error_;
   ErrantCheck errant_check_;
+  int errant_checks_in_a_row_ = 0;  // consecutive checks that found errant GTIDs or 1236
 
   // Held while the tick or the watchdog fences, so that neither kills the other's session
   // in the middle of its statement.

@@ -166,6 +166,7 @@ Status ResetServerTmpdir(FileSystem& fs, const std::string& data_dir) {
 
 Status ProvideDatadir(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
   RETURN_IF_ERROR(CheckDatadirIsNotAFile(env.fs, s.data_dir));
+  RETURN_IF_ERROR(SetAsideForReclone(env.fs, env.clock, s.data_dir));
   ASSIGN_OR_RETURN(DataState state, InspectDatadir(env.fs, env.clock, s.data_dir));
   Initialized initialized = Initialized::kNoStore;
   if (state != DataState::kReady) {

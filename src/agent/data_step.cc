@@ -72,6 +72,26 @@ std::string DescribeKeptDatadirs(const std::vector<KeptDatadir>& kept) {
   return out;
 }
 
+Status SetAsideForReclone(FileSystem& fs, const Clock& clock, const std::string& data_dir) {
+  const std::string request = RecloneRequestPathOf(data_dir);
+  if (!fs.Exists(request)) return Status::Ok();
+  const std::string datadir = DatadirOf(data_dir);
+  auto why = fs.ReadFile(request);
+  if (fs.IsDirectory(datadir)) {
+    const std::string aside = FreeKeptPath(fs, clock, data_dir);
+    spdlog::warn(
+        "datadir {}: its agent asked for a re-clone ({}); keeping it as {} (mysqlset "
+        "never deletes it) and cloning a healthy peer",
+        datadir, why.ok() ? *why : "no reason recorded", aside);
+    RETURN_IF_ERROR(fs.Rename(datadir, aside));
+  }
+  // The rename first: until it is done, the marker still vouches for the datadir in place.
+  for (const std::string& path : {MarkerPathOf(data_dir), formats::CloneRecordPath(data_dir)}) {
+    if (fs.Exists(path)) RETURN_IF_ERROR(fs.RemoveAll(path));
+  }
+  return fs.RemoveAll(request);
+}
+
 Result<DataState> InspectDatadir(FileSystem& fs, const Clock& clock, const std::string& data_dir) {
   const std::string datadir = DatadirOf(data_dir);
   const DataVerdict v = ClassifyData(GatherDatadirEvidence(fs, data_dir));

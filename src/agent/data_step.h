@@ -39,6 +39,12 @@ std::vector<KeptDatadir> ListKeptDatadirs(const FileSystem& fs, const std::strin
 // naming each by its full path; "" when there are none.
 std::string DescribeKeptDatadirs(const std::vector<KeptDatadir>& kept);
 
+// A re-clone its agent asked for (RecloneRequestPathOf, core/reclone.h): renames DATA/mysql
+// to DATA/mysql.discarded.<UTC time> (never deleted: its extra rows may matter to someone),
+// then removes the completion marker and clone record that vouched for it, then the request,
+// so a kill anywhere leaves the request to finish next time. Without a request: nothing.
+Status SetAsideForReclone(FileSystem& fs, const Clock& clock, const std::string& data_dir);
+
 // Classifies DATA (ClassifyData) and acts on the verdict; never deletes data:
 // - kInstallCut: finishes the install (the pending marker becomes the marker): kReady;
 // - kIncomplete: renames DATA/mysql to DATA/mysql.discarded.<UTC time> (a name not yet

@@ -88,6 +88,39 @@ TEST_F(DataStepTest, HalfMadeDatadirsAreKeptTimestampedNeverReplaced) {
       << text;
 }
 
+// Issue 13: an errant member's agent asks for a re-clone; the datadir is kept, never deleted,
+// and nothing vouches for it any more, so the member clones.
+TEST_F(DataStepTest, RecloneRequestSetsTheDatadirAsideAndDropsWhatVouchedForIt) {
+  WriteIntactDatadir("ex-primary");
+  ASSERT_TRUE(fs_.WriteFileAtomic(MarkerPathOf(kData), "", 0644).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(RecloneRequestPathOf(kData), "errant GTIDs 0-100-7", 0644).ok());
+  ASSERT_TRUE(SetAsideForReclone(fs_, clock_, kData).ok());
+  EXPECT_EQ(Read("/vol/data/mysql.discarded.20231114T221320Z/ibdata1"), "rows of ex-primary");
+  EXPECT_FALSE(fs_.Exists("/vol/data/mysql"));
+  EXPECT_FALSE(fs_.Exists(MarkerPathOf(kData)));
+  EXPECT_FALSE(fs_.Exists(RecloneRequestPathOf(kData)));
+  auto r = InspectDatadir(fs_, clock_, kData);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, DataState::kEmpty);
+  // Done: a second run (no request) touches nothing.
+  WriteIntactDatadir("clone");
+  ASSERT_TRUE(fs_.WriteFileAtomic(MarkerPathOf(kData), "", 0644).ok());
+  ASSERT_TRUE(SetAsideForReclone(fs_, clock_, kData).ok());
+  EXPECT_EQ(Read("/vol/data/mysql/ibdata1"), "rows of clone");
+  EXPECT_TRUE(fs_.Exists(MarkerPathOf(kData)));
+}
+
+// Killed after the rename: the request is still there and the stale marker goes next time.
+TEST_F(DataStepTest, RecloneRequestFinishesAfterAKillBetweenItsSteps) {
+  ASSERT_TRUE(fs_.MakeDirs(kData, 0750).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(MarkerPathOf(kData), "", 0644).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(RecloneRequestPathOf(kData), "diverged", 0644).ok());
+  ASSERT_TRUE(SetAsideForReclone(fs_, clock_, kData).ok());
+  EXPECT_FALSE(fs_.Exists(MarkerPathOf(kData)));
+  EXPECT_FALSE(fs_.Exists(RecloneRequestPathOf(kData)));
+  EXPECT_TRUE(ListKeptDatadirs(fs_, kData).empty());
+}
+
 TEST_F(DataStepTest, UntimestampedCopyFromAnOlderVersionIsListedAndKept) {
   ASSERT_TRUE(fs_.MakeDirs("/vol/data/mysql.discarded", 0750).ok());
   ASSERT_TRUE(fs_.WriteFileAtomic("/vol/data/mysql.discarded/ibdata1", "old", 0640).ok());

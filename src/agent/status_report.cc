@@ -44,6 +44,7 @@ formats::AgentStatus StatusOf(const AgentConfig& config, const AgentSnapshot& sn
   st.stale_reads = snap.readiness.stale_reads;
   st.sync = snap.sync;
   st.errant_gtids = snap.errant_gtids.ToString();
+  st.reclone = snap.reclone;
   if (snap.last_epoch) {
     const EpochView& e = *snap.last_epoch;
     st.last_epoch = formats::AgentStatus::Epoch{e.epoch, e.name, e.from, e.reason, e.since_unix_ms};

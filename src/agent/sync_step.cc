@@ -149,7 +149,7 @@ void SyncStep::Replica(const SyncTick& tick, SyncOutcome& out) {
   // Never the master side on a member that does not lead (HA.md pitfall 2) -- but turning it
   // off releases every waiting commit with OK (pitfall 5). An ex-primary with commits still
   // waiting keeps it on: those commits were never acknowledged and must stay so (the fence
-  // kills mariadbd; its restart with --init-rpl-role=SLAVE truncates them).
+  // kills mariadbd; those no replica received make it errant, and it is re-cloned).
   if (s.semi_sync_master_enabled) {
     if (s.semi_sync_master_wait_sessions == 0 && s.read_only) {
       Do("semi-sync primary side off (not leading)", db_.SetSemiSyncPrimary(false), out);

@@ -15,7 +15,9 @@
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "common/logging.h"
+#include "core/data_state.h"
 #include "core/mycnf.h"
+#include "core/reclone.h"
 #include "etcd/etcd_store.h"
 #include "mariadb/mariadb_db.h"
 #include "posix/fd_limit.h"
@@ -26,6 +28,9 @@ namespace mysqlset::cmd {
 namespace {
 
 std::atomic<bool> stop_requested{false};
+// The agent asked for a re-clone with --exit-to-reclone: it stops and exits with
+// kExitRecloneRequested.
+std::atomic<bool> exit_for_reclone{false};
 
 void OnSignal(int) { stop_requested = true; }
 
@@ -42,6 +47,7 @@ struct AgentFlags {
   int64_t lease_ttl = 3;
   int64_t failover_cool_down_s = 30;
   bool semi_sync = false;
+  bool exit_to_reclone = false;
 };
 
 // Ticks the agent until SIGTERM or SIGINT.
@@ -87,6 +93,14 @@ int RunAgent(const AgentFlags& f) {
   config.lease.ttl = std::chrono::seconds(f.lease_ttl);
   config.failover.cool_down = std::chrono::seconds(f.failover_cool_down_s);
   config.semi_sync = f.semi_sync;
+  config.request_reclone = [&fs, &config, &f](const std::string& reason) -> Status {
+    RETURN_IF_ERROR(fs.WriteFileAtomic(RecloneRequestPathOf(config.data_dir), reason + "\n", 0644));
+    if (f.exit_to_reclone) {
+      exit_for_reclone = true;
+      stop_requested = true;
+    }
+    return Status::Ok();
+  };
   // The lease is renewed once a tick: a tick as long as the safe time would fence the
   // primary between two renewals.
   if (config.tick >= config.lease.ttl - config.lease.margin) {
@@ -178,10 +192,11 @@ int RunAgent(const AgentFlags& f) {
   });
   RunUntilSignalled(agent, clock);
   watchdog.join();
-  spdlog::info("{}: agent stopping", id->pod_name);
+  spdlog::info("{}: agent stopping{}", id->pod_name,
+               exit_for_reclone ? " so that the supervisor re-clones this member" : "");
   http.Stop();
   backups.Stop();
-  return 0;
+  return exit_for_reclone ? kExitRecloneRequested : 0;
 }
 
 }  // namespace
@@ -231,6 +246,10 @@ Action AddAgentCommand(CLI::App& app) {
                  "triggers another (docs/roles.md \"Failover\")")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{3600}));
+  app.add_flag("--exit-to-reclone", f->exit_to_reclone,
+               "After asking for a re-clone (an errant or diverged replica), exit with status 75 "
+               "so that the local supervisor re-runs the clone step; without it the request "
+               "waits for the member's next start (on Kubernetes: delete the pod)");
   app.add_flag("--semi-sync", f->semi_sync,
                "Lossless semi-sync and automatic failover to the sync replica (experimental: "
                "docs/roles.md \"Failover\"); off: the primary moves only by switchover");

@@ -62,6 +62,9 @@ std::optional<std::string> BackupTypeOf(const std::string& text) {
 }
 
 std::string MarkerPathOf(const std::string& data_dir) { return data_dir + "/.mysqlset-complete"; }
+std::string RecloneRequestPathOf(const std::string& data_dir) {
+  return data_dir + "/.mysqlset-reclone";
+}
 std::string PendingMarkerPathOf(const std::string& data_dir) {
   return data_dir + "/.mysqlset-complete.pending";
 }

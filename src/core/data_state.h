@@ -56,6 +56,8 @@ std::optional<std::string> BackupTypeOf(const std::string& checkpoints_text);
 std::string MarkerPathOf(const std::string& data_dir);         // DATA/.mysqlset-complete
 std::string PendingMarkerPathOf(const std::string& data_dir);  // DATA/.mysqlset-complete.pending
 std::string StagingPathOf(const std::string& data_dir);        // DATA/mysql.staging
+// The agent asked for a re-clone (core/reclone.h); the clone step acts on it.
+std::string RecloneRequestPathOf(const std::string& data_dir);  // DATA/.mysqlset-reclone
 
 // Set-aside datadirs: "mysql.discarded.<UTC time>" such as mysql.discarded.20261129T214500Z,
 // with "-2", "-3" ... appended when that name is taken (never replacing an older copy).

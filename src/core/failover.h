@@ -59,9 +59,9 @@ Election FailoverWinner(const ClusterView& view, int64_t now_unix_ms, const Fail
 // Whether `self`, the leader, should release the leader key because its mariadbd is dead:
 // it failed `unreachable_ticks` gathers in a row (at least
 // policy.release_after_unreachable_ticks), or `server_restarted` (its start time moved
-// between two ticks: it crashed and came back, and with
-// `--init-rpl-role=SLAVE` it truncated a tail the sync replica may hold; leading on would
-// fork the two). Only when FailoverWinner would then promote another member: otherwise (no
+// between two ticks: it crashed and came back; its recovery may commit a binlogged tail that
+// no replica received, which a failover turns into errant GTIDs to re-clone rather than
+// writes acknowledged on top of them). Only when FailoverWinner would then promote another member: otherwise (no
 // healthy sync replica, no replica at all) it keeps the key and leads on once its server is
 // back, since a failover without a sync replica could lose acknowledged writes.
 struct Release {

@@ -21,6 +21,7 @@ struct ProcessExit {
   pid_t pid = 0;
   bool success = false;  // exited with status 0
   std::string how;       // "exit 1", "signal 9", "stopped"
+  int exit_status = -1;  // its exit status; -1 when a signal ended it
 };
 
 class ProcessTable {

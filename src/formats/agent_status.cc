@@ -38,6 +38,7 @@ std::string ToJson(const AgentStatus& s) {
       {"stale_reads", s.stale_reads},
       {"sync", s.sync},
       {"errant_gtids", s.errant_gtids},
+      {"reclone", s.reclone},
       {"server_id", s.server_id},
       {"mysql_reachable", s.mysql_reachable},
       {"read_only", s.read_only},
@@ -121,6 +122,7 @@ Result<AgentStatus> FromJson<AgentStatus>(std::string_view text) {
     s.stale_reads = j.value("stale_reads", "");
     s.sync = j.value("sync", "");
     s.errant_gtids = j.value("errant_gtids", "");
+    s.reclone = j.value("reclone", "");
     s.server_id = j.value("server_id", 0u);
     s.mysql_reachable = j.value("mysql_reachable", false);
     s.read_only = j.value("read_only", false);

@@ -70,6 +70,7 @@ struct AgentStatus {
   std::string stale_reads;
   std::string sync;          // the designated semi-sync replica as this agent read it; "" none
   std::string errant_gtids;  // this member's GTIDs the primary never had; "" none
+  std::string reclone;       // the re-clone its agent asked for, and why; "" none
   std::optional<Epoch> last_epoch;
   uint32_t server_id = 0;
   bool mysql_reachable = false;

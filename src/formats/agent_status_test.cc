@@ -23,6 +23,7 @@ AgentStatus Full() {
   s.stale_reads = "serving possibly stale reads: primary unreachable for 4 s (limit 30 s)";
   s.sync = "mysql-2";
   s.errant_gtids = "7-101-1";
+  s.reclone = "errant GTIDs 7-101-1: re-cloning";
   s.last_epoch = AgentStatus::Epoch{3, "mysql-0", "mysql-2", "failover", 1764500000123};
   s.server_id = 101;
   s.mysql_reachable = true;
@@ -67,6 +68,7 @@ TEST(AgentStatusGolden, TheGoldenFileRoundTrips) {
   EXPECT_EQ(s->backup.bytes_sent, 6000u);
   EXPECT_EQ(s->sync, "mysql-2");
   EXPECT_EQ(s->errant_gtids, "7-101-1");
+  EXPECT_EQ(s->reclone, "errant GTIDs 7-101-1: re-cloning");
   ASSERT_TRUE(s->last_epoch);
   EXPECT_EQ(s->last_epoch->reason, "failover");
   EXPECT_EQ(s->last_epoch->since_unix_ms, 1764500000123);

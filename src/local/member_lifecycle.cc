@@ -103,6 +103,7 @@ struct Handler {
 
   void OnServerExit(ChildRecord& child, const event::Exited& e) {
     m.ready = false;
+    if (e.reclone_requested) return StartOverToReclone();
     if (now - child.started >= policy.backoff_reset) child.restarts = 0;
     const auto delay = policy.restart_backoff.DelayFor(child.restarts);
     child.restart_at = now + delay;
@@ -117,6 +118,22 @@ struct Handler {
                                  e.reason, e.log);
       out.push_back(Log(Level::kError, m.error));
     }
+  }
+
+  // The agent asked for a re-clone and exited: mariadbd stops (the clone step never works
+  // under a running server), then init and clone run again; clone sets the datadir aside.
+  void StartOverToReclone() {
+    out.push_back(Log(Level::kWarn, m.pod + ": its agent asked for a re-clone (see its log); "
+                                            "stopping mariadbd, then init and clone again"));
+    if (m.mariadbd.pid != 0) {
+      out.push_back(
+          {.kind = Effect::Kind::kStop, .pids = {m.mariadbd.pid}, .what = m.pod + " mariadbd"});
+    }
+    m.mariadbd.pid = 0;
+    m.mariadbd.restarts = m.agent.restarts = 0;
+    m.mariadbd.exits_since_ready = m.agent.exits_since_ready = 0;
+    m.phase = MemberPhase::kInit;
+    out.push_back(Spawn(MemberProcess::kInit));
   }
 
   void operator()(const event::Probed& e) {

@@ -83,6 +83,8 @@ struct Exited {
   std::string how;       // "exit 1", "signal 9"
   std::string reason;    // the last error its log names ("" if none)
   std::string log;       // its log file
+  // The agent asked for a re-clone (core/reclone.h, exit status kExitRecloneRequested).
+  bool reclone_requested = false;
 };
 struct Probed {
   bool ready = false;  // the agent's /readyz answered 200

@@ -234,6 +234,21 @@ TEST(ApplyEvent, Table) {
             }),
        {Log(Level::kWarn, "m-1: agent exited (exit 2); restart #3 in 4000 ms"),
         Log(Level::kError, crashloop)}},
+      // Issue 13: the agent of an errant replica asked for a re-clone.
+      {"agent exits asking for a re-clone: mariadbd stops, init and clone run again",
+       Serving(),
+       event::Exited{P::kAgent, false, "exit 75", "", "a.log", /*reclone_requested=*/true},
+       With(Serving(),
+            [](auto& m) {
+              m.phase = MemberPhase::kInit;
+              m.ready = false;
+              m.mariadbd.pid = m.agent.pid = 0;
+              m.agent.last_exit = "exit 75";
+            }),
+       {Log(Level::kWarn,
+            "m-1: its agent asked for a re-clone (see its log); stopping mariadbd, "
+            "then init and clone again"),
+        Stop({11}, "m-1 mariadbd"), Spawn(P::kInit)}},
       {"restart due: spawn",
        With(Serving(), [](auto& m) { m.agent.pid = 0, m.ready = false; }),
        event::Restart{P::kAgent},

@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "core/data_state.h"
 #include "core/identity.h"
+#include "core/reclone.h"
 #include "local/cluster_dir.h"
 #include "local/etcd_member.h"
 #include "local/haproxy_config.h"
@@ -185,8 +186,13 @@ void Supervisor::OnExit(const ProcessExit& exit) {
   for (auto& [ord, m] : members_) {
     const auto process = ProcessOf(m, exit.pid);
     if (!process) continue;
-    event::Exited exited{*process, exit.success, exit.how, "",
-                         paths_.log_file(m.pod, ProcessName(*process))};
+    event::Exited exited{
+        *process,
+        exit.success,
+        exit.how,
+        "",
+        paths_.log_file(m.pod, ProcessName(*process)),
+        *process == MemberProcess::kAgent && exit.exit_status == kExitRecloneRequested};
     const bool prep = *process == MemberProcess::kInit || *process == MemberProcess::kClone;
     if (!prep || !exit.success) {
       // The reason its log gives, for the member's error: its last lines are enough, and a
@@ -314,12 +320,15 @@ std::vector<std::string> Supervisor::Argv(const MemberRecord& m, MemberProcess p
       return CloneArgv(m);
     case MemberProcess::kMariadbd: {
       // mariadbd refuses to run as root unless told to; local mode runs as the invoking user.
-      return tools::ServerArgv(paths_.conf_dir(m.pod) + "/my.cnf", self_.IsRoot(), spec_.semi_sync);
+      return tools::ServerArgv(paths_.conf_dir(m.pod) + "/my.cnf", self_.IsRoot());
     }
     case MemberProcess::kAgent: {
       std::vector<std::string> argv = MemberCommand(m, "agent");
       argv.insert(argv.end(), {"--bind-address", kLocalHost});
       if (spec_.semi_sync) argv.push_back("--semi-sync");
+      // An errant or diverged replica's heal (core/reclone.h): its agent exits, and the
+      // member starts over from init and clone.
+      argv.push_back("--exit-to-reclone");
       return argv;
     }
   }

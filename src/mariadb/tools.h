@@ -41,10 +41,7 @@ std::vector<std::string> InstallDbArgv(const std::string& datadir, const std::st
 std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const std::string& tmpdir,
                                              bool run_as_root);
 
-// mariadbd serving with the member's option file (local mode's supervisor starts it); with
-// `semi_sync`, --init-rpl-role=SLAVE (a crashed primary truncates its unacknowledged binlog
-// tail; see tools.cc for why only then).
-std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root,
-                                    bool semi_sync);
+// mariadbd serving with the member's option file (local mode's supervisor starts it).
+std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root);
 
 }  // namespace mysqlset::tools

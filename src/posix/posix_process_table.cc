@@ -57,8 +57,8 @@ std::optional<ProcessExit> PosixProcessTable::Reap() {
   int status = 0;
   const pid_t pid = waitpid(-1, &status, WNOHANG);
   if (pid <= 0) return std::nullopt;
-  return ProcessExit{pid, WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                     DescribeWaitStatus(status)};
+  return ProcessExit{pid, WIFEXITED(status) && WEXITSTATUS(status) == 0, DescribeWaitStatus(status),
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
 bool PosixProcessTable::ReapIfExited(pid_t pid) {
