@@ -74,15 +74,17 @@ Readiness Agent::ReadinessOf(const AgentSnapshot& snap,
 void Agent::RequestRecloneIfDue(const ClusterView& view, const std::string& leader,
                                 AgentSnapshot& snap) {
   if (!config_.request_reclone || !snap.reclone.empty()) return;
-  const RecloneVerdict v = DecideReclone({.self = config_.id.pod_name,
-                                          .errant = !snap.errant_gtids.empty(),
-                                          .diverged = snap.diverged,
-                                          .failed_checks_in_a_row = errant_checks_in_a_row_,
-                                          .leader = leader,
-                                          .sync = view.sync,
-                                          .forced_failover = !view.forced_failover_to.empty(),
-                                          .errant_gtids = snap.errant_gtids.ToString()},
-                                         ReclonePolicy{});
+  const RecloneVerdict v = DecideReclone(
+      {.self = config_.id.pod_name,
+       .errant = !snap.errant_gtids.empty(),
+       .diverged = snap.diverged,
+       .failed_checks_in_a_row = errant_checks_in_a_row_,
+       .errant_for_seconds = std::chrono::duration<double>(clock_.Now() - errant_since_).count(),
+       .leader = leader,
+       .sync = view.sync,
+       .forced_failover = !view.forced_failover_to.empty(),
+       .errant_gtids = snap.errant_gtids.ToString()},
+      ReclonePolicy{});
   if (!v.reclone) return;
   if (Status st = config_.request_reclone(v.reason); !st.ok()) {
     snap.last_error = "requesting a re-clone: " + st.message();
@@ -106,6 +108,7 @@ void Agent::CheckErrant(const std::string& leader, const ServerState& state, Age
     spdlog::debug("{}: {}", config_.id.pod_name, errant_check_.last_error());
   }
   if (!v) return;  // cannot tell now: the last verdict stands
+  if (v->found() && errant_checks_in_a_row_ == 0) errant_since_ = clock_.Now();
   errant_checks_in_a_row_ = v->found() ? errant_checks_in_a_row_ + 1 : 0;
   const bool was = snap.diverged || !snap.errant_gtids.empty();
   if (v->found() && (!was || v->errant != snap.errant_gtids || v->diverged != snap.diverged)) {

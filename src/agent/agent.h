@@ -221,6 +221,7 @@ class Agent {
   std::string clone_record_error_;
   ErrantCheck errant_check_;
   int errant_checks_in_a_row_ = 0;  // consecutive checks that found errant GTIDs or 1236
+  std::chrono::steady_clock::time_point errant_since_;  // the first of them
 
   // Held while the tick or the watchdog fences, so that neither kills the other's session
   // in the middle of its statement.

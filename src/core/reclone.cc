@@ -13,9 +13,11 @@ RecloneVerdict DecideReclone(const RecloneInput& in, const ReclonePolicy& policy
   // The leader counts on the sync replica's acks; it designates another one first (an errant
   // member is never designated), so writes never wait on a member that is being re-cloned.
   if (in.sync == in.self) return {false, "still the designated sync replica"};
-  if (in.failed_checks_in_a_row < policy.confirm_checks) {
-    return {false, fmt::format("confirming ({} of {} checks)", in.failed_checks_in_a_row,
-                               policy.confirm_checks)};
+  if (in.failed_checks_in_a_row < policy.confirm_checks ||
+      in.errant_for_seconds < policy.confirm_seconds) {
+    return {false, fmt::format("confirming ({} of {} checks, {:.0f} of {:.0f} s)",
+                               in.failed_checks_in_a_row, policy.confirm_checks,
+                               in.errant_for_seconds, policy.confirm_seconds)};
   }
   const std::string what =
       in.errant

@@ -20,16 +20,20 @@ struct RecloneInput {
   // Consecutive errant checks that reached the primary and found it (a check that could not
   // read the primary neither counts nor resets).
   int failed_checks_in_a_row = 0;
-  std::string leader;            // the leader key's member ("" none)
-  std::string sync;              // the sync key's member ("" none)
-  bool forced_failover = false;  // a forced failover is pending
-  std::string errant_gtids;      // for the reason
+  double errant_for_seconds = 0;  // since the first of them
+  std::string leader;             // the leader key's member ("" none)
+  std::string sync;               // the sync key's member ("" none)
+  bool forced_failover = false;   // a forced failover is pending
+  std::string errant_gtids;       // for the reason
 };
 
 struct ReclonePolicy {
   // One verdict is not enough: a check can race a failover (the primary it read is being
-  // replaced). Three in a row, a tick apart, are.
+  // replaced). Three in a row, a tick apart, are ...
   int confirm_checks = 3;
+  // ... held for this long: a person sees the member errant (status, /readyz, the metric,
+  // the log) before its datadir moves, and a clone is not started for a passing verdict.
+  double confirm_seconds = 30;
 };
 
 struct RecloneVerdict {

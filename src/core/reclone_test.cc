@@ -10,6 +10,7 @@ RecloneInput Errant() {
   in.self = "mysql-0";
   in.errant = true;
   in.failed_checks_in_a_row = 3;
+  in.errant_for_seconds = 30;
   in.leader = "mysql-1";
   in.sync = "mysql-2";
   in.errant_gtids = "0-100-7";
@@ -39,7 +40,9 @@ TEST(DecideRecloneTest, Table) {
        true, "diverged from the primary mysql-1's (IO error 1236)"},
       {"healthy: nothing", with([](RecloneInput& in) { in.errant = false; }), false, ""},
       {"not yet confirmed", with([](RecloneInput& in) { in.failed_checks_in_a_row = 2; }), false,
-       "confirming (2 of 3"},
+       "confirming (2 of 3 checks, 30 of 30 s)"},
+      {"not errant long enough", with([](RecloneInput& in) { in.errant_for_seconds = 29.5; }),
+       false, "confirming (3 of 3 checks, 30 of 30 s)"},
       {"no leader: keeps its data", with([](RecloneInput& in) { in.leader = ""; }), false,
        "no other member leads"},
       {"it leads itself", with([](RecloneInput& in) { in.leader = "mysql-0"; }), false,

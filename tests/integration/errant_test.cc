@@ -5,7 +5,8 @@
 // - detected: an errant transaction injected through admin on mysql-1 in the primary's
 //   domain, and on mysql-2 in domain 7, even after the primary writes past them: status and
 //   /readyz name the GTIDs, both replicas leave the read endpoint, /metrics counts them, and
-//   a switchover to either is refused.
+//   a switchover to either is refused;
+// - healed: 30 s later each re-clones itself, its errant datadir kept under DATA/.
 // One cluster for the suite, brought down at the end.
 
 #include <chrono>
@@ -264,6 +265,49 @@ TEST_F(ErrantTest, ErrantTransactionsInTwoDomainsAreDetectedAndNeverPromoted) {
   ASSERT_NE(primary, nullptr);
   EXPECT_EQ(QueryValue(*primary, "SELECT COUNT(*) FROM errant.t WHERE id IN (101, 102)"), "0");
   EXPECT_EQ(QueryValue(*primary, "SELECT @@server_id"), "100");
+}
+
+// Then the heal (core/reclone.h): after 30 s errant, each replica's agent asks for a re-clone;
+// the supervisor stops its mariadbd and reruns init and clone, which keeps the errant datadir
+// under DATA/ and clones the primary's history. Runs after the test above.
+TEST_F(ErrantTest, ErrantReplicasAreReClonedWithTheirDatadirKept) {
+  ASSERT_EQ(c().Primary(), "mysql-0");
+  for (int ordinal : {1, 2}) {
+    const std::string name = "mysql-" + std::to_string(ordinal);
+    const std::string data = c().dir_ + "/members/" + name + "/data";
+    const bool healed = c().WaitFor(150, [&] {
+      const json m = c().MemberStatus(name);
+      return m.value("ready", false) && m.value("role", "") == "replica" &&
+             m.value("errant_gtids", "x").empty();
+    });
+    EXPECT_TRUE(healed) << c().MemberStatus(name).dump();
+    bool kept = false;
+    for (const auto& e : std::filesystem::directory_iterator(data)) {
+      kept |= e.path().filename().string().rfind("mysql.discarded.", 0) == 0 &&
+              std::filesystem::exists(e.path() / "ibdata1");
+    }
+    EXPECT_TRUE(kept) << name << ": no datadir kept under " << data;
+    EXPECT_FALSE(std::filesystem::exists(data + "/.mysqlset-reclone")) << name;
+    auto m = c().Admin(c().MemberPort(ordinal), 10);
+    ASSERT_NE(m, nullptr) << name;
+    EXPECT_EQ(QueryValue(*m, "SELECT COUNT(*) FROM errant.t WHERE id IN (101, 102)"), "0") << name;
+    EXPECT_EQ(QueryValue(*m, "SELECT COUNT(*) FROM errant.t WHERE id BETWEEN 200 AND 204"), "5")
+        << name;
+  }
+  EXPECT_NE(ReadAll(c().dir_ + "/supervisor.log").find("asked for a re-clone"), std::string::npos);
+  // It replicates again: a new write reaches both.
+  auto w = c().App(c().WritePort(), 10);
+  ASSERT_NE(w, nullptr);
+  ASSERT_TRUE(w->Execute("INSERT INTO errant.t VALUES (300, 'after the heal')").ok());
+  for (int ordinal : {1, 2}) {
+    EXPECT_TRUE(c().WaitFor(
+        30,
+        [&] {
+          auto m = c().Admin(c().MemberPort(ordinal), 5);
+          return m && QueryValue(*m, "SELECT COUNT(*) FROM errant.t WHERE id = 300") == "1";
+        }))
+        << "mysql-" << ordinal;
+  }
 }
 
 }  // namespace
