@@ -420,6 +420,13 @@ if ready or scale:
         if img:
             w(f"![Time to ready]({img})")
             w("")
+    # bench/up_bench.sh's before/after figures against a dbdeployer-style baseline are
+    # written into the report by hand, between these markers; regenerating keeps them.
+    keep_begin, keep_end = "<!-- up_bench: kept by report.py -->", "<!-- /up_bench -->"
+    old = open(out_md).read() if os.path.exists(out_md) else ""
+    if keep_begin in old and keep_end in old:
+        md.extend(old[old.index(keep_begin):old.index(keep_end) + len(keep_end)].split("\n"))
+        w("")
     if scale:
         secs = [float(r[1]) for r in scale]
         nbytes = int(scale[0][2])
