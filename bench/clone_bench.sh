@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Clone throughput on one machine over loopback, for growing data sets:
 #   a) `mysqlset clone --donor` from a running agent (auth + frames + SHA-256 + mbstream + prepare)
-#   b) the seed's sidecar: `ncat --listen --send-only -c "mariabackup --backup --stream=xbstream"`
+#   b) the Kubernetes tutorial StatefulSet's sidecar: `ncat --listen --send-only -c "mariabackup --backup --stream=xbstream"`
 #      on the donor, `ncat HOST PORT | mbstream -x` then `mariabackup --prepare` on the receiver
 #   c) raw `tar | ncat` → `ncat | tar` of the same live datadir (inconsistent: a throughput
 #      reference only)
@@ -56,7 +56,7 @@ sysbench oltp_read_write --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="
 log "prepared in $(elapsed "$t0") s"
 ntables=1
 
-# The backup user's option file for the seed's pipeline (mode 0600, no password in argv).
+# The backup user's option file for the Kubernetes tutorial StatefulSet's pipeline (mode 0600, no password in argv).
 (umask 077; printf '[mariabackup]\nuser=backup\npassword=%s\nhost=127.0.0.1\nport=%s\n' \
   "$(cat "$W/secrets/backup-password")" "$base" >"$W/backup.cnf")
 "$MYSQLSET" init --pod-name mysql-1 --conf-dir "$W/m1/conf" --data-dir "$W/m1/data" \
@@ -108,7 +108,7 @@ for size in $SIZES_MB; do
     report "a) mysqlset clone (stream)" "$stream" "$bytes"; report "a) mysqlset clone (total)" "$total" "$bytes"
     rm -rf "$W/m1/data"
 
-    # b) the seed's sidecar and receiver.
+    # b) the Kubernetes tutorial StatefulSet's sidecar and receiver.
     rm -rf "$W/m2" "$W/mbtmp"; mkdir -p "$W/m2" "$W/mbtmp"
     nport=$((base + 20))
     ncat --listen 127.0.0.1 "$nport" --send-only -c \

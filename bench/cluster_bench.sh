@@ -3,7 +3,7 @@
 #   ready: `mysqlset up` with 1, 3 and 5 members on empty data, each into a fresh temp dir,
 #          then `mysqlset down --purge`                                    → OUT/ready.tsv
 #   lag:   sysbench oltp_write_only through the write endpoint (base-6) of a 3-member cluster,
-#          with the seed's config (log-bin, server-id, read_only only) and with ours; the
+#          with the Kubernetes tutorial StatefulSet's config (log-bin, server-id, read_only only) and with ours; the
 #          primary's TPS, and replica lag from a heartbeat row (NOW(6) written every 100 ms on
 #          the primary, polled every 10 ms on each replica) and from GTID distance
 #          (primary's gtid_binlog_pos seq − replica's gtid_slave_pos seq, every 100 ms)
@@ -127,7 +127,7 @@ if has lag || has scale; then
   for cfg in $configs; do
     d=$W/$cfg; base=$(free_base 5)
     if [ "$cfg" = seed ]; then
-      # The seed's ConfigMap, in MariaDB spelling: binary log on, read-only until the agent
+      # The Kubernetes tutorial StatefulSet's ConfigMap, in MariaDB spelling: binary log on, read-only until the agent
       # makes the primary writable, nothing else (server-id comes from init's server-id.cnf).
       # `mysqlset up` keeps config files that already exist in DIR/config.
       mkdir -p "$d/config"

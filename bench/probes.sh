@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # CPU cost of readiness probes, measured on the pod side (mariadbd + agent + any process
 # the probe starts) over N checks, for:
-#   exec `mariadb -e 'SELECT 1'`   (the seed's readiness probe)
-#   exec `mariadb-admin ping`      (the seed's liveness probe)
+#   exec `mariadb -e 'SELECT 1'`   (the Kubernetes tutorial StatefulSet's readiness probe)
+#   exec `mariadb-admin ping`      (the Kubernetes tutorial StatefulSet's liveness probe)
 #   httpGet /readyz on the agent   (ours; the HTTP client is the kubelet's, reported apart)
-# Also the agent's idle RSS. Prints a table and ratios against the seed's readiness probe.
+# Also the agent's idle RSS. Prints a table and ratios against the Kubernetes tutorial StatefulSet's readiness probe.
 # Usage: bench/probes.sh [N=1000] [RUNS=3]
 #   env OUT=DIR also writes DIR/probes.tsv (name pod_ticks client_ticks per run, and
 #   n, clk_tck, idle_rss_kib lines) for bench/run.sh.

@@ -12,7 +12,7 @@
 #
 # Sections: clone (clone_bench.sh: clone time and MB/s for ~0.5/1/2 GB, agent vs ncat RSS),
 # probes (probes.sh: CPU per readiness probe), cluster (cluster_bench.sh: time to ready for
-# 1/3/5 members, replication lag under load with the seed's config and ours, scale 3→5 with
+# 1/3/5 members, replication lag under load with the Kubernetes tutorial StatefulSet's config and ours, scale 3→5 with
 # ~1 GB). Loopback only; every server started is stopped by pid or by `mysqlset down`.
 # Nothing here asserts: the numbers go to the report.
 set -euo pipefail

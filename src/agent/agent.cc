@@ -40,6 +40,7 @@ Agent::Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer
     clone_record_error_ = clone.status().message();
     spdlog::error("{}", clone_record_error_);
   }
+  agent_started_ = clock_.Now();
   snapshot_.role = role_;
   snapshot_.clone = clone_;
   snapshot_.readiness = ReadinessOf(snapshot_, std::nullopt);
@@ -705,6 +706,7 @@ void Agent::RunOnce() {
     snap.in_sync_at = snap.updated;
   }
   snap.readiness = ReadinessOf(snap, /*state_age_seconds=*/0.0);
+  been_ready_ = been_ready_ || snap.readiness.ready;
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();
   std::lock_guard<std::mutex> lock(mu_);
   snap.fencing.read_only += watchdog_pending_.read_only;
@@ -729,6 +731,10 @@ std::chrono::milliseconds Agent::NextDelay() const {
   delay = std::min(delay, config_.tick);  // the lease needs its keepalive every tick
   // Writes wait from the old primary's loss (or read_only) to the new one's writable.
   if (switchover_pending_ || took_key_) delay = std::min(delay, config_.switchover_tick);
+  if (config_.startup_tick.count() > 0 && !been_ready_ &&
+      clock_.Now() - agent_started_ < config_.startup_window) {
+    delay = std::min(delay, config_.startup_tick);
+  }
   if (role_ == Role::kPrimary && deadline_) {
     const auto left = std::chrono::ceil<milliseconds>(*deadline_ - clock_.Now());
     delay = std::clamp(left, milliseconds(0), delay);

@@ -187,6 +187,43 @@ TEST_F(AgentTest, MysqldDownBacksOffThenRecovers) {
   EXPECT_TRUE(agent.Snapshot().readiness.ready);
 }
 
+// A starting member polls its mysqld and ticks every startup_tick until it is first ready;
+// then the tick (and the backoff while mysqld is down) as before.
+TEST_F(AgentTest, StartupTickUntilFirstReady) {
+  AgentConfig config = Config("mysql-1");
+  config.startup_tick = milliseconds(100);
+  db_.state.reachable = false;
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make(config, db_);
+  for (int i = 0; i < 4; ++i) {
+    Tick(agent, agent.NextDelay());
+    EXPECT_EQ(agent.NextDelay(), milliseconds(100)) << "no backoff while starting, tick " << i;
+  }
+  db_.state = testing::StateBuilder().Replicating().Stopped().Build();  // mysqld answers
+  Tick(agent, agent.NextDelay());
+  EXPECT_EQ(agent.NextDelay(), milliseconds(100)) << "started replication, not ready yet";
+  Tick(agent, agent.NextDelay());
+  ASSERT_TRUE(agent.Snapshot().readiness.ready);
+  EXPECT_EQ(agent.NextDelay(), milliseconds(1000));
+  db_.state.reachable = false;  // once ready, a down mysqld backs off again
+  Tick(agent, agent.NextDelay());
+  Tick(agent, agent.NextDelay());
+  EXPECT_GT(agent.NextDelay(), milliseconds(100));
+}
+
+TEST_F(AgentTest, StartupTickEndsAfterTheWindowEvenIfNeverReady) {
+  AgentConfig config = Config("mysql-1");
+  config.startup_tick = milliseconds(100);
+  config.startup_window = milliseconds(2000);
+  db_.state.reachable = false;
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make(config, db_);
+  Tick(agent, milliseconds(0));
+  EXPECT_EQ(agent.NextDelay(), milliseconds(100));
+  Tick(agent, milliseconds(2000));
+  EXPECT_GT(agent.NextDelay(), milliseconds(100)) << "a member that never gets ready backs off";
+}
+
 TEST_F(AgentTest, ReplicaFoundWritableIsMadeReadOnlyFirst) {
   db_.state = testing::StateBuilder().Writable().Build();
   LeaderIs("mysql-0", 1);

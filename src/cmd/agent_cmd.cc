@@ -39,6 +39,7 @@ struct AgentFlags {
   int64_t lag_threshold = 30;
   int64_t max_stale_read_seconds = 30;
   int tick_ms = 1000;
+  int startup_tick_ms = 100;
   std::string bind_address = "0.0.0.0";
   int backup_concurrency = 1;
   std::string etcd;     // endpoints, "http://HOST:PORT[,...]"
@@ -88,6 +89,7 @@ int RunAgent(const AgentFlags& f) {
   config.policy.max_stale_read_seconds = static_cast<double>(f.max_stale_read_seconds);
   config.secrets = *secrets;
   config.tick = std::chrono::milliseconds(f.tick_ms);
+  config.startup_tick = std::chrono::milliseconds(f.startup_tick_ms);
   config.cluster = f.cluster.empty() ? id->set_name : f.cluster;
   config.expected_members = f.members;
   config.lease.ttl = std::chrono::seconds(f.lease_ttl);
@@ -219,6 +221,11 @@ Action AddAgentCommand(CLI::App& app) {
   app.add_option("--tick-ms", f->tick_ms, "Milliseconds between convergence checks")
       ->capture_default_str()
       ->check(CLI::Range(50, 60000));
+  app.add_option("--startup-tick-ms", f->startup_tick_ms,
+                 "Milliseconds between checks until the member is first ready (at most 30 s); "
+                 "0: --tick-ms throughout")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60000));
   app.add_option("--bind-address", f->bind_address, "Address for the HTTP and backup ports")
       ->capture_default_str();
   app.add_option("--backup-concurrency", f->backup_concurrency,

@@ -132,7 +132,7 @@ Status WaitForConverged(FileSystem& fs, const ClusterPaths& paths, pid_t supervi
       return DeadlineExceeded("cluster not ready after {}s; see {} and {}", options.timeout.count(),
                               paths.supervisor_log(), paths.haproxy_log());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // reads one small file
   }
 }
 

@@ -51,6 +51,15 @@ TEST(EtcdArgv, Table) {
   }
 }
 
+TEST(EtcdArgv, ALoneMemberElectsItselfFastSeveralKeepTheDefaults) {
+  const auto one = EtcdArgv({.etcd_members = 1}, ClusterPaths("/c"), 0);
+  EXPECT_EQ(FlagValue(one, "--heartbeat-interval"), "10");
+  EXPECT_EQ(FlagValue(one, "--election-timeout"), "100");
+  const auto three = EtcdArgv({.etcd_members = 3}, ClusterPaths("/c"), 0);
+  EXPECT_EQ(FlagValue(three, "--heartbeat-interval"), "");
+  EXPECT_EQ(FlagValue(three, "--election-timeout"), "");
+}
+
 // etcd#12297: with --config-file, etcd 3.4 serves no v3 JSON gateway.
 TEST(EtcdArgv, FlagsOnlyNeverAConfigFile) {
   const auto argv = EtcdArgv({.etcd_members = 3}, ClusterPaths("/c"), 1);

@@ -19,7 +19,8 @@ std::vector<PlannedAction> PlanStep(int desired_replicas, std::vector<MemberView
       out.push_back({SupervisorAction::kStopMember, it->ordinal});
     }
   }
-  bool lower_all_ready = true;
+  // Ordinal 0 first; the others once it is ready (see plan.h).
+  bool may_start = true;
   for (uint32_t ord = 0; ord < desired; ++ord) {
     const auto found = by_ordinal.find(ord);
     const MemberView stopped{.ordinal = ord};
@@ -35,16 +36,16 @@ std::vector<PlannedAction> PlanStep(int desired_replicas, std::vector<MemberView
         }
         break;
       case MemberPhase::kStopped:
-        if (lower_all_ready) out.push_back({SupervisorAction::kStartMember, ord});
+        if (may_start) out.push_back({SupervisorAction::kStartMember, ord});
         break;
       case MemberPhase::kFailed:
-        if (lower_all_ready && m.retry_due) out.push_back({SupervisorAction::kStartMember, ord});
+        if (may_start && m.retry_due) out.push_back({SupervisorAction::kStartMember, ord});
         break;
       case MemberPhase::kInit:
       case MemberPhase::kClone:
         break;
     }
-    lower_all_ready = lower_all_ready && m.phase == MemberPhase::kServing && m.ready;
+    if (ord == 0) may_start = m.phase == MemberPhase::kServing && m.ready;
   }
   return out;
 }

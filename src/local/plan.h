@@ -1,11 +1,14 @@
 #pragma once
 // The supervisor's decisions, pure: given the desired size and what it observes of each
-// member, which actions to take this tick. Mirrors a StatefulSet with OrderedReady pod
-// management and restartPolicy Always:
+// member, which actions to take this tick. Like a StatefulSet with restartPolicy Always,
+// but not OrderedReady:
 //   - members at or above the desired size are stopped, highest ordinal first; their data
 //     stays;
-//   - a member is started (init -> clone -> mariadbd + agent) only when every lower ordinal
-//     is ready, so members come up one at a time in ordinal order;
+//   - ordinal 0 starts first (init -> clone -> mariadbd + agent): it is the only member that
+//     may bootstrap a cluster, and the first donor any clone can have. Once it is ready,
+//     every other member starts at once: each clones from a ready member below it
+//     (clone_receiver.h), 0 at least, so waiting for the ones in between (OrderedReady)
+//     only added their start-up times up (docs/benchmarks.md, time to ready);
 //   - a crashed mariadbd or agent is restarted once its backoff has elapsed, whatever the
 //     other members do;
 //   - a member whose init or clone failed is retried once its backoff has elapsed.

@@ -20,6 +20,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
+constexpr int kLocalBackupConcurrency = 4;
+
 // Display step of a member, as `up`, `scale` and `status` show it.
 MemberStep StepOf(MemberPhase phase, bool ready) {
   switch (phase) {
@@ -94,7 +96,7 @@ MemberRecord& Supervisor::MemberAt(uint32_t ordinal) {
 int Supervisor::Run() {
   while (!stopping_) {
     RunOnce();
-    for (int signal : self_.WaitForSignals(options_.tick)) {
+    for (int signal : self_.WaitForSignals(converged_ ? options_.tick : options_.busy_tick)) {
       if (signal == SIGHUP) {
         ReloadSpec();
       } else if (signal == SIGTERM || signal == SIGINT) {
@@ -324,7 +326,10 @@ std::vector<std::string> Supervisor::Argv(const MemberRecord& m, MemberProcess p
     }
     case MemberProcess::kAgent: {
       std::vector<std::string> argv = MemberCommand(m, "agent");
-      argv.insert(argv.end(), {"--bind-address", kLocalHost});
+      // Every member but 0 starts at once (plan.h) and the first ones clone from 0: serving
+      // them side by side spares each refused one its retry delay.
+      argv.insert(argv.end(), {"--bind-address", kLocalHost, "--backup-concurrency",
+                               std::to_string(kLocalBackupConcurrency)});
       if (spec_.semi_sync) argv.push_back("--semi-sync");
       // An errant or diverged replica's heal (core/reclone.h): its agent exits, and the
       // member starts over from init and clone.
@@ -514,6 +519,7 @@ void Supervisor::WriteState(bool heartbeat_only) {
     s.members.push_back(std::move(o));
   }
   s.converged = !stopping_ && etcd_answered_ && Converged(spec_.replicas, Views()) && endpoints_up;
+  converged_ = s.converged;
   const std::string unstamped = formats::ToJson(s);
   const int64_t now = clock_.UnixMillis();
   if (unstamped == last_state_ && now - last_write_ms_ < kHeartbeatInterval.count()) return;

@@ -36,6 +36,9 @@ struct SupervisorOptions {
   std::string haproxy = "haproxy";
   std::string etcd = "etcd";
   std::chrono::milliseconds tick{250};
+  // The tick while the cluster is not converged (starting, scaling, a member down): a
+  // member's readiness and HAProxy's view of it reach state.json, and `up`, sooner.
+  std::chrono::milliseconds busy_tick{100};
   std::chrono::seconds stop_timeout{60};  // SIGTERM, then SIGKILL after this
   Backoff restart_backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000), 2.0};
   // A process that ran this long before exiting starts its backoff over.
@@ -109,6 +112,7 @@ class Supervisor {
   std::string haproxy_error_;
   std::string last_state_;  // state.json as last written, without its timestamps
   int64_t last_write_ms_ = 0;
+  bool converged_ = false;    // what state.json said last
   int64_t observed_ms_ = 0;  // when the current tick started observing
   bool stopping_ = false;
 };
