@@ -429,7 +429,10 @@ function checkRouter(ctx) {
   const cm = vol && ctx.byKind("ConfigMap").get(vol.configMap.name);
   const text = cm && cm.data && cm.data[cfgPath.slice(mount.mountPath.length + 1)];
   if (!text) return [{ name, ok: false, detail: `haproxy -f ${cfgPath} is not a file of a rendered ConfigMap` }];
-  const sec = haproxySections(text);
+  // "${VAR}" in the config is HAProxy's expansion of the container's environment: resolve the
+  // variables the manifest sets to a literal value (MYSQL_SET), keep the others.
+  const envOf = Object.fromEntries((hc.env || []).filter((e) => typeof e.value === "string").map((e) => [e.name, e.value]));
+  const sec = haproxySections(text.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (m, v) => (v in envOf ? envOf[v] : m)));
   const agentC = mysql.spec.template.spec.containers.find((c) => argvOf(c)[1] === "agent");
   const agentPort = portNamed(agentC, "agent");
   const mysqlPort = allContainers(mysql.spec.template.spec).map((c) => portNamed(c, "mysql")).find(Boolean);
@@ -449,7 +452,14 @@ function checkRouter(ctx) {
     const tp = svc.spec.ports[0].targetPort;
     return frontends[typeof tp === "string" ? portNamed(hc, tp) : tp];
   };
-  for (const [svcName, path] of [["mysql-primary", "/primary"], ["mysql-read", "/replica"]]) {
+  const routes = [["mysql-primary", "/primary"], ["mysql-read", "/replica"], ["mysql-replica", "/replica"]];
+  for (const [base, path] of routes) {
+    // The Services of this instance: the StatefulSet's name stands for "mysql" (namePrefix).
+    const svcName = base.replace(/^mysql/, mysql.metadata.name);
+    if (base === "mysql-replica" && !ctx.byKind("Service").has(svcName)) {
+      p.push(`no Service ${svcName} (replica-only reads)`);
+      continue;
+    }
     const be = backendFor(svcName);
     const lines = be && sec[`backend ${be}`];
     if (!lines) {

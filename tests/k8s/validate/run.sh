@@ -125,7 +125,7 @@ storage="spec.volumeClaimTemplates.0.spec.resources.requests.storage"
 roles_expect=(--expect "StatefulSet/etcd:spec.replicas=3" --expect "Deployment/mysql-router:spec.replicas=2"
   --expect "Service/mysql:spec.clusterIP=None")
 base_expect=(--expect "$sts:spec.replicas=3" --expect "$sts:$storage=10Gi" "${roles_expect[@]}")
-for p in "${image_paths[@]}"; do base_expect+=(--expect "$sts:$p=mysqlset:latest"); done
+for p in "${image_paths[@]}"; do base_expect+=(--expect "$sts:$p=mysqlset:0.1.0"); done
 run_node "$here/validate.mjs" --external-secret mysql-secrets "${base_expect[@]}" "$base"
 
 ex_expect=(--expect "$sts:spec.replicas=5" --expect "$sts:$storage=50Gi" "${roles_expect[@]}")
