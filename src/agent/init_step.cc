@@ -94,7 +94,8 @@ Result<MemberIdentity> RunInit(FileSystem& fs, const InitOptions& options) {
     if (fs.Exists(path)) RETURN_IF_ERROR(fs.RemoveAll(path));
   }
   RETURN_IF_ERROR(
-      fs.WriteFileAtomic(options.paths.conf_dir + "/my.cnf", RenderMyCnf(id, options.paths), 0644));
+      fs.WriteFileAtomic(options.paths.conf_dir + "/my.cnf", RenderMyCnf(id, options.paths, options.memory_limit_bytes),
+                                        0644));
   return id;
 }
 

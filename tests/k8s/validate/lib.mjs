@@ -582,6 +582,29 @@ function checkStartup(ctx) {
   return [{ name: `startupProbe allows crash recovery ${objId(mysql)}`, ok: p.length === 0, detail: p.join("; ") }];
 }
 
+// The buffer pool follows mariadbd's memory limit: `mysqlset init --memory-limit $(VAR)` with
+// VAR from the downward API's limits.memory of the mariadbd container, which has a limit
+// (without one the downward API gives the node's allocatable memory).
+function checkBufferPool(ctx) {
+  const mysql = mysqlsetSet(ctx);
+  if (!mysql) return [];
+  const pod = mysql.spec.template.spec;
+  const p = [];
+  const init = allContainers(pod).find((c) => argvOf(c)[0] === "mysqlset" && argvOf(c)[1] === "init");
+  const db = (pod.containers || []).find(isMariadbd);
+  const arg = init && flagValue(argvOf(init), "--memory-limit");
+  const m = arg && /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(arg);
+  const env = m && (init.env || []).find((e) => e.name === m[1]);
+  const ref = env && env.valueFrom && env.valueFrom.resourceFieldRef;
+  if (!init) p.push("no container runs mysqlset init");
+  else if (!m) p.push(`${init.name}: no --memory-limit $(VAR)`);
+  else if (!ref || ref.resource !== "limits.memory" || !db || ref.containerName !== db.name) {
+    p.push(`${init.name}: ${m[1]} is not the resourceFieldRef limits.memory of the mariadbd container`);
+  }
+  if (db && !(db.resources && db.resources.limits && db.resources.limits.memory)) p.push(`${db.name}: no memory limit`);
+  return [{ name: `buffer pool follows the memory limit ${objId(mysql)}`, ok: p.length === 0, detail: p.join("; ") }];
+}
+
 // A re-pushed tag must not leave pods on different images: every image names a version tag
 // (not `latest`) or a digest.
 function checkImages(ctx) {
@@ -663,7 +686,7 @@ export function checkSemantics(docs, { externalSecrets = [] } = {}) {
     }
   }
   results.push(...checkEtcd(ctx), ...checkRouter(ctx));
-  results.push(checkInstanceLabels(docs, ctx), ...checkStartup(ctx), checkImages(ctx), ...checkSpread(ctx),
+  results.push(checkInstanceLabels(docs, ctx), ...checkStartup(ctx), ...checkBufferPool(ctx), checkImages(ctx), ...checkSpread(ctx),
     ...checkNetworkPolicy(docs, ctx));
   return results;
 }
