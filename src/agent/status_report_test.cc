@@ -75,8 +75,7 @@ TEST(StatusReport, MetricsCarryTheClusterAndBuildInfoAndOmitAnUnknownLag) {
   EXPECT_EQ(text.find("mysqlset_replication_lag_seconds{"), std::string::npos) << text;
   EXPECT_EQ(text.find("mysqlset_mysql_uptime_seconds{"), std::string::npos) << text;
   EXPECT_NE(text.find("mysqlset_ready{cluster=\"orders-mysql\"} 0\n"), std::string::npos);
-  EXPECT_NE(text.find("mysqlset_build_info{cluster=\"orders-mysql\",version=\""),
-            std::string::npos)
+  EXPECT_NE(text.find("mysqlset_build_info{cluster=\"orders-mysql\",version=\""), std::string::npos)
       << text;
 
   snap.state.replica->seconds_behind = 7;

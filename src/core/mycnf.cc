@@ -57,8 +57,8 @@ std::string RenderMyCnf(const MemberIdentity& id, const ServerPaths& paths,
       "!include {}/server-id.cnf\n"
       "!include {}/{}\n",
       id.pod_name, paths.conf_dir, DatadirOf(paths.data_dir), SocketOf(paths.data_dir),
-      paths.data_dir, paths.port, paths.bind_address, TmpdirOf(paths.data_dir), memory, paths.conf_dir,
-      paths.conf_dir, kServerCnfName);
+      paths.data_dir, paths.port, paths.bind_address, TmpdirOf(paths.data_dir), memory,
+      paths.conf_dir, paths.conf_dir, kServerCnfName);
 }
 
 }  // namespace mysqlset

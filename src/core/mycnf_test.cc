@@ -27,13 +27,13 @@ TEST(MyCnfTest, BufferPoolFromTheMemoryLimit) {
   const struct {
     uint64_t limit, pool;
   } cases[] = {
-      {0, 0},                          // no limit: leave MariaDB's default
-      {256 * kMiB, 128 * kMiB},        // never under one 128 MiB chunk
-      {512 * kMiB, 128 * kMiB},        // the 512 MiB headroom leaves nothing: the floor
-      {1 * kGiB, 512 * kMiB},          // 512 MiB headroom
-      {2 * kGiB, 1536 * kMiB},         // the base's limit: 75 %
+      {0, 0},                                // no limit: leave MariaDB's default
+      {256 * kMiB, 128 * kMiB},              // never under one 128 MiB chunk
+      {512 * kMiB, 128 * kMiB},              // the 512 MiB headroom leaves nothing: the floor
+      {1 * kGiB, 512 * kMiB},                // 512 MiB headroom
+      {2 * kGiB, 1536 * kMiB},               // the base's limit: 75 %
       {2 * kGiB + 100 * kMiB, 1536 * kMiB},  // rounded down to the 128 MiB chunk
-      {8 * kGiB, 6 * kGiB},            // a quarter as headroom
+      {8 * kGiB, 6 * kGiB},                  // a quarter as headroom
       {64 * kGiB, 48 * kGiB},
   };
   for (const auto& c : cases) EXPECT_EQ(BufferPoolBytesFor(c.limit), c.pool) << c.limit;
