@@ -36,6 +36,9 @@ suite integration ctest -L integration --output-on-failure
 suite faults ctest -L faults --output-on-failure
 cd "$root"
 suite kubernetes-manifests bash tests/k8s/validate/run.sh
+# Issue 16: the monitoring kustomization, its alert rules (promtool check/test rules) and the
+# Grafana dashboard's metric names (~20 s).
+suite kubernetes-monitoring bash tests/k8s/monitoring/run.sh
 # The walkthrough's switchover and cold-restart steps are off: in the pod simulator the old
 # primary was still seen writable after a switchover (issue 12's closing note; not yet
 # understood). PODSIM_SWITCHOVER=1 runs them.

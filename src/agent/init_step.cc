@@ -93,8 +93,9 @@ Result<MemberIdentity> RunInit(FileSystem& fs, const InitOptions& options) {
     const std::string path = options.paths.conf_dir + "/" + old;
     if (fs.Exists(path)) RETURN_IF_ERROR(fs.RemoveAll(path));
   }
-  RETURN_IF_ERROR(
-      fs.WriteFileAtomic(options.paths.conf_dir + "/my.cnf", RenderMyCnf(id, options.paths), 0644));
+  RETURN_IF_ERROR(fs.WriteFileAtomic(options.paths.conf_dir + "/my.cnf",
+                                     RenderMyCnf(id, options.paths, options.memory_limit_bytes),
+                                     0644));
   return id;
 }
 

@@ -19,6 +19,9 @@ struct InitOptions {
   std::string report_host;  // empty: "{pod}.{service}"
   std::string service;      // empty: the set name
   ServerPaths paths;
+  // The mariadbd container's memory limit (`--memory-limit`, from the downward API); 0: none,
+  // and innodb_buffer_pool_size stays as mysqlset.cnf or MariaDB's default has it.
+  uint64_t memory_limit_bytes = 0;
 };
 
 // Returns the identity on success, for the caller's log line.

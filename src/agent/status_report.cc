@@ -1,8 +1,8 @@
 #include "agent/status_report.h"
 
-#include <cmath>
-#include <limits>
+#include <map>
 #include <mutex>
+#include <optional>
 
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -101,7 +101,11 @@ struct AgentMetrics::Impl {
   prometheus::Gauge* role_primary;
   prometheus::Gauge* role_replica;
   prometheus::Gauge* read_only;
-  prometheus::Gauge* lag;
+  // Replication lag: a sample only while the lag is known, absent otherwise rather than NaN
+  // (a NaN compares false with any threshold, so an alert on it could never fire).
+  prometheus::Family<prometheus::Gauge>* lag_family;
+  prometheus::Gauge* lag = nullptr;
+  std::map<std::string, std::string> member;
   prometheus::Gauge* io_running;
   prometheus::Gauge* sql_running;
   prometheus::Family<prometheus::Gauge>* gtid_seq;
@@ -114,6 +118,14 @@ struct AgentMetrics::Impl {
   prometheus::Gauge* stale_reads;
   prometheus::Gauge* sync_replica;
   prometheus::Gauge* errant_gtids;
+  // Server metrics people alert on, from what the agent reads anyway (docs/kubernetes.md
+  // "MariaDB server metrics": no mysqld-exporter sidecar).
+  prometheus::Family<prometheus::Gauge>* uptime_family;
+  prometheus::Gauge* uptime = nullptr;
+  prometheus::Gauge* io_errno;
+  prometheus::Gauge* sql_errno;
+  prometheus::Gauge* semi_sync_clients;
+  prometheus::Gauge* semi_sync_waits;
   struct Mirrored {
     prometheus::Counter* counter;
     uint64_t seen = 0;
@@ -131,7 +143,11 @@ struct AgentMetrics::Impl {
 AgentMetrics::AgentMetrics(const AgentConfig& config)
     : pod_(config.id.pod_name), impl_(std::make_unique<Impl>()) {
   auto& reg = *impl_->registry;
-  const std::map<std::string, std::string> member = {{"pod", config.id.pod_name}};
+  // No `pod` label: Prometheus adds the target's own (pod, instance), and one set here would
+  // clash with it (exported_pod). `cluster` tells clusters apart in one Prometheus.
+  const std::map<std::string, std::string> member = {
+      {"cluster", config.cluster.empty() ? config.id.set_name : config.cluster}};
+  impl_->member = member;
   auto gauge = [&](const char* name, const char* help,
                    std::map<std::string, std::string> labels = {}) {
     labels.insert(member.begin(), member.end());
@@ -148,11 +164,17 @@ AgentMetrics::AgentMetrics(const AgentConfig& config)
   m.reachable = gauge("mysqlset_mysql_up", "1 when mariadbd answered the agent's last check");
   auto& role =
       prometheus::BuildGauge().Name("mysqlset_role").Help("1 for the member's role").Register(reg);
-  m.role_primary = &role.Add({{"pod", config.id.pod_name}, {"role", "primary"}});
-  m.role_replica = &role.Add({{"pod", config.id.pod_name}, {"role", "replica"}});
+  auto with = [&](std::map<std::string, std::string> labels) {
+    labels.insert(member.begin(), member.end());
+    return labels;
+  };
+  m.role_primary = &role.Add(with({{"role", "primary"}}));
+  m.role_replica = &role.Add(with({{"role", "replica"}}));
   m.read_only = gauge("mysqlset_read_only", "1 when read_only is ON");
-  m.lag = gauge("mysqlset_replication_lag_seconds",
-                "Seconds_Behind_Master; NaN when unknown (replication stopped)");
+  m.lag_family = &prometheus::BuildGauge()
+                      .Name("mysqlset_replication_lag_seconds")
+                      .Help("Seconds_Behind_Master (0 on the primary); absent when unknown")
+                      .Register(reg);
   m.io_running = gauge("mysqlset_replication_io_running", "1 when the IO thread runs");
   m.sql_running = gauge("mysqlset_replication_sql_running", "1 when the SQL thread runs");
   m.gtid_seq = &prometheus::BuildGauge()
@@ -211,7 +233,44 @@ AgentMetrics::AgentMetrics(const AgentConfig& config)
   m.bad_requests = counter("mysqlset_backup_refusals_total", "Backup requests refused",
                            {{"reason", "bad_request"}});
   m.bytes_sent = counter("mysqlset_backup_bytes_sent_total", "Backup payload bytes sent to peers");
+  m.uptime_family = &prometheus::BuildGauge()
+                         .Name("mysqlset_mysql_uptime_seconds")
+                         .Help("mariadbd's Uptime status variable; absent when not read")
+                         .Register(reg);
+  m.io_errno = gauge("mysqlset_replication_last_io_errno",
+                     "Last_IO_Errno of SHOW SLAVE STATUS (0: none, or no replication)");
+  m.sql_errno = gauge("mysqlset_replication_last_sql_errno",
+                      "Last_SQL_Errno of SHOW SLAVE STATUS (0: none, or no replication)");
+  m.semi_sync_clients = gauge("mysqlset_semi_sync_master_clients",
+                              "Rpl_semi_sync_master_clients: replicas acking this primary");
+  m.semi_sync_waits = gauge("mysqlset_semi_sync_master_wait_sessions",
+                            "Rpl_semi_sync_master_wait_sessions: commits waiting for an ack");
+  // Constant 1, with the version: `on (cluster) group_left(version)` joins it to any series.
+  prometheus::BuildGauge()
+      .Name("mysqlset_build_info")
+      .Help("The running mysqlset's version")
+      .Register(reg)
+      .Add(with({{"version", MYSQLSET_VERSION}}))
+      .Set(1);
 }
+
+namespace {
+
+// Sets `*g` in `family` (created on first use) when `value` is known, else removes it, so that
+// an unknown value is an absent series rather than NaN.
+void SetOrRemove(prometheus::Family<prometheus::Gauge>& family,
+                 const std::map<std::string, std::string>& labels, prometheus::Gauge*& g,
+                 std::optional<double> value) {
+  if (value) {
+    if (g == nullptr) g = &family.Add(labels);
+    g->Set(*value);
+  } else if (g != nullptr) {
+    family.Remove(g);
+    g = nullptr;
+  }
+}
+
+}  // namespace
 
 AgentMetrics::~AgentMetrics() = default;
 
@@ -225,15 +284,26 @@ std::string AgentMetrics::Render(const AgentSnapshot& snap, const BackupStats& b
   m.role_primary->Set(snap.role == Role::kPrimary ? 1 : 0);
   m.role_replica->Set(snap.role == Role::kReplica ? 1 : 0);
   m.read_only->Set(s.read_only ? 1 : 0);
-  const bool has_lag = s.replica && s.replica->seconds_behind;
-  m.lag->Set(has_lag ? static_cast<double>(*s.replica->seconds_behind)
-                     : (snap.role == Role::kPrimary && s.reachable
-                            ? 0.0
-                            : std::numeric_limits<double>::quiet_NaN()));
+  std::optional<double> lag;
+  if (s.replica && s.replica->seconds_behind) {
+    lag = static_cast<double>(*s.replica->seconds_behind);
+  } else if (snap.role == Role::kPrimary && s.reachable) {
+    lag = 0.0;
+  }
+  SetOrRemove(*m.lag_family, m.member, m.lag, lag);
+  SetOrRemove(*m.uptime_family, m.member, m.uptime,
+              s.uptime_seconds >= 0 ? std::optional<double>(static_cast<double>(s.uptime_seconds))
+                                    : std::nullopt);
+  m.io_errno->Set(s.replica ? s.replica->last_io_errno : 0);
+  m.sql_errno->Set(s.replica ? s.replica->last_sql_errno : 0);
+  m.semi_sync_clients->Set(static_cast<double>(s.semi_sync_master_clients));
+  m.semi_sync_waits->Set(static_cast<double>(s.semi_sync_master_wait_sessions));
   m.io_running->Set(s.replica && s.replica->io == ThreadState::kYes ? 1 : 0);
   m.sql_running->Set(s.replica && s.replica->sql == ThreadState::kYes ? 1 : 0);
   for (const Gtid& g : s.gtid_current.gtids()) {
-    m.gtid_seq->Add({{"domain", std::to_string(g.domain)}}).Set(static_cast<double>(g.seq));
+    std::map<std::string, std::string> labels = m.member;
+    labels["domain"] = std::to_string(g.domain);
+    m.gtid_seq->Add(labels).Set(static_cast<double>(g.seq));
   }
   m.clone_bytes->Set(snap.clone ? static_cast<double>(snap.clone->bytes) : 0);
   m.clone_seconds->Set(snap.clone ? snap.clone->seconds : 0);

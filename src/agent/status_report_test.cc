@@ -31,16 +31,16 @@ TEST(StatusReport, StatusCarriesSyncErrantStaleReadsAndTheLastEpoch) {
   EXPECT_FALSE(StatusOf(Config(), AgentSnapshot{}, {}, 0).last_epoch);
 }
 
-// Every sample of issue 13's metrics for pod mysql-1, each with its value.
+// Every sample of issue 13's metrics for mysql-1 of cluster mysql, each with its value.
 void ExpectSamples(const std::string& text, uint64_t failovers, uint64_t switchovers,
                    uint64_t errant, uint64_t detections, int stale, int sync) {
   const std::string samples[] = {
-      fmt::format("mysqlset_failovers_total{{pod=\"mysql-1\"}} {}", failovers),
-      fmt::format("mysqlset_switchovers_total{{pod=\"mysql-1\"}} {}", switchovers),
-      fmt::format("mysqlset_errant_gtids{{pod=\"mysql-1\"}} {}", errant),
-      fmt::format("mysqlset_errant_detections_total{{pod=\"mysql-1\"}} {}", detections),
-      fmt::format("mysqlset_stale_reads{{pod=\"mysql-1\"}} {}", stale),
-      fmt::format("mysqlset_sync_replica{{pod=\"mysql-1\"}} {}", sync),
+      fmt::format("mysqlset_failovers_total{{cluster=\"mysql\"}} {}", failovers),
+      fmt::format("mysqlset_switchovers_total{{cluster=\"mysql\"}} {}", switchovers),
+      fmt::format("mysqlset_errant_gtids{{cluster=\"mysql\"}} {}", errant),
+      fmt::format("mysqlset_errant_detections_total{{cluster=\"mysql\"}} {}", detections),
+      fmt::format("mysqlset_stale_reads{{cluster=\"mysql\"}} {}", stale),
+      fmt::format("mysqlset_sync_replica{{cluster=\"mysql\"}} {}", sync),
   };
   for (const std::string& s : samples) EXPECT_NE(text.find(s + "\n"), std::string::npos) << s;
 }
@@ -56,6 +56,51 @@ TEST(StatusReport, MetricsCountFailoversSwitchoversErrantGtidsAndStaleReads) {
   snap.readiness.stale_reads = "serving possibly stale reads";
   snap.sync = "mysql-1";
   ExpectSamples(metrics.Render(snap, {}, {}), 2, 3, 2, 1, 1, 1);
+}
+
+// Issue 16: no self-set `pod` label (Prometheus adds its own), a `cluster` label (the
+// --cluster name, else the set's), mysqlset_build_info, and a lag that is absent, not NaN,
+// while unknown.
+TEST(StatusReport, MetricsCarryTheClusterAndBuildInfoAndOmitAnUnknownLag) {
+  AgentConfig config = Config();
+  config.cluster = "orders-mysql";
+  AgentMetrics metrics(config);
+  AgentSnapshot snap;
+  snap.role = Role::kReplica;
+  snap.state.reachable = true;
+  snap.state.replica = ReplicaStatus{};
+  std::string text = metrics.Render(snap, {}, {});
+  EXPECT_EQ(text.find("pod="), std::string::npos) << text;
+  EXPECT_EQ(text.find("NaN"), std::string::npos) << text;
+  EXPECT_EQ(text.find("mysqlset_replication_lag_seconds{"), std::string::npos) << text;
+  EXPECT_EQ(text.find("mysqlset_mysql_uptime_seconds{"), std::string::npos) << text;
+  EXPECT_NE(text.find("mysqlset_ready{cluster=\"orders-mysql\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("mysqlset_build_info{cluster=\"orders-mysql\",version=\""), std::string::npos)
+      << text;
+
+  snap.state.replica->seconds_behind = 7;
+  snap.state.replica->last_sql_errno = 1062;
+  snap.state.uptime_seconds = 42;
+  text = metrics.Render(snap, {}, {});
+  EXPECT_NE(text.find("mysqlset_replication_lag_seconds{cluster=\"orders-mysql\"} 7\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("mysqlset_replication_last_sql_errno{cluster=\"orders-mysql\"} 1062\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("mysqlset_mysql_uptime_seconds{cluster=\"orders-mysql\"} 42\n"),
+            std::string::npos);
+
+  // Replication stopped: the lag is unknown again, and its sample goes away.
+  snap.state.replica->seconds_behind.reset();
+  text = metrics.Render(snap, {}, {});
+  EXPECT_EQ(text.find("mysqlset_replication_lag_seconds{"), std::string::npos) << text;
+
+  // The primary's lag is 0.
+  snap.role = Role::kPrimary;
+  snap.state.replica.reset();
+  text = metrics.Render(snap, {}, {});
+  EXPECT_NE(text.find("mysqlset_replication_lag_seconds{cluster=\"orders-mysql\"} 0\n"),
+            std::string::npos);
 }
 
 }  // namespace

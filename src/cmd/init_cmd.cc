@@ -22,6 +22,10 @@ Action AddInitCommand(CLI::App& app) {
   app.add_option("--bind-address", o->paths.bind_address, "Address mariadbd listens on")
       ->capture_default_str();
   app.add_option("--service", o->service, "Headless Service name (default: the set name)");
+  app.add_option("--memory-limit", o->memory_limit_bytes,
+                 "mariadbd's memory limit in bytes: sets innodb_buffer_pool_size to it less "
+                 "max(512 MiB, a quarter) (0: leave it)")
+      ->capture_default_str();
   app.add_option("--report-host", o->report_host,
                  "Address this member reports to its primary (default: POD.SERVICE)");
   return [f, o]() {

@@ -30,7 +30,16 @@ std::string SocketOf(const std::string& data_dir);
 // DATA/tmp: the server's private tmpdir (`mysqlset clone` empties it before each start).
 std::string TmpdirOf(const std::string& data_dir);
 
-// my.cnf: the file mariadbd starts with (--defaults-file), including the other two.
-std::string RenderMyCnf(const MemberIdentity& id, const ServerPaths& paths);
+// innodb_buffer_pool_size for a container memory limit: the limit less a headroom of a quarter
+// of it, at least 512 MiB (connections, sort and join buffers, the binlog cache, mariadbd
+// itself), rounded down to the 128 MiB chunk InnoDB allocates in, and never under 128 MiB.
+// 2 GiB -> 1.5 GiB, 8 GiB -> 6 GiB, 1 GiB -> 512 MiB, 512 MiB -> 128 MiB. 0 (no limit): 0.
+uint64_t BufferPoolBytesFor(uint64_t memory_limit_bytes);
+
+// my.cnf: the file mariadbd starts with (--defaults-file), including the other two. With a
+// memory limit, it sets innodb_buffer_pool_size by BufferPoolBytesFor before the includes,
+// so a value in mysqlset.cnf still wins.
+std::string RenderMyCnf(const MemberIdentity& id, const ServerPaths& paths,
+                        uint64_t memory_limit_bytes = 0);
 
 }  // namespace mysqlset

@@ -183,9 +183,9 @@ TEST_F(AgentReplicationTest, ReplicatesSurvivesPrimaryOutageAndReportsSqlErrors)
   st = ReplicaStatusJson();
   EXPECT_NE(st["replication_error"].get<std::string>().find("1062"), std::string::npos);
   const std::string metrics = replica_agent_->Get("/metrics").second;
-  EXPECT_NE(metrics.find("mysqlset_replication_errors_total{pod=\"mysql-1\"} 1"),
+  EXPECT_NE(metrics.find("mysqlset_replication_errors_total{cluster=\"mysql\"} 1"),
             std::string::npos);
-  EXPECT_NE(metrics.find("mysqlset_ready{pod=\"mysql-1\"} 0"), std::string::npos);
+  EXPECT_NE(metrics.find("mysqlset_ready{cluster=\"mysql\"} 0"), std::string::npos);
 
   // An operator fixes it by hand; the agent then resumes and the replica catches up.
   ASSERT_TRUE(rc->Execute("DELETE FROM app.t WHERE id = 5").ok());

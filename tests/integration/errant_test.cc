@@ -228,14 +228,13 @@ TEST_F(ErrantTest, ErrantTransactionsInTwoDomainsAreDetectedAndNeverPromoted) {
           << path << " " << r.body;
     }
     const net::HttpReply metrics = c().Get(ordinal, "/metrics");
-    const std::string pod = "mysql-" + std::to_string(ordinal);
-    EXPECT_NE(metrics.body.find("mysqlset_errant_gtids{pod=\"" + pod + "\"} 1"), std::string::npos)
+    EXPECT_NE(metrics.body.find("mysqlset_errant_gtids{cluster=\"mysql\"} 1"), std::string::npos)
         << metrics.body;
-    EXPECT_NE(metrics.body.find("mysqlset_errant_detections_total{pod=\"" + pod + "\"} 1"),
+    EXPECT_NE(metrics.body.find("mysqlset_errant_detections_total{cluster=\"mysql\"} 1"),
               std::string::npos)
         << metrics.body;
   }
-  EXPECT_NE(c().Get(0, "/metrics").body.find("mysqlset_errant_gtids{pod=\"mysql-0\"} 0"),
+  EXPECT_NE(c().Get(0, "/metrics").body.find("mysqlset_errant_gtids{cluster=\"mysql\"} 0"),
             std::string::npos);
   EXPECT_TRUE(c().WaitFor(30, [&] {
     const json s = c().Status();

@@ -528,6 +528,8 @@ class Pod:
                 env[e["name"]] = str(e["value"])
             elif "valueFrom" in e and "fieldRef" in e["valueFrom"]:
                 env[e["name"]] = self.field_ref(e["valueFrom"]["fieldRef"]["fieldPath"])
+            elif "valueFrom" in e and "resourceFieldRef" in e["valueFrom"]:
+                env[e["name"]] = self.resource_field_ref(cspec, e["valueFrom"]["resourceFieldRef"])
             else:
                 raise ValueError(f"{self.name}/{cspec['name']}: env {e['name']}: not simulated")
         env.update(self.sim.env_overrides.get((self.name, cspec["name"]), {}))
@@ -560,6 +562,26 @@ class Pod:
             "no_new_privs": csc.get("allowPrivilegeEscalation") is False,
             "drop_all_caps": "ALL" in csc.get("capabilities", {}).get("drop", []),
         }
+
+    def resource_field_ref(self, cspec, ref):
+        """The downward API's resourceFieldRef: a container's request or limit, in units of
+        `divisor` rounded up; only values the manifest sets (no node allocatable here)."""
+        units = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+                 "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+        def qty(q):
+            m = re.fullmatch(r"(\d+)([kMGT]i?|)", str(q))
+            if not m:
+                raise ValueError(f"{self.name}: quantity {q}: not simulated")
+            return int(m.group(1)) * units[m.group(2)]
+        name = ref.get("containerName", cspec["name"])
+        target = next((c for c in self.spec.get("initContainers", []) + self.spec["containers"]
+                       if c["name"] == name), None)
+        kind, _, res = ref["resource"].partition(".")
+        value = ((target or {}).get("resources", {}).get(kind, {}).get(res)
+                 if kind in ("limits", "requests") else None)
+        if value is None:
+            raise ValueError(f"{self.name}: resourceFieldRef {name} {ref['resource']}: not simulated")
+        return str(-(-qty(value) // qty(ref.get("divisor", 1))))
 
     def field_ref(self, path):
         values = {"metadata.name": self.name, "metadata.namespace": NAMESPACE,

@@ -429,7 +429,10 @@ function checkRouter(ctx) {
   const cm = vol && ctx.byKind("ConfigMap").get(vol.configMap.name);
   const text = cm && cm.data && cm.data[cfgPath.slice(mount.mountPath.length + 1)];
   if (!text) return [{ name, ok: false, detail: `haproxy -f ${cfgPath} is not a file of a rendered ConfigMap` }];
-  const sec = haproxySections(text);
+  // "${VAR}" in the config is HAProxy's expansion of the container's environment: resolve the
+  // variables the manifest sets to a literal value (MYSQL_SET), keep the others.
+  const envOf = Object.fromEntries((hc.env || []).filter((e) => typeof e.value === "string").map((e) => [e.name, e.value]));
+  const sec = haproxySections(text.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (m, v) => (v in envOf ? envOf[v] : m)));
   const agentC = mysql.spec.template.spec.containers.find((c) => argvOf(c)[1] === "agent");
   const agentPort = portNamed(agentC, "agent");
   const mysqlPort = allContainers(mysql.spec.template.spec).map((c) => portNamed(c, "mysql")).find(Boolean);
@@ -449,7 +452,14 @@ function checkRouter(ctx) {
     const tp = svc.spec.ports[0].targetPort;
     return frontends[typeof tp === "string" ? portNamed(hc, tp) : tp];
   };
-  for (const [svcName, path] of [["mysql-primary", "/primary"], ["mysql-read", "/replica"]]) {
+  const routes = [["mysql-primary", "/primary"], ["mysql-read", "/replica"], ["mysql-replica", "/replica"]];
+  for (const [base, path] of routes) {
+    // The Services of this instance: the StatefulSet's name stands for "mysql" (namePrefix).
+    const svcName = base.replace(/^mysql/, mysql.metadata.name);
+    if (base === "mysql-replica" && !ctx.byKind("Service").has(svcName)) {
+      p.push(`no Service ${svcName} (replica-only reads)`);
+      continue;
+    }
     const be = backendFor(svcName);
     const lines = be && sec[`backend ${be}`];
     if (!lines) {
@@ -465,13 +475,191 @@ function checkRouter(ctx) {
     for (const l of lines.filter((x) => x.startsWith("server "))) {
       const [, sname, addr] = l.split(/\s+/);
       const m = new RegExp(`^"?${mysql.metadata.name}-(\\d+)\\.${mysql.spec.serviceName}\\.[^:]*:(\\d+)"?$`).exec(addr || "");
-      if (!m || sname !== `${mysql.metadata.name}-${m[1]}` || Number(m[2]) !== mysqlPort) p.push(`backend ${be}: server ${sname} ${addr} is not <pod>.${mysql.spec.serviceName}...:${mysqlPort}`);
+      // The server's name is a label (mysql-N whatever the prefix); its ordinal must match.
+      if (!m || !(sname || "").endsWith(`-${m[1]}`) || Number(m[2]) !== mysqlPort) p.push(`backend ${be}: server ${sname} ${addr} is not <pod>.${mysql.spec.serviceName}...:${mysqlPort}`);
       else listed.add(Number(m[1]));
     }
     const missing = [...Array(replicas).keys()].filter((i) => !listed.has(i));
     if (missing.length) p.push(`backend ${be}: no server for ${missing.map((i) => `${mysql.metadata.name}-${i}`).join(", ")} (${replicas} replicas)`);
   }
   return [{ name, ok: p.length === 0, detail: p.join("; ") }];
+}
+
+// ---------- production rules (issue 16) ----------
+
+const INSTANCE = "app.kubernetes.io/instance";
+const podLabelsOf = (w) => (w.spec.template.metadata && w.spec.template.metadata.labels) || {};
+
+// Every label selector of an object, as [where, selector] with selector {matchLabels,
+// matchExpressions}; a Service's plain map becomes matchLabels.
+export function selectorsOf(d) {
+  const out = [];
+  const spec = d.spec || {};
+  if (d.kind === "Service" && spec.selector) out.push(["spec.selector", { matchLabels: spec.selector }]);
+  if (d.kind === "PodDisruptionBudget" && spec.selector) out.push(["spec.selector", spec.selector]);
+  if (WORKLOAD_KINDS.has(d.kind) && spec.selector) out.push(["spec.selector", spec.selector]);
+  if (d.kind === "NetworkPolicy") {
+    out.push(["spec.podSelector", spec.podSelector || {}]);
+    (spec.ingress || []).forEach((r, i) =>
+      (r.from || []).forEach((f, j) => {
+        if (f.podSelector && f.podSelector.matchLabels) out.push([`spec.ingress[${i}].from[${j}].podSelector`, f.podSelector]);
+      }));
+  }
+  if (d.kind === "PodMonitor" && spec.selector) out.push(["spec.selector", spec.selector]);
+  const pod = (spec.template && spec.template.spec) || {};
+  const aff = pod.affinity || {};
+  for (const kind of ["podAffinity", "podAntiAffinity"]) {
+    const a = aff[kind] || {};
+    (a.requiredDuringSchedulingIgnoredDuringExecution || []).forEach((t, i) =>
+      out.push([`affinity.${kind}.required[${i}]`, t.labelSelector || {}]));
+    (a.preferredDuringSchedulingIgnoredDuringExecution || []).forEach((t, i) =>
+      out.push([`affinity.${kind}.preferred[${i}]`, (t.podAffinityTerm || {}).labelSelector || {}]));
+  }
+  (pod.topologySpreadConstraints || []).forEach((t, i) => out.push([`topologySpreadConstraints[${i}]`, t.labelSelector || {}]));
+  return out;
+}
+
+// Every selector and pod template names its instance, so that two clusters in one namespace
+// (another namePrefix and instance) select nothing of each other. A selector made only of
+// matchExpressions (the NetworkPolicies' application and Prometheus peers) selects pods
+// outside the cluster on purpose and is exempt.
+function checkInstanceLabels(docs, ctx) {
+  const p = [];
+  for (const w of ctx.workloads) if (!podLabelsOf(w)[INSTANCE]) p.push(`${objId(w)}: pod template has no ${INSTANCE} label`);
+  for (const d of docs) {
+    for (const [where, sel] of selectorsOf(d)) {
+      const ml = sel.matchLabels || {};
+      if (Object.keys(ml).length === 0 && (sel.matchExpressions || []).length > 0 && d.kind === "NetworkPolicy" && where !== "spec.podSelector") continue;
+      if (!ml[INSTANCE]) p.push(`${objId(d)} ${where} has no ${INSTANCE}`);
+      if (ml[POD_NAME_LABEL] !== undefined && d.kind === "Service") p.push(`${objId(d)} selects the pod name ${ml[POD_NAME_LABEL]}: the primary is a role, and the name is not the instance's`);
+    }
+  }
+  return { name: "selectors carry the instance label", ok: p.length === 0, detail: p.join("; ") };
+}
+
+// The pods that `sel` (from `selectorsOf`) would select among `workloads`.
+function selected(sel, workloads) {
+  return workloads.filter((w) => selectorMatches(sel, podLabelsOf(w)));
+}
+
+// Two renders applied to one namespace: no object of one has the name of an object of the
+// other, and no selector of one selects the other's pods.
+export function checkCrossCluster(docsA, docsB, labelA = "A", labelB = "B") {
+  const wl = (docs) => docs.filter((d) => WORKLOAD_KINDS.has(d.kind) && d.spec && d.spec.template);
+  const results = [];
+  const idsB = new Set(docsB.map(objId));
+  const clash = docsA.map(objId).filter((id) => idsB.has(id));
+  results.push({ name: `no object names shared by ${labelA} and ${labelB}`, ok: clash.length === 0, detail: clash.join(", ") });
+  for (const [docs, other, from, to] of [[docsA, docsB, labelA, labelB], [docsB, docsA, labelB, labelA]]) {
+    const p = [];
+    for (const d of docs) {
+      for (const [where, sel] of selectorsOf(d)) {
+        for (const w of selected(sel, wl(other))) p.push(`${objId(d)} ${where} selects the pods of ${to}'s ${objId(w)}`);
+      }
+    }
+    results.push({ name: `no selector of ${from} selects ${to}'s pods`, ok: p.length === 0, detail: p.join("; ") });
+  }
+  return results;
+}
+
+const isMariadbd = (c) => argvOf(c)[0] === "mariadbd";
+
+// Liveness must not kill a long InnoDB crash recovery: the mariadbd container has a
+// startupProbe allowing at least 30 minutes, and a livenessProbe after it.
+function checkStartup(ctx) {
+  const mysql = mysqlsetSet(ctx);
+  if (!mysql) return [];
+  const p = [];
+  const c = (mysql.spec.template.spec.containers || []).find(isMariadbd);
+  if (!c) p.push("no container runs mariadbd");
+  else if (!c.startupProbe) p.push(`${c.name}: no startupProbe, so its livenessProbe can kill a long crash recovery`);
+  else {
+    const s = c.startupProbe;
+    const budget = (s.periodSeconds ?? 10) * (s.failureThreshold ?? 3) + (s.initialDelaySeconds ?? 0);
+    if (budget < 1800) p.push(`${c.name}: startupProbe allows ${budget} s, under the 1800 s crash recovery may take`);
+    if (!c.livenessProbe) p.push(`${c.name}: no livenessProbe`);
+  }
+  return [{ name: `startupProbe allows crash recovery ${objId(mysql)}`, ok: p.length === 0, detail: p.join("; ") }];
+}
+
+// The buffer pool follows mariadbd's memory limit: `mysqlset init --memory-limit $(VAR)` with
+// VAR from the downward API's limits.memory of the mariadbd container, which has a limit
+// (without one the downward API gives the node's allocatable memory).
+function checkBufferPool(ctx) {
+  const mysql = mysqlsetSet(ctx);
+  if (!mysql) return [];
+  const pod = mysql.spec.template.spec;
+  const p = [];
+  const init = allContainers(pod).find((c) => argvOf(c)[0] === "mysqlset" && argvOf(c)[1] === "init");
+  const db = (pod.containers || []).find(isMariadbd);
+  const arg = init && flagValue(argvOf(init), "--memory-limit");
+  const m = arg && /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(arg);
+  const env = m && (init.env || []).find((e) => e.name === m[1]);
+  const ref = env && env.valueFrom && env.valueFrom.resourceFieldRef;
+  if (!init) p.push("no container runs mysqlset init");
+  else if (!m) p.push(`${init.name}: no --memory-limit $(VAR)`);
+  else if (!ref || ref.resource !== "limits.memory" || !db || ref.containerName !== db.name) {
+    p.push(`${init.name}: ${m[1]} is not the resourceFieldRef limits.memory of the mariadbd container`);
+  }
+  if (db && !(db.resources && db.resources.limits && db.resources.limits.memory)) p.push(`${db.name}: no memory limit`);
+  return [{ name: `buffer pool follows the memory limit ${objId(mysql)}`, ok: p.length === 0, detail: p.join("; ") }];
+}
+
+// A re-pushed tag must not leave pods on different images: every image names a version tag
+// (not `latest`) or a digest.
+function checkImages(ctx) {
+  const p = [];
+  for (const w of ctx.workloads) {
+    for (const c of allContainers(w.spec.template.spec || {})) {
+      const img = String(c.image || "");
+      if (/@sha256:[0-9a-f]{64}$/.test(img)) continue;
+      const tag = /:([^/:]+)$/.exec(img);
+      if (!tag) p.push(`${objId(w)} ${c.name}: image ${img} has no tag`);
+      else if (tag[1] === "latest") p.push(`${objId(w)} ${c.name}: image ${img} is not pinned (latest)`);
+    }
+  }
+  return { name: "images are pinned by version or digest", ok: p.length === 0, detail: p.join("; ") };
+}
+
+// The members (and etcd's) spread over nodes: an anti-affinity term or a topology spread
+// constraint over kubernetes.io/hostname that selects the set's own pods.
+function checkSpread(ctx) {
+  const results = [];
+  for (const w of ctx.workloads.filter((x) => x.kind === "StatefulSet")) {
+    const pod = w.spec.template.spec;
+    const own = podLabelsOf(w);
+    const anti = (pod.affinity && pod.affinity.podAntiAffinity) || {};
+    const terms = [...(anti.requiredDuringSchedulingIgnoredDuringExecution || []),
+      ...(anti.preferredDuringSchedulingIgnoredDuringExecution || []).map((t) => t.podAffinityTerm || {})];
+    const ok = terms.some((t) => t.topologyKey === "kubernetes.io/hostname" && selectorMatches(t.labelSelector, own)) ||
+      (pod.topologySpreadConstraints || []).some((t) => t.topologyKey === "kubernetes.io/hostname" && selectorMatches(t.labelSelector, own));
+    results.push({ name: `pods spread across nodes ${objId(w)}`, ok,
+      detail: ok ? "" : "no podAntiAffinity or topologySpreadConstraints on kubernetes.io/hostname selecting the set's own pods: all members may land on one node" });
+  }
+  return results;
+}
+
+// A NetworkPolicy selects the members; the backup port admits members only, and MariaDB and
+// the agent's port have rules at all (a policy without them would block the cluster itself).
+function checkNetworkPolicy(docs, ctx) {
+  const mysql = mysqlsetSet(ctx);
+  if (!mysql) return [];
+  const own = podLabelsOf(mysql);
+  const pols = docs.filter((d) => d.kind === "NetworkPolicy" && selectorMatches(d.spec.podSelector, own));
+  const p = [];
+  if (pols.length === 0) p.push(`no NetworkPolicy selects the pods of ${objId(mysql)}: every pod may reach admin@'%', the backup and agent ports`);
+  const rulesFor = (port) => pols.flatMap((n) => (n.spec.ingress || []).filter((r) => !r.ports || r.ports.some((x) => x.port === port)));
+  for (const [port, what] of [[3306, "MariaDB"], [3307, "the backup stream"], [8080, "the agent"]]) {
+    if (pols.length && rulesFor(port).length === 0) p.push(`no ingress rule admits ${what} (port ${port})`);
+  }
+  for (const r of rulesFor(3307)) {
+    for (const f of r.from || [{}]) {
+      const member = f.podSelector && !f.namespaceSelector && !f.ipBlock && selectorMatches(f.podSelector, own) &&
+        Object.keys(f.podSelector.matchLabels || {}).length > 0;
+      if (!member) p.push(`port 3307 admits ${JSON.stringify(f)}, not only the members`);
+    }
+  }
+  return [{ name: `NetworkPolicy guards the members ${objId(mysql)}`, ok: p.length === 0, detail: p.join("; ") }];
 }
 
 export function checkSemantics(docs, { externalSecrets = [] } = {}) {
@@ -498,6 +686,8 @@ export function checkSemantics(docs, { externalSecrets = [] } = {}) {
     }
   }
   results.push(...checkEtcd(ctx), ...checkRouter(ctx));
+  results.push(checkInstanceLabels(docs, ctx), ...checkStartup(ctx), ...checkBufferPool(ctx), checkImages(ctx), ...checkSpread(ctx),
+    ...checkNetworkPolicy(docs, ctx));
   return results;
 }
 

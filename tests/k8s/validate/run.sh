@@ -125,7 +125,7 @@ storage="spec.volumeClaimTemplates.0.spec.resources.requests.storage"
 roles_expect=(--expect "StatefulSet/etcd:spec.replicas=3" --expect "Deployment/mysql-router:spec.replicas=2"
   --expect "Service/mysql:spec.clusterIP=None")
 base_expect=(--expect "$sts:spec.replicas=3" --expect "$sts:$storage=10Gi" "${roles_expect[@]}")
-for p in "${image_paths[@]}"; do base_expect+=(--expect "$sts:$p=mysqlset:latest"); done
+for p in "${image_paths[@]}"; do base_expect+=(--expect "$sts:$p=mysqlset:0.1.0"); done
 run_node "$here/validate.mjs" --external-secret mysql-secrets "${base_expect[@]}" "$base"
 
 ex_expect=(--expect "$sts:spec.replicas=5" --expect "$sts:$storage=50Gi" "${roles_expect[@]}")
@@ -134,6 +134,50 @@ for k in admin-password replication-password backup-password monitor-password ba
   ex_expect+=(--expect "Secret/mysql-secrets:data.$k=*")
 done
 run_node "$here/validate.mjs" "${ex_expect[@]}" "$example"
+
+# --- several clusters in one namespace (issue 16) ---
+# overlays/second-cluster (namePrefix orders-, instance orders-mysql, image by digest) renders
+# and validates on its own, overlays/spread-required too; rendered beside the example overlay,
+# neither cluster selects the other's pods. Negative: the same overlay with only the
+# namePrefix (the cross-wiring the issue describes), and the base twice, must be rejected.
+second="$copy/overlays/second-cluster"
+cp "$second/secrets.env.example" "$second/secrets.env"
+orders="$tmp/orders.yaml"
+if kubectl kustomize "$second" >"$orders" 2>"$tmp/err"; then
+  pass "render: kubectl kustomize deploy/kubernetes/overlays/second-cluster"
+else
+  cat "$tmp/err"
+  fail "render: kubectl kustomize deploy/kubernetes/overlays/second-cluster"
+fi
+or_expect=(--expect "StatefulSet/orders-mysql:spec.replicas=3" --expect "StatefulSet/orders-etcd:spec.replicas=3"
+  --expect "Service/orders-mysql:spec.clusterIP=None" --expect "Secret/orders-mysql-secrets:data.admin-password=*"
+  --expect "StatefulSet/orders-mysql:spec.serviceName=orders-mysql")
+run_node "$here/validate.mjs" "${or_expect[@]}" "$orders"
+run_node "$here/crosscheck.mjs" "$example" "$orders"
+required="$tmp/spread-required.yaml"
+if kubectl kustomize "$copy/overlays/spread-required" >"$required" 2>"$tmp/err"; then
+  pass "render: kubectl kustomize deploy/kubernetes/overlays/spread-required"
+  run_node "$here/validate.mjs" --external-secret mysql-secrets \
+    --expect "$sts:spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0.topologyKey=kubernetes.io/hostname" "$required"
+else
+  cat "$tmp/err"
+  fail "render: kubectl kustomize deploy/kubernetes/overlays/spread-required"
+fi
+sed -i '/^commonLabels:/,/^$/d' "$second/kustomization.yaml"
+if kubectl kustomize "$second" >"$tmp/prefix-only.yaml" 2>"$tmp/err" &&
+  ! node "$here/crosscheck.mjs" "$example" "$tmp/prefix-only.yaml" >"$tmp/cross.out" 2>&1 &&
+  grep -q 'Service/mysql-read spec.selector selects the pods of prefix-only.yaml' "$tmp/cross.out"; then
+  pass "selftest: crosscheck rejects a second cluster that changes only the namePrefix"
+else
+  cat "$tmp/err" "$tmp/cross.out"
+  fail "selftest: crosscheck rejects a second cluster that changes only the namePrefix"
+fi
+if ! node "$here/crosscheck.mjs" "$base" "$base" >"$tmp/cross.out" 2>&1 && grep -q 'no object names shared' "$tmp/cross.out"; then
+  pass "selftest: crosscheck rejects two clusters with the same names"
+else
+  cat "$tmp/cross.out"
+  fail "selftest: crosscheck rejects two clusters with the same names"
+fi
 
 # --- negative self-tests: the validator must be able to fail ---
 run_node "$here/selftest.mjs" "$base"

@@ -100,6 +100,33 @@ const cases = [
     "hand the primary over", "mariadbd: preStop"],
   ["preStop outlasts the grace period", (d) => { pod(d).terminationGracePeriodSeconds = 30; },
     "hand the primary over", "terminationGracePeriodSeconds 30"],
+  // Issue 16: production rules.
+  ["Service selects by pod name, not instance", (d) => { const s = svc(d, "mysql-primary").spec.selector; delete s["app.kubernetes.io/instance"]; s["statefulset.kubernetes.io/pod-name"] = "mysql-0"; },
+    "selectors carry the instance label", "Service/mysql-primary"],
+  ["PDB selector without the instance", (d) => { delete d.find((x) => x.kind === "PodDisruptionBudget" && x.metadata.name === "mysql").spec.selector.matchLabels["app.kubernetes.io/instance"]; },
+    "selectors carry the instance label", "PodDisruptionBudget/mysql"],
+  ["NetworkPolicy member peer without the instance", (d) => { delete d.find((x) => x.kind === "NetworkPolicy" && x.metadata.name === "mysql").spec.ingress[1].from[0].podSelector.matchLabels["app.kubernetes.io/instance"]; },
+    "selectors carry the instance label", "NetworkPolicy/mysql"],
+  ["missing startupProbe", (d) => { delete container(d, "mariadbd").startupProbe; }, "startupProbe allows crash recovery", "no startupProbe"],
+  ["startupProbe too short for crash recovery", (d) => { container(d, "mariadbd").startupProbe.failureThreshold = 30; },
+    "startupProbe allows crash recovery", "300 s"],
+  ["mariadbd without a memory limit", (d) => { delete container(d, "mariadbd").resources.limits; },
+    "buffer pool follows the memory limit", "no memory limit"],
+  ["init without --memory-limit", (d) => { const c = container(d, "init"); c.command.splice(c.command.indexOf("--memory-limit"), 2); },
+    "buffer pool follows the memory limit", "no --memory-limit"],
+  ["buffer pool from the agent's limit", (d) => { container(d, "init").env.find((e) => e.name === "MARIADBD_MEMORY_LIMIT").valueFrom.resourceFieldRef.containerName = "agent"; },
+    "buffer pool follows the memory limit", "not the resourceFieldRef"],
+  ["unpinned image (latest)", (d) => { container(d, "agent").image = "mysqlset:latest"; }, "images are pinned", "agent"],
+  ["image without a tag", (d) => { etcd(d).spec.template.spec.containers[0].image = "quay.io/coreos/etcd"; }, "images are pinned", "no tag"],
+  ["members without anti-affinity", (d) => { delete pod(d).affinity; }, "pods spread across nodes StatefulSet/mysql", "one node"],
+  ["anti-affinity that selects another instance's pods", (d) => {
+    pod(d).affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels["app.kubernetes.io/instance"] = "orders"; },
+    "pods spread across nodes StatefulSet/mysql", "one node"],
+  ["no NetworkPolicy for the members", (d) => { d.splice(d.findIndex((x) => x.kind === "NetworkPolicy" && x.metadata.name === "mysql"), 1); },
+    "NetworkPolicy guards the members", "no NetworkPolicy"],
+  ["backup port open to every pod in the namespace", (d) => { d.find((x) => x.kind === "NetworkPolicy" && x.metadata.name === "mysql").spec.ingress[1].from.push({ podSelector: {} }); },
+    "NetworkPolicy guards the members", "port 3307 admits"],
+  ["no mysql-replica Service", (d) => { d.splice(d.indexOf(svc(d, "mysql-replica")), 1); }, "router checks the agents", "replica-only"],
 ];
 
 let passed = 0;
