@@ -1,0 +1,50 @@
+#include "core/backup_choice.h"
+
+#include <gtest/gtest.h>
+
+namespace mysqlset {
+namespace {
+
+const std::vector<BackupEntry> kThree = {
+    {"b-200", 200, false}, {"a-100", 100, true}, {"c-300", 300, false}};
+
+TEST(BackupChoice, ChoosesTheNewestAtOrBeforeTheTarget) {
+  struct Case {
+    const char* name;
+    std::vector<BackupEntry> entries;
+    std::string id;
+    std::optional<int64_t> before;
+    StatusCode code;
+    std::string want_id;  // when OK; else a part of the message
+  };
+  const Case cases[] = {
+      {"latest by default", kThree, "", std::nullopt, StatusCode::kOk, "c-300"},
+      {"between two backups", kThree, "", 250, StatusCode::kOk, "b-200"},
+      {"exactly at a finish", kThree, "", 200, StatusCode::kOk, "b-200"},
+      {"before every backup", kThree, "", 99, StatusCode::kFailedPrecondition, "oldest (a-100)"},
+      {"by id", kThree, "a-100", std::nullopt, StatusCode::kOk, "a-100"},
+      {"unknown id", kThree, "zzz", std::nullopt, StatusCode::kNotFound, "no published backup zzz"},
+      {"empty repository", {}, "", std::nullopt, StatusCode::kNotFound, "holds no published"},
+  };
+  for (const auto& c : cases) {
+    auto r = ChooseBackup(c.entries, c.id, c.before);
+    EXPECT_EQ(r.status().code(), c.code) << c.name;
+    if (r.ok()) {
+      EXPECT_EQ(r->id, c.want_id) << c.name;
+    } else {
+      EXPECT_NE(r.status().message().find(c.want_id), std::string::npos)
+          << c.name << ": " << r.status().message();
+    }
+  }
+}
+
+TEST(BackupChoice, NewestFirstBreaksTiesById) {
+  auto sorted = NewestFirst({{"a", 5, false}, {"b", 5, false}, {"c", 1, false}});
+  ASSERT_EQ(sorted.size(), 3u);
+  EXPECT_EQ(sorted[0].id, "b");
+  EXPECT_EQ(sorted[1].id, "a");
+  EXPECT_EQ(sorted[2].id, "c");
+}
+
+}  // namespace
+}  // namespace mysqlset
