@@ -137,9 +137,7 @@ class RcloneRepository : public Repository {
     std::string out;
     Status st = Rclone({"lsf", "--dirs-only", Target(prefix)}, "", &out);
     // A prefix that does not exist yet: an empty repository.
-    if (!st.ok() && st.message().find("directory not found") != std::string::npos) {
-      return std::vector<std::string>{};
-    }
+    if (st.code() == StatusCode::kNotFound) return std::vector<std::string>{};
     RETURN_IF_ERROR(st);
     std::vector<std::string> names;
     size_t start = 0;
@@ -167,6 +165,10 @@ class RcloneRepository : public Repository {
     spec.timeout = std::chrono::hours(6);
     auto r = runner_.Run(spec);
     if (!r.ok()) return r.status().Annotate("rclone " + args[0]);
+    // rclone's exit codes 3 and 4: directory not found, file not found.
+    if (r->exit_code == 3 || r->exit_code == 4) {
+      return NotFound("{} has no {}", Describe(), args.back());
+    }
     if (!r->ok()) {
       return Unavailable("rclone {} {} failed (exit {}): {}", args[0], args.back(), r->exit_code,
                          LastLine(r->output));
