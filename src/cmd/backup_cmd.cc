@@ -42,7 +42,56 @@ struct BackupFlags {
   std::string repo;
   std::string from;
   int zstd_level = 3;
+  bool verify = false;
+  std::string use_memory = "256M";
 };
+
+// Records in the repository that a restore of `id` started and was checked.
+void RecordVerified(backup::Repository& repo, const std::string& id, int64_t now,
+                    const backup::RestoredData& data, const std::string& where) {
+  formats::BackupVerification v{
+      id, now, data.gtid,
+      fmt::format("restored into {}: mariadbd started, {}, GTID {}", where, data.tables_report,
+                  data.gtid)};
+  if (Status st = repo.PutText(formats::BackupKey(id, formats::kVerifiedName), formats::ToJson(v));
+      !st.ok()) {
+    std::fprintf(stderr, "warning: could not record the verification: %s\n",
+                 st.message().c_str());
+  }
+}
+
+// backup --verify: restore the published backup into a scratch dir, prepare it, start a
+// throwaway mariadbd on it, check every table and the GTID (restore_run.h), then remove it.
+Status VerifyBackup(FileSystem& fs, ProcessRunner& runner, Clock& clock, backup::Repository& repo,
+                    const formats::BackupManifest& m, const Secrets& secrets,
+                    const std::string& use_memory) {
+  char tmpl[] = "/tmp/mysqlset-verify-XXXXXX";  // short: the throwaway server's socket
+  if (!mkdtemp(tmpl)) return Internal("cannot create a scratch dir in /tmp");
+  const std::string work = tmpl;
+  auto object = backup::FetchVerified(repo, m, work + "/fetch");
+  Result<backup::RestoredData> data = object.status();
+  if (object.ok()) {
+    PosixPipedProcessStarter pipes;
+    backup::RestoreEnv env{fs, clock, runner, pipes};
+    backup::RestoreDataOptions o;
+    o.data_dir = work + "/data";
+    o.work_dir = work;
+    o.use_memory = use_memory;
+    o.run_as_root = geteuid() == 0;
+    Status st = fs.MakeDirs(o.data_dir, 0750);
+    data = st.ok() ? backup::BuildRestoredDatadir(env, o, m, *object, secrets)
+                   : Result<backup::RestoredData>(st);
+  }
+  if (!data.ok()) {
+    std::fprintf(stderr, "(logs of the failed verification: %s)\n", work.c_str());
+    return data.status().Annotate("verify " + m.id);
+  }
+  (void)fs.RemoveAll(work);
+  RecordVerified(repo, m.id, clock.UnixSeconds(), *data, "a scratch dir");
+  std::printf("Verified %s: restored, prepared, %s, GTID %s\n", m.id.c_str(),
+              data->tables_report.c_str(), data->gtid.empty() ? "(none)" : data->gtid.c_str());
+  return Status::Ok();
+}
 
 // The member to stream from: --from, or the least-lagging ready replica (then the ready
 // primary), from each member's /v1/status (core/donor.h).
@@ -107,6 +156,11 @@ int RunBackupCmd(const BackupFlags& f) {
               backup::HumanBytes(static_cast<double>(m->objects.at(0).bytes)).c_str(),
               backup::HumanBytes(static_cast<double>(m->stream_bytes)).c_str(),
               static_cast<long long>(m->finished_at_unix - m->started_at_unix));
+  if (f.verify) {
+    std::fflush(stdout);
+    Status st = VerifyBackup(fs, runner, clock, **repo, *m, *secrets, f.use_memory);
+    if (!st.ok()) return ReportError("backup", st);
+  }
   return kExitOk;
 }
 
@@ -237,15 +291,7 @@ int RunRestoreCmd(const RestoreFlags& f) {
   }
   cleanup_work();
   // The backup has been restored, started and checked: record it as verified.
-  formats::BackupVerification v{manifest->id, clock.UnixSeconds(), data->gtid,
-                                fmt::format("restored into {}: mariadbd started, {}, GTID {}",
-                                            paths.dir(), data->tables_report, data->gtid)};
-  if (Status rec = (*repo)->PutText(formats::BackupKey(manifest->id, formats::kVerifiedName),
-                                    formats::ToJson(v));
-      !rec.ok()) {
-    std::fprintf(stderr, "warning: could not record the verification: %s\n",
-                 rec.message().c_str());
-  }
+  RecordVerified(**repo, manifest->id, clock.UnixSeconds(), *data, paths.dir());
   std::fprintf(stderr, "Restored and checked (%s, GTID %s); starting the new cluster\n",
                data->tables_report.c_str(), data->gtid.empty() ? "(none)" : data->gtid.c_str());
   std::fflush(stderr);
@@ -269,6 +315,11 @@ Action AddBackupCommand(CLI::App& app) {
                  "else the ready primary");
   app.add_option("--zstd-level", f->zstd_level, "zstd compression level")
       ->check(CLI::Range(1, 19))
+      ->capture_default_str();
+  app.add_flag("--verify", f->verify,
+               "Then restore it into a scratch dir, prepare it, start a throwaway mariadbd on "
+               "it, check every table (mariadb-check) and the GTID, and record it as verified");
+  app.add_option("--use-memory", f->use_memory, "Buffer pool for --verify's mariabackup --prepare")
       ->capture_default_str();
   return [f]() { return RunBackupCmd(*f); };
 }

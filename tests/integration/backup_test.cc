@@ -171,6 +171,15 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["verified"], true);
 
+  // backup --verify: the new backup is restored into a scratch dir and checked at once.
+  o = Cli({"backup", "--dir", restored_, "--repo", repo_, "--verify"}, 300);
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("Verified "), std::string::npos) << o.output;
+  list = Backups(repo_);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["verified"], true);  // newest first
+  EXPECT_EQ(list[0]["source_member"], "mysql-0");  // a one-member cluster: its primary
+
   // Restoring over an existing dir is refused.
   o = Cli({"restore", "--repo", repo_, "--dir", restored_});
   EXPECT_EQ(o.exit_code, 1) << o.output;
