@@ -18,7 +18,7 @@ std::string HumanBytes(double bytes) {
 Status UnpackObject(ProcessRunner& runner, const std::string& object, const std::string& dir,
                     const std::string& log_file) {
   ProcessSpec spec;
-  spec.argv = {"bash", "-c", "set -euo pipefail; zstd -q -dc -- \"$1\" | mbstream -x -C \"$2\"",
+  spec.argv = {"bash",   "-c",   "set -euo pipefail; zstd -q -dc -- \"$1\" | mbstream -x -C \"$2\"",
                "unpack", object, dir};
   spec.output_file = log_file;
   spec.timeout = std::chrono::hours(6);
@@ -92,7 +92,8 @@ class Run {
       return st;
     }
     const ProcessResult done = zstd->Finish();
-    if (!done.ok()) return Internal("zstd failed (exit {}); see {}/zstd.log", done.exit_code, work_);
+    if (!done.ok())
+      return Internal("zstd failed (exit {}); see {}/zstd.log", done.exit_code, work_);
     m_.stream_bytes = bytes;
     if (o_.on_progress) o_.on_progress(ProgressLine(bytes, bytes, env_.clock.Now() - t0));
     return Status::Ok();

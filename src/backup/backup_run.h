@@ -52,7 +52,8 @@ Result<formats::BackupManifest> RunBackup(BackupRunEnv& env, const BackupRunOpti
 std::string HumanBytes(double bytes);
 
 // Decompresses the zstd-compressed xbstream `object` into `dir` (created), through
-// `bash -c 'zstd -dc | mbstream -x'` (pipefail); the paths reach the shell as arguments, never as code.
+// `bash -c 'zstd -dc | mbstream -x'` (pipefail); the paths reach the shell as arguments, never as
+// code.
 Status UnpackObject(ProcessRunner& runner, const std::string& object, const std::string& dir,
                     const std::string& log_file);
 

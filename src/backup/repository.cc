@@ -196,7 +196,8 @@ Result<std::unique_ptr<Repository>> OpenRepository(const std::string& spec, File
     }
     return std::unique_ptr<Repository>(new RcloneRepository(remote, fs, runner));
   }
-  if (spec.empty()) return InvalidArgument("--repo is empty: give a directory or rclone:REMOTE:PATH");
+  if (spec.empty())
+    return InvalidArgument("--repo is empty: give a directory or rclone:REMOTE:PATH");
   if (fs.Exists(spec) && !fs.IsDirectory(spec)) {
     return InvalidArgument("--repo {} is not a directory", spec);
   }

@@ -93,8 +93,8 @@ class Build {
   Status CheckAndAdapt(RestoredData& out) {
     const std::string socket = o_.work_dir + "/s.sock";
     ASSIGN_OR_RETURN(auto server,
-                     env_.pipes.Start(tools::RestoreServerArgv(staging_, socket,
-                                                               o_.work_dir + "/tmp", o_.run_as_root),
+                     env_.pipes.Start(tools::RestoreServerArgv(
+                                          staging_, socket, o_.work_dir + "/tmp", o_.run_as_root),
                                       Log("mariadbd")));
     Status st = Checks(socket, out);
     if (!st.ok()) {
@@ -124,15 +124,16 @@ class Build {
       auto r = env_.runner.Run(ping);
       if (r.ok() && r->ok()) break;
       if (env_.clock.Now() >= until) {
-        return DeadlineExceeded("the throwaway mariadbd on the restored data did not answer in "
-                                "{} s; see {}",
-                                o_.server_start_timeout.count(), Log("mariadbd"));
+        return DeadlineExceeded(
+            "the throwaway mariadbd on the restored data did not answer in "
+            "{} s; see {}",
+            o_.server_start_timeout.count(), Log("mariadbd"));
       }
       env_.clock.SleepFor(std::chrono::milliseconds(300));
     }
     std::string check;
-    RETURN_IF_ERROR(RunTool(with({"mariadb-check", "--all-databases"}), "mariadb-check",
-                            "check", "", &check));
+    RETURN_IF_ERROR(
+        RunTool(with({"mariadb-check", "--all-databases"}), "mariadb-check", "check", "", &check));
     int tables = 0;
     for (size_t start = 0; start < check.size();) {
       size_t end = check.find('\n', start);
@@ -147,11 +148,10 @@ class Build {
     }
     out.tables_report = fmt::format("mariadb-check: {} tables OK", tables);
     std::string result;
-    RETURN_IF_ERROR(RunTool(with({"mariadb", "--batch", "--skip-column-names"}),
-                            "adapting the restored data", "adapt",
-                            dialect::RestoreScript(MysqlsetAccounts(secrets_), m_.gtid,
-                                                   dialect::QuoteLiteral),
-                            &result));
+    RETURN_IF_ERROR(RunTool(
+        with({"mariadb", "--batch", "--skip-column-names"}), "adapting the restored data", "adapt",
+        dialect::RestoreScript(MysqlsetAccounts(secrets_), m_.gtid, dialect::QuoteLiteral),
+        &result));
     const auto at = result.find("gtid=");
     if (at == std::string::npos) return Internal("adapting the restored data: no GTID printed");
     out.gtid = result.substr(at + 5, result.find('\n', at) - at - 5);

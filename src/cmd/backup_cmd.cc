@@ -49,14 +49,12 @@ struct BackupFlags {
 // Records in the repository that a restore of `id` started and was checked.
 void RecordVerified(backup::Repository& repo, const std::string& id, int64_t now,
                     const backup::RestoredData& data, const std::string& where) {
-  formats::BackupVerification v{
-      id, now, data.gtid,
-      fmt::format("restored into {}: mariadbd started, {}, GTID {}", where, data.tables_report,
-                  data.gtid)};
+  formats::BackupVerification v{id, now, data.gtid,
+                                fmt::format("restored into {}: mariadbd started, {}, GTID {}",
+                                            where, data.tables_report, data.gtid)};
   if (Status st = repo.PutText(formats::BackupKey(id, formats::kVerifiedName), formats::ToJson(v));
       !st.ok()) {
-    std::fprintf(stderr, "warning: could not record the verification: %s\n",
-                 st.message().c_str());
+    std::fprintf(stderr, "warning: could not record the verification: %s\n", st.message().c_str());
   }
 }
 
@@ -117,9 +115,10 @@ Result<backup::BackupSource> ChooseSource(const local::ClusterSpec& spec, const 
   }
   const auto ranked = any ? RankDonors(n, statuses) : std::vector<uint32_t>{};
   if (ranked.empty()) {
-    return Unavailable("no member of cluster '{}' is ready to stream a backup: check mysqlset "
-                       "status, or name one with --from",
-                       spec.name);
+    return Unavailable(
+        "no member of cluster '{}' is ready to stream a backup: check mysqlset "
+        "status, or name one with --from",
+        spec.name);
   }
   return source_of(ranked.front());
 }
@@ -152,7 +151,8 @@ int RunBackupCmd(const BackupFlags& f) {
   auto m = backup::RunBackup(env, o);
   if (!m.ok()) return ReportError("backup", m.status());
   std::printf("Backup %s published in %s: GTID %s, %s stored (%s streamed) in %lld s\n",
-              m->id.c_str(), (*repo)->Describe().c_str(), m->gtid.empty() ? "(none)" : m->gtid.c_str(),
+              m->id.c_str(), (*repo)->Describe().c_str(),
+              m->gtid.empty() ? "(none)" : m->gtid.c_str(),
               backup::HumanBytes(static_cast<double>(m->objects.at(0).bytes)).c_str(),
               backup::HumanBytes(static_cast<double>(m->stream_bytes)).c_str(),
               static_cast<long long>(m->finished_at_unix - m->started_at_unix));

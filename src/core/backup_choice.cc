@@ -29,9 +29,10 @@ Result<BackupEntry> ChooseBackup(const std::vector<BackupEntry>& entries,
   for (const auto& e : sorted) {
     if (!at_or_before_unix || e.finished_at_unix <= *at_or_before_unix) return e;
   }
-  return FailedPrecondition("no backup finished at or before the target: the oldest ({}) finished at "
-                    "unix time {}",
-                    sorted.back().id, sorted.back().finished_at_unix);
+  return FailedPrecondition(
+      "no backup finished at or before the target: the oldest ({}) finished at "
+      "unix time {}",
+      sorted.back().id, sorted.back().finished_at_unix);
 }
 
 }  // namespace mysqlset

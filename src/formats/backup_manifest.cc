@@ -62,8 +62,8 @@ Result<BackupManifest> FromJson<BackupManifest>(std::string_view text) {
   if (!j.is_object()) return InvalidArgument("backup manifest: expected a JSON object");
   BackupManifest m;
   try {
-    RequireIntegerFields(j, {"format_version", "started_at_unix", "finished_at_unix",
-                             "stream_bytes"});
+    RequireIntegerFields(j,
+                         {"format_version", "started_at_unix", "finished_at_unix", "stream_bytes"});
     if (!j.contains("format_version")) {
       return InvalidArgument("backup manifest: no \"format_version\"");
     }

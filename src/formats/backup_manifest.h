@@ -44,8 +44,8 @@ struct BackupManifest {
 struct BackupVerification {
   std::string backup_id;
   int64_t verified_at_unix = 0;
-  std::string gtid;    // the GTID the restored server reported; equals the manifest's
-  std::string how;     // "restore into /path: mariadbd started, tables checked"
+  std::string gtid;  // the GTID the restored server reported; equals the manifest's
+  std::string how;   // "restore into /path: mariadbd started, tables checked"
 };
 
 // "backups/<id>/<name>": keys in the repository.

@@ -40,8 +40,7 @@ void CheckContract(const std::string& spec, const std::string& scratch) {
   auto empty = (*repo)->ListFolders(formats::kBackupsPrefix);
   ASSERT_TRUE(empty.ok()) << empty.status().message();
   EXPECT_TRUE(empty->empty());
-  EXPECT_EQ((*repo)->GetText("backups/none/manifest.json").status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ((*repo)->GetText("backups/none/manifest.json").status().code(), StatusCode::kNotFound);
 
   // An object, then its manifest: listed. Another object without one: not listed.
   fs::create_directories(scratch);
@@ -96,9 +95,9 @@ TEST(BackupRepoTest, RcloneRepositoryOnARealWebdavServer) {
   const std::string served = tmp.path() + "/served";
   fs::create_directories(served);
   const uint16_t port = FreePort();
-  auto server = Subprocess::Spawn({"rclone", "serve", "webdav", served, "--addr",
-                                   "127.0.0.1:" + std::to_string(port)},
-                                  SpawnFds{});
+  auto server = Subprocess::Spawn(
+      {"rclone", "serve", "webdav", served, "--addr", "127.0.0.1:" + std::to_string(port)},
+      SpawnFds{});
   ASSERT_TRUE(server.ok()) << server.status().message();
   ASSERT_TRUE(WaitFor([&] { return PortOpen(port); }, 20)) << "rclone serve webdav never listened";
   const std::string conf = tmp.path() + "/rclone.conf";

@@ -67,8 +67,8 @@ class BackupTest : public ::testing::Test {
 };
 
 TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
-  Outcome o = Cli({"up", "--dir", dir_, "--replicas", "2", "--base-port", std::to_string(base_)},
-                  300);
+  Outcome o =
+      Cli({"up", "--dir", dir_, "--replicas", "2", "--base-port", std::to_string(base_)}, 300);
   ASSERT_EQ(o.exit_code, 0) << o.output;
   o = Cli({"sql", "--dir", dir_, "-e",
            "CREATE DATABASE t; CREATE TABLE t.x (i INT PRIMARY KEY); "
@@ -87,7 +87,7 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
   o = Cli({"backup", "--dir", dir_, "--repo", repo_}, 300);
   ASSERT_EQ(o.exit_code, 0) << o.output;
   EXPECT_NE(o.output.find("from mysql-1"), std::string::npos) << o.output;  // the replica
-  EXPECT_NE(o.output.find("MiB/s"), std::string::npos) << o.output;          // progress
+  EXPECT_NE(o.output.find("MiB/s"), std::string::npos) << o.output;         // progress
   // Committed after the backup: a restore of it must not hold this row.
   ASSERT_EQ(Cli({"sql", "--dir", dir_, "-e", "INSERT INTO t.x VALUES (4)"}).exit_code, 0);
 
@@ -102,8 +102,8 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
   // A backup killed mid-stream (its object is being written) is never listed.
   {
     const std::string log = tmp_.path() + "/killed.log";
-    auto child = Subprocess::Spawn({MysqlsetBinary(), "backup", "--dir", dir_, "--repo", repo_},
-                                   SpawnFds{});
+    auto child =
+        Subprocess::Spawn({MysqlsetBinary(), "backup", "--dir", dir_, "--repo", repo_}, SpawnFds{});
     ASSERT_TRUE(child.ok());
     bool streaming = WaitFor(
         [&] {
@@ -134,9 +134,9 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
   o = Cli({"restore", "--repo", bad_repo, "--dir", bad_dir, "--base-port",
            std::to_string(base_ + 1000)});
   EXPECT_EQ(o.exit_code, 1) << o.output;
-  EXPECT_NE(o.output.find("object backups/" + id + "/data.xbstream.zst in " + bad_repo +
-                          " is corrupt"),
-            std::string::npos)
+  EXPECT_NE(
+      o.output.find("object backups/" + id + "/data.xbstream.zst in " + bad_repo + " is corrupt"),
+      std::string::npos)
       << o.output;
   EXPECT_FALSE(fs::exists(bad_dir));
 
@@ -160,7 +160,8 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
     EXPECT_EQ(pos.substr(0, pos.find('-')), gtid.substr(0, gtid.find('-'))) << pos;
   }
   // It takes writes, continuing the GTID sequence.
-  o = Cli({"sql", "--dir", restored_, "-e", "INSERT INTO t.x VALUES (9); SELECT COUNT(*) FROM t.x"});
+  o = Cli(
+      {"sql", "--dir", restored_, "-e", "INSERT INTO t.x VALUES (9); SELECT COUNT(*) FROM t.x"});
   ASSERT_EQ(o.exit_code, 0) << o.output;
   EXPECT_NE(o.output.find('4'), std::string::npos) << o.output;
   // The old cluster is untouched by it.
@@ -177,14 +178,13 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
   EXPECT_NE(o.output.find("Verified "), std::string::npos) << o.output;
   list = Backups(repo_);
   ASSERT_EQ(list.size(), 2u);
-  EXPECT_EQ(list[0]["verified"], true);  // newest first
+  EXPECT_EQ(list[0]["verified"], true);            // newest first
   EXPECT_EQ(list[0]["source_member"], "mysql-0");  // a one-member cluster: its primary
 
   // Restoring over an existing dir is refused.
   o = Cli({"restore", "--repo", repo_, "--dir", restored_});
   EXPECT_EQ(o.exit_code, 1) << o.output;
-  EXPECT_NE(o.output.find("refusing to restore into " + restored_), std::string::npos)
-      << o.output;
+  EXPECT_NE(o.output.find("refusing to restore into " + restored_), std::string::npos) << o.output;
 }
 
 }  // namespace
