@@ -33,6 +33,11 @@ Result<std::vector<CatalogEntry>> ListBackups(Repository& repo) {
   return out;
 }
 
+Status PruneBackup(Repository& repo, const std::string& id) {
+  RETURN_IF_ERROR(repo.Remove(formats::BackupKey(id, formats::kManifestName)));
+  return repo.RemoveFolder(std::string(formats::kBackupsPrefix) + "/" + id);
+}
+
 std::vector<BackupEntry> EntriesOf(const std::vector<CatalogEntry>& catalog) {
   std::vector<BackupEntry> out;
   for (const auto& e : catalog) {

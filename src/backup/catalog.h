@@ -22,6 +22,10 @@ struct CatalogEntry {
 // the repository holds something this release cannot read.
 Result<std::vector<CatalogEntry>> ListBackups(Repository& repo);
 
+// Deletes backup `id`: its manifest first, so that an interrupted prune leaves an
+// unlisted folder, never a listed backup with objects missing; then the folder.
+Status PruneBackup(Repository& repo, const std::string& id);
+
 std::vector<BackupEntry> EntriesOf(const std::vector<CatalogEntry>& catalog);
 
 }  // namespace mysqlset::backup

@@ -66,6 +66,9 @@ class DirRepository : public Repository {
     return d.sha256;
   }
 
+  Status Remove(const std::string& key) override { return fs_.RemoveAll(Path(key)); }
+  Status RemoveFolder(const std::string& prefix) override { return fs_.RemoveAll(Path(prefix)); }
+
   Result<std::vector<std::string>> ListFolders(const std::string& prefix) override {
     const std::string dir = Path(prefix);
     if (!fs_.IsDirectory(dir)) return std::vector<std::string>{};
@@ -133,6 +136,16 @@ class RcloneRepository : public Repository {
     return out.substr(0, 64);
   }
 
+  // deletefile and purge fail on what is not there (with exit 1, like any error): ask first.
+  Status Remove(const std::string& key) override {
+    ASSIGN_OR_RETURN(const bool there, Lists(key));
+    return there ? Rclone({"deletefile", Target(key)}, "", nullptr) : Status::Ok();
+  }
+  Status RemoveFolder(const std::string& prefix) override {
+    ASSIGN_OR_RETURN(const bool there, Lists(prefix));
+    return there ? Rclone({"purge", Target(prefix)}, "", nullptr) : Status::Ok();
+  }
+
   Result<std::vector<std::string>> ListFolders(const std::string& prefix) override {
     std::string out;
     Status st = Rclone({"lsf", "--dirs-only", Target(prefix)}, "", &out);
@@ -153,6 +166,16 @@ class RcloneRepository : public Repository {
   }
 
  private:
+  // True when `rclone lsf` of the key (an object, or a folder with anything in it) lists
+  // something.
+  Result<bool> Lists(const std::string& key) {
+    std::string out;
+    Status st = Rclone({"lsf", Target(key)}, "", &out);
+    if (st.code() == StatusCode::kNotFound) return false;
+    RETURN_IF_ERROR(st);
+    return !out.empty();
+  }
+
   std::string Target(const std::string& key) const {
     return remote_.back() == ':' || remote_.back() == '/' ? remote_ + key : remote_ + "/" + key;
   }

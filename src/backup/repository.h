@@ -36,6 +36,10 @@ class Repository {
   virtual Result<std::string> Fetch(const std::string& key, const std::string& scratch_dir) = 0;
   // The SHA-256 (lowercase hex) of the object as stored, read back from the repository.
   virtual Result<std::string> Sha256Of(const std::string& key) = 0;
+  // Deletes one object; OK when it is already gone.
+  virtual Status Remove(const std::string& key) = 0;
+  // Deletes the folder `prefix` and everything under it; OK when it is already gone.
+  virtual Status RemoveFolder(const std::string& prefix) = 0;
   // The names of the folders directly under `prefix` ("backups"); none when it is absent.
   virtual Result<std::vector<std::string>> ListFolders(const std::string& prefix) = 0;
 };

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 
 #include "agent/clone_receiver.h"
 #include "agent/secrets.h"
@@ -164,14 +165,46 @@ int RunBackupCmd(const BackupFlags& f) {
   return kExitOk;
 }
 
-int RunBackupsCmd(const std::string& repo_spec, bool json) {
+struct BackupsFlags {
+  std::string repo;
+  bool json = false;
+  std::optional<int> keep_last;
+  std::optional<int> keep_days;
+  bool prune = false;
+};
+
+// --keep-last/--keep-days: what the policy prunes (core/backup_choice.h), deleted with
+// --prune, else only shown.
+int PruneBackups(backup::Repository& repo, const std::vector<backup::CatalogEntry>& list,
+                 const BackupsFlags& f) {
+  RealClock clock;
+  auto ids =
+      BackupsToPrune(backup::EntriesOf(list), {f.keep_last, f.keep_days}, clock.UnixSeconds());
+  if (!ids.ok()) return ReportError("backups", ids.status());
+  if (ids->empty()) std::printf("Nothing to prune in %s\n", repo.Describe().c_str());
+  for (const auto& id : *ids) {
+    if (!f.prune) {
+      std::printf("would prune %s (add --prune to delete)\n", id.c_str());
+      continue;
+    }
+    if (Status st = backup::PruneBackup(repo, id); !st.ok()) {
+      return ReportError("backups", st.Annotate("prune " + id));
+    }
+    std::printf("pruned %s\n", id.c_str());
+  }
+  return kExitOk;
+}
+
+int RunBackupsCmd(const BackupsFlags& f) {
   SetUpLogging("backups", "warn");
   PosixFileSystem fs;
   PosixProcessRunner runner;
-  auto repo = backup::OpenRepository(repo_spec, fs, runner);
+  auto repo = backup::OpenRepository(f.repo, fs, runner);
   if (!repo.ok()) return ReportError("backups", repo.status());
   auto list = backup::ListBackups(**repo);
   if (!list.ok()) return ReportError("backups", list.status());
+  if (f.keep_last || f.keep_days || f.prune) return PruneBackups(**repo, *list, f);
+  const bool json = f.json;
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& e : *list) {
@@ -325,12 +358,19 @@ Action AddBackupCommand(CLI::App& app) {
 }
 
 Action AddBackupsCommand(CLI::App& app) {
-  auto repo = std::make_shared<std::string>();
-  auto json = std::make_shared<bool>(false);
-  app.add_option("--repo", *repo, "Backup repository: a directory, or rclone:REMOTE:PATH")
+  auto f = std::make_shared<BackupsFlags>();
+  app.add_option("--repo", f->repo, "Backup repository: a directory, or rclone:REMOTE:PATH")
       ->required();
-  app.add_flag("--json", *json, "One JSON array: each manifest, plus verified fields");
-  return [repo, json]() { return RunBackupsCmd(*repo, *json); };
+  app.add_flag("--json", f->json, "One JSON array: each manifest, plus verified fields");
+  app.add_option("--keep-last", f->keep_last,
+                 "Retention: keep the newest N backups (with --keep-days, either keeps); shows "
+                 "what the policy prunes, --prune deletes it. The newest verified backup is "
+                 "always kept")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--keep-days", f->keep_days, "Retention: keep backups finished in the last D days")
+      ->check(CLI::Range(0, 100000));
+  app.add_flag("--prune", f->prune, "Delete what --keep-last/--keep-days prune");
+  return [f]() { return RunBackupsCmd(*f); };
 }
 
 Action AddRestoreCommand(CLI::App& app) {

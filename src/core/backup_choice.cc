@@ -35,4 +35,30 @@ Result<BackupEntry> ChooseBackup(const std::vector<BackupEntry>& entries,
       sorted.back().id, sorted.back().finished_at_unix);
 }
 
+Result<std::vector<std::string>> BackupsToPrune(const std::vector<BackupEntry>& entries,
+                                                const RetentionPolicy& policy, int64_t now_unix) {
+  if (!policy.keep_last && !policy.keep_days) {
+    return InvalidArgument("no retention rule: give --keep-last N, --keep-days D or both");
+  }
+  if ((policy.keep_last && *policy.keep_last < 0) || (policy.keep_days && *policy.keep_days < 0)) {
+    return InvalidArgument("--keep-last and --keep-days must not be negative");
+  }
+  const auto sorted = NewestFirst(entries);
+  bool verified_seen = false;
+  std::vector<std::string> prune;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    const BackupEntry& e = sorted[i];
+    bool keep = false;
+    if (policy.keep_last && i < static_cast<size_t>(*policy.keep_last)) keep = true;
+    if (policy.keep_days &&
+        e.finished_at_unix >= now_unix - static_cast<int64_t>(*policy.keep_days) * 86400) {
+      keep = true;
+    }
+    if (e.verified && !verified_seen) keep = true;  // the newest verified backup
+    verified_seen = verified_seen || e.verified;
+    if (!keep) prune.push_back(e.id);
+  }
+  return std::vector<std::string>(prune.rbegin(), prune.rend());
+}
+
 }  // namespace mysqlset

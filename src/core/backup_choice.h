@@ -1,6 +1,7 @@
 #pragma once
-// Which backup `mysqlset restore` starts from, and the order `mysqlset backups` lists them
-// in. Pure: the caller reads the manifests from the repository.
+// Which backup `mysqlset restore` starts from, the order `mysqlset backups` lists them in,
+// and which ones a retention policy prunes. Pure: the caller reads the manifests from the
+// repository and deletes.
 
 #include <cstdint>
 #include <optional>
@@ -27,5 +28,17 @@ std::vector<BackupEntry> NewestFirst(std::vector<BackupEntry> entries);
 Result<BackupEntry> ChooseBackup(const std::vector<BackupEntry>& entries,
                                  const std::string& requested_id,
                                  std::optional<int64_t> at_or_before_unix);
+
+struct RetentionPolicy {
+  std::optional<int> keep_last;  // the newest N backups
+  std::optional<int> keep_days;  // backups finished in the last D days
+};
+
+// The ids to prune, oldest first. A backup is kept when either rule keeps it (a rule left
+// unset keeps nothing by itself), and the newest verified backup is always kept, whatever
+// the rules say: pruning never leaves the repository without its last proven backup.
+// kInvalidArgument when neither rule is set or one is negative.
+Result<std::vector<std::string>> BackupsToPrune(const std::vector<BackupEntry>& entries,
+                                                const RetentionPolicy& policy, int64_t now_unix);
 
 }  // namespace mysqlset

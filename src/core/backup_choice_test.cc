@@ -46,5 +46,45 @@ TEST(BackupChoice, NewestFirstBreaksTiesById) {
   EXPECT_EQ(sorted[2].id, "c");
 }
 
+TEST(BackupRetention, PrunesOutsideEveryRuleButNeverTheNewestVerified) {
+  constexpr int64_t kDay = 86400;
+  constexpr int64_t kNow = 100 * kDay;
+  // Newest first: d (today), c (2 days ago, verified), b (5 days), a (9 days, verified).
+  const std::vector<BackupEntry> four = {{"a", kNow - 9 * kDay, true},
+                                         {"b", kNow - 5 * kDay, false},
+                                         {"c", kNow - 2 * kDay, true},
+                                         {"d", kNow - 60, false}};
+  struct Case {
+    const char* name;
+    std::vector<BackupEntry> entries;
+    RetentionPolicy policy;
+    std::vector<std::string> want;  // oldest first
+  };
+  const Case cases[] = {
+      {"keep last 2", four, {2, std::nullopt}, {"a", "b"}},
+      {"keep last 1: the newest verified stays too", four, {1, std::nullopt}, {"a", "b"}},
+      {"keep last 0: still the newest verified", four, {0, std::nullopt}, {"a", "b", "d"}},
+      {"keep 3 days", four, {std::nullopt, 3}, {"a", "b"}},
+      {"keep 6 days", four, {std::nullopt, 6}, {"a"}},
+      {"either rule keeps", four, {1, 6}, {"a"}},
+      {"everything kept", four, {10, std::nullopt}, {}},
+      {"none verified", {{"x", 1, false}, {"y", 2, false}}, {1, std::nullopt}, {"x"}},
+      {"empty repository", {}, {1, 1}, {}},
+  };
+  for (const auto& c : cases) {
+    auto r = BackupsToPrune(c.entries, c.policy, kNow);
+    ASSERT_TRUE(r.ok()) << c.name << ": " << r.status().message();
+    EXPECT_EQ(*r, c.want) << c.name;
+  }
+}
+
+TEST(BackupRetention, RefusesNoRuleAndNegativeRules) {
+  EXPECT_EQ(BackupsToPrune({}, {}, 0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(BackupsToPrune({}, {-1, std::nullopt}, 0).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(BackupsToPrune({}, {std::nullopt, -1}, 0).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace mysqlset

@@ -82,12 +82,25 @@ void CheckContract(const std::string& spec, const std::string& scratch) {
   ASSERT_EQ(list->size(), 1u);
   ASSERT_TRUE((*list)[0].verification.has_value());
   EXPECT_EQ((*list)[0].verification->verified_at_unix, 1800000100);
+
+  // Pruning removes the manifest first, then the folder; pruning again is a no-op.
+  for (int i = 0; i < 2; ++i) {
+    Status st = backup::PruneBackup(**repo, "A");
+    ASSERT_TRUE(st.ok()) << "prune " << i << ": " << st.message();
+  }
+  list = backup::ListBackups(**repo);
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
+  folders = (*repo)->ListFolders(formats::kBackupsPrefix);
+  ASSERT_TRUE(folders.ok());
+  EXPECT_EQ(*folders, std::vector<std::string>{"B"});
 }
 
 TEST(BackupRepoTest, DirectoryRepository) {
   TempDir tmp;
   CheckContract(tmp.path() + "/repo", tmp.path() + "/scratch");
-  EXPECT_TRUE(fs::exists(tmp.path() + "/repo/backups/A/manifest.json"));
+  EXPECT_TRUE(fs::exists(tmp.path() + "/repo/backups/B/data.xbstream.zst"));
+  EXPECT_FALSE(fs::exists(tmp.path() + "/repo/backups/A"));
 }
 
 TEST(BackupRepoTest, RcloneRepositoryOnARealWebdavServer) {
@@ -108,8 +121,8 @@ TEST(BackupRepoTest, RcloneRepositoryOnARealWebdavServer) {
   setenv("RCLONE_CONFIG", conf.c_str(), 1);
   CheckContract("rclone:loop:repo", tmp.path() + "/scratch");
   unsetenv("RCLONE_CONFIG");
-  EXPECT_TRUE(fs::exists(served + "/repo/backups/A/manifest.json"));
-  EXPECT_TRUE(fs::exists(served + "/repo/backups/A/data.xbstream.zst"));
+  EXPECT_TRUE(fs::exists(served + "/repo/backups/B/data.xbstream.zst"));
+  EXPECT_FALSE(fs::exists(served + "/repo/backups/A"));
   server->Kill(SIGTERM);
   server->Wait();
 }

@@ -181,6 +181,18 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
   EXPECT_EQ(list[0]["verified"], true);            // newest first
   EXPECT_EQ(list[0]["source_member"], "mysql-0");  // a one-member cluster: its primary
 
+  // Retention: shown first, deleted with --prune; the newest (verified) backup stays.
+  o = Cli({"backups", "--repo", repo_, "--keep-last", "1"});
+  EXPECT_NE(o.output.find("would prune " + id), std::string::npos) << o.output;
+  EXPECT_EQ(Backups(repo_).size(), 2u);
+  o = Cli({"backups", "--repo", repo_, "--keep-last", "1", "--prune"});
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("pruned " + id), std::string::npos) << o.output;
+  EXPECT_FALSE(fs::exists(repo_ + "/backups/" + id));
+  list = Backups(repo_);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_NE(list[0]["id"], id);
+
   // Restoring over an existing dir is refused.
   o = Cli({"restore", "--repo", repo_, "--dir", restored_});
   EXPECT_EQ(o.exit_code, 1) << o.output;
