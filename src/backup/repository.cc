@@ -209,7 +209,7 @@ class RcloneRepository : public Repository {
 }  // namespace
 
 Result<std::unique_ptr<Repository>> OpenRepository(const std::string& spec, FileSystem& fs,
-                                                   ProcessRunner& runner) {
+                                                   ProcessRunner& runner, bool create) {
   constexpr std::string_view kRclone = "rclone:";
   if (spec.rfind(kRclone, 0) == 0) {
     const std::string remote = spec.substr(kRclone.size());
@@ -223,6 +223,9 @@ Result<std::unique_ptr<Repository>> OpenRepository(const std::string& spec, File
     return InvalidArgument("--repo is empty: give a directory or rclone:REMOTE:PATH");
   if (fs.Exists(spec) && !fs.IsDirectory(spec)) {
     return InvalidArgument("--repo {} is not a directory", spec);
+  }
+  if (!create && !fs.Exists(spec)) {
+    return NotFound("--repo {}: no such directory (a backup creates it)", spec);
   }
   RETURN_IF_ERROR(fs.MakeDirs(spec, 0750).Annotate("--repo " + spec));
   return std::unique_ptr<Repository>(new DirRepository(spec, fs));

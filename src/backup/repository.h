@@ -44,10 +44,12 @@ class Repository {
   virtual Result<std::vector<std::string>> ListFolders(const std::string& prefix) = 0;
 };
 
-// "rclone:REMOTE:PATH" -> rclone; anything else is a directory path (made absolute by the
-// caller), created if missing. kInvalidArgument for "rclone:" without a REMOTE:PATH.
+// "rclone:REMOTE:PATH" -> rclone; anything else is a directory path, created if missing
+// when `create` (a backup writes there), else kNotFound naming it (listing or restoring
+// from a mistyped path creates nothing). kInvalidArgument for "rclone:" without a
+// REMOTE:PATH.
 Result<std::unique_ptr<Repository>> OpenRepository(const std::string& spec, FileSystem& fs,
-                                                   ProcessRunner& runner);
+                                                   ProcessRunner& runner, bool create = false);
 
 struct FileDigest {
   std::string sha256;  // lowercase hex

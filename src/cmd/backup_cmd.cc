@@ -134,7 +134,7 @@ int RunBackupCmd(const BackupFlags& f) {
   if (!spec.ok()) return ReportError("backup", spec.status());
   auto secrets = LoadSecrets(fs, paths.secrets_dir());
   if (!secrets.ok()) return ReportError("backup", secrets.status());
-  auto repo = backup::OpenRepository(f.repo, fs, runner);
+  auto repo = backup::OpenRepository(f.repo, fs, runner, /*create=*/true);
   if (!repo.ok()) return ReportError("backup", repo.status());
   auto source = ChooseSource(*spec, f.from);
   if (!source.ok()) return ReportError("backup", source.status());

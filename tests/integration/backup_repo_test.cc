@@ -35,7 +35,7 @@ formats::BackupManifest ManifestFor(const std::string& id, const std::string& sh
 void CheckContract(const std::string& spec, const std::string& scratch) {
   PosixFileSystem pfs;
   PosixProcessRunner runner;
-  auto repo = backup::OpenRepository(spec, pfs, runner);
+  auto repo = backup::OpenRepository(spec, pfs, runner, /*create=*/true);
   ASSERT_TRUE(repo.ok()) << repo.status().message();
   auto empty = (*repo)->ListFolders(formats::kBackupsPrefix);
   ASSERT_TRUE(empty.ok()) << empty.status().message();
@@ -134,6 +134,11 @@ TEST(BackupRepoTest, BadRepositorySpecsAreOneClearError) {
     auto repo = backup::OpenRepository(spec, pfs, runner);
     EXPECT_EQ(repo.status().code(), StatusCode::kInvalidArgument) << spec;
   }
+  // Only a backup creates a directory repository; listing a mistyped path creates nothing.
+  TempDir tmp;
+  auto missing = backup::OpenRepository(tmp.path() + "/typo", pfs, runner);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/typo"));
 }
 
 }  // namespace

@@ -83,7 +83,11 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
       30))
       << o.output;
 
-  EXPECT_EQ(Backups(repo_).size(), 0u);
+  // Listing a repository that does not exist yet is an error, and creates nothing.
+  o = Cli({"backups", "--repo", repo_});
+  EXPECT_EQ(o.exit_code, 1) << o.output;
+  EXPECT_NE(o.output.find("no such directory"), std::string::npos) << o.output;
+  EXPECT_FALSE(fs::exists(repo_));
   o = Cli({"backup", "--dir", dir_, "--repo", repo_}, 300);
   ASSERT_EQ(o.exit_code, 0) << o.output;
   EXPECT_NE(o.output.find("from mysql-1"), std::string::npos) << o.output;  // the replica
