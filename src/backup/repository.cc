@@ -1,5 +1,6 @@
 #include "backup/repository.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -40,6 +41,7 @@ class DirRepository : public Repository {
       fsync(fileno(f));
       std::fclose(f);
     }
+    ::chmod(local_path.c_str(), 0640);  // the whole database: not for others to read
     return fs_.Rename(local_path, to).Annotate(fmt::format("store {} in {}", key, root_));
   }
 

@@ -100,6 +100,9 @@ TEST(BackupRepoTest, DirectoryRepository) {
   TempDir tmp;
   CheckContract(tmp.path() + "/repo", tmp.path() + "/scratch");
   EXPECT_TRUE(fs::exists(tmp.path() + "/repo/backups/B/data.xbstream.zst"));
+  EXPECT_EQ(fs::status(tmp.path() + "/repo/backups/B/data.xbstream.zst").permissions() &
+                fs::perms::others_all,
+            fs::perms::none);
   EXPECT_FALSE(fs::exists(tmp.path() + "/repo/backups/A"));
 }
 
