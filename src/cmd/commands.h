@@ -27,5 +27,9 @@ Action AddLogsCommand(CLI::App& app);
 Action AddSwitchoverCommand(CLI::App& app);
 // Forces a failover when the cluster waits for lost members (failover_cmd.cc).
 Action AddFailoverCommand(CLI::App& app);
+// Backups (backup_cmd.cc): take one, list a repository, restore one into a new cluster.
+Action AddBackupCommand(CLI::App& app);
+Action AddBackupsCommand(CLI::App& app);
+Action AddRestoreCommand(CLI::App& app);
 
 }  // namespace mysqlset::cmd

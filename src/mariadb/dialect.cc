@@ -110,6 +110,22 @@ std::string SecureBootstrapScript(const std::vector<Account>& accounts, const Qu
   return script;
 }
 
+std::string RestoreScript(const std::vector<Account>& accounts, const std::string& gtid,
+                          const Quote& q) {
+  std::string script =
+      "SET SESSION sql_log_bin = 0;\n"
+      "RESET SLAVE ALL;\n"
+      "FLUSH PRIVILEGES;\n";
+  for (const auto& a : accounts) {
+    for (const auto& stmt : CreateAccount(a, q)) script += stmt + ";\n";
+    script += fmt::format("ALTER USER {} IDENTIFIED BY {};\n", Grantee(a, q), q(a.password));
+  }
+  script += "FLUSH PRIVILEGES;\nRESET MASTER;\n";
+  if (!gtid.empty()) script += fmt::format("SET GLOBAL gtid_binlog_state = {};\n", q(gtid));
+  script += "SELECT CONCAT('gtid=', @@GLOBAL.gtid_binlog_pos);\nSHUTDOWN;\n";
+  return script;
+}
+
 std::string QuoteLiteral(const std::string& s) {
   std::string out = "'";
   for (char c : s) {

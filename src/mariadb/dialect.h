@@ -81,6 +81,15 @@ std::string DropAccountIfExists(const std::string& user, const std::string& host
 // The result is exactly FreshDatadirAccounts().
 std::string SecureBootstrapScript(const std::vector<Account>& accounts, const Quote& q);
 
+// Statements for a restored datadir (mysqlset restore), run as root over the socket of a
+// throwaway mariadbd started with --skip-grant-tables and --skip-slave-start, none of them
+// binlogged: forget any replication source (a backup of a replica must never replicate from
+// the old cluster), give our accounts the new cluster's passwords (creating any missing),
+// start the binlog afresh at `gtid` (the backup's position, "" for none), print
+// "gtid=<gtid_binlog_pos>", and shut the server down.
+std::string RestoreScript(const std::vector<Account>& accounts, const std::string& gtid,
+                          const Quote& q);
+
 // Quoting usable without a connection (bootstrap): escapes \ ' and NUL for the default
 // utf8mb4 charset with NO_BACKSLASH_ESCAPES off.
 std::string QuoteLiteral(const std::string& s);

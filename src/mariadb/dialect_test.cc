@@ -15,6 +15,15 @@ TEST(DialectTest, BootstrapScriptMatchesGolden) {
             Golden("bootstrap.sql"));
 }
 
+TEST(DialectTest, RestoreScriptMatchesGolden) {
+  Secrets s{"adm'in", "re\\pl", "back", "mon", "tok", "a\"pp"};
+  EXPECT_EQ(dialect::RestoreScript(MysqlsetAccounts(s), "0-100-7", dialect::QuoteLiteral),
+            Golden("restore.sql"));
+  // No GTID in the backup: the binlog starts empty.
+  EXPECT_EQ(dialect::RestoreScript({}, "", dialect::QuoteLiteral).find("gtid_binlog_state ="),
+            std::string::npos);
+}
+
 TEST(DialectTest, ChangeSourceUsesGtidSlavePos) {
   ReplicationSource src{"mysql-0.mysql", 3306, "repl", "p'w"};
   EXPECT_EQ(dialect::ChangeSource(src, dialect::QuoteLiteral), Golden("change_source.sql"));

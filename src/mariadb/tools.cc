@@ -65,6 +65,23 @@ std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const s
   return argv;
 }
 
+std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std::string& socket,
+                                           const std::string& tmpdir, bool run_as_root) {
+  std::vector<std::string> argv = {kMariadbd,
+                                   "--no-defaults",
+                                   "--datadir=" + datadir,
+                                   "--socket=" + socket,
+                                   "--pid-file=" + tmpdir + "/mariadbd.pid",
+                                   "--tmpdir=" + tmpdir,
+                                   "--skip-networking",
+                                   "--skip-grant-tables",
+                                   "--skip-slave-start",
+                                   "--log-bin=mysql-bin",
+                                   "--server-id=1"};
+  if (run_as_root) argv.push_back("--user=root");
+  return argv;
+}
+
 std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root) {
   // No --init-rpl-role=SLAVE (docs/roles.md "The old primary rejoins"): its truncation of a
   // crashed primary's prepared tail drops transactions that replicas already hold, and the

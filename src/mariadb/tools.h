@@ -41,6 +41,11 @@ std::vector<std::string> InstallDbArgv(const std::string& datadir, const std::st
 std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const std::string& tmpdir,
                                              bool run_as_root);
 
+// A throwaway mariadbd on a restored datadir (mysqlset restore): no port, no grant tables,
+// no replication, the binary log on (as members run) so its GTID state can be set.
+std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std::string& socket,
+                                           const std::string& tmpdir, bool run_as_root);
+
 // mariadbd serving with the member's option file (local mode's supervisor starts it).
 std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root);
 

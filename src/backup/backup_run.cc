@@ -1,0 +1,147 @@
+#include "backup/backup_run.h"
+
+#include "agent/clone_receiver.h"
+#include "fmt/format.h"
+
+namespace mysqlset::backup {
+
+std::string HumanBytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  return fmt::format("{:.1f} {}", bytes, units[u]);
+}
+
+Status UnpackObject(ProcessRunner& runner, const std::string& object, const std::string& dir,
+                    const std::string& log_file) {
+  ProcessSpec spec;
+  spec.argv = {"bash",   "-c",   "set -euo pipefail; zstd -q -dc -- \"$1\" | mbstream -x -C \"$2\"",
+               "unpack", object, dir};
+  spec.output_file = log_file;
+  spec.timeout = std::chrono::hours(6);
+  auto r = runner.Run(spec);
+  if (!r.ok()) return r.status();
+  if (!r->ok()) {
+    return DataLoss("zstd -d | mbstream -x of {} failed (exit {}); see {}", object, r->exit_code,
+                    log_file);
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+class Run {
+ public:
+  Run(BackupRunEnv& env, const BackupRunOptions& o) : env_(env), o_(o) {}
+
+  Result<formats::BackupManifest> Go() {
+    m_.cluster = o_.cluster;
+    m_.source_member = o_.source.name;
+    m_.started_at_unix = env_.clock.UnixSeconds();
+    m_.id = formats::BackupIdOf(m_.started_at_unix, o_.source.name);
+    const std::string manifest_key = formats::BackupKey(m_.id, formats::kManifestName);
+    if (env_.repo.GetText(manifest_key).ok()) {
+      return FailedPrecondition("{} already holds backup {}: wait a second and retry",
+                                env_.repo.Describe(), m_.id);
+    }
+    work_ = env_.repo.ScratchDir() + "/" + m_.id;
+    RETURN_IF_ERROR(env_.fs.RemoveAll(work_));
+    RETURN_IF_ERROR(env_.fs.MakeDirs(work_, 0700).Annotate("work dir"));
+    Status st = Stream();
+    if (st.ok()) st = StoreAndVerify();
+    if (st.ok()) {
+      m_.finished_at_unix = env_.clock.UnixSeconds();
+      // Published last: until this write succeeds, the backup does not exist for readers.
+      st = env_.repo.PutText(manifest_key, formats::ToJson(m_)).Annotate("publish the manifest");
+    }
+    (void)env_.fs.RemoveAll(work_);
+    if (!st.ok()) return st.Annotate(fmt::format("backup from {}", o_.source.name));
+    return m_;
+  }
+
+ private:
+  Status Stream() {
+    net::BackupClientOptions co;
+    co.host = o_.source.host;
+    co.port = o_.source.port;
+    co.token = o_.backup_token;
+    ASSIGN_OR_RETURN(auto stream, env_.dialer.Connect(co));
+    const uint64_t estimate = stream->hello().estimated_bytes;
+    local_object_ = work_ + "/" + formats::kXbstreamObject;
+    ASSIGN_OR_RETURN(auto zstd, env_.pipes.Start({"zstd", "-q", fmt::format("-{}", o_.zstd_level),
+                                                  "-T0", "-f", "-o", local_object_},
+                                                 work_ + "/zstd.log"));
+    const auto t0 = env_.clock.Now();
+    auto last = t0;
+    uint64_t bytes = 0;
+    Status st = stream->Receive([&](std::string_view data) -> Status {
+      RETURN_IF_ERROR(zstd->Write(data).Annotate("zstd stopped reading"));
+      bytes += data.size();
+      const auto now = env_.clock.Now();
+      if (o_.on_progress && now - last >= o_.progress_interval) {
+        last = now;
+        o_.on_progress(ProgressLine(bytes, estimate, now - t0));
+      }
+      return Status::Ok();
+    });
+    if (!st.ok()) {
+      zstd->Kill();
+      return st;
+    }
+    const ProcessResult done = zstd->Finish();
+    if (!done.ok())
+      return Internal("zstd failed (exit {}); see {}/zstd.log", done.exit_code, work_);
+    m_.stream_bytes = bytes;
+    if (o_.on_progress) o_.on_progress(ProgressLine(bytes, bytes, env_.clock.Now() - t0));
+    return Status::Ok();
+  }
+
+  std::string ProgressLine(uint64_t bytes, uint64_t estimate,
+                           std::chrono::steady_clock::duration elapsed) const {
+    const double secs = std::chrono::duration<double>(elapsed).count();
+    const double rate = secs > 0 ? bytes / secs : 0;
+    std::string eta = "ETA unknown";
+    if (estimate > bytes && rate > 0) eta = fmt::format("ETA {:.0f} s", (estimate - bytes) / rate);
+    if (estimate <= bytes) eta = "done";
+    return fmt::format("{}: {} of ~{}, {}/s, {}", o_.source.name, HumanBytes(bytes),
+                       HumanBytes(estimate > bytes ? estimate : bytes), HumanBytes(rate), eta);
+  }
+
+  // Upload, then verify what the repository holds, before anything names it.
+  Status StoreAndVerify() {
+    ASSIGN_OR_RETURN(const FileDigest local, DigestFile(local_object_));
+    const std::string& sha = local.sha256;
+    const std::string key = formats::BackupKey(m_.id, formats::kXbstreamObject);
+    RETURN_IF_ERROR(env_.repo.PutFile(local_object_, key).Annotate("upload"));
+    ASSIGN_OR_RETURN(const std::string stored, env_.repo.Sha256Of(key));
+    if (stored != sha) {
+      return DataLoss("{} in {} reads back with SHA-256 {}, not the {} uploaded", key,
+                      env_.repo.Describe(), stored, sha);
+    }
+    // The stored object decompresses and unpacks whole: mbstream checks each chunk.
+    ASSIGN_OR_RETURN(const std::string path, env_.repo.Fetch(key, work_ + "/fetch"));
+    const std::string unpacked = work_ + "/unpacked";
+    RETURN_IF_ERROR(env_.fs.MakeDirs(unpacked, 0700));
+    RETURN_IF_ERROR(UnpackObject(env_.runner, path, unpacked, work_ + "/unpack.log"));
+    ASSIGN_OR_RETURN(m_.gtid, ReadBackupGtid(env_.fs, unpacked));
+    m_.objects.push_back({formats::kXbstreamObject, local.bytes, sha});
+    return Status::Ok();
+  }
+
+  BackupRunEnv& env_;
+  const BackupRunOptions& o_;
+  formats::BackupManifest m_;
+  std::string work_;
+  std::string local_object_;
+};
+
+}  // namespace
+
+Result<formats::BackupManifest> RunBackup(BackupRunEnv& env, const BackupRunOptions& options) {
+  return Run(env, options).Go();
+}
+
+}  // namespace mysqlset::backup

@@ -1,0 +1,60 @@
+#pragma once
+// `mysqlset backup`'s work: stream a physical backup from one member's backup port (the
+// authenticated TLS stream clones use, net/backup_protocol.h) through `zstd` into a work
+// file, store it in the repository, verify it there (its SHA-256 read back, and the stored
+// object decompressed and unpacked by mbstream, which also yields the backup's GTID), and
+// publish the manifest LAST. Killed or failed at any point, no manifest names the backup,
+// so it is never listed (docs/backup.md). Not thread-safe.
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "agent/clone_io.h"
+#include "backup/repository.h"
+#include "env/clock.h"
+#include "env/file_system.h"
+#include "env/process_runner.h"
+#include "formats/backup_manifest.h"
+
+namespace mysqlset::backup {
+
+struct BackupSource {
+  std::string name;  // "mysql-1"
+  std::string host;
+  uint16_t port = 0;  // its backup port
+};
+
+struct BackupRunOptions {
+  std::string cluster;
+  BackupSource source;
+  std::string backup_token;  // secret
+  int zstd_level = 3;
+  std::chrono::milliseconds progress_interval{2000};
+  // Called every progress_interval with a line such as
+  // "mysql-1: 412.0 MiB of ~1.0 GiB, 48.2 MiB/s, ETA 13 s".
+  std::function<void(const std::string&)> on_progress;
+};
+
+struct BackupRunEnv {
+  FileSystem& fs;
+  Clock& clock;
+  BackupDialer& dialer;
+  PipedProcessStarter& pipes;  // zstd, fed as the stream arrives
+  ProcessRunner& runner;       // the verification's zstd -d | mbstream -x
+  Repository& repo;
+};
+
+// Returns the published manifest. Errors name the step and the source.
+Result<formats::BackupManifest> RunBackup(BackupRunEnv& env, const BackupRunOptions& options);
+
+// "1.5 MiB"
+std::string HumanBytes(double bytes);
+
+// Decompresses the zstd-compressed xbstream `object` into `dir` (created), through
+// `bash -c 'zstd -dc | mbstream -x'` (pipefail); the paths reach the shell as arguments, never as
+// code.
+Status UnpackObject(ProcessRunner& runner, const std::string& object, const std::string& dir,
+                    const std::string& log_file);
+
+}  // namespace mysqlset::backup

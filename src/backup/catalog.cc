@@ -1,0 +1,49 @@
+#include "backup/catalog.h"
+
+#include <algorithm>
+
+namespace mysqlset::backup {
+
+Result<std::vector<CatalogEntry>> ListBackups(Repository& repo) {
+  ASSIGN_OR_RETURN(auto folders, repo.ListFolders(formats::kBackupsPrefix));
+  std::vector<CatalogEntry> out;
+  for (const auto& id : folders) {
+    auto text = repo.GetText(formats::BackupKey(id, formats::kManifestName));
+    if (text.status().code() == StatusCode::kNotFound) continue;  // not published
+    if (!text.ok()) return text.status();
+    auto m = formats::FromJson<formats::BackupManifest>(*text);
+    if (!m.ok()) {
+      return m.status().Annotate(
+          fmt::format("{} in {}", formats::BackupKey(id, formats::kManifestName), repo.Describe()));
+    }
+    CatalogEntry e{std::move(*m), std::nullopt};
+    if (auto v = repo.GetText(formats::BackupKey(id, formats::kVerifiedName)); v.ok()) {
+      if (auto parsed = formats::FromJson<formats::BackupVerification>(*v); parsed.ok()) {
+        e.verification = std::move(*parsed);
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  std::sort(out.begin(), out.end(), [](const CatalogEntry& a, const CatalogEntry& b) {
+    if (a.manifest.finished_at_unix != b.manifest.finished_at_unix) {
+      return a.manifest.finished_at_unix > b.manifest.finished_at_unix;
+    }
+    return a.manifest.id > b.manifest.id;
+  });
+  return out;
+}
+
+Status PruneBackup(Repository& repo, const std::string& id) {
+  RETURN_IF_ERROR(repo.Remove(formats::BackupKey(id, formats::kManifestName)));
+  return repo.RemoveFolder(std::string(formats::kBackupsPrefix) + "/" + id);
+}
+
+std::vector<BackupEntry> EntriesOf(const std::vector<CatalogEntry>& catalog) {
+  std::vector<BackupEntry> out;
+  for (const auto& e : catalog) {
+    out.push_back({e.manifest.id, e.manifest.finished_at_unix, e.verification.has_value()});
+  }
+  return out;
+}
+
+}  // namespace mysqlset::backup

@@ -1,0 +1,31 @@
+#pragma once
+// Reading a repository's published backups: every backups/<ID>/ with a manifest, and whether
+// a restore verified it. A folder without a manifest is an unfinished (or killed) upload
+// and is not a backup. Not thread-safe.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backup/repository.h"
+#include "core/backup_choice.h"
+#include "formats/backup_manifest.h"
+
+namespace mysqlset::backup {
+
+struct CatalogEntry {
+  formats::BackupManifest manifest;
+  std::optional<formats::BackupVerification> verification;
+};
+
+// Published backups, newest first. A manifest that does not parse is an error naming it:
+// the repository holds something this release cannot read.
+Result<std::vector<CatalogEntry>> ListBackups(Repository& repo);
+
+// Deletes backup `id`: its manifest first, so that an interrupted prune leaves an
+// unlisted folder, never a listed backup with objects missing; then the folder.
+Status PruneBackup(Repository& repo, const std::string& id);
+
+std::vector<BackupEntry> EntriesOf(const std::vector<CatalogEntry>& catalog);
+
+}  // namespace mysqlset::backup

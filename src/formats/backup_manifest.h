@@ -1,0 +1,67 @@
+#pragma once
+// The documents of a backup repository (docs/backup.md): one folder per backup,
+// backups/<ID>/, holding its objects, then manifest.json, written LAST (a folder without one
+// is an unfinished upload and is never listed), and verified.json once a restore of it
+// started and was checked. The manifest is immutable; fields may be added, none removed or
+// renamed. Pure: no I/O.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "formats/from_json.h"
+
+namespace mysqlset::formats {
+
+inline constexpr int kBackupFormatVersion = 1;
+inline constexpr const char* kBackupsPrefix = "backups";
+inline constexpr const char* kManifestName = "manifest.json";
+inline constexpr const char* kVerifiedName = "verified.json";
+// The one object of a physical backup: mariabackup's xbstream, zstd-compressed.
+inline constexpr const char* kXbstreamObject = "data.xbstream.zst";
+
+struct BackupObject {
+  std::string name;    // relative to the backup's folder: "data.xbstream.zst"
+  uint64_t bytes = 0;  // stored size
+  std::string sha256;  // of the stored bytes, lowercase hex
+};
+
+struct BackupManifest {
+  int format_version = kBackupFormatVersion;
+  std::string id;             // "20261130T110500Z-mysql-1": also the folder name
+  std::string cluster;        // the cluster's name
+  std::string source_member;  // the member that streamed it, "mysql-1"
+  std::string gtid;           // the backup's GTID position ("" when the source had none)
+  int64_t started_at_unix = 0;
+  int64_t finished_at_unix = 0;
+  uint64_t stream_bytes = 0;  // uncompressed xbstream payload
+  std::string compression = "zstd";
+  std::vector<BackupObject> objects;
+};
+
+// The record that a restore of the backup started and was checked (mysqlset restore).
+struct BackupVerification {
+  std::string backup_id;
+  int64_t verified_at_unix = 0;
+  std::string gtid;  // the GTID the restored server reported; equals the manifest's
+  std::string how;   // "restore into /path: mariadbd started, tables checked"
+};
+
+// "backups/<id>/<name>": keys in the repository.
+std::string BackupKey(std::string_view id, std::string_view name);
+
+// A backup id from its start time and source: "20261130T110500Z-mysql-1". Ids sort by time.
+std::string BackupIdOf(int64_t started_at_unix, std::string_view source_member);
+
+std::string ToJson(const BackupManifest& m);
+// Requires format_version (this version or older), id, and objects each with a name and a
+// 64-hex-digit sha256; a later format version is refused with a line saying to upgrade.
+template <>
+Result<BackupManifest> FromJson<BackupManifest>(std::string_view text);
+
+std::string ToJson(const BackupVerification& v);
+template <>
+Result<BackupVerification> FromJson<BackupVerification>(std::string_view text);
+
+}  // namespace mysqlset::formats

@@ -1,0 +1,80 @@
+#include "formats/backup_manifest.h"
+
+#include <gtest/gtest.h>
+
+namespace mysqlset::formats {
+namespace {
+
+const std::string kSha(64, 'a');
+
+BackupManifest Full() {
+  BackupManifest m;
+  m.id = "20261130T110500Z-mysql-1";
+  m.cluster = "mysql";
+  m.source_member = "mysql-1";
+  m.gtid = "0-100-42";
+  m.started_at_unix = 1800000000;
+  m.finished_at_unix = 1800000010;
+  m.stream_bytes = 1 << 20;
+  m.objects = {{kXbstreamObject, 12345, kSha}};
+  return m;
+}
+
+TEST(BackupManifest, RoundTrips) {
+  auto r = FromJson<BackupManifest>(ToJson(Full()));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(ToJson(*r), ToJson(Full()));
+  EXPECT_EQ(r->objects.at(0).sha256, kSha);
+  EXPECT_EQ(r->format_version, kBackupFormatVersion);
+}
+
+TEST(BackupManifest, GarbledOrUnsafeInputIsOneErrorNotACrash) {
+  struct Case {
+    std::string text;
+    const char* says;
+  };
+  const std::string ok_object = R"([{"name":"a","bytes":1,"sha256":")" + kSha + R"("}])";
+  const Case cases[] = {
+      {"not json", "expected a JSON object"},
+      {R"({"id":"x","objects":)" + ok_object + "}", "no \"format_version\""},
+      {R"({"format_version":2,"id":"x","objects":)" + ok_object + "}", "format_version 2"},
+      {R"({"format_version":0,"id":"x","objects":)" + ok_object + "}", "format_version 0"},
+      {R"({"format_version":1,"objects":)" + ok_object + "}", "no valid \"id\""},
+      {R"({"format_version":1,"id":"../x","objects":)" + ok_object + "}", "no valid \"id\""},
+      {R"({"format_version":1,"id":"x","objects":[]})", "no \"objects\""},
+      {R"({"format_version":1,"id":"x","objects":[{"name":"a","bytes":1,"sha256":"ab"}]})",
+       "object a has no valid sha256"},
+      {R"({"format_version":1,"id":"x","objects":[{"name":"../a","bytes":1,"sha256":")" + kSha +
+           R"("}]})",
+       "an object has no name"},
+      {R"({"format_version":1,"id":"x","gtid":"zz","objects":)" + ok_object + "}",
+       "not a GTID list"},
+      {R"({"format_version":1.5,"id":"x","objects":)" + ok_object + "}", "format_version"},
+      {R"({"format_version":1,"id":"x","stream_bytes":"1","objects":)" + ok_object + "}",
+       "must be number"},
+  };
+  for (const auto& c : cases) {
+    auto r = FromJson<BackupManifest>(c.text);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_NE(r.status().message().find(c.says), std::string::npos)
+        << c.text << " -> " << r.status().message();
+  }
+}
+
+TEST(BackupManifest, IdsSortByTimeAndKeysNameTheFolder) {
+  EXPECT_EQ(BackupIdOf(1800000000, "mysql-1"), "20270115T080000Z-mysql-1");
+  EXPECT_LT(BackupIdOf(1800000000, "mysql-2"), BackupIdOf(1800000001, "mysql-1"));
+  EXPECT_EQ(BackupKey("ID", kManifestName), "backups/ID/manifest.json");
+}
+
+TEST(BackupVerification, RoundTripsAndNeedsTheBackupId) {
+  BackupVerification v{"ID", 1800000100, "0-100-42", "restore into /x"};
+  auto r = FromJson<BackupVerification>(ToJson(v));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->gtid, "0-100-42");
+  EXPECT_EQ(r->verified_at_unix, 1800000100);
+  EXPECT_FALSE(FromJson<BackupVerification>(R"({"gtid":""})").ok());
+}
+
+}  // namespace
+}  // namespace mysqlset::formats
