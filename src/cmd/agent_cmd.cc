@@ -258,8 +258,8 @@ Action AddAgentCommand(CLI::App& app) {
                "so that the local supervisor re-runs the clone step; without it the request "
                "waits for the member's next start (on Kubernetes: delete the pod)");
   app.add_flag("--semi-sync", f->semi_sync,
-               "Lossless semi-sync and automatic failover to the sync replica (experimental: "
-               "docs/roles.md \"Failover\"); off: the primary moves only by switchover");
+               "Lossless semi-sync and automatic failover to the sync replica (docs/roles.md "
+               "\"Failover\"); off: the primary moves only by switchover");
   return [f]() { return RunAgent(*f); };
 }
 
