@@ -173,7 +173,7 @@ class Agent {
   static Status FenceBySql(Db& db, FenceCounters& counters);
   bool LeadsInTime() const;
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
-  DesiredSource SourceOf(const std::string& leader) const;
+  Result<DesiredSource> SourceOf(const std::string& member) const;
   // Runs the switchover step when a request is in the store (agent/switchover_step.h).
   void AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap);
   CloneRecordStatus CloneStatus() const;
