@@ -532,8 +532,9 @@ def main():
     ap.add_argument("--short", action="store_true",
                     help="only etcd, the router, start-up, writes, reads (and the switchover)")
     ap.add_argument("--switchover", action="store_true",
-                    help="also switch the primary over and restart the whole cluster (needs the "
-                         "agent's roles: issue 12)")
+                    help="also switch the primary over (needs the agent's roles: issue 12)")
+    ap.add_argument("--cold-restart", action="store_true",
+                    help="with --switchover, then restart the whole cluster")
     a = ap.parse_args()
     with open(a.manifests) as f:
         text = f.read()
@@ -573,8 +574,12 @@ def main():
         if a.switchover:
             w.step("switchover: writes through mysql-primary land on the new primary",
                    w.switchover)
-            w.step("cold restart of every member: the last leader leads again",
-                   w.cold_restart_elects_the_last_leader)
+            if a.cold_restart:
+                w.step("cold restart of every member: the last leader leads again",
+                       w.cold_restart_elects_the_last_leader)
+            else:
+                print("skip cold restart (enable with --cold-restart / PODSIM_COLD_RESTART=1)",
+                      flush=True)
         else:
             print("skip switchover (enable with --switchover / PODSIM_SWITCHOVER=1)", flush=True)
     except KeyboardInterrupt:
