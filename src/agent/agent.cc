@@ -52,6 +52,7 @@ CloneRecordStatus Agent::CloneStatus() const {
 Readiness Agent::ReadinessOf(const AgentSnapshot& snap,
                              std::optional<double> state_age_seconds) const {
   SourceContact source;
+  source.awaiting_election = snap.awaiting_election;
   if (snap.in_sync_at) {
     source.seconds_since_in_sync =
         std::chrono::duration<double>(snap.updated - *snap.in_sync_at).count() +
@@ -589,6 +590,7 @@ void Agent::RunOnce() {
       }
     }
     leader_seen_ = leader;
+    any_leader_seen_ = any_leader_seen_ || !leader.empty();
     snap.leader = leader;
     CountEpochs(*view, snap);
     if (view->leader) {
@@ -693,6 +695,9 @@ void Agent::RunOnce() {
              *state.replica->seconds_behind <= config_.policy.max_lag_seconds) {
     snap.in_sync_at = snap.updated;
   }
+  snap.awaiting_election =
+      view && !view->leader && !any_leader_seen_ && role_ == Role::kReplica &&
+      (decision.verdict == RoleVerdict::kWait || decision.verdict == RoleVerdict::kCampaign);
   snap.readiness = ReadinessOf(snap, /*state_age_seconds=*/0.0);
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();
   std::lock_guard<std::mutex> lock(mu_);
