@@ -459,6 +459,11 @@ class Walkthrough:
                                      {"Content-Type": "application/json"})
         assert status in (401, 403), f"unauthenticated switchover: HTTP {status} {body}"
         assert self.primaries() == [old], f"primary changed after a refused request"
+        # The target must be a healthy replica in the store's eyes (its member record, written
+        # on the agent's next tick): an earlier step may have just re-pointed it.
+        self.sim.wait(f"{target} answers /replica",
+                      lambda: self.agent_status(target, "/replica") == 200, 60)
+        time.sleep(2)
         start = time.monotonic()
         r = self.sim.exec_in(old, "agent", SWITCHOVER_ARGV + ["--to", target], timeout=90)
         took = time.monotonic() - start
