@@ -54,6 +54,7 @@ CloneRecordStatus Agent::CloneStatus() const {
 Readiness Agent::ReadinessOf(const AgentSnapshot& snap,
                              std::optional<double> state_age_seconds) const {
   SourceContact source;
+  source.awaiting_election = snap.awaiting_election;
   if (snap.in_sync_at) {
     source.seconds_since_in_sync =
         std::chrono::duration<double>(snap.updated - *snap.in_sync_at).count() +
@@ -96,11 +97,15 @@ void Agent::RequestRecloneIfDue(const ClusterView& view, const std::string& lead
   spdlog::error("{}: {}", config_.id.pod_name, v.reason);
 }
 
-DesiredSource Agent::SourceOf(const std::string& leader) const {
-  auto id = ParseIdentity(leader);
-  CHECK(id.ok());  // DecideRole names only registered members, whose names parsed
+// `member` comes from the store (the leader key, a switchover request): a garbled or foreign
+// name is an error, never an abort.
+Result<DesiredSource> Agent::SourceOf(const std::string& member) const {
+  auto id = ParseIdentity(member);
+  if (!id.ok() || id->set_name != config_.id.set_name) {
+    return InvalidArgument("'{}' is not a member of {}", Printable(member), config_.id.set_name);
+  }
   const MemberAddress a = AddressOf(config_.layout, config_.id.set_name, id->ordinal);
-  return {a.host, a.mysql_port, kReplicationUser};
+  return DesiredSource{a.host, a.mysql_port, kReplicationUser};
 }
 
 void Agent::CheckErrant(const std::string& leader, const ServerState& state, AgentSnapshot& snap) {
@@ -128,8 +133,9 @@ void Agent::CheckErrant(const std::string& leader, const ServerState& state, Age
 }
 
 void Agent::AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap) {
-  const ReplicationSourceOf source_of = [this](const std::string& member) {
-    const DesiredSource d = SourceOf(member);
+  const ReplicationSourceOf source_of =
+      [this](const std::string& member) -> Result<ReplicationSource> {
+    ASSIGN_OR_RETURN(const DesiredSource d, SourceOf(member));
     return ReplicationSource{d.host, d.port, d.user, config_.secrets.replication_password};
   };
   const PeerDbFactory no_peers = [](const std::string& member) -> Result<std::unique_ptr<Db>> {
@@ -605,9 +611,14 @@ void Agent::RunOnce() {
     const std::string leader = view->leader ? view->leader->name : "";
     if (!leader.empty() && leader != leader_seen_) {
       ++snap.leader_changes;
-      spdlog::info("{}: leader is {} (epoch {})", config_.id.pod_name, leader, view->leader->epoch);
+      spdlog::info("{}: leader is {} (epoch {})", config_.id.pod_name, Printable(leader),
+                   view->leader->epoch);
+      if (decision.verdict == RoleVerdict::kWait) {
+        spdlog::error("{}: {}", config_.id.pod_name, decision.reason);
+      }
     }
     leader_seen_ = leader;
+    any_leader_seen_ = any_leader_seen_ || !leader.empty();
     snap.leader = leader;
     CountEpochs(*view, snap);
     if (view->leader) {
@@ -647,14 +658,22 @@ void Agent::RunOnce() {
       }
       break;
     }
-    case RoleVerdict::kFollow:
+    case RoleVerdict::kFollow: {
       role_ = Role::kReplica;
-      source_ = SourceOf(decision.leader);
+      // DecideRole follows members of this set only; this guards the invariant without an
+      // abort.
+      Result<DesiredSource> source = SourceOf(decision.leader);
+      if (!source.ok()) {
+        snap.last_error = source.status().message();
+        break;
+      }
+      source_ = *source;
       actions = PlanActions(Role::kReplica, state, source_, CloneStatus());
       // After Gather (step 2): the primary's position must be read after this replica's.
       CheckErrant(decision.leader, state, snap);
       if (view) RequestRecloneIfDue(*view, decision.leader, snap);
       break;
+    }
     case RoleVerdict::kCampaign: {
       role_ = Role::kReplica;
       GtidList gtid;
@@ -705,6 +724,9 @@ void Agent::RunOnce() {
              *state.replica->seconds_behind <= config_.policy.max_lag_seconds) {
     snap.in_sync_at = snap.updated;
   }
+  snap.awaiting_election =
+      view && !view->leader && !any_leader_seen_ && role_ == Role::kReplica &&
+      (decision.verdict == RoleVerdict::kWait || decision.verdict == RoleVerdict::kCampaign);
   snap.readiness = ReadinessOf(snap, /*state_age_seconds=*/0.0);
   been_ready_ = been_ready_ || snap.readiness.ready;
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();

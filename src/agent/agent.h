@@ -90,6 +90,9 @@ struct AgentSnapshot {
   std::string leader;          // who holds the leader key ("" none or unknown)
   uint64_t epoch = 0;          // the leader's epoch (the last leader's when none leads)
   bool store_ok = false;       // the store answered this tick
+  // No leader key, and none seen since this agent started: a cold start's election
+  // (core/readiness.h SourceContact::awaiting_election).
+  bool awaiting_election = false;
   // While role is primary: until when this agent's lease is certainly alive.
   std::optional<std::chrono::steady_clock::time_point> lead_deadline;
   bool writable = false;  // read_only=0 as gathered, or as the agent set it since
@@ -185,7 +188,7 @@ class Agent {
   static Status FenceBySql(Db& db, FenceCounters& counters);
   bool LeadsInTime() const;
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
-  DesiredSource SourceOf(const std::string& leader) const;
+  Result<DesiredSource> SourceOf(const std::string& member) const;
   // Runs the switchover step when a request is in the store (agent/switchover_step.h).
   void AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap);
   CloneRecordStatus CloneStatus() const;
@@ -211,7 +214,8 @@ class Agent {
   LeaseId lease_ = 0;
   // FenceDeadline of the last successful keepalive (or grant); unset without a lease.
   std::optional<std::chrono::steady_clock::time_point> deadline_;
-  std::string leader_seen_;  // the leader in the last view the store gave
+  std::string leader_seen_;       // the leader in the last view the store gave
+  bool any_leader_seen_ = false;  // some view since the start had a leader key
   // The "switchover" key as the last view read it; nullopt when there is none.
   std::optional<StoredValue> switchover_request_;
   bool switchover_pending_ = false;  // the request is not finished: tick faster

@@ -306,7 +306,10 @@ PeerStatus PeerStatusOf(const formats::AgentStatus& status) {
   // A replica ready only on the stale-read rule (its primary unreachable) is no donor: it may
   // lack what the lost primary acknowledged, and a lost primary volume cloned from it would
   // lead again without those writes; waiting for the primary (or its volume) loses nothing.
-  const bool ready = status.ready && status.stale_reads.empty();
+  // So too one ready only while it waits for a cold start's election (core/readiness.h): its
+  // data may lack what the last leader, not back yet, holds.
+  const bool ready = status.ready && status.stale_reads.empty() && status.decision != "wait" &&
+                     status.decision != "campaign";
   return {status.ordinal, status.role == "primary", ready, status.lag_seconds, status.gtid_current};
 }
 

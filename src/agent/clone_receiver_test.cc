@@ -53,6 +53,18 @@ TEST(PeerStatusOfTest, ReadsRoleReadyLagGtid) {
       R"("stale_reads":"serving possibly stale reads: primary unreachable for 4 s"})");
   ASSERT_TRUE(stale.ok());
   EXPECT_FALSE(stale->ready);
+  // Ready only while it waits for a cold start's election: no donor either.
+  for (const char* decision : {"wait", "campaign"}) {
+    auto waiting =
+        ParsePeerStatus(std::string(R"({"ordinal":1,"role":"replica","ready":true,"decision":")") +
+                        decision + R"("})");
+    ASSERT_TRUE(waiting.ok());
+    EXPECT_FALSE(waiting->ready) << decision;
+  }
+  auto following =
+      ParsePeerStatus(R"({"ordinal":1,"role":"replica","ready":true,"decision":"follow"})");
+  ASSERT_TRUE(following.ok());
+  EXPECT_TRUE(following->ready);
 }
 
 TEST(ReadBackupGtidTest, ReadsTheThirdField) {

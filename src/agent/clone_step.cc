@@ -59,29 +59,57 @@ formats::StoreKeys KeysOf(const CloneStepOptions& s) {
   return formats::StoreKeys(s.cluster.empty() ? s.self.set_name : s.cluster);
 }
 
-// What the store says of `initialized`; kNoStore without one.
-Result<Initialized> ReadInitialized(CloneEnv& env, const CloneStepOptions& s) {
-  if (env.store == nullptr) return Initialized::kNoStore;
+// What the store says of `initialized` (kNoStore without one), and its value as read.
+struct InitializedKey {
+  Initialized kind = Initialized::kNoStore;
+  std::string value;
+};
+
+Result<InitializedKey> ReadInitialized(CloneEnv& env, const CloneStepOptions& s) {
+  if (env.store == nullptr) return InitializedKey{};
+  const auto annotate = [](const Status& st) {
+    return st.Annotate("read whether the cluster was initialized (is etcd up? see --etcd)");
+  };
   auto value = env.store->Get(KeysOf(s).Initialized());
-  if (!value.ok()) {
-    return value.status().Annotate(
-        "read whether the cluster was initialized (is etcd up? see --etcd)");
+  if (!value.ok()) return annotate(value.status());
+  if (!value->has_value()) return InitializedKey{Initialized::kAbsent, ""};
+  InitializedKey out{Initialized::kPresent, (*value)->value};
+  // Our own claim, from a bootstrap stopped before its datadir was installed: it made no
+  // data if no member has led since (a member clones only from a ready one, which leads or
+  // follows a leader). Anything unreadable stays kPresent: never bootstrap over a doubt.
+  auto record = formats::FromJson<formats::InitializedRecord>(out.value);
+  if (record.ok() && record->by == s.self.pod_name &&
+      record->state == formats::kInitializedBootstrapping) {
+    auto last = env.store->Get(KeysOf(s).LastLeader());
+    if (!last.ok()) return annotate(last.status());
+    if (!last->has_value()) out.kind = Initialized::kOwnUnfinished;
   }
-  return value->has_value() ? Initialized::kPresent : Initialized::kAbsent;
+  return out;
 }
 
 Status Clone(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets);
 
-Status Bootstrap(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
+Status Bootstrap(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets,
+                 const InitializedKey& initialized) {
   const PeerDataSources sources{s.layout, s.peers_to_ask, s.peer_data_dirs, s.data_dir};
   RETURN_IF_ERROR(CheckNoPeerHoldsData(env.fs, env.peers, s.self, sources));
   // Exactly one member ever initializes the cluster: the create-if-absent of `initialized`
-  // decides, after the peer checks (which write nothing) and before any data is made.
-  const std::string key = KeysOf(s).Initialized();
-  const std::string record =
-      formats::ToJson(formats::InitializedRecord{s.self.pod_name, env.clock.UnixMillis()});
+  // decides, after the peer checks (which write nothing) and before any data is made. Our
+  // own unfinished claim is taken over only if unchanged and still nobody has led.
+  const formats::StoreKeys keys = KeysOf(s);
+  const std::string key = keys.Initialized();
+  formats::InitializedRecord claim{s.self.pod_name, env.clock.UnixMillis(),
+                                   formats::kInitializedBootstrapping};
+  const std::string record = formats::ToJson(claim);
   if (env.store != nullptr) {
-    auto won = env.store->Txn({TxnCompare::Absent(key)}, {TxnOp::Put(key, record)});
+    std::vector<TxnCompare> unclaimed = {TxnCompare::Absent(key)};
+    if (initialized.kind == Initialized::kOwnUnfinished) {
+      spdlog::warn("{}: its bootstrap was stopped before any data was made; bootstrapping again",
+                   s.self.pod_name);
+      unclaimed = {TxnCompare::Value(key, initialized.value),
+                   TxnCompare::Absent(keys.LastLeader())};
+    }
+    auto won = env.store->Txn(unclaimed, {TxnOp::Put(key, record)});
     if (!won.ok()) return won.status().Annotate("claim " + key + " (is etcd up?)");
     if (!*won) {
       spdlog::info("{}: another member initialized the cluster first; cloning instead",
@@ -106,6 +134,18 @@ Status Bootstrap(CloneEnv& env, const CloneStepOptions& s, const Secrets& secret
     return st.Annotate("bootstrap " + s.self.pod_name);
   }
   spdlog::info("{}: fresh datadir ready", s.self.pod_name);
+  if (env.store != nullptr) {
+    // The claim is done: from now on an empty ordinal 0 clones (its volume was lost). If
+    // this fails, the record still says bootstrapping, which only matters while nobody has
+    // led; this datadir, complete, never asks the store again.
+    claim.state = "done";
+    auto done =
+        env.store->Txn({TxnCompare::Value(key, record)}, {TxnOp::Put(key, formats::ToJson(claim))});
+    if (!done.ok() || !*done) {
+      spdlog::warn("{}: could not mark {} done: {}", s.self.pod_name, key,
+                   done.ok() ? "it changed meanwhile" : done.status().message());
+    }
+  }
   return Status::Ok();
 }
 
@@ -168,17 +208,17 @@ Status ProvideDatadir(CloneEnv& env, const CloneStepOptions& s, const Secrets& s
   RETURN_IF_ERROR(CheckDatadirIsNotAFile(env.fs, s.data_dir));
   RETURN_IF_ERROR(SetAsideForReclone(env.fs, env.clock, s.data_dir));
   ASSIGN_OR_RETURN(DataState state, InspectDatadir(env.fs, env.clock, s.data_dir));
-  Initialized initialized = Initialized::kNoStore;
+  InitializedKey initialized;
   if (state != DataState::kReady) {
     // Only a member without data needs to know: a complete datadir never asks the store.
     ASSIGN_OR_RETURN(initialized, ReadInitialized(env, s));
   }
-  switch (ChooseDataSource(state, s.self.ordinal == 0, initialized)) {
+  switch (ChooseDataSource(state, s.self.ordinal == 0, initialized.kind)) {
     case DataSource::kKeep:
       spdlog::info("{}: datadir is complete; nothing to do", s.self.pod_name);
       return Status::Ok();
     case DataSource::kBootstrap:
-      return Bootstrap(env, s, secrets);
+      return Bootstrap(env, s, secrets, initialized);
     case DataSource::kClone:
       return Clone(env, s, secrets);
     case DataSource::kRefuse:

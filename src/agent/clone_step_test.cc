@@ -165,6 +165,60 @@ TEST_F(CloneStepStoreTest, OrdinalZeroOfANewClusterClaimsInitializedAndBootstrap
   EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
   ASSERT_TRUE(Initialized().has_value());
   EXPECT_EQ(Initialized()->by, "mysql-0");
+  EXPECT_EQ(Initialized()->state, "done");
+}
+
+// Killed right after winning the claim, before its datadir existed: the record still says
+// "bootstrapping" and nobody has led, so no data was ever made from it. On restart it takes
+// its own claim over and bootstraps, instead of every member waiting for a donor for ever.
+TEST_F(CloneStepStoreTest, AClaimLeftByAKilledBootstrapIsBootstrappedAgainWhileNobodyLed) {
+  const std::string key = formats::StoreKeys("mysql").Initialized();
+  const formats::InitializedRecord left{"mysql-0", 1, formats::kInitializedBootstrapping};
+  ASSERT_TRUE(store_.Put(key, formats::ToJson(left)).ok());
+  const Status st = RunCloneStep(f_.env, Options("mysql-0"), kSecrets);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(f_.runner.calls.size(), 2u) << "install-db, then the securing bootstrap";
+  EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
+  EXPECT_TRUE(f_.dialer.calls.empty());
+  ASSERT_TRUE(Initialized().has_value());
+  EXPECT_EQ(Initialized()->by, "mysql-0");
+  EXPECT_EQ(Initialized()->state, "done");
+}
+
+// The same claim once a member has led (last_leader exists), another member's claim, or a
+// finished one: data may exist elsewhere, so it clones, as after a lost volume.
+TEST_F(CloneStepStoreTest, AnUnfinishedClaimIsNeverTakenOverOnceSomeoneLedOrByAnother) {
+  const std::string key = formats::StoreKeys("mysql").Initialized();
+  struct Case {
+    const char* name;
+    formats::InitializedRecord record;
+    bool led;
+  } cases[] = {
+      {"someone led since", {"mysql-0", 1, formats::kInitializedBootstrapping}, true},
+      {"another member's claim", {"mysql-9", 1, formats::kInitializedBootstrapping}, false},
+      {"a finished claim", {"mysql-0", 1, "done"}, false},
+  };
+  for (const Case& c : cases) {
+    ASSERT_TRUE(store_.Put(key, formats::ToJson(c.record)).ok());
+    if (c.led) {
+      ASSERT_TRUE(store_
+                      .Put(formats::StoreKeys("mysql").LastLeader(),
+                           formats::ToJson(formats::LeaderRecord{"mysql-1", 2, 1}))
+                      .ok());
+    }
+    const auto value = store_.Get(key)->value().value;
+    CloneStepOptions s = Options("mysql-0");
+    s.donors = {"127.0.0.1:4010"};
+    f_.dialer.donors["127.0.0.1"].hello = {"mysql-1", 3};
+    f_.pipes.files = {{"mariadb_backup_binlog_info", "b.000001\t4\t0-100-3\n"}};
+    f_.dialer.calls.clear();
+    const Status st = RunCloneStep(f_.env, s, kSecrets);
+    EXPECT_TRUE(st.ok()) << c.name << ": " << st.ToString();
+    EXPECT_EQ(f_.dialer.calls.size(), 1u) << c.name;
+    EXPECT_EQ(f_.peers.reads, 0) << c.name << ": no bootstrap, so no peer check";
+    EXPECT_EQ(store_.Get(key)->value().value, value) << c.name << ": the claim is untouched";
+    ASSERT_TRUE(f_.fs.RemoveAll(kData).ok());
+  }
 }
 
 // Ordinal 0 lost its volume after the cluster was initialized: it copies the data the

@@ -85,6 +85,7 @@ void AgentHttpServer::Install() {
           ++readyz_ok_;
           std::string body = std::string("ready: ") + RoleName(snap.role) + "\n";
           if (!r.stale_reads.empty()) body += r.stale_reads + "\n";
+          if (!r.awaiting_election.empty()) body += r.awaiting_election + "\n";
           return Text(200, std::move(body));
         }
         ++readyz_fail_;

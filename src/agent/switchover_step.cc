@@ -97,14 +97,15 @@ Result<bool> WaitForCandidate(SwitchoverContext& ctx, const formats::SwitchoverR
   return true;
 }
 
-Status HandOver(SwitchoverContext& ctx, const formats::SwitchoverRequest& r) {
+Status HandOver(SwitchoverContext& ctx, const formats::SwitchoverRequest& r,
+                const ReplicationSource& source) {
   const MemberView* candidate = FindMemberView(ctx.view, r.to);
   if (!candidate || !ctx.view.leader)
     return FailedPrecondition("switchover {}: candidate gone", r.id);
   ServerState before;
   RETURN_IF_ERROR(ctx.self_db.ReadState(before));
   const bool semi_sync = before.semi_sync_master_enabled;
-  RETURN_IF_ERROR(ctx.self_db.DemoteToReplicaOf(ctx.source_of(r.to)));
+  RETURN_IF_ERROR(ctx.self_db.DemoteToReplicaOf(source));
   // HA.md switchover step 4: the master side goes off before this server replicates (on a
   // replica it hangs the SQL thread, pitfall 2). Turning it off acknowledges every commit
   // waiting for an ack (pitfall 5), which is safe only here: read_only=1 returned, G was read
@@ -188,6 +189,15 @@ Status AdvanceSwitchover(SwitchoverContext& ctx) {
     std::optional<SwitchoverState> state = ParseSwitchoverState(r.state);
     if (!state) return InvalidArgument("switchover {}: unknown state '{}'", r.id, r.state);
     SwitchoverStep step = NextSwitchoverStep(Observe(ctx, r, *state));
+    // The request names its target as text from the store: one that is no member of this
+    // set has no address, and the request fails with that reason before anything changes.
+    Result<ReplicationSource> source = ReplicationSource{};
+    if (step.action == SwitchoverAction::kGoReadOnly ||
+        step.action == SwitchoverAction::kWaitForCandidate ||
+        step.action == SwitchoverAction::kHandOver) {
+      source = ctx.source_of(r.to);
+      if (!source.ok()) return Abort(ctx, r, *state, source.status().message());
+    }
     switch (step.action) {
       case SwitchoverAction::kNone:
         return Status::Ok();
@@ -202,7 +212,7 @@ Status AdvanceSwitchover(SwitchoverContext& ctx) {
         break;
       }
       case SwitchoverAction::kHandOver:
-        return HandOver(ctx, r);
+        return HandOver(ctx, r, *source);
       case SwitchoverAction::kMarkDone:
         return Write(ctx, Next(ctx, r, SwitchoverState::kDone, fmt::format("{} is primary", r.to)));
       case SwitchoverAction::kAbort:

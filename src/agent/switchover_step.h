@@ -26,7 +26,7 @@ namespace mysqlset {
 // An admin connection to another member's mariadbd, by name ("mysql-2").
 using PeerDbFactory = std::function<Result<std::unique_ptr<Db>>(const std::string& member)>;
 // Where a member's server is, as a replication source (host, port, repl account).
-using ReplicationSourceOf = std::function<ReplicationSource(const std::string& member)>;
+using ReplicationSourceOf = std::function<Result<ReplicationSource>(const std::string& member)>;
 
 struct SwitchoverContext {
   std::string self;

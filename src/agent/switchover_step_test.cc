@@ -1,5 +1,6 @@
 #include "agent/switchover_step.h"
 
+#include "core/identity.h"
 #include "gtest/gtest.h"
 #include "testing/fake_coord_store.h"
 #include "testing/fake_db.h"
@@ -38,7 +39,8 @@ class SwitchoverStepTest : public ::testing::Test {
       if (!candidate_.state.reachable) return Unavailable("connect {}: refused", name);
       return std::unique_ptr<Db>(new ForwardingDb(candidate_));
     };
-    source_of_ = [](const std::string& name) {
+    source_of_ = [](const std::string& name) -> Result<ReplicationSource> {
+      if (!ParseIdentity(name).ok()) return InvalidArgument("'{}' is not a member", name);
       return ReplicationSource{name + ".mysql", 3306, "repl", "pw"};
     };
   }
@@ -60,7 +62,7 @@ class SwitchoverStepTest : public ::testing::Test {
     for (uint32_t i = 0; i < 3; ++i) {
       if (i == 2 && !candidate_registered_) continue;
       MemberView m;
-      m.name = "mysql-" + std::to_string(i);
+      m.name = i == 2 ? candidate_name_ : "mysql-" + std::to_string(i);
       m.ordinal = i;
       m.lease = leases_[i];
       m.mysql_reachable = true;
@@ -109,6 +111,7 @@ class SwitchoverStepTest : public ::testing::Test {
   FakeDb self_;
   FakeDb candidate_;
   bool candidate_registered_ = true;
+  std::string candidate_name_ = "mysql-2";
   std::vector<std::string> opened_;
   PeerDbFactory peer_db_;
   ReplicationSourceOf source_of_;
@@ -183,6 +186,22 @@ TEST_F(SwitchoverStepTest, TimeoutFailsTheRequestAndKeepsTheLeader) {
   EXPECT_EQ(Request().message, "switchover failed: timed out in state read_only");
   EXPECT_EQ(FromJson<LeaderRecord>(store_.Get(keys_.Leader()).value()->value)->name, "mysql-0");
   EXPECT_FALSE(self_.demoted_to.has_value());
+}
+
+// A target name that is no member of this set (a garbled or hand-written store value) fails
+// the request with one reason; the primary changes nothing and leads on.
+TEST_F(SwitchoverStepTest, ATargetThatIsNoMemberFailsTheRequestAndChangesNothing) {
+  candidate_name_ = "mysql-\x1b";
+  SwitchoverRequest r = Request();
+  r.to = candidate_name_;
+  ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(r), request_lease_).ok());
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "failed");
+  EXPECT_EQ(Request().message, "switchover failed: 'mysql-\x1b' is not a member");
+  EXPECT_FALSE(self_.state.read_only);
+  EXPECT_FALSE(self_.demoted_to.has_value());
+  EXPECT_TRUE(opened_.empty());
+  EXPECT_EQ(FromJson<LeaderRecord>(store_.Get(keys_.Leader()).value()->value)->name, "mysql-0");
 }
 
 TEST_F(SwitchoverStepTest, ACandidateWithTransactionsThePrimaryLacksFailsTheRequest) {

@@ -153,7 +153,8 @@ int RunAgent(const AgentFlags& f) {
       .set_name = id->set_name,
       .members = f.members,
       .token = secrets->backup_token,
-      .policy = {.max_lag_seconds = static_cast<double>(f.lag_threshold)},
+      .policy = {.max_lag_seconds = static_cast<double>(f.lag_threshold),
+                 .server_id_offset = f.member.server_id_offset},
       .read_view = [&api_store, keys]() -> Result<ClusterView> {
         ASSIGN_OR_RETURN(std::vector<StoredValue> values, (*api_store)->List(keys.prefix));
         return ParseClusterView(keys, values).view;

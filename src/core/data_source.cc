@@ -11,6 +11,7 @@ DataSource ChooseDataSource(DataState state, bool ordinal_zero, Initialized init
       // Once initialized, the cluster's data lives on some member: an empty one, even
       // ordinal 0 after losing its volume, must copy it rather than start a second history.
       if (initialized == Initialized::kPresent) return DataSource::kClone;
+      // kOwnUnfinished: the claim of an interrupted bootstrap, which made no data.
       return ordinal_zero ? DataSource::kBootstrap : DataSource::kClone;
     case DataState::kInstallCut:
     case DataState::kUnmarked:

@@ -20,10 +20,15 @@ enum class Initialized {
   kNoStore,  // no store was given (--etcd unset): decided by the ordinal alone, as before
   kAbsent,   // nobody initialized the cluster yet
   kPresent,  // a member initialized it: data exists somewhere, so never bootstrap again
+  // This member claimed it and was stopped before its bootstrap finished (the record still
+  // says "bootstrapping"), and no member has led since: no data was ever made from the
+  // claim, so it may bootstrap again (else every member would wait for ever for a donor).
+  kOwnUnfinished,
 };
 
 // kReady -> kKeep; no datadir (kEmpty, or kIncomplete once set aside) -> kBootstrap for
-// ordinal 0 unless the store says the cluster was initialized, else kClone; kInstallCut and
+// ordinal 0 unless the store says the cluster was initialized (kOwnUnfinished is not), else
+// kClone; kInstallCut and
 // kUnmarked (InspectDatadir finishes or refuses those before asking) -> kRefuse.
 DataSource ChooseDataSource(DataState state, bool ordinal_zero, Initialized initialized);
 

@@ -9,6 +9,7 @@ TEST(ChooseDataSourceTest, Table) {
   constexpr Initialized kNoStore = Initialized::kNoStore;
   constexpr Initialized kAbsent = Initialized::kAbsent;
   constexpr Initialized kPresent = Initialized::kPresent;
+  constexpr Initialized kOwnUnfinished = Initialized::kOwnUnfinished;
   struct Case {
     DataState state;
     bool ordinal_zero;
@@ -30,6 +31,11 @@ TEST(ChooseDataSourceTest, Table) {
       {DataState::kIncomplete, false, kNoStore, DataSource::kClone},
       {DataState::kIncomplete, true, kAbsent, DataSource::kBootstrap},
       {DataState::kIncomplete, true, kPresent, DataSource::kClone},
+      // Its own claim from a bootstrap stopped before any data, nobody led since: again.
+      {DataState::kEmpty, true, kOwnUnfinished, DataSource::kBootstrap},
+      {DataState::kIncomplete, true, kOwnUnfinished, DataSource::kBootstrap},
+      {DataState::kReady, true, kOwnUnfinished, DataSource::kKeep},
+      {DataState::kInstallCut, true, kOwnUnfinished, DataSource::kRefuse},
       {DataState::kInstallCut, true, kNoStore, DataSource::kRefuse},
       {DataState::kInstallCut, false, kPresent, DataSource::kRefuse},
       {DataState::kUnmarked, true, kAbsent, DataSource::kRefuse},

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/failover.h"
+#include "core/identity.h"
 #include "fmt/format.h"
 
 namespace mysqlset {
@@ -49,6 +50,18 @@ RoleDecision Decision(RoleVerdict v, std::string reason, std::string leader = {}
   return d;
 }
 
+// Why `name` (read from the store) cannot be followed, or "" when it is a member of this
+// member's set. A garbled or foreign name has no address to replicate from.
+std::string NotAMember(const std::string& name, const std::string& self) {
+  auto me = ParseIdentity(self);
+  auto id = ParseIdentity(name);
+  if (me.ok() && id.ok() && id->set_name == me->set_name) return "";
+  return fmt::format(
+      "the leader key names '{}', which is not a member of {}: nobody to follow; fix or "
+      "delete that key in the store",
+      Printable(name), me.ok() ? me->set_name : "this set");
+}
+
 // The store did not answer: keep what the last view said, within the lease's safe time.
 RoleDecision WithoutStore(const LeadershipInput& in) {
   const bool writable = in.server.reachable && !in.server.read_only;
@@ -63,6 +76,9 @@ RoleDecision WithoutStore(const LeadershipInput& in) {
     return Decision(RoleVerdict::kFence, "writable without holding the leader key");
   }
   if (!in.leader_seen.empty()) {
+    if (std::string why = NotAMember(in.leader_seen, in.self); !why.empty()) {
+      return Decision(RoleVerdict::kWait, "store unreachable; " + why);
+    }
     return Decision(RoleVerdict::kFollow, "store unreachable; following the last known leader",
                     in.leader_seen);
   }
@@ -96,8 +112,11 @@ RoleDecision DecideRole(const LeadershipInput& in) {
   }
   if (view.leader) {
     if (writable) {
-      return Decision(RoleVerdict::kFence,
-                      fmt::format("writable while {} holds the leader key", view.leader->name));
+      return Decision(RoleVerdict::kFence, fmt::format("writable while {} holds the leader key",
+                                                       Printable(view.leader->name)));
+    }
+    if (std::string why = NotAMember(view.leader->name, in.self); !why.empty()) {
+      return Decision(RoleVerdict::kWait, why);
     }
     return Decision(RoleVerdict::kFollow,
                     fmt::format("{} leads (epoch {})", view.leader->name, view.leader->epoch),

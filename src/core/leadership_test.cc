@@ -102,6 +102,13 @@ std::vector<RoleCase> RoleCases() {
     in.server.read_only = false;
     add("writable while not leader: fences", in, RoleVerdict::kFence);
   }
+  // A garbled or foreign name in the leader key has no address to follow: wait, never abort.
+  for (const char* name : {"mysql-x", "mysql-", "mysql-01", "other-0", "", "mysql-\n1"}) {
+    add("leader key names no member of this set: waits", Input(Led(name, 100)), RoleVerdict::kWait);
+    auto in = Input(Led(name, 100));
+    in.server.read_only = false;
+    add("writable while a garbled name holds the key: fences", in, RoleVerdict::kFence);
+  }
   {
     auto in = Input(Led("mysql-0", 100));
     in.before_fence_deadline = false;
@@ -139,6 +146,8 @@ std::vector<RoleCase> RoleCases() {
     add("store unreachable, replica: keeps following", in, RoleVerdict::kFollow, "mysql-0");
     in.leader_seen = "";
     add("store unreachable, no leader known: waits", in, RoleVerdict::kWait);
+    in.leader_seen = "mysql-x";
+    add("store unreachable, the last leader seen is no member: waits", in, RoleVerdict::kWait);
   }
   return cases;
 }
@@ -152,6 +161,14 @@ TEST(DecideRoleTest, Table) {
     EXPECT_EQ(d.switchover, c.switchover) << c.name;
     EXPECT_FALSE(d.reason.empty()) << c.name;
   }
+}
+
+TEST(DecideRoleTest, AGarbledLeaderNameIsOneReadableReason) {
+  const RoleDecision d = DecideRole(Input(Led("mysql-\x1b[2J", 100)));
+  EXPECT_EQ(d.verdict, RoleVerdict::kWait);
+  EXPECT_EQ(d.reason,
+            "the leader key names 'mysql-\\x1b[2J', which is not a member of mysql: nobody to "
+            "follow; fix or delete that key in the store");
 }
 
 // Never writable without the key: no input that lacks the key in time yields kLead.

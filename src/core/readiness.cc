@@ -93,7 +93,14 @@ void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy
     if (std::string wait = WritesWaitReason(s); !wait.empty()) r.reasons.push_back(wait);
   } else {
     if (!s.read_only) r.reasons.push_back("replica is writable; it must be read-only");
-    if (!s.replica) {
+    if (source.awaiting_election) {
+      // Its source may be the lost leader itself; only what needs a person still counts.
+      if (s.replica && s.replica->last_sql_errno != 0) {
+        r.reasons.push_back(fmt::format("replication SQL error {}: {}", s.replica->last_sql_errno,
+                                        s.replica->last_sql_error));
+      }
+      r.awaiting_election = "waiting for the election: no member holds the leader key";
+    } else if (!s.replica) {
       r.reasons.push_back("replication is not configured");
     } else {
       const ReplicaStatus& rs = *s.replica;
@@ -151,13 +158,17 @@ Readiness DecideReadiness(Role role, const ServerState& s, const CloneRecordStat
     r.reasons.push_back(fmt::format("agent state is stale ({:.0f} s old)", age));
   }
   r.ready = r.reasons.empty();
-  if (!r.ready) r.stale_reads.clear();
+  if (!r.ready) {
+    r.stale_reads.clear();
+    r.awaiting_election.clear();
+  }
   return r;
 }
 
 Readiness WithErrantGtids(Readiness r, const GtidList& errant, const std::string& primary) {
   if (errant.empty()) return r;
   r.ready = false;
+  r.awaiting_election.clear();
   r.reasons.push_back(ErrantReason(errant, primary));
   return r;
 }

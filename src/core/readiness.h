@@ -36,6 +36,9 @@ struct Readiness {
   // Ready on the stale-read rule: "serving possibly stale reads: primary unreachable for 4 s
   // (limit 30 s)". Empty otherwise.
   std::string stale_reads;
+  // Ready on the election rule (SourceContact::awaiting_election): "waiting for the
+  // election: ...". Empty otherwise.
+  std::string awaiting_election;
 };
 
 // What the agent knows of a replica's source beyond this tick's state (it tracks it across
@@ -51,6 +54,12 @@ struct SourceContact {
   // The leader key names a member other than this replica's source: a new primary exists
   // and this replica has not re-pointed to it yet, so it is not ready until it has.
   bool leader_moved = false;
+  // No member holds the leader key and this member, with data, waits for the election (or
+  // campaigns). A cold start brings members back one at a time (OrderedReady, and the local
+  // supervisor likewise), and none may lead until the last leader is registered again: a
+  // read-only replica is ready meanwhile, replicating or not, or no later member would ever
+  // start. It serves no endpoint (/replica and /primary stay 503) and is no clone donor.
+  bool awaiting_election = false;
 };
 
 // Primary: reachable and writable. Replica: reachable, read-only, replicating with both

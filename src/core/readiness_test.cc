@@ -406,6 +406,62 @@ TEST(ReadinessTest, ForTickTable) {
   }
 }
 
+// A cold start (OrderedReady): no member holds the leader key and none did since the agent
+// started. A read-only member with data is ready while it waits, replicating or not (its
+// source may be the lost leader), or no later member would start and nobody would lead.
+TEST(ReadinessTest, AwaitingElectionTable) {
+  const char* kNote = "waiting for the election: no member holds the leader key";
+  struct Case {
+    const char* name;
+    ServerState state;
+    bool ready;
+    const char* reason_part;  // must appear in some reason when not ready
+  } cases[] = {
+      {"ex-primary with its stopped replication",
+       StateBuilder().ReadOnly().Replicating().Stopped().Build(), true, ""},
+      {"replication never configured", StateBuilder().ReadOnly().Build(), true, ""},
+      {"IO thread connecting to the lost leader",
+       StateBuilder()
+           .ReadOnly()
+           .Replicating()
+           .IoError(2003, "can't connect", ThreadState::kConnecting)
+           .Build(),
+       true, ""},
+      {"writable: never", StateBuilder().Writable().Build(), false, "writable"},
+      {"mysqld down", StateBuilder().Down().Build(), false, "not answering"},
+      {"SQL error still needs a person",
+       StateBuilder().ReadOnly().Replicating().SqlError(1062, "dup").Build(), false, "SQL error"},
+  };
+  for (const Case& c : cases) {
+    SourceContact source;
+    source.awaiting_election = true;
+    const Readiness r = DecideReadiness(Role::kReplica, c.state, CloneRecordStatus::Absent(), 0.0,
+                                        ReadinessPolicy{}, source);
+    EXPECT_EQ(r.ready, c.ready) << c.name;
+    EXPECT_EQ(r.awaiting_election, c.ready ? kNote : "") << c.name;
+    if (!c.ready) {
+      bool found = false;
+      for (const auto& reason : r.reasons) found |= reason.find(c.reason_part) != std::string::npos;
+      EXPECT_TRUE(found) << c.name;
+    }
+    // Without the rule, the same stopped or connecting replica is not ready.
+    if (c.ready) {
+      EXPECT_FALSE(DecideReadiness(Role::kReplica, c.state, CloneRecordStatus::Absent(), 0.0,
+                                   ReadinessPolicy{})
+                       .ready)
+          << c.name;
+    }
+  }
+  SourceContact source;
+  source.awaiting_election = true;
+  Readiness r =
+      DecideReadiness(Role::kReplica, StateBuilder().ReadOnly().Replicating().Stopped().Build(),
+                      CloneRecordStatus::Absent(), 0.0, ReadinessPolicy{}, source);
+  r = WithErrantGtids(r, *GtidList::Parse("7-101-1"), "");
+  EXPECT_FALSE(r.ready);
+  EXPECT_EQ(r.awaiting_election, "");
+}
+
 // Issue 13: a replica holding rows the primary lacks leaves the read endpoint, with the GTIDs.
 TEST(ReadinessTest, ErrantGtidsMakeAReadyReplicaNotReady) {
   Readiness ready;

@@ -36,7 +36,14 @@ std::string Ineligible(const MemberView& m, const MemberView& primary,
   // The two records were published at different instants, so only what cannot be a fresher
   // record counts (core/errant.h). The primary's side checks again, exactly, once read-only
   // (agent/switchover_step.cc).
-  if (!ErrantGtids(m.gtid_binlog, primary.gtid_binlog, GtidReadOrder::kUnordered).empty()) {
+  // Transactions carrying the primary's own server_id came from it: a candidate ahead of a
+  // primary record published before the primary's first writes (right after a switchover)
+  // holds them, and is not errant for it.
+  const uint64_t primary_server_id = policy.server_id_offset + primary.ordinal;
+  const GtidList errant =
+      ErrantGtids(m.gtid_binlog, primary.gtid_binlog, GtidReadOrder::kUnordered);
+  if (std::any_of(errant.gtids().begin(), errant.gtids().end(),
+                  [&](const Gtid& g) { return g.server_id != primary_server_id; })) {
     return fmt::format(
         "{} holds transactions the primary {} lacks (errant GTIDs: {} vs the primary's {}); "
         "re-clone it",

@@ -16,6 +16,8 @@ const MemberView* FindMemberView(const ClusterView& view, const std::string& nam
 
 struct SwitchoverPolicy {
   double max_lag_seconds = 30;  // a candidate lagging more is refused
+  // server_id = offset + ordinal: tells the primary's own transactions by their GTIDs.
+  uint64_t server_id_offset = 100;
 };
 
 struct SwitchoverTarget {

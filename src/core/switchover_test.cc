@@ -70,6 +70,11 @@ TEST(CheckSwitchoverTargetTest, Table) {
        std::nullopt, "mysql-2 holds transactions the primary mysql-0 lacks"},
       {"ahead of the primary's record in its own writes: a fresher record, not errant",
        View({primary, Member(1, "0-100-11")}), "mysql-1", "mysql-1"},
+      // Right after a switchover the primary's record may predate its first writes (its last
+      // GTID is its old primary's); a replica already holding them is not errant.
+      {"ahead of a primary's record made before its own first writes: not errant",
+       View({Member(0, "0-102-10", false, std::nullopt), Member(1, "0-100-15")}), "mysql-1",
+       "mysql-1"},
       {"errant: ahead in the primary's domain with another server's transaction",
        View({primary, Member(1, "0-101-11")}), "mysql-1", std::nullopt,
        "errant GTIDs: 0-101-11 vs the primary's 0-100-10"},

@@ -60,6 +60,7 @@ std::string ToJson(const InitializedRecord& r) {
   ordered_json j;
   j["by"] = r.by;
   j["at_unix_ms"] = r.at_unix_ms;
+  j["state"] = r.state;
   return j.dump();
 }
 
@@ -116,6 +117,7 @@ Result<InitializedRecord> FromJson<InitializedRecord>(std::string_view text) {
                                           RequireIntegerFields(j, {"at_unix_ms"});
                                           r.by = j["by"].get<std::string>();
                                           r.at_unix_ms = j.value("at_unix_ms", int64_t{0});
+                                          r.state = j.value("state", std::string("done"));
                                         });
 }
 

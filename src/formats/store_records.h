@@ -46,9 +46,13 @@ struct LeaderRecord {
 };
 
 // "initialized": which member bootstrapped the cluster's data. Created if absent, once.
+inline constexpr const char* kInitializedBootstrapping = "bootstrapping";
 struct InitializedRecord {
   std::string by;
   int64_t at_unix_ms = 0;
+  // kInitializedBootstrapping from the claim until its datadir is installed, then "done".
+  // Absent (records from before it existed): done.
+  std::string state = "done";
 };
 
 // "members/<name>": what each agent publishes about its member every tick. The leader

@@ -8,7 +8,7 @@
 #      PODSIM_KEEP=1 keeps the run dir (/tmp/podsim-<run>) even when everything passed,
 #      PODSIM_SHORT=1 runs only etcd, the router, start-up, writes and reads (and switchover),
 #      PODSIM_SWITCHOVER=1|0 forces or skips the switchover step (default: on when the binary
-#      has `mysqlset switchover`).
+#      has `mysqlset switchover`), PODSIM_COLD_RESTART=1 adds the cold restart after it.
 # Ends with "N passed, M failed"; exit status non-zero on any failure. Needs root.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,6 +60,7 @@ if [ -z "${PODSIM_SWITCHOVER:-}" ]; then
   "$binary" switchover --help >/dev/null 2>&1 && PODSIM_SWITCHOVER=1
 fi
 [ "$PODSIM_SWITCHOVER" = 1 ] && keep+=(--switchover)
+[ "${PODSIM_COLD_RESTART:-0}" = 1 ] && keep+=(--cold-restart)
 # The walkthrough cleans up on SIGINT (Ctrl-C reaches it: --foreground keeps it in the
 # terminal's process group) and on the SIGTERM of timeout, which bounds the whole run.
 timeout --foreground --signal=TERM --kill-after=60 900 \
