@@ -36,10 +36,12 @@ std::vector<PlannedAction> PlanStep(int desired_replicas, std::vector<MemberView
         }
         break;
       case MemberPhase::kStopped:
-        if (may_start) out.push_back({SupervisorAction::kStartMember, ord});
+        if (may_start || m.has_data) out.push_back({SupervisorAction::kStartMember, ord});
         break;
       case MemberPhase::kFailed:
-        if (may_start && m.retry_due) out.push_back({SupervisorAction::kStartMember, ord});
+        if ((may_start || m.has_data) && m.retry_due) {
+          out.push_back({SupervisorAction::kStartMember, ord});
+        }
         break;
       case MemberPhase::kInit:
       case MemberPhase::kClone:

@@ -8,7 +8,10 @@
 //     may bootstrap a cluster, and the first donor any clone can have. Once it is ready,
 //     every other member starts at once: each clones from a ready member below it
 //     (clone_receiver.h), 0 at least, so waiting for the ones in between (OrderedReady)
-//     only added their start-up times up (docs/benchmarks.md, time to ready);
+//     only added their start-up times up (docs/benchmarks.md, time to ready). A member
+//     that already holds a complete datadir starts at once, whoever is ready: after a
+//     restart of the whole cluster the leader waits for a sync replica's ack before it
+//     becomes writable (so ready), and that replica must be running to give it;
 //   - a crashed mariadbd or agent is restarted once its backoff has elapsed, whatever the
 //     other members do;
 //   - a member whose init or clone failed is retried once its backoff has elapsed.
@@ -36,6 +39,7 @@ struct MemberView {
   bool mariadbd_restart_due = false;  // exited, and its restart backoff has elapsed
   bool agent_restart_due = false;
   bool retry_due = false;  // kFailed and its retry backoff has elapsed
+  bool has_data = false;   // its datadir is complete (the marker): it needs no donor
 };
 
 // What the supervisor does to a member this tick; distinct from the agent's core::ActionKind.

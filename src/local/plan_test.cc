@@ -21,6 +21,7 @@ MemberView Starting(uint32_t ord) {
   return v;
 }
 MemberView Phase(uint32_t ord, MemberPhase p) { return {.ordinal = ord, .phase = p}; }
+MemberView WithData(uint32_t ord) { return {.ordinal = ord, .has_data = true}; }
 
 struct Case {
   const char* name;
@@ -56,6 +57,15 @@ TEST(PlanStep, Table) {
        {Ready(0), Starting(1), Phase(2, MemberPhase::kClone)},
        {{K::kStartMember, 3}}},
       {"converged: nothing to do", 3, {Ready(0), Ready(1), Ready(2)}, {}},
+      // A restarted cluster: the leader waits for a sync replica's ack before it is ready.
+      {"members with data start at once, whoever is ready",
+       3,
+       {Starting(0), WithData(1), WithData(2)},
+       {{K::kStartMember, 1}, {K::kStartMember, 2}}},
+      {"... but one without data still waits for 0",
+       3,
+       {Starting(0), WithData(1)},
+       {{K::kStartMember, 1}}},
       {"scale down stops highest first",
        2,
        {Ready(0), Ready(1), Ready(2), Ready(3), Ready(4)},

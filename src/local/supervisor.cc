@@ -155,7 +155,10 @@ void Supervisor::RunOnce() {
 std::vector<MemberView> Supervisor::Views() const {
   const auto now = clock_.Now();
   std::vector<MemberView> out;
-  for (const auto& [ord, m] : members_) out.push_back(ViewOf(m, now));
+  for (const auto& [ord, m] : members_) {
+    out.push_back(ViewOf(m, now));
+    out.back().has_data = fs_.Exists(MarkerPathOf(paths_.data_dir(m.pod)));
+  }
   return out;
 }
 
