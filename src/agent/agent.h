@@ -68,8 +68,8 @@ struct AgentConfig {
   // Failover's cool-down, and when a leader whose mariadbd is dead releases the key.
   FailoverPolicy failover;
   // `--semi-sync`: lossless semi-sync and, with it, automatic failover (a failover needs a
-  // designated sync replica). Local mode passes it unless `up --no-semi-sync`; without it
-  // no sync key is published, so nothing fails over automatically.
+  // designated sync replica). Local mode passes it with `up --semi-sync` (experimental,
+  // docs/roles.md "Failover"); without it no sync key is published, so nothing fails over.
   bool semi_sync = false;
   // The heal of an errant or diverged replica (core/reclone.h): writes the re-clone request
   // (DATA/.mysqlset-reclone) naming the reason. Unset: such a member is only reported.

@@ -48,7 +48,7 @@ struct UpFlags {
   int timeout_s = 900;
   int etcd_members = 1;
   CLI::Option* etcd_members_opt = nullptr;
-  bool semi_sync = true;
+  bool semi_sync = false;
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* name_opt = nullptr;
   CLI::Option* base_port_opt = nullptr;
@@ -187,10 +187,10 @@ Action AddUpCommand(CLI::App& app) {
   f->replicas_opt = app.add_option("--replicas", f->replicas,
                                    fmt::format("Number of members (1-{})", local::kMaxReplicas))
                         ->capture_default_str();  // ValidateSpec refuses others, one line
-  app.add_flag("--semi-sync,!--no-semi-sync", f->semi_sync,
-               "Lossless semi-sync and automatic failover to the sync replica (the default; "
-               "docs/roles.md \"Failover\"); --no-semi-sync: asynchronous replication, and the "
-               "primary moves only by switchover. Fixed when the cluster is created");
+  app.add_flag("--semi-sync", f->semi_sync,
+               "Lossless semi-sync and automatic failover to the sync replica (experimental: "
+               "docs/roles.md \"Failover\"); without it the primary moves only by switchover. "
+               "Fixed when the cluster is created");
   f->name_opt = app.add_option("--name", f->name, "Cluster name; members are NAME-0 .. NAME-(N-1)")
                     ->capture_default_str();
   f->base_port_opt =

@@ -38,9 +38,9 @@ struct ClusterSpec {
   // one machine never join each other. "" in cluster files written before etcd (then
   // EtcdTokenOf derives one).
   std::string etcd_token;
-  // `up` (default) or `up --no-semi-sync`: agents run with --semi-sync (lossless semi-sync
-  // and automatic failover). Fixed at creation.
-  bool semi_sync = true;
+  // `up --semi-sync`: agents run with --semi-sync (lossless semi-sync and automatic
+  // failover, experimental: docs/roles.md "Failover"). Fixed at creation.
+  bool semi_sync = false;
   bool operator==(const ClusterSpec&) const = default;
 };
 
