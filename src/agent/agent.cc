@@ -73,6 +73,20 @@ Readiness Agent::ReadinessOf(const AgentSnapshot& snap,
                          snap.errant_gtids, snap.leader);
 }
 
+void Agent::WithdrawReclone(AgentSnapshot& snap) {
+  // Once after the agent starts (a request may survive a restart), then whenever one stands.
+  if (!config_.request_reclone || (reclone_withdrawn_ && snap.reclone.empty())) return;
+  if (Status st = config_.request_reclone(""); !st.ok()) {
+    spdlog::warn("{}: withdrawing the re-clone request: {}", config_.id.pod_name, st.message());
+    return;
+  }
+  if (!snap.reclone.empty()) {
+    spdlog::info("{}: re-clone request withdrawn: no longer errant", config_.id.pod_name);
+  }
+  reclone_withdrawn_ = true;
+  snap.reclone.clear();
+}
+
 void Agent::RequestRecloneIfDue(const ClusterView& view, const std::string& leader,
                                 AgentSnapshot& snap) {
   if (!config_.request_reclone || !snap.reclone.empty()) return;
@@ -108,14 +122,20 @@ Result<DesiredSource> Agent::SourceOf(const std::string& member) const {
   return DesiredSource{a.host, a.mysql_port, kReplicationUser};
 }
 
-void Agent::CheckErrant(const std::string& leader, const ServerState& state, AgentSnapshot& snap) {
+bool Agent::CheckErrant(const std::string& leader, const ServerState& state, AgentSnapshot& snap) {
   const std::optional<ErrantVerdict> v = errant_check_.Run(leader, state);
   if (!errant_check_.last_error().empty()) {
     spdlog::debug("{}: {}", config_.id.pod_name, errant_check_.last_error());
   }
-  if (!v) return;  // cannot tell now: the last verdict stands
+  // Verdicts against another leader do not count towards a re-clone against this one.
+  if (leader != errant_leader_) {
+    errant_leader_ = leader;
+    errant_checks_in_a_row_ = 0;
+  }
+  if (!v) return false;  // cannot tell now: the last verdict stands
   if (v->found() && errant_checks_in_a_row_ == 0) errant_since_ = clock_.Now();
   errant_checks_in_a_row_ = v->found() ? errant_checks_in_a_row_ + 1 : 0;
+  if (!v->found()) WithdrawReclone(snap);
   const bool was = snap.diverged || !snap.errant_gtids.empty();
   if (v->found() && (!was || v->errant != snap.errant_gtids || v->diverged != snap.diverged)) {
     if (!was) ++snap.errant_checks_failed;
@@ -130,6 +150,7 @@ void Agent::CheckErrant(const std::string& leader, const ServerState& state, Age
   }
   snap.errant_gtids = v->errant;
   snap.diverged = v->diverged;
+  return true;
 }
 
 void Agent::AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap) {
@@ -634,6 +655,8 @@ void Agent::RunOnce() {
     case RoleVerdict::kLead: {
       snap.errant_gtids = GtidList();  // the primary's history is the reference
       snap.diverged = false;
+      errant_checks_in_a_row_ = 0;
+      WithdrawReclone(snap);  // a leader keeps its data
       // A dead mariadbd: hand over to the sync replica rather than race its restart; so too
       // one that restarted under this primary (its start time moved): its recovery may
       // have committed a tail no replica received (failover.h). Read-only alone is no sign of a
@@ -670,8 +693,10 @@ void Agent::RunOnce() {
       source_ = *source;
       actions = PlanActions(Role::kReplica, state, source_, CloneStatus());
       // After Gather (step 2): the primary's position must be read after this replica's.
-      CheckErrant(decision.leader, state, snap);
-      if (view) RequestRecloneIfDue(*view, decision.leader, snap);
+      // Only on a verdict made this tick, against this leader.
+      if (CheckErrant(decision.leader, state, snap) && view) {
+        RequestRecloneIfDue(*view, decision.leader, snap);
+      }
       break;
     }
     case RoleVerdict::kCampaign: {

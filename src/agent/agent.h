@@ -72,7 +72,8 @@ struct AgentConfig {
   // docs/roles.md "Failover"); without it no sync key is published, so nothing fails over.
   bool semi_sync = false;
   // The heal of an errant or diverged replica (core/reclone.h): writes the re-clone request
-  // (DATA/.mysqlset-reclone) naming the reason. Unset: such a member is only reported.
+  // (DATA/.mysqlset-reclone) naming the reason; an empty reason removes a request. Unset:
+  // such a member is only reported.
   std::function<Status(const std::string& reason)> request_reclone;
   Backoff unreachable_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0};
 };
@@ -193,7 +194,10 @@ class Agent {
   void AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap);
   CloneRecordStatus CloneStatus() const;
   // A replica following `leader`: its errant GTIDs (agent/errant_check.h), after Gather.
-  void CheckErrant(const std::string& leader, const ServerState& state, AgentSnapshot& snap);
+  // False when it could not tell this tick (the last verdict stands).
+  bool CheckErrant(const std::string& leader, const ServerState& state, AgentSnapshot& snap);
+  // Removes a standing re-clone request: the member leads, or is no longer errant.
+  void WithdrawReclone(AgentSnapshot& snap);
   // After CheckErrant: asks for a re-clone once DecideReclone says so.
   void RequestRecloneIfDue(const ClusterView& view, const std::string& leader, AgentSnapshot& snap);
 
@@ -223,8 +227,8 @@ class Agent {
   bool took_key_ = false;            // the last tick's campaign won: lead soon (NextDelay)
   bool been_ready_ = false;          // some tick's verdict was ready (see startup_tick)
   std::chrono::steady_clock::time_point agent_started_;  // when it was made (startup_tick)
-  DesiredSource source_;             // where kFollow replicates from (the leader's address)
-  bool fenced_ = false;              // the ladder ran since this agent last led
+  DesiredSource source_;  // where kFollow replicates from (the leader's address)
+  bool fenced_ = false;   // the ladder ran since this agent last led
   // The newest history epoch counted; nullopt before the first view (what happened before
   // this agent started is not counted).
   std::optional<uint64_t> epoch_seen_;
@@ -235,6 +239,8 @@ class Agent {
   ErrantCheck errant_check_;
   int errant_checks_in_a_row_ = 0;  // consecutive checks that found errant GTIDs or 1236
   std::chrono::steady_clock::time_point errant_since_;  // the first of them
+  std::string errant_leader_;                           // the leader they were checked against
+  bool reclone_withdrawn_ = false;  // a request that survived a restart was removed
 
   // Held while the tick or the watchdog fences, so that neither kills the other's session
   // in the middle of its statement.

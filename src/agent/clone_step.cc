@@ -204,9 +204,32 @@ Status ResetServerTmpdir(FileSystem& fs, const std::string& data_dir) {
   return fs.MakeDirs(tmpdir, 0700);
 }
 
+// A re-clone request (core/reclone.h) is acted on only while another member leads, read
+// now: the request may be old (written before a restart, or before the member was
+// switched to), and a member that leads, or may have to lead, must keep its data.
+Result<bool> RecloneStillDue(CloneEnv& env, const CloneStepOptions& s) {
+  if (!env.fs.Exists(RecloneRequestPathOf(s.data_dir))) return false;
+  std::string leader;
+  if (env.store != nullptr) {
+    auto value = env.store->Get(KeysOf(s).Leader());
+    if (!value.ok()) return value.status().Annotate("read the leader before a re-clone");
+    if (value->has_value()) {
+      if (auto r = formats::FromJson<formats::LeaderRecord>((*value)->value); r.ok()) {
+        leader = r->name;
+      }
+    }
+  }
+  if (!leader.empty() && leader != s.self.pod_name) return true;
+  spdlog::warn("{}: a re-clone was requested ({}), but {}; keeping the datadir", s.self.pod_name,
+               RecloneRequestPathOf(s.data_dir),
+               leader.empty() ? "no member leads now" : "this member leads");
+  return false;
+}
+
 Status ProvideDatadir(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
   RETURN_IF_ERROR(CheckDatadirIsNotAFile(env.fs, s.data_dir));
-  RETURN_IF_ERROR(SetAsideForReclone(env.fs, env.clock, s.data_dir));
+  ASSIGN_OR_RETURN(const bool reclone, RecloneStillDue(env, s));
+  if (reclone) RETURN_IF_ERROR(SetAsideForReclone(env.fs, env.clock, s.data_dir));
   ASSIGN_OR_RETURN(DataState state, InspectDatadir(env.fs, env.clock, s.data_dir));
   InitializedKey initialized;
   if (state != DataState::kReady) {

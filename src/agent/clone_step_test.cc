@@ -286,5 +286,40 @@ TEST_F(CloneStepTest, DatadirThatIsAFileIsLeftAlone) {
   EXPECT_TRUE(f_.dialer.calls.empty());
 }
 
+// --- a re-clone request (core/reclone.h) is acted on only while another member leads -----
+
+TEST_F(CloneStepStoreTest, ARecloneRequestKeepsTheDatadirUnlessAnotherMemberLeads) {
+  WriteIntactDatadir(f_.fs);
+  ASSERT_TRUE(f_.fs.WriteFileAtomic(MarkerPathOf(kData), "{}", 0644).ok());
+  ASSERT_TRUE(f_.fs.WriteFileAtomic(RecloneRequestPathOf(kData), "errant", 0644).ok());
+  const std::string leader = formats::StoreKeys("mysql").Leader();
+  // Nobody leads, then this member leads: the request stands, the datadir is kept.
+  for (const char* name : {"", "mysql-1"}) {
+    if (*name) {
+      ASSERT_TRUE(store_.Put(leader, formats::ToJson(formats::LeaderRecord{name, 2, 0})).ok());
+    }
+    const Status st = RunCloneStep(f_.env, Options("mysql-1"), kSecrets);
+    ASSERT_TRUE(st.ok()) << name << ": " << st.ToString();
+    EXPECT_TRUE(f_.fs.Exists("/v/mysql/ibdata1")) << name;
+    EXPECT_TRUE(f_.fs.Exists(RecloneRequestPathOf(kData))) << name;
+    EXPECT_TRUE(f_.dialer.calls.empty()) << name;
+  }
+  // Another member leads: set aside, then cloned.
+  ASSERT_TRUE(store_.Put(leader, formats::ToJson(formats::LeaderRecord{"mysql-0", 3, 0})).ok());
+  ASSERT_TRUE(store_
+                  .Put(formats::StoreKeys("mysql").Initialized(),
+                       formats::ToJson(formats::InitializedRecord{"mysql-0", 1}))
+                  .ok());
+  CloneStepOptions s = Options("mysql-1");
+  s.donors = {"127.0.0.1:4000"};
+  f_.dialer.donors["127.0.0.1"].hello = {"mysql-0", 3};
+  f_.pipes.files = {{"mariadb_backup_binlog_info", "b.000001\t4\t0-100-3\n"}};
+  const Status st = RunCloneStep(f_.env, s, kSecrets);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_FALSE(f_.fs.Exists(RecloneRequestPathOf(kData)));
+  EXPECT_EQ(f_.dialer.calls.size(), 1u);
+  EXPECT_FALSE(ListKeptDatadirs(f_.fs, kData).empty());
+}
+
 }  // namespace
 }  // namespace mysqlset

@@ -96,6 +96,7 @@ int RunAgent(const AgentFlags& f) {
   config.failover.cool_down = std::chrono::seconds(f.failover_cool_down_s);
   config.semi_sync = f.semi_sync;
   config.request_reclone = [&fs, &config, &f](const std::string& reason) -> Status {
+    if (reason.empty()) return fs.RemoveAll(RecloneRequestPathOf(config.data_dir));
     RETURN_IF_ERROR(fs.WriteFileAtomic(RecloneRequestPathOf(config.data_dir), reason + "\n", 0644));
     if (f.exit_to_reclone) {
       exit_for_reclone = true;
