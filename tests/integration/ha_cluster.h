@@ -81,7 +81,9 @@ class HaCluster {
     if (writer_) writer_->Stop();
     if (sampler_) sampler_->Stop();
     if (fs::exists(dir_ + "/cluster.json")) Cli({"down", "--dir", dir_}, 120);
-    if (::testing::Test::HasFailure()) {
+    // From TearDownTestSuite, HasFailure() no longer sees the suite's failed tests.
+    const auto* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+    if (::testing::Test::HasFailure() || (suite != nullptr && suite->Failed())) {
       std::fprintf(stderr, "--- supervisor.log ---\n%s\n",
                    ReadAll(dir_ + "/supervisor.log").c_str());
     }
