@@ -61,9 +61,9 @@ Election FailoverWinner(const ClusterView& view, int64_t now_unix_ms, const Fail
 // policy.release_after_unreachable_ticks), or `server_restarted` (its start time moved
 // between two ticks: it crashed and came back; its recovery may commit a binlogged tail that
 // no replica received, which a failover turns into errant GTIDs to re-clone rather than
-// writes acknowledged on top of them). Only when FailoverWinner would then promote another member: otherwise (no
-// healthy sync replica, no replica at all) it keeps the key and leads on once its server is
-// back, since a failover without a sync replica could lose acknowledged writes.
+// writes acknowledged on top of them). Only when FailoverWinner would then promote another member:
+// otherwise (no healthy sync replica, no replica at all) it keeps the key and leads on once its
+// server is back, since a failover without a sync replica could lose acknowledged writes.
 struct Release {
   bool release = false;
   std::string reason;

@@ -21,24 +21,24 @@ std::vector<std::string> EtcdArgv(const ClusterSpec& spec, const ClusterPaths& p
   // "new" only matters on the first start: a member with data rejoins from its data dir and
   // ignores the initial-cluster flags, so a restart after a crash or `down` keeps the data.
   std::vector<std::string> argv = {etcd,
-          "--name",
-          EtcdMemberName(index),
-          "--data-dir",
-          paths.etcd_data_dir(index),
-          "--listen-client-urls",
-          client,
-          "--advertise-client-urls",
-          client,
-          "--listen-peer-urls",
-          peer,
-          "--initial-advertise-peer-urls",
-          peer,
-          "--initial-cluster",
-          initial_cluster,
-          "--initial-cluster-state",
-          "new",
-          "--initial-cluster-token",
-          EtcdTokenOf(spec)};
+                                   "--name",
+                                   EtcdMemberName(index),
+                                   "--data-dir",
+                                   paths.etcd_data_dir(index),
+                                   "--listen-client-urls",
+                                   client,
+                                   "--advertise-client-urls",
+                                   client,
+                                   "--listen-peer-urls",
+                                   peer,
+                                   "--initial-advertise-peer-urls",
+                                   peer,
+                                   "--initial-cluster",
+                                   initial_cluster,
+                                   "--initial-cluster-state",
+                                   "new",
+                                   "--initial-cluster-token",
+                                   EtcdTokenOf(spec)};
   // A lone member elects itself: only its own election timer delays that, by 0.1 to 1.1 s at
   // the defaults (100 ms ticks, 10 of them, 9 skipped at the first start, then a random
   // extra), which `up` waited out before starting any member. With nobody to lose a vote

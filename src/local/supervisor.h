@@ -112,7 +112,7 @@ class Supervisor {
   std::string haproxy_error_;
   std::string last_state_;  // state.json as last written, without its timestamps
   int64_t last_write_ms_ = 0;
-  bool converged_ = false;    // what state.json said last
+  bool converged_ = false;   // what state.json said last
   int64_t observed_ms_ = 0;  // when the current tick started observing
   bool stopping_ = false;
 };

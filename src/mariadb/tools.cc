@@ -58,8 +58,8 @@ std::vector<std::string> InstallDbArgv(const std::string& datadir, const std::st
 std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const std::string& tmpdir,
                                              bool run_as_root) {
   std::vector<std::string> argv = {
-      kMariadbd,           "--no-defaults",    "--bootstrap",       "--datadir=" + datadir,
-      "--skip-networking", "--log-warnings=0", "--tmpdir=" + tmpdir,     kBootstrapRedoLog};
+      kMariadbd,           "--no-defaults",    "--bootstrap",        "--datadir=" + datadir,
+      "--skip-networking", "--log-warnings=0", "--tmpdir=" + tmpdir, kBootstrapRedoLog};
   // mariadbd refuses to run as root unless told to.
   if (run_as_root) argv.push_back("--user=root");
   return argv;

@@ -29,11 +29,10 @@ TEST(ToolsTest, PrepareWithAndWithoutUseMemory) {
 }
 
 TEST(ToolsTest, InstallDbAndBootstrapServer) {
-  EXPECT_EQ(
-      InstallDbArgv("/d/s", "/d/s.tmp", false),
-      (Argv{"env", "TMPDIR=/d/s.tmp", "mariadb-install-db", "--no-defaults", "--datadir=/d/s",
-            "--auth-root-authentication-method=socket", "--skip-test-db", "--skip-name-resolve",
-            "--innodb-log-file-size=4M"}));
+  EXPECT_EQ(InstallDbArgv("/d/s", "/d/s.tmp", false),
+            (Argv{"env", "TMPDIR=/d/s.tmp", "mariadb-install-db", "--no-defaults", "--datadir=/d/s",
+                  "--auth-root-authentication-method=socket", "--skip-test-db",
+                  "--skip-name-resolve", "--innodb-log-file-size=4M"}));
   EXPECT_EQ(InstallDbArgv("/d/s", "/d/s.tmp", true).back(), "-uroot");
   EXPECT_EQ(BootstrapServerArgv("/d/s", "/d/s.tmp", false),
             (Argv{"mariadbd", "--no-defaults", "--bootstrap", "--datadir=/d/s", "--skip-networking",
