@@ -474,7 +474,23 @@ class Walkthrough:
         self.wait_via(f"mysql-primary reaches {target}", "mysql-primary",
                       "SELECT @@server_id, @@read_only", [[str(self.server_id(target)), "0"]])
         rows += 1
-        self.via("mysql-primary", f"INSERT INTO {DB}.t VALUES ({rows},'after switchover')")
+        # As an application: for a moment each router may still list the old primary too (it
+        # marks a server down only after its failed checks), and the old primary refuses the
+        # app account's write as read-only, so the application retries. An admin write (READ
+        # ONLY ADMIN) would land there and make it errant.
+        eps = self.sim.endpoints("mysql-primary")
+        name, ip = eps[0]
+        port = self.sim.service_port("mysql-primary", name)
+        insert = f"INSERT INTO {DB}.t VALUES ({rows},'after switchover')"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.sql(ip, insert, port=port, user="app")
+                break
+            except AssertionError as e:
+                if "read-only" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
         self.state["rows"] = rows
         # Not `SELECT COUNT(*), @@read_only FROM t`: MariaDB 10.11 returns 0 for a boolean
         # system variable beside an aggregate over an InnoDB table, on a read-only server too.
