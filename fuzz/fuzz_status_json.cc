@@ -91,7 +91,12 @@ void Produce(FuzzedDataProvider& in) {
   CHECK(status.ok());
   CHECK(status->ready == snap.readiness.ready);
   const mysqlset::PeerStatus peer = mysqlset::PeerStatusOf(*status);
-  CHECK(peer.ready == snap.readiness.ready);
+  // A donor is always a ready member; a ready one is a donor unless it serves stale reads or
+  // waits for an election (PeerStatusOf).
+  const bool donor_exception =
+      !status->stale_reads.empty() || status->decision == "wait" || status->decision == "campaign";
+  CHECK(!peer.ready || snap.readiness.ready);
+  CHECK(peer.ready == snap.readiness.ready || donor_exception);
   CHECK(peer.is_primary == (snap.role == mysqlset::Role::kPrimary));
   CHECK(peer.ordinal == 1);
 }
