@@ -26,6 +26,14 @@ class CloneStepTest : public ::testing::Test {
     s.peers_to_ask = 2;
     return s;
   }
+  // mysql-1 with one donor, mysql-0, whose fake stream carries GTID 0-100-3.
+  CloneStepOptions Mysql1ClonesFromMysql0() {
+    CloneStepOptions s = Options("mysql-1");
+    s.donors = {"127.0.0.1:4000"};
+    f_.dialer.donors["127.0.0.1"].hello = {"mysql-0", 3};
+    f_.pipes.files = {{"mariadb_backup_binlog_info", "b.000001\t4\t0-100-3\n"}};
+    return s;
+  }
   FakeCloneEnv f_;
 };
 
@@ -66,10 +74,7 @@ TEST_F(CloneStepTest, PendingMarkerBesideAHalfDatadirIsSetAsideAndCloned) {
   ASSERT_TRUE(f_.fs.MakeDirs("/v/mysql", 0750).ok());
   ASSERT_TRUE(f_.fs.WriteFileAtomic("/v/mysql/ibdata1", "half", 0640).ok());
   ASSERT_TRUE(f_.fs.WriteFileAtomic(PendingMarkerPathOf(kData), "{}", 0644).ok());
-  CloneStepOptions s = Options("mysql-1");
-  s.donors = {"127.0.0.1:4000"};
-  f_.dialer.donors["127.0.0.1"].hello = {"mysql-0", 3};
-  f_.pipes.files = {{"mariadb_backup_binlog_info", "b.000001\t4\t0-100-3\n"}};
+  const CloneStepOptions s = Mysql1ClonesFromMysql0();
   const Status st = RunCloneStep(f_.env, s, kSecrets);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(f_.dialer.calls.size(), 1u);
@@ -310,10 +315,7 @@ TEST_F(CloneStepStoreTest, ARecloneRequestKeepsTheDatadirUnlessAnotherMemberLead
                   .Put(formats::StoreKeys("mysql").Initialized(),
                        formats::ToJson(formats::InitializedRecord{"mysql-0", 1}))
                   .ok());
-  CloneStepOptions s = Options("mysql-1");
-  s.donors = {"127.0.0.1:4000"};
-  f_.dialer.donors["127.0.0.1"].hello = {"mysql-0", 3};
-  f_.pipes.files = {{"mariadb_backup_binlog_info", "b.000001\t4\t0-100-3\n"}};
+  const CloneStepOptions s = Mysql1ClonesFromMysql0();
   const Status st = RunCloneStep(f_.env, s, kSecrets);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_FALSE(f_.fs.Exists(RecloneRequestPathOf(kData)));
