@@ -51,6 +51,10 @@ Result<bool> SyncStep::Publish(const SyncTick& tick, const std::string& name) {
 void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   const ClusterView& view = *tick.view;
   const ServerState& s = tick.state;
+  const std::optional<int64_t> acked_when_waiting_before = acked_when_waiting_;
+  acked_when_waiting_ = s.semi_sync_master_wait_sessions > 0
+                            ? std::optional<int64_t>(s.semi_sync_master_acked_commits)
+                            : std::nullopt;
   // A promoted replica acks nobody: its slave side goes off, once the promotion removed
   // replication (before, SetSemiSyncReplica would restart the IO thread the promotion
   // stopped).
@@ -139,6 +143,24 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
     // Single member, or before the first designation: nobody to wait for. This releases any
     // waiting commit with OK (HA.md pitfall 5); the cluster has no replica to hold them.
     Do("semi-sync primary side off", db_.SetSemiSyncPrimary(false), out);
+    return;
+  }
+  // 3. Commits stuck behind an ack that will not come on its own: nudge.
+  AckNudgeInput nudge;
+  nudge.state = s;
+  const MemberView* acker = FindMemberView(view, out.sync);
+  nudge.named_acking = !d.write_key && acker && acker->semi_sync_replica;
+  nudge.acked_when_waiting_before = acked_when_waiting_before;
+  nudge.now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+          .count();
+  nudge.last_nudge_ms = last_nudge_ms_;
+  if (ShouldNudgeAck(nudge)) {
+    last_nudge_ms_ = nudge.now_ms;
+    Do(fmt::format("ack nudge: {} commit(s) waited for {} without an ack",
+                   s.semi_sync_master_wait_sessions, out.sync)
+           .c_str(),
+       db_.NudgeSemiSyncAck(), out);
   }
 }
 
@@ -146,6 +168,7 @@ void SyncStep::Replica(const SyncTick& tick, SyncOutcome& out) {
   const ServerState& s = tick.state;
   seen_name_.clear();
   seen_acking_ = false;
+  acked_when_waiting_.reset();
   // Never the master side on a member that does not lead (HA.md pitfall 2) -- but turning it
   // off releases every waiting commit with OK (pitfall 5). An ex-primary with commits still
   // waiting keeps it on: those commits were never acknowledged and must stay so (the fence

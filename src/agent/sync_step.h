@@ -72,6 +72,10 @@ class SyncStep {
   // was designated: a later false means it restarted and lost its relay log.
   std::string seen_name_;
   bool seen_acking_ = false;
+  // Rpl_semi_sync_master_yes_tx on the previous tick, when commits waited then (nullopt:
+  // none did), and when this leader last nudged (core/sync_replica.h ShouldNudgeAck).
+  std::optional<int64_t> acked_when_waiting_;
+  std::optional<int64_t> last_nudge_ms_;
 };
 
 }  // namespace mysqlset

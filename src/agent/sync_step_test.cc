@@ -129,6 +129,42 @@ TEST_F(SyncStepTest, LeaderPublishesTheKeyBeforeItEnablesTheMasterSide) {
   EXPECT_TRUE(db_.calls.empty());
 }
 
+// The sync replica was replaced while a commit waited: the new one got that commit before it
+// acked, so nothing acknowledges it until a later commit does. The leader writes one.
+TEST_F(SyncStepTest, CommitsStuckWithoutAnAckGetANudgeNoMoreThanOnceIn3s) {
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  const std::vector<MemberView> acking = {Member(1, "0-100-10", true), Member(2, "0-100-9")};
+  step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
+  step.Run(LeaderTick(acking));
+  ASSERT_TRUE(db_.state.semi_sync_master_enabled);
+  db_.state.read_only = false;
+  db_.state.semi_sync_master_clients = 1;
+  db_.state.semi_sync_master_acked_commits = 7;
+  // Acks flow while commits wait on every tick: no nudge.
+  for (int i = 0; i < 3; ++i) {
+    db_.state.semi_sync_master_wait_sessions = 2;
+    ++db_.state.semi_sync_master_acked_commits;
+    step.Run(LeaderTick(acking));
+    clock_.Advance(std::chrono::milliseconds(1000));
+  }
+  EXPECT_EQ(db_.ack_nudges, 0);
+  db_.state.semi_sync_master_wait_sessions = 0;
+  step.Run(LeaderTick(acking));
+  // Stuck: the first tick only notes it, the second nudges, the next two (within 3 s) don't.
+  db_.state.semi_sync_master_wait_sessions = 1;
+  for (int i = 0; i < 4; ++i) {
+    step.Run(LeaderTick(acking));
+    clock_.Advance(std::chrono::milliseconds(1000));
+  }
+  EXPECT_EQ(db_.ack_nudges, 1);
+  step.Run(LeaderTick(acking));
+  EXPECT_EQ(db_.ack_nudges, 2) << "still stuck 3 s after the first nudge";
+  // Nobody acks (the named replica's record says it does not): never.
+  clock_.Advance(std::chrono::milliseconds(10000));
+  step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
+  EXPECT_EQ(db_.ack_nudges, 2);
+}
+
 TEST_F(SyncStepTest, AFailedPublishArmsNothing) {
   SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
   SyncTick t = LeaderTick({Member(1, "0-100-10")});

@@ -48,7 +48,8 @@ struct UpFlags {
   int timeout_s = 900;
   int etcd_members = 1;
   CLI::Option* etcd_members_opt = nullptr;
-  bool semi_sync = false;
+  bool semi_sync = true;
+  CLI::Option* semi_sync_opt = nullptr;
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* name_opt = nullptr;
   CLI::Option* base_port_opt = nullptr;
@@ -74,6 +75,11 @@ Result<local::ClusterSpec> SpecForUp(PosixFileSystem& fs, const local::ClusterPa
       return InvalidArgument(
           "{} was created with --etcd-members {}: drop --etcd-members or use another --dir",
           paths.dir(), spec.etcd_members);
+    }
+    if (f.semi_sync_opt->count() > 0 && f.semi_sync != spec.semi_sync) {
+      return InvalidArgument("{} was created {}: drop {} or use another --dir", paths.dir(),
+                             spec.semi_sync ? "with semi-sync" : "with --no-semi-sync",
+                             f.semi_sync ? "--semi-sync" : "--no-semi-sync");
     }
   } else {
     spec.name = f.name;
@@ -187,10 +193,11 @@ Action AddUpCommand(CLI::App& app) {
   f->replicas_opt = app.add_option("--replicas", f->replicas,
                                    fmt::format("Number of members (1-{})", local::kMaxReplicas))
                         ->capture_default_str();  // ValidateSpec refuses others, one line
-  app.add_flag("--semi-sync", f->semi_sync,
-               "Lossless semi-sync and automatic failover to the sync replica (experimental: "
-               "docs/roles.md \"Failover\"); without it the primary moves only by switchover. "
-               "Fixed when the cluster is created");
+  f->semi_sync_opt =
+      app.add_flag("--semi-sync,!--no-semi-sync", f->semi_sync,
+                   "Lossless semi-sync and automatic failover to the sync replica (the default; "
+                   "docs/roles.md \"Failover\"). --no-semi-sync: asynchronous replication, and the "
+                   "primary moves only by switchover. Fixed when the cluster is created");
   f->name_opt = app.add_option("--name", f->name, "Cluster name; members are NAME-0 .. NAME-(N-1)")
                     ->capture_default_str();
   f->base_port_opt =

@@ -52,6 +52,9 @@ struct ServerState {
   bool semi_sync_slave_enabled = false;
   int64_t semi_sync_master_clients = 0;
   int64_t semi_sync_master_wait_sessions = 0;
+  // Rpl_semi_sync_master_yes_tx: commits acknowledged so far. Commits that wait while it
+  // stands still are stuck (core/sync_replica.h ShouldNudgeAck).
+  int64_t semi_sync_master_acked_commits = 0;
   // Rpl_semi_sync_slave_status: the IO thread runs with semi-sync, so it acks now, whatever
   // the flag says (the IO thread reads the flag only when it starts).
   bool semi_sync_slave_status = false;

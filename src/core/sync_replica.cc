@@ -133,6 +133,19 @@ bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::stri
   return state.reachable && state.replica && state.replica->io == ThreadState::kYes;
 }
 
+bool ShouldNudgeAck(const AckNudgeInput& in) {
+  const ServerState& s = in.state;
+  if (!s.reachable || !s.semi_sync_master_enabled || s.read_only) return false;
+  // Someone must be there to ack the nudge, or it would only wait with the rest.
+  if (s.semi_sync_master_wait_sessions == 0 || s.semi_sync_master_clients == 0) return false;
+  if (!in.named_acking) return false;
+  if (!in.acked_when_waiting_before ||
+      *in.acked_when_waiting_before != s.semi_sync_master_acked_commits) {
+    return false;  // acks still flow: the waiting commits are merely slow
+  }
+  return !in.last_nudge_ms || in.now_ms - *in.last_nudge_ms >= in.min_interval_ms;
+}
+
 std::string WritesWaitReason(const ServerState& s) {
   if (!s.reachable || !s.semi_sync_master_enabled) return "";
   if (s.semi_sync_master_wait_sessions > 0) {

@@ -10,6 +10,7 @@
 // below, and the rule that a sync replica that stopped acking (restarted: its relay log was
 // purged, HA.md pitfall 9) must catch up before it is designated again.
 
+#include <optional>
 #include <string>
 
 #include "core/gtid.h"
@@ -85,6 +86,28 @@ SyncDecision DecideSync(const SyncInput& in);
 // deadline the key may be gone: off.
 bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::string& self,
                          const ServerState& state, const SyncPolicy& policy, bool own_lease_alive);
+
+// Commits can wait for an ack that never comes on its own: the designated replica connected
+// with its slave side on AFTER it had received them over its asynchronous connection (the
+// sync replica was lost while they waited, or the master side was armed before the replica
+// reconnected). A GTID dump reports no position on connect, so MariaDB never counts them as
+// acknowledged; only the ack of a LATER commit releases them (acks are cumulative by binlog
+// position), and an application with one writer connection never sends one. The leader then
+// writes a binlogged no-op of its own (Db::NudgeSemiSyncAck). SAFETY: the nudge releases
+// nothing by itself; the replica acks it only once it holds the binlog up to it, which
+// includes every commit waiting before it, so no commit is acknowledged without a copy.
+struct AckNudgeInput {
+  ServerState state;          // the leader's, this tick
+  bool named_acking = false;  // the sync key names a member whose record says it acks
+  // Rpl_semi_sync_master_yes_tx on the previous tick, when commits waited then too (nullopt:
+  // none waited). Commits waiting on two ticks in a row with no ack in between are stuck.
+  std::optional<int64_t> acked_when_waiting_before;
+  int64_t now_ms = 0;                    // a steady clock
+  std::optional<int64_t> last_nudge_ms;  // nullopt: never
+  // A nudge that was not acked waits too; don't pile them up.
+  int64_t min_interval_ms = 3000;
+};
+bool ShouldNudgeAck(const AckNudgeInput& in);
 
 // The commits waiting for an ack, in words ("" when none wait): for /readyz and status.
 std::string WritesWaitReason(const ServerState& state);

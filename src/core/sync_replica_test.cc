@@ -214,5 +214,56 @@ TEST(WritesWaitReasonTest, Table) {
   EXPECT_EQ(WritesWaitReason(s), "writes wait: 3 commit(s) wait for a semi-sync ack");
 }
 
+TEST(ShouldNudgeAckTest, Table) {
+  // A writable leader with its master side on, one semi-sync client, and 1 commit waiting
+  // since the previous tick with 40 commits acknowledged then and now: stuck.
+  auto stuck = [] {
+    AckNudgeInput in;
+    in.state.reachable = true;
+    in.state.read_only = false;
+    in.state.semi_sync_master_enabled = true;
+    in.state.semi_sync_master_clients = 1;
+    in.state.semi_sync_master_wait_sessions = 1;
+    in.state.semi_sync_master_acked_commits = 40;
+    in.named_acking = true;
+    in.acked_when_waiting_before = 40;
+    in.now_ms = 100000;
+    return in;
+  };
+  struct C {
+    const char* name;
+    void (*edit)(AckNudgeInput&);
+    bool want;
+  };
+  const std::vector<C> cases = {
+      {"stuck: nudge", [](AckNudgeInput&) {}, true},
+      {"acks flow (a commit was acknowledged since): slow, not stuck",
+       [](AckNudgeInput& in) { in.state.semi_sync_master_acked_commits = 41; }, false},
+      {"no commit waited on the previous tick: give the ack a tick",
+       [](AckNudgeInput& in) { in.acked_when_waiting_before.reset(); }, false},
+      {"nothing waits", [](AckNudgeInput& in) { in.state.semi_sync_master_wait_sessions = 0; },
+       false},
+      {"no semi-sync client to ack the nudge: it would only wait too",
+       [](AckNudgeInput& in) { in.state.semi_sync_master_clients = 0; }, false},
+      {"the named replica's record does not say it acks",
+       [](AckNudgeInput& in) { in.named_acking = false; }, false},
+      {"read-only (fenced, or not yet writable): never write",
+       [](AckNudgeInput& in) { in.state.read_only = true; }, false},
+      {"master side off: nothing can wait",
+       [](AckNudgeInput& in) { in.state.semi_sync_master_enabled = false; }, false},
+      {"server unreachable", [](AckNudgeInput& in) { in.state.reachable = false; }, false},
+      {"nudged 1 s ago: don't pile nudges up",
+       [](AckNudgeInput& in) { in.last_nudge_ms = in.now_ms - 1000; }, false},
+      {"nudged 3 s ago: again", [](AckNudgeInput& in) { in.last_nudge_ms = in.now_ms - 3000; },
+       true},
+  };
+  for (const C& c : cases) {
+    SCOPED_TRACE(c.name);
+    AckNudgeInput in = stuck();
+    c.edit(in);
+    EXPECT_EQ(ShouldNudgeAck(in), c.want);
+  }
+}
+
 }  // namespace
 }  // namespace mysqlset

@@ -69,6 +69,10 @@ class Db {
   // receives from the old primary cannot acknowledge its commits. OK on a server that is not
   // a replica.
   virtual Status StopReplicationIo() = 0;
+  // Writes a binlogged no-op on a connection of its own that gives up after about a second
+  // (the commit then goes on waiting in the server, like any other): the designated replica's
+  // ack of it acknowledges every commit before it (core/sync_replica.h ShouldNudgeAck).
+  virtual Status NudgeSemiSyncAck() = 0;
 };
 
 }  // namespace mysqlset

@@ -25,7 +25,12 @@ inline constexpr const char* kSelectState =
     "'RPL_SEMI_SYNC_MASTER_WAIT_SESSIONS'), @@global.gtid_binlog_state, "
     "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
     "'UPTIME'), (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
-    "VARIABLE_NAME = 'RPL_SEMI_SYNC_SLAVE_STATUS')";
+    "VARIABLE_NAME = 'RPL_SEMI_SYNC_SLAVE_STATUS'), (SELECT VARIABLE_VALUE FROM "
+    "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_YES_TX')";
+// A binlogged no-op that needs a semi-sync ack like any commit (core/sync_replica.h
+// ShouldNudgeAck). DROP TABLE IF EXISTS is written to the binlog even when the table does not
+// exist, so it leaves nothing behind: no schema, no table, no row.
+inline constexpr const char* kAckNudge = "DROP TABLE IF EXISTS mysql.mysqlset_ack_nudge";
 std::string SetSemiSyncPrimary(bool enabled);
 std::string SetSemiSyncReplica(bool enabled);
 inline constexpr const char* kStartReplicaIo = "START SLAVE IO_THREAD";

@@ -70,7 +70,7 @@ Status MariaDb::ReadState(ServerState& out) {
   ASSIGN_OR_RETURN(Connection * c, Conn());
   auto vars = c->Query(dialect::kSelectState);
   if (!vars.ok()) return Check(vars.status());
-  if (vars->rows.size() != 1 || vars->rows[0].size() != 11) {
+  if (vars->rows.size() != 1 || vars->rows[0].size() != 12) {
     return Internal("unexpected result for server variables");
   }
   const Row& row = vars->rows[0];
@@ -94,6 +94,7 @@ Status MariaDb::ReadState(ServerState& out) {
   ASSIGN_OR_RETURN(out.gtid_binlog_state, ParseGtidItems(row[8].value_or("")));
   out.uptime_seconds = row[9] ? counter(row[9]) : -1;
   out.semi_sync_slave_status = row[10].value_or("OFF") == "ON";
+  out.semi_sync_master_acked_commits = counter(row[11]);
   auto repl = c->Query(dialect::kShowReplicaStatus);
   if (!repl.ok()) return Check(repl.status());
   out.replica.reset();
@@ -285,6 +286,17 @@ Status MariaDb::SetSemiSyncReplica(bool enabled) {
   if (now.io == ThreadState::kNo || now.sql != ThreadState::kYes) return Status::Ok();
   RETURN_IF_ERROR(Check(c->Execute(dialect::kStopReplicaIo)));
   return Check(c->Execute(dialect::kStartReplicaIo));
+}
+
+Status MariaDb::NudgeSemiSyncAck() {
+  // Not on the agent's own connection: a nudge nobody acks must not hold up the tick (and
+  // with it the lease keepalive) for longer than its own short read timeout.
+  ConnectOptions short_wait = options_;
+  short_wait.connect_timeout_s = 1;
+  short_wait.read_timeout_s = 1;
+  short_wait.write_timeout_s = 1;
+  ASSIGN_OR_RETURN(auto c, Connection::Open(short_wait));
+  return c->Execute(dialect::kAckNudge);
 }
 
 }  // namespace mysqlset

@@ -33,6 +33,7 @@ class MariaDb : public Db {
   Status SetSemiSyncPrimary(bool enabled) override;
   Status SetSemiSyncReplica(bool enabled) override;
   Status StopReplicationIo() override;
+  Status NudgeSemiSyncAck() override;
 
  private:
   Result<Connection*> Conn();

@@ -140,6 +140,12 @@ class FakeDb : public Db {
 
   // Semi-sync: the flags as set; an IO thread that runs is restarted (counted).
   int io_restarts = 0;
+  int ack_nudges = 0;  // NudgeSemiSyncAck calls that succeeded
+  Status NudgeSemiSyncAck() override {
+    RETURN_IF_ERROR(Up("nudge_semi_sync_ack"));
+    ++ack_nudges;
+    return Status::Ok();
+  }
   Status SetSemiSyncPrimary(bool enabled) override {
     RETURN_IF_ERROR(Up(enabled ? "semi_sync_primary_on" : "semi_sync_primary_off"));
     state.semi_sync_master_enabled = enabled;
