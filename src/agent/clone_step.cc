@@ -157,6 +157,7 @@ Status Clone(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
   o.peers_to_ask = s.peers_to_ask;
   o.max_attempts = s.max_attempts;
   o.backoff.initial = s.retry_delay;
+  o.donor_poll = s.donor_poll;
   o.use_memory = s.use_memory;
   ASSIGN_OR_RETURN(o.redo_log_bytes, RedoLogBytes(env.fs, s.conf_dir));
   for (const auto& d : s.donors) {
