@@ -120,6 +120,7 @@ Status Bootstrap(CloneEnv& env, const CloneStepOptions& s, const Secrets& secret
   BootstrapOptions b;
   b.data_dir = s.data_dir;
   b.run_as_root = s.run_as_root;
+  b.template_cache_dir = s.template_cache_dir;
   spdlog::info("{}: no data; bootstrapping a fresh datadir", s.self.pod_name);
   Status st = BootstrapFreshDatadir(env.fs, env.runner, env.clock, b, secrets);
   if (!st.ok()) {

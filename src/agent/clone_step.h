@@ -49,6 +49,8 @@ struct CloneStepOptions {
   // While no peer is a ready donor, ask again this often within that delay
   // (CloneReceiverOptions::donor_poll).
   std::chrono::milliseconds donor_poll{200};
+  // The primary's bootstrap: see BootstrapOptions::template_cache_dir ("": off).
+  std::string template_cache_dir;
   std::string use_memory = "256M";
 };
 

@@ -37,6 +37,11 @@ void AddCloneFlags(CLI::App& app, CloneFlags& r) {
                  "delay, and start as soon as one is; 0: wait the whole delay")
       ->check(CLI::Range(0, 600000))
       ->capture_default_str();
+  MakeAbsolute(app.add_option(
+      "--template-cache", r.step.template_cache_dir,
+      "Bootstrap: copy the system tables from a verified template datadir cached in this dir "
+      "(made from mariadb-install-db's output the first time) instead of running "
+      "mariadb-install-db; unset: always run it"));
   app.add_option("--use-memory", r.step.use_memory,
                  "Replica: buffer pool for mariabackup --prepare (e.g. 256M, 1G)")
       ->capture_default_str();
