@@ -197,8 +197,8 @@ TEST_F(CloneOrchestrationTest, DonorPollNeverWaitsPastTheBackoff) {
   auto r = Clone();
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("no ready donor"), std::string::npos);
-  EXPECT_EQ(f_.clock.sleeps, (std::vector<milliseconds>{milliseconds(200), milliseconds(200),
-                                                        milliseconds(100)}));
+  EXPECT_EQ(f_.clock.sleeps,
+            (std::vector<milliseconds>{milliseconds(200), milliseconds(200), milliseconds(100)}));
   EXPECT_TRUE(f_.dialer.calls.empty());
 }
 

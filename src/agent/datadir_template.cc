@@ -44,9 +44,10 @@ Status ReadTree(const FileSystem& fs, const std::string& root, const std::string
 Status CheckTrusted(const FileSystem& fs, const std::string& path) {
   ASSIGN_OR_RETURN(FileInfo info, fs.StatFile(path));
   if (!info.owned_by_self || (info.mode & 022) != 0) {
-    return FailedPrecondition("{} is not ours alone (owned by another user, or writable by "
-                              "others); not using it",
-                              path);
+    return FailedPrecondition(
+        "{} is not ours alone (owned by another user, or writable by "
+        "others); not using it",
+        path);
   }
   return Status::Ok();
 }
@@ -104,7 +105,8 @@ Status CopyTemplateInto(FileSystem& fs, const std::string& cache_dir, const std:
     ASSIGN_OR_RETURN(TemplateManifest m, ParseManifest(text));
     RETURN_IF_ERROR(ReadTree(fs, dir + "/" + kData, "", files));
     std::vector<TemplateFile> found;
-    for (const auto& [rel, contents] : files) found.push_back({rel, contents.size(), Digest(contents)});
+    for (const auto& [rel, contents] : files)
+      found.push_back({rel, contents.size(), Digest(contents)});
     return VerifyTemplate(m, key, std::move(found));
   }();
   if (st.code() == StatusCode::kDataLoss) (void)fs.RemoveAll(dir);  // made again next time
@@ -119,7 +121,8 @@ Status SaveTemplate(FileSystem& fs, const std::string& datadir, const std::strin
   std::map<std::string, std::string> files;
   RETURN_IF_ERROR(ReadTree(fs, datadir, "", files));
   TemplateManifest m{key, {}};
-  for (const auto& [rel, contents] : files) m.files.push_back({rel, contents.size(), Digest(contents)});
+  for (const auto& [rel, contents] : files)
+    m.files.push_back({rel, contents.size(), Digest(contents)});
   // Checked as a reader would: a file name the manifest cannot hold is no template.
   ASSIGN_OR_RETURN(TemplateManifest parsed, ParseManifest(RenderManifest(m)));
   const std::string tmp = fmt::format("{}/.{}.tmp.{}", cache_dir, key, getpid());

@@ -52,8 +52,8 @@ Result<std::string> TemplateKey(std::string_view version_output,
   std::string_view version = line.substr(ver + 5);
   version = version.substr(0, version.find(' '));
   const bool printable = std::all_of(version.begin(), version.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '.' || c == '-' || c == '+' || c == '_' || c == '~';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+           c == '-' || c == '+' || c == '_' || c == '~';
   });
   if (version.empty() || !printable) {
     return InvalidArgument("no usable version in `mariadbd --version` output '{}'", line);

@@ -47,9 +47,7 @@ TEST(TemplateKeyTest, NoVersionNoCache) {
   }
 }
 
-TemplateManifest Manifest() {
-  return {"K", {{"ibdata1", 12, kA}, {"mysql/user.MAD", 0, kB}}};
-}
+TemplateManifest Manifest() { return {"K", {{"ibdata1", 12, kA}, {"mysql/user.MAD", 0, kB}}}; }
 
 TEST(TemplateManifestTest, RoundTrips) {
   const std::string text = RenderManifest(Manifest());
