@@ -3,6 +3,10 @@
 # in the same run, all on 127.0.0.1:
 #   mysqlset: `mysqlset up --replicas N` into a fresh dir (returns once every member is ready
 #             and HAProxy routes to it), then `mysqlset down --purge`;
+#             Its bootstrap copies the cached template datadir (agent/datadir_template.h),
+#             kept for the run under the temp dir and made by one untimed 1-member `up` first;
+#   nocache:  the same with MYSQLSET_TEMPLATE_CACHE=off (mariadb-install-db every time), if
+#             NOCACHE=1;
 #   before:   the same with MYSQLSET_BEFORE (another build), if set: runs alternate with the
 #             ones above, so that the load of this shared machine hits both alike;
 #   baseline: what dbdeployer's `deploy replication` does: per node, sequentially,
@@ -11,7 +15,7 @@
 # Prints one line per kind and size: the median of RUNS runs, min and max, and the load
 # average at the start and end of the run. Asserts nothing.
 #
-# env: MEMBERS ("3 5"), RUNS (5), MYSQLSET, MYSQLSET_BEFORE (unset: no "before" rows),
+# env: MEMBERS ("3 5"), RUNS (5), MYSQLSET, MYSQLSET_BEFORE (unset: no "before" rows), NOCACHE,
 #      OUT (raw times, default a temp dir), KEEP=1 keeps the temp dir.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -51,7 +55,7 @@ up_once() {
   base=$(free_base "$n")
   active+=("$bin $dir")
   t0=$(now)
-  "$bin" up --dir "$dir" --replicas "$n" --base-port "$base" --timeout 300 >>"$dir.up.log" 2>&1 \
+  MYSQLSET_TEMPLATE_CACHE=${cache:-$W/templates} "$bin" up --dir "$dir" --replicas "$n" --base-port "$base" --timeout 300 >>"$dir.up.log" 2>&1 \
     || { echo "up failed, see $dir.up.log" >&2; tail -20 "$dir.up.log" >&2; return 1; }
   SECS=$(elapsed "$t0")
   "$bin" down --dir "$dir" --purge >>"$dir.down.log" 2>&1 || true
@@ -104,17 +108,22 @@ median_line() {  # KIND N FILE
     printf "%-9s %d members: median %6.2f s  (min %.2f, max %.2f, %d runs)\n", k, n, m, v[1], v[NR], NR }'
 }
 
+cache=""
+up_once "$MYSQLSET" 1  # makes the template datadir (untimed)
+log "template made in ${SECS}s: $(ls "$W/templates")"
 load_start=$(loadavg)
 log "load average at start: $load_start"
 for n in $MEMBERS; do
   for ((r = 1; r <= RUNS; r++)); do
     # Alternate the order each run so neither kind always follows the other.
     kinds="mysqlset baseline"
-    [[ -n ${MYSQLSET_BEFORE:-} ]] && kinds="before mysqlset baseline"
+    [[ -n ${MYSQLSET_BEFORE:-} ]] && kinds="before $kinds"
+    [[ -n ${NOCACHE:-} ]] && kinds="nocache $kinds"
     (( r % 2 == 0 )) && kinds=$(echo "$kinds" | tr ' ' '\n' | tac | tr '\n' ' ')
     for kind in $kinds; do
       case $kind in
-        mysqlset) up_once "$MYSQLSET" "$n" ;;
+        mysqlset) cache="" up_once "$MYSQLSET" "$n" ;;
+        nocache) cache=off up_once "$MYSQLSET" "$n" ;;
         before) up_once "$MYSQLSET_BEFORE" "$n" ;;
         baseline) baseline_once "$n" ;;
       esac
@@ -126,7 +135,7 @@ done
 load_end=$(loadavg)
 echo "time to ready, median of $RUNS (load average at start: $load_start; at end: $load_end)"
 for n in $MEMBERS; do
-  for kind in before mysqlset baseline; do
+  for kind in before nocache mysqlset baseline; do
     [[ -f $OUT/$kind-$n.txt ]] && median_line "$kind" "$n" "$OUT/$kind-$n.txt"
   done
 done

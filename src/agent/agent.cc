@@ -753,7 +753,11 @@ void Agent::RunOnce() {
       view && !view->leader && !any_leader_seen_ && role_ == Role::kReplica &&
       (decision.verdict == RoleVerdict::kWait || decision.verdict == RoleVerdict::kCampaign);
   snap.readiness = ReadinessOf(snap, /*state_age_seconds=*/0.0);
-  been_ready_ = been_ready_ || snap.readiness.ready;
+  // Ready only while it waits for the election (or on stale reads) is not ready in its role:
+  // a fresh primary is that for a moment before it takes the key, and must keep the startup
+  // tick until it is writable (else it waits a whole tick for that).
+  been_ready_ = been_ready_ || (snap.readiness.ready && snap.readiness.awaiting_election.empty() &&
+                                snap.readiness.stale_reads.empty());
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();
   std::lock_guard<std::mutex> lock(mu_);
   snap.fencing.read_only += watchdog_pending_.read_only;

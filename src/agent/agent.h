@@ -225,7 +225,7 @@ class Agent {
   bool switchover_pending_ = false;  // the request is not finished: tick faster
   bool handing_over_ = false;        // ... and it is from this member: see RunOnce
   bool took_key_ = false;            // the last tick's campaign won: lead soon (NextDelay)
-  bool been_ready_ = false;          // some tick's verdict was ready (see startup_tick)
+  bool been_ready_ = false;          // some tick's verdict was ready in its role (see startup_tick)
   std::chrono::steady_clock::time_point agent_started_;  // when it was made (startup_tick)
   DesiredSource source_;  // where kFollow replicates from (the leader's address)
   bool fenced_ = false;   // the ladder ran since this agent last led

@@ -211,6 +211,32 @@ TEST_F(AgentTest, StartupTickUntilFirstReady) {
   EXPECT_GT(agent.NextDelay(), milliseconds(100));
 }
 
+// A fresh primary is ready on the election rule for the tick in which it takes the key
+// (read-only, awaiting the election): that is not ready in its role, so it keeps the startup
+// tick until it is writable rather than waiting a whole tick for it.
+TEST_F(AgentTest, StartupTickLastsUntilAFreshPrimaryIsWritable) {
+  AgentConfig config = Config("mysql-0");
+  config.startup_tick = milliseconds(100);
+  config.switchover_tick = milliseconds(1000);  // only the startup tick may shorten the wait
+  db_.state.read_only = true;
+  Agent& agent = Make(config, db_);
+  for (int i = 0; i < 8 && !agent.Snapshot().readiness.ready; ++i) {
+    EXPECT_EQ(agent.NextDelay(), milliseconds(100)) << "tick " << i;
+    Tick(agent, agent.NextDelay());
+  }
+  for (int i = 0; i < 8 && (!agent.Snapshot().readiness.ready ||
+                            !agent.Snapshot().readiness.awaiting_election.empty());
+       ++i) {
+    EXPECT_EQ(agent.NextDelay(), milliseconds(100)) << "not ready as the primary yet, tick " << i;
+    Tick(agent, agent.NextDelay());
+  }
+  const AgentSnapshot snap = agent.Snapshot();
+  ASSERT_TRUE(snap.readiness.ready);
+  EXPECT_EQ(snap.role, Role::kPrimary);
+  EXPECT_FALSE(db_.state.read_only);
+  EXPECT_EQ(agent.NextDelay(), milliseconds(1000)) << "ready as the primary: the normal tick";
+}
+
 TEST_F(AgentTest, StartupTickEndsAfterTheWindowEvenIfNeverReady) {
   AgentConfig config = Config("mysql-1");
   config.startup_tick = milliseconds(100);

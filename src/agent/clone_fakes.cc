@@ -61,6 +61,9 @@ class FakePipedProcess : public PipedProcess {
 }  // namespace
 
 std::optional<PeerStatus> FakePeers::Read(const MemberAddress& peer) {
+  if (ready_after_reads >= 0 && reads >= ready_after_reads) {
+    for (auto& [ordinal, s] : statuses) s.ready = true;
+  }
   ++reads;
   auto it = statuses.find(peer.ordinal);
   if (it == statuses.end()) return std::nullopt;

@@ -22,6 +22,9 @@ class FakePeers : public PeerStatusReader {
   std::optional<PeerStatus> Read(const MemberAddress& peer) override;
   std::map<uint32_t, PeerStatus> statuses;
   int reads = 0;
+  // >= 0: every peer turns ready once this many reads were answered (a donor that becomes
+  // ready while a replica waits).
+  int ready_after_reads = -1;
 };
 
 // What one donor does when dialed.

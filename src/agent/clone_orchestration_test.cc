@@ -174,6 +174,34 @@ TEST_F(CloneOrchestrationTest, NoReadyDonorWaitsAndAsksAgainWithoutDialing) {
   EXPECT_EQ(f_.clock.sleeps.size(), 2u);
 }
 
+TEST_F(CloneOrchestrationTest, DonorPollStartsAsSoonAsADonorIsReady) {
+  for (auto& [ordinal, s] : f_.peers.statuses) s.ready = false;
+  f_.peers.ready_after_reads = 6;  // the first attempt's 3 reads, then one poll's 3
+  for (int i = 0; i < 3; ++i) {
+    f_.dialer.donors[fmt::format("mysql-{}.mysql", i)] = GoodDonor(fmt::format("mysql-{}", i));
+  }
+  o_.backoff.initial = o_.backoff.max = milliseconds(1000);
+  o_.donor_poll = milliseconds(200);
+  auto r = Clone();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(f_.dialer.calls.size(), 1u);
+  // One 200 ms poll found nobody, the second found the donor: 400 ms, not the 1 s backoff.
+  EXPECT_EQ(f_.clock.sleeps, (std::vector<milliseconds>{milliseconds(200), milliseconds(200)}));
+}
+
+TEST_F(CloneOrchestrationTest, DonorPollNeverWaitsPastTheBackoff) {
+  for (auto& [ordinal, s] : f_.peers.statuses) s.ready = false;
+  o_.max_attempts = 2;
+  o_.backoff.initial = o_.backoff.max = milliseconds(500);
+  o_.donor_poll = milliseconds(200);
+  auto r = Clone();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("no ready donor"), std::string::npos);
+  EXPECT_EQ(f_.clock.sleeps,
+            (std::vector<milliseconds>{milliseconds(200), milliseconds(200), milliseconds(100)}));
+  EXPECT_TRUE(f_.dialer.calls.empty());
+}
+
 TEST_F(CloneOrchestrationTest, RefusedTokenStopsAtOnce) {
   for (const char* host : {"mysql-0.mysql", "mysql-1.mysql", "mysql-2.mysql"}) {
     f_.dialer.donors[host].connect =

@@ -1,5 +1,6 @@
 #include "agent/clone_receiver.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "agent/backup_source.h"
@@ -260,11 +261,24 @@ std::vector<DonorEndpoint> Candidates(PeerStatusReader& peers, const CloneReceiv
   return out;
 }
 
-void WaitBeforeRetry(Clock& clock, const CloneReceiverOptions& options, int attempt) {
+// `no_donor`: the last attempt found no ready donor; with options.donor_poll the wait ends
+// early once a peer is ready (the attempt asks again anyway). Never longer than the backoff.
+void WaitBeforeRetry(CloneEnv& env, const CloneReceiverOptions& options, int attempt,
+                     bool no_donor) {
   const Ms delay = options.backoff.DelayFor(attempt - 1);
   spdlog::info("{}: retrying in {} ms (attempt {}/{})", options.self.pod_name, delay.count(),
                attempt + 1, options.max_attempts);
-  clock.SleepFor(delay);
+  if (!no_donor || options.donor_poll <= Ms(0)) {
+    env.clock.SleepFor(delay);
+    return;
+  }
+  std::string why_none;
+  for (Ms waited(0); waited < delay;) {
+    const Ms step = std::min(options.donor_poll, delay - waited);
+    env.clock.SleepFor(step);
+    waited += step;
+    if (waited < delay && !Candidates(env.peers, options, &why_none).empty()) return;
+  }
 }
 
 // Nothing of a failed attempt stays: no staging for the next run to trip over, no progress
@@ -358,11 +372,13 @@ Result<formats::CloneRecord> CloneReplica(CloneEnv& env, const CloneReceiverOpti
   Status last = Unavailable("no attempt made");
   std::string last_donor = "(none)";
   int attempts = 0;
+  bool no_donor = false;  // the last attempt found no ready donor
   for (int attempt = 0; attempt < options.max_attempts; ++attempt) {
-    if (attempt > 0) WaitBeforeRetry(env.clock, options, attempt);
+    if (attempt > 0) WaitBeforeRetry(env, options, attempt, no_donor);
     ++attempts;
     std::string why_none;
     const std::vector<DonorEndpoint> candidates = Candidates(env.peers, options, &why_none);
+    no_donor = candidates.empty();
     if (candidates.empty()) {
       last = Unavailable("{}", why_none);
       spdlog::warn("{}: {}", options.self.pod_name, why_none);

@@ -68,6 +68,10 @@ struct CloneReceiverOptions {
   uint32_t peers_to_ask = 8;
   int max_attempts = 5;
   Backoff backoff;
+  // After an attempt that found no ready donor, ask the peers again this often during the
+  // backoff's wait and start as soon as one is ready (a fresh cluster's replicas start the
+  // moment the primary answers, a few hundred ms before it is a donor). 0: just sleep.
+  std::chrono::milliseconds donor_poll{0};
   std::string use_memory = "256M";  // mariabackup --prepare buffer pool
   std::chrono::milliseconds progress_interval{1000};
   std::chrono::milliseconds log_interval{2000};

@@ -120,6 +120,7 @@ Status Bootstrap(CloneEnv& env, const CloneStepOptions& s, const Secrets& secret
   BootstrapOptions b;
   b.data_dir = s.data_dir;
   b.run_as_root = s.run_as_root;
+  b.template_cache_dir = s.template_cache_dir;
   spdlog::info("{}: no data; bootstrapping a fresh datadir", s.self.pod_name);
   Status st = BootstrapFreshDatadir(env.fs, env.runner, env.clock, b, secrets);
   if (!st.ok()) {
@@ -157,6 +158,7 @@ Status Clone(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
   o.peers_to_ask = s.peers_to_ask;
   o.max_attempts = s.max_attempts;
   o.backoff.initial = s.retry_delay;
+  o.donor_poll = s.donor_poll;
   o.use_memory = s.use_memory;
   ASSIGN_OR_RETURN(o.redo_log_bytes, RedoLogBytes(env.fs, s.conf_dir));
   for (const auto& d : s.donors) {

@@ -46,6 +46,11 @@ struct CloneStepOptions {
   std::vector<std::string> donors;
   int max_attempts = 5;
   std::chrono::milliseconds retry_delay{1000};
+  // While no peer is a ready donor, ask again this often within that delay
+  // (CloneReceiverOptions::donor_poll).
+  std::chrono::milliseconds donor_poll{200};
+  // The primary's bootstrap: see BootstrapOptions::template_cache_dir ("": off).
+  std::string template_cache_dir;
   std::string use_memory = "256M";
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/backup_source.h"
+#include "agent/datadir_template.h"
 #include "common/logging.h"
 #include "core/mycnf.h"
 #include "formats/clone_record.h"
@@ -157,6 +158,40 @@ Status InstallDatadir(FileSystem& fs, const Clock& clock, const std::string& sta
   return fs.Rename(PendingMarkerPathOf(data_dir), MarkerPathOf(data_dir));
 }
 
+namespace {
+
+// The template cache's key for this mariadbd and install options; "" when the cache is off
+// or there is no key (logged: the bootstrap just runs mariadb-install-db).
+std::string TemplateKeyOrNone(ProcessRunner& runner, const BootstrapOptions& o) {
+  if (o.template_cache_dir.empty()) return "";
+  auto key = CurrentTemplateKey(runner, tools::InstallDbArgv("DATADIR", "TMPDIR", o.run_as_root));
+  if (!key.ok()) {
+    spdlog::warn("no datadir template: {}", key.status().message());
+    return "";
+  }
+  return *key;
+}
+
+// True when the template for `key` was verified and copied into `staging`; otherwise
+// `staging` is empty again for mariadb-install-db.
+bool CopiedFromTemplate(FileSystem& fs, const BootstrapOptions& o, const std::string& key,
+                        const std::string& staging) {
+  Status st = CopyTemplateInto(fs, o.template_cache_dir, key, staging);
+  if (st.ok()) {
+    spdlog::info("system tables copied from the verified template {}/{}", o.template_cache_dir,
+                 key);
+    return true;
+  }
+  if (st.code() != StatusCode::kNotFound) {
+    spdlog::warn("{}; running {} instead", st.message(), tools::kInstallDb);
+  }
+  (void)fs.RemoveAll(staging);
+  (void)fs.MakeDirs(staging, 0750);
+  return false;
+}
+
+}  // namespace
+
 Status BootstrapFreshDatadir(FileSystem& fs, ProcessRunner& runner, const Clock& clock,
                              const BootstrapOptions& o, const Secrets& secrets) {
   const std::string datadir = DatadirOf(o.data_dir);
@@ -186,9 +221,17 @@ Status BootstrapFreshDatadir(FileSystem& fs, ProcessRunner& runner, const Clock&
     return st;
   };
 
-  ProcessSpec install;
-  install.argv = tools::InstallDbArgv(staging, tmpdir, o.run_as_root);
-  RETURN_IF_ERROR(run(install, tools::kInstallDb));
+  const std::string key = TemplateKeyOrNone(runner, o);
+  if (key.empty() || !CopiedFromTemplate(fs, o, key, staging)) {
+    ProcessSpec install;
+    install.argv = tools::InstallDbArgv(staging, tmpdir, o.run_as_root);
+    RETURN_IF_ERROR(run(install, tools::kInstallDb));
+    if (!key.empty()) {
+      // Before the securing step: the template holds no accounts and no secrets.
+      Status saved = SaveTemplate(fs, staging, o.template_cache_dir, key);
+      if (!saved.ok()) spdlog::warn("{}", saved.message());
+    }
+  }
 
   // Passwords travel on stdin of a server that listens on no port, never in argv. The
   // script also drops the unix_socket superusers install-db made (see

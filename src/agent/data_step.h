@@ -22,6 +22,9 @@ struct BootstrapOptions {
   std::string data_dir;      // the data volume
   std::string log_file;      // where mariadb-install-db's output goes; empty: captured
   bool run_as_root = false;  // add --user=root (mariadbd refuses root otherwise)
+  // Where mariadb-install-db's output is cached and copied from (agent/datadir_template.h);
+  // "": always run mariadb-install-db.
+  std::string template_cache_dir;
 };
 
 // What DATA and DATA/mysql show (see DatadirEvidence).
@@ -54,7 +57,9 @@ Status SetAsideForReclone(FileSystem& fs, const Clock& clock, const std::string&
 // - kEmpty: a stale pending marker (from an install cut before its rename) is removed.
 Result<DataState> InspectDatadir(FileSystem& fs, const Clock& clock, const std::string& data_dir);
 
-// REQUIRES: no datadir at DATA/mysql. Installs system tables into a staging dir, secures
+// REQUIRES: no datadir at DATA/mysql. Installs system tables into a staging dir (copied from
+// a verified template when options.template_cache_dir holds one, else by mariadb-install-db,
+// whose output then becomes the template), secures
 // them (no anonymous users, no test db, every account with a password) and creates the
 // mysqlset accounts, then renames into place and writes the marker.
 Status BootstrapFreshDatadir(FileSystem& fs, ProcessRunner& runner, const Clock& clock,

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "agent/data_step.h"
+#include "agent/datadir_template.h"
 #include "gtest/gtest.h"
 #include "testing/fakes.h"
 
@@ -75,6 +76,77 @@ TEST(BootstrapFreshDatadirTest, InstallDbGetsNoPathInAnOptionItSplits) {
     EXPECT_FALSE(arg.starts_with("--user")) << "the script would chown an unquoted path";
   }
   EXPECT_TRUE(fs.Exists("/a b/data/.mysqlset-complete"));
+}
+
+// Plays mariadbd --version, mariadb-install-db (writes two files into its --datadir) and the
+// securing mariadbd --bootstrap, counting install-db runs.
+class InstallingRunner : public ProcessRunner {
+ public:
+  explicit InstallingRunner(FileSystem& fs) : fs_(fs) {}
+  Result<ProcessResult> Run(const ProcessSpec& spec) override {
+    calls.push_back(spec);
+    if (Has(spec.argv, "--version")) {
+      return ProcessResult{0, 0, "mariadbd  Ver 10.11.19-MariaDB for debian-linux-gnu on x86_64\n"};
+    }
+    if (Has(spec.argv, "mariadb-install-db")) {
+      ++installs;
+      for (const std::string& a : spec.argv) {
+        if (!a.starts_with("--datadir=")) continue;
+        const std::string dir = a.substr(10);
+        EXPECT_TRUE(fs_.MakeDirs(dir + "/mysql", 0700).ok());
+        EXPECT_TRUE(fs_.WriteFileAtomic(dir + "/ibdata1", "system tablespace", 0660).ok());
+        EXPECT_TRUE(fs_.WriteFileAtomic(dir + "/mysql/user.frm", "users", 0660).ok());
+      }
+    }
+    return ProcessResult{0, 0, ""};
+  }
+  std::vector<ProcessSpec> calls;
+  int installs = 0;
+
+ private:
+  FileSystem& fs_;
+};
+
+// The first bootstrap runs mariadb-install-db and keeps its output as the template; the next
+// ones copy the verified template and still run the securing step; a template that fails
+// verification is dropped and mariadb-install-db runs again (and makes a new one).
+TEST(BootstrapFreshDatadirTest, TemplateIsMadeOnceThenCopiedAndVerified) {
+  MemFileSystem fs;
+  FakeClock clock;
+  InstallingRunner runner(fs);
+  const Secrets secrets{"pw-admin", "r", "b", "m", "t"};
+  BootstrapOptions o;
+  o.template_cache_dir = "/cache";
+  auto bootstrap = [&](const std::string& data_dir) {
+    o.data_dir = data_dir;
+    Status st = BootstrapFreshDatadir(fs, runner, clock, o, secrets);
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_EQ(*fs.ReadFile(data_dir + "/mysql/ibdata1"), "system tablespace");
+    EXPECT_EQ(*fs.ReadFile(data_dir + "/mysql/mysql/user.frm"), "users");
+    EXPECT_TRUE(fs.Exists(data_dir + "/.mysqlset-complete"));
+    EXPECT_TRUE(Has(runner.calls.back().argv, "--bootstrap")) << "always secured";
+  };
+  bootstrap("/a");
+  EXPECT_EQ(runner.installs, 1);
+  auto names = fs.ListDir("/cache");
+  ASSERT_TRUE(names.ok());
+  ASSERT_EQ(names->size(), 1u) << "one template, no temporary dir left";
+  const std::string tpl = "/cache/" + names->front();
+  EXPECT_TRUE(names->front().starts_with("10.11.19-MariaDB-")) << names->front();
+  const std::string manifest = *fs.ReadFile(tpl + "/manifest");
+  EXPECT_EQ(manifest.find("pw-admin"), std::string::npos);
+
+  bootstrap("/b");
+  EXPECT_EQ(runner.installs, 1) << "copied, not installed";
+
+  ASSERT_TRUE(fs.WriteFileAtomic(tpl + "/data/ibdata1", "system tablespacE", 0660).ok());
+  bootstrap("/c");
+  EXPECT_EQ(runner.installs, 2) << "a changed template is not used";
+  EXPECT_EQ(*fs.ReadFile(tpl + "/data/ibdata1"), "system tablespace") << "made again";
+
+  o.template_cache_dir = "";
+  bootstrap("/d");
+  EXPECT_EQ(runner.installs, 3) << "no cache dir: no template";
 }
 
 }  // namespace

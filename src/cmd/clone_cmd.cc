@@ -16,6 +16,7 @@ namespace {
 struct CloneFlags {
   CloneStepOptions step;
   int retry_delay_ms = 1000;
+  int donor_poll_ms = 200;
   std::string etcd;      // "" : no store; the ordinal alone decides who bootstraps
   uint32_t members = 1;  // accepted as the agent's; the clone does not need it
 };
@@ -31,6 +32,16 @@ void AddCloneFlags(CLI::App& app, CloneFlags& r) {
                  "Replica: first delay between attempts; doubles each retry, up to 30 s")
       ->check(CLI::Range(0, 600000))
       ->capture_default_str();
+  app.add_option("--donor-poll-ms", r.donor_poll_ms,
+                 "Replica: while no peer is a ready donor, ask again this often during that "
+                 "delay, and start as soon as one is; 0: wait the whole delay")
+      ->check(CLI::Range(0, 600000))
+      ->capture_default_str();
+  MakeAbsolute(app.add_option(
+      "--template-cache", r.step.template_cache_dir,
+      "Bootstrap: copy the system tables from a verified template datadir cached in this dir "
+      "(made from mariadb-install-db's output the first time) instead of running "
+      "mariadb-install-db; unset: always run it"));
   app.add_option("--use-memory", r.step.use_memory,
                  "Replica: buffer pool for mariabackup --prepare (e.g. 256M, 1G)")
       ->capture_default_str();
@@ -79,6 +90,7 @@ Action AddCloneCommand(CLI::App& app) {
     s.layout = f->layout;
     s.run_as_root = geteuid() == 0;
     s.retry_delay = std::chrono::milliseconds(r->retry_delay_ms);
+    s.donor_poll = std::chrono::milliseconds(r->donor_poll_ms);
     HttpPeerStatusReader peers;
     NetBackupDialer dialer;
     PosixPipedProcessStarter pipes;

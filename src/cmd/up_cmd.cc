@@ -8,6 +8,7 @@
 #include <memory>
 #include <thread>
 
+#include "agent/datadir_template.h"
 #include "cmd/cluster_checks.h"
 #include "cmd/commands.h"
 #include "cmd/flags.h"
@@ -233,6 +234,7 @@ Action AddSuperviseCommand(CLI::App& app) {
     RealClock clock;
     local::SupervisorOptions options;
     options.self_exe = local::SelfExe();
+    options.template_cache_dir = DefaultTemplateCacheDir();
     PosixProcessTable processes;
     PosixSelfProcess self;
     local::NetworkClusterProbe probe;

@@ -303,6 +303,9 @@ std::vector<std::string> Supervisor::CloneArgv(const MemberRecord& m) const {
   // volumes even when they are stopped (after `down`, all of them are). Over the network,
   // only the members this supervisor runs: higher local ports may belong to something else.
   argv.insert(argv.end(), {"--peers-to-ask", std::to_string(spec_.replicas - 1)});
+  if (!options_.template_cache_dir.empty()) {
+    argv.insert(argv.end(), {"--template-cache", options_.template_cache_dir});
+  }
   auto names = fs_.ListDir(paths_.members_dir());
   for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
     if (name != m.pod) argv.insert(argv.end(), {"--peer-data-dir", paths_.data_dir(name)});

@@ -35,6 +35,8 @@ struct SupervisorOptions {
   std::string self_exe;  // the mysqlset binary run for init, clone and agent
   std::string haproxy = "haproxy";
   std::string etcd = "etcd";
+  // Passed to `clone --template-cache` (agent/datadir_template.h); "": none.
+  std::string template_cache_dir;
   std::chrono::milliseconds tick{250};
   // The tick while the cluster is not converged (starting, scaling, a member down): a
   // member's readiness and HAProxy's view of it reach state.json, and `up`, sooner.
