@@ -8,10 +8,8 @@
 #include "fmt/format.h"
 
 namespace mysqlset {
-namespace {
 
-// Per domain, the higher position of the two.
-GtidList MaxOf(const GtidList& a, const GtidList& b) {
+GtidList HigherOf(const GtidList& a, const GtidList& b) {
   std::map<uint32_t, Gtid> by_domain;
   for (const GtidList* l : {&a, &b}) {
     for (const Gtid& g : l->gtids()) {
@@ -26,6 +24,8 @@ GtidList MaxOf(const GtidList& a, const GtidList& b) {
   auto parsed = GtidList::Parse(text);
   return parsed.ok() ? *parsed : a;
 }
+
+namespace {
 
 bool Same(const GtidList& a, const GtidList& b) { return a.Covers(b) && b.Covers(a); }
 
@@ -63,7 +63,7 @@ Chain Follow(const GtidList& from, int64_t from_unix, const std::vector<Archived
     }
     if (!best) break;
     c.steps.push_back({best->id, c.reached});
-    c.reached = MaxOf(c.reached, best->end);
+    c.reached = HigherOf(c.reached, best->end);
     c.until_unix = std::max(c.until_unix, best->end_unix);
     stretch();
   }
@@ -104,7 +104,7 @@ RecoveryView ComputeRecoveryView(const std::vector<RestorableBackup>& backups,
     if (!view.windows.empty() && b.finished_at_unix <= view.windows.back().to_unix) {
       RecoveryWindow& w = view.windows.back();
       w.to_unix = std::max(w.to_unix, c.until_unix);
-      w.to_gtid = MaxOf(w.to_gtid, c.reached);
+      w.to_gtid = HigherOf(w.to_gtid, c.reached);
       continue;
     }
     view.windows.push_back({b.finished_at_unix, c.until_unix, b.id, c.reached});

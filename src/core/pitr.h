@@ -55,6 +55,9 @@ struct RecoveryView {
   std::vector<ArchiveGap> gaps;         // oldest first
 };
 
+// Per domain, the higher position of the two: the state after both.
+GtidList HigherOf(const GtidList& a, const GtidList& b);
+
 RecoveryView ComputeRecoveryView(const std::vector<RestorableBackup>& backups,
                                  const std::vector<ArchivedBinlog>& binlogs);
 

@@ -33,8 +33,10 @@ uint64_t LittleEndian(std::string_view b, size_t at, int n) {
 // next position 4, flags 2), then the body.
 constexpr size_t kHeaderBytes = 19;
 constexpr int kFormatDescriptionEvent = 15;
+constexpr int kGtidEvent = 162;
 constexpr int kGtidListEvent = 163;
 constexpr int kMaxEventsBeforeGtidList = 8;
+constexpr int kMaxEventsScanned = 64;
 
 }  // namespace
 
@@ -110,22 +112,25 @@ Result<BinlogHead> ParseBinlogHead(std::string_view b) {
     return InvalidArgument("not a binlog file (no magic number)");
   }
   BinlogHead head;
+  bool have_list = false;
   size_t at = 4;
-  for (int n = 0; n < kMaxEventsBeforeGtidList; ++n) {
+  for (int n = 0; n < kMaxEventsScanned; ++n) {
+    if (!have_list && n >= kMaxEventsBeforeGtidList) break;
     if (at + kHeaderBytes > b.size()) break;
     const int64_t when = static_cast<int64_t>(LittleEndian(b, at, 4));
     const int type = static_cast<unsigned char>(b[at + 4]);
+    const uint64_t server_id = LittleEndian(b, at + 5, 4);
     const uint64_t size = LittleEndian(b, at + 9, 4);
     if (size < kHeaderBytes || at + size > b.size()) break;
+    const size_t body = at + kHeaderBytes;
     if (n == 0) {
       if (type != kFormatDescriptionEvent) {
         return InvalidArgument("binlog file does not start with a format description event");
       }
       head.created_unix = when;
     }
-    if (type == kGtidListEvent) {
+    if (type == kGtidListEvent && !have_list) {
       // Body: count (low 28 bits of 4 bytes), then per GTID domain 4, server_id 4, seq 8.
-      const size_t body = at + kHeaderBytes;
       if (body + 4 > at + size) break;
       const uint64_t count = LittleEndian(b, body, 4) & 0x0fffffff;
       if (body + 4 + count * 16 > at + size) break;
@@ -144,11 +149,18 @@ Result<BinlogHead> ParseBinlogHead(std::string_view b) {
         if (!head.gtid_list.empty()) head.gtid_list += ",";
         head.gtid_list += fmt::format("{}-{}-{}", g.domain, g.server_id, g.seq);
       }
+      have_list = true;
+    } else if (type == kGtidEvent && have_list) {
+      // Body: seq 8, domain 4, flags ...
+      if (body + 12 > at + size) break;
+      head.first_gtid = fmt::format("{}-{}-{}", LittleEndian(b, body + 8, 4), server_id,
+                                    LittleEndian(b, body, 8));
       return head;
     }
     at += size;
   }
-  return InvalidArgument("binlog file ends before its Gtid_list event");
+  if (!have_list) return InvalidArgument("binlog file ends before its Gtid_list event");
+  return head;
 }
 
 }  // namespace mysqlset::formats

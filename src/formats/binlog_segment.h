@@ -49,10 +49,14 @@ Result<BinlogSegment> FromJson<BinlogSegment>(std::string_view text);
 struct BinlogHead {
   int64_t created_unix = 0;  // the format description event's timestamp
   std::string gtid_list;     // the Gtid_list event's GTIDs, "0-1-42,1-2-7" ("" when none)
+  // The first transaction's GTID when the bytes given hold it ("" none seen). A replica's
+  // first file after a clone lists an empty state, yet starts past the clone's position:
+  // this says where it really starts.
+  std::string first_gtid;
 };
-// Parses the magic, the format description event and the events up to the Gtid_list event
-// (at most the first few KiB are needed). kInvalidArgument when `bytes` is not a binlog or
-// ends before the Gtid_list event.
+// Parses the magic, the format description event, the events up to the Gtid_list event,
+// and on to the first GTID event if `bytes` hold it. kInvalidArgument when `bytes` is not a binlog
+// or ends before the Gtid_list event.
 Result<BinlogHead> ParseBinlogHead(std::string_view bytes);
 
 }  // namespace mysqlset::formats

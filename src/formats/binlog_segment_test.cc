@@ -41,6 +41,18 @@ std::string Binlog(uint32_t created, const std::vector<G3>& gtids) {
          Event(161, created, "ckpt");
 }
 
+TEST(BinlogHead, ReadsTheFirstTransactionsGtid) {
+  std::string gtid;
+  Put(gtid, 57, 8);  // seq
+  Put(gtid, 3, 4);   // domain
+  Put(gtid, 0, 1);   // flags
+  auto head = ParseBinlogHead(Binlog(5, {}) + Event(162, 6, gtid));
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->gtid_list, "");
+  EXPECT_EQ(head->first_gtid, "3-1-57");  // the header's server_id
+  EXPECT_EQ(ParseBinlogHead(Binlog(5, {})).value().first_gtid, "");
+}
+
 TEST(BinlogHead, ReadsCreationTimeAndGtidList) {
   auto head = ParseBinlogHead(Binlog(1796040000, {{0, 1, 42}, {0, 2, 57}, {1, 3, 7}}));
   ASSERT_TRUE(head.ok()) << head.status().message();

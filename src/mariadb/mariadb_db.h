@@ -33,6 +33,8 @@ class MariaDb : public Db {
   Status SetSemiSyncPrimary(bool enabled) override;
   Status SetSemiSyncReplica(bool enabled) override;
   Status StopReplicationIo() override;
+  // Not part of Db: only the binlog archiver (backup/binlog_archiver.h) closes binlog files.
+  Status FlushBinaryLogs();
 
  private:
   Result<Connection*> Conn();
