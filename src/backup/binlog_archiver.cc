@@ -41,6 +41,31 @@ GtidList StartOf(const formats::BinlogHead& head) {
 
 }  // namespace
 
+std::string ArchiveMetricsText(const ArchiverStats& s) {
+  return fmt::format(
+      "# HELP mysqlset_binlog_archive_active 1 while this member is the primary and archives its "
+      "binlogs.\n"
+      "# TYPE mysqlset_binlog_archive_active gauge\n"
+      "mysqlset_binlog_archive_active {}\n"
+      "# HELP mysqlset_binlog_archive_last_closed_timestamp_seconds When the newest archived "
+      "binlog was closed (unix seconds; 0 none): the archive lags behind the primary by now "
+      "minus this.\n"
+      "# TYPE mysqlset_binlog_archive_last_closed_timestamp_seconds gauge\n"
+      "mysqlset_binlog_archive_last_closed_timestamp_seconds {}\n"
+      "# HELP mysqlset_binlog_archive_segments_total Binlog files this agent archived.\n"
+      "# TYPE mysqlset_binlog_archive_segments_total counter\n"
+      "mysqlset_binlog_archive_segments_total {}\n"
+      "# HELP mysqlset_binlog_archive_failures_total Archiving passes that failed.\n"
+      "# TYPE mysqlset_binlog_archive_failures_total counter\n"
+      "mysqlset_binlog_archive_failures_total {}\n"
+      "# HELP mysqlset_binlog_archive_gap 1 when a file this agent archived starts past the "
+      "archive's end.\n"
+      "# TYPE mysqlset_binlog_archive_gap gauge\n"
+      "mysqlset_binlog_archive_gap {}\n",
+      s.active ? 1 : 0, s.last_archived_unix, s.segments_archived, s.failures,
+      s.gap.empty() ? 0 : 1);
+}
+
 std::vector<std::string> BinlogIndexFiles(const std::string& index_text) {
   std::vector<std::string> out;
   size_t start = 0;

@@ -146,6 +146,7 @@ int RunAgent(const AgentFlags& f) {
   config.check_peer_db = peers(1, 1);
   Agent agent(config, admin_db, **store, killer, fs, clock);
   std::unique_ptr<backup::Repository> archive_repo;
+  std::unique_ptr<backup::BinlogArchiver> binlog_archiver;
   PosixProcessRunner archive_runner;
   MariaDb archive_db(
       ConnectOptions{"127.0.0.1", self.mysql_port, kAdminUser, secrets->admin_password, 2, 10, 10});
@@ -153,6 +154,13 @@ int RunAgent(const AgentFlags& f) {
     auto repo = backup::OpenRepository(f.archive_repo, fs, archive_runner, /*create=*/true);
     if (!repo.ok()) return ReportError("agent", repo.status().Annotate("--archive-repo"));
     archive_repo = std::move(*repo);
+    binlog_archiver = std::make_unique<backup::BinlogArchiver>(
+        backup::ArchiverOptions{.cluster = config.cluster,
+                                .member = id->pod_name,
+                                .binlog_dir = DatadirOf(config.data_dir),
+                                .interval = std::chrono::seconds(f.archive_interval_s)},
+        *archive_repo, clock,
+        backup::BinlogArchiver::Hooks{[&archive_db] { return archive_db.FlushBinaryLogs(); }});
   }
 
   // POST /v1/switchover runs on the HTTP threads: a store client of its own, so the loop's
@@ -186,7 +194,10 @@ int RunAgent(const AgentFlags& f) {
   if (Status st = backups.Start(); !st.ok()) return ReportError("agent", st);
 
   AgentHttpServer http(
-      {&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); }, &switchover_api});
+      {&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); }, &switchover_api,
+       [&binlog_archiver]() -> std::string {
+         return binlog_archiver ? backup::ArchiveMetricsText(binlog_archiver->Stats()) : "";
+       }});
   if (Status st = http.Start(f.bind_address, self.agent_port); !st.ok()) {
     backups.Stop();
     return ReportError("agent", st);
@@ -211,11 +222,7 @@ int RunAgent(const AgentFlags& f) {
   std::thread archiver;
   if (archive_repo) {
     archiver = std::thread([&] {
-      backup::BinlogArchiver a({.cluster = config.cluster,
-                                .member = id->pod_name,
-                                .binlog_dir = DatadirOf(config.data_dir),
-                                .interval = std::chrono::seconds(f.archive_interval_s)},
-                               *archive_repo, clock, {[&] { return archive_db.FlushBinaryLogs(); }});
+      backup::BinlogArchiver& a = *binlog_archiver;
       std::string last_error;
       while (!stop_requested) {
         const AgentSnapshot snap = agent.Snapshot();

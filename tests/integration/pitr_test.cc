@@ -1,7 +1,8 @@
 // Issue 15's binlog archive and point-in-time restore on real servers, through the real CLI:
 // a 2-member cluster archiving into a repository (`up --repo --archive-interval 1`), a backup,
 // more writes, a switchover, more writes on the new primary, then DROP TABLE. The archive
-// continues across the switchover with no gap (`mysqlset backups`), and restores to a GTID
+// continues across the switchover with no gap (`mysqlset backups`, the agents' /metrics), and
+// restores to a GTID
 // and to a time between known writes hold exactly the rows committed before the target; a
 // target past the archive is refused with one line and nothing created.
 
@@ -133,6 +134,17 @@ TEST_F(PitrTest, ArchiveAcrossASwitchoverAndRestoreToAGtidAndATime) {
   const bool from_both = members.find("-mysql-0-") != std::string::npos &&
                          members.find("-mysql-1-") != std::string::npos;
   EXPECT_TRUE(from_both) << "archived binlogs: " << members;
+
+  // The agents' /metrics: the new primary archives, the old one rests.
+  auto metrics = [&](int ordinal) {
+    return RunCmd({"curl", "-s",
+                   "http://127.0.0.1:" + std::to_string(base_ + 10 * ordinal + 1) + "/metrics"},
+                  {}, 10)
+        .output;
+  };
+  EXPECT_NE(metrics(1).find("mysqlset_binlog_archive_active 1"), std::string::npos) << metrics(1);
+  EXPECT_NE(metrics(0).find("mysqlset_binlog_archive_active 0"), std::string::npos) << metrics(0);
+  EXPECT_NE(metrics(1).find("mysqlset_binlog_archive_gap 0"), std::string::npos) << metrics(1);
 
   // A target past the archive: one line naming the window, nothing created.
   const std::string never = tmp_.path() + "/never";
