@@ -42,28 +42,33 @@ GtidList StartOf(const formats::BinlogHead& head) {
 }  // namespace
 
 std::string ArchiveMetricsText(const ArchiverStats& s) {
-  return fmt::format(
-      "# HELP mysqlset_binlog_archive_active 1 while this member is the primary and archives its "
-      "binlogs.\n"
-      "# TYPE mysqlset_binlog_archive_active gauge\n"
-      "mysqlset_binlog_archive_active {}\n"
-      "# HELP mysqlset_binlog_archive_last_closed_timestamp_seconds When the newest archived "
-      "binlog was closed (unix seconds; 0 none): the archive lags behind the primary by now "
-      "minus this.\n"
-      "# TYPE mysqlset_binlog_archive_last_closed_timestamp_seconds gauge\n"
-      "mysqlset_binlog_archive_last_closed_timestamp_seconds {}\n"
-      "# HELP mysqlset_binlog_archive_segments_total Binlog files this agent archived.\n"
-      "# TYPE mysqlset_binlog_archive_segments_total counter\n"
-      "mysqlset_binlog_archive_segments_total {}\n"
-      "# HELP mysqlset_binlog_archive_failures_total Archiving passes that failed.\n"
-      "# TYPE mysqlset_binlog_archive_failures_total counter\n"
-      "mysqlset_binlog_archive_failures_total {}\n"
-      "# HELP mysqlset_binlog_archive_gap 1 when a file this agent archived starts past the "
-      "archive's end.\n"
-      "# TYPE mysqlset_binlog_archive_gap gauge\n"
-      "mysqlset_binlog_archive_gap {}\n",
-      s.active ? 1 : 0, s.last_archived_unix, s.segments_archived, s.failures,
-      s.gap.empty() ? 0 : 1);
+  // Whole names as literals: tests/k8s/monitoring/check_metrics.py reads them from here.
+  struct Metric {
+    const char* name;
+    const char* type;
+    const char* help;
+    int64_t value;
+  };
+  const Metric metrics[] = {
+      {"mysqlset_binlog_archive_active", "gauge",
+       "1 while this member is the primary and archives its binlogs.", s.active ? 1 : 0},
+      {"mysqlset_binlog_archive_last_closed_timestamp_seconds", "gauge",
+       "When the newest archived binlog was closed (unix seconds; 0 none): the archive lags "
+       "behind the primary by now minus this.",
+       s.last_archived_unix},
+      {"mysqlset_binlog_archive_segments_total", "counter", "Binlog files this agent archived.",
+       static_cast<int64_t>(s.segments_archived)},
+      {"mysqlset_binlog_archive_failures_total", "counter", "Archiving passes that failed.",
+       static_cast<int64_t>(s.failures)},
+      {"mysqlset_binlog_archive_gap", "gauge",
+       "1 when a file this agent archived starts past the archive's end.", s.gap.empty() ? 0 : 1},
+  };
+  std::string out;
+  for (const Metric& m : metrics) {
+    out +=
+        fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", m.name, m.help, m.type, m.value);
+  }
+  return out;
 }
 
 std::vector<std::string> BinlogIndexFiles(const std::string& index_text) {
