@@ -146,7 +146,8 @@ void AgentHttpServer::Install() {
     ProbeCounters p{healthz_ok_, healthz_fail_, readyz_ok_, readyz_fail_};
     return net::HttpResponse{200,
                              "text/plain; version=0.0.4",
-                             metrics_.Render(deps_.agent->Snapshot(), Backup(), p),
+                             metrics_.Render(deps_.agent->Snapshot(), Backup(), p) +
+                                 (deps_.extra_metrics ? deps_.extra_metrics() : ""),
                              {}};
   });
 }

@@ -46,4 +46,48 @@ std::vector<BackupEntry> EntriesOf(const std::vector<CatalogEntry>& catalog) {
   return out;
 }
 
+Result<std::vector<formats::BinlogSegment>> ListBinlogs(Repository& repo) {
+  ASSIGN_OR_RETURN(auto folders, repo.ListFolders(formats::kBinlogsPrefix));
+  std::vector<formats::BinlogSegment> out;
+  for (const auto& id : folders) {
+    const std::string key = formats::SegmentKey(id, formats::kSegmentName);
+    auto text = repo.GetText(key);
+    if (text.status().code() == StatusCode::kNotFound) continue;  // not published
+    if (!text.ok()) return text.status();
+    auto s = formats::FromJson<formats::BinlogSegment>(*text);
+    if (!s.ok()) return s.status().Annotate(fmt::format("{} in {}", key, repo.Describe()));
+    out.push_back(std::move(*s));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.start_unix != b.start_unix ? a.start_unix < b.start_unix : a.id < b.id;
+  });
+  return out;
+}
+
+namespace {
+
+GtidList GtidOrEmpty(const std::string& text) {
+  auto g = GtidList::Parse(text);
+  return g.ok() ? *g : GtidList();
+}
+
+}  // namespace
+
+std::vector<RestorableBackup> RestorablesOf(const std::vector<CatalogEntry>& catalog) {
+  std::vector<RestorableBackup> out;
+  for (const auto& e : catalog) {
+    out.push_back({e.manifest.id, GtidOrEmpty(e.manifest.gtid), e.manifest.finished_at_unix});
+  }
+  return out;
+}
+
+std::vector<ArchivedBinlog> ArchivedOf(const std::vector<formats::BinlogSegment>& segments) {
+  std::vector<ArchivedBinlog> out;
+  for (const auto& s : segments) {
+    out.push_back(
+        {s.id, GtidOrEmpty(s.start_gtid), GtidOrEmpty(s.end_gtid), s.start_unix, s.end_unix});
+  }
+  return out;
+}
+
 }  // namespace mysqlset::backup

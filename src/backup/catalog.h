@@ -9,7 +9,9 @@
 
 #include "backup/repository.h"
 #include "core/backup_choice.h"
+#include "core/pitr.h"
 #include "formats/backup_manifest.h"
+#include "formats/binlog_segment.h"
 
 namespace mysqlset::backup {
 
@@ -27,5 +29,13 @@ Result<std::vector<CatalogEntry>> ListBackups(Repository& repo);
 Status PruneBackup(Repository& repo, const std::string& id);
 
 std::vector<BackupEntry> EntriesOf(const std::vector<CatalogEntry>& catalog);
+
+// Published archived binlogs (binlogs/<ID>/ with a segment.json), oldest first. A record
+// that does not parse is an error naming it.
+Result<std::vector<formats::BinlogSegment>> ListBinlogs(Repository& repo);
+
+// The inputs of core/pitr.h.
+std::vector<RestorableBackup> RestorablesOf(const std::vector<CatalogEntry>& catalog);
+std::vector<ArchivedBinlog> ArchivedOf(const std::vector<formats::BinlogSegment>& segments);
 
 }  // namespace mysqlset::backup

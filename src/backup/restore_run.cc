@@ -6,6 +6,7 @@
 #include "backup/backup_run.h"
 #include "core/data_state.h"
 #include "core/mycnf.h"
+#include "core/pitr.h"
 #include "fmt/format.h"
 #include "mariadb/dialect.h"
 #include "mariadb/tools.h"
@@ -35,6 +36,29 @@ Result<std::string> FetchVerified(Repository& repo, const formats::BackupManifes
   return xbstream;
 }
 
+Result<std::vector<std::string>> FetchSegmentsVerified(
+    Repository& repo, const std::vector<formats::BinlogSegment>& segments,
+    const std::string& scratch_dir) {
+  std::vector<std::string> out;
+  for (const auto& s : segments) {
+    const std::string key = formats::SegmentKey(s.id, s.file);
+    auto fetched = repo.Fetch(key, scratch_dir);
+    if (!fetched.ok()) {
+      return fetched.status().Annotate(fmt::format(
+          "archived binlog {} of the recovery range ({} .. {})", key, s.start_gtid, s.end_gtid));
+    }
+    ASSIGN_OR_RETURN(const FileDigest d, DigestFile(*fetched));
+    if (d.sha256 != s.sha256 || d.bytes != s.bytes) {
+      return DataLoss(
+          "object {} in {} is corrupt: SHA-256 {} ({} bytes), its record says {} ({} bytes); "
+          "choose a target before it or restore the backup alone",
+          key, repo.Describe(), d.sha256, d.bytes, s.sha256, s.bytes);
+    }
+    out.push_back(*fetched);
+  }
+  return out;
+}
+
 namespace {
 
 class Build {
@@ -60,9 +84,11 @@ class Build {
                             "mariabackup --prepare", "prepare"));
     RestoredData out;
     RETURN_IF_ERROR(CheckAndAdapt(out));
-    if (out.gtid != m_.gtid) {
-      return DataLoss("the restored server reports GTID {}, the manifest of {} says {}",
-                      out.gtid.empty() ? "(none)" : out.gtid, m_.id, m_.gtid);
+    if (out.gtid != expected_gtid_) {
+      return DataLoss(
+          "the restored server reports GTID {}, the manifest of {} (and the replayed "
+          "binlogs) say {}",
+          out.gtid.empty() ? "(none)" : out.gtid, m_.id, expected_gtid_);
     }
     RETURN_IF_ERROR(InstallDatadir(env_.fs, env_.clock, staging_, o_.data_dir, "restore",
                                    fmt::format("backup {} at GTID {}", m_.id, out.gtid)));
@@ -147,10 +173,11 @@ class Build {
       if (line.size() >= 2 && line.compare(line.size() - 2, 2, "OK") == 0) ++tables;
     }
     out.tables_report = fmt::format("mariadb-check: {} tables OK", tables);
+    RETURN_IF_ERROR(Replay(socket, with));
     std::string result;
     RETURN_IF_ERROR(RunTool(
         with({"mariadb", "--batch", "--skip-column-names"}), "adapting the restored data", "adapt",
-        dialect::RestoreScript(MysqlsetAccounts(secrets_), m_.gtid, dialect::QuoteLiteral),
+        dialect::RestoreScript(MysqlsetAccounts(secrets_), expected_gtid_, dialect::QuoteLiteral),
         &result));
     const auto at = result.find("gtid=");
     if (at == std::string::npos) return Internal("adapting the restored data: no GTID printed");
@@ -158,11 +185,65 @@ class Build {
     return Status::Ok();
   }
 
+  // Archived binlogs piped into the throwaway server, one file at a time, each from the
+  // state reached before it. The server binlogs what it applies under the original GTIDs,
+  // so its gtid_binlog_pos afterwards is the restored position.
+  template <typename With>
+  Status Replay(const std::string& socket, const With& with) {
+    const BinlogReplay& r = o_.replay;
+    for (size_t i = 0; i < r.files.size(); ++i) {
+      std::vector<std::string> binlog = {"mariadb-binlog"};
+      if (!r.files[i].start_after.empty()) {
+        binlog.push_back("--start-position=" + r.files[i].start_after);
+      }
+      if (i + 1 == r.files.size()) {
+        if (!r.stop_gtid.empty()) binlog.push_back("--stop-position=" + r.stop_gtid);
+        if (r.stop_unix) {
+          // mariadb-binlog reads the stop time in its local zone: pinned to UTC below.
+          binlog.push_back("--stop-datetime=" + UtcDatetime(*r.stop_unix));
+        }
+      }
+      binlog.push_back(r.files[i].path);
+      std::string script = "set -euo pipefail; TZ=UTC";
+      for (const auto& a : binlog) script += " " + ShellQuote(a);
+      script += " | mariadb --no-defaults --socket=" + ShellQuote(socket) + " -uroot --binary-mode";
+      RETURN_IF_ERROR(RunTool({"bash", "-c", script}, fmt::format("replaying {}", r.files[i].path),
+                              fmt::format("replay-{}", i)));
+    }
+    if (r.files.empty()) return Status::Ok();
+    std::string pos;
+    RETURN_IF_ERROR(RunTool(with({"mariadb", "--batch", "--skip-column-names", "-e",
+                                  "SELECT @@GLOBAL.gtid_binlog_pos"}),
+                            "reading the GTID after the replay", "replayed", "", &pos));
+    while (!pos.empty() && (pos.back() == '\n' || pos.back() == ' ')) pos.pop_back();
+    auto replayed = GtidList::Parse(pos);
+    auto base = GtidList::Parse(m_.gtid);
+    if (!replayed.ok() || !base.ok()) return Internal("after the replay: GTID '{}'", pos);
+    expected_gtid_ = HigherOf(*base, *replayed).ToString();
+    return Status::Ok();
+  }
+
+  static std::string ShellQuote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  }
+
+  static std::string UtcDatetime(int64_t unix_seconds) {
+    const time_t t = static_cast<time_t>(unix_seconds);
+    struct tm tm {};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+  }
+
   RestoreEnv& env_;
   const RestoreDataOptions& o_;
   const formats::BackupManifest& m_;
   const Secrets& secrets_;
   const std::string staging_;
+  std::string expected_gtid_ = m_.gtid;  // the manifest's, or where the replay ended
 };
 
 }  // namespace

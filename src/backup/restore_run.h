@@ -11,7 +11,9 @@
 //    new cluster's member 0 starts on it as it would on a clone.
 // Not thread-safe.
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/clone_io.h"
 #include "backup/repository.h"
@@ -20,6 +22,7 @@
 #include "env/file_system.h"
 #include "env/process_runner.h"
 #include "formats/backup_manifest.h"
+#include "formats/binlog_segment.h"
 
 namespace mysqlset::backup {
 
@@ -35,16 +38,36 @@ struct RestoreEnv {
   PipedProcessStarter& pipes;  // the throwaway mariadbd
 };
 
+// Point-in-time restore: archived binlogs replayed on the restored data, each past the GTID
+// state reached before it (core/pitr.h), up to the stop.
+struct BinlogReplay {
+  struct File {
+    std::string path;         // local, verified (FetchSegmentsVerified)
+    std::string start_after;  // mariadb-binlog --start-position ("" from the start)
+  };
+  std::vector<File> files;
+  std::string stop_gtid;             // --stop-position: up to and including it
+  std::optional<int64_t> stop_unix;  // --stop-datetime: only what committed before it
+};
+
+// The local paths of the segments' binlog files, in order, each fetched and its SHA-256
+// checked against its record. kDataLoss naming the object when it differs; kNotFound naming
+// it when it is missing.
+Result<std::vector<std::string>> FetchSegmentsVerified(
+    Repository& repo, const std::vector<formats::BinlogSegment>& segments,
+    const std::string& scratch_dir);
+
 struct RestoreDataOptions {
   std::string data_dir;  // member 0's data volume in the new cluster; no DATA/mysql yet
   std::string work_dir;  // logs and the throwaway server's socket (short path)
   std::string use_memory = "256M";
   bool run_as_root = false;
   std::chrono::seconds server_start_timeout{120};
+  BinlogReplay replay;  // none: the backup's state
 };
 
 struct RestoredData {
-  std::string gtid;           // the restored server's gtid_binlog_pos
+  std::string gtid;           // the restored server's gtid_binlog_pos (after any replay)
   std::string tables_report;  // "mariadb-check: N tables OK"
 };
 

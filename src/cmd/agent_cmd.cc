@@ -12,6 +12,7 @@
 #include "agent/http_endpoints.h"
 #include "agent/secrets.h"
 #include "agent/switchover_api.h"
+#include "backup/binlog_archiver.h"
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "common/logging.h"
@@ -49,6 +50,8 @@ struct AgentFlags {
   int64_t failover_cool_down_s = 30;
   bool semi_sync = false;
   bool exit_to_reclone = false;
+  std::string archive_repo;  // "" off
+  int archive_interval_s = 30;
 };
 
 // Ticks the agent until SIGTERM or SIGINT.
@@ -142,6 +145,23 @@ int RunAgent(const AgentFlags& f) {
   // A replica reads the primary's GTIDs every tick: a frozen primary must not stall it.
   config.check_peer_db = peers(1, 1);
   Agent agent(config, admin_db, **store, killer, fs, clock);
+  std::unique_ptr<backup::Repository> archive_repo;
+  std::unique_ptr<backup::BinlogArchiver> binlog_archiver;
+  PosixProcessRunner archive_runner;
+  MariaDb archive_db(
+      ConnectOptions{"127.0.0.1", self.mysql_port, kAdminUser, secrets->admin_password, 2, 10, 10});
+  if (!f.archive_repo.empty()) {
+    auto repo = backup::OpenRepository(f.archive_repo, fs, archive_runner, /*create=*/true);
+    if (!repo.ok()) return ReportError("agent", repo.status().Annotate("--archive-repo"));
+    archive_repo = std::move(*repo);
+    binlog_archiver = std::make_unique<backup::BinlogArchiver>(
+        backup::ArchiverOptions{.cluster = config.cluster,
+                                .member = id->pod_name,
+                                .binlog_dir = DatadirOf(config.data_dir),
+                                .interval = std::chrono::seconds(f.archive_interval_s)},
+        *archive_repo, clock,
+        backup::BinlogArchiver::Hooks{[&archive_db] { return archive_db.FlushBinaryLogs(); }});
+  }
 
   // POST /v1/switchover runs on the HTTP threads: a store client of its own, so the loop's
   // calls and the requests' never share one.
@@ -174,7 +194,10 @@ int RunAgent(const AgentFlags& f) {
   if (Status st = backups.Start(); !st.ok()) return ReportError("agent", st);
 
   AgentHttpServer http(
-      {&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); }, &switchover_api});
+      {&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); }, &switchover_api,
+       [&binlog_archiver]() -> std::string {
+         return binlog_archiver ? backup::ArchiveMetricsText(binlog_archiver->Stats()) : "";
+       }});
   if (Status st = http.Start(f.bind_address, self.agent_port); !st.ok()) {
     backups.Stop();
     return ReportError("agent", st);
@@ -194,8 +217,29 @@ int RunAgent(const AgentFlags& f) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
+  // The binlog archiver (backup/binlog_archiver.h), while this member is the primary: a
+  // thread of its own, since uploads must never delay the tick that keeps the lease.
+  std::thread archiver;
+  if (archive_repo) {
+    archiver = std::thread([&] {
+      backup::BinlogArchiver& a = *binlog_archiver;
+      std::string last_error;
+      while (!stop_requested) {
+        const AgentSnapshot snap = agent.Snapshot();
+        Status st = a.RunOnce(Agent::ServesPrimary(snap, clock.Now()), snap.state.gtid_binlog);
+        if (!st.ok() && st.message() != last_error) {
+          spdlog::warn("{}: binlog archive: {}", id->pod_name, st.message());
+        }
+        last_error = st.ok() ? "" : st.message();
+        for (int i = 0; i < 10 && !stop_requested; ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+    });
+  }
   RunUntilSignalled(agent, clock);
   watchdog.join();
+  if (archiver.joinable()) archiver.join();
   spdlog::info("{}: agent stopping{}", id->pod_name,
                exit_for_reclone ? " so that the supervisor re-clones this member" : "");
   http.Stop();
@@ -259,6 +303,13 @@ Action AddAgentCommand(CLI::App& app) {
                "After asking for a re-clone (an errant or diverged replica), exit with status 75 "
                "so that the local supervisor re-runs the clone step; without it the request "
                "waits for the member's next start (on Kubernetes: delete the pod)");
+  app.add_option("--archive-repo", f->archive_repo,
+                 "While primary, archive binlogs into this backup repository (a directory or "
+                 "rclone:REMOTE:PATH; docs/backup.md \"Binlog archive\")");
+  app.add_option("--archive-interval", f->archive_interval_s,
+                 "With --archive-repo: seconds between closes of the active binlog for archiving")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   app.add_flag("--semi-sync", f->semi_sync,
                "Lossless semi-sync and automatic failover to the sync replica (docs/roles.md "
                "\"Failover\"); off: the primary moves only by switchover");

@@ -21,6 +21,7 @@
 #include "core/backup_choice.h"
 #include "core/donor.h"
 #include "core/identity.h"
+#include "core/pitr.h"
 #include "local/cluster_dir.h"
 #include "nlohmann/json.hpp"
 #include "posix/posix_env.h"
@@ -195,6 +196,18 @@ int PruneBackups(backup::Repository& repo, const std::vector<backup::CatalogEntr
   return kExitOk;
 }
 
+// The recoverable window from the backups and the binlog archive, and any gap in it.
+int PrintRecoveryWindow(backup::Repository& repo, const std::vector<backup::CatalogEntry>& list) {
+  auto binlogs = backup::ListBinlogs(repo);
+  if (!binlogs.ok()) return ReportError("backups", binlogs.status());
+  const RecoveryView view =
+      ComputeRecoveryView(backup::RestorablesOf(list), backup::ArchivedOf(*binlogs));
+  std::printf("Archived binlogs: %zu\n", binlogs->size());
+  for (const auto& w : view.windows) std::printf("Recoverable: %s\n", DescribeWindow(w).c_str());
+  for (const auto& g : view.gaps) std::printf("Gap: %s\n", DescribeGap(g).c_str());
+  return kExitOk;
+}
+
 int RunBackupsCmd(const BackupsFlags& f) {
   SetUpLogging("backups", "warn");
   PosixFileSystem fs;
@@ -232,14 +245,15 @@ int RunBackupsCmd(const BackupsFlags& f) {
                 backup::HumanBytes(static_cast<double>(bytes)).c_str(),
                 e.verification ? UtcTime(e.verification->verified_at_unix).c_str() : "no");
   }
-  std::printf("Point-in-time recovery is not built yet: a restore returns a backup's state.\n");
-  return kExitOk;
+  return PrintRecoveryWindow(**repo, *list);
 }
 
 struct RestoreFlags {
   std::string dir;
   std::string repo;
   std::string backup_id;
+  std::string to_time;  // "2026-11-30T12:00:00Z"
+  std::string to_gtid;
   std::string name = "mysql";
   int replicas = 1;
   int base_port = local::kDefaultBasePort;
@@ -277,7 +291,38 @@ int RunRestoreCmd(const RestoreFlags& f) {
   if (!repo.ok()) return ReportError("restore", repo.status());
   auto list = backup::ListBackups(**repo);
   if (!list.ok()) return ReportError("restore", list.status());
-  auto chosen = ChooseBackup(backup::EntriesOf(*list), f.backup_id, std::nullopt);
+  // Point in time: the plan names the backup and the archived binlogs to replay after it.
+  std::optional<ReplayPlan> plan;
+  std::vector<formats::BinlogSegment> replay_segments;
+  if (!f.to_time.empty() || !f.to_gtid.empty()) {
+    RecoveryTarget target;
+    if (!f.to_time.empty()) {
+      auto t = ParseUtcTime(f.to_time);
+      if (!t.ok()) return ReportError("restore", t.status().Annotate("--to-time"));
+      target.time_unix = *t;
+    }
+    if (!f.to_gtid.empty()) {
+      auto g = GtidList::Parse(f.to_gtid);
+      if (!g.ok() || g->empty()) {
+        return ReportError("restore", InvalidArgument("--to-gtid '{}' is not a GTID such as 0-1-42",
+                                                      f.to_gtid));
+      }
+      target.gtid = *g;
+    }
+    auto binlogs = backup::ListBinlogs(**repo);
+    if (!binlogs.ok()) return ReportError("restore", binlogs.status());
+    auto planned =
+        PlanRecovery(backup::RestorablesOf(*list), backup::ArchivedOf(*binlogs), target);
+    if (!planned.ok()) return ReportError("restore", planned.status());
+    plan = *planned;
+    for (const auto& step : plan->steps) {
+      for (const auto& s : *binlogs) {
+        if (s.id == step.binlog_id) replay_segments.push_back(s);
+      }
+    }
+  }
+  auto chosen =
+      ChooseBackup(backup::EntriesOf(*list), plan ? plan->backup_id : f.backup_id, std::nullopt);
   if (!chosen.ok()) return ReportError("restore", chosen.status());
   const formats::BackupManifest* manifest = nullptr;
   for (const auto& e : *list) {
@@ -296,6 +341,21 @@ int RunRestoreCmd(const RestoreFlags& f) {
     cleanup_work();
     return ReportError("restore", object.status());
   }
+  auto binlog_files = backup::FetchSegmentsVerified(**repo, replay_segments, work + "/fetch");
+  if (!binlog_files.ok()) {
+    cleanup_work();
+    return ReportError("restore", binlog_files.status());
+  }
+  backup::BinlogReplay replay;
+  if (plan) {
+    for (size_t i = 0; i < plan->steps.size(); ++i) {
+      replay.files.push_back({(*binlog_files)[i], plan->steps[i].start_after.ToString()});
+    }
+    if (!f.to_gtid.empty()) replay.stop_gtid = f.to_gtid;
+    if (!f.to_time.empty()) replay.stop_unix = *ParseUtcTime(f.to_time);
+    std::fprintf(stderr, "Then replaying %zu archived binlog(s) up to %s\n", replay.files.size(),
+                 f.to_time.empty() ? ("GTID " + f.to_gtid).c_str() : f.to_time.c_str());
+  }
   // The new cluster dir: its own secrets, config and member 0's data from the backup.
   Status st = local::PrepareClusterDir(fs, paths, spec);
   Result<Secrets> secrets = st.ok() ? LoadSecrets(fs, paths.secrets_dir()) : Result<Secrets>(st);
@@ -311,6 +371,7 @@ int RunRestoreCmd(const RestoreFlags& f) {
       o.work_dir = work;
       o.use_memory = f.use_memory;
       o.run_as_root = geteuid() == 0;
+      o.replay = replay;
       data = backup::BuildRestoredDatadir(env, o, *manifest, *object, *secrets);
     } else {
       data = st;
@@ -378,7 +439,16 @@ Action AddRestoreCommand(CLI::App& app) {
   app.add_option("--dir", f->dir, "The NEW cluster dir (must not exist)")->required();
   app.add_option("--repo", f->repo, "Backup repository: a directory, or rclone:REMOTE:PATH")
       ->required();
-  app.add_option("--backup", f->backup_id, "Backup id (see mysqlset backups); default: latest");
+  auto* backup_opt =
+      app.add_option("--backup", f->backup_id, "Backup id (see mysqlset backups); default: latest");
+  auto* to_time = app.add_option(
+      "--to-time", f->to_time,
+      "Point in time (UTC, 2026-11-30T12:00:00Z): the newest backup before it, then the "
+      "archived binlogs replayed up to it (every transaction committed before it)");
+  auto* to_gtid = app.add_option("--to-gtid", f->to_gtid,
+                                 "Point in time as a GTID: up to and including this transaction");
+  to_time->excludes(to_gtid)->excludes(backup_opt);
+  to_gtid->excludes(backup_opt);
   app.add_option("--name", f->name, "The new cluster's name")->capture_default_str();
   app.add_option("--replicas", f->replicas, "Members of the new cluster")
       ->check(CLI::Range(1, local::kMaxReplicas))

@@ -51,6 +51,8 @@ struct UpFlags {
   CLI::Option* etcd_members_opt = nullptr;
   bool semi_sync = true;
   CLI::Option* semi_sync_opt = nullptr;
+  std::string repo;  // binlog archive
+  int archive_interval_s = 30;
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* name_opt = nullptr;
   CLI::Option* base_port_opt = nullptr;
@@ -90,6 +92,11 @@ Result<local::ClusterSpec> SpecForUp(PosixFileSystem& fs, const local::ClusterPa
     spec.semi_sync = f.semi_sync;
   }
   if (f.replicas_opt->count() > 0) spec.replicas = f.replicas;
+  if (!f.repo.empty()) {
+    // Agents run elsewhere than this shell: a directory repository by its absolute path.
+    spec.archive_repo = f.repo.rfind("rclone:", 0) == 0 ? f.repo : Absolute(f.repo);
+    spec.archive_interval_s = f.archive_interval_s;
+  }
   RETURN_IF_ERROR(local::ValidateSpec(spec));
   RETURN_IF_ERROR(local::CheckSocketPathLengths(paths, spec));
   return spec;
@@ -199,6 +206,14 @@ Action AddUpCommand(CLI::App& app) {
                    "Lossless semi-sync and automatic failover to the sync replica (the default; "
                    "docs/roles.md \"Failover\"). --no-semi-sync: asynchronous replication, and the "
                    "primary moves only by switchover. Fixed when the cluster is created");
+  app.add_option("--repo", f->repo,
+                 "Archive the primary's binlogs continuously into this backup repository (a "
+                 "directory or rclone:REMOTE:PATH) for point-in-time restore (docs/backup.md)");
+  app.add_option("--archive-interval", f->archive_interval_s,
+                 "With --repo: seconds between closes of the active binlog for archiving (at "
+                 "most this much is lost with the whole cluster)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   f->name_opt = app.add_option("--name", f->name, "Cluster name; members are NAME-0 .. NAME-(N-1)")
                     ->capture_default_str();
   f->base_port_opt =

@@ -56,6 +56,10 @@ std::string SpecToJson(const ClusterSpec& spec) {
   j["etcd_members"] = spec.etcd_members;
   j["etcd_token"] = spec.etcd_token;
   j["semi_sync"] = spec.semi_sync;
+  if (!spec.archive_repo.empty()) {
+    j["archive_repo"] = spec.archive_repo;
+    j["archive_interval_s"] = spec.archive_interval_s;
+  }
   return j.dump(2) + "\n";
 }
 
@@ -74,6 +78,8 @@ Result<ClusterSpec> SpecFromJson(const std::string& text, const std::string& whe
     }
     spec.etcd_token = j.value("etcd_token", "");
     spec.semi_sync = j.value("semi_sync", false);
+    spec.archive_repo = j.value("archive_repo", "");
+    spec.archive_interval_s = j.value("archive_interval_s", 30);
   } catch (const std::exception& e) {
     return InvalidArgument("{} is not a valid cluster file ({}): fix or remove it", where,
                            e.what());

@@ -41,6 +41,10 @@ struct ClusterSpec {
   // `up --semi-sync`: agents run with --semi-sync (lossless semi-sync and automatic
   // failover, experimental: docs/roles.md "Failover"). Fixed at creation.
   bool semi_sync = false;
+  // `up --repo R [--archive-interval S]`: the primary's agent archives its binlogs into R
+  // (docs/backup.md "Binlog archive"); "" off.
+  std::string archive_repo;
+  int archive_interval_s = 30;
   bool operator==(const ClusterSpec&) const = default;
 };
 

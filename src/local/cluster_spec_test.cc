@@ -64,6 +64,19 @@ TEST(ClusterSpec, JsonRoundTrip) {
       SpecFromJson(R"({"name":"db","replicas":3,"base_port":20006,"etcd_members":2})", "x").ok());
 }
 
+// `up --repo R --archive-interval S` is kept in cluster.json; files without it archive nothing.
+TEST(ClusterSpec, BinlogArchiveSettingsRoundTrip) {
+  ClusterSpec s{"db", 2, 20006};
+  s.archive_repo = "/srv/backups";
+  s.archive_interval_s = 5;
+  auto back = SpecFromJson(SpecToJson(s), "x");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, s);
+  auto old = SpecFromJson(R"({"name":"db","replicas":2,"base_port":20006})", "x");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->archive_repo, "");
+}
+
 // cluster.json files written before etcd joined the local cluster still load: one etcd
 // member, and a token derived from the name and base port.
 TEST(ClusterSpec, AFileWithoutEtcdFieldsGetsTheDefaults) {

@@ -337,6 +337,10 @@ std::vector<std::string> Supervisor::Argv(const MemberRecord& m, MemberProcess p
       argv.insert(argv.end(), {"--bind-address", kLocalHost, "--backup-concurrency",
                                std::to_string(kLocalBackupConcurrency)});
       if (spec_.semi_sync) argv.push_back("--semi-sync");
+      if (!spec_.archive_repo.empty()) {
+        argv.insert(argv.end(), {"--archive-repo", spec_.archive_repo, "--archive-interval",
+                                 std::to_string(spec_.archive_interval_s)});
+      }
       // An errant or diverged replica's heal (core/reclone.h): its agent exits, and the
       // member starts over from init and clone.
       argv.push_back("--exit-to-reclone");

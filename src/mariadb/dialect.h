@@ -34,6 +34,8 @@ inline constexpr const char* kAckNudge = "DROP TABLE IF EXISTS mysql.mysqlset_ac
 std::string SetSemiSyncPrimary(bool enabled);
 std::string SetSemiSyncReplica(bool enabled);
 inline constexpr const char* kStartReplicaIo = "START SLAVE IO_THREAD";
+// The binlog archiver closes the active file (backup/binlog_archiver.h).
+inline constexpr const char* kFlushBinaryLogs = "FLUSH BINARY LOGS";
 inline constexpr const char* kSelectGtidSlavePos = "SELECT @@global.gtid_slave_pos";
 inline constexpr const char* kShowReplicaStatus = "SHOW SLAVE STATUS";
 inline constexpr const char* kStopReplica = "STOP SLAVE";

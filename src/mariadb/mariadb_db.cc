@@ -262,6 +262,8 @@ Status MariaDb::DemoteToReplicaOf(const ReplicationSource& source) {
 
 Status MariaDb::StopReplicationIo() { return Exec(dialect::kStopReplicaIo); }
 
+Status MariaDb::FlushBinaryLogs() { return Exec(dialect::kFlushBinaryLogs); }
+
 Status MariaDb::ClearReplicationSource() {
   RETURN_IF_ERROR(Exec(dialect::kStopReplica));
   return Exec(dialect::kResetReplicaAll);

@@ -34,6 +34,8 @@ class MariaDb : public Db {
   Status SetSemiSyncReplica(bool enabled) override;
   Status StopReplicationIo() override;
   Status NudgeSemiSyncAck() override;
+  // Not part of Db: only the binlog archiver (backup/binlog_archiver.h) closes binlog files.
+  Status FlushBinaryLogs();
 
  private:
   Result<Connection*> Conn();

@@ -34,7 +34,9 @@ def names_in(expr):
 def main():
     if len(sys.argv) != 4:
         sys.exit("usage: check_metrics.py EXPORTER.cc RULES.yaml DASHBOARD.json")
-    exported = set(re.findall(r'"(mysqlset_[a-z0-9_]+)"', open(sys.argv[1]).read()))
+    exported = set()
+    for exporter in sys.argv[1].split(","):  # several sources: "a.cc,b.cc"
+        exported |= set(re.findall(r'"(mysqlset_[a-z0-9_]+)"', open(exporter).read()))
     problems = []
     if not exported:
         problems.append(f"{sys.argv[1]}: no mysqlset_* metric names found")
