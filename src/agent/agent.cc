@@ -55,6 +55,7 @@ Readiness Agent::ReadinessOf(const AgentSnapshot& snap,
                              std::optional<double> state_age_seconds) const {
   SourceContact source;
   source.awaiting_election = snap.awaiting_election;
+  source.awaiting_sync_replica = snap.awaiting_sync_replica;
   if (snap.in_sync_at) {
     source.seconds_since_in_sync =
         std::chrono::duration<double>(snap.updated - *snap.in_sync_at).count() +
@@ -752,11 +753,13 @@ void Agent::RunOnce() {
   snap.awaiting_election =
       view && !view->leader && !any_leader_seen_ && role_ == Role::kReplica &&
       (decision.verdict == RoleVerdict::kWait || decision.verdict == RoleVerdict::kCampaign);
+  snap.awaiting_sync_replica = role_ == Role::kPrimary && sync.waits_for_replica;
   snap.readiness = ReadinessOf(snap, /*state_age_seconds=*/0.0);
   // Ready only while it waits for the election (or on stale reads) is not ready in its role:
   // a fresh primary is that for a moment before it takes the key, and must keep the startup
   // tick until it is writable (else it waits a whole tick for that).
   been_ready_ = been_ready_ || (snap.readiness.ready && snap.readiness.awaiting_election.empty() &&
+                                snap.readiness.awaiting_replica.empty() &&
                                 snap.readiness.stale_reads.empty());
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();
   std::lock_guard<std::mutex> lock(mu_);

@@ -94,6 +94,9 @@ struct AgentSnapshot {
   // No leader key, and none seen since this agent started: a cold start's election
   // (core/readiness.h SourceContact::awaiting_election).
   bool awaiting_election = false;
+  // Leading with semi-sync armed and no replica acking yet (core/readiness.h
+  // SourceContact::awaiting_sync_replica).
+  bool awaiting_sync_replica = false;
   // While role is primary: until when this agent's lease is certainly alive.
   std::optional<std::chrono::steady_clock::time_point> lead_deadline;
   bool writable = false;  // read_only=0 as gathered, or as the agent set it since

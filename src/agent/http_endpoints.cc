@@ -86,6 +86,7 @@ void AgentHttpServer::Install() {
           std::string body = std::string("ready: ") + RoleName(snap.role) + "\n";
           if (!r.stale_reads.empty()) body += r.stale_reads + "\n";
           if (!r.awaiting_election.empty()) body += r.awaiting_election + "\n";
+          if (!r.awaiting_replica.empty()) body += r.awaiting_replica + "\n";
           return Text(200, std::move(body));
         }
         ++readyz_fail_;

@@ -133,6 +133,7 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
     const MemberView* named = FindMemberView(view, out.sync);
     if (!named || !named->semi_sync_replica) {
       out.hold_writable = armed_before;
+      out.waits_for_replica = armed_before;
       out.note += out.sync.empty() ? "" : "; waiting for " + out.sync + " to ack";
       return;
     }
@@ -145,6 +146,7 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
     Do("semi-sync primary side off", db_.SetSemiSyncPrimary(false), out);
     return;
   }
+  out.waits_for_replica = s.semi_sync_master_enabled && !WritesWaitReason(s).empty();
   // 3. Commits stuck behind an ack that will not come on its own: nudge.
   AckNudgeInput nudge;
   nudge.state = s;

@@ -42,6 +42,11 @@ struct SyncOutcome {
   // its master side is not on yet (the promotion has not stopped replication, the named
   // replica does not ack yet, or enabling failed).
   bool hold_writable = false;
+  // The leader waits for a replica to ack: semi-sync was armed, and either its master side
+  // waits for the named replica's first ack (held read-only meanwhile) or it is on with no
+  // replica acking or commits waiting. Readiness lets it be ready meanwhile
+  // (core/readiness.h SourceContact::awaiting_sync_replica).
+  bool waits_for_replica = false;
   std::vector<std::string> actions;  // what it did, in words
   std::string error;                 // the last failure ("" none)
 };

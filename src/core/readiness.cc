@@ -81,7 +81,9 @@ void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy
     return;
   }
   if (role == Role::kPrimary) {
-    if (s.read_only) r.reasons.push_back("primary is read-only (not yet made writable)");
+    // What waits for a semi-sync replica: not a reason while awaiting_sync_replica.
+    std::vector<std::string> waits;
+    if (s.read_only) waits.push_back("primary is read-only (not yet made writable)");
     if (!s.accounts_present) r.reasons.push_back("mysqlset accounts are missing");
     // Not before install-db's superusers are dropped: a replica cloned before the DROP
     // replays it, and a DDL replayed right before a crash can leave gtid_slave_pos behind the
@@ -90,7 +92,14 @@ void StateReasons(Role role, const ServerState& s, const ReadinessPolicy& policy
       r.reasons.push_back("install-db's unix_socket superusers are not dropped yet");
     }
     // Lossless semi-sync never falls back to async: with nobody to ack, commits wait.
-    if (std::string wait = WritesWaitReason(s); !wait.empty()) r.reasons.push_back(wait);
+    if (std::string wait = WritesWaitReason(s); !wait.empty()) waits.push_back(wait);
+    if (source.awaiting_sync_replica && !waits.empty()) {
+      r.awaiting_replica = "waiting for a semi-sync replica:";
+      for (const std::string& w : waits) r.awaiting_replica += " " + w + ";";
+      r.awaiting_replica.pop_back();
+    } else {
+      r.reasons.insert(r.reasons.begin(), waits.begin(), waits.end());
+    }
   } else {
     if (!s.read_only) r.reasons.push_back("replica is writable; it must be read-only");
     if (source.awaiting_election) {
@@ -161,6 +170,7 @@ Readiness DecideReadiness(Role role, const ServerState& s, const CloneRecordStat
   if (!r.ready) {
     r.stale_reads.clear();
     r.awaiting_election.clear();
+    r.awaiting_replica.clear();
   }
   return r;
 }
@@ -169,6 +179,7 @@ Readiness WithErrantGtids(Readiness r, const GtidList& errant, const std::string
   if (errant.empty()) return r;
   r.ready = false;
   r.awaiting_election.clear();
+  r.awaiting_replica.clear();
   r.reasons.push_back(ErrantReason(errant, primary));
   return r;
 }

@@ -39,6 +39,9 @@ struct Readiness {
   // Ready on the election rule (SourceContact::awaiting_election): "waiting for the
   // election: ...". Empty otherwise.
   std::string awaiting_election;
+  // Ready on the semi-sync rule (SourceContact::awaiting_sync_replica): "waiting for a
+  // semi-sync replica: ...". Empty otherwise.
+  std::string awaiting_replica;
 };
 
 // What the agent knows of a replica's source beyond this tick's state (it tracks it across
@@ -60,6 +63,14 @@ struct SourceContact {
   // read-only replica is ready meanwhile, replicating or not, or no later member would ever
   // start. It serves no endpoint (/replica and /primary stay 503) and is no clone donor.
   bool awaiting_election = false;
+  // The primary leads with semi-sync armed and no replica acks yet: after a restart its
+  // server stays read-only until one does, and with every replica gone its commits wait. The
+  // ack can only come from a replica that may not be started yet: Kubernetes' OrderedReady
+  // (and the local supervisor, for a member without data) starts the next member only once
+  // this one is ready. So those two reasons make it ready meanwhile, saying what it waits
+  // for, or no replica would ever start. Writes are not affected: /primary requires a
+  // writable server, and a commit still waits for its ack.
+  bool awaiting_sync_replica = false;
 };
 
 // Primary: reachable and writable. Replica: reachable, read-only, replicating with both

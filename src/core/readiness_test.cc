@@ -462,6 +462,55 @@ TEST(ReadinessTest, AwaitingElectionTable) {
   EXPECT_EQ(r.awaiting_election, "");
 }
 
+// A primary waiting for its first semi-sync ack after a restart (read-only meanwhile), or
+// with commits waiting and nobody to ack, is ready: the replica that must ack starts only
+// after it (OrderedReady). Anything else still makes it not ready.
+TEST(ReadinessTest, APrimaryWaitingForASemiSyncReplicaIsReadyAndSaysSo) {
+  ServerState no_ack = StateBuilder().Writable().Build();
+  no_ack.semi_sync_master_enabled = true;
+  ServerState waiting = no_ack;
+  waiting.semi_sync_master_clients = 1;
+  waiting.semi_sync_master_wait_sessions = 2;
+  ServerState held_read_only_no_accounts = StateBuilder().ReadOnly().NoAccounts().Build();
+  struct Case {
+    const char* name;
+    ServerState state;
+    bool ready;
+    const char* note_or_reason;  // the awaiting note when ready, else part of a reason
+  } cases[] = {
+      {"held read-only until the named replica acks", StateBuilder().ReadOnly().Build(), true,
+       "waiting for a semi-sync replica: primary is read-only (not yet made writable)"},
+      {"master side on, nobody acks", no_ack, true,
+       "waiting for a semi-sync replica: writes wait: no semi-sync replica acknowledges"},
+      {"commits wait", waiting, true,
+       "waiting for a semi-sync replica: writes wait: 2 commit(s) wait for a semi-sync ack"},
+      {"accounts missing still count", held_read_only_no_accounts, false, "accounts are missing"},
+      {"mysqld down still counts", StateBuilder().Down().Build(), false, "not answering"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    SourceContact source;
+    source.awaiting_sync_replica = true;
+    const Readiness r = DecideReadiness(Role::kPrimary, c.state, CloneRecordStatus::Absent(), 0.0,
+                                        ReadinessPolicy{}, source);
+    EXPECT_EQ(r.ready, c.ready);
+    if (c.ready) {
+      EXPECT_EQ(r.awaiting_replica, c.note_or_reason);
+      // Without the rule, the same primary is not ready.
+      EXPECT_FALSE(DecideReadiness(Role::kPrimary, c.state, CloneRecordStatus::Absent(), 0.0,
+                                   ReadinessPolicy{})
+                       .ready);
+    } else {
+      EXPECT_EQ(r.awaiting_replica, "");
+      bool found = false;
+      for (const auto& reason : r.reasons) {
+        found |= reason.find(c.note_or_reason) != std::string::npos;
+      }
+      EXPECT_TRUE(found);
+    }
+  }
+}
+
 // Issue 13: a replica holding rows the primary lacks leaves the read endpoint, with the GTIDs.
 TEST(ReadinessTest, ErrantGtidsMakeAReadyReplicaNotReady) {
   Readiness ready;
