@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 
@@ -130,6 +131,16 @@ class Walkthrough:
         p = self.sim.pod(name)
         assert p is not None, f"no pod {name}"
         return p.ip
+
+    @staticmethod
+    def assert_drained(pod):
+        """The deleted pod's preStop hooks (issue 16) ran: the agent's took the member out of
+        the read endpoints, and mariadbd's kept the server up until the routers could notice."""
+        for c, want in (("agent", "leaves the read endpoints"),
+                        ("mariadbd", "serves no endpoint: waiting")):
+            code, out = pod.hooks.get(c, (None, "(did not run)"))
+            assert code == 0 and want in out, \
+                f"{pod.name}/{c} preStop: exit {code}, want '{want}' in: {out.strip()}"
 
     def step(self, name, fn, critical=True):
         if self.broken:
@@ -327,6 +338,7 @@ class Walkthrough:
         old_uid, old_ip = old.uid, old.ip
         self.sim.delete_pod("mysql-1")
         assert old.gone.wait(120), "old mysql-1 did not terminate"
+        self.assert_drained(old)
         # While mysql-1 is away, the primary takes a write it must catch up on.
         self.via("mysql-primary", f"INSERT INTO {DB}.t VALUES (4,'four')")
         self.state["rows"] = 4
@@ -419,7 +431,9 @@ class Walkthrough:
         # Renamed while the pod runs (its bind mount follows the directory), so the recreated
         # pod gets a new, empty volume.
         os.rename(pvc, pvc + ".lost")
-        self.sim.delete_pod("mysql-0")
+        # Lost with its node: no preStop hand-over (delete_pod would run one, and a replica
+        # would lead and be a donor).
+        self.sim.delete_pod("mysql-0", force=True)
         assert old.gone.wait(120), "old mysql-0 did not terminate"
         self.sim.wait("mysql-0 recreated", lambda: (p := self.sim.pod("mysql-0")) is not None
                       and p.uid != old.uid, 30)
@@ -512,15 +526,78 @@ class Walkthrough:
         print(f"     {old} -> {target} in {took:.1f}s: " + " | ".join(out.splitlines()[-3:]))
 
 
+    def deleting_the_primary_hands_over(self):
+        """`kubectl delete pod` of the primary (a rolling update, a drain) under a writer: the
+        pod's preStop hooks switch over before mariadbd stops, another member leads, every
+        acknowledged write is on it, and the pod comes back as a replica with every row."""
+        old = self.wait_primary()
+        pod = self.sim.pod(old)
+        self.sql(self.ip_of(old), f"CREATE TABLE IF NOT EXISTS {DB}.w (id INT PRIMARY KEY)")
+        eps = self.sim.endpoints("mysql-primary")
+        name, ip = eps[0]
+        port = self.sim.service_port("mysql-primary", name)
+        acked, failed, stop = [], [], threading.Event()
+
+        def writer():  # an application on the app account; a failed write is just retried
+            i = 0
+            while not stop.is_set() and i < 10000:
+                i += 1
+                try:
+                    self.sql(ip, f"INSERT INTO {DB}.w VALUES ({i})", timeout=10, port=port,
+                             user="app")
+                    acked.append(i)
+                except Exception as e:
+                    failed.append(str(e)[:80])
+                    time.sleep(0.1)
+        t = threading.Thread(target=writer, daemon=True)
+        t.start()
+        try:
+            self.sim.wait("writes before the deletion", lambda: len(acked) >= 5, 30, 0.1)
+            self.sim.delete_pod(old)
+            assert pod.gone.wait(90), f"{old} did not terminate"
+            new = self.wait_primary(timeout=30)
+            assert new != old, f"{old} still leads"
+            n = len(acked)
+            self.sim.wait("writes on the new primary", lambda: len(acked) >= n + 5, 30, 0.1)
+        finally:
+            stop.set()
+            t.join(30)
+        code, out = pod.hooks.get("agent", (None, "(did not run)"))
+        assert code == 0 and f"{new} is primary" in out, \
+            f"{old}/agent preStop: exit {code}, want '{new} is primary' in: {out.strip()}"
+        self.assert_drained(pod)
+        self.sim.wait_ready(3, timeout=120)
+        assert self.wait_primary() == new
+        want = [[str(len(set(acked)))]]
+        ids = ",".join(str(i) for i in acked)
+        for m in ("mysql-0", "mysql-1", "mysql-2"):
+            self.wait_sql(f"{m} has every acknowledged write", self.ip_of(m),
+                          f"SELECT COUNT(*) FROM {DB}.w WHERE id IN ({ids})", want, 30)
+        self.read_through_mysql_read(3)
+        print(f"     {old} -> {new} on deletion; {len(acked)} writes acknowledged, "
+              f"{len(failed)} refused and retried; hook: {out.strip().splitlines()[-1]}")
+
     def cold_restart_elects_the_last_leader(self):
         """The whole cluster stopped (scaled to 0) and started again: OrderedReady brings
         mysql-0 back first, so a member with data must become ready while it waits for the
         election; once every member is registered, the most advanced one leads (all equal
         here, so the last leader), and writes through mysql-primary land on it."""
-        last = self.wait_primary()
+        self.wait_primary()
         rows = int(self.state.get("rows", 3))
         self.sim.scale(0)
-        self.sim.wait("every member gone", lambda: not self.sim.pods_of(self.sim.set_name), 180)
+        # Scaled down from the highest ordinal, each primary's preStop hands the role to a
+        # member still up: the last leader is the last one to answer /primary.
+        seen = []
+
+        def gone():
+            now = self.primaries()
+            if now and (not seen or seen[-1] != now[0]):
+                seen.append(now[0])
+            return not self.sim.pods_of(self.sim.set_name)
+        self.sim.wait("every member gone", gone, 180, 0.2)
+        assert seen, "no member answered /primary while scaling to 0"
+        last = seen[-1]
+        print(f"     primaries while scaling to 0: {' -> '.join(seen)}")
         self.sim.scale(3)
         self.sim.wait_ready(3, timeout=240)
         leader = self.wait_primary(timeout=60)
@@ -595,6 +672,8 @@ def main():
         if a.switchover:
             w.step("switchover: writes through mysql-primary land on the new primary",
                    w.switchover)
+            w.step("deleting the primary's pod hands over first (preStop), no write lost",
+                   w.deleting_the_primary_hands_over)
             if a.cold_restart:
                 w.step("cold restart of every member: the last leader leads again",
                        w.cold_restart_elects_the_last_leader)
