@@ -388,6 +388,7 @@ class Pod:
         self.first_ready_at = None  # noted by the controller
         self.deleted_at = self.gone_at = None
         self.force = False  # deleted without lifecycle hooks (a lost node, `--force`)
+        self.grace_override = None  # seconds, instead of terminationGracePeriodSeconds
         self.hooks = {}  # container name -> (exit code or None on timeout, output) of its preStop
 
     # -- views -----------------------------------------------------------------------------
@@ -678,6 +679,8 @@ class Pod:
             self.status = "CrashLoopBackOff" if crashloop else "Running"
         # The kubelet stops all containers in parallel; each gets SIGTERM once its own preStop
         # hook returned, all within the grace period counted from the deletion.
+        if self.grace_override is not None:
+            grace = self.grace_override
         deadline = time.monotonic() + grace
         hooks = []
         for c in self.containers:
@@ -738,11 +741,13 @@ class Pod:
         self.status = "Gone"
         self.gone_at = time.monotonic()
 
-    def delete(self, force=False):
+    def delete(self, force=False, grace=None):
         """`kubectl delete pod`: preStop hooks, then SIGTERM, within the grace period; with
-        force, no hooks (a lost node, or `--grace-period=0 --force` as far as hooks go)."""
+        force, no hooks (a lost node, or `--grace-period=0 --force` as far as hooks go); `grace`
+        overrides terminationGracePeriodSeconds."""
         if not self.stopping.is_set():
             self.force = force
+            self.grace_override = grace
             self.deleted_at = time.monotonic()
             self.status = "Terminating"
             self.event("deleting")
@@ -927,6 +932,24 @@ class Simulator:
                                             name="statefulset-controller")
         self._controller.start()
 
+    def add_manifests(self, manifests_text):
+        """Applies more rendered manifests to the running simulator (`kubectl apply` of a
+        second cluster's overlay): their StatefulSets and Deployments start at once. Names must
+        not clash with the objects already there. Returns the new workloads."""
+        objs = parse_manifests(manifests_text)
+        with self.lock:
+            for kind, by_name in objs.items():
+                mine = self.objects.setdefault(kind, {})
+                clash = sorted(set(by_name) & set(mine))
+                if clash:
+                    raise ValueError(f"{kind} {', '.join(clash)} already exists")
+                mine.update(by_name)
+            new = [Workload(o) for kind in ("StatefulSet", "Deployment")
+                   for o in objs.get(kind, {}).values()]
+            self.workloads.extend(new)
+        log("applied " + ", ".join(f"{w.kind} {w.name} replicas={w.replicas}" for w in new))
+        return new
+
     def _on_signal(self, signum, frame):
         # Unwind to the caller's finally (or atexit), which calls shutdown(); a second signal
         # during the cleanup is ignored so that the cleanup can finish.
@@ -1051,7 +1074,7 @@ class Simulator:
             self._dns.join(timeout=5)
         pods = list(self.pods.values())
         for p in pods:
-            p.delete(force=True)  # the run is over: no hand-overs
+            p.delete(force=True, grace=1)  # the run is over: no hand-overs, no clean shutdown
         for p in pods:
             if p.thread.is_alive():
                 p.thread.join(timeout=90)
@@ -1119,7 +1142,7 @@ class Simulator:
                     out.append((p.name, p.ip))
             return out
 
-    def wait(self, what, cond, timeout, interval=0.5):
+    def wait(self, what, cond, timeout, interval=0.2):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             v = cond()

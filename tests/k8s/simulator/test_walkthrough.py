@@ -37,18 +37,18 @@ class Walkthrough:
         self.state = {}
 
     # -- helpers -----------------------------------------------------------------------------
-    def write_client_cnf(self):
-        secrets = self.sim.secret_data("mysql-secrets")
+    def write_client_cnf(self, secret="mysql-secrets", prefix=""):
+        secrets = self.sim.secret_data(secret)
         for user in ("admin", "app"):
-            path = os.path.join(self.sim.rundir, f"{user}-client.cnf")
+            path = os.path.join(self.sim.rundir, f"{prefix}{user}-client.cnf")
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(f"[client]\nuser={user}\npassword={secrets[f'{user}-password']}\n")
 
-    def sql(self, ip, statement, timeout=20, port=3306, user="admin"):
+    def sql(self, ip, statement, timeout=20, port=3306, user="admin", prefix=""):
         """Runs SQL as admin (or `user`) on ip:port from the node netns; returns rows as lists
-        of str."""
-        cnf = os.path.join(self.sim.rundir, f"{user}-client.cnf")
+        of str. `prefix`: the second cluster's accounts (orders-)."""
+        cnf = os.path.join(self.sim.rundir, f"{prefix}{user}-client.cnf")
         r = self.sim.node_exec(
             ["mariadb", f"--defaults-extra-file={cnf}", "-h", ip, "-P", str(port),
              "--connect-timeout=5", "-N", "-B", "-e", statement], timeout=timeout)
@@ -577,6 +577,67 @@ class Walkthrough:
         print(f"     {old} -> {new} on deletion; {len(acked)} writes acknowledged, "
               f"{len(failed)} refused and retried; hook: {out.strip().splitlines()[-1]}")
 
+    def second_cluster_side_by_side(self):
+        """overlays/second-cluster (namePrefix orders-, its own instance label, Secret, etcd
+        and routers) applied beside the first cluster in the same namespace: it comes up on
+        its own, every Service of each cluster reaches only that cluster's pods, writes through
+        orders-mysql-primary land on an orders member, reads through orders-mysql-read reach
+        only orders replicas, neither cluster sees the other's data, and the first one still
+        serves."""
+        p = "orders-"
+        self.sim.add_manifests(self.second)
+        self.write_client_cnf(f"{p}mysql-secrets", p)
+        self.sim.wait_workload_ready(f"{p}etcd", 3, timeout=90)
+        self.sim.wait_workload_ready(f"{p}mysql-router", 2, timeout=60)
+        members = self.sim.wait_workload_ready(f"{p}mysql", 3, timeout=240)
+        names = sorted(m.name for m in members)
+        assert names == [f"{p}mysql-{i}" for i in range(3)], names
+        for svc in self.sim.objects["Service"]:
+            eps = [n for n, _ in self.sim.endpoints(svc)]
+            mine = [n for n in eps if n.startswith(p) == svc.startswith(p)]
+            assert eps and mine == eps, f"Service {svc} reaches {eps}"
+
+        def primaries():
+            return [m for m in names if self.agent_status(m, "/primary") == 200]
+        self.sim.wait(f"one {p}mysql member answering /primary",
+                      lambda: len(primaries()) == 1, 60)
+        primary = primaries()[0]
+
+        def via(service, statement, user="admin"):
+            name, ip = self.sim.endpoints(service)[0]
+            return self.sql(ip, statement, port=self.sim.service_port(service, name), user=user,
+                            prefix=p)
+        self.sim.wait(f"{p}mysql-primary reaches {primary}", lambda: self._try(
+            lambda: via(f"{p}mysql-primary", "SELECT @@hostname, @@read_only")) ==
+            [[primary, "0"]], 30)
+        via(f"{p}mysql-primary", "CREATE DATABASE orders; CREATE TABLE orders.t (id INT PRIMARY "
+            "KEY); INSERT INTO orders.t VALUES (1),(2)")
+        replicas = set(names) - {primary}
+        seen = set()
+
+        def all_seen():
+            rows = self._try(lambda: via(f"{p}mysql-read",
+                                         "SELECT @@hostname, (SELECT COUNT(*) FROM orders.t)"))
+            if rows:
+                seen.add(tuple(rows[0]))
+            return {h for h, _ in seen} >= replicas
+        self.sim.wait(f"reads through {p}mysql-read reach {sorted(replicas)}", all_seen, 30, 0.1)
+        assert {h for h, _ in seen} <= replicas and all(c == "2" for _, c in seen), seen
+        # Neither sees the other's data.
+        count = "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{}'"
+        assert via(f"{p}mysql-primary", count.format(DB)) == [["0"]]
+        assert self.via("mysql-primary", count.format("orders")) == [["0"]]
+        self.read_through_mysql_read(3)
+        print(f"     {p}mysql: primary {primary}, reads reach {sorted(replicas)}; "
+              f"each Service reaches only its own cluster's pods")
+
+    @staticmethod
+    def _try(fn):
+        try:
+            return fn()
+        except AssertionError:
+            return None
+
     def cold_restart_elects_the_last_leader(self):
         """The whole cluster stopped (scaled to 0) and started again: OrderedReady brings
         mysql-0 back first, so a member with data must become ready while it waits for the
@@ -633,12 +694,17 @@ def main():
                     help="also switch the primary over (needs the agent's roles: issue 12)")
     ap.add_argument("--cold-restart", action="store_true",
                     help="with --switchover, then restart the whole cluster")
+    ap.add_argument("--second-cluster", metavar="RENDERED.yaml",
+                    help="at the end, apply a second cluster (overlays/second-cluster) beside")
     a = ap.parse_args()
     with open(a.manifests) as f:
         text = f.read()
     links_before = host_links()
     sim = podsim.Simulator(text, a.binary, run_id=os.environ.get("PODSIM_RUN_ID"))
     w = Walkthrough(sim)
+    if a.second_cluster:
+        with open(a.second_cluster) as f:
+            w.second = f.read()
     start = time.monotonic()
     interrupted = False
     try:
@@ -682,6 +748,11 @@ def main():
                       flush=True)
         else:
             print("skip switchover (enable with --switchover / PODSIM_SWITCHOVER=1)", flush=True)
+        if a.second_cluster:
+            w.step("a second cluster beside the first shares nothing with it",
+                   w.second_cluster_side_by_side)
+        else:
+            print("skip second cluster (enable with PODSIM_TWO_CLUSTERS=1)", flush=True)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted", flush=True)
