@@ -40,7 +40,8 @@ suite kubernetes-manifests bash tests/k8s/validate/run.sh
 # Grafana dashboard's metric names (~20 s).
 suite kubernetes-monitoring bash tests/k8s/monitoring/run.sh
 # Issues 12 and 16: the walkthrough in Linux namespaces, with the switchover, the deletion of
-# the primary's pod (preStop hand-over under a writer) and the cold restart.
+# the primary's pod (preStop hand-over under a writer) and the cold restart (3-4 min; two
+# clusters side by side only with PODSIM_TWO_CLUSTERS=1, about a minute more).
 suite kubernetes-simulator env PODSIM_SWITCHOVER=1 PODSIM_COLD_RESTART=1 bash tests/k8s/simulator/run.sh "$root/build/src/cmd/mysqlset"
 
 # Issue #8: libFuzzer targets (build-fuzz/, 20 s each), then the unit + integration suites
