@@ -652,6 +652,56 @@ if "lag" in headline:
     ts, to, ls, lo = headline["lag"]
     summary.append(f"Write load on 3 members: {to:.0f} TPS durable (ours) vs {ts:.0f} (the tutorial's config); "
                    f"replica lag p99 {lo:.0f} ms vs {ls:.0f} ms.")
+# ---------------------------------------------------------------- switchover
+# bench/switchover_bench.sh (bench/run.sh --only switchover): switchover.tsv (n, to, exit,
+# command_s, pause_s), baseline_gap.txt, up_etcd.tsv; in RES/switchover/ or RES itself.
+swdir = next((d for d in (path("switchover"), res) if os.path.exists(os.path.join(d, "switchover.tsv"))),
+             None)
+if swdir:
+    sw = [l.rstrip("\n").split("\t") for l in open(os.path.join(swdir, "switchover.tsv"))][1:]
+    sw = [r for r in sw if len(r) == 5]
+    okr = [r for r in sw if r[2] == "0" and r[4] != "nan"]
+    pauses = [float(r[4]) for r in okr]
+    cmds = [float(r[3]) for r in okr]
+    bl = open(os.path.join(swdir, "baseline_gap.txt")).read().strip() \
+        if os.path.exists(os.path.join(swdir, "baseline_gap.txt")) else "n/a"
+    w("## Switchover under write load")
+    w("")
+    w(f"`bench/switchover_bench.sh`: {len(sw)} switchovers on a 3-member local cluster under "
+      "sysbench `oltp_write_only` through the write endpoint, each to the next member in turn; "
+      "the write pause is the longest gap between two acknowledged inserts of a one-row-at-a-time "
+      f"probe around it. {len(sw) - len(okr)} failed (non-zero exit). Baseline: the longest gap "
+      f"in the same load window without a switchover, {bl} s.")
+    w("")
+    w("| | p50 | max |")
+    w("|---|---|---|")
+    if pauses:
+        w(f"| write pause, s | {med(pauses):.2f} | {max(pauses):.2f} |")
+        w(f"| `mysqlset switchover` until done, s | {med(cmds):.2f} | {max(cmds):.2f} |")
+        headline["switchover"] = (med(pauses), max(pauses), len(okr))
+    w("")
+    if okr:
+        data = os.path.join(res, "switchover_chart.dat")
+        open(data, "w").write("".join(f"{r[0]} {r[4]} {r[3]}\n" for r in okr))
+        img = gnuplot("switchover_pause", f"""
+set title "Switchover under write load: write pause and command time per switchover"
+set xlabel "switchover #"
+set ylabel "seconds"
+set yrange [0:*]
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+plot "{data}" using 2:xtic(1) lc rgb "#2a6fb0" title "write pause", \\
+     "" using 3 lc rgb "#e08a1e" title "mysqlset switchover"
+""")
+        if img:
+            w(f"![Write pause per switchover]({img})")
+            w("")
+if "switchover" in headline:
+    p50, pmax, n = headline["switchover"]
+    summary.append(f"Switchover under write load: write pause p50 {p50:.2f} s, max {pmax:.2f} s "
+                   f"over {n} switchovers.")
+
 if summary:
     md[2:2] = ["## Summary", ""] + [f"- {s}" for s in summary] + [""]
 

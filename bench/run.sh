@@ -13,7 +13,8 @@
 # Sections: clone (clone_bench.sh: clone time and MB/s for ~0.5/1/2 GB, agent vs ncat RSS),
 # probes (probes.sh: CPU per readiness probe), cluster (cluster_bench.sh: time to ready for
 # 1/3/5 members, replication lag under load with the Kubernetes tutorial StatefulSet's config and ours, scale 3→5 with
-# ~1 GB). Loopback only; every server started is stopped by pid or by `mysqlset down`.
+# ~1 GB), and, only with --only switchover, switchover (switchover_bench.sh: write pause over
+# 10 switchovers under sysbench). Loopback only; every server started is stopped by pid or by `mysqlset down`.
 # Nothing here asserts: the numbers go to the report.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -106,6 +107,11 @@ fi
 if has cluster; then
   section cluster
   env "${cluster_env[@]}" OUT="$out" bash "$here/cluster_bench.sh" || { echo "cluster bench failed" >&2; status=1; }
+fi
+if has switchover; then  # not in the default set: --only switchover (issue 12's closing figures)
+  section switchover
+  mkdir -p "$out/switchover"
+  OUT="$out/switchover" bash "$here/switchover_bench.sh" || { echo "switchover bench failed" >&2; status=1; }
 fi
 
 echo "load_end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"

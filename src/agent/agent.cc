@@ -172,6 +172,11 @@ void Agent::AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& sna
                         .clock = clock_,
                         .request = *switchover_request_,
                         .view = view};
+  // A new request is a new key: its create revision tells it from the one seen before.
+  if (switchover_seen_.first != ctx.request.create_revision) {
+    switchover_seen_ = {ctx.request.create_revision, clock_.Now()};
+  }
+  ctx.first_seen = switchover_seen_.second;
   ctx.own_lease = lease_;
   ctx.before_fence_deadline = deadline_ && clock_.Now() < *deadline_;
   ctx.self_writable = snap.writable;

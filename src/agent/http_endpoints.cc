@@ -12,7 +12,7 @@ net::HttpServerOptions ServerOptions() {
   o.name = "agent http";
   o.not_found_body =
       "unknown path; try /livez /healthz /readyz /primary /replica /v1/status /v1/switchover "
-      "/metrics\n";
+      "/v1/drain /metrics\n";
   o.max_body_bytes = 1024;  // POST /v1/switchover: {"to":"NAME"}
   return o;
 }
@@ -113,6 +113,7 @@ void AgentHttpServer::Install() {
   server_.Get(
       "/replica",
       [this](const net::HttpRequest&) {
+        if (draining_) return Text(503, "draining: the pod is stopping\n");
         const AgentSnapshot snap = deps_.agent->Snapshot();
         const Readiness r = deps_.agent->ReadinessOf(snap, StateAgeSeconds(snap));
         if (Agent::ServesReplica(snap, r)) {
@@ -141,6 +142,9 @@ void AgentHttpServer::Install() {
                  [this](const net::HttpRequest& r) { return deps_.switchover->Post(r); });
     server_.Get("/v1/switchover",
                 [this](const net::HttpRequest& r) { return deps_.switchover->Get(r); });
+    server_.Post("/v1/drain", [this](const net::HttpRequest& r) {
+      return deps_.switchover->Drain(r, [this] { draining_ = true; });
+    });
   }
 
   server_.Get("/metrics", [this](const net::HttpRequest&) {

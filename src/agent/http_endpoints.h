@@ -11,6 +11,7 @@
 //   /v1/status  JSON for tools and the local CLI
 //   /metrics    Prometheus text format
 //   /v1/switchover  POST asks for a switchover (token), GET shows it (agent/switchover_api.h)
+//   /v1/drain   POST (token): the pod is stopping; /replica answers 503 from then on
 // Probes share one monitor connection and never wait past their deadline. /livez and
 // /readyz have workers of their own, /healthz (which waits on mysqld) too, so neither a flood
 // of idle connections nor a slow /metrics, /v1/status or mysqld delays them (issue #18).
@@ -61,6 +62,7 @@ class AgentHttpServer {
   net::HttpServer server_;
   std::timed_mutex probe_mu_;
   std::atomic<uint64_t> healthz_ok_{0}, healthz_fail_{0}, readyz_ok_{0}, readyz_fail_{0};
+  std::atomic<bool> draining_{false};  // set by POST /v1/drain, never cleared
 };
 
 }  // namespace mysqlset

@@ -57,6 +57,19 @@ bool SwitchoverApi::Authorized(const net::HttpRequest& request) const {
   return CRYPTO_memcmp(header.data() + kPrefix.size(), deps_.token.data(), deps_.token.size()) == 0;
 }
 
+net::HttpResponse SwitchoverApi::Drain(const net::HttpRequest& request,
+                                       const std::function<void()>& drain) {
+  if (!Authorized(request)) {
+    spdlog::warn("drain: refused a request from {} without the cluster's token", request.peer);
+    return Text(401,
+                "drain: missing or wrong token (send Authorization: Bearer <the cluster's "
+                "backup-token>)");
+  }
+  drain();
+  spdlog::info("drain: the pod is stopping; this member leaves the read endpoints");
+  return Text(200, "draining: /replica answers 503 from now on\n");
+}
+
 net::HttpResponse SwitchoverApi::Post(const net::HttpRequest& request) {
   if (!Authorized(request)) {
     spdlog::warn("switchover: refused a request from {} without the cluster's token", request.peer);

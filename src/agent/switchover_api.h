@@ -6,7 +6,7 @@
 // and the request's JSON. 401 for a missing or wrong token, 400 for a bad body, 409 with the
 // refusal line when refused or when a request is already in progress, 503 when the store
 // does not answer. Nothing in the store changes unless it answers 202.
-// GET: the current request's JSON, or 404. Neither carries a secret.
+// GET: the current request's JSON, or 404. Neither carries a secret. POST /v1/drain: below.
 
 #include <cstdint>
 #include <functional>
@@ -39,6 +39,11 @@ class SwitchoverApi {
 
   net::HttpResponse Post(const net::HttpRequest& request);
   net::HttpResponse Get(const net::HttpRequest& request);
+  // POST /v1/drain, with the same token: the pod is stopping (Kubernetes' preStop). Calls
+  // `drain` (the agent then serves /replica no more, so the routers take the member out of
+  // the read endpoints before mariadbd gets SIGTERM) and answers 200; 401 without the token.
+  // Nothing in the store changes.
+  net::HttpResponse Drain(const net::HttpRequest& request, const std::function<void()>& drain);
 
  private:
   bool Authorized(const net::HttpRequest& request) const;

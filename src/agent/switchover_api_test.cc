@@ -139,6 +139,24 @@ TEST_F(SwitchoverApiTest, OneRequestAtATime) {
   EXPECT_EQ(FromJson<SwitchoverRequest>(Stored()->value)->to, "mysql-1");
 }
 
+TEST_F(SwitchoverApiTest, DrainNeedsTheTokenAndLeavesTheStoreAlone) {
+  int drained = 0;
+  net::HttpRequest r;
+  r.method = "POST";
+  r.path = "/v1/drain";
+  EXPECT_EQ(api_.Drain(r, [&] { ++drained; }).status, 401);
+  r.headers.emplace_back("Authorization", "Bearer wrong!");
+  EXPECT_EQ(api_.Drain(r, [&] { ++drained; }).status, 401);
+  EXPECT_EQ(drained, 0);
+  r.headers.back().second = "Bearer s3cret";
+  net::HttpResponse ok = api_.Drain(r, [&] { ++drained; });
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(drained, 1);
+  EXPECT_EQ(ok.body.find("s3cret"), std::string::npos);
+  EXPECT_FALSE(Stored().has_value());
+  EXPECT_EQ(reads_, 0);
+}
+
 TEST_F(SwitchoverApiTest, StoreDownIs503) {
   store_down_ = true;
   EXPECT_EQ(Post("{}").status, 503);

@@ -25,7 +25,7 @@ SwitchoverObservation Observe(const SwitchoverContext& ctx, const formats::Switc
   const MemberView* candidate = FindMemberView(ctx.view, r.to);
   o.candidate_registered = candidate != nullptr;
   o.candidate_reachable = candidate && candidate->mysql_reachable;
-  o.timed_out = ctx.clock.UnixMillis() > r.requested_at_unix_ms + ctx.timeout.count();
+  o.timed_out = ctx.clock.Now() - ctx.first_seen > ctx.timeout;
   return o;
 }
 

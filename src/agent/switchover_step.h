@@ -41,8 +41,12 @@ struct SwitchoverContext {
   int64_t own_lease = 0;
   bool before_fence_deadline = false;  // own lease certainly alive
   bool self_writable = false;          // read_only=0 as gathered this tick
-  // From the request's requested_at; shorter than the request's 30 s lease, so that the
-  // requester still sees "failed" before the key expires.
+  // When this agent first read this request, on its own steady clock: the timeout counts
+  // from there, not from requested_at, which the requester's node stamped with its own wall
+  // clock (another node's clock may be off by more than the timeout).
+  std::chrono::steady_clock::time_point first_seen{};
+  // Shorter than the request's 30 s lease, so that the requester still sees "failed" before
+  // the key expires (this agent sees a request within a tick of its creation).
   std::chrono::milliseconds timeout{20000};
   std::chrono::milliseconds gtid_wait{1000};  // one MASTER_GTID_WAIT
   std::string progress;                       // out: the last step taken, in words ("" when none)

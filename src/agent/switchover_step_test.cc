@@ -30,6 +30,7 @@ class SwitchoverStepTest : public ::testing::Test {
     r.to = "mysql-2";
     r.requested_at_unix_ms = clock_.UnixMillis();
     EXPECT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(r), request_lease_).ok());
+    first_seen_ = clock_.Now();
     self_.state.read_only = false;
     self_.state.gtid_binlog = G("0-100-10");
     self_.state.gtid_current = G("0-100-10");
@@ -94,6 +95,7 @@ class SwitchoverStepTest : public ::testing::Test {
     SwitchoverContext ctx{self,     keys_,      store_, db,
                           peer_db_, source_of_, clock_, *store_.Get(keys_.Switchover()).value(),
                           view};
+    ctx.first_seen = first_seen_;
     ctx.own_lease = lease;
     ctx.before_fence_deadline = true;
     ctx.self_writable = writable;
@@ -104,6 +106,7 @@ class SwitchoverStepTest : public ::testing::Test {
   Status AdvancePrimary() { return Advance("mysql-0", leases_[0], self_, !self_.state.read_only); }
 
   FakeClock clock_;
+  std::chrono::steady_clock::time_point first_seen_;
   FakeCoordStore store_;
   formats::StoreKeys keys_;
   int64_t leases_[3] = {};
@@ -186,6 +189,26 @@ TEST_F(SwitchoverStepTest, TimeoutFailsTheRequestAndKeepsTheLeader) {
   EXPECT_EQ(Request().message, "switchover failed: timed out in state read_only");
   EXPECT_EQ(FromJson<LeaderRecord>(store_.Get(keys_.Leader()).value()->value)->name, "mysql-0");
   EXPECT_FALSE(self_.demoted_to.has_value());
+}
+
+// requested_at is the requester's wall clock, on another node: a clock a minute off neither
+// fails the request at once nor stretches its timeout. It counts from when this agent first
+// read the request.
+TEST_F(SwitchoverStepTest, TheTimeoutIgnoresTheRequestersWallClock) {
+  for (int64_t skew_ms : {-60000, 60000}) {
+    SwitchoverRequest r = Request();
+    r.requested_at_unix_ms = clock_.UnixMillis() + skew_ms;
+    ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(r), request_lease_).ok());
+    self_.state.gtid_binlog = G("0-100-12");  // the candidate lags: no step completes
+    ASSERT_TRUE(AdvancePrimary().ok());
+    EXPECT_NE(Request().state, "failed") << skew_ms;
+  }
+  Pass(std::chrono::seconds(19));
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "read_only");
+  Pass(std::chrono::seconds(2));
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "failed");
 }
 
 // A target name that is no member of this set (a garbled or hand-written store value) fails

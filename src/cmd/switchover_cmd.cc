@@ -1,9 +1,11 @@
 // `mysqlset switchover`: asks an agent to move the primary role (POST /v1/switchover), shows
 // the steps as the primary's agent takes them, and returns 0 only once the new primary takes
 // writes through the write endpoint and the old one is a ready replica (docs/roles.md).
-// Kubernetes' preStop hooks use --if-primary (the agent container: hand over only from the
-// primary) and --wait-not-primary (the mariadbd container: keep the server up until then).
+// Kubernetes' preStop hooks use --if-primary --drain (the agent container: leave the read
+// endpoints, and hand over only from the primary) and --wait-not-primary --drain-wait (the
+// mariadbd container: keep the server up until then, and until the routers have noticed).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -42,6 +44,11 @@ struct SwitchoverFlags {
   // primary; or, without a request, wait until it no longer is.
   bool if_primary = false;
   bool wait_not_primary = false;
+  // With --if-primary: first ask the agent to leave the read endpoints (POST /v1/drain).
+  bool drain = false;
+  // With --wait-not-primary: also wait until the agent serves /replica no more, then this
+  // many seconds for the routers' checks to take the member out (docs/kubernetes.md).
+  double drain_wait_s = 0;
 };
 
 // Where to ask and with which token.
@@ -187,8 +194,34 @@ Result<bool> ServesPrimary(const std::string& url) {
   return reply->status == 200;
 }
 
+// Whether the agent at `url` serves /replica now (HAProxy's read check); an agent that does
+// not answer serves nothing.
+bool ServesReplica(const std::string& url) {
+  auto reply = net::HttpGet(url, "/replica", kHttpTimeout);
+  return reply.ok() && reply->status == 200;
+}
+
+// --drain-wait: once the agent serves /replica no more (its own preStop drained it), waits
+// `drain_wait_s` for every router to mark the member down, all within `deadline`.
+int WaitDrained(const SwitchoverFlags& f, Clock::time_point deadline) {
+  while (Clock::now() < deadline && ServesReplica(f.agent)) std::this_thread::sleep_for(kPoll);
+  if (Clock::now() >= deadline) {
+    return ReportError("switchover", DeadlineExceeded("{} still serves /replica after {:g} s",
+                                                      f.agent, f.timeout_s));
+  }
+  std::printf("%s serves no endpoint: waiting %g s for the routers to notice\n", f.agent.c_str(),
+              f.drain_wait_s);
+  std::fflush(stdout);
+  const auto until = std::min(
+      deadline,
+      Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(f.drain_wait_s * 1000)));
+  std::this_thread::sleep_until(until);
+  return kExitOk;
+}
+
 // --wait-not-primary: returns once the agent at --agent does not serve /primary (it handed
-// over, it never was the primary, or it is gone), or fails at the timeout.
+// over, it never was the primary, or it is gone), or fails at the timeout; with
+// --drain-wait, then also once it is out of the read endpoints (WaitDrained).
 int WaitNotPrimary(const SwitchoverFlags& f) {
   const auto deadline =
       Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000));
@@ -198,7 +231,8 @@ int WaitNotPrimary(const SwitchoverFlags& f) {
     if (!primary.ok() || !*primary) {
       std::printf("%s is not the primary%s\n", f.agent.c_str(),
                   primary.ok() ? "" : (": " + primary.status().message()).c_str());
-      return kExitOk;
+      std::fflush(stdout);
+      return f.drain_wait_s > 0 ? WaitDrained(f, deadline) : kExitOk;
     }
     if (!said) {
       std::printf("%s is the primary: waiting for it to hand over\n", f.agent.c_str());
@@ -217,7 +251,26 @@ int RunSwitchover(const SwitchoverFlags& f) {
                        InvalidArgument("--if-primary and --wait-not-primary need --agent URL (the "
                                        "agent of this pod's member)"));
   }
+  if ((f.drain && !f.if_primary) || (f.drain_wait_s > 0 && !f.wait_not_primary)) {
+    return ReportError("switchover", InvalidArgument("--drain goes with --if-primary, and "
+                                                     "--drain-wait with --wait-not-primary"));
+  }
   if (f.wait_not_primary) return WaitNotPrimary(f);
+  if (f.drain) {
+    // Before any hand-over: the old primary turns replica during it, and must not join the
+    // read endpoints on its way out. A failed drain does not stop the hand-over.
+    auto target = ResolveTarget(f);
+    if (!target.ok()) return ReportError("switchover", target.status());
+    auto reply =
+        net::HttpPostJsonWithToken(f.agent, "/v1/drain", "{}", target->token, kHttpTimeout);
+    if (!reply.ok() || reply->status != 200) {
+      std::printf("%s did not drain: %s\n", f.agent.c_str(),
+                  reply.ok() ? FirstLine(reply->body).c_str() : reply.status().message().c_str());
+    } else {
+      std::printf("%s leaves the read endpoints\n", f.agent.c_str());
+    }
+    std::fflush(stdout);
+  }
   if (f.if_primary) {
     auto primary = ServesPrimary(f.agent);
     if (!primary.ok()) return ReportError("switchover", primary.status());
@@ -314,6 +367,13 @@ Action AddSwitchoverCommand(CLI::App& app) {
                "With --agent: request nothing; wait until that agent's member is not the "
                "primary, up to --timeout (the mariadbd container's preStop)")
       ->excludes(if_primary);
+  app.add_flag("--drain", f->drain,
+               "With --if-primary: first take the member out of the read endpoints (POST "
+               "/v1/drain; the agent container's preStop)");
+  app.add_option("--drain-wait", f->drain_wait_s,
+                 "With --wait-not-primary: then wait until the member serves no read endpoint, "
+                 "and this many seconds more for the routers to notice")
+      ->check(CLI::Range(0.0, 600.0));
   return [f]() { return RunSwitchover(*f); };
 }
 

@@ -66,6 +66,10 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       "\n"
       "frontend {}-write\n"
       "    bind {}:{}\n"
+      "    # Only while exactly one member answers /primary: a write never reaches a demoted\n"
+      "    # primary that a late check still lists beside the new one (an admin write there\n"
+      "    # would make it errant); the client's connect is refused and it retries.\n"
+      "    tcp-request connection reject unless {{ nbsrv({}-primary) eq 1 }}\n"
       "    default_backend {}-primary\n"
       "\n"
       "backend {}-primary\n"
@@ -80,7 +84,7 @@ std::string RenderHaproxyConfig(const ClusterSpec& spec, int members,
       "    default-server inter 500ms fastinter 200ms downinter 200ms fall 2 rise 1 "
       "on-marked-down shutdown-sessions\n",
       spec.name, HaproxyQuote(stats_socket), HaproxyQuote(HaproxyStateFile(stats_socket)),
-      spec.name, kLocalHost, WritePort(spec), spec.name, spec.name);
+      spec.name, kLocalHost, WritePort(spec), spec.name, spec.name, spec.name);
   out += ServerLines(spec, members);
   out += fmt::format(
       "\n"

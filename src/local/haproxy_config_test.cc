@@ -47,6 +47,14 @@ TEST(HaproxyConfig, BothBackendsListEveryMemberCheckedByRole) {
   }
   EXPECT_NE(got.find("on-marked-down shutdown-sessions"), std::string::npos);
   EXPECT_EQ(got.find("/readyz"), std::string::npos);
+  // Writes only while exactly one member is up in the write backend.
+  const size_t frontend = got.find("frontend db-write\n");
+  const size_t guard =
+      got.find("    tcp-request connection reject unless { nbsrv(db-primary) eq 1 }\n");
+  ASSERT_NE(frontend, std::string::npos);
+  ASSERT_NE(guard, std::string::npos);
+  EXPECT_GT(guard, frontend);
+  EXPECT_LT(guard, write);
 }
 
 TEST(HaproxyConfig, ShowStatGivesEachServersStatusAndCheckCounters) {

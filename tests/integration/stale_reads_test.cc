@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "net/http_client.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/harness.h"
 #include "tests/robustness/robustness_util.h"
@@ -232,7 +233,9 @@ TEST_F(StaleReadsTest, ReadsSurviveThePrimarysMariadbdLossWithinTheBound) {
 
 // Issue 13 deliverable 6, the Kubernetes preStop hooks run by hand against a local cluster's
 // agents: on a replica they do nothing; on the primary the agent container's hook hands the
-// role over while the mariadbd container's hook waits until it has.
+// role over while the mariadbd container's hook waits until it has. Issue 16: with --drain the
+// agent's hook first takes the member out of the read endpoints, and mariadbd's hook with
+// --drain-wait returns only once that is done and the routers had time to notice.
 TEST_F(StaleReadsTest, PreStopHooksHandOverFromThePrimaryAndDoNothingOnAReplica) {
   ASSERT_NO_FATAL_FAILURE(Up());
   const std::string primary = Status().value("primary", "");
@@ -249,6 +252,30 @@ TEST_F(StaleReadsTest, PreStopHooksHandOverFromThePrimaryAndDoNothingOnAReplica)
   o = Cli({"switchover", "--agent", AgentUrl(replica), "--wait-not-primary", "--timeout", "40"},
           60);
   EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(Status().value("primary", ""), primary);
+
+  const auto replica_status = [&] {
+    auto r = net::HttpGet(AgentUrl(replica), "/replica", seconds(3));
+    return r.ok() ? r->status : 0;
+  };
+  EXPECT_TRUE(WaitFor([&] { return replica_status() == 200; }, 30));
+  o = Cli({"switchover", "--agent", AgentUrl(replica), "--token-file",
+           dir_ + "/secrets/admin-password", "--if-primary", "--drain", "--timeout", "35"},
+          60);
+  EXPECT_EQ(o.exit_code, 0) << o.output;  // a wrong token: no drain, and nothing to hand over
+  EXPECT_NE(o.output.find("did not drain"), std::string::npos) << o.output;
+  EXPECT_EQ(replica_status(), 200);
+  o = Cli({"switchover", "--agent", AgentUrl(replica), "--token-file", token, "--if-primary",
+           "--drain", "--timeout", "35"},
+          60);
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("leaves the read endpoints"), std::string::npos) << o.output;
+  EXPECT_EQ(replica_status(), 503);
+  o = Cli({"switchover", "--agent", AgentUrl(replica), "--wait-not-primary", "--drain-wait", "1",
+           "--timeout", "40"},
+          60);
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("serves no endpoint: waiting 1 s"), std::string::npos) << o.output;
   EXPECT_EQ(Status().value("primary", ""), primary);
 
   // Both hooks at once, as Kubernetes runs them when the primary's pod is deleted.

@@ -242,14 +242,18 @@ class Container:
         self.ready = False
         return code
 
+    def term(self):
+        if self.proc is not None:
+            try:
+                os.kill(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     def stop(self, grace):
         """SIGTERM, then SIGKILL of the whole group after `grace` seconds. Bounded."""
         if self.proc is None:
             return
-        try:
-            os.kill(self.proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        self.term()
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and self.poll() is None:
             time.sleep(0.1)
@@ -383,6 +387,9 @@ class Pod:
         self.created_at = time.monotonic()
         self.first_ready_at = None  # noted by the controller
         self.deleted_at = self.gone_at = None
+        self.force = False  # deleted without lifecycle hooks (a lost node, `--force`)
+        self.grace_override = None  # seconds, instead of terminationGracePeriodSeconds
+        self.hooks = {}  # container name -> (exit code or None on timeout, output) of its preStop
 
     # -- views -----------------------------------------------------------------------------
     @property
@@ -670,15 +677,48 @@ class Pod:
                 else:
                     crashloop = True
             self.status = "CrashLoopBackOff" if crashloop else "Running"
-        for c in self.containers:  # kubelet stops all containers in parallel
-            if c.running:
-                try:
-                    os.kill(c.proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
+        # The kubelet stops all containers in parallel; each gets SIGTERM once its own preStop
+        # hook returned, all within the grace period counted from the deletion.
+        if self.grace_override is not None:
+            grace = self.grace_override
         deadline = time.monotonic() + grace
+        hooks = []
+        for c in self.containers:
+            cmd = (((c.spec.get("lifecycle") or {}).get("preStop") or {}).get("exec")
+                   or {}).get("command")
+            if cmd and c.running and not self.force:
+                t = threading.Thread(target=self._pre_stop_then_term, args=(c, cmd, deadline),
+                                     daemon=True, name=f"prestop-{self.name}-{c.name}")
+                t.start()
+                hooks.append(t)
+            else:
+                c.term()
+        for t in hooks:
+            t.join(max(0.0, deadline - time.monotonic()) + 5)
         for c in self.containers:
             c.stop(max(0.0, deadline - time.monotonic()))
+
+    def _pre_stop_then_term(self, c, cmd, deadline):
+        """Runs c's preStop exec hook (as `kubectl exec` would), then SIGTERMs c. A hook that
+        fails is logged as an event, and the container is stopped anyway (as the kubelet does)."""
+        start = time.monotonic()
+        try:
+            r = self.sim.exec_container(self, c, cmd, timeout=max(0.1, deadline - start))
+            code, out = r.returncode, (r.stdout + r.stderr)
+        except subprocess.TimeoutExpired as e:
+            code, out = None, f"{e.output or ''}{e.stderr or ''} (timed out)"
+        except Exception as e:  # the container went away meanwhile
+            code, out = None, f"{type(e).__name__}: {e}"
+        if isinstance(out, bytes):
+            out = out.decode(errors="replace")
+        self.hooks[c.name] = (code, out)
+        with open(os.path.join(self.sim.logdir, f"{self.name}-{self.uid}",
+                               f"{c.name}-prestop.log"), "w") as f:
+            f.write(out)
+        last = out.strip().splitlines()
+        self.event(f"preStop of {c.name} exited {code} after {time.monotonic() - start:.1f}s: "
+                   f"{last[-1] if last else '(no output)'}")
+        c.term()
 
     def _teardown(self):
         for c in self.init_containers + self.containers:
@@ -701,8 +741,13 @@ class Pod:
         self.status = "Gone"
         self.gone_at = time.monotonic()
 
-    def delete(self):
+    def delete(self, force=False, grace=None):
+        """`kubectl delete pod`: preStop hooks, then SIGTERM, within the grace period; with
+        force, no hooks (a lost node, or `--grace-period=0 --force` as far as hooks go); `grace`
+        overrides terminationGracePeriodSeconds."""
         if not self.stopping.is_set():
+            self.force = force
+            self.grace_override = grace
             self.deleted_at = time.monotonic()
             self.status = "Terminating"
             self.event("deleting")
@@ -887,6 +932,24 @@ class Simulator:
                                             name="statefulset-controller")
         self._controller.start()
 
+    def add_manifests(self, manifests_text):
+        """Applies more rendered manifests to the running simulator (`kubectl apply` of a
+        second cluster's overlay): their StatefulSets and Deployments start at once. Names must
+        not clash with the objects already there. Returns the new workloads."""
+        objs = parse_manifests(manifests_text)
+        with self.lock:
+            for kind, by_name in objs.items():
+                mine = self.objects.setdefault(kind, {})
+                clash = sorted(set(by_name) & set(mine))
+                if clash:
+                    raise ValueError(f"{kind} {', '.join(clash)} already exists")
+                mine.update(by_name)
+            new = [Workload(o) for kind in ("StatefulSet", "Deployment")
+                   for o in objs.get(kind, {}).values()]
+            self.workloads.extend(new)
+        log("applied " + ", ".join(f"{w.kind} {w.name} replicas={w.replicas}" for w in new))
+        return new
+
     def _on_signal(self, signum, frame):
         # Unwind to the caller's finally (or atexit), which calls shutdown(); a second signal
         # during the cleanup is ignored so that the cleanup can finish.
@@ -1011,7 +1074,7 @@ class Simulator:
             self._dns.join(timeout=5)
         pods = list(self.pods.values())
         for p in pods:
-            p.delete()
+            p.delete(force=True, grace=1)  # the run is over: no hand-overs, no clean shutdown
         for p in pods:
             if p.thread.is_alive():
                 p.thread.join(timeout=90)
@@ -1043,12 +1106,12 @@ class Simulator:
         with self.lock:
             return self.pods.get(name)
 
-    def delete_pod(self, name):
+    def delete_pod(self, name, force=False):
         with self.lock:
             p = self.pods.get(name)
         if p is None:
             raise KeyError(name)
-        p.delete()
+        p.delete(force)
         return p
 
     def create_bare_pod(self, name, env=None):
@@ -1079,7 +1142,7 @@ class Simulator:
                     out.append((p.name, p.ip))
             return out
 
-    def wait(self, what, cond, timeout, interval=0.5):
+    def wait(self, what, cond, timeout, interval=0.2):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             v = cond()
@@ -1158,9 +1221,11 @@ class Simulator:
         """`kubectl exec POD -c CONTAINER -- ARGV`: runs argv in the running container's
         namespaces, root and working directory, as its user, with its environment."""
         pod = self.pod(pod_name)
-        c = pod.container(container)
+        return self.exec_container(pod, pod.container(container), argv, timeout)
+
+    def exec_container(self, pod, c, argv, timeout=120):
         if not c.running:
-            raise RuntimeError(f"{pod_name}/{container} is not running")
+            raise RuntimeError(f"{pod.name}/{c.name} is not running")
         pid = c.proc.pid
         spec = pod.container_launch_spec(c.spec, "/nonexistent")
         cmd = ["nsenter", f"--target={pid}", "--mount", "--net", "--uts", "--root", "--wd"]

@@ -8,7 +8,9 @@
 #      PODSIM_KEEP=1 keeps the run dir (/tmp/podsim-<run>) even when everything passed,
 #      PODSIM_SHORT=1 runs only etcd, the router, start-up, writes and reads (and switchover),
 #      PODSIM_SWITCHOVER=1|0 forces or skips the switchover step (default: on when the binary
-#      has `mysqlset switchover`), PODSIM_COLD_RESTART=1 adds the cold restart after it.
+#      has `mysqlset switchover`), PODSIM_COLD_RESTART=1 adds the cold restart after it,
+#      PODSIM_TWO_CLUSTERS=1 adds a second cluster (overlays/second-cluster, orders-…) beside
+#      the first at the end (about 60 s more, so off by default).
 # Ends with "N passed, M failed"; exit status non-zero on any failure. Needs root.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,8 +36,12 @@ run_id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 export PODSIM_RUN_ID=$run_id
 manifests=$(mktemp /tmp/podsim-manifests.XXXXXX.yaml)
 # Belt and braces: if the test process dies hard, remove what is left of this run's namespaces.
+second=""
+second_dir=""
 sweep() {
   rm -f "$manifests"
+  [ -n "$second" ] && rm -f "$second"
+  [ -n "$second_dir" ] && rm -rf "$second_dir"
   local ns pid
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^podsim-$run_id-"); do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
@@ -51,7 +57,23 @@ kubectl kustomize "$root/deploy/kubernetes" >"$manifests" || {
   exit 1
 }
 keep=()
-[ "${PODSIM_KEEP:-0}" = 1 ] && keep=(--keep-logs)
+if [ "${PODSIM_TWO_CLUSTERS:-0}" = 1 ]; then
+  # The overlay as a user applies it: a copy of deploy/kubernetes, with secrets.env made as
+  # docs/kubernetes.md says (random values; the copy goes at exit).
+  second_dir=$(mktemp -d /tmp/podsim-second.XXXXXX)
+  second=$(mktemp /tmp/podsim-second-manifests.XXXXXX.yaml)
+  cp -r "$root/deploy/kubernetes" "$second_dir/"
+  for k in admin-password replication-password backup-password monitor-password backup-token app-password; do
+    echo "$k=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+  done >"$second_dir/kubernetes/overlays/second-cluster/secrets.env"
+  kubectl kustomize "$second_dir/kubernetes/overlays/second-cluster" >"$second" || {
+    echo "podsim: error: kubectl kustomize deploy/kubernetes/overlays/second-cluster failed"
+    echo "0 passed, 1 failed"
+    exit 1
+  }
+  keep+=(--second-cluster "$second")
+fi
+[ "${PODSIM_KEEP:-0}" = 1 ] && keep+=(--keep-logs)
 [ "${PODSIM_SHORT:-0}" = 1 ] && keep+=(--short)
 # The switchover step needs the agent's roles (issue 12): on when the binary has the
 # `switchover` command, unless PODSIM_SWITCHOVER says otherwise (1 forces it, 0 skips it).

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 
@@ -36,18 +37,18 @@ class Walkthrough:
         self.state = {}
 
     # -- helpers -----------------------------------------------------------------------------
-    def write_client_cnf(self):
-        secrets = self.sim.secret_data("mysql-secrets")
+    def write_client_cnf(self, secret="mysql-secrets", prefix=""):
+        secrets = self.sim.secret_data(secret)
         for user in ("admin", "app"):
-            path = os.path.join(self.sim.rundir, f"{user}-client.cnf")
+            path = os.path.join(self.sim.rundir, f"{prefix}{user}-client.cnf")
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(f"[client]\nuser={user}\npassword={secrets[f'{user}-password']}\n")
 
-    def sql(self, ip, statement, timeout=20, port=3306, user="admin"):
+    def sql(self, ip, statement, timeout=20, port=3306, user="admin", prefix=""):
         """Runs SQL as admin (or `user`) on ip:port from the node netns; returns rows as lists
-        of str."""
-        cnf = os.path.join(self.sim.rundir, f"{user}-client.cnf")
+        of str. `prefix`: the second cluster's accounts (orders-)."""
+        cnf = os.path.join(self.sim.rundir, f"{prefix}{user}-client.cnf")
         r = self.sim.node_exec(
             ["mariadb", f"--defaults-extra-file={cnf}", "-h", ip, "-P", str(port),
              "--connect-timeout=5", "-N", "-B", "-e", statement], timeout=timeout)
@@ -130,6 +131,16 @@ class Walkthrough:
         p = self.sim.pod(name)
         assert p is not None, f"no pod {name}"
         return p.ip
+
+    @staticmethod
+    def assert_drained(pod):
+        """The deleted pod's preStop hooks (issue 16) ran: the agent's took the member out of
+        the read endpoints, and mariadbd's kept the server up until the routers could notice."""
+        for c, want in (("agent", "leaves the read endpoints"),
+                        ("mariadbd", "serves no endpoint: waiting")):
+            code, out = pod.hooks.get(c, (None, "(did not run)"))
+            assert code == 0 and want in out, \
+                f"{pod.name}/{c} preStop: exit {code}, want '{want}' in: {out.strip()}"
 
     def step(self, name, fn, critical=True):
         if self.broken:
@@ -314,7 +325,15 @@ class Walkthrough:
                     return False
                 seen.add(int(sid))
                 return seen >= replicas
+            # mysql-read falls back to the primary while the router has no replica up (by
+            # design, haproxy.cfg): right after a switchover or a member's return, a replica
+            # that re-points or was just marked healthy may not be up in this router yet. So
+            # first reach every replica (each is up), then again: from then on, never the
+            # primary.
             self.sim.wait(f"reads through {router} reach every replica {sorted(replicas)}",
+                          all_seen, 30, 0.1)
+            seen.clear()
+            self.sim.wait(f"reads through {router} reach every replica {sorted(replicas)} again",
                           all_seen, 30, 0.1)
             assert ids[primary] not in seen, f"a read through {router} reached the primary"
         print(f"     primary {primary}; mysql-read via {[n for n, _ in eps]} reaches "
@@ -327,6 +346,7 @@ class Walkthrough:
         old_uid, old_ip = old.uid, old.ip
         self.sim.delete_pod("mysql-1")
         assert old.gone.wait(120), "old mysql-1 did not terminate"
+        self.assert_drained(old)
         # While mysql-1 is away, the primary takes a write it must catch up on.
         self.via("mysql-primary", f"INSERT INTO {DB}.t VALUES (4,'four')")
         self.state["rows"] = 4
@@ -419,7 +439,9 @@ class Walkthrough:
         # Renamed while the pod runs (its bind mount follows the directory), so the recreated
         # pod gets a new, empty volume.
         os.rename(pvc, pvc + ".lost")
-        self.sim.delete_pod("mysql-0")
+        # Lost with its node: no preStop hand-over (delete_pod would run one, and a replica
+        # would lead and be a donor).
+        self.sim.delete_pod("mysql-0", force=True)
         assert old.gone.wait(120), "old mysql-0 did not terminate"
         self.sim.wait("mysql-0 recreated", lambda: (p := self.sim.pod("mysql-0")) is not None
                       and p.uid != old.uid, 30)
@@ -512,15 +534,139 @@ class Walkthrough:
         print(f"     {old} -> {target} in {took:.1f}s: " + " | ".join(out.splitlines()[-3:]))
 
 
+    def deleting_the_primary_hands_over(self):
+        """`kubectl delete pod` of the primary (a rolling update, a drain) under a writer: the
+        pod's preStop hooks switch over before mariadbd stops, another member leads, every
+        acknowledged write is on it, and the pod comes back as a replica with every row."""
+        old = self.wait_primary()
+        pod = self.sim.pod(old)
+        self.sql(self.ip_of(old), f"CREATE TABLE IF NOT EXISTS {DB}.w (id INT PRIMARY KEY)")
+        eps = self.sim.endpoints("mysql-primary")
+        name, ip = eps[0]
+        port = self.sim.service_port("mysql-primary", name)
+        acked, failed, stop = [], [], threading.Event()
+
+        def writer():  # an application on the app account; a failed write is just retried
+            i = 0
+            while not stop.is_set() and i < 10000:
+                i += 1
+                try:
+                    self.sql(ip, f"INSERT INTO {DB}.w VALUES ({i})", timeout=10, port=port,
+                             user="app")
+                    acked.append(i)
+                except Exception as e:
+                    failed.append(str(e)[:80])
+                    time.sleep(0.1)
+        t = threading.Thread(target=writer, daemon=True)
+        t.start()
+        try:
+            self.sim.wait("writes before the deletion", lambda: len(acked) >= 5, 30, 0.1)
+            self.sim.delete_pod(old)
+            assert pod.gone.wait(90), f"{old} did not terminate"
+            new = self.wait_primary(timeout=30)
+            assert new != old, f"{old} still leads"
+            n = len(acked)
+            self.sim.wait("writes on the new primary", lambda: len(acked) >= n + 5, 30, 0.1)
+        finally:
+            stop.set()
+            t.join(30)
+        code, out = pod.hooks.get("agent", (None, "(did not run)"))
+        assert code == 0 and f"{new} is primary" in out, \
+            f"{old}/agent preStop: exit {code}, want '{new} is primary' in: {out.strip()}"
+        self.assert_drained(pod)
+        self.sim.wait_ready(3, timeout=120)
+        assert self.wait_primary() == new
+        want = [[str(len(set(acked)))]]
+        ids = ",".join(str(i) for i in acked)
+        for m in ("mysql-0", "mysql-1", "mysql-2"):
+            self.wait_sql(f"{m} has every acknowledged write", self.ip_of(m),
+                          f"SELECT COUNT(*) FROM {DB}.w WHERE id IN ({ids})", want, 30)
+        self.read_through_mysql_read(3)
+        print(f"     {old} -> {new} on deletion; {len(acked)} writes acknowledged, "
+              f"{len(failed)} refused and retried; hook: {out.strip().splitlines()[-1]}")
+
+    def second_cluster_side_by_side(self):
+        """overlays/second-cluster (namePrefix orders-, its own instance label, Secret, etcd
+        and routers) applied beside the first cluster in the same namespace: it comes up on
+        its own, every Service of each cluster reaches only that cluster's pods, writes through
+        orders-mysql-primary land on an orders member, reads through orders-mysql-read reach
+        only orders replicas, neither cluster sees the other's data, and the first one still
+        serves."""
+        p = "orders-"
+        self.sim.add_manifests(self.second)
+        self.write_client_cnf(f"{p}mysql-secrets", p)
+        self.sim.wait_workload_ready(f"{p}etcd", 3, timeout=90)
+        self.sim.wait_workload_ready(f"{p}mysql-router", 2, timeout=60)
+        members = self.sim.wait_workload_ready(f"{p}mysql", 3, timeout=240)
+        names = sorted(m.name for m in members)
+        assert names == [f"{p}mysql-{i}" for i in range(3)], names
+        for svc in self.sim.objects["Service"]:
+            eps = [n for n, _ in self.sim.endpoints(svc)]
+            mine = [n for n in eps if n.startswith(p) == svc.startswith(p)]
+            assert eps and mine == eps, f"Service {svc} reaches {eps}"
+
+        def primaries():
+            return [m for m in names if self.agent_status(m, "/primary") == 200]
+        self.sim.wait(f"one {p}mysql member answering /primary",
+                      lambda: len(primaries()) == 1, 60)
+        primary = primaries()[0]
+
+        def via(service, statement, user="admin"):
+            name, ip = self.sim.endpoints(service)[0]
+            return self.sql(ip, statement, port=self.sim.service_port(service, name), user=user,
+                            prefix=p)
+        self.sim.wait(f"{p}mysql-primary reaches {primary}", lambda: self._try(
+            lambda: via(f"{p}mysql-primary", "SELECT @@hostname, @@read_only")) ==
+            [[primary, "0"]], 30)
+        via(f"{p}mysql-primary", "CREATE DATABASE orders; CREATE TABLE orders.t (id INT PRIMARY "
+            "KEY); INSERT INTO orders.t VALUES (1),(2)")
+        replicas = set(names) - {primary}
+        seen = set()
+
+        def all_seen():
+            rows = self._try(lambda: via(f"{p}mysql-read",
+                                         "SELECT @@hostname, (SELECT COUNT(*) FROM orders.t)"))
+            if rows:
+                seen.add(tuple(rows[0]))
+            return {h for h, _ in seen} >= replicas
+        self.sim.wait(f"reads through {p}mysql-read reach {sorted(replicas)}", all_seen, 30, 0.1)
+        assert {h for h, _ in seen} <= replicas and all(c == "2" for _, c in seen), seen
+        # Neither sees the other's data.
+        count = "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{}'"
+        assert via(f"{p}mysql-primary", count.format(DB)) == [["0"]]
+        assert self.via("mysql-primary", count.format("orders")) == [["0"]]
+        self.read_through_mysql_read(3)
+        print(f"     {p}mysql: primary {primary}, reads reach {sorted(replicas)}; "
+              f"each Service reaches only its own cluster's pods")
+
+    @staticmethod
+    def _try(fn):
+        try:
+            return fn()
+        except AssertionError:
+            return None
+
     def cold_restart_elects_the_last_leader(self):
         """The whole cluster stopped (scaled to 0) and started again: OrderedReady brings
         mysql-0 back first, so a member with data must become ready while it waits for the
         election; once every member is registered, the most advanced one leads (all equal
         here, so the last leader), and writes through mysql-primary land on it."""
-        last = self.wait_primary()
+        self.wait_primary()
         rows = int(self.state.get("rows", 3))
         self.sim.scale(0)
-        self.sim.wait("every member gone", lambda: not self.sim.pods_of(self.sim.set_name), 180)
+        # Scaled down from the highest ordinal, each primary's preStop hands the role to a
+        # member still up: the last leader is the last one to answer /primary.
+        seen = []
+
+        def gone():
+            now = self.primaries()
+            if now and (not seen or seen[-1] != now[0]):
+                seen.append(now[0])
+            return not self.sim.pods_of(self.sim.set_name)
+        self.sim.wait("every member gone", gone, 180, 0.2)
+        assert seen, "no member answered /primary while scaling to 0"
+        last = seen[-1]
+        print(f"     primaries while scaling to 0: {' -> '.join(seen)}")
         self.sim.scale(3)
         self.sim.wait_ready(3, timeout=240)
         leader = self.wait_primary(timeout=60)
@@ -556,12 +702,17 @@ def main():
                     help="also switch the primary over (needs the agent's roles: issue 12)")
     ap.add_argument("--cold-restart", action="store_true",
                     help="with --switchover, then restart the whole cluster")
+    ap.add_argument("--second-cluster", metavar="RENDERED.yaml",
+                    help="at the end, apply a second cluster (overlays/second-cluster) beside")
     a = ap.parse_args()
     with open(a.manifests) as f:
         text = f.read()
     links_before = host_links()
     sim = podsim.Simulator(text, a.binary, run_id=os.environ.get("PODSIM_RUN_ID"))
     w = Walkthrough(sim)
+    if a.second_cluster:
+        with open(a.second_cluster) as f:
+            w.second = f.read()
     start = time.monotonic()
     interrupted = False
     try:
@@ -595,6 +746,8 @@ def main():
         if a.switchover:
             w.step("switchover: writes through mysql-primary land on the new primary",
                    w.switchover)
+            w.step("deleting the primary's pod hands over first (preStop), no write lost",
+                   w.deleting_the_primary_hands_over)
             if a.cold_restart:
                 w.step("cold restart of every member: the last leader leads again",
                        w.cold_restart_elects_the_last_leader)
@@ -603,6 +756,11 @@ def main():
                       flush=True)
         else:
             print("skip switchover (enable with --switchover / PODSIM_SWITCHOVER=1)", flush=True)
+        if a.second_cluster:
+            w.step("a second cluster beside the first shares nothing with it",
+                   w.second_cluster_side_by_side)
+        else:
+            print("skip second cluster (enable with PODSIM_TWO_CLUSTERS=1)", flush=True)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted", flush=True)

@@ -376,9 +376,11 @@ function checkEtcd(ctx) {
   // Issue 13: deleting the primary's pod (a rolling update) hands over first. The agent
   // container's preStop requests the switchover (only from the primary); the mariadbd
   // container's keeps the server up until the role has moved; both end within the grace period.
+  // Issue 16: the agent's also drains the member out of the read endpoints, and mariadbd's
+  // waits for the routers to notice (--drain-wait) before the server gets SIGTERM.
   const h = [];
   const grace = mpod.terminationGracePeriodSeconds ?? 30;
-  const hooks = [["agent", "--if-primary"], ["mariadbd", "--wait-not-primary"]];
+  const hooks = [["agent", "--if-primary"], ["mariadbd", "--wait-not-primary"], ["agent", "--drain"], ["mariadbd", "--drain-wait"]];
   for (const [name, flag] of hooks) {
     const c = (mpod.containers || []).find((x) => x.name === name);
     const cmd = c?.lifecycle?.preStop?.exec?.command || [];
@@ -446,6 +448,10 @@ function checkRouter(ctx) {
     const port = bind && Number(bind.split(/\s+/)[1].split(":").pop());
     if (be) frontends[port] = be.split(/\s+/)[1];
   }
+  // Writes go through only while exactly one member answers /primary (a router may list the
+  // old primary for a moment after a switchover, and every member right after it starts).
+  const write = (sec["frontend write"] || []).join("\n");
+  if (!/tcp-request connection reject unless \{ nbsrv\(primary\) eq 1 \}/.test(write)) p.push(`frontend write: no "tcp-request connection reject unless { nbsrv(primary) eq 1 }"`);
   const backendFor = (svcName) => {
     const svc = ctx.byKind("Service").get(svcName);
     if (!svc) return undefined;
