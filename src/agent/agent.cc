@@ -763,9 +763,9 @@ void Agent::RunOnce() {
   // Ready only while it waits for the election (or on stale reads) is not ready in its role:
   // a fresh primary is that for a moment before it takes the key, and must keep the startup
   // tick until it is writable (else it waits a whole tick for that).
-  been_ready_ = been_ready_ || (snap.readiness.ready && snap.readiness.awaiting_election.empty() &&
-                                snap.readiness.awaiting_replica.empty() &&
-                                snap.readiness.stale_reads.empty());
+  been_ready_ = been_ready_ ||
+                (snap.readiness.ready && snap.readiness.awaiting_election.empty() &&
+                 snap.readiness.awaiting_replica.empty() && snap.readiness.stale_reads.empty());
   if (state.reachable && snap.last_actions.empty()) snap.last_error.clear();
   std::lock_guard<std::mutex> lock(mu_);
   snap.fencing.read_only += watchdog_pending_.read_only;

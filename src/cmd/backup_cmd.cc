@@ -304,15 +304,14 @@ int RunRestoreCmd(const RestoreFlags& f) {
     if (!f.to_gtid.empty()) {
       auto g = GtidList::Parse(f.to_gtid);
       if (!g.ok() || g->empty()) {
-        return ReportError("restore", InvalidArgument("--to-gtid '{}' is not a GTID such as 0-1-42",
-                                                      f.to_gtid));
+        return ReportError(
+            "restore", InvalidArgument("--to-gtid '{}' is not a GTID such as 0-1-42", f.to_gtid));
       }
       target.gtid = *g;
     }
     auto binlogs = backup::ListBinlogs(**repo);
     if (!binlogs.ok()) return ReportError("restore", binlogs.status());
-    auto planned =
-        PlanRecovery(backup::RestorablesOf(*list), backup::ArchivedOf(*binlogs), target);
+    auto planned = PlanRecovery(backup::RestorablesOf(*list), backup::ArchivedOf(*binlogs), target);
     if (!planned.ok()) return ReportError("restore", planned.status());
     plan = *planned;
     for (const auto& step : plan->steps) {
