@@ -30,6 +30,10 @@ std::string SetReadOnly(bool read_only) {
   return fmt::format("SET GLOBAL read_only = {}", read_only ? "ON" : "OFF");
 }
 
+std::string AckNudge(uint64_t unique) {
+  return fmt::format("DROP TABLE IF EXISTS mysql.mysqlset_ack_nudge_{}", unique);
+}
+
 std::string SetSemiSyncPrimary(bool enabled) {
   return fmt::format("SET GLOBAL rpl_semi_sync_master_enabled = {}", enabled ? "ON" : "OFF");
 }

@@ -29,8 +29,10 @@ inline constexpr const char* kSelectState =
     "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_YES_TX')";
 // A binlogged no-op that needs a semi-sync ack like any commit (core/sync_replica.h
 // ShouldNudgeAck). DROP TABLE IF EXISTS is written to the binlog even when the table does not
-// exist, so it leaves nothing behind: no schema, no table, no row.
-inline constexpr const char* kAckNudge = "DROP TABLE IF EXISTS mysql.mysqlset_ack_nudge";
+// exist, so it leaves nothing behind: no schema, no table, no row. Each nudge names its own
+// table: a DDL holds its metadata lock while it waits for the ack, so a second nudge on the
+// same name would queue behind the first and never reach the binlog.
+std::string AckNudge(uint64_t unique);
 std::string SetSemiSyncPrimary(bool enabled);
 std::string SetSemiSyncReplica(bool enabled);
 inline constexpr const char* kStartReplicaIo = "START SLAVE IO_THREAD";

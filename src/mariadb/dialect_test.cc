@@ -24,6 +24,14 @@ TEST(DialectTest, RestoreScriptMatchesGolden) {
             std::string::npos);
 }
 
+// Each nudge names its own table: a second one on the same name would wait for the first's
+// metadata lock, which it holds while it waits for its ack.
+TEST(DialectTest, AckNudgesNameDistinctTables) {
+  EXPECT_EQ(dialect::AckNudge(1764510000123),
+            "DROP TABLE IF EXISTS mysql.mysqlset_ack_nudge_1764510000123");
+  EXPECT_NE(dialect::AckNudge(1), dialect::AckNudge(2));
+}
+
 TEST(DialectTest, ChangeSourceUsesGtidSlavePos) {
   ReplicationSource src{"mysql-0.mysql", 3306, "repl", "p'w"};
   EXPECT_EQ(dialect::ChangeSource(src, dialect::QuoteLiteral), Golden("change_source.sql"));

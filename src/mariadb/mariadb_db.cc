@@ -1,6 +1,7 @@
 #include "mariadb/mariadb_db.h"
 
 #include <charconv>
+#include <chrono>
 
 #include "mariadb/dialect.h"
 
@@ -298,7 +299,9 @@ Status MariaDb::NudgeSemiSyncAck() {
   short_wait.read_timeout_s = 1;
   short_wait.write_timeout_s = 1;
   ASSIGN_OR_RETURN(auto c, Connection::Open(short_wait));
-  return c->Execute(dialect::kAckNudge);
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return c->Execute(dialect::AckNudge(
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count())));
 }
 
 }  // namespace mysqlset

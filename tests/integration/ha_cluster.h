@@ -35,8 +35,9 @@ class HaCluster {
   // `db`: the database the writer's table `db`.t lives in.
   explicit HaCluster(std::string db) : db_(std::move(db)) {}
 
-  // `semi_sync`: `up --semi-sync` (lossless semi-sync and automatic failover).
-  void Start(bool semi_sync = false) {
+  // `semi_sync`: lossless semi-sync and automatic failover, `up`'s default; false passes
+  // `--no-semi-sync`.
+  void Start(bool semi_sync = true) {
     base_ = FreeClusterBasePort(kMembers);
     ASSERT_NE(base_, 0) << "no free port range found";
     dir_ = tmp_.path() + "/cluster";
@@ -49,7 +50,7 @@ class HaCluster {
                                      "3",
                                      "--base-port",
                                      std::to_string(base_)};
-    if (semi_sync) args.push_back("--semi-sync");
+    if (!semi_sync) args.push_back("--no-semi-sync");
     const Outcome up = Cli(args, 300);
     ASSERT_EQ(up.exit_code, 0) << up.output;
     password_ = ReadAll(dir_ + "/secrets/admin-password");

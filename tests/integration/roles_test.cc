@@ -112,6 +112,11 @@ TEST_F(RolesTest, KillingOneEtcdMemberChangesNothing) {
 TEST_F(RolesTest, WithoutEtcdQuorumThePrimaryFencesAndThenResumes) {
   const std::string primary = c().Primary();
   ASSERT_FALSE(primary.empty());
+  std::string sync;
+  for (const auto& m : c().Status().value("members", json::array())) {
+    if (m.value("sync", false)) sync = m.value("name", "");
+  }
+  ASSERT_FALSE(sync.empty()) << "no sync replica: " << c().Status().dump();
   const pid_t a = c().EtcdPid(1), b = c().EtcdPid(2);
   ASSERT_GT(a, 0);
   ASSERT_GT(b, 0);
@@ -126,7 +131,13 @@ TEST_F(RolesTest, WithoutEtcdQuorumThePrimaryFencesAndThenResumes) {
   kill(b, SIGCONT);
   EXPECT_EQ(acked_later, acked) << "writes were acknowledged without etcd's quorum";
   EXPECT_TRUE(c().writer_->WaitForProgress(30)) << "writes did not resume with the quorum back";
-  EXPECT_EQ(c().Primary(), primary);
+  // The same primary resumes while its lease lives. The quorum was lost longer than the
+  // lease's TTL, so it may have expired (it does when the etcd leader stayed the same); then
+  // the last leader is not registered at that instant and the sync replica, which holds
+  // every acknowledged write, takes over as in a failover (docs/roles.md). Nobody else may.
+  const std::string after = c().Primary();
+  EXPECT_TRUE(after == primary || after == sync)
+      << after << " leads; before the loss " << primary << " led and " << sync << " acked";
   c().CheckLedger("after etcd's quorum came back");
   c().CheckNeverTwoWritable("etcd quorum lost");
 }
