@@ -136,8 +136,14 @@ bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::stri
 bool ShouldNudgeAck(const AckNudgeInput& in) {
   const ServerState& s = in.state;
   if (!s.reachable || !s.semi_sync_master_enabled || s.read_only) return false;
-  // Someone must be there to ack the nudge, or it would only wait with the rest.
-  if (s.semi_sync_master_wait_sessions == 0 || s.semi_sync_master_clients == 0) return false;
+  if (s.semi_sync_master_wait_sessions == 0) return false;
+  // Exactly one semi-sync client, the named replica: with none, the nudge would only wait
+  // with the rest. With two, the old sync replica is still connected (frozen, say), and
+  // MariaDB 10.11.19 then blocked the nudge before it reached the binlog, and every later
+  // write behind it, until that replica resumed (semi_sync_test: 34 s). Without nudges the
+  // writers' own later commits release the waiting ones, as before; once the old one's
+  // connection is gone (killed, or timed out), the nudge applies.
+  if (s.semi_sync_master_clients != 1) return false;
   if (!in.named_acking) return false;
   if (!in.acked_when_waiting_before ||
       *in.acked_when_waiting_before != s.semi_sync_master_acked_commits) {

@@ -96,6 +96,7 @@ bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::stri
 // writes a binlogged no-op of its own (Db::NudgeSemiSyncAck). SAFETY: the nudge releases
 // nothing by itself; the replica acks it only once it holds the binlog up to it, which
 // includes every commit waiting before it, so no commit is acknowledged without a copy.
+// Only while the named replica is the one semi-sync client (see ShouldNudgeAck's comment).
 struct AckNudgeInput {
   ServerState state;          // the leader's, this tick
   bool named_acking = false;  // the sync key names a member whose record says it acks

@@ -245,6 +245,8 @@ TEST(ShouldNudgeAckTest, Table) {
        false},
       {"no semi-sync client to ack the nudge: it would only wait too",
        [](AckNudgeInput& in) { in.state.semi_sync_master_clients = 0; }, false},
+      {"the old sync replica still connected too (frozen): a nudge would block writes",
+       [](AckNudgeInput& in) { in.state.semi_sync_master_clients = 2; }, false},
       {"the named replica's record does not say it acks",
        [](AckNudgeInput& in) { in.named_acking = false; }, false},
       {"read-only (fenced, or not yet writable): never write",
