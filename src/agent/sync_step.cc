@@ -55,6 +55,7 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   acked_when_waiting_ = s.semi_sync_master_wait_sessions > 0
                             ? std::optional<int64_t>(s.semi_sync_master_acked_commits)
                             : std::nullopt;
+  if (acked_when_waiting_ && !acked_when_waiting_before) sync_when_waits_began_ = view.sync;
   // A promoted replica acks nobody: its slave side goes off, once the promotion removed
   // replication (before, SetSemiSyncReplica would restart the IO thread the promotion
   // stopped).
@@ -152,6 +153,7 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   nudge.state = s;
   const MemberView* acker = FindMemberView(view, out.sync);
   nudge.named_acking = !d.write_key && acker && acker->semi_sync_replica;
+  nudge.designated_since_waits_began = out.sync != sync_when_waits_began_;
   nudge.acked_when_waiting_before = acked_when_waiting_before;
   nudge.now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())

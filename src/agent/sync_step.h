@@ -80,6 +80,7 @@ class SyncStep {
   // Rpl_semi_sync_master_yes_tx on the previous tick, when commits waited then (nullopt:
   // none did), and when this leader last nudged (core/sync_replica.h ShouldNudgeAck).
   std::optional<int64_t> acked_when_waiting_;
+  std::string sync_when_waits_began_;  // whom the key named when commits began to wait
   std::optional<int64_t> last_nudge_ms_;
 };
 

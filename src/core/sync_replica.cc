@@ -144,7 +144,7 @@ bool ShouldNudgeAck(const AckNudgeInput& in) {
   // writers' own later commits release the waiting ones, as before; once the old one's
   // connection is gone (killed, or timed out), the nudge applies.
   if (s.semi_sync_master_clients != 1) return false;
-  if (!in.named_acking) return false;
+  if (!in.named_acking || !in.designated_since_waits_began) return false;
   if (!in.acked_when_waiting_before ||
       *in.acked_when_waiting_before != s.semi_sync_master_acked_commits) {
     return false;  // acks still flow: the waiting commits are merely slow

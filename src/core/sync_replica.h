@@ -100,6 +100,9 @@ bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::stri
 struct AckNudgeInput {
   ServerState state;          // the leader's, this tick
   bool named_acking = false;  // the sync key names a member whose record says it acks
+  // The sync key named another member (or nobody) when the waiting began: the hand-over case,
+  // where the named replica may have received the waiting commits before it acked.
+  bool designated_since_waits_began = false;
   // Rpl_semi_sync_master_yes_tx on the previous tick, when commits waited then too (nullopt:
   // none waited). Commits waiting on two ticks in a row with no ack in between are stuck.
   std::optional<int64_t> acked_when_waiting_before;

@@ -226,6 +226,7 @@ TEST(ShouldNudgeAckTest, Table) {
     in.state.semi_sync_master_wait_sessions = 1;
     in.state.semi_sync_master_acked_commits = 40;
     in.named_acking = true;
+    in.designated_since_waits_began = true;
     in.acked_when_waiting_before = 40;
     in.now_ms = 100000;
     return in;
@@ -247,6 +248,8 @@ TEST(ShouldNudgeAckTest, Table) {
        [](AckNudgeInput& in) { in.state.semi_sync_master_clients = 0; }, false},
       {"the old sync replica still connected too (frozen): a nudge would block writes",
        [](AckNudgeInput& in) { in.state.semi_sync_master_clients = 2; }, false},
+      {"the same replica named since the waiting began: it received them with semi-sync on",
+       [](AckNudgeInput& in) { in.designated_since_waits_began = false; }, false},
       {"the named replica's record does not say it acks",
        [](AckNudgeInput& in) { in.named_acking = false; }, false},
       {"read-only (fenced, or not yet writable): never write",
