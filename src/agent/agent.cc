@@ -272,6 +272,11 @@ void Agent::Act(const std::vector<Action>& actions, AgentSnapshot& snap) {
   }
 }
 
+double Agent::LeaseLeftSeconds() const {
+  if (!deadline_) return 0;
+  return std::max(0.0, std::chrono::duration<double>(*deadline_ - clock_.Now()).count());
+}
+
 bool Agent::LeadsInTime() const {
   return role_ == Role::kPrimary && deadline_ && clock_.Now() < *deadline_;
 }
@@ -726,10 +731,11 @@ void Agent::RunOnce() {
   }
   // SEMI-SYNC CALL SITE (agent/sync_step.h): the leader publishes the sync key, then arms its
   // master side, before its actions may make it writable; replicas set their slave side.
-  const SyncOutcome sync = config_.semi_sync
-                               ? sync_.Run({view, decision, state, lease_, snap.epoch,
-                                            deadline_.has_value() && clock_.Now() < *deadline_})
-                               : SyncOutcome{};
+  const SyncOutcome sync =
+      config_.semi_sync
+          ? sync_.Run({view, decision, state, lease_, snap.epoch,
+                       deadline_.has_value() && clock_.Now() < *deadline_, LeaseLeftSeconds()})
+          : SyncOutcome{};
   if (sync.hold_writable) {
     std::erase_if(actions, [](const Action& a) { return a.kind == ActionKind::kSetWritable; });
   }

@@ -191,6 +191,8 @@ class Agent {
   // The ladder's SQL steps on `db`, counted in `counters`. REQUIRES: fence_mu_ held.
   static Status FenceBySql(Db& db, FenceCounters& counters);
   bool LeadsInTime() const;
+  // Seconds before the fence deadline (0 without one, or past it).
+  double LeaseLeftSeconds() const;
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
   Result<DesiredSource> SourceOf(const std::string& member) const;
   // Runs the switchover step when a request is in the store (agent/switchover_step.h).

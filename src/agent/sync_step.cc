@@ -55,7 +55,16 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   acked_when_waiting_ = s.semi_sync_master_wait_sessions > 0
                             ? std::optional<int64_t>(s.semi_sync_master_acked_commits)
                             : std::nullopt;
-  if (acked_when_waiting_ && !acked_when_waiting_before) sync_when_waits_began_ = view.sync;
+  if (acked_when_waiting_ && !acked_when_waiting_before) {
+    sync_when_waits_began_ = view.sync;
+    handed_over_since_waits_began_ = false;
+  }
+  if (acked_when_waiting_) {
+    const MemberView* named_now = FindMemberView(view, view.sync);
+    if (view.sync != sync_when_waits_began_ || !named_now || !named_now->semi_sync_replica) {
+      handed_over_since_waits_began_ = true;
+    }
+  }
   // A promoted replica acks nobody: its slave side goes off, once the promotion removed
   // replication (before, SetSemiSyncReplica would restart the IO thread the promotion
   // stopped).
@@ -147,13 +156,19 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
     Do("semi-sync primary side off", db_.SetSemiSyncPrimary(false), out);
     return;
   }
-  out.waits_for_replica = s.semi_sync_master_enabled && !WritesWaitReason(s).empty();
+  // Only with nobody to ack: commits waiting while a replica is connected are stuck or slow,
+  // and the primary is then not ready (its /readyz says why).
+  out.waits_for_replica = s.semi_sync_master_enabled && s.semi_sync_master_clients == 0;
   // 3. Commits stuck behind an ack that will not come on its own: nudge.
   AckNudgeInput nudge;
   nudge.state = s;
   const MemberView* acker = FindMemberView(view, out.sync);
   nudge.named_acking = !d.write_key && acker && acker->semi_sync_replica;
-  nudge.designated_since_waits_began = out.sync != sync_when_waits_began_;
+  nudge.designated_since_waits_began =
+      handed_over_since_waits_began_ || out.sync != sync_when_waits_began_;
+  // Never on a leader past (or near) its fence deadline: the nudge's own session holds
+  // READ ONLY ADMIN, so read_only would not stop it on a member fenced meanwhile.
+  nudge.state.read_only = s.read_only || !tick.own_lease_alive || tick.lease_left_seconds < 2.0;
   nudge.acked_when_waiting_before = acked_when_waiting_before;
   nudge.now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())

@@ -31,6 +31,10 @@ struct SyncTick {
   LeaseId own_lease = 0;
   uint64_t epoch = 0;            // the leader's epoch, for the key's record
   bool own_lease_alive = false;  // before this agent's fence deadline
+  // Seconds left before that deadline (0 when not leading): a nudge, which may take a second
+  // or two when nobody acks it, is written only with time to spare, so the tick still renews
+  // the lease in time.
+  double lease_left_seconds = 0;
 };
 
 struct SyncOutcome {
@@ -81,6 +85,9 @@ class SyncStep {
   // none did), and when this leader last nudged (core/sync_replica.h ShouldNudgeAck).
   std::optional<int64_t> acked_when_waiting_;
   std::string sync_when_waits_began_;  // whom the key named when commits began to wait
+  // Since commits began to wait, the key named another member, or the named member's record
+  // said it did not ack (it restarted and reconnected): the hand-over case.
+  bool handed_over_since_waits_began_ = false;
   std::optional<int64_t> last_nudge_ms_;
 };
 

@@ -88,6 +88,8 @@ class SyncStepTest : public ::testing::Test {
     t.decision.verdict = RoleVerdict::kLead;
     t.state = db_.state;
     t.own_lease = lease_;
+    t.own_lease_alive = true;
+    t.lease_left_seconds = 2.5;
     t.epoch = 2;
     return t;
   }
@@ -179,6 +181,34 @@ TEST_F(SyncStepTest, CommitsStuckAfterAHandOverGetANudgeNoMoreThanOnceIn3s) {
   clock_.Advance(std::chrono::milliseconds(10000));
   step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
   EXPECT_EQ(db_.ack_nudges, 2);
+}
+
+// The same replica named again after it stopped acking (restarted; with --replicas 2 the
+// key goes mysql-1 -> "" -> mysql-1): it too got the waiting commits before it acked. And
+// never a nudge close to the fence deadline.
+TEST_F(SyncStepTest, TheSameReplicaBackAfterARestartGetsANudgeButNotNearTheDeadline) {
+  SyncStep step("mysql-0", keys_, 2, store_, db_, clock_);
+  const std::vector<MemberView> acking = {Member(1, "0-100-10", true)};
+  step.Run(LeaderTick({Member(1, "0-100-10")}));
+  step.Run(LeaderTick(acking));
+  ASSERT_TRUE(db_.state.semi_sync_master_enabled);
+  db_.state.read_only = false;
+  db_.state.semi_sync_master_clients = 1;
+  db_.state.semi_sync_master_acked_commits = 7;
+  db_.state.semi_sync_master_wait_sessions = 1;
+  step.Run(LeaderTick(acking));  // the waiting begins under mysql-1
+  clock_.Advance(std::chrono::milliseconds(1000));
+  SyncTick restarted = LeaderTick({Member(1, "0-100-10")});
+  restarted.view->sync = "";
+  step.Run(restarted);
+  clock_.Advance(std::chrono::milliseconds(1000));
+  SyncTick late = LeaderTick(acking);
+  late.lease_left_seconds = 1.5;
+  step.Run(late);
+  EXPECT_EQ(db_.ack_nudges, 0) << "nudged 1.5 s before the fence deadline";
+  clock_.Advance(std::chrono::milliseconds(1000));
+  step.Run(LeaderTick(acking));
+  EXPECT_EQ(db_.ack_nudges, 1);
 }
 
 TEST_F(SyncStepTest, AFailedPublishArmsNothing) {

@@ -299,6 +299,9 @@ Status MariaDb::NudgeSemiSyncAck() {
   short_wait.read_timeout_s = 1;
   short_wait.write_timeout_s = 1;
   ASSIGN_OR_RETURN(auto c, Connection::Open(short_wait));
+  // Never queued behind a lock (a backup stage, say) to run later, when this member may lead
+  // no more.
+  RETURN_IF_ERROR(c->Execute(dialect::kShortLockWait));
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   return c->Execute(dialect::AckNudge(
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count())));
