@@ -30,15 +30,6 @@
 namespace mysqlset::cmd {
 namespace {
 
-std::string UtcTime(int64_t unix_seconds) {
-  const time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 struct BackupFlags {
   std::string dir = "./mysqlset-data";
   std::string repo;
@@ -240,10 +231,10 @@ int RunBackupsCmd(const BackupsFlags& f) {
     uint64_t bytes = 0;
     for (const auto& o : m.objects) bytes += o.bytes;
     std::printf("%-36s %-20s %-10s %-24s %10s  %s\n", m.id.c_str(),
-                UtcTime(m.finished_at_unix).c_str(), m.source_member.c_str(),
+                FormatUtcTime(m.finished_at_unix).c_str(), m.source_member.c_str(),
                 m.gtid.empty() ? "-" : m.gtid.c_str(),
                 backup::HumanBytes(static_cast<double>(bytes)).c_str(),
-                e.verification ? UtcTime(e.verification->verified_at_unix).c_str() : "no");
+                e.verification ? FormatUtcTime(e.verification->verified_at_unix).c_str() : "no");
   }
   return PrintRecoveryWindow(**repo, *list);
 }
