@@ -46,7 +46,9 @@ dir=$W/c
 write=$((base - 6))
 pwfile=$W/bench-password
 (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$pwfile")
-"$MYSQLSET" sql --dir "$dir" -e "CREATE DATABASE bench; CREATE USER bench@'%' IDENTIFIED BY '$(cat "$pwfile")'; GRANT ALL ON bench.* TO bench@'%'" >/dev/null
+# The password goes on stdin, never in a process's arguments; creating users needs --admin.
+echo "CREATE DATABASE bench; CREATE USER bench@'%' IDENTIFIED BY '$(cat "$pwfile")'; GRANT ALL ON bench.* TO bench@'%'" \
+  | "$MYSQLSET" sql --admin --dir "$dir" >/dev/null
 lasting=$((RUNS * 3 * (TIMEOUT + 120) + 60))
 "$PY" "$(dirname "$0")/write_probe.py" --port "$write" --user bench --password-file "$pwfile" \
   --seconds "$lasting" >"$OUT/probe.txt" 2>"$W/probe.err" &

@@ -56,7 +56,9 @@ write=$((base - 6))
 # The load is an application's: an account without READ ONLY ADMIN, which read_only stops.
 pwfile=$W/bench-password
 (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$pwfile")
-"$MYSQLSET" sql --dir "$dir" -e "CREATE DATABASE bench; CREATE USER bench@'%' IDENTIFIED BY '$(cat "$pwfile")'; GRANT ALL ON bench.* TO bench@'%'" >/dev/null
+# The password goes on stdin, never in a process's arguments; creating users needs --admin.
+echo "CREATE DATABASE bench; CREATE USER bench@'%' IDENTIFIED BY '$(cat "$pwfile")'; GRANT ALL ON bench.* TO bench@'%'" \
+  | "$MYSQLSET" sql --admin --dir "$dir" >/dev/null
 sb() {
   sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port=$write \
     --mysql-user=bench --mysql-password="$(cat "$pwfile")" --mysql-db=bench --tables=4 \

@@ -649,6 +649,8 @@ void Agent::RunOnce() {
         spdlog::error("{}: {}", config_.id.pod_name, decision.reason);
       }
     }
+    // The first leader this agent sees is no change (startup_tick covers a start).
+    if (leader != leader_seen_ && any_leader_seen_) leader_changed_at_ = clock_.Now();
     leader_seen_ = leader;
     any_leader_seen_ = any_leader_seen_ || !leader.empty();
     snap.leader = leader;
@@ -742,6 +744,7 @@ void Agent::RunOnce() {
   for (const std::string& a : sync.actions) snap.last_actions.push_back("semi-sync: " + a);
   if (!sync.error.empty()) snap.last_error = "semi-sync: " + sync.error;
   if (view) snap.sync = sync.sync;
+  settling_ = view && Settling(SettleInputOf(decision.verdict, state, view->sync));
   snap.semi_sync = sync.note;
   snap.role = role_;
   bool reporting = false;
@@ -795,7 +798,9 @@ std::chrono::milliseconds Agent::NextDelay() const {
                            : config_.unreachable_backoff.DelayFor(consecutive_failures_ - 1);
   delay = std::min(delay, config_.tick);  // the lease needs its keepalive every tick
   // Writes wait from the old primary's loss (or read_only) to the new one's writable.
-  if (switchover_pending_ || took_key_) delay = std::min(delay, config_.switchover_tick);
+  if (switchover_pending_ || took_key_ || settling_) {
+    delay = std::min(delay, config_.switchover_tick);
+  }
   if (config_.startup_tick.count() > 0 && !been_ready_ &&
       clock_.Now() - agent_started_ < config_.startup_window) {
     delay = std::min(delay, config_.startup_tick);
@@ -805,6 +810,26 @@ std::chrono::milliseconds Agent::NextDelay() const {
     delay = std::clamp(left, milliseconds(0), delay);
   }
   return delay;
+}
+
+SettleInput Agent::SettleInputOf(RoleVerdict verdict, const ServerState& state,
+                                 const std::string& sync) const {
+  SettleInput in;
+  in.verdict = verdict;
+  in.reachable = state.reachable;
+  in.semi_sync = config_.semi_sync;
+  in.writable = state.reachable && !state.read_only;
+  in.sync = sync;
+  in.self = config_.id.pod_name;
+  in.acks = state.semi_sync_slave_status;
+  in.replicating = state.replica && state.replica->io == ThreadState::kYes &&
+                   state.replica->sql == ThreadState::kYes;
+  in.window = config_.settle_window;
+  in.since_leader_change = leader_changed_at_
+                               ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     clock_.Now() - *leader_changed_at_)
+                               : in.window;
+  return in;
 }
 
 bool Agent::ServesPrimary(const AgentSnapshot& snap, std::chrono::steady_clock::time_point now) {

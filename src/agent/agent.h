@@ -25,6 +25,7 @@
 #include "core/leadership.h"
 #include "core/readiness.h"
 #include "core/replication_plan.h"
+#include "core/settling.h"
 #include "core/topology.h"
 #include "env/clock.h"
 #include "env/coord_store.h"
@@ -59,6 +60,9 @@ struct AgentConfig {
   // While a switchover is in the store, ticks come this often: each step waits for a tick,
   // and writes pause from the old primary's read_only to the new one's writable.
   std::chrono::milliseconds switchover_tick{100};
+  // ... and so do they for at most this long after the leader key changes, while this
+  // member's part of the change is under way (core/settling.h).
+  std::chrono::milliseconds settle_window{10000};
   // Until this member is first ready, and for at most startup_window after the agent
   // started, ticks come this often and a mysqld that does not answer yet is polled this
   // often instead of backing off: a starting member is ready a few ms after its server
@@ -193,6 +197,9 @@ class Agent {
   bool LeadsInTime() const;
   // Seconds before the fence deadline (0 without one, or past it).
   double LeaseLeftSeconds() const;
+  // This tick's facts for core/settling.h (whether to tick fast).
+  SettleInput SettleInputOf(RoleVerdict verdict, const ServerState& state,
+                            const std::string& sync) const;
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
   Result<DesiredSource> SourceOf(const std::string& member) const;
   // Runs the switchover step when a request is in the store (agent/switchover_step.h).
@@ -233,7 +240,10 @@ class Agent {
   bool switchover_pending_ = false;  // the request is not finished: tick faster
   bool handing_over_ = false;        // ... and it is from this member: see RunOnce
   bool took_key_ = false;            // the last tick's campaign won: lead soon (NextDelay)
-  bool been_ready_ = false;          // some tick's verdict was ready in its role (see startup_tick)
+  bool settling_ = false;  // this member's part of a change of leader is under way (NextDelay)
+  // When a view last showed the leader key changed (nullopt: never since the first leader).
+  std::optional<std::chrono::steady_clock::time_point> leader_changed_at_;
+  bool been_ready_ = false;  // some tick's verdict was ready in its role (see startup_tick)
   std::chrono::steady_clock::time_point agent_started_;  // when it was made (startup_tick)
   DesiredSource source_;  // where kFollow replicates from (the leader's address)
   bool fenced_ = false;   // the ladder ran since this agent last led

@@ -355,6 +355,37 @@ TEST_F(AgentTest, FollowerRepointsWhenTheLeaderChanges) {
   EXPECT_EQ(Count("set_writable"), 0u);
 }
 
+// After a change of leader, a replica ticks fast (switchover_tick) while its part of the
+// relay is under way: re-pointing, then, once named the sync replica, turning its ack side
+// on (core/settling.h); then the normal tick again. At one tick a second each hand-off cost
+// up to a second of a failover's write pause.
+TEST_F(AgentTest, AFollowerTicksFastAfterTheLeaderChangesUntilItsPartIsDone) {
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-1");
+  agent.RunOnce();
+  Tick(agent, milliseconds(1000));
+  EXPECT_EQ(agent.NextDelay(), milliseconds(1000)) << "the first leader seen is no change";
+  LeaderIs("mysql-2", 2);
+  Tick(agent, milliseconds(1000));
+  EXPECT_EQ(Count("configure_replication"), 2u);
+  EXPECT_EQ(agent.NextDelay(), milliseconds(100)) << "the leader has named no sync replica yet";
+  ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-1", 2, 0})).ok());
+  Tick(agent, milliseconds(100));
+  EXPECT_TRUE(db_.state.semi_sync_slave_enabled);
+  EXPECT_EQ(agent.NextDelay(), milliseconds(100)) << "named, but not acking yet";
+  db_.state.semi_sync_slave_status = true;  // its IO thread reconnected with semi-sync
+  Tick(agent, milliseconds(100));
+  EXPECT_EQ(agent.NextDelay(), milliseconds(1000)) << "acks: its part is done";
+
+  // Bounded: a change that never settles (nobody named) ticks fast only within the window.
+  ASSERT_TRUE(store_.Delete(keys_.Sync()).ok());
+  LeaderIs("mysql-0", 3);
+  Tick(agent, milliseconds(100));
+  EXPECT_EQ(agent.NextDelay(), milliseconds(100));
+  for (int i = 0; i < 11; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_EQ(agent.NextDelay(), milliseconds(1000)) << "past the settle window";
+}
+
 // Issue 13: a replica caught up when its primary's mariadbd went away keeps serving reads
 // for --max-stale-read-seconds, counted from its last working IO thread, and says so; it
 // leaves when the bound passes, or at once when a new leader exists that it does not follow.

@@ -281,12 +281,17 @@ Status MariaDb::SetSemiSyncReplica(bool enabled) {
   if (!repl.ok()) return Check(repl.status());
   if (repl->rows.empty()) return Status::Ok();
   // Restart only a running IO thread: one stopped on purpose (a failover's fence of every
-  // reachable replica) must stay stopped. And only while the SQL thread runs: START with
-  // both threads stopped purges the relay log (MDEV-4698), which may hold acknowledged
-  // writes not yet applied; the flag then waits for the next restart of the threads, and
-  // Rpl_semi_sync_slave_status goes on saying this replica may ack (ServerState).
+  // reachable replica) must stay stopped. Turning the side ON, only while the SQL thread runs:
+  // START with both threads stopped purges the relay log (MDEV-4698), which may hold
+  // acknowledged writes not yet applied; the flag then waits for the next restart of the
+  // threads. Turning it OFF restarts the IO thread even with the SQL thread stopped (on an
+  // error, say): until then Rpl_semi_sync_slave_status says it may still ack, so the leader
+  // can name no other sync replica and writes wait for good (roles_test's refused
+  // switchover). Losing its relay log is then safe: the key no longer names it, so failover
+  // does not count on it, and it fetches the same events again from the live primary.
   const ReplicaStatus now = ReplicaStatusFromRow(*repl, 0);
-  if (now.io == ThreadState::kNo || now.sql != ThreadState::kYes) return Status::Ok();
+  if (now.io == ThreadState::kNo) return Status::Ok();
+  if (enabled && now.sql != ThreadState::kYes) return Status::Ok();
   RETURN_IF_ERROR(Check(c->Execute(dialect::kStopReplicaIo)));
   return Check(c->Execute(dialect::kStartReplicaIo));
 }

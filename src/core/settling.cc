@@ -1,0 +1,28 @@
+#include "core/settling.h"
+
+namespace mysqlset {
+
+bool Settling(const SettleInput& in) {
+  if (in.since_leader_change >= in.window) return false;
+  // A server that does not answer has no part to play yet: its polls back off (agent.h).
+  if (!in.reachable) return false;
+  switch (in.verdict) {
+    case RoleVerdict::kLead:
+      // Held read-only until a sync replica acks, or writable with writes waiting for one
+      // to be named.
+      return !in.writable || (in.semi_sync && in.sync.empty());
+    case RoleVerdict::kFollow:
+      if (!in.replicating) return true;  // re-pointed: its record shows the catch-up soon
+      if (!in.semi_sync) return false;
+      // The leader is choosing a sync replica (its record decides), or chose this member,
+      // which must turn its ack side on before the leader turns writable.
+      return in.sync.empty() || (in.sync == in.self && !in.acks);
+    case RoleVerdict::kCampaign:
+    case RoleVerdict::kWait:
+    case RoleVerdict::kFence:
+      return true;  // no leader yet: the next view may be the one to act on
+  }
+  return false;
+}
+
+}  // namespace mysqlset

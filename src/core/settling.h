@@ -1,0 +1,34 @@
+#pragma once
+// Whether this member's part of a change of leader is still under way, so that its agent
+// ticks fast (Agent::NextDelay). A failover or switchover is a relay between agents: the
+// candidate campaigns once the old key is gone; the new leader names a sync replica once that
+// replica's record shows it caught up; the replica turns its ack side on once named; the
+// leader turns writable once it acks. At one tick a second each hand-off waited up to a
+// tick: 4 s of a 7.5 s failover (bench/failover_bench.sh, before this). Fast ticks last
+// only a bounded window after the leader changed, so a cluster stuck without a candidate
+// does not poll the store and servers ten times a second for good. Pure; table cases in
+// settling_test.cc.
+
+#include <chrono>
+
+#include "core/leadership.h"
+
+namespace mysqlset {
+
+struct SettleInput {
+  RoleVerdict verdict = RoleVerdict::kWait;  // this tick's
+  bool reachable = false;                    // the server answered this tick
+  bool semi_sync = false;                    // the agent runs lossless semi-sync
+  bool writable = false;                     // read_only is off, as gathered this tick
+  std::string sync;                          // whom the sync key names ("" nobody)
+  std::string self;
+  bool acks = false;         // Rpl_semi_sync_slave_status, as gathered
+  bool replicating = false;  // IO and SQL threads both run, as gathered
+  // Since this agent last saw the leader key change (to another member, or to none).
+  std::chrono::milliseconds since_leader_change{0};
+  std::chrono::milliseconds window{10000};
+};
+
+bool Settling(const SettleInput& in);
+
+}  // namespace mysqlset

@@ -1,0 +1,114 @@
+#include "core/settling.h"
+
+#include "gtest/gtest.h"
+
+namespace mysqlset {
+namespace {
+
+using std::chrono::milliseconds;
+
+SettleInput Base(RoleVerdict verdict) {
+  SettleInput in;
+  in.verdict = verdict;
+  in.semi_sync = true;
+  in.reachable = true;
+  in.self = "mysql-1";
+  in.since_leader_change = milliseconds(500);
+  return in;
+}
+
+struct Case {
+  const char* name;
+  SettleInput in;
+  bool settling;
+};
+
+TEST(SettlingTest, FastTicksOnlyWhileThisMembersPartOfTheChangeIsUnderWay) {
+  std::vector<Case> cases;
+  {
+    SettleInput in = Base(RoleVerdict::kLead);
+    in.writable = false;
+    in.sync = "mysql-2";
+    cases.push_back({"a new leader held read-only until its sync replica acks", in, true});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kLead);
+    in.writable = true;
+    in.sync = "";
+    cases.push_back({"a writable leader that has named no sync replica yet", in, true});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kLead);
+    in.writable = true;
+    in.sync = "mysql-2";
+    cases.push_back({"a writable leader with its sync replica: done", in, false});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kLead);
+    in.semi_sync = false;
+    in.writable = true;
+    cases.push_back({"a writable leader without semi-sync: done", in, false});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kFollow);
+    in.replicating = false;
+    cases.push_back({"a replica re-pointed, not replicating yet", in, true});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kFollow);
+    in.replicating = true;
+    in.sync = "";
+    cases.push_back({"a replica while the leader chooses its sync replica", in, true});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kFollow);
+    in.replicating = true;
+    in.sync = "mysql-1";
+    in.acks = false;
+    cases.push_back({"the named replica before its ack side is on", in, true});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kFollow);
+    in.replicating = true;
+    in.sync = "mysql-1";
+    in.acks = true;
+    cases.push_back({"the named replica that acks: done", in, false});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kFollow);
+    in.replicating = true;
+    in.sync = "mysql-2";
+    cases.push_back({"a replica following while another one is named: done", in, false});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kFollow);
+    in.semi_sync = false;
+    in.replicating = true;
+    cases.push_back({"a replicating replica without semi-sync: done", in, false});
+  }
+  cases.push_back({"no leader, this member campaigns", Base(RoleVerdict::kCampaign), true});
+  cases.push_back({"no leader, this member waits", Base(RoleVerdict::kWait), true});
+  cases.push_back({"a fenced former leader", Base(RoleVerdict::kFence), true});
+  {
+    SettleInput in = Base(RoleVerdict::kWait);
+    in.since_leader_change = milliseconds(10000);
+    cases.push_back({"past the window: back to the normal tick, even with no leader", in, false});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kLead);
+    in.writable = false;
+    in.since_leader_change = milliseconds(60000);
+    cases.push_back({"past the window: a leader still held read-only ticks normally", in, false});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kFollow);
+    in.reachable = false;
+    cases.push_back({"a server that does not answer backs off instead", in, false});
+  }
+  for (const Case& c : cases) {
+    EXPECT_EQ(Settling(c.in), c.settling) << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace mysqlset
