@@ -154,7 +154,8 @@ bool Agent::CheckErrant(const std::string& leader, const ServerState& state, Age
   return true;
 }
 
-void Agent::AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap) {
+void Agent::AdvanceSwitchoverRequest(const ClusterView& view, const ServerState& state,
+                                     AgentSnapshot& snap) {
   const ReplicationSourceOf source_of =
       [this](const std::string& member) -> Result<ReplicationSource> {
     ASSIGN_OR_RETURN(const DesiredSource d, SourceOf(member));
@@ -180,6 +181,8 @@ void Agent::AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& sna
   ctx.own_lease = lease_;
   ctx.before_fence_deadline = deadline_ && clock_.Now() < *deadline_;
   ctx.self_writable = snap.writable;
+  ctx.commits_stuck = state.reachable && state.semi_sync_master_enabled &&
+                      state.semi_sync_master_wait_sessions > 0 && view.sync.empty();
   const Status st = AdvanceSwitchover(ctx);
   if (!ctx.progress.empty()) {
     snap.last_actions.push_back("switchover: " + ctx.progress);
@@ -751,7 +754,7 @@ void Agent::RunOnce() {
   for (const auto& a : actions) reporting |= a.kind == ActionKind::kReportReplicationError;
   if (!reporting) snap.replication_error.clear();
   Act(actions, snap);
-  if (view && switchover_request_) AdvanceSwitchoverRequest(*view, snap);
+  if (view && switchover_request_) AdvanceSwitchoverRequest(*view, state, snap);
   snap.lead_deadline = role_ == Role::kPrimary ? deadline_ : std::nullopt;
 
   // Readiness reflects the state as gathered: actions taken now show on the next tick.

@@ -203,7 +203,8 @@ class Agent {
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
   Result<DesiredSource> SourceOf(const std::string& member) const;
   // Runs the switchover step when a request is in the store (agent/switchover_step.h).
-  void AdvanceSwitchoverRequest(const ClusterView& view, AgentSnapshot& snap);
+  void AdvanceSwitchoverRequest(const ClusterView& view, const ServerState& state,
+                                AgentSnapshot& snap);
   CloneRecordStatus CloneStatus() const;
   // A replica following `leader`: its errant GTIDs (agent/errant_check.h), after Gather.
   // False when it could not tell this tick (the last verdict stands).

@@ -22,6 +22,7 @@ SwitchoverObservation Observe(const SwitchoverContext& ctx, const formats::Switc
                         ctx.own_lease != 0 && ctx.view.leader->lease == ctx.own_lease;
   o.before_fence_deadline = ctx.before_fence_deadline;
   o.self_writable = ctx.self_writable;
+  o.commits_stuck = ctx.commits_stuck;
   const MemberView* candidate = FindMemberView(ctx.view, r.to);
   o.candidate_registered = candidate != nullptr;
   o.candidate_reachable = candidate && candidate->mysql_reachable;

@@ -41,6 +41,7 @@ struct SwitchoverContext {
   int64_t own_lease = 0;
   bool before_fence_deadline = false;  // own lease certainly alive
   bool self_writable = false;          // read_only=0 as gathered this tick
+  bool commits_stuck = false;          // see SwitchoverObservation::commits_stuck
   // When this agent first read this request, on its own steady clock: the timeout counts
   // from there, not from requested_at, which the requester's node stamped with its own wall
   // clock (another node's clock may be off by more than the timeout).

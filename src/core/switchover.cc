@@ -176,6 +176,11 @@ SwitchoverStep NextSwitchoverStep(const SwitchoverObservation& o) {
   if (!o.candidate_reachable) return {A::kAbort, "candidate " + o.to + "'s server does not answer"};
   switch (o.state) {
     case S::kRequested:
+      if (o.commits_stuck) {
+        return {A::kAbort,
+                "commits wait for a semi-sync ack and no sync replica is named yet (`status` "
+                "says why): retry once writes flow again"};
+      }
       return {A::kGoReadOnly, ""};
     case S::kReadOnly:
       return {A::kWaitForCandidate, ""};

@@ -53,6 +53,10 @@ struct SwitchoverObservation {
   bool candidate_registered = false;   // `to`'s member key exists
   bool candidate_reachable = false;    // its record says its mysqld answers
   bool timed_out = false;              // the request's time is up
+  // Commits wait for a semi-sync ack and the sync key names nobody: only a designation
+  // releases them, and the leader designates none while its own switchover is pending
+  // (agent/sync_step.cc). Going read-only would wait behind them until the timeout.
+  bool commits_stuck = false;
 };
 
 enum class SwitchoverAction {
