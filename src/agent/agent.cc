@@ -348,6 +348,9 @@ bool Agent::KeepLease(const ServerState& state, const AgentSnapshot& snap) {
     may_ack_ = false;
   }
   r.semi_sync_replica = may_ack_;
+  if (down) received_from_ = {};  // its relay log is purged when it starts again
+  r.received_from = received_from_.first;
+  r.received_epoch = received_from_.second;
   r.semi_sync_primary = state.reachable && state.semi_sync_master_enabled;
   r.errant_gtids = snap.errant_gtids.ToString();
   r.updated_unix_ms = clock_.UnixMillis();
@@ -611,6 +614,7 @@ void Agent::RunOnce() {
     const auto started = clock_.Now() - std::chrono::seconds(state.uptime_seconds);
     server_restarted = server_started_ && started > *server_started_ + std::chrono::seconds(2);
     if (!server_started_ || server_restarted) server_started_ = started;
+    if (server_restarted) received_from_ = {};
   }
 
   // 3-4. Lease, members/<self>, the cluster's keys.
@@ -707,6 +711,11 @@ void Agent::RunOnce() {
         break;
       }
       source_ = *source;
+      if (view && view->leader && state.replica && state.replica->io == ThreadState::kYes &&
+          state.replica->source_host == source_.host &&
+          state.replica->source_port == source_.port) {
+        received_from_ = {decision.leader, view->leader->epoch};
+      }
       actions = PlanActions(Role::kReplica, state, source_, CloneStatus());
       // After Gather (step 2): the primary's position must be read after this replica's.
       // Only on a verdict made this tick, against this leader.

@@ -228,6 +228,10 @@ class Agent {
   // on a restart): see server_restarted in RunOnce.
   std::optional<std::chrono::steady_clock::time_point> server_started_;
   bool may_ack_ = false;  // published as MemberRecord::semi_sync_replica: see KeepLease
+  // The leader and epoch this mariadbd has streamed from since it started (MemberRecord's
+  // received_from): cleared when the server restarts or goes down, and unknown (empty) after
+  // the agent starts until the IO thread is seen running from the leader again.
+  std::pair<std::string, uint64_t> received_from_;
   LeaseId lease_ = 0;
   // FenceDeadline of the last successful keepalive (or grant); unset without a lease.
   std::optional<std::chrono::steady_clock::time_point> deadline_;

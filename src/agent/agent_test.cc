@@ -680,7 +680,8 @@ class FailoverAgentTest : public AgentTest {
   // mysql-2 registers with its server answering, on a lease of its own (KeepOthers).
   // With `acking_at`, it replicates caught up to that GTID (with its semi-sync side on when
   // `acking`).
-  void RegisterMysql2(const std::string& acking_at = "", bool acking = false) {
+  void RegisterMysql2(const std::string& acking_at = "", bool acking = false,
+                      uint64_t received_epoch = 0) {
     if (other_lease_ == 0) other_lease_ = *store_.GrantLease(3);
     formats::MemberRecord m;
     m.name = "mysql-2";
@@ -694,6 +695,10 @@ class FailoverAgentTest : public AgentTest {
       m.semi_sync_replica = acking;
       m.gtid_io = acking_at;
       m.lag_seconds = 0;
+    }
+    if (received_epoch != 0) {  // streamed from mysql-0 in that epoch
+      m.received_from = "mysql-0";
+      m.received_epoch = received_epoch;
     }
     ASSERT_TRUE(store_.Put(keys_.Member("mysql-2"), formats::ToJson(m), other_lease_).ok());
   }
@@ -711,17 +716,32 @@ class FailoverAgentTest : public AgentTest {
     };
     return c;
   }
+  // mysql-1, the sync replica, streams from mysql-0 (epoch 3) for a tick; then mysql-0's
+  // lease expires.
+  Agent& FollowedMysql0ThenLostIt() {
+    LeaderIs("mysql-0", 3);
+    db_.state = testing::StateBuilder().Replicating().Build();  // holds nothing errant
+    db_.state.uptime_seconds = 1000;
+    Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
+    agent.RunOnce();
+    EXPECT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kFollow);
+    EXPECT_TRUE(store_.Delete(keys_.Leader()).ok());
+    LostLeader("mysql-1");
+    peers_asked_.clear();
+    db_.calls.clear();
+    db_.gtid_waits.clear();
+    return agent;
+  }
   std::vector<std::string> peers_asked_;
 };
 
 TEST_F(FailoverAgentTest, TheSyncReplicaFencesAppliesWhatItReceivedThenTakesTheKey) {
-  LostLeader("mysql-1");
+  Agent& agent = FollowedMysql0ThenLostIt();
   ReplicaStatus r = testing::HealthyReplication();
   r.io = ThreadState::kConnecting;  // its primary is dead
   r.gtid_io_pos = "0-100-7";
   db_.state = testing::StateBuilder().Replicating(r).Gtids("0-100-6", "0-100-6").Build();
   db_.state.gtid_current = *GtidList::Parse("0-100-6");  // 0-100-7 received, not applied
-  Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
   agent.RunOnce();
   EXPECT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kCampaign)
       << agent.Snapshot().decision.reason;
@@ -760,6 +780,22 @@ TEST_F(FailoverAgentTest, TheSyncReplicaFencesAppliesWhatItReceivedThenTakesTheK
   EXPECT_EQ(agent.Snapshot().last_epoch->reason, "failover");
 }
 
+TEST_F(FailoverAgentTest, ASyncReplicaWhoseServerRestartedSinceTheLeaderWasLostWaits) {
+  Agent& agent = FollowedMysql0ThenLostIt();
+  // Its mariadbd restarted: the relay log, with what it acknowledged, is purged.
+  ReplicaStatus r = testing::HealthyReplication();
+  r.io = ThreadState::kConnecting;
+  db_.state = testing::StateBuilder().Replicating(r).Gtids("0-100-6", "0-100-6").Build();
+  db_.state.uptime_seconds = 1;
+  for (int i = 0; i < 4; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(StoredLeader());
+  EXPECT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kWait);
+  EXPECT_NE(agent.Snapshot().decision.reason.find("restarted since it last received"),
+            std::string::npos)
+      << agent.Snapshot().decision.reason;
+  EXPECT_EQ(Count("stop_replication_io"), 0u);
+}
+
 TEST_F(FailoverAgentTest, AnAsyncReplicaNeverCampaigns) {
   LostLeader("mysql-2");
   ASSERT_TRUE(store_.Delete(keys_.Member("mysql-2")).ok());  // the sync replica is lost too
@@ -778,7 +814,7 @@ TEST_F(FailoverAgentTest, ALeaderWhoseServerDiesReleasesTheKeyWhenASyncReplicaCa
   UntilPrimary(agent);
   agent.RunOnce();
   ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-2", 1, 0})).ok());
-  RegisterMysql2();
+  RegisterMysql2("0-100-5", /*acking=*/true, /*received_epoch=*/StoredLeader()->epoch);
   db_.state.reachable = false;
   Tick(agent, milliseconds(500));
   EXPECT_TRUE(StoredLeader()) << "one failed gather is not enough";
@@ -855,7 +891,7 @@ TEST_F(FailoverAgentTest, ARestartedServerReleasesTheKeyAWatchdogFencedOneDoesNo
   UntilPrimary(agent);
   agent.RunOnce();
   ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-2", 1, 0})).ok());
-  RegisterMysql2("0-100-5", /*acking=*/true);
+  RegisterMysql2("0-100-5", /*acking=*/true, /*received_epoch=*/StoredLeader()->epoch);
   db_.state.uptime_seconds += 1;
   db_.state.read_only = true;  // the watchdog fenced it during a slow tick
   Tick(agent, milliseconds(1000));

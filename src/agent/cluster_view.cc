@@ -20,6 +20,8 @@ MemberView MemberViewOf(const formats::MemberRecord& r) {
   m.lag_seconds = r.lag_seconds;
   m.semi_sync_replica = r.semi_sync_replica;
   m.role = r.role;
+  m.received_from = r.received_from;
+  m.received_epoch = r.received_epoch;
   if (auto io = GtidList::Parse(r.gtid_io); io.ok()) m.gtid_io = *io;
   if (auto errant = GtidList::Parse(r.errant_gtids); errant.ok()) {
     m.errant_gtids = *errant;

@@ -63,6 +63,17 @@ Election AutomaticWinner(const ClusterView& view, int64_t now_unix_ms,
                     lost, view.sync,
                     view.sync == lost ? "it was the leader" : view.sync + " " + why, kForceHint)};
   }
+  // Its acks covered what it had received, and a restart purges the relay log: a sync
+  // replica whose server restarted since it streamed from the lost leader may lack
+  // acknowledged writes that only the lost leader still holds.
+  const MemberView* sync = FindMemberView(view, view.sync);
+  if (sync->received_from != lost || sync->received_epoch != view.last_leader->epoch) {
+    return {std::nullopt,
+            fmt::format("the sync replica {}'s server restarted since it last received from the "
+                        "leader {} (a restart purges the relay log, which may have held "
+                        "acknowledged writes); waiting for {} to come back; {}",
+                        view.sync, lost, lost, kForceHint)};
+  }
   return {view.sync,
           fmt::format("failover: the leader {} is lost; the sync replica {} takes over", lost,
                       view.sync),

@@ -27,6 +27,10 @@ ClusterView Lost() {
   v.last_leader = LeaderView{"mysql-0", 4, 0, 7};
   v.last_leader_mod_revision = 7;
   v.members = {Member("mysql-1", 1, "0-100-9"), Member("mysql-2", 2, "0-100-10")};
+  for (MemberView& m : v.members) {
+    m.received_from = "mysql-0";  // their servers streamed from it since they started
+    m.received_epoch = 4;
+  }
   v.sync = "mysql-1";
   return v;
 }
@@ -91,6 +95,31 @@ std::vector<FailoverCase> Cases() {
     auto v = Lost();
     v.members.erase(v.members.begin());
     add("the reason names the forced command", v, std::nullopt, "mysqlset failover --force");
+  }
+  {
+    auto v = Lost();
+    v.members[0].received_from.clear();
+    add("the sync replica's server restarted since the leader was lost: nobody", v, std::nullopt,
+        "mysql-1's server restarted since it last received from the leader mysql-0");
+  }
+  {
+    auto v = Lost();
+    v.members[0].received_epoch = 3;
+    add("the sync replica last streamed from an earlier epoch of the leader: nobody", v,
+        std::nullopt, "waiting for mysql-0 to come back");
+  }
+  {
+    auto v = Lost();
+    v.members[0].received_from = "mysql-2";
+    add("the sync replica last streamed from another member: nobody", v, std::nullopt,
+        "restarted since it last received");
+  }
+  {
+    auto v = Lost();
+    v.members[0].received_from.clear();
+    v.forced_failover_to = "mysql-1";
+    add("a forced failover may still promote a restarted sync replica", v, "mysql-1", "forced",
+        kEpochForced);
   }
   {
     auto v = Lost();

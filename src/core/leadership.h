@@ -35,6 +35,9 @@ struct MemberView {
   bool semi_sync_replica = false;  // acks the primary's commits
   GtidList errant_gtids;           // empty: none known; never promoted otherwise
   std::string role;                // "primary" | "replica", as the member's agent acts
+  // Whom its mariadbd has streamed from since it last started (MemberRecord's fields).
+  std::string received_from;
+  uint64_t received_epoch = 0;
 };
 
 struct LeaderView {

@@ -84,6 +84,8 @@ std::string ToJson(const MemberRecord& r) {
   j["semi_sync_replica"] = r.semi_sync_replica;
   j["semi_sync_primary"] = r.semi_sync_primary;
   j["errant_gtids"] = r.errant_gtids;
+  j["received_from"] = r.received_from;
+  j["received_epoch"] = r.received_epoch;
   return j.dump();
 }
 
@@ -145,6 +147,8 @@ Result<MemberRecord> FromJson<MemberRecord>(std::string_view text) {
     r.semi_sync_replica = j.value("semi_sync_replica", false);
     r.semi_sync_primary = j.value("semi_sync_primary", false);
     r.errant_gtids = j.value("errant_gtids", "");
+    r.received_from = j.value("received_from", "");
+    r.received_epoch = j.value("received_epoch", uint64_t{0});
   });
 }
 

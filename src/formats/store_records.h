@@ -81,6 +81,12 @@ struct MemberRecord {
   // Transactions this member holds that the primary never had (core/errant.h), as a GTID
   // list; "" when none or not known. A member with errant GTIDs is never promoted.
   std::string errant_gtids;
+  // The leader (and its epoch) this member's mariadbd has streamed from since it last
+  // started; "" when none. A restart purges the relay log, which may have held writes this
+  // member acknowledged, so a sync replica that restarted since it received from a lost
+  // leader is not promoted by failover (core/failover.cc).
+  std::string received_from;
+  uint64_t received_epoch = 0;
 };
 
 // "sync": the designated semi-sync replica. Published by the leader *before* that replica

@@ -28,10 +28,13 @@ TEST(StoreRecords, EachRecordRoundTrips) {
   m.gtid_binlog = "0-100-42";
   m.lag_seconds = 3;
   m.replicating = true;
+  m.received_from = "mysql-0";
+  m.received_epoch = 4;
   auto back = FromJson<MemberRecord>(ToJson(m));
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(ToJson(*back), ToJson(m));
   EXPECT_EQ(back->lag_seconds, 3.0);
+  EXPECT_EQ(back->received_epoch, 4u);
 
   SwitchoverRequest s{"ab12", "mysql-0", "mysql-2", "read_only", "0-100-9", "", 1, 2};
   auto sb = FromJson<SwitchoverRequest>(ToJson(s));

@@ -87,7 +87,23 @@ class HaCluster {
     if (::testing::Test::HasFailure() || (suite != nullptr && suite->Failed())) {
       std::fprintf(stderr, "--- supervisor.log ---\n%s\n",
                    ReadAll(dir_ + "/supervisor.log").c_str());
+      // Each agent's decisions, which supervisor.log does not show.
+      for (int i = 0; i < kMembers; ++i) {
+        const std::string log = dir_ + "/members/mysql-" + std::to_string(i) + "/logs/agent.log";
+        std::fprintf(stderr, "--- the last 40 lines of %s ---\n%s\n", log.c_str(),
+                     LastLines(ReadAll(log), 40).c_str());
+      }
     }
+  }
+
+  static std::string LastLines(const std::string& text, int n) {
+    size_t pos = text.size();
+    while (n-- > 0 && pos > 0) {
+      const size_t nl = text.rfind('\n', pos - 1);
+      if (nl == std::string::npos) return text;
+      pos = nl;
+    }
+    return text.substr(pos);
   }
 
   Outcome Cli(std::vector<std::string> args, double timeout_s = 120) {
