@@ -54,7 +54,7 @@ suite kubernetes-simulator env PODSIM_SWITCHOVER=0 PODSIM_COLD_RESTART=0 bash te
 # spend their time waiting on mariadbd and ran over the 45-minute budget (docs/robustness.md).
 suite fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash fuzz/run.sh
 suite asan env ASAN_PRESET=fuzz \
-  ASAN_INTEGRATION_REGEX="${ASAN_INTEGRATION_REGEX:-^(bootstrap|agent_replication|clone|cli_verbs|roles|etcd_contract|bad_input_cli|bad_input_server)_test\$}" \
+  ASAN_INTEGRATION_REGEX="${ASAN_INTEGRATION_REGEX:-^(bootstrap|clone|cli_verbs|roles|etcd_contract|bad_input_cli|bad_input_server)_test\$}" \
   bash tests/robustness/run_asan.sh
 
 echo "suites: $passed passed, $failed failed"
