@@ -756,7 +756,7 @@ void Agent::RunOnce() {
   for (const std::string& a : sync.actions) snap.last_actions.push_back("semi-sync: " + a);
   if (!sync.error.empty()) snap.last_error = "semi-sync: " + sync.error;
   if (view) snap.sync = sync.sync;
-  settling_ = view && Settling(SettleInputOf(decision.verdict, state, view->sync));
+  settling_ = view && Settling(SettleInputOf(decision.verdict, state, view->sync, snap));
   snap.semi_sync = sync.note;
   snap.role = role_;
   bool reporting = false;
@@ -825,7 +825,7 @@ std::chrono::milliseconds Agent::NextDelay() const {
 }
 
 SettleInput Agent::SettleInputOf(RoleVerdict verdict, const ServerState& state,
-                                 const std::string& sync) const {
+                                 const std::string& sync, const AgentSnapshot& snap) const {
   SettleInput in;
   in.verdict = verdict;
   in.reachable = state.reachable;
@@ -836,6 +836,9 @@ SettleInput Agent::SettleInputOf(RoleVerdict verdict, const ServerState& state,
   in.acks = state.semi_sync_slave_status;
   in.replicating = state.replica && state.replica->io == ThreadState::kYes &&
                    state.replica->sql == ThreadState::kYes;
+  in.replication_broken = !snap.errant_gtids.empty() || snap.diverged ||
+                          (state.replica && (state.replica->last_sql_errno != 0 ||
+                                             state.replica->last_io_errno == kErrorReadingBinlog));
   in.window = config_.settle_window;
   in.since_leader_change = leader_changed_at_
                                ? std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -198,8 +198,8 @@ class Agent {
   // Seconds before the fence deadline (0 without one, or past it).
   double LeaseLeftSeconds() const;
   // This tick's facts for core/settling.h (whether to tick fast).
-  SettleInput SettleInputOf(RoleVerdict verdict, const ServerState& state,
-                            const std::string& sync) const;
+  SettleInput SettleInputOf(RoleVerdict verdict, const ServerState& state, const std::string& sync,
+                            const AgentSnapshot& snap) const;
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
   Result<DesiredSource> SourceOf(const std::string& member) const;
   // Runs the switchover step when a request is in the store (agent/switchover_step.h).

@@ -12,6 +12,7 @@ bool Settling(const SettleInput& in) {
       // to be named.
       return !in.writable || (in.semi_sync && in.sync.empty());
     case RoleVerdict::kFollow:
+      if (in.replication_broken) return false;
       if (!in.replicating) return true;  // re-pointed: its record shows the catch-up soon
       if (!in.semi_sync) return false;
       // The leader is choosing a sync replica (its record decides), or chose this member,

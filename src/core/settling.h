@@ -24,6 +24,10 @@ struct SettleInput {
   std::string self;
   bool acks = false;         // Rpl_semi_sync_slave_status, as gathered
   bool replicating = false;  // IO and SQL threads both run, as gathered
+  // Its replication stopped on what no tick fixes (an SQL error, IO error 1236, errant
+  // GTIDs): a person or a re-clone must act, and fast ticks would only retry it 10 times a
+  // second (and log each retry).
+  bool replication_broken = false;
   // Since this agent last saw the leader key change (to another member, or to none).
   std::chrono::milliseconds since_leader_change{0};
   std::chrono::milliseconds window{10000};

@@ -38,6 +38,13 @@ TEST(SettlingTest, FastTicksOnlyWhileThisMembersPartOfTheChangeIsUnderWay) {
     cases.push_back({"a writable leader that has named no sync replica yet", in, true});
   }
   {
+    SettleInput in = Base(RoleVerdict::kFollow);
+    in.replicating = false;
+    in.replication_broken = true;
+    cases.push_back(
+        {"a follower whose replication broke (1236, errant): no tick fixes it", in, false});
+  }
+  {
     SettleInput in = Base(RoleVerdict::kLead);
     in.writable = true;
     in.sync = "mysql-2";
