@@ -31,7 +31,12 @@ std::chrono::steady_clock::time_point FenceDeadline(std::chrono::steady_clock::t
 
 namespace {
 
-bool IsCandidate(const MemberView& m) { return m.has_data && m.mysql_reachable; }
+// A member its agent found errant holds transactions the leader it followed never had: it
+// diverged at some sequence number, and sequence numbers alone (GtidList::Covers) would let
+// its longer tail outrank a last leader that wrote fewer, acknowledged, transactions there.
+bool IsCandidate(const MemberView& m) {
+  return m.has_data && m.mysql_reachable && m.errant_gtids.empty();
+}
 
 std::string Names(const std::vector<const MemberView*>& members) {
   std::string out;

@@ -188,6 +188,11 @@ struct ElectionCase {
   std::string reason_has = {};
 };
 
+MemberView Errant(MemberView m) {
+  m.errant_gtids = m.gtid_binlog;
+  return m;
+}
+
 ClusterView Members(std::vector<MemberView> members, const char* last_leader = nullptr) {
   ClusterView v;
   v.members = std::move(members);
@@ -240,6 +245,11 @@ TEST(ElectionWinnerTest, Table) {
                "mysql-0"),
        1, "mysql-0"},
       {"nobody with data", Members({Member("mysql-0", 0, "", false)}), 1, std::nullopt, "have 0"},
+      {"an errant member never wins, though its tail is longer (failover_test: a lost primary's "
+       "unacknowledged 0-102-12911 outranked the last leader, held read-only at 0-102-12910)",
+       Members({Member("mysql-0", 0, "0-102-12910"), Errant(Member("mysql-2", 2, "0-102-12911"))},
+               "mysql-0"),
+       1, "mysql-0"},
   };
   for (const ElectionCase& c : cases) {
     const Election e = ElectionWinner(c.view, c.expected);
