@@ -58,6 +58,7 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   if (acked_when_waiting_ && !acked_when_waiting_before) {
     sync_when_waits_began_ = view.sync;
     handed_over_since_waits_began_ = false;
+    nudged_since_waits_began_ = false;
   }
   if (acked_when_waiting_) {
     const MemberView* named_now = FindMemberView(view, view.sync);
@@ -174,8 +175,25 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
           .count();
   nudge.last_nudge_ms = last_nudge_ms_;
+  StuckCommitsInput stuck;
+  stuck.nudge = nudge;
+  if (acker) stuck.named_received = acker->gtid_io;
+  stuck.nudged_since_waits_began = nudged_since_waits_began_;
+  if (ShouldReleaseStuckCommits(stuck)) {
+    // Before another nudge: a nudge now would only queue behind the stuck group.
+    Result<int> killed = db_.KillSessionsWaitingForAck();
+    Do(fmt::format("stuck commits released: {} holds everything binlogged ({}) yet acks none "
+                   "of the {} waiting commit(s); killed {} waiting session(s) (their clients "
+                   "see error 2013: outcome unknown)",
+                   out.sync, s.gtid_binlog.ToString(), s.semi_sync_master_wait_sessions,
+                   killed.ok() ? *killed : 0)
+           .c_str(),
+       killed.status(), out);
+    return;
+  }
   if (ShouldNudgeAck(nudge)) {
     last_nudge_ms_ = nudge.now_ms;
+    nudged_since_waits_began_ = true;
     Do(fmt::format("ack nudge: {} commit(s) waited for {} without an ack",
                    s.semi_sync_master_wait_sessions, out.sync)
            .c_str(),

@@ -89,6 +89,7 @@ class SyncStep {
   // said it did not ack (it restarted and reconnected): the hand-over case.
   bool handed_over_since_waits_began_ = false;
   std::optional<int64_t> last_nudge_ms_;
+  bool nudged_since_waits_began_ = false;  // a nudge was tried (ShouldReleaseStuckCommits)
 };
 
 }  // namespace mysqlset

@@ -152,6 +152,24 @@ bool ShouldNudgeAck(const AckNudgeInput& in) {
   return !in.last_nudge_ms || in.now_ms - *in.last_nudge_ms >= in.min_interval_ms;
 }
 
+bool ShouldReleaseStuckCommits(const StuckCommitsInput& in) {
+  const AckNudgeInput& n = in.nudge;
+  const ServerState& s = n.state;
+  if (!s.reachable || !s.semi_sync_master_enabled || s.read_only) return false;
+  if (s.semi_sync_master_wait_sessions == 0 || s.semi_sync_master_clients != 1) return false;
+  if (!n.named_acking || !n.designated_since_waits_began) return false;
+  if (!n.acked_when_waiting_before ||
+      *n.acked_when_waiting_before != s.semi_sync_master_acked_commits) {
+    return false;  // acks still flow
+  }
+  if (!in.nudged_since_waits_began || !n.last_nudge_ms ||
+      n.now_ms - *n.last_nudge_ms < in.min_after_nudge_ms) {
+    return false;
+  }
+  // It holds every waiting commit and still does not ack them: no ack will come.
+  return !s.gtid_binlog.empty() && in.named_received.Covers(s.gtid_binlog);
+}
+
 std::string WritesWaitReason(const ServerState& s) {
   if (!s.reachable || !s.semi_sync_master_enabled) return "";
   if (s.semi_sync_master_wait_sessions > 0) {

@@ -113,6 +113,25 @@ struct AckNudgeInput {
 };
 bool ShouldNudgeAck(const AckNudgeInput& in);
 
+// When the nudge cannot help. A commit X waits; the named replica received X over its async
+// connection; then one more commit reached the binlog before that replica reconnected with
+// semi-sync. The group commit behind X then holds the binlog: nothing new is written, so no
+// nudge or later commit reaches the replica, and nothing is ever acked (reproduced by hand
+// on MariaDB 10.11.19 with two commits). What releases it: KILL CONNECTION of the session
+// waiting for the ack (its client gets error 2013: outcome unknown, never a false OK; X is
+// committed on the primary). KILL QUERY would answer OK without an ack, and turning the
+// master side off would acknowledge the others with no copy: neither is ever used.
+// SAFETY: decided only when the named replica has received everything the primary
+// binlogged (its gtid_io covers gtid_binlog_pos: an ack can no longer come) and no ack came
+// between two ticks; every commit the release lets through afterwards is acked as usual.
+struct StuckCommitsInput {
+  AckNudgeInput nudge;      // the same facts the nudge decides from (its last_nudge_ms too)
+  GtidList named_received;  // the named replica's gtid_io, as its record says
+  bool nudged_since_waits_began = false;
+  int64_t min_after_nudge_ms = 2000;  // the nudge gets its chance first
+};
+bool ShouldReleaseStuckCommits(const StuckCommitsInput& in);
+
 // The commits waiting for an ack, in words ("" when none wait): for /readyz and status.
 std::string WritesWaitReason(const ServerState& state);
 

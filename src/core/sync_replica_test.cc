@@ -270,5 +270,61 @@ TEST(ShouldNudgeAckTest, Table) {
   }
 }
 
+TEST(ShouldReleaseStuckCommitsTest, Table) {
+  // The nudge's stuck leader (above) at 0-100-50; the named replica received all of it, a
+  // nudge went out 2 s ago, and still no ack: the group commit holds the binlog.
+  auto stuck = [] {
+    StuckCommitsInput in;
+    AckNudgeInput& n = in.nudge;
+    n.state.reachable = true;
+    n.state.read_only = false;
+    n.state.semi_sync_master_enabled = true;
+    n.state.semi_sync_master_clients = 1;
+    n.state.semi_sync_master_wait_sessions = 2;
+    n.state.semi_sync_master_acked_commits = 40;
+    n.state.gtid_binlog = *GtidList::Parse("0-100-50");
+    n.named_acking = true;
+    n.designated_since_waits_began = true;
+    n.acked_when_waiting_before = 40;
+    n.now_ms = 100000;
+    n.last_nudge_ms = 98000;
+    in.nudged_since_waits_began = true;
+    in.named_received = *GtidList::Parse("0-100-50");
+    return in;
+  };
+  struct C {
+    const char* name;
+    void (*edit)(StuckCommitsInput&);
+    bool want;
+  };
+  const std::vector<C> cases = {
+      {"holds everything, acks nothing, the nudge did not help: release", [](auto&) {}, true},
+      {"the named replica lacks the last commit: its ack may still come",
+       [](auto& in) { in.named_received = *GtidList::Parse("0-100-49"); }, false},
+      {"its record shows no position", [](auto& in) { in.named_received = GtidList(); }, false},
+      {"an ack came since the last tick: slow, not stuck",
+       [](auto& in) { in.nudge.state.semi_sync_master_acked_commits = 41; }, false},
+      {"no nudge tried since the waiting began: the gentler way first",
+       [](auto& in) { in.nudged_since_waits_began = false; }, false},
+      {"nudged 1 s ago: give it its chance",
+       [](auto& in) { in.nudge.last_nudge_ms = in.nudge.now_ms - 1000; }, false},
+      {"the same replica was named throughout: it received them with semi-sync on",
+       [](auto& in) { in.nudge.designated_since_waits_began = false; }, false},
+      {"two semi-sync clients (an old sync replica frozen): its ack may still come",
+       [](auto& in) { in.nudge.state.semi_sync_master_clients = 2; }, false},
+      {"the named replica does not ack", [](auto& in) { in.nudge.named_acking = false; }, false},
+      {"nothing waits", [](auto& in) { in.nudge.state.semi_sync_master_wait_sessions = 0; }, false},
+      {"read-only or near its fence deadline: it may lead no more",
+       [](auto& in) { in.nudge.state.read_only = true; }, false},
+      {"server unreachable", [](auto& in) { in.nudge.state.reachable = false; }, false},
+  };
+  for (const C& c : cases) {
+    SCOPED_TRACE(c.name);
+    StuckCommitsInput in = stuck();
+    c.edit(in);
+    EXPECT_EQ(ShouldReleaseStuckCommits(in), c.want);
+  }
+}
+
 }  // namespace
 }  // namespace mysqlset

@@ -73,6 +73,10 @@ class Db {
   // (the commit then goes on waiting in the server, like any other): the designated replica's
   // ack of it acknowledges every commit before it (core/sync_replica.h ShouldNudgeAck).
   virtual Status NudgeSemiSyncAck() = 0;
+  // KILL CONNECTION of every session waiting for a semi-sync ack (processlist state
+  // "Waiting for semi-sync ACK from slave"), never KILL QUERY (it answers OK without an
+  // ack). Returns how many it killed (core/sync_replica.h ShouldReleaseStuckCommits).
+  virtual Result<int> KillSessionsWaitingForAck() = 0;
 };
 
 }  // namespace mysqlset

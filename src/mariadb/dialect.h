@@ -58,6 +58,10 @@ inline constexpr const char* kSelectReadOnlyAdminSessions =
     "p.USER IN (SELECT SUBSTRING_INDEX(SUBSTRING(GRANTEE, 2), '''@''', 1) FROM "
     "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ_ONLY ADMIN')";
 std::string KillConnection(uint64_t id);
+// Sessions whose commit waits for a semi-sync ack (MariaDB 10.11's processlist state).
+inline constexpr const char* kSelectSessionsWaitingForAck =
+    "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND "
+    "STATE LIKE 'Waiting for semi-sync ACK%'";
 // Waits for the SQL thread to reach `gtid` for at most `timeout_seconds`; returns 0 when
 // reached, -1 on timeout.
 std::string MasterGtidWait(const std::string& gtid, double timeout_seconds, const Quote& q);

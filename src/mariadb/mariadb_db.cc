@@ -166,8 +166,16 @@ Status MariaDb::FenceReadOnly() {
 }
 
 Result<int> MariaDb::KillReadOnlyAdminSessions() {
+  return KillSessionsListedBy(dialect::kSelectReadOnlyAdminSessions);
+}
+
+Result<int> MariaDb::KillSessionsWaitingForAck() {
+  return KillSessionsListedBy(dialect::kSelectSessionsWaitingForAck);
+}
+
+Result<int> MariaDb::KillSessionsListedBy(const char* select_ids) {
   ASSIGN_OR_RETURN(Connection * c, Conn());
-  auto rows = c->Query(dialect::kSelectReadOnlyAdminSessions);
+  auto rows = c->Query(select_ids);
   if (!rows.ok()) return Check(rows.status());
   int killed = 0;
   for (const auto& row : rows->rows) {

@@ -34,6 +34,7 @@ class MariaDb : public Db {
   Status SetSemiSyncReplica(bool enabled) override;
   Status StopReplicationIo() override;
   Status NudgeSemiSyncAck() override;
+  Result<int> KillSessionsWaitingForAck() override;
   // Not part of Db: only the binlog archiver (backup/binlog_archiver.h) closes binlog files.
   Status FlushBinaryLogs();
 
@@ -42,6 +43,8 @@ class MariaDb : public Db {
   // Drops the connection after an error that may have broken it.
   Status Check(Status st);
   Status Exec(const std::string& sql);
+  // KILL CONNECTION of each session id that `select_ids` returns; how many it killed.
+  Result<int> KillSessionsListedBy(const char* select_ids);
 
   ConnectOptions options_;
   std::unique_ptr<Connection> conn_;

@@ -146,6 +146,13 @@ class FakeDb : public Db {
     ++ack_nudges;
     return Status::Ok();
   }
+  // Releasing stuck commits: the waiting sessions end (with an error, for their clients).
+  Result<int> KillSessionsWaitingForAck() override {
+    RETURN_IF_ERROR(Up("kill_sessions_waiting_for_ack"));
+    const int killed = static_cast<int>(state.semi_sync_master_wait_sessions);
+    state.semi_sync_master_wait_sessions = 0;
+    return killed;
+  }
   Status SetSemiSyncPrimary(bool enabled) override {
     RETURN_IF_ERROR(Up(enabled ? "semi_sync_primary_on" : "semi_sync_primary_off"));
     state.semi_sync_master_enabled = enabled;
