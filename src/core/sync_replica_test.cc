@@ -214,23 +214,25 @@ TEST(WritesWaitReasonTest, Table) {
   EXPECT_EQ(WritesWaitReason(s), "writes wait: 3 commit(s) wait for a semi-sync ack");
 }
 
+// A writable leader with its master side on, one semi-sync client, and 1 commit waiting
+// since the previous tick with 40 commits acknowledged then and now: stuck.
+AckNudgeInput StuckLeader() {
+  AckNudgeInput in;
+  in.state.reachable = true;
+  in.state.read_only = false;
+  in.state.semi_sync_master_enabled = true;
+  in.state.semi_sync_master_clients = 1;
+  in.state.semi_sync_master_wait_sessions = 1;
+  in.state.semi_sync_master_acked_commits = 40;
+  in.named_acking = true;
+  in.designated_since_waits_began = true;
+  in.acked_when_waiting_before = 40;
+  in.now_ms = 100000;
+  return in;
+}
+
 TEST(ShouldNudgeAckTest, Table) {
-  // A writable leader with its master side on, one semi-sync client, and 1 commit waiting
-  // since the previous tick with 40 commits acknowledged then and now: stuck.
-  auto stuck = [] {
-    AckNudgeInput in;
-    in.state.reachable = true;
-    in.state.read_only = false;
-    in.state.semi_sync_master_enabled = true;
-    in.state.semi_sync_master_clients = 1;
-    in.state.semi_sync_master_wait_sessions = 1;
-    in.state.semi_sync_master_acked_commits = 40;
-    in.named_acking = true;
-    in.designated_since_waits_began = true;
-    in.acked_when_waiting_before = 40;
-    in.now_ms = 100000;
-    return in;
-  };
+  auto stuck = [] { return StuckLeader(); };
   struct C {
     const char* name;
     void (*edit)(AckNudgeInput&);
@@ -271,23 +273,14 @@ TEST(ShouldNudgeAckTest, Table) {
 }
 
 TEST(ShouldReleaseStuckCommitsTest, Table) {
-  // The nudge's stuck leader (above) at 0-100-50; the named replica received all of it, a
-  // nudge went out 2 s ago, and still no ack: the group commit holds the binlog.
+  // The nudge's stuck leader at 0-100-50 with 2 commits waiting; the named replica received
+  // all of it, a nudge went out 2 s ago, and still no ack: the group commit holds the binlog.
   auto stuck = [] {
     StuckCommitsInput in;
-    AckNudgeInput& n = in.nudge;
-    n.state.reachable = true;
-    n.state.read_only = false;
-    n.state.semi_sync_master_enabled = true;
-    n.state.semi_sync_master_clients = 1;
-    n.state.semi_sync_master_wait_sessions = 2;
-    n.state.semi_sync_master_acked_commits = 40;
-    n.state.gtid_binlog = *GtidList::Parse("0-100-50");
-    n.named_acking = true;
-    n.designated_since_waits_began = true;
-    n.acked_when_waiting_before = 40;
-    n.now_ms = 100000;
-    n.last_nudge_ms = 98000;
+    in.nudge = StuckLeader();
+    in.nudge.state.semi_sync_master_wait_sessions = 2;
+    in.nudge.state.gtid_binlog = *GtidList::Parse("0-100-50");
+    in.nudge.last_nudge_ms = 98000;
     in.nudged_since_waits_began = true;
     in.named_received = *GtidList::Parse("0-100-50");
     return in;
