@@ -8,6 +8,7 @@
 #include "core/errant.h"
 #include "core/reclone.h"
 #include "fmt/format.h"
+#include "formats/drain_record.h"
 
 namespace mysqlset {
 
@@ -21,8 +22,8 @@ Result<std::optional<formats::CloneRecord>> ReadCloneRecord(const FileSystem& fs
   return std::optional<formats::CloneRecord>(std::move(*record));
 }
 
-Agent::Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer,
-             const FileSystem& fs, const Clock& clock)
+Agent::Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer, FileSystem& fs,
+             const Clock& clock)
     : config_(std::move(config)),
       keys_(config_.cluster.empty() ? config_.id.set_name : config_.cluster),
       sync_(config_.id.pod_name, keys_, config_.expected_members, store, db, clock),
@@ -44,6 +45,81 @@ Agent::Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer
   snapshot_.role = role_;
   snapshot_.clone = clone_;
   snapshot_.readiness = ReadinessOf(snapshot_, std::nullopt);
+}
+
+void Agent::LoadDrainRecord(const ServerState& state) {
+  const std::string path = formats::DrainRecordPath(config_.data_dir);
+  if (!fs_.Exists(path)) return;
+  auto text = fs_.ReadFile(path);
+  auto record = text.ok() ? formats::FromJson<formats::DrainRecord>(*text)
+                          : Result<formats::DrainRecord>(text.status());
+  if (Status st = fs_.RemoveAll(path); !st.ok()) {
+    // Kept, it could count again after a crash that purged acked writes: count it never.
+    spdlog::error("{}: cannot remove {}: {}; ignoring it", config_.id.pod_name, path, st.message());
+    return;
+  }
+  if (!record.ok()) {
+    spdlog::warn("{}: ignoring {}: {}", config_.id.pod_name, path, record.status().message());
+    return;
+  }
+  const GtidList drained = *GtidList::Parse(record->gtid);  // FromJson checked it
+  if (!DrainStillHolds(drained, state.gtid_current)) {
+    spdlog::warn("{}: ignoring {}: the data ({}) no longer holds what it drained ({})",
+                 config_.id.pod_name, path, state.gtid_current.ToString(), record->gtid);
+    return;
+  }
+  received_from_ = {record->leader, record->epoch};
+  spdlog::info("{}: stopped cleanly with all it received from {} (epoch {}) applied, up to {}",
+               config_.id.pod_name, record->leader, record->epoch, record->gtid);
+}
+
+bool Agent::StreamsFrom(const ServerState& state, const DesiredSource& source) {
+  return state.replica && state.replica->io == ThreadState::kYes &&
+         state.replica->source_host == source.host && state.replica->source_port == source.port;
+}
+
+void Agent::DrainOnStop(double apply_timeout_s) {
+  if (role_ != Role::kReplica) return;
+  const std::string& pod = config_.id.pod_name;
+  // The leader and epoch as the store has them now: the last tick's may predate a new epoch
+  // of the same leader (re-elected at a cold start), whose writes this IO thread received too.
+  ServerState streaming;
+  if (std::optional<ClusterView> view = ReadView();
+      view && view->leader && db_.ReadState(streaming).ok()) {
+    Result<DesiredSource> source = SourceOf(view->leader->name);
+    if (source.ok() && StreamsFrom(streaming, *source)) {
+      received_from_ = {view->leader->name, view->leader->epoch};
+    }
+  }
+  if (received_from_.first.empty()) return;
+  // The IO thread first: once it stops, nothing more is received or acked, so the position
+  // read next bounds every write this member acked.
+  if (Status st = db_.StopReplicationIo(); !st.ok()) {
+    spdlog::warn("{}: stopping: no drain record (stop the IO thread: {})", pod, st.message());
+    return;
+  }
+  ServerState state;
+  if (Status st = db_.ReadState(state); !st.ok() || !state.replica) {
+    spdlog::warn("{}: stopping: no drain record (read the IO position: {})", pod,
+                 st.ok() ? "not a replica" : st.message());
+    return;
+  }
+  const std::string received = state.replica->gtid_io_pos;
+  auto applied = db_.MasterGtidWait(received, apply_timeout_s);
+  if (!applied.ok() || !*applied) {
+    spdlog::warn("{}: stopping: no drain record (apply up to {} within {}s: {})", pod, received,
+                 apply_timeout_s, applied.ok() ? "timed out" : applied.status().message());
+    return;
+  }
+  const formats::DrainRecord record{received_from_.first, received_from_.second, received};
+  if (Status st = fs_.WriteFileAtomic(formats::DrainRecordPath(config_.data_dir),
+                                      formats::ToJson(record), 0644);
+      !st.ok()) {
+    spdlog::warn("{}: stopping: no drain record: {}", pod, st.message());
+    return;
+  }
+  spdlog::info("{}: stopping: applied all it received from {} (up to {}); drain record written",
+               pod, record.leader, received);
 }
 
 CloneRecordStatus Agent::CloneStatus() const {
@@ -613,6 +689,7 @@ void Agent::RunOnce() {
   if (state.reachable && state.uptime_seconds >= 0) {
     const auto started = clock_.Now() - std::chrono::seconds(state.uptime_seconds);
     server_restarted = server_started_ && started > *server_started_ + std::chrono::seconds(2);
+    if (!server_started_) LoadDrainRecord(state);
     if (!server_started_ || server_restarted) server_started_ = started;
     if (server_restarted) received_from_ = {};
   }
@@ -711,9 +788,7 @@ void Agent::RunOnce() {
         break;
       }
       source_ = *source;
-      if (view && view->leader && state.replica && state.replica->io == ThreadState::kYes &&
-          state.replica->source_host == source_.host &&
-          state.replica->source_port == source_.port) {
+      if (view && view->leader && StreamsFrom(state, source_)) {
         received_from_ = {decision.leader, view->leader->epoch};
       }
       actions = PlanActions(Role::kReplica, state, source_, CloneStatus());

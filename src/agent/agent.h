@@ -136,7 +136,7 @@ struct AgentSnapshot {
 
 class Agent {
  public:
-  Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer, const FileSystem& fs,
+  Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer, FileSystem& fs,
         const Clock& clock);
 
   void RunOnce();
@@ -166,6 +166,15 @@ class Agent {
   // keepalive did renew the lease, makes the server writable again. True if it fenced.
   bool FenceIfPastDeadline(Db& db);
   const AgentConfig& config() const { return config_; }
+  // Called once when the agent is told to stop (SIGTERM: `down`, a scale-down), before its
+  // mariadbd is stopped. A replica that streamed from the leader since its server started
+  // stops its IO thread (it acks nothing more), applies all it received (at most
+  // `apply_timeout_s`) and writes the drain record (formats/drain_record.h), so that after a
+  // restart it still counts as holding every write it acked: the failover rule (docs/roles.md
+  // "Failover", rule 3) otherwise refuses a sync replica whose server restarted. Otherwise, or
+  // if it cannot apply in time, it writes nothing and that rule stays as strict as after a
+  // crash.
+  void DrainOnStop(double apply_timeout_s = 10.0);
 
  private:
   ServerState Gather();
@@ -202,10 +211,17 @@ class Agent {
                             const AgentSnapshot& snap) const;
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
   Result<DesiredSource> SourceOf(const std::string& member) const;
+  // Its IO thread runs from `source`'s server.
+  static bool StreamsFrom(const ServerState& state, const DesiredSource& source);
   // Runs the switchover step when a request is in the store (agent/switchover_step.h).
   void AdvanceSwitchoverRequest(const ClusterView& view, const ServerState& state,
                                 AgentSnapshot& snap);
   CloneRecordStatus CloneStatus() const;
+  // At the server's first answer: takes received_from_ from the drain record DrainOnStop left
+  // if the data still holds it (core DrainStillHolds), and removes the record either way, so
+  // that it counts for this one start only (skip_slave_start: nothing streams before the
+  // agent's own START SLAVE, which comes after this).
+  void LoadDrainRecord(const ServerState& state);
   // A replica following `leader`: its errant GTIDs (agent/errant_check.h), after Gather.
   // False when it could not tell this tick (the last verdict stands).
   bool CheckErrant(const std::string& leader, const ServerState& state, AgentSnapshot& snap);
@@ -221,7 +237,7 @@ class Agent {
   Db& db_;
   CoordStore& store_;
   ServerKiller& killer_;
-  const FileSystem& fs_;
+  FileSystem& fs_;
   const Clock& clock_;
   int consecutive_failures_ = 0;
   // When this agent's mariadbd started (now - Uptime at the first tick that read it, moved
@@ -230,7 +246,8 @@ class Agent {
   bool may_ack_ = false;  // published as MemberRecord::semi_sync_replica: see KeepLease
   // The leader and epoch this mariadbd has streamed from since it started (MemberRecord's
   // received_from): cleared when the server restarts or goes down, and unknown (empty) after
-  // the agent starts until the IO thread is seen running from the leader again.
+  // the agent starts until the IO thread is seen running from the leader again, or until the
+  // server's first answer finds a drain record that still holds (LoadDrainRecord).
   std::pair<std::string, uint64_t> received_from_;
   LeaseId lease_ = 0;
   // FenceDeadline of the last successful keepalive (or grant); unset without a lease.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/state_builder_testing.h"
+#include "formats/drain_record.h"
 #include "gtest/gtest.h"
 #include "testing/fake_coord_store.h"
 #include "testing/fake_db.h"
@@ -794,6 +795,101 @@ TEST_F(FailoverAgentTest, ASyncReplicaWhoseServerRestartedSinceTheLeaderWasLostW
             std::string::npos)
       << agent.Snapshot().decision.reason;
   EXPECT_EQ(Count("stop_replication_io"), 0u);
+}
+
+// `mysqlset down`: the sync replica's agent, stopped first, drains before its mariadbd
+// stops, so that a cold restart can still fail over to it when the last leader's data is
+// gone (local_cluster_test's lost volume); the restart alone would otherwise bar it.
+TEST_F(FailoverAgentTest,
+       ASyncReplicaStoppedCleanlyAfterApplyingAllItReceivedTakesOverAfterARestart) {
+  LeaderIs("mysql-0", 3);
+  ReplicaStatus r = testing::HealthyReplication();
+  r.gtid_io_pos = "0-100-7";
+  db_.state = testing::StateBuilder().Replicating(r).Build();  // holds nothing errant
+  db_.state.uptime_seconds = 1000;
+  Agent& before = Make(WithPeers(Config("mysql-1")), db_);
+  before.RunOnce();
+  ASSERT_EQ(before.Snapshot().decision.verdict, RoleVerdict::kFollow);
+  const std::string record = formats::DrainRecordPath(before.config().data_dir);
+
+  before.DrainOnStop(0);  // 0-100-7 received, not applied: no record
+  EXPECT_EQ(Count("stop_replication_io"), 1u) << "acks nothing more before reading its position";
+  EXPECT_FALSE(fs_.Exists(record)) << "a record while a received write was unapplied";
+  db_.state.gtid_current = *GtidList::Parse("0-100-7");
+  before.DrainOnStop(0);
+  ASSERT_TRUE(fs_.Exists(record));
+  const auto drained = formats::FromJson<formats::DrainRecord>(*fs_.ReadFile(record));
+  ASSERT_TRUE(drained.ok());
+  EXPECT_EQ(drained->leader, "mysql-0");
+  EXPECT_EQ(drained->epoch, 3u);
+  EXPECT_EQ(drained->gtid, "0-100-7");
+
+  // Everything restarts; mysql-0 never comes back. The new agent first sees its server down.
+  ASSERT_TRUE(store_.Delete(keys_.Leader()).ok());
+  LostLeader("mysql-1");
+  FakeDb restarted;
+  restarted.state.reachable = false;
+  Agent& after = Make(WithPeers(Config("mysql-1")), restarted);
+  after.RunOnce();
+  ASSERT_TRUE(fs_.Exists(record)) << "read at the server's first answer, not before";
+  ReplicaStatus stopped = testing::HealthyReplication();
+  stopped.io = stopped.sql = ThreadState::kNo;
+  restarted.state =
+      testing::StateBuilder().Replicating(stopped).Gtids("0-100-7", "0-100-7").Build();
+  restarted.state.gtid_current = *GtidList::Parse("0-100-7");
+  restarted.state.uptime_seconds = 1;
+  ASSERT_TRUE(restarted.state.reachable);
+  for (int i = 0; i < 4 && !StoredLeader(); ++i) Tick(after, milliseconds(1000));
+  EXPECT_FALSE(fs_.Exists(record)) << "counts for one start only";
+  ASSERT_TRUE(StoredLeader()) << after.Snapshot().decision.reason;
+  EXPECT_EQ(StoredLeader()->name, "mysql-1");
+}
+
+// local_cluster_test: the leader re-elected at a cold start (a new epoch, the same server)
+// just before `down`; the replica's last tick saw the old epoch, its IO thread the new one's
+// writes. The record names the epoch the store has at the drain.
+TEST_F(FailoverAgentTest, ADrainRecordsTheLeadersEpochAsTheStoreHasItAtTheStop) {
+  LeaderIs("mysql-0", 3);
+  db_.state = testing::StateBuilder().Replicating().Build();
+  db_.state.uptime_seconds = 1000;
+  Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
+  agent.RunOnce();
+  ASSERT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kFollow);
+  LeaderIs("mysql-0", 4);
+  agent.DrainOnStop(0);
+  const auto drained = formats::FromJson<formats::DrainRecord>(
+      *fs_.ReadFile(formats::DrainRecordPath(agent.config().data_dir)));
+  ASSERT_TRUE(drained.ok());
+  EXPECT_EQ(drained->epoch, 4u);
+
+  // A primary's agent writes none: it received nothing.
+  ASSERT_TRUE(fs_.RemoveAll(formats::DrainRecordPath(agent.config().data_dir)).ok());
+  FakeDb primary_db;
+  Agent& primary = Make(Config("mysql-0"), primary_db);
+  primary.DrainOnStop(0);
+  EXPECT_FALSE(fs_.Exists(formats::DrainRecordPath(primary.config().data_dir)));
+}
+
+TEST_F(FailoverAgentTest, ADrainRecordTheDataNoLongerHoldsIsIgnoredAndRemoved) {
+  LeaderIs("mysql-0", 3);
+  ASSERT_TRUE(store_.Delete(keys_.Leader()).ok());
+  LostLeader("mysql-1");
+  const std::string record = formats::DrainRecordPath(Config("mysql-1").data_dir);
+  ASSERT_TRUE(fs_.WriteFileAtomic(
+                     record, formats::ToJson(formats::DrainRecord{"mysql-0", 3, "0-100-9"}), 0644)
+                  .ok());
+  ReplicaStatus stopped = testing::HealthyReplication();
+  stopped.io = stopped.sql = ThreadState::kNo;
+  db_.state = testing::StateBuilder().Replicating(stopped).Gtids("0-100-7", "0-100-7").Build();
+  db_.state.gtid_current = *GtidList::Parse("0-100-7");
+  db_.state.uptime_seconds = 1;
+  Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
+  for (int i = 0; i < 4; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(fs_.Exists(record));
+  EXPECT_FALSE(StoredLeader());
+  EXPECT_NE(agent.Snapshot().decision.reason.find("restarted since it last received"),
+            std::string::npos)
+      << agent.Snapshot().decision.reason;
 }
 
 TEST_F(FailoverAgentTest, AnAsyncReplicaNeverCampaigns) {

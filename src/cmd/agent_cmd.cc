@@ -240,6 +240,9 @@ int RunAgent(const AgentFlags& f) {
   RunUntilSignalled(agent, clock);
   watchdog.join();
   if (archiver.joinable()) archiver.join();
+  // Stopped by a signal (`down`, a scale-down): the supervisor stops mariadbd only after
+  // this process exits (local/member_lifecycle.cc), so a replica can still drain.
+  if (!exit_for_reclone) agent.DrainOnStop();
   spdlog::info("{}: agent stopping{}", id->pod_name,
                exit_for_reclone ? " so that the supervisor re-clones this member" : "");
   http.Stop();

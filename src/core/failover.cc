@@ -26,6 +26,10 @@ std::string NotCandidateBecause(const MemberView* m) {
 
 bool IsFailoverCandidate(const MemberView& m) { return NotCandidateBecause(&m).empty(); }
 
+bool DrainStillHolds(const GtidList& drained_through, const GtidList& gtid_current) {
+  return gtid_current.Covers(drained_through);
+}
+
 bool LastLeaderLost(const ClusterView& view) {
   const MemberView* last = FindMemberView(view, view.last_leader->name);
   return last == nullptr || !last->mysql_reachable;

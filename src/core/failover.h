@@ -38,6 +38,13 @@ inline constexpr const char* kEpochSwitchover = "switchover";
 // answers, it has data, and it holds no errant GTIDs.
 bool IsFailoverCandidate(const MemberView& m);
 
+// A replica stopped cleanly after applying all it had received from its leader (the drain
+// record, formats/drain_record.h) still counts at its next start as having received from
+// that leader (MemberView::received_from) while its data holds that position: a restart
+// purges only the relay log, which the drain emptied. False when the data no longer holds
+// it (the datadir was replaced, say by a clone of an older backup).
+bool DrainStillHolds(const GtidList& drained_through, const GtidList& gtid_current);
+
 // The last leader is lost when it is not registered (its agent's lease expired) or its
 // mariadbd does not answer. REQUIRES: view.last_leader.
 bool LastLeaderLost(const ClusterView& view);

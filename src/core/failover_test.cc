@@ -307,5 +307,24 @@ TEST(ReleaseLeadershipTest, AServerThatRestartedUnderThePrimaryReleasesAtOnce) {
   EXPECT_FALSE(r.release) << "without a sync replica it leads on: " << r.reason;
 }
 
+TEST(DrainStillHoldsTest, Table) {
+  struct Case {
+    const char* name;
+    const char* drained_through;
+    const char* gtid_current;
+    bool holds;
+  };
+  const Case cases[] = {
+      {"restarted with exactly what it drained", "0-100-9", "0-100-9", true},
+      {"nothing received yet", "", "0-100-9", true},
+      {"datadir replaced by an older clone", "0-100-9", "0-100-7", false},
+      {"datadir replaced by an empty one", "0-100-9", "", false},
+      {"another domain missing", "0-100-9,1-101-3", "0-100-9", false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(DrainStillHolds(G(c.drained_through), G(c.gtid_current)), c.holds) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace mysqlset

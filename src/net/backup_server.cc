@@ -42,6 +42,10 @@ void BackupServer::Stop() {
   if (listen_fd_.valid()) shutdown(listen_fd_.get(), SHUT_RDWR);  // wakes the accept poll
   if (accept_thread_.joinable()) accept_thread_.join();
   listen_fd_.Reset();
+  // A burst's tail the loop had not reported yet (it does so a second after the last line).
+  if (auto left_out = refusal_log_.Flush()) {
+    spdlog::warn("backup port: {} more refusals not logged in the last second", *left_out);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     // Wakes every blocked read/write; producers then see send() fail and stop.

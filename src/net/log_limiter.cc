@@ -21,4 +21,11 @@ std::optional<uint64_t> LogLimiter::TakeLeftOut(TimePoint now) {
   return n;
 }
 
+std::optional<uint64_t> LogLimiter::Flush() {
+  if (left_out_ == 0) return std::nullopt;
+  const uint64_t n = left_out_;
+  left_out_ = 0;
+  return n;
+}
+
 }  // namespace mysqlset::net

@@ -25,6 +25,9 @@ class LogLimiter {
   // (then counted as written), so a burst's tail is reported even when no event follows.
   std::optional<uint64_t> TakeLeftOut(TimePoint now);
 
+  // The events left out since the last line, whenever it was: for a last line at shutdown.
+  std::optional<uint64_t> Flush();
+
  private:
   std::chrono::milliseconds interval_;
   std::optional<TimePoint> last_line_;

@@ -54,5 +54,18 @@ TEST(LogLimiterTest, AtMostOneLinePerIntervalWithTheCountOfTheRest) {
   }
 }
 
+TEST(LogLimiterTest, FlushReportsATailInsideTheIntervalOnce) {
+  LogLimiter limiter(milliseconds(1000));
+  const auto t0 = std::chrono::steady_clock::time_point() + std::chrono::hours(1);
+  EXPECT_EQ(limiter.Flush(), std::nullopt) << "nothing left out";
+  EXPECT_EQ(limiter.Admit(t0), 0u);
+  EXPECT_EQ(limiter.Admit(t0 + milliseconds(10)), std::nullopt);
+  EXPECT_EQ(limiter.Admit(t0 + milliseconds(20)), std::nullopt);
+  EXPECT_EQ(limiter.TakeLeftOut(t0 + milliseconds(30)), std::nullopt) << "within the interval";
+  EXPECT_EQ(limiter.Flush(), 2u);
+  EXPECT_EQ(limiter.Flush(), std::nullopt);
+  EXPECT_EQ(limiter.TakeLeftOut(t0 + milliseconds(2000)), std::nullopt) << "already reported";
+}
+
 }  // namespace
 }  // namespace mysqlset::net

@@ -527,7 +527,9 @@ TEST_F(CloneTest, RedoLogThatDoesNotFitIsRefusedBeforeStreaming) {
     EXPECT_EQ(mount("tmpfs", data.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()), 0);
     fs::remove(replica->log_file());
     std::vector<std::string> args = DonorArgs({&donor});
-    args.insert(args.end(), {"--max-attempts", "1"});
+    // The donor frees its slot once it has seen the previous refusal's hang-up, which can
+    // come a moment after that clone exited: a retry rides over "donor is busy".
+    args.insert(args.end(), {"--max-attempts", "3", "--retry-delay-ms", "500"});
     const int rc = replica->Clone(args);
     return std::make_pair(rc, ReadAll(replica->log_file()));
   };

@@ -107,6 +107,34 @@ TEST(AgentBadFilesTest, ValidOrAbsentCloneRecordStillConfiguresReplication) {
   }
 }
 
+// A garbled drain record (DATA/.mysqlset-drained.json, written at a clean stop) counts for
+// nothing: removed, the member published as having received from no one (so it is never
+// promoted on its word), and replication goes on as usual.
+TEST(AgentBadFilesTest, GarbledDrainRecordIsRemovedAndCountsForNothing) {
+  for (const std::string garbled :
+       {"", "{", "[]", R"({"leader":"mysql-0","gtid":"0-1","epoch":1})",
+        R"({"leader":"mysql-0","gtid":"0-100-1","epoch":"1"})", "{\"leader\":\"\xff\"}"}) {
+    SCOPED_TRACE(garbled);
+    FakeDb db;
+    db.state.uptime_seconds = 1;
+    MemFileSystem fs;
+    FakeClock clock;
+    FakeCoordStore store(&clock);
+    NoKill killer;
+    LeaderIsMysql0(store);
+    ASSERT_TRUE(fs.WriteFileAtomic("/data/.mysqlset-drained.json", garbled, 0644).ok());
+    Agent agent(ReplicaConfig(), db, store, killer, fs, clock);
+    agent.RunOnce();
+    EXPECT_FALSE(fs.Exists("/data/.mysqlset-drained.json"));
+    EXPECT_TRUE(db.state.replica.has_value()) << "replication configured as usual";
+    auto member = store.Get(formats::StoreKeys("mysql").Member("mysql-1"));
+    ASSERT_TRUE(member.ok() && *member);
+    auto record = formats::FromJson<formats::MemberRecord>((*member)->value);
+    ASSERT_TRUE(record.ok());
+    EXPECT_EQ(record->received_from, "");
+  }
+}
+
 // Regression (issue #8): /v1/status threw (nlohmann type_error 316, an HTTP 500) when a
 // text from outside — a MariaDB replication error, an unreachable reason — held bytes that
 // are not UTF-8; peers then took the member for down.
