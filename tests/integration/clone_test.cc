@@ -529,7 +529,7 @@ TEST_F(CloneTest, RedoLogThatDoesNotFitIsRefusedBeforeStreaming) {
     std::vector<std::string> args = DonorArgs({&donor});
     // The donor frees its slot once it has seen the previous refusal's hang-up, which can
     // come a moment after that clone exited: a retry rides over "donor is busy".
-    args.insert(args.end(), {"--max-attempts", "3", "--retry-delay-ms", "500"});
+    args.insert(args.end(), {"--max-attempts", "3"});
     const int rc = replica->Clone(args);
     return std::make_pair(rc, ReadAll(replica->log_file()));
   };
