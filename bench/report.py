@@ -702,6 +702,75 @@ if "switchover" in headline:
     summary.append(f"Switchover under write load: write pause p50 {p50:.2f} s, max {pmax:.2f} s "
                    f"over {n} switchovers.")
 
+# ---------------------------------------------------------------- failover
+# bench/failover_bench.sh (bench/run.sh --only failover): failover.tsv (fault, run, from, to,
+# seconds or "timeout"); in RES/failover/ or RES itself.
+fodir = next((d for d in (path("failover"), res) if os.path.exists(os.path.join(d, "failover.tsv"))),
+             None)
+if fodir:
+    fo = [l.rstrip("\n").split("\t") for l in open(os.path.join(fodir, "failover.tsv"))][1:]
+    fo = [r for r in fo if len(r) == 5]
+    faults = list(dict.fromkeys(r[0] for r in fo))
+    what = {
+        "kill9-member": "kill -9 of the primary's mariadbd and agent, supervisor held back (a lost machine)",
+        "sigstop-member": "SIGSTOP of the primary's mariadbd and agent (a frozen machine)",
+        "kill9-mariadbd": "kill -9 of the primary's mariadbd only (its agent hands the key over)",
+    }
+    w("## Failover under a write probe")
+    w("")
+    w("`bench/failover_bench.sh`: a 3-member local cluster (`up --semi-sync`, 3 etcd members, "
+      "lease TTL 3 s); a probe inserts one row at a time through the write endpoint. Each run "
+      "injects one fault into the current primary and measures the time from the fault to the "
+      "first acknowledged insert after it, that is, until a new writable primary with a sync "
+      "replica is behind the write endpoint. Between runs the cluster is back to all ready.")
+    w("")
+    w("| fault | runs | p50, s | max, s | no new primary within the timeout |")
+    w("|---|---|---|---|---|")
+    stats = {}
+    for f in faults:
+        rows = [r for r in fo if r[0] == f]
+        t = sorted(float(r[4]) for r in rows if r[4] != "timeout")
+        stats[f] = t
+        if t:
+            w(f"| {what.get(f, f)} | {len(rows)} | {med(t):.2f} | {max(t):.2f} | {len(rows) - len(t)} |")
+        else:
+            w(f"| {what.get(f, f)} | {len(rows)} | – | – | {len(rows)} |")
+    w("")
+    w("Published anchors, not measured here: MOCO says a failover takes several seconds, and a "
+      "user reported 30 s (moco#300); mariadb-operator's docs put its failover at about 10 s; "
+      "Patroni's defaults (ttl 30, loop_wait 10) give 20 to 40 s.")
+    w("")
+    data = os.path.join(res, "failover_chart.dat")
+    runs = max((len(v) for v in stats.values()), default=0)
+    if runs:
+        lines = []
+        for i in range(runs):
+            lines.append(" ".join([str(i + 1)] + [f"{stats[f][i]:.3f}" if i < len(stats[f]) else "NaN"
+                                                   for f in faults]))
+        open(data, "w").write("\n".join(lines) + "\n")
+        plots = ", \\\n     ".join(
+            f'"{data}" using {j + 2}{":xtic(1)" if j == 0 else ""} title "{f}"' for j, f in enumerate(faults))
+        img = gnuplot("failover_time", f"""
+set title "Failover: seconds from the fault to the first acknowledged write (sorted per fault)"
+set xlabel "run (sorted)"
+set ylabel "seconds"
+set yrange [0:*]
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+plot {plots}
+""")
+        if img:
+            w(f"![Failover time per run]({img})")
+            w("")
+    if stats.get("kill9-member"):
+        t = stats["kill9-member"]
+        headline["failover"] = (med(t), max(t), len(t))
+if "failover" in headline:
+    p50, pmax, n = headline["failover"]
+    summary.append(f"Failover after the primary's machine is lost (kill -9, under a write probe): "
+                   f"writes again after p50 {p50:.2f} s, max {pmax:.2f} s over {n} runs.")
+
 if summary:
     md[2:2] = ["## Summary", ""] + [f"- {s}" for s in summary] + [""]
 

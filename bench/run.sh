@@ -14,7 +14,8 @@
 # probes (probes.sh: CPU per readiness probe), cluster (cluster_bench.sh: time to ready for
 # 1/3/5 members, replication lag under load with the Kubernetes tutorial StatefulSet's config and ours, scale 3→5 with
 # ~1 GB), and, only with --only switchover, switchover (switchover_bench.sh: write pause over
-# 10 switchovers under sysbench). Loopback only; every server started is stopped by pid or by `mysqlset down`.
+# 10 switchovers under sysbench), and, only with --only failover, failover (failover_bench.sh:
+# time to a new writable primary per fault, RUNS runs each). Loopback only; every server started is stopped by pid or by `mysqlset down`.
 # Nothing here asserts: the numbers go to the report.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -112,6 +113,12 @@ if has switchover; then  # not in the default set: --only switchover (issue 12's
   section switchover
   mkdir -p "$out/switchover"
   OUT="$out/switchover" bash "$here/switchover_bench.sh" || { echo "switchover bench failed" >&2; status=1; }
+fi
+
+if has failover; then  # not in the default set: --only failover (issue 13's closing figures)
+  section failover
+  mkdir -p "$out/failover"
+  OUT="$out/failover" bash "$here/failover_bench.sh" || { echo "failover bench failed" >&2; status=1; }
 fi
 
 echo "load_end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
