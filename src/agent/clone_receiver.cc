@@ -249,7 +249,7 @@ std::vector<DonorEndpoint> Candidates(PeerStatusReader& peers, const CloneReceiv
                                  : peers.Read(AddressOf(options.layout, options.self.set_name, i)));
   }
   std::vector<DonorEndpoint> out;
-  for (uint32_t ord : RankDonors(options.self.ordinal, statuses)) {
+  for (uint32_t ord : RankDonors(options.self.ordinal, statuses, options.self.pod_name)) {
     const MemberAddress a = AddressOf(options.layout, options.self.set_name, ord);
     out.push_back({a.pod_name, a.host, a.backup_port});
   }
@@ -324,7 +324,8 @@ PeerStatus PeerStatusOf(const formats::AgentStatus& status) {
   // data may lack what the last leader, not back yet, holds.
   const bool ready = status.ready && status.stale_reads.empty() && status.decision != "wait" &&
                      status.decision != "campaign";
-  return {status.ordinal, status.role == "primary", ready, status.lag_seconds, status.gtid_current};
+  return {status.ordinal,     status.role == "primary", ready,
+          status.lag_seconds, status.gtid_current,      status.leader};
 }
 
 std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) {

@@ -8,7 +8,8 @@
 namespace mysqlset {
 
 std::vector<uint32_t> RankDonors(uint32_t self_ordinal,
-                                 const std::vector<std::optional<PeerStatus>>& statuses) {
+                                 const std::vector<std::optional<PeerStatus>>& statuses,
+                                 const std::string& self_name) {
   std::vector<PeerStatus> replicas;
   std::vector<uint32_t> primaries;
   bool any_status = false;
@@ -17,7 +18,7 @@ std::vector<uint32_t> RankDonors(uint32_t self_ordinal,
     if (i == self_ordinal || !statuses[i]) continue;
     any_status = true;
     const PeerStatus& s = *statuses[i];
-    if (!s.ready) continue;
+    if (!s.ready || (!self_name.empty() && s.leader == self_name)) continue;
     PeerStatus copy = s;
     copy.ordinal = static_cast<uint32_t>(i);  // trust the slot we asked, not the payload
     if (copy.is_primary) {

@@ -19,7 +19,8 @@ struct PeerStatus {
   bool is_primary = false;  // "role":"primary"
   bool ready = false;
   std::optional<double> lag_seconds;  // null: unknown
-  std::string gtid;  // "gtid_current": what this peer has applied; "" when it holds no data
+  std::string gtid;    // "gtid_current": what this peer has applied; "" when it holds no data
+  std::string leader;  // whom it follows or is ("leader": "" none or unknown)
 };
 
 // `statuses[i]` is ordinal i's status, nullopt when it could not be fetched; the vector
@@ -30,8 +31,12 @@ struct PeerStatus {
 //   2. the ready primary;
 //   3. if no status at all was fetched and self_ordinal > 0: {self_ordinal - 1}.
 // Empty when peers answered but none is ready, or ordinal 0 reached none: wait and ask again.
+// A peer whose leader is `self_name` (the member cloning, so a leader whose data is gone) is
+// never a donor: in the seconds before it notices, it still says it is ready, and a clone
+// of it would bring the lost leader back without what only the lost leader held.
 std::vector<uint32_t> RankDonors(uint32_t self_ordinal,
-                                 const std::vector<std::optional<PeerStatus>>& statuses);
+                                 const std::vector<std::optional<PeerStatus>>& statuses,
+                                 const std::string& self_name = "");
 
 // The seed bootstrapped an empty ordinal 0 whenever its volume was empty. If that volume was
 // lost while replicas kept theirs, the cluster then serves an empty database for writes and

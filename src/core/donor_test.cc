@@ -62,6 +62,26 @@ TEST(RankDonorsTest, Table) {
   }
 }
 
+// podsim: mysql-0's volume lost with its node; it cloned from a replica that still said it
+// was ready, following mysql-0, a second after the loss.
+TEST(RankDonorsTest, APeerFollowingTheMemberThatClonesIsNoDonor) {
+  auto following = [](std::optional<PeerStatus> s, const char* leader) {
+    s->leader = leader;
+    return s;
+  };
+  const std::vector<std::optional<PeerStatus>> lost_leader = {
+      kDown, following(Replica(1, true, 0), "mysql-0"), following(Replica(2, true, 0), "mysql-0")};
+  EXPECT_EQ(RankDonors(0, lost_leader, "mysql-0"), std::vector<uint32_t>{});
+  const std::vector<std::optional<PeerStatus>> after_failover = {
+      kDown, following(Primary(true), "mysql-1"), following(Replica(2, true, 0), "mysql-1")};
+  EXPECT_EQ(RankDonors(0, after_failover, "mysql-0"), (std::vector<uint32_t>{2, 1}));
+  EXPECT_EQ(RankDonors(
+                2, {following(Primary(true), "mysql-0"), following(Replica(1, true, 0), "mysql-0")},
+                "mysql-2"),
+            (std::vector<uint32_t>{1, 0}))
+      << "another member's clone is unaffected";
+}
+
 std::optional<PeerStatus> Holding(const char* gtid) {
   PeerStatus s{1, false, false, std::nullopt};
   s.gtid = gtid;
