@@ -40,7 +40,8 @@ class AgentHttpServer {
     const Clock* clock;
     std::function<BackupStats()> backup;  // may be empty
     SwitchoverApi* switchover = nullptr;  // POST/GET /v1/switchover; none without a store
-    // More Prometheus text appended to /metrics (the binlog archiver's); may be empty.
+    // More Prometheus text appended to /metrics (the binlog archiver's and the backup-age
+    // monitor's); may be empty.
     std::function<std::string()> extra_metrics;
   };
   explicit AgentHttpServer(Deps deps);

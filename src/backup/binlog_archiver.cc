@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "backup/metrics_text.h"
 #include "core/pitr.h"
 #include "fmt/format.h"
 #include "formats/binlog_segment.h"
@@ -41,15 +42,9 @@ GtidList StartOf(const formats::BinlogHead& head) {
 
 }  // namespace
 
-std::string ArchiveMetricsText(const ArchiverStats& s) {
+std::string ArchiveMetricsText(const ArchiverStats& s, std::string_view cluster) {
   // Whole names as literals: tests/k8s/monitoring/check_metrics.py reads them from here.
-  struct Metric {
-    const char* name;
-    const char* type;
-    const char* help;
-    int64_t value;
-  };
-  const Metric metrics[] = {
+  const PlainMetric metrics[] = {
       {"mysqlset_binlog_archive_active", "gauge",
        "1 while this member is the primary and archives its binlogs.", s.active ? 1 : 0},
       {"mysqlset_binlog_archive_last_closed_timestamp_seconds", "gauge",
@@ -63,12 +58,7 @@ std::string ArchiveMetricsText(const ArchiverStats& s) {
       {"mysqlset_binlog_archive_gap", "gauge",
        "1 when a file this agent archived starts past the archive's end.", s.gap.empty() ? 0 : 1},
   };
-  std::string out;
-  for (const Metric& m : metrics) {
-    out +=
-        fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", m.name, m.help, m.type, m.value);
-  }
-  return out;
+  return PlainMetricsText(metrics, cluster);
 }
 
 std::vector<std::string> BinlogIndexFiles(const std::string& index_text) {

@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "backup/repository.h"
 #include "core/gtid.h"
@@ -77,9 +78,10 @@ class BinlogArchiver {
   ArchiverStats stats_;
 };
 
-// The stats as Prometheus text (appended to the agent's /metrics): whether this member
-// archives, when the newest archived binlog was closed, what was archived, failures, gaps.
-std::string ArchiveMetricsText(const ArchiverStats& stats);
+// The stats as Prometheus text (appended to the agent's /metrics), labelled `cluster`: whether
+// this member archives, when the newest archived binlog was closed, what was archived,
+// failures, gaps.
+std::string ArchiveMetricsText(const ArchiverStats& stats, std::string_view cluster);
 
 // The files the binlog index lists, oldest first ("./mysql-bin.000003" -> "mysql-bin.000003").
 std::vector<std::string> BinlogIndexFiles(const std::string& index_text);

@@ -12,6 +12,7 @@
 #include "agent/http_endpoints.h"
 #include "agent/secrets.h"
 #include "agent/switchover_api.h"
+#include "backup/backup_age_monitor.h"
 #include "backup/binlog_archiver.h"
 #include "cmd/commands.h"
 #include "cmd/flags.h"
@@ -148,6 +149,9 @@ int RunAgent(const AgentFlags& f) {
   std::unique_ptr<backup::Repository> archive_repo;
   std::unique_ptr<backup::BinlogArchiver> binlog_archiver;
   PosixProcessRunner archive_runner;
+  std::unique_ptr<backup::Repository> backup_age_repo;
+  std::unique_ptr<backup::BackupAgeMonitor> backup_age;
+  PosixProcessRunner age_runner;
   MariaDb archive_db(
       ConnectOptions{"127.0.0.1", self.mysql_port, kAdminUser, secrets->admin_password, 2, 10, 10});
   if (!f.archive_repo.empty()) {
@@ -161,6 +165,12 @@ int RunAgent(const AgentFlags& f) {
                                 .interval = std::chrono::seconds(f.archive_interval_s)},
         *archive_repo, clock,
         backup::BinlogArchiver::Hooks{[&archive_db] { return archive_db.FlushBinaryLogs(); }});
+    // A repository object of its own (Repository is not thread-safe): the monitor reads the
+    // catalog on its own thread.
+    auto age_repo = backup::OpenRepository(f.archive_repo, fs, age_runner, /*create=*/true);
+    if (!age_repo.ok()) return ReportError("agent", age_repo.status().Annotate("--archive-repo"));
+    backup_age_repo = std::move(*age_repo);
+    backup_age = std::make_unique<backup::BackupAgeMonitor>(*backup_age_repo, clock);
   }
 
   // POST /v1/switchover runs on the HTTP threads: a store client of its own, so the loop's
@@ -193,11 +203,13 @@ int RunAgent(const AgentFlags& f) {
   BackupService backups(backup_options, *secrets);
   if (Status st = backups.Start(); !st.ok()) return ReportError("agent", st);
 
-  AgentHttpServer http(
-      {&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); }, &switchover_api,
-       [&binlog_archiver]() -> std::string {
-         return binlog_archiver ? backup::ArchiveMetricsText(binlog_archiver->Stats()) : "";
-       }});
+  auto repository_metrics = [&binlog_archiver, &backup_age, &config]() -> std::string {
+    if (!binlog_archiver) return "";
+    return backup::ArchiveMetricsText(binlog_archiver->Stats(), config.cluster) +
+           backup::BackupAgeMetricsText(backup_age->Stats(), config.cluster);
+  };
+  AgentHttpServer http({&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); },
+                        &switchover_api, repository_metrics});
   if (Status st = http.Start(f.bind_address, self.agent_port); !st.ok()) {
     backups.Stop();
     return ReportError("agent", st);
@@ -237,6 +249,25 @@ int RunAgent(const AgentFlags& f) {
       }
     });
   }
+  // The backup-age monitor (backup/backup_age_monitor.h) on every member with a repository,
+  // not only the primary: the metrics must outlive a failover. A thread of its own, since
+  // listing a remote repository reads every manifest and would hold up archiving.
+  std::thread age_reader;
+  if (backup_age) {
+    age_reader = std::thread([&] {
+      std::string logged;
+      while (!stop_requested) {
+        Status st = backup_age->RunOnce();
+        if (!st.ok() && st.message() != logged) {
+          spdlog::warn("{}: backup age: {}", id->pod_name, st.message());
+          logged = st.message();
+        }
+        // RunOnce is OK between reads too: only a good read ends the error.
+        if (backup_age->Stats().last_error.empty()) logged.clear();
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    });
+  }
   RunUntilSignalled(agent, clock);
   watchdog.join();
   if (archiver.joinable()) archiver.join();
@@ -245,6 +276,8 @@ int RunAgent(const AgentFlags& f) {
   if (!exit_for_reclone) agent.DrainOnStop();
   spdlog::info("{}: agent stopping{}", id->pod_name,
                exit_for_reclone ? " so that the supervisor re-clones this member" : "");
+  // After the drain: a catalog read in flight must not delay it.
+  if (age_reader.joinable()) age_reader.join();
   http.Stop();
   backups.Stop();
   return exit_for_reclone ? kExitRecloneRequested : 0;

@@ -142,9 +142,24 @@ TEST_F(PitrTest, ArchiveAcrossASwitchoverAndRestoreToAGtidAndATime) {
                   {}, 10)
         .output;
   };
-  EXPECT_NE(metrics(1).find("mysqlset_binlog_archive_active 1"), std::string::npos) << metrics(1);
-  EXPECT_NE(metrics(0).find("mysqlset_binlog_archive_active 0"), std::string::npos) << metrics(0);
-  EXPECT_NE(metrics(1).find("mysqlset_binlog_archive_gap 0"), std::string::npos) << metrics(1);
+  EXPECT_NE(metrics(1).find("mysqlset_binlog_archive_active{cluster=\"mysql\"} 1"),
+            std::string::npos)
+      << metrics(1);
+  EXPECT_NE(metrics(0).find("mysqlset_binlog_archive_active{cluster=\"mysql\"} 0"),
+            std::string::npos)
+      << metrics(0);
+  EXPECT_NE(metrics(1).find("mysqlset_binlog_archive_gap{cluster=\"mysql\"} 0"), std::string::npos)
+      << metrics(1);
+  // Every member reads the catalog (at start, then each minute), not only the archiver.
+  for (int ordinal : {0, 1}) {
+    const std::string m = metrics(ordinal);
+    EXPECT_NE(m.find("mysqlset_backup_last_success_timestamp_seconds{cluster=\"mysql\"} "),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("mysqlset_backup_catalog_read_failures_total{cluster=\"mysql\"} 0"),
+              std::string::npos)
+        << m;
+  }
 
   // A target past the archive: one line naming the window, nothing created.
   const std::string never = tmp_.path() + "/never";

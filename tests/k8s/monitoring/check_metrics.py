@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Checks that alert rules and a Grafana dashboard use only metric names the agent exports.
 
-    check_metrics.py EXPORTER.cc RULES.yaml DASHBOARD.json
+    check_metrics.py EXPORTER.cc[,MORE.cc...] RULES.yaml DASHBOARD.json
 
 The exported names are the "mysqlset_*" string literals of the agent's metrics code
-(src/agent/status_report.cc); besides them only Prometheus' own per-target series are
+(src/agent/status_report.cc, src/backup/binlog_archiver.cc, ...); besides them only Prometheus' own per-target series are
 allowed. The dashboard must be valid JSON with panels whose targets have an expression. Prints
 one line per problem and exits 1 if there is any; prints "ok ..." and exits 0 otherwise.
 """

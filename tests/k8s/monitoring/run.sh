@@ -5,7 +5,8 @@
 #   2. the PrometheusRule's groups pass `promtool check rules`, and every alert behaves as
 #      alerts_test.yaml says on synthetic series (`promtool test rules`);
 #   3. the rules and grafana-dashboard.json use only metric names the agent exports
-#      (check_metrics.py reads them from src/agent/status_report.cc);
+#      (check_metrics.py reads them from src/agent/status_report.cc and src/backup/'s
+#      binlog_archiver.cc and backup_age_monitor.cc);
 #   4. negative cases: a changed alert threshold fails the unit tests, an unknown metric name
 #      fails the name check.
 # Run from anywhere:  bash tests/k8s/monitoring/run.sh
@@ -94,7 +95,9 @@ if [ -z "$missing" ]; then pass "every alert has a promtool unit test"; else fai
 
 # --- metric names ---
 dash=$mon/grafana-dashboard.json
-if python3 "$here/check_metrics.py" src/agent/status_report.cc,src/backup/binlog_archiver.cc "$tmp/rules.yaml" "$dash" >"$tmp/out" 2>&1; then
+# Every file that writes the agent's /metrics.
+exporters=src/agent/status_report.cc,src/backup/binlog_archiver.cc,src/backup/backup_age_monitor.cc
+if python3 "$here/check_metrics.py" "$exporters" "$tmp/rules.yaml" "$dash" >"$tmp/out" 2>&1; then
   pass "metric names: $(cat "$tmp/out")"
 else
   cat "$tmp/out"
@@ -111,7 +114,7 @@ else
   fail "selftest: promtool test rules fails on a changed lag threshold"
 fi
 sed 's/mysqlset_replication_lag_seconds{/mysqlset_replication_delay_seconds{/' "$dash" >"$tmp/neg/dash.json"
-if ! python3 "$here/check_metrics.py" src/agent/status_report.cc "$tmp/rules.yaml" "$tmp/neg/dash.json" >"$tmp/out" 2>&1 &&
+if ! python3 "$here/check_metrics.py" "$exporters" "$tmp/rules.yaml" "$tmp/neg/dash.json" >"$tmp/out" 2>&1 &&
   grep -q 'mysqlset_replication_delay_seconds is not exported' "$tmp/out"; then
   pass "selftest: a dashboard with a metric the agent does not export is rejected"
 else
@@ -119,13 +122,15 @@ else
   fail "selftest: a dashboard with a metric the agent does not export is rejected"
 fi
 sed 's/mysqlset_errant_gtids > 0/mysql_global_status_errant > 0/' "$tmp/rules.yaml" >"$tmp/neg/rules.yaml"
-if ! python3 "$here/check_metrics.py" src/agent/status_report.cc "$tmp/neg/rules.yaml" "$dash" >/dev/null 2>&1; then
+if ! python3 "$here/check_metrics.py" "$exporters" "$tmp/neg/rules.yaml" "$dash" >"$tmp/out" 2>&1 &&
+  grep -q 'mysql_global_status_errant is neither' "$tmp/out"; then
   pass "selftest: a rule on a metric nobody exports is rejected"
 else
+  cat "$tmp/out"
   fail "selftest: a rule on a metric nobody exports is rejected"
 fi
 printf '{"panels": [' >"$tmp/neg/bad.json"
-if ! python3 "$here/check_metrics.py" src/agent/status_report.cc "$tmp/rules.yaml" "$tmp/neg/bad.json" >/dev/null 2>&1; then
+if ! python3 "$here/check_metrics.py" "$exporters" "$tmp/rules.yaml" "$tmp/neg/bad.json" >/dev/null 2>&1; then
   pass "selftest: a dashboard that is not JSON is rejected"
 else
   fail "selftest: a dashboard that is not JSON is rejected"
