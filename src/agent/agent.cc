@@ -47,17 +47,31 @@ Agent::Agent(AgentConfig config, Db& db, CoordStore& store, ServerKiller& killer
   snapshot_.readiness = ReadinessOf(snapshot_, std::nullopt);
 }
 
+namespace {
+// What a consumed drain record is overwritten with: a record counts for one start only.
+constexpr const char* kConsumedDrainRecord = "consumed\n";
+}  // namespace
+
 void Agent::LoadDrainRecord(const ServerState& state) {
   const std::string path = formats::DrainRecordPath(config_.data_dir);
   if (!fs_.Exists(path)) return;
   auto text = fs_.ReadFile(path);
-  auto record = text.ok() ? formats::FromJson<formats::DrainRecord>(*text)
-                          : Result<formats::DrainRecord>(text.status());
-  if (Status st = fs_.RemoveAll(path); !st.ok()) {
-    // Kept, it could count again after a crash that purged acked writes: count it never.
-    spdlog::error("{}: cannot remove {}: {}; ignoring it", config_.id.pod_name, path, st.message());
+  if (text.ok() && *text == kConsumedDrainRecord) {
+    (void)fs_.RemoveAll(path);
     return;
   }
+  // Consumed durably BEFORE it counts (WriteFileAtomic syncs the file and its directory): a
+  // record read again after this server streamed and acked more, then crashed, would vouch
+  // for writes its purged relay log no longer holds. A plain removal may not survive a
+  // power cut.
+  if (Status st = fs_.WriteFileAtomic(path, kConsumedDrainRecord, 0644); !st.ok()) {
+    spdlog::error("{}: cannot mark {} consumed: {}; ignoring it", config_.id.pod_name, path,
+                  st.message());
+    return;
+  }
+  (void)fs_.RemoveAll(path);
+  auto record = text.ok() ? formats::FromJson<formats::DrainRecord>(*text)
+                          : Result<formats::DrainRecord>(text.status());
   if (!record.ok()) {
     spdlog::warn("{}: ignoring {}: {}", config_.id.pod_name, path, record.status().message());
     return;
@@ -81,17 +95,23 @@ bool Agent::StreamsFrom(const ServerState& state, const DesiredSource& source) {
 void Agent::DrainOnStop(double apply_timeout_s) {
   if (role_ != Role::kReplica) return;
   const std::string& pod = config_.id.pod_name;
-  // The leader and epoch as the store has them now: the last tick's may predate a new epoch
-  // of the same leader (re-elected at a cold start), whose writes this IO thread received too.
+  // Only a replica whose IO thread runs from the leader the store names now: what it acked
+  // is then in its relay log, which the drain applies. The last tick's received_from_ is not
+  // enough: the server may have restarted since (skip_slave_start leaves its IO thread
+  // stopped), purging what it had acked.
   ServerState streaming;
-  if (std::optional<ClusterView> view = ReadView();
-      view && view->leader && db_.ReadState(streaming).ok()) {
-    Result<DesiredSource> source = SourceOf(view->leader->name);
-    if (source.ok() && StreamsFrom(streaming, *source)) {
-      received_from_ = {view->leader->name, view->leader->epoch};
-    }
+  std::optional<ClusterView> view = ReadView();
+  if (!view || !view->leader || !db_.ReadState(streaming).ok()) {
+    spdlog::info("{}: stopping: no drain record (no leader, or the server does not answer)", pod);
+    return;
   }
-  if (received_from_.first.empty()) return;
+  Result<DesiredSource> source = SourceOf(view->leader->name);
+  if (!source.ok() || !StreamsFrom(streaming, *source)) {
+    spdlog::info("{}: stopping: no drain record (not streaming from the leader {})", pod,
+                 view->leader->name);
+    return;
+  }
+  const std::pair<std::string, uint64_t> from = {view->leader->name, view->leader->epoch};
   // The IO thread first: once it stops, nothing more is received or acked, so the position
   // read next bounds every write this member acked.
   if (Status st = db_.StopReplicationIo(); !st.ok()) {
@@ -105,13 +125,17 @@ void Agent::DrainOnStop(double apply_timeout_s) {
     return;
   }
   const std::string received = state.replica->gtid_io_pos;
+  if (received.empty()) {  // nothing to vouch for: an empty GTID would cover anything
+    spdlog::info("{}: stopping: no drain record (no IO position)", pod);
+    return;
+  }
   auto applied = db_.MasterGtidWait(received, apply_timeout_s);
   if (!applied.ok() || !*applied) {
     spdlog::warn("{}: stopping: no drain record (apply up to {} within {}s: {})", pod, received,
                  apply_timeout_s, applied.ok() ? "timed out" : applied.status().message());
     return;
   }
-  const formats::DrainRecord record{received_from_.first, received_from_.second, received};
+  const formats::DrainRecord record{from.first, from.second, received};
   if (Status st = fs_.WriteFileAtomic(formats::DrainRecordPath(config_.data_dir),
                                       formats::ToJson(record), 0644);
       !st.ok()) {

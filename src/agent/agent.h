@@ -173,7 +173,9 @@ class Agent {
   // restart it still counts as holding every write it acked: the failover rule (docs/roles.md
   // "Failover", rule 3) otherwise refuses a sync replica whose server restarted. Otherwise, or
   // if it cannot apply in time, it writes nothing and that rule stays as strict as after a
-  // crash.
+  // crash. Only where mariadbd always stops right after (`--drain-on-stop`: the local
+  // supervisor): the IO thread stays stopped until the next agent starts it.
+  // REQUIRES: RunOnce is not running.
   void DrainOnStop(double apply_timeout_s = 10.0);
 
  private:
@@ -218,9 +220,9 @@ class Agent {
                                 AgentSnapshot& snap);
   CloneRecordStatus CloneStatus() const;
   // At the server's first answer: takes received_from_ from the drain record DrainOnStop left
-  // if the data still holds it (core DrainStillHolds), and removes the record either way, so
-  // that it counts for this one start only (skip_slave_start: nothing streams before the
-  // agent's own START SLAVE, which comes after this).
+  // if the data still holds it (core DrainStillHolds), and consumes the record either way
+  // (overwritten durably before it counts), so that it counts for this one start only
+  // (skip_slave_start: nothing streams before the agent's own START SLAVE, after this).
   void LoadDrainRecord(const ServerState& state);
   // A replica following `leader`: its errant GTIDs (agent/errant_check.h), after Gather.
   // False when it could not tell this tick (the last verdict stands).

@@ -817,6 +817,9 @@ TEST_F(FailoverAgentTest,
   EXPECT_FALSE(fs_.Exists(record)) << "a record while a received write was unapplied";
   db_.state.gtid_current = *GtidList::Parse("0-100-7");
   before.DrainOnStop(0);
+  EXPECT_FALSE(fs_.Exists(record)) << "its IO thread no longer runs: nothing to vouch for";
+  db_.state.replica->io = ThreadState::kYes;  // replication resumed (a later stop)
+  before.DrainOnStop(0);
   ASSERT_TRUE(fs_.Exists(record));
   const auto drained = formats::FromJson<formats::DrainRecord>(*fs_.ReadFile(record));
   ASSERT_TRUE(drained.ok());
@@ -850,7 +853,10 @@ TEST_F(FailoverAgentTest,
 // writes. The record names the epoch the store has at the drain.
 TEST_F(FailoverAgentTest, ADrainRecordsTheLeadersEpochAsTheStoreHasItAtTheStop) {
   LeaderIs("mysql-0", 3);
-  db_.state = testing::StateBuilder().Replicating().Build();
+  ReplicaStatus r = testing::HealthyReplication();
+  r.gtid_io_pos = "0-100-7";
+  db_.state = testing::StateBuilder().Replicating(r).Build();
+  db_.state.gtid_current = *GtidList::Parse("0-100-7");
   db_.state.uptime_seconds = 1000;
   Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
   agent.RunOnce();
@@ -868,6 +874,70 @@ TEST_F(FailoverAgentTest, ADrainRecordsTheLeadersEpochAsTheStoreHasItAtTheStop) 
   Agent& primary = Make(Config("mysql-0"), primary_db);
   primary.DrainOnStop(0);
   EXPECT_FALSE(fs_.Exists(formats::DrainRecordPath(primary.config().data_dir)));
+}
+
+// Review finding: its server crashed and restarted between the last tick and the stop (the
+// relay log, with what it acked, purged; skip_slave_start left the IO thread stopped). The
+// last tick's "received from mysql-0" no longer holds: no record.
+TEST_F(FailoverAgentTest, AServerThatRestartedSinceTheLastTickLeavesNoDrainRecord) {
+  LeaderIs("mysql-0", 3);
+  ReplicaStatus r = testing::HealthyReplication();
+  r.gtid_io_pos = "0-100-7";
+  db_.state = testing::StateBuilder().Replicating(r).Build();
+  db_.state.gtid_current = *GtidList::Parse("0-100-6");
+  db_.state.uptime_seconds = 1000;
+  Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
+  agent.RunOnce();
+  ASSERT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kFollow);
+  db_.state.replica->io = db_.state.replica->sql = ThreadState::kNo;
+  db_.state.replica->gtid_io_pos = "";
+  db_.state.uptime_seconds = 1;
+  agent.DrainOnStop(0);
+  EXPECT_FALSE(fs_.Exists(formats::DrainRecordPath(agent.config().data_dir)));
+  EXPECT_EQ(Count("stop_replication_io"), 0u);
+}
+
+// A record counts for one start: consumed (overwritten, then removed) before it counts, so an
+// agent that starts again later, after the server streamed and acked more, never reads it.
+TEST_F(FailoverAgentTest, ADrainRecordCountsForOneStartOnly) {
+  LeaderIs("mysql-0", 3);
+  ASSERT_TRUE(store_.Delete(keys_.Leader()).ok());
+  LostLeader("mysql-1");
+  const std::string record = formats::DrainRecordPath(Config("mysql-1").data_dir);
+  ASSERT_TRUE(fs_.WriteFileAtomic(
+                     record, formats::ToJson(formats::DrainRecord{"mysql-0", 3, "0-100-7"}), 0644)
+                  .ok());
+  ReplicaStatus stopped = testing::HealthyReplication();
+  stopped.io = stopped.sql = ThreadState::kNo;
+  db_.state = testing::StateBuilder().Replicating(stopped).Gtids("0-100-7", "0-100-7").Build();
+  db_.state.gtid_current = *GtidList::Parse("0-100-7");
+  db_.state.uptime_seconds = 1;
+  Agent& first = Make(WithPeers(Config("mysql-1")), db_);
+  first.RunOnce();
+  EXPECT_FALSE(fs_.Exists(record));
+  for (int i = 0; i < 3 && !StoredLeader(); ++i) Tick(first, milliseconds(1000));
+  ASSERT_TRUE(StoredLeader()) << "it counted once: " << first.Snapshot().decision.reason;
+}
+
+// A consumed record the removal missed (a power cut after the overwrite) counts for nothing.
+TEST_F(FailoverAgentTest, AConsumedDrainRecordCountsForNothing) {
+  LeaderIs("mysql-0", 3);
+  ASSERT_TRUE(store_.Delete(keys_.Leader()).ok());
+  LostLeader("mysql-1");
+  const std::string record = formats::DrainRecordPath(Config("mysql-1").data_dir);
+  ASSERT_TRUE(fs_.WriteFileAtomic(record, "consumed\n", 0644).ok());
+  ReplicaStatus stopped = testing::HealthyReplication();
+  stopped.io = stopped.sql = ThreadState::kNo;
+  db_.state = testing::StateBuilder().Replicating(stopped).Gtids("0-100-7", "0-100-7").Build();
+  db_.state.gtid_current = *GtidList::Parse("0-100-7");
+  db_.state.uptime_seconds = 1;
+  Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
+  for (int i = 0; i < 4; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(fs_.Exists(record));
+  EXPECT_FALSE(StoredLeader());
+  EXPECT_NE(agent.Snapshot().decision.reason.find("restarted since it last received"),
+            std::string::npos)
+      << agent.Snapshot().decision.reason;
 }
 
 TEST_F(FailoverAgentTest, ADrainRecordTheDataNoLongerHoldsIsIgnoredAndRemoved) {

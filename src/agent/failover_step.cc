@@ -1,6 +1,7 @@
 #include "agent/failover_step.h"
 
 #include <future>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -36,7 +37,14 @@ Result<bool> FenceForFailover(FailoverFenceContext& ctx) {
   // after another those waits added up before the failover could go on.
   std::vector<std::future<Status>> stops;
   for (auto& [name, db] : peers) {
-    stops.push_back(std::async(std::launch::async, [&db = db] { return db->StopReplicationIo(); }));
+    auto stop = [&db = db] { return db->StopReplicationIo(); };
+    try {
+      stops.push_back(std::async(std::launch::async, stop));
+    } catch (const std::system_error&) {  // no thread to be had: one after another, then
+      std::promise<Status> done;
+      done.set_value(stop());
+      stops.push_back(done.get_future());
+    }
   }
   const Status self_stopped = ctx.self_db.StopReplicationIo();
   for (size_t i = 0; i < stops.size(); ++i) {

@@ -51,6 +51,7 @@ struct AgentFlags {
   int64_t failover_cool_down_s = 30;
   bool semi_sync = false;
   bool exit_to_reclone = false;
+  bool drain_on_stop = false;
   std::string archive_repo;  // "" off
   int archive_interval_s = 30;
 };
@@ -271,9 +272,9 @@ int RunAgent(const AgentFlags& f) {
   RunUntilSignalled(agent, clock);
   watchdog.join();
   if (archiver.joinable()) archiver.join();
-  // Stopped by a signal (`down`, a scale-down): the supervisor stops mariadbd only after
-  // this process exits (local/member_lifecycle.cc), so a replica can still drain.
-  if (!exit_for_reclone) agent.DrainOnStop();
+  // Stopped by a signal (`down`, a scale-down): the local supervisor stops mariadbd only
+  // after this process exits (local/member_lifecycle.cc), so a replica can still drain.
+  if (!exit_for_reclone && f.drain_on_stop) agent.DrainOnStop();
   spdlog::info("{}: agent stopping{}", id->pod_name,
                exit_for_reclone ? " so that the supervisor re-clones this member" : "");
   // After the drain: a catalog read in flight must not delay it.
@@ -339,6 +340,12 @@ Action AddAgentCommand(CLI::App& app) {
                "After asking for a re-clone (an errant or diverged replica), exit with status 75 "
                "so that the local supervisor re-runs the clone step; without it the request "
                "waits for the member's next start (on Kubernetes: delete the pod)");
+  app.add_flag("--drain-on-stop", f->drain_on_stop,
+               "On SIGTERM, a replica stops its IO thread, applies what it received and records "
+               "it (DATA/.mysqlset-drained.json), so that after its server's restart it may "
+               "still take over by failover (docs/roles.md \"Failover\"). Only where mariadbd "
+               "always stops right after the agent (the local supervisor): a stop of the agent "
+               "alone would leave the IO thread stopped, and writes waiting, until it is back");
   app.add_option("--archive-repo", f->archive_repo,
                  "While primary, archive binlogs into this backup repository (a directory or "
                  "rclone:REMOTE:PATH; docs/backup.md \"Binlog archive\")");

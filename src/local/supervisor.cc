@@ -344,6 +344,8 @@ std::vector<std::string> Supervisor::Argv(const MemberRecord& m, MemberProcess p
       // An errant or diverged replica's heal (core/reclone.h): its agent exits, and the
       // member starts over from init and clone.
       argv.push_back("--exit-to-reclone");
+      // Members stop agent first, then mariadbd (member_lifecycle.cc): a replica drains.
+      argv.push_back("--drain-on-stop");
       return argv;
     }
   }

@@ -44,7 +44,7 @@ void BackupServer::Stop() {
   listen_fd_.Reset();
   // A burst's tail the loop had not reported yet (it does so a second after the last line).
   if (auto left_out = refusal_log_.Flush()) {
-    spdlog::warn("backup port: {} more refusals not logged in the last second", *left_out);
+    spdlog::warn("backup port: {} more refusals not logged before the stop", *left_out);
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

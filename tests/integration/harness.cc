@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -139,7 +140,14 @@ bool AgentProcess::Start() {
   close(fd);
   if (!child.ok()) return false;
   pid_ = child->pid();
-  return WaitFor([&] { return Get("/livez").first == 200; }, 10);
+  if (WaitFor([&] { return Get("/livez").first == 200; }, 10)) return true;
+  // Why, for whoever reads the failure: the agent's own last lines (it may have exited).
+  const std::string text = ReadAll(log);
+  std::fprintf(stderr,
+               "agent %s did not answer /livez within 10 s (pid %d %s); its log ends:\n%s\n",
+               member_.spec().pod.c_str(), pid_, ::kill(pid_, 0) == 0 ? "running" : "gone",
+               text.substr(text.size() > 3000 ? text.size() - 3000 : 0).c_str());
+  return false;
 }
 
 void AgentProcess::Stop() {
