@@ -733,6 +733,21 @@ class FailoverAgentTest : public AgentTest {
     db_.gtid_waits.clear();
     return agent;
   }
+  // mysql-0, the last leader (epoch 3), is lost; mysql-1, the sync replica, restarted with
+  // `record` as its drain record and its data at 0-100-7. Returns the record's path.
+  std::string AfterAColdStopWithRecord(const std::string& record) {
+    LeaderIs("mysql-0", 3);
+    EXPECT_TRUE(store_.Delete(keys_.Leader()).ok());
+    LostLeader("mysql-1");
+    const std::string path = formats::DrainRecordPath(Config("mysql-1").data_dir);
+    EXPECT_TRUE(fs_.WriteFileAtomic(path, record, 0644).ok());
+    ReplicaStatus stopped = testing::HealthyReplication();
+    stopped.io = stopped.sql = ThreadState::kNo;
+    db_.state = testing::StateBuilder().Replicating(stopped).Gtids("0-100-7", "0-100-7").Build();
+    db_.state.gtid_current = *GtidList::Parse("0-100-7");
+    db_.state.uptime_seconds = 1;
+    return path;
+  }
   std::vector<std::string> peers_asked_;
 };
 
@@ -900,18 +915,8 @@ TEST_F(FailoverAgentTest, AServerThatRestartedSinceTheLastTickLeavesNoDrainRecor
 // A record counts for one start: consumed (overwritten, then removed) before it counts, so an
 // agent that starts again later, after the server streamed and acked more, never reads it.
 TEST_F(FailoverAgentTest, ADrainRecordCountsForOneStartOnly) {
-  LeaderIs("mysql-0", 3);
-  ASSERT_TRUE(store_.Delete(keys_.Leader()).ok());
-  LostLeader("mysql-1");
-  const std::string record = formats::DrainRecordPath(Config("mysql-1").data_dir);
-  ASSERT_TRUE(fs_.WriteFileAtomic(
-                     record, formats::ToJson(formats::DrainRecord{"mysql-0", 3, "0-100-7"}), 0644)
-                  .ok());
-  ReplicaStatus stopped = testing::HealthyReplication();
-  stopped.io = stopped.sql = ThreadState::kNo;
-  db_.state = testing::StateBuilder().Replicating(stopped).Gtids("0-100-7", "0-100-7").Build();
-  db_.state.gtid_current = *GtidList::Parse("0-100-7");
-  db_.state.uptime_seconds = 1;
+  const std::string record =
+      AfterAColdStopWithRecord(formats::ToJson(formats::DrainRecord{"mysql-0", 3, "0-100-7"}));
   Agent& first = Make(WithPeers(Config("mysql-1")), db_);
   first.RunOnce();
   EXPECT_FALSE(fs_.Exists(record));
@@ -921,16 +926,7 @@ TEST_F(FailoverAgentTest, ADrainRecordCountsForOneStartOnly) {
 
 // A consumed record the removal missed (a power cut after the overwrite) counts for nothing.
 TEST_F(FailoverAgentTest, AConsumedDrainRecordCountsForNothing) {
-  LeaderIs("mysql-0", 3);
-  ASSERT_TRUE(store_.Delete(keys_.Leader()).ok());
-  LostLeader("mysql-1");
-  const std::string record = formats::DrainRecordPath(Config("mysql-1").data_dir);
-  ASSERT_TRUE(fs_.WriteFileAtomic(record, "consumed\n", 0644).ok());
-  ReplicaStatus stopped = testing::HealthyReplication();
-  stopped.io = stopped.sql = ThreadState::kNo;
-  db_.state = testing::StateBuilder().Replicating(stopped).Gtids("0-100-7", "0-100-7").Build();
-  db_.state.gtid_current = *GtidList::Parse("0-100-7");
-  db_.state.uptime_seconds = 1;
+  const std::string record = AfterAColdStopWithRecord("consumed\n");
   Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
   for (int i = 0; i < 4; ++i) Tick(agent, milliseconds(1000));
   EXPECT_FALSE(fs_.Exists(record));
@@ -941,18 +937,8 @@ TEST_F(FailoverAgentTest, AConsumedDrainRecordCountsForNothing) {
 }
 
 TEST_F(FailoverAgentTest, ADrainRecordTheDataNoLongerHoldsIsIgnoredAndRemoved) {
-  LeaderIs("mysql-0", 3);
-  ASSERT_TRUE(store_.Delete(keys_.Leader()).ok());
-  LostLeader("mysql-1");
-  const std::string record = formats::DrainRecordPath(Config("mysql-1").data_dir);
-  ASSERT_TRUE(fs_.WriteFileAtomic(
-                     record, formats::ToJson(formats::DrainRecord{"mysql-0", 3, "0-100-9"}), 0644)
-                  .ok());
-  ReplicaStatus stopped = testing::HealthyReplication();
-  stopped.io = stopped.sql = ThreadState::kNo;
-  db_.state = testing::StateBuilder().Replicating(stopped).Gtids("0-100-7", "0-100-7").Build();
-  db_.state.gtid_current = *GtidList::Parse("0-100-7");
-  db_.state.uptime_seconds = 1;
+  const std::string record =
+      AfterAColdStopWithRecord(formats::ToJson(formats::DrainRecord{"mysql-0", 3, "0-100-9"}));
   Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
   for (int i = 0; i < 4; ++i) Tick(agent, milliseconds(1000));
   EXPECT_FALSE(fs_.Exists(record));
