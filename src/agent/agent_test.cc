@@ -733,6 +733,19 @@ class FailoverAgentTest : public AgentTest {
     db_.gtid_waits.clear();
     return agent;
   }
+  // mysql-1 follows mysql-0 (epoch 3) for a tick: its IO thread runs, at 0-100-7, with
+  // `applied` applied.
+  Agent& Mysql1FollowingMysql0(const char* applied) {
+    LeaderIs("mysql-0", 3);
+    ReplicaStatus r = testing::HealthyReplication();
+    r.gtid_io_pos = "0-100-7";
+    db_.state = testing::StateBuilder().Replicating(r).Build();
+    db_.state.gtid_current = *GtidList::Parse(applied);
+    db_.state.uptime_seconds = 1000;
+    Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
+    agent.RunOnce();
+    return agent;
+  }
   // mysql-0, the last leader (epoch 3), is lost; mysql-1, the sync replica, restarted with
   // `record` as its drain record and its data at 0-100-7. Returns the record's path.
   std::string AfterAColdStopWithRecord(const std::string& record) {
@@ -867,14 +880,7 @@ TEST_F(FailoverAgentTest,
 // just before `down`; the replica's last tick saw the old epoch, its IO thread the new one's
 // writes. The record names the epoch the store has at the drain.
 TEST_F(FailoverAgentTest, ADrainRecordsTheLeadersEpochAsTheStoreHasItAtTheStop) {
-  LeaderIs("mysql-0", 3);
-  ReplicaStatus r = testing::HealthyReplication();
-  r.gtid_io_pos = "0-100-7";
-  db_.state = testing::StateBuilder().Replicating(r).Build();
-  db_.state.gtid_current = *GtidList::Parse("0-100-7");
-  db_.state.uptime_seconds = 1000;
-  Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
-  agent.RunOnce();
+  Agent& agent = Mysql1FollowingMysql0("0-100-7");
   ASSERT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kFollow);
   LeaderIs("mysql-0", 4);
   agent.DrainOnStop(0);
@@ -895,14 +901,7 @@ TEST_F(FailoverAgentTest, ADrainRecordsTheLeadersEpochAsTheStoreHasItAtTheStop) 
 // relay log, with what it acked, purged; skip_slave_start left the IO thread stopped). The
 // last tick's "received from mysql-0" no longer holds: no record.
 TEST_F(FailoverAgentTest, AServerThatRestartedSinceTheLastTickLeavesNoDrainRecord) {
-  LeaderIs("mysql-0", 3);
-  ReplicaStatus r = testing::HealthyReplication();
-  r.gtid_io_pos = "0-100-7";
-  db_.state = testing::StateBuilder().Replicating(r).Build();
-  db_.state.gtid_current = *GtidList::Parse("0-100-6");
-  db_.state.uptime_seconds = 1000;
-  Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
-  agent.RunOnce();
+  Agent& agent = Mysql1FollowingMysql0("0-100-6");
   ASSERT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kFollow);
   db_.state.replica->io = db_.state.replica->sql = ThreadState::kNo;
   db_.state.replica->gtid_io_pos = "";
