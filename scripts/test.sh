@@ -39,12 +39,14 @@ suite kubernetes-manifests bash tests/k8s/validate/run.sh
 # Issue 16: the monitoring kustomization, its alert rules (promtool check/test rules) and the
 # Grafana dashboard's metric names (~20 s).
 suite kubernetes-monitoring bash tests/k8s/monitoring/run.sh
-# Issues 12 and 16: the walkthrough in Linux namespaces (about 2 min). The switchover, the
-# deletion of the primary's pod (preStop hand-over under a writer) and the cold restart are
-# off: in the fresh-clone run of 2026-11-30 the switchover came right after the lost-volume
-# step and was refused ("mysql-2 is not replicating"). Turn them on with PODSIM_SWITCHOVER=1
-# PODSIM_COLD_RESTART=1; two clusters side by side with PODSIM_TWO_CLUSTERS=1.
-suite kubernetes-simulator env PODSIM_SWITCHOVER=0 PODSIM_COLD_RESTART=0 bash tests/k8s/simulator/run.sh "$root/build/src/cmd/mysqlset"
+# Issues 12, 13 and 16: the walkthrough in Linux namespaces (about 2.5 min), with the
+# switchover, the deletion of the primary's pod (preStop hand-over under a writer), the
+# failover drills (partition and heal of the primary pod, crash of its node: a writer that
+# records every acknowledged insert, a read_only sampler) and the cold restart. They were
+# off after the fresh-clone run of 2026-11-30 refused the switchover ("mysql-2 is not
+# replicating": a clone from a donor that followed the member being cloned, fixed in
+# core/donor). Two clusters side by side with PODSIM_TWO_CLUSTERS=1.
+suite kubernetes-simulator env PODSIM_SWITCHOVER=1 PODSIM_FAILOVER=1 PODSIM_CRASH=1 PODSIM_COLD_RESTART=1 bash tests/k8s/simulator/run.sh "$root/build/src/cmd/mysqlset"
 
 # Issue #8: libFuzzer targets (build-fuzz/, 20 s each), then the unit + integration suites
 # under ASan+UBSan in that same clang build (one sanitizer build instead of two; the gcc

@@ -390,6 +390,8 @@ class Pod:
         self.force = False  # deleted without lifecycle hooks (a lost node, `--force`)
         self.grace_override = None  # seconds, instead of terminationGracePeriodSeconds
         self.hooks = {}  # container name -> (exit code or None on timeout, output) of its preStop
+        self.host_if = None  # the node side of its veth (on br0)
+        self.node_down = False  # crash(): its node is gone, and its kubelet with it
 
     # -- views -----------------------------------------------------------------------------
     @property
@@ -400,7 +402,7 @@ class Pod:
 
     @property
     def ready(self):
-        return (self.phase == "Running" and not self.stopping.is_set()
+        return (self.phase == "Running" and not self.stopping.is_set() and not self.node_down
                 and all(c.running and c.ready for c in self.containers))
 
     def container(self, name):
@@ -428,7 +430,7 @@ class Pod:
         self.ip = sim.alloc_ip()
         run(["ip", "netns", "add", self.netns])
         sim.netns_created.add(self.netns)
-        host_if = f"vp{self.uid}"
+        host_if = self.host_if = f"vp{self.uid}"
         run(["ip", "-n", sim.node_ns, "link", "add", host_if, "type", "veth",
              "peer", "name", "eth0", "netns", self.netns])
         run(["ip", "-n", sim.node_ns, "link", "set", host_if, "master", "br0", "up"])
@@ -652,6 +654,8 @@ class Pod:
                 elif kind == "readiness":
                     c.ready = True  # no readiness probe: ready once running (set on start)
         while not self._wait(0.1):
+            if self.node_down:  # no kubelet: nothing is restarted until the pod is deleted
+                continue
             crashloop = False
             for c in self.containers:
                 c.poll()
@@ -740,6 +744,25 @@ class Pod:
         self.phase = "Gone"
         self.status = "Gone"
         self.gone_at = time.monotonic()
+
+    def crash(self):
+        """Its node crashes: the pod's network is gone (the node side of its veth down) and
+        every process in its netns is SIGKILLed at once (frozen first, so that none acts on a
+        signal in between). The kubelet went with the node: nothing is restarted, probed into
+        a restart or hooked, and the pod is not ready. The pod object stays, as on a cluster,
+        until the node is back or it is force-deleted (delete(force=True)); the StatefulSet
+        then recreates it with its PVC."""
+        self.node_down = True
+        self.sim.set_link(self.name, False)
+        out = run(["ip", "netns", "pids", self.netns], check=False).stdout
+        pids = [int(p) for p in out.split() if int(p) != os.getpid()]
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+        self.event(f"node crashed: SIGKILL of {len(pids)} processes")
 
     def delete(self, force=False, grace=None):
         """`kubectl delete pod`: preStop hooks, then SIGTERM, within the grace period; with
@@ -1113,6 +1136,34 @@ class Simulator:
             raise KeyError(name)
         p.delete(force)
         return p
+
+    def set_link(self, name, up):
+        """Cuts (up=False) or restores a pod's network: the node side of its veth, on the
+        bridge, set down or up. The pod keeps its IP, processes and loopback; every other pod,
+        the routers and the kubelet's probes (which run in the node netns) lose it."""
+        p = self.pod(name)
+        if p is None or not p.host_if:
+            raise KeyError(name)
+        run(["ip", "-n", self.node_ns, "link", "set", p.host_if, "up" if up else "down"])
+        state = "up" if up else "down"
+        p.event(f"network {'restored' if up else 'cut'} (veth {p.host_if} {state})")
+
+    def crash_pod(self, name):
+        p = self.pod(name)
+        if p is None:
+            raise KeyError(name)
+        p.crash()
+        return p
+
+    def pod_exec(self, name, argv, timeout=30):
+        """Runs argv from the host in a pod's netns only (not in a container): a client on the
+        pod's loopback, which a network cut does not reach."""
+        p = self.pod(name)
+        if p is None:
+            raise KeyError(name)
+        return subprocess.run(["nsenter", f"--net=/run/netns/{p.netns}", "--"] + argv,
+                              capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
 
     def create_bare_pod(self, name, env=None):
         """A Pod made from the StatefulSet's template but not owned by it (volume claims become

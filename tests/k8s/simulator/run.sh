@@ -9,6 +9,8 @@
 #      PODSIM_SHORT=1 runs only etcd, the router, start-up, writes and reads (and switchover),
 #      PODSIM_SWITCHOVER=1|0 forces or skips the switchover step (default: on when the binary
 #      has `mysqlset switchover`), PODSIM_COLD_RESTART=1 adds the cold restart after it,
+#      PODSIM_FAILOVER=1|0 and PODSIM_CRASH=1|0 the failover drills (partition and heal of the
+#      primary pod; crash of it), on with the switchover unless set,
 #      PODSIM_TWO_CLUSTERS=1 adds a second cluster (overlays/second-cluster, orders-…) beside
 #      the first at the end (about 60 s more, so off by default).
 # Ends with "N passed, M failed"; exit status non-zero on any failure. Needs root.
@@ -83,6 +85,11 @@ if [ -z "${PODSIM_SWITCHOVER:-}" ]; then
 fi
 [ "$PODSIM_SWITCHOVER" = 1 ] && keep+=(--switchover)
 [ "${PODSIM_COLD_RESTART:-0}" = 1 ] && keep+=(--cold-restart)
+# Failover drills (issue 13), after the switchover steps: PODSIM_FAILOVER=1 (default: as
+# PODSIM_SWITCHOVER) partitions the primary pod and heals it; PODSIM_CRASH=1 (default: as
+# PODSIM_FAILOVER) also crashes the primary pod (kill -9 of everything in it, no preStop).
+[ "${PODSIM_FAILOVER:-$PODSIM_SWITCHOVER}" = 1 ] && keep+=(--failover)
+[ "${PODSIM_CRASH:-${PODSIM_FAILOVER:-$PODSIM_SWITCHOVER}}" = 1 ] && keep+=(--crash)
 # The walkthrough cleans up on SIGINT (Ctrl-C reaches it: --foreground keeps it in the
 # terminal's process group) and on the SIGTERM of timeout, which bounds the whole run.
 timeout --foreground --signal=TERM --kill-after=60 900 \

@@ -12,7 +12,9 @@ depend on it fail at once (reported as such) instead of waiting out their timeou
 import argparse
 import json
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -27,6 +29,126 @@ AGENT_PORT = 8080
 ROUTER = "mysql-router"
 # `kubectl exec <primary> -c agent -- mysqlset switchover ...` (docs/roles.md, docs/kubernetes.md).
 SWITCHOVER_ARGV = ["mysqlset", "switchover", "--agent", f"http://127.0.0.1:{AGENT_PORT}"]
+
+
+class AckWriter:
+    """An application on the `app` account that inserts unique ids through mysql-primary (the
+    first router pod's write port), one statement at a time, and records each acknowledged
+    insert: (id, monotonic time of the OK, @@server_id of the member that took it). An insert
+    that fails or times out is not acknowledged (its outcome may be unknown) and the next id
+    is tried after a short pause."""
+
+    def __init__(self, w, table, timeout=6):
+        self.w, self.table, self.timeout = w, table, timeout
+        self.acked = []  # (id, t, server_id)
+        self.failed = []
+        self.stop_ev = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name="ack-writer")
+
+    def _run(self):
+        sim = self.w.sim
+        name, ip = sim.endpoints("mysql-primary")[0]
+        port = sim.service_port("mysql-primary", name)
+        i = 0
+        while not self.stop_ev.is_set() and i < 20000:
+            i += 1
+            try:
+                rows = self.w.sql(ip, f"INSERT INTO {DB}.{self.table} VALUES ({i}, @@server_id); "
+                                      "SELECT @@server_id", timeout=self.timeout, port=port,
+                                  user="app")
+                self.acked.append((i, time.monotonic(), int(rows[0][0])))
+            except Exception as e:  # refused, cut or timed out: not acknowledged
+                self.failed.append(f"{type(e).__name__}: {str(e)[:100]}")
+                self.stop_ev.wait(0.1)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.stop_ev.set()
+        self.thread.join(self.timeout + 30)
+
+    def wait_acks(self, what, n, timeout, server_id=None):
+        """Waits until n more inserts (on server_id, if given) are acknowledged than now."""
+        def count():
+            return sum(1 for _, _, sid in list(self.acked)
+                       if server_id is None or sid == server_id)
+        base = count()
+        self.w.sim.wait(what, lambda: count() >= base + n, timeout, 0.1)
+
+    def first_ack_on(self, server_id, after):
+        return next((t for _, t, sid in list(self.acked) if sid == server_id and t >= after),
+                    None)
+
+
+class WritableSampler:
+    """Asks every member `SELECT @@global.read_only` every ~150 ms, all members at once per
+    round, from inside each pod's own netns (on its loopback, so a cut-off member is still
+    seen), and records every round in which more than one member answered read_only=0. A
+    member that does not answer within 1 s (cut off from nothing here: stopped, crashed, or
+    restarting) counts as not writable for that round; `rounds` and each member's answers
+    show how much was seen."""
+
+    def __init__(self, w, members, interval=0.15):
+        self.w, self.members, self.interval = w, list(members), interval
+        self.rounds = 0
+        self.violations = []
+        self.timeline = []  # (t, {member: "0" | "1" | None})
+        self.stop_ev = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name="writable-sampler")
+
+    def _ask(self, name):
+        p = self.w.sim.pod(name)
+        if p is None or not os.path.exists(f"/run/netns/{p.netns}"):
+            return None
+        cnf = os.path.join(self.w.sim.rundir, "admin-client.cnf")
+        try:
+            return subprocess.Popen(
+                ["nsenter", f"--net=/run/netns/{p.netns}", "--", "mariadb",
+                 f"--defaults-extra-file={cnf}", "-h", "127.0.0.1", "-P", "3306",
+                 "--connect-timeout=1", "-N", "-B", "-e", "SELECT @@global.read_only"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                text=True)
+        except OSError:
+            return None
+
+    def _run(self):
+        start = time.monotonic()
+        while not self.stop_ev.is_set():
+            t = time.monotonic()
+            procs = {m: self._ask(m) for m in self.members}
+            seen = {}
+            for m, proc in procs.items():
+                if proc is None:
+                    seen[m] = None
+                    continue
+                try:
+                    out, _ = proc.communicate(timeout=max(0.1, t + 1.0 - time.monotonic()))
+                    seen[m] = out.strip() if proc.returncode == 0 else None
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.communicate()
+                    seen[m] = None
+            self.rounds += 1
+            self.timeline.append((t, seen))
+            writable = sorted(m for m, v in seen.items() if v == "0")
+            if len(writable) > 1:
+                self.violations.append(f"at {t - start:.2f}s: {' '.join(writable)}")
+            self.stop_ev.wait(max(0.0, self.interval - (time.monotonic() - t)))
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.stop_ev.set()
+        self.thread.join(30)
+
+    def last_writable(self, name):
+        """Monotonic time of the last round in which `name` answered read_only=0."""
+        return next((t for t, seen in reversed(list(self.timeline)) if seen.get(name) == "0"),
+                    None)
 
 
 class Walkthrough:
@@ -426,47 +548,47 @@ class Walkthrough:
         self.read_through_mysql_read(3)
 
     def lost_primary_volume_is_not_bootstrapped_over(self):
-        """mysql-0's volume is lost while the replicas keep theirs. The seed's init would
-        bootstrap an empty primary: an empty database for writes, every replica broken. Here
-        the cluster is initialized (etcd's `initialized` key), so mysql-0 may only clone; with
-        the primary gone no replica is a ready donor, so its clone init container waits and
-        says so, bootstrapping nothing. Restoring the volume brings mysql-0 back with every
-        row, and it leads again (it is the last leader)."""
+        """mysql-0, the primary, is lost with its volume (its node gone: no preStop) while the
+        replicas keep theirs. The seed's init would bootstrap an empty primary: an empty
+        database for writes, every replica broken. Here the cluster is initialized (etcd's
+        `initialized` key), so the recreated mysql-0 may only clone. The sync replica takes over
+        by failover (semi-sync is on); until a replica follows it no peer is a ready donor, and
+        the clone init container waits (a peer that follows the member being cloned is no
+        donor). Then mysql-0 clones from a replica of the new primary, never bootstraps, and
+        comes back as a read-only replica with every row."""
         pvc = self.sim.pvc_path("mysql-0")
         rows = [[str(self.state.get("rows", 3))]]
         count = f"SELECT COUNT(*) FROM {DB}.t"
         old = self.sim.pod("mysql-0")
+        assert self.wait_primary() == "mysql-0"
+        self.wait_all_replicating("mysql-0")
         # Renamed while the pod runs (its bind mount follows the directory), so the recreated
         # pod gets a new, empty volume.
         os.rename(pvc, pvc + ".lost")
-        # Lost with its node: no preStop hand-over (delete_pod would run one, and a replica
-        # would lead and be a donor).
+        # Lost with its node: no preStop hand-over (delete_pod would run one).
         self.sim.delete_pod("mysql-0", force=True)
         assert old.gone.wait(120), "old mysql-0 did not terminate"
         self.sim.wait("mysql-0 recreated", lambda: (p := self.sim.pod("mysql-0")) is not None
                       and p.uid != old.uid, 30)
         pod = self.sim.pod("mysql-0")
-        clone = pod.container("clone")
-        self.sim.wait("mysql-0's clone container to fail", lambda: clone.restarts >= 1, 90, 0.2)
-        errors = [line for line in clone.logs().splitlines() if ": error:" in line]
-        assert errors, f"no error line in the clone log:\n{clone.logs()}"
-        line = errors[-1]
-        assert line.startswith("mysqlset clone: error: clone mysql-0 from"), line
-        assert "no ready donor among mysql-1" in line, line
-        assert not os.path.exists(os.path.join(pvc, "mysql")), "an empty primary was bootstrapped"
-        assert pod.container("mariadbd").starts == 0, "mariadbd started on an empty volume"
-        for replica in ("mysql-1", "mysql-2"):
-            self.wait_sql(f"{replica} keeps every row", self.ip_of(replica), count, rows, 30)
-        print(f"     mysql-0 clone log: {line[:150]}...")
-        # The volume restored (swapped in while the failing pod holds the empty one).
-        os.rename(pvc, pvc + ".empty")
-        os.rename(pvc + ".lost", pvc)
-        self.sim.delete_pod("mysql-0")
-        assert pod.gone.wait(120), "failing mysql-0 did not terminate"
+        new = self.wait_primary(timeout=60)
+        assert new in ("mysql-1", "mysql-2"), f"{new} leads after mysql-0's loss"
         self.sim.wait_ready(3, timeout=180)
-        self.wait_sql("mysql-0 has every row again", self.ip_of("mysql-0"), count, rows, 30)
+        assert self.sim.pod("mysql-0") is pod
+        clone = pod.container("clone")
+        log = clone.logs()
+        assert "bootstrapping" not in log, f"mysql-0 bootstrapped an empty datadir:\n{log}"
+        done = [line for line in log.splitlines() if "complete at GTID" in line]
+        assert done and "clone from mysql-0" not in done[-1], f"mysql-0 did not clone:\n{log}"
+        waited = [line for line in log.splitlines() if "no ready donor" in line]
+        for m in ("mysql-0", "mysql-1", "mysql-2"):
+            self.wait_sql(f"{m} has every row", self.ip_of(m), count, rows, 30)
+        self.sim.wait("mysql-0 answers /replica",
+                      lambda: self.agent_status("mysql-0", "/replica") == 200, 60)
+        shutil.rmtree(pvc + ".lost", ignore_errors=True)
+        print(f"     {new} took over; mysql-0 waited for a donor {len(waited)} time(s), then: "
+              f"{done[-1].split('] ', 1)[-1][:120]}")
         self.read_through_mysql_read(3)
-
 
     def switchover(self):
         """`kubectl exec` into the primary's agent: `mysqlset switchover --to <replica>`. The
@@ -585,6 +707,195 @@ class Walkthrough:
         print(f"     {old} -> {new} on deletion; {len(acked)} writes acknowledged, "
               f"{len(failed)} refused and retried; hook: {out.strip().splitlines()[-1]}")
 
+    # -- failover (issue 13): partition, heal, crash -----------------------------------------
+    def pod_sql(self, name, statement, user="admin", timeout=10):
+        """SQL on a member's own loopback, from inside its netns (as from its agent): reaches a
+        member whose network is cut. Returns rows, or raises AssertionError."""
+        cnf = os.path.join(self.sim.rundir, f"{user}-client.cnf")
+        r = self.sim.pod_exec(name, ["mariadb", f"--defaults-extra-file={cnf}", "-h",
+                                     "127.0.0.1", "-P", "3306", "--connect-timeout=2", "-N",
+                                     "-B", "-e", statement], timeout=timeout)
+        if r.returncode != 0:
+            raise AssertionError(f"SQL on {name}'s loopback failed: {r.stderr.strip()}")
+        return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def wait_all_replicating(self, primary, timeout=90):
+        """What a user waits for before a fault drill: every other member answers /replica
+        (a healthy replica under the lag limit) and the agents agree on the primary."""
+        others = [p.name for p in self.sim.pods_of(self.sim.set_name) if p.name != primary]
+        self.sim.wait(f"{others} answer /replica",
+                      lambda: all(self.agent_status(m, "/replica") == 200 for m in others),
+                      timeout)
+
+    def converge(self, writer, members=("mysql-0", "mysql-1", "mysql-2"), timeout=90):
+        """Every acknowledged insert is on every member, and all members end with equal
+        CHECKSUM TABLE of every walkthrough table (the writer has stopped)."""
+        acked = {i for i, _, _ in writer.acked}
+        tables = f"{DB}.t, {DB}.w, {DB}.{writer.table}"
+        last = {}
+
+        def ok():
+            sums = {}
+            for m in members:
+                try:
+                    have = {int(r[0]) for r in self.sql(self.ip_of(m),
+                                                          f"SELECT id FROM {DB}.{writer.table}")}
+                    sums[m] = self.sql(self.ip_of(m), f"CHECKSUM TABLE {tables}")
+                except AssertionError as e:
+                    last[m] = str(e)
+                    return False
+                last[m] = f"missing {sorted(acked - have)[:10]}" if acked - have else sums[m]
+                if acked - have:
+                    return False
+            return len({json.dumps(v) for v in sums.values()}) == 1
+        try:
+            self.sim.wait("every member has every acknowledged write and equal checksums", ok,
+                          timeout, 0.5)
+        except TimeoutError:
+            raise AssertionError(f"members did not converge: {last}")
+        return len(acked)
+
+    def fault_drill_start(self, table):
+        old = self.wait_primary()
+        self.wait_all_replicating(old)
+        self.sql(self.ip_of(old), f"CREATE TABLE IF NOT EXISTS {DB}.{table} "
+                                  "(id INT PRIMARY KEY, sid INT)")
+        writer = AckWriter(self, table).start()
+        sampler = WritableSampler(self, ["mysql-0", "mysql-1", "mysql-2"]).start()
+        try:
+            writer.wait_acks("writes before the fault", 5, 30, self.server_id(old))
+        except Exception:
+            writer.stop()
+            sampler.stop()
+            raise
+        return old, writer, sampler
+
+    def wait_failover(self, old, writer, t0, timeout=60):
+        """A member other than `old` answers /primary (seen from the node) and an insert through
+        mysql-primary is acknowledged by it. Returns (new, seconds from t0 to that ack)."""
+        last = [None]
+
+        def ok():
+            last[0] = [m for m in self.primaries() if m != old]
+            return len(last[0]) == 1
+        try:
+            self.sim.wait("another member answering /primary", ok, timeout)
+        except TimeoutError:
+            raise AssertionError(f"no failover from {old}: /primary answered by {last[0]}")
+        new = last[0][0]
+        sid = self.server_id(new)
+        self.sim.wait(f"an acknowledged write on {new}",
+                      lambda: writer.first_ack_on(sid, t0) is not None, timeout, 0.1)
+        return new, writer.first_ack_on(sid, t0) - t0
+
+    def partition_of_the_primary_fails_over(self):
+        """The primary pod's veth set down (a partition: routers, peers, etcd and the kubelet
+        lose it) under a writer and a read_only sampler: a replica takes over, writes through
+        mysql-primary are acknowledged by it, and the old primary, seen from inside its own
+        netns, fences itself (read_only=1, an app write refused)."""
+        old, writer, sampler = self.fault_drill_start("f")
+        self.state["drill"] = (old, writer, sampler)
+        t0 = time.monotonic()
+        self.sim.set_link(old, False)
+        self.state["cut"] = old
+        new, took = self.wait_failover(old, writer, t0)
+        self.state["partition"] = (new, took)
+
+        def fenced():
+            try:
+                return self.pod_sql(old, "SELECT @@global.read_only") == [["1"]]
+            except AssertionError:
+                return False
+        self.sim.wait(f"{old} fences itself (read_only=1 on its loopback)", fenced, 30)
+        fenced_at = time.monotonic()
+        refused = None
+        try:
+            self.pod_sql(old, f"INSERT INTO {DB}.f VALUES (0, 0)", user="app")
+        except AssertionError as e:
+            refused = str(e)
+        assert refused and "read-only" in refused, \
+            f"cut-off {old}: an app write was not refused as read-only: {refused}"
+        writer.wait_acks(f"more writes on {new}", 5, 30, self.server_id(new))
+        lw = sampler.last_writable(old)
+        print(f"     {old} cut off -> {new} leads; first write acknowledged by {new} "
+              f"{took:.1f}s after the cut; {old} last seen writable "
+              f"{(lw - t0) if lw else float('nan'):.1f}s after it, seen fenced by "
+              f"{fenced_at - t0:.1f}s; {len(writer.acked)} acknowledged so far")
+
+    def drill_end(self, old, new, writer, sampler, since, before_rejoin=None):
+        """The end of a fault drill: `old` answers /replica as a replica of `new`, which takes
+        more writes; then the writer and sampler stop (also on failure), no sampling round saw
+        two writable members, and the members converge. Returns (seconds from `since` to the
+        rejoin, acknowledged writes)."""
+        try:
+            if before_rejoin:
+                before_rejoin()
+            self.sim.wait(f"{old} answers /replica", lambda: self.agent_status(old, "/replica")
+                          == 200, 120)
+            rejoined = time.monotonic() - since
+            assert self.wait_primary() == new
+            writer.wait_acks(f"writes on {new} with {old} back", 5, 30, self.server_id(new))
+        finally:
+            writer.stop()
+            sampler.stop()
+            self.state.pop("drill", None)
+        assert not sampler.violations, \
+            f"two members writable at once: {sampler.violations[:5]} ({sampler.rounds} rounds)"
+        n = self.converge(writer)
+        self.read_through_mysql_read(3)
+        return rejoined, n
+
+    def heal_rejoins_the_old_primary(self):
+        """The veth set up again: the old primary rejoins as a replica of the new one and
+        catches up; no acknowledged write is lost, no two members were ever writable in the
+        same sampling round, and every member ends with equal checksums."""
+        old, writer, sampler = self.state["drill"]
+        new, took = self.state["partition"]
+        self.sim.set_link(old, True)
+        self.state.pop("cut", None)
+        rejoined, n = self.drill_end(old, new, writer, sampler, time.monotonic())
+        print(f"     {old} back as a replica of {new} {rejoined:.1f}s after the heal; {n} "
+              f"acknowledged writes on every member, {len(writer.failed)} failed or unknown; "
+              f"{sampler.rounds} read_only rounds, never two writable; failover took "
+              f"{took:.1f}s")
+
+    def crash_of_the_primary_fails_over(self):
+        """The primary pod's node crashes: every process of the pod SIGKILLed at once and its
+        network gone, no preStop, no SIGTERM, nothing restarted. A replica takes over without
+        loss. Then the node is back (the pod force-deleted, as `kubectl delete pod --force`
+        does for a pod on a lost node): the StatefulSet recreates the pod with its volume, it
+        rejoins as a replica, and checksums converge."""
+        old, writer, sampler = self.fault_drill_start("c")
+        self.state["drill"] = (old, writer, sampler)
+        t0 = time.monotonic()
+        pod = self.sim.crash_pod(old)
+        new, took = self.wait_failover(old, writer, t0)
+        writer.wait_acks(f"more writes on {new}", 5, 30, self.server_id(new))
+
+        def node_back():
+            self.sim.delete_pod(old, force=True)
+            assert pod.gone.wait(60), f"crashed {old} was not torn down"
+            self.sim.wait_ready(3, timeout=180)
+        rejoined, n = self.drill_end(old, new, writer, sampler, t0, node_back)
+        print(f"     {old} crashed -> {new} leads; first write acknowledged by {new} "
+              f"{took:.1f}s after the crash; {old} recreated and rejoined {rejoined:.1f}s "
+              f"after the crash; {n} acknowledged writes on every member, "
+              f"{len(writer.failed)} failed or unknown; {sampler.rounds} read_only rounds, "
+              f"never two writable")
+
+    def release_drill(self):
+        """After a failed drill: the network restored and the writer and sampler stopped, so
+        the steps that do not depend on it can still run."""
+        if "cut" in self.state:
+            try:
+                self.sim.set_link(self.state.pop("cut"), True)
+            except Exception as e:
+                print(f"     could not restore the network: {e}")
+        drill = self.state.pop("drill", None)
+        if drill:
+            drill[1].stop()
+            drill[2].stop()
+
     def second_cluster_side_by_side(self):
         """overlays/second-cluster (namePrefix orders-, its own instance label, Secret, etcd
         and routers) applied beside the first cluster in the same namespace: it comes up on
@@ -700,6 +1011,10 @@ def main():
                     help="only etcd, the router, start-up, writes, reads (and the switchover)")
     ap.add_argument("--switchover", action="store_true",
                     help="also switch the primary over (needs the agent's roles: issue 12)")
+    ap.add_argument("--failover", action="store_true",
+                    help="with --switchover, then partition the primary pod and heal it")
+    ap.add_argument("--crash", action="store_true",
+                    help="with --failover, then crash the primary pod (kill -9, no preStop)")
     ap.add_argument("--cold-restart", action="store_true",
                     help="with --switchover, then restart the whole cluster")
     ap.add_argument("--second-cluster", metavar="RENDERED.yaml",
@@ -741,13 +1056,30 @@ def main():
                    w.crashed_mariadbd_is_restarted)
             w.step("hung mariadbd is restarted by the manifest's liveness probe",
                    w.hung_mariadbd_is_restarted_by_liveness_probe)
-            w.step("mysql-0 with a lost volume refuses to bootstrap over the replicas' data",
+            w.step("primary mysql-0 lost with its volume: a replica takes over, mysql-0 "
+                   "clones from it (never bootstraps an empty primary)",
                    w.lost_primary_volume_is_not_bootstrapped_over)
         if a.switchover:
             w.step("switchover: writes through mysql-primary land on the new primary",
                    w.switchover)
             w.step("deleting the primary's pod hands over first (preStop), no write lost",
                    w.deleting_the_primary_hands_over)
+            if a.failover:
+                w.step("partition of the primary pod: a replica takes over, the old primary "
+                       "fences itself, no acknowledged write lost",
+                       w.partition_of_the_primary_fails_over)
+                w.step("heal: the old primary rejoins as a replica, members converge",
+                       w.heal_rejoins_the_old_primary)
+                w.release_drill()
+                if a.crash:
+                    w.step("crash of the primary pod (kill -9, no preStop): failover without "
+                           "loss, the pod rejoins", w.crash_of_the_primary_fails_over)
+                    w.release_drill()
+                else:
+                    print("skip crash of the primary pod (enable with --crash / "
+                          "PODSIM_CRASH=1)", flush=True)
+            else:
+                print("skip failover (enable with --failover / PODSIM_FAILOVER=1)", flush=True)
             if a.cold_restart:
                 w.step("cold restart of every member: the last leader leads again",
                        w.cold_restart_elects_the_last_leader)

@@ -370,6 +370,10 @@ function checkEtcd(ctx) {
   if (hsvc && hsvc.spec.publishNotReadyAddresses !== true) e.push(`Service ${svc} must publish not-ready addresses (members find each other before the quorum)`);
   add(`etcd is configured by flags for its own replicas ${objId(etcd)}`, e);
 
+  // Issue 13: lossless semi-sync and automatic failover are on, as in local mode.
+  const agent = (mpod.containers || []).find((c) => argvOf(c)[0] === "mysqlset" && argvOf(c)[1] === "agent");
+  add(`mysql agents run lossless semi-sync (automatic failover) ${objId(mysql)}`,
+    agent && argvOf(agent).includes("--semi-sync") ? [] : ["the agent has no --semi-sync: a lost primary is never replaced"]);
   add(`mysql pods share their process namespace (fencing) ${objId(mysql)}`,
     mpod.shareProcessNamespace === true ? [] : ["shareProcessNamespace is not true: the agent cannot SIGKILL mariadbd"]);
 

@@ -94,6 +94,8 @@ const cases = [
     "etcd is configured by flags", "etcd#12297"],
   ["etcd started OrderedReady", (d) => { etcd(d).spec.podManagementPolicy = "OrderedReady"; },
     "etcd is configured by flags", "Parallel"],
+  ["agent without semi-sync", (d) => { const c = container(d, "agent").command; c.splice(c.indexOf("--semi-sync"), 1); },
+    "lossless semi-sync", "--semi-sync"],
   ["mysql pods without a shared process namespace", (d) => { delete pod(d).shareProcessNamespace; },
     "share their process namespace", "SIGKILL"],
   ["agent without the preStop hand-over", (d) => { delete container(d, "agent").lifecycle; },
