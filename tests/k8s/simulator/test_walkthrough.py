@@ -145,6 +145,11 @@ class WritableSampler:
         self.stop_ev.set()
         self.thread.join(30)
 
+    def first_writable(self, name, after):
+        """Monotonic time of the first round from `after` on in which `name` was writable."""
+        return next((t for t, seen in list(self.timeline) if t >= after
+                     and seen.get(name) == "0"), None)
+
     def last_writable(self, name):
         """Monotonic time of the last round in which `name` answered read_only=0."""
         return next((t for t, seen in reversed(list(self.timeline)) if seen.get(name) == "0"),
@@ -801,26 +806,39 @@ class Walkthrough:
         new, took = self.wait_failover(old, writer, t0)
         self.state["partition"] = (new, took)
 
+        how = []
+
         def fenced():
+            """read_only=1, or no server at all: the fence SIGKILLed mariadbd (a commit waited
+            for an ack) and the kubelet restarts it, read-only from the option file."""
             try:
-                return self.pod_sql(old, "SELECT @@global.read_only") == [["1"]]
-            except AssertionError:
+                ro = self.pod_sql(old, "SELECT @@global.read_only") == [["1"]]
+                how[:] = ["read_only=1"] if ro else []
+                return ro
+            except AssertionError as e:
+                if "Can't connect" in str(e):
+                    how[:] = ["mariadbd killed by the fence"]
+                    return True
                 return False
         self.sim.wait(f"{old} fences itself (read_only=1 on its loopback)", fenced, 30)
         fenced_at = time.monotonic()
-        refused = None
-        try:
-            self.pod_sql(old, f"INSERT INTO {DB}.f VALUES (0, 0)", user="app")
-        except AssertionError as e:
-            refused = str(e)
-        assert refused and "read-only" in refused, \
-            f"cut-off {old}: an app write was not refused as read-only: {refused}"
+        if how == ["read_only=1"]:
+            refused = None
+            try:
+                self.pod_sql(old, f"INSERT INTO {DB}.f VALUES (0, 0)", user="app")
+            except AssertionError as e:
+                refused = str(e)
+            assert refused and "read-only" in refused, \
+                f"cut-off {old}: an app write was not refused as read-only: {refused}"
+            how.append("an app insert refused")
         writer.wait_acks(f"more writes on {new}", 5, 30, self.server_id(new))
-        lw = sampler.last_writable(old)
+        lw, fw = sampler.last_writable(old), sampler.first_writable(new, t0)
         print(f"     {old} cut off -> {new} leads; first write acknowledged by {new} "
-              f"{took:.1f}s after the cut; {old} last seen writable "
-              f"{(lw - t0) if lw else float('nan'):.1f}s after it, seen fenced by "
-              f"{fenced_at - t0:.1f}s; {len(writer.acked)} acknowledged so far")
+              f"{took:.1f}s after the cut; sampled: {old} last writable "
+              f"{(lw - t0) if lw else float('nan'):.1f}s, {new} first writable "
+              f"{(fw - t0) if fw else float('nan'):.1f}s after it; {old} seen fenced "
+              f"({', '.join(how)}) by {fenced_at - t0:.1f}s; {len(writer.acked)} "
+              f"acknowledged so far")
 
     def drill_end(self, old, new, writer, sampler, since, before_rejoin=None):
         """The end of a fault drill: `old` answers /replica as a replica of `new`, which takes
@@ -830,8 +848,7 @@ class Walkthrough:
         try:
             if before_rejoin:
                 before_rejoin()
-            self.sim.wait(f"{old} answers /replica", lambda: self.agent_status(old, "/replica")
-                          == 200, 120)
+            self.path = self.rejoin(old)
             rejoined = time.monotonic() - since
             assert self.wait_primary() == new
             writer.wait_acks(f"writes on {new} with {old} back", 5, 30, self.server_id(new))
@@ -845,6 +862,35 @@ class Walkthrough:
         self.read_through_mysql_read(3)
         return rejoined, n
 
+    def rejoin(self, old):
+        """Waits until `old` answers /replica. An old primary whose fence SIGKILLed mariadbd
+        while a commit waited for an ack that never came (no replica had received it) commits
+        that unacknowledged tail in crash recovery, and its binlog has diverged from the new
+        primary's (error 1236): its agent reports it errant and, after 3 checks over 30 s,
+        requests a re-clone (DATA/.mysqlset-reclone, docs/roles.md "Errant transactions"). On
+        Kubernetes the request waits for the pod's next start, so the test does what the docs
+        tell a user: `kubectl delete pod`. The clone init container then sets the datadir
+        aside (never deleted) and clones. Returns how it rejoined."""
+        request = os.path.join(self.sim.pvc_path(old), ".mysqlset-reclone")
+
+        def state():
+            if self.agent_status(old, "/replica") == 200:
+                return "rejoined"
+            return "reclone" if os.path.exists(request) else None
+        got = self.sim.wait(f"{old} answers /replica (or requests its re-clone)", state, 150)
+        if got == "rejoined":
+            return "rejoined as it was"
+        with open(request) as f:
+            reason = f.read().strip().replace("\n", " ")
+        pod = self.sim.delete_pod(old)
+        assert pod.gone.wait(90), f"{old} did not terminate"
+        self.sim.wait_ready(3, timeout=180)
+        self.sim.wait(f"re-cloned {old} answers /replica",
+                      lambda: self.agent_status(old, "/replica") == 200, 60)
+        kept = [n for n in os.listdir(self.sim.pvc_path(old)) if n.startswith("mysql.discarded")]
+        assert kept, f"{old} was re-cloned but its diverged datadir was not kept aside"
+        return f"diverged, re-cloned after `kubectl delete pod` ({reason[:160]}; kept {kept[-1]})"
+
     def heal_rejoins_the_old_primary(self):
         """The veth set up again: the old primary rejoins as a replica of the new one and
         catches up; no acknowledged write is lost, no two members were ever writable in the
@@ -854,7 +900,8 @@ class Walkthrough:
         self.sim.set_link(old, True)
         self.state.pop("cut", None)
         rejoined, n = self.drill_end(old, new, writer, sampler, time.monotonic())
-        print(f"     {old} back as a replica of {new} {rejoined:.1f}s after the heal; {n} "
+        print(f"     {old} back as a replica of {new} {rejoined:.1f}s after the heal "
+              f"({self.path}); {n} "
               f"acknowledged writes on every member, {len(writer.failed)} failed or unknown; "
               f"{sampler.rounds} read_only rounds, never two writable; failover took "
               f"{took:.1f}s")
@@ -872,6 +919,10 @@ class Walkthrough:
         new, took = self.wait_failover(old, writer, t0)
         writer.wait_acks(f"more writes on {new}", 5, 30, self.server_id(new))
 
+        lw, fw = sampler.last_writable(old), sampler.first_writable(new, t0)
+        print(f"     sampled: {old} last writable {(lw - t0) if lw else float('nan'):.1f}s, "
+              f"{new} first writable {(fw - t0) if fw else float('nan'):.1f}s after the crash")
+
         def node_back():
             self.sim.delete_pod(old, force=True)
             assert pod.gone.wait(60), f"crashed {old} was not torn down"
@@ -879,7 +930,7 @@ class Walkthrough:
         rejoined, n = self.drill_end(old, new, writer, sampler, t0, node_back)
         print(f"     {old} crashed -> {new} leads; first write acknowledged by {new} "
               f"{took:.1f}s after the crash; {old} recreated and rejoined {rejoined:.1f}s "
-              f"after the crash; {n} acknowledged writes on every member, "
+              f"after the crash ({self.path}); {n} acknowledged writes on every member, "
               f"{len(writer.failed)} failed or unknown; {sampler.rounds} read_only rounds, "
               f"never two writable")
 
