@@ -926,7 +926,8 @@ class Walkthrough:
         def node_back():
             self.sim.delete_pod(old, force=True)
             assert pod.gone.wait(60), f"crashed {old} was not torn down"
-            self.sim.wait_ready(3, timeout=180)
+            self.sim.wait(f"{old} recreated and running", lambda: (p := self.sim.pod(old))
+                          is not None and p.uid != pod.uid and p.phase == "Running", 120)
         rejoined, n = self.drill_end(old, new, writer, sampler, t0, node_back)
         print(f"     {old} crashed -> {new} leads; first write acknowledged by {new} "
               f"{took:.1f}s after the crash; {old} recreated and rejoined {rejoined:.1f}s "
