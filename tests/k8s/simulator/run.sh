@@ -6,7 +6,8 @@
 #
 # Env: PODSIM_TIME_SCALE (probe delays/periods, back-off, grace; default 1.0),
 #      PODSIM_KEEP=1 keeps the run dir (/tmp/podsim-<run>) even when everything passed,
-#      PODSIM_SHORT=1 runs only etcd, the router, start-up, writes and reads (and switchover),
+#      PODSIM_SHORT=1 runs only etcd, the router, start-up, writes and reads (and the switchover,
+#      pod deletion and failover steps when on),
 #      PODSIM_SWITCHOVER=1|0 forces or skips the switchover step (default: on when the binary
 #      has `mysqlset switchover`), PODSIM_COLD_RESTART=1 adds the cold restart after it,
 #      PODSIM_FAILOVER=1|0 and PODSIM_CRASH=1|0 the failover drills (partition and heal of the
