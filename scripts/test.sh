@@ -39,7 +39,7 @@ suite kubernetes-manifests bash tests/k8s/validate/run.sh
 # Issue 16: the monitoring kustomization, its alert rules (promtool check/test rules) and the
 # Grafana dashboard's metric names (~20 s).
 suite kubernetes-monitoring bash tests/k8s/monitoring/run.sh
-# Issues 12, 13 and 16: the walkthrough in Linux namespaces (about 2.5 min), with the
+# Issues 12, 13 and 16: the walkthrough in Linux namespaces (2.5 to 4 min), with the
 # switchover, the deletion of the primary's pod (preStop hand-over under a writer), the
 # failover drills (partition and heal of the primary pod, crash of its node: a writer that
 # records every acknowledged insert, a read_only sampler) and the cold restart. They were
