@@ -96,6 +96,7 @@ ParsedClusterView ParseClusterView(const formats::StoreKeys& keys,
       auto r = formats::FromJson<formats::MemberRecord>(v.value);
       if (r.ok()) {
         view.members.push_back(MemberViewOf(*r));
+        view.members.back().record_revision = v.mod_revision;
       } else {
         problem(v, r.status());
       }

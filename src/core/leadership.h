@@ -38,6 +38,9 @@ struct MemberView {
   // Whom its mariadbd has streamed from since it last started (MemberRecord's fields).
   std::string received_from;
   uint64_t received_epoch = 0;
+  // The member key's mod_revision: its agent rewrites the record every tick, so a revision
+  // that stops moving is an agent that stopped ticking (core/settling.h LeaderHeartbeatLate).
+  int64_t record_revision = 0;
 };
 
 struct LeaderView {
