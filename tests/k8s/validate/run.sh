@@ -179,8 +179,48 @@ else
   fail "selftest: crosscheck rejects two clusters with the same names"
 fi
 
+# --- backups (deploy/kubernetes/backup: the base plus backup CronJobs and binlog archiving) ---
+# Renders on its own and as the base of an overlay with a namePrefix and another instance
+# (the CronJobs follow the StatefulSet's and the claim's new names).
+backup="$tmp/backup.yaml"
+if kubectl kustomize deploy/kubernetes/backup >"$backup" 2>"$tmp/err"; then
+  pass "render: kubectl kustomize deploy/kubernetes/backup"
+else
+  cat "$tmp/err"
+  fail "render: kubectl kustomize deploy/kubernetes/backup"
+fi
+cjpod="spec.jobTemplate.spec.template.spec"
+cj="CronJob/mysql-backup:$cjpod"
+bk_expect=(--expect "$sts:spec.replicas=3" "${roles_expect[@]}"
+  --expect "CronJob/mysql-backup:spec.schedule=0 3 * * 1-6" --expect "CronJob/mysql-backup-verify:spec.schedule=0 3 * * 0"
+  --expect "CronJob/mysql-backup:spec.concurrencyPolicy=Forbid" --expect "$cj.containers.0.image=mysqlset:0.1.0"
+  --expect "$cj.containers.0.command.5=mysql" --expect "CronJob/mysql-backup-verify:spec.jobTemplate.spec.template.spec.containers.0.command.8=--verify"
+  --expect "$cj.volumes.0.persistentVolumeClaim.claimName=mysql-backups"
+  --expect "PersistentVolumeClaim/mysql-backups:spec.accessModes.0=ReadWriteMany")
+run_node "$here/validate.mjs" --external-secret mysql-secrets "${bk_expect[@]}" "$backup"
+bko="$copy/overlays/backup-prefixed"
+mkdir -p "$bko"
+cat >"$bko/kustomization.yaml" <<'KEOF'
+bases: [../../backup]
+namePrefix: orders-
+commonLabels:
+  app.kubernetes.io/instance: orders-mysql
+KEOF
+if kubectl kustomize "$bko" >"$tmp/backup-prefixed.yaml" 2>"$tmp/err"; then
+  pass "render: the backup layer under a namePrefix"
+  run_node "$here/validate.mjs" --external-secret mysql-secrets \
+    --expect "CronJob/orders-mysql-backup:$cjpod.containers.0.command.5=orders-mysql" \
+    --expect "CronJob/orders-mysql-backup:$cjpod.volumes.0.persistentVolumeClaim.claimName=orders-mysql-backups" \
+    "$tmp/backup-prefixed.yaml"
+  run_node "$here/crosscheck.mjs" "$backup" "$tmp/backup-prefixed.yaml"
+else
+  cat "$tmp/err"
+  fail "render: the backup layer under a namePrefix"
+fi
+
 # --- negative self-tests: the validator must be able to fail ---
 run_node "$here/selftest.mjs" "$base"
+run_node "$here/selftest.mjs" "$backup"
 
 node "$here/validate.mjs" "$here/testdata/broken.yaml" >"$tmp/broken.out" 2>&1
 rc=$?
