@@ -688,6 +688,25 @@ function checkNetworkPolicy(docs, ctx) {
   return [{ name: `NetworkPolicy guards the members ${objId(mysql)}`, ok: p.length === 0, detail: p.join("; ") }];
 }
 
+// argv as the kubelet runs it: $(NAME) expanded from the container's literal env values.
+function expandedArgv(c) {
+  const env = new Map((c.env || []).filter((e) => e.value !== undefined).map((e) => [e.name, String(e.value)]));
+  return argvOf(c).map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, n) => (env.has(n) ? env.get(n) : m)));
+}
+
+// A container that reaches an rclone: repository has rclone's config: RCLONE_CONFIG naming a
+// file in a mounted Secret or ConfigMap, or the remote in RCLONE_CONFIG_<REMOTE>_* variables.
+function rcloneConfigProblems(pod, c, repo) {
+  const remote = repo.slice("rclone:".length).split(":")[0];
+  const env = c.env || [];
+  if (env.some((e) => e.name.startsWith(`RCLONE_CONFIG_${remote.toUpperCase()}_`))) return [];
+  const conf = env.find((e) => e.name === "RCLONE_CONFIG");
+  if (!conf || conf.value === undefined) return [`${c.name}: ${repo} without RCLONE_CONFIG (rclone's config file) or RCLONE_CONFIG_${remote.toUpperCase()}_* variables`];
+  const m = mountOf(pod, c, conf.value);
+  if (!m || !m.volume || !(m.volume.secret || m.volume.configMap)) return [`${c.name}: RCLONE_CONFIG ${conf.value} is not in a mounted Secret or ConfigMap`];
+  return [];
+}
+
 // The workloads whose pods run `mysqlset backup` (the backup CronJobs, docs/backup.md).
 function backupJobs(ctx) {
   return ctx.workloads.filter((w) => BATCH_KINDS.has(w.kind) &&
@@ -722,13 +741,13 @@ function checkBackup(docs, ctx) {
   const jobs = backupJobs(ctx);
   const results = [];
   const agent = mysql && mysql.spec.template.spec.containers.find((c) => argvOf(c)[0] === "mysqlset" && argvOf(c)[1] === "agent");
-  const archive = agent && flagValue(argvOf(agent), "--archive-repo");
+  const archive = agent && flagValue(expandedArgv(agent), "--archive-repo");
   const repos = new Set();
   for (const w of jobs) {
     const p = [];
     const pod = w.spec.template.spec;
     const c = allContainers(pod).find((x) => argvOf(x)[0] === "mysqlset" && argvOf(x)[1] === "backup");
-    const argv = argvOf(c);
+    const argv = expandedArgv(c);
     if (w.kind === "CronJob") {
       if (w.spec.concurrencyPolicy !== "Forbid") p.push(`concurrencyPolicy is ${w.spec.concurrencyPolicy ?? "Allow (default)"}, not Forbid: two backups could run at once`);
       if (w.spec.startingDeadlineSeconds === undefined) p.push("no startingDeadlineSeconds: missed runs start whenever the controller catches up");
@@ -759,7 +778,8 @@ function checkBackup(docs, ctx) {
     if (!tmp || tmp.mount.mountPath !== "/tmp" || tmp.mount.readOnly) p.push(`${c.name}: no writable volume at /tmp (work files, --verify's scratch)`);
     const repo = flagValue(argv, "--repo");
     if (!repo) p.push("no --repo");
-    else if (!repo.startsWith("rclone:")) {
+    else if (repo.startsWith("rclone:")) p.push(...rcloneConfigProblems(pod, c, repo));
+    else {
       const rm = mountOf(pod, c, repo);
       if (!rm || !rm.volume || rm.mount.readOnly || rm.volume.secret || rm.volume.configMap) p.push(`--repo ${repo} is not on a writable mounted volume`);
       else if (archive === repo && storageOf(rm.volume) !== storageOf(mountOf(mysql.spec.template.spec, agent, archive)?.volume)) {
@@ -788,7 +808,8 @@ function checkBackup(docs, ctx) {
   }
   if (archive !== undefined) {
     const p = [];
-    if (!archive.startsWith("rclone:")) {
+    if (archive.startsWith("rclone:")) p.push(...rcloneConfigProblems(mysql.spec.template.spec, agent, archive));
+    else {
       const am = mountOf(mysql.spec.template.spec, agent, archive);
       if (!am || !am.volume || am.mount.readOnly || !storageOf(am.volume)) p.push(`--archive-repo ${archive} is not on a writable shared volume of the agent`);
       else if (am.volume.persistentVolumeClaim) {

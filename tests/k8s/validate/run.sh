@@ -218,6 +218,32 @@ else
   fail "render: the backup layer under a namePrefix"
 fi
 
+# overlays/backup-rclone: the same backups into rclone:backups:mysqlset, the volume gone.
+# Negative: without RCLONE_CONFIG, neither the agents nor the jobs could reach the remote.
+rclone="$tmp/backup-rclone.yaml"
+if kubectl kustomize "$copy/overlays/backup-rclone" >"$rclone" 2>"$tmp/err"; then
+  pass "render: kubectl kustomize deploy/kubernetes/overlays/backup-rclone"
+  run_node "$here/validate.mjs" --external-secret mysql-secrets --external-secret mysql-backup-rclone \
+    --expect "$cj.containers.0.env.0.value=rclone:backups:mysqlset" "$rclone"
+  if grep -q 'mysql-backups\|mountPath: /backups' "$rclone"; then
+    fail "overlays/backup-rclone drops the repository volume"
+  else
+    pass "overlays/backup-rclone drops the repository volume"
+  fi
+  sed '/- name: RCLONE_CONFIG$/,+1d' "$rclone" >"$tmp/no-rclone-config.yaml"
+  if ! node "$here/validate.mjs" --external-secret mysql-secrets --external-secret mysql-backup-rclone \
+    "$tmp/no-rclone-config.yaml" >"$tmp/rc.out" 2>&1 && grep -q 'CronJob/mysql-backup: .*without RCLONE_CONFIG' "$tmp/rc.out" &&
+    grep -q 'agents archive binlogs StatefulSet/mysql: .*without RCLONE_CONFIG' "$tmp/rc.out"; then
+    pass "selftest: an rclone repository without rclone's config is rejected"
+  else
+    cat "$tmp/rc.out"
+    fail "selftest: an rclone repository without rclone's config is rejected"
+  fi
+else
+  cat "$tmp/err"
+  fail "render: kubectl kustomize deploy/kubernetes/overlays/backup-rclone"
+fi
+
 # --- negative self-tests: the validator must be able to fail ---
 run_node "$here/selftest.mjs" "$base"
 run_node "$here/selftest.mjs" "$backup"
