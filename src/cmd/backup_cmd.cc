@@ -156,13 +156,14 @@ Result<BackupTarget> ResolveBackupTarget(FileSystem& fs, const BackupFlags& f) {
     return t;
   }
   // Arguments first, then the token file: a typo in a flag costs no file read.
+  if (!f.cluster.empty() && !ParseIdentity(PodName(f.cluster, 0)).ok()) {
+    return InvalidArgument("--cluster '{}' is not a StatefulSet name (a DNS label)",
+                           Printable(f.cluster));
+  }
   std::optional<HostPort> host;
   if (kind == BackupTargetKind::kHost) {
     ASSIGN_OR_RETURN(host, ParseFromHost(f.from_host));
     ASSIGN_OR_RETURN(t.source.name, MemberNameForHost(*host, f.from));
-  } else if (auto id = ParseIdentity(PodName(f.cluster, 0)); !id.ok()) {
-    return InvalidArgument("--cluster '{}' is not a StatefulSet name (a DNS label)",
-                           Printable(f.cluster));
   }
   // The token: --token-file, else where the agent's Secret is mounted. Never from argv.
   const std::string file = f.token_file.empty() ? MemberFlags{}.secrets_dir + "/" + kBackupTokenFile

@@ -664,7 +664,10 @@ class Walkthrough:
         primary's agent archives its binlogs there; the verify CronJob's pod takes a backup and
         proves it by a restore in its own /tmp (read-only root, uid 999, only the token)."""
         primary = self.wait_primary()
-        self.via("mysql-primary", f"INSERT INTO {DB}.t VALUES (100, 'before the backup')")
+        # A table of its own: the later steps count the rows of {DB}.t.
+        self.via("mysql-primary", "CREATE DATABASE IF NOT EXISTS podsim_backup; "
+                                  "CREATE TABLE podsim_backup.t (id INT PRIMARY KEY); "
+                                  "INSERT INTO podsim_backup.t VALUES (1)")
         log = self.run_backup_job("mysql-backup", timeout=300)
         m = re.search(r"Backing up cluster 'mysql' from (mysql-\d+) ", log)
         assert m, f"no 'Backing up cluster' line in: {log.strip()}"
@@ -677,7 +680,7 @@ class Walkthrough:
         # The primary's agent (--archive-repo /backups --archive-interval 30) closes and
         # archives, within about 30 s, a binlog holding a write made after the backup: the
         # recoverable window then runs from the backup to that file's close.
-        self.via("mysql-primary", f"INSERT INTO {DB}.t VALUES (101, 'after the backup')")
+        self.via("mysql-primary", "INSERT INTO podsim_backup.t VALUES (2)")
         last = [""]
 
         def archived():
