@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Validates mysqlset's Kubernetes manifests without a cluster:
-#   1. renders the base (deploy/kubernetes) and the example overlay with `kubectl kustomize`;
+#   1. renders the base (deploy/kubernetes), the example overlay and the backup layer
+#      (deploy/kubernetes/backup, overlays/backup-rclone) with `kubectl kustomize`;
 #   2. validates every object and every field against the Kubernetes API schema
 #      (kubernetes-models, plus a layer that rejects unknown fields), and the semantic rules
 #      the manifests rely on (validate.mjs, lib.mjs);
