@@ -724,6 +724,9 @@ void Agent::RunOnce() {
   if (KeepLease(state, snap)) view = ReadView();
   snap.store_ok = view.has_value();
   if (view) switchover_pending_ = view->switchover_pending;
+  snap.switchover_candidate = view ? view->switchover_pending &&
+                                         view->switchover_to == config_.id.pod_name
+                                   : snap.switchover_candidate;
   leader_record_tracked_ = false;
   if (view) TrackLeaderHeartbeat(*view);
 
@@ -979,6 +982,9 @@ bool Agent::ServesPrimary(const AgentSnapshot& snap, std::chrono::steady_clock::
 
 bool Agent::ServesReplica(const AgentSnapshot& snap, const Readiness& r) {
   if (snap.role != Role::kReplica || !r.ready) return false;
+  // The router's read backend drops a server only a check or two after /replica fails: a
+  // candidate that left it only once it led would take reads meant for replicas meanwhile.
+  if (snap.switchover_candidate) return false;
   const RoleVerdict v = snap.decision.verdict;
   if (v == RoleVerdict::kFollow) return true;
   return (v == RoleVerdict::kWait || v == RoleVerdict::kCampaign) && !r.stale_reads.empty();

@@ -101,6 +101,8 @@ struct AgentSnapshot {
   // Leading with semi-sync armed and no replica acking yet (core/readiness.h
   // SourceContact::awaiting_sync_replica).
   bool awaiting_sync_replica = false;
+  // A pending switchover names this member as its candidate (/replica leaves it first).
+  bool switchover_candidate = false;
   // While role is primary: until when this agent's lease is certainly alive.
   std::optional<std::chrono::steady_clock::time_point> lead_deadline;
   bool writable = false;  // read_only=0 as gathered, or as the agent set it since
@@ -155,7 +157,8 @@ class Agent {
   static bool ServesPrimary(const AgentSnapshot& snap, std::chrono::steady_clock::time_point now);
   // /replica (HAProxy's read backend): a replica following the leader whose verdict `r`
   // (ReadinessOf at request time) is ready; while no one leads (wait, campaign), only one
-  // ready on the stale-read rule (core/readiness.h's SourceContact).
+  // ready on the stale-read rule (core/readiness.h's SourceContact); never the candidate of
+  // a pending switchover.
   static bool ServesReplica(const AgentSnapshot& snap, const Readiness& r);
   // The fence watchdog, from a thread of its own (about every 100 ms) with a connection of
   // its own (`db`, to the same server): a tick blocked in a slow store or server call must

@@ -452,6 +452,7 @@ TEST(AgentServesReplica, Table) {
     RoleVerdict verdict;
     Readiness r;
     bool serves;
+    bool switchover_candidate = false;
   } cases[] = {
       {"ready follower", Role::kReplica, RoleVerdict::kFollow, ready, true},
       {"stale follower", Role::kReplica, RoleVerdict::kFollow, stale, true},
@@ -461,11 +462,14 @@ TEST(AgentServesReplica, Table) {
       {"no leader, ready without the stale rule", Role::kReplica, RoleVerdict::kWait, ready, false},
       {"fencing", Role::kReplica, RoleVerdict::kFence, stale, false},
       {"primary", Role::kPrimary, RoleVerdict::kLead, ready, false},
+      {"a ready follower a switchover names as its candidate", Role::kReplica,
+       RoleVerdict::kFollow, ready, false, true},
   };
   for (const auto& c : cases) {
     AgentSnapshot snap;
     snap.role = c.role;
     snap.decision.verdict = c.verdict;
+    snap.switchover_candidate = c.switchover_candidate;
     EXPECT_EQ(Agent::ServesReplica(snap, c.r), c.serves) << c.name;
   }
 }
@@ -655,6 +659,28 @@ TEST_F(AgentTest, PendingSwitchoverFromSelfKeepsTheLeaderFromBecomingWritable) {
   ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(req)).ok());
   Tick(agent, milliseconds(1000));
   EXPECT_FALSE(db_.state.read_only) << "a failed switchover: the old primary leads on";
+}
+
+// The read endpoint drops a server a check or two after its /replica fails: the candidate
+// leaves it from the moment the request names it, not once it leads.
+TEST_F(AgentTest, TheCandidateOfAPendingSwitchoverLeavesTheReadEndpoint) {
+  LeaderIs("mysql-0", 1);
+  db_.state = testing::StateBuilder().Replicating().Build();
+  Agent& agent = Make("mysql-1");
+  agent.RunOnce();
+  EXPECT_FALSE(agent.Snapshot().switchover_candidate);
+  formats::SwitchoverRequest req{.id = "x", .from = "mysql-0", .to = "mysql-2"};
+  ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(req)).ok());
+  Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(agent.Snapshot().switchover_candidate) << "another member is the candidate";
+  req.to = "mysql-1";
+  ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(req)).ok());
+  Tick(agent, milliseconds(100));
+  EXPECT_TRUE(agent.Snapshot().switchover_candidate);
+  req.state = "failed";
+  ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(req)).ok());
+  Tick(agent, milliseconds(100));
+  EXPECT_FALSE(agent.Snapshot().switchover_candidate) << "a finished request names nobody";
 }
 
 TEST_F(AgentTest, ANewLeaderStopsReplicatingBeforeItIsWritable) {

@@ -70,6 +70,7 @@ struct ClusterView {
   std::optional<std::string> initialized_by;
   bool switchover_pending = false;  // a request is in the store, not finished
   std::string switchover_from;      // its "from", when pending
+  std::string switchover_to;        // its "to" (the candidate), when pending
   // Issue 13. The "sync" key's member ("" none designated), and the key's mod revision for
   // compare-and-swap (0: absent).
   std::string sync;
