@@ -724,9 +724,9 @@ void Agent::RunOnce() {
   if (KeepLease(state, snap)) view = ReadView();
   snap.store_ok = view.has_value();
   if (view) switchover_pending_ = view->switchover_pending;
-  snap.switchover_candidate = view ? view->switchover_pending &&
-                                         view->switchover_to == config_.id.pod_name
-                                   : snap.switchover_candidate;
+  snap.switchover_candidate =
+      view ? view->switchover_pending && view->switchover_to == config_.id.pod_name
+           : snap.switchover_candidate;
   leader_record_tracked_ = false;
   if (view) TrackLeaderHeartbeat(*view);
 

@@ -462,8 +462,8 @@ TEST(AgentServesReplica, Table) {
       {"no leader, ready without the stale rule", Role::kReplica, RoleVerdict::kWait, ready, false},
       {"fencing", Role::kReplica, RoleVerdict::kFence, stale, false},
       {"primary", Role::kPrimary, RoleVerdict::kLead, ready, false},
-      {"a ready follower a switchover names as its candidate", Role::kReplica,
-       RoleVerdict::kFollow, ready, false, true},
+      {"a ready follower a switchover names as its candidate", Role::kReplica, RoleVerdict::kFollow,
+       ready, false, true},
   };
   for (const auto& c : cases) {
     AgentSnapshot snap;

@@ -5,9 +5,9 @@
 #include <memory>
 #include <mutex>
 
+#include "core/state_builder_testing.h"
 #include "gtest/gtest.h"
 #include "testing/fake_db.h"
-#include "core/state_builder_testing.h"
 
 namespace mysqlset {
 namespace {
