@@ -13,7 +13,9 @@
 #      PODSIM_FAILOVER=1|0 and PODSIM_CRASH=1|0 the failover drills (partition and heal of the
 #      primary pod; crash of it), on with the switchover unless set,
 #      PODSIM_TWO_CLUSTERS=1 adds a second cluster (overlays/second-cluster, orders-…) beside
-#      the first at the end (about 60 s more, so off by default).
+#      the first at the end (about 60 s more, so off by default),
+#      PODSIM_BACKUP=1 renders deploy/kubernetes/backup instead (the base plus backups) and runs
+#      its two CronJobs once each after the reads (about 90 s more).
 # Ends with "N passed, M failed"; exit status non-zero on any failure. Needs root.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,8 +56,10 @@ sweep() {
 }
 trap sweep EXIT
 
-kubectl kustomize "$root/deploy/kubernetes" >"$manifests" || {
-  echo "podsim: error: kubectl kustomize deploy/kubernetes failed"
+layer=deploy/kubernetes
+[ "${PODSIM_BACKUP:-0}" = 1 ] && layer=deploy/kubernetes/backup
+kubectl kustomize "$root/$layer" >"$manifests" || {
+  echo "podsim: error: kubectl kustomize $layer failed"
   echo "0 passed, 1 failed"
   exit 1
 }
@@ -91,6 +95,7 @@ fi
 # PODSIM_FAILOVER) also crashes the primary pod (kill -9 of everything in it, no preStop).
 [ "${PODSIM_FAILOVER:-$PODSIM_SWITCHOVER}" = 1 ] && keep+=(--failover)
 [ "${PODSIM_CRASH:-${PODSIM_FAILOVER:-$PODSIM_SWITCHOVER}}" = 1 ] && keep+=(--crash)
+[ "${PODSIM_BACKUP:-0}" = 1 ] && keep+=(--backup)
 # The walkthrough cleans up on SIGINT (Ctrl-C reaches it: --foreground keeps it in the
 # terminal's process group) and on the SIGTERM of timeout, which bounds the whole run.
 timeout --foreground --signal=TERM --kill-after=60 900 \
