@@ -45,12 +45,16 @@ struct ClusterSpec {
   // (docs/backup.md "Binlog archive"); "" off.
   std::string archive_repo;
   int archive_interval_s = 30;
+  // `up --backup-schedule CRON [--backup-verify-schedule CRON]` (5-field cron, UTC; "" none):
+  // the supervisor runs `mysqlset backup` into archive_repo then (docs/backup.md "Schedules").
+  std::string backup_schedule;
+  std::string backup_verify_schedule;
   bool operator==(const ClusterSpec&) const = default;
 };
 
 // kInvalidArgument naming the bad field and what to do: replicas in 1..kMaxReplicas, the
 // name gives valid member names ("NAME-0"), etcd_members is 1, 3 or 5, every port of the
-// layout fits in 1024..65535.
+// layout fits in 1024..65535, schedules are valid cron (core/cron.h) and have a repository.
 Status ValidateSpec(const ClusterSpec& spec);
 
 // A fresh random --initial-cluster-token for a new cluster.
@@ -107,6 +111,8 @@ class ClusterPaths {
   std::string haproxy_cfg() const { return dir_ + "/haproxy.cfg"; }
   std::string haproxy_stats_socket() const { return dir_ + "/haproxy.sock"; }
   std::string haproxy_log() const { return dir_ + "/haproxy.log"; }
+  // Output of the backups `up --backup-schedule` runs.
+  std::string backup_schedule_log() const { return dir_ + "/backup-schedule.log"; }
   std::string etcd_dir() const { return dir_ + "/etcd"; }
   std::string etcd_data_dir(int index) const { return etcd_dir() + "/" + std::to_string(index); }
   std::string etcd_log(int index) const { return dir_ + "/etcd-" + std::to_string(index) + ".log"; }
