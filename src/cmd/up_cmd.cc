@@ -57,6 +57,10 @@ struct UpFlags {
   std::string backup_verify_schedule;
   CLI::Option* backup_schedule_opt = nullptr;
   CLI::Option* backup_verify_schedule_opt = nullptr;
+  int keep_last = 0;
+  int keep_days = 0;
+  CLI::Option* keep_last_opt = nullptr;
+  CLI::Option* keep_days_opt = nullptr;
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* name_opt = nullptr;
   CLI::Option* base_port_opt = nullptr;
@@ -106,6 +110,8 @@ Result<local::ClusterSpec> SpecForUp(PosixFileSystem& fs, const local::ClusterPa
   if (f.backup_verify_schedule_opt->count() > 0) {
     spec.backup_verify_schedule = f.backup_verify_schedule;
   }
+  if (f.keep_last_opt->count() > 0) spec.backup_keep_last = f.keep_last;
+  if (f.keep_days_opt->count() > 0) spec.backup_keep_days = f.keep_days;
   RETURN_IF_ERROR(local::ValidateSpec(spec));
   RETURN_IF_ERROR(local::CheckSocketPathLengths(paths, spec));
   return spec;
@@ -124,7 +130,9 @@ Status ResizeRunningSupervisor(PosixFileSystem& fs, const local::ClusterPaths& p
   if (stored.ok() && (stored->archive_repo != spec.archive_repo ||
                       stored->archive_interval_s != spec.archive_interval_s ||
                       stored->backup_schedule != spec.backup_schedule ||
-                      stored->backup_verify_schedule != spec.backup_verify_schedule)) {
+                      stored->backup_verify_schedule != spec.backup_verify_schedule ||
+                      stored->backup_keep_last != spec.backup_keep_last ||
+                      stored->backup_keep_days != spec.backup_keep_days)) {
     RETURN_IF_ERROR(local::SaveSpec(fs, paths, spec));
     std::printf(
         "The repository and backup schedule are saved; the running supervisor (pid %d) applies "
@@ -241,6 +249,16 @@ Action AddUpCommand(CLI::App& app) {
       app.add_option("--backup-verify-schedule", f->backup_verify_schedule,
                      "With --backup-schedule: runs at these times (cron, UTC) are `backup "
                      "--verify`, restoring the new backup to prove it: e.g. '0 4 * * 0'");
+  f->keep_last_opt =
+      app.add_option("--keep-last", f->keep_last,
+                     "With --backup-schedule: after each successful run, prune to the newest N "
+                     "backups (with --keep-days, either rule keeps; the newest verified backup "
+                     "is always kept; 0 unsets)")
+          ->check(CLI::Range(0, 100000));
+  f->keep_days_opt = app.add_option("--keep-days", f->keep_days,
+                                    "With --backup-schedule: after each successful run, prune "
+                                    "backups older than D days (0 unsets)")
+                         ->check(CLI::Range(0, 36500));
   f->name_opt = app.add_option("--name", f->name, "Cluster name; members are NAME-0 .. NAME-(N-1)")
                     ->capture_default_str();
   f->base_port_opt =

@@ -95,7 +95,12 @@ std::string ToJson(const SupervisorState& s) {
                             {"skipped", b.skipped},
                             {"last_success_unix", time_or_null(b.last_success_unix)},
                             {"last_failure_unix", time_or_null(b.last_failure_unix)},
-                            {"last_failure", b.last_failure}};
+                            {"last_failure", b.last_failure},
+                            {"retention", b.retention},
+                            {"pruning_pid", b.pruning_pid},
+                            {"prunes_succeeded", b.prunes_succeeded},
+                            {"prunes_failed", b.prunes_failed},
+                            {"last_prune_failure", b.last_prune_failure}};
   }
   return j.dump(2) + "\n";
 }
@@ -149,7 +154,8 @@ Result<SupervisorState> FromJson<SupervisorState>(std::string_view text) {
       const auto& o = j["backup_schedule"];
       RequireIntegerFields(
           o, {"next_run_unix", "running_pid", "running_since_unix", "started", "succeeded",
-              "failed", "skipped", "last_success_unix", "last_failure_unix"});
+              "failed", "skipped", "last_success_unix", "last_failure_unix", "pruning_pid",
+              "prunes_succeeded", "prunes_failed"});
       auto time_or_null = [&o](const char* key) -> std::optional<int64_t> {
         if (!o.contains(key) || o[key].is_null()) return std::nullopt;
         return o[key].get<int64_t>();
@@ -168,6 +174,11 @@ Result<SupervisorState> FromJson<SupervisorState>(std::string_view text) {
       b.last_success_unix = time_or_null("last_success_unix");
       b.last_failure_unix = time_or_null("last_failure_unix");
       b.last_failure = o.value("last_failure", "");
+      b.retention = o.value("retention", "");
+      b.pruning_pid = o.value("pruning_pid", 0);
+      b.prunes_succeeded = o.value("prunes_succeeded", uint64_t{0});
+      b.prunes_failed = o.value("prunes_failed", uint64_t{0});
+      b.last_prune_failure = o.value("last_prune_failure", "");
       s.backups = b;
     }
   } catch (const std::exception& e) {

@@ -70,6 +70,12 @@ struct ScheduledBackups {
   std::optional<int64_t> last_success_unix;  // when the newest successful run ended
   std::optional<int64_t> last_failure_unix;  // when the newest failed run ended
   std::string last_failure;                  // "exit 1", "signal 9"; "" none
+  // `up --keep-last/--keep-days`: pruned after each successful run ("--keep-last 7"; "" none).
+  std::string retention;
+  pid_t pruning_pid = 0;  // `mysqlset backups --prune` in progress; 0 none
+  uint64_t prunes_succeeded = 0;
+  uint64_t prunes_failed = 0;
+  std::string last_prune_failure;  // "exit 1"; "" none
   bool operator==(const ScheduledBackups&) const = default;
 };
 

@@ -41,6 +41,11 @@ SupervisorState Full() {
   b.last_success_unix = 1'799'990'000;
   b.last_failure_unix.reset();  // written as null, never 0
   b.last_failure = "exit 1";
+  b.retention = "--keep-last 7 --keep-days 14";
+  b.pruning_pid = 0;
+  b.prunes_succeeded = 2;
+  b.prunes_failed = 1;
+  b.last_prune_failure = "exit 1";
   s.backups = b;
   return s;
 }

@@ -101,7 +101,12 @@ ordered_json BackupReportJson(const BackupReport& r) {
         {"last_success", TimeJson(s.last_success_unix)},
         {"last_failure", TimeJson(s.last_failure_unix)},
         {"last_failure_exit", s.last_failure},
-        {"log", s.log}};
+        {"log", s.log},
+        {"retention", s.retention.empty() ? ordered_json(nullptr) : ordered_json(s.retention)},
+        {"pruning_pid", s.pruning_pid ? ordered_json(s.pruning_pid) : ordered_json(nullptr)},
+        {"prunes_succeeded", s.prunes_succeeded},
+        {"prunes_failed", s.prunes_failed},
+        {"last_prune_failure", s.last_prune_failure}};
   } else {
     j["schedule"] = nullptr;
   }
@@ -159,6 +164,13 @@ std::string RenderBackupLines(const BackupReport& r) {
     }
     if (!s.log.empty()) out += "; log " + s.log;
     out += "\n";
+    if (!s.retention.empty()) {
+      out += fmt::format("backup retention: {} after each successful run; {} pruned, {} failed",
+                         s.retention, s.prunes_succeeded, s.prunes_failed);
+      if (!s.last_prune_failure.empty()) out += " (last: " + s.last_prune_failure + ")";
+      if (s.pruning_pid) out += fmt::format("; pruning now (pid {})", s.pruning_pid);
+      out += "\n";
+    }
   }
   return out;
 }

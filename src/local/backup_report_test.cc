@@ -135,6 +135,7 @@ TEST(BackupReportJson, NullWithoutRepositoryOrScheduleAndNullForUnknownTimes) {
   EXPECT_EQ(j["schedule"]["last_failure"], "2027-01-15T07:59:00Z");
   EXPECT_EQ(j["schedule"]["last_failure_exit"], "exit 1");
   EXPECT_TRUE(j["schedule"]["last_success"].is_null());
+  EXPECT_TRUE(j["schedule"]["retention"].is_null());
 }
 
 TEST(RenderBackupLines, SaysWhatIsKnownAndWhatIsNot) {
@@ -182,12 +183,18 @@ TEST(RenderBackupLines, SaysWhatIsKnownAndWhatIsNot) {
   s.last_success_unix = kNow - 86400;
   s.last_failure_unix = kNow - 2 * 86400;
   s.last_failure = "exit 1";
+  s.retention = "--keep-last 7";
+  s.prunes_succeeded = 1;
+  s.prunes_failed = 1;
+  s.last_prune_failure = "exit 1";
   EXPECT_EQ(RenderBackupLines(ReportBackups(off, {}, s, kNow)),
             "backup schedule: '0 3 * * *' UTC, with --verify '0 4 * * 0'; running (pid 77, "
             "since 2027-01-15T07:59:30Z (30s ago)); next 2027-01-15T09:00:00Z\n"
             "backup schedule: 4 started, 2 succeeded, 1 failed, 1 skipped; last success "
             "2027-01-14T08:00:00Z (1d 0h ago); last failure (exit 1) 2027-01-13T08:00:00Z (2d "
-            "0h ago); log /c/backup-schedule.log\n");
+            "0h ago); log /c/backup-schedule.log\n"
+            "backup retention: --keep-last 7 after each successful run; 1 pruned, 1 failed "
+            "(last: exit 1)\n");
 }
 
 }  // namespace

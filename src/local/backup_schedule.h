@@ -6,7 +6,8 @@
 // One run at a time: a run that falls due while the previous one still runs is skipped and
 // counted (a backup that takes longer than its interval must not pile up). A run due for both
 // schedules at once is one run with --verify. After a pause (a suspended machine) missed runs
-// are not caught up: the next is the schedule's next time after now.
+// are not caught up: the next is the schedule's next time after now. With a retention policy,
+// each successful run is followed by a prune (`backups --prune`), which counts as running too.
 
 #include <sys/types.h>
 
@@ -22,22 +23,28 @@ namespace mysqlset::local {
 class BackupScheduler {
  public:
   // `verify`: the --backup-verify-schedule, if any. `log`: where runs write (shown in status).
+  // `retention`: the policy's flags ("--keep-last 7"), pruned after each successful run; ""
+  // none.
   BackupScheduler(CronSchedule backup, std::optional<CronSchedule> verify, std::string log,
-                  int64_t now_unix);
+                  int64_t now_unix, std::string retention = "");
 
   struct Due {
     bool start = false;    // start a run now
     bool verify = false;   // ... with --verify
     bool skipped = false;  // one was due but the previous still runs
+    bool prune = false;    // start the prune that follows a successful run
   };
   // Call every tick. Advances the schedule past `now` when a run is due.
   Due Tick(int64_t now_unix);
   // The run Tick asked for started as `pid` (0: it could not start, a failure).
   void Started(pid_t pid, int64_t now_unix);
-  // The run `pid` ended. False when `pid` is not the running backup (then nothing changes).
+  // The prune Tick asked for started as `pid` (0: it could not start, a failure).
+  void PruneStarted(pid_t pid);
+  // The run or prune `pid` ended. False when `pid` is neither (then nothing changes).
   bool Exited(pid_t pid, bool success, const std::string& how, int64_t now_unix);
 
   pid_t running() const { return state_.running_pid; }
+  pid_t pruning() const { return state_.pruning_pid; }
   const formats::ScheduledBackups& state() const { return state_; }
 
  private:
@@ -47,6 +54,7 @@ class BackupScheduler {
   const std::optional<CronSchedule> verify_;
   std::optional<int64_t> next_backup_;
   std::optional<int64_t> next_verify_;
+  bool prune_pending_ = false;
   formats::ScheduledBackups state_;
 };
 

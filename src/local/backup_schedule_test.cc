@@ -89,5 +89,47 @@ TEST(BackupScheduler, ARunThatCannotStartIsAFailure) {
   EXPECT_FALSE(s.Exited(0, false, "exit 1", kT0 + 61));
 }
 
+// Retention follows each successful run, never a failed one, and counts as running: a run
+// due while it prunes is skipped.
+TEST(BackupScheduler, PrunesAfterEachSuccessfulRun) {
+  BackupScheduler s(Cron("* * * * *"), std::nullopt, "", kT0, "--keep-last 2");
+  EXPECT_EQ(s.state().retention, "--keep-last 2");
+  ASSERT_TRUE(s.Tick(kT0 + 60).start);
+  s.Started(1, kT0 + 60);
+  EXPECT_FALSE(s.Tick(kT0 + 61).prune);  // not while the backup runs
+  s.Exited(1, false, "exit 1", kT0 + 70);
+  EXPECT_FALSE(s.Tick(kT0 + 71).prune);  // nor after a failed one
+  ASSERT_TRUE(s.Tick(kT0 + 120).start);
+  s.Started(2, kT0 + 120);
+  s.Exited(2, true, "exit 0", kT0 + 130);
+  const auto due = s.Tick(kT0 + 131);
+  EXPECT_TRUE(due.prune);
+  EXPECT_FALSE(due.start);
+  s.PruneStarted(3);
+  EXPECT_EQ(s.pruning(), 3);
+  EXPECT_FALSE(s.Tick(kT0 + 132).prune);  // once
+  EXPECT_TRUE(s.Tick(kT0 + 180).skipped);
+  EXPECT_TRUE(s.Exited(3, false, "exit 1", kT0 + 181));
+  EXPECT_EQ(s.state().prunes_failed, 1u);
+  EXPECT_EQ(s.state().last_prune_failure, "exit 1");
+  EXPECT_EQ(s.state().failed, 1u);  // the backups' own count is untouched
+  ASSERT_TRUE(s.Tick(kT0 + 240).start);
+  s.Started(4, kT0 + 240);
+  s.Exited(4, true, "exit 0", kT0 + 250);
+  ASSERT_TRUE(s.Tick(kT0 + 251).prune);
+  s.PruneStarted(5);
+  EXPECT_TRUE(s.Exited(5, true, "exit 0", kT0 + 252));
+  EXPECT_EQ(s.state().prunes_succeeded, 1u);
+  EXPECT_EQ(s.pruning(), 0);
+}
+
+TEST(BackupScheduler, NoRetentionNoPrune) {
+  BackupScheduler s(Cron("* * * * *"), std::nullopt, "", kT0);
+  ASSERT_TRUE(s.Tick(kT0 + 60).start);
+  s.Started(1, kT0 + 60);
+  s.Exited(1, true, "exit 0", kT0 + 70);
+  EXPECT_FALSE(s.Tick(kT0 + 71).prune);
+}
+
 }  // namespace
 }  // namespace mysqlset::local

@@ -83,8 +83,13 @@ Status Supervisor::Start() {
     if (!spec_.backup_verify_schedule.empty()) {
       ASSIGN_OR_RETURN(verify, ParseCron(spec_.backup_verify_schedule));
     }
+    std::string retention;
+    for (const std::string& a : RetentionArgs(spec_)) {
+      retention += (retention.empty() ? "" : " ") + a;
+    }
     backup_scheduler_ = std::make_unique<BackupScheduler>(
-        std::move(backup), std::move(verify), paths_.backup_schedule_log(), clock_.UnixSeconds());
+        std::move(backup), std::move(verify), paths_.backup_schedule_log(), clock_.UnixSeconds(),
+        std::move(retention));
     spdlog::info("backups into {} on schedule '{}' (UTC){}; their output goes to {}",
                  spec_.archive_repo, spec_.backup_schedule,
                  spec_.backup_verify_schedule.empty()
@@ -177,6 +182,16 @@ void Supervisor::RunScheduledBackup() {
                  backup_scheduler_->running());
     return;
   }
+  if (due.prune) {
+    // The policy never prunes the newest verified backup (`backups`: core/backup_choice.h).
+    std::vector<std::string> argv = {options_.self_exe, "backups", "--repo", spec_.archive_repo};
+    for (const std::string& a : RetentionArgs(spec_)) argv.push_back(a);
+    argv.push_back("--prune");
+    const pid_t pid = processes_.Spawn(argv, paths_.backup_schedule_log());
+    backup_scheduler_->PruneStarted(pid);
+    if (pid == 0) spdlog::error("retention could not start; see {}", paths_.backup_schedule_log());
+    return;
+  }
   if (!due.start) return;
   // The repository is given as written in cluster.json; the backup reads its token from DIR.
   std::vector<std::string> argv = {options_.self_exe, "backup", "--dir",
@@ -207,6 +222,14 @@ void Supervisor::Reap() {
 }
 
 void Supervisor::OnExit(const ProcessExit& exit) {
+  if (backup_scheduler_ && exit.pid == backup_scheduler_->pruning()) {
+    backup_scheduler_->Exited(exit.pid, exit.success, exit.how, clock_.UnixSeconds());
+    if (!exit.success) {
+      spdlog::error("retention (pid {}) failed ({}); see {}", exit.pid, exit.how,
+                    paths_.backup_schedule_log());
+    }
+    return;
+  }
   if (backup_scheduler_ &&
       backup_scheduler_->Exited(exit.pid, exit.success, exit.how, clock_.UnixSeconds())) {
     const formats::ScheduledBackups& b = backup_scheduler_->state();
@@ -444,11 +467,13 @@ void Supervisor::StopAll() {
   stopping_ = true;
   WriteState();
   // First, while its source still serves: a backup stopped midway is never listed.
-  if (backup_scheduler_ && backup_scheduler_->running() > 0) {
-    const pid_t pid = backup_scheduler_->running();
-    spdlog::info("stopping the scheduled backup (pid {})", pid);
-    StopPids({pid}, "scheduled backup");
-    backup_scheduler_->Exited(pid, false, "stopped", clock_.UnixSeconds());
+  if (backup_scheduler_) {
+    for (const pid_t pid : {backup_scheduler_->running(), backup_scheduler_->pruning()}) {
+      if (pid <= 0) continue;
+      spdlog::info("stopping the scheduled backup or retention (pid {})", pid);
+      StopPids({pid}, "scheduled backup");
+      backup_scheduler_->Exited(pid, false, "stopped", clock_.UnixSeconds());
+    }
   }
   if (haproxy_.pid > 0) {
     spdlog::info("stopping haproxy");

@@ -107,6 +107,18 @@ class SupervisorTest : public ::testing::Test {
     Tick();
   }
 
+  // One ready member of a cluster with `up --repo /srv/b --backup-schedule '* * * * *'` (and
+  // whatever the caller set in spec_ first); with `wait`, a minute later, so a run started.
+  void StartScheduled(bool wait) {
+    spec_.archive_repo = "/srv/b";
+    spec_.backup_schedule = "* * * * *";
+    Start(1);
+    BringUp(0);
+    if (!wait) return;
+    Wait(seconds(60));
+    Tick();
+  }
+
   SupervisorState State() const {
     auto text = fs_.ReadFile(paths_.state_json());
     EXPECT_TRUE(text.ok());
@@ -345,10 +357,7 @@ TEST_F(SupervisorTest, DownStopsHaproxyThenMembersHighestFirstThenEtcdAndKillsAf
 // own binary at each minute (the fake clock starts at 22:13:20 UTC), skips a run that would
 // overlap the previous one, and counts a failure with its exit in state.json.
 TEST_F(SupervisorTest, ScheduledBackupsRunAtTheirMinuteOneAtATime) {
-  spec_.archive_repo = "/srv/b";
-  spec_.backup_schedule = "* * * * *";
-  Start(1);
-  BringUp(0);
+  StartScheduled(/*wait=*/false);
   const std::string backup = "/bin/mysqlset backup --dir /c --repo /srv/b";
   EXPECT_EQ(processes_.Running(backup), 0);
   ASSERT_TRUE(State().backups);
@@ -389,15 +398,32 @@ TEST_F(SupervisorTest, ScheduledBackupsRunAtTheirMinuteOneAtATime) {
   EXPECT_EQ(b.log, "/c/backup-schedule.log");
 }
 
+// `up --keep-last 2 --keep-days 7`: a successful scheduled backup is followed by the prune.
+TEST_F(SupervisorTest, RetentionPrunesAfterASuccessfulScheduledBackup) {
+  spec_.backup_keep_last = 2;
+  spec_.backup_keep_days = 7;
+  StartScheduled(/*wait=*/true);
+  const pid_t backup = processes_.Running("/bin/mysqlset backup --dir /c --repo /srv/b");
+  ASSERT_NE(backup, 0);
+  const std::string prune =
+      "/bin/mysqlset backups --repo /srv/b --keep-last 2 --keep-days 7 --prune";
+  EXPECT_EQ(processes_.Running(prune), 0) << "pruned while the backup runs";
+  processes_.Exit(backup, 0);
+  Tick();
+  Tick();
+  const pid_t pruning = processes_.Running(prune);
+  ASSERT_NE(pruning, 0);
+  EXPECT_EQ(State().backups->pruning_pid, pruning);
+  processes_.Exit(pruning, 0);
+  Tick();
+  EXPECT_EQ(State().backups->prunes_succeeded, 1u);
+  EXPECT_EQ(State().backups->pruning_pid, 0);
+}
+
 // `down` stops a running scheduled backup first (a backup stopped midway is never listed).
 TEST_F(SupervisorTest, DownStopsARunningScheduledBackupFirst) {
-  spec_.archive_repo = "/srv/b";
-  spec_.backup_schedule = "* * * * *";
   spec_.backup_verify_schedule = "* * * * *";
-  Start(1);
-  BringUp(0);
-  Wait(seconds(60));
-  Tick();
+  StartScheduled(/*wait=*/true);
   const pid_t backup = processes_.Running("/bin/mysqlset backup --dir /c --repo /srv/b --verify");
   ASSERT_NE(backup, 0);
   const pid_t haproxy = Haproxy();

@@ -2,7 +2,8 @@
 // cron path: `up --repo R --backup-schedule '* * * * *'` makes the supervisor run `mysqlset
 // backup` at the next minute; the backup is published and listed, and `status` shows the
 // schedule's counts, the archiving member, the archive's newest close and the newest backup.
-// A schedule cron here does not take is refused with one line naming the field.
+// A schedule cron here does not take is refused with one line naming the field. With
+// --keep-last 1, the next run's retention leaves only the newer backup.
 
 #include <filesystem>
 #include <string>
@@ -42,33 +43,54 @@ class BackupScheduleTest : public ::testing::Test {
     EXPECT_EQ(o.exit_code, 0) << o.output;
     return nlohmann::json::parse(o.output, nullptr, false);
   }
+  // Until `status --json`'s backups.schedule.COUNTER is at least `n`; `status` holds the last.
+  bool WaitForScheduleCount(nlohmann::json& status, const char* counter, int n, double seconds) {
+    return WaitFor(
+        [&] {
+          status = Json({"status", "--dir", dir_, "--json"});
+          const auto& s = status["backups"]["schedule"];
+          return s.is_object() && s[counter].is_number() && s[counter] >= n;
+        },
+        seconds);
+  }
   TempDir tmp_;
   uint16_t base_ = 0;
   std::string dir_, repo_;
 };
 
-TEST_F(BackupScheduleTest, EveryMinuteSchedulePublishesABackupAndStatusShowsIt) {
+TEST_F(BackupScheduleTest, EveryMinuteSchedulePublishesPrunesAndStatusShowsIt) {
   // Refused before anything is written: one line naming the field.
   Outcome o = Cli({"up", "--dir", dir_, "--base-port", std::to_string(base_), "--repo", repo_,
                    "--backup-schedule", "0 3 * * MON"});
-  EXPECT_EQ(o.exit_code, 1) << o.output;
+  EXPECT_EQ(o.exit_code, 2) << o.output;  // bad input
   EXPECT_EQ(Lines(o.output).size(), 1u) << o.output;
   EXPECT_NE(o.output.find("--backup-schedule: field 5 (day of week) 'MON'"), std::string::npos)
       << o.output;
   EXPECT_FALSE(fs::exists(dir_));
   o = Cli({"up", "--dir", dir_, "--base-port", std::to_string(base_), "--backup-schedule",
            "* * * * *"});
-  EXPECT_EQ(o.exit_code, 1) << o.output;
+  EXPECT_EQ(o.exit_code, 2) << o.output;
   EXPECT_NE(o.output.find("--backup-schedule needs --repo R"), std::string::npos) << o.output;
   EXPECT_FALSE(fs::exists(dir_));
 
   o = Cli({"up", "--dir", dir_, "--replicas", "1", "--base-port", std::to_string(base_), "--repo",
-           repo_, "--archive-interval", "1", "--backup-schedule", "* * * * *"},
+           repo_, "--archive-interval", "1", "--backup-schedule", "* * * * *", "--keep-last", "1"},
           300);
   ASSERT_EQ(o.exit_code, 0) << o.output;
   o = Cli({"sql", "--dir", dir_, "-e",
            "CREATE DATABASE t; CREATE TABLE t.x (i INT PRIMARY KEY); INSERT INTO t.x VALUES (1)"});
   ASSERT_EQ(o.exit_code, 0) << o.output;
+
+  // The primary's agent archives the writes within seconds (--archive-interval 1), and its
+  // /v1/status says when the newest archived binlog closed.
+  nlohmann::json status;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        status = Json({"status", "--dir", dir_, "--json"});
+        return status["backups"]["archive_last_closed"].is_string();
+      },
+      30))
+      << status.dump();
 
   // The first run starts at the next whole minute (UTC), so within 60 s plus the backup.
   nlohmann::json listed;
@@ -81,15 +103,7 @@ TEST_F(BackupScheduleTest, EveryMinuteSchedulePublishesABackupAndStatusShowsIt) 
       << "no scheduled backup was published";
   EXPECT_EQ(listed[0]["source_member"], "mysql-0") << listed.dump();
 
-  nlohmann::json status;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        status = Json({"status", "--dir", dir_, "--json"});
-        const auto& s = status["backups"]["schedule"];
-        return s.is_object() && s["succeeded"].is_number() && s["succeeded"] >= 1;
-      },
-      30))
-      << status.dump();
+  ASSERT_TRUE(WaitForScheduleCount(status, "succeeded", 1, 30)) << status.dump();
   const auto& b = status["backups"];
   EXPECT_EQ(b["schedule"]["schedule"], "* * * * *");
   EXPECT_EQ(b["schedule"]["failed"], 0) << b.dump();
@@ -122,7 +136,20 @@ TEST_F(BackupScheduleTest, EveryMinuteSchedulePublishesABackupAndStatusShowsIt) 
       << o.output;
   EXPECT_NE(o.output.find("backups: newest "), std::string::npos) << o.output;
   EXPECT_NE(o.output.find("backup schedule: '* * * * *' UTC"), std::string::npos) << o.output;
-  EXPECT_NE(ReadAll(dir_ + "/backup-schedule.log").find("backup"), std::string::npos);
+  EXPECT_NE(o.output.find("backup retention: --keep-last 1 after each successful run"),
+            std::string::npos)
+      << o.output;
+
+  // Retention after the next run: --keep-last 1 leaves only the newer backup.
+  const std::string first = listed[0]["id"];
+  // The prune after the first run found nothing to prune; the one after the second did.
+  ASSERT_TRUE(WaitForScheduleCount(status, "prunes_succeeded", 2, 100)) << status.dump();
+  EXPECT_EQ(status["backups"]["schedule"]["prunes_failed"], 0) << status.dump();
+  listed = Json({"backups", "--repo", repo_, "--json"});
+  ASSERT_EQ(listed.size(), 1u) << listed.dump();
+  EXPECT_NE(listed[0]["id"], first) << listed.dump();
+  EXPECT_NE(ReadAll(dir_ + "/backup-schedule.log").find("pruned " + first), std::string::npos)
+      << ReadAll(dir_ + "/backup-schedule.log");
 }
 
 }  // namespace
