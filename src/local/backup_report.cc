@@ -165,8 +165,9 @@ std::string RenderBackupLines(const BackupReport& r) {
     if (!s.log.empty()) out += "; log " + s.log;
     out += "\n";
     if (!s.retention.empty()) {
-      out += fmt::format("backup retention: {} after each successful run; {} pruned, {} failed",
-                         s.retention, s.prunes_succeeded, s.prunes_failed);
+      out += fmt::format(
+          "backup retention: {} after each successful run; prune runs: {} succeeded, {} failed",
+          s.retention, s.prunes_succeeded, s.prunes_failed);
       if (!s.last_prune_failure.empty()) out += " (last: " + s.last_prune_failure + ")";
       if (s.pruning_pid) out += fmt::format("; pruning now (pid {})", s.pruning_pid);
       out += "\n";

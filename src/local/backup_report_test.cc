@@ -193,8 +193,8 @@ TEST(RenderBackupLines, SaysWhatIsKnownAndWhatIsNot) {
             "backup schedule: 4 started, 2 succeeded, 1 failed, 1 skipped; last success "
             "2027-01-14T08:00:00Z (1d 0h ago); last failure (exit 1) 2027-01-13T08:00:00Z (2d "
             "0h ago); log /c/backup-schedule.log\n"
-            "backup retention: --keep-last 7 after each successful run; 1 pruned, 1 failed "
-            "(last: exit 1)\n");
+            "backup retention: --keep-last 7 after each successful run; prune runs: 1 succeeded, 1 "
+            "failed (last: exit 1)\n");
 }
 
 }  // namespace

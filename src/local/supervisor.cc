@@ -178,8 +178,10 @@ void Supervisor::RunScheduledBackup() {
   const int64_t now = clock_.UnixSeconds();
   const BackupScheduler::Due due = backup_scheduler_->Tick(now);
   if (due.skipped) {
-    spdlog::warn("scheduled backup skipped: the previous one (pid {}) still runs",
-                 backup_scheduler_->running());
+    const pid_t busy =
+        backup_scheduler_->running() ? backup_scheduler_->running() : backup_scheduler_->pruning();
+    spdlog::warn("scheduled backup skipped: the previous run or its prune (pid {}) still runs",
+                 busy);
     return;
   }
   if (due.prune) {
