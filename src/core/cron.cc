@@ -135,9 +135,7 @@ Result<CronSchedule> ParseCron(std::string_view text) {
   for (std::string_view f : fields) s.text += (s.text.empty() ? "" : " ") + std::string(f);
   if (!NextCronRun(s, 0)) {
     return InvalidArgument(
-        "'{}' matches no date (e.g. day 31 of a month that has 30 days): it "
-        "would never run",
-        s.text);
+        "'{}' matches no date (none of its months has that day): it would never run", s.text);
   }
   return s;
 }
