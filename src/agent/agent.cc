@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "core/errant.h"
 #include "core/reclone.h"
+#include "core/switchover.h"
 #include "fmt/format.h"
 #include "formats/drain_record.h"
 
@@ -723,6 +724,11 @@ void Agent::RunOnce() {
   if (KeepLease(state, snap)) view = ReadView();
   snap.store_ok = view.has_value();
   if (view) switchover_pending_ = view->switchover_pending;
+  snap.switchover_candidate =
+      view ? view->switchover_pending && view->switchover_to == config_.id.pod_name
+           : snap.switchover_candidate;
+  leader_record_tracked_ = false;
+  if (view) TrackLeaderHeartbeat(*view);
 
   // 5. Decide.
   LeadershipInput in;
@@ -817,8 +823,10 @@ void Agent::RunOnce() {
       }
       actions = PlanActions(Role::kReplica, state, source_, CloneStatus());
       // After Gather (step 2): the primary's position must be read after this replica's.
-      // Only on a verdict made this tick, against this leader.
-      if (CheckErrant(decision.leader, state, snap) && view) {
+      // Only on a verdict made this tick, against this leader. Not while the leader is
+      // late: its server may be frozen with it, and the check's timeouts would hold this
+      // tick just as the lease may expire (the last verdict stands).
+      if (!LeaderLateNow() && CheckErrant(decision.leader, state, snap) && view) {
         RequestRecloneIfDue(*view, decision.leader, snap);
       }
       break;
@@ -923,6 +931,26 @@ std::chrono::milliseconds Agent::NextDelay() const {
   return delay;
 }
 
+void Agent::TrackLeaderHeartbeat(const ClusterView& view) {
+  const MemberView* leader = view.leader ? FindMemberView(view, view.leader->name) : nullptr;
+  if (leader == nullptr || leader->name == config_.id.pod_name) return;
+  const std::pair<std::string, int64_t> record{leader->name, leader->record_revision};
+  if (record != leader_record_) {
+    leader_record_ = record;
+    leader_record_moved_at_ = clock_.Now();
+  }
+  leader_record_tracked_ = true;
+}
+
+bool Agent::LeaderLateNow() const {
+  // Measured now, not when the view was read: a tick held by a frozen leader's server (the
+  // errant check's timeouts) must not leave a whole tick to wait before the next look.
+  return leader_record_tracked_ &&
+         LeaderHeartbeatLate(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 clock_.Now() - leader_record_moved_at_),
+                             config_.tick);
+}
+
 SettleInput Agent::SettleInputOf(RoleVerdict verdict, const ServerState& state,
                                  const std::string& sync, const AgentSnapshot& snap) const {
   SettleInput in;
@@ -939,6 +967,7 @@ SettleInput Agent::SettleInputOf(RoleVerdict verdict, const ServerState& state,
                           (state.replica && (state.replica->last_sql_errno != 0 ||
                                              state.replica->last_io_errno == kErrorReadingBinlog));
   in.window = config_.settle_window;
+  in.leader_late = LeaderLateNow();
   in.since_leader_change = leader_changed_at_
                                ? std::chrono::duration_cast<std::chrono::milliseconds>(
                                      clock_.Now() - *leader_changed_at_)
@@ -953,6 +982,9 @@ bool Agent::ServesPrimary(const AgentSnapshot& snap, std::chrono::steady_clock::
 
 bool Agent::ServesReplica(const AgentSnapshot& snap, const Readiness& r) {
   if (snap.role != Role::kReplica || !r.ready) return false;
+  // The router's read backend drops a server only a check or two after /replica fails: a
+  // candidate that left it only once it led would take reads meant for replicas meanwhile.
+  if (snap.switchover_candidate) return false;
   const RoleVerdict v = snap.decision.verdict;
   if (v == RoleVerdict::kFollow) return true;
   return (v == RoleVerdict::kWait || v == RoleVerdict::kCampaign) && !r.stale_reads.empty();

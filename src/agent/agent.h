@@ -101,6 +101,8 @@ struct AgentSnapshot {
   // Leading with semi-sync armed and no replica acking yet (core/readiness.h
   // SourceContact::awaiting_sync_replica).
   bool awaiting_sync_replica = false;
+  // A pending switchover names this member as its candidate (/replica leaves it first).
+  bool switchover_candidate = false;
   // While role is primary: until when this agent's lease is certainly alive.
   std::optional<std::chrono::steady_clock::time_point> lead_deadline;
   bool writable = false;  // read_only=0 as gathered, or as the agent set it since
@@ -155,7 +157,8 @@ class Agent {
   static bool ServesPrimary(const AgentSnapshot& snap, std::chrono::steady_clock::time_point now);
   // /replica (HAProxy's read backend): a replica following the leader whose verdict `r`
   // (ReadinessOf at request time) is ready; while no one leads (wait, campaign), only one
-  // ready on the stale-read rule (core/readiness.h's SourceContact).
+  // ready on the stale-read rule (core/readiness.h's SourceContact); never the candidate of
+  // a pending switchover.
   static bool ServesReplica(const AgentSnapshot& snap, const Readiness& r);
   // The fence watchdog, from a thread of its own (about every 100 ms) with a connection of
   // its own (`db`, to the same server): a tick blocked in a slow store or server call must
@@ -208,6 +211,11 @@ class Agent {
   bool LeadsInTime() const;
   // Seconds before the fence deadline (0 without one, or past it).
   double LeaseLeftSeconds() const;
+  // Notes when the leader's member record last changed (leader_record_moved_at_).
+  void TrackLeaderHeartbeat(const ClusterView& view);
+  // Whether that record is overdue now (core/settling.h LeaderHeartbeatLate); false when
+  // this tick's view showed no leader, or this member leads.
+  bool LeaderLateNow() const;
   // This tick's facts for core/settling.h (whether to tick fast).
   SettleInput SettleInputOf(RoleVerdict verdict, const ServerState& state, const std::string& sync,
                             const AgentSnapshot& snap) const;
@@ -267,6 +275,11 @@ class Agent {
   bool settling_ = false;  // this member's part of a change of leader is under way (NextDelay)
   // When a view last showed the leader key changed (nullopt: never since the first leader).
   std::optional<std::chrono::steady_clock::time_point> leader_changed_at_;
+  // The leader's heartbeat as this agent sees it: its member record's revision, and when
+  // that last moved; tracked only while this tick's view shows another member leading.
+  std::pair<std::string, int64_t> leader_record_{};
+  std::chrono::steady_clock::time_point leader_record_moved_at_{};
+  bool leader_record_tracked_ = false;
   bool been_ready_ = false;  // some tick's verdict was ready in its role (see startup_tick)
   std::chrono::steady_clock::time_point agent_started_;  // when it was made (startup_tick)
   DesiredSource source_;  // where kFollow replicates from (the leader's address)

@@ -452,6 +452,7 @@ TEST(AgentServesReplica, Table) {
     RoleVerdict verdict;
     Readiness r;
     bool serves;
+    bool switchover_candidate = false;
   } cases[] = {
       {"ready follower", Role::kReplica, RoleVerdict::kFollow, ready, true},
       {"stale follower", Role::kReplica, RoleVerdict::kFollow, stale, true},
@@ -461,11 +462,14 @@ TEST(AgentServesReplica, Table) {
       {"no leader, ready without the stale rule", Role::kReplica, RoleVerdict::kWait, ready, false},
       {"fencing", Role::kReplica, RoleVerdict::kFence, stale, false},
       {"primary", Role::kPrimary, RoleVerdict::kLead, ready, false},
+      {"a ready follower a switchover names as its candidate", Role::kReplica, RoleVerdict::kFollow,
+       ready, false, true},
   };
   for (const auto& c : cases) {
     AgentSnapshot snap;
     snap.role = c.role;
     snap.decision.verdict = c.verdict;
+    snap.switchover_candidate = c.switchover_candidate;
     EXPECT_EQ(Agent::ServesReplica(snap, c.r), c.serves) << c.name;
   }
 }
@@ -657,6 +661,28 @@ TEST_F(AgentTest, PendingSwitchoverFromSelfKeepsTheLeaderFromBecomingWritable) {
   EXPECT_FALSE(db_.state.read_only) << "a failed switchover: the old primary leads on";
 }
 
+// The read endpoint drops a server a check or two after its /replica fails: the candidate
+// leaves it from the moment the request names it, not once it leads.
+TEST_F(AgentTest, TheCandidateOfAPendingSwitchoverLeavesTheReadEndpoint) {
+  LeaderIs("mysql-0", 1);
+  db_.state = testing::StateBuilder().Replicating().Build();
+  Agent& agent = Make("mysql-1");
+  agent.RunOnce();
+  EXPECT_FALSE(agent.Snapshot().switchover_candidate);
+  formats::SwitchoverRequest req{.id = "x", .from = "mysql-0", .to = "mysql-2"};
+  ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(req)).ok());
+  Tick(agent, milliseconds(1000));
+  EXPECT_FALSE(agent.Snapshot().switchover_candidate) << "another member is the candidate";
+  req.to = "mysql-1";
+  ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(req)).ok());
+  Tick(agent, milliseconds(100));
+  EXPECT_TRUE(agent.Snapshot().switchover_candidate);
+  req.state = "failed";
+  ASSERT_TRUE(store_.Put(keys_.Switchover(), formats::ToJson(req)).ok());
+  Tick(agent, milliseconds(100));
+  EXPECT_FALSE(agent.Snapshot().switchover_candidate) << "a finished request names nobody";
+}
+
 TEST_F(AgentTest, ANewLeaderStopsReplicatingBeforeItIsWritable) {
   db_.state = testing::StateBuilder().Replicating().Build();
   Agent& agent = Make("mysql-1");
@@ -713,6 +739,7 @@ class FailoverAgentTest : public AgentTest {
       peers_asked_.push_back(member);
       auto db = std::make_unique<FakeDb>();
       db->state = testing::StateBuilder().Replicating().Build();
+      last_peer_db_ = db.get();  // owned by the agent from here on
       return std::unique_ptr<Db>(std::move(db));
     };
     return c;
@@ -762,6 +789,7 @@ class FailoverAgentTest : public AgentTest {
     return path;
   }
   std::vector<std::string> peers_asked_;
+  FakeDb* last_peer_db_ = nullptr;  // the last connection peer_db made (the agent owns it)
 };
 
 TEST_F(FailoverAgentTest, TheSyncReplicaFencesAppliesWhatItReceivedThenTakesTheKey) {
@@ -807,6 +835,47 @@ TEST_F(FailoverAgentTest, TheSyncReplicaFencesAppliesWhatItReceivedThenTakesTheK
   EXPECT_EQ(agent.Snapshot().failovers, 1u);
   ASSERT_TRUE(agent.Snapshot().last_epoch);
   EXPECT_EQ(agent.Snapshot().last_epoch->reason, "failover");
+}
+
+// A frozen or cut-off leader stops rewriting its member record long before its lease
+// expires: its replicas tick fast from then on (so the sync replica sees the expiry within a
+// fast tick) and skip the errant check, whose timeouts against a frozen server would hold
+// each tick for a second.
+TEST_F(FailoverAgentTest, AFollowerTicksFastAndSkipsTheErrantCheckWhileTheLeaderIsLate) {
+  LeaderIs("mysql-2", 3);
+  RegisterMysql2();
+  db_.state = testing::StateBuilder().Replicating().Build();
+  Agent& agent = Make(WithPeers(Config("mysql-1")), db_);
+  agent.RunOnce();
+  for (int i = 0; i < 2; ++i) {
+    RegisterMysql2();  // the leader's agent ticks: its record moves
+    Tick(agent, milliseconds(1000));
+  }
+  EXPECT_EQ(agent.NextDelay(), milliseconds(1000)) << agent.Snapshot().decision.reason;
+  EXPECT_EQ(peers_asked_, std::vector<std::string>{"mysql-2"}) << "the errant check's connection";
+  ASSERT_NE(last_peer_db_, nullptr);
+  const FakeDb& leader_db = *last_peer_db_;
+  size_t asked = leader_db.calls.size();
+  auto checked = [&] {  // whether the errant check asked the leader since the last call
+    const bool any = leader_db.calls.size() > asked;
+    asked = leader_db.calls.size();
+    return any;
+  };
+  EXPECT_TRUE((Tick(agent, milliseconds(1000)), checked()))
+      << "one tick without a change: on time, checked";
+  EXPECT_EQ(agent.NextDelay(), milliseconds(1000));
+  Tick(agent, milliseconds(1000));
+  EXPECT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kFollow);
+  EXPECT_EQ(agent.NextDelay(), milliseconds(100)) << "two ticks without a change: late";
+  EXPECT_FALSE(checked()) << "no errant check against a late leader";
+  Tick(agent, milliseconds(100));
+  EXPECT_EQ(agent.NextDelay(), milliseconds(100));
+  EXPECT_FALSE(checked());
+
+  RegisterMysql2();  // it resumes
+  Tick(agent, milliseconds(100));
+  EXPECT_EQ(agent.NextDelay(), milliseconds(1000)) << "back on time: the normal tick";
+  EXPECT_TRUE(checked()) << "and the errant check again";
 }
 
 TEST_F(FailoverAgentTest, ASyncReplicaWhoseServerRestartedSinceTheLeaderWasLostWaits) {

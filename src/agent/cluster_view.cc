@@ -66,7 +66,10 @@ ParsedClusterView ParseClusterView(const formats::StoreKeys& keys,
         continue;
       }
       view.switchover_pending = r->state != "done" && r->state != "failed";
-      if (view.switchover_pending) view.switchover_from = r->from;
+      if (view.switchover_pending) {
+        view.switchover_from = r->from;
+        view.switchover_to = r->to;
+      }
     } else if (v.key == keys.Sync()) {
       auto r = formats::FromJson<formats::SyncRecord>(v.value);
       if (!r.ok()) {
@@ -96,6 +99,7 @@ ParsedClusterView ParseClusterView(const formats::StoreKeys& keys,
       auto r = formats::FromJson<formats::MemberRecord>(v.value);
       if (r.ok()) {
         view.members.push_back(MemberViewOf(*r));
+        view.members.back().record_revision = v.mod_revision;
       } else {
         problem(v, r.status());
       }

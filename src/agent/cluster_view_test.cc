@@ -40,6 +40,7 @@ TEST(ParseClusterViewTest, ReadsEveryKeyAndSkipsGarbledOnes) {
   EXPECT_EQ(v.initialized_by, "mysql-0");
   EXPECT_TRUE(v.switchover_pending);
   EXPECT_EQ(v.switchover_from, "mysql-2");
+  EXPECT_EQ(v.switchover_to, "mysql-0");
   ASSERT_EQ(v.members.size(), 2u);
   EXPECT_EQ(v.members[0].name, "mysql-0");
   EXPECT_FALSE(v.members[0].has_data) << "an unreadable GTID can win nothing";
@@ -54,6 +55,7 @@ TEST(ParseClusterViewTest, FinishedSwitchoverIsNotPending) {
     formats::SwitchoverRequest req{.id = "a", .from = "mysql-0", .to = "mysql-1", .state = state};
     const auto parsed = ParseClusterView(keys, {Value(keys.Switchover(), formats::ToJson(req))});
     EXPECT_FALSE(parsed.view.switchover_pending) << state;
+    EXPECT_EQ(parsed.view.switchover_to, "") << state;
   }
 }
 

@@ -41,6 +41,17 @@ std::string RandomToken() {
 
 }  // namespace
 
+Secrets ThrowawaySecrets(std::string backup_token) {
+  Secrets s;
+  s.admin_password = RandomToken();
+  s.replication_password = RandomToken();
+  s.backup_password = RandomToken();
+  s.monitor_password = RandomToken();
+  s.app_password = RandomToken();
+  s.backup_token = std::move(backup_token);
+  return s;
+}
+
 Result<Secrets> LoadSecrets(const FileSystem& fs, const std::string& dir) {
   Secrets s;
   ASSIGN_OR_RETURN(s.admin_password, ReadSecretFile(fs, dir, kAdminPasswordFile));

@@ -15,6 +15,11 @@ Result<Secrets> LoadSecrets(const FileSystem& fs, const std::string& dir);
 // One of those files (`mysqlset switchover --token-file`), with the same checks.
 Result<std::string> ReadSecretFile(const FileSystem& fs, const std::string& dir, const char* name);
 
+// Fresh random passwords that nothing else knows, and `backup_token`: for a throwaway server
+// (`mysqlset backup --verify` with a token file and no cluster dir: the scratch restore gives
+// mysqlset's accounts passwords, and is removed).
+Secrets ThrowawaySecrets(std::string backup_token);
+
 // Generates fresh random secrets and writes them with mode 0600 (local mode). Existing
 // files are kept, so re-running never changes a password a server already has.
 Status EnsureSecrets(FileSystem& fs, const std::string& dir);

@@ -69,6 +69,7 @@ class Run {
     co.port = o_.source.port;
     co.token = o_.backup_token;
     ASSIGN_OR_RETURN(auto stream, env_.dialer.Connect(co));
+    if (o_.on_connected) o_.on_connected();
     const uint64_t estimate = stream->hello().estimated_bytes;
     local_object_ = work_ + "/" + formats::kXbstreamObject;
     ASSIGN_OR_RETURN(auto zstd, env_.pipes.Start({"zstd", "-q", fmt::format("-{}", o_.zstd_level),

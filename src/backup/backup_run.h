@@ -34,6 +34,9 @@ struct BackupRunOptions {
   // Called every progress_interval with a line such as
   // "mysql-1: 412.0 MiB of ~1.0 GiB, 48.2 MiB/s, ETA 13 s".
   std::function<void(const std::string&)> on_progress;
+  // Called once, when the source has accepted the stream (before any data): a source that
+  // cannot be reached or refuses the token ends the run before it, with only the error.
+  std::function<void()> on_connected;
 };
 
 struct BackupRunEnv {

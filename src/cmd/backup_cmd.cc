@@ -1,11 +1,13 @@
 // `mysqlset backup`, `mysqlset backups` and `mysqlset restore` (docs/backup.md): take a
-// physical backup of a local cluster into a repository, list a repository's backups, and
+// physical backup of a cluster (a local one, or members named by address: a Kubernetes
+// CronJob) into a repository, list a repository's backups, and
 // build a new local cluster from one.
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <optional>
@@ -19,9 +21,11 @@
 #include "cmd/flags.h"
 #include "common/logging.h"
 #include "core/backup_choice.h"
+#include "core/backup_target.h"
 #include "core/donor.h"
 #include "core/identity.h"
 #include "core/pitr.h"
+#include "core/topology.h"
 #include "local/cluster_dir.h"
 #include "nlohmann/json.hpp"
 #include "posix/posix_env.h"
@@ -32,12 +36,23 @@ namespace {
 
 struct BackupFlags {
   std::string dir = "./mysqlset-data";
+  CLI::Option* dir_option = nullptr;
   std::string repo;
   std::string from;
   int zstd_level = 3;
   bool verify = false;
   std::string use_memory = "256M";
+  // Without a cluster dir (Kubernetes: a CronJob): core/backup_target.h.
+  std::string cluster;
+  std::string from_host;
+  std::string token_file;
+  uint32_t members = 0;  // 0: not given (kDefaultMembersToAsk)
+  PeerLayout layout;
 };
+
+// Members asked by default with --cluster: NAME-0 .. NAME-8, as many as the router's
+// haproxy.cfg lists; members that do not exist do not answer and are skipped.
+constexpr uint32_t kDefaultMembersToAsk = 9;
 
 // Records in the repository that a restore of `id` started and was checked.
 void RecordVerified(backup::Repository& repo, const std::string& id, int64_t now,
@@ -84,36 +99,91 @@ Status VerifyBackup(FileSystem& fs, ProcessRunner& runner, Clock& clock, backup:
   return Status::Ok();
 }
 
-// The member to stream from: --from, or the least-lagging ready replica (then the ready
-// primary), from each member's /v1/status (core/donor.h).
-Result<backup::BackupSource> ChooseSource(const local::ClusterSpec& spec, const std::string& from) {
-  const uint32_t n = static_cast<uint32_t>(spec.replicas);
-  auto source_of = [&](uint32_t ordinal) {
-    const MemberAddress a = local::MemberAddressOf(spec, ordinal);
-    return backup::BackupSource{PodName(spec.name, ordinal), a.host, a.backup_port};
-  };
-  if (!from.empty()) {
-    for (uint32_t i = 0; i < n; ++i) {
-      if (PodName(spec.name, i) == from) return source_of(i);
-    }
-    return InvalidArgument("--from {}: not a member of cluster '{}' ({}-0 .. {}-{})", from,
-                           spec.name, spec.name, spec.name, n - 1);
-  }
+// Where the backup comes from and with which token: the cluster's name, the member, the
+// token, and the passwords a --verify gives its throwaway server.
+struct BackupTarget {
+  std::string cluster;
+  backup::BackupSource source;
+  Secrets secrets;
+};
+
+// Reads every member's /v1/status (nullopt: no answer).
+std::vector<std::optional<PeerStatus>> ReadStatuses(const std::vector<MemberAddress>& members) {
   HttpPeerStatusReader reader;
   std::vector<std::optional<PeerStatus>> statuses;
-  bool any = false;
-  for (uint32_t i = 0; i < n; ++i) {
-    statuses.push_back(reader.Read(local::MemberAddressOf(spec, i)));
-    any = any || statuses.back().has_value();
+  for (const MemberAddress& a : members) statuses.push_back(reader.Read(a));
+  return statuses;
+}
+
+// --from, or the least-lagging ready replica (then the ready primary), from each member's
+// /v1/status (core/backup_target.h).
+Result<backup::BackupSource> ChooseSource(const std::string& cluster,
+                                          const std::vector<MemberAddress>& members,
+                                          const std::string& from) {
+  const uint32_t n = static_cast<uint32_t>(members.size());
+  uint32_t ordinal = 0;
+  if (!from.empty()) {
+    ASSIGN_OR_RETURN(ordinal, OrdinalOfFrom(cluster, n, from));
+  } else {
+    ASSIGN_OR_RETURN(ordinal, BestBackupMember(cluster, ReadStatuses(members)));
   }
-  const auto ranked = any ? RankDonors(n, statuses) : std::vector<uint32_t>{};
-  if (ranked.empty()) {
-    return Unavailable(
-        "no member of cluster '{}' is ready to stream a backup: check mysqlset "
-        "status, or name one with --from",
-        spec.name);
+  const MemberAddress& a = members.at(ordinal);
+  return backup::BackupSource{a.pod_name, a.host, a.backup_port};
+}
+
+Result<BackupTarget> ResolveBackupTarget(FileSystem& fs, const BackupFlags& f) {
+  BackupTargetFlags tf;
+  // $MYSQLSET_DIR alone does not clash with --cluster: only a --dir typed on the command line.
+  tf.dir_given = f.dir_option != nullptr && f.dir_option->count() > 0 &&
+                 std::getenv("MYSQLSET_DIR") == nullptr;
+  tf.cluster = f.cluster;
+  tf.from = f.from;
+  tf.from_host = f.from_host;
+  tf.token_file_given = !f.token_file.empty();
+  tf.members = f.members;
+  ASSIGN_OR_RETURN(const BackupTargetKind kind, ChooseBackupTargetKind(tf));
+  BackupTarget t;
+  if (kind == BackupTargetKind::kLocalDir) {
+    const local::ClusterPaths paths(Absolute(f.dir));
+    ASSIGN_OR_RETURN(const local::ClusterSpec spec, local::LoadSpec(fs, paths));
+    ASSIGN_OR_RETURN(t.secrets, LoadSecrets(fs, paths.secrets_dir()));
+    std::vector<MemberAddress> members;
+    for (uint32_t i = 0; i < static_cast<uint32_t>(spec.replicas); ++i) {
+      members.push_back(local::MemberAddressOf(spec, i));
+    }
+    t.cluster = spec.name;
+    ASSIGN_OR_RETURN(t.source, ChooseSource(spec.name, members, f.from));
+    return t;
   }
-  return source_of(ranked.front());
+  // Arguments first, then the token file: a typo in a flag costs no file read.
+  if (!f.cluster.empty() && !ParseIdentity(PodName(f.cluster, 0)).ok()) {
+    return InvalidArgument("--cluster '{}' is not a StatefulSet name (a DNS label)",
+                           Printable(f.cluster));
+  }
+  std::optional<HostPort> host;
+  if (kind == BackupTargetKind::kHost) {
+    ASSIGN_OR_RETURN(host, ParseFromHost(f.from_host));
+    ASSIGN_OR_RETURN(t.source.name, MemberNameForHost(*host, f.from));
+  }
+  // The token: --token-file, else where the agent's Secret is mounted. Never from argv.
+  const std::string file = f.token_file.empty() ? MemberFlags{}.secrets_dir + "/" + kBackupTokenFile
+                                                : Absolute(f.token_file);
+  const size_t slash = file.rfind('/');
+  ASSIGN_OR_RETURN(std::string token,
+                   ReadSecretFile(fs, file.substr(0, slash), file.c_str() + slash + 1));
+  t.secrets = ThrowawaySecrets(std::move(token));
+  if (kind == BackupTargetKind::kHost) {
+    t.source.host = host->host;
+    t.source.port = host->port;
+    t.cluster = f.cluster.empty() ? ParseIdentity(t.source.name)->set_name : f.cluster;
+    return t;
+  }
+  t.cluster = f.cluster;
+  const uint32_t n = f.members == 0 ? kDefaultMembersToAsk : f.members;
+  std::vector<MemberAddress> members;
+  for (uint32_t i = 0; i < n; ++i) members.push_back(AddressOf(f.layout, f.cluster, i));
+  ASSIGN_OR_RETURN(t.source, ChooseSource(f.cluster, members, f.from));
+  return t;
 }
 
 int RunBackupCmd(const BackupFlags& f) {
@@ -121,21 +191,20 @@ int RunBackupCmd(const BackupFlags& f) {
   PosixFileSystem fs;
   PosixProcessRunner runner;
   RealClock clock;
-  const local::ClusterPaths paths(Absolute(f.dir));
-  auto spec = local::LoadSpec(fs, paths);
-  if (!spec.ok()) return ReportError("backup", spec.status());
-  auto secrets = LoadSecrets(fs, paths.secrets_dir());
-  if (!secrets.ok()) return ReportError("backup", secrets.status());
+  auto target = ResolveBackupTarget(fs, f);
+  if (!target.ok()) return ReportError("backup", target.status());
   auto repo = backup::OpenRepository(f.repo, fs, runner, /*create=*/true);
   if (!repo.ok()) return ReportError("backup", repo.status());
-  auto source = ChooseSource(*spec, f.from);
-  if (!source.ok()) return ReportError("backup", source.status());
-  std::fprintf(stderr, "Backing up cluster '%s' from %s into %s\n", spec->name.c_str(),
-               source->name.c_str(), (*repo)->Describe().c_str());
+  const backup::BackupSource& source = target->source;
   backup::BackupRunOptions o;
-  o.cluster = spec->name;
-  o.source = *source;
-  o.backup_token = secrets->backup_token;
+  o.on_connected = [&] {
+    std::fprintf(stderr, "Backing up cluster '%s' from %s (%s:%u) into %s\n",
+                 target->cluster.c_str(), source.name.c_str(), source.host.c_str(),
+                 static_cast<unsigned>(source.port), (*repo)->Describe().c_str());
+  };
+  o.cluster = target->cluster;
+  o.source = source;
+  o.backup_token = target->secrets.backup_token;
   o.zstd_level = f.zstd_level;
   o.on_progress = [](const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); };
   NetBackupDialer dialer;
@@ -151,7 +220,7 @@ int RunBackupCmd(const BackupFlags& f) {
               static_cast<long long>(m->finished_at_unix - m->started_at_unix));
   if (f.verify) {
     std::fflush(stdout);
-    Status st = VerifyBackup(fs, runner, clock, **repo, *m, *secrets, f.use_memory);
+    Status st = VerifyBackup(fs, runner, clock, **repo, *m, target->secrets, f.use_memory);
     if (!st.ok()) return ReportError("backup", st);
   }
   return kExitOk;
@@ -391,12 +460,51 @@ int RunRestoreCmd(const RestoreFlags& f) {
 
 Action AddBackupCommand(CLI::App& app) {
   auto f = std::make_shared<BackupFlags>();
-  AddClusterDirFlag(app, f->dir);
+  f->dir_option = AddClusterDirFlag(app, f->dir);
   app.add_option("--repo", f->repo, "Backup repository: a directory, or rclone:REMOTE:PATH")
       ->required();
   app.add_option("--from", f->from,
                  "Member to stream from (NAME-N); default: the least-lagging ready replica, "
                  "else the ready primary");
+  // Without a cluster dir (a Kubernetes CronJob): docs/backup.md, "Kubernetes".
+  const char* kRemote = "Without a cluster dir (Kubernetes)";
+  app.add_option("--cluster", f->cluster,
+                 "Back up the members NAME-0 .. NAME-(N-1) at their addresses (--peer-host, "
+                 "--http-port, --backup-port) instead of a local cluster dir; each is asked for "
+                 "its /v1/status")
+      ->group(kRemote);
+  app.add_option("--from-host", f->from_host,
+                 "Back up the member whose backup port is HOST:PORT (named by --from, else by "
+                 "the host's first label, e.g. mysql-1.mysql:3307)")
+      ->group(kRemote);
+  app.add_option("--token-file", f->token_file,
+                 "With --cluster or --from-host: the file holding the cluster's backup-token "
+                 "(default: /etc/mysqlset/secrets/backup-token)")
+      ->group(kRemote);
+  app.add_option("--members", f->members,
+                 "With --cluster: how many members to ask (NAME-0 .. NAME-(N-1)); members that "
+                 "do not exist are skipped. Default: 9")
+      ->check(CLI::Range(1, 1000))
+      ->group(kRemote);
+  app.add_option("--service", f->layout.service,
+                 "With --cluster: the headless Service in member addresses (default: NAME)")
+      ->group(kRemote);
+  app.add_option("--peer-host", f->layout.host_template,
+                 "With --cluster: a member's address; {pod}, {service} and {ordinal} expand")
+      ->capture_default_str()
+      ->group(kRemote);
+  app.add_option("--http-port", f->layout.agent_port, "With --cluster: the agents' HTTP port")
+      ->capture_default_str()
+      ->group(kRemote);
+  app.add_option("--backup-port", f->layout.backup_port,
+                 "With --cluster: the agents' backup stream port")
+      ->capture_default_str()
+      ->group(kRemote);
+  app.add_option("--port-stride", f->layout.port_stride,
+                 "With --cluster: ports of member N are the ports above + N * stride (0 on "
+                 "Kubernetes; a local cluster's members share one host)")
+      ->capture_default_str()
+      ->group(kRemote);
   app.add_option("--zstd-level", f->zstd_level, "zstd compression level")
       ->check(CLI::Range(1, 19))
       ->capture_default_str();

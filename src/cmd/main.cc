@@ -86,7 +86,9 @@ int main(int argc, char** argv) {
       "Force a failover to --to NAME when the primary and its sync replica are both lost "
       "(needs --force: acknowledged writes may be lost)",
       mysqlset::cmd::AddFailoverCommand);
-  add("backup", "Stream a compressed physical backup of a local cluster into a repository",
+  add("backup",
+      "Stream a compressed physical backup of a cluster (local, or its members by address) into "
+      "a repository",
       mysqlset::cmd::AddBackupCommand);
   add("backups", "List the backups in a repository", mysqlset::cmd::AddBackupsCommand);
   add("restore", "Build a new local cluster from a backup in a repository",

@@ -38,6 +38,9 @@ struct MemberView {
   // Whom its mariadbd has streamed from since it last started (MemberRecord's fields).
   std::string received_from;
   uint64_t received_epoch = 0;
+  // The member key's mod_revision: its agent rewrites the record every tick, so a revision
+  // that stops moving is an agent that stopped ticking (core/settling.h LeaderHeartbeatLate).
+  int64_t record_revision = 0;
 };
 
 struct LeaderView {
@@ -67,6 +70,7 @@ struct ClusterView {
   std::optional<std::string> initialized_by;
   bool switchover_pending = false;  // a request is in the store, not finished
   std::string switchover_from;      // its "from", when pending
+  std::string switchover_to;        // its "to" (the candidate), when pending
   // Issue 13. The "sync" key's member ("" none designated), and the key's mod revision for
   // compare-and-swap (0: absent).
   std::string sync;

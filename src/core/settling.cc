@@ -2,7 +2,15 @@
 
 namespace mysqlset {
 
+bool LeaderHeartbeatLate(std::chrono::milliseconds since_leader_record_changed,
+                         std::chrono::milliseconds tick) {
+  return since_leader_record_changed > tick + tick / 2;
+}
+
 bool Settling(const SettleInput& in) {
+  // Before the window: a leader that goes quiet long after it took the key. Bounded too: its
+  // key is gone at most a TTL later, and then the window starts.
+  if (in.verdict == RoleVerdict::kFollow && in.leader_late && in.reachable) return true;
   if (in.since_leader_change >= in.window) return false;
   // A server that does not answer has no part to play yet: its polls back off (agent.h).
   if (!in.reachable) return false;

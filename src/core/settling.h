@@ -30,9 +30,20 @@ struct SettleInput {
   bool replication_broken = false;
   // Since this agent last saw the leader key change (to another member, or to none).
   std::chrono::milliseconds since_leader_change{0};
+  // The leader's agent missed its heartbeat (LeaderHeartbeatLate): its lease may expire
+  // within a tick, and the sync replica should see that at once, not a whole tick later.
+  bool leader_late = false;
   std::chrono::milliseconds window{10000};
 };
 
 bool Settling(const SettleInput& in);
+
+// Whether the leader's agent is late: its member record, which it rewrites every tick, has
+// not changed for longer than a tick and a half. A frozen or cut-off leader's lease expires
+// up to a TTL after its last renewal; ticking fast meanwhile is what lets its successor start
+// within a fast tick of the expiry (a whole tick before). A leader merely slow for a moment
+// costs some fast ticks, never a decision: only the lease's expiry moves the role.
+bool LeaderHeartbeatLate(std::chrono::milliseconds since_leader_record_changed,
+                         std::chrono::milliseconds tick);
 
 }  // namespace mysqlset

@@ -112,8 +112,49 @@ TEST(SettlingTest, FastTicksOnlyWhileThisMembersPartOfTheChangeIsUnderWay) {
     in.reachable = false;
     cases.push_back({"a server that does not answer backs off instead", in, false});
   }
+  {
+    SettleInput in = Base(RoleVerdict::kFollow);
+    in.replicating = true;
+    in.sync = "mysql-1";
+    in.acks = true;
+    in.since_leader_change = milliseconds(600000);
+    in.leader_late = true;
+    cases.push_back(
+        {"a settled follower whose leader went quiet long after the change: fast", in, true});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kFollow);
+    in.replicating = true;
+    in.since_leader_change = milliseconds(600000);
+    in.leader_late = true;
+    in.reachable = false;
+    cases.push_back({"a late leader, but this server does not answer: backs off", in, false});
+  }
+  {
+    SettleInput in = Base(RoleVerdict::kLead);
+    in.writable = true;
+    in.sync = "mysql-2";
+    in.since_leader_change = milliseconds(600000);
+    in.leader_late = true;
+    cases.push_back({"the leader itself is never late to itself", in, false});
+  }
   for (const Case& c : cases) {
     EXPECT_EQ(Settling(c.in), c.settling) << c.name;
+  }
+}
+
+TEST(SettlingTest, ALeaderIsLateOnceItsRecordIsStillForATickAndAHalf) {
+  const milliseconds tick(1000);
+  struct {
+    milliseconds still;
+    bool late;
+  } cases[] = {{milliseconds(0), false},
+               {milliseconds(1000), false},  // one tick: renewed on time
+               {milliseconds(1500), false},  // a slow tick of a healthy leader
+               {milliseconds(1501), true},
+               {milliseconds(3000), true}};  // a whole TTL: about to expire
+  for (const auto& c : cases) {
+    EXPECT_EQ(LeaderHeartbeatLate(c.still, tick), c.late) << c.still.count() << " ms";
   }
 }
 

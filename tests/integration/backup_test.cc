@@ -2,9 +2,11 @@
 // rows in it (streamed from the replica), listed; a backup killed mid-stream never listed;
 // a corrupted object refused with one line naming it and nothing created; a restore into a
 // new cluster beside the old one that holds exactly the rows committed before the backup,
-// takes writes, and marks the backup verified; a restore over an existing dir refused.
+// takes writes, and marks the backup verified; a restore over an existing dir refused. And
+// the same backup without a cluster dir, as a Kubernetes CronJob takes it.
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -30,6 +32,16 @@ uint64_t SeqOf(const std::string& gtid) {
   return std::stoull(gtid.substr(dash + 1));
 }
 
+// "127.0.0.1:13308" or "http://127.0.0.1:13310" -> the port.
+uint16_t PortOf(const std::string& address) {
+  return static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+}
+
+void WriteFile(const std::string& path, const std::string& text, mode_t mode) {
+  std::ofstream(path) << text;
+  ASSERT_EQ(chmod(path.c_str(), mode), 0);
+}
+
 class BackupTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -50,9 +62,10 @@ class BackupTest : public ::testing::Test {
                    ReadAll(restored_ + "/supervisor.log").c_str());
     }
   }
+  // Without $MYSQLSET_DIR: a command finds a cluster dir only when told.
   Outcome Cli(std::vector<std::string> args, double timeout_s = 120) {
     args.insert(args.begin(), MysqlsetBinary());
-    return RunCmd(args, {}, timeout_s);
+    return RunCmd(args, {"MYSQLSET_DIR="}, timeout_s);
   }
   nlohmann::json Backups(const std::string& repo) {
     const Outcome o = Cli({"backups", "--repo", repo, "--json"});
@@ -61,27 +74,33 @@ class BackupTest : public ::testing::Test {
     EXPECT_TRUE(j.is_array()) << o.output;
     return j.is_array() ? j : nlohmann::json::array();
   }
+  // A 2-member cluster at base_ with rows 1, 2, 3 in t.x, on the replica too (the backup
+  // streams from it).
+  void UpWithRows() {
+    Outcome o =
+        Cli({"up", "--dir", dir_, "--replicas", "2", "--base-port", std::to_string(base_)}, 300);
+    ASSERT_EQ(o.exit_code, 0) << o.output;
+    o = Cli({"sql", "--dir", dir_, "-e",
+             "CREATE DATABASE t; CREATE TABLE t.x (i INT PRIMARY KEY); "
+             "INSERT INTO t.x VALUES (1), (2), (3)"});
+    ASSERT_EQ(o.exit_code, 0) << o.output;
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          o = Cli({"sql", "--dir", dir_, "--member", "mysql-1", "-e", "SELECT COUNT(*) FROM t.x"});
+          return o.exit_code == 0 && o.output.find('3') != std::string::npos;
+        },
+        30))
+        << o.output;
+  }
   TempDir tmp_;
   uint16_t base_ = 0;
   std::string dir_, repo_, restored_;
 };
 
 TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
-  Outcome o =
-      Cli({"up", "--dir", dir_, "--replicas", "2", "--base-port", std::to_string(base_)}, 300);
-  ASSERT_EQ(o.exit_code, 0) << o.output;
-  o = Cli({"sql", "--dir", dir_, "-e",
-           "CREATE DATABASE t; CREATE TABLE t.x (i INT PRIMARY KEY); "
-           "INSERT INTO t.x VALUES (1), (2), (3)"});
-  ASSERT_EQ(o.exit_code, 0) << o.output;
-  // The replica must hold the rows: the backup streams from it.
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        o = Cli({"sql", "--dir", dir_, "--member", "mysql-1", "-e", "SELECT COUNT(*) FROM t.x"});
-        return o.exit_code == 0 && o.output.find('3') != std::string::npos;
-      },
-      30))
-      << o.output;
+  UpWithRows();
+  if (HasFatalFailure()) return;
+  Outcome o;
 
   // Listing a repository that does not exist yet is an error, and creates nothing.
   o = Cli({"backups", "--repo", repo_});
@@ -201,6 +220,126 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
   o = Cli({"restore", "--repo", repo_, "--dir", restored_});
   EXPECT_EQ(o.exit_code, 1) << o.output;
   EXPECT_NE(o.output.find("refusing to restore into " + restored_), std::string::npos) << o.output;
+}
+
+// `mysqlset backup` without a cluster dir, as a Kubernetes CronJob runs it (docs/backup.md,
+// "Kubernetes"): the members named by address (--cluster with a layout: each agent's
+// /v1/status picks the least-lagging ready replica) and one backup port named explicitly
+// (--from-host, then --verify), the token read from a file. Bad input (garbage, clashing
+// flags, a missing or world-readable token file, a wrong token, an unreachable host, members
+// that do not answer) is one error line and a non-zero exit, and publishes nothing.
+TEST_F(BackupTest, WithoutAClusterDirMembersByAddressOrOneHostWithATokenFile) {
+  // Room for 9 members, though only 2 run: the default --members 9 asks the ports of
+  // mysql-2 .. mysql-8 too, which must not be another cluster's.
+  base_ = FreeClusterBasePort(9);
+  ASSERT_NE(base_, 0) << "no free port range found";
+  UpWithRows();
+  if (HasFatalFailure()) return;
+  Outcome o;
+  // Where the members listen, as `status --json` reports them.
+  o = Cli({"status", "--dir", dir_, "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  const auto status = nlohmann::json::parse(o.output, nullptr, false);
+  ASSERT_TRUE(status.is_object()) << o.output;
+  const auto& m = status["members"];
+  ASSERT_EQ(m.size(), 2u) << o.output;
+  const uint16_t agent0 = PortOf(m[0]["agent"]);
+  const uint16_t backup0 = PortOf(m[0]["backup"]);
+  const uint16_t stride = static_cast<uint16_t>(PortOf(m[1]["backup"]) - backup0);
+  ASSERT_EQ(PortOf(m[1]["agent"]) - agent0, stride) << o.output;
+
+  // The token, as a Secret mounts it: a file of its own (mode 0600, ours).
+  const std::string token_file = tmp_.path() + "/backup-token";
+  fs::copy_file(dir_ + "/secrets/backup-token", token_file);
+  ASSERT_EQ(chmod(token_file.c_str(), 0600), 0);
+  const std::string token = ReadAll(token_file);
+  const std::vector<std::string> layout = {"--peer-host",   "127.0.0.1",
+                                           "--http-port",   std::to_string(agent0),
+                                           "--backup-port", std::to_string(backup0),
+                                           "--port-stride", std::to_string(stride)};
+  auto members_cmd = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = {"backup", "--repo", repo_, "--cluster", "mysql"};
+    a.insert(a.end(), layout.begin(), layout.end());
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const std::string host0 = "127.0.0.1:" + std::to_string(backup0);
+
+  // --- bad input: one line, non-zero, nothing published ---
+  EXPECT_ONE_ERROR_LINE(
+      Cli({"backup", "--repo", repo_, "--from-host", "garbage", "--token-file", token_file}), 2,
+      "mysqlset backup: error: --from-host 'garbage': want HOST:PORT", "mysql-1.mysql:3307");
+  EXPECT_ONE_ERROR_LINE(
+      Cli({"backup", "--repo", repo_, "--from-host", "127.0.0.1:3307", "--token-file", token_file}),
+      2, "mysqlset backup: error: --from-host 127.0.0.1", "add --from NAME");
+  EXPECT_ONE_ERROR_LINE(Cli({"backup", "--repo", repo_, "--dir", dir_, "--cluster", "mysql",
+                             "--token-file", token_file}),
+                        2, "mysqlset backup: error: --dir names a local cluster",
+                        "one or the other");
+  EXPECT_ONE_ERROR_LINE(Cli({"backup", "--repo", repo_, "--token-file", token_file}), 2,
+                        "mysqlset backup: error: --token-file needs --cluster", "--from-host");
+  EXPECT_ONE_ERROR_LINE(Cli(members_cmd({"--token-file", tmp_.path() + "/no-such-token"})), 1,
+                        "mysqlset backup: error: secret file " + tmp_.path() + "/no-such-token",
+                        "is missing or unreadable");
+  const std::string loose = tmp_.path() + "/loose-token";
+  WriteFile(loose, token, 0644);
+  EXPECT_ONE_ERROR_LINE(Cli(members_cmd({"--token-file", loose})), 1,
+                        "mysqlset backup: error: secret file " + loose, "mode 0644");
+  const std::string wrong = tmp_.path() + "/wrong-token";
+  WriteFile(wrong, "not-the-token\n", 0600);
+  EXPECT_ONE_ERROR_LINE(Cli({"backup", "--repo", repo_, "--from-host", host0, "--from", "mysql-0",
+                             "--token-file", wrong}),
+                        1, "mysqlset backup: error: backup from mysql-0", "backup-token");
+  uint16_t closed = static_cast<uint16_t>(base_ + 5);  // no member uses P+3 .. P+9
+  while (PortOpen(closed)) ++closed;
+  EXPECT_ONE_ERROR_LINE(
+      Cli({"backup", "--repo", repo_, "--from-host", "127.0.0.1:" + std::to_string(closed),
+           "--from", "mysql-1", "--token-file", token_file}),
+      1, "mysqlset backup: error: backup from mysql-1", "");
+  EXPECT_ONE_ERROR_LINE(
+      Cli({"backup", "--repo", repo_, "--cluster", "mysql", "--peer-host", "127.0.0.1",
+           "--http-port", std::to_string(closed), "--members", "1", "--token-file", token_file}),
+      1, "mysqlset backup: error: no member of cluster 'mysql' answered",
+      "(asked mysql-0 .. mysql-0)");
+  EXPECT_ONE_ERROR_LINE(Cli(members_cmd({"--token-file", token_file, "--from", "orders-1"})), 2,
+                        "mysqlset backup: error: --from orders-1: not a member", "mysql-8)");
+  for (const std::string& line : Lines(Cli(members_cmd({"--token-file", wrong})).output)) {
+    EXPECT_EQ(line.find("not-the-token"), std::string::npos) << line;
+  }
+  if (fs::exists(repo_)) {
+    EXPECT_EQ(Backups(repo_).size(), 0u);
+  }
+
+  // --- members by address: the agents' /v1/status choose the ready replica ---
+  // --members 9 (the default) asks mysql-0 .. mysql-8; mysql-2 .. mysql-8 do not exist.
+  o = Cli(members_cmd({"--token-file", token_file}), 300);
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("Backing up cluster 'mysql' from mysql-1 (127.0.0.1:" +
+                          std::to_string(backup0 + stride) + ")"),
+            std::string::npos)
+      << o.output;
+  EXPECT_EQ(o.output.find(token), std::string::npos);
+  nlohmann::json list = Backups(repo_);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["source_member"], "mysql-1");
+  EXPECT_EQ(list[0]["cluster"], "mysql");
+  EXPECT_FALSE(list[0]["gtid"].get<std::string>().empty());
+
+  // --- one backup port, named with --from, then proven by --verify ---
+  o = Cli({"backup", "--repo", repo_, "--from-host", host0, "--from", "mysql-0", "--token-file",
+           token_file, "--cluster", "mysql", "--verify"},
+          300);
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("from mysql-0 (" + host0 + ")"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("Verified "), std::string::npos) << o.output;
+  list = Backups(repo_);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["source_member"], "mysql-0");  // newest first
+  EXPECT_EQ(list[0]["verified"], true);
+  EXPECT_EQ(list[1]["verified"], false);
+  // The verification's throwaway server is gone, and the cluster still serves.
+  o = Cli({"sql", "--dir", dir_, "-e", "SELECT COUNT(*) FROM t.x"});
+  EXPECT_EQ(o.exit_code, 0) << o.output;
 }
 
 }  // namespace

@@ -390,6 +390,7 @@ class Pod:
         self.force = False  # deleted without lifecycle hooks (a lost node, `--force`)
         self.grace_override = None  # seconds, instead of terminationGracePeriodSeconds
         self.hooks = {}  # container name -> (exit code or None on timeout, output) of its preStop
+        self.outcome = None  # a run-to-completion pod's end: "Succeeded" or "Failed"
 
     # -- views -----------------------------------------------------------------------------
     @property
@@ -485,11 +486,18 @@ class Pod:
             elif "configMap" in v:
                 cm = sim.objects["ConfigMap"][v["configMap"]["name"]]
                 self._write_files(path, cm.get("data", {}), v["configMap"].get("defaultMode", 0o644), None)
+            elif "persistentVolumeClaim" in v:
+                # A claim of its own (not a StatefulSet's template): one directory per claim name,
+                # shared by every pod that mounts it (as a ReadWriteMany volume would be).
+                vols[name] = sim.pvc_dir(v["persistentVolumeClaim"]["claimName"], fs_group)
+                continue
             elif "secret" in v:
                 data = sim.secret_data(v["secret"]["secretName"])
                 mode = v["secret"].get("defaultMode", 0o644)
                 if fs_group is not None:
                     mode |= (mode & 0o700) >> 3  # kubelet: owner bits copied to the group
+                if "items" in v["secret"]:  # only the keys listed, at their paths
+                    data = {i["path"]: data[i["key"]] for i in v["secret"]["items"]}
                 self._write_files(path, data, mode, fs_group)
             else:
                 raise ValueError(f"{self.name}: volume {name}: type not simulated: {sorted(v)}")
@@ -651,10 +659,17 @@ class Pod:
                     p.start()
                 elif kind == "readiness":
                     c.ready = True  # no readiness probe: ready once running (set on start)
+        # A Job's pod (restartPolicy Never, or OnFailure once a container succeeded) runs its
+        # containers once; when none is left to run, the pod is Succeeded or Failed.
+        policy = self.spec.get("restartPolicy", "Always")
+        done = lambda c: not c.running and (policy == "Never" or  # noqa: E731
+                                            (policy == "OnFailure" and c.exit_code == 0))
         while not self._wait(0.1):
             crashloop = False
             for c in self.containers:
                 c.poll()
+                if done(c):
+                    continue
                 if c.running and c.kill_requested:
                     self.event(f"container {c.name}: {c.kill_requested}; killing it")
                     c.stop(grace)  # then restarted below like any exited container
@@ -677,6 +692,13 @@ class Pod:
                 else:
                     crashloop = True
             self.status = "CrashLoopBackOff" if crashloop else "Running"
+            if policy != "Always" and all(done(c) for c in self.containers):
+                ok = all(c.exit_code == 0 for c in self.containers)
+                self.outcome = "Succeeded" if ok else "Failed"
+                self.status = "Completed" if ok else "Error"
+                self.event(f"{self.outcome}: " + ", ".join(f"{c.name} exited {c.exit_code}"
+                                                           for c in self.containers))
+                return
         # The kubelet stops all containers in parallel; each gets SIGTERM once its own preStop
         # hook returned, all within the grace period counted from the deletion.
         if self.grace_override is not None:
@@ -1126,6 +1148,24 @@ class Simulator:
                 self.env_overrides[(name, cname)] = e
             self.bare.add(name)
             return self._create_pod(name, None, (), tmpl, None)
+
+    def run_job_from_cronjob(self, cronjob, timeout=600):
+        """`kubectl create job --from=cronjob/NAME`: one pod from the CronJob's jobTemplate,
+        named <job>-<5 characters> as the Job controller names it, run to completion (its
+        restartPolicy; no retries: backoffLimit is not simulated). Returns the Pod once it is
+        Succeeded or Failed (pod.outcome), and gone."""
+        cj = self.objects["CronJob"][cronjob]
+        tmpl = json.loads(json.dumps(cj["spec"]["jobTemplate"]["spec"]["template"]))
+        suffix = "".join(pysecrets.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+        name = f"{cronjob}-manual-{suffix}"
+        with self.lock:
+            self.bare.add(name)
+            pod = self._create_pod(name, None, (), tmpl, None)
+        if not pod.gone.wait(timeout):
+            pod.delete(force=True)
+            pod.gone.wait(60)
+            raise TimeoutError(f"job pod {name} did not finish within {timeout} s")
+        return pod
 
     def endpoints(self, service):
         """Service endpoints as the endpoints controller computes them: [(pod, ip)]."""

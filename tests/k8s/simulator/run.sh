@@ -10,7 +10,9 @@
 #      PODSIM_SWITCHOVER=1|0 forces or skips the switchover step (default: on when the binary
 #      has `mysqlset switchover`), PODSIM_COLD_RESTART=1 adds the cold restart after it,
 #      PODSIM_TWO_CLUSTERS=1 adds a second cluster (overlays/second-cluster, orders-…) beside
-#      the first at the end (about 60 s more, so off by default).
+#      the first at the end (about 60 s more, so off by default),
+#      PODSIM_BACKUP=1 renders deploy/kubernetes/backup instead (the base plus backups) and runs
+#      its two CronJobs once each after the reads (about 90 s more).
 # Ends with "N passed, M failed"; exit status non-zero on any failure. Needs root.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,8 +53,10 @@ sweep() {
 }
 trap sweep EXIT
 
-kubectl kustomize "$root/deploy/kubernetes" >"$manifests" || {
-  echo "podsim: error: kubectl kustomize deploy/kubernetes failed"
+layer=deploy/kubernetes
+[ "${PODSIM_BACKUP:-0}" = 1 ] && layer=deploy/kubernetes/backup
+kubectl kustomize "$root/$layer" >"$manifests" || {
+  echo "podsim: error: kubectl kustomize $layer failed"
   echo "0 passed, 1 failed"
   exit 1
 }
@@ -83,6 +87,7 @@ if [ -z "${PODSIM_SWITCHOVER:-}" ]; then
 fi
 [ "$PODSIM_SWITCHOVER" = 1 ] && keep+=(--switchover)
 [ "${PODSIM_COLD_RESTART:-0}" = 1 ] && keep+=(--cold-restart)
+[ "${PODSIM_BACKUP:-0}" = 1 ] && keep+=(--backup)
 # The walkthrough cleans up on SIGINT (Ctrl-C reaches it: --foreground keeps it in the
 # terminal's process group) and on the SIGTERM of timeout, which bounds the whole run.
 timeout --foreground --signal=TERM --kill-after=60 900 \

@@ -12,6 +12,7 @@ depend on it fail at once (reported as such) instead of waiting out their timeou
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -639,6 +640,62 @@ class Walkthrough:
         print(f"     {p}mysql: primary {primary}, reads reach {sorted(replicas)}; "
               f"each Service reaches only its own cluster's pods")
 
+    def backups_in_repo(self, member, *flags):
+        """`kubectl exec MEMBER -c agent -- mysqlset backups --repo /backups FLAGS` (the agents
+        mount the repository volume of deploy/kubernetes/backup)."""
+        r = self.sim.exec_in(member, "agent", ["mysqlset", "backups", "--repo", "/backups", *flags])
+        assert r.returncode == 0, f"mysqlset backups: exit {r.returncode}: {r.stderr.strip()}"
+        return json.loads(r.stdout) if "--json" in flags else r.stdout
+
+    def run_backup_job(self, cronjob, timeout):
+        """`kubectl create job --from=cronjob/CRONJOB`: its pod, run once to completion."""
+        pod = self.sim.run_job_from_cronjob(cronjob, timeout=timeout)
+        log = pod.containers[0].logs()
+        assert pod.outcome == "Succeeded", \
+            f"job pod {pod.name}: {pod.outcome}; its log ends: {log.strip()[-1500:]}"
+        for line in log.splitlines():
+            if line.startswith(("Backing up", "Backup ", "Verified ")):
+                print(f"     {pod.name}: {line}", flush=True)
+        return log
+
+    def backup_cronjob_runs(self):
+        """deploy/kubernetes/backup: the CronJob's pod spec, run once, backs up the
+        least-lagging ready replica (each agent's /v1/status) into the repository volume; the
+        primary's agent archives its binlogs there; the verify CronJob's pod takes a backup and
+        proves it by a restore in its own /tmp (read-only root, uid 999, only the token)."""
+        primary = self.wait_primary()
+        # A table of its own: the later steps count the rows of {DB}.t.
+        self.via("mysql-primary", "CREATE DATABASE IF NOT EXISTS podsim_backup; "
+                                  "CREATE TABLE podsim_backup.t (id INT PRIMARY KEY); "
+                                  "INSERT INTO podsim_backup.t VALUES (1)")
+        log = self.run_backup_job("mysql-backup", timeout=300)
+        m = re.search(r"Backing up cluster 'mysql' from (mysql-\d+) ", log)
+        assert m, f"no 'Backing up cluster' line in: {log.strip()}"
+        source = m.group(1)
+        assert source != primary, f"backed up the primary {source}, not a ready replica"
+        assert "published in /backups" in log, log.strip()
+        listed = self.backups_in_repo(primary, "--json")
+        assert [(b["cluster"], b["source_member"], b["verified"]) for b in listed] == \
+            [("mysql", source, False)], listed
+        # The primary's agent (--archive-repo /backups --archive-interval 30) closes and
+        # archives, within about 30 s, a binlog holding a write made after the backup: the
+        # recoverable window then runs from the backup to that file's close.
+        self.via("mysql-primary", "INSERT INTO podsim_backup.t VALUES (2)")
+        last = [""]
+
+        def archived():
+            last[0] = self.backups_in_repo(primary)
+            n = re.search(r"^Archived binlogs: (\d+)$", last[0], re.M)
+            return n and int(n.group(1)) >= 1 and "Recoverable: " in last[0]
+        try:
+            self.sim.wait("an archived binlog and a recoverable window", archived, 120, 2)
+        except TimeoutError:
+            raise AssertionError(f"no archived binlog after 120 s: {last[0].strip()}")
+        log = self.run_backup_job("mysql-backup-verify", timeout=600)
+        assert "Verified " in log, log.strip()
+        listed = self.backups_in_repo(primary, "--json")
+        assert len(listed) == 2 and listed[0]["verified"] is True, listed
+
     @staticmethod
     def _try(fn):
         try:
@@ -702,6 +759,8 @@ def main():
                     help="also switch the primary over (needs the agent's roles: issue 12)")
     ap.add_argument("--cold-restart", action="store_true",
                     help="with --switchover, then restart the whole cluster")
+    ap.add_argument("--backup", action="store_true",
+                    help="the manifests are deploy/kubernetes/backup's: run its CronJobs once")
     ap.add_argument("--second-cluster", metavar="RENDERED.yaml",
                     help="at the end, apply a second cluster (overlays/second-cluster) beside")
     a = ap.parse_args()
@@ -732,6 +791,11 @@ def main():
                w.write_through_primary)
         w.step("read through mysql-read: every replica answers, never the primary",
                w.read_through_mysql_read)
+        if a.backup:
+            w.step("backup CronJobs, run once: a replica backed up, binlogs archived, verified",
+                   w.backup_cronjob_runs, critical=False)
+        else:
+            print("skip backup CronJobs (enable with PODSIM_BACKUP=1)", flush=True)
         if full:
             w.step("deleted mysql-1 comes back with its data, without cloning",
                    w.delete_pod_keeps_data)

@@ -105,6 +105,20 @@ export async function checkSchema(doc) {
 // ---------- semantic layer ----------
 
 const WORKLOAD_KINDS = new Set(["StatefulSet", "Deployment", "DaemonSet", "ReplicaSet", "Job"]);
+// Pods that run to completion: no selector of their own to check, no probes, and not members
+// (no POD_NAME needed).
+const BATCH_KINDS = new Set(["Job", "CronJob"]);
+
+// Every object with a pod template, as {kind, metadata, spec: {template, ...}}: a CronJob is
+// seen through its jobTemplate's pod template, so the checks below read it as they read a
+// Deployment's.
+export function workloadsOf(docs) {
+  return docs.flatMap((d) => {
+    if (WORKLOAD_KINDS.has(d.kind) && d.spec && d.spec.template) return [d];
+    const job = d.kind === "CronJob" && d.spec && d.spec.jobTemplate && d.spec.jobTemplate.spec;
+    return job && job.template ? [{ ...d, spec: { ...d.spec, template: job.template } }] : [];
+  });
+}
 const POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
 
 function selectorMatches(selector, labels) {
@@ -152,7 +166,7 @@ function checkWorkload(w, ctx) {
 
   // Every container of a mysqlset pod knows its pod's name (mysqlset derives identity and
   // ordinal from it). Other workloads (the router, etcd) are free.
-  const runsMysqlset = containers.some((c) => (c.command || [])[0] === "mysqlset");
+  const runsMysqlset = !BATCH_KINDS.has(w.kind) && containers.some((c) => (c.command || [])[0] === "mysqlset");
   add(
     "POD_NAME env in every container",
     containers
@@ -185,7 +199,7 @@ function checkWorkload(w, ctx) {
       }
     }
   }
-  if (!containers.some((c) => probePorts(c).length > 0)) probeProblems.push("no container has a probe");
+  if (!BATCH_KINDS.has(w.kind) && !containers.some((c) => probePorts(c).length > 0)) probeProblems.push("no container has a probe");
   add("probes use valid ports", probeProblems);
 
   // Volume mounts name existing volumes (pod volumes, or the StatefulSet's claim templates).
@@ -237,11 +251,13 @@ function checkWorkload(w, ctx) {
   }
   add("secret file modes pass mysqlset's check", modeProblems);
 
-  // The selector selects the pod template.
-  add(
-    "selector matches pod template labels",
-    selectorMatches(w.spec && w.spec.selector, labels) ? [] : ["spec.selector does not match template labels"],
-  );
+  // The selector selects the pod template (a Job's is generated).
+  if (!BATCH_KINDS.has(w.kind)) {
+    add(
+      "selector matches pod template labels",
+      selectorMatches(w.spec && w.spec.selector, labels) ? [] : ["spec.selector does not match template labels"],
+    );
+  }
 
   // Non-root: set for the pod, or for every container.
   const podNonRoot = pod.securityContext && pod.securityContext.runAsNonRoot === true;
@@ -551,7 +567,7 @@ function selected(sel, workloads) {
 // Two renders applied to one namespace: no object of one has the name of an object of the
 // other, and no selector of one selects the other's pods.
 export function checkCrossCluster(docsA, docsB, labelA = "A", labelB = "B") {
-  const wl = (docs) => docs.filter((d) => WORKLOAD_KINDS.has(d.kind) && d.spec && d.spec.template);
+  const wl = workloadsOf;
   const results = [];
   const idsB = new Set(docsB.map(objId));
   const clash = docsA.map(objId).filter((id) => idsB.has(id));
@@ -658,20 +674,160 @@ function checkNetworkPolicy(docs, ctx) {
   for (const [port, what] of [[3306, "MariaDB"], [3307, "the backup stream"], [8080, "the agent"]]) {
     if (pols.length && rulesFor(port).length === 0) p.push(`no ingress rule admits ${what} (port ${port})`);
   }
+  // Members, and the pods of this render's backup jobs (`mysqlset backup`), nothing else.
+  const backupPods = backupJobs(ctx).map(podLabelsOf);
+  const others = ctx.workloads.map(podLabelsOf).filter((l) => l !== own && !backupPods.includes(l));
   for (const r of rulesFor(3307)) {
     for (const f of r.from || [{}]) {
-      const member = f.podSelector && !f.namespaceSelector && !f.ipBlock && selectorMatches(f.podSelector, own) &&
-        Object.keys(f.podSelector.matchLabels || {}).length > 0;
-      if (!member) p.push(`port 3307 admits ${JSON.stringify(f)}, not only the members`);
+      const sel = f.podSelector;
+      const exact = sel && !f.namespaceSelector && !f.ipBlock && Object.keys(sel.matchLabels || {}).length > 0;
+      const wanted = exact && (selectorMatches(sel, own) || backupPods.some((l) => selectorMatches(sel, l)));
+      if (!wanted || others.some((l) => selectorMatches(sel, l))) p.push(`port 3307 admits ${JSON.stringify(f)}, not only the members and the backup jobs`);
     }
   }
   return [{ name: `NetworkPolicy guards the members ${objId(mysql)}`, ok: p.length === 0, detail: p.join("; ") }];
 }
 
+// argv as the kubelet runs it: $(NAME) expanded from the container's literal env values.
+function expandedArgv(c) {
+  const env = new Map((c.env || []).filter((e) => e.value !== undefined).map((e) => [e.name, String(e.value)]));
+  return argvOf(c).map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, n) => (env.has(n) ? env.get(n) : m)));
+}
+
+// A container that reaches an rclone: repository has rclone's config: RCLONE_CONFIG naming a
+// file in a mounted Secret or ConfigMap, or the remote in RCLONE_CONFIG_<REMOTE>_* variables.
+function rcloneConfigProblems(pod, c, repo) {
+  const remote = repo.slice("rclone:".length).split(":")[0];
+  const env = c.env || [];
+  if (env.some((e) => e.name.startsWith(`RCLONE_CONFIG_${remote.toUpperCase()}_`))) return [];
+  const conf = env.find((e) => e.name === "RCLONE_CONFIG");
+  if (!conf || conf.value === undefined) return [`${c.name}: ${repo} without RCLONE_CONFIG (rclone's config file) or RCLONE_CONFIG_${remote.toUpperCase()}_* variables`];
+  const m = mountOf(pod, c, conf.value);
+  if (!m || !m.volume || !(m.volume.secret || m.volume.configMap)) return [`${c.name}: RCLONE_CONFIG ${conf.value} is not in a mounted Secret or ConfigMap`];
+  return [];
+}
+
+// The workloads whose pods run `mysqlset backup` (the backup CronJobs, docs/backup.md).
+function backupJobs(ctx) {
+  return ctx.workloads.filter((w) => BATCH_KINDS.has(w.kind) &&
+    allContainers(w.spec.template.spec || {}).some((c) => argvOf(c)[0] === "mysqlset" && argvOf(c)[1] === "backup"));
+}
+
+// Where `path` is mounted in container `c` of `pod`: {mount, volume} of the longest mountPath
+// that contains it, or undefined.
+function mountOf(pod, c, path) {
+  const m = (c.volumeMounts || [])
+    .filter((x) => path === x.mountPath || path.startsWith(`${x.mountPath.replace(/\/$/, "")}/`))
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  return m && { mount: m, volume: (pod.volumes || []).find((v) => v.name === m.name) };
+}
+
+// The identity of a volume's storage, to compare two pods' mounts: a claim, or a Secret.
+function storageOf(volume) {
+  if (!volume) return undefined;
+  if (volume.persistentVolumeClaim) return `pvc:${volume.persistentVolumeClaim.claimName}`;
+  if (volume.nfs) return `nfs:${volume.nfs.server}:${volume.nfs.path}`;
+  return undefined;
+}
+
+// Backups on Kubernetes (issue 15): each backup job runs `mysqlset backup` against this
+// render's members (--cluster is the StatefulSet's name), never two at once, bounded in time
+// and retries, with the token from a mounted Secret file (never in argv) and nothing else of
+// the Secret, as locked down as the agent, with a writable /tmp and a repository it can
+// write (a mounted volume, or rclone:); the NetworkPolicies let it reach the members' agent
+// and backup ports. Agents given --archive-repo archive into the same repository, mounted.
+function checkBackup(docs, ctx) {
+  const mysql = mysqlsetSet(ctx);
+  const jobs = backupJobs(ctx);
+  const results = [];
+  const agent = mysql && mysql.spec.template.spec.containers.find((c) => argvOf(c)[0] === "mysqlset" && argvOf(c)[1] === "agent");
+  const archive = agent && flagValue(expandedArgv(agent), "--archive-repo");
+  const repos = new Set();
+  for (const w of jobs) {
+    const p = [];
+    const pod = w.spec.template.spec;
+    const c = allContainers(pod).find((x) => argvOf(x)[0] === "mysqlset" && argvOf(x)[1] === "backup");
+    const argv = expandedArgv(c);
+    if (w.kind === "CronJob") {
+      if (w.spec.concurrencyPolicy !== "Forbid") p.push(`concurrencyPolicy is ${w.spec.concurrencyPolicy ?? "Allow (default)"}, not Forbid: two backups could run at once`);
+      if (w.spec.startingDeadlineSeconds === undefined) p.push("no startingDeadlineSeconds: missed runs start whenever the controller catches up");
+    }
+    const job = w.kind === "CronJob" ? w.spec.jobTemplate.spec : w.spec;
+    if (job.backoffLimit === undefined) p.push("no backoffLimit (default 6 retries)");
+    if (job.activeDeadlineSeconds === undefined) p.push("no activeDeadlineSeconds: a stuck run holds the schedule for ever");
+    if (!mysql) p.push("no mysqlset StatefulSet in the render to back up");
+    else if (flagValue(argv, "--cluster") !== mysql.metadata.name) p.push(`--cluster ${flagValue(argv, "--cluster")} is not the StatefulSet ${mysql.metadata.name}`);
+    if (argv.some((a) => /^--(token|password)(=|$)/.test(a))) p.push("a secret flag in argv");
+    const tokenFile = flagValue(argv, "--token-file") || "/etc/mysqlset/secrets/backup-token";
+    const tm = mountOf(pod, c, tokenFile);
+    if (!tm || !tm.volume || !tm.volume.secret) p.push(`the token file ${tokenFile} is not in a mounted Secret`);
+    else {
+      const items = tm.volume.secret.items;
+      const rel = tokenFile.slice(tm.mount.mountPath.replace(/\/$/, "").length + 1);
+      if (!items) p.push(`Secret volume ${tm.volume.name} mounts every key: give the backup job only backup-token (items)`);
+      else if (!items.some((i) => i.key === "backup-token" && i.path === rel)) p.push(`Secret volume ${tm.volume.name} does not put backup-token at ${tokenFile}`);
+    }
+    const sc = c.securityContext || {};
+    if (sc.readOnlyRootFilesystem !== true) p.push(`${c.name}: root filesystem writable`);
+    if (sc.allowPrivilegeEscalation !== false) p.push(`${c.name}: privilege escalation allowed`);
+    if (!((sc.capabilities && sc.capabilities.drop) || []).includes("ALL")) p.push(`${c.name}: capabilities not dropped`);
+    const res = c.resources || {};
+    if (!(res.requests && res.requests.memory && res.requests.cpu)) p.push(`${c.name}: no cpu and memory requests`);
+    if (!(res.limits && res.limits.memory)) p.push(`${c.name}: no memory limit`);
+    const tmp = mountOf(pod, c, "/tmp/x");
+    if (!tmp || tmp.mount.mountPath !== "/tmp" || tmp.mount.readOnly) p.push(`${c.name}: no writable volume at /tmp (work files, --verify's scratch)`);
+    const repo = flagValue(argv, "--repo");
+    if (!repo) p.push("no --repo");
+    else if (repo.startsWith("rclone:")) p.push(...rcloneConfigProblems(pod, c, repo));
+    else {
+      const rm = mountOf(pod, c, repo);
+      if (!rm || !rm.volume || rm.mount.readOnly || rm.volume.secret || rm.volume.configMap) p.push(`--repo ${repo} is not on a writable mounted volume`);
+      else if (archive === repo && storageOf(rm.volume) !== storageOf(mountOf(mysql.spec.template.spec, agent, archive)?.volume)) {
+        p.push(`--repo ${repo} is another volume than the agents' --archive-repo ${archive}`);
+      }
+    }
+    if (repo && archive !== undefined && repo !== archive) p.push(`--repo ${repo}, but the agents archive into ${archive}: a restore needs both in one repository`);
+    repos.add(repo);
+    // NetworkPolicies that select the members must admit this job's pods on 3307 and 8080.
+    if (mysql) {
+      const own = podLabelsOf(mysql);
+      const pols = docs.filter((d) => d.kind === "NetworkPolicy" && selectorMatches(d.spec.podSelector, own));
+      const labels = podLabelsOf(w);
+      for (const port of [3307, 8080]) {
+        const admitted = pols.some((n) => (n.spec.ingress || []).some((r) =>
+          (!r.ports || r.ports.some((x) => x.port === port)) &&
+          (!r.from || r.from.some((f) => f.podSelector && !f.namespaceSelector && selectorMatches(f.podSelector, labels)))));
+        if (pols.length && !admitted) p.push(`no NetworkPolicy admits its pods to the members' port ${port}`);
+      }
+    }
+    results.push({ name: `backup job ${objId(w)}`, ok: p.length === 0, detail: p.join("; ") });
+  }
+  if (jobs.length && mysql && archive === undefined) {
+    results.push({ name: `agents archive binlogs ${objId(mysql)}`, ok: false,
+      detail: "backup jobs, but the agents have no --archive-repo: no point-in-time restore between backups" });
+  }
+  if (archive !== undefined) {
+    const p = [];
+    if (archive.startsWith("rclone:")) p.push(...rcloneConfigProblems(mysql.spec.template.spec, agent, archive));
+    else {
+      const am = mountOf(mysql.spec.template.spec, agent, archive);
+      if (!am || !am.volume || am.mount.readOnly || !storageOf(am.volume)) p.push(`--archive-repo ${archive} is not on a writable shared volume of the agent`);
+      else if (am.volume.persistentVolumeClaim) {
+        const pvc = ctx.byKind("PersistentVolumeClaim").get(am.volume.persistentVolumeClaim.claimName);
+        if (!pvc) p.push(`PersistentVolumeClaim ${am.volume.persistentVolumeClaim.claimName} not in the render`);
+        else if (!(pvc.spec.accessModes || []).includes("ReadWriteMany")) p.push(`PersistentVolumeClaim ${pvc.metadata.name} is not ReadWriteMany: the members (and the backup jobs) on other nodes cannot all mount it`);
+      }
+    }
+    if (jobs.length && !repos.has(archive)) p.push(`the backup jobs write to ${[...repos].join(", ")}, the agents archive into ${archive}: a restore needs both in one repository`);
+    results.push({ name: `agents archive binlogs ${objId(mysql)}`, ok: p.length === 0, detail: p.join("; ") });
+  }
+  return results;
+}
+
 export function checkSemantics(docs, { externalSecrets = [] } = {}) {
   const ctx = {
     externalSecrets: new Set(externalSecrets),
-    workloads: docs.filter((d) => WORKLOAD_KINDS.has(d.kind) && d.spec && d.spec.template),
+    workloads: workloadsOf(docs),
     byKind(kind) {
       return new Map(docs.filter((d) => d.kind === kind && d.metadata).map((d) => [d.metadata.name, d]));
     },
@@ -693,7 +849,7 @@ export function checkSemantics(docs, { externalSecrets = [] } = {}) {
   }
   results.push(...checkEtcd(ctx), ...checkRouter(ctx));
   results.push(checkInstanceLabels(docs, ctx), ...checkStartup(ctx), ...checkBufferPool(ctx), checkImages(ctx), ...checkSpread(ctx),
-    ...checkNetworkPolicy(docs, ctx));
+    ...checkNetworkPolicy(docs, ctx), ...checkBackup(docs, ctx));
   return results;
 }
 

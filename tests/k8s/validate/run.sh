@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Validates mysqlset's Kubernetes manifests without a cluster:
-#   1. renders the base (deploy/kubernetes) and the example overlay with `kubectl kustomize`;
+#   1. renders the base (deploy/kubernetes), the example overlay and the backup layer
+#      (deploy/kubernetes/backup, overlays/backup-rclone) with `kubectl kustomize`;
 #   2. validates every object and every field against the Kubernetes API schema
 #      (kubernetes-models, plus a layer that rejects unknown fields), and the semantic rules
 #      the manifests rely on (validate.mjs, lib.mjs);
@@ -179,8 +180,74 @@ else
   fail "selftest: crosscheck rejects two clusters with the same names"
 fi
 
+# --- backups (deploy/kubernetes/backup: the base plus backup CronJobs and binlog archiving) ---
+# Renders on its own and as the base of an overlay with a namePrefix and another instance
+# (the CronJobs follow the StatefulSet's and the claim's new names).
+backup="$tmp/backup.yaml"
+if kubectl kustomize deploy/kubernetes/backup >"$backup" 2>"$tmp/err"; then
+  pass "render: kubectl kustomize deploy/kubernetes/backup"
+else
+  cat "$tmp/err"
+  fail "render: kubectl kustomize deploy/kubernetes/backup"
+fi
+cjpod="spec.jobTemplate.spec.template.spec"
+cj="CronJob/mysql-backup:$cjpod"
+bk_expect=(--expect "$sts:spec.replicas=3" "${roles_expect[@]}"
+  --expect "CronJob/mysql-backup:spec.schedule=0 3 * * 1-6" --expect "CronJob/mysql-backup-verify:spec.schedule=0 3 * * 0"
+  --expect "CronJob/mysql-backup:spec.concurrencyPolicy=Forbid" --expect "$cj.containers.0.image=mysqlset:0.1.0"
+  --expect "$cj.containers.0.command.5=mysql" --expect "CronJob/mysql-backup-verify:spec.jobTemplate.spec.template.spec.containers.0.command.8=--verify"
+  --expect "$cj.volumes.0.persistentVolumeClaim.claimName=mysql-backups"
+  --expect "PersistentVolumeClaim/mysql-backups:spec.accessModes.0=ReadWriteMany")
+run_node "$here/validate.mjs" --external-secret mysql-secrets "${bk_expect[@]}" "$backup"
+bko="$copy/overlays/backup-prefixed"
+mkdir -p "$bko"
+cat >"$bko/kustomization.yaml" <<'KEOF'
+bases: [../../backup]
+namePrefix: orders-
+commonLabels:
+  app.kubernetes.io/instance: orders-mysql
+KEOF
+if kubectl kustomize "$bko" >"$tmp/backup-prefixed.yaml" 2>"$tmp/err"; then
+  pass "render: the backup layer under a namePrefix"
+  run_node "$here/validate.mjs" --external-secret mysql-secrets \
+    --expect "CronJob/orders-mysql-backup:$cjpod.containers.0.command.5=orders-mysql" \
+    --expect "CronJob/orders-mysql-backup:$cjpod.volumes.0.persistentVolumeClaim.claimName=orders-mysql-backups" \
+    "$tmp/backup-prefixed.yaml"
+  run_node "$here/crosscheck.mjs" "$backup" "$tmp/backup-prefixed.yaml"
+else
+  cat "$tmp/err"
+  fail "render: the backup layer under a namePrefix"
+fi
+
+# overlays/backup-rclone: the same backups into rclone:backups:mysqlset, the volume gone.
+# Negative: without RCLONE_CONFIG, neither the agents nor the jobs could reach the remote.
+rclone="$tmp/backup-rclone.yaml"
+if kubectl kustomize "$copy/overlays/backup-rclone" >"$rclone" 2>"$tmp/err"; then
+  pass "render: kubectl kustomize deploy/kubernetes/overlays/backup-rclone"
+  run_node "$here/validate.mjs" --external-secret mysql-secrets --external-secret mysql-backup-rclone \
+    --expect "$cj.containers.0.env.0.value=rclone:backups:mysqlset" "$rclone"
+  if grep -q 'mysql-backups\|mountPath: /backups' "$rclone"; then
+    fail "overlays/backup-rclone drops the repository volume"
+  else
+    pass "overlays/backup-rclone drops the repository volume"
+  fi
+  sed '/- name: RCLONE_CONFIG$/,+1d' "$rclone" >"$tmp/no-rclone-config.yaml"
+  if ! node "$here/validate.mjs" --external-secret mysql-secrets --external-secret mysql-backup-rclone \
+    "$tmp/no-rclone-config.yaml" >"$tmp/rc.out" 2>&1 && grep -q 'CronJob/mysql-backup: .*without RCLONE_CONFIG' "$tmp/rc.out" &&
+    grep -q 'agents archive binlogs StatefulSet/mysql: .*without RCLONE_CONFIG' "$tmp/rc.out"; then
+    pass "selftest: an rclone repository without rclone's config is rejected"
+  else
+    cat "$tmp/rc.out"
+    fail "selftest: an rclone repository without rclone's config is rejected"
+  fi
+else
+  cat "$tmp/err"
+  fail "render: kubectl kustomize deploy/kubernetes/overlays/backup-rclone"
+fi
+
 # --- negative self-tests: the validator must be able to fail ---
 run_node "$here/selftest.mjs" "$base"
+run_node "$here/selftest.mjs" "$backup"
 
 node "$here/validate.mjs" "$here/testdata/broken.yaml" >"$tmp/broken.out" 2>&1
 rc=$?

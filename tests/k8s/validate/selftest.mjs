@@ -128,12 +128,45 @@ const cases = [
   ["anti-affinity that selects another instance's pods", (d) => {
     pod(d).affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels["app.kubernetes.io/instance"] = "orders"; },
     "pods spread across nodes StatefulSet/mysql", "one node"],
-  ["no NetworkPolicy for the members", (d) => { d.splice(d.findIndex((x) => x.kind === "NetworkPolicy" && x.metadata.name === "mysql"), 1); },
+  ["no NetworkPolicy for the members", (d) => {
+    for (let i = d.length - 1; i >= 0; i--) {
+      if (d[i].kind === "NetworkPolicy" && d[i].spec.podSelector.matchLabels["app.kubernetes.io/component"] === "database") d.splice(i, 1);
+    } },
     "NetworkPolicy guards the members", "no NetworkPolicy"],
   ["backup port open to every pod in the namespace", (d) => { d.find((x) => x.kind === "NetworkPolicy" && x.metadata.name === "mysql").spec.ingress[1].from.push({ podSelector: {} }); },
     "NetworkPolicy guards the members", "port 3307 admits"],
   ["no mysql-replica Service", (d) => { d.splice(d.indexOf(svc(d, "mysql-replica")), 1); }, "router checks the agents", "replica-only"],
 ];
+
+// With the backup layer (deploy/kubernetes/backup): its CronJobs and the agents' archive.
+const cronjob = (docs, name = "mysql-backup") => docs.find((d) => d.kind === "CronJob" && d.metadata.name === name);
+const jobPod = (docs) => cronjob(docs).spec.jobTemplate.spec.template.spec;
+const jobC = (docs) => jobPod(docs).containers[0];
+const setFlag = (argv, flag, value) => { argv[argv.indexOf(flag) + 1] = value; };
+const backupCases = [
+  ["schema: misspelled CronJob field", (d) => { cronjob(d).spec.concurencyPolicy = "Forbid"; }, "schema CronJob/mysql-backup", "concurencyPolicy"],
+  ["schema: misspelled field in the job's pod", (d) => { jobPod(d).restartPolcy = "Never"; }, "schema CronJob/mysql-backup", "restartPolcy"],
+  ["backups may overlap", (d) => { cronjob(d).spec.concurrencyPolicy = "Allow"; }, "backup job CronJob/mysql-backup", "not Forbid"],
+  ["no startingDeadlineSeconds", (d) => { delete cronjob(d).spec.startingDeadlineSeconds; }, "backup job CronJob/mysql-backup", "startingDeadlineSeconds"],
+  ["no backoffLimit", (d) => { delete cronjob(d).spec.jobTemplate.spec.backoffLimit; }, "backup job CronJob/mysql-backup", "backoffLimit"],
+  ["backup of another cluster", (d) => { setFlag(jobC(d).command, "--cluster", "orders-mysql"); }, "backup job CronJob/mysql-backup", "is not the StatefulSet"],
+  ["token file outside the Secret", (d) => { setFlag(jobC(d).command, "--token-file", "/backups/token"); }, "backup job CronJob/mysql-backup", "not in a mounted Secret"],
+  ["the whole Secret mounted in the backup pod", (d) => { delete jobPod(d).volumes.find((v) => v.secret).secret.items; }, "backup job CronJob/mysql-backup", "only backup-token"],
+  ["backup pod's root filesystem writable", (d) => { jobC(d).securityContext.readOnlyRootFilesystem = false; }, "backup job CronJob/mysql-backup", "root filesystem writable"],
+  ["backup pod without /tmp", (d) => { const c = jobC(d); c.volumeMounts = c.volumeMounts.filter((m) => m.mountPath !== "/tmp"); }, "backup job CronJob/mysql-backup", "/tmp"],
+  ["repository not mounted in the backup pod", (d) => { const c = jobC(d); c.volumeMounts = c.volumeMounts.filter((m) => m.mountPath !== "/backups"); }, "backup job CronJob/mysql-backup", "not on a writable mounted volume"],
+  ["backup job writes elsewhere than the agents archive", (d) => { setFlag(jobC(d).command, "--repo", "rclone:s3:b/x"); }, "backup job CronJob/mysql-backup", "a restore needs both"],
+  ["backup pods not admitted to the members", (d) => { d.splice(d.findIndex((x) => x.kind === "NetworkPolicy" && x.metadata.name === "mysql-backup"), 1); },
+    "backup job CronJob/mysql-backup", "port 3307"],
+  ["backup port opened to every pod for the backups", (d) => { d.find((x) => x.kind === "NetworkPolicy" && x.metadata.name === "mysql-backup").spec.ingress[0].from[0].podSelector.matchLabels = { "app.kubernetes.io/instance": "mysql" }; },
+    "NetworkPolicy guards the members", "port 3307 admits"],
+  ["agents without --archive-repo", (d) => { const c = sts(d).spec.template.spec.containers.find((x) => x.name === "agent"); c.command.splice(c.command.indexOf("--archive-repo"), 2); },
+    "agents archive binlogs StatefulSet/mysql", "no --archive-repo"],
+  ["archive on a volume the other nodes cannot mount", (d) => { d.find((x) => x.kind === "PersistentVolumeClaim" && x.metadata.name === "mysql-backups").spec.accessModes = ["ReadWriteOnce"]; },
+    "agents archive binlogs StatefulSet/mysql", "not ReadWriteMany"],
+  ["backup image unpinned", (d) => { jobC(d).image = "mysqlset:latest"; }, "images are pinned", "CronJob/mysql-backup"],
+];
+if (cronjob(parseDocs(text))) cases.push(...backupCases);
 
 let passed = 0;
 let failed = 0;
