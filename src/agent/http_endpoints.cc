@@ -130,11 +130,10 @@ void AgentHttpServer::Install() {
 
   server_.Get("/v1/status", [this](const net::HttpRequest&) {
     const AgentSnapshot snap = deps_.agent->Snapshot();
-    return net::HttpResponse{
-        200,
-        "application/json",
-        StatusJsonText(deps_.agent->config(), snap, Backup(), StateAgeSeconds(snap).value_or(-1)),
-        {}};
+    formats::AgentStatus st =
+        StatusOf(deps_.agent->config(), snap, Backup(), StateAgeSeconds(snap).value_or(-1));
+    if (deps_.archive_status) st.archive = deps_.archive_status();
+    return net::HttpResponse{200, "application/json", formats::ToJson(st), {}};
   });
 
   if (deps_.switchover) {

@@ -43,6 +43,9 @@ class AgentHttpServer {
     // More Prometheus text appended to /metrics (the binlog archiver's and the backup-age
     // monitor's); may be empty.
     std::function<std::string()> extra_metrics;
+    // "archive" of /v1/status (the binlog archiver's and the backup-age monitor's stats);
+    // may be empty: null then.
+    std::function<formats::AgentStatus::Archive()> archive_status;
   };
   explicit AgentHttpServer(Deps deps);
   ~AgentHttpServer();

@@ -12,6 +12,7 @@
 #include "agent/http_endpoints.h"
 #include "agent/secrets.h"
 #include "agent/switchover_api.h"
+#include "backup/archive_status.h"
 #include "backup/backup_age_monitor.h"
 #include "backup/binlog_archiver.h"
 #include "cmd/commands.h"
@@ -209,8 +210,14 @@ int RunAgent(const AgentFlags& f) {
     return backup::ArchiveMetricsText(binlog_archiver->Stats(), config.cluster) +
            backup::BackupAgeMetricsText(backup_age->Stats(), config.cluster);
   };
+  std::function<formats::AgentStatus::Archive()> archive_status;
+  if (binlog_archiver) {
+    archive_status = [&binlog_archiver, &backup_age] {
+      return backup::ArchiveStatusOf(binlog_archiver->Stats(), backup_age->Stats());
+    };
+  }
   AgentHttpServer http({&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); },
-                        &switchover_api, repository_metrics});
+                        &switchover_api, repository_metrics, archive_status});
   if (Status st = http.Start(f.bind_address, self.agent_port); !st.ok()) {
     backups.Stop();
     return ReportError("agent", st);

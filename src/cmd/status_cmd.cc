@@ -14,6 +14,7 @@
 #include "core/mycnf.h"
 #include "fmt/chrono.h"
 #include "formats/agent_status.h"
+#include "local/backup_report.h"
 #include "local/cluster_dir.h"
 #include "local/cluster_report.h"
 #include "local/wait_verdict.h"
@@ -109,11 +110,16 @@ Result<Report> LookAtCluster(const StatusFlags& f) {
   }
   Report report;
   report.all_ready = AllReady(members, spec->replicas, supervisor.has_value(), warning);
+  // The schedule's counts live in the running supervisor: none shown when it does not run.
+  const local::BackupReport backups =
+      local::ReportBackups(*spec, members, state ? state->backups : std::nullopt,
+                           static_cast<int64_t>(std::time(nullptr)));
   if (f.json) {
-    report.text = local::RenderStatusJson(*spec, members, supervisor.has_value(), warning);
+    report.text =
+        local::RenderStatusJson(*spec, members, supervisor.has_value(), warning, &backups);
     return report;
   }
-  report.text = local::RenderStatusTable(*spec, members, supervisor.has_value(), warning);
+  report.text = local::RenderStatusTable(*spec, members, supervisor.has_value(), warning, &backups);
   if (state) {
     std::string kept;
     for (const auto& m : state->members) {

@@ -53,6 +53,14 @@ struct UpFlags {
   CLI::Option* semi_sync_opt = nullptr;
   std::string repo;  // binlog archive
   int archive_interval_s = 30;
+  std::string backup_schedule;  // cron, UTC
+  std::string backup_verify_schedule;
+  CLI::Option* backup_schedule_opt = nullptr;
+  CLI::Option* backup_verify_schedule_opt = nullptr;
+  int keep_last = 0;
+  int keep_days = 0;
+  CLI::Option* keep_last_opt = nullptr;
+  CLI::Option* keep_days_opt = nullptr;
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* name_opt = nullptr;
   CLI::Option* base_port_opt = nullptr;
@@ -97,6 +105,13 @@ Result<local::ClusterSpec> SpecForUp(PosixFileSystem& fs, const local::ClusterPa
     spec.archive_repo = f.repo.rfind("rclone:", 0) == 0 ? f.repo : Absolute(f.repo);
     spec.archive_interval_s = f.archive_interval_s;
   }
+  // Given on a later `up`, they replace the stored ones ('' removes a schedule).
+  if (f.backup_schedule_opt->count() > 0) spec.backup_schedule = f.backup_schedule;
+  if (f.backup_verify_schedule_opt->count() > 0) {
+    spec.backup_verify_schedule = f.backup_verify_schedule;
+  }
+  if (f.keep_last_opt->count() > 0) spec.backup_keep_last = f.keep_last;
+  if (f.keep_days_opt->count() > 0) spec.backup_keep_days = f.keep_days;
   RETURN_IF_ERROR(local::ValidateSpec(spec));
   RETURN_IF_ERROR(local::CheckSocketPathLengths(paths, spec));
   return spec;
@@ -111,6 +126,18 @@ Status ResizeRunningSupervisor(PosixFileSystem& fs, const local::ClusterPaths& p
     RETURN_IF_ERROR(local::CheckNewMemberPortsFree(*stored, spec));
     RETURN_IF_ERROR(local::SaveSpec(fs, paths, spec));
     kill(supervisor, SIGHUP);
+  }
+  if (stored.ok() && (stored->archive_repo != spec.archive_repo ||
+                      stored->archive_interval_s != spec.archive_interval_s ||
+                      stored->backup_schedule != spec.backup_schedule ||
+                      stored->backup_verify_schedule != spec.backup_verify_schedule ||
+                      stored->backup_keep_last != spec.backup_keep_last ||
+                      stored->backup_keep_days != spec.backup_keep_days)) {
+    RETURN_IF_ERROR(local::SaveSpec(fs, paths, spec));
+    std::printf(
+        "The repository and backup schedule are saved; the running supervisor (pid %d) applies "
+        "them when it next starts (mysqlset down, then up).\n",
+        supervisor);
   }
   std::printf("A supervisor (pid %d) already runs on %s; waiting for its members.\n", supervisor,
               paths.dir().c_str());
@@ -214,6 +241,24 @@ Action AddUpCommand(CLI::App& app) {
                  "most this much is lost with the whole cluster)")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  f->backup_schedule_opt = app.add_option(
+      "--backup-schedule", f->backup_schedule,
+      "With --repo: the supervisor runs `mysqlset backup` into the repository at the times this "
+      "5-field cron expression gives, in UTC: e.g. '0 3 * * *' (docs/backup.md \"Schedules\")");
+  f->backup_verify_schedule_opt =
+      app.add_option("--backup-verify-schedule", f->backup_verify_schedule,
+                     "With --backup-schedule: runs at these times (cron, UTC) are `backup "
+                     "--verify`, restoring the new backup to prove it: e.g. '0 4 * * 0'");
+  f->keep_last_opt =
+      app.add_option("--keep-last", f->keep_last,
+                     "With --backup-schedule: after each successful run, prune to the newest N "
+                     "backups (with --keep-days, either rule keeps; the newest verified backup "
+                     "is always kept; 0 unsets)")
+          ->check(CLI::Range(0, 100000));
+  f->keep_days_opt = app.add_option("--keep-days", f->keep_days,
+                                    "With --backup-schedule: after each successful run, prune "
+                                    "backups older than D days (0 unsets)")
+                         ->check(CLI::Range(0, 36500));
   f->name_opt = app.add_option("--name", f->name, "Cluster name; members are NAME-0 .. NAME-(N-1)")
                     ->capture_default_str();
   f->base_port_opt =

@@ -19,6 +19,13 @@ json LagJson(const std::optional<double>& lag) {
   return v;
 }
 
+json UnixJson(const std::optional<int64_t>& t) { return t ? json(*t) : json(nullptr); }
+
+std::optional<int64_t> UnixFrom(const json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  return j[key].get<int64_t>();
+}
+
 }  // namespace
 
 std::string ToJson(const AgentStatus& s) {
@@ -95,6 +102,23 @@ std::string ToJson(const AgentStatus& s) {
                  {"refused_auth", b.refused_auth},
                  {"refused_busy", b.refused_busy},
                  {"bytes_sent", b.bytes_sent}};
+  if (s.archive) {
+    const AgentStatus::Archive& a = *s.archive;
+    j["archive"] = {{"active", a.active},
+                    {"last_closed_unix", UnixJson(a.last_closed_unix)},
+                    {"archived_gtid", a.archived_gtid},
+                    {"segments_archived", a.segments_archived},
+                    {"failures", a.failures},
+                    {"last_error", a.last_error},
+                    {"gap", a.gap},
+                    {"catalog_read", a.catalog_read},
+                    {"last_backup_unix", UnixJson(a.last_backup_unix)},
+                    {"last_verified_backup_unix", UnixJson(a.last_verified_backup_unix)},
+                    {"catalog_read_failures", a.catalog_read_failures},
+                    {"catalog_error", a.catalog_error}};
+  } else {
+    j["archive"] = nullptr;
+  }
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -172,6 +196,26 @@ Result<AgentStatus> FromJson<AgentStatus>(std::string_view text) {
                                      b.value("refused_auth", uint64_t{0}),
                                      b.value("refused_busy", uint64_t{0}),
                                      b.value("bytes_sent", uint64_t{0})};
+    }
+    if (j.contains("archive") && !j["archive"].is_null()) {
+      const json& a = j["archive"];
+      RequireIntegerFields(a,
+                           {"last_closed_unix", "segments_archived", "failures", "last_backup_unix",
+                            "last_verified_backup_unix", "catalog_read_failures"});
+      AgentStatus::Archive r;
+      r.active = a.value("active", false);
+      r.last_closed_unix = UnixFrom(a, "last_closed_unix");
+      r.archived_gtid = a.value("archived_gtid", "");
+      r.segments_archived = a.value("segments_archived", uint64_t{0});
+      r.failures = a.value("failures", uint64_t{0});
+      r.last_error = a.value("last_error", "");
+      r.gap = a.value("gap", "");
+      r.catalog_read = a.value("catalog_read", false);
+      r.last_backup_unix = UnixFrom(a, "last_backup_unix");
+      r.last_verified_backup_unix = UnixFrom(a, "last_verified_backup_unix");
+      r.catalog_read_failures = a.value("catalog_read_failures", uint64_t{0});
+      r.catalog_error = a.value("catalog_error", "");
+      s.archive = r;
     }
   } catch (const std::exception& e) {
     return InvalidArgument("status is garbled: {}", e.what());

@@ -48,6 +48,26 @@ struct AgentStatus {
     uint64_t refused_busy = 0;
     uint64_t bytes_sent = 0;
   };
+  // The binlog archive and the repository's backups as this agent knows them (docs/backup.md
+  // "Metrics and alerts"); "archive": null when the agent has no --archive-repo. A time this
+  // agent does not know is null, never 0.
+  struct Archive {
+    bool active = false;                      // this member is the primary and archives
+    std::optional<int64_t> last_closed_unix;  // the newest binlog this agent archived or read
+    std::string archived_gtid;                // the archive's end as far as it knows ("" none)
+    uint64_t segments_archived = 0;           // by this agent since it started
+    uint64_t failures = 0;                    // archiving passes that failed
+    std::string last_error;                   // of the last pass; "" when it succeeded
+    std::string gap;                          // what the archive lacks; "" none found
+    // From the repository's catalog, read now and then: false until a read succeeded, and
+    // then the two times stay null when the repository holds no (verified) backup.
+    bool catalog_read = false;
+    std::optional<int64_t> last_backup_unix;           // newest published backup's finish
+    std::optional<int64_t> last_verified_backup_unix;  // newest verified backup's finish
+    uint64_t catalog_read_failures = 0;
+    std::string catalog_error;  // of the last read; "" when it succeeded
+    bool operator==(const Archive&) const = default;
+  };
 
   std::string pod;
   uint32_t ordinal = 0;
@@ -90,6 +110,7 @@ struct AgentStatus {
   std::optional<Replication> replication;
   std::optional<Clone> clone;
   Backup backup;
+  std::optional<Archive> archive;
 };
 
 // One line of JSON. Never throws: text from outside (MariaDB error messages, hosts) that is

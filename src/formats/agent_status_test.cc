@@ -43,6 +43,20 @@ AgentStatus Full() {
       "Duplicate entry",    "0-100-42"};
   s.clone = AgentStatus::Clone{"mysql-0", "0-100-7", 1048576, 2.5};
   s.backup = {1, 2, 3, 4, 5, 6000};
+  AgentStatus::Archive a;
+  a.active = true;
+  a.last_closed_unix = 1800000030;
+  a.archived_gtid = "0-100-42";
+  a.segments_archived = 7;
+  a.failures = 1;
+  a.last_error = "store binlogs/x: disk full";
+  a.gap = "";
+  a.catalog_read = true;
+  a.last_backup_unix = 1800000010;
+  a.last_verified_backup_unix.reset();  // the repository holds no verified backup: null
+  a.catalog_read_failures = 2;
+  a.catalog_error = "";
+  s.archive = a;
   return s;
 }
 
@@ -72,6 +86,8 @@ TEST(AgentStatusGolden, TheGoldenFileRoundTrips) {
   ASSERT_TRUE(s->last_epoch);
   EXPECT_EQ(s->last_epoch->reason, "failover");
   EXPECT_EQ(s->last_epoch->since_unix_ms, 1764500000123);
+  ASSERT_TRUE(s->archive);
+  EXPECT_EQ(s->archive, Full().archive);
 }
 
 TEST(AgentStatus, ReadsTheContractFields) {
@@ -102,6 +118,30 @@ TEST(AgentStatus, LagIsAnIntegerWhenWholeAndNullWhenUnknown) {
   EXPECT_NE(ToJson(s).find(R"("lag_seconds":2.5,)"), std::string::npos) << ToJson(s);
   s.lag_seconds.reset();
   EXPECT_NE(ToJson(s).find(R"("lag_seconds":null,)"), std::string::npos) << ToJson(s);
+}
+
+// A time the agent does not know is null, never 0 posing as 1970; no repository: "archive" null.
+TEST(AgentStatus, ArchiveTimesAreNullWhenUnknownAndTheArchiveNullWhenOff) {
+  AgentStatus s;
+  EXPECT_NE(ToJson(s).find(R"("archive":null,)"), std::string::npos) << ToJson(s);
+  s.archive = AgentStatus::Archive{};
+  const std::string text = ToJson(s);
+  EXPECT_NE(text.find(R"("last_closed_unix":null,)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("last_backup_unix":null,)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("last_verified_backup_unix":null,)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("catalog_read":false,)"), std::string::npos) << text;
+  auto back = FromJson<AgentStatus>(text);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_TRUE(back->archive);
+  EXPECT_FALSE(back->archive->last_closed_unix);
+  EXPECT_FALSE(back->archive->last_backup_unix);
+  // An older agent's status has no "archive": read as off, not as an error.
+  auto old = FromJson<AgentStatus>(R"({"ready":true})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->archive);
+  EXPECT_FALSE(FromJson<AgentStatus>(R"({"ready":true,"archive":{"last_closed_unix":1.5}})").ok());
+  EXPECT_FALSE(FromJson<AgentStatus>(R"({"ready":true,"archive":{"last_backup_unix":"x"}})").ok());
+  EXPECT_FALSE(FromJson<AgentStatus>(R"({"ready":true,"archive":7})").ok());
 }
 
 TEST(AgentStatus, FieldsFromANewerAgentAreIgnored) {

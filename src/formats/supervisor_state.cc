@@ -78,6 +78,30 @@ std::string ToJson(const SupervisorState& s) {
     etcd["last_exit"] = e.last_exit;
     j["etcd"].push_back(std::move(etcd));
   }
+  if (s.backups) {
+    const ScheduledBackups& b = *s.backups;
+    auto time_or_null = [](const std::optional<int64_t>& t) {
+      return t ? ordered_json(*t) : ordered_json(nullptr);
+    };
+    j["backup_schedule"] = {{"schedule", b.schedule},
+                            {"verify_schedule", b.verify_schedule},
+                            {"log", b.log},
+                            {"next_run_unix", time_or_null(b.next_run_unix)},
+                            {"running_pid", b.running_pid},
+                            {"running_since_unix", time_or_null(b.running_since_unix)},
+                            {"started", b.started},
+                            {"succeeded", b.succeeded},
+                            {"failed", b.failed},
+                            {"skipped", b.skipped},
+                            {"last_success_unix", time_or_null(b.last_success_unix)},
+                            {"last_failure_unix", time_or_null(b.last_failure_unix)},
+                            {"last_failure", b.last_failure},
+                            {"retention", b.retention},
+                            {"pruning_pid", b.pruning_pid},
+                            {"prunes_succeeded", b.prunes_succeeded},
+                            {"prunes_failed", b.prunes_failed},
+                            {"last_prune_failure", b.last_prune_failure}};
+  }
   return j.dump(2) + "\n";
 }
 
@@ -125,6 +149,37 @@ Result<SupervisorState> FromJson<SupervisorState>(std::string_view text) {
       e.restarts = o.value("restarts", 0);
       e.last_exit = o.value("last_exit", "");
       s.etcd.push_back(std::move(e));
+    }
+    if (j.contains("backup_schedule") && !j["backup_schedule"].is_null()) {
+      const auto& o = j["backup_schedule"];
+      RequireIntegerFields(
+          o, {"next_run_unix", "running_pid", "running_since_unix", "started", "succeeded",
+              "failed", "skipped", "last_success_unix", "last_failure_unix", "pruning_pid",
+              "prunes_succeeded", "prunes_failed"});
+      auto time_or_null = [&o](const char* key) -> std::optional<int64_t> {
+        if (!o.contains(key) || o[key].is_null()) return std::nullopt;
+        return o[key].get<int64_t>();
+      };
+      ScheduledBackups b;
+      b.schedule = o.at("schedule").get<std::string>();
+      b.verify_schedule = o.value("verify_schedule", "");
+      b.log = o.value("log", "");
+      b.next_run_unix = time_or_null("next_run_unix");
+      b.running_pid = o.value("running_pid", 0);
+      b.running_since_unix = time_or_null("running_since_unix");
+      b.started = o.value("started", uint64_t{0});
+      b.succeeded = o.value("succeeded", uint64_t{0});
+      b.failed = o.value("failed", uint64_t{0});
+      b.skipped = o.value("skipped", uint64_t{0});
+      b.last_success_unix = time_or_null("last_success_unix");
+      b.last_failure_unix = time_or_null("last_failure_unix");
+      b.last_failure = o.value("last_failure", "");
+      b.retention = o.value("retention", "");
+      b.pruning_pid = o.value("pruning_pid", 0);
+      b.prunes_succeeded = o.value("prunes_succeeded", uint64_t{0});
+      b.prunes_failed = o.value("prunes_failed", uint64_t{0});
+      b.last_prune_failure = o.value("last_prune_failure", "");
+      s.backups = b;
     }
   } catch (const std::exception& e) {
     return InvalidArgument("supervisor state is malformed: {}", e.what());

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,31 @@ struct SupervisedEtcd {
   std::string last_exit;  // "exit 1", "signal 9"; "" when it never exited
 };
 
+// `up --backup-schedule`: the backups the supervisor runs (docs/backup.md "Schedules"). Times
+// are unix seconds, null in the file when there is none yet (never 0 posing as 1970).
+struct ScheduledBackups {
+  std::string schedule;         // "0 3 * * *" (UTC)
+  std::string verify_schedule;  // runs with --verify; "" none
+  std::string log;              // where the runs' output goes
+  std::optional<int64_t> next_run_unix;
+  pid_t running_pid = 0;  // a scheduled `mysqlset backup` in progress; 0 none
+  std::optional<int64_t> running_since_unix;
+  uint64_t started = 0;
+  uint64_t succeeded = 0;
+  uint64_t failed = 0;
+  uint64_t skipped = 0;                      // due while the previous run still ran
+  std::optional<int64_t> last_success_unix;  // when the newest successful run ended
+  std::optional<int64_t> last_failure_unix;  // when the newest failed run ended
+  std::string last_failure;                  // "exit 1", "signal 9"; "" none
+  // `up --keep-last/--keep-days`: pruned after each successful run ("--keep-last 7"; "" none).
+  std::string retention;
+  pid_t pruning_pid = 0;  // `mysqlset backups --prune` in progress; 0 none
+  uint64_t prunes_succeeded = 0;
+  uint64_t prunes_failed = 0;
+  std::string last_prune_failure;  // "exit 1"; "" none
+  bool operator==(const ScheduledBackups&) const = default;
+};
+
 struct SupervisorState {
   // The cluster spec the supervisor is converging to (local::ClusterSpec's fields).
   struct Spec {
@@ -68,8 +94,9 @@ struct SupervisorState {
   bool stopping = false;  // down in progress
   pid_t haproxy_pid = 0;
   std::string haproxy_error;
-  std::vector<SupervisedMember> members;  // by ordinal; includes stopped ones with data
-  std::vector<SupervisedEtcd> etcd;       // by index; absent in files of older supervisors
+  std::vector<SupervisedMember> members;    // by ordinal; includes stopped ones with data
+  std::vector<SupervisedEtcd> etcd;         // by index; absent in files of older supervisors
+  std::optional<ScheduledBackups> backups;  // "backup_schedule": absent without a schedule
   // Wall clock, Unix ms: when this was written (refreshed every second even when nothing
   // changed), and when the tick whose observations it holds started. See wait_verdict.h.
   int64_t heartbeat_ms = 0;

@@ -27,6 +27,26 @@ SupervisorState Full() {
   s.members = {ready, cloning, failed};
   s.etcd = {{"etcd-0", 90, "http://127.0.0.1:13290", 0, ""},
             {"etcd-1", 0, "http://127.0.0.1:13292", 3, "signal 9"}};
+  ScheduledBackups b;
+  b.schedule = "0 3 * * *";
+  b.verify_schedule = "0 4 * * 0";
+  b.log = "/c/backup-schedule.log";
+  b.next_run_unix = 1'800'003'600;
+  b.running_pid = 4250;
+  b.running_since_unix = 1'800'000'000;
+  b.started = 5;
+  b.succeeded = 3;
+  b.failed = 1;
+  b.skipped = 2;
+  b.last_success_unix = 1'799'990'000;
+  b.last_failure_unix.reset();  // written as null, never 0
+  b.last_failure = "exit 1";
+  b.retention = "--keep-last 7 --keep-days 14";
+  b.pruning_pid = 0;
+  b.prunes_succeeded = 2;
+  b.prunes_failed = 1;
+  b.last_prune_failure = "exit 1";
+  s.backups = b;
   return s;
 }
 
@@ -46,6 +66,19 @@ TEST(SupervisorStateGolden, TheGoldenFileRoundTrips) {
   ASSERT_EQ(s->members.size(), 3u);
   EXPECT_EQ(s->members[1].step, MemberStep::kClone);
   EXPECT_EQ(s->spec.base_port, 13306);
+  ASSERT_TRUE(s->backups);
+  EXPECT_EQ(*s->backups, *Full().backups);
+}
+
+// Without a schedule there is no "backup_schedule"; a file without one reads as none.
+TEST(SupervisorState, NoScheduleNoSection) {
+  SupervisorState s = Full();
+  s.backups.reset();
+  const std::string text = ToJson(s);
+  EXPECT_EQ(text.find("backup_schedule"), std::string::npos);
+  auto back = FromJson<SupervisorState>(text);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_FALSE(back->backups);
 }
 
 // A state file of a supervisor from before etcd (no "etcd", no "write_endpoint") still reads.

@@ -6,6 +6,7 @@
 
 #include "core/topology.h"
 #include "fmt/chrono.h"
+#include "local/backup_report.h"
 #include "nlohmann/json.hpp"
 
 namespace mysqlset::local {
@@ -145,7 +146,8 @@ std::string UtcTime(int64_t unix_ms) {
 }  // namespace
 
 std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberReport>& members,
-                             bool supervisor_running, const std::string& supervisor_warning) {
+                             bool supervisor_running, const std::string& supervisor_warning,
+                             const BackupReport* backups) {
   ordered_json j;
   j["name"] = spec.name;
   j["replicas"] = spec.replicas;
@@ -206,6 +208,7 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
   }
   j["endpoints"] = {{"primary", fmt::format("{}:{}", kLocalHost, WritePort(spec))},
                     {"read", fmt::format("{}:{}", kLocalHost, ReadPort(spec))}};
+  j["backups"] = backups ? BackupReportJson(*backups) : ordered_json(nullptr);
   return j.dump() + "\n";
 }
 
@@ -219,7 +222,8 @@ std::string RenderKeptDatadirLines(const std::vector<KeptDatadir>& kept) {
 }
 
 std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberReport>& members,
-                              bool supervisor_running, const std::string& supervisor_warning) {
+                              bool supervisor_running, const std::string& supervisor_warning,
+                              const BackupReport* backups) {
   std::string out = supervisor_warning.empty() ? "" : supervisor_warning + "\n";
   out += fmt::format("cluster {}: {} member(s){}\n", spec.name, spec.replicas,
                      supervisor_running ? "" : "  (supervisor not running)");
@@ -270,6 +274,7 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
   }
   out += fmt::format("write endpoint  {}:{}\nread endpoint   {}:{}\n", kLocalHost, WritePort(spec),
                      kLocalHost, ReadPort(spec));
+  if (backups) out += RenderBackupLines(*backups);
   return out;
 }
 

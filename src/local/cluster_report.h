@@ -45,6 +45,8 @@ std::string CrashLoopMessage(const std::string& pod, const std::string& process,
                              const std::string& last_exit, const std::string& reason,
                              const std::string& log);
 
+struct BackupReport;  // local/backup_report.h
+
 // One member in `status`: the agent's view when it answered, else "down".
 struct MemberReport {
   uint32_t ordinal = 0;
@@ -80,12 +82,15 @@ std::optional<formats::AgentStatus::Epoch> ReportedLastFailover(
 // ({"epoch","time","from","to","reason"} of ReportedLastFailover, null when none).
 // `supervisor_warning` (e.g. "supervisor pid 42 is not responding ...") is "" when the
 // supervisor is fine; otherwise it is "supervisor_warning" and "supervisor_responding" false.
+// `backups` (local/backup_report.h) is the top level's "backups" (null when nullptr).
 std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberReport>& members,
-                             bool supervisor_running, const std::string& supervisor_warning = "");
+                             bool supervisor_running, const std::string& supervisor_warning = "",
+                             const BackupReport* backups = nullptr);
 // The status table: MEMBER ROLE READY GTID LAG ADDRESS, plus endpoint lines; a supervisor
-// warning comes first.
+// warning comes first; the backup lines (local/backup_report.h) come last.
 std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberReport>& members,
-                              bool supervisor_running, const std::string& supervisor_warning = "");
+                              bool supervisor_running, const std::string& supervisor_warning = "",
+                              const BackupReport* backups = nullptr);
 
 // "             kept datadir: PATH (SIZE, kept TIME)" per kept datadir, each with "\n".
 std::string RenderKeptDatadirLines(const std::vector<KeptDatadir>& kept);

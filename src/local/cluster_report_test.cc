@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "local/backup_report.h"
 #include "nlohmann/json.hpp"
 
 namespace mysqlset::local {
@@ -257,6 +258,26 @@ TEST(RenderStatus, ShowsSyncErrantStaleReadsAndTheLastFailover) {
   EXPECT_TRUE(j["last_failover"].is_null());
   for (const auto& m : j["members"]) EXPECT_EQ(m["sync"], false);
   EXPECT_EQ(RenderStatusTable(spec, ms, true).find("sync replica"), std::string::npos);
+}
+
+// Issue 15: the cluster's backups in `status` (local/backup_report.h); "backups" is null
+// without a repository or schedule, and the table gains its lines only then.
+TEST(RenderStatus, CarriesTheBackupReport) {
+  ClusterSpec spec{"mysql", 1, 13306};
+  const MemberReport up = ReadyPrimary();
+  auto j = nlohmann::json::parse(RenderStatusJson(spec, {up}, true));
+  ASSERT_TRUE(j.contains("backups"));
+  EXPECT_TRUE(j["backups"].is_null());
+  spec.archive_repo = "/srv/b";
+  const BackupReport r = ReportBackups(spec, {up}, std::nullopt, 1'800'000'000);
+  j = nlohmann::json::parse(RenderStatusJson(spec, {up}, true, "", &r));
+  EXPECT_EQ(j["backups"]["repo"], "/srv/b");
+  EXPECT_TRUE(j["backups"]["last_backup"].is_null());
+  const std::string table = RenderStatusTable(spec, {up}, true, "", &r);
+  EXPECT_NE(table.find("read endpoint   127.0.0.1:13301\nbinlog archive: on, into /srv/b; "),
+            std::string::npos)
+      << table;
+  EXPECT_EQ(RenderStatusTable(spec, {up}, true).find("binlog archive"), std::string::npos);
 }
 
 }  // namespace

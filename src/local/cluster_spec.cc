@@ -4,6 +4,7 @@
 
 #include "common/json_fields.h"
 #include "core/accounts.h"
+#include "core/cron.h"
 #include "core/identity.h"
 #include "nlohmann/json.hpp"
 
@@ -35,6 +36,26 @@ Status ValidateSpec(const ClusterSpec& spec) {
         "--base-port",
         spec.base_port, spec.replicas, lowest, highest);
   }
+  if (!spec.backup_verify_schedule.empty() && spec.backup_schedule.empty()) {
+    return InvalidArgument("--backup-verify-schedule needs --backup-schedule");
+  }
+  if (!spec.backup_schedule.empty() && spec.archive_repo.empty()) {
+    return InvalidArgument("--backup-schedule needs --repo R: the repository the backups go to");
+  }
+  if (spec.backup_keep_last < 0 || spec.backup_keep_days < 0) {
+    return InvalidArgument("--keep-last and --keep-days must be positive");
+  }
+  if ((spec.backup_keep_last > 0 || spec.backup_keep_days > 0) && spec.backup_schedule.empty()) {
+    return InvalidArgument(
+        "--keep-last/--keep-days on up need --backup-schedule: the supervisor prunes after each "
+        "scheduled backup (prune by hand with `mysqlset backups --prune`)");
+  }
+  for (const auto& [flag, text] :
+       {std::pair{"--backup-schedule", &spec.backup_schedule},
+        std::pair{"--backup-verify-schedule", &spec.backup_verify_schedule}}) {
+    if (text->empty()) continue;
+    if (auto cron = ParseCron(*text); !cron.ok()) return cron.status().Annotate(flag);
+  }
   return Status::Ok();
 }
 
@@ -60,6 +81,12 @@ std::string SpecToJson(const ClusterSpec& spec) {
     j["archive_repo"] = spec.archive_repo;
     j["archive_interval_s"] = spec.archive_interval_s;
   }
+  if (!spec.backup_schedule.empty()) j["backup_schedule"] = spec.backup_schedule;
+  if (!spec.backup_verify_schedule.empty()) {
+    j["backup_verify_schedule"] = spec.backup_verify_schedule;
+  }
+  if (spec.backup_keep_last > 0) j["backup_keep_last"] = spec.backup_keep_last;
+  if (spec.backup_keep_days > 0) j["backup_keep_days"] = spec.backup_keep_days;
   return j.dump(2) + "\n";
 }
 
@@ -80,6 +107,11 @@ Result<ClusterSpec> SpecFromJson(const std::string& text, const std::string& whe
     spec.semi_sync = j.value("semi_sync", false);
     spec.archive_repo = j.value("archive_repo", "");
     spec.archive_interval_s = j.value("archive_interval_s", 30);
+    spec.backup_schedule = j.value("backup_schedule", "");
+    spec.backup_verify_schedule = j.value("backup_verify_schedule", "");
+    RequireIntegerFields(j, {"backup_keep_last", "backup_keep_days"});
+    spec.backup_keep_last = j.value("backup_keep_last", 0);
+    spec.backup_keep_days = j.value("backup_keep_days", 0);
   } catch (const std::exception& e) {
     return InvalidArgument("{} is not a valid cluster file ({}): fix or remove it", where,
                            e.what());
@@ -87,6 +119,17 @@ Result<ClusterSpec> SpecFromJson(const std::string& text, const std::string& whe
   Status st = ValidateSpec(spec);
   if (!st.ok()) return st.Annotate(where);
   return spec;
+}
+
+std::vector<std::string> RetentionArgs(const ClusterSpec& spec) {
+  std::vector<std::string> args;
+  if (spec.backup_keep_last > 0) {
+    args.insert(args.end(), {"--keep-last", std::to_string(spec.backup_keep_last)});
+  }
+  if (spec.backup_keep_days > 0) {
+    args.insert(args.end(), {"--keep-days", std::to_string(spec.backup_keep_days)});
+  }
+  return args;
 }
 
 PeerLayout LocalPeerLayout(const ClusterSpec& spec) {

@@ -45,12 +45,22 @@ struct ClusterSpec {
   // (docs/backup.md "Binlog archive"); "" off.
   std::string archive_repo;
   int archive_interval_s = 30;
+  // `up --backup-schedule CRON [--backup-verify-schedule CRON]` (5-field cron, UTC; "" none):
+  // the supervisor runs `mysqlset backup` into archive_repo then (docs/backup.md "Schedules").
+  std::string backup_schedule;
+  std::string backup_verify_schedule;
+  // `up --keep-last N --keep-days D` (0: that rule unset): after each successful scheduled
+  // backup the supervisor prunes with them (`backups --prune`; the newest verified backup is
+  // always kept: core/backup_choice.h).
+  int backup_keep_last = 0;
+  int backup_keep_days = 0;
   bool operator==(const ClusterSpec&) const = default;
 };
 
 // kInvalidArgument naming the bad field and what to do: replicas in 1..kMaxReplicas, the
 // name gives valid member names ("NAME-0"), etcd_members is 1, 3 or 5, every port of the
-// layout fits in 1024..65535.
+// layout fits in 1024..65535, schedules are valid cron (core/cron.h) and have a repository,
+// retention has a schedule to follow.
 Status ValidateSpec(const ClusterSpec& spec);
 
 // A fresh random --initial-cluster-token for a new cluster.
@@ -58,6 +68,9 @@ std::string NewEtcdToken();
 // The token etcd is started with: spec.etcd_token, or for an old cluster file without one
 // "mysqlset-NAME-BASEPORT".
 std::string EtcdTokenOf(const ClusterSpec& spec);
+
+// The retention flags the supervisor prunes with ({"--keep-last", "7", ...}); empty: none.
+std::vector<std::string> RetentionArgs(const ClusterSpec& spec);
 
 // cluster.json text (one object: name, replicas, base_port, etcd_members, etcd_token) and
 // back; a file without the etcd fields (written before etcd) reads with 1 member and no
@@ -107,6 +120,8 @@ class ClusterPaths {
   std::string haproxy_cfg() const { return dir_ + "/haproxy.cfg"; }
   std::string haproxy_stats_socket() const { return dir_ + "/haproxy.sock"; }
   std::string haproxy_log() const { return dir_ + "/haproxy.log"; }
+  // Output of the backups `up --backup-schedule` runs.
+  std::string backup_schedule_log() const { return dir_ + "/backup-schedule.log"; }
   std::string etcd_dir() const { return dir_ + "/etcd"; }
   std::string etcd_data_dir(int index) const { return etcd_dir() + "/" + std::to_string(index); }
   std::string etcd_log(int index) const { return dir_ + "/etcd-" + std::to_string(index) + ".log"; }

@@ -77,6 +77,46 @@ TEST(ClusterSpec, BinlogArchiveSettingsRoundTrip) {
   EXPECT_EQ(old->archive_repo, "");
 }
 
+// `up --backup-schedule CRON [--backup-verify-schedule CRON]` is kept in cluster.json too.
+TEST(ClusterSpec, BackupScheduleRoundTripsAndIsValidated) {
+  ClusterSpec s{"db", 2, 20006};
+  s.archive_repo = "/srv/backups";
+  s.backup_schedule = "0 3 * * *";
+  s.backup_verify_schedule = "30 4 * * 0";
+  s.backup_keep_last = 7;
+  s.backup_keep_days = 14;
+  EXPECT_EQ(RetentionArgs(s), (std::vector<std::string>{"--keep-last", "7", "--keep-days", "14"}));
+  auto back = SpecFromJson(SpecToJson(s), "x");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, s);
+  auto old = SpecFromJson(R"({"name":"db","replicas":2,"base_port":20006})", "x");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->backup_schedule, "");
+
+  struct Case {
+    const char* schedule;
+    const char* verify;
+    const char* repo;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"0 3 * * MON", "", "/r", "--backup-schedule: field 5 (day of week) 'MON'"},
+      {"0 3 * * *", "61 * * * *", "/r", "--backup-verify-schedule: field 1 (minute) '61'"},
+      {"0 3 * * *", "", "", "--backup-schedule needs --repo R"},
+      {"", "0 3 * * *", "/r", "--backup-verify-schedule needs --backup-schedule"},
+      {"", "", "/r", "--keep-last/--keep-days on up need --backup-schedule"},
+  };
+  for (const Case& c : cases) {
+    ClusterSpec bad{"db", 2, 20006};
+    bad.archive_repo = c.repo;
+    bad.backup_schedule = c.schedule;
+    bad.backup_verify_schedule = c.verify;
+    bad.backup_keep_last = 3;
+    const Status st = ValidateSpec(bad);
+    EXPECT_EQ(st.message().rfind(c.want, 0), 0u) << st.message();
+  }
+}
+
 // cluster.json files written before etcd joined the local cluster still load: one etcd
 // member, and a token derived from the name and base port.
 TEST(ClusterSpec, AFileWithoutEtcdFieldsGetsTheDefaults) {

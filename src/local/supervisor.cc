@@ -77,6 +77,26 @@ Status Supervisor::Start() {
   }
   for (int i = 0; i < spec_.replicas; ++i) MemberAt(static_cast<uint32_t>(i));
   etcd_.resize(static_cast<size_t>(spec_.etcd_members));
+  if (!spec_.backup_schedule.empty()) {
+    ASSIGN_OR_RETURN(CronSchedule backup, ParseCron(spec_.backup_schedule));
+    std::optional<CronSchedule> verify;
+    if (!spec_.backup_verify_schedule.empty()) {
+      ASSIGN_OR_RETURN(verify, ParseCron(spec_.backup_verify_schedule));
+    }
+    std::string retention;
+    for (const std::string& a : RetentionArgs(spec_)) {
+      retention += (retention.empty() ? "" : " ") + a;
+    }
+    backup_scheduler_ = std::make_unique<BackupScheduler>(
+        std::move(backup), std::move(verify), paths_.backup_schedule_log(), clock_.UnixSeconds(),
+        std::move(retention));
+    spdlog::info("backups into {} on schedule '{}' (UTC){}; their output goes to {}",
+                 spec_.archive_repo, spec_.backup_schedule,
+                 spec_.backup_verify_schedule.empty()
+                     ? ""
+                     : fmt::format(", with --verify on '{}'", spec_.backup_verify_schedule),
+                 paths_.backup_schedule_log());
+  }
 
   RETURN_IF_ERROR(self_.CatchSignals());
   spdlog::info("supervising cluster {} ({} members, base port {}) in {}", spec_.name,
@@ -149,7 +169,44 @@ void Supervisor::RunOnce() {
   }
   EnsureHaproxy();
   ReadHaproxyStats();
+  RunScheduledBackup();
   WriteState();
+}
+
+void Supervisor::RunScheduledBackup() {
+  if (!backup_scheduler_ || stopping_) return;
+  const int64_t now = clock_.UnixSeconds();
+  const BackupScheduler::Due due = backup_scheduler_->Tick(now);
+  if (due.skipped) {
+    const pid_t busy =
+        backup_scheduler_->running() ? backup_scheduler_->running() : backup_scheduler_->pruning();
+    spdlog::warn("scheduled backup skipped: the previous run or its prune (pid {}) still runs",
+                 busy);
+    return;
+  }
+  if (due.prune) {
+    // The policy never prunes the newest verified backup (`backups`: core/backup_choice.h).
+    std::vector<std::string> argv = {options_.self_exe, "backups", "--repo", spec_.archive_repo};
+    for (const std::string& a : RetentionArgs(spec_)) argv.push_back(a);
+    argv.push_back("--prune");
+    const pid_t pid = processes_.Spawn(argv, paths_.backup_schedule_log());
+    backup_scheduler_->PruneStarted(pid);
+    if (pid == 0) spdlog::error("retention could not start; see {}", paths_.backup_schedule_log());
+    return;
+  }
+  if (!due.start) return;
+  // The repository is given as written in cluster.json; the backup reads its token from DIR.
+  std::vector<std::string> argv = {options_.self_exe, "backup", "--dir",
+                                   paths_.dir(),      "--repo", spec_.archive_repo};
+  if (due.verify) argv.push_back("--verify");
+  const pid_t pid = processes_.Spawn(argv, paths_.backup_schedule_log());
+  backup_scheduler_->Started(pid, now);
+  if (pid == 0) {
+    spdlog::error("scheduled backup could not start; see {}", paths_.backup_schedule_log());
+    return;
+  }
+  spdlog::info("scheduled backup{} started (pid {}); output in {}",
+               due.verify ? " with --verify" : "", pid, paths_.backup_schedule_log());
 }
 
 std::vector<MemberView> Supervisor::Views() const {
@@ -167,6 +224,25 @@ void Supervisor::Reap() {
 }
 
 void Supervisor::OnExit(const ProcessExit& exit) {
+  if (backup_scheduler_ && exit.pid == backup_scheduler_->pruning()) {
+    backup_scheduler_->Exited(exit.pid, exit.success, exit.how, clock_.UnixSeconds());
+    if (!exit.success) {
+      spdlog::error("retention (pid {}) failed ({}); see {}", exit.pid, exit.how,
+                    paths_.backup_schedule_log());
+    }
+    return;
+  }
+  if (backup_scheduler_ &&
+      backup_scheduler_->Exited(exit.pid, exit.success, exit.how, clock_.UnixSeconds())) {
+    const formats::ScheduledBackups& b = backup_scheduler_->state();
+    if (exit.success) {
+      spdlog::info("scheduled backup (pid {}) published", exit.pid);
+    } else {
+      spdlog::error("scheduled backup (pid {}) failed ({}; {} of {} runs failed); see {}", exit.pid,
+                    exit.how, b.failed, b.started, paths_.backup_schedule_log());
+    }
+    return;
+  }
   if (exit.pid == haproxy_.pid) {
     haproxy_.pid = 0;
     haproxy_.last_exit = exit.how;
@@ -392,6 +468,15 @@ void Supervisor::RemoveStaging(const MemberRecord& m) {
 void Supervisor::StopAll() {
   stopping_ = true;
   WriteState();
+  // First, while its source still serves: a backup stopped midway is never listed.
+  if (backup_scheduler_) {
+    for (const pid_t pid : {backup_scheduler_->running(), backup_scheduler_->pruning()}) {
+      if (pid <= 0) continue;
+      spdlog::info("stopping the scheduled backup or retention (pid {})", pid);
+      StopPids({pid}, "scheduled backup");
+      backup_scheduler_->Exited(pid, false, "stopped", clock_.UnixSeconds());
+    }
+  }
   if (haproxy_.pid > 0) {
     spdlog::info("stopping haproxy");
     StopPids({haproxy_.pid}, "haproxy");
@@ -530,6 +615,7 @@ void Supervisor::WriteState(bool heartbeat_only) {
     }
     s.members.push_back(std::move(o));
   }
+  if (backup_scheduler_) s.backups = backup_scheduler_->state();
   s.converged = !stopping_ && etcd_answered_ && Converged(spec_.replicas, Views()) && endpoints_up;
   converged_ = s.converged;
   const std::string unstamped = formats::ToJson(s);

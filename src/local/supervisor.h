@@ -5,8 +5,9 @@
 // before etcd has answered once. Each tick it gathers (reaps children, probes each agent's
 // /readyz, reads HAProxy's server states), decides (PlanStep, pure) and acts (starts
 // `mysqlset init`, `mysqlset clone`, mariadbd and `mysqlset agent` as children, restarts
-// crashed ones with backoff, stops scaled-down members, rewrites and reloads haproxy.cfg),
-// then writes DIR/state.json for the CLI. It signals and reaps only processes it
+// crashed ones with backoff, stops scaled-down members, rewrites and reloads haproxy.cfg,
+// runs `mysqlset backup` on the cluster's --backup-schedule), then writes DIR/state.json for
+// the CLI. It signals and reaps only processes it
 // started. SIGHUP re-reads DIR/cluster.json; SIGTERM stops everything: HAProxy, members highest
 // ordinal first, then etcd. Each member's transitions are decided by member_lifecycle.h (pure);
 // children, signals and the lock go through env/process_table.h, network probes through
@@ -17,12 +18,14 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "core/backoff.h"
 #include "env/clock.h"
 #include "env/file_system.h"
 #include "env/process_table.h"
+#include "local/backup_schedule.h"
 #include "local/cluster_probe.h"
 #include "local/cluster_report.h"
 #include "local/cluster_spec.h"
@@ -76,6 +79,8 @@ class Supervisor {
   void Handle(MemberRecord& m, const MemberEvent& event);
   void Perform(MemberRecord& m, const MemberEffect& effect);
   void EnsureHaproxy();
+  // `up --backup-schedule`: starts `mysqlset backup` when one is due (backup_schedule.h).
+  void RunScheduledBackup();
   // Starts etcd members that do not run and whose restart backoff has elapsed.
   void EnsureEtcd();
   // Until etcd has answered once: asks it again. Members start only after.
@@ -117,6 +122,7 @@ class Supervisor {
   bool converged_ = false;   // what state.json said last
   int64_t observed_ms_ = 0;  // when the current tick started observing
   bool stopping_ = false;
+  std::unique_ptr<BackupScheduler> backup_scheduler_;  // none without a schedule
 };
 
 }  // namespace mysqlset::local

@@ -107,6 +107,18 @@ class SupervisorTest : public ::testing::Test {
     Tick();
   }
 
+  // One ready member of a cluster with `up --repo /srv/b --backup-schedule '* * * * *'` (and
+  // whatever the caller set in spec_ first); with `wait`, a minute later, so a run started.
+  void StartScheduled(bool wait) {
+    spec_.archive_repo = "/srv/b";
+    spec_.backup_schedule = "* * * * *";
+    Start(1);
+    BringUp(0);
+    if (!wait) return;
+    Wait(seconds(60));
+    Tick();
+  }
+
   SupervisorState State() const {
     auto text = fs_.ReadFile(paths_.state_json());
     EXPECT_TRUE(text.ok());
@@ -339,6 +351,87 @@ TEST_F(SupervisorTest, DownStopsHaproxyThenMembersHighestFirstThenEtcdAndKillsAf
     EXPECT_EQ(m.mariadbd_pid, 0) << m.name;
   }
   for (const auto& p : processes_.processes()) EXPECT_FALSE(p.running) << p.argv[0];
+}
+
+// `up --backup-schedule '* * * * *' --repo R`: the supervisor runs `mysqlset backup` of its
+// own binary at each minute (the fake clock starts at 22:13:20 UTC), skips a run that would
+// overlap the previous one, and counts a failure with its exit in state.json.
+TEST_F(SupervisorTest, ScheduledBackupsRunAtTheirMinuteOneAtATime) {
+  StartScheduled(/*wait=*/false);
+  const std::string backup = "/bin/mysqlset backup --dir /c --repo /srv/b";
+  EXPECT_EQ(processes_.Running(backup), 0);
+  ASSERT_TRUE(State().backups);
+  EXPECT_EQ(State().backups->next_run_unix, 1700000040);
+  const auto elapsed = std::chrono::duration_cast<milliseconds>(clock_.Now().time_since_epoch());
+  ASSERT_LT(elapsed, seconds(39));
+  Wait(seconds(40) - milliseconds(1) - elapsed);
+  Tick();
+  EXPECT_EQ(processes_.Running(backup), 0) << "started before its minute";
+  Wait(milliseconds(1));
+  Tick();
+  const pid_t first = processes_.Running(backup);
+  ASSERT_NE(first, 0);
+  EXPECT_EQ(State().backups->running_pid, first);
+  // Still running at the next minute: that run is skipped, not queued.
+  Wait(seconds(60));
+  Tick();
+  EXPECT_EQ(processes_.Running(backup), first);
+  EXPECT_EQ(State().backups->skipped, 1u);
+  processes_.Exit(first, 2);
+  Tick();
+  formats::ScheduledBackups b = *State().backups;
+  EXPECT_EQ(b.running_pid, 0);
+  EXPECT_EQ(b.failed, 1u);
+  EXPECT_EQ(b.last_failure, "exit 2");
+  EXPECT_FALSE(b.last_success_unix);
+  EXPECT_EQ(processes_.Running(backup), 0);
+  Wait(seconds(60));
+  Tick();
+  const pid_t second = processes_.Running(backup);
+  ASSERT_NE(second, 0);
+  processes_.Exit(second, 0);
+  Tick();
+  b = *State().backups;
+  EXPECT_EQ(b.started, 2u);
+  EXPECT_EQ(b.succeeded, 1u);
+  EXPECT_TRUE(b.last_success_unix);
+  EXPECT_EQ(b.log, "/c/backup-schedule.log");
+}
+
+// `up --keep-last 2 --keep-days 7`: a successful scheduled backup is followed by the prune.
+TEST_F(SupervisorTest, RetentionPrunesAfterASuccessfulScheduledBackup) {
+  spec_.backup_keep_last = 2;
+  spec_.backup_keep_days = 7;
+  StartScheduled(/*wait=*/true);
+  const pid_t backup = processes_.Running("/bin/mysqlset backup --dir /c --repo /srv/b");
+  ASSERT_NE(backup, 0);
+  const std::string prune =
+      "/bin/mysqlset backups --repo /srv/b --keep-last 2 --keep-days 7 --prune";
+  EXPECT_EQ(processes_.Running(prune), 0) << "pruned while the backup runs";
+  processes_.Exit(backup, 0);
+  Tick();
+  Tick();
+  const pid_t pruning = processes_.Running(prune);
+  ASSERT_NE(pruning, 0);
+  EXPECT_EQ(State().backups->pruning_pid, pruning);
+  processes_.Exit(pruning, 0);
+  Tick();
+  EXPECT_EQ(State().backups->prunes_succeeded, 1u);
+  EXPECT_EQ(State().backups->pruning_pid, 0);
+}
+
+// `down` stops a running scheduled backup first (a backup stopped midway is never listed).
+TEST_F(SupervisorTest, DownStopsARunningScheduledBackupFirst) {
+  spec_.backup_verify_schedule = "* * * * *";
+  StartScheduled(/*wait=*/true);
+  const pid_t backup = processes_.Running("/bin/mysqlset backup --dir /c --repo /srv/b --verify");
+  ASSERT_NE(backup, 0);
+  const pid_t haproxy = Haproxy();
+  supervisor_->StopAll();
+  ASSERT_GE(processes_.signals().size(), 2u);
+  EXPECT_EQ(processes_.signals()[0], (Sent{backup, SIGTERM, true}));
+  EXPECT_EQ(processes_.signals()[1], (Sent{haproxy, SIGTERM, true}));
+  EXPECT_EQ(State().backups->running_pid, 0);
 }
 
 TEST_F(SupervisorTest, StateKeepsItsHeartbeatWhileAMemberTakesLongToStop) {
