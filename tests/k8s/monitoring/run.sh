@@ -7,7 +7,10 @@
 #   3. the rules and grafana-dashboard.json use only metric names the agent exports
 #      (check_metrics.py reads them from src/agent/status_report.cc and src/backup/'s
 #      binlog_archiver.cc and backup_age_monitor.cc);
-#   4. negative cases: a changed alert threshold fails the unit tests, an unknown metric name
+#   4. overlays/second-cluster-monitoring's PodMonitor selects the second cluster's pods only,
+#      and the first cluster's selects none of them (negative: the overlay without its
+#      selector patch is rejected);
+#   5. negative cases: a changed alert threshold fails the unit tests, an unknown metric name
 #      fails the name check.
 # Run from anywhere:  bash tests/k8s/monitoring/run.sh
 # Needs promtool (Debian's `prometheus` package), kubectl and python3-yaml. Last line:
@@ -67,6 +70,63 @@ else
   echo "$out"
   fail "PodMonitor selects the members' agent port; PrometheusRule extracted"
   finish
+fi
+
+# --- a second cluster in the namespace (overlays/second-cluster-monitoring) ---
+# Its PodMonitor selects the orders pods only, and the first cluster's selects none of them.
+# Negative: the same overlay without its selector patch (what commonLabels alone gives, the
+# cross-wiring a PodMonitor custom resource keeps) must be rejected by the same check.
+copy="$tmp/k8s"
+cp -r deploy/kubernetes "$copy"
+cp "$copy/overlays/second-cluster/secrets.env.example" "$copy/overlays/second-cluster/secrets.env"
+unpatched="$copy/overlays/second-cluster-monitoring-unpatched"
+mkdir -p "$unpatched"
+sed '/^patchesJson6902:/,$d' "$copy/overlays/second-cluster-monitoring/kustomization.yaml" >"$unpatched/kustomization.yaml"
+selects_only_orders() {  # selects_only_orders PODMONITOR.yaml: exit 0 when it scrapes orders only
+  python3 - "$1" "$tmp/orders.yaml" "$tmp/base.yaml" <<'PY'
+import sys, yaml
+docs = lambda f: [d for d in yaml.safe_load_all(open(f)) if d]
+pm = next(d for d in docs(sys.argv[1]) if d["kind"] == "PodMonitor")
+def pod_labels(f, name):
+    sts = next(d for d in docs(f) if d["kind"] == "StatefulSet" and d["metadata"]["name"] == name)
+    return sts["spec"]["template"]["metadata"]["labels"]
+sel = pm["spec"]["selector"]["matchLabels"]
+picks = lambda labels: all(labels.get(k) == v for k, v in sel.items())
+assert picks(pod_labels(sys.argv[2], "orders-mysql")), f"{sel} does not select the orders pods"
+assert not picks(pod_labels(sys.argv[3], "mysql")), f"{sel} also selects the first cluster's pods"
+PY
+}
+if kubectl kustomize "$copy/overlays/second-cluster" >"$tmp/orders.yaml" 2>"$tmp/err" \
+  && kubectl kustomize "$copy/overlays/second-cluster-monitoring" >"$tmp/orders-mon.yaml" 2>>"$tmp/err" \
+  && kubectl kustomize "$unpatched" >"$tmp/orders-mon-unpatched.yaml" 2>>"$tmp/err"; then
+  pass "render: overlays/second-cluster-monitoring (and its unpatched variant)"
+  if out=$(selects_only_orders "$tmp/orders-mon.yaml" 2>&1); then
+    pass "second cluster's PodMonitor selects its own pods only"
+  else
+    echo "$out"
+    fail "second cluster's PodMonitor selects its own pods only"
+  fi
+  if ! selects_only_orders "$tmp/orders-mon-unpatched.yaml" >/dev/null 2>&1; then
+    pass "negative: a second PodMonitor without the selector patch is rejected"
+  else
+    fail "negative: a second PodMonitor without the selector patch is rejected"
+  fi
+  if python3 - "$tmp/monitoring.yaml" "$tmp/orders.yaml" <<'PY'
+import sys, yaml
+docs = lambda f: [d for d in yaml.safe_load_all(open(f)) if d]
+sel = next(d for d in docs(sys.argv[1]) if d["kind"] == "PodMonitor")["spec"]["selector"]["matchLabels"]
+sts = next(d for d in docs(sys.argv[2]) if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "orders-mysql")
+labels = sts["spec"]["template"]["metadata"]["labels"]
+sys.exit(1 if all(labels.get(k) == v for k, v in sel.items()) else 0)
+PY
+  then
+    pass "the first cluster's PodMonitor selects none of the second's pods"
+  else
+    fail "the first cluster's PodMonitor selects none of the second's pods"
+  fi
+else
+  cat "$tmp/err"
+  fail "render: overlays/second-cluster-monitoring (and its unpatched variant)"
 fi
 
 # --- promtool ---
