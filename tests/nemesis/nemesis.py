@@ -29,6 +29,8 @@ import time
 
 import pymysql
 
+import checker
+
 CLUSTER = "mysql"
 WRITERS = 4
 # Kinds of fault and their weights in the schedule.
@@ -132,7 +134,7 @@ class Writers:
         self.password = password
         self.stop = stop_evt
         self.mu = threading.Lock()
-        self.acked = []      # (id, server_id, sent_mono, end_mono, sent_wall, end_wall)
+        self.acked = []      # checker.Ack: id, server_id, COMMIT sent and OK times
         self.failed = []     # ids: an error before COMMIT was sent
         self.unknown = []    # ids: COMMIT sent, no answer
         self.threads = [threading.Thread(target=self.run, args=(w,), daemon=True)
@@ -175,7 +177,7 @@ class Writers:
                 c.execute("COMMIT")
                 end_m, end_w = time.monotonic(), time.time()
                 with self.mu:
-                    self.acked.append((wid, sid, sent_m, end_m, sent_w, end_w))
+                    self.acked.append(checker.Ack(wid, sid, sent_m, end_m, sent_w, end_w))
             except Exception:
                 # Before COMMIT nothing can have committed (the server rolls back a
                 # transaction whose session ends). During COMMIT any error leaves the
@@ -391,6 +393,9 @@ def main():
             time.sleep(max(0.0, t_inj + f["duration"] - time.monotonic()))
             h.cont_all()  # continues every stopped process and the held supervisor
             t_heal = time.monotonic()
+            # A second for the continued agents to report afresh: right after SIGCONT,
+            # `status --check` may still see what they last said before the stop.
+            time.sleep(1)
             if swt:
                 swt.join(timeout=60)
                 log(f"fault {i + 1}: switchover --to {sw.get('to')}: exit {sw.get('rc')} "
@@ -457,8 +462,7 @@ def read_member(port, password):
 
 def check(h, a, seed, writers, faults, epoch0, violations):
     # Every member ready within the bound after the final heal.
-    took = h.wait_ready(a.recover_bound)
-    if took is None:
+    if h.wait_ready(a.recover_bound) is None:
         violations.append(f"not every member was ready within {a.recover_bound:.0f} s "
                           "after the final heal (`status --check`)")
     st = h.status() or {"members": []}
@@ -472,117 +476,37 @@ def check(h, a, seed, writers, faults, epoch0, violations):
                 data[m["name"]] = read_member(m["port"], pw)
             except Exception as e:
                 data[m["name"]] = e
-        gtids = {d[2] for d in data.values() if not isinstance(d, Exception)}
-        if len(gtids) == 1 and not any(isinstance(d, Exception) for d in data.values()):
+        if (not any(isinstance(d, Exception) for d in data.values())
+                and len({d[2] for d in data.values()}) == 1):
             break
         time.sleep(0.5)
+    good = {}
     sid_name = {}
     for name, d in data.items():
         if isinstance(d, Exception):
             violations.append(f"{name} could not be read: {d}")
         else:
+            good[name] = d[:3]
             sid_name[d[3]] = name
-    good = {n: d for n, d in data.items() if not isinstance(d, Exception)}
-
-    acked = writers.acked
-    acked_ids = {x[0] for x in acked}
-    unknown = set(writers.unknown)
-    failed = set(writers.failed)
-    lost = collections.Counter()
-    for name, (ids, checksum, gtid, _) in good.items():
-        have = collections.Counter(ids)
-        twice = [i for i, n in have.items() if n > 1]
-        if twice:
-            violations.append(f"{name}: {len(twice)} id(s) twice, e.g. {twice[:3]}")
-        missing = acked_ids - have.keys()
-        if missing:
-            lost[name] = len(missing)
-            violations.append(f"{name}: {len(missing)} acknowledged id(s) missing, e.g. "
-                              f"{sorted(missing)[:3]}")
-        present_failed = failed & have.keys()
-        if present_failed:
-            violations.append(f"{name}: {len(present_failed)} id(s) that failed before COMMIT "
-                              f"are present, e.g. {sorted(present_failed)[:3]}")
-        unexpected = have.keys() - acked_ids - unknown - failed
-        if unexpected:
-            violations.append(f"{name}: {len(unexpected)} id(s) no writer sent, e.g. "
-                              f"{sorted(unexpected)[:3]}")
-    if good:
-        sets = {n: set(d[0]) & unknown for n, d in good.items()}
-        for u in unknown:
-            where = [n for n in sets if u in sets[n]]
-            if where and len(where) != len(sets):
-                violations.append(f"unknown id {u} is on {','.join(where)} only")
-        if len({d[1] for d in good.values()}) > 1:
-            violations.append("CHECKSUM TABLE differs: " +
-                              ", ".join(f"{n}={d[1]}" for n, d in sorted(good.items())))
-        if len({d[2] for d in good.values()}) > 1:
-            violations.append("gtid_current_pos differs: " +
-                              ", ".join(f"{n}={d[2]}" for n, d in sorted(good.items())))
+    v, lost, unknown_committed = checker.check_data(writers.acked, writers.unknown,
+                                                    writers.failed, good)
+    violations += v
     for m in st["members"]:
         if m.get("errant_gtids"):
             violations.append(f"{m['name']} reports errant GTIDs {m['errant_gtids']}")
-    unknown_present = sum(1 for u in unknown if good and all(u in set(d[0]) for d in good.values()))
-
-    # Two writers: the store's history gives each leader's stint (epoch e from its
-    # since_unix_ms to the next epoch's). Fencing makes them disjoint in real time, so a
-    # member's commit happened inside one of its own stints: an acknowledged write whose
-    # [COMMIT sent, OK received] interval meets none of its member's stints means that
-    # member acked while another led. 1 ms for since_unix_ms being truncated to ms.
     hist = etcd_history(h)
-    changes = []
     if hist is None:
         violations.append("no etcd member answered for the leader history")
         hist = []
-    stints = collections.defaultdict(list)
-    for i, e in enumerate(hist):
-        end = hist[i + 1]["since_unix_ms"] / 1000 if i + 1 < len(hist) else float("inf")
-        stints[e["name"]].append((e["since_unix_ms"] / 1000, end))
-        if epoch0 is not None and e["epoch"] > epoch0:
-            changes.append(e)
-    outside = []
-    for (wid, sid, sm, em, sw, ew) in acked:
-        name = sid_name.get(sid, f"server_id {sid}")
-        if not any(sw - 0.001 <= end and ew + 0.001 >= start for start, end in stints[name]):
-            outside.append((wid, name, sw, ew))
-    if outside:
-        wid, name, sw, ew = outside[0]
-        violations.append(f"two writers: {len(outside)} write(s) acknowledged by a member "
-                          f"outside its leadership, e.g. id {wid} by {name} at "
-                          f"{time.strftime('%H:%M:%S', time.localtime(ew))}")
-    # The same from the clients alone: order the acks whose intervals do not overlap an ack
-    # of another member (a definite order), collapse runs of one member; each change of
-    # member needs a leader change, in the history's order.
-    order = sorted(acked, key=lambda x: x[3])
-    ambiguous = [False] * len(order)
-    for i, x in enumerate(order):
-        # Every earlier-ending ack that overlaps x ends after x's COMMIT was sent.
-        j = i - 1
-        while j >= 0 and order[j][3] > x[2]:
-            if order[j][1] != x[1]:
-                ambiguous[i] = ambiguous[j] = True
-            j -= 1
-    seq = []
-    for i, x in enumerate(order):
-        if not ambiguous[i] and (not seq or seq[-1] != x[1]):
-            seq.append(x[1])
-    seq_names = [sid_name.get(s, str(s)) for s in seq]
-    hist_names = [e["name"] for e in hist]
-    k = 0
-    for n in hist_names:
-        if k < len(seq_names) and seq_names[k] == n:
-            k += 1
-    if k < len(seq_names):
-        violations.append(f"two writers: the acknowledging members in order "
-                          f"({' '.join(seq_names)}) do not follow the leader history "
-                          f"({' '.join(hist_names)})")
-
-    summary(seed, writers, faults, changes, lost, unknown_present, violations, order, st)
+    violations += checker.check_acks_in_leadership(writers.acked, hist, sid_name)
+    violations += checker.check_ack_order(writers.acked, hist, sid_name)
+    changes = [e for e in hist if epoch0 is not None and e["epoch"] > epoch0]
+    summary(seed, writers, faults, changes, lost, unknown_committed, violations, st)
     return not violations
 
 
-def summary(seed, writers, faults, changes, lost, unknown_present, violations, order, st):
-    ends = [x[3] for x in order]
+def summary(seed, writers, faults, changes, lost, unknown_present, violations, st):
+    ends = sorted(x.end for x in writers.acked)
     print("=" * 78)
     print(f"nemesis summary  seed {seed}  (replay: tests/nemesis/run.sh BINARY --seed {seed})")
     by_type = collections.Counter(fault_type(f) for f, *_ in faults)
@@ -599,14 +523,7 @@ def summary(seed, writers, faults, changes, lost, unknown_present, violations, o
     worst_all = 0.0
     for i, (f, t_inj, t_heal, t_rec, note, sw) in enumerate(faults):
         lo, hi = t_inj, (t_rec or t_heal) + 1
-        gap = 0.0
-        prev = None
-        for e in ends:
-            if prev is not None and e >= lo and prev <= hi:
-                gap = max(gap, min(e, hi) - max(prev, lo))
-            prev = e
-        if prev is not None and prev < hi:
-            gap = max(gap, hi - max(prev, lo))
+        gap = checker.worst_gap(ends, lo, hi)
         worst_all = max(worst_all, gap)
         rec = f"ready {t_rec - t_heal:.1f} s after heal" if t_rec else "NOT ready"
         print(f"  {i + 1:2}. {describe(f)[:58]:58} gap {gap:5.1f} s, {rec}")
@@ -614,7 +531,7 @@ def summary(seed, writers, faults, changes, lost, unknown_present, violations, o
     print(f"ids acknowledged {len(writers.acked)}, lost {sum(lost.values())} (must be 0), "
           f"unknown {len(writers.unknown)} ({unknown_present} committed), "
           f"failed before commit {len(writers.failed)}")
-    print(f"members: " + ", ".join(f"{m['name']} {m.get('role')} ready={m.get('ready')}"
+    print("members: " + ", ".join(f"{m['name']} {m.get('role')} ready={m.get('ready')}"
                                    for m in st["members"]))
     print("result: " + ("OK" if not violations else f"{len(violations)} violation(s)"))
     print("=" * 78, flush=True)
