@@ -181,6 +181,12 @@ Status Abort(SwitchoverContext& ctx, const formats::SwitchoverRequest& r, Switch
 
 }  // namespace
 
+std::string SwitchoverRequestIdentity(const StoredValue& request) {
+  auto r = formats::FromJson<formats::SwitchoverRequest>(request.value);
+  if (r.ok() && !r->id.empty()) return "id:" + r->id;
+  return "value:" + request.value;
+}
+
 Status AdvanceSwitchover(SwitchoverContext& ctx) {
   ctx.progress.clear();
   // At most one pass per state: requested, read_only, caught_up, handed_over.

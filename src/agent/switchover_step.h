@@ -53,6 +53,14 @@ struct SwitchoverContext {
   std::string progress;                       // out: the last step taken, in words ("" when none)
 };
 
+// Which request a "switchover" key holds, for telling a new request from the one seen before:
+// its id ("" when the value does not parse: then the whole value). Not the key's create
+// revision: a request that replaces a finished one is a Put over the same key, which keeps
+// it, and the primary then counted the new request's timeout from when it first read the old
+// one (the nemesis, tests/nemesis seed 101: a switchover asked 20 s after the previous one
+// failed at once, "timed out in state requested").
+std::string SwitchoverRequestIdentity(const StoredValue& request);
+
 // Takes as many steps as it can now (each one written to the store before the next), and
 // returns. OK also when there was nothing to do or the candidate has not caught up yet.
 // An error is for the log: the request stays as it was in the store, and the next tick

@@ -312,5 +312,34 @@ TEST_F(SwitchoverStepTest, PrimaryThatLostItsKeyFailsTheRequest) {
   EXPECT_FALSE(self_.state.read_only);  // never touched
 }
 
+// The nemesis (tests/nemesis, seed 101): a request that replaces a finished one is a Put over
+// the same key (switchover_api.cc), so it keeps the key's create revision. The agent told
+// requests apart by that revision, counted the new request's 20 s from when it first read
+// the old one, and failed it at once: "timed out in state requested".
+TEST_F(SwitchoverStepTest, ARequestReplacingAFinishedOneIsANewRequest) {
+  auto old_kv = store_.Get(keys_.Switchover()).value();
+  ASSERT_TRUE(old_kv.has_value());
+  SwitchoverRequest next;
+  next.id = "req-2";
+  next.from = "mysql-0";
+  next.to = "mysql-1";
+  const auto lease = store_.GrantLease(30).value();
+  ASSERT_TRUE(store_
+                  .Txn({TxnCompare::ModRevision(keys_.Switchover(), old_kv->mod_revision)},
+                       {TxnOp::Put(keys_.Switchover(), formats::ToJson(next), lease)})
+                  .value());
+  auto new_kv = store_.Get(keys_.Switchover()).value();
+  ASSERT_TRUE(new_kv.has_value());
+  EXPECT_EQ(new_kv->create_revision, old_kv->create_revision) << "etcd keeps it over a Put";
+  EXPECT_NE(SwitchoverRequestIdentity(*new_kv), SwitchoverRequestIdentity(*old_kv));
+
+  // A state change of one request (the same id) is the same request.
+  auto advanced = *old_kv;
+  auto r = FromJson<SwitchoverRequest>(old_kv->value).value();
+  r.state = "read_only";
+  advanced.value = formats::ToJson(r);
+  EXPECT_EQ(SwitchoverRequestIdentity(advanced), SwitchoverRequestIdentity(*old_kv));
+}
+
 }  // namespace
 }  // namespace mysqlset
