@@ -343,8 +343,11 @@ def main():
     print(f"nemesis seed {seed} (replay: --seed {seed})", flush=True)
     rng = random.Random(seed)
     schedule = make_schedule(rng, a.faults, a.min_duration, a.max_duration)
-    for i, f in enumerate(schedule):
-        log(f"plan {i + 1}: {describe(f)}")
+    if len(schedule) <= 20:
+        for i, f in enumerate(schedule):
+            log(f"plan {i + 1}: {describe(f)}")
+    else:
+        log(f"plan: {len(schedule)} faults drawn (each printed as it is injected)")
 
     work = tempfile.mkdtemp(prefix="nemesis-")
     h = Harness(os.path.abspath(a.binary), work)
