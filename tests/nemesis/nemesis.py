@@ -339,6 +339,9 @@ def main():
                     help="seconds for every member to be ready after a heal")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (logs) on success")
     a = ap.parse_args()
+    # SIGTERM (a test runner's timeout) unwinds like Ctrl-C, through the `finally` that
+    # continues every stopped process and purges the cluster.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1, 2**31)
     print(f"nemesis seed {seed} (replay: --seed {seed})", flush=True)
     rng = random.Random(seed)
