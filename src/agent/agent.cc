@@ -282,9 +282,9 @@ void Agent::AdvanceSwitchoverRequest(const ClusterView& view, const ServerState&
   ctx.own_lease = lease_;
   ctx.before_fence_deadline = deadline_ && clock_.Now() < *deadline_;
   ctx.self_writable = snap.writable;
-  ctx.commits_stuck =
-      state.reachable && SwitchoverCommitsStuck(view, state.semi_sync_master_enabled,
-                                                state.semi_sync_master_wait_sessions);
+  ctx.commits_stuck = state.reachable && state.semi_sync_master_enabled &&
+                      state.semi_sync_master_wait_sessions > 0 && view.sync.empty();
+  ctx.commits_waiting = state.reachable ? state.semi_sync_master_wait_sessions : 0;
   const Status st = AdvanceSwitchover(ctx);
   if (!ctx.progress.empty()) {
     snap.last_actions.push_back("switchover: " + ctx.progress);

@@ -42,6 +42,10 @@ struct SwitchoverContext {
   bool before_fence_deadline = false;  // own lease certainly alive
   bool self_writable = false;          // read_only=0 as gathered this tick
   bool commits_stuck = false;          // see SwitchoverObservation::commits_stuck
+  // Commits waiting for a semi-sync ack as gathered this tick (Rpl_semi_sync_master_wait_
+  // sessions): a read_only=1 that failed then failed behind them, and the request fails at
+  // once rather than retry until its timeout (AdvanceSwitchover).
+  int64_t commits_waiting = 0;
   // When this agent first read this request, on its own steady clock: the timeout counts
   // from there, not from requested_at, which the requester's node stamped with its own wall
   // clock (another node's clock may be off by more than the timeout).

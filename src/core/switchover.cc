@@ -153,13 +153,6 @@ const char* SwitchoverActionName(SwitchoverAction a) {
   return "?";
 }
 
-bool SwitchoverCommitsStuck(const ClusterView& view, bool master_enabled, int64_t wait_sessions) {
-  if (!master_enabled || wait_sessions <= 0) return false;
-  if (view.sync.empty()) return true;
-  const MemberView* sync = FindMemberView(view, view.sync);
-  return sync == nullptr || !sync->semi_sync_replica;
-}
-
 SwitchoverStep NextSwitchoverStep(const SwitchoverObservation& o) {
   using A = SwitchoverAction;
   using S = SwitchoverState;
@@ -185,8 +178,8 @@ SwitchoverStep NextSwitchoverStep(const SwitchoverObservation& o) {
     case S::kRequested:
       if (o.commits_stuck) {
         return {A::kAbort,
-                "commits wait for a semi-sync ack and no sync replica is acking (`status` says "
-                "why): retry once writes flow again"};
+                "commits wait for a semi-sync ack and no sync replica is named yet (`status` "
+                "says why): retry once writes flow again"};
       }
       return {A::kGoReadOnly, ""};
     case S::kReadOnly:

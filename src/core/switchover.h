@@ -53,20 +53,11 @@ struct SwitchoverObservation {
   bool candidate_registered = false;   // `to`'s member key exists
   bool candidate_reachable = false;    // its record says its mysqld answers
   bool timed_out = false;              // the request's time is up
-  // Commits wait for a semi-sync ack that no sync replica sends (SwitchoverCommitsStuck):
-  // only a new designation releases them, and the leader designates none while its own
-  // switchover is pending (agent/sync_step.cc). Going read-only would wait behind them until
-  // the timeout, and writes with it.
+  // Commits wait for a semi-sync ack and the sync key names nobody: only a designation
+  // releases them, and the leader designates none while its own switchover is pending
+  // (agent/sync_step.cc). Going read-only would wait behind them until the timeout.
   bool commits_stuck = false;
 };
-
-// True when the primary has commits waiting for a semi-sync ack (`master_enabled`,
-// `wait_sessions` > 0) and the `sync` key in `view` names nobody, a member that is not
-// registered (its key expired: frozen or gone), or one whose record says it does not ack (its
-// mariadbd restarted: the slave side comes back off). The nemesis (tests/nemesis, seed 4)
-// found the last two: a switchover requested just after the sync replica's mariadbd was
-// killed held every write for 27 s, until the request timed out.
-bool SwitchoverCommitsStuck(const ClusterView& view, bool master_enabled, int64_t wait_sessions);
 
 enum class SwitchoverAction {
   kNone,              // not this agent's business, or nothing to do now
