@@ -431,8 +431,12 @@ def main():
         keep = a.keep or not ok
         if keep:
             # Collect the logs before the purge: the member dirs go with it.
-            subprocess.run(["cp", "-r", os.path.join(h.dir, "members"),
-                            os.path.join(work, "member-logs")], capture_output=True)
+            members = os.path.join(h.dir, "members")
+            for name in (os.listdir(members) if os.path.isdir(members) else []):
+                dest = os.path.join(work, "member-logs", name)
+                os.makedirs(dest, exist_ok=True)
+                subprocess.run(["cp", "-r", os.path.join(members, name, "logs"), dest],
+                               capture_output=True)
             for name in ("supervisor.log", "haproxy.log", "etcd-0.log", "etcd-1.log",
                          "etcd-2.log"):
                 subprocess.run(["cp", os.path.join(h.dir, name), work], capture_output=True)
