@@ -35,6 +35,11 @@ suite integration ctest -L integration --output-on-failure
 # short here, MYSQLSET_FAULTS=long for more of each fault).
 suite faults ctest -L faults --output-on-failure
 cd "$root"
+# Issue 14: the HA nemesis, a seeded random schedule of process and etcd faults and
+# switchovers under 4 writers, then the checker (no acknowledged write lost, never two
+# writers, equal data; tests/nemesis/README.md). Short: ~3 min, seed 4;
+# MYSQLSET_NEMESIS=long for 30 min with a random seed.
+suite nemesis bash tests/nemesis/run.sh "$root/build/src/cmd/mysqlset"
 suite kubernetes-manifests bash tests/k8s/validate/run.sh
 # Issue 16: the monitoring kustomization, its alert rules (promtool check/test rules) and the
 # Grafana dashboard's metric names (~20 s).

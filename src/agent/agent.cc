@@ -274,9 +274,9 @@ void Agent::AdvanceSwitchoverRequest(const ClusterView& view, const ServerState&
                         .clock = clock_,
                         .request = *switchover_request_,
                         .view = view};
-  // A new request is a new key: its create revision tells it from the one seen before.
-  if (switchover_seen_.first != ctx.request.create_revision) {
-    switchover_seen_ = {ctx.request.create_revision, clock_.Now()};
+  // A new request has a new id (it may be a Put over a finished one: same create revision).
+  if (std::string seen = SwitchoverRequestIdentity(ctx.request); switchover_seen_.first != seen) {
+    switchover_seen_ = {std::move(seen), clock_.Now()};
   }
   ctx.first_seen = switchover_seen_.second;
   ctx.own_lease = lease_;
@@ -284,6 +284,7 @@ void Agent::AdvanceSwitchoverRequest(const ClusterView& view, const ServerState&
   ctx.self_writable = snap.writable;
   ctx.commits_stuck = state.reachable && state.semi_sync_master_enabled &&
                       state.semi_sync_master_wait_sessions > 0 && view.sync.empty();
+  ctx.commits_waiting = state.reachable ? state.semi_sync_master_wait_sessions : 0;
   const Status st = AdvanceSwitchover(ctx);
   if (!ctx.progress.empty()) {
     snap.last_actions.push_back("switchover: " + ctx.progress);

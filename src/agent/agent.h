@@ -266,9 +266,9 @@ class Agent {
   bool any_leader_seen_ = false;  // some view since the start had a leader key
   // The "switchover" key as the last view read it; nullopt when there is none.
   std::optional<StoredValue> switchover_request_;
-  // The switchover request's create revision, and when this agent first read it (its
-  // timeout counts from there: agent/switchover_step.h).
-  std::pair<int64_t, std::chrono::steady_clock::time_point> switchover_seen_{};
+  // The switchover request's identity (SwitchoverRequestIdentity), and when this agent first
+  // read it (its timeout counts from there: agent/switchover_step.h).
+  std::pair<std::string, std::chrono::steady_clock::time_point> switchover_seen_{};
   bool switchover_pending_ = false;  // the request is not finished: tick faster
   bool handing_over_ = false;        // ... and it is from this member: see RunOnce
   bool took_key_ = false;            // the last tick's campaign won: lead soon (NextDelay)

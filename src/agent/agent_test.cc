@@ -708,7 +708,7 @@ class FailoverAgentTest : public AgentTest {
   // With `acking_at`, it replicates caught up to that GTID (with its semi-sync side on when
   // `acking`).
   void RegisterMysql2(const std::string& acking_at = "", bool acking = false,
-                      uint64_t received_epoch = 0) {
+                      uint64_t received_epoch = 0, const std::string& received_from = "mysql-0") {
     if (other_lease_ == 0) other_lease_ = *store_.GrantLease(3);
     formats::MemberRecord m;
     m.name = "mysql-2";
@@ -723,8 +723,8 @@ class FailoverAgentTest : public AgentTest {
       m.gtid_io = acking_at;
       m.lag_seconds = 0;
     }
-    if (received_epoch != 0) {  // streamed from mysql-0 in that epoch
-      m.received_from = "mysql-0";
+    if (received_epoch != 0) {  // streamed from `received_from` (mysql-0) in that epoch
+      m.received_from = received_from;
       m.received_epoch = received_epoch;
     }
     ASSERT_TRUE(store_.Put(keys_.Member("mysql-2"), formats::ToJson(m), other_lease_).ok());
@@ -829,6 +829,9 @@ TEST_F(FailoverAgentTest, TheSyncReplicaFencesAppliesWhatItReceivedThenTakesTheK
   for (int i = 0; i < 3 && agent.Snapshot().sync.empty(); ++i) Tick(agent, milliseconds(1000));
   EXPECT_TRUE(db_.state.read_only) << "writable before the sync replica acks";
   RegisterMysql2("0-100-7", /*acking=*/true);
+  for (int i = 0; i < 3; ++i) Tick(agent, milliseconds(1000));
+  EXPECT_TRUE(db_.state.read_only) << "writable before the sync replica streams from it";
+  RegisterMysql2("0-100-7", /*acking=*/true, /*received_epoch=*/4, "mysql-1");
   for (int i = 0; i < 4 && db_.state.read_only; ++i) Tick(agent, milliseconds(1000));
   EXPECT_FALSE(db_.state.read_only) << agent.Snapshot().decision.reason;
   EXPECT_EQ(agent.Snapshot().sync, "mysql-2");

@@ -181,6 +181,12 @@ Status Abort(SwitchoverContext& ctx, const formats::SwitchoverRequest& r, Switch
 
 }  // namespace
 
+std::string SwitchoverRequestIdentity(const StoredValue& request) {
+  auto r = formats::FromJson<formats::SwitchoverRequest>(request.value);
+  if (r.ok() && !r->id.empty()) return "id:" + r->id;
+  return "value:" + request.value;
+}
+
 Status AdvanceSwitchover(SwitchoverContext& ctx) {
   ctx.progress.clear();
   // At most one pass per state: requested, read_only, caught_up, handed_over.
@@ -202,9 +208,23 @@ Status AdvanceSwitchover(SwitchoverContext& ctx) {
     switch (step.action) {
       case SwitchoverAction::kNone:
         return Status::Ok();
-      case SwitchoverAction::kGoReadOnly:
-        RETURN_IF_ERROR(GoReadOnly(ctx, r));
+      case SwitchoverAction::kGoReadOnly: {
+        Status st = GoReadOnly(ctx, r);
+        if (!st.ok() && ctx.commits_waiting > 0) {
+          // read_only=1 waits behind commits that wait for an ack (HA.md pitfall 3), and the
+          // leader's ack nudge and stuck-commit release (agent/sync_step.cc) do not run while
+          // its own switchover is pending: retried every tick, it held every write until the
+          // 20 s timeout (the nemesis, tests/nemesis seed 4: a 26 s pause after the sync
+          // replica was replaced). Fail now; the next tick's sync step releases them, and the
+          // server was not made read-only (or the lead path makes it writable again).
+          return Abort(ctx, r, *state,
+                       fmt::format("could not go read-only while {} commit(s) wait for a "
+                                   "semi-sync ack ({}): retry once writes flow again",
+                                   ctx.commits_waiting, st.message()));
+        }
+        RETURN_IF_ERROR(st);
         break;
+      }
       case SwitchoverAction::kWaitForCandidate: {
         std::string errant;
         ASSIGN_OR_RETURN(bool caught_up, WaitForCandidate(ctx, r, &errant));

@@ -42,6 +42,10 @@ struct SwitchoverContext {
   bool before_fence_deadline = false;  // own lease certainly alive
   bool self_writable = false;          // read_only=0 as gathered this tick
   bool commits_stuck = false;          // see SwitchoverObservation::commits_stuck
+  // Commits waiting for a semi-sync ack as gathered this tick (Rpl_semi_sync_master_wait_
+  // sessions): a read_only=1 that failed then failed behind them, and the request fails at
+  // once rather than retry until its timeout (AdvanceSwitchover).
+  int64_t commits_waiting = 0;
   // When this agent first read this request, on its own steady clock: the timeout counts
   // from there, not from requested_at, which the requester's node stamped with its own wall
   // clock (another node's clock may be off by more than the timeout).
@@ -52,6 +56,14 @@ struct SwitchoverContext {
   std::chrono::milliseconds gtid_wait{1000};  // one MASTER_GTID_WAIT
   std::string progress;                       // out: the last step taken, in words ("" when none)
 };
+
+// Which request a "switchover" key holds, for telling a new request from the one seen before:
+// its id ("" when the value does not parse: then the whole value). Not the key's create
+// revision: a request that replaces a finished one is a Put over the same key, which keeps
+// it, and the primary then counted the new request's timeout from when it first read the old
+// one (the nemesis, tests/nemesis seed 101: a switchover asked 20 s after the previous one
+// failed at once, "timed out in state requested").
+std::string SwitchoverRequestIdentity(const StoredValue& request);
 
 // Takes as many steps as it can now (each one written to the store before the next), and
 // returns. OK also when there was nothing to do or the candidate has not caught up yet.

@@ -99,6 +99,7 @@ class SwitchoverStepTest : public ::testing::Test {
     ctx.own_lease = lease;
     ctx.before_fence_deadline = true;
     ctx.self_writable = writable;
+    ctx.commits_waiting = commits_waiting_;
     Status st = AdvanceSwitchover(ctx);
     progress_ = ctx.progress;
     return st;
@@ -114,6 +115,7 @@ class SwitchoverStepTest : public ::testing::Test {
   FakeDb self_;
   FakeDb candidate_;
   bool candidate_registered_ = true;
+  int64_t commits_waiting_ = 0;
   std::string candidate_name_ = "mysql-2";
   std::vector<std::string> opened_;
   PeerDbFactory peer_db_;
@@ -310,6 +312,67 @@ TEST_F(SwitchoverStepTest, PrimaryThatLostItsKeyFailsTheRequest) {
   EXPECT_EQ(Request().state, "failed");
   EXPECT_EQ(Request().message, "switchover failed: mysql-0 no longer holds the primary role");
   EXPECT_FALSE(self_.state.read_only);  // never touched
+}
+
+// read_only=1 behind a commit that waits for a semi-sync ack: lock wait timeout (1205).
+class ReadOnlyBlockedDb : public FakeDb {
+ public:
+  Status SetReadOnlyKillingAdminSessions() override {
+    calls.push_back("set_read_only_killing_admin_sessions");
+    return Internal("query: Lock wait timeout exceeded; try restarting transaction (error 1205)");
+  }
+};
+
+// The nemesis (tests/nemesis, seed 4): the sync replica was replaced while a commit waited;
+// the new one had received it before it acked, so only the leader's nudge or release frees
+// it, and neither runs while the leader's own switchover is pending. The primary retried
+// read_only=1 every tick behind that commit until the 20 s timeout: no write for 26 s.
+TEST_F(SwitchoverStepTest, ReadOnlyBlockedByCommitsWaitingForAnAckFailsTheRequestAtOnce) {
+  ReadOnlyBlockedDb blocked;
+  blocked.state = self_.state;
+  commits_waiting_ = 1;
+  ASSERT_TRUE(Advance("mysql-0", leases_[0], blocked, true).ok());
+  EXPECT_EQ(Request().state, "failed");
+  EXPECT_NE(Request().message.find("could not go read-only while 1 commit(s) wait for a "
+                                   "semi-sync ack"),
+            std::string::npos)
+      << Request().message;
+}
+
+TEST_F(SwitchoverStepTest, ReadOnlyFailingWithNothingWaitingIsRetried) {
+  ReadOnlyBlockedDb blocked;
+  blocked.state = self_.state;
+  EXPECT_FALSE(Advance("mysql-0", leases_[0], blocked, true).ok());
+  EXPECT_EQ(Request().state, "requested") << "retried next tick, until the timeout";
+}
+
+// The nemesis (tests/nemesis, seed 101): a request that replaces a finished one is a Put over
+// the same key (switchover_api.cc), so it keeps the key's create revision. The agent told
+// requests apart by that revision, counted the new request's 20 s from when it first read
+// the old one, and failed it at once: "timed out in state requested".
+TEST_F(SwitchoverStepTest, ARequestReplacingAFinishedOneIsANewRequest) {
+  auto old_kv = store_.Get(keys_.Switchover()).value();
+  ASSERT_TRUE(old_kv.has_value());
+  SwitchoverRequest next;
+  next.id = "req-2";
+  next.from = "mysql-0";
+  next.to = "mysql-1";
+  const auto lease = store_.GrantLease(30).value();
+  ASSERT_TRUE(store_
+                  .Txn({TxnCompare::ModRevision(keys_.Switchover(), old_kv->mod_revision)},
+                       {TxnOp::Put(keys_.Switchover(), formats::ToJson(next), lease)})
+                  .value());
+  auto new_kv = store_.Get(keys_.Switchover()).value();
+  ASSERT_TRUE(new_kv.has_value());
+  EXPECT_EQ(new_kv->create_revision, old_kv->create_revision) << "etcd keeps it over a Put";
+  EXPECT_NE(SwitchoverRequestIdentity(*new_kv), SwitchoverRequestIdentity(*old_kv));
+
+  // A state change of one request (the same id) is the same request.
+  auto advanced = *old_kv;
+  auto r = FromJson<SwitchoverRequest>(old_kv->value).value();
+  r.state = "read_only";
+  advanced.value = formats::ToJson(r);
+  EXPECT_EQ(SwitchoverRequestIdentity(advanced), SwitchoverRequestIdentity(*old_kv));
 }
 
 }  // namespace

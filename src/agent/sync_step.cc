@@ -141,8 +141,15 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
     // semi-sync; a GTID dump reports no position on connect, so MariaDB never counts that
     // commit as acknowledged and it waits until a later commit is (observed: an INSERT
     // waited 60 s in agent_replication_test with a single writer).
+    //
+    // And only once that replica streams from THIS leader (its record's received_from): after
+    // a switchover or a failover the named replica's record still says it acks, but it acks
+    // the previous primary until it re-points here. The nemesis (tests/nemesis, long run
+    // seed 582270416) armed a new primary on that stale record: its first commit reached the
+    // sync replica before its semi-sync connection, was never acked, held every later commit
+    // behind it, and writes waited for good (no hand-over, so no nudge or release either).
     const MemberView* named = FindMemberView(view, out.sync);
-    if (!named || !named->semi_sync_replica) {
+    if (!named || !named->semi_sync_replica || named->received_from != self_) {
       out.hold_writable = armed_before;
       out.waits_for_replica = armed_before;
       out.note += out.sync.empty() ? "" : "; waiting for " + out.sync + " to ack";

@@ -41,6 +41,7 @@ MemberView Member(uint32_t ord, const char* gtid, bool acking = false) {
   m.replicating = true;
   m.lag_seconds = 0.0;
   m.semi_sync_replica = acking;
+  if (acking) m.received_from = "mysql-0";  // streams from the leader of these tests
   m.role = "replica";
   return m;
 }
@@ -273,6 +274,24 @@ TEST_F(SyncStepTest, APromotedReplicaIsNotWritableBeforeItsMasterSideIsOn) {
   EXPECT_EQ(db_.sync_when_enabled, std::vector<std::string>{"mysql-1"});
 }
 
+// The nemesis (tests/nemesis, long run seed 582270416): after a switchover to mysql-0 the key
+// still named mysql-1, whose record said it acked -- the previous primary. mysql-0 armed and
+// went writable at once; its first commit reached mysql-1 before mysql-1's semi-sync
+// connection to it, was never acked, and every later commit queued behind it for good.
+TEST_F(SyncStepTest, ANewLeaderArmsOnlyOnceTheSyncReplicaStreamsFromIt) {
+  ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-1", 1, 0})).ok());
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  MemberView still_on_old = Member(1, "0-100-10", true);
+  still_on_old.received_from = "mysql-2";  // the previous primary
+  SyncOutcome out = step.Run(LeaderTick({still_on_old, Member(2, "0-100-10")}));
+  EXPECT_EQ(out.sync, "mysql-1");
+  EXPECT_FALSE(db_.state.semi_sync_master_enabled);
+  EXPECT_TRUE(out.hold_writable) << "not writable before its sync replica can ack it";
+  out = step.Run(LeaderTick({Member(1, "0-100-10", true), Member(2, "0-100-10")}));
+  EXPECT_TRUE(db_.state.semi_sync_master_enabled);
+  EXPECT_FALSE(out.hold_writable);
+}
+
 TEST_F(SyncStepTest, HandOverWaitsUntilTheOldSyncReplicaStoppedAcking) {
   SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
   step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-10")}));
@@ -396,6 +415,7 @@ TEST(AgentSyncTest, LeaderDesignatesTheRegisteredReplicaAndArmsAfterPublishing) 
     if (key.ok() && *key && !r.semi_sync_replica) {
       EXPECT_FALSE(db.state.semi_sync_master_enabled) << "armed before mysql-1 acks";
       r.semi_sync_replica = true;
+      r.received_from = "mysql-0";  // its IO thread streams from the leader
       ASSERT_TRUE(store.Put(keys.Member("mysql-1"), formats::ToJson(r), other).ok());
     }
   }
