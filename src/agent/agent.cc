@@ -949,7 +949,7 @@ bool Agent::LeaderLateNow() const {
   return leader_record_tracked_ &&
          LeaderHeartbeatLate(std::chrono::duration_cast<std::chrono::milliseconds>(
                                  clock_.Now() - leader_record_moved_at_),
-                             config_.tick);
+                             config_.tick, config_.lease.ttl);
 }
 
 SettleInput Agent::SettleInputOf(RoleVerdict verdict, const ServerState& state,

@@ -875,6 +875,12 @@ TEST_F(FailoverAgentTest, AFollowerTicksFastAndSkipsTheErrantCheckWhileTheLeader
   EXPECT_EQ(agent.NextDelay(), milliseconds(100));
   EXPECT_FALSE(checked());
 
+  // Still past a TTL and a tick while its lease lives (here kept alive): a leader that renews
+  // but cannot write its record. Fast ticks end, and so does the skip.
+  Tick(agent, milliseconds(2500));
+  EXPECT_EQ(agent.NextDelay(), milliseconds(1000)) << "bounded: no fast ticks for good";
+  EXPECT_TRUE(checked());
+
   RegisterMysql2();  // it resumes
   Tick(agent, milliseconds(100));
   EXPECT_EQ(agent.NextDelay(), milliseconds(1000)) << "back on time: the normal tick";

@@ -1,5 +1,6 @@
 #include "agent/failover_step.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -22,7 +23,7 @@ class Rendezvous {
     std::unique_lock<std::mutex> lock(mu_);
     ++arrived_;
     cv_.notify_all();
-    return cv_.wait_for(lock, std::chrono::seconds(10), [this] { return arrived_ >= expected_; });
+    return cv_.wait_for(lock, std::chrono::seconds(3), [this] { return arrived_ >= expected_; });
   }
 
  private:
@@ -106,17 +107,21 @@ TEST(FailoverFenceTest, APeerThatCannotBeReachedIsNotedAndTheFenceGoesOn) {
   EXPECT_NE(ctx.progress.find("could not reach mysql-3 (connect mysql-3: refused)"),
             std::string::npos)
       << ctx.progress;
+  EXPECT_NE(ctx.progress.find("IO threads stopped on mysql-1, mysql-2;"), std::string::npos)
+      << ctx.progress;
 }
 
+// The peers' stops start before its own (all at once), so they are asked even then: harmless,
+// since each peer's agent restarts its IO thread once it sees who leads.
 TEST(FailoverFenceTest, ItsOwnStopFailingIsAnErrorAndNothingIsReadyToCampaign) {
   FakeDb self;
   self.state = testing::StateBuilder().Replicating().Build();
   self.state.reachable = false;  // every call fails
-  std::vector<FakeDb*> made;
-  const PeerDbFactory peers = [&](const std::string&) -> Result<std::unique_ptr<Db>> {
+  std::vector<std::string> asked;
+  const PeerDbFactory peers = [&](const std::string& name) -> Result<std::unique_ptr<Db>> {
+    asked.push_back(name);
     auto db = std::make_unique<FakeDb>();
     db->state = testing::StateBuilder().Replicating().Build();
-    made.push_back(db.get());
     return std::unique_ptr<Db>(std::move(db));
   };
   const ClusterView view = LostMysql0();
@@ -125,6 +130,7 @@ TEST(FailoverFenceTest, ItsOwnStopFailingIsAnErrorAndNothingIsReadyToCampaign) {
   EXPECT_FALSE(ready.ok()) << "an unfenced candidate must not campaign";
   EXPECT_TRUE(ctx.gtid.empty());
   EXPECT_TRUE(ctx.progress.empty()) << ctx.progress;
+  EXPECT_EQ(asked, (std::vector<std::string>{"mysql-2", "mysql-3"}));
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 namespace mysqlset {
 
 bool LeaderHeartbeatLate(std::chrono::milliseconds since_leader_record_changed,
-                         std::chrono::milliseconds tick) {
-  return since_leader_record_changed > tick + tick / 2;
+                         std::chrono::milliseconds tick, std::chrono::milliseconds lease_ttl) {
+  return since_leader_record_changed > tick + tick / 2 &&
+         since_leader_record_changed <= lease_ttl + tick;
 }
 
 bool Settling(const SettleInput& in) {

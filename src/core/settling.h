@@ -42,8 +42,11 @@ bool Settling(const SettleInput& in);
 // not changed for longer than a tick and a half. A frozen or cut-off leader's lease expires
 // up to a TTL after its last renewal; ticking fast meanwhile is what lets its successor start
 // within a fast tick of the expiry (a whole tick before). A leader merely slow for a moment
-// costs some fast ticks, never a decision: only the lease's expiry moves the role.
+// costs some fast ticks, never a decision: only the lease's expiry moves the role. Bounded:
+// a record still for longer than the lease's TTL plus a tick belongs to a leader that keeps
+// renewing its lease (else its key would be gone) but cannot write its record; fast ticks
+// would only poll the store, so it is no longer late.
 bool LeaderHeartbeatLate(std::chrono::milliseconds since_leader_record_changed,
-                         std::chrono::milliseconds tick);
+                         std::chrono::milliseconds tick, std::chrono::milliseconds lease_ttl);
 
 }  // namespace mysqlset

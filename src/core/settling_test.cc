@@ -145,6 +145,7 @@ TEST(SettlingTest, FastTicksOnlyWhileThisMembersPartOfTheChangeIsUnderWay) {
 
 TEST(SettlingTest, ALeaderIsLateOnceItsRecordIsStillForATickAndAHalf) {
   const milliseconds tick(1000);
+  const milliseconds ttl(3000);
   struct {
     milliseconds still;
     bool late;
@@ -152,9 +153,14 @@ TEST(SettlingTest, ALeaderIsLateOnceItsRecordIsStillForATickAndAHalf) {
                {milliseconds(1000), false},  // one tick: renewed on time
                {milliseconds(1500), false},  // a slow tick of a healthy leader
                {milliseconds(1501), true},
-               {milliseconds(3000), true}};  // a whole TTL: about to expire
+               {milliseconds(3000), true},  // a whole TTL: about to expire
+               {milliseconds(4000), true},  // a TTL and a tick: the last look
+               // Past that its lease is still renewed (its key is there) while its record
+               // stands still (a failing write): polling fast would change nothing.
+               {milliseconds(4001), false},
+               {milliseconds(60000), false}};
   for (const auto& c : cases) {
-    EXPECT_EQ(LeaderHeartbeatLate(c.still, tick), c.late) << c.still.count() << " ms";
+    EXPECT_EQ(LeaderHeartbeatLate(c.still, tick, ttl), c.late) << c.still.count() << " ms";
   }
 }
 

@@ -87,6 +87,8 @@ selects_only_orders() {  # selects_only_orders PODMONITOR.yaml: exit 0 when it s
 import sys, yaml
 docs = lambda f: [d for d in yaml.safe_load_all(open(f)) if d]
 pm = next(d for d in docs(sys.argv[1]) if d["kind"] == "PodMonitor")
+# Its own name too: under the first one's, `kubectl apply` would replace the first cluster's.
+assert pm["metadata"]["name"] == "orders-mysql", "PodMonitor named " + pm["metadata"]["name"]
 def pod_labels(f, name):
     sts = next(d for d in docs(f) if d["kind"] == "StatefulSet" and d["metadata"]["name"] == name)
     return sts["spec"]["template"]["metadata"]["labels"]
