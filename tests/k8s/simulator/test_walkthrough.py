@@ -985,16 +985,21 @@ class Walkthrough:
         via(f"{p}mysql-primary", "CREATE DATABASE orders; CREATE TABLE orders.t (id INT PRIMARY "
             "KEY); INSERT INTO orders.t VALUES (1),(2)")
         replicas = set(names) - {primary}
-        seen = set()
+        # Every host a read reached, and the last row count each one showed: a replica applies
+        # the insert a moment after the primary acknowledged it (semi-sync acks on receipt),
+        # so a read right after the write may see 0 rows; each must show both rows in the end.
+        hosts, last = set(), {}
 
         def all_seen():
             rows = self._try(lambda: via(f"{p}mysql-read",
                                          "SELECT @@hostname, (SELECT COUNT(*) FROM orders.t)"))
             if rows:
-                seen.add(tuple(rows[0]))
-            return {h for h, _ in seen} >= replicas
-        self.sim.wait(f"reads through {p}mysql-read reach {sorted(replicas)}", all_seen, 30, 0.1)
-        assert {h for h, _ in seen} <= replicas and all(c == "2" for _, c in seen), seen
+                hosts.add(rows[0][0])
+                last[rows[0][0]] = rows[0][1]
+            return hosts >= replicas and all(last[h] == "2" for h in replicas)
+        self.sim.wait(f"reads through {p}mysql-read reach {sorted(replicas)}, each with both rows",
+                      all_seen, 30, 0.1)
+        assert hosts <= replicas, f"reads reached {sorted(hosts)}, not only {sorted(replicas)}"
         # Neither sees the other's data.
         count = "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{}'"
         assert via(f"{p}mysql-primary", count.format(DB)) == [["0"]]
