@@ -49,6 +49,13 @@ class RendezvousDb : public FakeDb {
   Rendezvous& rendezvous_;
 };
 
+// A peer's server, replicating and answering.
+Result<std::unique_ptr<Db>> ReplicatingPeer() {
+  auto db = std::make_unique<FakeDb>();
+  db->state = testing::StateBuilder().Replicating().Build();
+  return std::unique_ptr<Db>(std::move(db));
+}
+
 MemberView Member(const std::string& name, uint32_t ordinal) {
   MemberView m;
   m.name = name;
@@ -95,9 +102,7 @@ TEST(FailoverFenceTest, APeerThatCannotBeReachedIsNotedAndTheFenceGoesOn) {
   self.state = testing::StateBuilder().Replicating().Build();
   const PeerDbFactory peers = [](const std::string& name) -> Result<std::unique_ptr<Db>> {
     if (name == "mysql-3") return Unavailable("connect {}: refused", name);
-    auto db = std::make_unique<FakeDb>();
-    db->state = testing::StateBuilder().Replicating().Build();
-    return std::unique_ptr<Db>(std::move(db));
+    return ReplicatingPeer();
   };
   const ClusterView view = LostMysql0();
   FailoverFenceContext ctx{.self = "mysql-1", .view = view, .self_db = self, .peer_db = peers};
@@ -120,9 +125,7 @@ TEST(FailoverFenceTest, ItsOwnStopFailingIsAnErrorAndNothingIsReadyToCampaign) {
   std::vector<std::string> asked;
   const PeerDbFactory peers = [&](const std::string& name) -> Result<std::unique_ptr<Db>> {
     asked.push_back(name);
-    auto db = std::make_unique<FakeDb>();
-    db->state = testing::StateBuilder().Replicating().Build();
-    return std::unique_ptr<Db>(std::move(db));
+    return ReplicatingPeer();
   };
   const ClusterView view = LostMysql0();
   FailoverFenceContext ctx{.self = "mysql-1", .view = view, .self_db = self, .peer_db = peers};
