@@ -322,6 +322,17 @@ ServerState Agent::Gather() {
 
 void Agent::Act(const std::vector<Action>& actions, AgentSnapshot& snap) {
   for (const Action& a : actions) {
+    if (a.kind == ActionKind::kStartReplication) {
+      const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+          clock_.Now() - replication_started_at_);
+      if (!ReplicationRestartDue({replication_starts_, since})) {
+        spdlog::debug("{}: not starting replication yet ({} starts so far): {}",
+                      config_.id.pod_name, replication_starts_, a.reason);
+        continue;
+      }
+      ++replication_starts_;
+      replication_started_at_ = clock_.Now();
+    }
     snap.last_actions.push_back(std::string(ActionName(a.kind)) + ": " + a.reason);
     Status st;
     switch (a.kind) {
@@ -821,6 +832,12 @@ void Agent::RunOnce() {
       source_ = *source;
       if (view && view->leader && StreamsFrom(state, source_)) {
         received_from_ = {decision.leader, view->leader->epoch};
+      }
+      if (state.replica &&
+          ReplicationRanCleanly(*state.replica,
+                                std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    clock_.Now() - replication_started_at_))) {
+        replication_starts_ = 0;
       }
       actions = PlanActions(Role::kReplica, state, source_, CloneStatus());
       // After Gather (step 2): the primary's position must be read after this replica's.

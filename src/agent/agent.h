@@ -279,6 +279,10 @@ class Agent {
   // that last moved; tracked only while this tick's view shows another member leading.
   std::pair<std::string, int64_t> leader_record_{};
   std::chrono::steady_clock::time_point leader_record_moved_at_{};
+  // Starts of stopped replication threads since they last ran cleanly, and the last one's
+  // time: kStartReplication waits out core/replication_plan.h's backoff.
+  int replication_starts_ = 0;
+  std::chrono::steady_clock::time_point replication_started_at_{};
   bool leader_record_tracked_ = false;
   bool been_ready_ = false;  // some tick's verdict was ready in its role (see startup_tick)
   std::chrono::steady_clock::time_point agent_started_;  // when it was made (startup_tick)

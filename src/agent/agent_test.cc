@@ -188,6 +188,41 @@ TEST_F(AgentTest, MysqldDownBacksOffThenRecovers) {
   EXPECT_TRUE(agent.Snapshot().readiness.ready);
 }
 
+// A start that does not cure the IO thread (the source refuses the position: error 1236)
+// is retried after 1, 2, 4 ... s, not every tick; once the threads ran cleanly for a while,
+// the next stop is started at once again.
+TEST_F(AgentTest, AnIoErrorThatAStartDoesNotCureIsRetriedWithBackoff) {
+  const ServerState refused =
+      testing::StateBuilder()
+          .Replicating()
+          .IoError(1236, "Got fatal error 1236 from master when reading data from binary log")
+          .Build();
+  db_.state = refused;
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-2");
+  agent.RunOnce();
+  ASSERT_EQ(Count("start_replication"), 1u) << "the first start is at once";
+  // 10 ticks of 250 ms: the IO thread fails again right after every start.
+  for (int i = 0; i < 10; ++i) {
+    db_.state = refused;
+    Tick(agent, milliseconds(250));
+  }
+  // Starts at 0, then 1 s and 2 s after the one before: 0, 1.0, 3.0 s (2.5 s of ticks).
+  EXPECT_EQ(Count("start_replication"), 2u);
+  for (int i = 0; i < 4; ++i) {
+    db_.state = refused;
+    Tick(agent, milliseconds(250));
+  }
+  EXPECT_EQ(Count("start_replication"), 3u) << "due 2 s after the second, at 3.0 s";
+
+  // Cured (the source is back in order): running cleanly for 10 s forgets the attempts.
+  db_.state = testing::StateBuilder().Replicating().Build();
+  for (int i = 0; i < 12; ++i) Tick(agent, milliseconds(1000));
+  db_.state = refused;
+  Tick(agent, milliseconds(250));
+  EXPECT_EQ(Count("start_replication"), 4u) << "a new stop is started at once";
+}
+
 // A starting member polls its mysqld and ticks every startup_tick until it is first ready;
 // then the tick (and the backoff while mysqld is down) as before.
 TEST_F(AgentTest, StartupTickUntilFirstReady) {
@@ -885,6 +920,60 @@ TEST_F(FailoverAgentTest, AFollowerTicksFastAndSkipsTheErrantCheckWhileTheLeader
   Tick(agent, milliseconds(100));
   EXPECT_EQ(agent.NextDelay(), milliseconds(1000)) << "back on time: the normal tick";
   EXPECT_TRUE(checked()) << "and the errant check again";
+}
+
+// The whole path of a frozen leader (SIGSTOP): its record stops moving first, so the sync
+// replica ticks fast before the lease expires, sees the expiry within a fast tick, fences,
+// and takes the key: well before a normal tick after the expiry.
+TEST_F(FailoverAgentTest, TheSyncReplicaOfAFrozenLeaderTakesOverWithinAFastTickOfTheExpiry) {
+  LeaderIs("mysql-2", 3);
+  ASSERT_TRUE(store_.Put(keys_.Sync(), formats::ToJson(formats::SyncRecord{"mysql-1", 3, 0})).ok());
+  RegisterMysql2();
+  ReplicaStatus r = testing::HealthyReplication("mysql-2.mysql");
+  r.gtid_io_pos = "0-100-7";
+  db_.state = testing::StateBuilder().Replicating(r).Gtids("0-100-7", "0-100-7").Build();
+  db_.state.gtid_current = *GtidList::Parse("0-100-7");
+  db_.state.uptime_seconds = 1000;
+  AgentConfig config = Config("mysql-1");
+  config.peer_db = [](const std::string&) -> Result<std::unique_ptr<Db>> {
+    auto db = std::make_unique<FakeDb>();  // the leader, at the same position: nothing errant
+    db->state = testing::StateBuilder().Writable().Gtids("", "0-100-7").Build();
+    db->state.gtid_current = *GtidList::Parse("0-100-7");
+    return std::unique_ptr<Db>(std::move(db));
+  };
+  Agent& agent = Make(config, db_);
+  agent.RunOnce();
+  for (int i = 0; i < 2; ++i) {
+    RegisterMysql2();  // on time: its record moves every tick
+    Tick(agent, milliseconds(1000));
+  }
+  ASSERT_EQ(agent.Snapshot().decision.verdict, RoleVerdict::kFollow)
+      << agent.Snapshot().decision.reason;
+  ASSERT_EQ(agent.NextDelay(), milliseconds(1000));
+
+  // mysql-2 freezes: from here neither its record nor its lease (3 s, kept alive at the
+  // last Tick) moves. The agent runs at the pace it asks for.
+  const auto frozen_at = clock_.Now();
+  const auto expires_at = frozen_at + std::chrono::seconds(3);
+  bool fast_before_expiry = false;
+  for (int i = 0; i < 100 && !(StoredLeader() && StoredLeader()->name == "mysql-1"); ++i) {
+    if (clock_.Now() < expires_at && agent.NextDelay() == milliseconds(100)) {
+      fast_before_expiry = true;
+    }
+    clock_.Advance(agent.NextDelay());
+    agent.RunOnce();
+  }
+  ASSERT_TRUE(StoredLeader()) << agent.Snapshot().decision.reason;
+  EXPECT_EQ(StoredLeader()->name, "mysql-1");
+  EXPECT_EQ(StoredLeader()->epoch, 4u);
+  EXPECT_TRUE(fast_before_expiry) << "late before its lease expired";
+  EXPECT_LE(clock_.Now() - expires_at, milliseconds(300))
+      << "the key taken within a few fast ticks of the expiry, not a normal tick later";
+  EXPECT_EQ(Count("stop_replication_io"), 1u) << "fenced its own IO thread first";
+  const auto h = History(4);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->reason, "failover");
+  EXPECT_EQ(h->from, "mysql-2");
 }
 
 TEST_F(FailoverAgentTest, ASyncReplicaWhoseServerRestartedSinceTheLeaderWasLostWaits) {

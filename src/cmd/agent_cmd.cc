@@ -52,6 +52,7 @@ struct AgentFlags {
   int64_t failover_cool_down_s = 30;
   bool semi_sync = false;
   bool exit_to_reclone = false;
+  bool kill_server_to_reclone = false;
   bool drain_on_stop = false;
   std::string archive_repo;  // "" off
   int archive_interval_s = 30;
@@ -104,7 +105,12 @@ int RunAgent(const AgentFlags& f) {
   config.request_reclone = [&fs, &config, &f](const std::string& reason) -> Status {
     if (reason.empty()) return fs.RemoveAll(RecloneRequestPathOf(config.data_dir));
     RETURN_IF_ERROR(fs.WriteFileAtomic(RecloneRequestPathOf(config.data_dir), reason + "\n", 0644));
-    if (f.exit_to_reclone) {
+    // After the request is on disk, never before: the server's restart acts on it only if it
+    // finds it there; restarted without it, the server would come back on the same data.
+    if (f.kill_server_to_reclone) {
+      RETURN_IF_ERROR(PidFileKiller(config.data_dir + "/mysqld.pid").KillServer());
+    }
+    if (f.exit_to_reclone || f.kill_server_to_reclone) {
       exit_for_reclone = true;
       stop_requested = true;
     }
@@ -283,7 +289,7 @@ int RunAgent(const AgentFlags& f) {
   // after this process exits (local/member_lifecycle.cc), so a replica can still drain.
   if (!exit_for_reclone && f.drain_on_stop) agent.DrainOnStop();
   spdlog::info("{}: agent stopping{}", id->pod_name,
-               exit_for_reclone ? " so that the supervisor re-clones this member" : "");
+               exit_for_reclone ? " so that this member is re-cloned" : "");
   // After the drain: a catalog read in flight must not delay it.
   if (age_reader.joinable()) age_reader.join();
   http.Stop();
@@ -346,7 +352,12 @@ Action AddAgentCommand(CLI::App& app) {
   app.add_flag("--exit-to-reclone", f->exit_to_reclone,
                "After asking for a re-clone (an errant or diverged replica), exit with status 75 "
                "so that the local supervisor re-runs the clone step; without it the request "
-               "waits for the member's next start (on Kubernetes: delete the pod)");
+               "waits for the member's next start");
+  app.add_flag("--kill-server-to-reclone", f->kill_server_to_reclone,
+               "After asking for a re-clone, kill -9 this member's mariadbd (through its pid "
+               "file: the pod shares one process namespace) and exit with status 75. On "
+               "Kubernetes the mariadbd container runs `mysqlset clone ... -- mariadbd`, so its "
+               "restart re-runs the clone step, which sets the datadir aside and clones");
   app.add_flag("--drain-on-stop", f->drain_on_stop,
                "On SIGTERM, a replica stops its IO thread, applies what it received and records "
                "it (DATA/.mysqlset-drained.json), so that after its server's restart it may "

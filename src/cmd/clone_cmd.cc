@@ -1,6 +1,8 @@
 #include <unistd.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "agent/clone_step.h"
 #include "agent/secrets.h"
@@ -9,6 +11,7 @@
 #include "common/logging.h"
 #include "etcd/etcd_store.h"
 #include "posix/posix_env.h"
+#include "posix/subprocess.h"
 
 namespace mysqlset::cmd {
 namespace {
@@ -17,8 +20,9 @@ struct CloneFlags {
   CloneStepOptions step;
   int retry_delay_ms = 1000;
   int donor_poll_ms = 200;
-  std::string etcd;      // "" : no store; the ordinal alone decides who bootstraps
-  uint32_t members = 1;  // accepted as the agent's; the clone does not need it
+  std::string etcd;                    // "" : no store; the ordinal alone decides who bootstraps
+  uint32_t members = 1;                // accepted as the agent's; the clone does not need it
+  std::vector<std::string> then_exec;  // after `--`: the program this process becomes
 };
 
 void AddCloneFlags(CLI::App& app, CloneFlags& r) {
@@ -63,6 +67,10 @@ void AddCloneFlags(CLI::App& app, CloneFlags& r) {
       app.add_option("--peer-data-dir", r.step.peer_data_dirs,
                      "Ordinal 0 with no data: another member's data volume on this machine (local "
                      "mode); a complete datadir there also forbids bootstrapping; repeatable"));
+  app.add_option("command", r.then_exec,
+                 "After `--`: once the datadir is ready, become this program (on Kubernetes, "
+                 "mariadbd: each container restart then runs the step again, which is how a "
+                 "re-clone request is acted on without a pod deletion)");
 }
 
 }  // namespace
@@ -104,7 +112,13 @@ Action AddCloneCommand(CLI::App& app) {
       env.store = store.get();
     }
     Status st = RunCloneStep(env, s, *secrets);
-    return st.ok() ? 0 : ReportError("clone", st);
+    if (!st.ok()) return ReportError("clone", st);
+    if (r->then_exec.empty()) return 0;
+    store.reset();  // no connection of ours may leak into the program
+    const Status exec = ExecReplacingSelf(r->then_exec);  // returns only when exec failed
+    return ReportError("clone", Unavailable("after the clone step: {}; check that it is "
+                                            "installed and on PATH",
+                                            exec.message()));
   };
 }
 

@@ -168,4 +168,14 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
   return actions;
 }
 
+bool ReplicationRestartDue(const ReplicationRestarts& r) {
+  if (r.attempts <= 0) return true;
+  return r.since_last >= kReplicationRestartBackoff.DelayFor(r.attempts - 1);
+}
+
+bool ReplicationRanCleanly(const ReplicaStatus& r, std::chrono::milliseconds since_last_start) {
+  return r.io == ThreadState::kYes && r.sql == ThreadState::kYes && r.last_io_errno == 0 &&
+         r.last_sql_errno == 0 && since_last_start >= kReplicationCleanRun;
+}
+
 }  // namespace mysqlset

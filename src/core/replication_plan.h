@@ -8,10 +8,12 @@
 // - the clone's GTID seeds gtid_slave_pos only while the server has applied nothing after
 //   it, and gtid_slave_pos is never moved backwards (see ReplicationStartPosition).
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/backoff.h"
 #include "core/readiness.h"
 #include "core/server_state.h"
 
@@ -60,5 +62,23 @@ std::optional<GtidList> ReplicationStartPosition(const ServerState& state,
 // why it is not ready; a person restores the file or re-clones).
 std::vector<Action> PlanActions(Role role, const ServerState& state, const DesiredSource& want,
                                 const CloneRecordStatus& clone);
+
+// Starts of stopped replication threads (kStartReplication) since they last ran cleanly.
+// The first start is at once; the next ones wait kReplicationRestartBackoff after the one
+// before: an error that a start does not cure (a diverged binlog, error 1236; a wrong
+// password) would otherwise restart the IO thread every tick and fill both servers' error
+// logs, while the errant check decides the real cure (a re-clone).
+struct ReplicationRestarts {
+  int attempts = 0;
+  std::chrono::milliseconds since_last{0};  // since the last start
+};
+inline constexpr Backoff kReplicationRestartBackoff{std::chrono::milliseconds(1000),
+                                                    std::chrono::milliseconds(30000), 2.0};
+bool ReplicationRestartDue(const ReplicationRestarts& r);
+// Threads that ran without an error for this long after the last start have recovered:
+// the attempts before are forgotten. Shorter than that, a start that failed a moment later
+// (the IO thread connects, then the source refuses the position) still counts.
+inline constexpr std::chrono::milliseconds kReplicationCleanRun{10000};
+bool ReplicationRanCleanly(const ReplicaStatus& r, std::chrono::milliseconds since_last_start);
 
 }  // namespace mysqlset

@@ -274,5 +274,54 @@ TEST(ReplicationPlanTest, ResetSlaveAllNeverSeedsTheOlderCloneGtid) {
   EXPECT_EQ(actions[0].seed_gtid, "0-100-3810");
 }
 
+TEST(ReplicationPlanTest, RestartBackoffTable) {
+  using std::chrono::milliseconds;
+  struct Case {
+    const char* name;
+    int attempts;
+    int since_last_ms;
+    bool due;
+  } cases[] = {
+      {"first start: at once", 0, 0, true},
+      {"second start: 1 s after the first", 1, 999, false},
+      {"second start: due at 1 s", 1, 1000, true},
+      {"third: 2 s after the second", 2, 1999, false},
+      {"third: due at 2 s", 2, 2000, true},
+      {"sixth: 16 s", 5, 15999, false},
+      {"sixth: due at 16 s", 5, 16000, true},
+      {"capped at 30 s, however many before", 40, 29999, false},
+      {"capped: due at 30 s", 40, 30000, true},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ReplicationRestartDue({c.attempts, milliseconds(c.since_last_ms)}), c.due) << c.name;
+  }
+}
+
+TEST(ReplicationPlanTest, RanCleanlyTable) {
+  using std::chrono::milliseconds;
+  ReplicaStatus diverged = HealthyReplication();
+  diverged.io = ThreadState::kNo;
+  diverged.last_io_errno = 1236;
+  ReplicaStatus connecting = HealthyReplication();
+  connecting.io = ThreadState::kConnecting;
+  ReplicaStatus sql_error = HealthyReplication();
+  sql_error.last_sql_errno = 1950;
+  struct Case {
+    const char* name;
+    ReplicaStatus r;
+    int since_last_start_ms;
+    bool clean;
+  } cases[] = {
+      {"running without error for 10 s", HealthyReplication(), 10000, true},
+      {"running, but started a moment ago (may fail again)", HealthyReplication(), 9999, false},
+      {"IO thread stopped on 1236", diverged, 60000, false},
+      {"IO thread still connecting", connecting, 60000, false},
+      {"SQL error", sql_error, 60000, false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ReplicationRanCleanly(c.r, milliseconds(c.since_last_start_ms)), c.clean) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace mysqlset

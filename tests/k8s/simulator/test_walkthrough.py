@@ -868,29 +868,31 @@ class Walkthrough:
         while a commit waited for an ack that never came (no replica had received it) commits
         that unacknowledged tail in crash recovery, and its binlog has diverged from the new
         primary's (error 1236): its agent reports it errant and, after 3 checks over 30 s,
-        requests a re-clone (DATA/.mysqlset-reclone, docs/roles.md "Errant transactions"). On
-        Kubernetes the request waits for the pod's next start, so the test does what the docs
-        tell a user: `kubectl delete pod`. The clone init container then sets the datadir
-        aside (never deleted) and clones. Returns how it rejoined."""
-        request = os.path.join(self.sim.pvc_path(old), ".mysqlset-reclone")
+        requests a re-clone (DATA/.mysqlset-reclone, docs/roles.md "Errant transactions"),
+        kills mariadbd and exits (--kill-server-to-reclone). The mariadbd container's restart
+        runs the clone step before mariadbd, which sets the datadir aside (never deleted) and
+        clones: no pod deletion, nobody's action. Returns how it rejoined."""
+        pvc = self.sim.pvc_path(old)
+        request = os.path.join(pvc, ".mysqlset-reclone")
+        requested = []
+
+        def kept():
+            return [n for n in os.listdir(pvc) if n.startswith("mysql.discarded")]
 
         def state():
+            if os.path.exists(request) and not requested:
+                with open(request) as f:
+                    requested.append(f.read().strip().replace("\n", " "))
             if self.agent_status(old, "/replica") == 200:
                 return "rejoined"
-            return "reclone" if os.path.exists(request) else None
-        got = self.sim.wait(f"{old} answers /replica (or requests its re-clone)", state, 150)
-        if got == "rejoined":
+            return None
+        self.sim.wait(f"{old} answers /replica (rejoined, or re-cloned on its own)", state, 300)
+        if not requested and not kept():
             return "rejoined as it was"
-        with open(request) as f:
-            reason = f.read().strip().replace("\n", " ")
-        pod = self.sim.delete_pod(old)
-        assert pod.gone.wait(90), f"{old} did not terminate"
-        self.sim.wait_ready(3, timeout=180)
-        self.sim.wait(f"re-cloned {old} answers /replica",
-                      lambda: self.agent_status(old, "/replica") == 200, 60)
-        kept = [n for n in os.listdir(self.sim.pvc_path(old)) if n.startswith("mysql.discarded")]
-        assert kept, f"{old} was re-cloned but its diverged datadir was not kept aside"
-        return f"diverged, re-cloned after `kubectl delete pod` ({reason[:160]}; kept {kept[-1]})"
+        assert kept(), f"{old} was re-cloned but its diverged datadir was not kept aside"
+        restarts = sum(c.restarts for c in self.sim.pod(old).containers)
+        return (f"diverged, re-cloned on its own in the same pod ({(requested or ['?'])[0][:160]}; "
+                f"kept {kept()[-1]}; {restarts} container restarts)")
 
     def heal_rejoins_the_old_primary(self):
         """The veth set up again: the old primary rejoins as a replica of the new one and
@@ -935,6 +937,48 @@ class Walkthrough:
               f"after the crash ({self.path}); {n} acknowledged writes on every member, "
               f"{len(writer.failed)} failed or unknown; {sampler.rounds} read_only rounds, "
               f"never two writable")
+
+    def errant_replica_is_recloned_in_its_pod(self):
+        """A transaction written straight into a replica (the admin account has READ ONLY
+        ADMIN), in another GTID domain as in issue 13's report, under a writer: the agent
+        reports it errant and, after 3 checks over 30 s, asks for a re-clone, kills mariadbd
+        and exits. The mariadbd container's restart runs the clone step: the datadir is set
+        aside (kept), a healthy peer is cloned, and the member serves reads again. The same
+        pod (never deleted, nobody's action), the errant row gone, no acknowledged write
+        lost, never two members writable, equal checksums."""
+        primary = self.wait_primary()
+        victim = [n for n in ("mysql-2", "mysql-1", "mysql-0") if n != primary][0]
+        pod = self.sim.pod(victim)
+        pvc = self.sim.pvc_path(victim)
+        kept_before = {n for n in os.listdir(pvc) if n.startswith("mysql.discarded")}
+        old, writer, sampler = self.fault_drill_start("errant_drill")
+        try:
+            self.pod_sql(victim, "SET SESSION gtid_domain_id=77; "
+                                 f"INSERT INTO {DB}.t VALUES (7777,'errant')")
+            t0 = time.monotonic()
+            self.sim.wait(f"{victim} leaves the read endpoint (errant)",
+                          lambda: self.agent_status(victim, "/replica") != 200, 30)
+
+            def recloned():
+                kept = {n for n in os.listdir(pvc) if n.startswith("mysql.discarded")}
+                return bool(kept - kept_before) and self.agent_status(victim, "/replica") == 200
+            self.sim.wait(f"{victim} re-cloned in its pod and replicating", recloned, 240)
+            took = time.monotonic() - t0
+            writer.wait_acks(f"writes on {old} after the re-clone", 5, 30, self.server_id(old))
+        finally:
+            writer.stop()
+            sampler.stop()
+        assert self.sim.pod(victim) is pod, f"{victim} was deleted and recreated, not healed"
+        assert not sampler.violations, \
+            f"two members writable at once: {sampler.violations[:5]} ({sampler.rounds} rounds)"
+        rows = self.pod_sql(victim, f"SELECT COUNT(*) FROM {DB}.t WHERE id = 7777")
+        assert rows == [["0"]], f"the errant row is still on {victim}: {rows}"
+        gtids = self.pod_sql(victim, "SELECT @@gtid_binlog_pos")[0][0]
+        assert "77-" not in gtids, f"{victim} still holds the errant domain: {gtids}"
+        n = self.converge(writer)
+        restarts = {c.name: c.restarts for c in pod.containers}
+        print(f"     {victim}: errant, re-cloned in {took:.0f}s in the same pod (container "
+              f"restarts {restarts}); {n} acknowledged writes on every member")
 
     def release_drill(self):
         """After a failed drill: the network restored and the writer and sampler stopped, so
@@ -1191,6 +1235,9 @@ def main():
                        w.partition_of_the_primary_fails_over)
                 w.step("heal: the old primary rejoins as a replica, members converge",
                        w.heal_rejoins_the_old_primary)
+                w.release_drill()
+                w.step("an errant replica is re-cloned in its own pod, with no pod deletion",
+                       w.errant_replica_is_recloned_in_its_pod)
                 w.release_drill()
                 if a.crash:
                     w.step("crash of the primary pod (kill -9, no preStop): failover without "

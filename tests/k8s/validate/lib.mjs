@@ -392,6 +392,13 @@ function checkEtcd(ctx) {
     agent && argvOf(agent).includes("--semi-sync") ? [] : ["the agent has no --semi-sync: a lost primary is never replaced"]);
   add(`mysql pods share their process namespace (fencing) ${objId(mysql)}`,
     mpod.shareProcessNamespace === true ? [] : ["shareProcessNamespace is not true: the agent cannot SIGKILL mariadbd"]);
+  // An errant or diverged member heals in its own pod: the agent kills mariadbd after asking
+  // for a re-clone, and the mariadbd container's restart runs the clone step first.
+  const server = (mpod.containers || []).find(isMariadbd);
+  const recloneProblems = [];
+  if (!agent || !argvOf(agent).includes("--kill-server-to-reclone")) recloneProblems.push("the agent has no --kill-server-to-reclone: an errant member's re-clone request waits for a pod deletion");
+  if (!server || argvOf(server)[1] !== "clone") recloneProblems.push("the mariadbd container does not run `mysqlset clone ... -- mariadbd`: its restart cannot act on a re-clone request");
+  add(`mysql members re-clone in their own pod ${objId(mysql)}`, recloneProblems);
 
   // Issue 13: deleting the primary's pod (a rolling update) hands over first. The agent
   // container's preStop requests the switchover (only from the primary); the mariadbd
@@ -588,7 +595,14 @@ export function checkCrossCluster(docsA, docsB, labelA = "A", labelB = "B") {
   return results;
 }
 
-const isMariadbd = (c) => argvOf(c)[0] === "mariadbd";
+// The program a container ends up running: `mysqlset clone ... -- PROGRAM ...` runs the clone
+// step, then becomes PROGRAM (the mariadbd container, so that its restart can re-clone).
+function serverArgv(c) {
+  const a = argvOf(c);
+  const i = a.indexOf("--");
+  return a[0] === "mysqlset" && a[1] === "clone" && i > 1 ? a.slice(i + 1) : a;
+}
+const isMariadbd = (c) => serverArgv(c)[0] === "mariadbd";
 
 // Liveness must not kill a long InnoDB crash recovery: the mariadbd container has a
 // startupProbe allowing at least 30 minutes, and a livenessProbe after it.
