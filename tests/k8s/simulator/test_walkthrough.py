@@ -367,6 +367,15 @@ class Walkthrough:
         for n in p:
             assert os.path.exists(os.path.join(self.sim.pvc_path(n), ".mysqlset-complete")), n
 
+    @staticmethod
+    def _mounts_of(pid):
+        """A process's mount points and their options ({"/tmp": ["rw", ...]})."""
+        mounts = {}
+        for line in open(f"/proc/{pid}/mountinfo"):
+            f = line.split()
+            mounts[f[4]] = f[5].split(",")
+        return mounts
+
     def sandbox_matches_manifest(self):
         """Looks at the running agent and mariadbd of mysql-1 from the host through /proc."""
         pod = self.sim.pod("mysql-1")
@@ -390,10 +399,7 @@ class Walkthrough:
         for n in ("mysql-0", "mysql-1", "mysql-2"):
             assert f"{self.ip_of(n)}\t{n}.mysql.default.svc.cluster.local" in hosts, hosts
             assert f"{n}.mysql" in hosts, hosts
-        mounts = {}
-        for line in open(f"/proc/{agent}/mountinfo"):
-            f = line.split()
-            mounts[f[4]] = f[5].split(",")
+        mounts = self._mounts_of(agent)
         assert "ro" in mounts["/"], f"root not read-only: {mounts['/']}"
         assert "ro" in mounts["/etc/mysqlset/secrets"]
         assert "rw" in mounts["/var/lib/mysql"] and "rw" in mounts["/tmp"]
@@ -406,8 +412,13 @@ class Walkthrough:
         # volume would see an empty, read-only /tmp.
         assert not os.path.exists(f"/proc/{agent}/root{self.sim.rundir}")
         assert not os.path.exists(f"/proc/{agent}/root/run/netns")
-        # mariadbd's container mounts no Secret, as in the manifest.
-        assert not os.path.exists(f"/proc/{mysqld}/root/etc/mysqlset/secrets/admin-password")
+        # mariadbd's container mounts the Secret read-only, as in the manifest: its clone step
+        # (run before mariadbd, so that a restart can re-clone) authenticates to the donor.
+        mounts = self._mounts_of(mysqld)
+        assert "ro" in mounts["/etc/mysqlset/secrets"], mounts.get("/etc/mysqlset/secrets")
+        # ... and became mariadbd: the clone step exec'd it in place, same pid.
+        with open(f"/proc/{mysqld}/comm") as f:
+            assert f.read().strip() == "mariadbd"
         assert os.path.exists(f"/proc/{mysqld}/root/etc/mysql/conf.d/my.cnf")
 
     def write_through_primary(self):
