@@ -5,7 +5,8 @@ Every PERIOD seconds for SECONDS: the primary's @@gtid_binlog_pos and the archiv
 highest end GTID of REPO/binlogs/*/segment.json, domain 0). The lag at a sample taken at t is
 t minus the last sample time s at which the primary's position was still within what the
 archive holds at t: the archive holds the primary's state of `lag` seconds ago, which is what
-a cluster lost at t would lose (to within PERIOD). Prints one TSV row per sample:
+a cluster lost at t would lose (to within PERIOD); NA when the archive lacks even what the
+primary had at the first sample. Prints one TSV row per sample:
 LABEL t primary_seq archive_seq lag_s.
 """
 import argparse
@@ -34,6 +35,8 @@ def main():
     ap.add_argument("--seconds", type=float, required=True)
     ap.add_argument("--period", type=float, default=0.5)
     ap.add_argument("--label", default="")
+    ap.add_argument("--while-pid", type=int, default=0,
+                    help="sample only while this process (the load) runs, at most SECONDS")
     a = ap.parse_args()
     # The mariadb client (any python3 has it at hand, unlike pymysql), with the password in a
     # 0600 option file rather than on its argv.
@@ -49,7 +52,7 @@ def main():
     t0 = time.time()
     for _ in range(int(a.seconds / a.period) + 1):
         now = time.time()
-        if now - t0 > a.seconds:
+        if now - t0 > a.seconds or (a.while_pid and not os.path.exists(f"/proc/{a.while_pid}")):
             break
         try:
             out = subprocess.run(query, capture_output=True, text=True, timeout=10).stdout
@@ -66,10 +69,15 @@ def main():
         samples.append((now - t0, primary, archive))
         time.sleep(max(0.0, a.period - (time.time() - now)))
     os.unlink(cnf.name)
+    # The load starts when the primary first moves (sysbench connects and prepares first).
+    start = next((i for i in range(1, len(samples)) if samples[i][1] > samples[0][1]), len(samples))
+    samples = samples[max(0, start - 1):]
     for i, (t, primary, archive) in enumerate(samples):
         caught = [s for s, p, _ in samples[:i + 1] if p <= archive]
-        lag = t - caught[-1] if caught else t  # before the first sample: at least t
-        print(f"{a.label}\t{t:.2f}\t{primary}\t{archive}\t{lag:.2f}")
+        # None caught: the archive lacks what the primary had before sampling began, so the
+        # lag is unknown (at least t): NA, left out of the figures.
+        lag = f"{t - caught[-1]:.2f}" if caught else "NA"
+        print(f"{a.label}\t{t:.2f}\t{primary}\t{archive}\t{lag}")
 
 
 if __name__ == "__main__":

@@ -134,8 +134,8 @@ for interval in $LAG_INTERVALS; do
     --time="$LAG_SECONDS" run >"$W/lag-$interval.sysbench" &
   sb_pid=$!; pids_to_stop+=("$sb_pid")
   python3 "$bench_root/bench/archive_lag.py" --port "$BASE" \
-    --password-file "$D/secrets/admin-password" --repo "$REPO" --seconds "$LAG_SECONDS" \
-    --label "$interval" >>"$OUT/lag.tsv"
+    --password-file "$D/secrets/admin-password" --repo "$REPO" --seconds $((LAG_SECONDS + 60)) \
+    --while-pid "$sb_pid" --label "$interval" >>"$OUT/lag.tsv"
   wait "$sb_pid" || true
   load_end=$(date +%s)
   log "lag at --archive-interval $interval: $(grep -o 'transactions:.*' "$W/lag-$interval.sysbench")"
@@ -162,7 +162,7 @@ for r in $(seq "$RESTORE_RUNS"); do
     "$MYSQLSET" restore --repo "$REPO" --dir "$d2" --base-port "$B2" "${args[@]}" >"$d2.out" 2>&1 \
       || { echo "restore failed, see $d2.out" >&2; tail -5 "$d2.out" >&2; }
     s=$(elapsed "$t0")
-    n=$(grep -o 'Then replaying [0-9]*' "$d2.out" | tr -dc '0-9'); n=${n:-0}
+    n=$(grep -o 'Then replaying [0-9]*' "$d2.out" | tr -dc '0-9' || true); n=${n:-0}
     printf '%s\t%s\t%s\t%s\t%s\n' "$kind" "$r" "$s" "$n" "$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/restore.tsv"
     log "restore ($kind${args[*]:+ ${args[*]}}), run $r: $s s, $n binlog(s) replayed"
     "$MYSQLSET" down --dir "$d2" --purge >>"$W/down.log" 2>&1 || true

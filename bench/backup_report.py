@@ -35,7 +35,7 @@ w("")
 backup = rows("backup.tsv")
 names = {"mysqlset": "a) `mysqlset backup --repo DIR` (zstd -3, SHA-256 read back, manifest)",
          "mariabackup": "b) `mariabackup --backup --stream=xbstream > file`",
-         "mariabackup-zstd": "c) `mariabackup --backup --stream=xbstream | zstd -3 -T0 > file`"}
+         "mariabackup-zstd": "c) `mariabackup --backup --stream=xbstream \\| zstd -3 -T0 > file`"}
 med = {}
 if backup:
     w("| method | runs | seconds min / median / max | MB/s (median) | output MB | load (1-min) |")
@@ -71,7 +71,9 @@ if lag:
     w(f"| `--archive-interval` | samples | lag p50, s | p95, s | max, s | max / interval |")
     w("|---|---|---|---|---|---|")
     for interval in dict.fromkeys(x["interval"] for x in lag):
-        v = [float(x["lag_s"]) for x in lag if x["interval"] == interval]
+        v = [float(x["lag_s"]) for x in lag if x["interval"] == interval and x["lag_s"] != "NA"]
+        if not v:
+            continue
         w(f"| {interval} s | {len(v)} | {statistics.median(v):.1f} | {pct(v, 95):.1f} | "
           f"{max(v):.1f} | {max(v) / float(interval):.2f} |")
     w("")

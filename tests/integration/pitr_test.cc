@@ -143,16 +143,17 @@ class PitrTest : public ::testing::Test {
   std::string SysbenchLog() const { return tmp_.path() + "/sysbench.log"; }
   // sysbench through the write endpoint (P-6) as admin (a password on argv: tests only).
   std::vector<std::string> Sysbench(const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {
-        "sysbench",
-        "oltp_write_only",
-        "--db-driver=mysql",
-        "--mysql-host=127.0.0.1",
-        "--mysql-port=" + std::to_string(base_ - 6),
-        "--mysql-user=admin",
-        "--mysql-password=" + ReadAll(dir_ + "/secrets/admin-password"),
-        "--tables=2",
-        "--table-size=10000"};
+    std::string password = ReadAll(dir_ + "/secrets/admin-password");
+    while (!password.empty() && password.back() == '\n') password.pop_back();
+    std::vector<std::string> argv = {"sysbench",
+                                     "oltp_write_only",
+                                     "--db-driver=mysql",
+                                     "--mysql-host=127.0.0.1",
+                                     "--mysql-port=" + std::to_string(base_ - 6),
+                                     "--mysql-user=admin",
+                                     "--mysql-password=" + password,
+                                     "--tables=2",
+                                     "--table-size=10000"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
