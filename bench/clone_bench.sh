@@ -70,12 +70,7 @@ datadir_bytes() { du -sb --exclude='mysql-bin.*' --exclude='ib_logfile*' "$DATAD
 for size in $SIZES_MB; do
   target=$((size * 1000000))
   # Grow to the target: copies of sbtest1, not binlogged (no replica reads this primary).
-  for _ in $(seq 64); do
-    [ "$(datadir_bytes)" -ge $((target * 97 / 100)) ] && break
-    ntables=$((ntables + 1))
-    sql -e "SET SESSION sql_log_bin=0; CREATE TABLE sbtest.sbtest$ntables LIKE sbtest.sbtest1;
-            INSERT INTO sbtest.sbtest$ntables SELECT * FROM sbtest.sbtest1"
-  done
+  grow_sbtest "$target"
   # Drop the load's binary logs (mariabackup never copies them; tar would) and go durable.
   # The server keeps a binlog until InnoDB's commit checkpoint passes it, so a purge right
   # after the load can keep it: retry until only the current file is left (at most ~20 s).

@@ -31,14 +31,7 @@ SCALE_ROWS=${SCALE_ROWS:-1000000}
 W=$(mktemp -d /tmp/msb-XXXXXX)  # short: member socket paths live under it
 OUT=${OUT:-$W/out}
 mkdir -p "$OUT/lag"
-active=()
-cleanup() {
-  local d
-  for d in "${active[@]}"; do "$MYSQLSET" down --dir "$d" --purge >>"$W/down.log" 2>&1 || true; done
-  stop_started
-  [[ -n ${KEEP:-} ]] || rm -rf "$W"
-}
-trap cleanup EXIT
+trap cleanup_clusters EXIT
 log() { echo "[cluster $(date +%T)] $*" >&2; }
 has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 

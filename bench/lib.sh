@@ -20,18 +20,42 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
 
-# free_base COUNT: a base port B with B-16..B+10*COUNT+2 free on 127.0.0.1 (B-16..B-7 are the
-# local cluster's etcd members, B-6 and B-5 its write and read endpoints). Below 32768, so never an ephemeral port.
+# free_base COUNT [LO HI]: a base port B with B-16..B+10*COUNT+2 free on 127.0.0.1 (B-16..B-7
+# are the local cluster's etcd members, B-6 and B-5 its write and read endpoints), B one of
+# LO, LO+20, ... below HI (default 20000..32000: below 32768, so never an ephemeral port).
 free_base() {
-  local count=$1 base p ok
+  local count=$1 lo=${2:-20000} slots=$(((${3:-32000} - ${2:-20000}) / 20)) base p ok
   for _ in $(seq 100); do
-    base=$((20000 + (RANDOM % 600) * 20)); ok=1
+    base=$((lo + (RANDOM % slots) * 20)); ok=1
     for ((p = base - 16; p <= base + 10 * count + 2; p++)); do
       if (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; then ok=0; break; fi
     done
     [ "$ok" = 1 ] && { echo "$base"; return; }
   done
   return 1
+}
+
+# Local clusters a bench started: their dirs go into `active`; cleanup_clusters (the EXIT
+# trap) stops each (`mysqlset down --purge`, output in $W/down.log), then what stop_started
+# stops, and removes the work dir $W unless KEEP is set.
+active=()
+cleanup_clusters() {
+  local d
+  for d in "${active[@]}"; do "$MYSQLSET" down --dir "$d" --purge >>"$W/down.log" 2>&1 || true; done
+  stop_started
+  [[ -n ${KEEP:-} ]] || rm -rf "$W"
+}
+
+# grow_sbtest TARGET_BYTES: copies sbtest.sbtest1 into sbtest2, sbtest3 ... (not binlogged:
+# the copies are a data set, not load) until the caller's datadir_bytes reaches 97% of
+# TARGET_BYTES, at most 64 copies, with the caller's `sql`; ntables counts the tables.
+grow_sbtest() {
+  for _ in $(seq 64); do
+    [ "$(datadir_bytes)" -ge $(($1 * 97 / 100)) ] && break
+    ntables=$((ntables + 1))
+    sql -e "SET SESSION sql_log_bin=0; CREATE TABLE sbtest.sbtest$ntables LIKE sbtest.sbtest1;
+            INSERT INTO sbtest.sbtest$ntables SELECT * FROM sbtest.sbtest1"
+  done
 }
 
 # start_member DIR POD BASE SECRETS: init + clone (bootstrap for ordinal 0) + mariadbd.

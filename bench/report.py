@@ -771,6 +771,37 @@ if "failover" in headline:
     summary.append(f"Failover after the primary's machine is lost (kill -9, under a write probe): "
                    f"writes again after p50 {p50:.2f} s, max {pmax:.2f} s over {n} runs.")
 
+# ---------------------------------------------------------------- backup
+# bench/backup_bench.sh (bench/run.sh --only backup): RES/backup/backup.md, which
+# bench/backup_report.py wrote. A run without it keeps the section of the last one, between
+# these markers.
+bk_begin, bk_end = "<!-- backup_bench: kept by report.py -->", "<!-- /backup_bench -->"
+bk_md = next((p for p in (path("backup", "backup.md"), path("backup.md")) if os.path.exists(p)), None)
+old_md = open(out_md).read() if os.path.exists(out_md) else ""
+if bk_md:
+    w(bk_begin)
+    w("## 8. Backups, point-in-time restore and the binlog archive's lag")
+    w("")
+    w("`bench/backup_bench.sh` (issue 15): a 1-member local cluster archiving its binlogs into a "
+      "directory repository. **Backup**: ~1 GB of sysbench data (one prepared table, then "
+      "server-side copies), a) `mysqlset backup --repo DIR` next to b) plain `mariabackup "
+      "--backup --stream=xbstream` into a file and c) the same piped through `zstd -3 -T0` "
+      "(what mysqlset compresses with), in turn, in the same run. **Restore**: `mysqlset "
+      "restore` of the newest backup into a new cluster, a) the backup alone and b) `--to-time` "
+      "the middle of the last load (the backup, then the archived binlogs replayed up to that "
+      "time); each includes fetching, SHA-256 checks, `mariabackup --prepare`, the check of "
+      "every table on a throwaway server, and `up`. **Archive lag**: sysbench oltp_write_only "
+      "on the data set; every 0.5 s, how old the primary's state is that the archive holds "
+      "(what a cluster lost at that moment would lose).")
+    w("")
+    md.extend(open(bk_md).read().rstrip("\n").split("\n"))
+    w("")
+    w(bk_end)
+    w("")
+elif bk_begin in old_md and bk_end in old_md:
+    md.extend(old_md[old_md.index(bk_begin):old_md.index(bk_end) + len(bk_end)].split("\n"))
+    w("")
+
 if summary:
     md[2:2] = ["## Summary", ""] + [f"- {s}" for s in summary] + [""]
 

@@ -33,9 +33,21 @@ Result<std::vector<CatalogEntry>> ListBackups(Repository& repo) {
   return out;
 }
 
+namespace {
+
+// The record that publishes a folder first, then the folder: an interrupted prune leaves an
+// unlisted folder, never a listed one with objects missing.
+Status Unpublish(Repository& repo, const std::string& record_key, const char* prefix,
+                 const std::string& id) {
+  RETURN_IF_ERROR(repo.Remove(record_key));
+  return repo.RemoveFolder(std::string(prefix) + "/" + id);
+}
+
+}  // namespace
+
 Status PruneBackup(Repository& repo, const std::string& id) {
-  RETURN_IF_ERROR(repo.Remove(formats::BackupKey(id, formats::kManifestName)));
-  return repo.RemoveFolder(std::string(formats::kBackupsPrefix) + "/" + id);
+  return Unpublish(repo, formats::BackupKey(id, formats::kManifestName), formats::kBackupsPrefix,
+                   id);
 }
 
 std::vector<BackupEntry> EntriesOf(const std::vector<CatalogEntry>& catalog) {
@@ -62,6 +74,11 @@ Result<std::vector<formats::BinlogSegment>> ListBinlogs(Repository& repo) {
     return a.start_unix != b.start_unix ? a.start_unix < b.start_unix : a.id < b.id;
   });
   return out;
+}
+
+Status PruneBinlog(Repository& repo, const std::string& id) {
+  return Unpublish(repo, formats::SegmentKey(id, formats::kSegmentName), formats::kBinlogsPrefix,
+                   id);
 }
 
 namespace {

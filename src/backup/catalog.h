@@ -34,6 +34,10 @@ std::vector<BackupEntry> EntriesOf(const std::vector<CatalogEntry>& catalog);
 // that does not parse is an error naming it.
 Result<std::vector<formats::BinlogSegment>> ListBinlogs(Repository& repo);
 
+// Deletes archived binlog `id`: its segment.json first (an interrupted prune leaves an
+// unlisted folder, never a listed binlog without its file), then the folder.
+Status PruneBinlog(Repository& repo, const std::string& id);
+
 // The inputs of core/pitr.h.
 std::vector<RestorableBackup> RestorablesOf(const std::vector<CatalogEntry>& catalog);
 std::vector<ArchivedBinlog> ArchivedOf(const std::vector<formats::BinlogSegment>& segments);

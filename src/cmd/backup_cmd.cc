@@ -6,9 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -22,6 +24,7 @@
 #include "common/logging.h"
 #include "core/backup_choice.h"
 #include "core/backup_target.h"
+#include "core/binlog_retention.h"
 #include "core/donor.h"
 #include "core/identity.h"
 #include "core/pitr.h"
@@ -234,24 +237,47 @@ struct BackupsFlags {
   bool prune = false;
 };
 
-// --keep-last/--keep-days: what the policy prunes (core/backup_choice.h), deleted with
-// --prune, else only shown.
+// Deletes (with --prune) or shows one pruned object; the exit code.
+int PruneOne(bool prune, const char* what, const std::string& id,
+             const std::function<Status()>& remove) {
+  if (!prune) {
+    std::printf("would prune %s%s (add --prune to delete)\n", what, id.c_str());
+    return kExitOk;
+  }
+  if (Status st = remove(); !st.ok()) {
+    return ReportError("backups", st.Annotate(fmt::format("prune {}{}", what, id)));
+  }
+  std::printf("pruned %s%s\n", what, id.c_str());
+  return kExitOk;
+}
+
+// --keep-last/--keep-days: the backups the policy prunes (core/backup_choice.h), then the
+// archived binlogs no kept backup can use (core/binlog_retention.h), deleted with --prune,
+// else only shown. Backups first: a prune interrupted between the two leaves binlogs that
+// are merely unneeded, never a kept backup without its binlogs.
 int PruneBackups(backup::Repository& repo, const std::vector<backup::CatalogEntry>& list,
                  const BackupsFlags& f) {
   RealClock clock;
   auto ids =
       BackupsToPrune(backup::EntriesOf(list), {f.keep_last, f.keep_days}, clock.UnixSeconds());
   if (!ids.ok()) return ReportError("backups", ids.status());
-  if (ids->empty()) std::printf("Nothing to prune in %s\n", repo.Describe().c_str());
+  auto binlogs = backup::ListBinlogs(repo);
+  if (!binlogs.ok()) return ReportError("backups", binlogs.status());
+  std::vector<backup::CatalogEntry> kept;
+  for (const auto& e : list) {
+    if (std::find(ids->begin(), ids->end(), e.manifest.id) == ids->end()) kept.push_back(e);
+  }
+  const auto binlog_ids = BinlogsToPrune(backup::RestorablesOf(kept), backup::ArchivedOf(*binlogs));
+  if (ids->empty() && binlog_ids.empty()) {
+    std::printf("Nothing to prune in %s\n", repo.Describe().c_str());
+  }
   for (const auto& id : *ids) {
-    if (!f.prune) {
-      std::printf("would prune %s (add --prune to delete)\n", id.c_str());
-      continue;
-    }
-    if (Status st = backup::PruneBackup(repo, id); !st.ok()) {
-      return ReportError("backups", st.Annotate("prune " + id));
-    }
-    std::printf("pruned %s\n", id.c_str());
+    const int rc = PruneOne(f.prune, "", id, [&] { return backup::PruneBackup(repo, id); });
+    if (rc != kExitOk) return rc;
+  }
+  for (const auto& id : binlog_ids) {
+    const int rc = PruneOne(f.prune, "binlog ", id, [&] { return backup::PruneBinlog(repo, id); });
+    if (rc != kExitOk) return rc;
   }
   return kExitOk;
 }

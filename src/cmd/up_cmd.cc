@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "agent/datadir_template.h"
@@ -52,7 +53,8 @@ struct UpFlags {
   bool semi_sync = true;
   CLI::Option* semi_sync_opt = nullptr;
   std::string repo;  // binlog archive
-  int archive_interval_s = 30;
+  int archive_interval_s = local::ClusterSpec{}.archive_interval_s;
+  CLI::Option* archive_interval_opt = nullptr;
   std::string backup_schedule;  // cron, UTC
   std::string backup_verify_schedule;
   CLI::Option* backup_schedule_opt = nullptr;
@@ -100,18 +102,22 @@ Result<local::ClusterSpec> SpecForUp(PosixFileSystem& fs, const local::ClusterPa
     spec.semi_sync = f.semi_sync;
   }
   if (f.replicas_opt->count() > 0) spec.replicas = f.replicas;
+  // Only the flags given change the stored settings (local/cluster_spec.h); a later `up`
+  // given a schedule replaces the stored one ('' removes it).
+  local::BackupFlagsGiven given;
   if (!f.repo.empty()) {
     // Agents run elsewhere than this shell: a directory repository by its absolute path.
-    spec.archive_repo = f.repo.rfind("rclone:", 0) == 0 ? f.repo : Absolute(f.repo);
-    spec.archive_interval_s = f.archive_interval_s;
+    given.repo = f.repo.rfind("rclone:", 0) == 0 ? f.repo : Absolute(f.repo);
   }
-  // Given on a later `up`, they replace the stored ones ('' removes a schedule).
-  if (f.backup_schedule_opt->count() > 0) spec.backup_schedule = f.backup_schedule;
-  if (f.backup_verify_schedule_opt->count() > 0) {
-    spec.backup_verify_schedule = f.backup_verify_schedule;
-  }
-  if (f.keep_last_opt->count() > 0) spec.backup_keep_last = f.keep_last;
-  if (f.keep_days_opt->count() > 0) spec.backup_keep_days = f.keep_days;
+  auto if_given = [](const CLI::Option* o, const auto& value) {
+    return o->count() > 0 ? std::optional(value) : std::nullopt;
+  };
+  given.archive_interval_s = if_given(f.archive_interval_opt, f.archive_interval_s);
+  given.backup_schedule = if_given(f.backup_schedule_opt, f.backup_schedule);
+  given.backup_verify_schedule = if_given(f.backup_verify_schedule_opt, f.backup_verify_schedule);
+  given.keep_last = if_given(f.keep_last_opt, f.keep_last);
+  given.keep_days = if_given(f.keep_days_opt, f.keep_days);
+  RETURN_IF_ERROR(local::ApplyBackupFlags(given, spec));
   RETURN_IF_ERROR(local::ValidateSpec(spec));
   RETURN_IF_ERROR(local::CheckSocketPathLengths(paths, spec));
   return spec;
@@ -236,11 +242,12 @@ Action AddUpCommand(CLI::App& app) {
   app.add_option("--repo", f->repo,
                  "Archive the primary's binlogs continuously into this backup repository (a "
                  "directory or rclone:REMOTE:PATH) for point-in-time restore (docs/backup.md)");
-  app.add_option("--archive-interval", f->archive_interval_s,
-                 "With --repo: seconds between closes of the active binlog for archiving (at "
-                 "most this much is lost with the whole cluster)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+  f->archive_interval_opt =
+      app.add_option("--archive-interval", f->archive_interval_s,
+                     "With --repo: seconds between closes of the active binlog for archiving (at "
+                     "most this much is lost with the whole cluster)")
+          ->capture_default_str()
+          ->check(CLI::Range(1, 3600));
   f->backup_schedule_opt = app.add_option(
       "--backup-schedule", f->backup_schedule,
       "With --repo: the supervisor runs `mysqlset backup` into the repository at the times this "

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "core/binlog_retention.h"
+
 namespace mysqlset {
 namespace {
 
@@ -176,6 +180,84 @@ TEST(UtcTime, RoundTripAndRefusesLocalTimes) {
   EXPECT_FALSE(ParseUtcTime("2026-11-30T12:00:00").ok());
   EXPECT_FALSE(ParseUtcTime("2026-11-30 12:00").ok());
   EXPECT_FALSE(ParseUtcTime("yesterday").ok());
+}
+
+std::vector<ArchivedBinlog> Linear() {
+  return {Bin("a1", 1, 0, 1, 10, 100, 200), Bin("a2", 1, 10, 1, 25, 200, 300),
+          Bin("a3", 1, 25, 1, 30, 300, 350), Bin("a4", 1, 30, 1, 40, 350, 400)};
+}
+
+// Retention of the archive (core/binlog_retention.h).
+struct PruneCase {
+  const char* name;
+  std::vector<RestorableBackup> kept;
+  std::vector<ArchivedBinlog> binlogs;
+  std::vector<std::string> want;
+};
+
+TEST(BinlogsToPrune, Table) {
+  const std::vector<PruneCase> cases = {
+      {"no backup kept: the archive is all there is", {}, Linear(), {}},
+      {"no binlog", {Backup("B27", 27, 310)}, {}, {}},
+      {"binlogs the oldest kept backup holds and outlived go",
+       {Backup("B27", 27, 310), Backup("B35", 35, 390)},
+       Linear(),
+       {"a1", "a2"}},
+      {"a binlog the backup only partly holds stays (a3: 25..30, backup at 27)",
+       {Backup("B27", 27, 360)},
+       Linear(),
+       {"a1", "a2"}},
+      {"a binlog closed after the backup finished stays, even when it holds nothing newer",
+       {Backup("B25", 25, 250)},
+       Linear(),
+       {"a1"}},
+      {"the oldest kept backup holds the line: a pruned backup between two kept ones leaves "
+       "their binlogs",
+       {Backup("B5", 5, 150), Backup("B35", 35, 390)},
+       Linear(),
+       {}},
+      {"a later backup of a lagging replica protects what it lacks",
+       {Backup("B25", 25, 300), Backup("B8", 8, 320)},
+       Linear(),
+       {}},
+      {"the newest-closed binlog stays even when a backup holds all of it",
+       {Backup("B40", 40, 500)},
+       Linear(),
+       {"a1", "a2", "a3"}},
+      {"a file that holds nothing new but closed after the backup stays: it stretches the "
+       "window",
+       {Backup("B40", 40, 410)},
+       [] {
+         auto bins = Linear();
+         bins.push_back(Bin("a5", 1, 40, 1, 40, 400, 430));
+         bins.push_back(Bin("a6", 1, 40, 1, 45, 430, 500));
+         return bins;
+       }(),
+       {"a1", "a2", "a3", "a4"}},
+      {"across a switchover: overlapping files of both members go once the backup holds them",
+       {Backup("B40", 40, 410)},
+       Switchover(),
+       {"a1", "b1", "a2", "b2"}},
+      {"across a switchover: the overlapping files the backup lacks stay",
+       {Backup("B27", 27, 330)},
+       Switchover(),
+       {"a1", "a2"}},
+  };
+  for (const PruneCase& c : cases) {
+    EXPECT_EQ(BinlogsToPrune(c.kept, c.binlogs), c.want) << c.name;
+    // The property the rule exists for: every kept backup's window and the gaps are the same
+    // without the pruned binlogs.
+    std::vector<ArchivedBinlog> left;
+    for (const auto& b : c.binlogs) {
+      if (std::find(c.want.begin(), c.want.end(), b.id) == c.want.end()) left.push_back(b);
+    }
+    const RecoveryView before = ComputeRecoveryView(c.kept, c.binlogs);
+    const RecoveryView after = ComputeRecoveryView(c.kept, left);
+    ASSERT_EQ(before.windows.size(), after.windows.size()) << c.name;
+    for (size_t i = 0; i < before.windows.size(); ++i) {
+      EXPECT_EQ(DescribeWindow(before.windows[i]), DescribeWindow(after.windows[i])) << c.name;
+    }
+  }
 }
 
 }  // namespace

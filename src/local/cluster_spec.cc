@@ -59,6 +59,21 @@ Status ValidateSpec(const ClusterSpec& spec) {
   return Status::Ok();
 }
 
+Status ApplyBackupFlags(const BackupFlagsGiven& given, ClusterSpec& spec) {
+  if (given.repo) spec.archive_repo = *given.repo;
+  if (given.archive_interval_s) {
+    if (spec.archive_repo.empty()) {
+      return InvalidArgument("--archive-interval needs --repo R: the repository binlogs go to");
+    }
+    spec.archive_interval_s = *given.archive_interval_s;
+  }
+  if (given.backup_schedule) spec.backup_schedule = *given.backup_schedule;
+  if (given.backup_verify_schedule) spec.backup_verify_schedule = *given.backup_verify_schedule;
+  if (given.keep_last) spec.backup_keep_last = *given.keep_last;
+  if (given.keep_days) spec.backup_keep_days = *given.keep_days;
+  return Status::Ok();
+}
+
 std::string NewEtcdToken() {
   std::random_device random;
   return fmt::format("mysqlset-{:08x}{:08x}", random(), random());

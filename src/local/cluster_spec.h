@@ -9,6 +9,7 @@
 //     the whole range is reserved whatever --etcd-members is, so the layout never moves)
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,22 @@ struct ClusterSpec {
   int backup_keep_days = 0;
   bool operator==(const ClusterSpec&) const = default;
 };
+
+// The backup flags `up` was given (nullopt: not given). A flag not given keeps the stored
+// value: `up --repo R` on a cluster that archives every 5 s keeps 5 s rather than falling
+// back to the flag's default.
+struct BackupFlagsGiven {
+  std::optional<std::string> repo;  // absolute path or "rclone:REMOTE:PATH"
+  std::optional<int> archive_interval_s;
+  std::optional<std::string> backup_schedule;  // "" removes the schedule
+  std::optional<std::string> backup_verify_schedule;
+  std::optional<int> keep_last;  // 0 unsets the rule
+  std::optional<int> keep_days;
+};
+// Applies `given` over `spec` (the stored spec, or a new cluster's defaults).
+// kInvalidArgument for --archive-interval when no repository is given or stored: the
+// interval would be saved and do nothing.
+Status ApplyBackupFlags(const BackupFlagsGiven& given, ClusterSpec& spec);
 
 // kInvalidArgument naming the bad field and what to do: replicas in 1..kMaxReplicas, the
 // name gives valid member names ("NAME-0"), etcd_members is 1, 3 or 5, every port of the

@@ -117,6 +117,60 @@ TEST(ClusterSpec, BackupScheduleRoundTripsAndIsValidated) {
   }
 }
 
+// A later `up` changes only the backup settings it is given: `up --repo R` alone on a
+// cluster archiving every 5 s keeps 5 s (it used to fall back to the flag's default, 30).
+TEST(ApplyBackupFlags, FlagsNotGivenKeepTheStoredValues) {
+  ClusterSpec stored{"db", 2, 20006};
+  stored.archive_repo = "/srv/a";
+  stored.archive_interval_s = 5;
+  stored.backup_schedule = "0 3 * * *";
+  stored.backup_verify_schedule = "0 4 * * 0";
+  stored.backup_keep_last = 7;
+  stored.backup_keep_days = 14;
+  struct Case {
+    const char* name;
+    BackupFlagsGiven given;
+    ClusterSpec want;  // from `stored`, by `edit`
+  };
+  auto edit = [&](auto f) {
+    ClusterSpec s = stored;
+    f(s);
+    return s;
+  };
+  const Case cases[] = {
+      {"nothing given", {}, stored},
+      {"the same repo again", {.repo = "/srv/a"}, stored},
+      {"another repo keeps the interval", {.repo = "/srv/b"}, edit([](ClusterSpec& s) {
+         s.archive_repo = "/srv/b";
+       })},
+      {"an interval alone", {.archive_interval_s = 60}, edit([](ClusterSpec& s) {
+         s.archive_interval_s = 60;
+       })},
+      {"a schedule removed",
+       {.backup_schedule = "", .backup_verify_schedule = "", .keep_last = 0, .keep_days = 0},
+       edit([](ClusterSpec& s) {
+         s.backup_schedule = s.backup_verify_schedule = "";
+         s.backup_keep_last = s.backup_keep_days = 0;
+       })},
+      {"one retention rule changed", {.keep_days = 3}, edit([](ClusterSpec& s) {
+         s.backup_keep_days = 3;
+       })},
+  };
+  for (const Case& c : cases) {
+    ClusterSpec s = stored;
+    ASSERT_TRUE(ApplyBackupFlags(c.given, s).ok()) << c.name;
+    EXPECT_EQ(s, c.want) << c.name;
+  }
+  // A new cluster: the defaults, then the flags.
+  ClusterSpec fresh{"db", 2, 20006};
+  ASSERT_TRUE(ApplyBackupFlags({.repo = "/srv/a"}, fresh).ok());
+  EXPECT_EQ(fresh.archive_interval_s, ClusterSpec{}.archive_interval_s);
+  // An interval with no repository, given or stored, would be saved and do nothing.
+  ClusterSpec none{"db", 2, 20006};
+  const Status st = ApplyBackupFlags({.archive_interval_s = 5}, none);
+  EXPECT_EQ(st.message(), "--archive-interval needs --repo R: the repository binlogs go to");
+}
+
 // cluster.json files written before etcd joined the local cluster still load: one etcd
 // member, and a token derived from the name and base port.
 TEST(ClusterSpec, AFileWithoutEtcdFieldsGetsTheDefaults) {

@@ -3,7 +3,8 @@
 // backup` at the next minute; the backup is published and listed, and `status` shows the
 // schedule's counts, the archiving member, the archive's newest close and the newest backup.
 // A schedule cron here does not take is refused with one line naming the field. With
-// --keep-last 1, the next run's retention leaves only the newer backup.
+// --keep-last 1, the next run's retention leaves only the newer backup. A later `up --repo R`
+// alone keeps the stored interval, schedule and retention.
 
 #include <filesystem>
 #include <string>
@@ -150,6 +151,21 @@ TEST_F(BackupScheduleTest, EveryMinuteSchedulePublishesPrunesAndStatusShowsIt) {
   EXPECT_NE(listed[0]["id"], first) << listed.dump();
   EXPECT_NE(ReadAll(dir_ + "/backup-schedule.log").find("pruned " + first), std::string::npos)
       << ReadAll(dir_ + "/backup-schedule.log");
+
+  // A later `up --repo R` alone changes nothing: the flags it was not given keep their
+  // stored values (the interval used to fall back to 30 s).
+  o = Cli({"up", "--dir", dir_, "--repo", repo_}, 120);
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(o.output.find("are saved"), std::string::npos) << o.output;
+  const auto spec = nlohmann::json::parse(ReadAll(dir_ + "/cluster.json"));
+  EXPECT_EQ(spec["archive_interval_s"], 1) << spec.dump();
+  EXPECT_EQ(spec["backup_schedule"], "* * * * *") << spec.dump();
+  EXPECT_EQ(spec["backup_keep_last"], 1) << spec.dump();
+  // An interval for a cluster with no repository would be saved and do nothing: refused.
+  o = Cli({"up", "--dir", tmp_.path() + "/other", "--archive-interval", "5"});
+  EXPECT_EQ(o.exit_code, 2) << o.output;
+  EXPECT_NE(o.output.find("--archive-interval needs --repo R"), std::string::npos) << o.output;
+  EXPECT_FALSE(fs::exists(tmp_.path() + "/other"));
 }
 
 }  // namespace
