@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job: sets up the machine (scripts/setup.sh: only what this needs), builds mysqlset,
 # installs it as /usr/local/bin/mysqlset (when run as root; $PREFIX to change), and brings up
-# a local cluster in ./mysqlset-data (or $MYSQLSET_DIR) with 3 members. Extra args go to
-# `mysqlset up` and win over those defaults: `bash scripts/run.sh --replicas 5`.
+# a local cluster in ./mysqlset-data (or $MYSQLSET_DIR), with 3 members unless it exists.
+# Extra args go to `mysqlset up`: `bash scripts/run.sh --replicas 5`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -19,12 +19,8 @@ else
   echo "run: $prefix/bin is not writable, so mysqlset is not installed; it is $(pwd)/$bin" \
     "(run as root, or set PREFIX, to install it)"
 fi
-# The binary reads $MYSQLSET_DIR as the default --dir; --replicas defaults to 3 here unless
-# given (CLI11 refuses a flag given twice).
+# The binary reads $MYSQLSET_DIR as the default --dir. No --replicas here: `up` makes 3
+# members in a new dir and keeps a stopped one's size (so running this again after
+# `mysqlset scale 5` does not scale it back to 3), and CLI11 refuses a flag given twice.
 export MYSQLSET_DIR=${MYSQLSET_DIR:-mysqlset-data}
-args=("$@")
-replicas=(--replicas 3)
-for a in "${args[@]}"; do
-  case $a in --replicas|--replicas=*) replicas=() ;; esac
-done
-exec "$bin" up "${replicas[@]}" "${args[@]}"
+exec "$bin" up "$@"

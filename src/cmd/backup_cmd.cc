@@ -361,9 +361,6 @@ int RunRestoreCmd(const RestoreFlags& f) {
   local::ClusterSpec spec;
   spec.name = f.name;
   spec.replicas = f.replicas;
-  if (f.base_port < 1024 + local::kPortsBelowBase || f.base_port > 65535 - 2) {
-    return ReportError("restore", InvalidArgument("--base-port {} is out of range", f.base_port));
-  }
   spec.base_port = static_cast<uint16_t>(f.base_port);
   spec.etcd_token = local::NewEtcdToken();
   if (Status st = local::ValidateSpec(spec); !st.ok()) return ReportError("restore", st);
@@ -578,7 +575,9 @@ Action AddRestoreCommand(CLI::App& app) {
       ->check(CLI::Range(1, local::kMaxReplicas))
       ->capture_default_str();
   app.add_option("--base-port", f->base_port,
-                 "First port of the new cluster's layout (keep it apart from the old one's)")
+                 "mariadbd port of the new cluster's NAME-0, laid out as for `up` (keep it apart "
+                 "from the old cluster's ports)")
+      ->check(CLI::Range(local::kMinBasePort, local::kMaxBasePort))
       ->capture_default_str();
   app.add_option("--use-memory", f->use_memory, "Buffer pool for mariabackup --prepare")
       ->capture_default_str();

@@ -37,10 +37,6 @@ std::optional<pid_t> LiveSupervisor(const local::ClusterPaths& paths) {
   return again;
 }
 
-// The member ports, the endpoints and etcd's (P-16 .. P+2) must fit in 1024..65535.
-constexpr int kMinBasePort = 1024 + local::kPortsBelowBase;
-constexpr int kMaxBasePort = 65535 - 2;
-
 struct UpFlags {
   std::string dir = "./mysqlset-data";
   int replicas = 3;
@@ -273,7 +269,7 @@ Action AddUpCommand(CLI::App& app) {
                      "mariadbd port of NAME-0; member N uses P+10N (mariadbd), P+10N+1 (agent), "
                      "P+10N+2 (backup); endpoints P-6 (write) and P-5 (read); etcd member I "
                      "P-16+2I (client) and P-15+2I (peer)")
-          ->check(CLI::Range(kMinBasePort, kMaxBasePort))
+          ->check(CLI::Range(local::kMinBasePort, local::kMaxBasePort))
           ->capture_default_str();
   f->etcd_members_opt =
       app.add_option("--etcd-members", f->etcd_members,

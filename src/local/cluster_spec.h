@@ -27,6 +27,10 @@ inline constexpr const char* kLocalHost = "127.0.0.1";
 inline constexpr int kMaxReplicas = 64;
 // The lowest port of the layout is P - kPortsBelowBase (etcd member 0's client port).
 inline constexpr int kPortsBelowBase = 16;
+// The --base-port range of `up` and `restore`: the member ports, the endpoints and etcd's
+// (P-16 .. P+2) must fit in 1024..65535.
+inline constexpr int kMinBasePort = 1024 + kPortsBelowBase;
+inline constexpr int kMaxBasePort = 65535 - 2;
 inline constexpr int kMaxEtcdMembers = 5;
 
 struct ClusterSpec {

@@ -1,7 +1,9 @@
 // Issue #17's verbs on a real 2-member local cluster, through the real CLI: `sql` (write
 // endpoint, a member, the read endpoint; credentials from client.cnf), `logs` (supervisor,
 // a member's logs, one component, -n, -f), `status --watch` and `status --check`'s exit 3,
-// and `--log-format json`. The cluster is always brought down when the test ends.
+// and `--log-format json`; and that docs/status.md names every field of `status --json` and
+// `/v1/status` and every metric the agents export. The cluster is always brought down when
+// the test ends.
 
 #include <signal.h>
 
@@ -14,6 +16,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/harness.h"
 #include "tests/robustness/robustness_util.h"
@@ -48,6 +51,82 @@ std::vector<nlohmann::json> JsonLines(const std::string& text) {
     if (!j.is_discarded()) out.push_back(std::move(j));
   }
   return out;
+}
+
+// The text of docs/status.md under the "## " heading that starts with `heading`.
+std::string DocSection(const std::string& doc, const std::string& heading) {
+  const size_t at = doc.find("\n## " + heading);
+  if (at == std::string::npos) return "";
+  const size_t end = doc.find("\n## ", at + 1);
+  return doc.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// A key of a JSON document: its name, `parent.name`, and whether it is a row of the doc's
+// tables (a key of the document itself, or of the objects of one of its arrays: `members`).
+struct Key {
+  std::string name;
+  std::string dotted;
+  bool row = false;
+};
+
+void CollectKeys(const nlohmann::json& j, const std::string& parent, bool row,
+                 std::vector<Key>& out) {
+  if (j.is_array()) {
+    for (const auto& e : j) CollectKeys(e, parent, row, out);
+  } else if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      out.push_back({key, parent.empty() ? key : parent + "." + key, row});
+      CollectKeys(value, key, parent.empty() && value.is_array(), out);
+    }
+  }
+}
+
+// The first cells of the table rows of `section`: where a top-level field is named.
+std::string FirstCells(const std::string& section) {
+  std::string cells;
+  for (const auto& line : Lines(section)) {
+    if (line.starts_with("| ")) cells += line.substr(0, line.find(" |", 1)) + "\n";
+  }
+  return cells;
+}
+
+// The fields of `j` that `section` does not name in backquotes: a top-level (or `members`)
+// field in the first cell of a row (an object's as `name.field` will do), a nested one
+// anywhere.
+std::vector<std::string> UndocumentedFields(const nlohmann::json& j, const std::string& section) {
+  std::vector<Key> keys;
+  CollectKeys(j, "", true, keys);
+  const std::string rows = FirstCells(section);
+  std::vector<std::string> missing;
+  for (const Key& k : keys) {
+    const std::string& where = k.row ? rows : section;
+    if (where.find("`" + k.name + "`") == std::string::npos &&
+        where.find("`" + k.dotted + "`") == std::string::npos &&
+        where.find("`" + k.dotted + ".") == std::string::npos &&
+        std::find(missing.begin(), missing.end(), k.dotted) == missing.end()) {
+      missing.push_back(k.dotted);
+    }
+  }
+  return missing;
+}
+
+// The metric families of a Prometheus text page (its "# TYPE" lines) that `section` names
+// neither in backquotes nor under a documented prefix (`mysqlset_binlog_archive_*`).
+std::vector<std::string> UndocumentedMetrics(const std::string& page, const std::string& section) {
+  std::vector<std::string> missing;
+  for (const auto& line : Lines(page)) {
+    if (!line.starts_with("# TYPE ")) continue;
+    const std::string name = line.substr(7, line.find(' ', 7) - 7);
+    bool named = section.find("`" + name + "`") != std::string::npos;
+    for (size_t star = section.find("*`"); !named && star != std::string::npos;
+         star = section.find("*`", star + 1)) {
+      const size_t open = section.rfind('`', star);
+      named =
+          open != std::string::npos && name.starts_with(section.substr(open + 1, star - open - 1));
+    }
+    if (!named) missing.push_back(name);
+  }
+  return missing;
 }
 
 class CliVerbsTest : public ::testing::Test {
@@ -161,6 +240,34 @@ TEST_F(CliVerbsTest, SqlLogsWatchAndCheckOnARealCluster) {
   const auto watched = JsonLines(o.output);
   EXPECT_EQ(watched.size(), 2u) << o.output;
   for (const auto& j : watched) EXPECT_EQ(j["members"].size(), 2u) << j.dump();
+
+  // docs/status.md names every field and metric a running cluster shows (Fields may be added
+  // only together with their line there).
+  const std::string doc = ReadAll(std::string(MYSQLSET_SOURCE_DIR) + "/docs/status.md");
+  ASSERT_FALSE(doc.empty());
+  o = Cli({"status", "--dir", dir_, "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  const auto status_json = nlohmann::json::parse(o.output, nullptr, false);
+  ASSERT_TRUE(status_json.is_object()) << o.output;
+  EXPECT_EQ(UndocumentedFields(status_json, DocSection(doc, "`mysqlset status --json`")),
+            std::vector<std::string>{})
+      << o.output;
+  for (int member = 0; member < 2; ++member) {
+    httplib::Client agent("127.0.0.1", base_ + 10 * member + 1);
+    agent.set_read_timeout(5);
+    const auto v1 = agent.Get("/v1/status");
+    ASSERT_TRUE(v1 && v1->status == 200) << "member " << member;
+    const auto v1_json = nlohmann::json::parse(v1->body, nullptr, false);
+    ASSERT_TRUE(v1_json.is_object()) << v1->body;
+    EXPECT_EQ(UndocumentedFields(v1_json, DocSection(doc, "`GET /v1/status`")),
+              std::vector<std::string>{})
+        << v1->body;
+    const auto metrics = agent.Get("/metrics");
+    ASSERT_TRUE(metrics && metrics->status == 200) << "member " << member;
+    EXPECT_EQ(UndocumentedMetrics(metrics->body, DocSection(doc, "`GET /metrics`")),
+              std::vector<std::string>{})
+        << metrics->body;
+  }
 
   // --check exits 3 once the cluster is not fully ready; plain status still exits 0.
   ASSERT_EQ(Cli({"down", "--dir", dir_}, 300).exit_code, 0);
