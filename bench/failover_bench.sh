@@ -9,8 +9,12 @@
 #   sigstop-member SIGSTOP of the primary's mariadbd and agent (SIGCONT once measured)
 #   kill9-mariadbd kill -9 of the primary's mariadbd only; its agent releases the key
 # Automatic failover needs a designated sync replica (the "sync" key); a run with no new
-# primary within TIMEOUT s is recorded as "timeout". Asserts nothing.
-#                                        → OUT/failover.tsv, and p50/max per fault on stdout
+# primary within TIMEOUT s is recorded as "timeout". Also, per run (bench/follow_time.py,
+# from the agents' /v1/status: role replica, source = the new primary, both threads running):
+#   follow   from the fault until every other surviving replica follows the new primary
+#   rejoin   from the heal (SIGCONT) until the old primary follows it too (a diverged old
+#            primary is re-cloned first: docs/roles.md "Errant transactions"); bound 150 s
+# Asserts nothing.                       → OUT/failover.tsv, and p50/max per fault on stdout
 #
 # env: RUNS (10; SHORT=1: 2), TIMEOUT (30), FAULTS ("kill9-member sigstop-member
 #      kill9-mariadbd"), OUT, KEEP=1, MYSQLSET.
@@ -85,7 +89,7 @@ time_to_write() {
 
 all_ready || { log "the cluster is not ready"; exit 1; }
 sleep 3
-printf 'fault\trun\tfrom\tto\tseconds\n' >"$OUT/failover.tsv"
+printf 'fault\trun\tfrom\tto\tseconds\tfollow\trejoin\n' >"$OUT/failover.tsv"
 for fault in $FAULTS; do
   for run in $(seq "$RUNS"); do
     all_ready || { log "$fault $run: the cluster did not come back"; exit 1; }
@@ -94,6 +98,7 @@ for fault in $FAULTS; do
     mp=$(pid_of "$p" mariadbd_pid)
     ap=$(pid_of "$p" agent_pid)
     sup=$(cat "$dir/supervisor.pid")
+    "$MYSQLSET" status --dir "$dir" --json >"$W/status.json"
     case $fault in
       kill9-member)
         kill -STOP "$sup"; held+=("$sup")
@@ -105,11 +110,17 @@ for fault in $FAULTS; do
       *) log "unknown fault $fault"; exit 2 ;;
     esac
     s=$(time_to_write "$t0")
+    read -r _ follow < <("$PY" "$(dirname "$0")/follow_time.py" "$W/status.json" "$t0" "$p" \
+      --timeout "$TIMEOUT")
     for h in "${held[@]}"; do kill -CONT "$h" 2>/dev/null || true; done
     held=()
+    t1=$(mono)
+    read -r _ rejoin < <("$PY" "$(dirname "$0")/follow_time.py" "$W/status.json" "$t1" "$p" \
+      --include-old --timeout 150)
     to=$(primary)
-    printf '%s\t%s\t%s\t%s\t%s\n' "$fault" "$run" "$p" "$to" "$s" >>"$OUT/failover.tsv"
-    log "$fault $run: $p -> $to: ${s}s"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fault" "$run" "$p" "$to" "$s" "$follow" "$rejoin" \
+      >>"$OUT/failover.tsv"
+    log "$fault $run: $p -> $to: ${s}s, the other replica follows at ${follow}s, $p rejoins ${rejoin}s after the heal"
   done
 done
 stop_started
@@ -123,6 +134,12 @@ for fault in dict.fromkeys(r[0] for r in rows):
     if t:
         print(f"{fault}: p50 {statistics.median(t):.2f}s, max {t[-1]:.2f}s over {len(t)} of "
               f"{len(mine)} runs (primary moved in {moved})")
+        for col, what in ((5, "every surviving replica follows (from the fault)"),
+                          (6, "the old primary follows (from the heal)")):
+            v = sorted(float(r[col]) for r in mine if len(r) > col and r[col] != "timeout")
+            if v:
+                print(f"  {what}: p50 {statistics.median(v):.2f}s, max {v[-1]:.2f}s over "
+                      f"{len(v)} of {len(mine)} runs")
     else:
         print(f"{fault}: no new primary within the timeout in {len(mine)} runs")
 PY
