@@ -11,6 +11,8 @@ checker as the local nemesis (nemesis.py, checker.py) judge a seeded random sche
                  isolated bridge, so the two still reach each other and nothing else
   part-replica   one replica's veth set down
   part-etcd      one etcd member's veth set down
+  disk-full      a replica's volume (an ext4 image of DISK_MB, loop-mounted at its PVC
+                 directory) filled by fallocate to a few KiB free; healed by removing the file
   slow           a token-bucket (tc tbf) on both ends of a member's veth: a congested link
                  (queueing delay up to the bucket's latency, drops beyond it). This kernel
                  has no sch_netem, so `tc netem` loss/delay cannot run here.
@@ -47,7 +49,11 @@ MEMBERS = ["mysql-0", "mysql-1", "mysql-2"]
 AGENT_PORT = 8080
 ROUTER = "mysql-router"
 KINDS = [("part-primary", 3), ("part-pair", 3), ("part-replica", 1), ("part-etcd", 2),
-         ("slow", 2), ("sigstop", 1)]
+         ("slow", 2), ("sigstop", 1), ("disk-full", 2)]
+# Each member's volume is an ext4 image of this size, loop-mounted at its PVC directory, so
+# that "disk-full" fills a real, size-limited filesystem (and nothing else).
+DISK_MB = 1024
+FILLER = ".nemesis-fill"
 # tbf rates for the "slow" fault: a link this slow queues the cluster's traffic (heartbeats,
 # binlog events, etcd keepalives) behind each other, as a congested network does.
 SLOW_RATES = ["64kbit", "256kbit", "1mbit"]
@@ -70,7 +76,11 @@ def make_schedule(rng, count, dur_lo, dur_hi):
         index = rng.randrange(3)
         rate = rng.choice(SLOW_RATES)
         latency = rng.choice([200, 500, 1000])
-        if kind == "part-replica":
+        slack_kb = rng.choice([0, 64, 1024])
+        if kind == "disk-full":
+            f["replica_index"] = index % 2
+            f["slack_kb"] = slack_kb
+        elif kind == "part-replica":
             f["replica_index"] = index % 2
         elif kind == "part-etcd":
             f["etcd_index"] = index
@@ -92,7 +102,7 @@ def target_text(f):
         return "the primary"
     if f["kind"] == "part-pair":
         return "{primary, sync replica}"
-    if f["kind"] == "part-replica":
+    if f["kind"] in ("part-replica", "disk-full"):
         return f"replica #{f['replica_index']}"
     if f["kind"] == "part-etcd":
         return f"etcd-{f['etcd_index']}"
@@ -103,6 +113,8 @@ def describe(f):
     d = f"{f['kind']} {target_text(f)}"
     if f["kind"] == "slow":
         d += f" (tbf {f['rate']}, {f['latency_ms']} ms)"
+    if f["kind"] == "disk-full":
+        d += f" (filled to {f['slack_kb']} KiB free)"
     d += f" for {f['duration']} s"
     if "switchover_after" in f:
         d += f", switchover to replica #{f['switchover_index']} after {f['switchover_after']} s"
@@ -125,6 +137,8 @@ class Cluster:
         self.moved = set()     # pods on the isolated bridge
         self.shaped = set()    # pods with a tbf on their veth
         self.stopped = set()   # process groups SIGSTOPped
+        self.filled = set()    # filler files
+        self.mounts = []       # loop-mounted volume images
         self.reclones = []     # (member, reason) re-clones asked by agents, done by a deletion
 
     def ip(self, name):
@@ -200,6 +214,45 @@ class Cluster:
             time.sleep(0.5)
         return None
 
+    # ---- volumes -----------------------------------------------------------------------
+    def make_disks(self):
+        """Before the pods start: each member's PVC directory becomes an ext4 image of
+        DISK_MB (sparse) loop-mounted there. remove_disks() undoes it."""
+        d = os.path.join(self.sim.rundir, "disks")
+        os.makedirs(d, exist_ok=True)
+        for m in MEMBERS:
+            img, mnt = os.path.join(d, f"{m}.img"), self.sim.pvc_path(m)
+            os.makedirs(mnt, exist_ok=True)
+            podsim.run(["truncate", "-s", f"{DISK_MB}M", img])
+            podsim.run(["mkfs.ext4", "-q", "-m", "0", img], timeout=60)
+            podsim.run(["mount", "-o", "loop", img, mnt])
+            self.mounts.append((mnt, img))
+
+    def remove_disks(self):
+        """After the simulator's shutdown (no process holds them): unmounts (the loop device
+        goes with it) and deletes the images."""
+        for mnt, img in self.mounts:
+            r = podsim.run(["umount", mnt], check=False, timeout=60)
+            if r.returncode != 0:
+                log(f"umount {mnt}: {r.stderr.strip()}; detaching it lazily")
+                podsim.run(["umount", "-l", mnt], check=False, timeout=60)
+            try:
+                os.unlink(img)
+            except OSError:
+                pass
+        self.mounts = []
+
+    def fill(self, name, slack_kb):
+        """Fills the member's volume to slack_kb KiB free with one fallocated file."""
+        path = os.path.join(self.sim.pvc_path(name), FILLER)
+        st = os.statvfs(self.sim.pvc_path(name))
+        size = st.f_bavail * st.f_frsize - slack_kb * 1024
+        if size <= 0:
+            return False
+        self.filled.add(path)
+        podsim.run(["fallocate", "-l", str(size), path], timeout=60)
+        return True
+
     # ---- faults ------------------------------------------------------------------------
     def node(self, *argv):
         podsim.run(["ip", "-n", self.sim.node_ns] + list(argv))
@@ -238,6 +291,12 @@ class Cluster:
 
     def heal(self):
         """Undoes every fault in force; safe to call twice and after a partial injection."""
+        for path in list(self.filled):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            self.filled.discard(path)
         for pid in list(self.stopped):
             try:
                 os.killpg(pid, signal.SIGCONT)
@@ -289,6 +348,11 @@ def inject(c, f):
         t = f"etcd-{f['etcd_index']}"
         c.set_down(t)
         return f"{t} cut off"
+    if k == "disk-full":
+        t = reps[f["replica_index"]]
+        if not c.fill(t, f["slack_kb"]):
+            return None
+        return f"{t}'s volume filled (primary {primary})"
     t = primary if f["role"] == "primary" else reps[f["replica_index"]]
     if k == "slow":
         c.shape(t, f["rate"], f["latency_ms"])
@@ -336,6 +400,7 @@ def main():
     writers = None
     ok = False
     try:
+        c.make_disks()
         sim.start()
         sim.wait_workload_ready("etcd", 3, timeout=120)
         sim.wait_workload_ready(ROUTER, 2, timeout=120)
@@ -378,6 +443,7 @@ def main():
         except Exception as e:
             log(f"heal at exit: {e}")
         sim.shutdown()
+        c.remove_disks()
     left = [n for n in podsim.run(["ip", "netns", "list"], check=False).stdout.split()
             if n.startswith(f"podsim-{sim.run_id}-")]
     if left:
