@@ -475,6 +475,11 @@ def main():
             log(f"logs kept in {work}")
         else:
             subprocess.run(["rm", "-rf", work])
+    return verdict(violations)
+
+
+def verdict(violations):
+    """Prints every violation; the exit status of a run (both modes)."""
     if violations:
         print("FAILED:", flush=True)
         for v in violations:

@@ -452,12 +452,7 @@ def main():
         log(f"logs kept in {sim.logdir}")
     else:
         subprocess.run(["rm", "-rf", sim.rundir])
-    if violations:
-        print("FAILED:", flush=True)
-        for v in violations:
-            print(f"  - {v}", flush=True)
-        return 1
-    return 0
+    return nemesis.verdict(violations)
 
 
 def sql(ip, password, statements, user="admin"):
