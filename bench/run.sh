@@ -15,7 +15,8 @@
 # 1/3/5 members, replication lag under load with the Kubernetes tutorial StatefulSet's config and ours, scale 3→5 with
 # ~1 GB), and, only with --only switchover, switchover (switchover_bench.sh: write pause over
 # 10 switchovers under sysbench), and, only with --only failover, failover (failover_bench.sh:
-# time to a new writable primary per fault, RUNS runs each). Loopback only; every server started is stopped by pid or by `mysqlset down`.
+# time to a new writable primary per fault, RUNS runs each), and, only with --only semisync,
+# semisync (semisync_bench.sh: TPS and p99 with semi-sync on against off, 1/4/16 threads). Loopback only; every server started is stopped by pid or by `mysqlset down`.
 # Nothing here asserts: the numbers go to the report.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -119,6 +120,12 @@ if has failover; then  # not in the default set: --only failover (issue 13's clo
   section failover
   mkdir -p "$out/failover"
   OUT="$out/failover" bash "$here/failover_bench.sh" || { echo "failover bench failed" >&2; status=1; }
+fi
+
+if has semisync; then  # not in the default set: --only semisync (issue 14: semi-sync on vs off)
+  section semisync
+  mkdir -p "$out/semisync"
+  OUT="$out/semisync" bash "$here/semisync_bench.sh" || { echo "semisync bench failed" >&2; status=1; }
 fi
 
 echo "load_end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
