@@ -19,6 +19,9 @@ for tool in kubectl ip tc nsenter unshare mariadbd etcd haproxy; do
 done
 "$PY" -c "import pymysql, yaml" 2>/dev/null \
   || { echo "missing python3-pymysql or python3-yaml (scripts/setup.sh --tests)" >&2; exit 2; }
+# The pure parts first (no cluster, under a second): the checks, and the seeded schedules.
+"$PY" "$here/checker_test.py" 2>&1 | tail -1
+"$PY" "$here/schedule_test.py" 2>&1 | tail -1
 case ${MYSQLSET_NEMESIS:-short} in
   short) mode=(--seed 23 --faults 8 --seconds 120 --min-duration 2 --max-duration 10) ;;
   long) mode=(--faults 400 --seconds 1800 --min-duration 2 --max-duration 15) ;;
