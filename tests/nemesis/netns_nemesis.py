@@ -140,6 +140,7 @@ class Cluster:
         self.filled = set()    # filler files
         self.mounts = []       # loop-mounted volume images
         self.reclones = []     # (member, reason) re-clones asked by agents, done by a deletion
+        self.handled = set()   # re-clone requests acted on: (member, inode, mtime)
 
     def ip(self, name):
         p = self.sim.pod(name)
@@ -196,10 +197,18 @@ class Cluster:
         return all(self.agent_get(m, "/replica")[0] == 200 for m in MEMBERS if m != prim[0])
 
     def reclone_requested(self):
+        """Deletes a member's pod once per request: the request stays until the next pod's
+        clone init container acts on it, and that pod must not be deleted in turn."""
         for m in MEMBERS:
             req = os.path.join(self.sim.pvc_path(m), ".mysqlset-reclone")
             p = self.sim.pod(m)
-            if os.path.exists(req) and p is not None and not p.stopping.is_set():
+            try:
+                st = os.stat(req)
+            except FileNotFoundError:
+                continue
+            key = (m, st.st_ino, st.st_mtime_ns)
+            if p is not None and not p.stopping.is_set() and key not in self.handled:
+                self.handled.add(key)
                 with open(req) as f:
                     reason = f.read().strip().replace("\n", " ")
                 log(f"{m} asks for a re-clone ({reason[:120]}): kubectl delete pod {m}")
