@@ -99,14 +99,18 @@ for fault in $FAULTS; do
     ap=$(pid_of "$p" agent_pid)
     sup=$(cat "$dir/supervisor.pid")
     "$MYSQLSET" status --dir "$dir" --json >"$W/status.json"
+    # t0 is read before the fault, not after: mono() starts a python, which on a loaded
+    # machine took seconds (issue 14: 0.001 s "failovers" at load 30, the new primary was
+    # already writing when t0 was read). Before, it is early by the kill's few milliseconds.
+    t0=$(mono)
     case $fault in
       kill9-member)
         kill -STOP "$sup"; held+=("$sup")
-        kill -9 "$mp" "$ap"; t0=$(mono) ;;
+        kill -9 "$mp" "$ap" ;;
       sigstop-member)
-        kill -STOP "$mp" "$ap"; held+=("$mp" "$ap"); t0=$(mono) ;;
+        kill -STOP "$mp" "$ap"; held+=("$mp" "$ap") ;;
       kill9-mariadbd)
-        kill -9 "$mp"; t0=$(mono) ;;
+        kill -9 "$mp" ;;
       *) log "unknown fault $fault"; exit 2 ;;
     esac
     s=$(time_to_write "$t0")
