@@ -704,12 +704,13 @@ if "switchover" in headline:
 
 # ---------------------------------------------------------------- failover
 # bench/failover_bench.sh (bench/run.sh --only failover): failover.tsv (fault, run, from, to,
-# seconds or "timeout"); in RES/failover/ or RES itself.
+# seconds or "timeout", and since issue 14 follow and rejoin, seconds or "timeout"); in
+# RES/failover/ or RES itself.
 fodir = next((d for d in (path("failover"), res) if os.path.exists(os.path.join(d, "failover.tsv"))),
              None)
 if fodir:
     fo = [l.rstrip("\n").split("\t") for l in open(os.path.join(fodir, "failover.tsv"))][1:]
-    fo = [r for r in fo if len(r) == 5]
+    fo = [r for r in fo if len(r) >= 5]
     faults = list(dict.fromkeys(r[0] for r in fo))
     what = {
         "kill9-member": "kill -9 of the primary's mariadbd and agent, supervisor held back (a lost machine)",
@@ -735,6 +736,18 @@ if fodir:
             w(f"| {what.get(f, f)} | {len(rows)} | {med(t):.2f} | {max(t):.2f} | {len(rows) - len(t)} |")
         else:
             w(f"| {what.get(f, f)} | {len(rows)} | – | – | {len(rows)} |")
+    if any(len(r) >= 7 for r in fo):
+        w("")
+        w("| fault | every surviving replica follows the new primary (from the fault), p50 / max s "
+          "| the old primary follows it (from the heal), p50 / max s |")
+        w("|---|---|---|")
+        for f in faults:
+            rows = [r for r in fo if r[0] == f and len(r) >= 7]
+            cols = []
+            for c in (5, 6):
+                v = sorted(float(r[c]) for r in rows if r[c] not in ("timeout", ""))
+                cols.append(f"{med(v):.2f} / {max(v):.2f} ({len(v)} of {len(rows)})" if v else "–")
+            w(f"| {what.get(f, f)} | {cols[0]} | {cols[1]} |")
     w("")
     w("Published anchors, not measured here: MOCO says a failover takes several seconds, and a "
       "user reported 30 s (moco#300); mariadb-operator's docs put its failover at about 10 s; "

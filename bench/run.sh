@@ -15,9 +15,11 @@
 # 1/3/5 members, replication lag under load with the Kubernetes tutorial StatefulSet's config and ours, scale 3→5 with
 # ~1 GB), and, only with --only switchover, switchover (switchover_bench.sh: write pause over
 # 10 switchovers under sysbench), and, only with --only failover, failover (failover_bench.sh:
-# time to a new writable primary per fault, RUNS runs each), and, only with --only backup,
+# time to a new writable primary per fault, RUNS runs each), only with --only backup,
 # backup (backup_bench.sh: backup time and MB/s for ~1 GB next to plain mariabackup, restore
-# time to a point in time, the binlog archive's lag under sysbench). Loopback only; every server started is stopped by pid or by `mysqlset down`.
+# time to a point in time, the binlog archive's lag under sysbench), and, only with --only
+# semisync, semisync (semisync_bench.sh: TPS and p99 with semi-sync on against off, 1/4/16
+# threads). Loopback only; every server started is stopped by pid or by `mysqlset down`.
 # Nothing here asserts: the numbers go to the report.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -128,6 +130,12 @@ if has backup; then  # not in the default set: --only backup (issue 15's closing
   mkdir -p "$out/backup"
   backup_env=(); [ "$quick" = 1 ] && backup_env=(SHORT=1)
   env "${backup_env[@]}" OUT="$out/backup" bash "$here/backup_bench.sh" || { echo "backup bench failed" >&2; status=1; }
+fi
+
+if has semisync; then  # not in the default set: --only semisync (issue 14: semi-sync on vs off)
+  section semisync
+  mkdir -p "$out/semisync"
+  OUT="$out/semisync" bash "$here/semisync_bench.sh" || { echo "semisync bench failed" >&2; status=1; }
 fi
 
 echo "load_end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"

@@ -18,6 +18,9 @@ def main():
     p.add_argument("--user", default="admin")
     p.add_argument("--password-file", required=True)
     p.add_argument("--seconds", type=float, required=True)
+    # Also print the @@server_id of the member that took the insert, read once per connection
+    # (HAProxy keeps a connection on one server): "TIME SERVER_ID".
+    p.add_argument("--server-id", action="store_true")
     a = p.parse_args()
     with open(a.password_file) as f:
         password = f.read().strip()
@@ -33,9 +36,14 @@ def main():
                 conn.cursor().execute(
                     "CREATE TABLE IF NOT EXISTS bench.probe (id BIGINT AUTO_INCREMENT "
                     "PRIMARY KEY, t DOUBLE) ENGINE=InnoDB")
+                sid = ""
+                if a.server_id:
+                    cur = conn.cursor()
+                    cur.execute("SELECT @@server_id")
+                    sid = f" {cur.fetchone()[0]}"
             n += 1
             conn.cursor().execute("INSERT INTO bench.probe (t) VALUES (%s)", (time.time(),))
-            print(f"{time.monotonic():.4f}", flush=True)
+            print(f"{time.monotonic():.4f}{sid}", flush=True)
         except Exception:  # any failure: a new connection, as a client would
             try:
                 if conn is not None:

@@ -54,6 +54,12 @@ suite kubernetes-monitoring bash tests/k8s/monitoring/run.sh
 # deploy/kubernetes/backup once each; PODSIM_TWO_CLUSTERS=1 (issue 16, about a minute) runs
 # overlays/second-cluster beside the first and checks that neither reaches the other.
 suite kubernetes-simulator env PODSIM_SWITCHOVER=1 PODSIM_FAILOVER=1 PODSIM_CRASH=1 PODSIM_COLD_RESTART=1 PODSIM_BACKUP=1 PODSIM_TWO_CLUSTERS=1 bash tests/k8s/simulator/run.sh "$root/build/src/cmd/mysqlset"
+# Issue 14: the nemesis with network partitions, in the pod simulator (each member, etcd
+# member and router pod in its own netns): partitions of the primary, of {primary, sync
+# replica} against the rest, of a replica or an etcd member, tbf-slowed links, frozen pods, a
+# replica's volume filled, switchovers during them (tests/nemesis/README.md, "the netns
+# mode"). Short: seed 23, 4-6 min; MYSQLSET_NEMESIS=long for 30 min with a random seed.
+suite nemesis-netns bash tests/nemesis/run_netns.sh "$root/build/src/cmd/mysqlset"
 
 # Issue #8: libFuzzer targets (build-fuzz/, 20 s each), then the unit + integration suites
 # under ASan+UBSan in that same clang build (one sanitizer build instead of two; the gcc

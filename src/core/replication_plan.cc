@@ -6,6 +6,12 @@
 
 namespace mysqlset {
 
+bool IsDiskFullError(uint32_t sql_errno) {
+  // ER_DISK_FULL (1021) and ER_RECORD_FILE_FULL (1114, "The table is full": what the SQL
+  // thread reports when InnoDB cannot extend a tablespace on a full filesystem).
+  return sql_errno == 1021 || sql_errno == 1114;
+}
+
 const char* ActionName(ActionKind k) {
   switch (k) {
     case ActionKind::kSetReadOnly:
@@ -138,6 +144,18 @@ std::vector<Action> PlanActions(Role role, const ServerState& s, const DesiredSo
                      r.source_user, r.using_gtid_slave_pos ? "" : " (not GTID)", want.host,
                      want.port, want.user, from()),
          seed});
+    return actions;
+  }
+  if (r.last_sql_errno != 0 && r.sql != ThreadState::kYes && IsDiskFullError(r.last_sql_errno)) {
+    // A full disk (the nemesis's disk-full fault, issue 14): the event failed and its
+    // transaction was rolled back, so running it again applies it once when there is room,
+    // and fails again, harmlessly, while there is none. Never a skip. Without this a replica
+    // stayed stopped for good after its disk was freed.
+    actions.push_back(
+        {ActionKind::kStartReplication,
+         fmt::format("SQL thread stopped on error {} (a full disk): running the event again: {}",
+                     r.last_sql_errno, r.last_sql_error),
+         {}});
     return actions;
   }
   if (r.last_sql_errno != 0 && r.sql != ThreadState::kYes) {

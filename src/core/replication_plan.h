@@ -37,6 +37,10 @@ enum class ActionKind {
 };
 const char* ActionName(ActionKind k);
 
+// A replica's SQL error that a full disk causes: its event is run again, never skipped
+// (PlanActions), since the failed transaction was rolled back.
+bool IsDiskFullError(uint32_t sql_errno);
+
 struct Action {
   ActionKind kind;
   std::string reason;

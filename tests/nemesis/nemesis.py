@@ -129,10 +129,16 @@ class Writers:
     reads @@server_id, so an acknowledged id records which member acknowledged it and when
     (monotonic and wall clock at COMMIT sent and OK received)."""
 
-    def __init__(self, port, password, stop_evt):
+    def __init__(self, port, password, stop_evt, host="127.0.0.1", netns=None,
+                 enter=None):
+        self.host = host
         self.port = port
         self.password = password
         self.stop = stop_evt
+        # The netns mode (netns_nemesis.py): each writer thread joins this network namespace
+        # (a path such as /run/netns/NAME) first; setns acts on the calling thread only.
+        self.netns = netns
+        self.enter = enter  # joins a netns: podsim.enter_netns
         self.mu = threading.Lock()
         self.acked = []      # checker.Ack: id, server_id, COMMIT sent and OK times
         self.failed = []     # ids: an error before COMMIT was sent
@@ -149,11 +155,13 @@ class Writers:
             t.join(timeout=30)
 
     def connect(self):
-        return pymysql.connect(host="127.0.0.1", port=self.port, user="app",
+        return pymysql.connect(host=self.host, port=self.port, user="app",
                                password=self.password, autocommit=True, connect_timeout=2,
                                read_timeout=10, write_timeout=10)
 
     def run(self, w):
+        if self.netns:
+            self.enter(self.netns)
         seq = 0
         conn = None
         while not self.stop.is_set():
@@ -194,17 +202,22 @@ class Writers:
 
 
 # ---- the schedule --------------------------------------------------------------------------
+def draw_fault(rng, kinds, dur_lo, dur_hi):
+    """A fault's kind (from [(kind, weight)]), its duration and the pause before it: the first
+    draws of every fault, in both modes."""
+    kind = rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
+    return {"kind": kind, "duration": round(rng.uniform(dur_lo, dur_hi), 1),
+            "pause": round(rng.uniform(1, 3), 1)}
+
+
 def make_schedule(rng, count, dur_lo, dur_hi):
     """The whole schedule, drawn up front from the seed: the same seed gives the same faults,
     targets (by role and index) and delays. Which member a role names is resolved when the
     fault is injected (it depends on the earlier failovers)."""
-    kinds = [k for k, _ in KINDS]
-    weights = [wt for _, wt in KINDS]
     steps = []
     for _ in range(count):
-        kind = rng.choices(kinds, weights)[0]
-        f = {"kind": kind, "duration": round(rng.uniform(dur_lo, dur_hi), 1),
-             "pause": round(rng.uniform(1, 3), 1)}
+        f = draw_fault(rng, KINDS, dur_lo, dur_hi)
+        kind = f["kind"]
         if kind in ("kill9", "sigstop"):
             f["role"] = rng.choice(["primary", "replica"])
             f["replica_index"] = rng.randrange(2)
@@ -326,18 +339,70 @@ def switchover(h, f, result):
                   line=lines[-1] if lines else "")
 
 
+def add_schedule_flags(ap, seconds, max_duration, recover_bound):
+    """The flags both modes share (nemesis.py, netns_nemesis.py)."""
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--faults", type=int, default=8, help="at most this many faults")
+    ap.add_argument("--seconds", type=float, default=seconds,
+                    help="no new fault starts after this many seconds of faults")
+    ap.add_argument("--min-duration", type=float, default=2)
+    ap.add_argument("--max-duration", type=float, default=max_duration)
+    ap.add_argument("--recover-bound", type=float, default=recover_bound,
+                    help="seconds for every member to be ready after a heal")
+    ap.add_argument("--keep", action="store_true", help="keep the work dir (logs) on success")
+
+
+def run_schedule(schedule, a, violations, describe, inject, heal, switchover, wait_ready):
+    """Runs the schedule, bounded by a.faults (its length) and a.seconds: for each fault, the
+    pause, inject(f) (a note, or None to skip it), a switchover(f, result) on a thread when
+    drawn, heal() after its duration, then wait_ready(bound) (seconds, or None). A fault not
+    recovered within a.recover_bound is a violation and ends the schedule. Returns
+    [(fault, injected_mono, healed_mono, recovered_mono or None, note, switchover result)]."""
+    run_t0 = time.monotonic()
+    faults = []
+    for i, f in enumerate(schedule):
+        if time.monotonic() - run_t0 > a.seconds:
+            log(f"time budget of {a.seconds:.0f} s spent: {i} of {len(schedule)} faults run")
+            break
+        time.sleep(f["pause"])
+        t_inj = time.monotonic()
+        note = inject(f)
+        if note is None:
+            log(f"fault {i + 1}: skipped (no target: no single primary, or no sync replica)")
+            continue
+        log(f"fault {i + 1}: {describe(f)}: {note}")
+        sw = {}
+        swt = None
+        if "switchover_after" in f:
+            time.sleep(f["switchover_after"])
+            swt = threading.Thread(target=switchover, args=(f, sw), daemon=True)
+            swt.start()
+        time.sleep(max(0.0, t_inj + f["duration"] - time.monotonic()))
+        heal()
+        t_heal = time.monotonic()
+        # A second for the healed agents to report afresh: right after SIGCONT (or a link up),
+        # a readiness check may still see what they last said before the fault.
+        time.sleep(1)
+        if swt:
+            swt.join(timeout=60)
+            log(f"fault {i + 1}: switchover --to {sw.get('to')}: exit {sw.get('rc')} "
+                f"in {sw.get('seconds')} s: {sw.get('line')}")
+        took = wait_ready(a.recover_bound)
+        if took is None:
+            violations.append(f"fault {i + 1} ({describe(f)}): the cluster was not ready "
+                              f"within {a.recover_bound:.0f} s of the heal")
+            log(violations[-1])
+            faults.append((f, t_inj, t_heal, None, note, sw))
+            break
+        log(f"fault {i + 1}: healed; all ready {took:.1f} s later")
+        faults.append((f, t_inj, t_heal, time.monotonic(), note, sw))
+    return faults
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
-    ap.add_argument("--seed", type=int)
-    ap.add_argument("--faults", type=int, default=8, help="at most this many faults")
-    ap.add_argument("--seconds", type=float, default=150,
-                    help="no new fault starts after this many seconds of faults")
-    ap.add_argument("--min-duration", type=float, default=2)
-    ap.add_argument("--max-duration", type=float, default=15)
-    ap.add_argument("--recover-bound", type=float, default=120,
-                    help="seconds for every member to be ready after a heal")
-    ap.add_argument("--keep", action="store_true", help="keep the work dir (logs) on success")
+    add_schedule_flags(ap, seconds=150, max_duration=15, recover_bound=120)
     a = ap.parse_args()
     # SIGTERM (a test runner's timeout) unwinds like Ctrl-C, through the `finally` that
     # continues every stopped process and purges the cluster.
@@ -377,45 +442,10 @@ def main():
         time.sleep(3)
         st0 = h.status()
         epoch0 = st0.get("epoch") if st0 else None
-        run_t0 = time.monotonic()
-        faults = []  # (fault, injected_mono, healed_mono, recovered_mono or None, note, sw)
-        for i, f in enumerate(schedule):
-            if time.monotonic() - run_t0 > a.seconds:
-                log(f"time budget of {a.seconds:.0f} s spent: {i} of {len(schedule)} faults run")
-                break
-            time.sleep(f["pause"])
-            t_inj = time.monotonic()
-            note = inject(h, f, None)
-            if note is None:
-                log(f"fault {i + 1}: skipped (no primary to target)")
-                continue
-            log(f"fault {i + 1}: {describe(f)}: {note}")
-            sw = {}
-            swt = None
-            if "switchover_after" in f:
-                time.sleep(f["switchover_after"])
-                swt = threading.Thread(target=switchover, args=(h, f, sw), daemon=True)
-                swt.start()
-            time.sleep(max(0.0, t_inj + f["duration"] - time.monotonic()))
-            h.cont_all()  # continues every stopped process and the held supervisor
-            t_heal = time.monotonic()
-            # A second for the continued agents to report afresh: right after SIGCONT,
-            # `status --check` may still see what they last said before the stop.
-            time.sleep(1)
-            if swt:
-                swt.join(timeout=60)
-                log(f"fault {i + 1}: switchover --to {sw.get('to')}: exit {sw.get('rc')} "
-                    f"in {sw.get('seconds')} s: {sw.get('line')}")
-            took = h.wait_ready(a.recover_bound)
-            t_rec = time.monotonic() if took is not None else None
-            if took is None:
-                violations.append(f"fault {i + 1} ({describe(f)}): the cluster was not ready "
-                                  f"within {a.recover_bound:.0f} s of the heal")
-                log(violations[-1])
-                faults.append((f, t_inj, t_heal, None, note, sw))
-                break
-            log(f"fault {i + 1}: healed; all ready {took:.1f} s later")
-            faults.append((f, t_inj, t_heal, t_rec, note, sw))
+        faults = run_schedule(schedule, a, violations, describe,
+                              inject=lambda f: inject(h, f, None), heal=h.cont_all,
+                              switchover=lambda f, sw: switchover(h, f, sw),
+                              wait_ready=h.wait_ready)
         h.cont_all()
         # A few more seconds of writes on the healed cluster, then stop the clients.
         time.sleep(3)
@@ -445,6 +475,11 @@ def main():
             log(f"logs kept in {work}")
         else:
             subprocess.run(["rm", "-rf", work])
+    return verdict(violations)
+
+
+def verdict(violations):
+    """Prints every violation; the exit status of a run (both modes)."""
     if violations:
         print("FAILED:", flush=True)
         for v in violations:
@@ -454,8 +489,8 @@ def main():
 
 
 # ---- the checker ---------------------------------------------------------------------------
-def read_member(port, password):
-    conn = pymysql.connect(host="127.0.0.1", port=port, user="admin", password=password,
+def read_member(port, password, host="127.0.0.1"):
+    conn = pymysql.connect(host=host, port=port, user="admin", password=password,
                            connect_timeout=3, read_timeout=30)
     try:
         c = conn.cursor()
@@ -477,15 +512,29 @@ def check(h, a, seed, writers, faults, epoch0, violations):
                           "after the final heal (`status --check`)")
     st = h.status() or {"members": []}
     pw = h.secret("admin-password")
+    readers = {m["name"]: (lambda port=m["port"]: read_member(port, pw)) for m in st["members"]}
+    errant = {m["name"]: m.get("errant_gtids") for m in st["members"]}
+    lost, unknown_committed, changes = judge(writers, readers, errant, etcd_history(h), epoch0,
+                                             violations)
+    summary(seed, writers, faults, changes, lost, unknown_committed, violations, st)
+    return not violations
+
+
+def judge(writers, readers, errant, hist, epoch0, violations):
+    """The checks of the healed cluster, shared by both modes (nemesis.py, netns_nemesis.py).
+    readers: {member: a function returning read_member()'s tuple}; errant: {member: its
+    errant GTIDs, "" none}; hist: the store's history records (None: the store did not
+    answer). Appends to violations; returns (lost per member, unknown ids committed, the
+    leader changes after epoch0)."""
     # Replicas apply the last writes: wait (bounded) for equal GTID positions before judging.
     data = {}
     for _ in range(60):
         data = {}
-        for m in st["members"]:
+        for name, read in readers.items():
             try:
-                data[m["name"]] = read_member(m["port"], pw)
+                data[name] = read()
             except Exception as e:
-                data[m["name"]] = e
+                data[name] = e
         if (not any(isinstance(d, Exception) for d in data.values())
                 and len({d[2] for d in data.values()}) == 1):
             break
@@ -501,24 +550,23 @@ def check(h, a, seed, writers, faults, epoch0, violations):
     v, lost, unknown_committed = checker.check_data(writers.acked, writers.unknown,
                                                     writers.failed, good)
     violations += v
-    for m in st["members"]:
-        if m.get("errant_gtids"):
-            violations.append(f"{m['name']} reports errant GTIDs {m['errant_gtids']}")
-    hist = etcd_history(h)
+    for name, gtids in sorted(errant.items()):
+        if gtids:
+            violations.append(f"{name} reports errant GTIDs {gtids}")
     if hist is None:
         violations.append("no etcd member answered for the leader history")
         hist = []
     violations += checker.check_acks_in_leadership(writers.acked, hist, sid_name)
     violations += checker.check_ack_order(writers.acked, hist, sid_name)
     changes = [e for e in hist if epoch0 is not None and e["epoch"] > epoch0]
-    summary(seed, writers, faults, changes, lost, unknown_committed, violations, st)
-    return not violations
+    return lost, unknown_committed, changes
 
 
-def summary(seed, writers, faults, changes, lost, unknown_present, violations, st):
+def summary(seed, writers, faults, changes, lost, unknown_present, violations, st,
+            describe=describe, fault_type=fault_type, replay="tests/nemesis/run.sh BINARY"):
     ends = sorted(x.end for x in writers.acked)
     print("=" * 78)
-    print(f"nemesis summary  seed {seed}  (replay: tests/nemesis/run.sh BINARY --seed {seed})")
+    print(f"nemesis summary  seed {seed}  (replay: {replay} --seed {seed})")
     by_type = collections.Counter(fault_type(f) for f, *_ in faults)
     print(f"faults: {len(faults)}  " + ", ".join(f"{k} x{v}" for k, v in sorted(by_type.items())))
     reasons = collections.Counter(e["reason"] for e in changes)

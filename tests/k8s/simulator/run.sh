@@ -40,6 +40,7 @@ python3 -c 'import yaml' 2>/dev/null || { echo "podsim: error: python3-yaml miss
 run_id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 export PODSIM_RUN_ID=$run_id
 manifests=$(mktemp /tmp/podsim-manifests.XXXXXX.yaml)
+source "$here/sweep.sh"
 # Belt and braces: if the test process dies hard, remove what is left of this run's namespaces.
 second=""
 second_dir=""
@@ -47,12 +48,7 @@ sweep() {
   rm -f "$manifests"
   [ -n "$second" ] && rm -f "$second"
   [ -n "$second_dir" ] && rm -rf "$second_dir"
-  local ns pid
-  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^podsim-$run_id-"); do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-    ip netns delete "$ns" 2>/dev/null
-    echo "podsim: swept leftover namespace $ns"
-  done
+  podsim_sweep "$run_id" podsim
 }
 trap sweep EXIT
 
