@@ -107,7 +107,7 @@ TEST(FrameReaderTest, DonorFailureInTrailerIsUnavailable) {
   EXPECT_NE(st.message().find("mariabackup died"), std::string::npos);
 }
 
-// Payload integrity is TLS's (TlsTest.AlteredDroppedOrReorderedRecordsFailTheRead); the
+// Payload integrity is TLS's (TlsTest.AlteredDroppedOrReorderedRecordsNeverReachTheReader); the
 // trailer's byte count checks the framing on both ends.
 TEST(FrameReaderTest, WrongByteCountInTrailer) {
   for (uint64_t claimed : {2u, 4u}) {
