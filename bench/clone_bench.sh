@@ -13,8 +13,10 @@
 #   bench/clone_bench.sh
 #   env: SIZES_MB ("500 1000 2000"), RUNS (3), RUNS_LARGEST (RUNS), ROWS (1000000 rows in the
 #        sysbench table), OUT (results dir; default a temp dir), KEEP=1 keeps the work dir,
-#        MYSQLSET (binary).
+#        MYSQLSET (binary), BENCH_BASE_PORT (ports from here; default: a free random range).
+# Ends by printing issue 19's goal ratios, paired run by run (clone_ratios.py).
 # Writes OUT/clone.tsv: size_mb dataset_bytes method run stream_s total_s bytes_copied
+#        OUT/clone_phases.tsv: size_mb run connect stream tail prepare install total (s)
 #        OUT/rss/{agent_idle,agent_clone_SIZE_RUN,ncat_clone_SIZE_RUN}.txt (KiB per sample)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -36,6 +38,7 @@ report() {  # name seconds bytes
 base=$(free_base 2)
 make_secrets "$W/secrets"
 start_member "$W/m0" mysql-0 "$base" "$W/secrets"
+start_etcd "$W/etcd" "$base" || { echo "etcd never answered" >&2; exit 1; }
 start_agent "$W/m0" mysql-0 "$base" "$W/secrets"
 agent_pid=$AGENT_PID
 wait_http "http://127.0.0.1:$((base + 1))/readyz" || { echo "primary never ready" >&2; exit 1; }
@@ -100,6 +103,9 @@ for size in $SIZES_MB; do
     stream=$(grep -o 'in [0-9.]*s (' "$W/clone.log" | head -1 | tr -dc '0-9.')
     [ -n "$stream" ] || stream=$total
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$dbytes" mysqlset "$r" "$stream" "$total" "$bytes" >>"$OUT/clone.tsv"
+    # The clone's own phase timings (connect stream tail prepare install), for the profile.
+    phases=$(grep -o 'clone phases: .*' "$W/clone.log" | grep -o '[0-9][0-9.]*s' | tr -d s | tr '\n' '\t')
+    [ -z "$phases" ] || printf '%s\t%s\t%s%s\n' "$size" "$r" "$phases" "$total" >>"$OUT/clone_phases.tsv"
     report "a) mysqlset clone (stream)" "$stream" "$bytes"; report "a) mysqlset clone (total)" "$total" "$bytes"
     rm -rf "$W/m1/data"
 
@@ -141,3 +147,4 @@ for size in $SIZES_MB; do
   done
 done
 log "done: $OUT/clone.tsv"
+python3 "$(dirname "$0")/clone_ratios.py" "$OUT" || true

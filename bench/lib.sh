@@ -20,11 +20,13 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
 
-# free_base COUNT [LO HI]: a base port B with B-16..B+10*COUNT+2 free on 127.0.0.1 (B-16..B-7
-# are the local cluster's etcd members, B-6 and B-5 its write and read endpoints), B one of
-# LO, LO+20, ... below HI (default 20000..32000: below 32768, so never an ephemeral port).
+# free_base COUNT [LO HI]: $BENCH_BASE_PORT if set, else a base port B with B-16..B+10*COUNT+2
+# free on 127.0.0.1 (B-16..B-7 are the local cluster's etcd members, B-6 and B-5 its write and
+# read endpoints), B one of LO, LO+20, ... below HI (default 20000..32000: below 32768, so
+# never an ephemeral port).
 free_base() {
   local count=$1 lo=${2:-20000} slots=$(((${3:-32000} - ${2:-20000}) / 20)) base p ok
+  if [ -n "${BENCH_BASE_PORT:-}" ]; then echo "$BENCH_BASE_PORT"; return; fi
   for _ in $(seq 100); do
     base=$((lo + (RANDOM % slots) * 20)); ok=1
     for ((p = base - 16; p <= base + 10 * count + 2; p++)); do
@@ -75,12 +77,29 @@ start_member() {
   for _ in $(seq 300); do [ -S "$dir/data/mysqld.sock" ] && break; sleep 0.1; done
 }
 
-# start_agent DIR POD BASE SECRETS: sets AGENT_PID.
+# start_etcd DIR BASE: one etcd member on BASE-16 (client) and BASE-15 (peer), data in
+# DIR/etcd; the agent needs one (--etcd) since roles moved to the store. Sets ETCD_URL.
+start_etcd() {
+  local dir=$1 base=$2 i
+  local client=http://127.0.0.1:$(($2 - 16)) peer=http://127.0.0.1:$(($2 - 15))
+  mkdir -p "$dir"
+  etcd --name bench --data-dir "$dir/etcd" --listen-client-urls "$client" \
+    --advertise-client-urls "$client" --listen-peer-urls "$peer" \
+    --initial-advertise-peer-urls "$peer" --initial-cluster "bench=$peer" \
+    --heartbeat-interval 10 --election-timeout 100 >>"$dir/etcd.log" 2>&1 &
+  pids_to_stop+=($!)
+  ETCD_URL=$client
+  for ((i = 0; i < 100; i++)); do curl -sf "$client/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+
+# start_agent DIR POD BASE SECRETS: sets AGENT_PID. Needs start_etcd first (ETCD_URL).
 start_agent() {
   local dir=$1 pod=$2 base=$3 secrets=$4
   "$MYSQLSET" agent --pod-name "$pod" --conf-dir "$dir/conf" --data-dir "$dir/data" \
     --secrets-dir "$secrets" --peer-host 127.0.0.1 --port "$base" --http-port $((base + 1)) \
-    --backup-port $((base + 2)) --port-stride 10 --bind-address 127.0.0.1 >>"$dir/agent.log" 2>&1 &
+    --backup-port $((base + 2)) --port-stride 10 --bind-address 127.0.0.1 \
+    --etcd "$ETCD_URL" >>"$dir/agent.log" 2>&1 &
   pids_to_stop+=($!)
   AGENT_PID=$!
 }
@@ -88,7 +107,7 @@ start_agent() {
 make_secrets() {
   mkdir -p "$1"; chmod 700 "$1"
   local f
-  for f in admin-password replication-password backup-password monitor-password backup-token; do
+  for f in admin-password replication-password backup-password monitor-password backup-token app-password; do
     [ -f "$1/$f" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$1/$f")
   done
 }

@@ -19,6 +19,7 @@ base=$(free_base 1)
 make_secrets "$work/secrets"
 start_member "$work/m0" mysql-0 "$base" "$work/secrets"
 mysqld_pid=$MEMBER_PID
+start_etcd "$work/etcd" "$base" || { echo "etcd never answered" >&2; exit 1; }
 start_agent "$work/m0" mysql-0 "$base" "$work/secrets"
 agent_pid=$AGENT_PID
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$((base + 1))/readyz" >/dev/null && break; sleep 0.2; done

@@ -11,6 +11,9 @@ import statistics
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clone_ratios  # noqa: E402  (issue 19's paired ratios, also printed by clone_bench.sh)
+
 res, out_md, img_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(img_dir, exist_ok=True)
 img_rel = os.path.relpath(img_dir, os.path.dirname(os.path.abspath(out_md)))
@@ -147,10 +150,11 @@ if clone:
     w("")
     w("- **a)** `mysqlset clone --donor 127.0.0.1:BACKUP_PORT` against the running agent: "
       "TLS 1.3 with a PSK from the backup token (HMAC authentication and plaintext before "
-      "issue #18), framed stream with byte count and SHA-256 trailer, `mbstream -x` "
-      "into a staging dir, `mariabackup --prepare --use-memory=512M`, GTID recorded, rename, "
-      "completion marker. *Stream* = until the verified stream is extracted (from the clone's "
-      "log), *total* = the whole command.")
+      "issue #18), framed stream whose trailer proves the end and the byte count (integrity: "
+      "TLS's AEAD per record and xbstream's CRC-32 per chunk; a SHA-256 on both sides before "
+      "issue 19), `mbstream -x` into a staging dir, `mariabackup --prepare --use-memory=512M`, "
+      "GTID recorded, rename, completion marker. *Stream* = until the verified stream is "
+      "extracted (from the clone's log), *total* = the whole command.")
     w("- **b)** the tutorial's pipeline: `ncat --listen --send-only -c \"mariabackup --backup "
       "--stream=xbstream\"` on the donor, `ncat HOST PORT | mbstream -x` then `mariabackup "
       "--prepare --use-memory=512M` on the receiver. No authentication, no verification.")
@@ -185,6 +189,22 @@ if clone:
             ratios[s] = (med(a) / med(b), med(a) / med(c), med(a_s) / med(b_s))
             w(f"| {dset[s] / 1e6:.0f} MB | {ratios[s][0]:.2f} | {ratios[s][1]:.2f} | {ratios[s][2]:.2f} |")
     w("")
+    paired = clone_ratios.ratio_lines(res)
+    if paired:
+        w("Issue 19's goal, paired run by run (each run times a, b and c back to back, so a "
+          "run's ratio compares neighbours in time); median (min–max) over the runs:")
+        w("")
+        for line in paired:
+            w(line)
+        w("")
+    phases = clone_ratios.phase_lines(res)
+    if phases:
+        w("Where `mysqlset clone`'s time goes (its own `clone phases:` log line; median seconds; "
+          "*stream* includes *tail*, the wait for `mbstream` to exit after the verified trailer):")
+        w("")
+        for line in phases:
+            w(line)
+        w("")
     if ratios:
         ab_all = [r[0] for r in ratios.values()]
         overlap = all(

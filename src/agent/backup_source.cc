@@ -123,6 +123,7 @@ Status BackupSource::Produce(const std::function<bool(std::string_view)>& send,
   RETURN_IF_ERROR(MakePipe(out));
   Fd read_end(out[0]);
   Fd write_end(out[1]);
+  EnlargePipe(write_end.get());  // mariabackup runs ahead of the TLS relay by up to 1 MiB
   Fd log_fd(open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!log_fd.valid()) return Internal("create {}: {}", log, std::strerror(errno));
   ASSIGN_OR_RETURN(Subprocess child, Subprocess::Spawn(BackupArgv(options_, option_file, target),
@@ -131,7 +132,7 @@ Status BackupSource::Produce(const std::function<bool(std::string_view)>& send,
   log_fd.Reset();
 
   bool aborted = false;
-  std::string buf(256 * 1024, '\0');
+  std::string buf(kBulkPipeBytes, '\0');  // a full pipe in one read, sent as one frame
   while (true) {
     if (client_gone()) {
       aborted = true;

@@ -66,6 +66,7 @@ Result<std::unique_ptr<PipedProcess>> PosixPipedProcessStarter::Start(
   RETURN_IF_ERROR(MakePipe(in));
   Fd pipe_read(in[0]);
   Fd pipe_write(in[1]);
+  EnlargePipe(pipe_write.get());  // the stream runs ahead of mbstream by up to 1 MiB
   Fd log_fd(open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   if (!log_fd.valid()) return Internal("open {}: {}", log_file, std::strerror(errno));
   ASSIGN_OR_RETURN(Subprocess child,

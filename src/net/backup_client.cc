@@ -26,14 +26,16 @@ Result<BackupClient> BackupClient::Connect(const BackupClientOptions& options) {
 
 Status BackupClient::Receive(const std::function<Status(std::string_view)>& on_data) {
   FrameReader reader(on_data);
+  // One buffer for the whole stream; the payload reaches on_data as views into it.
+  std::string buf(kReceiveBuffer, '\0');
   while (true) {
-    auto chunk = session_.ReadSome(256 * 1024, idle_);
-    if (!chunk.ok()) {
-      return chunk.status().Annotate(
+    auto n = session_.ReadInto(buf.data(), buf.size(), idle_);
+    if (!n.ok()) {
+      return n.status().Annotate(
           fmt::format("stream interrupted after {} bytes", reader.payload_bytes()));
     }
-    if (chunk->empty()) break;  // EOF
-    RETURN_IF_ERROR(reader.Feed(*chunk));
+    if (*n == 0) break;  // EOF
+    RETURN_IF_ERROR(reader.Feed(std::string_view(buf.data(), *n)));
     if (reader.complete()) break;  // the donor closes next; anything more is an error
   }
   if (reader.complete()) {

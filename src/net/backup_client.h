@@ -14,6 +14,10 @@
 
 namespace mysqlset::net {
 
+// Plaintext read per call while streaming: up to 16 TLS records (when they are already
+// here), handed on in one piece.
+inline constexpr size_t kReceiveBuffer = 256 * 1024;
+
 struct BackupClientOptions {
   std::string host;
   uint16_t port = 3307;

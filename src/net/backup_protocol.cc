@@ -11,13 +11,6 @@ std::string_view Rest(std::string_view line, std::string_view prefix) {
   return line.substr(prefix.size());
 }
 
-bool IsHex(std::string_view s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 bool ParseU64(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -122,9 +115,8 @@ std::string DataFrameHeader(uint32_t payload_size) {
 }
 
 std::string TrailerFrame(const Trailer& t) {
-  std::string payload =
-      t.ok ? fmt::format("OK {} {}", t.bytes, t.sha256_hex)
-           : fmt::format("FAIL {} {} {}", t.bytes, t.sha256_hex, OneLine(t.reason, 3000));
+  std::string payload = t.ok ? fmt::format("OK {}", t.bytes)
+                             : fmt::format("FAIL {} {}", t.bytes, OneLine(t.reason, 3000));
   return FrameHeader(kTrailerFrame, static_cast<uint32_t>(payload.size())) + payload;
 }
 
@@ -139,18 +131,11 @@ Result<Trailer> ParseTrailer(std::string_view payload) {
   } else {
     return DataLoss("malformed trailer");
   }
-  const size_t sp1 = rest.find(' ');
-  if (sp1 == std::string_view::npos || !ParseU64(rest.substr(0, sp1), &t.bytes)) {
-    return DataLoss("malformed trailer byte count");
-  }
-  rest = rest.substr(sp1 + 1);
-  const size_t sp2 = rest.find(' ');
-  t.sha256_hex = std::string(rest.substr(0, sp2));
-  if (t.sha256_hex.size() != 64 || !IsHex(t.sha256_hex))
-    return DataLoss("malformed trailer digest");
-  if (sp2 != std::string_view::npos) {
+  const size_t sp = rest.find(' ');
+  if (!ParseU64(rest.substr(0, sp), &t.bytes)) return DataLoss("malformed trailer byte count");
+  if (sp != std::string_view::npos) {
     if (t.ok) return DataLoss("malformed trailer: extra text after OK");
-    t.reason = std::string(rest.substr(sp2 + 1));
+    t.reason = std::string(rest.substr(sp + 1));
   }
   return t;
 }
@@ -189,7 +174,6 @@ Status FrameReader::Feed(std::string_view bytes) {
     bytes.remove_prefix(take);
     remaining_ -= static_cast<uint32_t>(take);
     if (type_ == kDataFrame) {
-      sha_.Update(part);
       payload_bytes_ += take;
       RETURN_IF_ERROR(on_data_(part));
     } else {
@@ -215,7 +199,6 @@ Status FrameReader::Finish() {
   if (t.bytes != payload_bytes_) {
     return DataLoss("byte count mismatch: donor sent {}, received {}", t.bytes, payload_bytes_);
   }
-  if (sha_.HexDigest() != t.sha256_hex) return DataLoss("SHA-256 mismatch over {} bytes", t.bytes);
   return Status::Ok();
 }
 

@@ -8,13 +8,11 @@ namespace {
 // A well-formed stream of `payload` split into frames of at most `frame` bytes.
 std::string Stream(const std::string& payload, size_t frame, bool ok = true) {
   std::string out;
-  Sha256 sha;
   for (size_t i = 0; i < payload.size(); i += frame) {
     const std::string part = payload.substr(i, frame);
     out += DataFrameHeader(static_cast<uint32_t>(part.size())) + part;
-    sha.Update(part);
   }
-  out += TrailerFrame({ok, payload.size(), sha.HexDigest(), ok ? "" : "mariabackup died"});
+  out += TrailerFrame({ok, payload.size(), ok ? "" : "mariabackup died"});
   return out;
 }
 
@@ -35,11 +33,11 @@ struct Collected {
 TEST(BackupPskTest, DerivedFromTheTokenByHkdfWithTheVersionAsIdentity) {
   auto psk = BackupPsk("key");
   ASSERT_TRUE(psk.ok()) << psk.status().ToString();
-  EXPECT_EQ(psk->identity, "MYSQLSET-BACKUP/2");
+  EXPECT_EQ(psk->identity, "MYSQLSET-BACKUP/3");
   // openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt key:key -kdfopt salt:mysqlset
-  //   -kdfopt "info:mysqlset backup-token TLS 1.3 PSK v2" HKDF
+  //   -kdfopt "info:mysqlset backup-token TLS 1.3 PSK v3" HKDF
   EXPECT_EQ(HexEncode(psk->key),
-            "8652dfebaa97efbf3ba926be9a5e53479227d7096d4998de0096b392a9cdf7fc");
+            "a04909d89dcbf635d8c575f24aa6bb02c01d026c3d632ec59568811621ef3507");
   // Another token gives another key; the key never contains the token.
   auto other = BackupPsk("kez");
   ASSERT_TRUE(other.ok());
@@ -109,21 +107,30 @@ TEST(FrameReaderTest, DonorFailureInTrailerIsUnavailable) {
   EXPECT_NE(st.message().find("mariabackup died"), std::string::npos);
 }
 
-TEST(FrameReaderTest, CorruptedPayloadFailsTheDigest) {
-  std::string s = Stream(std::string(100, 'a'), 50);
-  s[kFrameHeaderSize + 10] = 'b';
-  Collected c;
-  const Status st = c.Feed(s, 16);
-  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
-  EXPECT_NE(st.message().find("SHA-256"), std::string::npos);
+// Payload integrity is TLS's (TlsTest.AlteredDroppedOrReorderedRecordsNeverReachTheReader); the
+// trailer's byte count checks the framing on both ends.
+TEST(FrameReaderTest, WrongByteCountInTrailer) {
+  for (uint64_t claimed : {2u, 4u}) {
+    const std::string s = DataFrameHeader(3) + "abc" + TrailerFrame({true, claimed, ""});
+    Collected c;
+    const Status st = c.Feed(s, 2);
+    EXPECT_EQ(st.code(), StatusCode::kDataLoss) << claimed;
+    EXPECT_NE(st.message().find("byte count mismatch"), std::string::npos) << st.message();
+  }
 }
 
-TEST(FrameReaderTest, WrongByteCountInTrailer) {
-  Sha256 sha;
-  sha.Update("abc");
-  const std::string s = DataFrameHeader(3) + "abc" + TrailerFrame({true, 4, sha.HexDigest(), ""});
-  Collected c;
-  EXPECT_EQ(c.Feed(s, 2).code(), StatusCode::kDataLoss);
+TEST(FrameReaderTest, TrailerRoundTrips) {
+  for (const Trailer& t : {Trailer{true, 0, ""}, Trailer{true, 123456789012, ""},
+                           Trailer{false, 7, "mariabackup exited with code 1: out of space"}}) {
+    const std::string frame = TrailerFrame(t);
+    auto back = ParseTrailer(frame.substr(kFrameHeaderSize));
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->ok, t.ok);
+    EXPECT_EQ(back->bytes, t.bytes);
+    EXPECT_EQ(back->reason, t.reason);
+  }
+  // Version 2's trailer (with a digest) is malformed now: a mixed pair fails, never passes.
+  EXPECT_FALSE(ParseTrailer("OK 3 " + std::string(64, 'a')).ok());
 }
 
 TEST(FrameReaderTest, BytesAfterTrailerAreRejected) {

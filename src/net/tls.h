@@ -46,6 +46,11 @@ struct TlsPsk {
 // PSK made for TLS 1.3 with OpenSSL's defaults is bound to.
 inline constexpr std::string_view kTlsCipherSuite = "TLS_AES_128_GCM_SHA256";
 
+// The largest TLS record's plaintext (RFC 8446 section 5.1).
+inline constexpr size_t kTlsMaxRecord = 16384;
+// OpenSSL's read-ahead buffer per session (several 16 KiB records per read(2)).
+inline constexpr size_t kTlsReadBuffer = 128 * 1024;
+
 // HKDF-SHA256 (RFC 5869) of `secret` with `salt` and `info`: `length` bytes.
 // kInvalidArgument for an empty secret.
 Result<std::string> HkdfSha256(std::string_view secret, std::string_view salt,
@@ -99,6 +104,9 @@ class TlsSession {
   // Up to `cap` plaintext bytes, waiting at most `timeout` for the first; "" at EOF (with
   // or without close_notify: a framed protocol detects truncation itself).
   Result<std::string> ReadSome(size_t cap, std::chrono::milliseconds timeout);
+  // ReadSome into the caller's buffer (bulk reads without an allocation each): the number
+  // of bytes stored in buf[0, n), 0 at EOF.
+  Result<size_t> ReadInto(char* buf, size_t cap, std::chrono::milliseconds timeout);
   // One '\n'-terminated line (without it) of at most `max_bytes`, within `timeout`.
   Result<std::string> ReadLine(size_t max_bytes, std::chrono::milliseconds timeout);
   // Sends close_notify (best effort, never waits). Call before closing after a clean end.

@@ -19,6 +19,11 @@ Status MakePipe(int fds[2]) {
   return Status::Ok();
 }
 
+void EnlargePipe(int fd, int bytes) {
+  // EPERM past the user's pipe budget, EINVAL beyond pipe-max-size: keep the default then.
+  (void)fcntl(fd, F_SETPIPE_SZ, bytes);
+}
+
 Status WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = write(fd, data.data(), data.size());

@@ -13,6 +13,11 @@ namespace mysqlset {
 // children (spawning dup2s the ends a child should have).
 Status MakePipe(int fds[2]);
 
+// Bulk streams between processes: a pipe holds 64 KiB by default, so a writer ahead of its
+// reader blocks every 64 KiB. Best effort (a pipe keeps its size when the kernel refuses).
+inline constexpr int kBulkPipeBytes = 1 << 20;
+void EnlargePipe(int fd, int bytes = kBulkPipeBytes);
+
 // Writes every byte to a pipe or file (write(2), retrying on EINTR and short writes).
 // kUnavailable when the reader is gone (EPIPE, once SIGPIPE is ignored) or on another error.
 Status WriteAll(int fd, std::string_view data);
