@@ -320,19 +320,29 @@ ServerState Agent::Gather() {
   return s;
 }
 
-void Agent::Act(const std::vector<Action>& actions, AgentSnapshot& snap) {
-  for (const Action& a : actions) {
-    if (a.kind == ActionKind::kStartReplication) {
-      const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
-          clock_.Now() - replication_started_at_);
+void Agent::BackOffReplicationStarts(const ServerState& state, std::vector<Action>& actions) {
+  const auto since =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - replication_started_at_);
+  if (state.replica && ReplicationRanCleanly(*state.replica, since)) replication_starts_ = 0;
+  const bool after_error = state.replica && StoppedOnError(*state.replica);
+  for (auto it = actions.begin(); it != actions.end();) {
+    if (it->kind == ActionKind::kConfigureReplication) replication_starts_ = 0;  // a new source
+    if (it->kind == ActionKind::kStartReplication && after_error) {
       if (!ReplicationRestartDue({replication_starts_, since})) {
         spdlog::debug("{}: not starting replication yet ({} starts so far): {}",
-                      config_.id.pod_name, replication_starts_, a.reason);
+                      config_.id.pod_name, replication_starts_, it->reason);
+        it = actions.erase(it);
         continue;
       }
       ++replication_starts_;
       replication_started_at_ = clock_.Now();
     }
+    ++it;
+  }
+}
+
+void Agent::Act(const std::vector<Action>& actions, AgentSnapshot& snap) {
+  for (const Action& a : actions) {
     snap.last_actions.push_back(std::string(ActionName(a.kind)) + ": " + a.reason);
     Status st;
     switch (a.kind) {
@@ -833,13 +843,8 @@ void Agent::RunOnce() {
       if (view && view->leader && StreamsFrom(state, source_)) {
         received_from_ = {decision.leader, view->leader->epoch};
       }
-      if (state.replica &&
-          ReplicationRanCleanly(*state.replica,
-                                std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    clock_.Now() - replication_started_at_))) {
-        replication_starts_ = 0;
-      }
       actions = PlanActions(Role::kReplica, state, source_, CloneStatus());
+      BackOffReplicationStarts(state, actions);
       // After Gather (step 2): the primary's position must be read after this replica's.
       // Only on a verdict made this tick, against this leader. Not while the leader is
       // late: its server may be frozen with it, and the check's timeouts would hold this

@@ -219,6 +219,9 @@ class Agent {
   // This tick's facts for core/settling.h (whether to tick fast).
   SettleInput SettleInputOf(RoleVerdict verdict, const ServerState& state, const std::string& sync,
                             const AgentSnapshot& snap) const;
+  // Drops a kStartReplication after an error until core/replication_plan.h's backoff allows
+  // it, and counts the starts it lets through.
+  void BackOffReplicationStarts(const ServerState& state, std::vector<Action>& actions);
   void Act(const std::vector<Action>& actions, AgentSnapshot& snap);
   Result<DesiredSource> SourceOf(const std::string& member) const;
   // Its IO thread runs from `source`'s server.
@@ -279,10 +282,7 @@ class Agent {
   // that last moved; tracked only while this tick's view shows another member leading.
   std::pair<std::string, int64_t> leader_record_{};
   std::chrono::steady_clock::time_point leader_record_moved_at_{};
-  // Starts of stopped replication threads since they last ran cleanly, and the last one's
-  // time: kStartReplication waits out core/replication_plan.h's backoff.
-  int replication_starts_ = 0;
-  std::chrono::steady_clock::time_point replication_started_at_{};
+
   bool leader_record_tracked_ = false;
   bool been_ready_ = false;  // some tick's verdict was ready in its role (see startup_tick)
   std::chrono::steady_clock::time_point agent_started_;  // when it was made (startup_tick)
@@ -299,7 +299,12 @@ class Agent {
   int errant_checks_in_a_row_ = 0;  // consecutive checks that found errant GTIDs or 1236
   std::chrono::steady_clock::time_point errant_since_;  // the first of them
   std::string errant_leader_;                           // the leader they were checked against
-  bool reclone_withdrawn_ = false;  // a request that survived a restart was removed
+  bool reclone_withdrawn_ = false;
+  // Starts of replication threads that stopped on an error since they last ran cleanly, and
+  // the last one's time (BackOffReplicationStarts).
+  int replication_starts_ = 0;
+  std::chrono::steady_clock::time_point
+      replication_started_at_{};  // a request that survived a restart was removed
 
   // Held while the tick or the watchdog fences, so that neither kills the other's session
   // in the middle of its statement.

@@ -221,6 +221,24 @@ TEST_F(AgentTest, AnIoErrorThatAStartDoesNotCureIsRetriedWithBackoff) {
   db_.state = refused;
   Tick(agent, milliseconds(250));
   EXPECT_EQ(Count("start_replication"), 4u) << "a new stop is started at once";
+  for (int i = 0; i < 4; ++i) {
+    db_.state = refused;
+    Tick(agent, milliseconds(250));
+  }
+  EXPECT_EQ(Count("start_replication"), 5u)
+      << "and the next 1 s after it: the count started over (without it, 8 s)";
+}
+
+// Threads stopped on purpose, with no error (the failover fence's STOP SLAVE IO_THREAD, a
+// drain), are started at once every time: the backoff is for errors only.
+TEST_F(AgentTest, ThreadsStoppedWithoutAnErrorAreStartedAtOnceEveryTime) {
+  LeaderIs("mysql-0", 1);
+  Agent& agent = Make("mysql-2");
+  for (int i = 0; i < 5; ++i) {
+    db_.state = testing::StateBuilder().Replicating().Stopped().Build();
+    Tick(agent, milliseconds(250));
+  }
+  EXPECT_EQ(Count("start_replication"), 5u);
 }
 
 // A starting member polls its mysqld and ticks every startup_tick until it is first ready;
@@ -967,6 +985,7 @@ TEST_F(FailoverAgentTest, TheSyncReplicaOfAFrozenLeaderTakesOverWithinAFastTickO
   EXPECT_EQ(StoredLeader()->name, "mysql-1");
   EXPECT_EQ(StoredLeader()->epoch, 4u);
   EXPECT_TRUE(fast_before_expiry) << "late before its lease expired";
+  EXPECT_GE(clock_.Now(), expires_at) << "never before the lease expired";
   EXPECT_LE(clock_.Now() - expires_at, milliseconds(300))
       << "the key taken within a few fast ticks of the expiry, not a normal tick later";
   EXPECT_EQ(Count("stop_replication_io"), 1u) << "fenced its own IO thread first";

@@ -108,7 +108,13 @@ int RunAgent(const AgentFlags& f) {
     // After the request is on disk, never before: the server's restart acts on it only if it
     // finds it there; restarted without it, the server would come back on the same data.
     if (f.kill_server_to_reclone) {
-      RETURN_IF_ERROR(PidFileKiller(config.data_dir + "/mysqld.pid").KillServer());
+      if (Status killed = PidFileKiller(config.data_dir + "/mysqld.pid").KillServer();
+          !killed.ok()) {
+        // No request stands without the kill: the agent asks again next tick, and a later
+        // restart of a member that is no longer errant (or now leads) must not act on it.
+        (void)fs.RemoveAll(RecloneRequestPathOf(config.data_dir));
+        return killed;
+      }
     }
     if (f.exit_to_reclone || f.kill_server_to_reclone) {
       exit_for_reclone = true;

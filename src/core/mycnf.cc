@@ -51,14 +51,17 @@ std::string RenderMyCnf(const MemberIdentity& id, const ServerPaths& paths,
       "bind-address={}\n"
       "# Temp tables of its own: servers sharing /tmp can collide on temp file names.\n"
       "tmpdir={}\n"
+      "# LOAD DATA INFILE, SELECT ... INTO OUTFILE and LOAD_FILE() only inside that tmpdir: an\n"
+      "# account with FILE must not read the member's secrets (their mount, or its agent's).\n"
+      "secure_file_priv={}\n"
       "# Accounts are matched by address, never by a DNS lookup that can hang.\n"
       "skip-name-resolve\n"
       "{}"
       "!include {}/server-id.cnf\n"
       "!include {}/{}\n",
       id.pod_name, paths.conf_dir, DatadirOf(paths.data_dir), SocketOf(paths.data_dir),
-      paths.data_dir, paths.port, paths.bind_address, TmpdirOf(paths.data_dir), memory,
-      paths.conf_dir, paths.conf_dir, kServerCnfName);
+      paths.data_dir, paths.port, paths.bind_address, TmpdirOf(paths.data_dir),
+      TmpdirOf(paths.data_dir), memory, paths.conf_dir, paths.conf_dir, kServerCnfName);
 }
 
 }  // namespace mysqlset

@@ -9,8 +9,10 @@
 
 namespace mysqlset {
 
-// The agent's exit status after it asked for a re-clone with `--exit-to-reclone` (local
-// mode): the supervisor then stops mariadbd and runs init and clone again.
+// The agent's exit status after it asked for a re-clone: with `--exit-to-reclone` (local
+// mode) the supervisor then stops mariadbd and runs init and clone again; with
+// `--kill-server-to-reclone` (Kubernetes) it killed mariadbd first, and the mariadbd
+// container's restart runs the clone step.
 inline constexpr int kExitRecloneRequested = 75;
 
 struct RecloneInput {

@@ -191,6 +191,10 @@ bool ReplicationRestartDue(const ReplicationRestarts& r) {
   return r.since_last >= kReplicationRestartBackoff.DelayFor(r.attempts - 1);
 }
 
+bool StoppedOnError(const ReplicaStatus& r) {
+  return r.last_io_errno != 0 || r.last_sql_errno != 0;
+}
+
 bool ReplicationRanCleanly(const ReplicaStatus& r, std::chrono::milliseconds since_last_start) {
   return r.io == ThreadState::kYes && r.sql == ThreadState::kYes && r.last_io_errno == 0 &&
          r.last_sql_errno == 0 && since_last_start >= kReplicationCleanRun;

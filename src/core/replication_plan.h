@@ -67,17 +67,21 @@ std::optional<GtidList> ReplicationStartPosition(const ServerState& state,
 std::vector<Action> PlanActions(Role role, const ServerState& state, const DesiredSource& want,
                                 const CloneRecordStatus& clone);
 
-// Starts of stopped replication threads (kStartReplication) since they last ran cleanly.
-// The first start is at once; the next ones wait kReplicationRestartBackoff after the one
-// before: an error that a start does not cure (a diverged binlog, error 1236; a wrong
-// password) would otherwise restart the IO thread every tick and fill both servers' error
-// logs, while the errant check decides the real cure (a re-clone).
+// Starts of replication threads that stopped on an error (kStartReplication) since they
+// last ran cleanly. The first start is at once; the next ones wait kReplicationRestartBackoff
+// after the one before: an error that a start does not cure (a diverged binlog, error 1236;
+// a wrong password) would otherwise restart the IO thread every tick and fill both servers'
+// error logs, while the errant check decides the real cure (a re-clone). Capped at 10 s: a
+// replica whose full disk was freed (1021, 1114) resumes within that. Threads stopped on
+// purpose, with no error (the failover fence, a drain), are started at once, uncounted.
 struct ReplicationRestarts {
   int attempts = 0;
   std::chrono::milliseconds since_last{0};  // since the last start
 };
 inline constexpr Backoff kReplicationRestartBackoff{std::chrono::milliseconds(1000),
-                                                    std::chrono::milliseconds(30000), 2.0};
+                                                    std::chrono::milliseconds(10000), 2.0};
+// Whether `r`'s threads stopped on an error (the starts that the backoff holds back).
+bool StoppedOnError(const ReplicaStatus& r);
 bool ReplicationRestartDue(const ReplicationRestarts& r);
 // Threads that ran without an error for this long after the last start have recovered:
 // the attempts before are forgotten. Shorter than that, a start that failed a moment later

@@ -302,10 +302,12 @@ TEST(ReplicationPlanTest, RestartBackoffTable) {
       {"second start: due at 1 s", 1, 1000, true},
       {"third: 2 s after the second", 2, 1999, false},
       {"third: due at 2 s", 2, 2000, true},
-      {"sixth: 16 s", 5, 15999, false},
-      {"sixth: due at 16 s", 5, 16000, true},
-      {"capped at 30 s, however many before", 40, 29999, false},
-      {"capped: due at 30 s", 40, 30000, true},
+      {"fourth: 4 s", 3, 3999, false},
+      {"fourth: due at 4 s", 3, 4000, true},
+      {"fifth: 8 s", 4, 7999, false},
+      {"sixth: capped at 10 s, not 16", 5, 9999, false},
+      {"sixth: due at 10 s", 5, 10000, true},
+      {"capped, however many before", 40, 10000, true},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(ReplicationRestartDue({c.attempts, milliseconds(c.since_last_ms)}), c.due) << c.name;
@@ -336,6 +338,26 @@ TEST(ReplicationPlanTest, RanCleanlyTable) {
   for (const Case& c : cases) {
     EXPECT_EQ(ReplicationRanCleanly(c.r, milliseconds(c.since_last_start_ms)), c.clean) << c.name;
   }
+}
+
+TEST(ReplicationPlanTest, StoppedOnErrorTable) {
+  ReplicaStatus fenced = HealthyReplication();  // the failover fence: STOP SLAVE IO_THREAD
+  fenced.io = ThreadState::kNo;
+  ReplicaStatus diverged = fenced;
+  diverged.last_io_errno = 1236;
+  ReplicaStatus disk_full = HealthyReplication();
+  disk_full.sql = ThreadState::kNo;
+  disk_full.last_sql_errno = 1114;
+  struct Case {
+    const char* name;
+    ReplicaStatus r;
+    bool on_error;
+  } cases[] = {
+      {"stopped on purpose, no error: started at once", fenced, false},
+      {"IO thread stopped on 1236", diverged, true},
+      {"SQL thread stopped on a full disk", disk_full, true},
+  };
+  for (const Case& c : cases) EXPECT_EQ(StoppedOnError(c.r), c.on_error) << c.name;
 }
 
 }  // namespace

@@ -886,9 +886,11 @@ class Walkthrough:
         pvc = self.sim.pvc_path(old)
         request = os.path.join(pvc, ".mysqlset-reclone")
         requested = []
+        kept_before = {n for n in os.listdir(pvc) if n.startswith("mysql.discarded")}
 
-        def kept():
-            return [n for n in os.listdir(pvc) if n.startswith("mysql.discarded")]
+        def kept():  # set aside by this rejoin, not by an earlier drill
+            return sorted(n for n in os.listdir(pvc)
+                          if n.startswith("mysql.discarded") and n not in kept_before)
 
         def state():
             if os.path.exists(request) and not requested:
