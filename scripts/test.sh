@@ -9,6 +9,15 @@ root=$(pwd)
 bash scripts/setup.sh --tests || { echo "test: setup failed"; exit 1; }
 bash scripts/build.sh -DMYSQLSET_BUILD_TESTS=ON || { echo "test: build failed"; exit 1; }
 
+# The sanitized build for the fuzz and asan suites at the end (tests/robustness/
+# build_sanitized.sh), at nice 19 meanwhile: the suites in between mostly wait on servers.
+asan_regex=${ASAN_INTEGRATION_REGEX:-^(bootstrap|clone|cli_verbs|roles|etcd_contract|bad_input_cli|bad_input_server)_test\$}
+sanitized_log=$(mktemp /tmp/mysqlset-sanitized-build-XXXXXX.log)
+ASAN_INTEGRATION_REGEX=$asan_regex nice -n 19 bash tests/robustness/build_sanitized.sh \
+  >"$sanitized_log" 2>&1 &
+sanitized_pid=$!
+trap 'kill "$sanitized_pid" 2>/dev/null' EXIT
+
 passed=0
 failed=0
 suite() {  # suite NAME COMMAND...: runs one suite, counts it
@@ -30,7 +39,10 @@ suite unit ctest -L unit --output-on-failure
 # Issue #11: clang-format clean, and the CMake link graph and #includes match
 # docs/architecture.dot.
 suite architecture bash "$root/tests/architecture/run.sh" "$root/build"
-suite integration ctest -L integration --output-on-failure
+# Two at a time: they mostly wait on servers. Each holds one of two port shares
+# (tests/integration/ctest-resources.json), so the two never pick the same ports.
+suite integration ctest -L integration -j2 \
+  --resource-spec-file "$root/tests/integration/ctest-resources.json" --output-on-failure
 # Issue #8: kill -9 and full-disk faults on a local cluster under a writer (tests/faults/;
 # short here, MYSQLSET_FAULTS=long for more of each fault).
 suite faults ctest -L faults --output-on-failure
@@ -61,16 +73,17 @@ suite kubernetes-simulator env PODSIM_SWITCHOVER=1 PODSIM_FAILOVER=1 PODSIM_CRAS
 # mode"). Short: seed 23, 4-6 min; MYSQLSET_NEMESIS=long for 30 min with a random seed.
 suite nemesis-netns bash tests/nemesis/run_netns.sh "$root/build/src/cmd/mysqlset"
 
-# Issue #8: libFuzzer targets (build-fuzz/, 20 s each), then the unit + integration suites
+# Issue #8: libFuzzer targets (build-fuzz/, 10 s each here), then the unit + integration suites
 # under ASan+UBSan in that same clang build (one sanitizer build instead of two; the gcc
 # `asan` preset stays for local use; the integration subset is in docs/robustness.md).
 # Under ASan, the integration tests whose C++ does the work (clone stream, agent, store,
 # CLI, bad input); the whole-cluster lifecycle tests (local_cluster, data_kept, failover)
 # spend their time waiting on mariadbd and ran over the 45-minute budget (docs/robustness.md).
+echo "=== waiting for the sanitized build"
+wait "$sanitized_pid"
+cat "$sanitized_log"
 suite fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash fuzz/run.sh
-suite asan env ASAN_PRESET=fuzz \
-  ASAN_INTEGRATION_REGEX="${ASAN_INTEGRATION_REGEX:-^(bootstrap|clone|cli_verbs|roles|etcd_contract|bad_input_cli|bad_input_server)_test\$}" \
-  bash tests/robustness/run_asan.sh
+suite asan env ASAN_PRESET=fuzz ASAN_INTEGRATION_REGEX="$asan_regex" bash tests/robustness/run_asan.sh
 
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -906,8 +906,9 @@ void Agent::RunOnce() {
              *state.replica->seconds_behind <= config_.policy.max_lag_seconds) {
     snap.in_sync_at = snap.updated;
   }
+  served_since_start_ = served_since_start_ || role_ == Role::kPrimary || snap.in_sync_at;
   snap.awaiting_election =
-      view && !view->leader && !any_leader_seen_ && role_ == Role::kReplica &&
+      view && !view->leader && !served_since_start_ && role_ == Role::kReplica &&
       (decision.verdict == RoleVerdict::kWait || decision.verdict == RoleVerdict::kCampaign);
   snap.awaiting_sync_replica = role_ == Role::kPrimary && sync.waits_for_replica;
   snap.readiness = ReadinessOf(snap, /*state_age_seconds=*/0.0);

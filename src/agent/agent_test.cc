@@ -392,6 +392,50 @@ TEST_F(AgentTest, TwoMembersElectOneMostAdvancedAndTheOtherFollowsIt) {
   EXPECT_EQ(db_.state.replica->source_host, "mysql-1.mysql");
 }
 
+// A cold start after `down` restarted etcd: the last leader's key came back with its lease
+// for one more TTL, though mysql-1 is gone (here: its datadir waits for a person). mysql-0
+// sees the key, never reaches mysql-1, and once the key expires it waits for the election,
+// ready on the election rule: or the supervisor (and OrderedReady) never starts mysql-1, the
+// one member that can end the wait. A replica that did replicate in sync from a live leader
+// since its start gets no such rule: it lost its primary, which is not ready.
+TEST_F(AgentTest, ASeenButNeverReachedLeaderKeyLeavesTheColdStartElectionRule) {
+  for (const bool reached : {false, true}) {
+    SCOPED_TRACE(reached ? "replicated in sync from mysql-1" : "never reached mysql-1");
+    FakeCoordStore store{&clock_};
+    FakeDb db;
+    const LeaseId restored = *store.GrantLease(3);
+    const std::string value = formats::ToJson(formats::LeaderRecord{"mysql-1", 3, 0});
+    ASSERT_TRUE(store.Put(keys_.Leader(), value, restored).ok());
+    ASSERT_TRUE(store.Put(keys_.LastLeader(), value).ok());
+    ReplicaStatus r = testing::HealthyReplication("mysql-1.mysql");
+    if (!reached) {
+      r.io = ThreadState::kConnecting;
+      r.seconds_behind.reset();
+    }
+    db.state = testing::StateBuilder().Replicating(r).Gtids("0-101-77", "0-101-77").Build();
+    Agent agent(Config("mysql-0"), db, store, killer_, fs_, clock_);
+    agent.RunOnce();
+    EXPECT_EQ(agent.Snapshot().leader, "mysql-1");
+    db.state.replica->io = ThreadState::kConnecting;  // mysql-1 stops answering, if it did
+    db.state.replica->seconds_behind.reset();
+    for (int i = 0; i < 40; ++i) {  // past the key's TTL and the stale-read limit (30 s)
+      clock_.Advance(milliseconds(1000));
+      agent.RunOnce();
+    }
+    const AgentSnapshot snap = agent.Snapshot();
+    ASSERT_EQ(snap.leader, "") << "the restored key expired";
+    EXPECT_EQ(snap.decision.verdict, RoleVerdict::kWait) << snap.decision.reason;
+    if (reached) {
+      EXPECT_FALSE(snap.readiness.ready);
+      EXPECT_TRUE(snap.readiness.awaiting_election.empty());
+    } else {
+      EXPECT_TRUE(snap.readiness.ready) << snap.readiness.reasons.front();
+      EXPECT_EQ(snap.readiness.awaiting_election,
+                "waiting for the election: no member holds the leader key");
+    }
+  }
+}
+
 TEST_F(AgentTest, FollowerRepointsWhenTheLeaderChanges) {
   LeaderIs("mysql-0", 1);
   Agent& agent = Make("mysql-1");

@@ -226,4 +226,17 @@ MemberView ViewOf(const MemberRecord& member, SteadyTime now) {
   return v;
 }
 
+bool MariadbdStartUnfinished(std::string_view log_tail, pid_t pid) {
+  const std::string start = " as process " + std::to_string(pid);
+  size_t at = log_tail.rfind(start);
+  // The pid must end the line: "as process 12" is no start of process 1.
+  while (at != std::string_view::npos) {
+    const size_t end = at + start.size();
+    if (end == log_tail.size() || log_tail[end] == '\n') break;
+    at = at == 0 ? std::string_view::npos : log_tail.rfind(start, at - 1);
+  }
+  if (at == std::string_view::npos) return false;
+  return log_tail.find("ready for connections", at) == std::string_view::npos;
+}
+
 }  // namespace mysqlset::local

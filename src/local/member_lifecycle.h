@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -120,6 +121,15 @@ struct Transition {
 
 Transition ApplyEvent(const MemberRecord& member, const MemberEvent& event, SteadyTime now,
                       const LifecyclePolicy& policy);
+
+// MariaDB 10.11 hangs for good when SIGTERM reaches mariadbd during its start-up: the main
+// thread waits in init_slave() for the slave background thread, which the shutdown already
+// ended (seen when `down` follows an `up` within a second). Such a server never accepted a
+// connection, so SIGKILL loses nothing that crash recovery does not restore, and the stop
+// need not wait out the whole stop timeout. True when `log_tail` (the end of mariadbd's
+// log) shows process `pid` starting ("... as process PID") and no "ready for connections"
+// after that; false when it shows the start finished, or not the start at all (unknown).
+bool MariadbdStartUnfinished(std::string_view log_tail, pid_t pid);
 
 // Which of the member's processes `pid` is (its prep is kInit or kClone by phase).
 std::optional<MemberProcess> ProcessOf(const MemberRecord& member, pid_t pid);

@@ -350,3 +350,33 @@ TEST(ViewOf, DueTimes) {
 
 }  // namespace
 }  // namespace mysqlset::local
+
+namespace mysqlset::local {
+namespace {
+
+TEST(MariadbdStartUnfinished, Table) {
+  const std::string start = "2026-12-01 14:22:05 0 [Note] Starting MariaDB 10.11.19 as process ";
+  const std::string ready = "2026-12-01 14:22:06 0 [Note] mariadbd: ready for connections.\n";
+  const std::string socket = "2026-12-01 14:22:06 0 [Note] Server socket created on IP\n";
+  struct Case {
+    const char* name;
+    std::string tail;
+    pid_t pid;
+    bool want;
+  } cases[] = {
+      {"started, not ready yet", start + "6000\n" + socket, 6000, true},
+      {"started and ready", start + "6000\n" + socket + ready, 6000, false},
+      {"an earlier run was ready, this one is not", start + "5946\n" + ready + start + "6000\n",
+       6000, true},
+      {"pid 600 is not pid 6000", start + "6000\n" + ready, 600, false},
+      {"no start line in the tail: unknown", socket + ready, 6000, false},
+      {"empty log", "", 6000, false},
+      {"start line without a newline yet", start + "6000", 6000, true},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(MariadbdStartUnfinished(c.tail, c.pid), c.want) << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace mysqlset::local

@@ -1,6 +1,7 @@
 #include "local/plan.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 namespace mysqlset::local {
@@ -50,6 +51,15 @@ std::vector<PlannedAction> PlanStep(int desired_replicas, std::vector<MemberView
     if (ord == 0) may_start = m.phase == MemberPhase::kServing && m.ready;
   }
   return out;
+}
+
+std::vector<uint32_t> StopOrder(std::vector<uint32_t> running, std::optional<uint32_t> primary) {
+  std::sort(running.begin(), running.end(), std::greater<>());
+  if (primary) {
+    std::stable_partition(running.begin(), running.end(),
+                          [&](uint32_t ord) { return ord != *primary; });
+  }
+  return running;
 }
 
 bool Converged(int desired_replicas, const std::vector<MemberView>& members) {

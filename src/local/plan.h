@@ -17,6 +17,7 @@
 //   - a member whose init or clone failed is retried once its backoff has elapsed.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,14 @@ struct PlannedAction {
 // is stopped. Returns stops first (highest ordinal first), then restarts and starts in
 // ordinal order.
 std::vector<PlannedAction> PlanStep(int desired_replicas, std::vector<MemberView> members);
+
+// The order in which `down` stops the members `running`: highest ordinal first, except the
+// primary (the member behind the write endpoint; nullopt: none known), which goes last. A
+// replica stopped while its primary still serves records that it applied all it received
+// (its drain record), so if that primary does not come back at the next start, its sync
+// replica may lead in its place; stopped after its primary, it could not prove it, and the
+// cluster would wait for the lost primary (docs/roles.md).
+std::vector<uint32_t> StopOrder(std::vector<uint32_t> running, std::optional<uint32_t> primary);
 
 // True when members 0..desired-1 are serving and ready and nothing at or above runs.
 bool Converged(int desired_replicas, const std::vector<MemberView>& members);

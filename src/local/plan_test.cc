@@ -109,6 +109,25 @@ TEST(PlanStep, Table) {
   }
 }
 
+TEST(StopOrder, Table) {
+  struct Case {
+    const char* name;
+    std::vector<uint32_t> running;
+    std::optional<uint32_t> primary;
+    std::vector<uint32_t> want;
+  } cases[] = {
+      {"no primary known: highest first", {0, 2, 1}, std::nullopt, {2, 1, 0}},
+      {"primary 0: already last", {0, 1, 2}, 0, {2, 1, 0}},
+      {"primary 2 (after a failover): last", {0, 1, 2}, 2, {1, 0, 2}},
+      {"primary 1 of 2", {1, 0}, 1, {0, 1}},
+      {"primary not among the running", {0, 1}, 3, {1, 0}},
+      {"nothing runs", {}, 1, {}},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(StopOrder(c.running, c.primary), c.want) << c.name;
+  }
+}
+
 TEST(Converged, Table) {
   EXPECT_TRUE(Converged(2, {Ready(0), Ready(1)}));
   EXPECT_TRUE(Converged(2, {Ready(0), Ready(1), Phase(2, MemberPhase::kStopped)}));

@@ -337,8 +337,16 @@ void Supervisor::Perform(MemberRecord& m, const MemberEffect& effect) {
                                          paths_.log_file(m.pod, ProcessName(effect.process)));
       return Handle(m, event::Spawned{effect.process, pid});
     }
-    case MemberEffect::Kind::kStop:
-      return StopPids(effect.pids, effect.what);
+    case MemberEffect::Kind::kStop: {
+      const pid_t mariadbd = m.mariadbd.pid;
+      if (std::find(effect.pids.begin(), effect.pids.end(), mariadbd) == effect.pids.end()) {
+        return StopPids(effect.pids, effect.what);
+      }
+      const std::string log = paths_.log_file(m.pod, ProcessName(MemberProcess::kMariadbd));
+      return StopPids(effect.pids, effect.what, [this, log, mariadbd] {
+        return MariadbdStartUnfinished(fs_.ReadTail(log, 64 * 1024), mariadbd);
+      });
+    }
     case MemberEffect::Kind::kRemoveStaging:
       return RemoveStaging(m);
     case MemberEffect::Kind::kLog:
@@ -428,16 +436,26 @@ std::vector<std::string> Supervisor::Argv(const MemberRecord& m, MemberProcess p
   return {};
 }
 
-void Supervisor::StopPids(std::vector<pid_t> pids, const std::string& what) {
+void Supervisor::StopPids(std::vector<pid_t> pids, const std::string& what,
+                          const std::function<bool()>& start_unfinished) {
   std::erase(pids, 0);
   if (pids.empty()) return;
   for (pid_t p : pids) processes_.SignalGroup(p, SIGTERM);
   const auto deadline = clock_.Now() + options_.stop_timeout;
+  const auto start_grace = clock_.Now() + kStartStopGrace;
   bool killed = false;
   while (!pids.empty()) {
     std::erase_if(pids, [&](pid_t p) { return processes_.ReapIfExited(p); });
     if (pids.empty()) break;
     WriteState(/*heartbeat_only=*/true);  // stopping can take up to stop_timeout
+    if (!killed && start_unfinished && clock_.Now() >= start_grace && start_unfinished()) {
+      spdlog::warn(
+          "{}: mariadbd got SIGTERM during its start-up and still runs {}s later "
+          "(MariaDB then hangs); sending SIGKILL",
+          what, kStartStopGrace.count());
+      for (pid_t p : pids) processes_.SignalGroup(p, SIGKILL);
+      killed = true;
+    }
     if (!killed && clock_.Now() >= deadline) {
       spdlog::warn("{}: still running {}s after SIGTERM; sending SIGKILL", what,
                    options_.stop_timeout.count());
@@ -477,15 +495,19 @@ void Supervisor::StopAll() {
       backup_scheduler_->Exited(pid, false, "stopped", clock_.UnixSeconds());
     }
   }
+  std::optional<uint32_t> primary;
+  std::vector<uint32_t> running;
+  for (const auto& [ord, m] : members_) {
+    if (m.haproxy_write_state == "UP") primary = ord;  // read before haproxy stops
+    if (m.phase != MemberPhase::kStopped) running.push_back(ord);
+  }
   if (haproxy_.pid > 0) {
     spdlog::info("stopping haproxy");
     StopPids({haproxy_.pid}, "haproxy");
     haproxy_.pid = 0;
   }
-  for (auto it = members_.rbegin(); it != members_.rend(); ++it) {
-    if (it->second.phase != MemberPhase::kStopped) {
-      Execute({SupervisorAction::kStopMember, it->first});
-    }
+  for (const uint32_t ord : StopOrder(running, primary)) {
+    Execute({SupervisorAction::kStopMember, ord});
     WriteState();
   }
   // Last: agents stopping above may still release their leases in the store.

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -99,7 +100,11 @@ class Supervisor {
   std::vector<std::string> CloneArgv(const MemberRecord& m) const;
   std::vector<std::string> Argv(const MemberRecord& m, MemberProcess process) const;
   // SIGTERM to each pid's process group, wait up to stop_timeout, then SIGKILL; reaps.
-  void StopPids(std::vector<pid_t> pids, const std::string& what);
+  // SIGKILL after kStartStopGrace already if `start_unfinished` says a mariadbd among them
+  // was still starting (MariadbdStartUnfinished).
+  void StopPids(std::vector<pid_t> pids, const std::string& what,
+                const std::function<bool()>& start_unfinished = nullptr);
+  static constexpr std::chrono::seconds kStartStopGrace{10};
   std::vector<MemberView> Views() const;
 
   FileSystem& fs_;

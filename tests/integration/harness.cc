@@ -63,13 +63,35 @@ bool CanBind(uint16_t port) {
   close(fd);
   return ok;
 }
+
+// Under `ctest -j2 --resource-spec-file tests/integration/ctest-resources.json` each test
+// holds one of kPortShares "ports" resources (CTEST_RESOURCE_GROUP_0_PORTS="id:K,slots:1")
+// and picks its blocks from share K only, so two tests running side by side never pick the
+// same ports between checking them and binding them. Without the spec: one share, all.
+constexpr int kPortShares = 2;  // the "ports" ids in ctest-resources.json
+struct PortShare {
+  int index = 0;
+  int count = 1;
+};
+PortShare ThisTestsPortShare() {
+  const char* v = std::getenv("CTEST_RESOURCE_GROUP_0_PORTS");
+  int id = -1;
+  if (v == nullptr || std::sscanf(v, "id:%d", &id) != 1 || id < 0 || id >= kPortShares) return {};
+  return {id, kPortShares};
+}
+// The `pick`-th block of `blocks` that belongs to this test's share.
+int InShare(uint32_t pick, int blocks) {
+  static const PortShare share = ThisTestsPortShare();
+  return share.index + share.count * static_cast<int>(pick % (blocks / share.count));
+}
 }  // namespace
 
 uint16_t FreePortBlock(int members, int stride) {
   static const bool seeded = (std::srand(static_cast<unsigned>(getpid() ^ time(nullptr))), true);
   (void)seeded;
   for (int attempt = 0; attempt < 200; ++attempt) {
-    const uint16_t base = static_cast<uint16_t>(20000 + (std::rand() % 2000) * 20);
+    // 10000..19799: below FreeClusterBasePort's blocks (etcd's ports start at 19990).
+    const uint16_t base = static_cast<uint16_t>(10000 + InShare(std::rand(), 490) * 20);
     bool ok = true;
     for (int i = 0; i < members && ok; ++i) {
       for (int j = 0; j < 3 && ok; ++j) ok = CanBind(static_cast<uint16_t>(base + stride * i + j));
@@ -82,7 +104,7 @@ uint16_t FreePortBlock(int members, int stride) {
 uint16_t FreeClusterBasePort(int members) {
   static std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
   for (int attempt = 0; attempt < 200; ++attempt) {
-    const uint16_t base = static_cast<uint16_t>(20006 + 100 * (rng() % 120));
+    const uint16_t base = static_cast<uint16_t>(20006 + 100 * InShare(rng(), 120));
     // P-16..P-7: the etcd members' client and peer ports; P-6, P-5: HAProxy's endpoints.
     bool free = true;
     for (int p = base - 16; p <= base - 5 && free; ++p) free = CanBind(static_cast<uint16_t>(p));
