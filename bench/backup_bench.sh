@@ -162,7 +162,7 @@ for interval in $LAG_INTERVALS; do
   load_end=$(date +%s)
   log "lag at --archive-interval $interval: $(grep -o 'transactions:.*' "$W/lag-$interval.sysbench")"
 done
-loadavg after-lag
+[[ -n $LAG_INTERVALS ]] && loadavg after-lag
 echo "lag_threads: $LAG_THREADS" >>"$OUT/params.txt"
 echo "lag_seconds: $LAG_SECONDS" >>"$OUT/params.txt"
 
