@@ -44,8 +44,7 @@ struct BackupRunEnv {
   FileSystem& fs;
   Clock& clock;
   BackupDialer& dialer;
-  PipedProcessStarter& pipes;  // zstd, fed as the stream arrives
-  ProcessRunner& runner;       // the verification's zstd -t
+  PipedProcessStarter& pipes;  // zstd, fed as the stream arrives; the verification's zstd -t
   Repository& repo;
 };
 
