@@ -115,8 +115,9 @@ ours() {  # ours METHOD BINARY RUN: one `mysqlset backup`, its stderr lines time
     2> >(while IFS= read -r l; do echo "$(now) $l"; done >"$W/backup-$1-$3.err")
   s=$(elapsed "$t0")
   sleep 0.2  # the timestamping loop drains
-  # The stream's part ends with the progress line saying "done" (zstd has finished).
-  stream_s=$(awk -v t0="$t0" '/, done$/ { printf "%.3f", $1 - t0 }' "$W/backup-$1-$3.err")
+  # The stream's part ends with the last progress line saying "done" (zstd has finished;
+  # an estimate below the bytes streamed also says "done" earlier).
+  stream_s=$(awk -v t0="$t0" '/, done$/ { s = $1 - t0 } END { if (s != "") printf "%.3f", s }' "$W/backup-$1-$3.err")
   obytes=$("$MYSQLSET" backups --repo "$REPO" --json \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["objects"][0]["bytes"])')
   row "$1" "$3" "$s" "$obytes" "$stream_s"

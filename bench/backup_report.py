@@ -34,7 +34,7 @@ w(f"Data set: {dataset / 1e6:.0f} MB ({params['tables']}; the datadir without bi
 w("")
 backup = rows("backup.tsv")
 names = {"mysqlset-before": "a0) the same, built before this run's change (MYSQLSET_BEFORE)",
-         "mysqlset": "a) `mysqlset backup --repo DIR` (zstd -3, SHA-256 read back, manifest)",
+         "mysqlset": "a) `mysqlset backup --repo DIR` (stream checked, zstd -3 and zstd -t, SHA-256 read back, manifest)",
          "mariabackup": "b) `mariabackup --backup --stream=xbstream > file`",
          "mariabackup-zstd": "c) `mariabackup --backup --stream=xbstream \\| zstd -3 -T0 > file`"}
 med = {}
