@@ -20,8 +20,8 @@ std::string Header(char type, const std::string& path, uint8_t flags = 0) {
 // One payload chunk as mariabackup writes it; `crc_delta` spoils its checksum.
 std::string Payload(const std::string& path, uint64_t offset, const std::string& data,
                     uint32_t crc_delta = 0, char type = 'P', uint8_t flags = 0) {
-  const uint32_t crc = static_cast<uint32_t>(
-      crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
+  const uint32_t crc =
+      static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
   return Header(type, path, flags) + LittleEndian(data.size(), 8) + LittleEndian(offset, 8) +
          LittleEndian(crc + crc_delta, 4) + data;
 }
