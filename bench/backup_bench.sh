@@ -3,8 +3,12 @@
 # binlogs into a directory repository (`up --repo R --archive-interval I`).
 #   backup:  ~SIZE_MB of sysbench data (one prepared table, then server-side copies of it),
 #            then RUNS rounds of, in turn:
+#              a0) with MYSQLSET_BEFORE set: a) by that binary (an earlier build, for a
+#                 before/after in one run);
 #              a) `mysqlset backup --repo R` (mariabackup streamed over the agent's backup
-#                 port, zstd -3 -T0, written to the repository, SHA-256 read back, manifest);
+#                 port, checked and zstd -3 -T0'd as it comes, written to the repository,
+#                 SHA-256 read back, zstd -t, manifest); for a0 and a, the stream's part
+#                 (until the progress line saying "done") and the rest (store, verify, publish);
 #              b) plain `mariabackup --backup --stream=xbstream > FILE` on the same server;
 #              c) `mariabackup --backup --stream=xbstream | zstd -3 -T0 > FILE`.
 #                                                                        → OUT/backup.tsv
@@ -22,8 +26,10 @@
 #
 #   bench/backup_bench.sh                 full: ~1 GB, 3 runs, lag at 30 s and 5 s intervals
 #   SHORT=1 bench/backup_bench.sh         smoke: ~200 MB, 1 run, lag at 5 s for 20 s
+#   PARTS=backup bench/backup_bench.sh    the backup part alone (also: lag, restore)
 #   env: SIZE_MB, ROWS (sysbench rows in the prepared table), RUNS, LAG_INTERVALS,
-#        LAG_SECONDS, LAG_THREADS, RESTORE_RUNS, OUT, KEEP=1, MYSQLSET, BASE_LO, BASE_HI.
+#        LAG_SECONDS, LAG_THREADS, RESTORE_RUNS, OUT, KEEP=1, MYSQLSET, MYSQLSET_BEFORE,
+#        PARTS, BASE_LO, BASE_HI.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 if [[ -n ${SHORT:-} ]]; then
@@ -39,6 +45,8 @@ LAG_THREADS=${LAG_THREADS:-2}
 RESTORE_RUNS=${RESTORE_RUNS:-1}
 BASE_LO=${BASE_LO:-22000}
 BASE_HI=${BASE_HI:-22999}
+PARTS=${PARTS:-backup lag restore}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 [[ -x $MYSQLSET ]] || { echo "missing $MYSQLSET: build first (or set MYSQLSET)" >&2; exit 2; }
 
 W=$(mktemp -d /tmp/msbk-XXXXXX)  # short: member socket paths live under it
@@ -95,16 +103,30 @@ plain() {  # plain FILE [zstd]: mariabackup's own stream into FILE
       --target-dir="$W/mbtmp" --datadir="$D/members/mysql-0/data" 2>>"$W/mb.log" >"$1"
   fi
 }
-printf 'method\trun\tseconds\tdataset_bytes\toutput_bytes\tload1\n' >"$OUT/backup.tsv"
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$dbytes" "$4" "$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/backup.tsv"; }
-for r in $(seq "$RUNS"); do
+printf 'method\trun\tseconds\tdataset_bytes\toutput_bytes\tload1\tstream_s\n' >"$OUT/backup.tsv"
+row() {  # row METHOD RUN SECONDS OUTPUT_BYTES [STREAM_SECONDS]
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$dbytes" "$4" \
+    "$(cut -d' ' -f1 /proc/loadavg)" "${5:-NA}" >>"$OUT/backup.tsv"
+}
+ours() {  # ours METHOD BINARY RUN: one `mysqlset backup`, its stderr lines timestamped
+  local t0 s obytes stream_s
   t0=$(now)
-  "$MYSQLSET" backup --dir "$D" --repo "$REPO" >"$W/backup-$r.out" 2>"$W/backup-$r.err"
+  "$2" backup --dir "$D" --repo "$REPO" >"$W/backup-$1-$3.out" \
+    2> >(while IFS= read -r l; do echo "$(now) $l"; done >"$W/backup-$1-$3.err")
   s=$(elapsed "$t0")
+  sleep 0.2  # the timestamping loop drains
+  # The stream's part ends with the last progress line saying "done" (zstd has finished;
+  # an estimate below the bytes streamed also says "done" earlier).
+  stream_s=$(awk -v t0="$t0" '/, done$/ { s = $1 - t0 } END { if (s != "") printf "%.3f", s }' "$W/backup-$1-$3.err")
   obytes=$("$MYSQLSET" backups --repo "$REPO" --json \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["objects"][0]["bytes"])')
-  row mysqlset "$r" "$s" "$obytes"
-  log "a) mysqlset backup, run $r: $s s ($(tail -1 "$W/backup-$r.out"))"
+  row "$1" "$3" "$s" "$obytes" "$stream_s"
+  log "$1 backup, run $3: $s s, stream ${stream_s:-?} s ($(tail -1 "$W/backup-$1-$3.out"))"
+}
+for r in $(seq "$RUNS"); do
+  part backup || break
+  [[ -n ${MYSQLSET_BEFORE:-} ]] && ours mysqlset-before "$MYSQLSET_BEFORE" "$r"
+  ours mysqlset "$MYSQLSET" "$r"
 
   t0=$(now); plain "$W/plain.xbstream"; s=$(elapsed "$t0")
   row mariabackup "$r" "$s" "$(stat -c %s "$W/plain.xbstream")"
@@ -121,6 +143,7 @@ loadavg after-backup
 # ---------------------------------------------------------------- lag
 printf 'interval\tt\tprimary_seq\tarchive_seq\tlag_s\n' >"$OUT/lag.tsv"
 first=1
+part lag || LAG_INTERVALS=
 for interval in $LAG_INTERVALS; do
   if [ "$first" = 0 ]; then  # the interval is read when the supervisor starts
     "$MYSQLSET" down --dir "$D" >>"$W/down.log" 2>&1
@@ -140,11 +163,17 @@ for interval in $LAG_INTERVALS; do
   load_end=$(date +%s)
   log "lag at --archive-interval $interval: $(grep -o 'transactions:.*' "$W/lag-$interval.sysbench")"
 done
-loadavg after-lag
+[[ -n $LAG_INTERVALS ]] && loadavg after-lag
 echo "lag_threads: $LAG_THREADS" >>"$OUT/params.txt"
 echo "lag_seconds: $LAG_SECONDS" >>"$OUT/params.txt"
 
 # ---------------------------------------------------------------- restore
+if ! part restore || [[ -z ${load_start:-} ]]; then  # restore needs the lag part's load window
+  loadavg end
+  python3 "$bench_root/bench/backup_report.py" "$OUT"
+  log "done: $OUT"
+  exit 0
+fi
 # The target: the middle of the last load window; wait until the archive holds the whole load.
 to_time=$(date -u -d "@$(( (load_start + load_end) / 2 ))" +%Y-%m-%dT%H:%M:%SZ)
 final=$(sql -N -B -e "SELECT @@gtid_binlog_pos")

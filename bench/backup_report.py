@@ -33,7 +33,8 @@ w(f"Data set: {dataset / 1e6:.0f} MB ({params['tables']}; the datadir without bi
   "and redo log, what mariabackup copies).")
 w("")
 backup = rows("backup.tsv")
-names = {"mysqlset": "a) `mysqlset backup --repo DIR` (zstd -3, SHA-256 read back, manifest)",
+names = {"mysqlset-before": "a0) the same, built before this run's change (MYSQLSET_BEFORE)",
+         "mysqlset": "a) `mysqlset backup --repo DIR` (stream checked, zstd -3 and zstd -t, SHA-256 read back, manifest)",
          "mariabackup": "b) `mariabackup --backup --stream=xbstream > file`",
          "mariabackup-zstd": "c) `mariabackup --backup --stream=xbstream \\| zstd -3 -T0 > file`"}
 med = {}
@@ -50,11 +51,23 @@ if backup:
         w(f"| {label} | {len(r)} | {mmm(secs)} | {dataset / 1e6 / med[m]:.0f} | "
           f"{statistics.median(int(x['output_bytes']) for x in r) / 1e6:.0f} | {loads} |")
     w("")
-    if "mysqlset" in med and "mariabackup" in med:
-        w(f"Time ratio a/b {med['mysqlset'] / med['mariabackup']:.2f}"
-          + (f", a/c {med['mysqlset'] / med['mariabackup-zstd']:.2f}"
-             if "mariabackup-zstd" in med else "") + ".")
+    split = [(m, [x for x in backup if x["method"] == m and x.get("stream_s", "NA") not in ("NA", "")])
+             for m in ("mysqlset-before", "mysqlset")]
+    if any(r for _, r in split):
+        w("| method | stream, s (to zstd's end) | store + verify + publish, s | total, s (medians) |")
+        w("|---|---|---|---|")
+        for m, r in split:
+            if r:
+                st = statistics.median(float(x["stream_s"]) for x in r)
+                tot = statistics.median(float(x["seconds"]) for x in r)
+                w(f"| {names[m].split(')')[0]}) | {st:.1f} | {tot - st:.1f} | {tot:.1f} |")
         w("")
+    for a in ("mysqlset-before", "mysqlset"):
+        if a in med and "mariabackup" in med:
+            w(f"{names[a].split(')')[0]}): time ratio to b {med[a] / med['mariabackup']:.2f}"
+              + (f", to c {med[a] / med['mariabackup-zstd']:.2f}" if "mariabackup-zstd" in med
+                 else "") + ".")
+            w("")
 restore = rows("restore.tsv")
 if restore:
     w("| restore | runs | seconds min / median / max | binlogs replayed | load (1-min) |")

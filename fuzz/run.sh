@@ -24,7 +24,7 @@ ninja -C "$build" -j "${FUZZ_JOBS:-2}" mysqlset_fuzzers >/dev/null ||
   { ninja -C "$build" -j1 mysqlset_fuzzers | tail -30; echo "fuzz: build failed" >&2; exit 1; }
 
 targets=(fuzz_identity fuzz_gtid fuzz_cnf fuzz_clone_record fuzz_backup_protocol fuzz_status_json
-  fuzz_http_request)
+  fuzz_http_request fuzz_xbstream)
 scratch=$(mktemp -d /tmp/mysqlset-fuzz-XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$build/artifacts"

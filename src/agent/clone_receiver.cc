@@ -360,24 +360,28 @@ std::optional<PeerStatus> HttpPeerStatusReader::Read(const MemberAddress& peer) 
   return PeerStatusOf(*s);
 }
 
+Result<std::string> GtidOfBinlogInfo(const std::string& text, const std::string& what) {
+  std::string line = text.substr(0, text.find('\n'));
+  std::vector<std::string> fields;
+  size_t start = 0;
+  while (true) {
+    const size_t tab = line.find('\t', start);
+    fields.push_back(line.substr(start, tab == std::string::npos ? tab : tab - start));
+    if (tab == std::string::npos) break;
+    start = tab + 1;
+  }
+  if (fields.size() < 2) return DataLoss("{}: malformed binlog position", what);
+  const std::string gtid = fields.size() >= 3 ? fields[2] : "";
+  auto parsed = GtidList::Parse(gtid);
+  if (!parsed.ok()) return parsed.status().Annotate(what);
+  return parsed->ToString();
+}
+
 Result<std::string> ReadBackupGtid(const FileSystem& fs, const std::string& dir) {
-  for (const char* name : {"mariadb_backup_binlog_info", "xtrabackup_binlog_info"}) {
+  for (const char* name : kBinlogInfoFiles) {
     auto text = fs.ReadFile(dir + "/" + name);
     if (!text.ok()) continue;
-    std::string line = text->substr(0, text->find('\n'));
-    std::vector<std::string> fields;
-    size_t start = 0;
-    while (true) {
-      const size_t tab = line.find('\t', start);
-      fields.push_back(line.substr(start, tab == std::string::npos ? tab : tab - start));
-      if (tab == std::string::npos) break;
-      start = tab + 1;
-    }
-    if (fields.size() < 2) return DataLoss("{}/{}: malformed binlog position", dir, name);
-    const std::string gtid = fields.size() >= 3 ? fields[2] : "";
-    auto parsed = GtidList::Parse(gtid);
-    if (!parsed.ok()) return parsed.status().Annotate(fmt::format("{}/{}", dir, name));
-    return parsed->ToString();
+    return GtidOfBinlogInfo(*text, fmt::format("{}/{}", dir, name));
   }
   return FailedPrecondition(
       "{} has no binlog position (mariadb_backup_binlog_info): is the donor's binary log on?", dir);

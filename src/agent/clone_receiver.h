@@ -102,8 +102,14 @@ struct CloneEnv {
 Result<formats::CloneRecord> CloneReplica(CloneEnv& env, const CloneReceiverOptions& options,
                                           const Secrets& secrets);
 
-// The GTID position in a prepared backup dir: mariadb_backup_binlog_info or
-// xtrabackup_binlog_info ("file\tpos\tgtid"). "" when the donor had written no GTID yet.
+// The GTID position in a binlog-position file's text, "FILE\tPOS[\tGTID]" ("" when the
+// donor had none); `what` names the file in errors.
+Result<std::string> GtidOfBinlogInfo(const std::string& text, const std::string& what);
+// The files mariabackup records the backup's binlog position in, newest name first.
+inline constexpr const char* kBinlogInfoFiles[] = {"mariadb_backup_binlog_info",
+                                                   "xtrabackup_binlog_info"};
+// The GTID position in a prepared backup dir, from the first of kBinlogInfoFiles it holds.
+// "" when the donor had written no GTID yet.
 Result<std::string> ReadBackupGtid(const FileSystem& fs, const std::string& backup_dir);
 
 }  // namespace mysqlset

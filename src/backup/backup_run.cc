@@ -1,6 +1,7 @@
 #include "backup/backup_run.h"
 
 #include "agent/clone_receiver.h"
+#include "backup/xbstream_check.h"
 #include "fmt/format.h"
 
 namespace mysqlset::backup {
@@ -72,13 +73,27 @@ class Run {
     if (o_.on_connected) o_.on_connected();
     const uint64_t estimate = stream->hello().estimated_bytes;
     local_object_ = work_ + "/" + formats::kXbstreamObject;
-    ASSIGN_OR_RETURN(auto zstd, env_.pipes.Start({"zstd", "-q", fmt::format("-{}", o_.zstd_level),
-                                                  "-T0", "-f", "-o", local_object_},
-                                                 work_ + "/zstd.log"));
+    // The compressed bytes go to the work file and, at the same time, to `zstd -t`, which
+    // decompresses them whole and recomputes the frame's checksum (--check, zstd's default,
+    // spelled out: XXH64 of the bytes compressed). So the object is proven to decompress to
+    // the stream checked below while CPUs are free, rather than read and decompressed again
+    // after the upload; the SHA-256 read back from the repository then proves it holds
+    // exactly these bytes.
+    ASSIGN_OR_RETURN(
+        auto zstd,
+        env_.pipes.Start({"bash", "-c",
+                          "set -o pipefail; zstd -q \"-$2\" -T0 --check -c | tee -- \"$1\" | "
+                          "zstd -q -t",
+                          "compress", local_object_, std::to_string(o_.zstd_level)},
+                         work_ + "/zstd.log"));
     const auto t0 = env_.clock.Now();
     auto last = t0;
     uint64_t bytes = 0;
+    XbstreamCheck check({std::begin(kBinlogInfoFiles), std::end(kBinlogInfoFiles)});
     Status st = stream->Receive([&](std::string_view data) -> Status {
+      // Checked before zstd sees it: the same bytes, in memory, instead of unpacking the
+      // stored backup to disk afterwards.
+      RETURN_IF_ERROR(check.Feed(data));
       RETURN_IF_ERROR(zstd->Write(data).Annotate("zstd stopped reading"));
       bytes += data.size();
       const auto now = env_.clock.Now();
@@ -88,16 +103,29 @@ class Run {
       }
       return Status::Ok();
     });
+    if (st.ok()) st = check.Finish();
     if (!st.ok()) {
       zstd->Kill();
       return st;
     }
     const ProcessResult done = zstd->Finish();
     if (!done.ok())
-      return Internal("zstd failed (exit {}); see {}/zstd.log", done.exit_code, work_);
+      return Internal("zstd | tee | zstd -t failed (exit {}); see {}/zstd.log", done.exit_code,
+                      work_);
+    ASSIGN_OR_RETURN(m_.gtid, GtidOf(check));
     m_.stream_bytes = bytes;
     if (o_.on_progress) o_.on_progress(ProgressLine(bytes, bytes, env_.clock.Now() - t0));
     return Status::Ok();
+  }
+
+  static Result<std::string> GtidOf(const XbstreamCheck& check) {
+    for (const char* name : kBinlogInfoFiles) {
+      const std::string text = check.Contents(name);
+      if (!text.empty()) return GtidOfBinlogInfo(text, fmt::format("the stream's {}", name));
+    }
+    return FailedPrecondition(
+        "the stream has no binlog position (mariadb_backup_binlog_info): is the source's binary "
+        "log on?");
   }
 
   std::string ProgressLine(uint64_t bytes, uint64_t estimate,
@@ -122,12 +150,6 @@ class Run {
       return DataLoss("{} in {} reads back with SHA-256 {}, not the {} uploaded", key,
                       env_.repo.Describe(), stored, sha);
     }
-    // The stored object decompresses and unpacks whole: mbstream checks each chunk.
-    ASSIGN_OR_RETURN(const std::string path, env_.repo.Fetch(key, work_ + "/fetch"));
-    const std::string unpacked = work_ + "/unpacked";
-    RETURN_IF_ERROR(env_.fs.MakeDirs(unpacked, 0700));
-    RETURN_IF_ERROR(UnpackObject(env_.runner, path, unpacked, work_ + "/unpack.log"));
-    ASSIGN_OR_RETURN(m_.gtid, ReadBackupGtid(env_.fs, unpacked));
     m_.objects.push_back({formats::kXbstreamObject, local.bytes, sha});
     return Status::Ok();
   }

@@ -1,10 +1,12 @@
 #pragma once
 // `mysqlset backup`'s work: stream a physical backup from one member's backup port (the
 // authenticated TLS stream clones use, net/backup_protocol.h) through `zstd` into a work
-// file, store it in the repository, verify it there (its SHA-256 read back, and the stored
-// object decompressed and unpacked by mbstream, which also yields the backup's GTID), and
-// publish the manifest LAST. Killed or failed at any point, no manifest names the backup,
-// so it is never listed (docs/backup.md). Not thread-safe.
+// file, checking the xbstream as it passes (every chunk and its CRC-32, as mbstream would;
+// it also yields the backup's GTID: xbstream_check.h) and decompressing zstd's output as it
+// is written (`zstd -t`, against the frame's checksum of the bytes checked); store it in the
+// repository, verify it there (its SHA-256 read back), and publish the manifest LAST. Killed
+// or failed at any point, no manifest names the backup, so it is never listed
+// (docs/backup.md). Not thread-safe.
 
 #include <chrono>
 #include <functional>
@@ -43,8 +45,7 @@ struct BackupRunEnv {
   FileSystem& fs;
   Clock& clock;
   BackupDialer& dialer;
-  PipedProcessStarter& pipes;  // zstd, fed as the stream arrives
-  ProcessRunner& runner;       // the verification's zstd -d | mbstream -x
+  PipedProcessStarter& pipes;  // zstd, fed as the stream arrives; the verification's zstd -t
   Repository& repo;
 };
 

@@ -212,7 +212,7 @@ int RunBackupCmd(const BackupFlags& f) {
   o.on_progress = [](const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); };
   NetBackupDialer dialer;
   PosixPipedProcessStarter pipes;
-  backup::BackupRunEnv env{fs, clock, dialer, pipes, runner, **repo};
+  backup::BackupRunEnv env{fs, clock, dialer, pipes, **repo};
   auto m = backup::RunBackup(env, o);
   if (!m.ok()) return ReportError("backup", m.status());
   std::printf("Backup %s published in %s: GTID %s, %s stored (%s streamed) in %lld s\n",
