@@ -13,10 +13,11 @@ bash scripts/build.sh -DMYSQLSET_BUILD_TESTS=ON || { echo "test: build failed"; 
 # build_sanitized.sh), at nice 19 meanwhile: the suites in between mostly wait on servers.
 asan_regex=${ASAN_INTEGRATION_REGEX:-^(bootstrap|clone|cli_verbs|roles|etcd_contract|bad_input_cli|bad_input_server)_test\$}
 sanitized_log=$(mktemp /tmp/mysqlset-sanitized-build-XXXXXX.log)
-ASAN_INTEGRATION_REGEX=$asan_regex nice -n 19 bash tests/robustness/build_sanitized.sh \
+# In its own process group (setsid), so that an interrupted run stops its compilers too.
+ASAN_INTEGRATION_REGEX=$asan_regex setsid -w nice -n 19 bash tests/robustness/build_sanitized.sh \
   >"$sanitized_log" 2>&1 &
 sanitized_pid=$!
-trap 'kill "$sanitized_pid" 2>/dev/null' EXIT
+trap 'kill -- -"$sanitized_pid" 2>/dev/null' EXIT
 
 passed=0
 failed=0
@@ -80,8 +81,10 @@ suite nemesis-netns bash tests/nemesis/run_netns.sh "$root/build/src/cmd/mysqlse
 # CLI, bad input); the whole-cluster lifecycle tests (local_cluster, data_kept, failover)
 # spend their time waiting on mariadbd and ran over the 45-minute budget (docs/robustness.md).
 echo "=== waiting for the sanitized build"
-wait "$sanitized_pid"
+wait "$sanitized_pid" || echo "=== the sanitized build FAILED (its log below; fuzz and asan show the errors)"
+trap - EXIT
 cat "$sanitized_log"
+rm -f "$sanitized_log"
 suite fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash fuzz/run.sh
 suite asan env ASAN_PRESET=fuzz ASAN_INTEGRATION_REGEX="$asan_regex" bash tests/robustness/run_asan.sh
 

@@ -906,7 +906,11 @@ void Agent::RunOnce() {
              *state.replica->seconds_behind <= config_.policy.max_lag_seconds) {
     snap.in_sync_at = snap.updated;
   }
-  served_since_start_ = served_since_start_ || role_ == Role::kPrimary || snap.in_sync_at;
+  // Any stream from a live source counts, caught up or not: a replica still catching up when
+  // its leader went away is not ready (it must not count as available on Kubernetes).
+  served_since_start_ =
+      served_since_start_ || role_ == Role::kPrimary ||
+      (state.reachable && state.replica && state.replica->io == ThreadState::kYes);
   snap.awaiting_election =
       view && !view->leader && !served_since_start_ && role_ == Role::kReplica &&
       (decision.verdict == RoleVerdict::kWait || decision.verdict == RoleVerdict::kCampaign);

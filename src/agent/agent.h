@@ -95,7 +95,7 @@ struct AgentSnapshot {
   std::string leader;          // who holds the leader key ("" none or unknown)
   uint64_t epoch = 0;          // the leader's epoch (the last leader's when none leads)
   bool store_ok = false;       // the store answered this tick
-  // No leader key, and this agent has neither led nor replicated in sync since it started:
+  // No leader key, and this agent has neither led nor streamed from a source since it started:
   // a cold start's election
   // (core/readiness.h SourceContact::awaiting_election).
   bool awaiting_election = false;
@@ -268,7 +268,7 @@ class Agent {
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::string leader_seen_;       // the leader in the last view the store gave
   bool any_leader_seen_ = false;  // some view since the start had a leader key
-  // Since the start, this agent led, or replicated in sync from a live source. A cold start
+  // Since the start, this agent led, or streamed from a live source. A cold start
   // may show the last leader's key, restored with its lease by a restarted etcd, for a TTL
   // after its holder is gone: having seen a key is no contact with a leader, and must not end
   // the election rule (SourceContact::awaiting_election) or the next member never starts.

@@ -396,11 +396,15 @@ TEST_F(AgentTest, TwoMembersElectOneMostAdvancedAndTheOtherFollowsIt) {
 // for one more TTL, though mysql-1 is gone (here: its datadir waits for a person). mysql-0
 // sees the key, never reaches mysql-1, and once the key expires it waits for the election,
 // ready on the election rule: or the supervisor (and OrderedReady) never starts mysql-1, the
-// one member that can end the wait. A replica that did replicate in sync from a live leader
-// since its start gets no such rule: it lost its primary, which is not ready.
+// one member that can end the wait. A replica that did stream from a live leader since its
+// start, caught up or not, gets no such rule: it lost its primary, which is not ready.
 TEST_F(AgentTest, ASeenButNeverReachedLeaderKeyLeavesTheColdStartElectionRule) {
-  for (const bool reached : {false, true}) {
-    SCOPED_TRACE(reached ? "replicated in sync from mysql-1" : "never reached mysql-1");
+  enum class Contact { kNever, kInSync, kBehind };
+  for (const Contact contact : {Contact::kNever, Contact::kInSync, Contact::kBehind}) {
+    const bool reached = contact != Contact::kNever;
+    SCOPED_TRACE(contact == Contact::kNever    ? "never reached mysql-1"
+                 : contact == Contact::kInSync ? "replicated in sync from mysql-1"
+                                               : "streamed from mysql-1, 60 s behind");
     FakeCoordStore store{&clock_};
     FakeDb db;
     const LeaseId restored = *store.GrantLease(3);
@@ -408,10 +412,11 @@ TEST_F(AgentTest, ASeenButNeverReachedLeaderKeyLeavesTheColdStartElectionRule) {
     ASSERT_TRUE(store.Put(keys_.Leader(), value, restored).ok());
     ASSERT_TRUE(store.Put(keys_.LastLeader(), value).ok());
     ReplicaStatus r = testing::HealthyReplication("mysql-1.mysql");
-    if (!reached) {
+    if (contact == Contact::kNever) {
       r.io = ThreadState::kConnecting;
       r.seconds_behind.reset();
     }
+    if (contact == Contact::kBehind) r.seconds_behind = 60;  // over the 30 s lag limit
     db.state = testing::StateBuilder().Replicating(r).Gtids("0-101-77", "0-101-77").Build();
     Agent agent(Config("mysql-0"), db, store, killer_, fs_, clock_);
     agent.RunOnce();

@@ -41,8 +41,10 @@ Status XbstreamCheck::Feed(std::string_view data) {
     if (phase_ == Phase::kPayload) {
       const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, data.size()));
       crc_ = crc32_z(crc_, reinterpret_cast<const Bytef*>(data.data()), take);
-      if (keeping_ && kept_[path_].size() + take <= kMaxKept)
-        kept_[path_].append(data.data(), take);
+      if (keeping_) {  // the first kMaxKept bytes, however the stream is sliced
+        std::string& kept = kept_[path_];
+        kept.append(data.data(), std::min(take, kMaxKept - std::min(kMaxKept, kept.size())));
+      }
       remaining_ -= take;
       consumed_ += take;
       data.remove_prefix(take);
@@ -100,6 +102,7 @@ Status XbstreamCheck::EndHeaderPart() {
         it->second = offset + remaining_;
       }
       keeping_ = type_ == 'P' && std::find(keep_.begin(), keep_.end(), path_) != keep_.end();
+      if (keeping_ && offset == 0) kept_[path_].clear();  // written anew after its 'E'
       crc_ = crc32_z(0, nullptr, 0);
       phase_ = Phase::kPayload;
       if (remaining_ == 0) return EndPayload();

@@ -348,12 +348,6 @@ TEST(ViewOf, DueTimes) {
   EXPECT_TRUE(ViewOf(failed, kNow + seconds(2)).retry_due);
 }
 
-}  // namespace
-}  // namespace mysqlset::local
-
-namespace mysqlset::local {
-namespace {
-
 TEST(MariadbdStartUnfinished, Table) {
   const std::string start = "2026-12-01 14:22:05 0 [Note] Starting MariaDB 10.11.19 as process ";
   const std::string ready = "2026-12-01 14:22:06 0 [Note] mariadbd: ready for connections.\n";
@@ -368,7 +362,7 @@ TEST(MariadbdStartUnfinished, Table) {
       {"started and ready", start + "6000\n" + socket + ready, 6000, false},
       {"an earlier run was ready, this one is not", start + "5946\n" + ready + start + "6000\n",
        6000, true},
-      {"pid 600 is not pid 6000", start + "6000\n" + ready, 600, false},
+      {"pid 600 is not pid 6000 (whose start did not finish)", start + "6000\n", 600, false},
       {"no start line in the tail: unknown", socket + ready, 6000, false},
       {"empty log", "", 6000, false},
       {"start line without a newline yet", start + "6000", 6000, true},

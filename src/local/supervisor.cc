@@ -343,9 +343,10 @@ void Supervisor::Perform(MemberRecord& m, const MemberEffect& effect) {
         return StopPids(effect.pids, effect.what);
       }
       const std::string log = paths_.log_file(m.pod, ProcessName(MemberProcess::kMariadbd));
-      return StopPids(effect.pids, effect.what, [this, log, mariadbd] {
-        return MariadbdStartUnfinished(fs_.ReadTail(log, 64 * 1024), mariadbd);
-      });
+      return StopPids(effect.pids, effect.what, {mariadbd, [this, log, mariadbd] {
+                                                   return MariadbdStartUnfinished(
+                                                       fs_.ReadTail(log, 64 * 1024), mariadbd);
+                                                 }});
     }
     case MemberEffect::Kind::kRemoveStaging:
       return RemoveStaging(m);
@@ -437,24 +438,28 @@ std::vector<std::string> Supervisor::Argv(const MemberRecord& m, MemberProcess p
 }
 
 void Supervisor::StopPids(std::vector<pid_t> pids, const std::string& what,
-                          const std::function<bool()>& start_unfinished) {
+                          const StartHangCheck& mariadbd) {
   std::erase(pids, 0);
   if (pids.empty()) return;
   for (pid_t p : pids) processes_.SignalGroup(p, SIGTERM);
   const auto deadline = clock_.Now() + options_.stop_timeout;
   const auto start_grace = clock_.Now() + kStartStopGrace;
   bool killed = false;
+  bool start_checked = mariadbd.pid == 0;
   while (!pids.empty()) {
     std::erase_if(pids, [&](pid_t p) { return processes_.ReapIfExited(p); });
     if (pids.empty()) break;
     WriteState(/*heartbeat_only=*/true);  // stopping can take up to stop_timeout
-    if (!killed && start_unfinished && clock_.Now() >= start_grace && start_unfinished()) {
-      spdlog::warn(
-          "{}: mariadbd got SIGTERM during its start-up and still runs {}s later "
-          "(MariaDB then hangs); sending SIGKILL",
-          what, kStartStopGrace.count());
-      for (pid_t p : pids) processes_.SignalGroup(p, SIGKILL);
-      killed = true;
+    if (!start_checked && clock_.Now() >= start_grace) {
+      start_checked = true;
+      if (std::find(pids.begin(), pids.end(), mariadbd.pid) != pids.end() &&
+          mariadbd.start_unfinished()) {
+        spdlog::warn(
+            "{}: mariadbd got SIGTERM during its start-up and still runs {}s later "
+            "(MariaDB then hangs); sending it SIGKILL",
+            what, kStartStopGrace.count());
+        processes_.SignalGroup(mariadbd.pid, SIGKILL);
+      }
     }
     if (!killed && clock_.Now() >= deadline) {
       spdlog::warn("{}: still running {}s after SIGTERM; sending SIGKILL", what,

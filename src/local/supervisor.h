@@ -54,8 +54,17 @@ struct SupervisorOptions {
   int crashloop_threshold = 3;
 };
 
+// A mariadbd among the pids a stop signals, and whether it was still starting when it got
+// SIGTERM (MariadbdStartUnfinished on its log).
+struct StartHangCheck {
+  pid_t pid = 0;  // 0: no mariadbd among them
+  std::function<bool()> start_unfinished;
+};
+
 class Supervisor {
  public:
+  // How long a mariadbd that got SIGTERM during its start-up may run on (StopPids).
+  static constexpr std::chrono::seconds kStartStopGrace{10};
   Supervisor(FileSystem& fs, Clock& clock, ProcessTable& processes, SelfProcess& self,
              ClusterProbe& probe, ClusterPaths paths, SupervisorOptions options);
 
@@ -99,12 +108,10 @@ class Supervisor {
   std::vector<std::string> MemberCommand(const MemberRecord& m, const char* command) const;
   std::vector<std::string> CloneArgv(const MemberRecord& m) const;
   std::vector<std::string> Argv(const MemberRecord& m, MemberProcess process) const;
-  // SIGTERM to each pid's process group, wait up to stop_timeout, then SIGKILL; reaps.
-  // SIGKILL after kStartStopGrace already if `start_unfinished` says a mariadbd among them
-  // was still starting (MariadbdStartUnfinished).
+  // SIGTERM to each pid's process group, wait up to stop_timeout, then SIGKILL; reaps. The
+  // mariadbd of `mariadbd` gets SIGKILL after kStartStopGrace already if it was starting.
   void StopPids(std::vector<pid_t> pids, const std::string& what,
-                const std::function<bool()>& start_unfinished = nullptr);
-  static constexpr std::chrono::seconds kStartStopGrace{10};
+                const StartHangCheck& mariadbd = StartHangCheck());
   std::vector<MemberView> Views() const;
 
   FileSystem& fs_;

@@ -93,6 +93,22 @@ class SupervisorTest : public ::testing::Test {
     return pid;
   }
   // Init and clone succeed, then the agent reports ready. REQUIRES: lower ordinals ready.
+  // A one-member cluster whose mariadbd (hanging_) ignores SIGTERM, its log showing its start
+  // and, if `was_ready`, "ready for connections"; then `down`. Returns how long it took.
+  std::chrono::nanoseconds StopHangingMariadbd(bool was_ready) {
+    Start(1);
+    BringUp(0);
+    hanging_ = Running(0, "mariadbd");
+    std::string log = "2026-12-01 14:22:05 0 [Note] Starting MariaDB 10.11.19 as process " +
+                      std::to_string(hanging_) + "\n";
+    if (was_ready) log += "2026-12-01 14:22:06 0 [Note] mariadbd: ready for connections.\n";
+    EXPECT_TRUE(fs_.WriteFileAtomic(processes_.Get(hanging_).log, log, 0644).ok());
+    processes_.Hang(hanging_);
+    const auto before = clock_.Now();
+    supervisor_->StopAll();
+    return clock_.Now() - before;
+  }
+  pid_t hanging_ = 0;
   void BringUp(uint32_t ord) {
     Tick();
     ASSERT_NE(Running(ord, "init"), 0) << Pod(ord);
@@ -418,6 +434,42 @@ TEST_F(SupervisorTest, RetentionPrunesAfterASuccessfulScheduledBackup) {
   Tick();
   EXPECT_EQ(State().backups->prunes_succeeded, 1u);
   EXPECT_EQ(State().backups->pruning_pid, 0);
+}
+
+// After a failover to mysql-1, `down` stops the replica mysql-0 first, while its primary
+// still serves (so it writes its drain record), and the primary behind the write endpoint last.
+TEST_F(SupervisorTest, DownStopsThePrimaryLast) {
+  Start(3);
+  BringUp(0);
+  BringUp(1);
+  BringUp(2);
+  probe_.haproxy["mysql-primary/" + Pod(1)] = "UP";
+  Tick();  // reads HAProxy's states
+  std::vector<pid_t> agents;
+  for (uint32_t ord : {2u, 0u, 1u}) agents.push_back(Running(ord, "agent"));
+  supervisor_->StopAll();
+  std::vector<pid_t> stopped_agents;
+  for (const Sent& s : processes_.signals()) {
+    if (std::find(agents.begin(), agents.end(), s.pid) != agents.end()) {
+      stopped_agents.push_back(s.pid);
+    }
+  }
+  EXPECT_EQ(stopped_agents, agents) << "mysql-2, mysql-0, then the primary mysql-1";
+}
+
+// A mariadbd that got SIGTERM before it was ready for connections hangs (MariaDB 10.11):
+// SIGKILL after kStartStopGrace, not after the whole stop timeout. One that was ready and is
+// slow to stop (a clean shutdown flushing) keeps the whole timeout.
+TEST_F(SupervisorTest, AMariadbdStoppedDuringItsStartUpIsKilledAfterTheGrace) {
+  const auto took = StopHangingMariadbd(/*was_ready=*/false);
+  const auto& sent = processes_.signals();
+  EXPECT_NE(std::find(sent.begin(), sent.end(), Sent{hanging_, SIGKILL, true}), sent.end());
+  EXPECT_GE(took, Supervisor::kStartStopGrace);
+  EXPECT_LT(took, Supervisor::kStartStopGrace + seconds(1));
+}
+
+TEST_F(SupervisorTest, AMariadbdThatWasReadyKeepsTheWholeStopTimeout) {
+  EXPECT_GE(StopHangingMariadbd(/*was_ready=*/true), options_.stop_timeout);
 }
 
 // `down` stops a running scheduled backup first (a backup stopped midway is never listed).

@@ -87,6 +87,13 @@ int InShare(uint32_t pick, int blocks) {
 }  // namespace
 
 uint16_t FreePortBlock(int members, int stride) {
+  // A block spans stride*(members-1)+3 ports and blocks start 20 apart: more would reach
+  // into the next block, perhaps another test's share.
+  if (stride * (members - 1) + 3 > 20) {
+    std::fprintf(stderr, "FreePortBlock: %d members at stride %d overlap the next block\n", members,
+                 stride);
+    std::abort();
+  }
   static const bool seeded = (std::srand(static_cast<unsigned>(getpid() ^ time(nullptr))), true);
   (void)seeded;
   for (int attempt = 0; attempt < 200; ++attempt) {
@@ -102,6 +109,11 @@ uint16_t FreePortBlock(int members, int stride) {
 }
 
 uint16_t FreeClusterBasePort(int members) {
+  // P-16 .. P+10*(members-1)+2, blocks 100 apart: up to 9 members stay inside one block.
+  if (members > 9) {
+    std::fprintf(stderr, "FreeClusterBasePort: %d members overlap the next block\n", members);
+    std::abort();
+  }
   static std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
   for (int attempt = 0; attempt < 200; ++attempt) {
     const uint16_t base = static_cast<uint16_t>(20006 + 100 * InShare(rng(), 120));

@@ -23,6 +23,8 @@ std::string MysqlsetBinary();
 // A free TCP port on 127.0.0.1 (bound to port 0, then released).
 uint16_t FreePort();
 // A base port B such that B + stride*i + j (i < members, j < 3) are all free on 127.0.0.1.
+// Under `ctest -j2 --resource-spec-file ctest-resources.json`, this and FreeClusterBasePort
+// pick only from the test's own share of the ports (harness.cc).
 uint16_t FreePortBlock(int members, int stride = 10);
 // A base port P for a local cluster of up to `members` members: etcd's P-16..P-7, HAProxy's
 // P-6 and P-5 and
