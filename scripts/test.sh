@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 bash scripts/setup.sh --tests || { echo "test: setup failed"; exit 1; }
-bash scripts/build.sh -DMYSQLSET_BUILD_TESTS=ON || { echo "test: build failed"; exit 1; }
+# -g1 (line tables: backtraces and perf still name lines) instead of -g: a third less compile
+# time on 2 cores, the same code (-O2, NDEBUG as RelWithDebInfo).
+bash scripts/build.sh -DMYSQLSET_BUILD_TESTS=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" ||
+  { echo "test: build failed"; exit 1; }
 
 # The sanitized build for the fuzz and asan suites at the end (tests/robustness/
 # build_sanitized.sh), at nice 19 meanwhile: the suites in between mostly wait on servers.
