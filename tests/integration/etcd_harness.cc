@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -95,6 +96,16 @@ bool EtcdProcess::WaitReady(double wait_seconds) {
 void EtcdProcess::Kill(int sig) {
   if (pid_ <= 0) return;
   ::kill(pid_, sig);
+  if (sig == SIGSTOP) {
+    // kill() returns before every thread has stopped: until the group stop completes, a
+    // thread already running may still answer (etcd_contract_test saw a Get served after
+    // SIGSTOP under load). waitpid(WUNTRACED) reports the completed stop.
+    for (int i = 0; i < 500; ++i) {
+      int st = 0;
+      if (waitpid(pid_, &st, WUNTRACED | WNOHANG) == pid_ && WIFSTOPPED(st)) break;
+      usleep(2000);
+    }
+  }
   if (sig == SIGKILL || sig == SIGTERM) {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
