@@ -377,10 +377,14 @@ TEST_F(AgentTest, TwoMembersElectOneMostAdvancedAndTheOtherFollowsIt) {
   c0.expected_members = c1.expected_members = 2;
   Agent& a0 = Make(c0, db_);
   Agent& a1 = Make(c1, db1);
-  for (int i = 0; i < 4; ++i) {
+  // A few more ticks than the election needs: the leader is writable only once mysql-0 acks.
+  for (int i = 0; i < 8; ++i) {
     clock_.Advance(milliseconds(1000));
     a0.RunOnce();
     a1.RunOnce();
+    if (!db1.state.read_only) {
+      EXPECT_TRUE(db1.state.semi_sync_master_enabled) << "writable before its first sync replica";
+    }
   }
   ASSERT_TRUE(StoredLeader());
   EXPECT_EQ(StoredLeader()->name, "mysql-1");

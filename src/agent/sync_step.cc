@@ -101,10 +101,11 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   }
   out.note = d.reason;
 
-  // Semi-sync was armed in this cluster before this tick (the key existed): a server not yet
-  // writable waits until its master side is on. Before that (bootstrap, the first
-  // designation), writes were never semi-synchronous and are not held back.
+  // Semi-sync was armed in this cluster before this tick (the key existed).
   const bool armed_before = view.sync_mod_revision != 0;
+  // A server not yet writable stays read-only until its master side is on: in a new cluster
+  // of more than one member too, so that no write is acknowledged without a copy.
+  const bool hold = HoldWritesUntilArmed(d.master_enabled, armed_before, expected_members_);
   // 1. Publish first: whoever fails over trusts the key, and a replica acks only once named.
   if (d.write_key) {
     auto written = Publish(tick, d.sync);
@@ -113,7 +114,7 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
                                : "sync key: " + written.status().message();
       spdlog::warn("{}: {}", self_, out.error);
       // Unpublished: arm nothing new; a primary that should already wait keeps waiting.
-      out.hold_writable = armed_before && d.master_enabled && !s.semi_sync_master_enabled;
+      out.hold_writable = hold && !s.semi_sync_master_enabled;
       return;
     }
     out.sync = d.sync;
@@ -150,8 +151,8 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
     // behind it, and writes waited for good (no hand-over, so no nudge or release either).
     const MemberView* named = FindMemberView(view, out.sync);
     if (!named || !named->semi_sync_replica || named->received_from != self_) {
-      out.hold_writable = armed_before;
-      out.waits_for_replica = armed_before;
+      out.hold_writable = hold;
+      out.waits_for_replica = hold;
       out.note += out.sync.empty() ? "" : "; waiting for " + out.sync + " to ack";
       return;
     }
@@ -162,6 +163,16 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
     // Single member, or before the first designation: nobody to wait for. This releases any
     // waiting commit with OK (HA.md pitfall 5); the cluster has no replica to hold them.
     Do("semi-sync primary side off", db_.SetSemiSyncPrimary(false), out);
+    return;
+  } else if (!d.master_enabled && hold) {
+    // A new cluster before any replica caught up: master side off, so the bootstrap's own
+    // statements do not wait (HA.md pitfall 1), and read-only, so no application write is
+    // acknowledged without a copy. A server already writable (one member scaled up) stays so.
+    out.hold_writable = true;
+    out.waits_for_replica = s.read_only;
+    out.note =
+        (s.read_only ? "writes wait for the first sync replica: " : "writes are not replicated: ") +
+        d.reason;
     return;
   }
   // Only with nobody to ack: commits waiting while a replica is connected are stuck or slow,

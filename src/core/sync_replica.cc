@@ -72,7 +72,7 @@ SyncDecision DecideSync(const SyncInput& in) {
     if (const MemberView* m = Best(in, nullptr)) {
       return Name(in, m->name, true, m->name + " is the sync replica");
     }
-    return Name(in, "", false, "no replica has caught up yet: writes are not replicated");
+    return Name(in, "", false, "no replica has caught up yet");
   }
   // 3. Keep a healthy sync replica.
   const MemberView* old = v.sync.empty() || v.sync == in.self ? nullptr : FindMemberView(v, v.sync);
@@ -117,6 +117,11 @@ SyncDecision DecideSync(const SyncInput& in) {
   std::string reason = "writes wait: no replica holds everything the primary wrote";
   if (!why.empty()) reason = "writes wait: " + why + "; no other replica holds everything";
   return Name(in, "", true, reason);
+}
+
+bool HoldWritesUntilArmed(bool master_wanted, bool armed_before, uint32_t expected_members) {
+  if (expected_members > 1) return true;
+  return master_wanted && armed_before;
 }
 
 bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::string& self,

@@ -75,6 +75,18 @@ struct SyncDecision {
 // replica has not received yet; losing the primary in that instant loses that write.
 SyncDecision DecideSync(const SyncInput& in);
 
+// Whether a leader whose master side is not on stays read-only until it is
+// (SyncOutcome::hold_writable). With more than one member expected: always, the first
+// designation of a new cluster included. Writes acknowledged before the first sync replica
+// acks have no copy elsewhere, and losing the primary right after `up` lost them (CI on
+// ed22196: failover_test's table and its first inserts were gone from every member). The
+// bootstrap's own statements still run (the agent's account passes read_only, so HA.md
+// pitfall 1 does not bite), and readiness keeps the waiting primary ready so that the
+// replicas it waits for start (core/readiness.h SourceContact::awaiting_sync_replica).
+// With one member expected, only while the master side is wanted and semi-sync was armed in
+// the cluster before (`armed_before`: the key exists).
+bool HoldWritesUntilArmed(bool master_wanted, bool armed_before, uint32_t expected_members);
+
 // The replica side: whether this member's slave side should ack. While another member leads,
 // the "sync" key names this member, and its IO thread runs (it acks what it received; being
 // caught up is the leader's condition for naming it). When the store does not answer

@@ -202,6 +202,32 @@ TEST(WantSemiSyncReplicaTest, Table) {
   }
 }
 
+TEST(HoldWritesUntilArmedTest, Table) {
+  struct C {
+    const char* name;
+    bool master_wanted, armed_before;
+    uint32_t expected_members;
+    bool hold;
+  };
+  const std::vector<C> cases = {
+      // The CI failure on ed22196: a new 3-member cluster acknowledged writes before its first
+      // sync replica acked, then lost them in a failover.
+      {"new cluster, no replica caught up yet", false, false, 3, true},
+      {"new cluster, first sync replica named, not acking yet", true, false, 3, true},
+      {"new two-member cluster", false, false, 2, true},
+      {"armed before: a promotion or a restart", true, true, 3, true},
+      {"armed before, master side not wanted (no candidate)", false, true, 3, true},
+      {"one member expected: nothing to wait for", false, false, 1, false},
+      {"one member expected, never armed, another registered", true, false, 1, false},
+      {"one member expected, armed before (scaled down)", true, true, 1, true},
+      {"one member expected, armed before, master side not wanted", false, true, 1, false},
+  };
+  for (const C& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(HoldWritesUntilArmed(c.master_wanted, c.armed_before, c.expected_members), c.hold);
+  }
+}
+
 TEST(WritesWaitReasonTest, Table) {
   ServerState s;
   s.reachable = true;

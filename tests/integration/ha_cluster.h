@@ -69,7 +69,12 @@ class HaCluster {
     for (int i = 0; i < kMembers; ++i) {
       members.push_back({"mysql-" + std::to_string(i), MemberPort(i)});
     }
-    sampler_ = std::make_unique<WritableSampler>(members, "admin", password_);
+    ASSERT_TRUE(w->Execute("CREATE TABLE " + db_ +
+                           ".writable_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, member "
+                           "VARCHAR(32)) ENGINE=InnoDB")
+                    .ok());
+    sampler_ = std::make_unique<WritableSampler>(
+        members, "admin", password_, ProbeWriter{"app", app_password_, db_ + ".writable_probe"});
     sampler_->Start();
     writer_ = std::make_unique<AckWriter>(
         db_ + ".t", [this] { return Connect(WritePort(), 0, "app", app_password_); });
@@ -177,7 +182,13 @@ class HaCluster {
     const auto v = sampler_->violations();
     std::string all;
     for (const auto& s : v) all += "\n  " + s;
-    EXPECT_TRUE(v.empty()) << when << ": more than one member was writable:" << all;
+    EXPECT_TRUE(v.empty()) << when << ": more than one member acknowledged writes:" << all;
+    // Writable together without both acknowledging (a member frozen whole, in the instant
+    // after it resumes): shown, as it is what the sampler saw.
+    const auto overlaps = sampler_->overlaps();
+    for (; overlaps_shown_ < overlaps.size(); ++overlaps_shown_) {
+      std::fprintf(stderr, "%s: %s\n", when.c_str(), overlaps[overlaps_shown_].c_str());
+    }
     EXPECT_GT(sampler_->rounds(), 0);
   }
 
@@ -205,6 +216,7 @@ class HaCluster {
   bool up_ = false;
   std::unique_ptr<AckWriter> writer_;
   std::unique_ptr<WritableSampler> sampler_;
+  size_t overlaps_shown_ = 0;  // CheckNeverTwoWritable prints each overlap once
 };
 
 }  // namespace ha_cluster_detail

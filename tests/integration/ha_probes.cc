@@ -96,8 +96,11 @@ void AckWriter::Run() {
 }
 
 WritableSampler::WritableSampler(std::vector<SampledMember> members, std::string user,
-                                 std::string password)
-    : members_(std::move(members)), user_(std::move(user)), password_(std::move(password)) {}
+                                 std::string password, ProbeWriter probe)
+    : members_(std::move(members)),
+      user_(std::move(user)),
+      password_(std::move(password)),
+      probe_(std::move(probe)) {}
 
 WritableSampler::~WritableSampler() { Stop(); }
 
@@ -115,12 +118,32 @@ std::vector<std::string> WritableSampler::violations() {
   return violations_;
 }
 
+std::vector<std::string> WritableSampler::overlaps() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return overlaps_;
+}
+
+bool WritableSampler::ProbeAcks(const SampledMember& m) {
+  ConnectOptions o;
+  o.port = m.port;
+  o.user = probe_.user;
+  o.password = probe_.password;
+  o.connect_timeout_s = 1;
+  o.read_timeout_s = 2;  // a commit waiting for an ack that cannot come: no acknowledgement
+  o.write_timeout_s = 1;
+  auto c = Connection::Open(o);
+  if (!c.ok()) return false;
+  return (*c)
+      ->Execute(fmt::format("INSERT INTO {} (member) VALUES ('{}')", probe_.table, m.name))
+      .ok();
+}
+
 void WritableSampler::Run() {
   std::vector<std::unique_ptr<Connection>> conns(members_.size());
   const auto start = steady_clock::now();
   while (!stop_) {
     const auto round_start = steady_clock::now();
-    std::vector<std::string> writable;
+    std::vector<SampledMember> writable;
     for (size_t i = 0; i < members_.size(); ++i) {
       if (!conns[i]) {
         ConnectOptions o;
@@ -140,18 +163,35 @@ void WritableSampler::Run() {
         continue;
       }
       if (rows->Get(0, "@@global.read_only") == std::optional<std::string>("0")) {
-        writable.push_back(members_[i].name);
+        writable.push_back(members_[i]);
       }
     }
     ++rounds_;
     if (writable.size() == 1) ++one_writable_;
     if (writable.empty()) ++none_writable_;
     if (writable.size() > 1) {
-      std::string names;
-      for (const auto& n : writable) names += " " + n;
       const double at = std::chrono::duration<double>(steady_clock::now() - start).count();
+      // At once, each on a connection of its own: the members were writable together now.
+      std::vector<std::thread> probes;
+      std::vector<char> acked(writable.size(), 0);
+      for (size_t i = 0; i < writable.size(); ++i) {
+        probes.emplace_back([&, i] { acked[i] = ProbeAcks(writable[i]) ? 1 : 0; });
+      }
+      for (auto& t : probes) t.join();
+      std::string names, acking;
+      int acks = 0;
+      for (size_t i = 0; i < writable.size(); ++i) {
+        names += " " + writable[i].name;
+        if (acked[i]) acking += " " + writable[i].name;
+        acks += acked[i];
+      }
       std::lock_guard<std::mutex> lock(mu_);
-      violations_.push_back(fmt::format("at {:.2f}s:{}", at, names));
+      if (acks > 1) {
+        violations_.push_back(fmt::format("at {:.2f}s:{} acknowledged", at, acking));
+      } else {
+        overlaps_.push_back(fmt::format("at {:.2f}s:{} writable; acknowledged:{}", at, names,
+                                        acking.empty() ? " none" : acking));
+      }
     }
     const auto next = round_start + milliseconds(50);
     if (steady_clock::now() < next) std::this_thread::sleep_until(next);
