@@ -153,7 +153,11 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
     if (!named || !named->semi_sync_replica || named->received_from != self_) {
       out.hold_writable = hold;
       out.waits_for_replica = hold;
-      out.note += out.sync.empty() ? "" : "; waiting for " + out.sync + " to ack";
+      if (!out.sync.empty()) {
+        // Writable and never armed (one member scaled up): its writes still go unreplicated.
+        out.note += s.read_only ? "; waiting for " + out.sync + " to ack"
+                                : "; writes are not replicated until " + out.sync + " acks";
+      }
       return;
     }
     Status st = db_.SetSemiSyncPrimary(true);

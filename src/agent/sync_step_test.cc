@@ -267,6 +267,13 @@ TEST_F(SyncStepTest, AWritableLeaderThatWasNeverArmedStaysWritable) {
   EXPECT_FALSE(db_.state.read_only);
   EXPECT_FALSE(out.waits_for_replica);
   EXPECT_EQ(out.note, "writes are not replicated: no replica has caught up yet");
+  const SyncOutcome named = step.Run(LeaderTick({Member(1, "0-100-10")}));
+  EXPECT_EQ(StoredSync(), "mysql-1");
+  EXPECT_FALSE(db_.state.semi_sync_master_enabled);
+  EXPECT_EQ(named.note,
+            "mysql-1 is the sync replica; writes are not replicated until mysql-1 acks");
+  step.Run(LeaderTick({Member(1, "0-100-10", true)}));
+  EXPECT_TRUE(db_.state.semi_sync_master_enabled);
 }
 
 TEST_F(SyncStepTest, APromotedReplicaIsNotWritableBeforeItsMasterSideIsOn) {
