@@ -1,8 +1,9 @@
 #pragma once
-// How old the repository's newest backup and newest verified backup are, read from the
-// catalog now and then for the agent's /metrics (docs/backup.md "Metrics and alerts"). Every
-// agent given --archive-repo runs one, on a thread of its own: listing a remote repository
-// reads every manifest and takes seconds, which must delay neither the tick nor archiving.
+// How old the repository's newest backup and newest verified backup are, and how many runs
+// failed since the newest (their failure records), read from the catalog now and then for the
+// agent's /metrics (docs/backup.md "Metrics and alerts"). Every agent given --archive-repo runs
+// one, on a thread of its own: listing a remote repository reads every manifest and takes seconds,
+// which must delay neither the tick nor archiving.
 //
 // Thread-safety: RunOnce() from one thread; Stats() from any.
 
@@ -23,6 +24,7 @@ struct BackupAgeStats {
   // metrics leave them out rather than report 0, which the alerts read as an empty repository.
   bool known = false;
   BackupAge age;               // as of the last successful read
+  BackupFailures failures;     // likewise; counted among the newest kRecentFailuresRead
   uint64_t read_failures = 0;  // catalog reads that failed
   std::string last_error;      // of the last read; "" when it succeeded
 };
@@ -49,7 +51,7 @@ class BackupAgeMonitor {
 };
 
 // The stats as Prometheus text (appended to the agent's /metrics), labelled `cluster`: the two
-// finish times once known, and the failures counter always.
+// finish times and the failed runs once known, and the read-failures counter always.
 std::string BackupAgeMetricsText(const BackupAgeStats& stats, std::string_view cluster);
 
 }  // namespace mysqlset::backup

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "fmt/format.h"
 #include "formats/backup_manifest.h"
 #include "testing/fakes.h"
 
@@ -11,6 +12,7 @@ namespace mysqlset::backup {
 namespace {
 
 // A repository in memory: objects by key; ListFolders fails while `list_error` is set.
+// `lists` counts catalog reads: listings of backups/ (each read also lists failures/).
 class MemRepository : public Repository {
  public:
   std::map<std::string, std::string> objects;
@@ -39,7 +41,7 @@ class MemRepository : public Repository {
   }
   Status RemoveFolder(const std::string&) override { return Unsupported(); }
   Result<std::vector<std::string>> ListFolders(const std::string& prefix) override {
-    ++lists;
+    if (prefix == formats::kBackupsPrefix) ++lists;
     if (!list_error.ok()) return list_error;
     std::vector<std::string> out;
     for (const auto& [key, text] : objects) {
@@ -127,6 +129,57 @@ TEST(BackupAgeMonitor, AFailedReadIsCountedKeepsTheLastAgesAndWaitsAnInterval) {
   EXPECT_EQ(monitor.Stats().last_error, "");
 }
 
+// Records a failed run `id` that ended at `ended_ms`.
+void RecordFailure(MemRepository& repo, const std::string& id, int64_t ended_ms) {
+  formats::BackupFailure f{1, id, "mysql", "mysql-1", ended_ms - 5000, ended_ms, "stream broke"};
+  ASSERT_TRUE(repo.PutText(formats::FailureKey(id), formats::ToJson(f)).ok());
+}
+
+TEST(BackupAgeMonitor, CountsTheFailuresSinceTheNewestBackup) {
+  MemRepository repo;
+  FakeClock clock;
+  Publish(repo, "b", 2000, false);
+  RecordFailure(repo, "a-failed", 1'500'000);
+  RecordFailure(repo, "c-failed", 2'500'000);
+  RecordFailure(repo, "d-failed", 3'000'000);
+  BackupAgeMonitor monitor(repo, clock, std::chrono::seconds(60));
+  ASSERT_TRUE(monitor.RunOnce().ok());
+  EXPECT_EQ(monitor.Stats().failures.since_last_success, 2);
+  EXPECT_EQ(monitor.Stats().failures.last_failure_unix, 3000);
+
+  // A later backup resets the count; the last failure's time stays.
+  Publish(repo, "e", 4000, false);
+  clock.Advance(std::chrono::seconds(60));
+  ASSERT_TRUE(monitor.RunOnce().ok());
+  EXPECT_EQ(monitor.Stats().failures.since_last_success, 0);
+  EXPECT_EQ(monitor.Stats().failures.last_failure_unix, 3000);
+}
+
+TEST(BackupAgeMonitor, ReadsOnlyTheNewestFailureRecords) {
+  MemRepository repo;
+  FakeClock clock;
+  for (int i = 0; i < 15; ++i) RecordFailure(repo, fmt::format("f{:02}", i), 1'000'000 + i * 1000);
+  // Garbled but older than the newest 10: never read.
+  repo.objects[formats::FailureKey("a-garbled")] = "{not json";
+  BackupAgeMonitor monitor(repo, clock);
+  ASSERT_TRUE(monitor.RunOnce().ok());
+  EXPECT_EQ(monitor.Stats().failures.since_last_success, 10);
+  EXPECT_EQ(monitor.Stats().failures.last_failure_unix, 1014);
+}
+
+TEST(BackupAgeMonitor, AnUnreadableFailureRecordIsAFailedRead) {
+  MemRepository repo;
+  FakeClock clock;
+  Publish(repo, "a", 1000, false);
+  repo.objects[formats::FailureKey("z")] = "{not json";
+  BackupAgeMonitor monitor(repo, clock);
+  const Status st = monitor.RunOnce();
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("failures/z/failure.json"), std::string::npos) << st.message();
+  EXPECT_FALSE(monitor.Stats().known);
+  EXPECT_EQ(monitor.Stats().read_failures, 1u);
+}
+
 TEST(BackupAgeMonitor, AnUnreadableManifestIsAFailedRead) {
   MemRepository repo;
   FakeClock clock;
@@ -150,12 +203,27 @@ TEST(BackupAgeMetricsText, TheAgesOnlyOnceKnownTheFailuresAlways) {
        {"# TYPE mysqlset_backup_catalog_read_failures_total counter\n",
         "\nmysqlset_backup_catalog_read_failures_total{cluster=\"mysql\"} 3\n"},
        {"mysqlset_backup_last_success_timestamp_seconds",
-        "mysqlset_backup_last_verified_timestamp_seconds"}},
+        "mysqlset_backup_last_verified_timestamp_seconds",
+        "mysqlset_backup_failures_since_last_success",
+        "mysqlset_backup_last_failure_timestamp_seconds"}},
       {"empty repository",
        {.known = true, .age = {}, .read_failures = 0, .last_error = ""},
        {"\nmysqlset_backup_last_success_timestamp_seconds{cluster=\"mysql\"} 0\n",
         "\nmysqlset_backup_last_verified_timestamp_seconds{cluster=\"mysql\"} 0\n",
+        "\nmysqlset_backup_failures_since_last_success{cluster=\"mysql\"} 0\n",
+        "\nmysqlset_backup_last_failure_timestamp_seconds{cluster=\"mysql\"} 0\n",
         "\nmysqlset_backup_catalog_read_failures_total{cluster=\"mysql\"} 0\n"},
+       {}},
+      {"failed runs",
+       {.known = true,
+        .age = {1700000000, 0},
+        .failures = {3, 1700003600},
+        .read_failures = 0,
+        .last_error = ""},
+       {"# TYPE mysqlset_backup_failures_since_last_success gauge\n",
+        "\nmysqlset_backup_failures_since_last_success{cluster=\"mysql\"} 3\n",
+        "# TYPE mysqlset_backup_last_failure_timestamp_seconds gauge\n",
+        "\nmysqlset_backup_last_failure_timestamp_seconds{cluster=\"mysql\"} 1700003600\n"},
        {}},
       {"backups",
        {.known = true, .age = {1700000000, 1690000000}, .read_failures = 1, .last_error = ""},

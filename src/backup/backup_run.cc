@@ -1,5 +1,7 @@
 #include "backup/backup_run.h"
 
+#include <algorithm>
+
 #include "agent/clone_receiver.h"
 #include "backup/xbstream_check.h"
 #include "fmt/format.h"
@@ -39,6 +41,7 @@ class Run {
   Run(BackupRunEnv& env, const BackupRunOptions& o) : env_(env), o_(o) {}
 
   Result<formats::BackupManifest> Go() {
+    started_at_ms_ = env_.clock.UnixMillis();
     m_.cluster = o_.cluster;
     m_.source_member = o_.source.name;
     m_.started_at_unix = env_.clock.UnixSeconds();
@@ -48,6 +51,14 @@ class Run {
       return FailedPrecondition("{} already holds backup {}: wait a second and retry",
                                 env_.repo.Describe(), m_.id);
     }
+    Status st = Attempt(manifest_key);
+    if (!st.ok())
+      return WithFailureRecorded(st.Annotate(fmt::format("backup from {}", o_.source.name)));
+    return m_;
+  }
+
+ private:
+  Status Attempt(const std::string& manifest_key) {
     work_ = env_.repo.ScratchDir() + "/" + m_.id;
     RETURN_IF_ERROR(env_.fs.RemoveAll(work_));
     RETURN_IF_ERROR(env_.fs.MakeDirs(work_, 0700).Annotate("work dir"));
@@ -59,11 +70,27 @@ class Run {
       st = env_.repo.PutText(manifest_key, formats::ToJson(m_)).Annotate("publish the manifest");
     }
     (void)env_.fs.RemoveAll(work_);
-    if (!st.ok()) return st.Annotate(fmt::format("backup from {}", o_.source.name));
-    return m_;
+    return st;
   }
 
- private:
+  // Leaves failures/<ID>/failure.json, outside the backup's folder, so that the backup
+  // metrics see a failed run whoever ran it. The run's own error stays first in the line.
+  Status WithFailureRecorded(const Status& failed) {
+    formats::BackupFailure f;
+    f.id = m_.id;
+    f.cluster = o_.cluster;
+    f.source_member = o_.source.name;
+    f.started_at_unix_ms = started_at_ms_;
+    f.ended_at_unix_ms = env_.clock.UnixMillis();
+    f.error = failed.message();
+    std::replace(f.error.begin(), f.error.end(), '\n', ' ');
+    const Status put = env_.repo.PutText(formats::FailureKey(m_.id), formats::ToJson(f));
+    if (put.ok()) return failed;
+    return Status(failed.code(),
+                  fmt::format("{} (and the failure could not be recorded in {}: {})",
+                              failed.message(), env_.repo.Describe(), put.message()));
+  }
+
   Status Stream() {
     net::BackupClientOptions co;
     co.host = o_.source.host;
@@ -159,6 +186,7 @@ class Run {
   formats::BackupManifest m_;
   std::string work_;
   std::string local_object_;
+  int64_t started_at_ms_ = 0;
 };
 
 }  // namespace

@@ -6,7 +6,8 @@
 // is written (`zstd -t`, against the frame's checksum of the bytes checked); store it in the
 // repository, verify it there (its SHA-256 read back), and publish the manifest LAST. Killed
 // or failed at any point, no manifest names the backup, so it is never listed
-// (docs/backup.md). Not thread-safe.
+// (docs/backup.md); failed (not killed) after the repository is open, it leaves a failure
+// record, failures/<ID>/failure.json, that the backup metrics count. Not thread-safe.
 
 #include <chrono>
 #include <functional>
@@ -49,7 +50,8 @@ struct BackupRunEnv {
   Repository& repo;
 };
 
-// Returns the published manifest. Errors name the step and the source.
+// Returns the published manifest. Errors name the step and the source, and say so when the
+// failure record could not be written.
 Result<formats::BackupManifest> RunBackup(BackupRunEnv& env, const BackupRunOptions& options);
 
 // "1.5 MiB"

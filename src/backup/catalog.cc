@@ -33,6 +33,34 @@ Result<std::vector<CatalogEntry>> ListBackups(Repository& repo) {
   return out;
 }
 
+Result<std::vector<formats::BackupFailure>> ListFailures(Repository& repo, size_t limit) {
+  ASSIGN_OR_RETURN(auto ids, repo.ListFolders(formats::kFailuresPrefix));
+  std::sort(ids.rbegin(), ids.rend());
+  std::vector<formats::BackupFailure> out;
+  for (const auto& id : ids) {
+    if (out.size() >= limit) break;
+    const std::string key = formats::FailureKey(id);
+    auto text = repo.GetText(key);
+    if (text.status().code() == StatusCode::kNotFound) continue;
+    if (!text.ok()) return text.status();
+    auto f = formats::FromJson<formats::BackupFailure>(*text);
+    if (!f.ok()) return f.status().Annotate(fmt::format("{} in {}", key, repo.Describe()));
+    out.push_back(std::move(*f));
+  }
+  return out;
+}
+
+Status PruneFailure(Repository& repo, const std::string& id) {
+  return repo.RemoveFolder(std::string(formats::kFailuresPrefix) + "/" + id);
+}
+
+std::vector<FailedBackupEntry> FailedEntriesOf(
+    const std::vector<formats::BackupFailure>& failures) {
+  std::vector<FailedBackupEntry> out;
+  for (const auto& f : failures) out.push_back({f.id, f.ended_at_unix_ms});
+  return out;
+}
+
 namespace {
 
 // The record that publishes a folder first, then the folder: an interrupted prune leaves an

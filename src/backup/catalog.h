@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backup/repository.h"
+#include "core/backup_age.h"
 #include "core/backup_choice.h"
 #include "core/pitr.h"
 #include "formats/backup_manifest.h"
@@ -29,6 +30,22 @@ Result<std::vector<CatalogEntry>> ListBackups(Repository& repo);
 Status PruneBackup(Repository& repo, const std::string& id);
 
 std::vector<BackupEntry> EntriesOf(const std::vector<CatalogEntry>& catalog);
+
+// How many failure records the backup-age monitor and `mysqlset backups` read: the newest
+// few, so that a repository where backups fail for weeks lists no slower (one more folder
+// listing and at most this many small reads).
+inline constexpr size_t kRecentFailuresRead = 10;
+
+// The newest `limit` failure records (failures/<ID>/failure.json), newest first by id (ids
+// sort by start time). A folder without its record is skipped; a record that does not parse
+// is an error naming it.
+Result<std::vector<formats::BackupFailure>> ListFailures(Repository& repo,
+                                                         size_t limit = kRecentFailuresRead);
+
+// Deletes failure record `id` (its folder).
+Status PruneFailure(Repository& repo, const std::string& id);
+
+std::vector<FailedBackupEntry> FailedEntriesOf(const std::vector<formats::BackupFailure>& failures);
 
 // Published archived binlogs (binlogs/<ID>/ with a segment.json), oldest first. A record
 // that does not parse is an error naming it.

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -22,6 +23,7 @@
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "common/logging.h"
+#include "core/backup_age.h"
 #include "core/backup_choice.h"
 #include "core/backup_target.h"
 #include "core/binlog_retention.h"
@@ -235,6 +237,7 @@ struct BackupsFlags {
   std::optional<int> keep_last;
   std::optional<int> keep_days;
   bool prune = false;
+  bool failures = false;
 };
 
 // Deletes (with --prune) or shows one pruned object; the exit code.
@@ -268,7 +271,14 @@ int PruneBackups(backup::Repository& repo, const std::vector<backup::CatalogEntr
     if (std::find(ids->begin(), ids->end(), e.manifest.id) == ids->end()) kept.push_back(e);
   }
   const auto binlog_ids = BinlogsToPrune(backup::RestorablesOf(kept), backup::ArchivedOf(*binlogs));
-  if (ids->empty() && binlog_ids.empty()) {
+  // Every failure record, not only the newest few: retention must reach the old ones.
+  auto failed = backup::ListFailures(repo, std::numeric_limits<size_t>::max());
+  if (!failed.ok()) return ReportError("backups", failed.status());
+  std::optional<int64_t> newest_kept;
+  for (const auto& e : kept)
+    newest_kept = std::max(newest_kept.value_or(0), e.manifest.finished_at_unix);
+  const auto failure_ids = FailuresToPrune(backup::FailedEntriesOf(*failed), newest_kept);
+  if (ids->empty() && binlog_ids.empty() && failure_ids.empty()) {
     std::printf("Nothing to prune in %s\n", repo.Describe().c_str());
   }
   for (const auto& id : *ids) {
@@ -278,6 +288,40 @@ int PruneBackups(backup::Repository& repo, const std::vector<backup::CatalogEntr
   for (const auto& id : binlog_ids) {
     const int rc = PruneOne(f.prune, "binlog ", id, [&] { return backup::PruneBinlog(repo, id); });
     if (rc != kExitOk) return rc;
+  }
+  // Last: a prune interrupted before them leaves old failure records, which count nothing.
+  for (const auto& id : failure_ids) {
+    const int rc =
+        PruneOne(f.prune, "failure record ", id, [&] { return backup::PruneFailure(repo, id); });
+    if (rc != kExitOk) return rc;
+  }
+  return kExitOk;
+}
+
+// The failed runs since the newest backup (among the newest failure records), as the
+// backup-failure metrics count them: text, or with --json one object.
+int PrintFailures(const std::vector<backup::CatalogEntry>& list,
+                  const std::vector<formats::BackupFailure>& failed, bool json) {
+  const int64_t last_success = BackupAgeOf(backup::EntriesOf(list)).last_success_unix;
+  const BackupFailures counted = BackupFailuresOf(backup::FailedEntriesOf(failed), last_success);
+  std::vector<formats::BackupFailure> since;
+  for (const auto& f : failed) {
+    if (EndedAfter({f.id, f.ended_at_unix_ms}, last_success)) since.push_back(f);
+  }
+  if (json) {
+    nlohmann::json records = nlohmann::json::array();
+    for (const auto& f : since) records.push_back(nlohmann::json::parse(formats::ToJson(f)));
+    const nlohmann::json out = {{"failures_since_last_success", counted.since_last_success},
+                                {"last_failure_unix", counted.last_failure_unix},
+                                {"failures", records}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("Failed backups since the newest one: %lld\n",
+              static_cast<long long>(counted.since_last_success));
+  for (const auto& f : since) {
+    std::printf("  FAILED %s ended %s: %s\n", f.id.c_str(),
+                FormatUtcTime(f.ended_at_unix_ms / 1000).c_str(), f.error.c_str());
   }
   return kExitOk;
 }
@@ -303,6 +347,9 @@ int RunBackupsCmd(const BackupsFlags& f) {
   auto list = backup::ListBackups(**repo);
   if (!list.ok()) return ReportError("backups", list.status());
   if (f.keep_last || f.keep_days || f.prune) return PruneBackups(**repo, *list, f);
+  auto failed = backup::ListFailures(**repo);
+  if (!failed.ok()) return ReportError("backups", failed.status());
+  if (f.failures) return PrintFailures(*list, *failed, f.json);
   const bool json = f.json;
   if (json) {
     nlohmann::json out = nlohmann::json::array();
@@ -317,7 +364,7 @@ int RunBackupsCmd(const BackupsFlags& f) {
   }
   if (list->empty()) {
     std::printf("No backups in %s\n", (*repo)->Describe().c_str());
-    return kExitOk;
+    return PrintFailures(*list, *failed, false);
   }
   std::printf("%-36s %-20s %-10s %-24s %10s  %s\n", "ID", "FINISHED", "SOURCE", "GTID", "SIZE",
               "VERIFIED");
@@ -331,7 +378,8 @@ int RunBackupsCmd(const BackupsFlags& f) {
                 backup::HumanBytes(static_cast<double>(bytes)).c_str(),
                 e.verification ? FormatUtcTime(e.verification->verified_at_unix).c_str() : "no");
   }
-  return PrintRecoveryWindow(**repo, *list);
+  if (const int rc = PrintRecoveryWindow(**repo, *list); rc != kExitOk) return rc;
+  return PrintFailures(*list, *failed, false);
 }
 
 struct RestoreFlags {
@@ -551,7 +599,12 @@ Action AddBackupsCommand(CLI::App& app) {
       ->check(CLI::Range(0, 100000));
   app.add_option("--keep-days", f->keep_days, "Retention: keep backups finished in the last D days")
       ->check(CLI::Range(0, 100000));
-  app.add_flag("--prune", f->prune, "Delete what --keep-last/--keep-days prune");
+  app.add_flag("--prune", f->prune,
+               "Delete what --keep-last/--keep-days prune, then the failure records older than "
+               "the newest kept backup");
+  app.add_flag("--failures", f->failures,
+               "Only the backup runs that failed since the newest backup (their failure "
+               "records; with --json one object)");
   return [f]() { return RunBackupsCmd(*f); };
 }
 

@@ -29,6 +29,10 @@ std::string BackupKey(std::string_view id, std::string_view name) {
   return fmt::format("{}/{}/{}", kBackupsPrefix, id, name);
 }
 
+std::string FailureKey(std::string_view id) {
+  return fmt::format("{}/{}/{}", kFailuresPrefix, id, kFailureName);
+}
+
 std::string BackupIdOf(int64_t started_at_unix, std::string_view source_member) {
   const time_t t = static_cast<time_t>(started_at_unix);
   struct tm tm {};
@@ -129,6 +133,44 @@ Result<BackupVerification> FromJson<BackupVerification>(std::string_view text) {
   }
   if (v.backup_id.empty()) return InvalidArgument("backup verification: no \"backup_id\"");
   return v;
+}
+
+std::string ToJson(const BackupFailure& f) {
+  const nlohmann::json j = {{"format_version", f.format_version},
+                            {"id", f.id},
+                            {"cluster", f.cluster},
+                            {"source_member", f.source_member},
+                            {"started_at_unix_ms", f.started_at_unix_ms},
+                            {"ended_at_unix_ms", f.ended_at_unix_ms},
+                            {"error", f.error}};
+  return j.dump(2) + "\n";
+}
+
+template <>
+Result<BackupFailure> FromJson<BackupFailure>(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return InvalidArgument("backup failure record: expected a JSON object");
+  BackupFailure f;
+  try {
+    RequireIntegerFields(j, {"format_version", "started_at_unix_ms", "ended_at_unix_ms"});
+    f.format_version = j.value("format_version", 0);
+    if (f.format_version < 1 || f.format_version > kBackupFormatVersion) {
+      return InvalidArgument(
+          "backup failure record: format_version {} is not one this mysqlset reads (up to {}): "
+          "use the mysqlset release that wrote it, or a later one",
+          f.format_version, kBackupFormatVersion);
+    }
+    f.id = j.value("id", "");
+    if (!IsPlainName(f.id)) return InvalidArgument("backup failure record: no valid \"id\"");
+    f.cluster = j.value("cluster", "");
+    f.source_member = j.value("source_member", "");
+    f.started_at_unix_ms = j.value("started_at_unix_ms", int64_t{0});
+    f.ended_at_unix_ms = j.value("ended_at_unix_ms", int64_t{0});
+    f.error = j.value("error", "");
+  } catch (const std::exception& e) {
+    return InvalidArgument("backup failure record: {}", e.what());
+  }
+  return f;
 }
 
 }  // namespace mysqlset::formats

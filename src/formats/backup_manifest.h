@@ -3,7 +3,8 @@
 // backups/<ID>/, holding its objects, then manifest.json, written LAST (a folder without one
 // is an unfinished upload and is never listed), and verified.json once a restore of it
 // started and was checked. The manifest is immutable; fields may be added, none removed or
-// renamed. Pure: no I/O.
+// renamed. A run that failed after opening the repository leaves failures/<ID>/failure.json
+// instead, outside every backup's folder (the backup-failure metrics read it). Pure: no I/O.
 
 #include <cstdint>
 #include <string>
@@ -20,6 +21,8 @@ inline constexpr const char* kManifestName = "manifest.json";
 inline constexpr const char* kVerifiedName = "verified.json";
 // The one object of a physical backup: mariabackup's xbstream, zstd-compressed.
 inline constexpr const char* kXbstreamObject = "data.xbstream.zst";
+inline constexpr const char* kFailuresPrefix = "failures";
+inline constexpr const char* kFailureName = "failure.json";
 
 struct BackupObject {
   std::string name;    // relative to the backup's folder: "data.xbstream.zst"
@@ -48,8 +51,23 @@ struct BackupVerification {
   std::string how;   // "restore into /path: mariadbd started, tables checked"
 };
 
+// The record a failed `mysqlset backup` leaves (docs/backup.md "Failure records"). Never a
+// secret: the error line is the one the run printed.
+struct BackupFailure {
+  int format_version = kBackupFormatVersion;
+  std::string id;  // the failed run's backup id: also its folder, failures/<id>/
+  std::string cluster;
+  std::string source_member;
+  int64_t started_at_unix_ms = 0;
+  int64_t ended_at_unix_ms = 0;
+  std::string error;  // one line
+};
+
 // "backups/<id>/<name>": keys in the repository.
 std::string BackupKey(std::string_view id, std::string_view name);
+
+// "failures/<id>/failure.json".
+std::string FailureKey(std::string_view id);
 
 // A backup id from its start time and source: "20261130T110500Z-mysql-1". Ids sort by time.
 std::string BackupIdOf(int64_t started_at_unix, std::string_view source_member);
@@ -63,5 +81,10 @@ Result<BackupManifest> FromJson<BackupManifest>(std::string_view text);
 std::string ToJson(const BackupVerification& v);
 template <>
 Result<BackupVerification> FromJson<BackupVerification>(std::string_view text);
+
+// Requires format_version (this version or older) and a plain id.
+std::string ToJson(const BackupFailure& f);
+template <>
+Result<BackupFailure> FromJson<BackupFailure>(std::string_view text);
 
 }  // namespace mysqlset::formats

@@ -76,5 +76,35 @@ TEST(BackupVerification, RoundTripsAndNeedsTheBackupId) {
   EXPECT_FALSE(FromJson<BackupVerification>(R"({"gtid":""})").ok());
 }
 
+TEST(BackupFailure, RoundTripsAndRefusesGarbledOrLaterRecords) {
+  BackupFailure f{1,
+                  "20270115T080000Z-mysql-1",
+                  "mysql",
+                  "mysql-1",
+                  1800000000123,
+                  1800000042000,
+                  "backup from mysql-1: zstd stopped reading"};
+  auto r = FromJson<BackupFailure>(ToJson(f));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->id, f.id);
+  EXPECT_EQ(r->started_at_unix_ms, 1800000000123);
+  EXPECT_EQ(r->ended_at_unix_ms, 1800000042000);
+  EXPECT_EQ(r->error, f.error);
+  EXPECT_EQ(FailureKey("ID"), "failures/ID/failure.json");
+  struct Case {
+    const char* name;
+    const char* text;
+  };
+  const Case bad[] = {
+      {"not JSON", "{"},
+      {"no format_version", R"({"id":"a"})"},
+      {"a later format", R"({"format_version":99,"id":"a"})"},
+      {"no id", R"({"format_version":1})"},
+      {"an id that is a path", R"({"format_version":1,"id":"../a"})"},
+      {"a float time", R"({"format_version":1,"id":"a","ended_at_unix_ms":1.5})"},
+  };
+  for (const auto& c : bad) EXPECT_FALSE(FromJson<BackupFailure>(c.text).ok()) << c.name;
+}
+
 }  // namespace
 }  // namespace mysqlset::formats
