@@ -44,7 +44,7 @@ class Run {
     started_at_ms_ = env_.clock.UnixMillis();
     m_.cluster = o_.cluster;
     m_.source_member = o_.source.name;
-    m_.started_at_unix = env_.clock.UnixSeconds();
+    m_.started_at_unix = started_at_ms_ / 1000;
     m_.id = formats::BackupIdOf(m_.started_at_unix, o_.source.name);
     const std::string manifest_key = formats::BackupKey(m_.id, formats::kManifestName);
     if (env_.repo.GetText(manifest_key).ok()) {
@@ -77,14 +77,14 @@ class Run {
   // metrics see a failed run whoever ran it. The run's own error stays first in the line.
   Status WithFailureRecorded(const Status& failed) {
     formats::BackupFailure f;
-    f.id = m_.id;
+    f.id = formats::FailureIdOf(started_at_ms_, o_.source.name);
     f.cluster = o_.cluster;
     f.source_member = o_.source.name;
     f.started_at_unix_ms = started_at_ms_;
     f.ended_at_unix_ms = env_.clock.UnixMillis();
     f.error = failed.message();
     std::replace(f.error.begin(), f.error.end(), '\n', ' ');
-    const Status put = env_.repo.PutText(formats::FailureKey(m_.id), formats::ToJson(f));
+    const Status put = env_.repo.PutText(formats::FailureKey(f.id), formats::ToJson(f));
     if (put.ok()) return failed;
     return Status(failed.code(),
                   fmt::format("{} (and the failure could not be recorded in {}: {})",

@@ -42,6 +42,11 @@ std::string BackupIdOf(int64_t started_at_unix, std::string_view source_member) 
   return fmt::format("{}-{}", buf, source_member);
 }
 
+std::string FailureIdOf(int64_t started_at_unix_ms, std::string_view source_member) {
+  return fmt::format("{}.{:03}", BackupIdOf(started_at_unix_ms / 1000, source_member),
+                     started_at_unix_ms % 1000);
+}
+
 std::string ToJson(const BackupManifest& m) {
   nlohmann::json objects = nlohmann::json::array();
   for (const auto& o : m.objects) {

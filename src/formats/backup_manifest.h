@@ -55,7 +55,7 @@ struct BackupVerification {
 // secret: the error line is the one the run printed.
 struct BackupFailure {
   int format_version = kBackupFormatVersion;
-  std::string id;  // the failed run's backup id: also its folder, failures/<id>/
+  std::string id;  // FailureIdOf the run: also its folder, failures/<id>/
   std::string cluster;
   std::string source_member;
   int64_t started_at_unix_ms = 0;
@@ -71,6 +71,11 @@ std::string FailureKey(std::string_view id);
 
 // A backup id from its start time and source: "20261130T110500Z-mysql-1". Ids sort by time.
 std::string BackupIdOf(int64_t started_at_unix, std::string_view source_member);
+
+// A failure record's id: the run's backup id and the milliseconds of its start,
+// "20261130T110500Z-mysql-1.042", so that runs failing within one second keep a record each.
+// Ids sort by start time.
+std::string FailureIdOf(int64_t started_at_unix_ms, std::string_view source_member);
 
 std::string ToJson(const BackupManifest& m);
 // Requires format_version (this version or older), id, and objects each with a name and a

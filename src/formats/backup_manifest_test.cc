@@ -91,6 +91,8 @@ TEST(BackupFailure, RoundTripsAndRefusesGarbledOrLaterRecords) {
   EXPECT_EQ(r->ended_at_unix_ms, 1800000042000);
   EXPECT_EQ(r->error, f.error);
   EXPECT_EQ(FailureKey("ID"), "failures/ID/failure.json");
+  EXPECT_EQ(FailureIdOf(1800000000042, "mysql-1"), "20270115T080000Z-mysql-1.042");
+  EXPECT_LT(FailureIdOf(1800000000042, "mysql-1"), FailureIdOf(1800000000100, "mysql-1"));
   struct Case {
     const char* name;
     const char* text;

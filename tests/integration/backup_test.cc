@@ -1,5 +1,6 @@
 // Issue 15 on real servers, through the real CLI: a backup of a 2-member local cluster with
-// rows in it (streamed from the replica), listed; a backup killed mid-stream never listed;
+// rows in it (streamed from the replica), listed; a backup killed mid-stream never listed; one
+// that fails after streaming never listed either, but left a failure record `backups` reports;
 // a corrupted object refused with one line naming it and nothing created; a restore into a
 // new cluster beside the old one that holds exactly the rows committed before the backup,
 // takes writes, and marks the backup verified; a restore over an existing dir refused. And
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <thread>
 
+#include "formats/backup_manifest.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "posix/subprocess.h"
@@ -73,6 +75,14 @@ class BackupTest : public ::testing::Test {
     auto j = nlohmann::json::parse(o.output, nullptr, false);
     EXPECT_TRUE(j.is_array()) << o.output;
     return j.is_array() ? j : nlohmann::json::array();
+  }
+  // `backups --failures --json`: the failed runs since the newest backup.
+  nlohmann::json Failures(const std::string& repo) {
+    const Outcome o = Cli({"backups", "--repo", repo, "--failures", "--json"});
+    EXPECT_EQ(o.exit_code, 0) << o.output;
+    auto j = nlohmann::json::parse(o.output, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << o.output;
+    return j.is_object() ? j : nlohmann::json::object();
   }
   // A 2-member cluster at base_ with rows 1, 2, 3 in t.x, on the replica too (the backup
   // streams from it).
@@ -141,6 +151,48 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
     child->Wait();
     EXPECT_TRUE(streaming) << "the second backup never started writing its object";
     EXPECT_EQ(Backups(repo_).size(), 1u);
+    // Killed outright, it could leave no failure record either (BackupTooOld covers it).
+    EXPECT_FALSE(fs::exists(repo_ + "/failures"));
+  }
+
+  // A backup that fails after streaming (its upload cannot create the backup's folder: a
+  // file stands where each id of the next minutes would go) leaves a failure record outside
+  // every backup's folder, is never listed, and `backups` reports it.
+  {
+    std::vector<std::string> blockers;
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    for (int64_t t = now; t < now + 300; ++t) {
+      const std::string path = repo_ + "/backups/" + formats::BackupIdOf(t, "mysql-1");
+      if (fs::exists(path)) continue;  // the backup above, in this second
+      std::ofstream(path) << "not a folder\n";
+      blockers.push_back(path);
+    }
+    o = Cli({"backup", "--dir", dir_, "--repo", repo_, "--from", "mysql-1"}, 300);
+    for (const auto& b : blockers) fs::remove(b);
+    EXPECT_EQ(o.exit_code, 1) << o.output;
+    EXPECT_NE(o.output.find("mysqlset backup: error: backup from mysql-1: upload"),
+              std::string::npos)
+        << o.output;
+    EXPECT_EQ(o.output.find("could not be recorded"), std::string::npos) << o.output;
+    EXPECT_EQ(Backups(repo_).size(), 1u);
+    const nlohmann::json failed = Failures(repo_);
+    EXPECT_EQ(failed["failures_since_last_success"], 1) << failed.dump();
+    ASSERT_EQ(failed["failures"].size(), 1u) << failed.dump();
+    const nlohmann::json& record = failed["failures"][0];
+    EXPECT_EQ(record["source_member"], "mysql-1");
+    EXPECT_EQ(record["cluster"], "mysql");
+    EXPECT_NE(record["error"].get<std::string>().find("upload"), std::string::npos) << record;
+    EXPECT_LE(record["started_at_unix_ms"].get<int64_t>(),
+              record["ended_at_unix_ms"].get<int64_t>());
+    EXPECT_EQ(failed["last_failure_unix"], record["ended_at_unix_ms"].get<int64_t>() / 1000);
+    const std::string failure_id = record["id"];
+    EXPECT_TRUE(fs::exists(repo_ + "/failures/" + failure_id + "/failure.json")) << failure_id;
+    o = Cli({"backups", "--repo", repo_});
+    EXPECT_NE(o.output.find("Failed backups since the newest one: 1"), std::string::npos)
+        << o.output;
+    EXPECT_NE(o.output.find("FAILED " + failure_id), std::string::npos) << o.output;
   }
 
   // A corrupted object: one line naming it, non-zero exit, no cluster dir created.
@@ -203,15 +255,24 @@ TEST_F(BackupTest, BackupListRefuseCorruptionAndRestoreIntoANewCluster) {
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0]["verified"], true);            // newest first
   EXPECT_EQ(list[0]["source_member"], "mysql-0");  // a one-member cluster: its primary
+  // A backup published since: no failures since the last success; the last one's time stays.
+  nlohmann::json failed = Failures(repo_);
+  EXPECT_EQ(failed["failures_since_last_success"], 0) << failed.dump();
+  EXPECT_EQ(failed["failures"].size(), 0u) << failed.dump();
+  EXPECT_GT(failed["last_failure_unix"].get<int64_t>(), 0) << failed.dump();
 
   // Retention: shown first, deleted with --prune; the newest (verified) backup stays.
   o = Cli({"backups", "--repo", repo_, "--keep-last", "1"});
   EXPECT_NE(o.output.find("would prune " + id), std::string::npos) << o.output;
   EXPECT_EQ(Backups(repo_).size(), 2u);
+  EXPECT_NE(o.output.find("would prune failure record "), std::string::npos) << o.output;
   o = Cli({"backups", "--repo", repo_, "--keep-last", "1", "--prune"});
   ASSERT_EQ(o.exit_code, 0) << o.output;
   EXPECT_NE(o.output.find("pruned " + id), std::string::npos) << o.output;
   EXPECT_FALSE(fs::exists(repo_ + "/backups/" + id));
+  // The failure record is older than the kept backup: pruned with it.
+  EXPECT_NE(o.output.find("pruned failure record "), std::string::npos) << o.output;
+  EXPECT_TRUE(fs::is_empty(repo_ + "/failures"));
   list = Backups(repo_);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_NE(list[0]["id"], id);
@@ -308,6 +369,16 @@ TEST_F(BackupTest, WithoutAClusterDirMembersByAddressOrOneHostWithATokenFile) {
   }
   if (fs::exists(repo_)) {
     EXPECT_EQ(Backups(repo_).size(), 0u);
+  }
+  // The runs that reached the repository (the refused tokens, the closed port) left failure
+  // records, and none holds a token.
+  ASSERT_TRUE(fs::exists(repo_ + "/failures"));
+  EXPECT_EQ(Failures(repo_)["failures_since_last_success"], 3);
+  for (const auto& e : fs::recursive_directory_iterator(repo_ + "/failures")) {
+    if (!e.is_regular_file()) continue;
+    const std::string text = ReadAll(e.path().string());
+    EXPECT_EQ(text.find("not-the-token"), std::string::npos) << text;
+    EXPECT_EQ(text.find(token), std::string::npos) << text;
   }
 
   // --- members by address: the agents' /v1/status choose the ready replica ---
