@@ -36,6 +36,8 @@ Status UnpackObject(ProcessRunner& runner, const std::string& object, const std:
 
 namespace {
 
+constexpr size_t kMaxRecordedErrorBytes = 2000;
+
 class Run {
  public:
   Run(BackupRunEnv& env, const BackupRunOptions& o) : env_(env), o_(o) {}
@@ -82,7 +84,8 @@ class Run {
     f.source_member = o_.source.name;
     f.started_at_unix_ms = started_at_ms_;
     f.ended_at_unix_ms = env_.clock.UnixMillis();
-    f.error = failed.message();
+    // One line, and small: a remote's stderr can be long, and the monitor reads these often.
+    f.error = failed.message().substr(0, kMaxRecordedErrorBytes);
     std::replace(f.error.begin(), f.error.end(), '\n', ' ');
     const Status put = env_.repo.PutText(formats::FailureKey(f.id), formats::ToJson(f));
     if (put.ok()) return failed;

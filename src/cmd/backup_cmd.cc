@@ -592,19 +592,25 @@ Action AddBackupsCommand(CLI::App& app) {
   app.add_option("--repo", f->repo, "Backup repository: a directory, or rclone:REMOTE:PATH")
       ->required();
   app.add_flag("--json", f->json, "One JSON array: each manifest, plus verified fields");
-  app.add_option("--keep-last", f->keep_last,
-                 "Retention: keep the newest N backups (with --keep-days, either keeps); shows "
-                 "what the policy prunes, --prune deletes it. The newest verified backup is "
-                 "always kept")
-      ->check(CLI::Range(0, 100000));
-  app.add_option("--keep-days", f->keep_days, "Retention: keep backups finished in the last D days")
-      ->check(CLI::Range(0, 100000));
-  app.add_flag("--prune", f->prune,
-               "Delete what --keep-last/--keep-days prune, then the failure records older than "
-               "the newest kept backup");
+  auto* keep_last =
+      app.add_option("--keep-last", f->keep_last,
+                     "Retention: keep the newest N backups (with --keep-days, either keeps); shows "
+                     "what the policy prunes, --prune deletes it. The newest verified backup is "
+                     "always kept")
+          ->check(CLI::Range(0, 100000));
+  auto* keep_days = app.add_option("--keep-days", f->keep_days,
+                                   "Retention: keep backups finished in the last D days")
+                        ->check(CLI::Range(0, 100000));
+  auto* prune =
+      app.add_flag("--prune", f->prune,
+                   "Delete what --keep-last/--keep-days prune, then the failure records older than "
+                   "the newest kept backup");
   app.add_flag("--failures", f->failures,
                "Only the backup runs that failed since the newest backup (their failure "
-               "records; with --json one object)");
+               "records; with --json one object)")
+      ->excludes(keep_last)
+      ->excludes(keep_days)
+      ->excludes(prune);
   return [f]() { return RunBackupsCmd(*f); };
 }
 

@@ -357,6 +357,16 @@ TEST_F(BackupTest, WithoutAClusterDirMembersByAddressOrOneHostWithATokenFile) {
       Cli({"backup", "--repo", repo_, "--from-host", "127.0.0.1:" + std::to_string(closed),
            "--from", "mysql-1", "--token-file", token_file}),
       1, "mysqlset backup: error: backup from mysql-1", "");
+  // The failure record itself cannot be written (a file stands where failures/ goes): the
+  // run's own error first, then that, in one line; still exit 1.
+  const std::string unrecordable = tmp_.path() + "/unrecordable";
+  fs::create_directories(unrecordable);
+  WriteFile(unrecordable + "/failures", "not a folder\n", 0644);
+  EXPECT_ONE_ERROR_LINE(
+      Cli({"backup", "--repo", unrecordable, "--from-host", "127.0.0.1:" + std::to_string(closed),
+           "--from", "mysql-1", "--token-file", token_file}),
+      1, "mysqlset backup: error: backup from mysql-1: connect",
+      "(and the failure could not be recorded in " + unrecordable);
   EXPECT_ONE_ERROR_LINE(
       Cli({"backup", "--repo", repo_, "--cluster", "mysql", "--peer-host", "127.0.0.1",
            "--http-port", std::to_string(closed), "--members", "1", "--token-file", token_file}),
