@@ -1,4 +1,5 @@
-// Issue 15: the repository contract (backup/repository.h) and the catalog, for both kinds:
+// Issue 15: the repository contract (backup/repository.h) and the catalog (backups and
+// failure records), for both kinds:
 // a directory, and `rclone:REMOTE:PATH` against a real `rclone serve webdav` on loopback
 // (never a mock). Seconds: no database involved.
 
@@ -94,6 +95,30 @@ void CheckContract(const std::string& spec, const std::string& scratch) {
   folders = (*repo)->ListFolders(formats::kBackupsPrefix);
   ASSERT_TRUE(folders.ok());
   EXPECT_EQ(*folders, std::vector<std::string>{"B"});
+
+  // Failure records: none yet (no failures/ at all); then the newest `limit`, newest first;
+  // pruned by folder, again a no-op.
+  auto failed = backup::ListFailures(**repo);
+  ASSERT_TRUE(failed.ok()) << failed.status().message();
+  EXPECT_TRUE(failed->empty());
+  for (int64_t ms : {1800000000001, 1800000005002, 1800000009003}) {
+    formats::BackupFailure f{
+        1, formats::FailureIdOf(ms, "mysql-1"), "mysql", "mysql-1", ms, ms + 100, "stream broke"};
+    ASSERT_TRUE((*repo)->PutText(formats::FailureKey(f.id), ToJson(f)).ok());
+  }
+  failed = backup::ListFailures(**repo, 2);
+  ASSERT_TRUE(failed.ok()) << failed.status().message();
+  ASSERT_EQ(failed->size(), 2u);
+  EXPECT_EQ((*failed)[0].started_at_unix_ms, 1800000009003);
+  EXPECT_EQ((*failed)[1].started_at_unix_ms, 1800000005002);
+  for (int i = 0; i < 2; ++i) {
+    Status st = backup::PruneFailure(**repo, (*failed)[0].id);
+    ASSERT_TRUE(st.ok()) << "prune failure " << i << ": " << st.message();
+  }
+  failed = backup::ListFailures(**repo);
+  ASSERT_TRUE(failed.ok());
+  ASSERT_EQ(failed->size(), 2u);
+  EXPECT_EQ((*failed)[0].started_at_unix_ms, 1800000005002);
 }
 
 TEST(BackupRepoTest, DirectoryRepository) {
