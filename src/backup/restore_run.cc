@@ -82,6 +82,7 @@ class Build {
     RETURN_IF_ERROR(UnpackObject(env_.runner, object, staging_, Log("unpack")));
     RETURN_IF_ERROR(RunTool(tools::PrepareBackupArgv(staging_, o_.use_memory),
                             "mariabackup --prepare", "prepare"));
+    RETURN_IF_ERROR(RollBackPrepared());
     RestoredData out;
     RETURN_IF_ERROR(CheckAndAdapt(out));
     if (out.gtid != expected_gtid_) {
@@ -113,6 +114,26 @@ class Build {
     }
     if (output) *output = r->output;
     return Status::Ok();
+  }
+
+  // Before the throwaway server can start: transactions the backup left prepared
+  // (tools::RollbackPreparedArgv says why). The pass always exits non-zero; its log says
+  // whether it did its work.
+  Status RollBackPrepared() {
+    ProcessSpec spec;
+    spec.argv = tools::RollbackPreparedArgv(staging_, o_.work_dir + "/s.sock", o_.work_dir + "/tmp",
+                                            o_.run_as_root);
+    spec.output_file = Log("rollback-prepared");
+    spec.timeout = std::chrono::hours(1);
+    auto r = env_.runner.Run(spec);
+    if (!r.ok()) return r.status().Annotate("rolling back prepared transactions");
+    auto log = env_.fs.ReadFile(Log("rollback-prepared"));
+    if (log.ok() && log->find(tools::kRollbackPreparedDone) != std::string::npos) {
+      return Status::Ok();
+    }
+    return Internal(
+        "rolling back the transactions the backup left prepared failed (exit {}); see {}",
+        r->exit_code, Log("rollback-prepared"));
   }
 
   // The throwaway server: started, checked, adapted, shut down by the script's SHUTDOWN.

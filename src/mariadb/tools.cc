@@ -82,6 +82,13 @@ std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std
   return argv;
 }
 
+std::vector<std::string> RollbackPreparedArgv(const std::string& datadir, const std::string& socket,
+                                              const std::string& tmpdir, bool run_as_root) {
+  std::vector<std::string> argv = RestoreServerArgv(datadir, socket, tmpdir, run_as_root);
+  argv.push_back("--tc-heuristic-recover=ROLLBACK");
+  return argv;
+}
+
 std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root) {
   // No --init-rpl-role=SLAVE (docs/roles.md "The old primary rejoins"): its truncation of a
   // crashed primary's prepared tail drops transactions that replicas already hold, and the

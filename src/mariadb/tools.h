@@ -46,6 +46,18 @@ std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const s
 std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std::string& socket,
                                            const std::string& tmpdir, bool run_as_root);
 
+// The same throwaway mariadbd once with --tc-heuristic-recover=ROLLBACK: it rolls back the
+// InnoDB transactions a backup left prepared, then exits (exit 1, its log saying "Please
+// restart without --tc-heuristic-recover"). A backup taken from a replica that applies in
+// parallel can hold such a transaction (MDEV-36025): prepared, not yet in the binary log at
+// the backup's position, so rolling it back is right (replay or replication brings it back).
+// Without this pass the server refuses to start ("Found 1 prepared transactions!").
+std::vector<std::string> RollbackPreparedArgv(const std::string& datadir, const std::string& socket,
+                                              const std::string& tmpdir, bool run_as_root);
+// What that pass's log says when it did its work.
+inline constexpr const char* kRollbackPreparedDone =
+    "Please restart without --tc-heuristic-recover";
+
 // mariadbd serving with the member's option file (local mode's supervisor starts it).
 std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root);
 

@@ -28,6 +28,12 @@ TEST(ToolsTest, PrepareWithAndWithoutUseMemory) {
   EXPECT_EQ(PrepareBackupArgv("/s", ""), (Argv{"mariabackup", "--prepare", "--target-dir=/s"}));
 }
 
+TEST(ToolsTest, TheRollbackPassIsTheRestoreServerWithHeuristicRollback) {
+  Argv want = RestoreServerArgv("/d", "/w/s.sock", "/w/tmp", true);
+  want.push_back("--tc-heuristic-recover=ROLLBACK");
+  EXPECT_EQ(RollbackPreparedArgv("/d", "/w/s.sock", "/w/tmp", true), want);
+}
+
 TEST(ToolsTest, InstallDbAndBootstrapServer) {
   EXPECT_EQ(InstallDbArgv("/d/s", "/d/s.tmp", false),
             (Argv{"env", "TMPDIR=/d/s.tmp", "mariadb-install-db", "--no-defaults", "--datadir=/d/s",
