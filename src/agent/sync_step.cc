@@ -28,12 +28,22 @@ void SyncStep::Do(const char* what, const Status& st, SyncOutcome& out) {
 
 SyncOutcome SyncStep::Run(const SyncTick& tick) {
   SyncOutcome out;
+  armed_this_tick_ = false;
   if (tick.view) out.sync = tick.view->sync;
   if (!tick.state.reachable) return out;  // nothing to set; the next tick decides again
   if (tick.decision.verdict == RoleVerdict::kLead) {
     // A switchover from this member owns read_only and the master side until it ends
     // (agent/switchover_step.cc turns the master side off once the candidate caught up).
-    if (!tick.decision.switchover && tick.view) Lead(tick, out);
+    if (tick.decision.switchover) return out;
+    if (tick.view) Lead(tick, out);
+    // Whatever Lead() decided, skipped (the store did not answer) or cut short (a failed
+    // read or publish): a read-only leader of a multi-member cluster is not made writable
+    // before its master side is on, or it would acknowledge writes with no copy elsewhere.
+    if (tick.state.read_only && !tick.state.semi_sync_master_enabled && !armed_this_tick_ &&
+        HoldWritesUntilArmed(false, false, expected_members_)) {
+      out.hold_writable = true;
+      out.waits_for_replica = true;
+    }
   } else {
     Replica(tick, out);
   }
@@ -162,6 +172,7 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
     }
     Status st = db_.SetSemiSyncPrimary(true);
     Do("semi-sync primary side on", st, out);
+    armed_this_tick_ = st.ok();
     if (!st.ok()) out.hold_writable = true;
   } else if (!d.master_enabled && s.semi_sync_master_enabled) {
     // Single member, or before the first designation: nobody to wait for. This releases any

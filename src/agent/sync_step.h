@@ -77,6 +77,7 @@ class SyncStep {
   Db& db_;
   const Clock& clock_;
   const SyncPolicy policy_;
+  bool armed_this_tick_ = false;  // Lead() turned the master side on during this Run()
   // Which sync replica this leader saw acking (its record's semi_sync_replica=true) since it
   // was designated: a later false means it restarted and lost its relay log.
   std::string seen_name_;

@@ -257,6 +257,19 @@ TEST_F(SyncStepTest, BootstrapWithoutAReplicaLeavesSemiSyncOffAndTheServerReadOn
   EXPECT_EQ(out.note, "writes wait for the first sync replica: no replica has caught up yet");
 }
 
+// A review found the hold skipped whenever Lead() did not run to its end: with no view (the
+// store did not answer within the lease) the bootstrap primary went writable, master side off.
+TEST_F(SyncStepTest, AReadOnlyLeaderIsHeldWhenTheStoreDoesNotAnswer) {
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  SyncTick t = LeaderTick({});
+  t.view.reset();
+  const SyncOutcome out = step.Run(t);
+  EXPECT_TRUE(out.hold_writable);
+  EXPECT_TRUE(out.waits_for_replica);
+  SyncStep single("mysql-0", keys_, 1, store_, db_, clock_);
+  EXPECT_FALSE(single.Run(t).hold_writable) << "one member: nothing to wait for";
+}
+
 TEST_F(SyncStepTest, AWritableLeaderThatWasNeverArmedStaysWritable) {
   // One member scaled up: it took writes unreplicated, and keeps taking them until its first
   // sync replica acks; no readiness rule is needed for it.

@@ -167,17 +167,20 @@ TEST(BackupAgeMonitor, ReadsOnlyTheNewestFailureRecords) {
   EXPECT_EQ(monitor.Stats().failures.last_failure_unix, 1014);
 }
 
-TEST(BackupAgeMonitor, AnUnreadableFailureRecordIsAFailedRead) {
+// A review found one garbled record (a truncated upload, a newer format) blinding the ages
+// and stopping retention: it is skipped, and so is a record naming another folder.
+TEST(BackupAgeMonitor, AnUnreadableOrMisnamedFailureRecordIsSkipped) {
   MemRepository repo;
   FakeClock clock;
   Publish(repo, "a", 1000, false);
   repo.objects[formats::FailureKey("z")] = "{not json";
+  RecordFailure(repo, "y", 2'000'000);
+  repo.objects[formats::FailureKey("x")] = repo.objects[formats::FailureKey("y")];  // names y
   BackupAgeMonitor monitor(repo, clock);
-  const Status st = monitor.RunOnce();
-  EXPECT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("failures/z/failure.json"), std::string::npos) << st.message();
-  EXPECT_FALSE(monitor.Stats().known);
-  EXPECT_EQ(monitor.Stats().read_failures, 1u);
+  ASSERT_TRUE(monitor.RunOnce().ok());
+  EXPECT_TRUE(monitor.Stats().known);
+  EXPECT_EQ(monitor.Stats().read_failures, 0u);
+  EXPECT_EQ(monitor.Stats().failures.since_last_success, 1) << "y only";
 }
 
 TEST(BackupAgeMonitor, AnUnreadableManifestIsAFailedRead) {

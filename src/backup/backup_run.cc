@@ -5,6 +5,7 @@
 #include "agent/clone_receiver.h"
 #include "backup/xbstream_check.h"
 #include "fmt/format.h"
+#include "net/backup_protocol.h"
 
 namespace mysqlset::backup {
 
@@ -85,8 +86,8 @@ class Run {
     f.started_at_unix_ms = started_at_ms_;
     f.ended_at_unix_ms = env_.clock.UnixMillis();
     // One line, and small: a remote's stderr can be long, and the monitor reads these often.
-    f.error = failed.message().substr(0, kMaxRecordedErrorBytes);
-    std::replace(f.error.begin(), f.error.end(), '\n', ' ');
+    // Printable ASCII: a cut UTF-8 sequence would make the JSON writer throw.
+    f.error = net::OneLine(failed.message(), kMaxRecordedErrorBytes);
     const Status put = env_.repo.PutText(formats::FailureKey(f.id), formats::ToJson(f));
     if (put.ok()) return failed;
     return Status(failed.code(),

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "spdlog/spdlog.h"
+
 namespace mysqlset::backup {
 
 Result<std::vector<CatalogEntry>> ListBackups(Repository& repo) {
@@ -43,8 +45,15 @@ Result<std::vector<formats::BackupFailure>> ListFailures(Repository& repo, size_
     auto text = repo.GetText(key);
     if (text.status().code() == StatusCode::kNotFound) continue;
     if (!text.ok()) return text.status();
+    // A record that does not parse, or names another folder, is skipped with a warning: it
+    // must not blind the backup-age metrics nor stop listing and retention, and prune
+    // deletes by the id inside a record.
     auto f = formats::FromJson<formats::BackupFailure>(*text);
-    if (!f.ok()) return f.status().Annotate(fmt::format("{} in {}", key, repo.Describe()));
+    if (!f.ok() || f->id != id) {
+      spdlog::warn("skipping failure record {} in {}: {}", key, repo.Describe(),
+                   f.ok() ? "its id names another folder" : f.status().message());
+      continue;
+    }
     out.push_back(std::move(*f));
   }
   return out;

@@ -37,8 +37,8 @@ std::vector<BackupEntry> EntriesOf(const std::vector<CatalogEntry>& catalog);
 inline constexpr size_t kRecentFailuresRead = 10;
 
 // The newest `limit` failure records (failures/<ID>/failure.json), newest first by id (ids
-// sort by start time). A folder without its record is skipped; a record that does not parse
-// is an error naming it.
+// sort by start time). A folder without its record, a record that does not parse, and one
+// whose id is not its folder's are skipped (the last two with a warning).
 Result<std::vector<formats::BackupFailure>> ListFailures(Repository& repo,
                                                          size_t limit = kRecentFailuresRead);
 

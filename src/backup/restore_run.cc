@@ -128,7 +128,8 @@ class Build {
     auto r = env_.runner.Run(spec);
     if (!r.ok()) return r.status().Annotate("rolling back prepared transactions");
     auto log = env_.fs.ReadFile(Log("rollback-prepared"));
-    if (log.ok() && log->find(tools::kRollbackPreparedDone) != std::string::npos) {
+    if (log.ok() && log->find(tools::kRollbackPreparedDone) != std::string::npos &&
+        log->find("Heuristic crash recovery failed") == std::string::npos) {
       return Status::Ok();
     }
     return Internal(

@@ -144,6 +144,7 @@ void WritableSampler::Run() {
   while (!stop_) {
     const auto round_start = steady_clock::now();
     std::vector<SampledMember> writable;
+    std::vector<bool> semi_sync;  // each writable member's master side
     for (size_t i = 0; i < members_.size(); ++i) {
       if (!conns[i]) {
         ConnectOptions o;
@@ -157,13 +158,15 @@ void WritableSampler::Run() {
         if (!c.ok()) continue;  // down: cannot acknowledge anything either
         conns[i] = std::move(*c);
       }
-      auto rows = conns[i]->Query("SELECT @@global.read_only");
+      auto rows = conns[i]->Query(
+          "SELECT @@global.read_only AS ro, @@global.rpl_semi_sync_master_enabled AS semi");
       if (!rows.ok() || rows->rows.empty()) {
         conns[i].reset();
         continue;
       }
-      if (rows->Get(0, "@@global.read_only") == std::optional<std::string>("0")) {
+      if (rows->Get(0, "ro") == std::optional<std::string>("0")) {
         writable.push_back(members_[i]);
+        semi_sync.push_back(rows->Get(0, "semi") == std::optional<std::string>("1"));
       }
     }
     ++rounds_;
@@ -175,6 +178,12 @@ void WritableSampler::Run() {
       std::vector<std::thread> probes;
       std::vector<char> acked(writable.size(), 0);
       for (size_t i = 0; i < writable.size(); ++i) {
+        // With its master side off a writable member acknowledges whatever it commits: no
+        // probe can excuse it. With it on, only an ack from a replica can.
+        if (!semi_sync[i]) {
+          acked[i] = 1;
+          continue;
+        }
         probes.emplace_back([&, i] { acked[i] = ProbeAcks(writable[i]) ? 1 : 0; });
       }
       for (auto& t : probes) t.join();

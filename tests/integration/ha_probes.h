@@ -3,9 +3,10 @@
 // - AckWriter inserts unique ids through an endpoint and records each id's outcome:
 //   acknowledged (OK returned), failed (a definite error), or unknown (the connection was
 //   lost during the statement: it may or may not have committed);
-// - WritableSampler asks every member `SELECT @@read_only` every 50 ms. When more than one
-//   member is writable in a round, it sends each of them at once a probe INSERT on the
-//   application account, and records a violation when more than one acknowledges it: the
+// - WritableSampler asks every member its read_only and semi-sync master side every 50 ms.
+//   When more than one member is writable in a round, each one with its master side off
+//   counts as acknowledging (it needs nobody's ack), and each one with it on gets at once a
+//   probe INSERT on the application account; a violation is more than one acknowledging: the
 //   guarantee is that never two members can acknowledge writes (docs/roles.md "Guaranteed").
 //   A member frozen whole (mariadbd with its agent) is writable for an instant after it
 //   resumes, before its agent's watchdog kills mariadbd; the fence already cut it off from
