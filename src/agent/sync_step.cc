@@ -16,6 +16,11 @@ SyncStep::SyncStep(std::string self, const formats::StoreKeys& keys, uint32_t ex
       clock_(clock),
       policy_(policy) {}
 
+int64_t SyncStep::SteadyMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+      .count();
+}
+
 void SyncStep::Do(const char* what, const Status& st, SyncOutcome& out) {
   if (st.ok()) {
     out.actions.push_back(what);
@@ -68,6 +73,7 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   if (acked_when_waiting_ && !acked_when_waiting_before) {
     sync_when_waits_began_ = view.sync;
     handed_over_since_waits_began_ = false;
+    waits_began_ms_ = SteadyMs();
     nudged_since_waits_began_ = false;
   }
   if (acked_when_waiting_) {
@@ -200,13 +206,12 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   nudge.named_acking = !d.write_key && acker && acker->semi_sync_replica;
   nudge.designated_since_waits_began =
       handed_over_since_waits_began_ || out.sync != sync_when_waits_began_;
+  nudge.waited_ms = acked_when_waiting_ ? SteadyMs() - waits_began_ms_ : 0;
   // Never on a leader past (or near) its fence deadline: the nudge's own session holds
   // READ ONLY ADMIN, so read_only would not stop it on a member fenced meanwhile.
   nudge.state.read_only = s.read_only || !tick.own_lease_alive || tick.lease_left_seconds < 2.0;
   nudge.acked_when_waiting_before = acked_when_waiting_before;
-  nudge.now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
-          .count();
+  nudge.now_ms = SteadyMs();
   nudge.last_nudge_ms = last_nudge_ms_;
   StuckCommitsInput stuck;
   stuck.nudge = nudge;

@@ -69,6 +69,7 @@ class SyncStep {
   // key is still on `lease`. False (and nothing written) when either changed.
   Result<bool> Publish(const SyncTick& tick, const std::string& name);
   void Do(const char* what, const Status& st, SyncOutcome& out);
+  int64_t SteadyMs() const;  // clock_'s steady time
 
   const std::string self_;
   const formats::StoreKeys& keys_;
@@ -89,6 +90,7 @@ class SyncStep {
   // Since commits began to wait, the key named another member, or the named member's record
   // said it did not ack (it restarted and reconnected): the hand-over case.
   bool handed_over_since_waits_began_ = false;
+  int64_t waits_began_ms_ = 0;  // SteadyMs() when commits began to wait
   std::optional<int64_t> last_nudge_ms_;
   bool nudged_since_waits_began_ = false;  // a nudge was tried (ShouldReleaseStuckCommits)
 };

@@ -138,6 +138,14 @@ bool WantSemiSyncReplica(const std::optional<ClusterView>& view, const std::stri
   return state.reachable && state.replica && state.replica->io == ThreadState::kYes;
 }
 
+namespace {
+// The waiting commits may have reached the named replica before its semi-sync connection:
+// it was designated since they began to wait, or they have waited too long for anything else.
+bool StuckSinceDesignation(const AckNudgeInput& in) {
+  return in.designated_since_waits_began || in.waited_ms >= in.stuck_after_ms;
+}
+}  // namespace
+
 bool ShouldNudgeAck(const AckNudgeInput& in) {
   const ServerState& s = in.state;
   if (!s.reachable || !s.semi_sync_master_enabled || s.read_only) return false;
@@ -149,7 +157,7 @@ bool ShouldNudgeAck(const AckNudgeInput& in) {
   // writers' own later commits release the waiting ones, as before; once the old one's
   // connection is gone (killed, or timed out), the nudge applies.
   if (s.semi_sync_master_clients != 1) return false;
-  if (!in.named_acking || !in.designated_since_waits_began) return false;
+  if (!in.named_acking || !StuckSinceDesignation(in)) return false;
   if (!in.acked_when_waiting_before ||
       *in.acked_when_waiting_before != s.semi_sync_master_acked_commits) {
     return false;  // acks still flow: the waiting commits are merely slow
@@ -162,7 +170,7 @@ bool ShouldReleaseStuckCommits(const StuckCommitsInput& in) {
   const ServerState& s = n.state;
   if (!s.reachable || !s.semi_sync_master_enabled || s.read_only) return false;
   if (s.semi_sync_master_wait_sessions == 0 || s.semi_sync_master_clients != 1) return false;
-  if (!n.named_acking || !n.designated_since_waits_began) return false;
+  if (!n.named_acking || !StuckSinceDesignation(n)) return false;
   if (!n.acked_when_waiting_before ||
       *n.acked_when_waiting_before != s.semi_sync_master_acked_commits) {
     return false;  // acks still flow

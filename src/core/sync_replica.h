@@ -115,6 +115,13 @@ struct AckNudgeInput {
   // The sync key named another member (or nobody) when the waiting began: the hand-over case,
   // where the named replica may have received the waiting commits before it acked.
   bool designated_since_waits_began = false;
+  // How long commits have waited with no ack (a steady clock; 0: unknown). The same replica
+  // named throughout can also hold commits it received asynchronously: its agent turned its
+  // slave side off and on again while the key kept naming it (it lost its lease in a
+  // partition; the netns nemesis, seed 23, waited for good). A replica that received a commit
+  // acks it within milliseconds, so past `stuck_after_ms` the commits count as stuck too.
+  int64_t waited_ms = 0;
+  int64_t stuck_after_ms = 10000;
   // Rpl_semi_sync_master_yes_tx on the previous tick, when commits waited then too (nullopt:
   // none waited). Commits waiting on two ticks in a row with no ack in between are stuck.
   std::optional<int64_t> acked_when_waiting_before;

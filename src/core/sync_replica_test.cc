@@ -278,6 +278,20 @@ TEST(ShouldNudgeAckTest, Table) {
        [](AckNudgeInput& in) { in.state.semi_sync_master_clients = 2; }, false},
       {"the same replica named since the waiting began: it received them with semi-sync on",
        [](AckNudgeInput& in) { in.designated_since_waits_began = false; }, false},
+      // The netns nemesis (seed 23): the named replica's agent lost its lease in a partition,
+      // turned its slave side off and on, and received a commit in between; it waited for good.
+      {"the same replica named throughout, but no ack for 10 s: stuck all the same",
+       [](AckNudgeInput& in) {
+         in.designated_since_waits_began = false;
+         in.waited_ms = 10000;
+       },
+       true},
+      {"the same replica named throughout, no ack for 9 s: not yet",
+       [](AckNudgeInput& in) {
+         in.designated_since_waits_began = false;
+         in.waited_ms = 9000;
+       },
+       false},
       {"the named replica's record does not say it acks",
        [](AckNudgeInput& in) { in.named_acking = false; }, false},
       {"read-only (fenced, or not yet writable): never write",
@@ -329,6 +343,12 @@ TEST(ShouldReleaseStuckCommitsTest, Table) {
        [](auto& in) { in.nudge.last_nudge_ms = in.nudge.now_ms - 1000; }, false},
       {"the same replica was named throughout: it received them with semi-sync on",
        [](auto& in) { in.nudge.designated_since_waits_began = false; }, false},
+      {"the same replica named throughout, but no ack for 10 s while it holds them all",
+       [](auto& in) {
+         in.nudge.designated_since_waits_began = false;
+         in.nudge.waited_ms = 10000;
+       },
+       true},
       {"two semi-sync clients (an old sync replica frozen): its ack may still come",
        [](auto& in) { in.nudge.state.semi_sync_master_clients = 2; }, false},
       {"the named replica does not ack", [](auto& in) { in.nudge.named_acking = false; }, false},
