@@ -805,6 +805,52 @@ if "failover" in headline:
     summary.append(f"Failover after the primary's machine is lost (kill -9, under a write probe): "
                    f"writes again after p50 {p50:.2f} s, max {pmax:.2f} s over {n} runs.")
 
+# ---------------------------------------------------------------- semi-sync
+# bench/semisync_bench.sh (bench/run.sh --only semisync): semisync.tsv (mode on/off, threads,
+# round, tps, p99_ms), in RES/semisync/ or RES itself. Ratios on/off are taken within a round.
+ssdir = next((d for d in (path("semisync"), res) if os.path.exists(os.path.join(d, "semisync.tsv"))),
+             None)
+if ssdir:
+    ss = [l.split() for l in open(os.path.join(ssdir, "semisync.tsv"))][1:]
+    ss = {(r[0], int(r[1]), int(r[2])): (float(r[3]), float(r[4])) for r in ss if len(r) == 5}
+    threads = sorted({k[1] for k in ss})
+    rounds = sorted({k[2] for k in ss})
+    w("## Semi-sync on against off")
+    w("")
+    w("`bench/semisync_bench.sh`: two 3-member local clusters side by side, one `mysqlset up` "
+      "(semi-sync, the default: AFTER_SYNC, a commit waits for the sync replica's ack) and one "
+      "`--no-semi-sync`; sysbench `oltp_write_only` (4 tables of 20,000 rows) through each "
+      "write endpoint, one run at a time, interleaved (per round and thread count: on, then "
+      "off); the ratio on/off is taken within a round. Medians over the rounds:")
+    w("")
+    w("| threads | on: TPS / p99 ms | off: TPS / p99 ms | on/off TPS (per round) | on/off p99 (of the medians) |")
+    w("|---|---|---|---|---|")
+    chart = []
+    for t in threads:
+        on = [ss[("on", t, r)] for r in rounds if ("on", t, r) in ss]
+        off = [ss[("off", t, r)] for r in rounds if ("off", t, r) in ss]
+        per = [ss[("on", t, r)][0] / ss[("off", t, r)][0] for r in rounds
+               if ("on", t, r) in ss and ("off", t, r) in ss and ss[("off", t, r)][0] > 0]
+        if not on or not off:
+            continue
+        ton, toff = med([x[0] for x in on]), med([x[0] for x in off])
+        pon, poff = med([x[1] for x in on]), med([x[1] for x in off])
+        w(f"| {t} | {ton:.0f} / {pon:.1f} | {toff:.0f} / {poff:.1f} | {med(per):.2f} "
+          f"({', '.join(f'{x:.2f}' for x in per)}) | {pon / poff:.2f} |")
+        chart.append((t, ton, min(x[0] for x in on), max(x[0] for x in on),
+                      toff, min(x[0] for x in off), max(x[0] for x in off)))
+    w("")
+    if chart:
+        data = os.path.join(res, "semisync_chart.dat")
+        open(data, "w").write("".join(" ".join(str(v) for v in c) + "\n" for c in chart))
+        img = errorbar_chart("semisync_tps", "sysbench oltp_write_only TPS, median of the rounds "
+                             "(bars: min-max)", "transactions/s",
+                             f'"{data}" using 2:3:4:xtic(1) title "semi-sync on", '
+                             f'"{data}" using 5:6:7 title "semi-sync off"', xlabel="threads")
+        if img:
+            w(f"![Semi-sync on against off]({img})")
+            w("")
+
 # ---------------------------------------------------------------- backup
 # bench/backup_bench.sh (bench/run.sh --only backup): RES/backup/backup.md, which
 # bench/backup_report.py wrote. A run without it keeps the section of the last one, between

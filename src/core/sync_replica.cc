@@ -154,8 +154,9 @@ bool ShouldNudgeAck(const AckNudgeInput& in) {
   // with the rest. With two, the old sync replica is still connected (frozen, say), and
   // MariaDB 10.11.19 then blocked the nudge before it reached the binlog, and every later
   // write behind it, until that replica resumed (semi_sync_test: 34 s). Without nudges the
-  // writers' own later commits release the waiting ones, as before; once the old one's
-  // connection is gone (killed, or timed out), the nudge applies.
+  // writers' own later commits release the waiting ones, or ShouldReleaseStuckCommits does
+  // after 10 s; once the old one's connection is gone (killed, or timed out), the nudge
+  // applies.
   if (s.semi_sync_master_clients != 1) return false;
   if (!in.named_acking || !StuckSinceDesignation(in)) return false;
   if (!in.acked_when_waiting_before ||
@@ -169,15 +170,20 @@ bool ShouldReleaseStuckCommits(const StuckCommitsInput& in) {
   const AckNudgeInput& n = in.nudge;
   const ServerState& s = n.state;
   if (!s.reachable || !s.semi_sync_master_enabled || s.read_only) return false;
-  if (s.semi_sync_master_wait_sessions == 0 || s.semi_sync_master_clients != 1) return false;
+  if (s.semi_sync_master_wait_sessions == 0 || s.semi_sync_master_clients == 0) return false;
   if (!n.named_acking || !StuckSinceDesignation(n)) return false;
   if (!n.acked_when_waiting_before ||
       *n.acked_when_waiting_before != s.semi_sync_master_acked_commits) {
     return false;  // acks still flow
   }
-  if (!in.nudged_since_waits_began || !n.last_nudge_ms ||
-      n.now_ms - *n.last_nudge_ms < in.min_after_nudge_ms) {
-    return false;
+  if (s.semi_sync_master_clients == 1) {
+    // The gentler nudge first, where it can run.
+    if (!in.nudged_since_waits_began || !n.last_nudge_ms ||
+        n.now_ms - *n.last_nudge_ms < in.min_after_nudge_ms) {
+      return false;
+    }
+  } else if (n.waited_ms < n.stuck_after_ms) {
+    return false;  // an old sync replica still connected: no nudge can run, so wait longer
   }
   // It holds every waiting commit and still does not ack them: no ack will come.
   return !s.gtid_binlog.empty() && in.named_received.Covers(s.gtid_binlog);

@@ -143,6 +143,11 @@ bool ShouldNudgeAck(const AckNudgeInput& in);
 // SAFETY: decided only when the named replica has received everything the primary
 // binlogged (its gtid_io covers gtid_binlog_pos: an ack can no longer come) and no ack came
 // between two ticks; every commit the release lets through afterwards is acked as usual.
+// With a second semi-sync client still connected (the old sync replica, its volume full or
+// frozen: its connection stays open until mariadbd's own retry, 60 s) no nudge can run
+// (ShouldNudgeAck), so the release does not wait for one; it waits until the commits have
+// waited `stuck_after_ms` instead (the netns nemesis, seed 23: writes stopped for 60 s when
+// the sync replica's volume filled, although the key named another replica within 4 s).
 struct StuckCommitsInput {
   AckNudgeInput nudge;      // the same facts the nudge decides from (its last_nudge_ms too)
   GtidList named_received;  // the named replica's gtid_io, as its record says

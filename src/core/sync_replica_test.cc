@@ -349,8 +349,39 @@ TEST(ShouldReleaseStuckCommitsTest, Table) {
          in.nudge.waited_ms = 10000;
        },
        true},
-      {"two semi-sync clients (an old sync replica frozen): its ack may still come",
-       [](auto& in) { in.nudge.state.semi_sync_master_clients = 2; }, false},
+      // The netns nemesis (seed 23): the old sync replica's volume filled; its connection
+      // stayed open for 60 s, so no nudge could run, and writes stopped that long.
+      {"two semi-sync clients (the old sync replica full or frozen), waited 10 s: release",
+       [](auto& in) {
+         in.nudge.state.semi_sync_master_clients = 2;
+         in.nudged_since_waits_began = false;
+         in.nudge.last_nudge_ms.reset();
+         in.nudge.waited_ms = 10000;
+       },
+       true},
+      {"two semi-sync clients, waited 9 s: not yet",
+       [](auto& in) {
+         in.nudge.state.semi_sync_master_clients = 2;
+         in.nudged_since_waits_began = false;
+         in.nudge.waited_ms = 9000;
+       },
+       false},
+      {"two semi-sync clients, waited 10 s, but the named replica lacks the last commit",
+       [](auto& in) {
+         in.nudge.state.semi_sync_master_clients = 2;
+         in.nudge.waited_ms = 10000;
+         in.named_received = *GtidList::Parse("0-100-49");
+       },
+       false},
+      {"two semi-sync clients, waited 10 s, but an ack came since the last tick",
+       [](auto& in) {
+         in.nudge.state.semi_sync_master_clients = 2;
+         in.nudge.waited_ms = 10000;
+         in.nudge.state.semi_sync_master_acked_commits = 41;
+       },
+       false},
+      {"no semi-sync client connected: nobody holds them as a replica does",
+       [](auto& in) { in.nudge.state.semi_sync_master_clients = 0; }, false},
       {"the named replica does not ack", [](auto& in) { in.nudge.named_acking = false; }, false},
       {"nothing waits", [](auto& in) { in.nudge.state.semi_sync_master_wait_sessions = 0; }, false},
       {"read-only or near its fence deadline: it may lead no more",
