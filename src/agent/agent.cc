@@ -281,6 +281,9 @@ void Agent::AdvanceSwitchoverRequest(const ClusterView& view, const ServerState&
   ctx.first_seen = switchover_seen_.second;
   ctx.own_lease = lease_;
   ctx.before_fence_deadline = deadline_ && clock_.Now() < *deadline_;
+  ctx.lease_left_seconds = LeaseLeftSeconds();  // read now: the sync step may have taken a while
+  ctx.lease_safe_seconds =
+      std::chrono::duration<double>(config_.lease.ttl - config_.lease.margin).count();
   ctx.self_writable = snap.writable;
   ctx.commits_stuck = state.reachable && state.semi_sync_master_enabled &&
                       state.semi_sync_master_wait_sessions > 0 && view.sync.empty();

@@ -21,6 +21,8 @@ SwitchoverObservation Observe(const SwitchoverContext& ctx, const formats::Switc
   o.self_holds_leader = ctx.view.leader && ctx.view.leader->name == ctx.self &&
                         ctx.own_lease != 0 && ctx.view.leader->lease == ctx.own_lease;
   o.before_fence_deadline = ctx.before_fence_deadline;
+  o.lease_left_seconds = ctx.lease_left_seconds;
+  o.lease_safe_seconds = ctx.lease_safe_seconds;
   o.self_writable = ctx.self_writable;
   o.commits_stuck = ctx.commits_stuck;
   const MemberView* candidate = FindMemberView(ctx.view, r.to);

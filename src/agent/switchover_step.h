@@ -40,6 +40,8 @@ struct SwitchoverContext {
   const ClusterView& view;  // the same read
   int64_t own_lease = 0;
   bool before_fence_deadline = false;  // own lease certainly alive
+  double lease_left_seconds = 0;       // until the fence deadline, now
+  double lease_safe_seconds = 2.5;     // TTL less the fence margin
   bool self_writable = false;          // read_only=0 as gathered this tick
   bool commits_stuck = false;          // see SwitchoverObservation::commits_stuck
   // Commits waiting for a semi-sync ack as gathered this tick (Rpl_semi_sync_master_wait_

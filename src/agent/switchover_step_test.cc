@@ -98,6 +98,7 @@ class SwitchoverStepTest : public ::testing::Test {
     ctx.first_seen = first_seen_;
     ctx.own_lease = lease;
     ctx.before_fence_deadline = true;
+    ctx.lease_left_seconds = 2.5;
     ctx.self_writable = writable;
     ctx.commits_waiting = commits_waiting_;
     Status st = AdvanceSwitchover(ctx);
@@ -290,6 +291,7 @@ TEST_F(SwitchoverStepTest, LeaderChangedMeanwhileUndoesTheDemotion) {
                         stale};
   ctx.own_lease = leases_[0];
   ctx.before_fence_deadline = true;
+  ctx.lease_left_seconds = 2.5;
   EXPECT_EQ(AdvanceSwitchover(ctx).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(Request().state, "caught_up");
   EXPECT_FALSE(self_.demoted_to.has_value());

@@ -49,6 +49,8 @@ struct SwitchoverObservation {
   SwitchoverState state = SwitchoverState::kRequested;
   bool self_holds_leader = false;      // the leader key names self, on self's lease
   bool before_fence_deadline = false;  // self's lease certainly alive
+  double lease_left_seconds = 0;       // until self's fence deadline, now
+  double lease_safe_seconds = 2.5;     // right after a renewal: TTL less the fence margin
   bool self_writable = false;          // self's server has read_only=0
   bool candidate_registered = false;   // `to`'s member key exists
   bool candidate_reachable = false;    // its record says its mysqld answers
@@ -58,6 +60,13 @@ struct SwitchoverObservation {
   // (agent/sync_step.cc). Going read-only would wait behind them until the timeout.
   bool commits_stuck = false;
 };
+
+// The primary starts a step of its own (read_only, the candidate's wait, the hand-over) only
+// with this much left before its fence deadline: each can block for about a second, and a
+// renewed lease leaves 2.5 s (TTL 3 s less the 0.5 s margin) less the tick's work so far.
+// With a shorter lease (--lease-ttl 2: 1.5 s safe), 60 % of what a renewal leaves.
+inline constexpr double kSwitchoverStepMarginSeconds = 1.5;
+inline constexpr double kSwitchoverStepMarginShare = 0.6;
 
 enum class SwitchoverAction {
   kNone,              // not this agent's business, or nothing to do now

@@ -138,6 +138,7 @@ SwitchoverObservation Primary(SwitchoverState state) {
   o.state = state;
   o.self_holds_leader = true;
   o.before_fence_deadline = true;
+  o.lease_left_seconds = 2.5;
   o.self_writable = state == SwitchoverState::kRequested;
   o.candidate_registered = true;
   o.candidate_reachable = true;
@@ -192,6 +193,35 @@ TEST(NextSwitchoverStepTest, Table) {
       {"self past its fence deadline",
        With(Primary(S::kCaughtUp), [](auto& o) { o.before_fence_deadline = false; }), A::kAbort,
        "could not renew its lease in time"},
+      {"requested, 1.4 s before the fence deadline: wait for the lease's renewal",
+       With(Primary(S::kRequested), [](auto& o) { o.lease_left_seconds = 1.4; }), A::kNone},
+      {"read-only, 1.4 s before the fence deadline: wait for the renewal",
+       With(Primary(S::kReadOnly), [](auto& o) { o.lease_left_seconds = 1.4; }), A::kNone},
+      {"caught up, 1.4 s before the fence deadline: wait for the renewal",
+       With(Primary(S::kCaughtUp), [](auto& o) { o.lease_left_seconds = 1.4; }), A::kNone},
+      {"requested, 1.5 s before the fence deadline: go read-only",
+       With(Primary(S::kRequested), [](auto& o) { o.lease_left_seconds = 1.5; }), A::kGoReadOnly},
+      {"a 2 s lease (1.5 s safe): 0.9 s before the deadline is room enough",
+       With(Primary(S::kRequested),
+            [](auto& o) {
+              o.lease_safe_seconds = 1.5;
+              o.lease_left_seconds = 0.9;
+            }),
+       A::kGoReadOnly},
+      {"a 2 s lease: 0.8 s before the deadline is not",
+       With(Primary(S::kRequested),
+            [](auto& o) {
+              o.lease_safe_seconds = 1.5;
+              o.lease_left_seconds = 0.8;
+            }),
+       A::kNone},
+      {"timed out near the deadline: still fails (the time is up either way)",
+       With(Primary(S::kReadOnly),
+            [](auto& o) {
+              o.lease_left_seconds = 0.5;
+              o.timed_out = true;
+            }),
+       A::kAbort, "timed out"},
       {"candidate leads and is writable: done",
        With(Primary(S::kHandedOver),
             [](auto& o) {

@@ -254,13 +254,21 @@ class Cluster:
     def fill(self, name, slack_kb):
         """Fills the member's volume to slack_kb KiB free with one fallocated file."""
         path = os.path.join(self.sim.pvc_path(name), FILLER)
-        st = os.statvfs(self.sim.pvc_path(name))
-        size = st.f_bavail * st.f_frsize - slack_kb * 1024
-        if size <= 0:
-            return False
         self.filled.add(path)
-        podsim.run(["fallocate", "-l", str(size), path], timeout=60)
-        return True
+        # mariadbd writes meanwhile (relay logs under load), and ext4 needs blocks of its own
+        # for the extents: the free space read can be gone by the time fallocate runs (a long
+        # run failed on that). Read again and leave a little more slack each try.
+        err = ""
+        for extra_kb in (0, 1024, 4096, 16384):
+            st = os.statvfs(self.sim.pvc_path(name))
+            size = st.f_bavail * st.f_frsize - (slack_kb + extra_kb) * 1024
+            if size <= 0:
+                return False
+            r = podsim.run(["fallocate", "-l", str(size), path], timeout=60, check=False)
+            if r.returncode == 0:
+                return True
+            err = (r.stderr or r.stdout or "").strip()
+        raise RuntimeError(f"fallocate on {path} failed 4 times: {err}")
 
     # ---- faults ------------------------------------------------------------------------
     def node(self, *argv):
