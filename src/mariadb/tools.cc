@@ -76,7 +76,7 @@ std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std
                                    "--skip-networking",
                                    "--skip-grant-tables",
                                    "--skip-slave-start",
-                                   "--log-bin=mysql-bin",
+                                   std::string("--log-bin=") + kRestoreServerBinlog,
                                    "--server-id=1"};
   if (run_as_root) argv.push_back("--user=root");
   return argv;
@@ -87,6 +87,11 @@ std::vector<std::string> RollbackPreparedArgv(const std::string& datadir, const 
   std::vector<std::string> argv = RestoreServerArgv(datadir, socket, tmpdir, run_as_root);
   argv.push_back("--tc-heuristic-recover=ROLLBACK");
   return argv;
+}
+
+bool RollbackPreparedSucceeded(const std::string& log_text) {
+  return log_text.find(kRollbackPreparedDone) != std::string::npos &&
+         log_text.find("Heuristic crash recovery failed") == std::string::npos;
 }
 
 std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root) {

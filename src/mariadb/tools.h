@@ -42,7 +42,9 @@ std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const s
                                              bool run_as_root);
 
 // A throwaway mariadbd on a restored datadir (mysqlset restore): no port, no grant tables,
-// no replication, the binary log on (as members run) so its GTID state can be set.
+// no replication, the binary log on (as members run) so its GTID state can be set. Its
+// binary log files are kRestoreServerBinlog.000001 ... and kRestoreServerBinlog.index.
+inline constexpr const char* kRestoreServerBinlog = "mysql-bin";
 std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std::string& socket,
                                            const std::string& tmpdir, bool run_as_root);
 
@@ -54,9 +56,17 @@ std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std
 // Without this pass the server refuses to start ("Found 1 prepared transactions!").
 std::vector<std::string> RollbackPreparedArgv(const std::string& datadir, const std::string& socket,
                                               const std::string& tmpdir, bool run_as_root);
+// What that pass leaves in the datadir besides its binary log (kRestoreServerBinlog.*):
+// InnoDB's buffer pool dump, written at every shutdown.
+inline constexpr const char* kBufferPoolDump = "ib_buffer_pool";
 // What that pass's log says when it did its work.
 inline constexpr const char* kRollbackPreparedDone =
     "Please restart without --tc-heuristic-recover";
+// Whether that pass did its work, judged from its log text: the pass always exits non-zero,
+// so only its log tells. It says kRollbackPreparedDone both when the rollback worked and
+// when it failed ("Heuristic crash recovery failed" before it); a pass that died earlier
+// (a bad datadir, a busy socket) says neither.
+bool RollbackPreparedSucceeded(const std::string& log_text);
 
 // mariadbd serving with the member's option file (local mode's supervisor starts it).
 std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root);

@@ -34,6 +34,25 @@ TEST(ToolsTest, TheRollbackPassIsTheRestoreServerWithHeuristicRollback) {
   EXPECT_EQ(RollbackPreparedArgv("/d", "/w/s.sock", "/w/tmp", true), want);
 }
 
+TEST(ToolsTest, TheRollbackPassIsJudgedByItsLog) {
+  // The tail of a real pass (mariadbd 10.11) that rolled back one transaction.
+  EXPECT_TRUE(
+      RollbackPreparedSucceeded("[Note] InnoDB: Transaction 1234 in prepared state after recovery\n"
+                                "[Note] Heuristic crash recovery mode\n"
+                                "[Note] Please restart without --tc-heuristic-recover\n"
+                                "[ERROR] Aborting\n"));
+  // ha_recover failed: the done line comes all the same.
+  EXPECT_FALSE(
+      RollbackPreparedSucceeded("[Note] Heuristic crash recovery mode\n"
+                                "[ERROR] Heuristic crash recovery failed\n"
+                                "[Note] Please restart without --tc-heuristic-recover\n"));
+  // Died before recovery (InnoDB could not start), or wrote nothing.
+  EXPECT_FALSE(RollbackPreparedSucceeded(
+      "[ERROR] InnoDB: Plugin initialization aborted with error Generic error\n"
+      "[ERROR] Aborting\n"));
+  EXPECT_FALSE(RollbackPreparedSucceeded(""));
+}
+
 TEST(ToolsTest, InstallDbAndBootstrapServer) {
   EXPECT_EQ(InstallDbArgv("/d/s", "/d/s.tmp", false),
             (Argv{"env", "TMPDIR=/d/s.tmp", "mariadb-install-db", "--no-defaults", "--datadir=/d/s",

@@ -418,6 +418,10 @@ TEST_F(CloneTest, ConsistentCopyUnderWritesCatchesUpFromItsGtid) {
   ASSERT_FALSE(gtid.empty());
   const auto marker = nlohmann::json::parse(ReadAll(replica->data_dir() + "/.mysqlset-complete"));
   EXPECT_EQ(marker["source"], "clone");
+  // The rollback pass's binary log went: the member's begins empty, as it always did.
+  for (const auto& e : fs::directory_iterator(replica->data_dir() + "/mysql")) {
+    EXPECT_FALSE(e.path().filename().string().starts_with("mysql-bin.")) << e.path();
+  }
 
   // Replicate from the clone's GTID to the primary's final position: if the recorded GTID
   // or the copy were inconsistent, replication would fail or the checksums would differ.
@@ -425,6 +429,7 @@ TEST_F(CloneTest, ConsistentCopyUnderWritesCatchesUpFromItsGtid) {
   auto r = replica->ConnectAdmin();
   auto p = primary_->ConnectAdmin();
   ASSERT_NE(r, nullptr);
+  EXPECT_EQ(QueryValue(*r, "SELECT @@gtid_binlog_pos"), "");
   const std::string target = QueryValue(*p, "SELECT @@gtid_binlog_pos");
   ASSERT_TRUE(r->Execute("SET GLOBAL gtid_slave_pos = " + r->Quote(gtid)).ok());
   ASSERT_TRUE(
