@@ -93,7 +93,8 @@ TEST_F(CloneOrchestrationTest, CloneInstallsTheDatadirWithTheMarkerWrittenLast) 
   ASSERT_EQ(f_.runner.calls.size(), 2u);
   EXPECT_EQ(f_.runner.calls[0].argv, tools::PrepareBackupArgv(kStaging, "256M"));
   EXPECT_EQ(f_.runner.calls[1].argv,
-            tools::RollbackPreparedArgv(kStaging, "/v/tmp/r.sock", "/v/tmp", false));
+            tools::RollbackPreparedArgv(kStaging, "/v/tmp/r.sock", "/v/tmp", false,
+                                        kDefaultInnodbLogFileSize));
   EXPECT_EQ(f_.runner.calls[1].output_file, CloneLogPathOf(kData));
   EXPECT_TRUE(f_.fs.Exists("/v/mysql/ibdata1"));
   EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
@@ -135,12 +136,13 @@ TEST_F(CloneOrchestrationTest, RollbackPassThatSaysDoneIsInstalledWithoutItsBinl
     }
   };
   o_.run_as_root = true;
+  o_.redo_log_bytes = 1u << 30;
   auto r = Clone();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->gtid, "0-100-7");
   ASSERT_EQ(f_.runner.calls.size(), 2u);
   EXPECT_EQ(f_.runner.calls[1].argv,
-            tools::RollbackPreparedArgv(kStaging, "/v/tmp/r.sock", "/v/tmp", true));
+            tools::RollbackPreparedArgv(kStaging, "/v/tmp/r.sock", "/v/tmp", true, 1u << 30));
   EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
   EXPECT_TRUE(f_.fs.Exists("/v/mysql/ibdata1"));
   EXPECT_TRUE(f_.fs.Exists("/v/mysql/mariadb_backup_binlog_info"));

@@ -229,7 +229,8 @@ class CloneAttempt {
     const auto log_size = env_.fs.TreeBytes(log_);
     const uint64_t logged_before = log_size.ok() ? *log_size : 0;
     ProcessSpec pass;
-    pass.argv = tools::RollbackPreparedArgv(staging_, tmpdir + "/r.sock", tmpdir, o_.run_as_root);
+    pass.argv = tools::RollbackPreparedArgv(staging_, tmpdir + "/r.sock", tmpdir, o_.run_as_root,
+                                            o_.redo_log_bytes);
     pass.output_file = log_;
     pass.timeout = std::chrono::hours(1);  // as restore's: rolling back a large one takes time
     ASSIGN_OR_RETURN(ProcessResult r, env_.runner.Run(pass));

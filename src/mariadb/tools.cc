@@ -83,8 +83,12 @@ std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std
 }
 
 std::vector<std::string> RollbackPreparedArgv(const std::string& datadir, const std::string& socket,
-                                              const std::string& tmpdir, bool run_as_root) {
+                                              const std::string& tmpdir, bool run_as_root,
+                                              uint64_t redo_log_bytes) {
   std::vector<std::string> argv = RestoreServerArgv(datadir, socket, tmpdir, run_as_root);
+  if (redo_log_bytes > 0) {
+    argv.push_back("--innodb-log-file-size=" + std::to_string(redo_log_bytes));
+  }
   argv.push_back("--tc-heuristic-recover=ROLLBACK");
   return argv;
 }

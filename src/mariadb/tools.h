@@ -54,8 +54,12 @@ std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std
 // parallel can hold such a transaction (MDEV-36025): prepared, not yet in the binary log at
 // the backup's position, so rolling it back is right (replay or replication brings it back).
 // Without this pass the server refuses to start ("Found 1 prepared transactions!").
+// `redo_log_bytes` (0: the server's default): the innodb_log_file_size the datadir's own
+// server runs with. The pass resizes the redo log a prepared backup leaves (a few KiB) to it,
+// so that server does not resize it once more at its first start.
 std::vector<std::string> RollbackPreparedArgv(const std::string& datadir, const std::string& socket,
-                                              const std::string& tmpdir, bool run_as_root);
+                                              const std::string& tmpdir, bool run_as_root,
+                                              uint64_t redo_log_bytes = 0);
 // What that pass leaves in the datadir besides its binary log (kRestoreServerBinlog.*):
 // InnoDB's buffer pool dump, written at every shutdown.
 inline constexpr const char* kBufferPoolDump = "ib_buffer_pool";

@@ -32,6 +32,9 @@ TEST(ToolsTest, TheRollbackPassIsTheRestoreServerWithHeuristicRollback) {
   Argv want = RestoreServerArgv("/d", "/w/s.sock", "/w/tmp", true);
   want.push_back("--tc-heuristic-recover=ROLLBACK");
   EXPECT_EQ(RollbackPreparedArgv("/d", "/w/s.sock", "/w/tmp", true), want);
+  // The clone's pass sizes the redo log as the member runs it.
+  want.insert(want.end() - 1, "--innodb-log-file-size=268435456");
+  EXPECT_EQ(RollbackPreparedArgv("/d", "/w/s.sock", "/w/tmp", true, 268435456), want);
 }
 
 TEST(ToolsTest, TheRollbackPassIsJudgedByItsLog) {
