@@ -16,7 +16,7 @@
 #        MYSQLSET (binary), BENCH_BASE_PORT (ports from here; default: a free random range).
 # Ends by printing issue 19's goal ratios, paired run by run (clone_ratios.py).
 # Writes OUT/clone.tsv: size_mb dataset_bytes method run stream_s total_s bytes_copied
-#        OUT/clone_phases.tsv: size_mb run connect stream tail prepare install total (s)
+#        OUT/clone_phases.tsv: size_mb run connect stream tail prepare rollback install total (s)
 #        OUT/rss/{agent_idle,agent_clone_SIZE_RUN,ncat_clone_SIZE_RUN}.txt (KiB per sample)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -103,7 +103,7 @@ for size in $SIZES_MB; do
     stream=$(grep -o 'in [0-9.]*s (' "$W/clone.log" | head -1 | tr -dc '0-9.')
     [ -n "$stream" ] || stream=$total
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$dbytes" mysqlset "$r" "$stream" "$total" "$bytes" >>"$OUT/clone.tsv"
-    # The clone's own phase timings (connect stream tail prepare install), for the profile.
+    # The clone's own phase timings (connect stream tail prepare rollback install), for the profile.
     phases=$(grep -o 'clone phases: .*' "$W/clone.log" | grep -o '[0-9][0-9.]*s' | tr -d s | tr '\n' '\t')
     [ -z "$phases" ] || printf '%s\t%s\t%s%s\n' "$size" "$r" "$phases" "$total" >>"$OUT/clone_phases.tsv"
     report "a) mysqlset clone (stream)" "$stream" "$bytes"; report "a) mysqlset clone (total)" "$total" "$bytes"

@@ -15,7 +15,7 @@ import sys
 # 2 GB. Data set sizes are nominal (SIZES_MB); the goal applies from 95% of the threshold.
 GOAL_AB = [(950, 0.8), (0, 1.0)]
 GOAL_AC = [(1900, 1.15)]
-PHASES = ["connect", "stream", "tail", "prepare", "install"]
+PHASES = ["connect", "stream", "tail", "prepare", "rollback", "install"]
 
 
 def goal(table, size_mb):

@@ -88,6 +88,13 @@ Result<std::unique_ptr<PipedProcess>> FakePipes::Start(const std::vector<std::st
 
 Result<ProcessResult> FakeRunner::Run(const ProcessSpec& spec) {
   calls.push_back(spec);
+  if (on_run) on_run(spec);
+  const auto text = spec.argv.empty() ? log_text.end() : log_text.find(spec.argv[0]);
+  if (!spec.output_file.empty() && text != log_text.end()) {
+    auto before = fs_.ReadFile(spec.output_file);
+    RETURN_IF_ERROR(fs_.WriteFileAtomic(spec.output_file,
+                                        (before.ok() ? *before : std::string()) + text->second));
+  }
   if (results.empty()) return ProcessResult{0, 0, ""};
   ProcessResult r = results.front();
   results.pop_front();

@@ -5,6 +5,7 @@
 // records the delays slept. Test-only.
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,13 +74,26 @@ class FakePipes : public PipedProcessStarter {
   FileSystem& fs_;
 };
 
-// Runs nothing: returns `results` in order (then exit 0) and records each call.
+// Runs nothing: returns `results` in order (then exit 0) and records each call. A call with
+// an output file gets `log_text[argv[0]]` appended to it, when there is one.
 class FakeRunner : public ProcessRunner {
  public:
+  explicit FakeRunner(FileSystem& fs) : fs_(fs) {}
   Result<ProcessResult> Run(const ProcessSpec& spec) override;
   std::deque<ProcessResult> results;
+  std::map<std::string, std::string> log_text;
+  std::function<void(const ProcessSpec&)> on_run;  // called first, when set
   std::vector<ProcessSpec> calls;
+
+ private:
+  FileSystem& fs_;
 };
+
+// What the rollback pass (tools::RollbackPreparedArgv) logs when it did its work.
+inline constexpr const char* kRollbackPassLog =
+    "[Note] Heuristic crash recovery mode\n"
+    "[Note] Please restart without --tc-heuristic-recover\n"
+    "[ERROR] Aborting\n";
 
 class FakeDiskSpace : public DiskSpace {
  public:
@@ -116,9 +130,11 @@ struct FakeCloneEnv {
   FakePeers peers;
   FakeDialer dialer;
   FakePipes pipes{fs};
-  FakeRunner runner;
+  FakeRunner runner{fs};
   FakeDiskSpace disk;
   CloneEnv env{fs, clock, peers, dialer, pipes, runner, disk};
+  // The rollback pass succeeds unless a test says otherwise.
+  FakeCloneEnv() { runner.log_text["mariadbd"] = kRollbackPassLog; }
 };
 
 }  // namespace mysqlset

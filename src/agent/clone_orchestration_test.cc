@@ -90,8 +90,12 @@ TEST_F(CloneOrchestrationTest, CloneInstallsTheDatadirWithTheMarkerWrittenLast) 
   ASSERT_EQ(f_.pipes.runs.size(), 1u);
   EXPECT_EQ(f_.pipes.runs[0].argv, tools::ExtractStreamArgv(kStaging));
   EXPECT_EQ(f_.pipes.runs[0].received, "abcdef");
-  ASSERT_EQ(f_.runner.calls.size(), 1u);
+  ASSERT_EQ(f_.runner.calls.size(), 2u);
   EXPECT_EQ(f_.runner.calls[0].argv, tools::PrepareBackupArgv(kStaging, "256M"));
+  EXPECT_EQ(f_.runner.calls[1].argv,
+            tools::RollbackPreparedArgv(kStaging, "/v/tmp/r.sock", "/v/tmp", false,
+                                        kDefaultInnodbLogFileSize));
+  EXPECT_EQ(f_.runner.calls[1].output_file, CloneLogPathOf(kData));
   EXPECT_TRUE(f_.fs.Exists("/v/mysql/ibdata1"));
   EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
   EXPECT_TRUE(f_.fs.Exists(formats::CloneRecordPath(kData)));
@@ -116,6 +120,59 @@ TEST_F(CloneOrchestrationTest, CloneInstallsTheDatadirWithTheMarkerWrittenLast) 
   for (size_t i = marker + 1; i < ops.size(); ++i) {
     EXPECT_EQ(ops[i], "remove /v/.mysqlset-clone-progress.json") << "after the marker";
   }
+}
+
+// The rollback pass (tools::RollbackPreparedArgv) exits 1 even when it did its work: its
+// log decides. The binary log it began and its buffer pool dump never reach the member's
+// datadir (the files a real pass on a prepared backup left, mariadbd 10.11).
+TEST_F(CloneOrchestrationTest, RollbackPassThatSaysDoneIsInstalledWithoutItsBinlog) {
+  f_.dialer.donors["mysql-1.mysql"] = GoodDonor("mysql-1");
+  f_.runner.results = {ProcessResult{0, 0, ""}, ProcessResult{1, 0, ""}};
+  f_.runner.on_run = [&](const ProcessSpec& spec) {
+    if (spec.argv[0] != tools::kMariadbd) return;
+    for (const char* name :
+         {"mysql-bin.000001", "mysql-bin.index", "mysql-bin.state", "ib_buffer_pool"}) {
+      ASSERT_TRUE(f_.fs.WriteFileAtomic(std::string(kStaging) + "/" + name, "x", 0640).ok());
+    }
+  };
+  o_.run_as_root = true;
+  o_.redo_log_bytes = 1u << 30;
+  auto r = Clone();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->gtid, "0-100-7");
+  ASSERT_EQ(f_.runner.calls.size(), 2u);
+  EXPECT_EQ(f_.runner.calls[1].argv,
+            tools::RollbackPreparedArgv(kStaging, "/v/tmp/r.sock", "/v/tmp", true, 1u << 30));
+  EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
+  EXPECT_TRUE(f_.fs.Exists("/v/mysql/ibdata1"));
+  EXPECT_TRUE(f_.fs.Exists("/v/mysql/mariadb_backup_binlog_info"));
+  for (const char* name :
+       {"mysql-bin.000001", "mysql-bin.index", "mysql-bin.state", "ib_buffer_pool"}) {
+    EXPECT_FALSE(f_.fs.Exists(std::string("/v/mysql/") + name)) << name;
+  }
+}
+
+// A done line an earlier attempt's pass wrote to the clone log does not count for this one.
+TEST_F(CloneOrchestrationTest, RollbackPassIsJudgedByWhatItLoggedThisAttempt) {
+  f_.dialer.donors["mysql-1.mysql"] = GoodDonor("mysql-1");
+  f_.dialer.donors["mysql-2.mysql"] = GoodDonor("mysql-2");
+  o_.max_attempts = 2;
+  int passes = 0;
+  f_.runner.on_run = [&](const ProcessSpec& spec) {
+    if (spec.argv[0] != tools::kMariadbd) return;
+    if (++passes == 1) {
+      f_.fs.fail_write_of = formats::CloneRecordPath(kData);  // attempt 1 fails after the pass
+    } else {
+      f_.fs.fail_write_of.clear();
+      f_.runner.log_text[tools::kMariadbd] = "[ERROR] Aborting\n";
+    }
+  };
+  auto r = Clone();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(passes, 2);
+  EXPECT_NE(r.status().message().find("the backup left prepared failed"), std::string::npos)
+      << r.status().message();
+  ExpectNothingLeft(f_, "second pass failed");
 }
 
 TEST_F(CloneOrchestrationTest, LeftoverStagingIsReplacedNotInstalled) {
@@ -249,6 +306,25 @@ TEST_F(CloneOrchestrationTest, EveryFailurePointRemovesStaging) {
          f.runner.results = {ProcessResult{1, 0, ""}};
        },
        StatusCode::kInternal, "mariabackup --prepare failed (exit 1, signal 0)"},
+      {"rollback pass dies before its work",
+       [](FakeCloneEnv& f) {
+         f.runner.results = {ProcessResult{0, 0, ""}, ProcessResult{1, 0, ""}};
+         f.runner.log_text[tools::kMariadbd] =
+             "[ERROR] InnoDB: Plugin initialization aborted with error Generic error\n"
+             "[ERROR] Aborting\n";
+       },
+       StatusCode::kInternal,
+       "rolling back the transactions the backup left prepared failed (mariadbd "
+       "--tc-heuristic-recover=ROLLBACK exit 1, signal 0); see /v/.mysqlset-clone.log"},
+      {"rollback pass fails its recovery",
+       [](FakeCloneEnv& f) {
+         f.runner.log_text[tools::kMariadbd] =
+             "[ERROR] Heuristic crash recovery failed\n"
+             "[Note] Please restart without --tc-heuristic-recover\n";
+       },
+       StatusCode::kInternal, "the backup left prepared failed"},
+      {"rollback pass cannot start", [](FakeCloneEnv& f) { f.runner.log_text.clear(); },
+       StatusCode::kInternal, "see /v/.mysqlset-clone.log"},
       {"no binlog position",
        [](FakeCloneEnv& f) { f.pipes.files.erase("mariadb_backup_binlog_info"); },
        StatusCode::kFailedPrecondition, "no binlog position"},

@@ -133,6 +133,8 @@ class CloneAttempt {
     progress.Write("prepare");
     ASSIGN_OR_RETURN(std::string gtid, Prepare());
     const auto t_prepared = env_.clock.Now();
+    RETURN_IF_ERROR(RollBackPrepared());  // still the "prepare" phase of the progress file
+    const auto t_rolled_back = env_.clock.Now();
     progress.Write("install");
     auto record = Install(hello, gtid, progress);
     if (record.ok()) {
@@ -140,10 +142,10 @@ class CloneAttempt {
       // trailer is inside "stream"; "tail" is the wait for it alone.
       spdlog::info(
           "{}: clone phases: connect {:.3f}s, stream {:.3f}s (mbstream tail {:.3f}s), prepare "
-          "{:.3f}s, install {:.3f}s",
+          "{:.3f}s, rollback pass {:.3f}s, install {:.3f}s",
           o_.self.pod_name, Seconds(t_connected - t_start), Seconds(t_extracted - t_connected),
           Seconds(t_extracted - stream_end_), Seconds(t_prepared - t_extracted),
-          Seconds(env_.clock.Now() - t_prepared));
+          Seconds(t_rolled_back - t_prepared), Seconds(env_.clock.Now() - t_rolled_back));
     }
     return record;
   }
@@ -210,6 +212,53 @@ class CloneAttempt {
                                        LogTail(env_.fs, log_)));
     }
     return ReadBackupGtid(env_.fs, staging_);
+  }
+
+  // A backup from a replica that applies in parallel can hold a transaction InnoDB prepared
+  // but the binary log never got (tools::RollbackPreparedArgv): the member's mariadbd would
+  // refuse to start on it, and with the marker written nothing would clone it again. One
+  // throwaway mariadbd pass rolls such transactions back (replication from the clone's GTID
+  // brings them again); on a backup without any it only starts and stops InnoDB.
+  Status RollBackPrepared() {
+    // The member's own tmpdir, emptied again before its mariadbd starts (clone_step.h). The
+    // socket path is no longer than the member's (DATA/mysqld.sock), so it fits whenever
+    // that one does (107 bytes).
+    const std::string tmpdir = TmpdirOf(o_.data_dir);
+    RETURN_IF_ERROR(env_.fs.MakeDirs(tmpdir, 0700));
+    // The clone log holds earlier steps and attempts: only what this pass appends counts.
+    const auto log_size = env_.fs.TreeBytes(log_);
+    const uint64_t logged_before = log_size.ok() ? *log_size : 0;
+    ProcessSpec pass;
+    pass.argv = tools::RollbackPreparedArgv(staging_, tmpdir + "/r.sock", tmpdir, o_.run_as_root,
+                                            o_.redo_log_bytes);
+    pass.output_file = log_;
+    pass.timeout = std::chrono::hours(1);  // as restore's: rolling back a large one takes time
+    ASSIGN_OR_RETURN(ProcessResult r, env_.runner.Run(pass));
+    auto log = env_.fs.ReadFile(log_);
+    const std::string said =
+        log.ok() && log->size() >= logged_before ? log->substr(logged_before) : std::string();
+    if (!tools::RollbackPreparedSucceeded(said)) {
+      return WithFullDiskHint(Internal(
+          "rolling back the transactions the backup left prepared failed ({} --tc-heuristic-"
+          "recover=ROLLBACK exit {}, signal {}); see {}",
+          tools::kMariadbd, r.exit_code, r.term_signal, log_));
+    }
+    return RemovePassLeftovers();
+  }
+
+  // The pass ran with the binary log on (the heuristic recovery needs it) and began one
+  // (mysql-bin.000001, .index, .state): the member's mariadbd must start with none, at the
+  // GTID of the clone record, as before. Its buffer pool dump goes too: the backup has none,
+  // and the member would warm up from a throwaway server's pages.
+  Status RemovePassLeftovers() {
+    ASSIGN_OR_RETURN(const std::vector<std::string> names, env_.fs.ListDir(staging_));
+    const std::string binlog = std::string(tools::kRestoreServerBinlog) + ".";
+    for (const std::string& name : names) {
+      if (name.starts_with(binlog) || name == tools::kBufferPoolDump) {
+        RETURN_IF_ERROR(env_.fs.RemoveAll(staging_ + "/" + name));
+      }
+    }
+    return Status::Ok();
   }
 
   // The clone record, then the datadir by one rename and the marker last (InstallDatadir).

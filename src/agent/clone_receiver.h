@@ -3,10 +3,11 @@
 // safely. Each attempt streams an authenticated backup from one donor straight into
 // `mbstream -x` in DATA/mysql.staging (never buffered whole, never written twice), accepts
 // it only when the stream's trailer, byte count and SHA-256 verify and mbstream exits 0,
-// prepares it, records the GTID in DATA/.mysqlset-clone.json, renames staging to DATA/mysql
-// and writes the completion marker LAST. Any failure removes staging and retries with
-// backoff, on the next candidate donor. Killing the process at any point leaves either no
-// datadir or one beside the pending marker, whose install the next run finishes.
+// prepares it, rolls back what the backup left prepared (a throwaway mariadbd pass, see
+// tools::RollbackPreparedArgv), records the GTID in DATA/.mysqlset-clone.json, renames
+// staging to DATA/mysql and writes the completion marker LAST. Any failure removes staging and
+// retries with backoff, on the next candidate donor. Killing the process at any point leaves either
+// no datadir or one beside the pending marker, whose install the next run finishes.
 
 #include <chrono>
 #include <optional>
@@ -73,6 +74,7 @@ struct CloneReceiverOptions {
   // moment the primary answers, a few hundred ms before it is a donor). 0: just sleep.
   std::chrono::milliseconds donor_poll{0};
   std::string use_memory = "256M";  // mariabackup --prepare buffer pool
+  bool run_as_root = false;         // the rollback pass's mariadbd must be told (--user=root)
   std::chrono::milliseconds progress_interval{1000};
   std::chrono::milliseconds log_interval{2000};
   std::chrono::milliseconds idle_timeout{120000};  // donor silent this long: give up on it
@@ -88,7 +90,7 @@ struct CloneEnv {
   PeerStatusReader& peers;     // donor discovery
   BackupDialer& dialer;        // the backup stream
   PipedProcessStarter& pipes;  // mbstream -x, fed as the stream arrives
-  ProcessRunner& runner;       // mariabackup --prepare
+  ProcessRunner& runner;       // mariabackup --prepare, the rollback pass
   const DiskSpace& disk;
   // The coordination store, for the bootstrap guard's `initialized` key (clone_step.h);
   // nullptr when none was given (--etcd unset): the ordinal alone decides, as before.

@@ -160,6 +160,7 @@ Status Clone(CloneEnv& env, const CloneStepOptions& s, const Secrets& secrets) {
   o.backoff.initial = s.retry_delay;
   o.donor_poll = s.donor_poll;
   o.use_memory = s.use_memory;
+  o.run_as_root = s.run_as_root;
   ASSIGN_OR_RETURN(o.redo_log_bytes, RedoLogBytes(env.fs, s.conf_dir));
   for (const auto& d : s.donors) {
     ASSIGN_OR_RETURN(DonorEndpoint e, ParseDonorEndpoint(d));

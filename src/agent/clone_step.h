@@ -36,7 +36,7 @@ struct CloneStepOptions {
   std::string conf_dir;  // init's option files: the redo log size a clone needs room for
   MemberIdentity self;
   PeerLayout layout;
-  bool run_as_root = false;  // the bootstrap's mariadbd must be told
+  bool run_as_root = false;  // the bootstrap's and the clone's throwaway mariadbd must be told
   std::string cluster;       // the store's key prefix (formats::StoreKeys); "" = set name
   // The primary with no data: whom to ask before bootstrapping (see PeerDataSources).
   uint32_t peers_to_ask = 8;

@@ -3,6 +3,8 @@
 
 #include "agent/clone_step.h"
 
+#include <algorithm>
+
 #include "agent/clone_fakes.h"
 #include "agent/data_step.h"
 #include "core/data_state.h"
@@ -87,6 +89,7 @@ TEST_F(CloneStepTest, ReplicaWithoutDataClonesFromTheGivenDonor) {
   CloneStepOptions s = Options("mysql-1");
   s.donors = {"127.0.0.1:4000"};
   s.use_memory = "1G";
+  s.run_as_root = true;
   f_.dialer.donors["127.0.0.1"].hello = {"mysql-0", 3};
   f_.dialer.donors["127.0.0.1"].chunks = {"abc"};
   f_.pipes.files = {{"mariadb_backup_binlog_info", "b.000001\t4\t0-100-3\n"}};
@@ -94,8 +97,11 @@ TEST_F(CloneStepTest, ReplicaWithoutDataClonesFromTheGivenDonor) {
   ASSERT_TRUE(st.ok()) << st.ToString();
   ASSERT_EQ(f_.dialer.calls.size(), 1u);
   EXPECT_EQ(f_.dialer.calls[0].port, 4000);
-  ASSERT_EQ(f_.runner.calls.size(), 1u);
+  ASSERT_EQ(f_.runner.calls.size(), 2u) << "mariabackup --prepare, then the rollback pass";
   EXPECT_EQ(f_.runner.calls[0].argv.back(), "--use-memory=1G");
+  const auto& pass = f_.runner.calls[1].argv;
+  EXPECT_EQ(pass.back(), "--tc-heuristic-recover=ROLLBACK");
+  EXPECT_NE(std::find(pass.begin(), pass.end(), "--user=root"), pass.end()) << "run_as_root";
   EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
 }
 
@@ -239,7 +245,8 @@ TEST_F(CloneStepStoreTest, OrdinalZeroClonesOnceTheClusterWasInitialized) {
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(f_.dialer.calls.size(), 1u);
   EXPECT_EQ(f_.peers.reads, 0) << "no bootstrap, so no peer check";
-  ASSERT_EQ(f_.runner.calls.size(), 1u) << "mariabackup --prepare only, no install-db";
+  ASSERT_EQ(f_.runner.calls.size(), 2u) << "mariabackup --prepare and the rollback pass only, "
+                                           "no install-db";
   EXPECT_TRUE(f_.fs.Exists(MarkerPathOf(kData)));
 }
 

@@ -128,10 +128,7 @@ class Build {
     auto r = env_.runner.Run(spec);
     if (!r.ok()) return r.status().Annotate("rolling back prepared transactions");
     auto log = env_.fs.ReadFile(Log("rollback-prepared"));
-    if (log.ok() && log->find(tools::kRollbackPreparedDone) != std::string::npos &&
-        log->find("Heuristic crash recovery failed") == std::string::npos) {
-      return Status::Ok();
-    }
+    if (log.ok() && tools::RollbackPreparedSucceeded(*log)) return Status::Ok();
     return Internal(
         "rolling back the transactions the backup left prepared failed (exit {}); see {}",
         r->exit_code, Log("rollback-prepared"));

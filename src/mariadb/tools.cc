@@ -76,17 +76,26 @@ std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std
                                    "--skip-networking",
                                    "--skip-grant-tables",
                                    "--skip-slave-start",
-                                   "--log-bin=mysql-bin",
+                                   std::string("--log-bin=") + kRestoreServerBinlog,
                                    "--server-id=1"};
   if (run_as_root) argv.push_back("--user=root");
   return argv;
 }
 
 std::vector<std::string> RollbackPreparedArgv(const std::string& datadir, const std::string& socket,
-                                              const std::string& tmpdir, bool run_as_root) {
+                                              const std::string& tmpdir, bool run_as_root,
+                                              uint64_t redo_log_bytes) {
   std::vector<std::string> argv = RestoreServerArgv(datadir, socket, tmpdir, run_as_root);
+  if (redo_log_bytes > 0) {
+    argv.push_back("--innodb-log-file-size=" + std::to_string(redo_log_bytes));
+  }
   argv.push_back("--tc-heuristic-recover=ROLLBACK");
   return argv;
+}
+
+bool RollbackPreparedSucceeded(const std::string& log_text) {
+  return log_text.find(kRollbackPreparedDone) != std::string::npos &&
+         log_text.find("Heuristic crash recovery failed") == std::string::npos;
 }
 
 std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root) {

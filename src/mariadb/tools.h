@@ -42,7 +42,9 @@ std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const s
                                              bool run_as_root);
 
 // A throwaway mariadbd on a restored datadir (mysqlset restore): no port, no grant tables,
-// no replication, the binary log on (as members run) so its GTID state can be set.
+// no replication, the binary log on (as members run) so its GTID state can be set. Its
+// binary log files are kRestoreServerBinlog.000001 ... and kRestoreServerBinlog.index.
+inline constexpr const char* kRestoreServerBinlog = "mysql-bin";
 std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std::string& socket,
                                            const std::string& tmpdir, bool run_as_root);
 
@@ -52,11 +54,23 @@ std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std
 // parallel can hold such a transaction (MDEV-36025): prepared, not yet in the binary log at
 // the backup's position, so rolling it back is right (replay or replication brings it back).
 // Without this pass the server refuses to start ("Found 1 prepared transactions!").
+// `redo_log_bytes` (0: the server's default): the innodb_log_file_size the datadir's own
+// server runs with. The pass resizes the redo log a prepared backup leaves (a few KiB) to it,
+// so that server does not resize it once more at its first start.
 std::vector<std::string> RollbackPreparedArgv(const std::string& datadir, const std::string& socket,
-                                              const std::string& tmpdir, bool run_as_root);
+                                              const std::string& tmpdir, bool run_as_root,
+                                              uint64_t redo_log_bytes = 0);
+// What that pass leaves in the datadir besides its binary log (kRestoreServerBinlog.*):
+// InnoDB's buffer pool dump, written at every shutdown.
+inline constexpr const char* kBufferPoolDump = "ib_buffer_pool";
 // What that pass's log says when it did its work.
 inline constexpr const char* kRollbackPreparedDone =
     "Please restart without --tc-heuristic-recover";
+// Whether that pass did its work, judged from its log text: the pass always exits non-zero,
+// so only its log tells. It says kRollbackPreparedDone both when the rollback worked and
+// when it failed ("Heuristic crash recovery failed" before it); a pass that died earlier
+// (a bad datadir, a busy socket) says neither.
+bool RollbackPreparedSucceeded(const std::string& log_text);
 
 // mariadbd serving with the member's option file (local mode's supervisor starts it).
 std::vector<std::string> ServerArgv(const std::string& defaults_file, bool run_as_root);

@@ -32,6 +32,28 @@ TEST(ToolsTest, TheRollbackPassIsTheRestoreServerWithHeuristicRollback) {
   Argv want = RestoreServerArgv("/d", "/w/s.sock", "/w/tmp", true);
   want.push_back("--tc-heuristic-recover=ROLLBACK");
   EXPECT_EQ(RollbackPreparedArgv("/d", "/w/s.sock", "/w/tmp", true), want);
+  // The clone's pass sizes the redo log as the member runs it.
+  want.insert(want.end() - 1, "--innodb-log-file-size=268435456");
+  EXPECT_EQ(RollbackPreparedArgv("/d", "/w/s.sock", "/w/tmp", true, 268435456), want);
+}
+
+TEST(ToolsTest, TheRollbackPassIsJudgedByItsLog) {
+  // The tail of a real pass (mariadbd 10.11) that rolled back one transaction.
+  EXPECT_TRUE(
+      RollbackPreparedSucceeded("[Note] InnoDB: Transaction 1234 in prepared state after recovery\n"
+                                "[Note] Heuristic crash recovery mode\n"
+                                "[Note] Please restart without --tc-heuristic-recover\n"
+                                "[ERROR] Aborting\n"));
+  // ha_recover failed: the done line comes all the same.
+  EXPECT_FALSE(
+      RollbackPreparedSucceeded("[Note] Heuristic crash recovery mode\n"
+                                "[ERROR] Heuristic crash recovery failed\n"
+                                "[Note] Please restart without --tc-heuristic-recover\n"));
+  // Died before recovery (InnoDB could not start), or wrote nothing.
+  EXPECT_FALSE(RollbackPreparedSucceeded(
+      "[ERROR] InnoDB: Plugin initialization aborted with error Generic error\n"
+      "[ERROR] Aborting\n"));
+  EXPECT_FALSE(RollbackPreparedSucceeded(""));
 }
 
 TEST(ToolsTest, InstallDbAndBootstrapServer) {
