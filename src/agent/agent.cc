@@ -281,7 +281,7 @@ void Agent::AdvanceSwitchoverRequest(const ClusterView& view, const ServerState&
   ctx.first_seen = switchover_seen_.second;
   ctx.own_lease = lease_;
   ctx.before_fence_deadline = deadline_ && clock_.Now() < *deadline_;
-  ctx.lease_left_seconds = LeaseLeftSeconds();  // read now: the sync step may have taken a while
+  ctx.fence_deadline = deadline_;
   ctx.lease_safe_seconds =
       std::chrono::duration<double>(config_.lease.ttl - config_.lease.margin).count();
   ctx.self_writable = snap.writable;

@@ -233,7 +233,9 @@ class CloneAttempt {
                                             o_.redo_log_bytes);
     pass.output_file = log_;
     pass.timeout = std::chrono::hours(1);  // as restore's: rolling back a large one takes time
-    ASSIGN_OR_RETURN(ProcessResult r, env_.runner.Run(pass));
+    auto ran = env_.runner.Run(pass);
+    if (!ran.ok()) return ran.status().Annotate("the clone's rollback pass");
+    const ProcessResult& r = *ran;
     auto log = env_.fs.ReadFile(log_);
     const std::string said =
         log.ok() && log->size() >= logged_before ? log->substr(logged_before) : std::string();

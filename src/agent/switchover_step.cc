@@ -1,5 +1,6 @@
 #include "agent/switchover_step.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "core/errant.h"
@@ -21,7 +22,11 @@ SwitchoverObservation Observe(const SwitchoverContext& ctx, const formats::Switc
   o.self_holds_leader = ctx.view.leader && ctx.view.leader->name == ctx.self &&
                         ctx.own_lease != 0 && ctx.view.leader->lease == ctx.own_lease;
   o.before_fence_deadline = ctx.before_fence_deadline;
-  o.lease_left_seconds = ctx.lease_left_seconds;
+  o.lease_left_seconds =
+      ctx.fence_deadline
+          ? std::max(0.0,
+                     std::chrono::duration<double>(*ctx.fence_deadline - ctx.clock.Now()).count())
+          : 0.0;
   o.lease_safe_seconds = ctx.lease_safe_seconds;
   o.self_writable = ctx.self_writable;
   o.commits_stuck = ctx.commits_stuck;
@@ -209,6 +214,9 @@ Status AdvanceSwitchover(SwitchoverContext& ctx) {
     }
     switch (step.action) {
       case SwitchoverAction::kNone:
+        if (!step.reason.empty()) {
+          ctx.progress += (ctx.progress.empty() ? "" : "; ") + r.from + " " + step.reason;
+        }
         return Status::Ok();
       case SwitchoverAction::kGoReadOnly: {
         Status st = GoReadOnly(ctx, r);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -40,10 +41,12 @@ struct SwitchoverContext {
   const ClusterView& view;  // the same read
   int64_t own_lease = 0;
   bool before_fence_deadline = false;  // own lease certainly alive
-  double lease_left_seconds = 0;       // until the fence deadline, now
-  double lease_safe_seconds = 2.5;     // TTL less the fence margin
-  bool self_writable = false;          // read_only=0 as gathered this tick
-  bool commits_stuck = false;          // see SwitchoverObservation::commits_stuck
+  // The fence deadline (nullopt: none): the time left is read before each step, since one
+  // tick may take several (AdvanceSwitchover).
+  std::optional<std::chrono::steady_clock::time_point> fence_deadline;
+  double lease_safe_seconds = 2.5;  // TTL less the fence margin
+  bool self_writable = false;       // read_only=0 as gathered this tick
+  bool commits_stuck = false;       // see SwitchoverObservation::commits_stuck
   // Commits waiting for a semi-sync ack as gathered this tick (Rpl_semi_sync_master_wait_
   // sessions): a read_only=1 that failed then failed behind them, and the request fails at
   // once rather than retry until its timeout (AdvanceSwitchover).

@@ -98,7 +98,7 @@ class SwitchoverStepTest : public ::testing::Test {
     ctx.first_seen = first_seen_;
     ctx.own_lease = lease;
     ctx.before_fence_deadline = true;
-    ctx.lease_left_seconds = 2.5;
+    ctx.fence_deadline = clock_.Now() + fence_left_;
     ctx.self_writable = writable;
     ctx.commits_waiting = commits_waiting_;
     Status st = AdvanceSwitchover(ctx);
@@ -117,12 +117,47 @@ class SwitchoverStepTest : public ::testing::Test {
   FakeDb candidate_;
   bool candidate_registered_ = true;
   int64_t commits_waiting_ = 0;
+  // What the renewed lease leaves before the fence deadline when the call starts.
+  std::chrono::milliseconds fence_left_{2500};
   std::string candidate_name_ = "mysql-2";
   std::vector<std::string> opened_;
   PeerDbFactory peer_db_;
   ReplicationSourceOf source_of_;
   std::string progress_;
 };
+
+// A read_only=1 that took its time (behind waiting commits, up to lock_wait_timeout).
+class SlowReadOnlyDb : public FakeDb {
+ public:
+  SlowReadOnlyDb(FakeClock& clock, std::chrono::milliseconds cost) : clock_(clock), cost_(cost) {}
+  Status SetReadOnlyKillingAdminSessions() override {
+    clock_.Advance(cost_);
+    return FakeDb::SetReadOnlyKillingAdminSessions();
+  }
+
+ private:
+  FakeClock& clock_;
+  std::chrono::milliseconds cost_;
+};
+
+TEST_F(SwitchoverStepTest, NoStepStartsTooCloseToTheFenceDeadline) {
+  // 1.4 s left: nothing this tick, and no failure either.
+  fence_left_ = std::chrono::milliseconds(1400);
+  ASSERT_TRUE(AdvancePrimary().ok());
+  EXPECT_EQ(Request().state, "requested");
+  EXPECT_FALSE(self_.state.read_only);
+  // 2.5 s left, but read_only=1 takes 1.2 s: the candidate's wait, which can block for
+  // another second, waits for the next tick rather than run past the deadline.
+  SlowReadOnlyDb slow(clock_, std::chrono::milliseconds(1200));
+  slow.state = self_.state;
+  fence_left_ = std::chrono::milliseconds(2500);
+  ASSERT_TRUE(Advance("mysql-0", leases_[0], slow, true).ok());
+  EXPECT_EQ(Request().state, "read_only");
+  EXPECT_TRUE(candidate_.gtid_waits.empty());
+  // The next tick, with a renewed lease, goes on.
+  ASSERT_TRUE(Advance("mysql-0", leases_[0], slow, false).ok());
+  EXPECT_EQ(Request().state, "handed_over");
+}
 
 TEST_F(SwitchoverStepTest, CaughtUpCandidateGetsTheLeaderKeyInOneCall) {
   ASSERT_TRUE(AdvancePrimary().ok());
@@ -291,7 +326,7 @@ TEST_F(SwitchoverStepTest, LeaderChangedMeanwhileUndoesTheDemotion) {
                         stale};
   ctx.own_lease = leases_[0];
   ctx.before_fence_deadline = true;
-  ctx.lease_left_seconds = 2.5;
+  ctx.fence_deadline = clock_.Now() + fence_left_;
   EXPECT_EQ(AdvanceSwitchover(ctx).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(Request().state, "caught_up");
   EXPECT_FALSE(self_.demoted_to.has_value());

@@ -73,8 +73,11 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   if (acked_when_waiting_ && !acked_when_waiting_before) {
     sync_when_waits_began_ = view.sync;
     handed_over_since_waits_began_ = false;
-    waits_began_ms_ = SteadyMs();
     nudged_since_waits_began_ = false;
+  }
+  if (acked_when_waiting_ &&
+      (!acked_when_waiting_before || *acked_when_waiting_before != *acked_when_waiting_)) {
+    no_ack_since_ms_ = SteadyMs();
   }
   if (acked_when_waiting_) {
     const MemberView* named_now = FindMemberView(view, view.sync);
@@ -206,7 +209,7 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   nudge.named_acking = !d.write_key && acker && acker->semi_sync_replica;
   nudge.designated_since_waits_began =
       handed_over_since_waits_began_ || out.sync != sync_when_waits_began_;
-  nudge.waited_ms = acked_when_waiting_ ? SteadyMs() - waits_began_ms_ : 0;
+  nudge.waited_ms = acked_when_waiting_ ? SteadyMs() - no_ack_since_ms_ : 0;
   // Never on a leader past (or near) its fence deadline: the nudge's own session holds
   // READ ONLY ADMIN, so read_only would not stop it on a member fenced meanwhile.
   nudge.state.read_only = s.read_only || !tick.own_lease_alive || tick.lease_left_seconds < 2.0;
@@ -215,11 +218,16 @@ void SyncStep::Lead(const SyncTick& tick, SyncOutcome& out) {
   nudge.last_nudge_ms = last_nudge_ms_;
   StuckCommitsInput stuck;
   stuck.nudge = nudge;
-  if (acker) stuck.named_received = acker->gtid_io;
+  // Only a position received from this leader: GtidList::Covers compares sequence numbers,
+  // and one received from a previous primary could cover other transactions.
+  if (acker && acker->received_from == self_) stuck.named_received = acker->gtid_io;
   stuck.nudged_since_waits_began = nudged_since_waits_began_;
   if (ShouldReleaseStuckCommits(stuck)) {
     // Before another nudge: a nudge now would only queue behind the stuck group.
-    Result<int> killed = db_.KillSessionsWaitingForAck();
+    // The adapter kills only the sessions waiting when it re-reads the binlog position, and
+    // only if the named replica still holds all of it: a commit binlogged since this tick's
+    // read must get its own ack (it is still acked as usual, once the group is released).
+    Result<int> killed = db_.KillSessionsWaitingForAck(stuck.named_received);
     Do(fmt::format("stuck commits released: {} holds everything binlogged ({}) yet acks none "
                    "of the {} waiting commit(s); killed {} waiting session(s) (their clients "
                    "see error 2013: outcome unknown)",

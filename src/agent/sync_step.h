@@ -90,7 +90,10 @@ class SyncStep {
   // Since commits began to wait, the key named another member, or the named member's record
   // said it did not ack (it restarted and reconnected): the hand-over case.
   bool handed_over_since_waits_began_ = false;
-  int64_t waits_began_ms_ = 0;  // SteadyMs() when commits began to wait
+  // SteadyMs() when commits began to wait, or when the last ack came while they waited: the
+  // nudge's and the release's "no ack for 10 s" (under steady load some commit waits on
+  // most ticks while acks flow; that is no stall).
+  int64_t no_ack_since_ms_ = 0;
   std::optional<int64_t> last_nudge_ms_;
   bool nudged_since_waits_began_ = false;  // a nudge was tried (ShouldReleaseStuckCommits)
 };

@@ -186,6 +186,59 @@ TEST_F(SyncStepTest, CommitsStuckAfterAHandOverGetANudgeNoMoreThanOnceIn3s) {
   EXPECT_EQ(db_.ack_nudges, 2);
 }
 
+// An old sync replica still connected (its volume full): two semi-sync clients, so no nudge.
+// Commits are released only after 10 s with no ack, counted from the last ack, not from when
+// commits first waited (under load some commit waits on most ticks while acks flow).
+TEST_F(SyncStepTest, WithTwoClientsStuckCommitsAreReleasedAfter10sWithoutAnAck) {
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  MemberView named = Member(1, "0-100-10", true);
+  named.gtid_io = GtidList::Parse("0-100-10").value();
+  const std::vector<MemberView> acking = {named, Member(2, "0-100-9")};
+  step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
+  step.Run(LeaderTick(acking));
+  ASSERT_TRUE(db_.state.semi_sync_master_enabled);
+  db_.state.read_only = false;
+  db_.state.semi_sync_master_clients = 2;
+  db_.state.semi_sync_master_acked_commits = 7;
+  // 20 s of commits waiting on every tick while acks flow.
+  for (int i = 0; i < 20; ++i) {
+    db_.state.semi_sync_master_wait_sessions = 2;
+    ++db_.state.semi_sync_master_acked_commits;
+    step.Run(LeaderTick(acking));
+    clock_.Advance(std::chrono::milliseconds(1000));
+  }
+  // Then no ack: nothing released 1 to 9 s after the last one ...
+  for (int i = 1; i <= 9; ++i) {
+    step.Run(LeaderTick(acking));
+    EXPECT_EQ(Count(db_, "kill_sessions_waiting_for_ack"), 0u) << i << " s after the last ack";
+    clock_.Advance(std::chrono::milliseconds(1000));
+  }
+  EXPECT_EQ(db_.ack_nudges, 0) << "no nudge with two semi-sync clients";
+  // ... released at 10 s, with no nudge first.
+  step.Run(LeaderTick(acking));
+  EXPECT_EQ(Count(db_, "kill_sessions_waiting_for_ack"), 1u);
+  EXPECT_EQ(db_.state.semi_sync_master_wait_sessions, 0);
+}
+
+// A replica whose record shows a position received from another primary is no proof.
+TEST_F(SyncStepTest, NoReleaseOnAPositionReceivedFromAnotherPrimary) {
+  SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
+  MemberView named = Member(1, "0-100-10", true);
+  named.gtid_io = GtidList::Parse("0-100-10").value();
+  step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
+  step.Run(LeaderTick({named, Member(2, "0-100-9")}));
+  ASSERT_TRUE(db_.state.semi_sync_master_enabled);
+  named.received_from = "mysql-2";
+  db_.state.read_only = false;
+  db_.state.semi_sync_master_clients = 2;
+  db_.state.semi_sync_master_wait_sessions = 1;
+  for (int i = 0; i < 15; ++i) {
+    step.Run(LeaderTick({named, Member(2, "0-100-9")}));
+    clock_.Advance(std::chrono::milliseconds(1000));
+  }
+  EXPECT_EQ(Count(db_, "kill_sessions_waiting_for_ack"), 0u);
+}
+
 // The same replica named again after it stopped acking (restarted; with --replicas 2 the
 // key goes mysql-1 -> "" -> mysql-1): it too got the waiting commits before it acked. And
 // never a nudge close to the fence deadline.

@@ -175,13 +175,17 @@ SwitchoverStep NextSwitchoverStep(const SwitchoverObservation& o) {
   if (!o.candidate_registered) return {A::kAbort, "candidate " + o.to + " is no longer registered"};
   if (!o.candidate_reachable) return {A::kAbort, "candidate " + o.to + "'s server does not answer"};
   // SAFETY: a step blocks for up to about a second (read_only=1 behind waiting commits, with
-  // lock_wait_timeout=1), and the same tick may already have spent one on an ack nudge. One
-  // started nearer the fence deadline made the tick outlast it, and the fence watchdog
-  // killed a healthy primary's mariadbd (the nemesis, seed 4 with --faults 2). The next
-  // tick, after the lease's renewal, takes the step instead.
+  // lock_wait_timeout=1; the candidate's MASTER_GTID_WAIT), and one tick may take several
+  // steps. Blocking calls that ran past the fence deadline let the fence watchdog kill a
+  // healthy primary's mariadbd (the nemesis, seed 4 with --faults 2). The next tick, after
+  // the lease's renewal, takes the step instead.
   const double margin =
       std::min(kSwitchoverStepMarginSeconds, kSwitchoverStepMarginShare * o.lease_safe_seconds);
-  if (o.lease_left_seconds < margin) return {A::kNone, ""};
+  if (o.lease_left_seconds < margin) {
+    return {A::kNone, fmt::format("waits for its lease's renewal ({:.1f} s left before the fence "
+                                  "deadline, a step needs {:.1f} s)",
+                                  o.lease_left_seconds, margin)};
+  }
   switch (o.state) {
     case S::kRequested:
       if (o.commits_stuck) {

@@ -76,7 +76,10 @@ class Db {
   // KILL CONNECTION of every session waiting for a semi-sync ack (processlist state
   // "Waiting for semi-sync ACK from slave"), never KILL QUERY (it answers OK without an
   // ack). Returns how many it killed (core/sync_replica.h ShouldReleaseStuckCommits).
-  virtual Result<int> KillSessionsWaitingForAck() = 0;
+  // SAFETY: lists the waiting sessions first, then reads gtid_binlog_pos (which holds every
+  // listed commit: they wait after the binlog write), and kills them only if `held_by_named`
+  // covers it; kFailedPrecondition, killing nothing, when it does not.
+  virtual Result<int> KillSessionsWaitingForAck(const GtidList& held_by_named) = 0;
 };
 
 }  // namespace mysqlset

@@ -59,6 +59,7 @@ inline constexpr const char* kSelectReadOnlyAdminSessions =
     "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ_ONLY ADMIN')";
 std::string KillConnection(uint64_t id);
 // Sessions whose commit waits for a semi-sync ack (MariaDB 10.11's processlist state).
+inline constexpr const char* kSelectGtidBinlogPos = "SELECT @@global.gtid_binlog_pos";
 inline constexpr const char* kSelectSessionsWaitingForAck =
     "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND "
     "STATE LIKE 'Waiting for semi-sync ACK%'";

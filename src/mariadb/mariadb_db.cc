@@ -169,14 +169,34 @@ Result<int> MariaDb::KillReadOnlyAdminSessions() {
   return KillSessionsListedBy(dialect::kSelectReadOnlyAdminSessions);
 }
 
-Result<int> MariaDb::KillSessionsWaitingForAck() {
-  return KillSessionsListedBy(dialect::kSelectSessionsWaitingForAck);
+Result<int> MariaDb::KillSessionsWaitingForAck(const GtidList& held_by_named) {
+  // Listed first, checked after: every listed commit is in the position read next.
+  return KillSessionsListedBy(dialect::kSelectSessionsWaitingForAck, [&](Connection& c) -> Status {
+    auto pos = c.Query(dialect::kSelectGtidBinlogPos);
+    if (!pos.ok()) return pos.status();
+    const std::string text =
+        pos->rows.empty() || pos->rows[0].empty() ? "" : pos->rows[0][0].value_or("");
+    ASSIGN_OR_RETURN(GtidList binlog, GtidList::Parse(text));
+    if (!held_by_named.Covers(binlog)) {
+      return FailedPrecondition(
+          "the primary binlogged {} since, more than the named replica holds ({}): not "
+          "released",
+          binlog.ToString(), held_by_named.ToString());
+    }
+    return Status::Ok();
+  });
 }
 
-Result<int> MariaDb::KillSessionsListedBy(const char* select_ids) {
+Result<int> MariaDb::KillSessionsListedBy(const char* select_ids,
+                                          const std::function<Status(Connection&)>& before_kill) {
   ASSIGN_OR_RETURN(Connection * c, Conn());
   auto rows = c->Query(select_ids);
   if (!rows.ok()) return Check(rows.status());
+  if (before_kill) {
+    if (Status st = before_kill(*c); !st.ok()) {
+      return st.code() == StatusCode::kFailedPrecondition ? st : Check(st);
+    }
+  }
   int killed = 0;
   for (const auto& row : rows->rows) {
     if (row.empty() || !row[0]) continue;

@@ -2,6 +2,7 @@
 // Db on a real mariadbd. Connects lazily and reconnects on the next call after any
 // connection-level failure, so a mariadbd restart needs nothing from the caller.
 
+#include <functional>
 #include <memory>
 
 #include "env/db.h"
@@ -34,7 +35,7 @@ class MariaDb : public Db {
   Status SetSemiSyncReplica(bool enabled) override;
   Status StopReplicationIo() override;
   Status NudgeSemiSyncAck() override;
-  Result<int> KillSessionsWaitingForAck() override;
+  Result<int> KillSessionsWaitingForAck(const GtidList& held_by_named) override;
   // Not part of Db: only the binlog archiver (backup/binlog_archiver.h) closes binlog files.
   Status FlushBinaryLogs();
 
@@ -44,7 +45,9 @@ class MariaDb : public Db {
   Status Check(Status st);
   Status Exec(const std::string& sql);
   // KILL CONNECTION of each session id that `select_ids` returns; how many it killed.
-  Result<int> KillSessionsListedBy(const char* select_ids);
+  // `before_kill`, when given, runs after the listing; an error from it kills nothing.
+  Result<int> KillSessionsListedBy(const char* select_ids,
+                                   const std::function<Status(Connection&)>& before_kill = {});
 
   ConnectOptions options_;
   std::unique_ptr<Connection> conn_;

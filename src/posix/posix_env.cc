@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -265,7 +266,20 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
     }
   }
   close(out[0]);
-  result.exit_code = child->Wait(&result.term_signal);
+  // With an output file the pipe was closed from the start, so the loop above ends at once:
+  // the child may run on, and the same deadline holds for it (a --prepare or a rollback pass
+  // that hangs must not hang its caller).
+  auto pause = std::chrono::milliseconds(1);
+  while (!child->TryWait(&result.exit_code, &result.term_signal)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      child->Kill(SIGKILL);
+      child->Wait();
+      return DeadlineExceeded("{} did not finish within {} s", spec.argv[0],
+                              spec.timeout.count() / 1000);
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
   return result;
 }
 

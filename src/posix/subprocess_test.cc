@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "posix/pipe.h"
+#include "posix/posix_env.h"
 
 namespace mysqlset {
 namespace {
@@ -342,4 +343,29 @@ TEST(ExecReplacingSelfTest, TheProcessBecomesTheToolOrSaysWhyNot) {
   EXPECT_EQ(ExecReplacingSelf({}).code(), StatusCode::kInvalidArgument);
 }
 
+}  // namespace mysqlset
+
+namespace mysqlset {
+namespace {
+
+// A tool whose output goes to a log file is bounded by its timeout too (a hung --prepare or
+// rollback pass must not hang its caller: before, the runner then waited without a limit).
+TEST(PosixProcessRunnerTest, TheTimeoutHoldsWhenOutputGoesToAFile) {
+  const std::string dir = ::testing::TempDir() + "/runner-timeout";
+  std::filesystem::create_directories(dir);
+  PosixProcessRunner runner;
+  ProcessSpec spec;
+  spec.argv = {"sleep", "30"};
+  spec.output_file = dir + "/log";
+  spec.timeout = std::chrono::milliseconds(300);
+  auto r = runner.Run(spec);
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+  spec.argv = {"sh", "-c", "echo done; exit 3"};
+  spec.timeout = std::chrono::seconds(30);
+  r = runner.Run(spec);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 3);
+}
+
+}  // namespace
 }  // namespace mysqlset

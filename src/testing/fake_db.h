@@ -147,8 +147,11 @@ class FakeDb : public Db {
     return Status::Ok();
   }
   // Releasing stuck commits: the waiting sessions end (with an error, for their clients).
-  Result<int> KillSessionsWaitingForAck() override {
+  Result<int> KillSessionsWaitingForAck(const GtidList& held_by_named) override {
     RETURN_IF_ERROR(Up("kill_sessions_waiting_for_ack"));
+    if (!held_by_named.Covers(state.gtid_binlog)) {
+      return FailedPrecondition("the primary binlogged more than the named replica holds");
+    }
     const int killed = static_cast<int>(state.semi_sync_master_wait_sessions);
     state.semi_sync_master_wait_sessions = 0;
     return killed;

@@ -465,11 +465,27 @@ TEST_F(CloneTest, BackupHoldingAPreparedTransactionIsRolledBackAndReplicatedAgai
   ASSERT_TRUE(p->Execute("CREATE TABLE IF NOT EXISTS mdev36025.t (id INT PRIMARY KEY)").ok());
   const std::string wrappers = tmp_->path() + "/no-lock-bin";
   fs::create_directories(wrappers);
+  const std::string path = getenv("PATH");
+  std::string real = "/usr/bin/mariabackup";  // where Debian puts it, unless PATH says else
+  for (size_t b = 0, e; b <= path.size(); b = e + 1) {
+    e = path.find(':', b);
+    if (e == std::string::npos) e = path.size();
+    const std::string candidate = path.substr(b, e - b) + "/mariabackup";
+    if (e > b && access(candidate.c_str(), X_OK) == 0) {
+      real = candidate;
+      break;
+    }
+  }
   {
     std::ofstream w(wrappers + "/mariabackup");
-    w << "#!/bin/sh\nexec /usr/bin/mariabackup \"$@\" --no-lock\n";
+    w << "#!/bin/sh\nexec '" << real << "' \"$@\" --no-lock\n";
   }
   fs::permissions(wrappers + "/mariabackup", fs::perms::owner_all);
+  // The donor starts now, with the wrapper first in its PATH (set before any other thread
+  // runs: setenv is not thread-safe); it takes the backup only when the replica clones.
+  setenv("PATH", (wrappers + ":" + path).c_str(), 1);
+  Donor donor(*primary_, primary_->spec().secrets_dir);
+  setenv("PATH", path.c_str(), 1);
   // The held commit waits 30 s for a second one that never comes. Its client gives up after
   // its read timeout (5 s); the server commits all the same when the wait ends.
   ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_count = 2").ok());
@@ -489,10 +505,6 @@ TEST_F(CloneTest, BackupHoldingAPreparedTransactionIsRolledBackAndReplicatedAgai
   ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_usec = 100000").ok());
   ASSERT_TRUE(prepared) << "the held commit never showed as prepared";
 
-  const std::string path = getenv("PATH");
-  setenv("PATH", (wrappers + ":" + path).c_str(), 1);
-  Donor donor(*primary_, primary_->spec().secrets_dir);
-  setenv("PATH", path.c_str(), 1);
   auto replica = NewReplica("prepared");
   ASSERT_EQ(replica->Clone(DonorArgs({&donor})), 0) << ReadAll(replica->log_file());
   const std::string gtid =
