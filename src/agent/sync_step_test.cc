@@ -99,6 +99,26 @@ class SyncStepTest : public ::testing::Test {
     if (!v.ok() || !*v) return "<absent>";
     return formats::FromJson<formats::SyncRecord>((*v)->value)->name;
   }
+  // mysql-1 is named and acks, the master side goes on, and the server takes writes, with
+  // `clients` semi-sync clients connected and 7 commits acknowledged so far.
+  void ArmWritable(SyncStep& step, const std::vector<MemberView>& acking, int64_t clients) {
+    step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
+    step.Run(LeaderTick(acking));
+    ASSERT_TRUE(db_.state.semi_sync_master_enabled);
+    db_.state.read_only = false;
+    db_.state.semi_sync_master_clients = clients;
+    db_.state.semi_sync_master_acked_commits = 7;
+  }
+  // `seconds` ticks, 1 s apart, each with commits waiting and one more acknowledged.
+  void AcksFlowWhileCommitsWait(SyncStep& step, const std::vector<MemberView>& acking,
+                                int seconds) {
+    for (int i = 0; i < seconds; ++i) {
+      db_.state.semi_sync_master_wait_sessions = 2;
+      ++db_.state.semi_sync_master_acked_commits;
+      step.Run(LeaderTick(acking));
+      clock_.Advance(std::chrono::milliseconds(1000));
+    }
+  }
   size_t Count(const FakeDb& db, const std::string& call) {
     return static_cast<size_t>(std::count(db.calls.begin(), db.calls.end(), call));
   }
@@ -139,19 +159,10 @@ TEST_F(SyncStepTest, LeaderPublishesTheKeyBeforeItEnablesTheMasterSide) {
 TEST_F(SyncStepTest, CommitsStuckAfterAHandOverGetANudgeNoMoreThanOnceIn3s) {
   SyncStep step("mysql-0", keys_, 3, store_, db_, clock_);
   const std::vector<MemberView> acking = {Member(1, "0-100-10", true), Member(2, "0-100-9")};
-  step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
-  step.Run(LeaderTick(acking));
-  ASSERT_TRUE(db_.state.semi_sync_master_enabled);
-  db_.state.read_only = false;
-  db_.state.semi_sync_master_clients = 1;
-  db_.state.semi_sync_master_acked_commits = 7;
+  ArmWritable(step, acking, 1);
+  if (HasFatalFailure()) return;
   // Acks flow while commits wait on every tick: no nudge.
-  for (int i = 0; i < 3; ++i) {
-    db_.state.semi_sync_master_wait_sessions = 2;
-    ++db_.state.semi_sync_master_acked_commits;
-    step.Run(LeaderTick(acking));
-    clock_.Advance(std::chrono::milliseconds(1000));
-  }
+  AcksFlowWhileCommitsWait(step, acking, 3);
   EXPECT_EQ(db_.ack_nudges, 0);
   db_.state.semi_sync_master_wait_sessions = 0;
   step.Run(LeaderTick(acking));
@@ -194,19 +205,10 @@ TEST_F(SyncStepTest, WithTwoClientsStuckCommitsAreReleasedAfter10sWithoutAnAck) 
   MemberView named = Member(1, "0-100-10", true);
   named.gtid_io = GtidList::Parse("0-100-10").value();
   const std::vector<MemberView> acking = {named, Member(2, "0-100-9")};
-  step.Run(LeaderTick({Member(1, "0-100-10"), Member(2, "0-100-9")}));
-  step.Run(LeaderTick(acking));
-  ASSERT_TRUE(db_.state.semi_sync_master_enabled);
-  db_.state.read_only = false;
-  db_.state.semi_sync_master_clients = 2;
-  db_.state.semi_sync_master_acked_commits = 7;
+  ArmWritable(step, acking, 2);
+  if (HasFatalFailure()) return;
   // 20 s of commits waiting on every tick while acks flow.
-  for (int i = 0; i < 20; ++i) {
-    db_.state.semi_sync_master_wait_sessions = 2;
-    ++db_.state.semi_sync_master_acked_commits;
-    step.Run(LeaderTick(acking));
-    clock_.Advance(std::chrono::milliseconds(1000));
-  }
+  AcksFlowWhileCommitsWait(step, acking, 20);
   // Then no ack: nothing released 1 to 9 s after the last one ...
   for (int i = 1; i <= 9; ++i) {
     step.Run(LeaderTick(acking));
