@@ -93,6 +93,7 @@ std::string ToJson(const SupervisorState& s) {
                             {"succeeded", b.succeeded},
                             {"failed", b.failed},
                             {"skipped", b.skipped},
+                            {"waiting_since_unix", time_or_null(b.waiting_since_unix)},
                             {"last_success_unix", time_or_null(b.last_success_unix)},
                             {"last_failure_unix", time_or_null(b.last_failure_unix)},
                             {"last_failure", b.last_failure},
@@ -154,8 +155,8 @@ Result<SupervisorState> FromJson<SupervisorState>(std::string_view text) {
       const auto& o = j["backup_schedule"];
       RequireIntegerFields(
           o, {"next_run_unix", "running_pid", "running_since_unix", "started", "succeeded",
-              "failed", "skipped", "last_success_unix", "last_failure_unix", "pruning_pid",
-              "prunes_succeeded", "prunes_failed"});
+              "failed", "skipped", "waiting_since_unix", "last_success_unix", "last_failure_unix",
+              "pruning_pid", "prunes_succeeded", "prunes_failed"});
       auto time_or_null = [&o](const char* key) -> std::optional<int64_t> {
         if (!o.contains(key) || o[key].is_null()) return std::nullopt;
         return o[key].get<int64_t>();
@@ -171,6 +172,7 @@ Result<SupervisorState> FromJson<SupervisorState>(std::string_view text) {
       b.succeeded = o.value("succeeded", uint64_t{0});
       b.failed = o.value("failed", uint64_t{0});
       b.skipped = o.value("skipped", uint64_t{0});
+      b.waiting_since_unix = time_or_null("waiting_since_unix");
       b.last_success_unix = time_or_null("last_success_unix");
       b.last_failure_unix = time_or_null("last_failure_unix");
       b.last_failure = o.value("last_failure", "");

@@ -98,6 +98,7 @@ ordered_json BackupReportJson(const BackupReport& r) {
         {"succeeded", s.succeeded},
         {"failed", s.failed},
         {"skipped", s.skipped},
+        {"waiting_for_ready_member_since", TimeJson(s.waiting_since_unix)},
         {"last_success", TimeJson(s.last_success_unix)},
         {"last_failure", TimeJson(s.last_failure_unix)},
         {"last_failure_exit", s.last_failure},
@@ -153,6 +154,9 @@ std::string RenderBackupLines(const BackupReport& r) {
       out += fmt::format(
           "; running (pid {}{})", s.running_pid,
           s.running_since_unix ? ", since " + WhenText(*s.running_since_unix, now) : std::string());
+    }
+    if (s.waiting_since_unix) {
+      out += "; a due run waits for a ready member since " + WhenText(*s.waiting_since_unix, now);
     }
     if (s.next_run_unix) out += "; next " + FormatUtcTime(*s.next_run_unix);
     out += fmt::format("\nbackup schedule: {} started, {} succeeded, {} failed, {} skipped",

@@ -195,6 +195,19 @@ TEST(RenderBackupLines, SaysWhatIsKnownAndWhatIsNot) {
             "0h ago); log /c/backup-schedule.log\n"
             "backup retention: --keep-last 7 after each successful run; prune runs: 1 succeeded, 1 "
             "failed (last: exit 1)\n");
+
+  // The cluster is starting: the due run waits for a ready member, and status says so.
+  s.running_pid = 0;
+  s.running_since_unix.reset();
+  s.waiting_since_unix = kNow - 5;
+  const std::string lines = RenderBackupLines(ReportBackups(off, {}, s, kNow));
+  EXPECT_NE(lines.find("; a due run waits for a ready member since 2027-01-15T07:59:55Z (5s ago); "
+                       "next 2027-01-15T09:00:00Z\n"),
+            std::string::npos)
+      << lines;
+  EXPECT_EQ(BackupReportJson(
+                ReportBackups(off, {}, s, kNow))["schedule"]["waiting_for_ready_member_since"],
+            "2027-01-15T07:59:55Z");
 }
 
 }  // namespace

@@ -27,22 +27,46 @@ void BackupScheduler::Advance(int64_t now_unix) {
   }
 }
 
-BackupScheduler::Due BackupScheduler::Tick(int64_t now_unix) {
+BackupScheduler::Due BackupScheduler::Tick(int64_t now_unix, bool a_member_ready) {
   Due d;
   const bool backup_due = next_backup_ && *next_backup_ <= now_unix;
   const bool verify_due = next_verify_ && *next_verify_ <= now_unix;
+  const bool busy = state_.running_pid || state_.pruning_pid;
   if (!backup_due && !verify_due) {
-    d.prune = prune_pending_ && !state_.running_pid && !state_.pruning_pid;
+    if (waiting_verify_ && a_member_ready && !busy) {
+      d.start = true;
+      d.verify = *waiting_verify_;
+      waiting_verify_.reset();
+      state_.waiting_since_unix.reset();
+      return d;
+    }
+    d.prune = prune_pending_ && !busy;
     return d;
   }
   Advance(now_unix);
-  if (state_.running_pid || state_.pruning_pid) {
+  // A run still waiting when the next falls due never ran: it counts as skipped, and the new
+  // one takes its place (with --verify if either was due for it).
+  const bool verify = verify_due || waiting_verify_.value_or(false);
+  if (waiting_verify_) {
+    ++state_.skipped;
+    d.skipped_unready = true;
+    waiting_verify_.reset();
+  }
+  if (busy) {
     ++state_.skipped;
     d.skipped = true;
+    state_.waiting_since_unix.reset();
     return d;
   }
+  if (!a_member_ready) {
+    waiting_verify_ = verify;
+    if (!state_.waiting_since_unix) state_.waiting_since_unix = now_unix;
+    d.waits = true;
+    return d;
+  }
+  state_.waiting_since_unix.reset();
   d.start = true;
-  d.verify = verify_due;
+  d.verify = verify;
   return d;
 }
 

@@ -8,6 +8,9 @@
 // schedules at once is one run with --verify. After a pause (a suspended machine) missed runs
 // are not caught up: the next is the schedule's next time after now. With a retention policy,
 // each successful run is followed by a prune (`backups --prune`), which counts as running too.
+// A run that falls due while no member is ready (the cluster is starting, or every member is
+// down) waits for one instead of failing at once; if the next due time comes first, the waiting
+// run is counted as skipped and the new one waits in its place.
 
 #include <sys/types.h>
 
@@ -29,13 +32,16 @@ class BackupScheduler {
                   int64_t now_unix, std::string retention = "");
 
   struct Due {
-    bool start = false;    // start a run now
-    bool verify = false;   // ... with --verify
-    bool skipped = false;  // one was due but the previous still runs
-    bool prune = false;    // start the prune that follows a successful run
+    bool start = false;            // start a run now
+    bool verify = false;           // ... with --verify
+    bool skipped = false;          // one was due but the previous still runs
+    bool prune = false;            // start the prune that follows a successful run
+    bool waits = false;            // one fell due and waits for a ready member (once per due time)
+    bool skipped_unready = false;  // the one due before never found a ready member
   };
-  // Call every tick. Advances the schedule past `now` when a run is due.
-  Due Tick(int64_t now_unix);
+  // Call every tick; `a_member_ready`: some member could be backed up now. Advances the
+  // schedule past `now` when a run is due.
+  Due Tick(int64_t now_unix, bool a_member_ready);
   // The run Tick asked for started as `pid` (0: it could not start, a failure).
   void Started(pid_t pid, int64_t now_unix);
   // The prune Tick asked for started as `pid` (0: it could not start, a failure).
@@ -55,6 +61,8 @@ class BackupScheduler {
   std::optional<int64_t> next_backup_;
   std::optional<int64_t> next_verify_;
   bool prune_pending_ = false;
+  // A due run waiting for a ready member: with --verify or not.
+  std::optional<bool> waiting_verify_;
   formats::ScheduledBackups state_;
 };
 

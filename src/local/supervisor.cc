@@ -176,7 +176,15 @@ void Supervisor::RunOnce() {
 void Supervisor::RunScheduledBackup() {
   if (!backup_scheduler_ || stopping_) return;
   const int64_t now = clock_.UnixSeconds();
-  const BackupScheduler::Due due = backup_scheduler_->Tick(now);
+  const bool a_member_ready =
+      std::any_of(members_.begin(), members_.end(), [](const auto& m) { return m.second.ready; });
+  const BackupScheduler::Due due = backup_scheduler_->Tick(now, a_member_ready);
+  if (due.skipped_unready) {
+    spdlog::warn("scheduled backup skipped: no member became ready since it fell due");
+  }
+  if (due.waits) {
+    spdlog::info("scheduled backup due; it starts once a member is ready");
+  }
   if (due.skipped) {
     const pid_t busy =
         backup_scheduler_->running() ? backup_scheduler_->running() : backup_scheduler_->pruning();

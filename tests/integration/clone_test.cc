@@ -455,7 +455,7 @@ TEST_F(CloneTest, ConsistentCopyUnderWritesCatchesUpFromItsGtid) {
 // MDEV-36025: a backup can hold a transaction InnoDB prepared that the binary log never got;
 // mariadbd with --log-bin refuses to start on such a datadir. In production a donor that
 // applies in parallel leaves one now and then (seen in a local `scale` under sysbench load);
-// here it is made deterministic: a commit held in the binlog's group-commit wait (after
+// here it is forced: a commit held in the binlog's group-commit wait (after
 // InnoDB's prepare) while the donor's mariabackup runs with --no-lock (a wrapper first in
 // its PATH), which does not wait for commits in flight.
 TEST_F(CloneTest, BackupHoldingAPreparedTransactionIsRolledBackAndReplicatedAgain) {
@@ -481,56 +481,79 @@ TEST_F(CloneTest, BackupHoldingAPreparedTransactionIsRolledBackAndReplicatedAgai
     w << "#!/bin/sh\nexec '" << real << "' \"$@\" --no-lock\n";
   }
   fs::permissions(wrappers + "/mariabackup", fs::perms::owner_all);
-  // The held commit waits 30 s for a second one that never comes. Its client gives up after
-  // its read timeout (5 s); the server commits all the same when the wait ends.
-  ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_count = 2").ok());
-  ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_usec = 30000000").ok());
-  std::jthread held([] {
-    auto c = primary_->ConnectAdmin();
-    if (c != nullptr) (void)c->Execute("INSERT INTO mdev36025.t VALUES (1)");
-  });
-  bool prepared = false;
-  for (int i = 0; i < 100 && !prepared; ++i) {
-    auto rows = p->Query("SHOW ENGINE INNODB STATUS");
-    prepared = rows.ok() && !rows->rows.empty() &&
-               rows->rows[0][2].value_or("").find("ACTIVE (PREPARED)") != std::string::npos;
-    if (!prepared) std::this_thread::sleep_for(milliseconds(50));
+  // The case needs a backup taken while a commit is held between its InnoDB prepare and its
+  // binlog write. Any other commit on the primary meanwhile ends the held group early (a CI run
+  // once found no prepared transaction in the backup), so the setup makes up to three tries,
+  // each with its own row, and the test fails if none made the case.
+  std::unique_ptr<Member> replica;
+  std::string gtid, clone_log;
+  int id = 0;
+  auto held_row_committed = [&](int row) {
+    return QueryValue(*p, "SELECT COUNT(*) FROM mdev36025.t WHERE id = " + std::to_string(row)) ==
+           "1";
+  };
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    id = attempt;
+    // The held commit waits 30 s for a second one that never comes. Its client gives up after
+    // its read timeout (5 s); the server commits all the same when the wait ends.
+    ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_count = 2").ok());
+    ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_usec = 30000000").ok());
+    std::jthread held([id] {
+      auto c = primary_->ConnectAdmin();
+      if (c != nullptr)
+        (void)c->Execute("INSERT INTO mdev36025.t VALUES (" + std::to_string(id) + ")");
+    });
+    bool prepared = false;
+    for (int i = 0; i < 100 && !prepared; ++i) {
+      auto rows = p->Query("SHOW ENGINE INNODB STATUS");
+      prepared = rows.ok() && !rows->rows.empty() &&
+                 rows->rows[0][2].value_or("").find("ACTIVE (PREPARED)") != std::string::npos;
+      if (!prepared) std::this_thread::sleep_for(milliseconds(50));
+    }
+    ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_count = 0").ok());
+    ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_usec = 100000").ok());
+    ASSERT_TRUE(prepared) << "the held commit never showed as prepared";
+
+    // The donor starts only once the commit is held and prepared, so that nothing it does at
+    // start can complete the held group first. The held thread meanwhile only waits in the
+    // server for its INSERT's answer.
+    setenv("PATH", (wrappers + ":" + path).c_str(), 1);
+    Donor donor(*primary_, primary_->spec().secrets_dir);
+    setenv("PATH", path.c_str(), 1);
+    replica = NewReplica("prepared-" + std::to_string(attempt));
+    ASSERT_EQ(replica->Clone(DonorArgs({&donor})), 0) << ReadAll(replica->log_file());
+    gtid = nlohmann::json::parse(ReadAll(replica->data_dir() + "/.mysqlset-clone.json"))["gtid"];
+
+    // The member's own mariadbd starts (without the pass: "Found 1 prepared transactions!",
+    // "Aborting"), without the row...
+    ASSERT_TRUE(replica->Start()) << ReadAll(replica->log_file());
+    clone_log = ReadAll(replica->data_dir() + "/.mysqlset-clone.log");
+    if (clone_log.find("1 transactions in prepared state after recovery") != std::string::npos) {
+      break;
+    }
+    std::fprintf(stderr, "try %d: the backup held no prepared transaction; trying again\n",
+                 attempt);
+    replica->Stop();
+    for (int i = 0; i < 900 && !held_row_committed(id); ++i) {
+      std::this_thread::sleep_for(milliseconds(100));
+    }
   }
-  ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_count = 0").ok());
-  ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_usec = 100000").ok());
-  ASSERT_TRUE(prepared) << "the held commit never showed as prepared";
-
-  // The donor starts only once the commit is held and prepared, so that nothing it does at
-  // start can complete the held group first. (Started before the held commit, a CI run once
-  // found no prepared transaction in the backup; the cause was not established.) The held
-  // thread meanwhile only waits in the server for its INSERT's answer.
-  setenv("PATH", (wrappers + ":" + path).c_str(), 1);
-  Donor donor(*primary_, primary_->spec().secrets_dir);
-  setenv("PATH", path.c_str(), 1);
-  auto replica = NewReplica("prepared");
-  ASSERT_EQ(replica->Clone(DonorArgs({&donor})), 0) << ReadAll(replica->log_file());
-  const std::string gtid =
-      nlohmann::json::parse(ReadAll(replica->data_dir() + "/.mysqlset-clone.json"))["gtid"];
-
-  // The member's own mariadbd starts (without the pass: "Found 1 prepared transactions!",
-  // "Aborting"), without the row...
-  ASSERT_TRUE(replica->Start()) << ReadAll(replica->log_file());
-  const std::string clone_log = ReadAll(replica->data_dir() + "/.mysqlset-clone.log");
   ASSERT_NE(clone_log.find("1 transactions in prepared state after recovery"), std::string::npos)
-      << "the backup held no prepared transaction: the case was not made";
+      << "in three tries the backup held no prepared transaction: the case was not made";
   EXPECT_NE(clone_log.find("Please restart without --tc-heuristic-recover"), std::string::npos);
   auto r = replica->ConnectAdmin();
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(QueryValue(*r, "SELECT COUNT(*) FROM mdev36025.t"), "0");
+  const std::string held_row = "SELECT COUNT(*) FROM mdev36025.t WHERE id = " + std::to_string(id);
+  EXPECT_EQ(QueryValue(*r, held_row), "0");
   // ... and replication from the clone's GTID brings it, once the primary commits it.
   bool committed = false;
   for (int i = 0; i < 900 && !committed; ++i) {
-    committed = QueryValue(*p, "SELECT COUNT(*) FROM mdev36025.t") == "1";
+    committed = held_row_committed(id);
     if (!committed) std::this_thread::sleep_for(milliseconds(100));
   }
   ASSERT_TRUE(committed) << "the held commit never ended on the primary";
   ASSERT_NO_FATAL_FAILURE(ReplicateFromPrimary(*r, *p, gtid));
-  EXPECT_EQ(QueryValue(*r, "SELECT COUNT(*) FROM mdev36025.t"), "1");
+  EXPECT_EQ(QueryValue(*r, held_row), "1");
   ASSERT_TRUE(r->Execute("STOP SLAVE").ok());
   replica->Stop();
   ASSERT_TRUE(p->Execute("SET GLOBAL binlog_commit_wait_usec = 0").ok());
