@@ -68,7 +68,7 @@ std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const s
 std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std::string& socket,
                                            const std::string& tmpdir, bool run_as_root) {
   std::vector<std::string> argv = {kMariadbd,
-                                   "--no-defaults",
+                                   "--defaults-file=" + datadir + "/" + kBackupOptionsFile,
                                    "--datadir=" + datadir,
                                    "--socket=" + socket,
                                    "--pid-file=" + tmpdir + "/mariadbd.pid",

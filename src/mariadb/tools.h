@@ -44,6 +44,10 @@ std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const s
 // A throwaway mariadbd on a restored datadir (mysqlset restore): no port, no grant tables,
 // no replication, the binary log on (as members run) so its GTID state can be set. Its
 // binary log files are kRestoreServerBinlog.000001 ... and kRestoreServerBinlog.index.
+// Its only options file is the one mariabackup wrote into the backup (kBackupOptionsFile):
+// the InnoDB settings the data files were made with (innodb_page_size, the undo and system
+// tablespaces), without which a datadir of a non-default page size does not start.
+inline constexpr const char* kBackupOptionsFile = "backup-my.cnf";
 inline constexpr const char* kRestoreServerBinlog = "mysql-bin";
 std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std::string& socket,
                                            const std::string& tmpdir, bool run_as_root);

@@ -1,5 +1,7 @@
 #include "mariadb/tools.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 
 namespace mysqlset::tools {
@@ -26,6 +28,16 @@ TEST(ToolsTest, PrepareWithAndWithoutUseMemory) {
   EXPECT_EQ(PrepareBackupArgv("/s", "1G"),
             (Argv{"mariabackup", "--prepare", "--target-dir=/s", "--use-memory=1G"}));
   EXPECT_EQ(PrepareBackupArgv("/s", ""), (Argv{"mariabackup", "--prepare", "--target-dir=/s"}));
+}
+
+// The data files' InnoDB settings come from the backup's own options file: a datadir of
+// innodb_page_size=8k failed to start under --no-defaults ("uses page size 8192, but the
+// innodb_page_size start-up parameter is 16384").
+TEST(ToolsTest, TheRestoreServerReadsTheBackupsOwnOptionsFile) {
+  const Argv argv = RestoreServerArgv("/d", "/w/s.sock", "/w/tmp", false);
+  ASSERT_GE(argv.size(), 2u);
+  EXPECT_EQ(argv[1], "--defaults-file=/d/backup-my.cnf");  // mariadbd takes it first only
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "--no-defaults"), 0);
 }
 
 TEST(ToolsTest, TheRollbackPassIsTheRestoreServerWithHeuristicRollback) {
