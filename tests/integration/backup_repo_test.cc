@@ -162,6 +162,17 @@ TEST(BackupRepoTest, BadRepositorySpecsAreOneClearError) {
     auto repo = backup::OpenRepository(spec, pfs, runner);
     EXPECT_EQ(repo.status().code(), StatusCode::kInvalidArgument) << spec;
   }
+  // rclone's connection strings would carry credentials into argv, logs and failure records:
+  // refused, and the one-line error repeats none of them.
+  for (const char* spec : {"rclone::s3,secret_access_key=SECRETKEY:bucket/p",
+                           "rclone:s3remote,secret_access_key=SECRETKEY:bucket/p"}) {
+    auto repo = backup::OpenRepository(spec, pfs, runner);
+    EXPECT_EQ(repo.status().code(), StatusCode::kInvalidArgument) << spec;
+    const std::string message = repo.status().message();
+    EXPECT_EQ(message.find("SECRETKEY"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    EXPECT_NE(message.find("rclone's config"), std::string::npos) << message;
+  }
   // Only a backup creates a directory repository; listing a mistyped path creates nothing.
   TempDir tmp;
   auto missing = backup::OpenRepository(tmp.path() + "/typo", pfs, runner);

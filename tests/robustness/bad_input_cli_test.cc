@@ -387,6 +387,15 @@ TEST_F(BadInputCliTest, BadFlagsAndSubcommandsAreOneLineExitTwo) {
         "mysqlset up: error:", std::string("replicas must be between 1 and 64, got ") + n);
   }
   EXPECT_FALSE(fs::exists(dir));
+  // An rclone connection string would carry its credential into the agents' argv and
+  // cluster.json: refused before anything is written, and the line does not repeat it.
+  for (const char* repo : {"rclone:s3,secret_access_key=SECRETKEY:bucket",
+                           "rclone::s3,secret_access_key=SECRETKEY:bucket"}) {
+    const Outcome o = RunCmd({bin, "up", "--dir", dir, "--repo", repo});
+    EXPECT_ONE_ERROR_LINE(o, 2, "mysqlset up: error:", "rclone's config");
+    EXPECT_EQ(o.output.find("SECRETKEY"), std::string::npos) << o.output;
+  }
+  EXPECT_FALSE(fs::exists(dir));
 }
 
 // Issue #17: $MYSQLSET_DIR is --dir's default in every local-cluster command; --dir wins.
