@@ -37,7 +37,7 @@ Result<std::vector<CatalogEntry>> ListBackups(Repository& repo) {
 
 Result<std::vector<formats::BackupFailure>> ListFailures(Repository& repo, size_t limit) {
   ASSIGN_OR_RETURN(auto ids, repo.ListFolders(formats::kFailuresPrefix));
-  std::sort(ids.rbegin(), ids.rend());
+  formats::FailureIdsNewestFirst(ids);
   std::vector<formats::BackupFailure> out;
   for (const auto& id : ids) {
     if (out.size() >= limit) break;

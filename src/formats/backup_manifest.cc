@@ -1,6 +1,8 @@
 #include "formats/backup_manifest.h"
 
+#include <algorithm>
 #include <ctime>
+#include <tuple>
 
 #include "common/json_fields.h"
 #include "core/gtid.h"
@@ -45,6 +47,19 @@ std::string BackupIdOf(int64_t started_at_unix, std::string_view source_member) 
 std::string FailureIdOf(int64_t started_at_unix_ms, std::string_view source_member) {
   return fmt::format("{}.{:03}", BackupIdOf(started_at_unix_ms / 1000, source_member),
                      started_at_unix_ms % 1000);
+}
+
+void FailureIdsNewestFirst(std::vector<std::string>& ids) {
+  // "20261130T110500Z-mysql-1.042": the second is the first 16 characters, the milliseconds
+  // the 3 digits after the last '.'.
+  auto key = [](const std::string& id) {
+    const size_t dot = id.rfind('.');
+    const bool ours = id.size() > 17 && id[15] == 'Z' && id[16] == '-' &&
+                      dot != std::string::npos && id.size() - dot == 4;
+    return std::make_tuple(ours, ours ? id.substr(0, 16) + id.substr(dot) : std::string(), id);
+  };
+  std::sort(ids.begin(), ids.end(),
+            [&key](const std::string& a, const std::string& b) { return key(a) > key(b); });
 }
 
 std::string ToJson(const BackupManifest& m) {

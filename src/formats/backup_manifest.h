@@ -74,8 +74,13 @@ std::string BackupIdOf(int64_t started_at_unix, std::string_view source_member);
 
 // A failure record's id: the run's backup id and the milliseconds of its start,
 // "20261130T110500Z-mysql-1.042", so that runs failing within one second keep a record each.
-// Ids sort by start time.
+// As text, ids sort by the start's second and then by member (mysql-0.900 before mysql-1.100);
+// FailureIdsNewestFirst orders them by start time.
 std::string FailureIdOf(int64_t started_at_unix_ms, std::string_view source_member);
+
+// Failure ids by start time, the newest first (within a millisecond, by member). An id not
+// of FailureIdOf's form sorts by its text after the others.
+void FailureIdsNewestFirst(std::vector<std::string>& ids);
 
 std::string ToJson(const BackupManifest& m);
 // Requires format_version (this version or older), id, and objects each with a name and a

@@ -93,6 +93,14 @@ TEST(BackupFailure, RoundTripsAndRefusesGarbledOrLaterRecords) {
   EXPECT_EQ(FailureKey("ID"), "failures/ID/failure.json");
   EXPECT_EQ(FailureIdOf(1800000000042, "mysql-1"), "20270115T080000Z-mysql-1.042");
   EXPECT_LT(FailureIdOf(1800000000042, "mysql-1"), FailureIdOf(1800000000100, "mysql-1"));
+  // Within one second the text sorts by member; by start time, mysql-1's later run is newer.
+  std::vector<std::string> ids = {FailureIdOf(1800000000900, "mysql-0"),
+                                  FailureIdOf(1800000000100, "mysql-1"),
+                                  FailureIdOf(1800000001000, "mysql-0"), "odd-folder"};
+  FailureIdsNewestFirst(ids);
+  EXPECT_EQ(
+      ids, (std::vector<std::string>{"20270115T080001Z-mysql-0.000", "20270115T080000Z-mysql-0.900",
+                                     "20270115T080000Z-mysql-1.100", "odd-folder"}));
   struct Case {
     const char* name;
     const char* text;
