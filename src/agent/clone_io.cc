@@ -76,9 +76,16 @@ Result<std::unique_ptr<PipedProcess>> PosixPipedProcessStarter::Start(
 }
 
 std::optional<uint64_t> StatvfsDiskSpace::FreeBytes(const std::string& path) const {
+  const std::optional<VolumeSpace> v = VolumeOf(path);
+  if (!v) return std::nullopt;
+  return v->free_bytes;
+}
+
+std::optional<VolumeSpace> StatvfsDiskSpace::VolumeOf(const std::string& path) {
   struct statvfs v;
   if (statvfs(path.c_str(), &v) != 0) return std::nullopt;
-  return static_cast<uint64_t>(v.f_bavail) * v.f_frsize;
+  return VolumeSpace{static_cast<uint64_t>(v.f_bavail) * v.f_frsize,
+                     static_cast<uint64_t>(v.f_blocks) * v.f_frsize};
 }
 
 }  // namespace mysqlset

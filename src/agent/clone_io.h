@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/disk_space.h"
 #include "env/process_runner.h"
 #include "net/backup_client.h"
 
@@ -84,6 +85,8 @@ class PosixPipedProcessStarter : public PipedProcessStarter {
 class StatvfsDiskSpace : public DiskSpace {
  public:
   std::optional<uint64_t> FreeBytes(const std::string& path) const override;
+  // Free and total bytes of the file system holding `path`; nullopt when it cannot be told.
+  static std::optional<VolumeSpace> VolumeOf(const std::string& path);
 };
 
 }  // namespace mysqlset

@@ -133,6 +133,7 @@ void AgentHttpServer::Install() {
     formats::AgentStatus st =
         StatusOf(deps_.agent->config(), snap, Backup(), StateAgeSeconds(snap).value_or(-1));
     if (deps_.archive_status) st.archive = deps_.archive_status();
+    if (deps_.data_volume) st.data_volume = deps_.data_volume();
     return net::HttpResponse{200, "application/json", formats::ToJson(st), {}};
   });
 
@@ -148,11 +149,13 @@ void AgentHttpServer::Install() {
 
   server_.Get("/metrics", [this](const net::HttpRequest&) {
     ProbeCounters p{healthz_ok_, healthz_fail_, readyz_ok_, readyz_fail_};
-    return net::HttpResponse{200,
-                             "text/plain; version=0.0.4",
-                             metrics_.Render(deps_.agent->Snapshot(), Backup(), p) +
-                                 (deps_.extra_metrics ? deps_.extra_metrics() : ""),
-                             {}};
+    return net::HttpResponse{
+        200,
+        "text/plain; version=0.0.4",
+        metrics_.Render(deps_.agent->Snapshot(), Backup(), p,
+                        deps_.data_volume ? deps_.data_volume() : std::nullopt) +
+            (deps_.extra_metrics ? deps_.extra_metrics() : ""),
+        {}};
   });
 }
 

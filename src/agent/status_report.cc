@@ -122,6 +122,11 @@ struct AgentMetrics::Impl {
   // "MariaDB server metrics": no mysqld-exporter sidecar).
   prometheus::Family<prometheus::Gauge>* uptime_family;
   prometheus::Gauge* uptime = nullptr;
+  // The data directory's file system, when statvfs answers (absent otherwise).
+  prometheus::Family<prometheus::Gauge>* volume_free_family;
+  prometheus::Gauge* volume_free = nullptr;
+  prometheus::Family<prometheus::Gauge>* volume_size_family;
+  prometheus::Gauge* volume_size = nullptr;
   prometheus::Gauge* io_errno;
   prometheus::Gauge* sql_errno;
   prometheus::Gauge* semi_sync_clients;
@@ -233,6 +238,17 @@ AgentMetrics::AgentMetrics(const AgentConfig& config)
   m.bad_requests = counter("mysqlset_backup_refusals_total", "Backup requests refused",
                            {{"reason", "bad_request"}});
   m.bytes_sent = counter("mysqlset_backup_bytes_sent_total", "Backup payload bytes sent to peers");
+  m.volume_free_family =
+      &prometheus::BuildGauge()
+           .Name("mysqlset_data_volume_free_bytes")
+           .Help(
+               "Bytes free on the data directory's file system (for writers without root's "
+               "reserve); mariadbd waits when it is full")
+           .Register(reg);
+  m.volume_size_family = &prometheus::BuildGauge()
+                              .Name("mysqlset_data_volume_size_bytes")
+                              .Help("Size of the data directory's file system in bytes")
+                              .Register(reg);
   m.uptime_family = &prometheus::BuildGauge()
                          .Name("mysqlset_mysql_uptime_seconds")
                          .Help("mariadbd's Uptime status variable; absent when not read")
@@ -275,7 +291,8 @@ void SetOrRemove(prometheus::Family<prometheus::Gauge>& family,
 AgentMetrics::~AgentMetrics() = default;
 
 std::string AgentMetrics::Render(const AgentSnapshot& snap, const BackupStats& backup,
-                                 const ProbeCounters& probes) {
+                                 const ProbeCounters& probes,
+                                 const std::optional<VolumeSpace>& data_volume) {
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.mu);
   const ServerState& s = snap.state;
@@ -294,6 +311,12 @@ std::string AgentMetrics::Render(const AgentSnapshot& snap, const BackupStats& b
   SetOrRemove(*m.uptime_family, m.member, m.uptime,
               s.uptime_seconds >= 0 ? std::optional<double>(static_cast<double>(s.uptime_seconds))
                                     : std::nullopt);
+  SetOrRemove(*m.volume_free_family, m.member, m.volume_free,
+              data_volume ? std::optional<double>(static_cast<double>(data_volume->free_bytes))
+                          : std::nullopt);
+  SetOrRemove(*m.volume_size_family, m.member, m.volume_size,
+              data_volume ? std::optional<double>(static_cast<double>(data_volume->total_bytes))
+                          : std::nullopt);
   m.io_errno->Set(s.replica ? s.replica->last_io_errno : 0);
   m.sql_errno->Set(s.replica ? s.replica->last_sql_errno : 0);
   m.semi_sync_clients->Set(static_cast<double>(s.semi_sync_master_clients));

@@ -3,9 +3,11 @@
 // Prometheus metrics. Both are built from an AgentSnapshot; neither ever contains a secret.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "agent/agent.h"
+#include "core/disk_space.h"
 #include "formats/agent_status.h"
 #include "net/backup_server.h"
 
@@ -36,8 +38,10 @@ class AgentMetrics {
  public:
   explicit AgentMetrics(const AgentConfig& config);
   ~AgentMetrics();
+  // `data_volume`: the data directory's file system now (nullopt: unknown, no sample).
   std::string Render(const AgentSnapshot& snap, const BackupStats& backup,
-                     const ProbeCounters& probes);
+                     const ProbeCounters& probes,
+                     const std::optional<VolumeSpace>& data_volume = std::nullopt);
 
  private:
   struct Impl;

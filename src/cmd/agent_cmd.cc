@@ -8,6 +8,7 @@
 
 #include "agent/agent.h"
 #include "agent/backup_service.h"
+#include "agent/clone_io.h"
 #include "agent/cluster_view.h"
 #include "agent/http_endpoints.h"
 #include "agent/secrets.h"
@@ -228,8 +229,9 @@ int RunAgent(const AgentFlags& f) {
       return backup::ArchiveStatusOf(binlog_archiver->Stats(), backup_age->Stats());
     };
   }
+  auto data_volume = [&config] { return StatvfsDiskSpace::VolumeOf(config.data_dir); };
   AgentHttpServer http({&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); },
-                        &switchover_api, repository_metrics, archive_status});
+                        &switchover_api, repository_metrics, archive_status, data_volume});
   if (Status st = http.Start(f.bind_address, self.agent_port); !st.ok()) {
     backups.Stop();
     return ReportError("agent", st);

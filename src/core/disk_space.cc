@@ -1,5 +1,8 @@
 #include "core/disk_space.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <sstream>
@@ -74,6 +77,33 @@ Result<std::optional<uint64_t>> InnodbLogFileSize(const std::vector<std::string>
 
 uint64_t CloneSpaceNeeded(uint64_t estimated_backup_bytes, uint64_t redo_log_bytes) {
   return estimated_backup_bytes + redo_log_bytes;
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, kUnits[u]);
+}
+
+uint64_t DataVolumeLowBytes(uint64_t total_bytes) {
+  constexpr uint64_t kMin = uint64_t{64} << 20;
+  constexpr uint64_t kMax = uint64_t{1} << 30;
+  return std::clamp(total_bytes / 20, kMin, kMax);
+}
+
+std::string DataVolumeWarning(const VolumeSpace& v) {
+  constexpr uint64_t kFull = uint64_t{1} << 20;  // InnoDB and the binlog write in pages and more
+  if (v.total_bytes == 0 || v.free_bytes >= DataVolumeLowBytes(v.total_bytes)) return "";
+  return fmt::format(
+      "data volume {}: {} free of {} (mariadbd waits for space when it is full, and writes and "
+      "replication hang; free some or grow the volume)",
+      v.free_bytes < kFull ? "full" : "nearly full", HumanBytes(v.free_bytes),
+      HumanBytes(v.total_bytes));
 }
 
 }  // namespace mysqlset

@@ -30,4 +30,25 @@ Result<std::optional<uint64_t>> InnodbLogFileSize(const std::vector<std::string>
 // Bytes a clone needs free: the backup's estimated size plus the redo log.
 uint64_t CloneSpaceNeeded(uint64_t estimated_backup_bytes, uint64_t redo_log_bytes);
 
+// "512 B", "3.0 MiB", "1.5 GiB".
+std::string HumanBytes(uint64_t bytes);
+
+// A filesystem's space, as statvfs(2) gives it to writers without root's reserve.
+struct VolumeSpace {
+  uint64_t free_bytes = 0;
+  uint64_t total_bytes = 0;
+  bool operator==(const VolumeSpace&) const = default;
+};
+
+// Below this much free, status warns about the data volume: 5 % of it, at least 64 MiB and
+// at most 1 GiB.
+uint64_t DataVolumeLowBytes(uint64_t total_bytes);
+
+// mariadbd does not fail on a full data volume: it waits for space, so writes hang and a
+// replica stops replicating without an error, and from outside the member just looks
+// unreachable. So status says it first: "" while there is room, else one line for
+// `mysqlset status` and /v1/status: "data volume nearly full: 40.0 MiB free of 1.0 GiB ..."
+// (below DataVolumeLowBytes) or "data volume full: ..." (under 1 MiB free).
+std::string DataVolumeWarning(const VolumeSpace& v);
+
 }  // namespace mysqlset

@@ -59,5 +59,43 @@ TEST(CloneSpaceNeededTest, CountsTheRedoLogMariadbdPreallocates) {
   EXPECT_EQ(CloneSpaceNeeded(0, uint64_t{1} << 30), uint64_t{1} << 30);
 }
 
+TEST(HumanBytesTest, Units) {
+  EXPECT_EQ(HumanBytes(512), "512 B");
+  EXPECT_EQ(HumanBytes(3u << 20), "3.0 MiB");
+  EXPECT_EQ(HumanBytes(uint64_t{3} << 29), "1.5 GiB");
+}
+
+// The warning's threshold: 5 % of the volume, at least 64 MiB, at most 1 GiB.
+TEST(DataVolumeWarningTest, Table) {
+  constexpr uint64_t MiB = uint64_t{1} << 20, GiB = uint64_t{1} << 30;
+  struct Case {
+    const char* what;
+    VolumeSpace v;
+    std::string want_prefix;  // "" no warning
+  } cases[] = {
+      {"unknown size: nothing said", {0, 0}, ""},
+      {"plenty of room", {600 * MiB, GiB}, ""},
+      {"small volume: 64 MiB floor, just above", {64 * MiB, 512 * MiB}, ""},
+      {"small volume: under the 64 MiB floor",
+       {64 * MiB - 1, 512 * MiB},
+       "data volume nearly full: 64.0 MiB free of 512.0 MiB"},
+      {"100 GiB volume: 5 % is 5 GiB, capped at 1 GiB", {2 * GiB, 100 * GiB}, ""},
+      {"100 GiB volume: under 1 GiB", {GiB - 1, 100 * GiB}, "data volume nearly full: "},
+      {"10 GiB volume: 5 % is 512 MiB", {511 * MiB, 10 * GiB}, "data volume nearly full: "},
+      {"10 GiB volume: 513 MiB is room", {513 * MiB, 10 * GiB}, ""},
+      {"under 1 MiB is full", {MiB - 1, GiB}, "data volume full: 1024.0 KiB free of 1.0 GiB"},
+      {"nothing free", {0, GiB}, "data volume full: 0 B free of 1.0 GiB"},
+  };
+  for (const Case& c : cases) {
+    const std::string got = DataVolumeWarning(c.v);
+    if (c.want_prefix.empty()) {
+      EXPECT_EQ(got, "") << c.what;
+    } else {
+      EXPECT_TRUE(got.starts_with(c.want_prefix)) << c.what << ": " << got;
+      EXPECT_NE(got.find("free some or grow the volume"), std::string::npos) << c.what;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mysqlset

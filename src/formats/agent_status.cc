@@ -119,6 +119,12 @@ std::string ToJson(const AgentStatus& s) {
   } else {
     j["archive"] = nullptr;
   }
+  if (s.data_volume) {
+    j["data_volume"] = {{"free_bytes", s.data_volume->free_bytes},
+                        {"total_bytes", s.data_volume->total_bytes}};
+  } else {
+    j["data_volume"] = nullptr;
+  }
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -196,6 +202,12 @@ Result<AgentStatus> FromJson<AgentStatus>(std::string_view text) {
                                      b.value("refused_auth", uint64_t{0}),
                                      b.value("refused_busy", uint64_t{0}),
                                      b.value("bytes_sent", uint64_t{0})};
+    }
+    if (j.contains("data_volume") && !j["data_volume"].is_null()) {
+      const json& v = j["data_volume"];
+      RequireIntegerFields(v, {"free_bytes", "total_bytes"});
+      s.data_volume =
+          VolumeSpace{v.value("free_bytes", uint64_t{0}), v.value("total_bytes", uint64_t{0})};
     }
     if (j.contains("archive") && !j["archive"].is_null()) {
       const json& a = j["archive"];

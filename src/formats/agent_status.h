@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/disk_space.h"
 #include "formats/from_json.h"
 
 namespace mysqlset::formats {
@@ -111,6 +112,9 @@ struct AgentStatus {
   std::optional<Clone> clone;
   Backup backup;
   std::optional<Archive> archive;
+  // The data directory's filesystem when /v1/status was served ("data_volume": null when
+  // statvfs failed, or from an older agent). core/disk_space.h DataVolumeWarning judges it.
+  std::optional<VolumeSpace> data_volume;
 };
 
 // One line of JSON. Never throws: text from outside (MariaDB error messages, hosts) that is

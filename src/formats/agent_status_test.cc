@@ -57,6 +57,7 @@ AgentStatus Full() {
   a.catalog_read_failures = 2;
   a.catalog_error = "";
   s.archive = a;
+  s.data_volume = VolumeSpace{41943040, 1073741824};
   return s;
 }
 
@@ -88,6 +89,7 @@ TEST(AgentStatusGolden, TheGoldenFileRoundTrips) {
   EXPECT_EQ(s->last_epoch->since_unix_ms, 1764500000123);
   ASSERT_TRUE(s->archive);
   EXPECT_EQ(s->archive, Full().archive);
+  EXPECT_EQ(s->data_volume, (VolumeSpace{41943040, 1073741824}));
 }
 
 TEST(AgentStatus, ReadsTheContractFields) {
@@ -107,6 +109,7 @@ TEST(AgentStatus, ReadsTheContractFields) {
   EXPECT_FALSE(b->lag_seconds);
   EXPECT_FALSE(b->replication);
   EXPECT_FALSE(b->clone);
+  EXPECT_FALSE(b->data_volume);  // an older agent's status
   EXPECT_FALSE(FromJson<AgentStatus>("not json").ok());
 }
 

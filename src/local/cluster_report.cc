@@ -56,17 +56,6 @@ std::string CrashLoopMessage(const std::string& pod, const std::string& process,
                      restarts, last_exit, reason.empty() ? "" : ": ", reason, log);
 }
 
-std::string HumanBytes(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, kUnits[u]);
-}
-
 std::string RenderCloneProgress(const CloneProgress& p, int bar_width) {
   std::string out;
   if (p.estimated_bytes > 0) {
@@ -198,6 +187,13 @@ std::string RenderStatusJson(const ClusterSpec& spec, const std::vector<MemberRe
     o["sync"] = !sync.empty() && sync == a.pod_name;
     o["errant_gtids"] = m.agent ? m.agent->errant_gtids : "";
     o["stale_reads"] = m.agent ? m.agent->stale_reads : "";
+    if (m.agent && m.agent->data_volume) {
+      o["data_volume"] = {{"free_bytes", m.agent->data_volume->free_bytes},
+                          {"total_bytes", m.agent->data_volume->total_bytes},
+                          {"warning", DataVolumeWarning(*m.agent->data_volume)}};
+    } else {
+      o["data_volume"] = nullptr;
+    }
     o["kept_datadirs"] = json::array();
     for (const KeptDatadir& k : m.kept_datadirs) {
       o["kept_datadirs"].push_back(
@@ -268,6 +264,11 @@ std::string RenderStatusTable(const ClusterSpec& spec, const std::vector<MemberR
     if (m.agent && !m.agent->errant_gtids.empty()) {
       out += fmt::format("{:<12} errant GTIDs (the primary never had them): {}\n", "",
                          m.agent->errant_gtids);
+    }
+    if (m.agent && m.agent->data_volume) {
+      if (const std::string w = DataVolumeWarning(*m.agent->data_volume); !w.empty()) {
+        out += fmt::format("{:<12} {}\n", "", w);
+      }
     }
     out += RenderKeptDatadirLines(m.kept_datadirs);
     if (!m.error.empty()) out += fmt::format("{:<12} {}\n", "", m.error);

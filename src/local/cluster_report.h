@@ -14,6 +14,7 @@
 
 #include "agent/data_step.h"
 #include "common/status.h"
+#include "core/disk_space.h"  // HumanBytes
 #include "formats/agent_status.h"
 #include "formats/clone_progress.h"
 #include "formats/supervisor_state.h"
@@ -29,7 +30,6 @@ using formats::SupervisorState;
 
 // "[##########----------]  50%  1.0 GiB of 2.0 GiB  25.0 MiB/s  ETA 41s  from mysql-1 (copy)"
 std::string RenderCloneProgress(const CloneProgress& p, int bar_width = 24);
-std::string HumanBytes(uint64_t bytes);
 
 // The message of the last "mysqlset CMD: error: MESSAGE" line in a step's log ("" if none),
 // so a failed step's reason shows where the user looks first, not only in its log file.

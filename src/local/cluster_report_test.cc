@@ -28,6 +28,17 @@ MemberReport ReadyPrimary() {
   return up;
 }
 
+// `n` members whose agents report a ready replica at `gtid`, seen in `epoch`.
+std::vector<MemberReport> ReadyReplicas(uint32_t n, const char* gtid, uint64_t epoch = 0) {
+  std::vector<MemberReport> ms(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    ms[i].ordinal = i;
+    ms[i].agent = Agent("replica", true, 100 + i, gtid, 0.0, {});
+    ms[i].epoch = epoch;
+  }
+  return ms;
+}
+
 TEST(RenderStatusJson, FollowsTheDesignSchema) {
   ClusterSpec spec{"mysql", 2, 13306};
   const MemberReport up = ReadyPrimary();
@@ -76,12 +87,7 @@ TEST(RenderStatusTable, ShowsDownMembers) {
 // highest epoch wins.
 TEST(RenderStatus, PrimaryAndEpochComeFromTheAgents) {
   ClusterSpec spec{"mysql", 3, 13306};
-  std::vector<MemberReport> ms(3);
-  for (uint32_t i = 0; i < 3; ++i) {
-    ms[i].ordinal = i;
-    ms[i].agent = Agent("replica", true, 100 + i, "0-102-9", 0.0, {});
-    ms[i].epoch = 4;
-  }
+  std::vector<MemberReport> ms = ReadyReplicas(3, "0-102-9", 4);
   ms[2].agent->role = "primary";
   auto j = nlohmann::json::parse(RenderStatusJson(spec, ms, true));
   EXPECT_EQ(j["primary"], "mysql-2");
@@ -205,15 +211,33 @@ TEST(RenderStatusTable, ShowsTheSupervisorWarningFirstAndMemberErrors) {
             true);
 }
 
+// A full data volume makes mariadbd wait, and the member then only looks unreachable: status
+// says why, under the member, in both forms; a volume with room says nothing.
+TEST(RenderStatus, ShowsANearlyFullDataVolume) {
+  ClusterSpec spec{"mysql", 2, 13306};
+  std::vector<MemberReport> ms = ReadyReplicas(2, "0-101-9");
+  ms[0].agent->data_volume = VolumeSpace{uint64_t{600} << 20, uint64_t{1} << 30};
+  ms[1].agent->data_volume = VolumeSpace{4096, uint64_t{1} << 30};
+  const std::string t = RenderStatusTable(spec, ms, true);
+  EXPECT_NE(t.find("\n             data volume full: 4.0 KiB free of 1.0 GiB (mariadbd waits"),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(t.find("data volume nearly full"), std::string::npos) << t;
+  auto j = nlohmann::json::parse(RenderStatusJson(spec, ms, true));
+  EXPECT_EQ(j["members"][0]["data_volume"]["free_bytes"], 600u << 20);
+  EXPECT_EQ(j["members"][0]["data_volume"]["warning"], "");
+  EXPECT_EQ(j["members"][1]["data_volume"]["total_bytes"], 1u << 30);
+  EXPECT_TRUE(
+      j["members"][1]["data_volume"]["warning"].get<std::string>().starts_with("data volume full"));
+  ms[0].agent->data_volume.reset();  // an older agent
+  j = nlohmann::json::parse(RenderStatusJson(spec, ms, true));
+  EXPECT_TRUE(j["members"][0]["data_volume"].is_null());
+}
+
 // Issue 13: the sync replica, errant GTIDs, stale reads and the last failover, in both forms.
 TEST(RenderStatus, ShowsSyncErrantStaleReadsAndTheLastFailover) {
   ClusterSpec spec{"mysql", 3, 13306};
-  std::vector<MemberReport> ms(3);
-  for (uint32_t i = 0; i < 3; ++i) {
-    ms[i].ordinal = i;
-    ms[i].agent = Agent("replica", true, 100 + i, "0-101-9", 0.0, {});
-    ms[i].epoch = 5;
-  }
+  std::vector<MemberReport> ms = ReadyReplicas(3, "0-101-9", 5);
   ms[1].agent->role = "primary";
   ms[1].agent->sync = "mysql-2";
   ms[0].agent->sync = "mysql-0";  // an older view: the primary's wins

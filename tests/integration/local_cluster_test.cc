@@ -239,6 +239,12 @@ TEST_F(LocalClusterTest, SeedWalkthrough) {
     EXPECT_EQ(m["role"], i == 0 ? "primary" : "replica");
     EXPECT_EQ(m["port"], MemberPort(i));
     EXPECT_EQ(m["server_id"], 100 + i);
+    // The agent reads its data directory's file system (statvfs) for each status.
+    ASSERT_TRUE(m["data_volume"].is_object()) << m.dump();
+    EXPECT_GT(m["data_volume"]["total_bytes"].get<uint64_t>(), 0u) << m.dump();
+    EXPECT_LE(m["data_volume"]["free_bytes"].get<uint64_t>(),
+              m["data_volume"]["total_bytes"].get<uint64_t>())
+        << m.dump();
   }
   EXPECT_EQ(status["endpoints"]["primary"], "127.0.0.1:" + std::to_string(WritePort()));
   EXPECT_EQ(status["endpoints"]["read"], "127.0.0.1:" + std::to_string(ReadPort()));
