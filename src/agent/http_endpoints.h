@@ -46,9 +46,9 @@ class AgentHttpServer {
     // "archive" of /v1/status (the binlog archiver's and the backup-age monitor's stats);
     // may be empty: null then.
     std::function<formats::AgentStatus::Archive()> archive_status;
-    // The data directory's file system now ("data_volume" of /v1/status and its /metrics
-    // gauges); may be empty, and may answer nullopt: unknown. Read per request, on the
-    // request's thread, so a hung file system never stalls the agent's loop.
+    // The data directory's file system ("data_volume" of /v1/status and its /metrics
+    // gauges); may be empty, and may answer nullopt: unknown. Must not block: the agent
+    // serves agent/volume_watch.h's last read.
     std::function<std::optional<VolumeSpace>()> data_volume;
   };
   explicit AgentHttpServer(Deps deps);

@@ -4,20 +4,11 @@
 
 #include "agent/clone_receiver.h"
 #include "backup/xbstream_check.h"
+#include "core/disk_space.h"
 #include "fmt/format.h"
 #include "net/backup_protocol.h"
 
 namespace mysqlset::backup {
-
-std::string HumanBytes(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (bytes >= 1024 && u < 4) {
-    bytes /= 1024;
-    ++u;
-  }
-  return fmt::format("{:.1f} {}", bytes, units[u]);
-}
 
 Status UnpackObject(ProcessRunner& runner, const std::string& object, const std::string& dir,
                     const std::string& log_file) {
@@ -167,7 +158,8 @@ class Run {
     if (estimate > bytes && rate > 0) eta = fmt::format("ETA {:.0f} s", (estimate - bytes) / rate);
     if (estimate <= bytes) eta = "done";
     return fmt::format("{}: {} of ~{}, {}/s, {}", o_.source.name, HumanBytes(bytes),
-                       HumanBytes(estimate > bytes ? estimate : bytes), HumanBytes(rate), eta);
+                       HumanBytes(estimate > bytes ? estimate : bytes),
+                       HumanBytes(static_cast<uint64_t>(rate)), eta);
   }
 
   // Upload, then verify what the repository holds, before anything names it.

@@ -54,9 +54,6 @@ struct BackupRunEnv {
 // failure record could not be written.
 Result<formats::BackupManifest> RunBackup(BackupRunEnv& env, const BackupRunOptions& options);
 
-// "1.5 MiB"
-std::string HumanBytes(double bytes);
-
 // Decompresses the zstd-compressed xbstream `object` into `dir` (created), through
 // `bash -c 'zstd -dc | mbstream -x'` (pipefail); the paths reach the shell as arguments, never as
 // code.

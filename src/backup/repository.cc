@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "core/repository_spec.h"
 #include "fmt/format.h"
 #include "net/backup_protocol.h"
 
@@ -98,7 +99,7 @@ class RcloneRepository : public Repository {
     scratch_ = fmt::format("{}/mysqlset-backup-{}", tmp && *tmp ? tmp : "/tmp", getpid());
   }
 
-  std::string Describe() const override { return "rclone:" + remote_; }
+  std::string Describe() const override { return RedactedRepositorySpec("rclone:" + remote_); }
   std::string ScratchDir() const override { return scratch_; }
 
   Status PutFile(const std::string& local_path, const std::string& key) override {
@@ -210,39 +211,9 @@ class RcloneRepository : public Repository {
 
 }  // namespace
 
-Status CheckRepositorySpec(const std::string& spec) {
-  constexpr std::string_view kRclone = "rclone:";
-  if (spec.empty())
-    return InvalidArgument("--repo is empty: give a directory or rclone:REMOTE:PATH");
-  if (spec.rfind(kRclone, 0) != 0) return Status::Ok();
-  const std::string remote = spec.substr(kRclone.size());
-  // rclone's connection strings (":s3,secret_access_key=...:bucket", "name,key=value:path")
-  // would carry settings, credentials among them, into process arguments, logs and failure
-  // records; so they are refused, and the message repeats nothing after the remote's name.
-  if (!remote.empty() && remote.front() == ':') {
-    return InvalidArgument(
-        "--repo rclone::...: an on-the-fly remote is not taken (its settings would show in "
-        "process arguments and logs); define the remote in rclone's config and give "
-        "rclone:REMOTE:PATH");
-  }
-  const size_t params = remote.find(',');
-  if (params != std::string::npos && params < remote.find(':')) {
-    const std::string name = remote.substr(0, params);
-    return InvalidArgument(
-        "--repo rclone:{},...: connection-string parameters are not taken (they would show in "
-        "process arguments and logs); set them in rclone's config for remote '{}'",
-        name, name);
-  }
-  if (remote.find(':') == std::string::npos) {
-    return InvalidArgument(
-        "--repo {}: expected rclone:REMOTE:PATH, REMOTE a remote of rclone's config", spec);
-  }
-  return Status::Ok();
-}
-
 Result<std::unique_ptr<Repository>> OpenRepository(const std::string& spec, FileSystem& fs,
                                                    ProcessRunner& runner, bool create) {
-  RETURN_IF_ERROR(CheckRepositorySpec(spec));
+  RETURN_IF_ERROR(CheckStoredRepositorySpec(spec));
   constexpr std::string_view kRclone = "rclone:";
   if (spec.rfind(kRclone, 0) == 0) {
     return std::unique_ptr<Repository>(

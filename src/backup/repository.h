@@ -44,14 +44,11 @@ class Repository {
   virtual Result<std::vector<std::string>> ListFolders(const std::string& prefix) = 0;
 };
 
-// kInvalidArgument, in one line, for a spec no repository can be opened from: empty, "rclone:"
-// without a REMOTE:PATH, or with rclone connection-string settings (":backend,..." or
-// "REMOTE,key=value:"), which would put credentials in process arguments and logs. Pure.
-Status CheckRepositorySpec(const std::string& spec);
-
 // "rclone:REMOTE:PATH" -> rclone; anything else is a directory path, created if missing
 // when `create` (a backup writes there), else kNotFound naming it (listing or restoring
-// from a mistyped path creates nothing). CheckRepositorySpec's errors first.
+// from a mistyped path creates nothing). core/repository_spec.h's CheckStoredRepositorySpec
+// errors first: a named remote with connection-string settings is opened (an older version
+// may have stored one), and Describe() shows it redacted.
 Result<std::unique_ptr<Repository>> OpenRepository(const std::string& spec, FileSystem& fs,
                                                    ProcessRunner& runner, bool create = false);
 

@@ -13,6 +13,7 @@
 #include "agent/http_endpoints.h"
 #include "agent/secrets.h"
 #include "agent/switchover_api.h"
+#include "agent/volume_watch.h"
 #include "backup/archive_status.h"
 #include "backup/backup_age_monitor.h"
 #include "backup/binlog_archiver.h"
@@ -22,6 +23,7 @@
 #include "core/data_state.h"
 #include "core/mycnf.h"
 #include "core/reclone.h"
+#include "core/repository_spec.h"
 #include "etcd/etcd_store.h"
 #include "mariadb/mariadb_db.h"
 #include "posix/fd_limit.h"
@@ -170,6 +172,13 @@ int RunAgent(const AgentFlags& f) {
   MariaDb archive_db(
       ConnectOptions{"127.0.0.1", self.mysql_port, kAdminUser, secrets->admin_password, 2, 10, 10});
   if (!f.archive_repo.empty()) {
+    if (HasConnectionSettings(f.archive_repo)) {
+      // Taken, so that agents an older version set up keep running; shown redacted.
+      spdlog::warn(
+          "--archive-repo {}: rclone connection-string settings show in process arguments; move "
+          "them into rclone's config and give rclone:REMOTE:PATH",
+          RedactedRepositorySpec(f.archive_repo));
+    }
     auto repo = backup::OpenRepository(f.archive_repo, fs, archive_runner, /*create=*/true);
     if (!repo.ok()) return ReportError("agent", repo.status().Annotate("--archive-repo"));
     archive_repo = std::move(*repo);
@@ -229,7 +238,11 @@ int RunAgent(const AgentFlags& f) {
       return backup::ArchiveStatusOf(binlog_archiver->Stats(), backup_age->Stats());
     };
   }
-  auto data_volume = [&config] { return StatvfsDiskSpace::VolumeOf(config.data_dir); };
+  // Read every 5 s, and unknown after 30 s without an answer (a hung file system).
+  VolumeWatcher volume(
+      [data_dir = config.data_dir] { return StatvfsDiskSpace::VolumeOf(data_dir); },
+      std::chrono::seconds(5), std::chrono::seconds(30));
+  auto data_volume = [&volume] { return volume.Latest(); };
   AgentHttpServer http({&agent, &monitor_db, &clock, [&backups] { return backups.Stats(); },
                         &switchover_api, repository_metrics, archive_status, data_volume});
   if (Status st = http.Start(f.bind_address, self.agent_port); !st.ok()) {

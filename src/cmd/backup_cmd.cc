@@ -27,6 +27,7 @@
 #include "core/backup_choice.h"
 #include "core/backup_target.h"
 #include "core/binlog_retention.h"
+#include "core/disk_space.h"
 #include "core/donor.h"
 #include "core/identity.h"
 #include "core/pitr.h"
@@ -220,8 +221,7 @@ int RunBackupCmd(const BackupFlags& f) {
   std::printf("Backup %s published in %s: GTID %s, %s stored (%s streamed) in %lld s\n",
               m->id.c_str(), (*repo)->Describe().c_str(),
               m->gtid.empty() ? "(none)" : m->gtid.c_str(),
-              backup::HumanBytes(static_cast<double>(m->objects.at(0).bytes)).c_str(),
-              backup::HumanBytes(static_cast<double>(m->stream_bytes)).c_str(),
+              HumanBytes(m->objects.at(0).bytes).c_str(), HumanBytes(m->stream_bytes).c_str(),
               static_cast<long long>(m->finished_at_unix - m->started_at_unix));
   if (f.verify) {
     std::fflush(stdout);
@@ -374,8 +374,7 @@ int RunBackupsCmd(const BackupsFlags& f) {
     for (const auto& o : m.objects) bytes += o.bytes;
     std::printf("%-36s %-20s %-10s %-24s %10s  %s\n", m.id.c_str(),
                 FormatUtcTime(m.finished_at_unix).c_str(), m.source_member.c_str(),
-                m.gtid.empty() ? "-" : m.gtid.c_str(),
-                backup::HumanBytes(static_cast<double>(bytes)).c_str(),
+                m.gtid.empty() ? "-" : m.gtid.c_str(), HumanBytes(bytes).c_str(),
                 e.verification ? FormatUtcTime(e.verification->verified_at_unix).c_str() : "no");
   }
   if (const int rc = PrintRecoveryWindow(**repo, *list); rc != kExitOk) return rc;

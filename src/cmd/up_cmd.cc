@@ -10,11 +10,11 @@
 #include <thread>
 
 #include "agent/datadir_template.h"
-#include "backup/repository.h"
 #include "cmd/cluster_checks.h"
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "common/logging.h"
+#include "core/repository_spec.h"
 #include "local/cluster_dir.h"
 #include "local/display.h"
 #include "local/log_cap.h"
@@ -103,7 +103,7 @@ Result<local::ClusterSpec> SpecForUp(PosixFileSystem& fs, const local::ClusterPa
   // given a schedule replaces the stored one ('' removes it).
   local::BackupFlagsGiven given;
   if (!f.repo.empty()) {
-    RETURN_IF_ERROR(backup::CheckRepositorySpec(f.repo));  // before it reaches cluster.json
+    RETURN_IF_ERROR(CheckRepositorySpec(f.repo));  // before it reaches cluster.json
     // Agents run elsewhere than this shell: a directory repository by its absolute path.
     given.repo = f.repo.rfind("rclone:", 0) == 0 ? f.repo : Absolute(f.repo);
   }

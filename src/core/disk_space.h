@@ -47,7 +47,7 @@ uint64_t DataVolumeLowBytes(uint64_t total_bytes);
 // mariadbd does not fail on a full data volume: it waits for space, so writes hang and a
 // replica stops replicating without an error, and from outside the member just looks
 // unreachable. So status says it first: "" while there is room, else one line for
-// `mysqlset status` and /v1/status: "data volume nearly full: 40.0 MiB free of 1.0 GiB ..."
+// `mysqlset status` (and its --json): "data volume nearly full: 40.0 MiB free of 1.0 GiB ..."
 // (below DataVolumeLowBytes) or "data volume full: ..." (under 1 MiB free).
 std::string DataVolumeWarning(const VolumeSpace& v);
 

@@ -67,7 +67,8 @@ struct ScheduledBackups {
   uint64_t succeeded = 0;
   uint64_t failed = 0;
   uint64_t skipped = 0;  // due while the previous run still ran, or never found a ready member
-  // A due run has waited since then for a ready member to back up (the cluster starting).
+  // Since then (the first due time it waited at) a due run waits for a ready member to back
+  // up: the cluster is starting, or every member is down.
   std::optional<int64_t> waiting_since_unix;
   std::optional<int64_t> last_success_unix;  // when the newest successful run ended
   std::optional<int64_t> last_failure_unix;  // when the newest failed run ended

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/pitr.h"
+#include "core/repository_spec.h"
 #include "fmt/format.h"
 
 namespace mysqlset::local {
@@ -36,7 +37,7 @@ BackupReport ReportBackups(const ClusterSpec& spec, const std::vector<MemberRepo
                            int64_t now_unix) {
   BackupReport r;
   r.now_unix = now_unix;
-  r.repo = spec.archive_repo;
+  r.repo = RedactedRepositorySpec(spec.archive_repo);  // as shown: never a setting
   r.schedule = schedule;
   const std::optional<std::string> primary = ReportedPrimary(spec, members);
   const formats::AgentStatus::Archive* archiver = nullptr;
@@ -156,7 +157,7 @@ std::string RenderBackupLines(const BackupReport& r) {
           s.running_since_unix ? ", since " + WhenText(*s.running_since_unix, now) : std::string());
     }
     if (s.waiting_since_unix) {
-      out += "; a due run waits for a ready member since " + WhenText(*s.waiting_since_unix, now);
+      out += "; waiting for a ready member since " + WhenText(*s.waiting_since_unix, now);
     }
     if (s.next_run_unix) out += "; next " + FormatUtcTime(*s.next_run_unix);
     out += fmt::format("\nbackup schedule: {} started, {} succeeded, {} failed, {} skipped",

@@ -201,7 +201,7 @@ TEST(RenderBackupLines, SaysWhatIsKnownAndWhatIsNot) {
   s.running_since_unix.reset();
   s.waiting_since_unix = kNow - 5;
   const std::string lines = RenderBackupLines(ReportBackups(off, {}, s, kNow));
-  EXPECT_NE(lines.find("; a due run waits for a ready member since 2027-01-15T07:59:55Z (5s ago); "
+  EXPECT_NE(lines.find("; waiting for a ready member since 2027-01-15T07:59:55Z (5s ago); "
                        "next 2027-01-15T09:00:00Z\n"),
             std::string::npos)
       << lines;

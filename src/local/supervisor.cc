@@ -9,6 +9,7 @@
 #include "core/data_state.h"
 #include "core/identity.h"
 #include "core/reclone.h"
+#include "core/repository_spec.h"
 #include "local/cluster_dir.h"
 #include "local/etcd_member.h"
 #include "local/haproxy_config.h"
@@ -91,7 +92,7 @@ Status Supervisor::Start() {
         std::move(backup), std::move(verify), paths_.backup_schedule_log(), clock_.UnixSeconds(),
         std::move(retention));
     spdlog::info("backups into {} on schedule '{}' (UTC){}; their output goes to {}",
-                 spec_.archive_repo, spec_.backup_schedule,
+                 RedactedRepositorySpec(spec_.archive_repo), spec_.backup_schedule,
                  spec_.backup_verify_schedule.empty()
                      ? ""
                      : fmt::format(", with --verify on '{}'", spec_.backup_verify_schedule),
@@ -176,8 +177,10 @@ void Supervisor::RunOnce() {
 void Supervisor::RunScheduledBackup() {
   if (!backup_scheduler_ || stopping_) return;
   const int64_t now = clock_.UnixSeconds();
-  const bool a_member_ready =
-      std::any_of(members_.begin(), members_.end(), [](const auto& m) { return m.second.ready; });
+  // `mysqlset backup` asks members 0..replicas-1 only: one being scaled away does not count.
+  const bool a_member_ready = std::any_of(members_.begin(), members_.end(), [this](const auto& m) {
+    return m.second.ready && static_cast<int>(m.first) < spec_.replicas;
+  });
   const BackupScheduler::Due due = backup_scheduler_->Tick(now, a_member_ready);
   if (due.skipped_unready) {
     spdlog::warn("scheduled backup skipped: no member became ready since it fell due");

@@ -1,5 +1,6 @@
 #include "mariadb/tools.h"
 
+#include "core/disk_space.h"  // kDefaultInnodbLogFileSize
 #include "fmt/format.h"
 
 namespace mysqlset::tools {
@@ -67,17 +68,14 @@ std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const s
 
 std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std::string& socket,
                                            const std::string& tmpdir, bool run_as_root) {
-  std::vector<std::string> argv = {kMariadbd,
-                                   "--defaults-file=" + datadir + "/" + kBackupOptionsFile,
-                                   "--datadir=" + datadir,
-                                   "--socket=" + socket,
-                                   "--pid-file=" + tmpdir + "/mariadbd.pid",
-                                   "--tmpdir=" + tmpdir,
-                                   "--skip-networking",
-                                   "--skip-grant-tables",
-                                   "--skip-slave-start",
-                                   std::string("--log-bin=") + kRestoreServerBinlog,
-                                   "--server-id=1"};
+  std::vector<std::string> argv = {
+      kMariadbd, "--defaults-file=" + datadir + "/" + kBackupOptionsFile, "--datadir=" + datadir,
+      "--socket=" + socket, "--pid-file=" + tmpdir + "/mariadbd.pid", "--tmpdir=" + tmpdir,
+      "--skip-networking", "--skip-grant-tables", "--skip-slave-start",
+      std::string("--log-bin=") + kRestoreServerBinlog, "--server-id=1",
+      // Not the source's redo log size, which backup-my.cnf holds
+      // and may be GiBs: this server runs in a work directory.
+      "--innodb-log-file-size=" + std::to_string(kDefaultInnodbLogFileSize)};
   if (run_as_root) argv.push_back("--user=root");
   return argv;
 }

@@ -46,7 +46,8 @@ std::vector<std::string> BootstrapServerArgv(const std::string& datadir, const s
 // binary log files are kRestoreServerBinlog.000001 ... and kRestoreServerBinlog.index.
 // Its only options file is the one mariabackup wrote into the backup (kBackupOptionsFile):
 // the InnoDB settings the data files were made with (innodb_page_size, the undo and system
-// tablespaces), without which a datadir of a non-default page size does not start.
+// tablespaces), without which a datadir of a non-default page size does not start. Its redo
+// log is MariaDB's default size (kDefaultInnodbLogFileSize), not the source's.
 inline constexpr const char* kBackupOptionsFile = "backup-my.cnf";
 inline constexpr const char* kRestoreServerBinlog = "mysql-bin";
 std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std::string& socket,
@@ -58,7 +59,7 @@ std::vector<std::string> RestoreServerArgv(const std::string& datadir, const std
 // parallel can hold such a transaction (MDEV-36025): prepared, not yet in the binary log at
 // the backup's position, so rolling it back is right (replay or replication brings it back).
 // Without this pass the server refuses to start ("Found 1 prepared transactions!").
-// `redo_log_bytes` (0: the server's default): the innodb_log_file_size the datadir's own
+// `redo_log_bytes` (0: MariaDB's default): the innodb_log_file_size the datadir's own
 // server runs with. The pass resizes the redo log a prepared backup leaves (a few KiB) to it,
 // so that server does not resize it once more at its first start.
 std::vector<std::string> RollbackPreparedArgv(const std::string& datadir, const std::string& socket,

@@ -38,6 +38,8 @@ TEST(ToolsTest, TheRestoreServerReadsTheBackupsOwnOptionsFile) {
   ASSERT_GE(argv.size(), 2u);
   EXPECT_EQ(argv[1], "--defaults-file=/d/backup-my.cnf");  // mariadbd takes it first only
   EXPECT_EQ(std::count(argv.begin(), argv.end(), "--no-defaults"), 0);
+  // ... but not its redo log size: the source's may be GiBs, in a work directory.
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "--innodb-log-file-size=100663296"), 1);
 }
 
 TEST(ToolsTest, TheRollbackPassIsTheRestoreServerWithHeuristicRollback) {

@@ -162,17 +162,16 @@ TEST(BackupRepoTest, BadRepositorySpecsAreOneClearError) {
     auto repo = backup::OpenRepository(spec, pfs, runner);
     EXPECT_EQ(repo.status().code(), StatusCode::kInvalidArgument) << spec;
   }
-  // rclone's connection strings would carry credentials into argv, logs and failure records:
-  // refused, and the one-line error repeats none of them.
-  for (const char* spec : {"rclone::s3,secret_access_key=SECRETKEY:bucket/p",
-                           "rclone:s3remote,secret_access_key=SECRETKEY:bucket/p"}) {
-    auto repo = backup::OpenRepository(spec, pfs, runner);
-    EXPECT_EQ(repo.status().code(), StatusCode::kInvalidArgument) << spec;
-    const std::string message = repo.status().message();
-    EXPECT_EQ(message.find("SECRETKEY"), std::string::npos) << message;
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    EXPECT_NE(message.find("rclone's config"), std::string::npos) << message;
-  }
+  // An on-the-fly rclone remote is refused with a line that repeats none of its settings. A
+  // named remote with settings (which `up` no longer takes, but an older version may have
+  // stored) opens, and is only ever described redacted.
+  auto on_the_fly = backup::OpenRepository("rclone::s3,secret_access_key=SECRETKEY:b", pfs, runner);
+  EXPECT_EQ(on_the_fly.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(on_the_fly.status().message().find("SECRETKEY"), std::string::npos)
+      << on_the_fly.status().message();
+  auto stored = backup::OpenRepository("rclone:s3,secret_access_key=SECRETKEY:b/p", pfs, runner);
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+  EXPECT_EQ((*stored)->Describe(), "rclone:s3,...:b/p");
   // Only a backup creates a directory repository; listing a mistyped path creates nothing.
   TempDir tmp;
   auto missing = backup::OpenRepository(tmp.path() + "/typo", pfs, runner);

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "mariadb/tools.h"
 #include "net/backup_protocol.h"
 #include "net/socket.h"
 #include "nlohmann/json.hpp"
@@ -914,6 +915,85 @@ TEST_F(CloneTest, WithoutPeerStatusFallsBackToThePreviousOrdinal) {
   const auto info = nlohmann::json::parse(ReadAll(replica->data_dir() + "/.mysqlset-clone.json"));
   EXPECT_EQ(info["donor"], "mysql-0");
   EXPECT_TRUE(Exists(replica->data_dir() + "/.mysqlset-complete"));
+}
+
+// A datadir of a non-default innodb_page_size (8 KiB): the rollback pass that clones and
+// restores run, and the restore's throwaway server, take the InnoDB settings from the
+// backup's own backup-my.cnf. Under --no-defaults the pass refused such a datadir ("uses page
+// size 8192, but the innodb_page_size start-up parameter is 16384"), so every clone of such a
+// member failed.
+TEST(BackupOptionsFileTest, RollbackPassAndRestoreServerStartOnAnEightKibPageBackup) {
+  // Runs argv with stdout and stderr (where mariadbd and mariabackup log) appended to `path`.
+  auto run = [](const std::vector<std::string>& argv, const std::string& path) {
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    auto child = Subprocess::Spawn(argv, {-1, fd, fd});
+    close(fd);
+    return child.ok() ? child->Wait() : -1;
+  };
+  TempDir tmp;
+  const std::string data = tmp.path() + "/data", backup = tmp.path() + "/backup";
+  const std::string work = tmp.path() + "/work", log = tmp.path() + "/steps.log";
+  const std::string socket = tmp.path() + "/source.sock";
+  fs::create_directories(data);
+  fs::create_directories(work);
+  const bool root = geteuid() == 0;
+  std::vector<std::string> install = {
+      "mariadb-install-db",    "--no-defaults",  "--datadir=" + data,
+      "--innodb-page-size=8k", "--skip-test-db", "--auth-root-authentication-method=socket"};
+  if (root) install.push_back("--user=root");
+  ASSERT_EQ(run(install, log), 0) << ReadAll(log);
+  std::vector<std::string> server = {"mariadbd",
+                                     "--no-defaults",
+                                     "--datadir=" + data,
+                                     "--innodb-page-size=8k",
+                                     "--socket=" + socket,
+                                     "--skip-networking",
+                                     "--log-bin=mysql-bin",
+                                     "--server-id=1",
+                                     "--pid-file=" + tmp.path() + "/source.pid"};
+  if (root) server.push_back("--user=root");
+  const int server_log =
+      open((tmp.path() + "/source.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  auto source = Subprocess::Spawn(server, {-1, server_log, server_log});
+  close(server_log);
+  ASSERT_TRUE(source.ok()) << source.status().message();
+  const bool up = WaitFor([&] { return fs::exists(socket); }, 60);
+  int backed_up = -1;
+  if (up) {
+    backed_up = run({"mariabackup", "--backup", "--socket=" + socket, "--user=root",
+                     "--target-dir=" + backup, "--datadir=" + data},
+                    log);
+  }
+  source->Kill(SIGTERM);
+  source->Wait();
+  ASSERT_TRUE(up) << ReadAll(tmp.path() + "/source.log");
+  ASSERT_EQ(backed_up, 0) << ReadAll(log);
+  ASSERT_EQ(run({"mariabackup", "--prepare", "--target-dir=" + backup}, log), 0) << ReadAll(log);
+
+  // The pass exits non-zero by design; its log says whether it did its work.
+  const std::string pass_log = tmp.path() + "/pass.log";
+  run(tools::RollbackPreparedArgv(backup, work + "/r.sock", work, root), pass_log);
+  EXPECT_TRUE(tools::RollbackPreparedSucceeded(ReadAll(pass_log))) << ReadAll(pass_log);
+
+  // The restore's throwaway server starts on it, with the backup's page size.
+  const std::string restore_socket = work + "/s.sock";
+  const int restore_log =
+      open((tmp.path() + "/restore.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  auto restore = Subprocess::Spawn(tools::RestoreServerArgv(backup, restore_socket, work, root),
+                                   {-1, restore_log, restore_log});
+  close(restore_log);
+  ASSERT_TRUE(restore.ok()) << restore.status().message();
+  std::string page_size;
+  if (WaitFor([&] { return fs::exists(restore_socket); }, 60)) {
+    const std::string out = tmp.path() + "/page.txt";
+    RunCommand({"mariadb", "--no-defaults", "--socket=" + restore_socket, "-uroot", "-N", "-e",
+                "SELECT @@innodb_page_size"},
+               out);
+    page_size = ReadAll(out);
+  }
+  restore->Kill(SIGTERM);
+  restore->Wait();
+  EXPECT_EQ(page_size, "8192\n") << ReadAll(tmp.path() + "/restore.log");
 }
 
 }  // namespace
