@@ -177,9 +177,14 @@ void Supervisor::RunOnce() {
 void Supervisor::RunScheduledBackup() {
   if (!backup_scheduler_ || stopping_) return;
   const int64_t now = clock_.UnixSeconds();
-  // `mysqlset backup` asks members 0..replicas-1 only: one being scaled away does not count.
+  // A member `mysqlset backup` would stream from: ready and serving behind an endpoint. Ready
+  // alone is not enough: at a cold start a member is ready while it waits for the election,
+  // and is no donor then (core/readiness.h); a run started then failed (CI saw it). Members
+  // 0..replicas-1 only, as `backup` asks: one being scaled away does not count.
   const bool a_member_ready = std::any_of(members_.begin(), members_.end(), [this](const auto& m) {
-    return m.second.ready && static_cast<int>(m.first) < spec_.replicas;
+    const MemberRecord& r = m.second;
+    return static_cast<int>(m.first) < spec_.replicas && r.ready &&
+           (r.haproxy_write_state == "UP" || r.haproxy_read_state == "UP");
   });
   const BackupScheduler::Due due = backup_scheduler_->Tick(now, a_member_ready);
   if (due.skipped_unready) {

@@ -414,6 +414,25 @@ TEST_F(SupervisorTest, ScheduledBackupsRunAtTheirMinuteOneAtATime) {
   EXPECT_EQ(b.log, "/c/backup-schedule.log");
 }
 
+// A run due while the only member is ready but serves no endpoint yet (a cold start waits for
+// the election: ready, and no donor) waits; it starts once HAProxy has the member UP.
+TEST_F(SupervisorTest, AScheduledRunWaitsForAMemberServingAnEndpoint) {
+  StartScheduled(/*wait=*/false);
+  probe_.haproxy.clear();  // ready, not yet behind an endpoint
+  const std::string backup = "/bin/mysqlset backup --dir /c --repo /srv/b";
+  Wait(seconds(60));
+  Tick();
+  EXPECT_EQ(processes_.Running(backup), 0) << "started on a member that serves no endpoint";
+  ASSERT_TRUE(State().backups);
+  EXPECT_TRUE(State().backups->waiting_since_unix);
+  probe_.haproxy["mysql-primary/mysql-0"] = "UP";
+  Wait(seconds(1));
+  Tick();
+  EXPECT_NE(processes_.Running(backup), 0);
+  EXPECT_FALSE(State().backups->waiting_since_unix);
+  EXPECT_EQ(State().backups->failed, 0u);
+}
+
 // `up --keep-last 2 --keep-days 7`: a successful scheduled backup is followed by the prune.
 TEST_F(SupervisorTest, RetentionPrunesAfterASuccessfulScheduledBackup) {
   spec_.backup_keep_last = 2;

@@ -177,6 +177,10 @@ class MarkerSampler {
       if (at == std::string::npos) continue;
       const size_t start = at + needle.size();
       const std::string pod = p.cmdline.substr(start, p.cmdline.find('/', start) - start);
+      // A member's own server only (--defaults-file=DIR/members/POD/conf/my.cnf). A clone's
+      // rollback pass runs mariadbd on its staging dir before the marker, by design, with the
+      // backup's own options file (--defaults-file=DIR/members/POD/data/...staging/backup-my.cnf).
+      if (p.cmdline.compare(start + pod.size(), 12, "/conf/my.cnf") != 0) continue;
       const std::string data = dir_ + "/members/" + pod + "/data";
       ++samples_;
       if (!fs::exists(data + "/.mysqlset-complete") || !fs::exists(data + "/mysql")) {
