@@ -23,6 +23,11 @@ using std::chrono::milliseconds;
 
 constexpr int kLocalBackupConcurrency = 4;
 
+// HAProxy has the member UP behind the write or the read endpoint.
+bool ServesAnEndpoint(const MemberRecord& m) {
+  return m.haproxy_write_state == "UP" || m.haproxy_read_state == "UP";
+}
+
 // Display step of a member, as `up`, `scale` and `status` show it.
 MemberStep StepOf(MemberPhase phase, bool ready) {
   switch (phase) {
@@ -183,8 +188,7 @@ void Supervisor::RunScheduledBackup() {
   // 0..replicas-1 only, as `backup` asks: one being scaled away does not count.
   const bool a_member_ready = std::any_of(members_.begin(), members_.end(), [this](const auto& m) {
     const MemberRecord& r = m.second;
-    return static_cast<int>(m.first) < spec_.replicas && r.ready &&
-           (r.haproxy_write_state == "UP" || r.haproxy_read_state == "UP");
+    return static_cast<int>(m.first) < spec_.replicas && r.ready && ServesAnEndpoint(r);
   });
   const BackupScheduler::Due due = backup_scheduler_->Tick(now, a_member_ready);
   if (due.skipped_unready) {
@@ -652,10 +656,7 @@ void Supervisor::WriteState(bool heartbeat_only) {
     o.write_endpoint = m.haproxy_write_state;
     // Each member serves behind the endpoint of its role: the primary behind the write
     // endpoint, a replica behind the read endpoint.
-    if (static_cast<int>(ord) < spec_.replicas && m.haproxy_read_state != "UP" &&
-        m.haproxy_write_state != "UP") {
-      endpoints_up = false;
-    }
+    if (static_cast<int>(ord) < spec_.replicas && !ServesAnEndpoint(m)) endpoints_up = false;
     s.members.push_back(std::move(o));
   }
   if (backup_scheduler_) s.backups = backup_scheduler_->state();
